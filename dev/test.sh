@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sets up and runs every test: format, lints, unit, property, DynamoDB Local and journey
+# tests, infrastructure lint and the state machine checks. This is what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./dev/setup.sh
+export SAM_CLI_TELEMETRY=0 CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "template lint (cfn-lint, sam validate --lint)"
+.venv/bin/cfn-lint infra/template.yaml
+.venv/bin/sam validate --lint --template-file infra/template.yaml
+
+step "tests (one DynamoDB Local and one moto server for the whole run)"
+# The harness starts them when these are unset; starting them once here saves a JVM per
+# test binary. They stop when this script exits.
+source dev/services.sh
+start_services
+cargo test --workspace --locked -- --test-threads=4

@@ -1,0 +1,31 @@
+//! AWS client construction: one config loader, endpoints overridable per service from env so
+//! the same binaries run against DynamoDB Local and moto. Built once per process (Lambda init).
+
+use aws_config::{BehaviorVersion, SdkConfig};
+
+/// Loads the shared AWS config. With `AWS_ENDPOINT_URL`-style overrides absent this is the
+/// normal Lambda environment; locally, `local_credentials` supplies fake static keys.
+pub async fn load_config(local_credentials: bool) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if local_credentials {
+        loader = loader
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "oms-local",
+            ));
+    }
+    loader.load().await
+}
+
+/// A DynamoDB client, pointed at `DYNAMODB_ENDPOINT` when given.
+pub fn dynamodb_client(conf: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_dynamodb::Client {
+    let mut b = aws_sdk_dynamodb::config::Builder::from(conf);
+    if let Some(e) = endpoint {
+        b = b.endpoint_url(e);
+    }
+    aws_sdk_dynamodb::Client::from_conf(b.build())
+}

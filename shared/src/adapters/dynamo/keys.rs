@@ -1,0 +1,154 @@
+//! Every key format and index name of the single table, in one place.
+//! `docs/data-model.md` lists the access patterns these serve; golden tests pin the formats.
+
+use crate::domain::{CartId, CustomerId, Email, LocationId, OrderId, OrderStatus, ShipmentId, Sku};
+use chrono::{DateTime, Utc};
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+pub const GSI1: &str = "GSI1";
+pub const GSI2: &str = "GSI2";
+pub const GSI3: &str = "GSI3";
+pub const GSI1PK: &str = "GSI1PK";
+pub const GSI1SK: &str = "GSI1SK";
+pub const GSI2PK: &str = "GSI2PK";
+pub const GSI2SK: &str = "GSI2SK";
+pub const GSI3PK: &str = "GSI3PK";
+pub const GSI3SK: &str = "GSI3SK";
+/// TTL attribute (epoch seconds).
+pub const TTL: &str = "expiresAt";
+/// All index names, checked against `infra/template.yaml` by a test.
+pub const INDEXES: [&str; 3] = [GSI1, GSI2, GSI3];
+
+/// Orders by status are spread over this many partitions so no status is a hot key.
+pub const STATUS_SHARDS: u32 = 8;
+
+/// Primary key of an item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    fn new(pk: String, sk: &str) -> Self {
+        Key {
+            pk,
+            sk: sk.to_owned(),
+        }
+    }
+}
+
+pub fn product(sku: &Sku) -> Key {
+    Key::new(format!("PRODUCT#{sku}"), "PRODUCT")
+}
+
+pub fn location(id: &LocationId) -> Key {
+    Key::new(format!("LOCATION#{id}"), "LOCATION")
+}
+/// GSI1 partition listing every location.
+pub const LOCATIONS_GSI1PK: &str = "LOCATIONS";
+pub fn location_gsi1sk(id: &LocationId) -> String {
+    format!("LOCATION#{id}")
+}
+
+pub fn stock_pk(sku: &Sku) -> String {
+    format!("SKU#{sku}")
+}
+pub const STOCK_SK_PREFIX: &str = "STOCK#";
+pub fn stock(sku: &Sku, location: &LocationId) -> Key {
+    Key {
+        pk: stock_pk(sku),
+        sk: format!("{STOCK_SK_PREFIX}{location}"),
+    }
+}
+
+pub fn cart(id: &CartId) -> Key {
+    Key::new(format!("CART#{id}"), "CART")
+}
+pub fn customer_gsi1pk(customer: &CustomerId) -> String {
+    format!("CUSTOMER#{customer}")
+}
+pub const CART_GSI1SK_PREFIX: &str = "CART#";
+pub fn cart_gsi1sk(id: &CartId) -> String {
+    format!("{CART_GSI1SK_PREFIX}{id}")
+}
+/// Idle carts with items and an e-mail, not converted: a sparse GSI2 partition per shard,
+/// sorted by last activity, so reminders query "idle since before T" without a Scan.
+pub fn idle_cart_gsi2pk(id: &CartId) -> String {
+    format!("CARTACTIVITY#{}", shard(id.as_str()))
+}
+pub fn idle_cart_gsi2pk_shard(shard: u32) -> String {
+    format!("CARTACTIVITY#{shard}")
+}
+pub fn idle_cart_gsi2sk(last_activity: &DateTime<Utc>, id: &CartId) -> String {
+    format!("{}#{id}", timestamp(last_activity))
+}
+
+pub fn order_pk(id: &OrderId) -> String {
+    format!("ORDER#{id}")
+}
+pub const ORDER_SK: &str = "ORDER";
+pub fn order(id: &OrderId) -> Key {
+    Key::new(order_pk(id), ORDER_SK)
+}
+pub const ORDER_GSI1SK_PREFIX: &str = "ORDER#";
+/// Customer's orders newest first: ULIDs sort by creation time.
+pub fn order_gsi1sk(id: &OrderId) -> String {
+    format!("{ORDER_GSI1SK_PREFIX}{id}")
+}
+pub fn order_status_gsi2pk(status: OrderStatus, id: &OrderId) -> String {
+    order_status_gsi2pk_shard(status, shard(id.as_str()))
+}
+pub fn order_status_gsi2pk_shard(status: OrderStatus, shard: u32) -> String {
+    format!("STATUS#{}#{shard}", status.as_str())
+}
+pub fn order_created_sk(created_at: &DateTime<Utc>, id: &OrderId) -> String {
+    format!("{}#{id}", timestamp(created_at))
+}
+pub fn email_gsi3pk(email: &Email) -> String {
+    format!("EMAIL#{}", email.lookup_key())
+}
+
+pub const SHIPMENT_SK_PREFIX: &str = "SHIPMENT#";
+pub fn shipment(order: &OrderId, id: &ShipmentId) -> Key {
+    Key {
+        pk: order_pk(order),
+        sk: format!("{SHIPMENT_SK_PREFIX}{id}"),
+    }
+}
+pub fn tracking_gsi3pk(carrier: &str, tracking_number: &str) -> String {
+    format!("TRACKING#{carrier}#{tracking_number}")
+}
+pub const TRACKING_GSI3SK: &str = "SHIPMENT";
+
+pub const EVENT_SK_PREFIX: &str = "EVENT#";
+pub fn timeline_event(order: &OrderId, at: &DateTime<Utc>, seq: &str) -> Key {
+    Key {
+        pk: order_pk(order),
+        sk: format!("{EVENT_SK_PREFIX}{}#{seq}", timestamp(at)),
+    }
+}
+
+pub fn idempotency(customer: &CustomerId, key: &str) -> Key {
+    Key::new(format!("IDEMPOTENCY#{customer}#{key}"), "IDEMPOTENCY")
+}
+
+pub fn webhook_event(provider: &str, event_id: &str) -> Key {
+    Key::new(format!("WEBHOOK#{provider}#{event_id}"), "WEBHOOK")
+}
+
+/// Fixed-width UTC timestamp that sorts lexicographically.
+pub fn timestamp(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Stable shard of an id (FNV-1a), so an item's shard never changes.
+pub fn shard(id: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in id.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h % STATUS_SHARDS
+}

@@ -1,0 +1,4 @@
+//! Adapters: the outside world behind the ports.
+
+pub mod aws;
+pub mod dynamo;

@@ -1,0 +1,289 @@
+//! Postal addresses: ISO 3166-1 alpha-2 country and per-country postal code checks.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+const ISO_3166_ALPHA2: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR \
+BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM \
+FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE \
+KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX \
+MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH \
+SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN \
+VU WF WS YE YT ZA ZM ZW";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddressError {
+    #[error("unknown country code")]
+    UnknownCountry,
+    #[error("postal code is not valid for {0}")]
+    PostalCode(CountryCode),
+    #[error("{0} is required")]
+    Missing(&'static str),
+    #[error("{0} is too long")]
+    TooLong(&'static str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CountryCode([u8; 2]);
+
+impl CountryCode {
+    pub fn parse(s: &str) -> Result<Self, AddressError> {
+        let b = s.as_bytes();
+        if b.len() == 2
+            && b.iter().all(u8::is_ascii_uppercase)
+            && ISO_3166_ALPHA2.split(' ').any(|c| c == s)
+        {
+            Ok(CountryCode([b[0], b[1]]))
+        } else {
+            Err(AddressError::UnknownCountry)
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("ZZ")
+    }
+}
+
+impl fmt::Display for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for CountryCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for CountryCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        CountryCode::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Checks and normalises a postal code for the countries we know the format of; elsewhere
+/// accepts 2-10 letters, digits, spaces and hyphens.
+pub fn normalize_postal_code(country: CountryCode, raw: &str) -> Result<String, AddressError> {
+    let s = raw.trim().to_ascii_uppercase();
+    let err = || AddressError::PostalCode(country);
+    let digits = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_digit());
+    match country.as_str() {
+        "US" => {
+            let ok = digits(&s, 5)
+                || (s.len() == 10 && digits(&s[..5], 5) && &s[5..6] == "-" && digits(&s[6..], 4));
+            if ok { Ok(s) } else { Err(err()) }
+        }
+        "DE" | "FR" => {
+            if digits(&s, 5) {
+                Ok(s)
+            } else {
+                Err(err())
+            }
+        }
+        "CA" => {
+            // A1A 1A1; letters D F I O Q U never appear, W and Z never first.
+            let compact: String = s.chars().filter(|c| *c != ' ').collect();
+            let b = compact.as_bytes();
+            let letter = |c: u8| c.is_ascii_uppercase() && !b"DFIOQU".contains(&c);
+            let ok = b.len() == 6
+                && letter(b[0])
+                && !b"WZ".contains(&b[0])
+                && b[1].is_ascii_digit()
+                && letter(b[2])
+                && b[3].is_ascii_digit()
+                && letter(b[4])
+                && b[5].is_ascii_digit()
+                && (s.len() == 6 || (s.len() == 7 && s.as_bytes()[3] == b' '));
+            if ok {
+                Ok(format!("{} {}", &compact[..3], &compact[3..]))
+            } else {
+                Err(err())
+            }
+        }
+        "GB" => {
+            // Outward code (A9, A99, AA9, AA99, A9A, AA9A) + inward code (9AA).
+            let compact: String = s.chars().filter(|c| *c != ' ').collect();
+            if !(5..=7).contains(&compact.len()) || !compact.is_ascii() {
+                return Err(err());
+            }
+            let (out, inw) = compact.split_at(compact.len() - 3);
+            let ib = inw.as_bytes();
+            let inward_ok =
+                ib[0].is_ascii_digit() && ib[1].is_ascii_uppercase() && ib[2].is_ascii_uppercase();
+            let shape: String = out
+                .bytes()
+                .map(|c| {
+                    if c.is_ascii_digit() {
+                        '9'
+                    } else if c.is_ascii_uppercase() {
+                        'A'
+                    } else {
+                        '?'
+                    }
+                })
+                .collect();
+            let outward_ok = matches!(
+                shape.as_str(),
+                "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A"
+            );
+            if inward_ok && outward_ok {
+                Ok(format!("{out} {inw}"))
+            } else {
+                Err(err())
+            }
+        }
+        _ => {
+            let ok = (2..=10).contains(&s.len())
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b' ' || b == b'-');
+            if ok { Ok(s) } else { Err(err()) }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddressInput {
+    pub name: String,
+    pub line1: String,
+    #[serde(default)]
+    pub line2: Option<String>,
+    pub city: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    pub postal_code: String,
+    pub country: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// A validated postal address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    pub name: String,
+    pub line1: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    pub city: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub postal_code: String,
+    pub country: CountryCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+fn required(field: &'static str, v: &str, max: usize) -> Result<String, AddressError> {
+    let t = v.trim();
+    if t.is_empty() {
+        return Err(AddressError::Missing(field));
+    }
+    if t.chars().count() > max || t.chars().any(char::is_control) {
+        return Err(AddressError::TooLong(field));
+    }
+    Ok(t.to_owned())
+}
+
+fn optional(
+    field: &'static str,
+    v: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, AddressError> {
+    match v.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => required(field, t, max).map(Some),
+    }
+}
+
+impl Address {
+    pub fn parse(input: &AddressInput) -> Result<Self, AddressError> {
+        let country = CountryCode::parse(input.country.trim())?;
+        let region = optional("region", input.region.as_deref(), 64)?;
+        if matches!(country.as_str(), "US" | "CA") && region.is_none() {
+            return Err(AddressError::Missing("region"));
+        }
+        Ok(Address {
+            name: required("name", &input.name, 100)?,
+            line1: required("line1", &input.line1, 120)?,
+            line2: optional("line2", input.line2.as_deref(), 120)?,
+            city: required("city", &input.city, 80)?,
+            region,
+            postal_code: normalize_postal_code(country, &input.postal_code)?,
+            country,
+            phone: optional("phone", input.phone.as_deref(), 32)?,
+        })
+    }
+
+    /// True when the street lines name a post-office box (carriers' express services and
+    /// installation services cannot deliver there).
+    pub fn is_po_box(&self) -> bool {
+        let norm = |s: &str| s.to_ascii_uppercase().replace(['.', ' '], "");
+        [Some(&self.line1), self.line2.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|l| {
+                let n = norm(l);
+                n.starts_with("POBOX")
+                    || n.starts_with("POSTOFFICEBOX")
+                    || n.starts_with("POSTFACH")
+                    || n.starts_with("BOITEPOSTALE")
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cc(s: &str) -> CountryCode {
+        CountryCode::parse(s).unwrap()
+    }
+
+    #[test]
+    fn postal_codes_per_country() {
+        assert_eq!(normalize_postal_code(cc("US"), "10001").unwrap(), "10001");
+        assert_eq!(
+            normalize_postal_code(cc("US"), "10001-1234").unwrap(),
+            "10001-1234"
+        );
+        assert!(normalize_postal_code(cc("US"), "1000").is_err());
+        assert_eq!(
+            normalize_postal_code(cc("CA"), "k1a0b1").unwrap(),
+            "K1A 0B1"
+        );
+        assert!(normalize_postal_code(cc("CA"), "D1A 0B1").is_err());
+        assert_eq!(
+            normalize_postal_code(cc("GB"), "sw1a1aa").unwrap(),
+            "SW1A 1AA"
+        );
+        assert_eq!(normalize_postal_code(cc("GB"), "M1 1AE").unwrap(), "M1 1AE");
+        assert!(normalize_postal_code(cc("GB"), "12345").is_err());
+        assert_eq!(normalize_postal_code(cc("DE"), "10115").unwrap(), "10115");
+        assert!(normalize_postal_code(cc("DE"), "1011").is_err());
+        assert_eq!(normalize_postal_code(cc("FR"), "75008").unwrap(), "75008");
+        assert!(normalize_postal_code(cc("FR"), "7500A").is_err());
+    }
+
+    #[test]
+    fn unknown_country_is_rejected() {
+        assert_eq!(CountryCode::parse("XX"), Err(AddressError::UnknownCountry));
+        assert_eq!(CountryCode::parse("us"), Err(AddressError::UnknownCountry));
+    }
+
+    #[test]
+    fn us_address_needs_a_region_and_detects_po_boxes() {
+        let mut input = AddressInput {
+            name: "Ann Lee".into(),
+            line1: "P.O. Box 12".into(),
+            line2: None,
+            city: "New York".into(),
+            region: None,
+            postal_code: "10001".into(),
+            country: "US".into(),
+            phone: None,
+        };
+        assert_eq!(Address::parse(&input), Err(AddressError::Missing("region")));
+        input.region = Some("NY".into());
+        assert!(Address::parse(&input).unwrap().is_po_box());
+    }
+}

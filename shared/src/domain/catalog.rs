@@ -1,0 +1,185 @@
+//! Products and locations: what we sell and where it is kept.
+
+use super::address::{CountryCode, normalize_postal_code};
+use super::ids::{LocationId, Sku};
+use super::money::Money;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductKind {
+    /// Physical goods: held, allocated and shipped from a location.
+    Goods,
+    /// A service such as installation: priced and ordered, never stocked or shipped.
+    Service,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Dimensions {
+    pub length_mm: u32,
+    pub width_mm: u32,
+    pub height_mm: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    pub sku: Sku,
+    pub name: String,
+    pub price: Money,
+    pub kind: ProductKind,
+    pub weight_grams: u32,
+    pub dimensions: Dimensions,
+    pub returnable: bool,
+    pub return_window_days: u16,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{0}")]
+    Invalid(&'static str),
+}
+
+impl Product {
+    pub const DEFAULT_RETURN_WINDOW_DAYS: u16 = 30;
+
+    pub fn validate(&self) -> Result<(), CatalogError> {
+        if self.name.trim().is_empty() || self.name.len() > 200 {
+            return Err(CatalogError::Invalid("name must be 1-200 characters"));
+        }
+        if self.kind == ProductKind::Goods && self.weight_grams == 0 {
+            return Err(CatalogError::Invalid("goods need a weight"));
+        }
+        if self.weight_grams > 1_000_000 {
+            return Err(CatalogError::Invalid("weight over 1000 kg"));
+        }
+        if self.return_window_days > 365 {
+            return Err(CatalogError::Invalid("return window over 365 days"));
+        }
+        Ok(())
+    }
+}
+
+/// A point on the earth in millionths of a degree (about 0.1 m), kept as integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GeoPoint {
+    pub lat_e6: i32,
+    pub lon_e6: i32,
+}
+
+/// cos(latitude) x 10_000 for each whole degree 0..=90.
+const COS_E4: [i64; 91] = [
+    10000, 9998, 9994, 9986, 9976, 9962, 9945, 9925, 9903, 9877, 9848, 9816, 9781, 9744, 9703,
+    9659, 9613, 9563, 9511, 9455, 9397, 9336, 9272, 9205, 9135, 9063, 8988, 8910, 8829, 8746, 8660,
+    8572, 8480, 8387, 8290, 8192, 8090, 7986, 7880, 7771, 7660, 7547, 7431, 7314, 7193, 7071, 6947,
+    6820, 6691, 6561, 6428, 6293, 6157, 6018, 5878, 5736, 5592, 5446, 5299, 5150, 5000, 4848, 4695,
+    4540, 4384, 4226, 4067, 3907, 3746, 3584, 3420, 3256, 3090, 2924, 2756, 2588, 2419, 2250, 2079,
+    1908, 1736, 1564, 1392, 1219, 1045, 872, 698, 523, 349, 175, 0,
+];
+
+impl GeoPoint {
+    pub fn new(lat_e6: i32, lon_e6: i32) -> Result<Self, CatalogError> {
+        if !(-90_000_000..=90_000_000).contains(&lat_e6)
+            || !(-180_000_000..=180_000_000).contains(&lon_e6)
+        {
+            return Err(CatalogError::Invalid("coordinates out of range"));
+        }
+        Ok(GeoPoint { lat_e6, lon_e6 })
+    }
+
+    /// Approximate great-circle distance in km (equirectangular projection, integer maths).
+    /// Good to a few percent at the distances sourcing compares, which is all it is for.
+    pub fn distance_km(&self, other: &GeoPoint) -> u32 {
+        let mid_lat = ((i64::from(self.lat_e6) + i64::from(other.lat_e6)) / 2).abs() / 1_000_000;
+        let cos = COS_E4[mid_lat.min(90) as usize];
+        let dlat = i64::from(self.lat_e6) - i64::from(other.lat_e6);
+        let mut dlon = (i64::from(self.lon_e6) - i64::from(other.lon_e6)).abs();
+        if dlon > 180_000_000 {
+            dlon = 360_000_000 - dlon;
+        }
+        let x = dlon * cos / 10_000;
+        // 1 degree = 111.195 km; work in micro-degrees.
+        let d_e6 = isqrt(dlat * dlat + x * x);
+        u32::try_from(d_e6 * 111_195 / 1_000_000_000).unwrap_or(u32::MAX)
+    }
+}
+
+fn isqrt(n: i64) -> i64 {
+    if n <= 0 {
+        return 0;
+    }
+    let mut x = n;
+    let mut y = (x + 1) / 2;
+    while y < x {
+        x = y;
+        y = (x + n / x) / 2;
+    }
+    x
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocationKind {
+    Warehouse,
+    Store,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Location {
+    pub id: LocationId,
+    pub name: String,
+    pub kind: LocationKind,
+    pub coordinates: GeoPoint,
+    pub country: CountryCode,
+    pub postal_code: String,
+    /// Ships parcels (always for warehouses; ship-from-store for stores).
+    pub ships: bool,
+    /// Offers customer pickup (stores).
+    pub pickup: bool,
+    pub active: bool,
+}
+
+impl Location {
+    pub fn validate(&self) -> Result<(), CatalogError> {
+        if self.name.trim().is_empty() || self.name.len() > 200 {
+            return Err(CatalogError::Invalid("name must be 1-200 characters"));
+        }
+        if self.kind == LocationKind::Warehouse && self.pickup {
+            return Err(CatalogError::Invalid("warehouses do not offer pickup"));
+        }
+        GeoPoint::new(self.coordinates.lat_e6, self.coordinates.lon_e6)?;
+        normalize_postal_code(self.country, &self.postal_code)
+            .map_err(|_| CatalogError::Invalid("postal code"))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance_new_york_to_boston_is_about_306_km() {
+        let nyc = GeoPoint::new(40_712_800, -74_006_000).unwrap();
+        let bos = GeoPoint::new(42_360_100, -71_058_900).unwrap();
+        let d = nyc.distance_km(&bos);
+        assert!((295..=320).contains(&d), "{d}");
+        assert_eq!(nyc.distance_km(&nyc), 0);
+    }
+
+    #[test]
+    fn distance_across_the_antimeridian_is_short() {
+        let a = GeoPoint::new(0, 179_500_000).unwrap();
+        let b = GeoPoint::new(0, -179_500_000).unwrap();
+        assert!(a.distance_km(&b) < 120);
+    }
+
+    #[test]
+    fn out_of_range_coordinates_are_rejected() {
+        assert!(GeoPoint::new(91_000_000, 0).is_err());
+    }
+}

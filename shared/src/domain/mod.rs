@@ -1,0 +1,32 @@
+//! Pure, synchronous domain types and rules. No AWS types, no I/O.
+
+pub mod address;
+pub mod cart;
+pub mod catalog;
+pub mod email;
+pub mod geo;
+pub mod ids;
+pub mod money;
+pub mod order;
+pub mod pricing;
+pub mod sourcing;
+pub mod status;
+pub mod stock;
+
+pub use address::{Address, AddressError, AddressInput, CountryCode};
+pub use cart::{Cart, CartError, CartItem};
+pub use catalog::{
+    CatalogError, Dimensions, GeoPoint, Location, LocationKind, Product, ProductKind,
+};
+pub use email::{Email, EmailError};
+pub use ids::{
+    CartId, CustomerId, EventId, IdError, LocationId, OrderId, Quantity, QuantityError, ReturnId,
+    ShipmentId, Sku,
+};
+pub use money::{Currency, Money, MoneyError};
+pub use order::{
+    Actor, Channel, Delivery, Order, OrderLine, Payment, Reservation, ReservationState,
+    ServiceLevel, Shipment, ShipmentLine, ShipmentStatus, TimelineEvent, Totals,
+};
+pub use status::{IllegalTransition, OrderEvent, OrderStatus, transition};
+pub use stock::{StockError, StockLevel};

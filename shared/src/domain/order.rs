@@ -1,0 +1,291 @@
+//! Orders, their lines, reservations, shipments and timeline.
+
+use super::address::Address;
+use super::catalog::ProductKind;
+use super::email::Email;
+use super::ids::{CustomerId, LocationId, OrderId, ShipmentId, Sku};
+use super::money::Money;
+use super::status::{IllegalTransition, OrderEvent, OrderStatus, transition};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Web,
+    App,
+    CallCenter,
+    Store,
+    Marketplace,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceLevel {
+    Standard,
+    Express,
+    Overnight,
+    Pickup,
+}
+
+impl ServiceLevel {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ServiceLevel::Standard => "standard",
+            ServiceLevel::Express => "express",
+            ServiceLevel::Overnight => "overnight",
+            ServiceLevel::Pickup => "pickup",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderLine {
+    pub line_id: String,
+    pub sku: Sku,
+    pub name: String,
+    pub kind: ProductKind,
+    pub quantity: u32,
+    pub unit_price: Money,
+    pub subtotal: Money,
+    pub tax: Money,
+    pub returnable: bool,
+    pub return_window_days: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Totals {
+    pub subtotal: Money,
+    pub shipping: Money,
+    pub tax: Money,
+    pub total: Money,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReservationState {
+    Held,
+    Allocated,
+    Shipped,
+    Released,
+}
+
+/// Units of one SKU reserved for this order at one location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reservation {
+    pub sku: Sku,
+    pub location_id: LocationId,
+    pub quantity: u32,
+    pub state: ReservationState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    pub service_level: ServiceLevel,
+    /// Set for store pickup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup_location: Option<LocationId>,
+    pub promised_by: NaiveDate,
+    pub cost: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Payment {
+    /// Provider token (never card data).
+    pub token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refunded: Option<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    pub id: OrderId,
+    pub customer: CustomerId,
+    pub channel: Channel,
+    pub email: Email,
+    pub status: OrderStatus,
+    pub lines: Vec<OrderLine>,
+    pub shipping_address: Address,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Address>,
+    pub delivery: Delivery,
+    pub totals: Totals,
+    pub payment: Payment,
+    pub reservations: Vec<Reservation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cart_id: Option<super::ids::CartId>,
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Order {
+    /// Applies a status event; the caller persists with the version it read.
+    pub fn apply(
+        &mut self,
+        event: OrderEvent,
+        now: DateTime<Utc>,
+    ) -> Result<OrderStatus, IllegalTransition> {
+        let from = self.status;
+        self.status = transition(from, event)?;
+        self.updated_at = now;
+        Ok(from)
+    }
+
+    /// Units still reserved (held or allocated), per (sku, location).
+    pub fn open_reservations(&self) -> impl Iterator<Item = &Reservation> {
+        self.reservations.iter().filter(|r| {
+            matches!(
+                r.state,
+                ReservationState::Held | ReservationState::Allocated
+            )
+        })
+    }
+
+    pub fn goods_lines(&self) -> impl Iterator<Item = &OrderLine> {
+        self.lines.iter().filter(|l| l.kind == ProductKind::Goods)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShipmentStatus {
+    Pending,
+    LabelCreated,
+    PreTransit,
+    InTransit,
+    OutForDelivery,
+    Delivered,
+    Failure,
+    ReturnToSender,
+    Cancelled,
+}
+
+impl ShipmentStatus {
+    /// Rank on the forward path; exceptions rank with the step they interrupt so that a late
+    /// in-transit scan cannot undo them, and delivered beats everything.
+    pub fn rank(&self) -> u8 {
+        match self {
+            ShipmentStatus::Pending => 0,
+            ShipmentStatus::LabelCreated => 1,
+            ShipmentStatus::PreTransit => 2,
+            ShipmentStatus::InTransit => 3,
+            ShipmentStatus::OutForDelivery => 4,
+            ShipmentStatus::Failure | ShipmentStatus::ReturnToSender => 5,
+            ShipmentStatus::Delivered => 6,
+            ShipmentStatus::Cancelled => 7,
+        }
+    }
+
+    /// Shipment status only moves forward: late or repeated events never regress it.
+    pub fn advance(self, next: ShipmentStatus) -> Option<ShipmentStatus> {
+        (next.rank() > self.rank()).then_some(next)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShipmentLine {
+    pub line_id: String,
+    pub sku: Sku,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Shipment {
+    pub id: ShipmentId,
+    pub order_id: OrderId,
+    pub location_id: LocationId,
+    pub lines: Vec<ShipmentLine>,
+    pub status: ShipmentStatus,
+    pub service_level: ServiceLevel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_delivery: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Who did something to an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum Actor {
+    Customer(String),
+    Agent(String),
+    System(String),
+}
+
+/// One entry on an order's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineEvent {
+    pub at: DateTime<Utc>,
+    /// Stable name such as `order.placed`, `order.cancelled`, `stock.held`.
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<OrderStatus>,
+    pub actor: Actor,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl TimelineEvent {
+    pub fn new(at: DateTime<Utc>, kind: &str, actor: Actor) -> Self {
+        TimelineEvent {
+            at,
+            kind: kind.to_owned(),
+            status: None,
+            actor,
+            note: None,
+        }
+    }
+    pub fn with_status(mut self, s: OrderStatus) -> Self {
+        self.status = Some(s);
+        self
+    }
+    pub fn with_note(mut self, n: impl Into<String>) -> Self {
+        self.note = Some(n.into());
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipment_status_never_regresses() {
+        let s = ShipmentStatus::Delivered;
+        assert_eq!(s.advance(ShipmentStatus::InTransit), None);
+        assert_eq!(
+            ShipmentStatus::LabelCreated.advance(ShipmentStatus::InTransit),
+            Some(ShipmentStatus::InTransit)
+        );
+        assert_eq!(
+            ShipmentStatus::InTransit.advance(ShipmentStatus::InTransit),
+            None
+        );
+        assert_eq!(
+            ShipmentStatus::InTransit.advance(ShipmentStatus::Delivered),
+            Some(ShipmentStatus::Delivered)
+        );
+    }
+}

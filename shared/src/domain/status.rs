@@ -1,0 +1,273 @@
+//! The order status machine. The only way to change an order's status is [`transition`].
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Placed,
+    Validated,
+    Allocated,
+    PaymentAuthorized,
+    ReadyToShip,
+    PartiallyShipped,
+    Shipped,
+    Delivered,
+    Completed,
+    OnHold,
+    Cancelled,
+    Failed,
+    ReturnRequested,
+    PartiallyReturned,
+    Returned,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 15] = [
+        OrderStatus::Placed,
+        OrderStatus::Validated,
+        OrderStatus::Allocated,
+        OrderStatus::PaymentAuthorized,
+        OrderStatus::ReadyToShip,
+        OrderStatus::PartiallyShipped,
+        OrderStatus::Shipped,
+        OrderStatus::Delivered,
+        OrderStatus::Completed,
+        OrderStatus::OnHold,
+        OrderStatus::Cancelled,
+        OrderStatus::Failed,
+        OrderStatus::ReturnRequested,
+        OrderStatus::PartiallyReturned,
+        OrderStatus::Returned,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OrderStatus::Placed => "placed",
+            OrderStatus::Validated => "validated",
+            OrderStatus::Allocated => "allocated",
+            OrderStatus::PaymentAuthorized => "payment_authorized",
+            OrderStatus::ReadyToShip => "ready_to_ship",
+            OrderStatus::PartiallyShipped => "partially_shipped",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Completed => "completed",
+            OrderStatus::OnHold => "on_hold",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Failed => "failed",
+            OrderStatus::ReturnRequested => "return_requested",
+            OrderStatus::PartiallyReturned => "partially_returned",
+            OrderStatus::Returned => "returned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Cancelled | OrderStatus::Failed | OrderStatus::Returned
+        )
+    }
+
+    /// Lines, quantities and address may still change: nothing has left for the warehouse.
+    pub fn is_editable(&self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Placed | OrderStatus::Validated | OrderStatus::OnHold
+        )
+    }
+
+    /// The customer (or an agent) may still cancel: nothing has shipped.
+    pub fn is_cancellable(&self) -> bool {
+        self.is_editable()
+            || matches!(
+                self,
+                OrderStatus::Allocated | OrderStatus::PaymentAuthorized | OrderStatus::ReadyToShip
+            )
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What happens to an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderEvent {
+    Validate,
+    HoldForReview,
+    ReleaseHold,
+    Allocate,
+    AuthorizePayment,
+    LabelsCreated,
+    ShipSome,
+    ShipAll,
+    Deliver,
+    Complete,
+    Cancel,
+    Fail,
+    RequestReturn,
+    ReceivePartialReturn,
+    ReceiveFullReturn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {event:?} an order that is {from}")]
+pub struct IllegalTransition {
+    pub from: OrderStatus,
+    pub event: OrderEvent,
+}
+
+/// The status machine: `placed → validated → allocated → payment_authorized → ready_to_ship →
+/// (partially_)shipped → delivered → completed`, with holds, cancellation before shipping,
+/// failure before shipping, and returns after delivery.
+pub fn transition(from: OrderStatus, event: OrderEvent) -> Result<OrderStatus, IllegalTransition> {
+    use OrderEvent as E;
+    use OrderStatus as S;
+    let to = match (from, event) {
+        (S::Placed, E::Validate) => S::Validated,
+        (S::Placed | S::Validated | S::Allocated | S::PaymentAuthorized, E::HoldForReview) => {
+            S::OnHold
+        }
+        // Releasing a hold re-enters the workflow from the start.
+        (S::OnHold, E::ReleaseHold) => S::Placed,
+        (S::Validated, E::Allocate) => S::Allocated,
+        (S::Allocated, E::AuthorizePayment) => S::PaymentAuthorized,
+        (S::PaymentAuthorized, E::LabelsCreated) => S::ReadyToShip,
+        (S::ReadyToShip | S::PartiallyShipped, E::ShipSome) => S::PartiallyShipped,
+        (S::ReadyToShip | S::PartiallyShipped, E::ShipAll) => S::Shipped,
+        (S::Shipped, E::Deliver) => S::Delivered,
+        (S::Delivered | S::PartiallyReturned, E::Complete) => S::Completed,
+        (s, E::Cancel) if s.is_cancellable() => S::Cancelled,
+        (
+            S::Placed
+            | S::Validated
+            | S::Allocated
+            | S::PaymentAuthorized
+            | S::ReadyToShip
+            | S::OnHold,
+            E::Fail,
+        ) => S::Failed,
+        (S::Delivered | S::Completed | S::PartiallyReturned, E::RequestReturn) => {
+            S::ReturnRequested
+        }
+        (S::ReturnRequested, E::ReceivePartialReturn) => S::PartiallyReturned,
+        (S::ReturnRequested, E::ReceiveFullReturn) => S::Returned,
+        _ => return Err(IllegalTransition { from, event }),
+    };
+    Ok(to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const EVENTS: [OrderEvent; 15] = [
+        OrderEvent::Validate,
+        OrderEvent::HoldForReview,
+        OrderEvent::ReleaseHold,
+        OrderEvent::Allocate,
+        OrderEvent::AuthorizePayment,
+        OrderEvent::LabelsCreated,
+        OrderEvent::ShipSome,
+        OrderEvent::ShipAll,
+        OrderEvent::Deliver,
+        OrderEvent::Complete,
+        OrderEvent::Cancel,
+        OrderEvent::Fail,
+        OrderEvent::RequestReturn,
+        OrderEvent::ReceivePartialReturn,
+        OrderEvent::ReceiveFullReturn,
+    ];
+
+    #[test]
+    fn happy_path_reaches_completed() {
+        let mut s = OrderStatus::Placed;
+        for e in [
+            OrderEvent::Validate,
+            OrderEvent::Allocate,
+            OrderEvent::AuthorizePayment,
+            OrderEvent::LabelsCreated,
+            OrderEvent::ShipSome,
+            OrderEvent::ShipAll,
+            OrderEvent::Deliver,
+            OrderEvent::Complete,
+        ] {
+            s = transition(s, e).unwrap();
+        }
+        assert_eq!(s, OrderStatus::Completed);
+    }
+
+    #[test]
+    fn illegal_transition_is_a_typed_error() {
+        assert_eq!(
+            transition(OrderStatus::Placed, OrderEvent::ShipAll),
+            Err(IllegalTransition {
+                from: OrderStatus::Placed,
+                event: OrderEvent::ShipAll
+            })
+        );
+        assert!(transition(OrderStatus::Shipped, OrderEvent::Cancel).is_err());
+    }
+
+    #[test]
+    fn status_names_round_trip() {
+        for s in OrderStatus::ALL {
+            assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
+            assert_eq!(
+                serde_json::to_value(s).unwrap(),
+                serde_json::json!(s.as_str())
+            );
+        }
+    }
+
+    /// What a legal history must satisfy, tracked alongside the machine.
+    #[derive(Default)]
+    struct History {
+        authorized_since_entry: bool,
+        shipped: bool,
+        delivered: bool,
+    }
+
+    proptest! {
+        #[test]
+        fn no_event_sequence_reaches_an_illegal_state(events in proptest::collection::vec(0usize..EVENTS.len(), 0..60)) {
+            let mut s = OrderStatus::Placed;
+            let mut h = History::default();
+            for i in events {
+                let e = EVENTS[i];
+                match transition(s, e) {
+                    Ok(next) => {
+                        prop_assert!(!s.is_terminal(), "left terminal state {s}");
+                        if next == OrderStatus::Placed { h.authorized_since_entry = false; }
+                        if next == OrderStatus::PaymentAuthorized { h.authorized_since_entry = true; }
+                        if matches!(next, OrderStatus::PartiallyShipped | OrderStatus::Shipped) {
+                            prop_assert!(h.authorized_since_entry, "shipped without payment authorization");
+                            h.shipped = true;
+                        }
+                        if next == OrderStatus::Delivered {
+                            prop_assert_eq!(s, OrderStatus::Shipped);
+                            h.delivered = true;
+                        }
+                        if matches!(next, OrderStatus::ReturnRequested | OrderStatus::Returned | OrderStatus::PartiallyReturned | OrderStatus::Completed) {
+                            prop_assert!(h.delivered, "return or completion before delivery");
+                        }
+                        if next == OrderStatus::Cancelled {
+                            prop_assert!(!h.shipped, "cancelled after shipping");
+                        }
+                        s = next;
+                    }
+                    Err(err) => prop_assert_eq!(err.from, s),
+                }
+            }
+        }
+    }
+}
