@@ -2,5 +2,6 @@
 //! (DynamoDB single table and friends), `app` (use-cases wiring ports together).
 
 pub mod adapters;
+pub mod app;
 pub mod domain;
 pub mod ports;

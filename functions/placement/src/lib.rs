@@ -1,1 +1,69 @@
+//! The storefront HTTP function: an `axum::Router` that runs under `lambda_http` on AWS and
+//! unchanged in the local runner.
 
+pub mod extract;
+pub mod problem;
+pub mod routes;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+use oms_shared::app::Oms;
+
+/// Every route of the storefront and admin API.
+pub fn router(oms: Oms) -> Router {
+    use routes::*;
+    Router::new()
+        .route("/v1/carts", post(create_cart).get(list_carts))
+        .route("/v1/carts/{cart_id}", get(get_cart))
+        .route("/v1/carts/{cart_id}/items/{sku}", put(set_cart_item))
+        .route("/v1/quotes", post(quote))
+        .route("/v1/orders", post(place_order).get(list_orders))
+        .route("/v1/orders/{order_id}", get(get_order).patch(edit_order))
+        .route("/v1/orders/{order_id}/cancel", post(cancel_order))
+        .route("/v1/admin/products/{sku}", put(put_product))
+        .route("/v1/admin/locations/{location_id}", put(put_location))
+        .route("/v1/admin/stock/{sku}/{location_id}", put(put_stock))
+        .route("/v1/admin/orders", get(admin_list_orders))
+        .route("/v1/admin/orders/{order_id}", get(admin_get_order))
+        .route(
+            "/v1/admin/orders/{order_id}/cancel",
+            post(admin_cancel_order),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(|| async {
+            problem::Problem::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            )
+        })
+        .layer(DefaultBodyLimit::max(extract::MAX_BODY))
+        .with_state(oms)
+}
+
+/// Builds the use-cases from the environment (Lambda init): `TABLE_NAME` is required;
+/// `DYNAMODB_ENDPOINT` points at DynamoDB Local.
+pub async fn oms_from_env() -> Result<Oms, String> {
+    let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set".to_owned())?;
+    let endpoint = std::env::var("DYNAMODB_ENDPOINT").ok();
+    let conf = oms_shared::adapters::aws::load_config(endpoint.is_some()).await;
+    let client = oms_shared::adapters::aws::dynamodb_client(&conf, endpoint.as_deref());
+    let store = oms_shared::adapters::dynamo::DynamoStore::new(client, table);
+    Ok(Oms::new(
+        store,
+        std::sync::Arc::new(oms_shared::ports::SystemClock),
+    ))
+}
+
+/// JSON logs for CloudWatch; level from `RUST_LOG`.
+pub fn init_tracing() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_current_span(false)
+        .without_time()
+        .init();
+}

@@ -1,0 +1,154 @@
+//! Admin catalog: products, locations, stock counts.
+
+use super::{AppError, Oms};
+use crate::app::views::StockDto;
+use crate::domain::*;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProductInput {
+    pub name: String,
+    pub price: Money,
+    #[serde(default = "goods")]
+    pub kind: ProductKind,
+    #[serde(default)]
+    pub weight_grams: u32,
+    #[serde(default = "no_dimensions")]
+    pub dimensions: Dimensions,
+    #[serde(default = "yes")]
+    pub returnable: bool,
+    #[serde(default)]
+    pub return_window_days: Option<u16>,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn goods() -> ProductKind {
+    ProductKind::Goods
+}
+fn yes() -> bool {
+    true
+}
+fn no_dimensions() -> Dimensions {
+    Dimensions {
+        length_mm: 0,
+        width_mm: 0,
+        height_mm: 0,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LocationInput {
+    pub name: String,
+    pub kind: LocationKind,
+    pub coordinates: GeoPoint,
+    pub country: CountryCode,
+    pub postal_code: String,
+    pub ships: bool,
+    #[serde(default)]
+    pub pickup: bool,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StockInput {
+    pub on_hand: i64,
+}
+
+impl Oms {
+    pub async fn upsert_product(&self, sku: Sku, input: ProductInput) -> Result<Product, AppError> {
+        let p = Product {
+            sku,
+            name: input.name.trim().to_owned(),
+            price: input.price,
+            kind: input.kind,
+            weight_grams: input.weight_grams,
+            dimensions: input.dimensions,
+            // Services (installation and the like) cannot be sent back once used.
+            returnable: input.returnable && input.kind == ProductKind::Goods,
+            return_window_days: input
+                .return_window_days
+                .unwrap_or(Product::DEFAULT_RETURN_WINDOW_DAYS),
+            active: input.active,
+        };
+        p.validate().map_err(|e| AppError::invalid(e.to_string()))?;
+        self.store.put_product(&p).await?;
+        Ok(p)
+    }
+
+    pub async fn upsert_location(
+        &self,
+        id: LocationId,
+        input: LocationInput,
+    ) -> Result<Location, AppError> {
+        let postal_code = address::normalize_postal_code(input.country, &input.postal_code)
+            .map_err(|e| AppError::invalid_field("postalCode", e))?;
+        let l = Location {
+            id,
+            name: input.name.trim().to_owned(),
+            kind: input.kind,
+            coordinates: input.coordinates,
+            country: input.country,
+            postal_code,
+            ships: input.ships,
+            pickup: input.pickup,
+            active: input.active,
+        };
+        l.validate().map_err(|e| AppError::invalid(e.to_string()))?;
+        self.store.put_location(&l).await?;
+        Ok(l)
+    }
+
+    pub async fn set_stock(
+        &self,
+        sku: Sku,
+        location: LocationId,
+        input: StockInput,
+    ) -> Result<StockDto, AppError> {
+        if !(0..=10_000_000).contains(&input.on_hand) {
+            return Err(AppError::invalid_field(
+                "onHand",
+                "must be between 0 and 10000000",
+            ));
+        }
+        if self.store.get_product(&sku).await?.is_none() {
+            return Err(AppError::Unprocessable {
+                kind: "unknown-sku",
+                detail: format!("no product {sku}"),
+            });
+        }
+        if self.store.get_location(&location).await?.is_none() {
+            return Err(AppError::Unprocessable {
+                kind: "unknown-location",
+                detail: format!("no location {location}"),
+            });
+        }
+        let r = self
+            .store
+            .set_on_hand(&sku, &location, input.on_hand)
+            .await
+            .map_err(|e| match e {
+                crate::adapters::dynamo::StoreError::StockPrecondition(_) => {
+                    AppError::Unprocessable {
+                        kind: "stock-below-committed",
+                        detail:
+                            "on hand cannot go below units already held or allocated for orders"
+                                .into(),
+                    }
+                }
+                other => other.into(),
+            })?;
+        Ok(StockDto {
+            sku: r.sku,
+            location_id: r.location_id,
+            on_hand: r.level.on_hand,
+            available: r.level.available,
+            held: r.level.held,
+            allocated: r.level.allocated,
+        })
+    }
+}

@@ -1,0 +1,82 @@
+//! One error type for the use-cases; the HTTP layer maps each variant to a status code and a
+//! stable problem `type`.
+
+use crate::adapters::dynamo::StoreError;
+use crate::domain::sourcing::Shortage;
+use crate::domain::{IllegalTransition, OrderStatus};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request is malformed or a field is invalid (400).
+    #[error("{detail}")]
+    Invalid {
+        detail: String,
+        field: Option<String>,
+    },
+    /// The request is well-formed but cannot be processed as asked (422).
+    #[error("{detail}")]
+    Unprocessable { kind: &'static str, detail: String },
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not enough stock")]
+    OutOfStock(Vec<Shortage>),
+    #[error("the order is {status} and cannot be {action}")]
+    InvalidState {
+        status: OrderStatus,
+        action: &'static str,
+    },
+    #[error("the idempotency key was used with a different request")]
+    IdempotencyMismatch,
+    #[error("the resource changed: re-read it and retry with its current version")]
+    StaleVersion,
+    #[error("a version is required (If-Match header or version field)")]
+    VersionRequired,
+    #[error("the cart was already turned into an order")]
+    CartConverted,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        AppError::Invalid {
+            detail: detail.into(),
+            field: None,
+        }
+    }
+    pub fn invalid_field(field: &str, detail: impl std::fmt::Display) -> Self {
+        AppError::Invalid {
+            detail: format!("{field}: {detail}"),
+            field: Some(field.to_owned()),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::StaleVersion => AppError::StaleVersion,
+            StoreError::BadCursor => AppError::invalid_field("cursor", "invalid pagination cursor"),
+            StoreError::CartConverted => AppError::CartConverted,
+            StoreError::TooLarge(n) => AppError::Unprocessable {
+                kind: "order-too-large",
+                detail: format!(
+                    "the order needs {n} stock movements; split it into smaller orders"
+                ),
+            },
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<IllegalTransition> for AppError {
+    fn from(e: IllegalTransition) -> Self {
+        AppError::InvalidState {
+            status: e.from,
+            action: "changed that way",
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! Use-cases: each takes the ports it needs, applies the domain rules, and writes what must
+//! hold together in one transaction.
+
+pub mod carts;
+pub mod catalog;
+pub mod error;
+pub mod orders;
+pub mod views;
+
+pub use error::AppError;
+
+use crate::adapters::dynamo::DynamoStore;
+use crate::domain::CustomerId;
+use crate::ports::{Clock, PaymentGateway};
+use std::sync::Arc;
+
+/// Who is calling: the JWT `sub` and whether the token carries the admin scope.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub customer: CustomerId,
+    pub admin: bool,
+}
+
+/// The OMS use-cases over their ports. Built once per process and shared by every request.
+#[derive(Clone)]
+pub struct Oms {
+    pub store: DynamoStore,
+    pub clock: Arc<dyn Clock>,
+    /// Needed to void an authorization when an order is cancelled after payment.
+    pub payments: Option<Arc<dyn PaymentGateway>>,
+}
+
+impl Oms {
+    pub fn new(store: DynamoStore, clock: Arc<dyn Clock>) -> Self {
+        Oms {
+            store,
+            clock,
+            payments: None,
+        }
+    }
+
+    pub fn with_payments(mut self, p: Arc<dyn PaymentGateway>) -> Self {
+        self.payments = Some(p);
+        self
+    }
+}

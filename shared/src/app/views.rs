@@ -1,0 +1,145 @@
+//! The JSON shapes of the public API (camelCase; money as `{amount, currency}`), shared by the
+//! HTTP functions and the local runner. Internal fields (payment token, reservations) never
+//! appear here.
+
+use crate::adapters::dynamo::OrderView as StoredOrder;
+use crate::domain::sourcing::DeliveryOption;
+use crate::domain::*;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderDto {
+    pub order_id: OrderId,
+    pub status: OrderStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    pub channel: Channel,
+    pub email: Email,
+    pub lines: Vec<OrderLine>,
+    pub totals: Totals,
+    pub shipping_address: Address,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Address>,
+    pub delivery: Delivery,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cart_id: Option<CartId>,
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub shipments: Vec<Shipment>,
+    pub timeline: Vec<TimelineEvent>,
+}
+
+impl OrderDto {
+    pub fn new(o: &Order, shipments: Vec<Shipment>, timeline: Vec<TimelineEvent>) -> Self {
+        OrderDto {
+            order_id: o.id.clone(),
+            status: o.status,
+            status_reason: o.status_reason.clone(),
+            channel: o.channel,
+            email: o.email.clone(),
+            lines: o.lines.clone(),
+            totals: o.totals,
+            shipping_address: o.shipping_address.clone(),
+            billing_address: o.billing_address.clone(),
+            delivery: o.delivery.clone(),
+            cart_id: o.cart_id.clone(),
+            version: o.version,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+            shipments,
+            timeline,
+        }
+    }
+
+    pub fn from_stored(v: StoredOrder) -> Self {
+        OrderDto::new(&v.order, v.shipments, v.timeline)
+    }
+}
+
+/// A row of an order listing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderSummary {
+    pub order_id: OrderId,
+    pub status: OrderStatus,
+    pub email: Email,
+    pub channel: Channel,
+    pub total: Money,
+    pub line_count: usize,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&Order> for OrderSummary {
+    fn from(o: &Order) -> Self {
+        OrderSummary {
+            order_id: o.id.clone(),
+            status: o.status,
+            email: o.email.clone(),
+            channel: o.channel,
+            total: o.totals.total,
+            line_count: o.lines.len(),
+            created_at: o.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderList {
+    pub orders: Vec<OrderSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CartDto {
+    pub cart_id: CartId,
+    pub items: Vec<CartItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub converted_order_id: Option<OrderId>,
+    pub created_at: DateTime<Utc>,
+    pub last_activity: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+impl From<&Cart> for CartDto {
+    fn from(c: &Cart) -> Self {
+        CartDto {
+            cart_id: c.id.clone(),
+            items: c.items.clone(),
+            email: c.email.clone(),
+            converted_order_id: c.converted_order.clone(),
+            created_at: c.created_at,
+            last_activity: c.last_activity,
+            expires_at: c.expires_at(),
+            version: c.version,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteDto {
+    pub lines: Vec<OrderLine>,
+    pub subtotal: Money,
+    pub tax: Money,
+    pub options: Vec<DeliveryOption>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StockDto {
+    pub sku: Sku,
+    pub location_id: LocationId,
+    pub on_hand: i64,
+    pub available: i64,
+    pub held: i64,
+    pub allocated: i64,
+}
