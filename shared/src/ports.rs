@@ -34,8 +34,7 @@ pub trait PaymentGateway: Send + Sync {
         amount: &crate::domain::Money,
         idempotency_key: &str,
     ) -> Result<(), PaymentError>;
-    async fn void(&self, authorization_id: &str, idempotency_key: &str)
-    -> Result<(), PaymentError>;
+    async fn void(&self, authorization_id: &str, idempotency_key: &str) -> Result<(), PaymentError>;
     async fn refund(
         &self,
         authorization_id: &str,

@@ -8,10 +8,7 @@ use oms_shared::adapters::dynamo::keys;
 use oms_shared::adapters::dynamo::store::*;
 use oms_shared::domain::*;
 
-fn attr(
-    item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
-    k: &str,
-) -> Option<String> {
+fn attr(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>, k: &str) -> Option<String> {
     item.get(k).and_then(|v| v.as_s().ok()).cloned()
 }
 
@@ -43,37 +40,20 @@ fn stock_keys() {
     let a = stock_item(&r).to_attrs().unwrap();
     assert_eq!(attr(&a, "PK").as_deref(), Some("SKU#MUG-1"));
     assert_eq!(attr(&a, "SK").as_deref(), Some("STOCK#WH-EAST"));
-    assert_eq!(
-        a.get("available")
-            .and_then(|v| v.as_n().ok())
-            .map(String::as_str),
-        Some("5")
-    );
+    assert_eq!(a.get("available").and_then(|v| v.as_n().ok()).map(String::as_str), Some("5"));
 }
 
 #[test]
 fn cart_keys() {
-    let t = chrono::Utc
-        .with_ymd_and_hms(2026, 11, 20, 12, 0, 0)
-        .unwrap();
+    let t = chrono::Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
     let id = CartId::parse("01JD0000000000000000000000").unwrap();
     let mut c = Cart::new(id.clone(), CustomerId::parse("cust-1").unwrap(), t);
     let a = cart_item(&c).to_attrs().unwrap();
-    assert_eq!(
-        attr(&a, "PK").as_deref(),
-        Some("CART#01JD0000000000000000000000")
-    );
+    assert_eq!(attr(&a, "PK").as_deref(), Some("CART#01JD0000000000000000000000"));
     assert_eq!(attr(&a, "SK").as_deref(), Some("CART"));
     assert_eq!(attr(&a, "GSI1PK").as_deref(), Some("CUSTOMER#cust-1"));
-    assert_eq!(
-        attr(&a, "GSI1SK").as_deref(),
-        Some("CART#01JD0000000000000000000000")
-    );
-    assert_eq!(
-        attr(&a, "GSI2PK"),
-        None,
-        "an empty cart is not in the idle-cart index"
-    );
+    assert_eq!(attr(&a, "GSI1SK").as_deref(), Some("CART#01JD0000000000000000000000"));
+    assert_eq!(attr(&a, "GSI2PK"), None, "an empty cart is not in the idle-cart index");
     assert_eq!(
         a.get("expiresAt").and_then(|v| v.as_n().ok()).cloned(),
         Some((t + chrono::Duration::days(30)).timestamp().to_string())
@@ -81,45 +61,22 @@ fn cart_keys() {
     c.set_quantity(sku("MUG-1"), 1, t).unwrap();
     c.email = Some(Email::parse("a@b.co").unwrap());
     let a = cart_item(&c).to_attrs().unwrap();
-    assert_eq!(
-        attr(&a, "GSI2PK"),
-        Some(format!("CARTACTIVITY#{}", keys::shard(id.as_str())))
-    );
-    assert_eq!(
-        attr(&a, "GSI2SK").as_deref(),
-        Some("2026-11-20T12:00:00.000Z#01JD0000000000000000000000")
-    );
+    assert_eq!(attr(&a, "GSI2PK"), Some(format!("CARTACTIVITY#{}", keys::shard(id.as_str()))));
+    assert_eq!(attr(&a, "GSI2SK").as_deref(), Some("2026-11-20T12:00:00.000Z#01JD0000000000000000000000"));
 }
 
 #[test]
 fn order_keys() {
     let mut o = order("cust-1", "Ann@Example.com");
     o.id = OrderId::parse("01JD0000000000000000000001").unwrap();
-    o.created_at = chrono::Utc
-        .with_ymd_and_hms(2026, 11, 20, 12, 0, 0)
-        .unwrap();
+    o.created_at = chrono::Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
     let a = order_item(&o).to_attrs().unwrap();
-    assert_eq!(
-        attr(&a, "PK").as_deref(),
-        Some("ORDER#01JD0000000000000000000001")
-    );
+    assert_eq!(attr(&a, "PK").as_deref(), Some("ORDER#01JD0000000000000000000001"));
     assert_eq!(attr(&a, "SK").as_deref(), Some("ORDER"));
     assert_eq!(attr(&a, "GSI1PK").as_deref(), Some("CUSTOMER#cust-1"));
-    assert_eq!(
-        attr(&a, "GSI1SK").as_deref(),
-        Some("ORDER#01JD0000000000000000000001")
-    );
-    assert_eq!(
-        attr(&a, "GSI2PK"),
-        Some(format!(
-            "STATUS#placed#{}",
-            keys::shard("01JD0000000000000000000001")
-        ))
-    );
-    assert_eq!(
-        attr(&a, "GSI2SK").as_deref(),
-        Some("2026-11-20T12:00:00.000Z#01JD0000000000000000000001")
-    );
+    assert_eq!(attr(&a, "GSI1SK").as_deref(), Some("ORDER#01JD0000000000000000000001"));
+    assert_eq!(attr(&a, "GSI2PK"), Some(format!("STATUS#placed#{}", keys::shard("01JD0000000000000000000001"))));
+    assert_eq!(attr(&a, "GSI2SK").as_deref(), Some("2026-11-20T12:00:00.000Z#01JD0000000000000000000001"));
     assert_eq!(attr(&a, "GSI3PK").as_deref(), Some("EMAIL#ann@example.com"));
 }
 
@@ -141,34 +98,19 @@ fn shipment_keys() {
         updated_at: now,
     };
     let a = shipment_item(&sh).to_attrs().unwrap();
-    assert_eq!(
-        attr(&a, "PK").as_deref(),
-        Some("ORDER#01JD0000000000000000000001")
-    );
-    assert_eq!(
-        attr(&a, "SK").as_deref(),
-        Some("SHIPMENT#01JD0000000000000000000002")
-    );
-    assert_eq!(
-        attr(&a, "GSI3PK").as_deref(),
-        Some("TRACKING#sandbox#SBX123")
-    );
+    assert_eq!(attr(&a, "PK").as_deref(), Some("ORDER#01JD0000000000000000000001"));
+    assert_eq!(attr(&a, "SK").as_deref(), Some("SHIPMENT#01JD0000000000000000000002"));
+    assert_eq!(attr(&a, "GSI3PK").as_deref(), Some("TRACKING#sandbox#SBX123"));
     assert_eq!(attr(&a, "GSI3SK").as_deref(), Some("SHIPMENT"));
 }
 
 #[test]
 fn timeline_idempotency_and_webhook_keys() {
-    let t = chrono::Utc
-        .with_ymd_and_hms(2026, 11, 20, 12, 0, 0)
-        .unwrap();
+    let t = chrono::Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
     let id = OrderId::parse("01JD0000000000000000000001").unwrap();
     let e = TimelineEvent::new(t, "order.placed", Actor::System("placement".into()));
     let a = timeline_item(&id, &e).to_attrs().unwrap();
-    assert!(
-        attr(&a, "SK")
-            .unwrap()
-            .starts_with("EVENT#2026-11-20T12:00:00.000Z#")
-    );
+    assert!(attr(&a, "SK").unwrap().starts_with("EVENT#2026-11-20T12:00:00.000Z#"));
     let r = IdempotencyRecord {
         request_hash: "h".into(),
         order_id: id,
@@ -176,28 +118,17 @@ fn timeline_idempotency_and_webhook_keys() {
         response: "{}".into(),
         created_at: t,
     };
-    let a = idempotency_item(&CustomerId::parse("cust-1").unwrap(), "key-1", &r)
-        .to_attrs()
-        .unwrap();
+    let a = idempotency_item(&CustomerId::parse("cust-1").unwrap(), "key-1", &r).to_attrs().unwrap();
     assert_eq!(attr(&a, "PK").as_deref(), Some("IDEMPOTENCY#cust-1#key-1"));
     assert_eq!(
         a.get("expiresAt").and_then(|v| v.as_n().ok()).cloned(),
         Some((t + chrono::Duration::hours(24)).timestamp().to_string())
     );
-    assert_eq!(
-        keys::webhook_event("easypost", "evt_1").pk,
-        "WEBHOOK#easypost#evt_1"
-    );
+    assert_eq!(keys::webhook_event("easypost", "evt_1").pk, "WEBHOOK#easypost#evt_1");
 }
 
 #[test]
 fn index_names_and_ttl_match_the_template() {
-    assert_eq!(
-        oms_harness::template_index_names().unwrap(),
-        keys::INDEXES.to_vec()
-    );
-    assert_eq!(
-        oms_harness::template_ttl_attribute().unwrap().as_deref(),
-        Some(keys::TTL)
-    );
+    assert_eq!(oms_harness::template_index_names().unwrap(), keys::INDEXES.to_vec());
+    assert_eq!(oms_harness::template_ttl_attribute().unwrap().as_deref(), Some(keys::TTL));
 }

@@ -9,9 +9,8 @@
 use anyhow::{Context, Result, bail};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -53,10 +52,7 @@ fn spawn_watched(cmd: &str, dir: &std::path::Path, log: &std::path::Path) -> Res
 
 async fn wait_for_port(port: u16, what: &str) -> Result<()> {
     for _ in 0..300 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -86,10 +82,7 @@ pub async fn start_dynamodb_local() -> Result<String> {
         .map(PathBuf::from)
         .unwrap_or_else(|_| repo_root().join(".local/dynamodb/package/emulator"));
     if !dir.join("DynamoDBLocal.jar").exists() {
-        bail!(
-            "DynamoDB Local not found in {}: run ./dev/setup.sh first",
-            dir.display()
-        );
+        bail!("DynamoDB Local not found in {}: run ./dev/setup.sh first", dir.display());
     }
     let port = free_port()?;
     let log = repo_root().join(".local/dynamodb-local.log");
@@ -118,18 +111,11 @@ pub async fn moto_endpoint() -> Result<String> {
         }
         let bin = repo_root().join(".venv/bin/moto_server");
         if !bin.exists() {
-            bail!(
-                "moto_server not found at {}: run ./dev/setup.sh first",
-                bin.display()
-            );
+            bail!("moto_server not found at {}: run ./dev/setup.sh first", bin.display());
         }
         let port = free_port()?;
         let log = repo_root().join(".local/moto.log");
-        spawn_watched(
-            &format!("exec '{}' -H 127.0.0.1 -p {port}", bin.display()),
-            &repo_root(),
-            &log,
-        )?;
+        spawn_watched(&format!("exec '{}' -H 127.0.0.1 -p {port}", bin.display()), &repo_root(), &log)?;
         wait_for_port(port, "moto server").await?;
         Ok(format!("http://127.0.0.1:{port}"))
     })
@@ -141,13 +127,7 @@ pub async fn moto_endpoint() -> Result<String> {
 pub async fn dynamodb_client(endpoint: &str) -> Client {
     let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "oms-harness",
-        ))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "oms-harness"))
         .endpoint_url(endpoint)
         .load()
         .await;
@@ -216,10 +196,8 @@ pub const TABLE_RESOURCE: &str = "OmsTable";
 /// Reads the table's properties from `infra/template.yaml`.
 fn table_props() -> Result<TableProps> {
     let path = repo_root().join("infra/template.yaml");
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let doc: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(&text).context("parsing template.yaml")?;
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).context("parsing template.yaml")?;
     let props = doc
         .get("Resources")
         .and_then(|r| r.get(TABLE_RESOURCE))
@@ -230,19 +208,12 @@ fn table_props() -> Result<TableProps> {
 
 /// Index names declared in the template (checked against the `keys` module by a test).
 pub fn template_index_names() -> Result<Vec<String>> {
-    Ok(table_props()?
-        .global_secondary_indexes
-        .into_iter()
-        .map(|g| g.index_name)
-        .collect())
+    Ok(table_props()?.global_secondary_indexes.into_iter().map(|g| g.index_name).collect())
 }
 
 /// The TTL attribute declared in the template.
 pub fn template_ttl_attribute() -> Result<Option<String>> {
-    Ok(table_props()?
-        .time_to_live_specification
-        .filter(|t| t.enabled)
-        .map(|t| t.attribute_name))
+    Ok(table_props()?.time_to_live_specification.filter(|t| t.enabled).map(|t| t.attribute_name))
 }
 
 fn key_schema(defs: &[KeyDef]) -> Result<Vec<KeySchemaElement>> {
@@ -259,10 +230,7 @@ fn key_schema(defs: &[KeyDef]) -> Result<Vec<KeySchemaElement>> {
 /// Creates `name` with the template's keys, indexes, stream and TTL.
 pub async fn create_table(client: &Client, name: &str) -> Result<()> {
     let p = table_props()?;
-    let mut req = client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest);
+    let mut req = client.create_table().table_name(name).billing_mode(BillingMode::PayPerRequest);
     for a in &p.attribute_definitions {
         req = req.attribute_definitions(
             AttributeDefinition::builder()
@@ -273,8 +241,8 @@ pub async fn create_table(client: &Client, name: &str) -> Result<()> {
     }
     req = req.set_key_schema(Some(key_schema(&p.key_schema)?));
     for g in &p.global_secondary_indexes {
-        let mut proj = Projection::builder()
-            .projection_type(ProjectionType::from(g.projection.projection_type.as_str()));
+        let mut proj =
+            Projection::builder().projection_type(ProjectionType::from(g.projection.projection_type.as_str()));
         for a in &g.projection.non_key_attributes {
             proj = proj.non_key_attributes(a);
         }
@@ -294,18 +262,13 @@ pub async fn create_table(client: &Client, name: &str) -> Result<()> {
                 .build()?,
         );
     }
-    req.send()
-        .await
-        .with_context(|| format!("creating table {name}"))?;
+    req.send().await.with_context(|| format!("creating table {name}"))?;
     if let Some(t) = p.time_to_live_specification.filter(|t| t.enabled) {
         client
             .update_time_to_live()
             .table_name(name)
             .time_to_live_specification(
-                TimeToLiveSpecification::builder()
-                    .attribute_name(t.attribute_name)
-                    .enabled(true)
-                    .build()?,
+                TimeToLiveSpecification::builder().attribute_name(t.attribute_name).enabled(true).build()?,
             )
             .send()
             .await
@@ -327,10 +290,6 @@ impl TestTable {
         let client = dynamodb_client(&endpoint).await;
         let name = format!("oms-test-{}", ulid::Ulid::new().to_string().to_lowercase());
         create_table(&client, &name).await?;
-        Ok(TestTable {
-            client,
-            name,
-            endpoint,
-        })
+        Ok(TestTable { client, name, endpoint })
     }
 }

@@ -16,13 +16,11 @@ use tower::ServiceExt;
 const MAX_PAYLOAD: usize = 10 * 1024 * 1024;
 
 fn problem(status: StatusCode, slug: &str, title: &str) -> Response<Body> {
-    let body = json!({"type": format!("urn:oms:problem:{slug}"), "title": title, "status": status.as_u16()}).to_string();
+    let body =
+        json!({"type": format!("urn:oms:problem:{slug}"), "title": title, "status": status.as_u16()}).to_string();
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     r
 }
 
@@ -54,10 +52,7 @@ pub fn apigw_event(
     let (body_value, b64) = match std::str::from_utf8(body) {
         _ if body.is_empty() => (Value::Null, false),
         Ok(s) => (Value::String(s.to_owned()), false),
-        Err(_) => (
-            Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
-            true,
-        ),
+        Err(_) => (Value::String(base64::engine::general_purpose::STANDARD.encode(body)), true),
     };
     let now = chrono::Utc::now();
     let mut ctx = json!({
@@ -102,10 +97,7 @@ fn percent_decode(s: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(
-                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
-                    16,
-                ) {
+                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
                     Ok(b) => {
                         out.push(b);
                         i += 2;
@@ -125,11 +117,7 @@ pub async fn invoke(router: &Router, event: &Value) -> Response<Body> {
     let req = match lambda_http::request::from_str(&event.to_string()) {
         Ok(r) => r,
         Err(_) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "invalid-request",
-                "Malformed request",
-            );
+            return problem(StatusCode::BAD_REQUEST, "invalid-request", "Malformed request");
         }
     };
     let (parts, body) = req.into_parts();
@@ -143,17 +131,10 @@ pub async fn invoke(router: &Router, event: &Value) -> Response<Body> {
 /// The gateway: authorizer + event + function. Routes under `/v1/` need a valid token.
 pub async fn handle(router: Router, issuer: DevIssuer, req: Request<Body>) -> Response<Body> {
     let (parts, body) = req.into_parts();
-    let bytes = match http_body_util::Limited::new(body, MAX_PAYLOAD)
-        .collect()
-        .await
-    {
+    let bytes = match http_body_util::Limited::new(body, MAX_PAYLOAD).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
-            return problem(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload-too-large",
-                "Request too large",
-            );
+            return problem(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Request too large");
         }
     };
     let mut headers: HashMap<String, String> = HashMap::new();
@@ -167,9 +148,7 @@ pub async fn handle(router: Router, issuer: DevIssuer, req: Request<Body>) -> Re
             })
             .or_insert(v);
     }
-    let token = headers
-        .get("authorization")
-        .and_then(|h| h.strip_prefix("Bearer ").map(str::trim).map(str::to_owned));
+    let token = headers.get("authorization").and_then(|h| h.strip_prefix("Bearer ").map(str::trim).map(str::to_owned));
     let claims = match token.map(|t| issuer.verify(&t)) {
         Some(Some(c)) => c,
         _ => return problem(StatusCode::UNAUTHORIZED, "unauthenticated", "Unauthorized"),

@@ -42,13 +42,8 @@ impl DevIssuer {
 
     pub fn issue(&self, sub: &str, scope: &str, ttl_secs: i64) -> String {
         let now = chrono::Utc::now().timestamp();
-        let claims = Claims {
-            sub: sub.to_owned(),
-            scope: scope.to_owned(),
-            iss: ISSUER.into(),
-            iat: now,
-            exp: now + ttl_secs,
-        };
+        let claims =
+            Claims { sub: sub.to_owned(), scope: scope.to_owned(), iss: ISSUER.into(), iat: now, exp: now + ttl_secs };
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
         let signing_input = format!("{header}.{payload}");
@@ -66,8 +61,7 @@ impl DevIssuer {
         if parts.next().is_some() {
             return None;
         }
-        let header: serde_json::Value =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).ok()?).ok()?;
+        let header: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).ok()?).ok()?;
         if header.get("alg")?.as_str()? != "HS256" {
             return None;
         }

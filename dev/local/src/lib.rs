@@ -26,17 +26,11 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
-        let port: u16 = std::env::var("OMS_PORT")
-            .ok()
-            .map(|p| p.parse())
-            .transpose()
-            .context("OMS_PORT")?
-            .unwrap_or(3000);
+        let port: u16 =
+            std::env::var("OMS_PORT").ok().map(|p| p.parse()).transpose().context("OMS_PORT")?.unwrap_or(3000);
         let host = std::env::var("OMS_HOST").unwrap_or_else(|_| "127.0.0.1".into());
         Ok(Config {
-            addr: format!("{host}:{port}")
-                .parse()
-                .context("OMS_HOST/OMS_PORT")?,
+            addr: format!("{host}:{port}").parse().context("OMS_HOST/OMS_PORT")?,
             table: std::env::var("TABLE_NAME").unwrap_or_else(|_| "oms-local".into()),
             seed: std::env::var("OMS_SEED").map(|v| v != "0").unwrap_or(true),
         })
@@ -55,12 +49,7 @@ pub struct Local {
 pub async fn start(table: &str, seed_data: bool) -> anyhow::Result<Local> {
     let endpoint = oms_harness::dynamodb_endpoint().await?;
     let client = oms_harness::dynamodb_client(&endpoint).await;
-    let exists = client
-        .describe_table()
-        .table_name(table)
-        .send()
-        .await
-        .is_ok();
+    let exists = client.describe_table().table_name(table).send().await.is_ok();
     if !exists {
         oms_harness::create_table(&client, table).await?;
     }
@@ -69,12 +58,7 @@ pub async fn start(table: &str, seed_data: bool) -> anyhow::Result<Local> {
     if seed_data {
         seed::seed(&oms).await?;
     }
-    Ok(Local {
-        oms,
-        issuer: jwt::DevIssuer::random(),
-        dynamodb_endpoint: endpoint,
-        table: table.to_owned(),
-    })
+    Ok(Local { oms, issuer: jwt::DevIssuer::random(), dynamodb_endpoint: endpoint, table: table.to_owned() })
 }
 
 #[derive(Deserialize)]
@@ -121,9 +105,7 @@ pub fn app(local: &Local) -> Router {
 
 /// Serves the app until Ctrl-C.
 pub async fn serve(local: &Local, addr: SocketAddr) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("binding {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     axum::serve(listener, app(local))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -155,10 +137,6 @@ pub fn banner(local: &Local, cfg: &Config) -> String {
         addr = cfg.addr,
         ddb = local.dynamodb_endpoint,
         table = local.table,
-        seed = if cfg.seed {
-            seed::summary()
-        } else {
-            "not seeded (OMS_SEED=0)".into()
-        },
+        seed = if cfg.seed { seed::summary() } else { "not seeded (OMS_SEED=0)".into() },
     )
 }

@@ -9,127 +9,24 @@ fn usd(a: i64) -> Money {
 }
 
 struct P(&'static str, &'static str, i64, ProductKind, u32, bool);
-struct L(
-    &'static str,
-    &'static str,
-    LocationKind,
-    i32,
-    i32,
-    &'static str,
-    bool,
-    bool,
-);
+struct L(&'static str, &'static str, LocationKind, i32, i32, &'static str, bool, bool);
 
 const PRODUCTS: &[P] = &[
-    P(
-        "TSHIRT-BLK-M",
-        "Black T-shirt, M",
-        1999,
-        ProductKind::Goods,
-        200,
-        true,
-    ),
-    P(
-        "MUG-CLASSIC",
-        "Classic mug",
-        1250,
-        ProductKind::Goods,
-        450,
-        true,
-    ),
-    P(
-        "HEADPHONES-X1",
-        "X1 noise-cancelling headphones",
-        14999,
-        ProductKind::Goods,
-        350,
-        true,
-    ),
-    P(
-        "DESK-LAMP",
-        "LED desk lamp",
-        3999,
-        ProductKind::Goods,
-        1200,
-        true,
-    ),
-    P(
-        "TV-55",
-        "55\" 4K television",
-        49999,
-        ProductKind::Goods,
-        18000,
-        true,
-    ),
-    P(
-        "INSTALL-TV",
-        "TV wall-mount installation",
-        7999,
-        ProductKind::Service,
-        0,
-        false,
-    ),
-    P(
-        "SOCKS-3PK",
-        "Socks, 3 pack",
-        999,
-        ProductKind::Goods,
-        150,
-        true,
-    ),
+    P("TSHIRT-BLK-M", "Black T-shirt, M", 1999, ProductKind::Goods, 200, true),
+    P("MUG-CLASSIC", "Classic mug", 1250, ProductKind::Goods, 450, true),
+    P("HEADPHONES-X1", "X1 noise-cancelling headphones", 14999, ProductKind::Goods, 350, true),
+    P("DESK-LAMP", "LED desk lamp", 3999, ProductKind::Goods, 1200, true),
+    P("TV-55", "55\" 4K television", 49999, ProductKind::Goods, 18000, true),
+    P("INSTALL-TV", "TV wall-mount installation", 7999, ProductKind::Service, 0, false),
+    P("SOCKS-3PK", "Socks, 3 pack", 999, ProductKind::Goods, 150, true),
 ];
 
 const LOCATIONS: &[L] = &[
-    L(
-        "WH-NJ",
-        "Newark warehouse",
-        LocationKind::Warehouse,
-        40_735_700,
-        -74_172_400,
-        "07102",
-        true,
-        false,
-    ),
-    L(
-        "WH-CA",
-        "Ontario (CA) warehouse",
-        LocationKind::Warehouse,
-        34_063_300,
-        -117_650_900,
-        "91761",
-        true,
-        false,
-    ),
-    L(
-        "WH-TX",
-        "Dallas warehouse",
-        LocationKind::Warehouse,
-        32_776_700,
-        -96_797_000,
-        "75201",
-        true,
-        false,
-    ),
-    L(
-        "STORE-NYC",
-        "New York 5th Ave store",
-        LocationKind::Store,
-        40_754_000,
-        -73_984_000,
-        "10001",
-        true,
-        true,
-    ),
-    L(
-        "STORE-SF",
-        "San Francisco Market St store",
-        LocationKind::Store,
-        37_782_000,
-        -122_408_000,
-        "94103",
-        false,
-        true,
-    ),
+    L("WH-NJ", "Newark warehouse", LocationKind::Warehouse, 40_735_700, -74_172_400, "07102", true, false),
+    L("WH-CA", "Ontario (CA) warehouse", LocationKind::Warehouse, 34_063_300, -117_650_900, "91761", true, false),
+    L("WH-TX", "Dallas warehouse", LocationKind::Warehouse, 32_776_700, -96_797_000, "75201", true, false),
+    L("STORE-NYC", "New York 5th Ave store", LocationKind::Store, 40_754_000, -73_984_000, "10001", true, true),
+    L("STORE-SF", "San Francisco Market St store", LocationKind::Store, 37_782_000, -122_408_000, "94103", false, true),
 ];
 
 /// (sku, location, on hand)
@@ -158,11 +55,7 @@ pub async fn seed(oms: &Oms) -> anyhow::Result<()> {
                 price: usd(p.2),
                 kind: p.3,
                 weight_grams: p.4,
-                dimensions: Dimensions {
-                    length_mm: 300,
-                    width_mm: 200,
-                    height_mm: 100,
-                },
+                dimensions: Dimensions { length_mm: 300, width_mm: 200, height_mm: 100 },
                 returnable: p.5,
                 return_window_days: None,
                 active: true,
@@ -189,22 +82,13 @@ pub async fn seed(oms: &Oms) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("seeding location {}: {e}", l.0))?;
     }
     for (s, l, q) in STOCK {
-        oms.set_stock(
-            Sku::parse(s)?,
-            LocationId::parse(l)?,
-            StockInput { on_hand: *q },
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("seeding stock {s}@{l}: {e}"))?;
+        oms.set_stock(Sku::parse(s)?, LocationId::parse(l)?, StockInput { on_hand: *q })
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding stock {s}@{l}: {e}"))?;
     }
     Ok(())
 }
 
 pub fn summary() -> String {
-    format!(
-        "{} products, {} locations, {} stock records",
-        PRODUCTS.len(),
-        LOCATIONS.len(),
-        STOCK.len()
-    )
+    format!("{} products, {} locations, {} stock records", PRODUCTS.len(), LOCATIONS.len(), STOCK.len())
 }

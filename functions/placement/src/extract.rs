@@ -22,26 +22,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
-        let Some(RequestContext::ApiGatewayV2(ctx)) = parts.extensions.get::<RequestContext>()
-        else {
+        let Some(RequestContext::ApiGatewayV2(ctx)) = parts.extensions.get::<RequestContext>() else {
             return Err(Problem::unauthorized());
         };
-        let jwt = ctx
-            .authorizer
-            .as_ref()
-            .and_then(|a| a.jwt.as_ref())
-            .ok_or_else(Problem::unauthorized)?;
+        let jwt = ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).ok_or_else(Problem::unauthorized)?;
         let sub = jwt.claims.get("sub").ok_or_else(Problem::unauthorized)?;
         let customer = CustomerId::parse(sub).map_err(|_| Problem::unauthorized())?;
         // `scope` is a space-separated claim (OAuth 2); API Gateway may also list `scopes`.
-        let admin = jwt
-            .claims
-            .get("scope")
-            .is_some_and(|s| s.split_whitespace().any(|x| x == ADMIN_SCOPE))
-            || jwt
-                .scopes
-                .as_ref()
-                .is_some_and(|v| v.iter().any(|x| x == ADMIN_SCOPE));
+        let admin = jwt.claims.get("scope").is_some_and(|s| s.split_whitespace().any(|x| x == ADMIN_SCOPE))
+            || jwt.scopes.as_ref().is_some_and(|v| v.iter().any(|x| x == ADMIN_SCOPE));
         Ok(Auth(Caller { customer, admin }))
     }
 }
@@ -68,20 +57,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = Problem;
 
     async fn from_request(req: Request, s: &S) -> Result<Self, Problem> {
-        let ct = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let mime = ct
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if mime != "application/json"
-            && !(mime.starts_with("application/") && mime.ends_with("+json"))
-        {
+        let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if mime != "application/json" && !(mime.starts_with("application/") && mime.ends_with("+json")) {
             return Err(Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
@@ -91,26 +69,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
         }
         let bytes = Bytes::from_request(req, s).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Problem::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload-too-large",
-                    "The body is too large",
-                )
-                .detail("bodies are limited to 64 KB")
+                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "The body is too large")
+                    .detail("bodies are limited to 64 KB")
             } else {
                 Problem::bad_request("the body could not be read")
             }
         })?;
         if bytes.len() > MAX_BODY {
-            return Err(Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload-too-large",
-                "The body is too large",
-            )
-            .detail("bodies are limited to 64 KB"));
+            return Err(Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "The body is too large")
+                .detail("bodies are limited to 64 KB"));
         }
-        let value = serde_json::from_slice::<T>(&bytes)
-            .map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))?;
+        let value =
+            serde_json::from_slice::<T>(&bytes).map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))?;
         Ok(Json(value, bytes))
     }
 }
@@ -136,18 +106,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for MaybeJson<T> {
     type Rejection = Problem;
 
     async fn from_request(req: Request, s: &S) -> Result<Self, Problem> {
-        let empty = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            == Some("0")
+        let empty = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()) == Some("0")
             || (req.headers().get(header::CONTENT_TYPE).is_none()
                 && req.headers().get(header::CONTENT_LENGTH).is_none());
         if empty {
             return Ok(MaybeJson(None));
         }
-        Json::<T>::from_request(req, s)
-            .await
-            .map(|j| MaybeJson(Some(j.0)))
+        Json::<T>::from_request(req, s).await.map(|j| MaybeJson(Some(j.0)))
     }
 }

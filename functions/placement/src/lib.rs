@@ -26,10 +26,7 @@ pub fn router(oms: Oms) -> Router {
         .route("/v1/admin/stock/{sku}/{location_id}", put(put_stock))
         .route("/v1/admin/orders", get(admin_list_orders))
         .route("/v1/admin/orders/{order_id}", get(admin_get_order))
-        .route(
-            "/v1/admin/orders/{order_id}/cancel",
-            post(admin_cancel_order),
-        )
+        .route("/v1/admin/orders/{order_id}/cancel", post(admin_cancel_order))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             problem::Problem::new(
@@ -50,19 +47,14 @@ pub async fn oms_from_env() -> Result<Oms, String> {
     let conf = oms_shared::adapters::aws::load_config(endpoint.is_some()).await;
     let client = oms_shared::adapters::aws::dynamodb_client(&conf, endpoint.as_deref());
     let store = oms_shared::adapters::dynamo::DynamoStore::new(client, table);
-    Ok(Oms::new(
-        store,
-        std::sync::Arc::new(oms_shared::ports::SystemClock),
-    ))
+    Ok(Oms::new(store, std::sync::Arc::new(oms_shared::ports::SystemClock)))
 }
 
 /// JSON logs for CloudWatch; level from `RUST_LOG`.
 pub fn init_tracing() {
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_current_span(false)
         .without_time()
         .init();

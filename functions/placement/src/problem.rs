@@ -39,19 +39,10 @@ impl Problem {
         self
     }
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-request",
-            "The request is invalid",
-        )
-        .detail(detail)
+        Problem::new(StatusCode::BAD_REQUEST, "invalid-request", "The request is invalid").detail(detail)
     }
     pub fn unauthorized() -> Self {
-        Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "Authentication is required",
-        )
+        Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication is required")
     }
 }
 
@@ -60,10 +51,7 @@ impl IntoResponse for Problem {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self).unwrap_or_else(|_| b"{}".to_vec());
         let mut res = (status, body).into_response();
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         res
     }
 }
@@ -79,60 +67,32 @@ impl From<AppError> for Problem {
                     None => p,
                 }
             }
-            AppError::Unprocessable { kind, detail } => Problem::new(
-                S::UNPROCESSABLE_ENTITY,
-                kind,
-                "The request cannot be processed",
-            )
-            .detail(detail),
-            AppError::NotFound => Problem::new(S::NOT_FOUND, "not-found", "Not found"),
-            AppError::Forbidden => Problem::new(S::FORBIDDEN, "forbidden", "Forbidden")
-                .detail("this route needs the oms/admin scope"),
-            AppError::OutOfStock(short) => {
-                Problem::new(S::CONFLICT, "out-of-stock", "Not enough stock")
-                    .detail(format!(
-                        "short: {}",
-                        short
-                            .iter()
-                            .map(|s| s.sku.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))
-                    .with(
-                        "shortages",
-                        serde_json::to_value(&short).unwrap_or_default(),
-                    )
+            AppError::Unprocessable { kind, detail } => {
+                Problem::new(S::UNPROCESSABLE_ENTITY, kind, "The request cannot be processed").detail(detail)
             }
-            AppError::InvalidState { status, action } => Problem::new(
-                S::CONFLICT,
-                "invalid-state",
-                "The order is in the wrong state",
-            )
-            .detail(format!("the order is {status} and cannot be {action}"))
-            .with("orderStatus", status.as_str().into()),
-            AppError::IdempotencyMismatch => Problem::new(
-                S::UNPROCESSABLE_ENTITY,
-                "idempotency-key-reused",
-                "Idempotency key reused",
-            )
-            .detail("this Idempotency-Key was already used with a different request body"),
-            AppError::StaleVersion => Problem::new(
-                S::PRECONDITION_FAILED,
-                "stale-version",
-                "The resource changed",
-            )
-            .detail("re-read the resource and retry with its current version"),
-            AppError::VersionRequired => Problem::new(
-                S::PRECONDITION_REQUIRED,
-                "version-required",
-                "A version is required",
-            )
-            .detail("send If-Match with the order's ETag, or a version field"),
-            AppError::CartConverted => Problem::new(
-                S::CONFLICT,
-                "cart-converted",
-                "The cart was already ordered",
-            ),
+            AppError::NotFound => Problem::new(S::NOT_FOUND, "not-found", "Not found"),
+            AppError::Forbidden => {
+                Problem::new(S::FORBIDDEN, "forbidden", "Forbidden").detail("this route needs the oms/admin scope")
+            }
+            AppError::OutOfStock(short) => Problem::new(S::CONFLICT, "out-of-stock", "Not enough stock")
+                .detail(format!("short: {}", short.iter().map(|s| s.sku.as_str()).collect::<Vec<_>>().join(", ")))
+                .with("shortages", serde_json::to_value(&short).unwrap_or_default()),
+            AppError::InvalidState { status, action } => {
+                Problem::new(S::CONFLICT, "invalid-state", "The order is in the wrong state")
+                    .detail(format!("the order is {status} and cannot be {action}"))
+                    .with("orderStatus", status.as_str().into())
+            }
+            AppError::IdempotencyMismatch => {
+                Problem::new(S::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency key reused")
+                    .detail("this Idempotency-Key was already used with a different request body")
+            }
+            AppError::StaleVersion => Problem::new(S::PRECONDITION_FAILED, "stale-version", "The resource changed")
+                .detail("re-read the resource and retry with its current version"),
+            AppError::VersionRequired => {
+                Problem::new(S::PRECONDITION_REQUIRED, "version-required", "A version is required")
+                    .detail("send If-Match with the order's ETag, or a version field")
+            }
+            AppError::CartConverted => Problem::new(S::CONFLICT, "cart-converted", "The cart was already ordered"),
             AppError::Internal(msg) => {
                 tracing::error!(error = %msg, "internal error");
                 Problem::new(S::INTERNAL_SERVER_ERROR, "internal", "Internal error")

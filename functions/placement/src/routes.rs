@@ -18,50 +18,30 @@ pub type AppState = Oms;
 
 fn json<T: Serialize>(status: StatusCode, v: &T) -> Response {
     match serde_json::to_vec(v) {
-        Ok(body) => (
-            status,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            body,
-        )
-            .into_response(),
+        Ok(body) => {
+            (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+        }
         Err(e) => Problem::from(AppError::Internal(e.to_string())).into_response(),
     }
 }
 
 fn raw_json(status: StatusCode, body: String) -> Response {
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
 fn order_id(s: &str) -> Result<OrderId, Problem> {
-    OrderId::parse(s).map_err(|_| {
-        Problem::bad_request("orderId is not a valid order id").with("field", "orderId".into())
-    })
+    OrderId::parse(s)
+        .map_err(|_| Problem::bad_request("orderId is not a valid order id").with("field", "orderId".into()))
 }
 fn cart_id(s: &str) -> Result<CartId, Problem> {
-    CartId::parse(s).map_err(|_| {
-        Problem::bad_request("cartId is not a valid cart id").with("field", "cartId".into())
-    })
+    CartId::parse(s).map_err(|_| Problem::bad_request("cartId is not a valid cart id").with("field", "cartId".into()))
 }
 fn sku(s: &str) -> Result<Sku, Problem> {
-    Sku::parse(s)
-        .map_err(|_| Problem::bad_request("sku is not a valid SKU").with("field", "sku".into()))
+    Sku::parse(s).map_err(|_| Problem::bad_request("sku is not a valid SKU").with("field", "sku".into()))
 }
 fn location_id(s: &str) -> Result<LocationId, Problem> {
-    LocationId::parse(s).map_err(|_| {
-        Problem::bad_request("locationId is not a valid location id")
-            .with("field", "locationId".into())
-    })
+    LocationId::parse(s)
+        .map_err(|_| Problem::bad_request("locationId is not a valid location id").with("field", "locationId".into()))
 }
 
 fn with_etag(mut res: Response, version: u64) -> Response {
@@ -76,12 +56,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<u64>, Problem> {
     let Some(v) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
-    let s = v
-        .to_str()
-        .unwrap_or("")
-        .trim()
-        .trim_start_matches("W/")
-        .trim_matches('"');
+    let s = v.to_str().unwrap_or("").trim().trim_start_matches("W/").trim_matches('"');
     s.trim_start_matches('v')
         .parse::<u64>()
         .map(Some)
@@ -104,23 +79,11 @@ pub async fn list_carts(State(oms): State<AppState>, Auth(c): Auth) -> Result<Re
     struct Carts<T> {
         carts: T,
     }
-    Ok(json(
-        StatusCode::OK,
-        &Carts {
-            carts: oms.list_carts(&c).await?,
-        },
-    ))
+    Ok(json(StatusCode::OK, &Carts { carts: oms.list_carts(&c).await? }))
 }
 
-pub async fn get_cart(
-    State(oms): State<AppState>,
-    Auth(c): Auth,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    Ok(json(
-        StatusCode::OK,
-        &oms.get_cart(&c, &cart_id(&id)?).await?,
-    ))
+pub async fn get_cart(State(oms): State<AppState>, Auth(c): Auth, Path(id): Path<String>) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.get_cart(&c, &cart_id(&id)?).await?))
 }
 
 pub async fn set_cart_item(
@@ -129,10 +92,7 @@ pub async fn set_cart_item(
     Path((id, s)): Path<(String, String)>,
     Json(req, _): Json<SetItemRequest>,
 ) -> Result<Response, Problem> {
-    Ok(json(
-        StatusCode::OK,
-        &oms.set_cart_item(&c, &cart_id(&id)?, sku(&s)?, req).await?,
-    ))
+    Ok(json(StatusCode::OK, &oms.set_cart_item(&c, &cart_id(&id)?, sku(&s)?, req).await?))
 }
 
 // ----- quotes and orders ---------------------------------------------------------------------
@@ -146,22 +106,14 @@ pub async fn quote(
 }
 
 /// Money fields a client may not send: prices are computed on the server.
-const CLIENT_PRICE_FIELDS: [&str; 8] = [
-    "price",
-    "unitPrice",
-    "subtotal",
-    "total",
-    "totals",
-    "tax",
-    "shippingCost",
-    "cost",
-];
+const CLIENT_PRICE_FIELDS: [&str; 8] =
+    ["price", "unitPrice", "subtotal", "total", "totals", "tax", "shippingCost", "cost"];
 
 fn has_price_field(v: &serde_json::Value) -> bool {
     match v {
-        serde_json::Value::Object(m) => m
-            .iter()
-            .any(|(k, v)| CLIENT_PRICE_FIELDS.contains(&k.as_str()) || has_price_field(v)),
+        serde_json::Value::Object(m) => {
+            m.iter().any(|(k, v)| CLIENT_PRICE_FIELDS.contains(&k.as_str()) || has_price_field(v))
+        }
         serde_json::Value::Array(a) => a.iter().any(has_price_field),
         _ => false,
     }
@@ -217,17 +169,11 @@ pub async fn place_order(
         .map(str::trim)
         .filter(|k| !k.is_empty())
         .ok_or_else(|| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "idempotency-key-required",
-                "Idempotency-Key is required",
-            )
-            .detail("send a unique Idempotency-Key header per order attempt")
+            Problem::new(StatusCode::BAD_REQUEST, "idempotency-key-required", "Idempotency-Key is required")
+                .detail("send a unique Idempotency-Key header per order attempt")
         })?;
     if key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(Problem::bad_request(
-            "Idempotency-Key must be 1-255 visible ASCII characters",
-        ));
+        return Err(Problem::bad_request("Idempotency-Key must be 1-255 visible ASCII characters"));
     }
     if has_price_field(&body) {
         return Err(Problem::new(
@@ -235,18 +181,13 @@ pub async fn place_order(
             "client-prices-rejected",
             "Prices are computed by the server",
         )
-        .detail(
-            "remove price, total, tax and cost fields: the server prices orders from the catalog",
-        ));
+        .detail("remove price, total, tax and cost fields: the server prices orders from the catalog"));
     }
     let hash = request_hash(&body);
-    let req: PlaceOrderRequest = serde_json::from_value(body)
-        .map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))?;
+    let req: PlaceOrderRequest =
+        serde_json::from_value(body).map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))?;
     let (status, body) = oms.place_order(&c, key, &hash, req).await?;
-    Ok(raw_json(
-        StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED),
-        body,
-    ))
+    Ok(raw_json(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED), body))
 }
 
 pub async fn get_order(
@@ -271,10 +212,7 @@ pub async fn list_orders(
     Auth(c): Auth,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, Problem> {
-    Ok(json(
-        StatusCode::OK,
-        &oms.list_orders(&c, q.limit, q.cursor.as_deref()).await?,
-    ))
+    Ok(json(StatusCode::OK, &oms.list_orders(&c, q.limit, q.cursor.as_deref()).await?))
 }
 
 #[derive(Deserialize, Default)]
@@ -290,9 +228,7 @@ pub async fn cancel_order(
     Path(id): Path<String>,
     MaybeJson(body): MaybeJson<CancelRequest>,
 ) -> Result<Response, Problem> {
-    let reason = body
-        .and_then(|b| b.reason)
-        .map(|r| r.chars().take(500).collect::<String>());
+    let reason = body.and_then(|b| b.reason).map(|r| r.chars().take(500).collect::<String>());
     let actor = Actor::Customer(c.customer.to_string());
     let o = oms.cancel_order(&c, &order_id(&id)?, actor, reason).await?;
     let v = o.version;
@@ -306,9 +242,7 @@ pub async fn edit_order(
     headers: HeaderMap,
     Json(req, _): Json<EditOrderRequest>,
 ) -> Result<Response, Problem> {
-    let o = oms
-        .edit_order(&c, &order_id(&id)?, if_match(&headers)?, req)
-        .await?;
+    let o = oms.edit_order(&c, &order_id(&id)?, if_match(&headers)?, req).await?;
     let v = o.version;
     Ok(with_etag(json(StatusCode::OK, &o), v))
 }
@@ -321,10 +255,7 @@ pub async fn put_product(
     Path(s): Path<String>,
     Json(req, _): Json<ProductInput>,
 ) -> Result<Response, Problem> {
-    Ok(json(
-        StatusCode::OK,
-        &oms.upsert_product(sku(&s)?, req).await?,
-    ))
+    Ok(json(StatusCode::OK, &oms.upsert_product(sku(&s)?, req).await?))
 }
 
 pub async fn put_location(
@@ -333,10 +264,7 @@ pub async fn put_location(
     Path(id): Path<String>,
     Json(req, _): Json<LocationInput>,
 ) -> Result<Response, Problem> {
-    Ok(json(
-        StatusCode::OK,
-        &oms.upsert_location(location_id(&id)?, req).await?,
-    ))
+    Ok(json(StatusCode::OK, &oms.upsert_location(location_id(&id)?, req).await?))
 }
 
 pub async fn put_stock(
@@ -345,10 +273,7 @@ pub async fn put_stock(
     Path((s, l)): Path<(String, String)>,
     Json(req, _): Json<StockInput>,
 ) -> Result<Response, Problem> {
-    Ok(json(
-        StatusCode::OK,
-        &oms.set_stock(sku(&s)?, location_id(&l)?, req).await?,
-    ))
+    Ok(json(StatusCode::OK, &oms.set_stock(sku(&s)?, location_id(&l)?, req).await?))
 }
 
 pub async fn admin_list_orders(
@@ -375,17 +300,8 @@ pub async fn admin_cancel_order(
     Path(id): Path<String>,
     MaybeJson(body): MaybeJson<CancelRequest>,
 ) -> Result<Response, Problem> {
-    let reason = body
-        .and_then(|b| b.reason)
-        .map(|r| r.chars().take(500).collect::<String>());
-    let o = oms
-        .cancel_order(
-            &c,
-            &order_id(&id)?,
-            Actor::Agent(c.customer.to_string()),
-            reason,
-        )
-        .await?;
+    let reason = body.and_then(|b| b.reason).map(|r| r.chars().take(500).collect::<String>());
+    let o = oms.cancel_order(&c, &order_id(&id)?, Actor::Agent(c.customer.to_string()), reason).await?;
     Ok(json(StatusCode::OK, &o))
 }
 

@@ -8,15 +8,9 @@ use aws_config::{BehaviorVersion, SdkConfig};
 pub async fn load_config(local_credentials: bool) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if local_credentials {
-        loader = loader
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "local",
-                "local",
-                None,
-                None,
-                "oms-local",
-            ));
+        loader = loader.region(aws_config::Region::new("us-east-1")).credentials_provider(
+            aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "oms-local"),
+        );
     }
     loader.load().await
 }

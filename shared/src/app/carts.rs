@@ -24,11 +24,8 @@ pub struct SetItemRequest {
 impl Oms {
     async fn check_skus(&self, skus: &[Sku]) -> Result<(), AppError> {
         let found = self.store.get_products(skus).await?;
-        let unknown: Vec<String> = skus
-            .iter()
-            .filter(|s| !found.get(*s).is_some_and(|p| p.active))
-            .map(|s| s.to_string())
-            .collect();
+        let unknown: Vec<String> =
+            skus.iter().filter(|s| !found.get(*s).is_some_and(|p| p.active)).map(|s| s.to_string()).collect();
         if unknown.is_empty() {
             Ok(())
         } else {
@@ -39,32 +36,20 @@ impl Oms {
         }
     }
 
-    pub async fn create_cart(
-        &self,
-        caller: &Caller,
-        req: CreateCartRequest,
-    ) -> Result<CartDto, AppError> {
+    pub async fn create_cart(&self, caller: &Caller, req: CreateCartRequest) -> Result<CartDto, AppError> {
         let now = self.clock.now();
         let mut cart = Cart::new(CartId::generate(), caller.customer.clone(), now);
-        cart.email = req
-            .email
-            .as_deref()
-            .map(Email::parse)
-            .transpose()
-            .map_err(|e| AppError::invalid_field("email", e))?;
+        cart.email =
+            req.email.as_deref().map(Email::parse).transpose().map_err(|e| AppError::invalid_field("email", e))?;
         if req.items.len() > Cart::MAX_ITEMS {
-            return Err(AppError::invalid_field(
-                "items",
-                format!("at most {} items", Cart::MAX_ITEMS),
-            ));
+            return Err(AppError::invalid_field("items", format!("at most {} items", Cart::MAX_ITEMS)));
         }
         let skus: Vec<Sku> = req.items.iter().map(|i| i.sku.clone()).collect();
         if !skus.is_empty() {
             self.check_skus(&skus).await?;
         }
         for i in req.items {
-            cart.set_quantity(i.sku, i.quantity.get(), now)
-                .map_err(|e| AppError::invalid(e.to_string()))?;
+            cart.set_quantity(i.sku, i.quantity.get(), now).map_err(|e| AppError::invalid(e.to_string()))?;
         }
         self.store.save_cart(&mut cart).await?;
         Ok(CartDto::from(&cart))
@@ -104,24 +89,17 @@ impl Oms {
         req: SetItemRequest,
     ) -> Result<CartDto, AppError> {
         if req.quantity > Quantity::MAX {
-            return Err(AppError::invalid_field(
-                "quantity",
-                format!("must be between 0 and {}", Quantity::MAX),
-            ));
+            return Err(AppError::invalid_field("quantity", format!("must be between 0 and {}", Quantity::MAX)));
         }
         if req.quantity > 0 {
             self.check_skus(std::slice::from_ref(&sku)).await?;
         }
         for _ in 0..5 {
             let mut cart = self.owned_cart(caller, id).await?;
-            cart.set_quantity(sku.clone(), req.quantity, self.clock.now())
-                .map_err(|e| match e {
-                    CartError::Converted => AppError::CartConverted,
-                    other => AppError::Unprocessable {
-                        kind: "cart-full",
-                        detail: other.to_string(),
-                    },
-                })?;
+            cart.set_quantity(sku.clone(), req.quantity, self.clock.now()).map_err(|e| match e {
+                CartError::Converted => AppError::CartConverted,
+                other => AppError::Unprocessable { kind: "cart-full", detail: other.to_string() },
+            })?;
             match self.store.save_cart(&mut cart).await {
                 Ok(()) => return Ok(CartDto::from(&cart)),
                 Err(StoreError::StaleVersion) => continue,

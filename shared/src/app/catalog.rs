@@ -31,11 +31,7 @@ fn yes() -> bool {
     true
 }
 fn no_dimensions() -> Dimensions {
-    Dimensions {
-        length_mm: 0,
-        width_mm: 0,
-        height_mm: 0,
-    }
+    Dimensions { length_mm: 0, width_mm: 0, height_mm: 0 }
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,9 +66,7 @@ impl Oms {
             dimensions: input.dimensions,
             // Services (installation and the like) cannot be sent back once used.
             returnable: input.returnable && input.kind == ProductKind::Goods,
-            return_window_days: input
-                .return_window_days
-                .unwrap_or(Product::DEFAULT_RETURN_WINDOW_DAYS),
+            return_window_days: input.return_window_days.unwrap_or(Product::DEFAULT_RETURN_WINDOW_DAYS),
             active: input.active,
         };
         p.validate().map_err(|e| AppError::invalid(e.to_string()))?;
@@ -80,11 +74,7 @@ impl Oms {
         Ok(p)
     }
 
-    pub async fn upsert_location(
-        &self,
-        id: LocationId,
-        input: LocationInput,
-    ) -> Result<Location, AppError> {
+    pub async fn upsert_location(&self, id: LocationId, input: LocationInput) -> Result<Location, AppError> {
         let postal_code = address::normalize_postal_code(input.country, &input.postal_code)
             .map_err(|e| AppError::invalid_field("postalCode", e))?;
         let l = Location {
@@ -103,23 +93,12 @@ impl Oms {
         Ok(l)
     }
 
-    pub async fn set_stock(
-        &self,
-        sku: Sku,
-        location: LocationId,
-        input: StockInput,
-    ) -> Result<StockDto, AppError> {
+    pub async fn set_stock(&self, sku: Sku, location: LocationId, input: StockInput) -> Result<StockDto, AppError> {
         if !(0..=10_000_000).contains(&input.on_hand) {
-            return Err(AppError::invalid_field(
-                "onHand",
-                "must be between 0 and 10000000",
-            ));
+            return Err(AppError::invalid_field("onHand", "must be between 0 and 10000000"));
         }
         if self.store.get_product(&sku).await?.is_none() {
-            return Err(AppError::Unprocessable {
-                kind: "unknown-sku",
-                detail: format!("no product {sku}"),
-            });
+            return Err(AppError::Unprocessable { kind: "unknown-sku", detail: format!("no product {sku}") });
         }
         if self.store.get_location(&location).await?.is_none() {
             return Err(AppError::Unprocessable {
@@ -127,21 +106,13 @@ impl Oms {
                 detail: format!("no location {location}"),
             });
         }
-        let r = self
-            .store
-            .set_on_hand(&sku, &location, input.on_hand)
-            .await
-            .map_err(|e| match e {
-                crate::adapters::dynamo::StoreError::StockPrecondition(_) => {
-                    AppError::Unprocessable {
-                        kind: "stock-below-committed",
-                        detail:
-                            "on hand cannot go below units already held or allocated for orders"
-                                .into(),
-                    }
-                }
-                other => other.into(),
-            })?;
+        let r = self.store.set_on_hand(&sku, &location, input.on_hand).await.map_err(|e| match e {
+            crate::adapters::dynamo::StoreError::StockPrecondition(_) => AppError::Unprocessable {
+                kind: "stock-below-committed",
+                detail: "on hand cannot go below units already held or allocated for orders".into(),
+            },
+            other => other.into(),
+        })?;
         Ok(StockDto {
             sku: r.sku,
             location_id: r.location_id,

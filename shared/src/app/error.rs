@@ -9,10 +9,7 @@ use crate::domain::{IllegalTransition, OrderStatus};
 pub enum AppError {
     /// The request is malformed or a field is invalid (400).
     #[error("{detail}")]
-    Invalid {
-        detail: String,
-        field: Option<String>,
-    },
+    Invalid { detail: String, field: Option<String> },
     /// The request is well-formed but cannot be processed as asked (422).
     #[error("{detail}")]
     Unprocessable { kind: &'static str, detail: String },
@@ -23,10 +20,7 @@ pub enum AppError {
     #[error("not enough stock")]
     OutOfStock(Vec<Shortage>),
     #[error("the order is {status} and cannot be {action}")]
-    InvalidState {
-        status: OrderStatus,
-        action: &'static str,
-    },
+    InvalidState { status: OrderStatus, action: &'static str },
     #[error("the idempotency key was used with a different request")]
     IdempotencyMismatch,
     #[error("the resource changed: re-read it and retry with its current version")]
@@ -41,16 +35,10 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(detail: impl Into<String>) -> Self {
-        AppError::Invalid {
-            detail: detail.into(),
-            field: None,
-        }
+        AppError::Invalid { detail: detail.into(), field: None }
     }
     pub fn invalid_field(field: &str, detail: impl std::fmt::Display) -> Self {
-        AppError::Invalid {
-            detail: format!("{field}: {detail}"),
-            field: Some(field.to_owned()),
-        }
+        AppError::Invalid { detail: format!("{field}: {detail}"), field: Some(field.to_owned()) }
     }
 }
 
@@ -63,9 +51,7 @@ impl From<StoreError> for AppError {
             StoreError::CartConverted => AppError::CartConverted,
             StoreError::TooLarge(n) => AppError::Unprocessable {
                 kind: "order-too-large",
-                detail: format!(
-                    "the order needs {n} stock movements; split it into smaller orders"
-                ),
+                detail: format!("the order needs {n} stock movements; split it into smaller orders"),
             },
             other => AppError::Internal(other.to_string()),
         }
@@ -74,9 +60,6 @@ impl From<StoreError> for AppError {
 
 impl From<IllegalTransition> for AppError {
     fn from(e: IllegalTransition) -> Self {
-        AppError::InvalidState {
-            status: e.from,
-            action: "changed that way",
-        }
+        AppError::InvalidState { status: e.from, action: "changed that way" }
     }
 }

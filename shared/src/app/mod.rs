@@ -32,11 +32,7 @@ pub struct Oms {
 
 impl Oms {
     pub fn new(store: DynamoStore, clock: Arc<dyn Clock>) -> Self {
-        Oms {
-            store,
-            clock,
-            payments: None,
-        }
+        Oms { store, clock, payments: None }
     }
 
     pub fn with_payments(mut self, p: Arc<dyn PaymentGateway>) -> Self {

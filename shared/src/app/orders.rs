@@ -9,8 +9,8 @@ use crate::adapters::dynamo::store::{
 };
 use crate::domain::pricing::{LineRequest, goods_weight, price_lines, totals};
 use crate::domain::sourcing::{
-    Candidate, DeliveryOption, Fulfillment, NearestThenFewestSplits, PickupAt, Plan, SourcingError,
-    SourcingStrategy, pickup_options, shipping_options,
+    Candidate, DeliveryOption, Fulfillment, NearestThenFewestSplits, PickupAt, Plan, SourcingError, SourcingStrategy,
+    pickup_options, shipping_options,
 };
 use crate::domain::*;
 use chrono::{DateTime, Utc};
@@ -107,28 +107,17 @@ fn pricing_error(e: crate::domain::pricing::PricingError) -> AppError {
             kind: "unknown-sku",
             detail: format!(
                 "unknown or unavailable skus: {}",
-                skus.iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                skus.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
             ),
         },
-        P::MixedCurrency => AppError::Unprocessable {
-            kind: "mixed-currency",
-            detail: e.to_string(),
-        },
-        P::Money(m) => AppError::Unprocessable {
-            kind: "amount",
-            detail: m.to_string(),
-        },
+        P::MixedCurrency => AppError::Unprocessable { kind: "mixed-currency", detail: e.to_string() },
+        P::Money(m) => AppError::Unprocessable { kind: "amount", detail: m.to_string() },
         other => AppError::invalid_field("lines", other),
     }
 }
 
 /// Aggregated stock movements (one per stock item, as a transaction allows).
-fn hold_moves(
-    assignments: impl IntoIterator<Item = (Sku, LocationId, i64)>,
-) -> BTreeMap<(Sku, LocationId), i64> {
+fn hold_moves(assignments: impl IntoIterator<Item = (Sku, LocationId, i64)>) -> BTreeMap<(Sku, LocationId), i64> {
     let mut out = BTreeMap::new();
     for (s, l, q) in assignments {
         *out.entry((s, l)).or_insert(0) += q;
@@ -153,19 +142,9 @@ impl Oms {
                     return Err(AppError::CartConverted);
                 }
                 if cart.items.is_empty() {
-                    return Err(AppError::Unprocessable {
-                        kind: "empty-cart",
-                        detail: "the cart has no items".into(),
-                    });
+                    return Err(AppError::Unprocessable { kind: "empty-cart", detail: "the cart has no items".into() });
                 }
-                let l = cart
-                    .items
-                    .iter()
-                    .map(|i| LineRequest {
-                        sku: i.sku.clone(),
-                        quantity: i.quantity,
-                    })
-                    .collect();
+                let l = cart.items.iter().map(|i| LineRequest { sku: i.sku.clone(), quantity: i.quantity }).collect();
                 Ok((l, Some(cart)))
             }
         }
@@ -180,22 +159,14 @@ impl Oms {
         own: &[Reservation],
     ) -> Result<Vec<Candidate>, AppError> {
         let locations = self.store.list_locations().await?;
-        let stocks =
-            futures::future::try_join_all(skus.iter().map(|s| self.store.stock_for_sku(s))).await?;
+        let stocks = futures::future::try_join_all(skus.iter().map(|s| self.store.stock_for_sku(s))).await?;
         let mut avail: HashMap<LocationId, BTreeMap<Sku, i64>> = HashMap::new();
         for rec in stocks.into_iter().flatten() {
-            *avail
-                .entry(rec.location_id.clone())
-                .or_default()
-                .entry(rec.sku.clone())
-                .or_insert(0) += rec.level.available;
+            *avail.entry(rec.location_id.clone()).or_default().entry(rec.sku.clone()).or_insert(0) +=
+                rec.level.available;
         }
         for r in own.iter().filter(|r| r.state == ReservationState::Held) {
-            *avail
-                .entry(r.location_id.clone())
-                .or_default()
-                .entry(r.sku.clone())
-                .or_insert(0) += i64::from(r.quantity);
+            *avail.entry(r.location_id.clone()).or_default().entry(r.sku.clone()).or_insert(0) += i64::from(r.quantity);
         }
         Ok(locations
             .into_iter()
@@ -213,11 +184,8 @@ impl Oms {
         candidates: &[Candidate],
         subtotal: Money,
     ) -> Result<Vec<DeliveryOption>, AppError> {
-        let demand: Vec<(Sku, u32)> = lines
-            .iter()
-            .filter(|l| l.kind == ProductKind::Goods)
-            .map(|l| (l.sku.clone(), l.quantity))
-            .collect();
+        let demand: Vec<(Sku, u32)> =
+            lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| (l.sku.clone(), l.quantity)).collect();
         let today = self.clock.now().date_naive();
         if demand.is_empty() {
             return Ok(vec![DeliveryOption {
@@ -232,25 +200,12 @@ impl Oms {
         }
         let mut options = Vec::new();
         let ship = NearestThenFewestSplits.plan(&demand, candidates, address.country);
-        let catalog = self
-            .store
-            .get_products(&demand.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>())
-            .await?;
-        let goods_subtotal = Money::sum(
-            subtotal.currency(),
-            lines
-                .iter()
-                .filter(|l| l.kind == ProductKind::Goods)
-                .map(|l| l.subtotal),
-        )
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        let catalog = self.store.get_products(&demand.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>()).await?;
+        let goods_subtotal =
+            Money::sum(subtotal.currency(), lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| l.subtotal))
+                .map_err(|e| AppError::Internal(e.to_string()))?;
         match ship {
-            Ok(plan) => options.extend(shipping_options(
-                &plan,
-                goods_weight(&catalog, lines),
-                goods_subtotal,
-                today,
-            )),
+            Ok(plan) => options.extend(shipping_options(&plan, goods_weight(&catalog, lines), goods_subtotal, today)),
             Err(SourcingError::Short(s)) => {
                 let pickup = pickup_options(&demand, candidates, subtotal.currency(), today);
                 if pickup.is_empty() {
@@ -259,12 +214,7 @@ impl Oms {
             }
             Err(e) => return Err(shortage_error(e)),
         }
-        options.extend(pickup_options(
-            &demand,
-            candidates,
-            subtotal.currency(),
-            today,
-        ));
+        options.extend(pickup_options(&demand, candidates, subtotal.currency(), today));
         Ok(options)
     }
 
@@ -279,18 +229,12 @@ impl Oms {
         let catalog = self.store.get_products(&skus).await?;
         let lines = price_lines(&catalog, requests, address.country).map_err(pricing_error)?;
         let currency = lines[0].unit_price.currency();
-        let subtotal = Money::sum(currency, lines.iter().map(|l| l.subtotal))
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        let goods: Vec<Sku> = lines
-            .iter()
-            .filter(|l| l.kind == ProductKind::Goods)
-            .map(|l| l.sku.clone())
-            .collect();
+        let subtotal =
+            Money::sum(currency, lines.iter().map(|l| l.subtotal)).map_err(|e| AppError::Internal(e.to_string()))?;
+        let goods: Vec<Sku> = lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| l.sku.clone()).collect();
         let destination = geo::centroid(address.country, &address.postal_code);
         let candidates = self.candidates(&goods, destination, own).await?;
-        let options = self
-            .delivery_options(&lines, address, &candidates, subtotal)
-            .await?;
+        let options = self.delivery_options(&lines, address, &candidates, subtotal).await?;
         let chosen = match choice {
             DeliveryChoice::Level(level) => options.iter().find(|o| o.service_level == *level),
             DeliveryChoice::Option(id) => options.iter().find(|o| &o.id == id),
@@ -300,18 +244,11 @@ impl Oms {
             kind: "delivery-unavailable",
             detail: format!(
                 "that delivery option is not available for these items and address; available: {}",
-                options
-                    .iter()
-                    .map(|o| o.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                options.iter().map(|o| o.id.as_str()).collect::<Vec<_>>().join(", ")
             ),
         })?;
-        let demand: Vec<(Sku, u32)> = lines
-            .iter()
-            .filter(|l| l.kind == ProductKind::Goods)
-            .map(|l| (l.sku.clone(), l.quantity))
-            .collect();
+        let demand: Vec<(Sku, u32)> =
+            lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| (l.sku.clone(), l.quantity)).collect();
         let plan = if demand.is_empty() {
             None
         } else if chosen.fulfillment == Fulfillment::Pickup {
@@ -320,32 +257,18 @@ impl Oms {
                 .first()
                 .cloned()
                 .ok_or_else(|| AppError::Internal("pickup option without store".into()))?;
-            Some(
-                PickupAt(store)
-                    .plan(&demand, &candidates, address.country)
-                    .map_err(shortage_error)?,
-            )
+            Some(PickupAt(store).plan(&demand, &candidates, address.country).map_err(shortage_error)?)
         } else {
-            Some(
-                NearestThenFewestSplits
-                    .plan(&demand, &candidates, address.country)
-                    .map_err(shortage_error)?,
-            )
+            Some(NearestThenFewestSplits.plan(&demand, &candidates, address.country).map_err(shortage_error)?)
         };
         let delivery = Delivery {
             service_level: chosen.service_level,
-            pickup_location: (chosen.fulfillment == Fulfillment::Pickup)
-                .then(|| chosen.locations[0].clone()),
+            pickup_location: (chosen.fulfillment == Fulfillment::Pickup).then(|| chosen.locations[0].clone()),
             promised_by: chosen.promised_by,
             cost: chosen.cost,
         };
         let totals = totals(&lines, chosen.cost).map_err(pricing_error)?;
-        Ok(Prepared {
-            lines,
-            plan,
-            delivery,
-            totals,
-        })
+        Ok(Prepared { lines, plan, delivery, totals })
     }
 
     pub async fn quote(&self, caller: &Caller, req: QuoteRequest) -> Result<QuoteDto, AppError> {
@@ -355,31 +278,13 @@ impl Oms {
         let catalog = self.store.get_products(&skus).await?;
         let lines = price_lines(&catalog, &requests, address.country).map_err(pricing_error)?;
         let currency = lines[0].unit_price.currency();
-        let subtotal = Money::sum(currency, lines.iter().map(|l| l.subtotal))
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        let tax = Money::sum(currency, lines.iter().map(|l| l.tax))
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        let goods: Vec<Sku> = lines
-            .iter()
-            .filter(|l| l.kind == ProductKind::Goods)
-            .map(|l| l.sku.clone())
-            .collect();
-        let candidates = self
-            .candidates(
-                &goods,
-                geo::centroid(address.country, &address.postal_code),
-                &[],
-            )
-            .await?;
-        let options = self
-            .delivery_options(&lines, &address, &candidates, subtotal)
-            .await?;
-        Ok(QuoteDto {
-            lines,
-            subtotal,
-            tax,
-            options,
-        })
+        let subtotal =
+            Money::sum(currency, lines.iter().map(|l| l.subtotal)).map_err(|e| AppError::Internal(e.to_string()))?;
+        let tax = Money::sum(currency, lines.iter().map(|l| l.tax)).map_err(|e| AppError::Internal(e.to_string()))?;
+        let goods: Vec<Sku> = lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| l.sku.clone()).collect();
+        let candidates = self.candidates(&goods, geo::centroid(address.country, &address.postal_code), &[]).await?;
+        let options = self.delivery_options(&lines, &address, &candidates, subtotal).await?;
+        Ok(QuoteDto { lines, subtotal, tax, options })
     }
 
     /// Places an order. Returns the status code and the exact response body, which is also
@@ -391,32 +296,19 @@ impl Oms {
         request_hash: &str,
         req: PlaceOrderRequest,
     ) -> Result<(u16, String), AppError> {
-        if let Some(rec) = self
-            .store
-            .get_idempotency(&caller.customer, idempotency_key)
-            .await?
-        {
+        if let Some(rec) = self.store.get_idempotency(&caller.customer, idempotency_key).await? {
             return replay(rec, request_hash);
         }
         let shipping_address = parse_address("shippingAddress", &req.shipping_address)?;
-        let billing_address = req
-            .billing_address
-            .as_ref()
-            .map(|a| parse_address("billingAddress", a))
-            .transpose()?;
+        let billing_address = req.billing_address.as_ref().map(|a| parse_address("billingAddress", a)).transpose()?;
         let email = Email::parse(&req.email).map_err(|e| AppError::invalid_field("email", e))?;
         let token = req.payment_token.trim();
         if token.is_empty() || token.len() > 255 || !token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(AppError::invalid_field(
-                "paymentToken",
-                "a payment provider token is required",
-            ));
+            return Err(AppError::invalid_field("paymentToken", "a payment provider token is required"));
         }
         let choice = match (&req.service_level, &req.delivery_option_id) {
             (Some(_), Some(_)) => {
-                return Err(AppError::invalid(
-                    "give either serviceLevel or deliveryOptionId, not both",
-                ));
+                return Err(AppError::invalid("give either serviceLevel or deliveryOptionId, not both"));
             }
             (Some(l), None) => DeliveryChoice::Level(*l),
             (None, Some(id)) => DeliveryChoice::Option(id.clone()),
@@ -426,9 +318,7 @@ impl Oms {
 
         let mut last_short = Vec::new();
         for _attempt in 0..4 {
-            let prepared = self
-                .prepare(&requests, &shipping_address, &choice, &[])
-                .await?;
+            let prepared = self.prepare(&requests, &shipping_address, &choice, &[]).await?;
             let now = self.clock.now();
             let order = Order {
                 id: OrderId::generate(),
@@ -441,12 +331,7 @@ impl Oms {
                 billing_address: billing_address.clone(),
                 delivery: prepared.delivery,
                 totals: prepared.totals,
-                payment: Payment {
-                    token: token.to_owned(),
-                    authorization_id: None,
-                    captured: None,
-                    refunded: None,
-                },
+                payment: Payment { token: token.to_owned(), authorization_id: None, captured: None, refunded: None },
                 reservations: prepared
                     .plan
                     .iter()
@@ -464,21 +349,16 @@ impl Oms {
                 created_at: now,
                 updated_at: now,
             };
-            let placed_event = TimelineEvent::new(
-                now,
-                "order.placed",
-                Actor::Customer(caller.customer.to_string()),
-            )
-            .with_status(OrderStatus::Placed)
-            .with_note(format!(
-                "channel {:?}, {} lines, total {}",
-                order.channel,
-                order.lines.len(),
-                order.totals.total
-            ));
-            let body =
-                serde_json::to_string(&OrderDto::new(&order, vec![], vec![placed_event.clone()]))
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
+            let placed_event = TimelineEvent::new(now, "order.placed", Actor::Customer(caller.customer.to_string()))
+                .with_status(OrderStatus::Placed)
+                .with_note(format!(
+                    "channel {:?}, {} lines, total {}",
+                    order.channel,
+                    order.lines.len(),
+                    order.totals.total
+                ));
+            let body = serde_json::to_string(&OrderDto::new(&order, vec![], vec![placed_event.clone()]))
+                .map_err(|e| AppError::Internal(e.to_string()))?;
             let record = IdempotencyRecord {
                 request_hash: request_hash.to_owned(),
                 order_id: order.id.clone(),
@@ -492,10 +372,8 @@ impl Oms {
                 .transact_retrying(|| {
                     let mut ops = vec![
                         self.store.put_new(&order_item(&order))?,
-                        self.store
-                            .put_idempotency(&caller.customer, idempotency_key, &record)?,
-                        self.store
-                            .put_new(&timeline_item(&order.id, &placed_event))?,
+                        self.store.put_idempotency(&caller.customer, idempotency_key, &record)?,
+                        self.store.put_new(&timeline_item(&order.id, &placed_event))?,
                     ];
                     for ((s, l), q) in hold_moves(
                         order
@@ -515,9 +393,7 @@ impl Oms {
                         converted.converted_order = Some(order.id.clone());
                         converted.last_activity = now;
                         converted.version = c.version + 1;
-                        let mut op = self
-                            .store
-                            .put_versioned(&cart_item(&converted), c.version)?;
+                        let mut op = self.store.put_versioned(&cart_item(&converted), c.version)?;
                         op.role = TxRole::CartConversion;
                         ops.push(op);
                     }
@@ -539,11 +415,7 @@ impl Oms {
                 }
                 Err(StoreError::OutOfStock(short)) => {
                     // A concurrent duplicate may have won the race; it explains the shortage.
-                    if let Some(rec) = self
-                        .store
-                        .get_idempotency(&caller.customer, idempotency_key)
-                        .await?
-                    {
+                    if let Some(rec) = self.store.get_idempotency(&caller.customer, idempotency_key).await? {
                         return replay(rec, request_hash);
                     }
                     // Stock moved between our read and our write: source again.
@@ -555,16 +427,8 @@ impl Oms {
         let shortages = last_short
             .into_iter()
             .map(|(sku, _)| {
-                let requested = requests
-                    .iter()
-                    .find(|r| r.sku == sku)
-                    .map(|r| r.quantity.get())
-                    .unwrap_or(0);
-                sourcing::Shortage {
-                    sku,
-                    requested,
-                    available: 0,
-                }
+                let requested = requests.iter().find(|r| r.sku == sku).map(|r| r.quantity.get()).unwrap_or(0);
+                sourcing::Shortage { sku, requested, available: 0 }
             })
             .collect();
         Err(AppError::OutOfStock(shortages))
@@ -580,9 +444,7 @@ impl Oms {
 
     pub async fn get_order(&self, caller: &Caller, id: &OrderId) -> Result<OrderDto, AppError> {
         match self.store.get_order_view(id).await? {
-            Some(v) if caller.admin || v.order.customer == caller.customer => {
-                Ok(OrderDto::from_stored(v))
-            }
+            Some(v) if caller.admin || v.order.customer == caller.customer => Ok(OrderDto::from_stored(v)),
             _ => Err(AppError::NotFound),
         }
     }
@@ -594,14 +456,8 @@ impl Oms {
         cursor: Option<&str>,
     ) -> Result<OrderList, AppError> {
         let limit = check_limit(limit)?;
-        let page = self
-            .store
-            .orders_of_customer(&caller.customer, limit, cursor)
-            .await?;
-        Ok(OrderList {
-            orders: page.items.iter().map(OrderSummary::from).collect(),
-            next_cursor: page.next_cursor,
-        })
+        let page = self.store.orders_of_customer(&caller.customer, limit, cursor).await?;
+        Ok(OrderList { orders: page.items.iter().map(OrderSummary::from).collect(), next_cursor: page.next_cursor })
     }
 
     pub async fn admin_list_orders(&self, q: AdminOrderQuery) -> Result<OrderList, AppError> {
@@ -609,23 +465,16 @@ impl Oms {
         let from = q.from.as_deref().map(parse_from).transpose()?;
         let page = match (q.status.as_deref(), q.email.as_deref()) {
             (Some(s), None) => {
-                let status = OrderStatus::parse(s).ok_or_else(|| {
-                    AppError::invalid_field("status", format!("unknown status {s:?}"))
-                })?;
-                self.store
-                    .orders_by_status(status, from, limit, q.cursor.as_deref())
-                    .await?
+                let status = OrderStatus::parse(s)
+                    .ok_or_else(|| AppError::invalid_field("status", format!("unknown status {s:?}")))?;
+                self.store.orders_by_status(status, from, limit, q.cursor.as_deref()).await?
             }
             (status, Some(e)) => {
                 let email = Email::parse(e).map_err(|err| AppError::invalid_field("email", err))?;
-                let mut page = self
-                    .store
-                    .orders_by_email(&email, from, limit, q.cursor.as_deref())
-                    .await?;
+                let mut page = self.store.orders_by_email(&email, from, limit, q.cursor.as_deref()).await?;
                 if let Some(s) = status {
-                    let st = OrderStatus::parse(s).ok_or_else(|| {
-                        AppError::invalid_field("status", format!("unknown status {s:?}"))
-                    })?;
+                    let st = OrderStatus::parse(s)
+                        .ok_or_else(|| AppError::invalid_field("status", format!("unknown status {s:?}")))?;
                     page.items.retain(|o| o.status == st);
                 }
                 page
@@ -636,10 +485,7 @@ impl Oms {
                 ));
             }
         };
-        Ok(OrderList {
-            orders: page.items.iter().map(OrderSummary::from).collect(),
-            next_cursor: page.next_cursor,
-        })
+        Ok(OrderList { orders: page.items.iter().map(OrderSummary::from).collect(), next_cursor: page.next_cursor })
     }
 
     /// Cancels an order that has not shipped: holds and allocations go back to available, any
@@ -657,15 +503,10 @@ impl Oms {
                 return self.get_order(caller, id).await;
             }
             if !order.status.is_cancellable() {
-                return Err(AppError::InvalidState {
-                    status: order.status,
-                    action: "cancelled",
-                });
+                return Err(AppError::InvalidState { status: order.status, action: "cancelled" });
             }
             if let (Some(auth), Some(p)) = (&order.payment.authorization_id, &self.payments) {
-                p.void(auth, &format!("void-{}", order.id))
-                    .await
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                p.void(auth, &format!("void-{}", order.id)).await.map_err(|e| AppError::Internal(e.to_string()))?;
             }
             let now = self.clock.now();
             let mut next = order.clone();
@@ -675,24 +516,17 @@ impl Oms {
             let mut moves = Vec::new();
             for r in next.reservations.iter_mut() {
                 match r.state {
-                    ReservationState::Held => moves.push((
-                        r.sku.clone(),
-                        r.location_id.clone(),
-                        StockMove::ReleaseHold,
-                        r.quantity,
-                    )),
-                    ReservationState::Allocated => moves.push((
-                        r.sku.clone(),
-                        r.location_id.clone(),
-                        StockMove::ReleaseAllocation,
-                        r.quantity,
-                    )),
+                    ReservationState::Held => {
+                        moves.push((r.sku.clone(), r.location_id.clone(), StockMove::ReleaseHold, r.quantity))
+                    }
+                    ReservationState::Allocated => {
+                        moves.push((r.sku.clone(), r.location_id.clone(), StockMove::ReleaseAllocation, r.quantity))
+                    }
                     _ => continue,
                 }
                 r.state = ReservationState::Released;
             }
-            let mut ev = TimelineEvent::new(now, "order.cancelled", actor.clone())
-                .with_status(OrderStatus::Cancelled);
+            let mut ev = TimelineEvent::new(now, "order.cancelled", actor.clone()).with_status(OrderStatus::Cancelled);
             if let Some(r) = &reason {
                 ev = ev.with_note(r.clone());
             }
@@ -700,8 +534,7 @@ impl Oms {
                 .store
                 .transact_retrying(|| {
                     let mut ops: Vec<TxOp> = vec![
-                        self.store
-                            .put_versioned(&order_item(&next), order.version)?,
+                        self.store.put_versioned(&order_item(&next), order.version)?,
                         self.store.put_new(&timeline_item(&next.id, &ev))?,
                     ];
                     for (s, l, mv, q) in &moves {
@@ -738,10 +571,7 @@ impl Oms {
             return Err(AppError::StaleVersion);
         }
         if !order.status.is_editable() {
-            return Err(AppError::InvalidState {
-                status: order.status,
-                action: "edited",
-            });
+            return Err(AppError::InvalidState { status: order.status, action: "edited" });
         }
         if req.lines.is_none()
             && req.shipping_address.is_none()
@@ -764,17 +594,14 @@ impl Oms {
                 .map(|l| {
                     Ok(LineRequest {
                         sku: l.sku.clone(),
-                        quantity: Quantity::new(l.quantity)
-                            .map_err(|e| AppError::Internal(e.to_string()))?,
+                        quantity: Quantity::new(l.quantity).map_err(|e| AppError::Internal(e.to_string()))?,
                     })
                 })
                 .collect::<Result<_, AppError>>()?,
         };
         let choice = match (&req.service_level, &req.delivery_option_id) {
             (Some(_), Some(_)) => {
-                return Err(AppError::invalid(
-                    "give either serviceLevel or deliveryOptionId, not both",
-                ));
+                return Err(AppError::invalid("give either serviceLevel or deliveryOptionId, not both"));
             }
             (Some(l), None) => DeliveryChoice::Level(*l),
             (None, Some(o)) => DeliveryChoice::Option(o.clone()),
@@ -783,9 +610,7 @@ impl Oms {
                 None => DeliveryChoice::Level(order.delivery.service_level),
             },
         };
-        let prepared = self
-            .prepare(&requests, &address, &choice, &order.reservations)
-            .await?;
+        let prepared = self.prepare(&requests, &address, &choice, &order.reservations).await?;
         let now = self.clock.now();
         let mut next = order.clone();
         next.lines = prepared.lines;
@@ -805,40 +630,22 @@ impl Oms {
             .collect();
         next.version += 1;
         next.updated_at = now;
-        let old = order
-            .open_reservations()
-            .map(|r| (r.sku.clone(), r.location_id.clone(), -i64::from(r.quantity)));
-        let new = next
-            .reservations
-            .iter()
-            .map(|r| (r.sku.clone(), r.location_id.clone(), i64::from(r.quantity)));
+        let old = order.open_reservations().map(|r| (r.sku.clone(), r.location_id.clone(), -i64::from(r.quantity)));
+        let new = next.reservations.iter().map(|r| (r.sku.clone(), r.location_id.clone(), i64::from(r.quantity)));
         let deltas = hold_moves(old.chain(new));
-        let ev = TimelineEvent::new(
-            now,
-            "order.edited",
-            Actor::Customer(caller.customer.to_string()),
-        )
-        .with_note(format!(
-            "{} lines, total {}",
-            next.lines.len(),
-            next.totals.total
-        ));
+        let ev = TimelineEvent::new(now, "order.edited", Actor::Customer(caller.customer.to_string()))
+            .with_note(format!("{} lines, total {}", next.lines.len(), next.totals.total));
         self.store
             .transact_retrying(|| {
                 let mut ops = vec![
-                    self.store
-                        .put_versioned(&order_item(&next), order.version)?,
+                    self.store.put_versioned(&order_item(&next), order.version)?,
                     self.store.put_new(&timeline_item(&next.id, &ev))?,
                 ];
                 for ((s, l), d) in &deltas {
                     let q = u32::try_from(d.unsigned_abs()).unwrap_or(u32::MAX);
                     match d.cmp(&0) {
-                        std::cmp::Ordering::Greater => {
-                            ops.push(self.store.stock_move(s, l, StockMove::Hold, q)?)
-                        }
-                        std::cmp::Ordering::Less => {
-                            ops.push(self.store.stock_move(s, l, StockMove::ReleaseHold, q)?)
-                        }
+                        std::cmp::Ordering::Greater => ops.push(self.store.stock_move(s, l, StockMove::Hold, q)?),
+                        std::cmp::Ordering::Less => ops.push(self.store.stock_move(s, l, StockMove::ReleaseHold, q)?),
                         std::cmp::Ordering::Equal => {}
                     }
                 }
@@ -847,14 +654,7 @@ impl Oms {
             .await
             .map_err(|e| match e {
                 StoreError::OutOfStock(short) => AppError::OutOfStock(
-                    short
-                        .into_iter()
-                        .map(|(sku, _)| sourcing::Shortage {
-                            sku,
-                            requested: 0,
-                            available: 0,
-                        })
-                        .collect(),
+                    short.into_iter().map(|(sku, _)| sourcing::Shortage { sku, requested: 0, available: 0 }).collect(),
                 ),
                 other => other.into(),
             })?;
@@ -873,10 +673,7 @@ fn replay(rec: IdempotencyRecord, request_hash: &str) -> Result<(u16, String), A
 fn check_limit(limit: Option<i32>) -> Result<i32, AppError> {
     let l = limit.unwrap_or(20);
     if !(1..=100).contains(&l) {
-        return Err(AppError::invalid_field(
-            "limit",
-            "must be between 1 and 100",
-        ));
+        return Err(AppError::invalid_field("limit", "must be between 1 and 100"));
     }
     Ok(l)
 }
@@ -889,7 +686,5 @@ fn parse_from(s: &str) -> Result<DateTime<Utc>, AppError> {
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|d| d.and_utc())
-        .ok_or_else(|| {
-            AppError::invalid_field("from", "use an RFC 3339 timestamp or a YYYY-MM-DD date")
-        })
+        .ok_or_else(|| AppError::invalid_field("from", "use an RFC 3339 timestamp or a YYYY-MM-DD date"))
 }

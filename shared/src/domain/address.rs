@@ -29,10 +29,7 @@ pub struct CountryCode([u8; 2]);
 impl CountryCode {
     pub fn parse(s: &str) -> Result<Self, AddressError> {
         let b = s.as_bytes();
-        if b.len() == 2
-            && b.iter().all(u8::is_ascii_uppercase)
-            && ISO_3166_ALPHA2.split(' ').any(|c| c == s)
-        {
+        if b.len() == 2 && b.iter().all(u8::is_ascii_uppercase) && ISO_3166_ALPHA2.split(' ').any(|c| c == s) {
             Ok(CountryCode([b[0], b[1]]))
         } else {
             Err(AddressError::UnknownCountry)
@@ -68,8 +65,7 @@ pub fn normalize_postal_code(country: CountryCode, raw: &str) -> Result<String, 
     let digits = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_digit());
     match country.as_str() {
         "US" => {
-            let ok = digits(&s, 5)
-                || (s.len() == 10 && digits(&s[..5], 5) && &s[5..6] == "-" && digits(&s[6..], 4));
+            let ok = digits(&s, 5) || (s.len() == 10 && digits(&s[..5], 5) && &s[5..6] == "-" && digits(&s[6..], 4));
             if ok { Ok(s) } else { Err(err()) }
         }
         "DE" | "FR" => {
@@ -93,11 +89,7 @@ pub fn normalize_postal_code(country: CountryCode, raw: &str) -> Result<String, 
                 && letter(b[4])
                 && b[5].is_ascii_digit()
                 && (s.len() == 6 || (s.len() == 7 && s.as_bytes()[3] == b' '));
-            if ok {
-                Ok(format!("{} {}", &compact[..3], &compact[3..]))
-            } else {
-                Err(err())
-            }
+            if ok { Ok(format!("{} {}", &compact[..3], &compact[3..])) } else { Err(err()) }
         }
         "GB" => {
             // Outward code (A9, A99, AA9, AA99, A9A, AA9A) + inward code (9AA).
@@ -107,8 +99,7 @@ pub fn normalize_postal_code(country: CountryCode, raw: &str) -> Result<String, 
             }
             let (out, inw) = compact.split_at(compact.len() - 3);
             let ib = inw.as_bytes();
-            let inward_ok =
-                ib[0].is_ascii_digit() && ib[1].is_ascii_uppercase() && ib[2].is_ascii_uppercase();
+            let inward_ok = ib[0].is_ascii_digit() && ib[1].is_ascii_uppercase() && ib[2].is_ascii_uppercase();
             let shape: String = out
                 .bytes()
                 .map(|c| {
@@ -121,20 +112,12 @@ pub fn normalize_postal_code(country: CountryCode, raw: &str) -> Result<String, 
                     }
                 })
                 .collect();
-            let outward_ok = matches!(
-                shape.as_str(),
-                "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A"
-            );
-            if inward_ok && outward_ok {
-                Ok(format!("{out} {inw}"))
-            } else {
-                Err(err())
-            }
+            let outward_ok = matches!(shape.as_str(), "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A");
+            if inward_ok && outward_ok { Ok(format!("{out} {inw}")) } else { Err(err()) }
         }
         _ => {
-            let ok = (2..=10).contains(&s.len())
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b' ' || b == b'-');
+            let ok =
+                (2..=10).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ' || b == b'-');
             if ok { Ok(s) } else { Err(err()) }
         }
     }
@@ -184,11 +167,7 @@ fn required(field: &'static str, v: &str, max: usize) -> Result<String, AddressE
     Ok(t.to_owned())
 }
 
-fn optional(
-    field: &'static str,
-    v: Option<&str>,
-    max: usize,
-) -> Result<Option<String>, AddressError> {
+fn optional(field: &'static str, v: Option<&str>, max: usize) -> Result<Option<String>, AddressError> {
     match v.map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) => required(field, t, max).map(Some),
@@ -218,16 +197,13 @@ impl Address {
     /// installation services cannot deliver there).
     pub fn is_po_box(&self) -> bool {
         let norm = |s: &str| s.to_ascii_uppercase().replace(['.', ' '], "");
-        [Some(&self.line1), self.line2.as_ref()]
-            .into_iter()
-            .flatten()
-            .any(|l| {
-                let n = norm(l);
-                n.starts_with("POBOX")
-                    || n.starts_with("POSTOFFICEBOX")
-                    || n.starts_with("POSTFACH")
-                    || n.starts_with("BOITEPOSTALE")
-            })
+        [Some(&self.line1), self.line2.as_ref()].into_iter().flatten().any(|l| {
+            let n = norm(l);
+            n.starts_with("POBOX")
+                || n.starts_with("POSTOFFICEBOX")
+                || n.starts_with("POSTFACH")
+                || n.starts_with("BOITEPOSTALE")
+        })
     }
 }
 
@@ -242,20 +218,11 @@ mod tests {
     #[test]
     fn postal_codes_per_country() {
         assert_eq!(normalize_postal_code(cc("US"), "10001").unwrap(), "10001");
-        assert_eq!(
-            normalize_postal_code(cc("US"), "10001-1234").unwrap(),
-            "10001-1234"
-        );
+        assert_eq!(normalize_postal_code(cc("US"), "10001-1234").unwrap(), "10001-1234");
         assert!(normalize_postal_code(cc("US"), "1000").is_err());
-        assert_eq!(
-            normalize_postal_code(cc("CA"), "k1a0b1").unwrap(),
-            "K1A 0B1"
-        );
+        assert_eq!(normalize_postal_code(cc("CA"), "k1a0b1").unwrap(), "K1A 0B1");
         assert!(normalize_postal_code(cc("CA"), "D1A 0B1").is_err());
-        assert_eq!(
-            normalize_postal_code(cc("GB"), "sw1a1aa").unwrap(),
-            "SW1A 1AA"
-        );
+        assert_eq!(normalize_postal_code(cc("GB"), "sw1a1aa").unwrap(), "SW1A 1AA");
         assert_eq!(normalize_postal_code(cc("GB"), "M1 1AE").unwrap(), "M1 1AE");
         assert!(normalize_postal_code(cc("GB"), "12345").is_err());
         assert_eq!(normalize_postal_code(cc("DE"), "10115").unwrap(), "10115");

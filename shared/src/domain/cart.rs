@@ -59,12 +59,7 @@ impl Cart {
     }
 
     /// Sets the quantity of a SKU; zero removes it. Activity resets the reminder stages.
-    pub fn set_quantity(
-        &mut self,
-        sku: Sku,
-        quantity: u32,
-        now: DateTime<Utc>,
-    ) -> Result<(), CartError> {
+    pub fn set_quantity(&mut self, sku: Sku, quantity: u32, now: DateTime<Utc>) -> Result<(), CartError> {
         if self.converted_order.is_some() {
             return Err(CartError::Converted);
         }
@@ -77,9 +72,7 @@ impl Cart {
             (Some(p), Ok(q)) => self.items[p].quantity = q,
             (None, Ok(q)) => {
                 if self.items.len() >= Self::MAX_ITEMS {
-                    return Err(CartError::TooManyItems {
-                        max: Self::MAX_ITEMS,
-                    });
+                    return Err(CartError::TooManyItems { max: Self::MAX_ITEMS });
                 }
                 self.items.push(CartItem { sku, quantity: q });
             }
@@ -103,8 +96,7 @@ mod tests {
         let t0 = Utc::now();
         let mut c = Cart::new(CartId::generate(), CustomerId::parse("c1").unwrap(), t0);
         let sku = Sku::parse("MUG-1").unwrap();
-        c.set_quantity(sku.clone(), 2, t0 + Duration::minutes(1))
-            .unwrap();
+        c.set_quantity(sku.clone(), 2, t0 + Duration::minutes(1)).unwrap();
         assert_eq!(c.items.len(), 1);
         c.set_quantity(sku, 0, t0 + Duration::minutes(2)).unwrap();
         assert!(c.items.is_empty());

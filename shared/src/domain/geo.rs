@@ -36,14 +36,14 @@ const CENTROIDS: &[(&str, &str, i32, i32)] = &[
     ("CA", "V", 49_282_700, -123_120_700),
     ("GB", "", 52_355_500, -1_174_300),
     ("GB", "B", 52_486_200, -1_890_400),
-    ("GB", "E", 51_515_000, -0_055_000),
-    ("GB", "EC", 51_518_000, -0_097_000),
+    ("GB", "E", 51_515_000, -55_000),
+    ("GB", "EC", 51_518_000, -97_000),
     ("GB", "EH", 55_953_300, -3_188_300),
     ("GB", "G", 55_864_200, -4_251_800),
     ("GB", "M", 53_480_800, -2_242_600),
-    ("GB", "N", 51_565_000, -0_105_000),
-    ("GB", "SW", 51_470_000, -0_170_000),
-    ("GB", "W", 51_510_000, -0_200_000),
+    ("GB", "N", 51_565_000, -105_000),
+    ("GB", "SW", 51_470_000, -170_000),
+    ("GB", "W", 51_510_000, -200_000),
     ("DE", "", 51_165_700, 10_451_500),
     ("DE", "1", 52_520_000, 13_405_000),
     ("DE", "2", 53_551_100, 9_993_700),
@@ -63,15 +63,10 @@ pub fn centroid(country: CountryCode, postal_code: &str) -> Option<GeoPoint> {
         .filter(|(c, prefix, _, _)| *c == country.as_str() && pc.starts_with(prefix))
         // Letter prefixes in GB must be followed by a digit ("E1" is E, "EC1" is EC).
         .filter(|(c, prefix, _, _)| {
-            *c != "GB"
-                || prefix.is_empty()
-                || pc[prefix.len()..].starts_with(|ch: char| ch.is_ascii_digit())
+            *c != "GB" || prefix.is_empty() || pc[prefix.len()..].starts_with(|ch: char| ch.is_ascii_digit())
         })
         .max_by_key(|(_, prefix, _, _)| prefix.len())
-        .map(|&(_, _, lat, lon)| GeoPoint {
-            lat_e6: lat,
-            lon_e6: lon,
-        })
+        .map(|&(_, _, lat, lon)| GeoPoint { lat_e6: lat, lon_e6: lon })
 }
 
 #[cfg(test)]

@@ -108,17 +108,8 @@ pub struct CustomerId(String);
 
 impl CustomerId {
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let ok = !s.is_empty()
-            && s.len() <= 128
-            && !s.contains('#')
-            && s.chars().all(|c| !c.is_control());
-        if ok {
-            Ok(CustomerId(s.to_owned()))
-        } else {
-            Err(IdError::Invalid {
-                kind: "customer id",
-            })
-        }
+        let ok = !s.is_empty() && s.len() <= 128 && !s.contains('#') && s.chars().all(|c| !c.is_control());
+        if ok { Ok(CustomerId(s.to_owned())) } else { Err(IdError::Invalid { kind: "customer id" }) }
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -153,11 +144,7 @@ pub struct QuantityError(pub i64);
 impl Quantity {
     pub const MAX: u32 = 99;
     pub fn new(q: u32) -> Result<Self, QuantityError> {
-        if (1..=Self::MAX).contains(&q) {
-            Ok(Quantity(q))
-        } else {
-            Err(QuantityError(i64::from(q)))
-        }
+        if (1..=Self::MAX).contains(&q) { Ok(Quantity(q)) } else { Err(QuantityError(i64::from(q))) }
     }
     pub fn get(self) -> u32 {
         self.0

@@ -15,18 +15,15 @@ pub mod stock;
 
 pub use address::{Address, AddressError, AddressInput, CountryCode};
 pub use cart::{Cart, CartError, CartItem};
-pub use catalog::{
-    CatalogError, Dimensions, GeoPoint, Location, LocationKind, Product, ProductKind,
-};
+pub use catalog::{CatalogError, Dimensions, GeoPoint, Location, LocationKind, Product, ProductKind};
 pub use email::{Email, EmailError};
 pub use ids::{
-    CartId, CustomerId, EventId, IdError, LocationId, OrderId, Quantity, QuantityError, ReturnId,
-    ShipmentId, Sku,
+    CartId, CustomerId, EventId, IdError, LocationId, OrderId, Quantity, QuantityError, ReturnId, ShipmentId, Sku,
 };
 pub use money::{Currency, Money, MoneyError};
 pub use order::{
-    Actor, Channel, Delivery, Order, OrderLine, Payment, Reservation, ReservationState,
-    ServiceLevel, Shipment, ShipmentLine, ShipmentStatus, TimelineEvent, Totals,
+    Actor, Channel, Delivery, Order, OrderLine, Payment, Reservation, ReservationState, ServiceLevel, Shipment,
+    ShipmentLine, ShipmentStatus, TimelineEvent, Totals,
 };
 pub use status::{IllegalTransition, OrderEvent, OrderStatus, transition};
 pub use stock::{StockError, StockLevel};

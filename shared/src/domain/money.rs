@@ -70,11 +70,7 @@ impl Currency {
     }
 
     pub fn minor_unit_exponent(&self) -> u8 {
-        CURRENCIES
-            .iter()
-            .find(|(c, _)| c.as_bytes() == self.0)
-            .map(|(_, e)| *e)
-            .unwrap_or(2)
+        CURRENCIES.iter().find(|(c, _)| c.as_bytes() == self.0).map(|(_, e)| *e).unwrap_or(2)
     }
 }
 
@@ -121,10 +117,7 @@ impl TryFrom<RawMoney> for Money {
 
 impl From<Money> for RawMoney {
     fn from(m: Money) -> Self {
-        RawMoney {
-            amount: m.amount,
-            currency: m.currency,
-        }
+        RawMoney { amount: m.amount, currency: m.currency }
     }
 }
 
@@ -137,10 +130,7 @@ impl Money {
     }
 
     pub fn zero(currency: Currency) -> Self {
-        Money {
-            amount: 0,
-            currency,
-        }
+        Money { amount: 0, currency }
     }
 
     pub fn amount(&self) -> i64 {
@@ -160,35 +150,20 @@ impl Money {
 
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         self.same(&other)?;
-        let amount = self
-            .amount
-            .checked_add(other.amount)
-            .ok_or(MoneyError::Overflow)?;
-        Ok(Money {
-            amount,
-            currency: self.currency,
-        })
+        let amount = self.amount.checked_add(other.amount).ok_or(MoneyError::Overflow)?;
+        Ok(Money { amount, currency: self.currency })
     }
 
     /// Subtraction that refuses to go below zero.
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
         self.same(&other)?;
-        let amount = self
-            .amount
-            .checked_sub(other.amount)
-            .ok_or(MoneyError::Overflow)?;
+        let amount = self.amount.checked_sub(other.amount).ok_or(MoneyError::Overflow)?;
         Money::new(amount, self.currency)
     }
 
     pub fn checked_mul(self, qty: u32) -> Result<Money, MoneyError> {
-        let amount = self
-            .amount
-            .checked_mul(i64::from(qty))
-            .ok_or(MoneyError::Overflow)?;
-        Ok(Money {
-            amount,
-            currency: self.currency,
-        })
+        let amount = self.amount.checked_mul(i64::from(qty)).ok_or(MoneyError::Overflow)?;
+        Ok(Money { amount, currency: self.currency })
     }
 
     /// `self * bp / 10_000`, rounded half up. Used for tax rates in basis points.
@@ -196,10 +171,7 @@ impl Money {
         let scaled = i128::from(self.amount) * i128::from(bp);
         let rounded = (scaled + 5_000) / 10_000;
         let amount = i64::try_from(rounded).map_err(|_| MoneyError::Overflow)?;
-        Ok(Money {
-            amount,
-            currency: self.currency,
-        })
+        Ok(Money { amount, currency: self.currency })
     }
 
     /// `self * num / den`, rounded half up; a proportional share (for example one unit of a
@@ -211,19 +183,11 @@ impl Money {
         let scaled = i128::from(self.amount) * i128::from(num);
         let d = i128::from(den);
         let amount = i64::try_from((scaled * 2 + d) / (2 * d)).map_err(|_| MoneyError::Overflow)?;
-        Ok(Money {
-            amount,
-            currency: self.currency,
-        })
+        Ok(Money { amount, currency: self.currency })
     }
 
-    pub fn sum<I: IntoIterator<Item = Money>>(
-        currency: Currency,
-        items: I,
-    ) -> Result<Money, MoneyError> {
-        items
-            .into_iter()
-            .try_fold(Money::zero(currency), |acc, m| acc.checked_add(m))
+    pub fn sum<I: IntoIterator<Item = Money>>(currency: Currency, items: I) -> Result<Money, MoneyError> {
+        items.into_iter().try_fold(Money::zero(currency), |acc, m| acc.checked_add(m))
     }
 }
 
@@ -234,14 +198,7 @@ impl fmt::Display for Money {
             return write!(f, "{} {}", self.amount, self.currency);
         }
         let div = 10i64.pow(exp);
-        write!(
-            f,
-            "{}.{:0width$} {}",
-            self.amount / div,
-            self.amount % div,
-            self.currency,
-            width = exp as usize
-        )
+        write!(f, "{}.{:0width$} {}", self.amount / div, self.amount % div, self.currency, width = exp as usize)
     }
 }
 
@@ -261,23 +218,14 @@ mod tests {
 
     #[test]
     fn unknown_currency_is_a_typed_error() {
-        assert!(matches!(
-            Currency::parse("XYZ"),
-            Err(MoneyError::UnknownCurrency(_))
-        ));
-        assert!(matches!(
-            Currency::parse("usd"),
-            Err(MoneyError::UnknownCurrency(_))
-        ));
+        assert!(matches!(Currency::parse("XYZ"), Err(MoneyError::UnknownCurrency(_))));
+        assert!(matches!(Currency::parse("usd"), Err(MoneyError::UnknownCurrency(_))));
     }
 
     #[test]
     fn mixed_currency_arithmetic_is_a_typed_error() {
         let eur = Money::new(5, Currency::EUR).unwrap();
-        assert!(matches!(
-            usd(5).checked_add(eur),
-            Err(MoneyError::CurrencyMismatch(..))
-        ));
+        assert!(matches!(usd(5).checked_add(eur), Err(MoneyError::CurrencyMismatch(..))));
     }
 
     #[test]
@@ -303,12 +251,7 @@ mod tests {
     #[test]
     fn displays_with_minor_units() {
         assert_eq!(usd(1999).to_string(), "19.99 USD");
-        assert_eq!(
-            Money::new(500, Currency::parse("JPY").unwrap())
-                .unwrap()
-                .to_string(),
-            "500 JPY"
-        );
+        assert_eq!(Money::new(500, Currency::parse("JPY").unwrap()).unwrap().to_string(), "500 JPY");
     }
 
     proptest! {

@@ -133,11 +133,7 @@ pub struct Order {
 
 impl Order {
     /// Applies a status event; the caller persists with the version it read.
-    pub fn apply(
-        &mut self,
-        event: OrderEvent,
-        now: DateTime<Utc>,
-    ) -> Result<OrderStatus, IllegalTransition> {
+    pub fn apply(&mut self, event: OrderEvent, now: DateTime<Utc>) -> Result<OrderStatus, IllegalTransition> {
         let from = self.status;
         self.status = transition(from, event)?;
         self.updated_at = now;
@@ -146,12 +142,7 @@ impl Order {
 
     /// Units still reserved (held or allocated), per (sku, location).
     pub fn open_reservations(&self) -> impl Iterator<Item = &Reservation> {
-        self.reservations.iter().filter(|r| {
-            matches!(
-                r.state,
-                ReservationState::Held | ReservationState::Allocated
-            )
-        })
+        self.reservations.iter().filter(|r| matches!(r.state, ReservationState::Held | ReservationState::Allocated))
     }
 
     pub fn goods_lines(&self) -> impl Iterator<Item = &OrderLine> {
@@ -249,13 +240,7 @@ pub struct TimelineEvent {
 
 impl TimelineEvent {
     pub fn new(at: DateTime<Utc>, kind: &str, actor: Actor) -> Self {
-        TimelineEvent {
-            at,
-            kind: kind.to_owned(),
-            status: None,
-            actor,
-            note: None,
-        }
+        TimelineEvent { at, kind: kind.to_owned(), status: None, actor, note: None }
     }
     pub fn with_status(mut self, s: OrderStatus) -> Self {
         self.status = Some(s);
@@ -275,17 +260,8 @@ mod tests {
     fn shipment_status_never_regresses() {
         let s = ShipmentStatus::Delivered;
         assert_eq!(s.advance(ShipmentStatus::InTransit), None);
-        assert_eq!(
-            ShipmentStatus::LabelCreated.advance(ShipmentStatus::InTransit),
-            Some(ShipmentStatus::InTransit)
-        );
-        assert_eq!(
-            ShipmentStatus::InTransit.advance(ShipmentStatus::InTransit),
-            None
-        );
-        assert_eq!(
-            ShipmentStatus::InTransit.advance(ShipmentStatus::Delivered),
-            Some(ShipmentStatus::Delivered)
-        );
+        assert_eq!(ShipmentStatus::LabelCreated.advance(ShipmentStatus::InTransit), Some(ShipmentStatus::InTransit));
+        assert_eq!(ShipmentStatus::InTransit.advance(ShipmentStatus::InTransit), None);
+        assert_eq!(ShipmentStatus::InTransit.advance(ShipmentStatus::Delivered), Some(ShipmentStatus::Delivered));
     }
 }

@@ -63,11 +63,8 @@ pub fn price_lines(
             return Err(PricingError::DuplicateSku(r.sku.clone()));
         }
     }
-    let unknown: Vec<Sku> = requests
-        .iter()
-        .filter(|r| !catalog.get(&r.sku).is_some_and(|p| p.active))
-        .map(|r| r.sku.clone())
-        .collect();
+    let unknown: Vec<Sku> =
+        requests.iter().filter(|r| !catalog.get(&r.sku).is_some_and(|p| p.active)).map(|r| r.sku.clone()).collect();
     if !unknown.is_empty() {
         return Err(PricingError::UnknownSkus(unknown));
     }
@@ -103,12 +100,7 @@ pub fn totals(lines: &[OrderLine], shipping: Money) -> Result<Totals, PricingErr
     let subtotal = Money::sum(currency, lines.iter().map(|l| l.subtotal))?;
     let tax = Money::sum(currency, lines.iter().map(|l| l.tax))?;
     let total = subtotal.checked_add(shipping)?.checked_add(tax)?;
-    Ok(Totals {
-        subtotal,
-        shipping,
-        tax,
-        total,
-    })
+    Ok(Totals { subtotal, shipping, tax, total })
 }
 
 /// Total weight of the goods on the lines, in grams.
@@ -116,11 +108,7 @@ pub fn goods_weight(catalog: &HashMap<Sku, Product>, lines: &[OrderLine]) -> u64
     lines
         .iter()
         .filter(|l| l.kind == ProductKind::Goods)
-        .filter_map(|l| {
-            catalog
-                .get(&l.sku)
-                .map(|p| u64::from(p.weight_grams) * u64::from(l.quantity))
-        })
+        .filter_map(|l| catalog.get(&l.sku).map(|p| u64::from(p.weight_grams) * u64::from(l.quantity)))
         .sum()
 }
 
@@ -137,11 +125,7 @@ pub(crate) mod tests {
             price: Money::new(price, Currency::USD).unwrap(),
             kind: ProductKind::Goods,
             weight_grams: 500,
-            dimensions: Dimensions {
-                length_mm: 100,
-                width_mm: 100,
-                height_mm: 100,
-            },
+            dimensions: Dimensions { length_mm: 100, width_mm: 100, height_mm: 100 },
             returnable: true,
             return_window_days: 30,
             active: true,
@@ -149,17 +133,11 @@ pub(crate) mod tests {
     }
 
     fn catalog() -> HashMap<Sku, Product> {
-        [product("A", 1999), product("B", 250)]
-            .into_iter()
-            .map(|p| (p.sku.clone(), p))
-            .collect()
+        [product("A", 1999), product("B", 250)].into_iter().map(|p| (p.sku.clone(), p)).collect()
     }
 
     fn req(sku: &str, q: u32) -> LineRequest {
-        LineRequest {
-            sku: Sku::parse(sku).unwrap(),
-            quantity: Quantity::new(q).unwrap(),
-        }
+        LineRequest { sku: Sku::parse(sku).unwrap(), quantity: Quantity::new(q).unwrap() }
     }
 
     #[test]
@@ -175,14 +153,8 @@ pub(crate) mod tests {
     #[test]
     fn unknown_and_duplicate_skus_are_rejected() {
         let us = CountryCode::parse("US").unwrap();
-        assert!(matches!(
-            price_lines(&catalog(), &[req("Z", 1)], us),
-            Err(PricingError::UnknownSkus(_))
-        ));
-        assert!(matches!(
-            price_lines(&catalog(), &[req("A", 1), req("A", 2)], us),
-            Err(PricingError::DuplicateSku(_))
-        ));
+        assert!(matches!(price_lines(&catalog(), &[req("Z", 1)], us), Err(PricingError::UnknownSkus(_))));
+        assert!(matches!(price_lines(&catalog(), &[req("A", 1), req("A", 2)], us), Err(PricingError::DuplicateSku(_))));
         assert_eq!(price_lines(&catalog(), &[], us), Err(PricingError::NoLines));
     }
 

@@ -20,17 +20,9 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    pub fn new(
-        location: Location,
-        available: BTreeMap<Sku, i64>,
-        destination: Option<GeoPoint>,
-    ) -> Self {
+    pub fn new(location: Location, available: BTreeMap<Sku, i64>, destination: Option<GeoPoint>) -> Self {
         let distance_km = destination.map(|d| location.coordinates.distance_km(&d));
-        Candidate {
-            location,
-            available,
-            distance_km,
-        }
+        Candidate { location, available, distance_km }
     }
     fn rank_distance(&self) -> u32 {
         self.distance_km.unwrap_or(u32::MAX)
@@ -94,11 +86,7 @@ fn shortages(demand: &[(Sku, u32)], candidates: &[&Candidate]) -> Vec<Shortage> 
         .iter()
         .filter_map(|(sku, q)| {
             let total: i64 = candidates.iter().map(|c| c.has(sku)).sum();
-            (total < i64::from(*q)).then(|| Shortage {
-                sku: sku.clone(),
-                requested: *q,
-                available: total,
-            })
+            (total < i64::from(*q)).then(|| Shortage { sku: sku.clone(), requested: *q, available: total })
         })
         .collect()
 }
@@ -133,33 +121,20 @@ impl SourcingStrategy for NearestThenFewestSplits {
         candidates: &[Candidate],
         destination: CountryCode,
     ) -> Result<Plan, SourcingError> {
-        let mut shippers: Vec<&Candidate> = candidates
-            .iter()
-            .filter(|c| c.location.active && c.location.ships)
-            .collect();
+        let mut shippers: Vec<&Candidate> =
+            candidates.iter().filter(|c| c.location.active && c.location.ships).collect();
         // Domestic first, then nearest, then warehouses before stores (stores are pricier to pick).
         shippers.sort_by_key(|c| {
-            (
-                c.location.country != destination,
-                c.rank_distance(),
-                c.location.kind == LocationKind::Store,
-            )
+            (c.location.country != destination, c.rank_distance(), c.location.kind == LocationKind::Store)
         });
         let short = shortages(demand, &shippers);
         if !short.is_empty() {
             return Err(SourcingError::Short(short));
         }
-        if let Some(single) = shippers
-            .iter()
-            .find(|c| demand.iter().all(|(s, q)| c.has(s) >= i64::from(*q)))
-        {
+        if let Some(single) = shippers.iter().find(|c| demand.iter().all(|(s, q)| c.has(s) >= i64::from(*q))) {
             let assignments = demand
                 .iter()
-                .map(|(s, q)| Assignment {
-                    location_id: single.location.id.clone(),
-                    sku: s.clone(),
-                    quantity: *q,
-                })
+                .map(|(s, q)| Assignment { location_id: single.location.id.clone(), sku: s.clone(), quantity: *q })
                 .collect();
             return Ok(build_plan(assignments, &[single], destination));
         }
@@ -167,12 +142,7 @@ impl SourcingStrategy for NearestThenFewestSplits {
         let mut assignments = Vec::new();
         let mut used: Vec<&Candidate> = Vec::new();
         while remaining.values().any(|q| *q > 0) {
-            let covers = |c: &Candidate| -> i64 {
-                remaining
-                    .iter()
-                    .map(|(s, q)| c.has(s).min(i64::from(*q)))
-                    .sum()
-            };
+            let covers = |c: &Candidate| -> i64 { remaining.iter().map(|(s, q)| c.has(s).min(i64::from(*q))).sum() };
             let best = shippers
                 .iter()
                 .filter(|c| !used.iter().any(|u| u.location.id == c.location.id))
@@ -222,11 +192,7 @@ impl SourcingStrategy for PickupAt {
         }
         let assignments = demand
             .iter()
-            .map(|(s, q)| Assignment {
-                location_id: store.location.id.clone(),
-                sku: s.clone(),
-                quantity: *q,
-            })
+            .map(|(s, q)| Assignment { location_id: store.location.id.clone(), sku: s.clone(), quantity: *q })
             .collect();
         Ok(build_plan(assignments, &[store], destination))
     }
@@ -269,20 +235,12 @@ pub const FREE_STANDARD_SHIPPING_FROM: i64 = 10_000;
 pub const PICKUP_RADIUS_KM: u32 = 80;
 
 fn per_kg(base: i64, per_started_kg: i64, parcels: i64, weight_g: u64) -> i64 {
-    let kg_over_first = i64::try_from(weight_g.div_ceil(1000))
-        .unwrap_or(i64::MAX / 4)
-        .saturating_sub(parcels)
-        .max(0);
+    let kg_over_first = i64::try_from(weight_g.div_ceil(1000)).unwrap_or(i64::MAX / 4).saturating_sub(parcels).max(0);
     base * parcels + per_started_kg * kg_over_first
 }
 
 /// The shipping options a plan allows, with cost and promised date.
-pub fn shipping_options(
-    plan: &Plan,
-    weight_g: u64,
-    goods_subtotal: Money,
-    today: NaiveDate,
-) -> Vec<DeliveryOption> {
+pub fn shipping_options(plan: &Plan, weight_g: u64, goods_subtotal: Money, today: NaiveDate) -> Vec<DeliveryOption> {
     let currency: Currency = goods_subtotal.currency();
     let parcels = i64::try_from(plan.locations.len().max(1)).unwrap_or(1);
     let money = |a: i64| Money::new(a.max(0), currency).unwrap_or(Money::zero(currency));
@@ -296,11 +254,7 @@ pub fn shipping_options(
         split: plan.is_split(),
     };
     if plan.cross_border {
-        return vec![option(
-            ServiceLevel::Standard,
-            per_kg(2499, 400, parcels, weight_g),
-            8,
-        )];
+        return vec![option(ServiceLevel::Standard, per_kg(2499, 400, parcels, weight_g), 8)];
     }
     let distance = plan.max_distance_km.unwrap_or(2000);
     let standard_days = match distance {
@@ -308,25 +262,14 @@ pub fn shipping_options(
         301..=1000 => 3,
         _ => 5,
     };
-    let standard_cost = if goods_subtotal.amount() >= FREE_STANDARD_SHIPPING_FROM {
-        0
-    } else {
-        per_kg(599, 100, parcels, weight_g)
-    };
+    let standard_cost =
+        if goods_subtotal.amount() >= FREE_STANDARD_SHIPPING_FROM { 0 } else { per_kg(599, 100, parcels, weight_g) };
     let mut out = vec![
         option(ServiceLevel::Standard, standard_cost, standard_days),
-        option(
-            ServiceLevel::Express,
-            per_kg(1499, 150, parcels, weight_g),
-            2.min(standard_days),
-        ),
+        option(ServiceLevel::Express, per_kg(1499, 150, parcels, weight_g), 2.min(standard_days)),
     ];
     if distance <= 1500 {
-        out.push(option(
-            ServiceLevel::Overnight,
-            per_kg(2999, 200, parcels, weight_g),
-            1,
-        ));
+        out.push(option(ServiceLevel::Overnight, per_kg(2999, 200, parcels, weight_g), 1));
     }
     out
 }
@@ -363,14 +306,7 @@ pub fn pickup_options(
 mod tests {
     use super::*;
 
-    fn loc(
-        id: &str,
-        kind: LocationKind,
-        lat: i32,
-        lon: i32,
-        ships: bool,
-        pickup: bool,
-    ) -> Location {
+    fn loc(id: &str, kind: LocationKind, lat: i32, lon: i32, ships: bool, pickup: bool) -> Location {
         Location {
             id: LocationId::parse(id).unwrap(),
             name: id.into(),
@@ -385,174 +321,60 @@ mod tests {
     }
 
     fn cand(l: Location, stock: &[(&str, i64)], dest: GeoPoint) -> Candidate {
-        Candidate::new(
-            l,
-            stock
-                .iter()
-                .map(|(s, q)| (Sku::parse(s).unwrap(), *q))
-                .collect(),
-            Some(dest),
-        )
+        Candidate::new(l, stock.iter().map(|(s, q)| (Sku::parse(s).unwrap(), *q)).collect(), Some(dest))
     }
 
     fn sku(s: &str) -> Sku {
         Sku::parse(s).unwrap()
     }
 
-    const NYC: GeoPoint = GeoPoint {
-        lat_e6: 40_750_000,
-        lon_e6: -73_997_000,
-    };
+    const NYC: GeoPoint = GeoPoint { lat_e6: 40_750_000, lon_e6: -73_997_000 };
     fn us() -> CountryCode {
         CountryCode::parse("US").unwrap()
     }
 
     #[test]
     fn nearest_single_location_that_has_everything_wins() {
-        let near = cand(
-            loc(
-                "NJ",
-                LocationKind::Warehouse,
-                40_700_000,
-                -74_200_000,
-                true,
-                false,
-            ),
-            &[("A", 5), ("B", 5)],
-            NYC,
-        );
-        let far = cand(
-            loc(
-                "LA",
-                LocationKind::Warehouse,
-                34_000_000,
-                -118_000_000,
-                true,
-                false,
-            ),
-            &[("A", 5), ("B", 5)],
-            NYC,
-        );
-        let p = NearestThenFewestSplits
-            .plan(&[(sku("A"), 1), (sku("B"), 2)], &[far, near], us())
-            .unwrap();
+        let near =
+            cand(loc("NJ", LocationKind::Warehouse, 40_700_000, -74_200_000, true, false), &[("A", 5), ("B", 5)], NYC);
+        let far =
+            cand(loc("LA", LocationKind::Warehouse, 34_000_000, -118_000_000, true, false), &[("A", 5), ("B", 5)], NYC);
+        let p = NearestThenFewestSplits.plan(&[(sku("A"), 1), (sku("B"), 2)], &[far, near], us()).unwrap();
         assert_eq!(p.locations, vec![LocationId::parse("NJ").unwrap()]);
         assert!(!p.is_split());
     }
 
     #[test]
     fn splits_across_the_fewest_locations_when_no_single_one_can() {
-        let a = cand(
-            loc(
-                "W1",
-                LocationKind::Warehouse,
-                40_700_000,
-                -74_200_000,
-                true,
-                false,
-            ),
-            &[("A", 5)],
-            NYC,
-        );
-        let b = cand(
-            loc(
-                "W2",
-                LocationKind::Warehouse,
-                41_000_000,
-                -74_000_000,
-                true,
-                false,
-            ),
-            &[("B", 5)],
-            NYC,
-        );
-        let c = cand(
-            loc(
-                "W3",
-                LocationKind::Warehouse,
-                42_000_000,
-                -74_000_000,
-                true,
-                false,
-            ),
-            &[("B", 1)],
-            NYC,
-        );
-        let p = NearestThenFewestSplits
-            .plan(&[(sku("A"), 1), (sku("B"), 2)], &[a, b, c], us())
-            .unwrap();
+        let a = cand(loc("W1", LocationKind::Warehouse, 40_700_000, -74_200_000, true, false), &[("A", 5)], NYC);
+        let b = cand(loc("W2", LocationKind::Warehouse, 41_000_000, -74_000_000, true, false), &[("B", 5)], NYC);
+        let c = cand(loc("W3", LocationKind::Warehouse, 42_000_000, -74_000_000, true, false), &[("B", 1)], NYC);
+        let p = NearestThenFewestSplits.plan(&[(sku("A"), 1), (sku("B"), 2)], &[a, b, c], us()).unwrap();
         assert_eq!(p.locations.len(), 2);
         assert!(p.assignments.iter().all(|x| x.location_id.as_str() != "W3"));
     }
 
     #[test]
     fn stores_that_do_not_ship_are_skipped_and_shortages_named() {
-        let s = cand(
-            loc(
-                "S1",
-                LocationKind::Store,
-                40_750_000,
-                -73_990_000,
-                false,
-                true,
-            ),
-            &[("A", 5)],
-            NYC,
-        );
-        let err = NearestThenFewestSplits
-            .plan(&[(sku("A"), 1)], &[s], us())
-            .unwrap_err();
-        assert_eq!(
-            err,
-            SourcingError::Short(vec![Shortage {
-                sku: sku("A"),
-                requested: 1,
-                available: 0
-            }])
-        );
+        let s = cand(loc("S1", LocationKind::Store, 40_750_000, -73_990_000, false, true), &[("A", 5)], NYC);
+        let err = NearestThenFewestSplits.plan(&[(sku("A"), 1)], &[s], us()).unwrap_err();
+        assert_eq!(err, SourcingError::Short(vec![Shortage { sku: sku("A"), requested: 1, available: 0 }]));
     }
 
     #[test]
     fn pickup_is_offered_at_nearby_stores_holding_everything() {
-        let s = cand(
-            loc(
-                "S1",
-                LocationKind::Store,
-                40_750_000,
-                -73_990_000,
-                false,
-                true,
-            ),
-            &[("A", 5)],
-            NYC,
-        );
+        let s = cand(loc("S1", LocationKind::Store, 40_750_000, -73_990_000, false, true), &[("A", 5)], NYC);
         let today = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(); // a Friday
         let opts = pickup_options(&[(sku("A"), 2)], &[s], Currency::USD, today);
         assert_eq!(opts.len(), 1);
         assert_eq!(opts[0].id, "pickup-S1");
-        assert_eq!(
-            opts[0].promised_by,
-            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
-        );
+        assert_eq!(opts[0].promised_by, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
     }
 
     #[test]
     fn free_standard_shipping_over_threshold_and_overnight_only_when_near() {
-        let near = cand(
-            loc(
-                "NJ",
-                LocationKind::Warehouse,
-                40_700_000,
-                -74_200_000,
-                true,
-                false,
-            ),
-            &[("A", 5)],
-            NYC,
-        );
-        let p = NearestThenFewestSplits
-            .plan(&[(sku("A"), 1)], &[near], us())
-            .unwrap();
+        let near = cand(loc("NJ", LocationKind::Warehouse, 40_700_000, -74_200_000, true, false), &[("A", 5)], NYC);
+        let p = NearestThenFewestSplits.plan(&[(sku("A"), 1)], &[near], us()).unwrap();
         let today = NaiveDate::from_ymd_opt(2026, 11, 18).unwrap();
         let opts = shipping_options(&p, 500, Money::new(12_000, Currency::USD).unwrap(), today);
         assert_eq!(opts.len(), 3);

@@ -67,27 +67,18 @@ impl OrderStatus {
     }
 
     pub fn is_terminal(&self) -> bool {
-        matches!(
-            self,
-            OrderStatus::Cancelled | OrderStatus::Failed | OrderStatus::Returned
-        )
+        matches!(self, OrderStatus::Cancelled | OrderStatus::Failed | OrderStatus::Returned)
     }
 
     /// Lines, quantities and address may still change: nothing has left for the warehouse.
     pub fn is_editable(&self) -> bool {
-        matches!(
-            self,
-            OrderStatus::Placed | OrderStatus::Validated | OrderStatus::OnHold
-        )
+        matches!(self, OrderStatus::Placed | OrderStatus::Validated | OrderStatus::OnHold)
     }
 
     /// The customer (or an agent) may still cancel: nothing has shipped.
     pub fn is_cancellable(&self) -> bool {
         self.is_editable()
-            || matches!(
-                self,
-                OrderStatus::Allocated | OrderStatus::PaymentAuthorized | OrderStatus::ReadyToShip
-            )
+            || matches!(self, OrderStatus::Allocated | OrderStatus::PaymentAuthorized | OrderStatus::ReadyToShip)
     }
 }
 
@@ -133,9 +124,7 @@ pub fn transition(from: OrderStatus, event: OrderEvent) -> Result<OrderStatus, I
     use OrderStatus as S;
     let to = match (from, event) {
         (S::Placed, E::Validate) => S::Validated,
-        (S::Placed | S::Validated | S::Allocated | S::PaymentAuthorized, E::HoldForReview) => {
-            S::OnHold
-        }
+        (S::Placed | S::Validated | S::Allocated | S::PaymentAuthorized, E::HoldForReview) => S::OnHold,
         // Releasing a hold re-enters the workflow from the start.
         (S::OnHold, E::ReleaseHold) => S::Placed,
         (S::Validated, E::Allocate) => S::Allocated,
@@ -146,18 +135,10 @@ pub fn transition(from: OrderStatus, event: OrderEvent) -> Result<OrderStatus, I
         (S::Shipped, E::Deliver) => S::Delivered,
         (S::Delivered | S::PartiallyReturned, E::Complete) => S::Completed,
         (s, E::Cancel) if s.is_cancellable() => S::Cancelled,
-        (
-            S::Placed
-            | S::Validated
-            | S::Allocated
-            | S::PaymentAuthorized
-            | S::ReadyToShip
-            | S::OnHold,
-            E::Fail,
-        ) => S::Failed,
-        (S::Delivered | S::Completed | S::PartiallyReturned, E::RequestReturn) => {
-            S::ReturnRequested
+        (S::Placed | S::Validated | S::Allocated | S::PaymentAuthorized | S::ReadyToShip | S::OnHold, E::Fail) => {
+            S::Failed
         }
+        (S::Delivered | S::Completed | S::PartiallyReturned, E::RequestReturn) => S::ReturnRequested,
         (S::ReturnRequested, E::ReceivePartialReturn) => S::PartiallyReturned,
         (S::ReturnRequested, E::ReceiveFullReturn) => S::Returned,
         _ => return Err(IllegalTransition { from, event }),
@@ -210,10 +191,7 @@ mod tests {
     fn illegal_transition_is_a_typed_error() {
         assert_eq!(
             transition(OrderStatus::Placed, OrderEvent::ShipAll),
-            Err(IllegalTransition {
-                from: OrderStatus::Placed,
-                event: OrderEvent::ShipAll
-            })
+            Err(IllegalTransition { from: OrderStatus::Placed, event: OrderEvent::ShipAll })
         );
         assert!(transition(OrderStatus::Shipped, OrderEvent::Cancel).is_err());
     }
@@ -222,10 +200,7 @@ mod tests {
     fn status_names_round_trip() {
         for s in OrderStatus::ALL {
             assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
-            assert_eq!(
-                serde_json::to_value(s).unwrap(),
-                serde_json::json!(s.as_str())
-            );
+            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.as_str()));
         }
     }
 

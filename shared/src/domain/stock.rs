@@ -40,26 +40,15 @@ impl StockLevel {
     }
 
     fn positive(q: i64) -> Result<(), StockError> {
-        if q <= 0 {
-            Err(StockError::NonPositive)
-        } else {
-            Ok(())
-        }
+        if q <= 0 { Err(StockError::NonPositive) } else { Ok(()) }
     }
 
     pub fn hold(self, q: i64) -> Result<Self, StockError> {
         Self::positive(q)?;
         if self.available < q {
-            return Err(StockError::OutOfStock {
-                wanted: q,
-                available: self.available,
-            });
+            return Err(StockError::OutOfStock { wanted: q, available: self.available });
         }
-        Ok(StockLevel {
-            available: self.available - q,
-            held: self.held + q,
-            ..self
-        })
+        Ok(StockLevel { available: self.available - q, held: self.held + q, ..self })
     }
 
     pub fn release_hold(self, q: i64) -> Result<Self, StockError> {
@@ -67,11 +56,7 @@ impl StockLevel {
         if self.held < q {
             return Err(StockError::NotHeld { op: "release" });
         }
-        Ok(StockLevel {
-            available: self.available + q,
-            held: self.held - q,
-            ..self
-        })
+        Ok(StockLevel { available: self.available + q, held: self.held - q, ..self })
     }
 
     pub fn allocate(self, q: i64) -> Result<Self, StockError> {
@@ -79,11 +64,7 @@ impl StockLevel {
         if self.held < q {
             return Err(StockError::NotHeld { op: "allocate" });
         }
-        Ok(StockLevel {
-            held: self.held - q,
-            allocated: self.allocated + q,
-            ..self
-        })
+        Ok(StockLevel { held: self.held - q, allocated: self.allocated + q, ..self })
     }
 
     pub fn release_allocation(self, q: i64) -> Result<Self, StockError> {
@@ -91,11 +72,7 @@ impl StockLevel {
         if self.allocated < q {
             return Err(StockError::NotAllocated { op: "release" });
         }
-        Ok(StockLevel {
-            available: self.available + q,
-            allocated: self.allocated - q,
-            ..self
-        })
+        Ok(StockLevel { available: self.available + q, allocated: self.allocated - q, ..self })
     }
 
     pub fn ship(self, q: i64) -> Result<Self, StockError> {
@@ -103,20 +80,12 @@ impl StockLevel {
         if self.allocated < q {
             return Err(StockError::NotAllocated { op: "ship" });
         }
-        Ok(StockLevel {
-            on_hand: self.on_hand - q,
-            allocated: self.allocated - q,
-            ..self
-        })
+        Ok(StockLevel { on_hand: self.on_hand - q, allocated: self.allocated - q, ..self })
     }
 
     pub fn restock(self, q: i64) -> Result<Self, StockError> {
         Self::positive(q)?;
-        Ok(StockLevel {
-            on_hand: self.on_hand + q,
-            available: self.available + q,
-            ..self
-        })
+        Ok(StockLevel { on_hand: self.on_hand + q, available: self.available + q, ..self })
     }
 
     /// A physical count: sets on-hand, keeping what is held and allocated.
@@ -125,11 +94,7 @@ impl StockLevel {
         if on_hand < committed {
             return Err(StockError::BelowCommitted { committed });
         }
-        Ok(StockLevel {
-            on_hand,
-            available: on_hand - committed,
-            ..self
-        })
+        Ok(StockLevel { on_hand, available: on_hand - committed, ..self })
     }
 }
 
@@ -186,20 +151,11 @@ mod tests {
     #[test]
     fn holding_more_than_available_is_out_of_stock() {
         let s = StockLevel::with_on_hand(2).unwrap();
-        assert_eq!(
-            s.hold(3),
-            Err(StockError::OutOfStock {
-                wanted: 3,
-                available: 2
-            })
-        );
+        assert_eq!(s.hold(3), Err(StockError::OutOfStock { wanted: 3, available: 2 }));
     }
 
     #[test]
     fn zero_quantity_is_refused() {
-        assert_eq!(
-            StockLevel::with_on_hand(2).unwrap().hold(0),
-            Err(StockError::NonPositive)
-        );
+        assert_eq!(StockLevel::with_on_hand(2).unwrap().hold(0), Err(StockError::NonPositive));
     }
 }

@@ -90,8 +90,5 @@ pub fn n(v: impl ToString) -> AttributeValue {
 }
 
 pub fn key_attrs(key: &Key) -> Attrs {
-    HashMap::from([
-        (super::keys::PK.to_owned(), s(&key.pk)),
-        (super::keys::SK.to_owned(), s(&key.sk)),
-    ])
+    HashMap::from([(super::keys::PK.to_owned(), s(&key.pk)), (super::keys::SK.to_owned(), s(&key.sk))])
 }

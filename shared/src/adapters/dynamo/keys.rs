@@ -32,10 +32,7 @@ pub struct Key {
 
 impl Key {
     fn new(pk: String, sk: &str) -> Self {
-        Key {
-            pk,
-            sk: sk.to_owned(),
-        }
+        Key { pk, sk: sk.to_owned() }
     }
 }
 
@@ -57,10 +54,7 @@ pub fn stock_pk(sku: &Sku) -> String {
 }
 pub const STOCK_SK_PREFIX: &str = "STOCK#";
 pub fn stock(sku: &Sku, location: &LocationId) -> Key {
-    Key {
-        pk: stock_pk(sku),
-        sk: format!("{STOCK_SK_PREFIX}{location}"),
-    }
+    Key { pk: stock_pk(sku), sk: format!("{STOCK_SK_PREFIX}{location}") }
 }
 
 pub fn cart(id: &CartId) -> Key {
@@ -112,10 +106,7 @@ pub fn email_gsi3pk(email: &Email) -> String {
 
 pub const SHIPMENT_SK_PREFIX: &str = "SHIPMENT#";
 pub fn shipment(order: &OrderId, id: &ShipmentId) -> Key {
-    Key {
-        pk: order_pk(order),
-        sk: format!("{SHIPMENT_SK_PREFIX}{id}"),
-    }
+    Key { pk: order_pk(order), sk: format!("{SHIPMENT_SK_PREFIX}{id}") }
 }
 pub fn tracking_gsi3pk(carrier: &str, tracking_number: &str) -> String {
     format!("TRACKING#{carrier}#{tracking_number}")
@@ -124,10 +115,7 @@ pub const TRACKING_GSI3SK: &str = "SHIPMENT";
 
 pub const EVENT_SK_PREFIX: &str = "EVENT#";
 pub fn timeline_event(order: &OrderId, at: &DateTime<Utc>, seq: &str) -> Key {
-    Key {
-        pk: order_pk(order),
-        sk: format!("{EVENT_SK_PREFIX}{}#{seq}", timestamp(at)),
-    }
+    Key { pk: order_pk(order), sk: format!("{EVENT_SK_PREFIX}{}#{seq}", timestamp(at)) }
 }
 
 pub fn idempotency(customer: &CustomerId, key: &str) -> Key {

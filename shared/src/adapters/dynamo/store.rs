@@ -4,14 +4,13 @@
 use super::item::{Attrs, Item, from_attrs, key_attrs, n, s};
 use super::keys::{self, Key};
 use crate::domain::{
-    Cart, CartId, CustomerId, Email, Location, LocationId, Order, OrderId, OrderStatus, Product,
-    Shipment, Sku, StockLevel, TimelineEvent,
+    Cart, CartId, CustomerId, Email, Location, LocationId, Order, OrderId, OrderStatus, Product, Shipment, Sku,
+    StockLevel, TimelineEvent,
 };
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, KeysAndAttributes, Put, ReturnConsumedCapacity,
-    TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, KeysAndAttributes, Put, ReturnConsumedCapacity, TransactWriteItem, Update,
 };
 use base64_cursor::{decode_cursor, encode_cursor};
 use chrono::{DateTime, Utc};
@@ -54,9 +53,7 @@ impl StoreError {
     }
 }
 
-fn sdk<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
-    e: SdkError<E, R>,
-) -> StoreError {
+fn sdk<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
     let code = e.as_service_error().and_then(|s| s.code()).unwrap_or("");
     match code {
         "ConditionalCheckFailedException" => StoreError::StaleVersion,
@@ -64,9 +61,7 @@ fn sdk<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
         _ => StoreError::Dynamo(format!(
             "{}: {}",
             code,
-            e.as_service_error()
-                .and_then(|s| s.message())
-                .unwrap_or("request failed")
+            e.as_service_error().and_then(|s| s.message()).unwrap_or("request failed")
         )),
     }
 }
@@ -152,17 +147,12 @@ pub struct CapacityMeter {
 impl CapacityMeter {
     fn add(&self, read: f64, write: f64) {
         // Capacity arrives as floating point from the SDK; it is converted to milli-units at once.
-        self.read_milli
-            .fetch_add((read * 1000.0).round() as u64, Ordering::Relaxed);
-        self.write_milli
-            .fetch_add((write * 1000.0).round() as u64, Ordering::Relaxed);
+        self.read_milli.fetch_add((read * 1000.0).round() as u64, Ordering::Relaxed);
+        self.write_milli.fetch_add((write * 1000.0).round() as u64, Ordering::Relaxed);
     }
     /// (read, write) capacity units consumed so far, in thousandths.
     pub fn milli_units(&self) -> (u64, u64) {
-        (
-            self.read_milli.load(Ordering::Relaxed),
-            self.write_milli.load(Ordering::Relaxed),
-        )
+        (self.read_milli.load(Ordering::Relaxed), self.write_milli.load(Ordering::Relaxed))
     }
 }
 
@@ -204,10 +194,7 @@ pub fn cart_item(c: &Cart) -> Item<&Cart> {
         .gsi1(keys::customer_gsi1pk(&c.customer), keys::cart_gsi1sk(&c.id))
         .ttl(c.expires_at().timestamp());
     if !c.items.is_empty() && c.email.is_some() && c.converted_order.is_none() {
-        item = item.gsi2(
-            keys::idle_cart_gsi2pk(&c.id),
-            keys::idle_cart_gsi2sk(&c.last_activity, &c.id),
-        );
+        item = item.gsi2(keys::idle_cart_gsi2pk(&c.id), keys::idle_cart_gsi2sk(&c.last_activity, &c.id));
     }
     item
 }
@@ -215,10 +202,7 @@ pub fn cart_item(c: &Cart) -> Item<&Cart> {
 pub fn order_item(o: &Order) -> Item<&Order> {
     let created = keys::order_created_sk(&o.created_at, &o.id);
     Item::new(keys::order(&o.id), ENTITY_ORDER, o)
-        .gsi1(
-            keys::customer_gsi1pk(&o.customer),
-            keys::order_gsi1sk(&o.id),
-        )
+        .gsi1(keys::customer_gsi1pk(&o.customer), keys::order_gsi1sk(&o.id))
         .gsi2(keys::order_status_gsi2pk(o.status, &o.id), created.clone())
         .gsi3(keys::email_gsi3pk(&o.email), created)
 }
@@ -236,11 +220,7 @@ pub fn timeline_item<'a>(order: &OrderId, e: &'a TimelineEvent) -> Item<&'a Time
     Item::new(keys::timeline_event(order, &e.at, &seq), ENTITY_EVENT, e)
 }
 
-pub fn idempotency_item<'a>(
-    customer: &CustomerId,
-    key: &str,
-    r: &'a IdempotencyRecord,
-) -> Item<&'a IdempotencyRecord> {
+pub fn idempotency_item<'a>(customer: &CustomerId, key: &str, r: &'a IdempotencyRecord) -> Item<&'a IdempotencyRecord> {
     Item::new(keys::idempotency(customer, key), ENTITY_IDEMPOTENCY, r)
         .ttl((r.created_at + chrono::Duration::hours(IDEMPOTENCY_TTL_HOURS)).timestamp())
 }
@@ -256,9 +236,7 @@ mod base64_cursor {
     }
 
     pub fn decode_cursor(cursor: &str, expected_prefix: &str) -> Result<String, StoreError> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(cursor)
-            .map_err(|_| StoreError::BadCursor)?;
+        let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| StoreError::BadCursor)?;
         let s = String::from_utf8(bytes).map_err(|_| StoreError::BadCursor)?;
         if s.len() > 200 || !s.starts_with(expected_prefix) {
             return Err(StoreError::BadCursor);
@@ -269,11 +247,7 @@ mod base64_cursor {
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        DynamoStore {
-            client,
-            table: table.into(),
-            meter: Arc::new(CapacityMeter::default()),
-        }
+        DynamoStore { client, table: table.into(), meter: Arc::new(CapacityMeter::default()) }
     }
 
     pub fn table(&self) -> &str {
@@ -411,10 +385,7 @@ impl DynamoStore {
     }
 
     pub async fn get_product(&self, sku: &Sku) -> Result<Option<Product>, StoreError> {
-        Ok(self
-            .get::<Product>(&keys::product(sku), false)
-            .await?
-            .map(|i| i.data))
+        Ok(self.get::<Product>(&keys::product(sku), false).await?.map(|i| i.data))
     }
 
     /// Products for many SKUs at once (BatchGetItem, 100 keys per call, unprocessed keys retried).
@@ -426,9 +397,7 @@ impl DynamoStore {
         for chunk in unique.chunks(100) {
             let mut request: Option<KeysAndAttributes> = Some(
                 KeysAndAttributes::builder()
-                    .set_keys(Some(
-                        chunk.iter().map(|s| key_attrs(&keys::product(s))).collect(),
-                    ))
+                    .set_keys(Some(chunk.iter().map(|s| key_attrs(&keys::product(s))).collect()))
                     .build()
                     .map_err(|e| StoreError::Dynamo(e.to_string()))?,
             );
@@ -451,16 +420,11 @@ impl DynamoStore {
                         out.insert(p.data.sku.clone(), p.data);
                     }
                 }
-                request = res
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .filter(|k| !k.keys().is_empty());
+                request = res.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
                 attempts += 1;
                 if request.is_some() {
                     if attempts > 6 {
-                        return Err(StoreError::Dynamo(
-                            "batch get kept returning unprocessed keys".into(),
-                        ));
+                        return Err(StoreError::Dynamo("batch get kept returning unprocessed keys".into()));
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(20 << attempts)).await;
                 }
@@ -476,20 +440,12 @@ impl DynamoStore {
     }
 
     pub async fn get_location(&self, id: &LocationId) -> Result<Option<Location>, StoreError> {
-        Ok(self
-            .get::<Location>(&keys::location(id), false)
-            .await?
-            .map(|i| i.data))
+        Ok(self.get::<Location>(&keys::location(id), false).await?.map(|i| i.data))
     }
 
     pub async fn list_locations(&self) -> Result<Vec<Location>, StoreError> {
-        let items = self
-            .query_all(keys::GSI1, keys::GSI1PK, keys::LOCATIONS_GSI1PK, None)
-            .await?;
-        items
-            .into_iter()
-            .map(|a| Ok(from_attrs::<Location>(a)?.data))
-            .collect()
+        let items = self.query_all(keys::GSI1, keys::GSI1PK, keys::LOCATIONS_GSI1PK, None).await?;
+        items.into_iter().map(|a| Ok(from_attrs::<Location>(a)?.data)).collect()
     }
 
     async fn query_all(
@@ -514,9 +470,7 @@ impl DynamoStore {
             }
             q = match sk_prefix {
                 Some((sk_name, prefix)) => q
-                    .key_condition_expression(format!(
-                        "{pk_name} = :pk AND begins_with({sk_name}, :p)"
-                    ))
+                    .key_condition_expression(format!("{pk_name} = :pk AND begins_with({sk_name}, :p)"))
                     .expression_attribute_values(":p", s(prefix)),
                 None => q.key_condition_expression(format!("{pk_name} = :pk")),
             };
@@ -532,63 +486,35 @@ impl DynamoStore {
 
     // ----- stock ----------------------------------------------------------------------------
 
-    pub async fn get_stock(
-        &self,
-        sku: &Sku,
-        location: &LocationId,
-    ) -> Result<Option<StockRecord>, StoreError> {
-        Ok(self
-            .get::<StockRecord>(&keys::stock(sku, location), true)
-            .await?
-            .map(|i| i.data))
+    pub async fn get_stock(&self, sku: &Sku, location: &LocationId) -> Result<Option<StockRecord>, StoreError> {
+        Ok(self.get::<StockRecord>(&keys::stock(sku, location), true).await?.map(|i| i.data))
     }
 
     /// Stock of a SKU across all locations (one Query on the SKU's partition).
     pub async fn stock_for_sku(&self, sku: &Sku) -> Result<Vec<StockRecord>, StoreError> {
         let pk = keys::stock_pk(sku);
-        let items = self
-            .query_all("", keys::PK, &pk, Some((keys::SK, keys::STOCK_SK_PREFIX)))
-            .await?;
-        items
-            .into_iter()
-            .map(|a| Ok(from_attrs::<StockRecord>(a)?.data))
-            .collect()
+        let items = self.query_all("", keys::PK, &pk, Some((keys::SK, keys::STOCK_SK_PREFIX))).await?;
+        items.into_iter().map(|a| Ok(from_attrs::<StockRecord>(a)?.data)).collect()
     }
 
     /// Sets on-hand after a physical count, keeping held and allocated units (optimistic on
     /// the record's version; creates the record when absent).
-    pub async fn set_on_hand(
-        &self,
-        sku: &Sku,
-        location: &LocationId,
-        on_hand: i64,
-    ) -> Result<StockRecord, StoreError> {
+    pub async fn set_on_hand(&self, sku: &Sku, location: &LocationId, on_hand: i64) -> Result<StockRecord, StoreError> {
         for _ in 0..10 {
             let current = self.get_stock(sku, location).await?;
             let (level, version) = match &current {
                 Some(r) => (r.level, r.version),
                 None => (StockLevel::default(), 0),
             };
-            let level = level.set_on_hand(on_hand).map_err(|_| {
-                StoreError::StockPrecondition(vec![(sku.clone(), location.clone())])
-            })?;
-            let rec = StockRecord {
-                sku: sku.clone(),
-                location_id: location.clone(),
-                level,
-                version: version + 1,
-            };
+            let level = level
+                .set_on_hand(on_hand)
+                .map_err(|_| StoreError::StockPrecondition(vec![(sku.clone(), location.clone())]))?;
+            let rec = StockRecord { sku: sku.clone(), location_id: location.clone(), level, version: version + 1 };
             let attrs = stock_item(&rec).to_attrs()?;
             let res = if current.is_some() {
-                self.put(
-                    attrs,
-                    Some("version = :v"),
-                    Some(HashMap::from([(":v".into(), n(version))])),
-                )
-                .await
+                self.put(attrs, Some("version = :v"), Some(HashMap::from([(":v".into(), n(version))]))).await
             } else {
-                self.put(attrs, Some("attribute_not_exists(PK)"), None)
-                    .await
+                self.put(attrs, Some("attribute_not_exists(PK)"), None).await
             };
             match res {
                 Ok(()) => return Ok(rec),
@@ -600,38 +526,16 @@ impl DynamoStore {
     }
 
     /// The conditional update for one stock movement, for use inside a transaction.
-    pub fn stock_move(
-        &self,
-        sku: &Sku,
-        location: &LocationId,
-        mv: StockMove,
-        qty: u32,
-    ) -> Result<TxOp, StoreError> {
+    pub fn stock_move(&self, sku: &Sku, location: &LocationId, mv: StockMove, qty: u32) -> Result<TxOp, StoreError> {
         let (update, condition) = match mv {
-            StockMove::Hold => (
-                "SET available = available - :q, held = held + :q",
-                "available >= :q",
-            ),
-            StockMove::ReleaseHold => (
-                "SET available = available + :q, held = held - :q",
-                "held >= :q",
-            ),
-            StockMove::Allocate => (
-                "SET held = held - :q, allocated = allocated + :q",
-                "held >= :q",
-            ),
-            StockMove::ReleaseAllocation => (
-                "SET available = available + :q, allocated = allocated - :q",
-                "allocated >= :q",
-            ),
-            StockMove::Ship => (
-                "SET onHand = onHand - :q, allocated = allocated - :q",
-                "allocated >= :q",
-            ),
-            StockMove::Restock => (
-                "SET onHand = onHand + :q, available = available + :q",
-                "attribute_exists(PK)",
-            ),
+            StockMove::Hold => ("SET available = available - :q, held = held + :q", "available >= :q"),
+            StockMove::ReleaseHold => ("SET available = available + :q, held = held - :q", "held >= :q"),
+            StockMove::Allocate => ("SET held = held - :q, allocated = allocated + :q", "held >= :q"),
+            StockMove::ReleaseAllocation => {
+                ("SET available = available + :q, allocated = allocated - :q", "allocated >= :q")
+            }
+            StockMove::Ship => ("SET onHand = onHand - :q, allocated = allocated - :q", "allocated >= :q"),
+            StockMove::Restock => ("SET onHand = onHand + :q, available = available + :q", "attribute_exists(PK)"),
         };
         let item = TransactWriteItem::builder()
             .update(
@@ -662,8 +566,7 @@ impl DynamoStore {
         mv: StockMove,
         qty: u32,
     ) -> Result<(), StoreError> {
-        self.transact_retrying(|| Ok(vec![self.stock_move(sku, location, mv, qty)?]))
-            .await
+        self.transact_retrying(|| Ok(vec![self.stock_move(sku, location, mv, qty)?])).await
     }
 
     // ----- generic transaction items --------------------------------------------------------
@@ -700,11 +603,7 @@ impl DynamoStore {
     }
 
     /// Put guarded by `version = :expected` (optimistic concurrency).
-    pub fn put_versioned<T: Serialize>(
-        &self,
-        item: &Item<T>,
-        expected_version: u64,
-    ) -> Result<TxOp, StoreError> {
+    pub fn put_versioned<T: Serialize>(&self, item: &Item<T>, expected_version: u64) -> Result<TxOp, StoreError> {
         Ok(TxOp {
             item: TransactWriteItem::builder()
                 .put(
@@ -747,15 +646,9 @@ impl DynamoStore {
         cart.version += 1;
         let attrs = cart_item(cart).to_attrs()?;
         let res = if expected == 0 {
-            self.put(attrs, Some("attribute_not_exists(PK)"), None)
-                .await
+            self.put(attrs, Some("attribute_not_exists(PK)"), None).await
         } else {
-            self.put(
-                attrs,
-                Some("version = :v"),
-                Some(HashMap::from([(":v".into(), n(expected))])),
-            )
-            .await
+            self.put(attrs, Some("version = :v"), Some(HashMap::from([(":v".into(), n(expected))]))).await
         };
         if res.is_err() {
             cart.version = expected;
@@ -764,10 +657,7 @@ impl DynamoStore {
     }
 
     pub async fn get_cart(&self, id: &CartId) -> Result<Option<Cart>, StoreError> {
-        Ok(self
-            .get::<Cart>(&keys::cart(id), true)
-            .await?
-            .map(|i| i.data))
+        Ok(self.get::<Cart>(&keys::cart(id), true).await?.map(|i| i.data))
     }
 
     /// A customer's carts, most recently created first.
@@ -780,11 +670,9 @@ impl DynamoStore {
                 Some((keys::GSI1SK, keys::CART_GSI1SK_PREFIX)),
             )
             .await?;
-        let mut carts: Vec<Cart> = items
-            .into_iter()
-            .map(|a| Ok(from_attrs::<Cart>(a)?.data))
-            .collect::<Result<_, StoreError>>()?;
-        carts.sort_by(|a, b| b.last_activity.cmp(&a.last_activity));
+        let mut carts: Vec<Cart> =
+            items.into_iter().map(|a| Ok(from_attrs::<Cart>(a)?.data)).collect::<Result<_, StoreError>>()?;
+        carts.sort_by_key(|c| std::cmp::Reverse(c.last_activity));
         Ok(carts)
     }
 
@@ -825,10 +713,7 @@ impl DynamoStore {
     // ----- orders ---------------------------------------------------------------------------
 
     pub async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        Ok(self
-            .get::<Order>(&keys::order(id), true)
-            .await?
-            .map(|i| i.data))
+        Ok(self.get::<Order>(&keys::order(id), true).await?.map(|i| i.data))
     }
 
     /// The order with its shipments and timeline: one Query on the order's item collection.
@@ -852,11 +737,7 @@ impl DynamoStore {
                 .map_err(sdk)?;
             self.meter_one(res.consumed_capacity());
             for a in res.items.unwrap_or_default() {
-                let entity = a
-                    .get("entity")
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default();
+                let entity = a.get("entity").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
                 match entity.as_str() {
                     ENTITY_ORDER => order = Some(from_attrs::<Order>(a)?.data),
                     ENTITY_SHIPMENT => shipments.push(from_attrs::<Shipment>(a)?.data),
@@ -869,11 +750,7 @@ impl DynamoStore {
                 _ => break,
             }
         }
-        Ok(order.map(|order| OrderView {
-            order,
-            shipments,
-            timeline,
-        }))
+        Ok(order.map(|order| OrderView { order, shipments, timeline }))
     }
 
     /// A customer's orders, newest first, keyset-paginated.
@@ -916,14 +793,9 @@ impl DynamoStore {
         let limit = usize::try_from(limit).unwrap_or(0);
         let next_cursor = (orders.len() > limit).then(|| {
             orders.truncate(limit);
-            orders
-                .last()
-                .map(|o| encode_cursor(&keys::order_gsi1sk(&o.id)))
+            orders.last().map(|o| encode_cursor(&keys::order_gsi1sk(&o.id)))
         });
-        Ok(Page {
-            items: orders,
-            next_cursor: next_cursor.flatten(),
-        })
+        Ok(Page { items: orders, next_cursor: next_cursor.flatten() })
     }
 
     /// Orders in one status (all shards merged), newest first, optionally from a date.
@@ -938,9 +810,7 @@ impl DynamoStore {
             Some(c) => decode_cursor(c, "2")?,
             None => "9".to_owned(),
         };
-        let lower = from
-            .map(|f| keys::timestamp(&f))
-            .unwrap_or_else(|| "0".into());
+        let lower = from.map(|f| keys::timestamp(&f)).unwrap_or_else(|| "0".into());
         let mut all = Vec::new();
         for shard in 0..keys::STATUS_SHARDS {
             let res = self
@@ -949,10 +819,7 @@ impl DynamoStore {
                 .table_name(&self.table)
                 .index_name(keys::GSI2)
                 .key_condition_expression("GSI2PK = :pk AND GSI2SK BETWEEN :lo AND :hi")
-                .expression_attribute_values(
-                    ":pk",
-                    s(keys::order_status_gsi2pk_shard(status, shard)),
-                )
+                .expression_attribute_values(":pk", s(keys::order_status_gsi2pk_shard(status, shard)))
                 .expression_attribute_values(":lo", s(&lower))
                 .expression_attribute_values(":hi", s(&upper))
                 .scan_index_forward(false)
@@ -981,9 +848,7 @@ impl DynamoStore {
             Some(c) => decode_cursor(c, "2")?,
             None => "9".to_owned(),
         };
-        let lower = from
-            .map(|f| keys::timestamp(&f))
-            .unwrap_or_else(|| "0".into());
+        let lower = from.map(|f| keys::timestamp(&f)).unwrap_or_else(|| "0".into());
         let res = self
             .client
             .query()
@@ -1010,11 +875,7 @@ impl DynamoStore {
     }
 
     /// Orders created by a customer or e-mail since `since` (fraud velocity signal).
-    pub async fn count_orders_by_email_since(
-        &self,
-        email: &Email,
-        since: DateTime<Utc>,
-    ) -> Result<usize, StoreError> {
+    pub async fn count_orders_by_email_since(&self, email: &Email, since: DateTime<Utc>) -> Result<usize, StoreError> {
         let res = self
             .client
             .query()
@@ -1039,60 +900,27 @@ impl DynamoStore {
         carrier: &str,
         tracking_number: &str,
     ) -> Result<Option<Shipment>, StoreError> {
-        let items = self
-            .query_all(
-                keys::GSI3,
-                keys::GSI3PK,
-                &keys::tracking_gsi3pk(carrier, tracking_number),
-                None,
-            )
-            .await?;
-        items
-            .into_iter()
-            .next()
-            .map(|a| Ok(from_attrs::<Shipment>(a)?.data))
-            .transpose()
+        let items =
+            self.query_all(keys::GSI3, keys::GSI3PK, &keys::tracking_gsi3pk(carrier, tracking_number), None).await?;
+        items.into_iter().next().map(|a| Ok(from_attrs::<Shipment>(a)?.data)).transpose()
     }
 
     pub async fn shipments_of_order(&self, order: &OrderId) -> Result<Vec<Shipment>, StoreError> {
-        let items = self
-            .query_all(
-                "",
-                keys::PK,
-                &keys::order_pk(order),
-                Some((keys::SK, keys::SHIPMENT_SK_PREFIX)),
-            )
-            .await?;
-        items
-            .into_iter()
-            .map(|a| Ok(from_attrs::<Shipment>(a)?.data))
-            .collect()
+        let items =
+            self.query_all("", keys::PK, &keys::order_pk(order), Some((keys::SK, keys::SHIPMENT_SK_PREFIX))).await?;
+        items.into_iter().map(|a| Ok(from_attrs::<Shipment>(a)?.data)).collect()
     }
 
     // ----- timeline -------------------------------------------------------------------------
 
     pub async fn timeline(&self, order: &OrderId) -> Result<Vec<TimelineEvent>, StoreError> {
-        let items = self
-            .query_all(
-                "",
-                keys::PK,
-                &keys::order_pk(order),
-                Some((keys::SK, keys::EVENT_SK_PREFIX)),
-            )
-            .await?;
-        items
-            .into_iter()
-            .map(|a| Ok(from_attrs::<TimelineEvent>(a)?.data))
-            .collect()
+        let items =
+            self.query_all("", keys::PK, &keys::order_pk(order), Some((keys::SK, keys::EVENT_SK_PREFIX))).await?;
+        items.into_iter().map(|a| Ok(from_attrs::<TimelineEvent>(a)?.data)).collect()
     }
 
-    pub async fn append_timeline(
-        &self,
-        order: &OrderId,
-        e: &TimelineEvent,
-    ) -> Result<(), StoreError> {
-        self.put(timeline_item(order, e).to_attrs()?, None, None)
-            .await
+    pub async fn append_timeline(&self, order: &OrderId, e: &TimelineEvent) -> Result<(), StoreError> {
+        self.put(timeline_item(order, e).to_attrs()?, None, None).await
     }
 
     // ----- idempotency and webhook dedupe ---------------------------------------------------
@@ -1102,23 +930,14 @@ impl DynamoStore {
         customer: &CustomerId,
         key: &str,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let item = self
-            .get::<IdempotencyRecord>(&keys::idempotency(customer, key), true)
-            .await?;
+        let item = self.get::<IdempotencyRecord>(&keys::idempotency(customer, key), true).await?;
         let now = Utc::now().timestamp();
         // TTL deletion lags; an expired record no longer counts.
-        Ok(item
-            .filter(|i| i.expires_at.is_none_or(|t| t > now))
-            .map(|i| i.data))
+        Ok(item.filter(|i| i.expires_at.is_none_or(|t| t > now)).map(|i| i.data))
     }
 
     /// The idempotency record as a transaction item that fails if the key was used.
-    pub fn put_idempotency(
-        &self,
-        customer: &CustomerId,
-        key: &str,
-        r: &IdempotencyRecord,
-    ) -> Result<TxOp, StoreError> {
+    pub fn put_idempotency(&self, customer: &CustomerId, key: &str, r: &IdempotencyRecord) -> Result<TxOp, StoreError> {
         let mut op = self.put_new(&idempotency_item(customer, key, r))?;
         op.role = TxRole::Idempotency;
         Ok(op)
@@ -1132,16 +951,10 @@ impl DynamoStore {
         ttl_days: i64,
     ) -> Result<bool, StoreError> {
         let now = Utc::now();
-        let item = Item::new(
-            keys::webhook_event(provider, event_id),
-            ENTITY_WEBHOOK,
-            WebhookRecord { received_at: now },
-        )
-        .ttl((now + chrono::Duration::days(ttl_days)).timestamp());
-        match self
-            .put(item.to_attrs()?, Some("attribute_not_exists(PK)"), None)
-            .await
-        {
+        let item =
+            Item::new(keys::webhook_event(provider, event_id), ENTITY_WEBHOOK, WebhookRecord { received_at: now })
+                .ttl((now + chrono::Duration::days(ttl_days)).timestamp());
+        match self.put(item.to_attrs()?, Some("attribute_not_exists(PK)"), None).await {
             Ok(()) => Ok(true),
             Err(StoreError::StaleVersion) => Ok(false),
             Err(e) => Err(e),
@@ -1151,28 +964,18 @@ impl DynamoStore {
 
 fn page_by_created(mut all: Vec<Order>, limit: i32, exclude_sk: Option<&str>) -> Page<Order> {
     all.retain(|o| Some(keys::order_created_sk(&o.created_at, &o.id).as_str()) != exclude_sk);
-    all.sort_by(|a, b| {
-        keys::order_created_sk(&b.created_at, &b.id)
-            .cmp(&keys::order_created_sk(&a.created_at, &a.id))
-    });
+    all.sort_by_key(|o| std::cmp::Reverse(keys::order_created_sk(&o.created_at, &o.id)));
     let limit = usize::try_from(limit).unwrap_or(0);
     let next_cursor = if all.len() > limit {
         all.truncate(limit);
-        all.last()
-            .map(|o| encode_cursor(&keys::order_created_sk(&o.created_at, &o.id)))
+        all.last().map(|o| encode_cursor(&keys::order_created_sk(&o.created_at, &o.id)))
     } else {
         None
     };
-    Page {
-        items: all,
-        next_cursor,
-    }
+    Page { items: all, next_cursor }
 }
 
-fn map_cancellation(
-    roles: &[TxRole],
-    reasons: &[aws_sdk_dynamodb::types::CancellationReason],
-) -> StoreError {
+fn map_cancellation(roles: &[TxRole], reasons: &[aws_sdk_dynamodb::types::CancellationReason]) -> StoreError {
     let mut short = Vec::new();
     let mut moved = Vec::new();
     let mut first: Option<StoreError> = None;
@@ -1200,18 +1003,14 @@ fn map_cancellation(
                 first.get_or_insert(StoreError::Conflict);
             }
             other => {
-                first.get_or_insert(StoreError::Dynamo(format!(
-                    "transaction cancelled: {other}"
-                )));
+                first.get_or_insert(StoreError::Dynamo(format!("transaction cancelled: {other}")));
             }
         }
     }
     // A used idempotency key explains everything else; then versions; then stock.
     match first {
         Some(e @ StoreError::IdempotencyKeyUsed) => e,
-        Some(
-            e @ (StoreError::StaleVersion | StoreError::AlreadyExists | StoreError::CartConverted),
-        ) => e,
+        Some(e @ (StoreError::StaleVersion | StoreError::AlreadyExists | StoreError::CartConverted)) => e,
         _ if !short.is_empty() => StoreError::OutOfStock(short),
         _ if !moved.is_empty() => StoreError::StockPrecondition(moved),
         Some(e) => e,
