@@ -145,14 +145,27 @@ pub struct CapacityMeter {
 }
 
 impl CapacityMeter {
-    fn add(&self, read: f64, write: f64) {
-        // Capacity arrives as floating point from the SDK; it is converted to milli-units at once.
-        self.read_milli.fetch_add((read * 1000.0).round() as u64, Ordering::Relaxed);
-        self.write_milli.fetch_add((write * 1000.0).round() as u64, Ordering::Relaxed);
+    fn add_milli(&self, read: u64, write: u64) {
+        self.read_milli.fetch_add(read, Ordering::Relaxed);
+        self.write_milli.fetch_add(write, Ordering::Relaxed);
     }
     /// (read, write) capacity units consumed so far, in thousandths.
     pub fn milli_units(&self) -> (u64, u64) {
         (self.read_milli.load(Ordering::Relaxed), self.write_milli.load(Ordering::Relaxed))
+    }
+}
+
+/// Capacity units arrive from the SDK as floating point; they become integer milli-units here,
+/// at the boundary.
+fn milli(units: Option<impl Into<Capacity>>) -> u64 {
+    units.map(|u| u.into().0).unwrap_or(0)
+}
+
+struct Capacity(u64);
+
+impl From<f64> for Capacity {
+    fn from(v: f64) -> Self {
+        Capacity((v * 1000.0).round().max(0.0) as u64)
     }
 }
 
@@ -260,21 +273,19 @@ impl DynamoStore {
 
     fn meter_one(&self, cc: Option<&aws_sdk_dynamodb::types::ConsumedCapacity>) {
         if let Some(c) = cc {
-            let total = c.capacity_units().unwrap_or(0.0);
-            let read = c.read_capacity_units().unwrap_or(0.0);
-            let write = c.write_capacity_units().unwrap_or(0.0);
-            if read == 0.0 && write == 0.0 {
-                // Single-item calls report only a total; reads and writes are told apart by the caller.
-                self.meter.add(total, 0.0);
+            let (read, write) = (milli(c.read_capacity_units()), milli(c.write_capacity_units()));
+            if read == 0 && write == 0 {
+                // Reads report only a total.
+                self.meter.add_milli(milli(c.capacity_units()), 0);
             } else {
-                self.meter.add(read, write);
+                self.meter.add_milli(read, write);
             }
         }
     }
 
     fn meter_write(&self, cc: Option<&aws_sdk_dynamodb::types::ConsumedCapacity>) {
         if let Some(c) = cc {
-            self.meter.add(0.0, c.capacity_units().unwrap_or(0.0));
+            self.meter.add_milli(0, milli(c.capacity_units()));
         }
     }
 

@@ -1,0 +1,125 @@
+//! Sandbox carrier for local runs and tests: three services, deterministic tracking numbers
+//! per idempotency key, real 4x6 PDF labels. A recipient line containing `CARRIER-REJECT`
+//! makes the carrier refuse the shipment; `CARRIER-FLAKY` fails the first attempt transiently.
+
+use super::label::label_pdf;
+use crate::domain::{Currency, Money};
+use crate::ports::{Carrier, CarrierError, Label, Parcel, Rate};
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+pub const NAME: &str = "sandbox";
+
+#[derive(Default)]
+pub struct SandboxCarrier {
+    labels: Mutex<HashMap<String, Label>>,
+    voided: Mutex<HashSet<String>>,
+    attempts: Mutex<HashMap<String, u32>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl SandboxCarrier {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn voided(&self, label_id: &str) -> bool {
+        lock(&self.voided).contains(label_id)
+    }
+
+    pub fn active_labels(&self) -> usize {
+        let voided = lock(&self.voided);
+        lock(&self.labels).values().filter(|l| !voided.contains(&l.id)).count()
+    }
+
+    /// Tracking numbers are derived from the idempotency key so a retried purchase returns
+    /// the same label.
+    fn tracking_for(key: &str) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in key.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("SBX{:012}", h % 1_000_000_000_000)
+    }
+}
+
+fn services(weight_grams: u32) -> Vec<(&'static str, i64, u32)> {
+    let kg = i64::from(weight_grams.div_ceil(1000).max(1));
+    vec![("ground", 450 + 90 * kg, 5), ("express", 1200 + 150 * kg, 2), ("overnight", 2600 + 220 * kg, 1)]
+}
+
+#[async_trait::async_trait]
+impl Carrier for SandboxCarrier {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    async fn rates(&self, parcel: &Parcel) -> Result<Vec<Rate>, CarrierError> {
+        let to = format!("{} {}", parcel.to.line1, parcel.to.line2.clone().unwrap_or_default());
+        if to.contains("CARRIER-REJECT") {
+            return Err(CarrierError::Rejected("address not serviceable".into()));
+        }
+        let currency = Currency::USD;
+        Ok(services(parcel.weight_grams)
+            .into_iter()
+            .map(|(s, c, d)| Rate {
+                id: format!("rate_{s}_{}", parcel.shipment_id),
+                service: s.into(),
+                cost: Money::new(c, currency).unwrap_or(Money::zero(currency)),
+                transit_days: d,
+            })
+            .collect())
+    }
+
+    async fn buy_label(&self, parcel: &Parcel, rate: &Rate, key: &str) -> Result<Label, CarrierError> {
+        if let Some(l) = lock(&self.labels).get(key) {
+            return Ok(l.clone());
+        }
+        let to_text = format!("{} {}", parcel.to.line1, parcel.to.line2.clone().unwrap_or_default());
+        if to_text.contains("CARRIER-FLAKY") {
+            let mut a = lock(&self.attempts);
+            let n = a.entry(key.to_owned()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                return Err(CarrierError::Transient("carrier timeout".into()));
+            }
+        }
+        let tracking = Self::tracking_for(key);
+        let to = &parcel.to;
+        let to_lines: Vec<String> = [
+            Some(to.name.clone()),
+            Some(to.line1.clone()),
+            to.line2.clone(),
+            Some(format!("{} {} {}", to.city, to.region.clone().unwrap_or_default(), to.postal_code)),
+            Some(to.country.to_string()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let pdf = label_pdf(
+            &tracking,
+            &rate.service,
+            &[format!("{} {}", parcel.from_postal_code, parcel.from_country)],
+            &to_lines,
+            &parcel.reference,
+        );
+        let label = Label {
+            id: format!("lbl_{}", tracking.to_lowercase()),
+            tracking_number: tracking,
+            service: rate.service.clone(),
+            pdf,
+            estimated_delivery_days: rate.transit_days,
+        };
+        lock(&self.labels).insert(key.to_owned(), label.clone());
+        Ok(label)
+    }
+
+    async fn void_label(&self, label_id: &str) -> Result<(), CarrierError> {
+        lock(&self.voided).insert(label_id.to_owned());
+        Ok(())
+    }
+}

@@ -1,0 +1,128 @@
+//! A real 4x6 inch shipping label as a one-page PDF, with the tracking number as a Code 128
+//! (subset B) barcode drawn as filled rectangles. No dependencies: the PDF is small enough to
+//! write by hand, and a carrier's real labels arrive as documents anyway.
+
+/// Code 128 symbol widths (bar, space, ...), values 0-106 (ISO/IEC 15417).
+const PATTERNS: [&str; 107] = [
+    "212222", "222122", "222221", "121223", "121322", "131222", "122213", "122312", "132212", "221213", "221312", "231212",
+    "112232", "122132", "122231", "113222", "123122", "123221", "223211", "221132", "221231", "213212", "223112", "312131",
+    "311222", "321122", "321221", "312212", "322112", "322211", "212123", "212321", "232121", "111323", "131123", "131321",
+    "112313", "132113", "132311", "211313", "231113", "231311", "112133", "112331", "132131", "113123", "113321", "133121",
+    "313121", "211331", "231131", "213113", "213311", "213131", "311123", "311321", "331121", "312113", "312311", "332111",
+    "314111", "221411", "431111", "111224", "111422", "121124", "121421", "141122", "141221", "112214", "112412", "122114",
+    "122411", "142112", "142211", "241211", "221114", "413111", "241112", "134111", "111242", "121142", "121241", "114212",
+    "124112", "124211", "411212", "421112", "421211", "212141", "214121", "412121", "111143", "111341", "131141", "114113",
+    "114311", "411113", "411311", "113141", "114131", "311141", "411131", "211412", "211214", "211232", "2331112",
+];
+const START_B: usize = 104;
+const STOP: usize = 106;
+
+/// Module widths of `text` encoded in Code 128 subset B (printable ASCII), with checksum.
+pub fn code128b(text: &str) -> Option<Vec<u8>> {
+    let mut values = vec![START_B];
+    for b in text.bytes() {
+        if !(32..=126).contains(&b) {
+            return None;
+        }
+        values.push(usize::from(b - 32));
+    }
+    let checksum = values.iter().enumerate().map(|(i, v)| if i == 0 { *v } else { v * i }).sum::<usize>() % 103;
+    values.push(checksum);
+    values.push(STOP);
+    Some(values.iter().flat_map(|v| PATTERNS[*v].bytes().map(|c| c - b'0')).collect())
+}
+
+fn escape(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii() && !c.is_ascii_control())
+        .flat_map(|c| match c {
+            '(' | ')' | '\\' => vec!['\\', c],
+            _ => vec![c],
+        })
+        .collect()
+}
+
+/// A 288 x 432 pt (4 x 6 in) label: sender, recipient, service, barcode and tracking number.
+pub fn label_pdf(tracking: &str, service: &str, from: &[String], to: &[String], reference: &str) -> Vec<u8> {
+    let mut content = String::new();
+    let text = |content: &mut String, x: u32, y: u32, size: u32, s: &str| {
+        content.push_str(&format!("BT /F1 {size} Tf {x} {y} Td ({}) Tj ET\n", escape(s)));
+    };
+    content.push_str("0 g 2 w 10 10 268 412 re S\n");
+    text(&mut content, 20, 400, 9, "FROM:");
+    for (i, l) in from.iter().enumerate() {
+        text(&mut content, 20, 388 - 11 * i as u32, 9, l);
+    }
+    content.push_str("10 330 m 278 330 l S\n");
+    text(&mut content, 20, 312, 11, "SHIP TO:");
+    for (i, l) in to.iter().enumerate() {
+        text(&mut content, 30, 296 - 15 * i as u32, 13, l);
+    }
+    content.push_str("10 200 m 278 200 l S\n");
+    text(&mut content, 20, 182, 16, &service.to_ascii_uppercase());
+    if let Some(modules) = code128b(tracking) {
+        // Work in hundredths of a point: fit the barcode into 248 pt, 0.5-2 pt per module.
+        let total: u32 = modules.iter().map(|m| u32::from(*m)).sum::<u32>().max(1);
+        let unit = (24_800 / total).clamp(50, 200);
+        let mut x = 2_000u32;
+        for (i, m) in modules.iter().enumerate() {
+            let w = unit * u32::from(*m);
+            if i % 2 == 0 {
+                content.push_str(&format!("{}.{:02} 70 {}.{:02} 90 re f\n", x / 100, x % 100, w / 100, w % 100));
+            }
+            x += w;
+        }
+    }
+    text(&mut content, 20, 52, 12, &format!("TRACKING # {tracking}"));
+    text(&mut content, 20, 24, 8, &format!("REF {reference}"));
+
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 288 432] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_owned(),
+        format!("<< /Length {} >>\nstream\n{}endstream", content.len(), content),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut pdf = b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{}\nendobj\n", i + 1, o).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for off in offsets {
+        pdf.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes());
+    pdf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code128_checksum_of_a_known_value() {
+        // "PJJ123C" in subset B: 104 + 48*1 + 42*2 + 42*3 + 17*4 + 18*5 + 19*6 + 35*7 = 879;
+        // 879 mod 103 = 55.
+        let m = code128b("PJJ123C").unwrap();
+        // 9 symbols of 6 widths + stop of 7.
+        assert_eq!(m.len(), 9 * 6 + 7);
+        let checksum_widths: String = m[8 * 6..9 * 6].iter().map(|d| (b'0' + d) as char).collect();
+        assert_eq!(checksum_widths, PATTERNS[55]);
+        // Every symbol is 11 modules wide, the stop 13.
+        assert!(m[..54].chunks(6).all(|c| c.iter().map(|x| u32::from(*x)).sum::<u32>() == 11));
+    }
+
+    #[test]
+    fn label_is_a_4x6_pdf() {
+        let pdf = label_pdf("SBX1234567890", "ground", &["Newark warehouse".into()], &["Ann Lee".into(), "350 5th Ave".into()], "order 1");
+        assert!(pdf.starts_with(b"%PDF-1.4"));
+        assert!(pdf.ends_with(b"%%EOF\n"));
+        let s = String::from_utf8_lossy(&pdf);
+        assert!(s.contains("/MediaBox [0 0 288 432]"));
+        assert!(s.contains("TRACKING # SBX1234567890"));
+    }
+}
