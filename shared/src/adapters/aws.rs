@@ -23,3 +23,12 @@ pub fn dynamodb_client(conf: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_dyna
     }
     aws_sdk_dynamodb::Client::from_conf(b.build())
 }
+
+/// An SQS client, pointed at `SQS_ENDPOINT` when given (moto locally).
+pub fn sqs_client(conf: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_sqs::Client {
+    let mut b = aws_sdk_sqs::config::Builder::from(conf);
+    if let Some(e) = endpoint {
+        b = b.endpoint_url(e);
+    }
+    aws_sdk_sqs::Client::from_conf(b.build())
+}

@@ -4,6 +4,7 @@
 pub mod carts;
 pub mod catalog;
 pub mod error;
+pub mod fulfillment;
 pub mod orders;
 pub mod views;
 

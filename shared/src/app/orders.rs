@@ -662,6 +662,80 @@ impl Oms {
     }
 }
 
+impl Oms {
+    /// Releases a held order (agent action): holds are re-established if compensation released
+    /// them, and the order re-enters the workflow (the table stream sees it return to `placed`).
+    pub async fn release_hold(&self, caller: &Caller, id: &OrderId) -> Result<OrderDto, AppError> {
+        let order = self.owned_order(caller, id).await?;
+        if order.status != OrderStatus::OnHold {
+            return Err(AppError::InvalidState { status: order.status, action: "released from hold" });
+        }
+        let now = self.clock.now();
+        let mut next = order.clone();
+        let mut moves = Vec::new();
+        if order.open_reservations().next().is_none() {
+            let requests: Vec<LineRequest> = order
+                .lines
+                .iter()
+                .map(|l| {
+                    Ok(LineRequest {
+                        sku: l.sku.clone(),
+                        quantity: Quantity::new(l.quantity).map_err(|e| AppError::Internal(e.to_string()))?,
+                    })
+                })
+                .collect::<Result<_, AppError>>()?;
+            let choice = match &order.delivery.pickup_location {
+                Some(l) => DeliveryChoice::Option(format!("pickup-{l}")),
+                None => DeliveryChoice::Level(order.delivery.service_level),
+            };
+            let prepared = self.prepare(&requests, &order.shipping_address, &choice, &[]).await?;
+            next.reservations = prepared
+                .plan
+                .iter()
+                .flat_map(|p| p.assignments.iter())
+                .map(|a| Reservation {
+                    sku: a.sku.clone(),
+                    location_id: a.location_id.clone(),
+                    quantity: a.quantity,
+                    state: ReservationState::Held,
+                })
+                .collect();
+            moves = next.reservations.iter().map(|r| (r.sku.clone(), r.location_id.clone(), r.quantity)).collect();
+        }
+        next.apply(OrderEvent::ReleaseHold, now)?;
+        next.version += 1;
+        next.status_reason = None;
+        let ev = TimelineEvent::new(now, "order.hold_released", Actor::Agent(caller.customer.to_string()))
+            .with_status(next.status);
+        self.store
+            .transact_retrying(|| {
+                let mut ops = vec![
+                    self.store.put_versioned(&order_item(&next), order.version)?,
+                    self.store.put_new(&timeline_item(&next.id, &ev))?,
+                ];
+                for (s, l, q) in &moves {
+                    ops.push(self.store.stock_move(s, l, StockMove::Hold, *q)?);
+                }
+                Ok(ops)
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::OutOfStock(short) => AppError::OutOfStock(
+                    short.into_iter().map(|(sku, _)| sourcing::Shortage { sku, requested: 0, available: 0 }).collect(),
+                ),
+                other => other.into(),
+            })?;
+        self.get_order(caller, id).await
+    }
+
+    /// A shipment's label document (PDF), for agents and warehouse staff.
+    pub async fn label_pdf(&self, order: &OrderId, shipment: &ShipmentId) -> Result<Vec<u8>, AppError> {
+        use base64::Engine;
+        let doc = self.store.get_label(order, shipment).await?.ok_or(AppError::NotFound)?;
+        base64::engine::general_purpose::STANDARD.decode(doc.pdf_base64).map_err(|e| AppError::Internal(e.to_string()))
+    }
+}
+
 fn replay(rec: IdempotencyRecord, request_hash: &str) -> Result<(u16, String), AppError> {
     if rec.request_hash == request_hash {
         Ok((rec.status_code, rec.response))

@@ -12,6 +12,7 @@ pub mod pricing;
 pub mod sourcing;
 pub mod status;
 pub mod stock;
+pub mod validation;
 
 pub use address::{Address, AddressError, AddressInput, CountryCode};
 pub use cart::{Cart, CartError, CartItem};

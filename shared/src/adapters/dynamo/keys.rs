@@ -140,3 +140,8 @@ pub fn shard(id: &str) -> u32 {
     }
     h % STATUS_SHARDS
 }
+
+pub const LABEL_SK_PREFIX: &str = "LABEL#";
+pub fn label(order: &OrderId, shipment: &ShipmentId) -> Key {
+    Key { pk: order_pk(order), sk: format!("{LABEL_SK_PREFIX}{shipment}") }
+}

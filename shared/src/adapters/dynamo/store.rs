@@ -185,6 +185,25 @@ const ENTITY_SHIPMENT: &str = "shipment";
 const ENTITY_EVENT: &str = "timeline_event";
 const ENTITY_IDEMPOTENCY: &str = "idempotency";
 const ENTITY_WEBHOOK: &str = "webhook_event";
+const ENTITY_LABEL: &str = "label";
+
+/// A carrier label document, kept in the order's item collection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelDoc {
+    pub order_id: OrderId,
+    pub shipment_id: crate::domain::ShipmentId,
+    pub label_id: String,
+    pub carrier: String,
+    pub tracking_number: String,
+    /// The PDF, base64.
+    pub pdf_base64: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn label_item(l: &LabelDoc) -> Item<&LabelDoc> {
+    Item::new(keys::label(&l.order_id, &l.shipment_id), ENTITY_LABEL, l)
+}
 
 /// Idempotency records outlive any client retry window.
 pub const IDEMPOTENCY_TTL_HOURS: i64 = 24;
@@ -920,6 +939,14 @@ impl DynamoStore {
         let items =
             self.query_all("", keys::PK, &keys::order_pk(order), Some((keys::SK, keys::SHIPMENT_SK_PREFIX))).await?;
         items.into_iter().map(|a| Ok(from_attrs::<Shipment>(a)?.data)).collect()
+    }
+
+    pub async fn get_label(
+        &self,
+        order: &OrderId,
+        shipment: &crate::domain::ShipmentId,
+    ) -> Result<Option<LabelDoc>, StoreError> {
+        Ok(self.get::<LabelDoc>(&keys::label(order, shipment), false).await?.map(|i| i.data))
     }
 
     // ----- timeline -------------------------------------------------------------------------

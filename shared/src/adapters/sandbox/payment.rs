@@ -10,7 +10,7 @@
 //! | `tok_timeoutAfterSuccess` | authorizes, but the first response is lost (timeout); a retry with the same key returns the same authorization |
 
 use crate::domain::Money;
-use crate::ports::{AuthorizeRequest, Authorization, PaymentError, PaymentGateway};
+use crate::ports::{Authorization, AuthorizeRequest, PaymentError, PaymentGateway};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -42,7 +42,10 @@ impl SandboxPayments {
 
     /// Authorizations still open (neither captured nor voided).
     pub fn open_authorizations(&self) -> usize {
-        self.intents.lock().map(|m| m.values().filter(|s| matches!(s, IntentState::Authorized { .. })).count()).unwrap_or(0)
+        self.intents
+            .lock()
+            .map(|m| m.values().filter(|s| matches!(s, IntentState::Authorized { .. })).count())
+            .unwrap_or(0)
     }
 
     pub fn refunded_total(&self) -> i64 {
@@ -114,7 +117,9 @@ impl PaymentGateway for SandboxPayments {
                 intents.insert(authorization_id.to_owned(), IntentState::Voided);
                 Ok(())
             }
-            Some(IntentState::Captured { .. }) => Err(PaymentError::Rejected("already captured: refund instead".into())),
+            Some(IntentState::Captured { .. }) => {
+                Err(PaymentError::Rejected("already captured: refund instead".into()))
+            }
             None => Err(PaymentError::Rejected("no such payment intent".into())),
         }
     }
@@ -140,7 +145,12 @@ mod tests {
     use crate::domain::{Currency, OrderId};
 
     fn req(token: &str, key: &str) -> AuthorizeRequest {
-        AuthorizeRequest { token: token.into(), amount: Money::new(1000, Currency::USD).unwrap(), idempotency_key: key.into(), order_id: OrderId::generate() }
+        AuthorizeRequest {
+            token: token.into(),
+            amount: Money::new(1000, Currency::USD).unwrap(),
+            idempotency_key: key.into(),
+            order_id: OrderId::generate(),
+        }
     }
 
     #[tokio::test]

@@ -1,0 +1,114 @@
+//! The subset of JSONPath that ASL uses: `$`, `$.a.b`, `$['a']`, `$.a[0]`, and `$$` for the
+//! context object; plus ResultPath assignment.
+
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, PartialEq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn parse(path: &str) -> Result<Vec<Seg>, String> {
+    let rest = path.strip_prefix('$').ok_or_else(|| format!("path {path:?} must start with $"))?;
+    let mut segs = Vec::new();
+    let b = rest.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'.' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < b.len() && b[j] != b'.' && b[j] != b'[' {
+                    j += 1;
+                }
+                if j == start {
+                    return Err(format!("empty segment in {path:?}"));
+                }
+                segs.push(Seg::Key(rest[start..j].to_owned()));
+                i = j;
+            }
+            b'[' => {
+                let end = rest[i..].find(']').map(|e| e + i).ok_or_else(|| format!("unclosed [ in {path:?}"))?;
+                let inner = &rest[i + 1..end];
+                if let Some(k) = inner.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+                    segs.push(Seg::Key(k.to_owned()));
+                } else {
+                    segs.push(Seg::Index(inner.parse().map_err(|_| format!("bad index in {path:?}"))?));
+                }
+                i = end + 1;
+            }
+            _ => return Err(format!("unexpected character in {path:?}")),
+        }
+    }
+    Ok(segs)
+}
+
+/// Reads `path` from `input` (or from `context` when it starts with `$$`).
+pub fn read(path: &str, input: &Value, context: &Value) -> Result<Value, String> {
+    let (root, p) = match path.strip_prefix("$$") {
+        Some(r) => (context, format!("${r}")),
+        None => (input, path.to_owned()),
+    };
+    let mut cur = root;
+    for s in parse(&p)? {
+        cur = match s {
+            Seg::Key(k) => cur.get(&k),
+            Seg::Index(i) => cur.get(i),
+        }
+        .ok_or_else(|| format!("path {path} not found in input"))?;
+    }
+    Ok(cur.clone())
+}
+
+pub fn exists(path: &str, input: &Value, context: &Value) -> bool {
+    read(path, input, context).is_ok()
+}
+
+/// Writes `value` at `path` in `target` (ResultPath semantics: `$` replaces the whole input).
+pub fn write(path: &str, target: Value, value: Value) -> Result<Value, String> {
+    let segs = parse(path)?;
+    if segs.is_empty() {
+        return Ok(value);
+    }
+    let mut root = target;
+    if !root.is_object() {
+        root = Value::Object(Map::new());
+    }
+    let mut cur = &mut root;
+    for (n, s) in segs.iter().enumerate() {
+        let last = n == segs.len() - 1;
+        match s {
+            Seg::Key(k) => {
+                if !cur.is_object() {
+                    *cur = Value::Object(Map::new());
+                }
+                let obj = cur.as_object_mut().ok_or("not an object")?;
+                if last {
+                    obj.insert(k.clone(), value);
+                    return Ok(root);
+                }
+                cur = obj.entry(k.clone()).or_insert_with(|| Value::Object(Map::new()));
+            }
+            Seg::Index(_) => return Err(format!("ResultPath {path} cannot index arrays")),
+        }
+    }
+    Ok(root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_and_writes() {
+        let v = json!({"a": {"b": [1, {"c": "x"}]}});
+        assert_eq!(read("$.a.b[1].c", &v, &Value::Null).unwrap(), json!("x"));
+        assert_eq!(read("$['a']", &v, &Value::Null).unwrap(), v["a"]);
+        assert_eq!(read("$$.Execution.Id", &Value::Null, &json!({"Execution": {"Id": "e"}})).unwrap(), json!("e"));
+        assert!(read("$.nope", &v, &Value::Null).is_err());
+        assert_eq!(write("$.r.s", json!({"a": 1}), json!(2)).unwrap(), json!({"a": 1, "r": {"s": 2}}));
+        assert_eq!(write("$", json!({"a": 1}), json!(2)).unwrap(), json!(2));
+    }
+}

@@ -1,0 +1,6 @@
+//! Fulfillment step `compensate-order`: the use-case is `oms_shared::app::fulfillment`.
+
+#[tokio::main]
+async fn main() -> Result<(), oms_runtime::Error> {
+    oms_runtime::run_step("compensate-order").await
+}

@@ -1,0 +1,111 @@
+//! Order validation: deliverability, limits and a simple fraud score from signals. Pure.
+
+use super::address::{Address, AddressInput};
+use super::catalog::ProductKind;
+use super::order::{Order, ServiceLevel};
+
+/// Facts gathered outside the order.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Signals {
+    /// Orders placed with the same e-mail in the last hour (this one included).
+    pub orders_last_hour_by_email: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Pass { score: u32 },
+    Hold { score: u32, reasons: Vec<String> },
+    Reject { reasons: Vec<String> },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Orders above this total (minor units) are refused outright.
+    pub max_order_total: i64,
+    pub hold_score: u32,
+    pub reject_score: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_order_total: 2_500_000, hold_score: 50, reject_score: 80 }
+    }
+}
+
+fn reparse(a: &Address) -> bool {
+    Address::parse(&AddressInput {
+        name: a.name.clone(),
+        line1: a.line1.clone(),
+        line2: a.line2.clone(),
+        city: a.city.clone(),
+        region: a.region.clone(),
+        postal_code: a.postal_code.clone(),
+        country: a.country.to_string(),
+        phone: a.phone.clone(),
+    })
+    .is_ok()
+}
+
+pub fn assess(order: &Order, signals: Signals, limits: &Limits) -> Decision {
+    let mut reject = Vec::new();
+    if !reparse(&order.shipping_address) {
+        reject.push("shipping_address_invalid".to_owned());
+    }
+    if order.billing_address.as_ref().is_some_and(|b| !reparse(b)) {
+        reject.push("billing_address_invalid".to_owned());
+    }
+    let services = order.lines.iter().any(|l| l.kind == ProductKind::Service);
+    let fast = matches!(order.delivery.service_level, ServiceLevel::Express | ServiceLevel::Overnight);
+    if order.shipping_address.is_po_box() && (fast || services) {
+        reject.push("po_box_not_deliverable".to_owned());
+    }
+    if order.payment.token.trim().is_empty() {
+        reject.push("payment_token_missing".to_owned());
+    }
+    if order.lines.is_empty() {
+        reject.push("no_lines".to_owned());
+    }
+    let total = order.totals.total.amount();
+    if total > limits.max_order_total {
+        reject.push("order_value_over_limit".to_owned());
+    }
+    if !reject.is_empty() {
+        return Decision::Reject { reasons: reject };
+    }
+    let mut score = 0;
+    let mut reasons = Vec::new();
+    if total >= 500_000 {
+        score += 50;
+        reasons.push("very_high_value".to_owned());
+    } else if total >= 100_000 {
+        score += 30;
+        reasons.push("high_value".to_owned());
+    }
+    if let Some(b) = &order.billing_address {
+        if b.country != order.shipping_address.country {
+            score += 30;
+            reasons.push("billing_shipping_country_mismatch".to_owned());
+        } else if b.postal_code != order.shipping_address.postal_code {
+            score += 10;
+            reasons.push("billing_shipping_postal_mismatch".to_owned());
+        }
+    }
+    match signals.orders_last_hour_by_email {
+        0..=3 => {}
+        4..=10 => {
+            score += 40;
+            reasons.push("order_velocity".to_owned());
+        }
+        _ => {
+            score += 70;
+            reasons.push("order_velocity_extreme".to_owned());
+        }
+    }
+    if score >= limits.reject_score {
+        Decision::Reject { reasons: [vec![format!("fraud_score_{score}")], reasons].concat() }
+    } else if score >= limits.hold_score {
+        Decision::Hold { score, reasons }
+    } else {
+        Decision::Pass { score }
+    }
+}
