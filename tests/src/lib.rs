@@ -36,7 +36,7 @@ pub fn nyc() -> Value {
 impl Stack {
     pub async fn new() -> anyhow::Result<Self> {
         let table = format!("oms-it-{}", ulid::Ulid::new().to_string().to_lowercase());
-        let local = oms_local::start(&table, true).await?;
+        let local = oms_local::start(&table, oms_local::Options::default()).await?;
         let addr = oms_local::spawn(&local).await?;
         let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
         Ok(Stack { local, addr, http })

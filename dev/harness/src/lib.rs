@@ -293,3 +293,106 @@ impl TestTable {
         Ok(TestTable { client, name, endpoint })
     }
 }
+
+/// The parsed `infra/template.yaml` (CloudFormation tags such as `!Ref` kept as tagged values).
+pub fn template() -> Result<serde_yaml_ng::Value> {
+    let path = repo_root().join("infra/template.yaml");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    serde_yaml_ng::from_str(&text).context("parsing template.yaml")
+}
+
+/// What a `DefinitionSubstitutions` entry refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubRef {
+    /// `!GetAtt Logical.Attr`
+    GetAtt(String, String),
+    /// `!Ref Logical`
+    Ref(String),
+    Literal(String),
+}
+
+/// A state machine declared in the template.
+#[derive(Debug, Clone)]
+pub struct StateMachineDef {
+    pub logical_id: String,
+    pub definition_path: PathBuf,
+    pub substitutions: std::collections::BTreeMap<String, SubRef>,
+}
+
+fn sub_ref(v: &serde_yaml_ng::Value) -> SubRef {
+    use serde_yaml_ng::Value as Y;
+    match v {
+        Y::Tagged(t) => {
+            let inner = t.value.as_str().unwrap_or("").to_owned();
+            match t.tag.to_string().trim_start_matches('!') {
+                "GetAtt" => {
+                    let (l, a) = inner.split_once('.').unwrap_or((&inner, ""));
+                    SubRef::GetAtt(l.to_owned(), a.to_owned())
+                }
+                "Ref" => SubRef::Ref(inner),
+                _ => SubRef::Literal(inner),
+            }
+        }
+        Y::Mapping(m) => {
+            if let Some(r) = m.get("Ref").and_then(|x| x.as_str()) {
+                SubRef::Ref(r.to_owned())
+            } else if let Some(g) = m.get("Fn::GetAtt").and_then(|x| x.as_sequence()) {
+                SubRef::GetAtt(
+                    g.first().and_then(|x| x.as_str()).unwrap_or("").to_owned(),
+                    g.get(1).and_then(|x| x.as_str()).unwrap_or("").to_owned(),
+                )
+            } else {
+                SubRef::Literal(String::new())
+            }
+        }
+        other => SubRef::Literal(other.as_str().unwrap_or("").to_owned()),
+    }
+}
+
+/// Every `AWS::Serverless::StateMachine` with its definition file and substitutions.
+pub fn state_machines() -> Result<Vec<StateMachineDef>> {
+    let t = template()?;
+    let resources = t.get("Resources").and_then(|r| r.as_mapping()).context("Resources missing")?;
+    let mut out = Vec::new();
+    for (k, v) in resources {
+        if v.get("Type").and_then(|x| x.as_str()) != Some("AWS::Serverless::StateMachine") {
+            continue;
+        }
+        let props = v.get("Properties").context("state machine without Properties")?;
+        let uri = props.get("DefinitionUri").and_then(|x| x.as_str()).context("DefinitionUri missing")?;
+        let mut substitutions = std::collections::BTreeMap::new();
+        if let Some(m) = props.get("DefinitionSubstitutions").and_then(|x| x.as_mapping()) {
+            for (sk, sv) in m {
+                substitutions.insert(sk.as_str().unwrap_or("").to_owned(), sub_ref(sv));
+            }
+        }
+        out.push(StateMachineDef {
+            logical_id: k.as_str().unwrap_or("").to_owned(),
+            definition_path: repo_root().join("infra").join(uri),
+            substitutions,
+        });
+    }
+    Ok(out)
+}
+
+/// The `Type` of a resource in the template.
+pub fn resource_type(logical_id: &str) -> Result<Option<String>> {
+    Ok(template()?
+        .get("Resources")
+        .and_then(|r| r.get(logical_id))
+        .and_then(|r| r.get("Type"))
+        .and_then(|t| t.as_str())
+        .map(str::to_owned))
+}
+
+/// The cargo binary a function resource is built from (`Metadata.BuildProperties.Binary`).
+pub fn function_binary(logical_id: &str) -> Result<Option<String>> {
+    Ok(template()?
+        .get("Resources")
+        .and_then(|r| r.get(logical_id))
+        .and_then(|r| r.get("Metadata"))
+        .and_then(|m| m.get("BuildProperties"))
+        .and_then(|b| b.get("Binary"))
+        .and_then(|b| b.as_str())
+        .map(str::to_owned))
+}

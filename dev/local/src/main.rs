@@ -6,7 +6,7 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let cfg = oms_local::Config::from_env()?;
-    let local = oms_local::start(&cfg.table, cfg.seed).await?;
+    let local = oms_local::start(&cfg.table, oms_local::Options { seed: cfg.seed, stream: true }).await?;
     println!("{}", oms_local::banner(&local, &cfg));
     oms_local::serve(&local, cfg.addr).await
 }

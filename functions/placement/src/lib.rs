@@ -27,6 +27,8 @@ pub fn router(oms: Oms) -> Router {
         .route("/v1/admin/orders", get(admin_list_orders))
         .route("/v1/admin/orders/{order_id}", get(admin_get_order))
         .route("/v1/admin/orders/{order_id}/cancel", post(admin_cancel_order))
+        .route("/v1/admin/orders/{order_id}/release-hold", post(admin_release_hold))
+        .route("/v1/admin/orders/{order_id}/shipments/{shipment_id}/label", get(admin_get_label))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             problem::Problem::new(

@@ -305,6 +305,26 @@ pub async fn admin_cancel_order(
     Ok(json(StatusCode::OK, &o))
 }
 
+pub async fn admin_release_hold(
+    State(oms): State<AppState>,
+    Admin(c): Admin,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.release_hold(&c, &order_id(&id)?).await?))
+}
+
+pub async fn admin_get_label(
+    State(oms): State<AppState>,
+    Admin(_): Admin,
+    Path((id, shipment)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    let shipment = oms_shared::domain::ShipmentId::parse(&shipment).map_err(|_| {
+        Problem::bad_request("shipmentId is not a valid shipment id").with("field", "shipmentId".into())
+    })?;
+    let pdf = oms.label_pdf(&order_id(&id)?, &shipment).await?;
+    Ok((StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"))], pdf).into_response())
+}
+
 pub async fn not_found() -> Problem {
     Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found").detail("no such route")
 }

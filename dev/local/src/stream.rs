@@ -1,0 +1,76 @@
+//! The local stand-in for the EventBridge Pipe: polls the table's DynamoDB stream and starts a
+//! workflow execution for each record the pipe's filter would pass (an order inserted in
+//! `placed`, or moved from `on_hold` back to `placed`). A record is only passed over once the
+//! execution has been started.
+
+use crate::workflow::Workflow;
+use aws_sdk_dynamodbstreams::types::{AttributeValue, OperationType, ShardIteratorType};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn s<'a>(img: Option<&'a HashMap<String, AttributeValue>>, k: &str) -> Option<&'a str> {
+    img?.get(k)?.as_s().ok().map(String::as_str)
+}
+
+/// The pipe's filter: which stream records start a workflow, and for which order.
+pub fn order_to_start(
+    op: Option<&OperationType>,
+    new: Option<&HashMap<String, AttributeValue>>,
+    old: Option<&HashMap<String, AttributeValue>>,
+) -> Option<String> {
+    if s(new, "entity") != Some("order") || s(new, "status") != Some("placed") {
+        return None;
+    }
+    let start = match op? {
+        OperationType::Insert => true,
+        OperationType::Modify => s(old, "status") == Some("on_hold"),
+        _ => false,
+    };
+    start.then(|| s(new, "id").map(str::to_owned)).flatten()
+}
+
+pub async fn poll(client: aws_sdk_dynamodbstreams::Client, stream_arn: String, workflow: Arc<Workflow>) {
+    let mut iterators: HashMap<String, Option<String>> = HashMap::new();
+    loop {
+        if let Ok(desc) = client.describe_stream().stream_arn(&stream_arn).send().await {
+            for shard in desc.stream_description().map(|d| d.shards()).unwrap_or_default() {
+                let id = shard.shard_id().unwrap_or_default().to_owned();
+                if iterators.contains_key(&id) {
+                    continue;
+                }
+                let it = client
+                    .get_shard_iterator()
+                    .stream_arn(&stream_arn)
+                    .shard_id(&id)
+                    .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                    .send()
+                    .await
+                    .ok()
+                    .and_then(|r| r.shard_iterator);
+                iterators.insert(id, it);
+            }
+        }
+        for it in iterators.values_mut() {
+            let Some(current) = it.clone() else { continue };
+            match client.get_records().shard_iterator(&current).limit(100).send().await {
+                Ok(res) => {
+                    for r in res.records() {
+                        let Some(d) = r.dynamodb() else { continue };
+                        if let Some(order_id) = order_to_start(r.event_name(), d.new_image(), d.old_image()) {
+                            let wf = workflow.clone();
+                            tokio::spawn(async move {
+                                wf.run(&order_id).await;
+                            });
+                        }
+                    }
+                    *it = res.next_shard_iterator;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(&e), "stream read failed; retrying")
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
