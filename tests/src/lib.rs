@@ -98,3 +98,79 @@ impl Stack {
         Ok(recs.iter().map(|r| r.level.available).sum())
     }
 }
+
+impl Stack {
+    /// A stack that does not start workflows from the stream: tests run them explicitly.
+    pub async fn without_stream() -> anyhow::Result<Self> {
+        let table = format!("oms-it-{}", ulid::Ulid::new().to_string().to_lowercase());
+        let local = oms_local::start(&table, oms_local::Options { seed: true, stream: false }).await?;
+        let addr = oms_local::spawn(&local).await?;
+        let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+        Ok(Stack { local, addr, http })
+    }
+
+    /// Places an order over HTTP and returns its id.
+    pub async fn place(&self, customer: &str, body: &Value) -> anyhow::Result<String> {
+        let t = self.token(customer);
+        let key = ulid::Ulid::new().to_string();
+        let r = self.call("POST", "/v1/orders", Some(&t), Some(body), &[("Idempotency-Key", &key)]).await?;
+        anyhow::ensure!(r.status == 201, "placement failed: {} {}", r.status, r.text);
+        Ok(r.json()["orderId"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// The order as its owner sees it.
+    pub async fn order(&self, customer: &str, id: &str) -> anyhow::Result<Value> {
+        Ok(self.call("GET", &format!("/v1/orders/{id}"), Some(&self.token(customer)), None, &[]).await?.json())
+    }
+
+    /// Waits until the order reaches `status` (the stream and workflow run in the background).
+    pub async fn wait_for_status(&self, customer: &str, id: &str, status: &str) -> anyhow::Result<Value> {
+        for _ in 0..200 {
+            let o = self.order(customer, id).await?;
+            if o["status"] == status {
+                return Ok(o);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        anyhow::bail!("order {id} never reached {status}: {}", self.order(customer, id).await?)
+    }
+
+    /// Drains the notifications queue and returns the messages (bodies as JSON).
+    pub async fn drain_notifications(&self) -> anyhow::Result<Vec<Value>> {
+        let url = self.local.queues.get("NotificationsQueue").cloned().unwrap_or_default();
+        let mut out = Vec::new();
+        loop {
+            let r = self
+                .local
+                .sqs
+                .receive_message()
+                .queue_url(&url)
+                .max_number_of_messages(10)
+                .visibility_timeout(300)
+                .send()
+                .await?;
+            let msgs = r.messages.unwrap_or_default();
+            if msgs.is_empty() {
+                return Ok(out);
+            }
+            for m in msgs {
+                out.push(serde_json::from_str(m.body().unwrap_or("null")).unwrap_or(Value::Null));
+                if let Some(h) = m.receipt_handle() {
+                    self.local.sqs.delete_message().queue_url(&url).receipt_handle(h).send().await?;
+                }
+            }
+        }
+    }
+}
+
+/// A standard order body for `lines` shipped to New York.
+pub fn order_body(lines: Value) -> Value {
+    serde_json::json!({
+        "lines": lines,
+        "shippingAddress": nyc(),
+        "email": "ann@example.com",
+        "serviceLevel": "standard",
+        "paymentToken": "tok_visa",
+        "channel": "web"
+    })
+}

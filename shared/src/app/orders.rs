@@ -346,6 +346,7 @@ impl Oms {
                 status_reason: None,
                 cart_id: cart.as_ref().map(|c| c.id.clone()),
                 version: 1,
+                review_cleared: false,
                 created_at: now,
                 updated_at: now,
             };
@@ -705,6 +706,7 @@ impl Oms {
         next.apply(OrderEvent::ReleaseHold, now)?;
         next.version += 1;
         next.status_reason = None;
+        next.review_cleared = true;
         let ev = TimelineEvent::new(now, "order.hold_released", Actor::Agent(caller.customer.to_string()))
             .with_status(next.status);
         self.store

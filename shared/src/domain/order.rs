@@ -127,6 +127,9 @@ pub struct Order {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cart_id: Option<super::ids::CartId>,
     pub version: u64,
+    /// An agent reviewed and released a hold: fraud scoring no longer holds the order.
+    #[serde(default)]
+    pub review_cleared: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

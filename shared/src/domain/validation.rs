@@ -103,7 +103,7 @@ pub fn assess(order: &Order, signals: Signals, limits: &Limits) -> Decision {
     }
     if score >= limits.reject_score {
         Decision::Reject { reasons: [vec![format!("fraud_score_{score}")], reasons].concat() }
-    } else if score >= limits.hold_score {
+    } else if score >= limits.hold_score && !order.review_cleared {
         Decision::Hold { score, reasons }
     } else {
         Decision::Pass { score }

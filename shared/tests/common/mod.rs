@@ -85,6 +85,7 @@ pub fn order(customer: &str, email: &str) -> Order {
         status_reason: None,
         cart_id: None,
         version: 1,
+        review_cleared: false,
         created_at: now,
         updated_at: now,
     }

@@ -1,0 +1,236 @@
+//! The fulfillment workflow, executed by the ASL executor from the real definition file, on
+//! DynamoDB Local and moto SQS.
+
+use oms_local::workflow::Fault;
+use oms_tests::{Stack, order_body};
+use serde_json::{Value, json};
+
+fn by_type<'a>(msgs: &'a [Value], order: &str) -> Vec<&'a str> {
+    msgs.iter().filter(|m| m["orderId"] == order).filter_map(|m| m["type"].as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_placed_order_reaches_ready_to_ship_through_the_stream_and_the_definition() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let id = s
+        .place("cust-1", &order_body(json!([{"sku": "TV-55", "quantity": 1}, {"sku": "SOCKS-3PK", "quantity": 2}])))
+        .await?;
+    let o = s.wait_for_status("cust-1", &id, "ready_to_ship").await?;
+    let shipments = o["shipments"].as_array().unwrap();
+    assert_eq!(shipments.len(), 1, "WH-NJ holds both: {o}");
+    assert_eq!(shipments[0]["locationId"], "WH-NJ");
+    assert_eq!(shipments[0]["status"], "label_created");
+    assert!(shipments[0]["trackingNumber"].as_str().unwrap().starts_with("SBX"));
+    let kinds: Vec<&str> = o["timeline"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        vec!["order.placed", "order.validated", "order.allocated", "payment.authorized", "labels.created"]
+    );
+    // Payment authorized, not captured.
+    assert_eq!(s.local.payments.open_authorizations(), 1);
+    // Stock moved from held to allocated.
+    assert_eq!(s.available("TV-55", "WH-NJ").await?, (7, 0, 1));
+    // One confirmation, from the state machine's SQS task.
+    for _ in 0..40 {
+        if !s.local.workflow.executions.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let msgs = s.drain_notifications().await?;
+    assert_eq!(by_type(&msgs, &id), vec!["order.confirmed"]);
+    // The label is a PDF.
+    let label = s
+        .call(
+            "GET",
+            &format!("/v1/admin/orders/{id}/shipments/{}/label", shipments[0]["id"].as_str().unwrap()),
+            Some(&s.admin_token()),
+            None,
+            &[],
+        )
+        .await?;
+    assert_eq!(label.status, 200);
+    assert!(label.text.starts_with("%PDF-1.4"));
+    Ok(())
+}
+
+/// Where the fault is injected and what the order must look like afterwards.
+struct Case {
+    state: &'static str,
+    after: bool,
+}
+
+#[tokio::test]
+async fn fault_matrix_every_failure_ends_consistent_with_one_notification() -> anyhow::Result<()> {
+    let s = Stack::without_stream().await?;
+    let cases = [
+        Case { state: "Validate", after: false },
+        Case { state: "Validate", after: true },
+        Case { state: "Allocate", after: false },
+        Case { state: "Allocate", after: true },
+        Case { state: "AuthorizePayment", after: false },
+        Case { state: "AuthorizePayment", after: true },
+        Case { state: "CreateLabels", after: false },
+        Case { state: "CreateLabels", after: true },
+    ];
+    let start = s.available("TSHIRT-BLK-M", "WH-NJ").await?;
+    for c in cases {
+        let id = s.place("cust-f", &order_body(json!([{"sku": "TSHIRT-BLK-M", "quantity": 2}]))).await?;
+        *s.local.workflow.tasks.faults.lock().unwrap() =
+            vec![Fault { state: c.state.into(), after: c.after, error: "InjectedFailure".into(), times: 1 }];
+        let ex = s.local.workflow.run(&id).await;
+        let what = format!("{} {}", if c.after { "after" } else { "before" }, c.state);
+        assert_eq!(ex.result.as_ref().unwrap_err().error, "OrderNotFulfilled", "{what}");
+        let o = s.order("cust-f", &id).await?;
+        assert_eq!(o["status"], "failed", "{what}: {o}");
+        assert!(o["statusReason"].as_str().unwrap().contains("InjectedFailure"), "{what}");
+        assert_eq!(s.available("TSHIRT-BLK-M", "WH-NJ").await?, start, "{what}: stock released");
+        assert_eq!(s.local.payments.open_authorizations(), 0, "{what}: no authorization left open");
+        assert_eq!(s.local.carrier.active_labels(), 0, "{what}: labels voided");
+        assert!(o["shipments"].as_array().unwrap().iter().all(|sh| sh["status"] == "cancelled"), "{what}");
+        let msgs = s.drain_notifications().await?;
+        assert_eq!(by_type(&msgs, &id), vec!["order.failed"], "{what}");
+        // Compensation again (a redelivered execution) changes nothing and sends nothing.
+        let again = s
+            .local
+            .fulfillment
+            .dispatch("compensate-order", json!({"orderId": id, "error": {"Error": "X", "Cause": ""}}))
+            .await?;
+        assert_eq!(again["compensated"], false);
+        assert!(s.drain_notifications().await?.is_empty(), "{what}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn transient_failures_before_and_after_side_effects_are_retried_safely() -> anyhow::Result<()> {
+    let s = Stack::without_stream().await?;
+    for state in ["Validate", "Allocate", "AuthorizePayment", "CreateLabels"] {
+        for after in [false, true] {
+            let id = s.place("cust-t", &order_body(json!([{"sku": "MUG-CLASSIC", "quantity": 1}]))).await?;
+            let before = s.local.payments.calls.lock().unwrap().iter().filter(|c| c.0 == "authorize").count();
+            *s.local.workflow.tasks.faults.lock().unwrap() =
+                vec![Fault { state: state.into(), after, error: "StoreTransient".into(), times: 1 }];
+            let ex = s.local.workflow.run(&id).await;
+            assert!(ex.result.is_ok(), "{state} {after}: {:?}", ex.result);
+            let o = s.order("cust-t", &id).await?;
+            assert_eq!(o["status"], "ready_to_ship", "{state} {after}");
+            assert_eq!(o["shipments"].as_array().unwrap().len(), 1, "{state} {after}: one shipment, not two");
+            let auths = s.local.payments.calls.lock().unwrap().iter().filter(|c| c.0 == "authorize").count() - before;
+            assert!(auths <= 2, "{state} {after}: {auths} authorize calls");
+            assert_eq!(by_type(&s.drain_notifications().await?, &id), vec!["order.confirmed"], "{state} {after}");
+        }
+    }
+    assert_eq!(s.local.carrier.active_labels(), 8);
+    Ok(())
+}
+
+#[tokio::test]
+async fn declined_payment_puts_the_order_on_hold_with_stock_released() -> anyhow::Result<()> {
+    let s = Stack::without_stream().await?;
+    let before = s.available("DESK-LAMP", "WH-TX").await?;
+    let mut body = order_body(json!([{"sku": "DESK-LAMP", "quantity": 1}]));
+    body["paymentToken"] = json!("tok_chargeDeclined");
+    let id = s.place("cust-d", &body).await?;
+    s.local.workflow.run(&id).await;
+    let o = s.order("cust-d", &id).await?;
+    assert_eq!(o["status"], "on_hold");
+    assert!(o["statusReason"].as_str().unwrap().starts_with("payment_declined"));
+    assert_eq!(s.available("DESK-LAMP", "WH-TX").await?, before);
+    assert_eq!(by_type(&s.drain_notifications().await?, &id), vec!["order.payment_declined"]);
+    // Transient provider trouble and a lost response are retried with the same key.
+    for token in ["tok_transientError", "tok_timeoutAfterSuccess"] {
+        body["paymentToken"] = json!(token);
+        let id = s.place("cust-d", &body).await?;
+        assert!(s.local.workflow.run(&id).await.result.is_ok(), "{token}");
+        assert_eq!(s.order("cust-d", &id).await?["status"], "ready_to_ship", "{token}");
+    }
+    assert_eq!(s.local.payments.open_authorizations(), 2, "one authorization per order, none duplicated");
+    Ok(())
+}
+
+#[tokio::test]
+async fn split_orders_get_two_shipments_and_pickup_allocates_at_the_store() -> anyhow::Result<()> {
+    let s = Stack::without_stream().await?;
+    // DESK-LAMP only at WH-TX, TV-55 at WH-NJ and WH-CA: two locations.
+    let id = s
+        .place("cust-s", &order_body(json!([{"sku": "DESK-LAMP", "quantity": 1}, {"sku": "TV-55", "quantity": 1}])))
+        .await?;
+    s.local.workflow.run(&id).await.result.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let o = s.order("cust-s", &id).await?;
+    let mut locs: Vec<&str> =
+        o["shipments"].as_array().unwrap().iter().map(|x| x["locationId"].as_str().unwrap()).collect();
+    locs.sort();
+    assert_eq!(locs, vec!["WH-NJ", "WH-TX"]);
+    let tracking: std::collections::BTreeSet<&str> =
+        o["shipments"].as_array().unwrap().iter().map(|x| x["trackingNumber"].as_str().unwrap()).collect();
+    assert_eq!(tracking.len(), 2, "two labels");
+
+    let mut pickup = order_body(json!([{"sku": "HEADPHONES-X1", "quantity": 1}]));
+    pickup.as_object_mut().unwrap().remove("serviceLevel");
+    pickup["deliveryOptionId"] = json!("pickup-STORE-NYC");
+    let before = s.available("HEADPHONES-X1", "STORE-NYC").await?;
+    let id = s.place("cust-s", &pickup).await?;
+    s.local.workflow.run(&id).await.result.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let o = s.order("cust-s", &id).await?;
+    assert_eq!(o["status"], "ready_to_ship");
+    assert_eq!(o["shipments"][0]["locationId"], "STORE-NYC");
+    assert_eq!(o["shipments"][0]["serviceLevel"], "pickup");
+    assert!(o["shipments"][0].get("trackingNumber").is_none(), "pickups need no label");
+    assert_eq!(s.available("HEADPHONES-X1", "STORE-NYC").await?, (before.0 - 1, before.1, before.2 + 1));
+    Ok(())
+}
+
+#[tokio::test]
+async fn rerunning_any_step_with_the_same_input_changes_nothing() -> anyhow::Result<()> {
+    let s = Stack::without_stream().await?;
+    let id = s.place("cust-r", &order_body(json!([{"sku": "MUG-CLASSIC", "quantity": 3}]))).await?;
+    s.local.workflow.run(&id).await.result.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let before = s.order("cust-r", &id).await?;
+    let stock = s.available("MUG-CLASSIC", "WH-NJ").await?;
+    s.drain_notifications().await?;
+    for step in ["validate-order", "allocate-order", "authorize-payment", "create-labels"] {
+        s.local.fulfillment.dispatch(step, json!({"orderId": id})).await.map_err(|e| anyhow::anyhow!("{step}: {e}"))?;
+    }
+    let after = s.order("cust-r", &id).await?;
+    assert_eq!(after["version"], before["version"]);
+    assert_eq!(after["shipments"], before["shipments"]);
+    assert_eq!(after["timeline"].as_array().unwrap().len(), before["timeline"].as_array().unwrap().len());
+    assert_eq!(s.available("MUG-CLASSIC", "WH-NJ").await?, stock);
+    assert_eq!(s.local.payments.open_authorizations(), 1);
+    assert_eq!(s.local.carrier.active_labels(), 1);
+    assert!(s.drain_notifications().await?.is_empty());
+    // Bad input is a typed step error.
+    let bad = s.local.fulfillment.dispatch("validate-order", json!({"order": 1})).await.unwrap_err();
+    assert_eq!(bad.name, "InvalidInput");
+    Ok(())
+}
+
+#[tokio::test]
+async fn fraud_holds_and_an_agent_release_re_enters_the_workflow() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let mut body = order_body(json!([{"sku": "TV-55", "quantity": 3}]));
+    // High value and a foreign billing address: held for review.
+    body["billingAddress"] = json!({"name": "Ann Lee", "line1": "10 Downing St", "city": "London", "postalCode": "SW1A 2AA", "country": "GB"});
+    let id = s.place("cust-h", &body).await?;
+    let held = s.wait_for_status("cust-h", &id, "on_hold").await?;
+    assert!(held["statusReason"].as_str().unwrap().contains("billing_shipping_country_mismatch"));
+    assert_eq!(s.available("TV-55", "WH-NJ").await?.1, 3, "a review hold keeps the stock held");
+    let customer_try =
+        s.call("POST", &format!("/v1/admin/orders/{id}/release-hold"), Some(&s.token("cust-h")), None, &[]).await?;
+    assert_eq!(customer_try.status, 403);
+    let r = s.call("POST", &format!("/v1/admin/orders/{id}/release-hold"), Some(&s.admin_token()), None, &[]).await?;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let o = s.wait_for_status("cust-h", &id, "ready_to_ship").await?;
+    assert!(
+        o["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "order.hold_released" && e["actor"]["type"] == "agent")
+    );
+    let again =
+        s.call("POST", &format!("/v1/admin/orders/{id}/release-hold"), Some(&s.admin_token()), None, &[]).await?;
+    assert_eq!(again.status, 409);
+    Ok(())
+}
