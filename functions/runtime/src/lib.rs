@@ -5,8 +5,11 @@
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use oms_shared::adapters::aws;
 use oms_shared::adapters::dynamo::DynamoStore;
+use oms_shared::adapters::easypost::EasyPostCarrier;
+use oms_shared::adapters::http::HttpClient;
 use oms_shared::adapters::sandbox::{SandboxCarrier, SandboxPayments};
 use oms_shared::adapters::sqs::SqsQueue;
+use oms_shared::adapters::stripe::StripeGateway;
 use oms_shared::app::Oms;
 use oms_shared::app::fulfillment::{Fulfillment, StepError};
 use oms_shared::domain::validation::Limits;
@@ -63,9 +66,14 @@ pub async fn oms(cfg: &Config) -> Oms {
     Oms::new(DynamoStore::new(client, cfg.table.clone()), Arc::new(SystemClock))
 }
 
+fn http() -> Result<HttpClient, Error> {
+    HttpClient::new(std::time::Duration::from_secs(10)).map_err(|e| e.to_string().into())
+}
+
 fn payments(cfg: &Config) -> Result<Arc<dyn PaymentGateway>, Error> {
     match cfg.payment_provider.as_str() {
         "sandbox" => Ok(Arc::new(SandboxPayments::new())),
+        "stripe" => Ok(Arc::new(StripeGateway::new(http()?, var("STRIPE_API_BASE")?, var("STRIPE_SECRET_KEY")?))),
         other => Err(format!("PAYMENT_PROVIDER {other} is not supported by this build").into()),
     }
 }
@@ -73,6 +81,7 @@ fn payments(cfg: &Config) -> Result<Arc<dyn PaymentGateway>, Error> {
 fn carrier(cfg: &Config) -> Result<Arc<dyn Carrier>, Error> {
     match cfg.carrier_provider.as_str() {
         "sandbox" => Ok(Arc::new(SandboxCarrier::new())),
+        "easypost" => Ok(Arc::new(EasyPostCarrier::new(http()?, var("EASYPOST_API_BASE")?, var("EASYPOST_API_KEY")?))),
         other => Err(format!("CARRIER_PROVIDER {other} is not supported by this build").into()),
     }
 }

@@ -2,5 +2,8 @@
 
 pub mod aws;
 pub mod dynamo;
+pub mod easypost;
+pub mod http;
 pub mod sandbox;
 pub mod sqs;
+pub mod stripe;
