@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: format, lints, unit, property, DynamoDB Local and journey
-# tests, infrastructure lint and the state machine checks. This is what CI runs.
+# tests, infrastructure lint, state machine checks and the API contract test. This is what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./dev/setup.sh
@@ -24,3 +24,6 @@ step "tests (one DynamoDB Local and one moto server for the whole run)"
 source dev/services.sh
 start_services
 cargo test --workspace --locked -- --test-threads=4
+
+step "contract test: the local runner against docs/openapi.yaml (schemathesis)"
+./dev/contract.sh

@@ -93,6 +93,10 @@ impl From<AppError> for Problem {
                     .detail("send If-Match with the order's ETag, or a version field")
             }
             AppError::CartConverted => Problem::new(S::CONFLICT, "cart-converted", "The cart was already ordered"),
+            AppError::Unavailable(msg) => {
+                tracing::warn!(error = %msg, "dependency unavailable");
+                Problem::new(S::SERVICE_UNAVAILABLE, "unavailable", "Temporarily unavailable").detail("a provider did not answer; retry shortly")
+            }
             AppError::Internal(msg) => {
                 tracing::error!(error = %msg, "internal error");
                 Problem::new(S::INTERNAL_SERVER_ERROR, "internal", "Internal error")

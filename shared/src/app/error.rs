@@ -29,6 +29,9 @@ pub enum AppError {
     VersionRequired,
     #[error("the cart was already turned into an order")]
     CartConverted,
+    /// A provider we depend on is down; the client may retry (503).
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
     #[error("internal error")]
     Internal(String),
 }

@@ -507,7 +507,7 @@ impl Oms {
                 return Err(AppError::InvalidState { status: order.status, action: "cancelled" });
             }
             if let (Some(auth), Some(p)) = (&order.payment.authorization_id, &self.payments) {
-                p.void(auth, &format!("void-{}", order.id)).await.map_err(|e| AppError::Internal(e.to_string()))?;
+                p.void(auth, &format!("void-{}", order.id)).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
             }
             let now = self.clock.now();
             let mut next = order.clone();
