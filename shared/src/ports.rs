@@ -28,12 +28,8 @@ pub trait WorkflowStarter: Send + Sync {
 #[async_trait::async_trait]
 pub trait PaymentGateway: Send + Sync {
     async fn authorize(&self, req: &AuthorizeRequest) -> Result<Authorization, PaymentError>;
-    async fn capture(
-        &self,
-        authorization_id: &str,
-        amount: &crate::domain::Money,
-        idempotency_key: &str,
-    ) -> Result<(), PaymentError>;
+    /// Captures part or all of an authorization; `final_capture` releases what is left.
+    async fn capture(&self, authorization_id: &str, amount: &crate::domain::Money, idempotency_key: &str, final_capture: bool) -> Result<(), PaymentError>;
     async fn void(&self, authorization_id: &str, idempotency_key: &str) -> Result<(), PaymentError>;
     async fn refund(
         &self,
@@ -118,4 +114,28 @@ pub enum CarrierError {
 #[async_trait::async_trait]
 pub trait Queue: Send + Sync {
     async fn send(&self, body: &str) -> Result<(), String>;
+}
+
+/// Sends e-mail (SES v2).
+#[async_trait::async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// `transactional` or `marketing`, for the provider's suppression and reporting.
+    pub category: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MailError {
+    #[error("mail provider unavailable: {0}")]
+    Transient(String),
+    #[error("mail rejected: {0}")]
+    Rejected(String),
 }

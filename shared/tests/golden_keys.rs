@@ -94,6 +94,10 @@ fn shipment_keys() {
         tracking_number: Some("SBX123".into()),
         label_id: None,
         estimated_delivery: None,
+        shipped_at: None,
+        delivered_at: None,
+        captured: None,
+        version: 0,
         created_at: now,
         updated_at: now,
     };

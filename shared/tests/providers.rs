@@ -151,7 +151,7 @@ async fn stripe_adapter_authorizes_captures_voids_refunds_and_maps_errors() {
     assert!(matches!(gw.authorize(&auth("tok_transientError", "auth-3")).await, Err(PaymentError::Transient(_))));
     assert!(gw.authorize(&auth("tok_transientError", "auth-3")).await.is_ok(), "retry with the same key succeeds");
 
-    gw.capture(&a.id, &usd(2599), "cap-1").await.unwrap();
+    gw.capture(&a.id, &usd(2599), "cap-1", true).await.unwrap();
     assert_eq!(state.captured.lock().unwrap().as_slice(), &[(a.id.clone(), "2599".to_owned())]);
     assert!(matches!(gw.void(&a.id, "void-1").await, Ok(())), "void after capture is a no-op at the provider");
     assert_eq!(gw.refund(&a.id, &usd(500), "ref-1").await.unwrap(), format!("re_for_{}", a.id));
@@ -159,7 +159,7 @@ async fn stripe_adapter_authorizes_captures_voids_refunds_and_maps_errors() {
     let b = gw.authorize(&auth("tok_visa", "auth-4")).await.unwrap();
     gw.void(&b.id, "void-4").await.unwrap();
     gw.void(&b.id, "void-4").await.unwrap();
-    assert!(matches!(gw.capture(&b.id, &usd(1), "cap-4").await, Err(PaymentError::Rejected(_))));
+    assert!(matches!(gw.capture(&b.id, &usd(1), "cap-4", true).await, Err(PaymentError::Rejected(_))));
 
     let bad_key = StripeGateway::new(http.clone(), &base, "sk_wrong");
     assert!(matches!(bad_key.authorize(&auth("tok_visa", "auth-5")).await, Err(PaymentError::Rejected(_))));

@@ -212,6 +212,10 @@ async fn shipments_by_order_and_by_tracking_number() -> anyhow::Result<()> {
         tracking_number: Some("SBX0001".into()),
         label_id: Some("lbl_1".into()),
         estimated_delivery: None,
+        shipped_at: None,
+        delivered_at: None,
+        captured: None,
+        version: 0,
         created_at: now,
         updated_at: now,
     };

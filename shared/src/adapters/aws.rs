@@ -32,3 +32,12 @@ pub fn sqs_client(conf: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_sqs::Clie
     }
     aws_sdk_sqs::Client::from_conf(b.build())
 }
+
+/// An SES v2 client, pointed at `SES_ENDPOINT` when given (moto locally).
+pub fn ses_client(conf: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_sesv2::Client {
+    let mut b = aws_sdk_sesv2::config::Builder::from(conf);
+    if let Some(e) = endpoint {
+        b = b.endpoint_url(e);
+    }
+    aws_sdk_sesv2::Client::from_conf(b.build())
+}

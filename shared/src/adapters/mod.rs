@@ -5,5 +5,6 @@ pub mod dynamo;
 pub mod easypost;
 pub mod http;
 pub mod sandbox;
+pub mod ses;
 pub mod sqs;
 pub mod stripe;

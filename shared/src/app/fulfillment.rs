@@ -103,7 +103,12 @@ pub struct StepInput {
 pub struct Notification {
     #[serde(rename = "type")]
     pub kind: String,
-    pub order_id: OrderId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<OrderId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipment_id: Option<ShipmentId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cart_id: Option<CartId>,
     /// Consumers send at most one mail per key.
     pub dedupe_key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -111,8 +116,33 @@ pub struct Notification {
 }
 
 impl Notification {
+    /// An order-level notification: at most one mail per (type, order).
     pub fn new(kind: &str, order: &OrderId, detail: Option<String>) -> Self {
-        Notification { kind: kind.to_owned(), order_id: order.clone(), dedupe_key: format!("{kind}#{order}"), detail }
+        Notification {
+            kind: kind.to_owned(),
+            order_id: Some(order.clone()),
+            shipment_id: None,
+            cart_id: None,
+            dedupe_key: format!("{kind}#{order}"),
+            detail,
+        }
+    }
+
+    /// A shipment-level notification: at most one mail per (type, shipment).
+    pub fn for_shipment(kind: &str, order: &OrderId, shipment: &ShipmentId, detail: Option<String>) -> Self {
+        Notification { shipment_id: Some(shipment.clone()), dedupe_key: format!("{kind}#{order}#{shipment}"), ..Self::new(kind, order, detail) }
+    }
+
+    /// A cart reminder: at most one mail per (cart, stage, period of inactivity).
+    pub fn cart_reminder(cart: &CartId, stage: &str, idle_since: &chrono::DateTime<chrono::Utc>) -> Self {
+        Notification {
+            kind: "cart.reminder".to_owned(),
+            order_id: None,
+            shipment_id: None,
+            cart_id: Some(cart.clone()),
+            dedupe_key: format!("cart.reminder#{cart}#{stage}#{}", idle_since.timestamp()),
+            detail: Some(stage.to_owned()),
+        }
     }
 }
 
@@ -267,6 +297,10 @@ impl Fulfillment {
                 tracking_number: None,
                 label_id: None,
                 estimated_delivery: None,
+                shipped_at: None,
+                delivered_at: None,
+                captured: None,
+                version: 0,
                 created_at: now,
                 updated_at: now,
             })

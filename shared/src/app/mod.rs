@@ -5,7 +5,11 @@ pub mod carts;
 pub mod catalog;
 pub mod error;
 pub mod fulfillment;
+pub mod notify;
 pub mod orders;
+pub mod reminders;
+pub mod webhooks;
+pub mod tracking;
 pub mod views;
 
 pub use error::AppError;

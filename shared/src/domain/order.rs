@@ -214,6 +214,16 @@ pub struct Shipment {
     pub label_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_delivery: Option<NaiveDate>,
+    /// Set when the carrier first has the parcel: stock left the building, payment captured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipped_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// What was captured for this shipment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured: Option<Money>,
+    #[serde(default)]
+    pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -145,3 +145,13 @@ pub const LABEL_SK_PREFIX: &str = "LABEL#";
 pub fn label(order: &OrderId, shipment: &ShipmentId) -> Key {
     Key { pk: order_pk(order), sk: format!("{LABEL_SK_PREFIX}{shipment}") }
 }
+
+/// One item per notification dedupe key: the mail is sent at most once per key.
+pub fn mail(dedupe_key: &str) -> Key {
+    Key::new(format!("MAIL#{dedupe_key}"), "MAIL")
+}
+
+/// A customer's communication preferences.
+pub fn preferences(customer: &CustomerId) -> Key {
+    Key::new(format!("CUSTOMER#{customer}"), "PREFERENCES")
+}

@@ -186,6 +186,35 @@ const ENTITY_EVENT: &str = "timeline_event";
 const ENTITY_IDEMPOTENCY: &str = "idempotency";
 const ENTITY_WEBHOOK: &str = "webhook_event";
 const ENTITY_LABEL: &str = "label";
+const ENTITY_MAIL: &str = "mail";
+const ENTITY_PREFERENCES: &str = "preferences";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MailRecord {
+    state: String,
+    lease_until: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailClaim {
+    Claimed,
+    AlreadySent,
+    InFlight,
+}
+
+/// A customer's communication preferences.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Preferences {
+    pub marketing_emails: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Preferences { marketing_emails: true }
+    }
+}
 
 /// A carrier label document, kept in the order's item collection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -332,6 +361,7 @@ impl DynamoStore {
         attrs: Attrs,
         condition: Option<&str>,
         values: Option<HashMap<String, AttributeValue>>,
+        names: Option<HashMap<String, String>>,
     ) -> Result<(), StoreError> {
         let out = self
             .client
@@ -340,6 +370,7 @@ impl DynamoStore {
             .set_item(Some(attrs))
             .set_condition_expression(condition.map(str::to_owned))
             .set_expression_attribute_values(values)
+            .set_expression_attribute_names(names)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
@@ -411,7 +442,7 @@ impl DynamoStore {
     // ----- products -------------------------------------------------------------------------
 
     pub async fn put_product(&self, p: &Product) -> Result<(), StoreError> {
-        self.put(product_item(p).to_attrs()?, None, None).await
+        self.put(product_item(p).to_attrs()?, None, None, None).await
     }
 
     pub async fn get_product(&self, sku: &Sku) -> Result<Option<Product>, StoreError> {
@@ -466,7 +497,7 @@ impl DynamoStore {
     // ----- locations ------------------------------------------------------------------------
 
     pub async fn put_location(&self, l: &Location) -> Result<(), StoreError> {
-        self.put(location_item(l).to_attrs()?, None, None).await
+        self.put(location_item(l).to_attrs()?, None, None, None).await
     }
 
     pub async fn get_location(&self, id: &LocationId) -> Result<Option<Location>, StoreError> {
@@ -542,9 +573,9 @@ impl DynamoStore {
             let rec = StockRecord { sku: sku.clone(), location_id: location.clone(), level, version: version + 1 };
             let attrs = stock_item(&rec).to_attrs()?;
             let res = if current.is_some() {
-                self.put(attrs, Some("version = :v"), Some(HashMap::from([(":v".into(), n(version))]))).await
+                self.put(attrs, Some("version = :v"), Some(HashMap::from([(":v".into(), n(version))])), None).await
             } else {
-                self.put(attrs, Some("attribute_not_exists(PK)"), None).await
+                self.put(attrs, Some("attribute_not_exists(PK)"), None, None).await
             };
             match res {
                 Ok(()) => return Ok(rec),
@@ -676,9 +707,9 @@ impl DynamoStore {
         cart.version += 1;
         let attrs = cart_item(cart).to_attrs()?;
         let res = if expected == 0 {
-            self.put(attrs, Some("attribute_not_exists(PK)"), None).await
+            self.put(attrs, Some("attribute_not_exists(PK)"), None, None).await
         } else {
-            self.put(attrs, Some("version = :v"), Some(HashMap::from([(":v".into(), n(expected))]))).await
+            self.put(attrs, Some("version = :v"), Some(HashMap::from([(":v".into(), n(expected))])), None).await
         };
         if res.is_err() {
             cart.version = expected;
@@ -935,6 +966,10 @@ impl DynamoStore {
         items.into_iter().next().map(|a| Ok(from_attrs::<Shipment>(a)?.data)).transpose()
     }
 
+    pub async fn get_shipment(&self, order: &OrderId, id: &crate::domain::ShipmentId) -> Result<Option<Shipment>, StoreError> {
+        Ok(self.get::<Shipment>(&keys::shipment(order, id), true).await?.map(|i| i.data))
+    }
+
     pub async fn shipments_of_order(&self, order: &OrderId) -> Result<Vec<Shipment>, StoreError> {
         let items =
             self.query_all("", keys::PK, &keys::order_pk(order), Some((keys::SK, keys::SHIPMENT_SK_PREFIX))).await?;
@@ -949,6 +984,50 @@ impl DynamoStore {
         Ok(self.get::<LabelDoc>(&keys::label(order, shipment), false).await?.map(|i| i.data))
     }
 
+    // ----- notifications -------------------------------------------------------------------
+
+    /// Claims the right to send the mail for `dedupe_key`. A claim left `sending` past its
+    /// lease (a crash between send and record) can be taken over.
+    pub async fn claim_mail(&self, dedupe_key: &str, lease_secs: i64) -> Result<MailClaim, StoreError> {
+        let now = Utc::now();
+        let item = Item::new(keys::mail(dedupe_key), ENTITY_MAIL, MailRecord { state: "sending".into(), lease_until: now.timestamp() + lease_secs })
+            .ttl((now + chrono::Duration::days(90)).timestamp());
+        let res = self
+            .put(
+                item.to_attrs()?,
+                Some("attribute_not_exists(PK) OR (#state = :sending AND leaseUntil < :now)"),
+                Some(HashMap::from([(":sending".into(), s("sending")), (":now".into(), n(now.timestamp()))])),
+                Some(HashMap::from([("#state".into(), "state".into())])),
+            )
+            .await;
+        match res {
+            Ok(()) => Ok(MailClaim::Claimed),
+            Err(StoreError::StaleVersion) => {
+                let current = self.get::<MailRecord>(&keys::mail(dedupe_key), true).await?;
+                Ok(match current.map(|i| i.data.state) {
+                    Some(st) if st == "sent" => MailClaim::AlreadySent,
+                    _ => MailClaim::InFlight,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn mark_mail_sent(&self, dedupe_key: &str) -> Result<(), StoreError> {
+        let now = Utc::now();
+        let item = Item::new(keys::mail(dedupe_key), ENTITY_MAIL, MailRecord { state: "sent".into(), lease_until: 0 })
+            .ttl((now + chrono::Duration::days(90)).timestamp());
+        self.put(item.to_attrs()?, None, None, None).await
+    }
+
+    pub async fn get_preferences(&self, customer: &CustomerId) -> Result<Preferences, StoreError> {
+        Ok(self.get::<Preferences>(&keys::preferences(customer), false).await?.map(|i| i.data).unwrap_or_default())
+    }
+
+    pub async fn put_preferences(&self, customer: &CustomerId, p: &Preferences) -> Result<(), StoreError> {
+        self.put(Item::new(keys::preferences(customer), ENTITY_PREFERENCES, p).to_attrs()?, None, None, None).await
+    }
+
     // ----- timeline -------------------------------------------------------------------------
 
     pub async fn timeline(&self, order: &OrderId) -> Result<Vec<TimelineEvent>, StoreError> {
@@ -958,7 +1037,7 @@ impl DynamoStore {
     }
 
     pub async fn append_timeline(&self, order: &OrderId, e: &TimelineEvent) -> Result<(), StoreError> {
-        self.put(timeline_item(order, e).to_attrs()?, None, None).await
+        self.put(timeline_item(order, e).to_attrs()?, None, None, None).await
     }
 
     // ----- idempotency and webhook dedupe ---------------------------------------------------
@@ -981,6 +1060,11 @@ impl DynamoStore {
         Ok(op)
     }
 
+    /// Whether a provider's webhook event id was already received.
+    pub async fn webhook_seen(&self, provider: &str, event_id: &str) -> Result<bool, StoreError> {
+        Ok(self.get::<WebhookRecord>(&keys::webhook_event(provider, event_id), true).await?.is_some())
+    }
+
     /// Records a provider's webhook event id; `false` when it was seen before (a replay).
     pub async fn record_webhook_event(
         &self,
@@ -992,7 +1076,7 @@ impl DynamoStore {
         let item =
             Item::new(keys::webhook_event(provider, event_id), ENTITY_WEBHOOK, WebhookRecord { received_at: now })
                 .ttl((now + chrono::Duration::days(ttl_days)).timestamp());
-        match self.put(item.to_attrs()?, Some("attribute_not_exists(PK)"), None).await {
+        match self.put(item.to_attrs()?, Some("attribute_not_exists(PK)"), None, None).await {
             Ok(()) => Ok(true),
             Err(StoreError::StaleVersion) => Ok(false),
             Err(e) => Err(e),

@@ -16,8 +16,10 @@ use std::sync::Mutex;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IntentState {
-    Authorized { amount: Money },
-    Captured { amount: Money },
+    /// Authorized; `captured` so far (partial captures allowed up to the authorized amount).
+    Authorized { amount: Money, captured: i64 },
+    /// The final capture happened; the rest of the authorization is released.
+    Captured { captured: i64 },
     Voided,
 }
 
@@ -27,6 +29,7 @@ pub struct SandboxPayments {
     intents: Mutex<HashMap<String, IntentState>>,
     refunds: Mutex<HashMap<String, (String, Money)>>,
     attempts: Mutex<HashMap<String, u32>>,
+    capture_keys: Mutex<std::collections::HashSet<String>>,
     /// Every call, for tests: (operation, authorization id or token, amount).
     pub calls: Mutex<Vec<(String, String, i64)>>,
 }
@@ -45,6 +48,21 @@ impl SandboxPayments {
         self.intents
             .lock()
             .map(|m| m.values().filter(|s| matches!(s, IntentState::Authorized { .. })).count())
+            .unwrap_or(0)
+    }
+
+    /// Total captured over every payment.
+    pub fn captured_total(&self) -> i64 {
+        self.intents
+            .lock()
+            .map(|m| {
+                m.values()
+                    .map(|s| match s {
+                        IntentState::Authorized { captured, .. } | IntentState::Captured { captured } => *captured,
+                        IntentState::Voided => 0,
+                    })
+                    .sum()
+            })
             .unwrap_or(0)
     }
 
@@ -87,22 +105,31 @@ impl PaymentGateway for SandboxPayments {
         }
         let id = format!("pi_sbx_{}", ulid::Ulid::new().to_string().to_lowercase());
         lock(&self.by_key).insert(req.idempotency_key.clone(), id.clone());
-        lock(&self.intents).insert(id.clone(), IntentState::Authorized { amount: req.amount });
+        lock(&self.intents).insert(id.clone(), IntentState::Authorized { amount: req.amount, captured: 0 });
         if req.token == "tok_timeoutAfterSuccess" && attempt == 1 {
             return Err(PaymentError::Transient("timeout".into()));
         }
         Ok(Authorization { id })
     }
 
-    async fn capture(&self, authorization_id: &str, amount: &Money, _key: &str) -> Result<(), PaymentError> {
+    async fn capture(&self, authorization_id: &str, amount: &Money, key: &str, final_capture: bool) -> Result<(), PaymentError> {
         self.record("capture", authorization_id, amount.amount());
+        if lock(&self.capture_keys).contains(key) {
+            return Ok(());
+        }
         let mut intents = lock(&self.intents);
         match intents.get(authorization_id).cloned() {
-            Some(IntentState::Authorized { amount: auth }) if amount.amount() <= auth.amount() => {
-                intents.insert(authorization_id.to_owned(), IntentState::Captured { amount: *amount });
+            Some(IntentState::Authorized { amount: auth, captured }) if captured + amount.amount() <= auth.amount() => {
+                let captured = captured + amount.amount();
+                let next = if final_capture || captured == auth.amount() {
+                    IntentState::Captured { captured }
+                } else {
+                    IntentState::Authorized { amount: auth, captured }
+                };
+                intents.insert(authorization_id.to_owned(), next);
+                lock(&self.capture_keys).insert(key.to_owned());
                 Ok(())
             }
-            Some(IntentState::Captured { amount: c }) if c == *amount => Ok(()),
             Some(IntentState::Authorized { .. }) => Err(PaymentError::Rejected("amount exceeds authorization".into())),
             Some(other) => Err(PaymentError::Rejected(format!("cannot capture: {other:?}"))),
             None => Err(PaymentError::Rejected("no such payment intent".into())),
@@ -113,8 +140,14 @@ impl PaymentGateway for SandboxPayments {
         self.record("void", authorization_id, 0);
         let mut intents = lock(&self.intents);
         match intents.get(authorization_id) {
-            Some(IntentState::Authorized { .. }) | Some(IntentState::Voided) => {
+            Some(IntentState::Authorized { captured: 0, .. }) | Some(IntentState::Voided) => {
                 intents.insert(authorization_id.to_owned(), IntentState::Voided);
+                Ok(())
+            }
+            Some(IntentState::Authorized { captured, .. }) => {
+                // Releasing what is left of a partly captured authorization.
+                let captured = *captured;
+                intents.insert(authorization_id.to_owned(), IntentState::Captured { captured });
                 Ok(())
             }
             Some(IntentState::Captured { .. }) => {
@@ -130,7 +163,7 @@ impl PaymentGateway for SandboxPayments {
             return Ok(id.clone());
         }
         match lock(&self.intents).get(authorization_id) {
-            Some(IntentState::Captured { .. }) => {}
+            Some(IntentState::Captured { captured }) | Some(IntentState::Authorized { captured, .. }) if *captured >= amount.amount() => {}
             _ => return Err(PaymentError::Rejected("nothing captured to refund".into())),
         }
         let id = format!("re_sbx_{}", ulid::Ulid::new().to_string().to_lowercase());
@@ -178,6 +211,19 @@ mod tests {
         let a = p.authorize(&req("tok_visa", "k")).await.unwrap();
         p.void(&a.id, "v").await.unwrap();
         p.void(&a.id, "v").await.unwrap();
-        assert!(p.capture(&a.id, &Money::new(1000, Currency::USD).unwrap(), "c").await.is_err());
+        assert!(p.capture(&a.id, &Money::new(1000, Currency::USD).unwrap(), "c", true).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn partial_captures_add_up_and_repeat_keys_capture_once() {
+        let p = SandboxPayments::new();
+        let a = p.authorize(&req("tok_visa", "k")).await.unwrap();
+        let m = |v| Money::new(v, Currency::USD).unwrap();
+        p.capture(&a.id, &m(400), "c1", false).await.unwrap();
+        p.capture(&a.id, &m(400), "c1", false).await.unwrap();
+        assert_eq!(p.captured_total(), 400);
+        p.capture(&a.id, &m(600), "c2", true).await.unwrap();
+        assert_eq!(p.captured_total(), 1000);
+        assert!(p.capture(&a.id, &m(1), "c3", true).await.is_err());
     }
 }

@@ -1,0 +1,166 @@
+//! The notifier: one mail per notification dedupe key, rendered from the templates in
+//! `shared/templates/` (text and HTML) and sent through the `Mailer`. Marketing mail (cart
+//! reminders) honours the customer's opt-out. Logs carry ids and types, never addresses.
+
+use super::Oms;
+use super::fulfillment::Notification;
+use crate::adapters::dynamo::store::MailClaim;
+use crate::adapters::dynamo::StoreError;
+use crate::ports::{Mail, MailError, Mailer};
+use minijinja::{Environment, Value as TValue};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const MESSAGES: &str = include_str!("../../templates/messages.json");
+const BASE_HTML: &str = include_str!("../../templates/base.html");
+const LINES_HTML: &str = include_str!("../../templates/lines.html");
+const LINES_TXT: &str = include_str!("../../templates/lines.txt");
+
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error("transient: {0}")]
+    Transient(String),
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+impl From<StoreError> for NotifyError {
+    fn from(e: StoreError) -> Self {
+        NotifyError::Transient(e.to_string())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    Duplicate,
+    OptedOut,
+}
+
+/// Templates, loaded once per process.
+pub struct Templates {
+    env: Environment<'static>,
+    kinds: Vec<String>,
+}
+
+fn money(v: TValue) -> String {
+    let amount = v.get_attr("amount").ok().and_then(|a| i64::try_from(a).ok()).unwrap_or(0);
+    let currency = v.get_attr("currency").ok().map(|c| c.to_string()).unwrap_or_default();
+    let sign = if amount < 0 { "-" } else { "" };
+    let a = amount.abs();
+    format!("{sign}{}.{:02} {currency}", a / 100, a % 100)
+}
+
+impl Templates {
+    pub fn load() -> Result<Self, String> {
+        let messages: BTreeMap<String, (String, String, String)> = serde_json::from_str(MESSAGES).map_err(|e| e.to_string())?;
+        let mut env = Environment::new();
+        env.add_filter("money", money);
+        env.add_template("base.html", BASE_HTML).map_err(|e| e.to_string())?;
+        env.add_template("lines.html", LINES_HTML).map_err(|e| e.to_string())?;
+        env.add_template("lines.txt", LINES_TXT).map_err(|e| e.to_string())?;
+        for (kind, (subject, text, html)) in &messages {
+            env.add_template_owned(format!("{kind}.subject.txt"), subject.clone()).map_err(|e| e.to_string())?;
+            env.add_template_owned(format!("{kind}.txt"), text.clone()).map_err(|e| e.to_string())?;
+            env.add_template_owned(format!("{kind}.html"), format!("{{% extends 'base.html' %}}{{% block body %}}{html}{{% endblock %}}"))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(Templates { env, kinds: messages.keys().cloned().collect() })
+    }
+
+    pub fn kinds(&self) -> &[String] {
+        &self.kinds
+    }
+
+    /// (subject, text, html) for a notification kind and its data.
+    pub fn render(&self, kind: &str, data: &Value) -> Result<(String, String, String), String> {
+        let ctx = TValue::from(minijinja::value::Serde(data));
+        let r = |name: String| self.env.get_template(&name).and_then(|t| t.render(&ctx)).map_err(|e| format!("{name}: {e}"));
+        Ok((r(format!("{kind}.subject.txt"))?, r(format!("{kind}.txt"))?, r(format!("{kind}.html"))?))
+    }
+}
+
+#[derive(Clone)]
+pub struct Notifier {
+    pub oms: Oms,
+    pub mailer: Arc<dyn Mailer>,
+    pub templates: Arc<Templates>,
+    pub brand: String,
+    pub unsubscribe_url: String,
+}
+
+impl Notifier {
+    pub async fn handle(&self, n: &Notification) -> Result<Outcome, NotifyError> {
+        if !self.templates.kinds.iter().any(|k| k == &n.kind) {
+            return Err(NotifyError::Permanent(format!("no template for {}", n.kind)));
+        }
+        let store = &self.oms.store;
+        let (to, data, marketing) = if let Some(cart_id) = &n.cart_id {
+            let cart = store.get_cart(cart_id).await?.ok_or_else(|| NotifyError::Permanent("cart not found".into()))?;
+            if cart.converted_order.is_some() {
+                return Ok(Outcome::Duplicate);
+            }
+            if !store.get_preferences(&cart.customer).await?.marketing_emails {
+                return Ok(Outcome::OptedOut);
+            }
+            let to = cart.email.clone().ok_or_else(|| NotifyError::Permanent("cart has no e-mail".into()))?;
+            let data = serde_json::json!({"cart": super::views::CartDto::from(&cart), "brand": self.brand, "marketing": true, "unsubscribe_url": self.unsubscribe_url});
+            (to, data, true)
+        } else {
+            let order_id = n.order_id.as_ref().ok_or_else(|| NotifyError::Permanent("notification names no order or cart".into()))?;
+            let view = store.get_order_view(order_id).await?.ok_or_else(|| NotifyError::Permanent("order not found".into()))?;
+            let shipment = n.shipment_id.as_ref().and_then(|s| view.shipments.iter().find(|x| &x.id == s).cloned());
+            let to = view.order.email.clone();
+            let name = view.order.shipping_address.name.split_whitespace().next().unwrap_or("there").to_owned();
+            let order = super::views::OrderDto::from_stored(view);
+            let data = serde_json::json!({
+                "order": order, "shipment": shipment, "name": name, "brand": self.brand, "detail": n.detail,
+                "tracking_url": n.detail.clone().unwrap_or_default(), "marketing": false,
+            });
+            (to, data, false)
+        };
+        let (subject, text, html) = self.templates.render(&n.kind, &data).map_err(NotifyError::Permanent)?;
+        match store.claim_mail(&n.dedupe_key, 60).await? {
+            MailClaim::AlreadySent => return Ok(Outcome::Duplicate),
+            MailClaim::InFlight => return Err(NotifyError::Transient("another delivery of this message is sending it".into())),
+            MailClaim::Claimed => {}
+        }
+        let mail = Mail { to: to.to_string(), subject, text, html, category: if marketing { "marketing" } else { "transactional" } };
+        self.mailer.send(&mail).await.map_err(|e| match e {
+            MailError::Transient(m) => NotifyError::Transient(m),
+            MailError::Rejected(m) => NotifyError::Permanent(m),
+        })?;
+        store.mark_mail_sent(&n.dedupe_key).await?;
+        tracing::info!(kind = %n.kind, order_id = ?n.order_id.as_ref().map(|o| o.to_string()), "mail sent");
+        Ok(Outcome::Sent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_renders_with_realistic_data() {
+        let t = Templates::load().unwrap();
+        let money = |a: i64| serde_json::json!({"amount": a, "currency": "USD"});
+        let data = serde_json::json!({
+            "brand": "OMS Shop", "name": "Ann", "detail": "RMA-1", "tracking_url": "https://track.example/SBX1",
+            "marketing": false, "unsubscribe_url": "https://shop.example/unsubscribe",
+            "order": {"orderId": "01JD", "lines": [{"quantity": 2, "name": "Mug <b>", "subtotal": money(2500)}],
+                      "totals": {"subtotal": money(2500), "shipping": money(599), "tax": money(200), "total": money(3299)},
+                      "delivery": {"promisedBy": "2026-11-25"}},
+            "shipment": {"lines": [{"quantity": 2, "sku": "MUG"}]},
+            "cart": {"items": [{"sku": "MUG", "quantity": 1}]},
+        });
+        for kind in t.kinds() {
+            let (subject, text, html) = t.render(kind, &data).unwrap();
+            assert!(!subject.is_empty() && !text.is_empty() && html.contains("<html>"), "{kind}");
+        }
+        let (_, text, html) = t.render("order.confirmed", &data).unwrap();
+        assert!(text.contains("2 x Mug <b>  25.00 USD"), "{text}");
+        assert!(text.contains("Total  32.99 USD"));
+        assert!(html.contains("Mug &lt;b&gt;"), "HTML is escaped: {html}");
+    }
+}

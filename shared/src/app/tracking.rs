@@ -1,0 +1,224 @@
+//! Carrier tracking: a shipment's status only moves forward; the first scan that shows the
+//! carrier has the parcel ships its stock and captures its share of the payment, once; all
+//! shipments delivered delivers the order. Safe under redelivery and out-of-order events.
+
+use super::Oms;
+use super::fulfillment::Notification;
+use crate::adapters::dynamo::StoreError;
+use crate::adapters::dynamo::store::{StockMove, order_item, shipment_item, timeline_item};
+use crate::domain::*;
+use crate::ports::{PaymentError, PaymentGateway, Queue};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// One carrier event, as the webhook enqueues it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrackingUpdate {
+    pub carrier: String,
+    pub event_id: String,
+    pub tracking_number: String,
+    /// The carrier's status word (`pre_transit`, `in_transit`, `out_for_delivery`, `delivered`,
+    /// `failure`, `return_to_sender`, ...).
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub est_delivery_date: Option<NaiveDate>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrackingError {
+    /// Worth retrying (the message stays on the queue).
+    #[error("transient: {0}")]
+    Transient(String),
+    /// Will never succeed (the message goes to the DLQ after its receives).
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+impl From<StoreError> for TrackingError {
+    fn from(e: StoreError) -> Self {
+        TrackingError::Transient(e.to_string())
+    }
+}
+
+impl From<PaymentError> for TrackingError {
+    fn from(e: PaymentError) -> Self {
+        match e {
+            PaymentError::Transient(m) => TrackingError::Transient(m),
+            other => TrackingError::Permanent(other.to_string()),
+        }
+    }
+}
+
+/// What applying an update did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    Ignored(&'static str),
+    Updated { shipment: ShipmentStatus, order: OrderStatus },
+}
+
+pub fn map_status(carrier_status: &str) -> Option<ShipmentStatus> {
+    Some(match carrier_status {
+        "pre_transit" => ShipmentStatus::PreTransit,
+        "in_transit" => ShipmentStatus::InTransit,
+        "out_for_delivery" | "available_for_pickup" => ShipmentStatus::OutForDelivery,
+        "delivered" => ShipmentStatus::Delivered,
+        "failure" | "error" => ShipmentStatus::Failure,
+        "return_to_sender" => ShipmentStatus::ReturnToSender,
+        _ => return None,
+    })
+}
+
+#[derive(Clone)]
+pub struct Tracking {
+    pub oms: Oms,
+    pub payments: Arc<dyn PaymentGateway>,
+    pub notifications: Arc<dyn Queue>,
+    /// Public tracking page, `{tracking}` replaced (for the shipped mail).
+    pub tracking_url: String,
+}
+
+/// The goods share (subtotal + tax) of the units in a shipment.
+fn shipment_share(order: &Order, sh: &Shipment) -> Result<i64, MoneyError> {
+    let mut total = 0i64;
+    for sl in &sh.lines {
+        if let Some(l) = order.lines.iter().find(|l| l.line_id == sl.line_id) {
+            let line_total = l.subtotal.checked_add(l.tax)?;
+            total += line_total.share(sl.quantity, l.quantity.max(1))?.amount();
+        }
+    }
+    Ok(total)
+}
+
+impl Tracking {
+    async fn notify(&self, n: Notification) -> Result<(), TrackingError> {
+        let body = serde_json::to_string(&n).map_err(|e| TrackingError::Permanent(e.to_string()))?;
+        self.notifications.send(&body).await.map_err(TrackingError::Transient)
+    }
+
+    pub async fn apply(&self, u: &TrackingUpdate) -> Result<Applied, TrackingError> {
+        let Some(next) = map_status(&u.status) else { return Ok(Applied::Ignored("status not tracked")) };
+        let found = self
+            .oms
+            .store
+            .shipment_by_tracking(&u.carrier, &u.tracking_number)
+            .await?
+            .ok_or_else(|| TrackingError::Permanent(format!("unknown tracking number for {}", u.carrier)))?;
+        for _ in 0..6 {
+            match self.apply_once(u, next, &found.order_id, &found.id).await {
+                Err(TrackingError::Transient(m)) if m.contains("changed since it was read") || m.contains("conflict") => continue,
+                other => return other,
+            }
+        }
+        Err(TrackingError::Transient("order kept changing".into()))
+    }
+
+    async fn apply_once(&self, u: &TrackingUpdate, next: ShipmentStatus, order_id: &OrderId, shipment_id: &ShipmentId) -> Result<Applied, TrackingError> {
+        let store = &self.oms.store;
+        let sh = store.get_shipment(order_id, shipment_id).await?.ok_or_else(|| TrackingError::Permanent("shipment vanished".into()))?;
+        let order = store.get_order(order_id).await?.ok_or_else(|| TrackingError::Permanent("order vanished".into()))?;
+        if sh.status == ShipmentStatus::Cancelled || order.status.is_terminal() {
+            return Ok(Applied::Ignored("shipment cancelled"));
+        }
+        let advanced = sh.status.advance(next);
+        let new_eta = u.est_delivery_date.filter(|d| Some(*d) != sh.estimated_delivery);
+        if advanced.is_none() && new_eta.is_none() {
+            return Ok(Applied::Ignored("not newer"));
+        }
+        let now = self.oms.clock.now();
+        let mut s2 = sh.clone();
+        s2.version = sh.version + 1;
+        s2.updated_at = now;
+        if let Some(d) = new_eta {
+            s2.estimated_delivery = Some(d);
+        }
+        let mut o2 = order.clone();
+        let mut ops = Vec::new();
+        let mut events = Vec::new();
+        let mut notes: Vec<Notification> = Vec::new();
+        let shipments = store.shipments_of_order(order_id).await?;
+        if let Some(status) = advanced {
+            s2.status = status;
+            events.push(
+                TimelineEvent::new(now, &format!("shipment.{}", serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()), Actor::System(u.carrier.clone()))
+                    .with_note(format!("{} {}", sh.id, u.tracking_number)),
+            );
+            // The carrier has the parcel: ship the stock and capture this shipment's share, once.
+            if sh.shipped_at.is_none() && status.rank() >= ShipmentStatus::InTransit.rank() {
+                s2.shipped_at = Some(now);
+                let others_unshipped = shipments
+                    .iter()
+                    .filter(|x| x.id != sh.id && x.status != ShipmentStatus::Cancelled && x.service_level != ServiceLevel::Pickup)
+                    .any(|x| x.shipped_at.is_none());
+                let captured_so_far = order.payment.captured.map(|m| m.amount()).unwrap_or(0);
+                let amount = if others_unshipped {
+                    shipment_share(&order, &sh).map_err(|e| TrackingError::Permanent(e.to_string()))?
+                } else {
+                    order.totals.total.amount() - captured_so_far
+                };
+                let currency = order.totals.total.currency();
+                let amount = Money::new(amount.max(0), currency).map_err(|e| TrackingError::Permanent(e.to_string()))?;
+                if let Some(auth) = &order.payment.authorization_id {
+                    self.payments.capture(auth, &amount, &format!("capture-{}", sh.id), !others_unshipped).await?;
+                }
+                s2.captured = Some(amount);
+                o2.payment.captured = Some(Money::new(captured_so_far + amount.amount(), currency).map_err(|e| TrackingError::Permanent(e.to_string()))?);
+                for line in &sh.lines {
+                    ops.push(store.stock_move(&line.sku, &sh.location_id, StockMove::Ship, line.quantity)?);
+                    if let Some(r) = o2.reservations.iter_mut().find(|r| r.sku == line.sku && r.location_id == sh.location_id && r.state == ReservationState::Allocated) {
+                        r.state = ReservationState::Shipped;
+                    }
+                }
+                events.push(TimelineEvent::new(now, "payment.captured", Actor::System("tracking".into())).with_note(format!("{amount} for shipment {}", sh.id)));
+                notes.push(Notification::for_shipment("shipment.shipped", order_id, &sh.id, Some(self.tracking_url.replace("{tracking}", &u.tracking_number))));
+                let all_shipped = !others_unshipped;
+                let event = if all_shipped { OrderEvent::ShipAll } else { OrderEvent::ShipSome };
+                if matches!(o2.status, OrderStatus::ReadyToShip | OrderStatus::PartiallyShipped) {
+                    o2.apply(event, now).map_err(|e| TrackingError::Permanent(e.to_string()))?;
+                    events.push(TimelineEvent::new(now, "order.shipped", Actor::System("tracking".into())).with_status(o2.status));
+                }
+            }
+            match status {
+                ShipmentStatus::OutForDelivery => notes.push(Notification::for_shipment("shipment.out_for_delivery", order_id, &sh.id, None)),
+                ShipmentStatus::Failure | ShipmentStatus::ReturnToSender => {
+                    notes.push(Notification::for_shipment("shipment.exception", order_id, &sh.id, Some(u.status.clone())))
+                }
+                ShipmentStatus::Delivered => {
+                    s2.delivered_at = Some(now);
+                    let all_delivered = shipments
+                        .iter()
+                        .filter(|x| x.id != sh.id && x.status != ShipmentStatus::Cancelled && x.service_level != ServiceLevel::Pickup)
+                        .all(|x| x.status == ShipmentStatus::Delivered);
+                    if all_delivered && o2.status == OrderStatus::Shipped {
+                        o2.apply(OrderEvent::Deliver, now).map_err(|e| TrackingError::Permanent(e.to_string()))?;
+                        events.push(TimelineEvent::new(now, "order.delivered", Actor::System("tracking".into())).with_status(o2.status));
+                        notes.push(Notification::new("order.delivered", order_id, None));
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Notifications first (at-least-once; the notifier sends one mail per dedupe key).
+        for n in notes {
+            self.notify(n).await?;
+        }
+        let mut tx = vec![store.put_versioned(&shipment_item(&s2), sh.version)?];
+        if o2 != order {
+            o2.version = order.version + 1;
+            o2.updated_at = now;
+            tx.push(store.put_versioned(&order_item(&o2), order.version)?);
+        }
+        for e in &events {
+            tx.push(store.put_new(&timeline_item(order_id, e))?);
+        }
+        tx.extend(ops);
+        store.transact(tx).await.map_err(|e| match e {
+            StoreError::StaleVersion | StoreError::Conflict => TrackingError::Transient("the item changed since it was read".into()),
+            other => TrackingError::Transient(other.to_string()),
+        })?;
+        tracing::info!(order_id = %order_id, shipment_id = %sh.id, status = ?s2.status, "tracking applied");
+        Ok(Applied::Updated { shipment: s2.status, order: o2.status })
+    }
+}
