@@ -29,7 +29,13 @@ pub trait WorkflowStarter: Send + Sync {
 pub trait PaymentGateway: Send + Sync {
     async fn authorize(&self, req: &AuthorizeRequest) -> Result<Authorization, PaymentError>;
     /// Captures part or all of an authorization; `final_capture` releases what is left.
-    async fn capture(&self, authorization_id: &str, amount: &crate::domain::Money, idempotency_key: &str, final_capture: bool) -> Result<(), PaymentError>;
+    async fn capture(
+        &self,
+        authorization_id: &str,
+        amount: &crate::domain::Money,
+        idempotency_key: &str,
+        final_capture: bool,
+    ) -> Result<(), PaymentError>;
     async fn void(&self, authorization_id: &str, idempotency_key: &str) -> Result<(), PaymentError>;
     async fn refund(
         &self,

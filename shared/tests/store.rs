@@ -255,7 +255,9 @@ async fn timeline_of_an_order_in_time_order() -> anyhow::Result<()> {
     let st = store().await?;
     let o = order("cust-1", "a@b.co");
     place(&st, &o).await?;
-    let later = TimelineEvent::new(o.created_at + chrono::Duration::seconds(5), "note.added", Actor::Agent("agent-1".into())).with_note("called");
+    let later =
+        TimelineEvent::new(o.created_at + chrono::Duration::seconds(5), "note.added", Actor::Agent("agent-1".into()))
+            .with_note("called");
     st.append_timeline(&o.id, &later).await?;
     let t = st.timeline(&o.id).await?;
     assert_eq!(t.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), vec!["order.placed", "note.added"]);

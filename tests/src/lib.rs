@@ -103,7 +103,11 @@ impl Stack {
     /// A stack that does not start workflows from the stream: tests run them explicitly.
     pub async fn without_stream() -> anyhow::Result<Self> {
         let table = format!("oms-it-{}", ulid::Ulid::new().to_string().to_lowercase());
-        let local = oms_local::start(&table, oms_local::Options { seed: true, stream: false }).await?;
+        let local = oms_local::start(
+            &table,
+            oms_local::Options { seed: true, stream: false, workers: false, ..Default::default() },
+        )
+        .await?;
         let addr = oms_local::spawn(&local).await?;
         let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
         Ok(Stack { local, addr, http })

@@ -6,6 +6,7 @@ pub mod gateway;
 pub mod jwt;
 pub mod seed;
 pub mod stream;
+pub mod workers;
 pub mod workflow;
 
 use anyhow::Context;
@@ -16,15 +17,26 @@ use axum::response::IntoResponse;
 use axum::routing::post;
 use oms_shared::adapters::dynamo::DynamoStore;
 use oms_shared::adapters::sandbox::{SandboxCarrier, SandboxPayments};
+use oms_shared::adapters::ses::SesMailer;
 use oms_shared::adapters::sqs::SqsQueue;
 use oms_shared::app::Oms;
 use oms_shared::app::fulfillment::Fulfillment;
+use oms_shared::app::notify::{Notifier, Templates};
+use oms_shared::app::reminders::{Reminders, parse_stages};
+use oms_shared::app::tracking::Tracking;
+use oms_shared::app::webhooks::Webhooks;
 use oms_shared::domain::validation::Limits;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use workflow::Workflow;
+
+/// The verified sender of local mail.
+pub const MAIL_FROM: &str = "orders@oms.example";
+/// Local carrier webhook secrets (the second shows rotation: both are accepted).
+pub const WEBHOOK_SECRET: &str = "local-webhook-secret";
+pub const WEBHOOK_SECRET_NEXT: &str = "local-webhook-secret-next";
 
 pub struct Config {
     pub addr: SocketAddr,
@@ -53,6 +65,10 @@ pub struct Local {
     pub payments: Arc<SandboxPayments>,
     pub carrier: Arc<SandboxCarrier>,
     pub sqs: aws_sdk_sqs::Client,
+    pub tracking: Tracking,
+    pub notifier: Notifier,
+    pub reminders: Reminders,
+    pub webhooks: Webhooks,
     /// Template logical id -> local queue URL.
     pub queues: HashMap<String, String>,
     pub issuer: jwt::DevIssuer,
@@ -67,11 +83,17 @@ pub struct Options {
     pub seed: bool,
     /// Start workflows from the table's stream, as the pipe does on AWS.
     pub stream: bool,
+    /// Poll the queues with the consumers, as the event source mappings do on AWS.
+    pub workers: bool,
+    /// Seconds a failed message stays invisible before redelivery (30 s+ on AWS).
+    pub visibility_secs: i32,
+    /// Seconds between reminder runs (`None`: only when called).
+    pub reminder_tick_secs: Option<u64>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { seed: true, stream: true }
+        Options { seed: true, stream: true, workers: true, visibility_secs: 1, reminder_tick_secs: None }
     }
 }
 
@@ -145,6 +167,71 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
         limits: Limits::default(),
     };
     let workflow = Arc::new(Workflow::load(fulfillment.clone(), sqs.clone(), &queues)?);
+    let url = |q: &str| queues.get(q).cloned().with_context(|| format!("queue {q}"));
+    let tracking = Tracking {
+        oms: oms.clone(),
+        payments: payments.clone(),
+        notifications: Arc::new(SqsQueue::new(sqs.clone(), url("NotificationsQueue")?)),
+        tracking_url: "http://127.0.0.1/track/{tracking}".into(),
+    };
+    let ses = oms_shared::adapters::aws::ses_client(&conf, Some(&moto));
+    // SES rejects unverified senders, as on AWS.
+    ses.create_email_identity().email_identity(MAIL_FROM).send().await.ok();
+    let notifier = Notifier {
+        oms: oms.clone(),
+        mailer: Arc::new(SesMailer::new(ses, MAIL_FROM, None)),
+        templates: Arc::new(Templates::load().map_err(anyhow::Error::msg)?),
+        brand: "OMS Demo Shop".into(),
+        unsubscribe_url: "http://127.0.0.1/account/preferences".into(),
+    };
+    let reminders = Reminders {
+        oms: oms.clone(),
+        notifications: Arc::new(SqsQueue::new(sqs.clone(), url("NotificationsQueue")?)),
+        stages: parse_stages(&std::env::var("REMINDER_STAGES").unwrap_or_else(|_| "4h,24h".into()))
+            .map_err(anyhow::Error::msg)?,
+    };
+    let webhooks = Webhooks {
+        oms: oms.clone(),
+        queue: Arc::new(SqsQueue::new(sqs.clone(), url("TrackingQueue")?)),
+        secrets: vec![WEBHOOK_SECRET.to_owned(), WEBHOOK_SECRET_NEXT.to_owned()],
+        carriers: vec!["sandbox".into(), "easypost".into()],
+    };
+    if opts.workers {
+        let arn = |q: &str| format!("arn:aws:sqs:us-east-1:123456789012:{table}-{q}");
+        let t = tracking.clone();
+        tokio::spawn(workers::poll(
+            sqs.clone(),
+            url("TrackingQueue")?,
+            arn("TrackingQueue"),
+            opts.visibility_secs,
+            move |ev| {
+                let t = t.clone();
+                async move { oms_runtime::tracking_batch(&t, ev).await }
+            },
+        ));
+        let n = notifier.clone();
+        tokio::spawn(workers::poll(
+            sqs.clone(),
+            url("NotificationsQueue")?,
+            arn("NotificationsQueue"),
+            opts.visibility_secs,
+            move |ev| {
+                let n = n.clone();
+                async move { oms_runtime::notifier_batch(&n, ev).await }
+            },
+        ));
+    }
+    if let Some(secs) = opts.reminder_tick_secs {
+        let r = reminders.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+                if let Err(e) = r.run().await {
+                    tracing::warn!(error = %e, "reminder run failed");
+                }
+            }
+        });
+    }
     if opts.seed {
         seed::seed(&oms).await?;
     }
@@ -163,6 +250,10 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
         payments,
         carrier,
         sqs,
+        tracking,
+        notifier,
+        reminders,
+        webhooks,
         queues,
         issuer: jwt::DevIssuer::random(),
         dynamodb_endpoint: endpoint,
@@ -183,7 +274,9 @@ struct TokenRequest {
 
 /// The HTTP app: `POST /dev/token` (local only) plus every function route behind the gateway.
 pub fn app(local: &Local) -> Router {
-    let placement = placement::router(local.oms.clone());
+    let placement = placement::router(local.oms.clone()).merge(tracking_webhook::router(local.webhooks.clone()));
+    let carrier_router = placement.clone();
+    let moto = local.moto_endpoint.clone();
     let issuer = local.issuer.clone();
     let token_issuer = local.issuer.clone();
     Router::new()
@@ -205,6 +298,20 @@ pub fn app(local: &Local) -> Router {
                             .into_response(),
                     }
                 }
+            }),
+        )
+        .route(
+            "/dev/carrier-events",
+            post(move |body: axum::body::Bytes| {
+                let router = carrier_router.clone();
+                async move { dev_carrier_event(router, &body).await }
+            }),
+        )
+        .route(
+            "/dev/mail",
+            axum::routing::get(move || {
+                let moto = moto.clone();
+                async move { dev_mail(&moto).await }
             }),
         )
         .fallback(move |req: Request<Body>| {
@@ -253,4 +360,108 @@ pub fn banner(local: &Local, cfg: &Config) -> String {
         queue = local.queues.get("NotificationsQueue").map(String::as_str).unwrap_or("-"),
         seed = if cfg.seed { seed::summary() } else { "not seeded (OMS_SEED=0)".into() },
     )
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CarrierEventRequest {
+    tracking_number: String,
+    status: String,
+    #[serde(default)]
+    carrier: Option<String>,
+    #[serde(default)]
+    est_delivery_date: Option<String>,
+    #[serde(default)]
+    event_id: Option<String>,
+}
+
+/// An EasyPost-shaped `tracker.updated` event for a tracking number.
+pub fn carrier_event(
+    event_id: &str,
+    tracking_number: &str,
+    status: &str,
+    est_delivery_date: Option<&str>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "id": event_id,
+        "object": "Event",
+        "mode": "test",
+        "description": "tracker.updated",
+        "created_at": chrono::Utc::now().to_rfc3339(),
+        "result": {
+            "object": "Tracker",
+            "tracking_code": tracking_number,
+            "status": status,
+            "est_delivery_date": est_delivery_date,
+            "carrier": "SBX",
+            "tracking_details": [{"object": "TrackingDetail", "status": status, "datetime": chrono::Utc::now().to_rfc3339()}]
+        }
+    })
+}
+
+/// `POST /dev/carrier-events`: sends a carrier event for a shipment, signed exactly as the
+/// carrier signs it, through the real webhook route.
+async fn dev_carrier_event(router: Router, body: &[u8]) -> axum::response::Response {
+    let Ok(req) = serde_json::from_slice::<CarrierEventRequest>(body) else {
+        return (StatusCode::BAD_REQUEST, [("content-type", "application/problem+json")], r#"{"type":"urn:oms:problem:invalid-request","title":"Send {\"trackingNumber\", \"status\"}","status":400}"#).into_response();
+    };
+    let id = req.event_id.unwrap_or_else(|| format!("evt_{}", ulid::Ulid::new().to_string().to_lowercase()));
+    let payload = carrier_event(&id, &req.tracking_number, &req.status, req.est_delivery_date.as_deref()).to_string();
+    let carrier = req.carrier.unwrap_or_else(|| "sandbox".into());
+    let signature = oms_shared::app::webhooks::sign(WEBHOOK_SECRET, payload.as_bytes());
+    let headers = HashMap::from([
+        ("content-type".to_owned(), "application/json".to_owned()),
+        ("x-hmac-signature".to_owned(), signature),
+    ]);
+    let event = gateway::apigw_event(
+        "POST",
+        &format!("/v1/webhooks/carriers/{carrier}"),
+        "",
+        &headers,
+        payload.as_bytes(),
+        None,
+    );
+    gateway::invoke(&router, &event).await.into_response()
+}
+
+/// `GET /dev/mail`: the mail SES (moto) accepted, newest last.
+async fn dev_mail(moto: &str) -> axum::response::Response {
+    match mail(moto).await {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    }
+}
+
+/// The mail moto's SES has accepted: `[{to, subject, body}]`.
+pub async fn mail(moto: &str) -> anyhow::Result<serde_json::Value> {
+    let data: serde_json::Value = reqwest::get(format!("{moto}/moto-api/data.json")).await?.json().await?;
+    let mut out = Vec::new();
+    // moto keeps SES messages under ses -> ... -> sent messages, per account and region.
+    collect_mail(&data["ses"], &mut out);
+    collect_mail(&data["sesv2"], &mut out);
+    Ok(serde_json::Value::Array(out))
+}
+
+fn collect_mail(v: &serde_json::Value, out: &mut Vec<serde_json::Value>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if m.contains_key("subject") && (m.contains_key("destinations") || m.contains_key("destination")) {
+                out.push(serde_json::json!({
+                    "to": m.get("destinations").or_else(|| m.get("destination")).cloned().unwrap_or_default(),
+                    "subject": m.get("subject").cloned().unwrap_or_default(),
+                    "body": m.get("body").cloned().unwrap_or_default(),
+                }));
+            } else {
+                for x in m.values() {
+                    collect_mail(x, out);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for x in a {
+                collect_mail(x, out);
+            }
+        }
+        _ => {}
+    }
 }

@@ -6,7 +6,11 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let cfg = oms_local::Config::from_env()?;
-    let local = oms_local::start(&cfg.table, oms_local::Options { seed: cfg.seed, stream: true }).await?;
+    let local = oms_local::start(
+        &cfg.table,
+        oms_local::Options { seed: cfg.seed, reminder_tick_secs: Some(60), ..Default::default() },
+    )
+    .await?;
     println!("{}", oms_local::banner(&local, &cfg));
     oms_local::serve(&local, cfg.addr).await
 }

@@ -21,6 +21,7 @@ pub fn router(oms: Oms) -> Router {
         .route("/v1/orders", post(place_order).get(list_orders))
         .route("/v1/orders/{order_id}", get(get_order).patch(edit_order))
         .route("/v1/orders/{order_id}/cancel", post(cancel_order))
+        .route("/v1/me/preferences", get(get_preferences).put(put_preferences))
         .route("/v1/admin/products/{sku}", put(put_product))
         .route("/v1/admin/locations/{location_id}", put(put_location))
         .route("/v1/admin/stock/{sku}/{location_id}", put(put_stock))

@@ -95,7 +95,8 @@ impl From<AppError> for Problem {
             AppError::CartConverted => Problem::new(S::CONFLICT, "cart-converted", "The cart was already ordered"),
             AppError::Unavailable(msg) => {
                 tracing::warn!(error = %msg, "dependency unavailable");
-                Problem::new(S::SERVICE_UNAVAILABLE, "unavailable", "Temporarily unavailable").detail("a provider did not answer; retry shortly")
+                Problem::new(S::SERVICE_UNAVAILABLE, "unavailable", "Temporarily unavailable")
+                    .detail("a provider did not answer; retry shortly")
             }
             AppError::Internal(msg) => {
                 tracing::error!(error = %msg, "internal error");

@@ -247,6 +247,28 @@ pub async fn edit_order(
     Ok(with_etag(json(StatusCode::OK, &o), v))
 }
 
+// ----- preferences ---------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreferencesInput {
+    marketing_emails: bool,
+}
+
+pub async fn get_preferences(State(oms): State<AppState>, Auth(c): Auth) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.store.get_preferences(&c.customer).await?))
+}
+
+pub async fn put_preferences(
+    State(oms): State<AppState>,
+    Auth(c): Auth,
+    Json(req, _): Json<PreferencesInput>,
+) -> Result<Response, Problem> {
+    let p = oms_shared::adapters::dynamo::store::Preferences { marketing_emails: req.marketing_emails };
+    oms.store.put_preferences(&c.customer, &p).await?;
+    Ok(json(StatusCode::OK, &p))
+}
+
 // ----- admin ---------------------------------------------------------------------------------
 
 pub async fn put_product(

@@ -116,3 +116,140 @@ pub async fn run_step(function: &'static str) -> Result<(), Error> {
     }))
     .await
 }
+
+// ----- SQS consumers, webhooks, notifier, reminders ------------------------------------------
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use oms_shared::adapters::ses::SesMailer;
+use oms_shared::app::fulfillment::Notification;
+use oms_shared::app::notify::{Notifier, NotifyError, Templates};
+use oms_shared::app::reminders::{Reminders, parse_stages};
+use oms_shared::app::tracking::{Tracking, TrackingError, TrackingUpdate};
+use oms_shared::app::webhooks::Webhooks;
+use tracing::Instrument;
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+async fn queue(cfg: &Config, url_var: &str) -> Result<Arc<SqsQueue>, Error> {
+    let conf = aws::load_config(cfg.local()).await;
+    Ok(Arc::new(SqsQueue::new(aws::sqs_client(&conf, cfg.sqs_endpoint.as_deref()), var(url_var)?)))
+}
+
+pub async fn tracking(cfg: &Config) -> Result<Tracking, Error> {
+    Ok(Tracking {
+        oms: oms(cfg).await,
+        payments: payments(cfg)?,
+        notifications: queue(cfg, "NOTIFICATIONS_QUEUE_URL").await?,
+        tracking_url: env_or("TRACKING_URL", "https://track.example.com/{tracking}"),
+    })
+}
+
+pub async fn webhooks(cfg: &Config) -> Result<Webhooks, Error> {
+    let secrets: Vec<String> =
+        var("WEBHOOK_SECRETS")?.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    if secrets.is_empty() {
+        return Err("WEBHOOK_SECRETS is empty".into());
+    }
+    Ok(Webhooks {
+        oms: oms(cfg).await,
+        queue: queue(cfg, "TRACKING_QUEUE_URL").await?,
+        secrets,
+        carriers: env_or("CARRIERS", "sandbox,easypost").split(',').map(|s| s.trim().to_owned()).collect(),
+    })
+}
+
+pub async fn notifier(cfg: &Config) -> Result<Notifier, Error> {
+    let conf = aws::load_config(cfg.local()).await;
+    let ses = aws::ses_client(&conf, std::env::var("SES_ENDPOINT").ok().as_deref());
+    Ok(Notifier {
+        oms: oms(cfg).await,
+        mailer: Arc::new(SesMailer::new(ses, var("SES_FROM")?, std::env::var("SES_CONFIGURATION_SET").ok())),
+        templates: Arc::new(Templates::load()?),
+        brand: env_or("BRAND", "OMS Shop"),
+        unsubscribe_url: env_or("UNSUBSCRIBE_URL", "https://shop.example.com/account/preferences"),
+    })
+}
+
+pub async fn reminders(cfg: &Config) -> Result<Reminders, Error> {
+    Ok(Reminders {
+        oms: oms(cfg).await,
+        notifications: queue(cfg, "NOTIFICATIONS_QUEUE_URL").await?,
+        stages: parse_stages(&env_or("REMINDER_STAGES", "4h,24h"))?,
+    })
+}
+
+/// Runs `handle` on every record; failed records are reported so SQS redelivers only them.
+pub async fn sqs_batch<'a, F, Fut>(event: SqsEvent, handle: F) -> SqsBatchResponse
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>> + 'a,
+{
+    let mut response = SqsBatchResponse::default();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let span = tracing::info_span!("message", message_id = %id, receive_count = record.attributes.get("ApproximateReceiveCount").map(String::as_str).unwrap_or(""));
+        let res = handle(record.body.unwrap_or_default()).instrument(span.clone()).await;
+        if let Err(e) = res {
+            span.in_scope(|| tracing::warn!(error = %e, "message failed"));
+            let mut f = BatchItemFailure::default();
+            f.item_identifier = id;
+            response.batch_item_failures.push(f);
+        }
+    }
+    response
+}
+
+pub async fn tracking_batch(t: &Tracking, event: SqsEvent) -> SqsBatchResponse {
+    sqs_batch(event, |body| async move {
+        let update: TrackingUpdate =
+            serde_json::from_str(&body).map_err(|e| format!("malformed tracking message: {e}"))?;
+        Box::pin(t.apply(&update)).await.map(|_| ()).map_err(|e| match e {
+            TrackingError::Transient(m) => format!("transient: {m}"),
+            TrackingError::Permanent(m) => format!("permanent: {m}"),
+        })
+    })
+    .await
+}
+
+pub async fn notifier_batch(n: &Notifier, event: SqsEvent) -> SqsBatchResponse {
+    sqs_batch(event, |body| async move {
+        let msg: Notification = serde_json::from_str(&body).map_err(|e| format!("malformed notification: {e}"))?;
+        Box::pin(n.handle(&msg)).await.map(|_| ()).map_err(|e| match e {
+            NotifyError::Transient(m) => format!("transient: {m}"),
+            NotifyError::Permanent(m) => format!("permanent: {m}"),
+        })
+    })
+    .await
+}
+
+pub async fn run_tracking_consumer() -> Result<(), Error> {
+    init_tracing();
+    let t = tracking(&Config::from_env()?).await?;
+    let t = &t;
+    lambda_runtime::run(service_fn(move |e: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, Error>(tracking_batch(t, e.payload).await)
+    }))
+    .await
+}
+
+pub async fn run_notifier() -> Result<(), Error> {
+    init_tracing();
+    let n = notifier(&Config::from_env()?).await?;
+    let n = &n;
+    lambda_runtime::run(service_fn(move |e: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, Error>(notifier_batch(n, e.payload).await)
+    }))
+    .await
+}
+
+pub async fn run_reminders() -> Result<(), Error> {
+    init_tracing();
+    let r = reminders(&Config::from_env()?).await?;
+    let r = &r;
+    lambda_runtime::run(service_fn(move |_e: LambdaEvent<Value>| async move {
+        Box::pin(r.run()).await.map(|n| serde_json::json!({"enqueued": n})).map_err(Error::from)
+    }))
+    .await
+}

@@ -27,7 +27,11 @@ impl Mailer for SesMailer {
             .subject(content(&mail.subject)?)
             .body(Body::builder().text(content(&mail.text)?).html(content(&mail.html)?).build())
             .build();
-        let tag = MessageTag::builder().name("category").value(mail.category).build().map_err(|e| MailError::Rejected(e.to_string()))?;
+        let tag = MessageTag::builder()
+            .name("category")
+            .value(mail.category)
+            .build()
+            .map_err(|e| MailError::Rejected(e.to_string()))?;
         self.client
             .send_email()
             .from_email_address(&self.from)
@@ -39,9 +43,15 @@ impl Mailer for SesMailer {
             .await
             .map(|_| ())
             .map_err(|e| {
-                let throttled = e.as_service_error().is_some_and(|s| s.is_too_many_requests_exception() || s.is_limit_exceeded_exception());
+                let throttled = e
+                    .as_service_error()
+                    .is_some_and(|s| s.is_too_many_requests_exception() || s.is_limit_exceeded_exception());
                 let msg = aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string();
-                if throttled || e.as_service_error().is_none() { MailError::Transient(msg) } else { MailError::Rejected(msg) }
+                if throttled || e.as_service_error().is_none() {
+                    MailError::Transient(msg)
+                } else {
+                    MailError::Rejected(msg)
+                }
             })
     }
 }

@@ -100,10 +100,17 @@ impl PaymentGateway for StripeGateway {
         }
     }
 
-    async fn capture(&self, authorization_id: &str, amount: &Money, key: &str, final_capture: bool) -> Result<(), PaymentError> {
+    async fn capture(
+        &self,
+        authorization_id: &str,
+        amount: &Money,
+        key: &str,
+        final_capture: bool,
+    ) -> Result<(), PaymentError> {
         // Split shipments capture per shipment (Stripe multicapture); the last one is final.
         let params = [("amount_to_capture", amount.amount().to_string()), ("final_capture", final_capture.to_string())];
-        let intent: Intent = parse(&self.post(&format!("/v1/payment_intents/{authorization_id}/capture"), &params, key).await?)?;
+        let intent: Intent =
+            parse(&self.post(&format!("/v1/payment_intents/{authorization_id}/capture"), &params, key).await?)?;
         match intent.status.as_str() {
             "succeeded" | "requires_capture" => Ok(()),
             other => Err(PaymentError::Rejected(format!("capture left intent {other}"))),

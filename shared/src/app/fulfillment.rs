@@ -130,7 +130,11 @@ impl Notification {
 
     /// A shipment-level notification: at most one mail per (type, shipment).
     pub fn for_shipment(kind: &str, order: &OrderId, shipment: &ShipmentId, detail: Option<String>) -> Self {
-        Notification { shipment_id: Some(shipment.clone()), dedupe_key: format!("{kind}#{order}#{shipment}"), ..Self::new(kind, order, detail) }
+        Notification {
+            shipment_id: Some(shipment.clone()),
+            dedupe_key: format!("{kind}#{order}#{shipment}"),
+            ..Self::new(kind, order, detail)
+        }
     }
 
     /// A cart reminder: at most one mail per (cart, stage, period of inactivity).

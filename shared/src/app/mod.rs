@@ -8,9 +8,9 @@ pub mod fulfillment;
 pub mod notify;
 pub mod orders;
 pub mod reminders;
-pub mod webhooks;
 pub mod tracking;
 pub mod views;
+pub mod webhooks;
 
 pub use error::AppError;
 

@@ -4,8 +4,8 @@
 
 use super::Oms;
 use super::fulfillment::Notification;
-use crate::adapters::dynamo::store::MailClaim;
 use crate::adapters::dynamo::StoreError;
+use crate::adapters::dynamo::store::MailClaim;
 use crate::ports::{Mail, MailError, Mailer};
 use minijinja::{Environment, Value as TValue};
 use serde_json::Value;
@@ -54,7 +54,8 @@ fn money(v: TValue) -> String {
 
 impl Templates {
     pub fn load() -> Result<Self, String> {
-        let messages: BTreeMap<String, (String, String, String)> = serde_json::from_str(MESSAGES).map_err(|e| e.to_string())?;
+        let messages: BTreeMap<String, (String, String, String)> =
+            serde_json::from_str(MESSAGES).map_err(|e| e.to_string())?;
         let mut env = Environment::new();
         env.add_filter("money", money);
         env.add_template("base.html", BASE_HTML).map_err(|e| e.to_string())?;
@@ -63,8 +64,11 @@ impl Templates {
         for (kind, (subject, text, html)) in &messages {
             env.add_template_owned(format!("{kind}.subject.txt"), subject.clone()).map_err(|e| e.to_string())?;
             env.add_template_owned(format!("{kind}.txt"), text.clone()).map_err(|e| e.to_string())?;
-            env.add_template_owned(format!("{kind}.html"), format!("{{% extends 'base.html' %}}{{% block body %}}{html}{{% endblock %}}"))
-                .map_err(|e| e.to_string())?;
+            env.add_template_owned(
+                format!("{kind}.html"),
+                format!("{{% extends 'base.html' %}}{{% block body %}}{html}{{% endblock %}}"),
+            )
+            .map_err(|e| e.to_string())?;
         }
         Ok(Templates { env, kinds: messages.keys().cloned().collect() })
     }
@@ -76,7 +80,9 @@ impl Templates {
     /// (subject, text, html) for a notification kind and its data.
     pub fn render(&self, kind: &str, data: &Value) -> Result<(String, String, String), String> {
         let ctx = TValue::from(minijinja::value::Serde(data));
-        let r = |name: String| self.env.get_template(&name).and_then(|t| t.render(&ctx)).map_err(|e| format!("{name}: {e}"));
+        let r = |name: String| {
+            self.env.get_template(&name).and_then(|t| t.render(&ctx)).map_err(|e| format!("{name}: {e}"))
+        };
         Ok((r(format!("{kind}.subject.txt"))?, r(format!("{kind}.txt"))?, r(format!("{kind}.html"))?))
     }
 }
@@ -108,8 +114,14 @@ impl Notifier {
             let data = serde_json::json!({"cart": super::views::CartDto::from(&cart), "brand": self.brand, "marketing": true, "unsubscribe_url": self.unsubscribe_url});
             (to, data, true)
         } else {
-            let order_id = n.order_id.as_ref().ok_or_else(|| NotifyError::Permanent("notification names no order or cart".into()))?;
-            let view = store.get_order_view(order_id).await?.ok_or_else(|| NotifyError::Permanent("order not found".into()))?;
+            let order_id = n
+                .order_id
+                .as_ref()
+                .ok_or_else(|| NotifyError::Permanent("notification names no order or cart".into()))?;
+            let view = store
+                .get_order_view(order_id)
+                .await?
+                .ok_or_else(|| NotifyError::Permanent("order not found".into()))?;
             let shipment = n.shipment_id.as_ref().and_then(|s| view.shipments.iter().find(|x| &x.id == s).cloned());
             let to = view.order.email.clone();
             let name = view.order.shipping_address.name.split_whitespace().next().unwrap_or("there").to_owned();
@@ -123,10 +135,18 @@ impl Notifier {
         let (subject, text, html) = self.templates.render(&n.kind, &data).map_err(NotifyError::Permanent)?;
         match store.claim_mail(&n.dedupe_key, 60).await? {
             MailClaim::AlreadySent => return Ok(Outcome::Duplicate),
-            MailClaim::InFlight => return Err(NotifyError::Transient("another delivery of this message is sending it".into())),
+            MailClaim::InFlight => {
+                return Err(NotifyError::Transient("another delivery of this message is sending it".into()));
+            }
             MailClaim::Claimed => {}
         }
-        let mail = Mail { to: to.to_string(), subject, text, html, category: if marketing { "marketing" } else { "transactional" } };
+        let mail = Mail {
+            to: to.to_string(),
+            subject,
+            text,
+            html,
+            category: if marketing { "marketing" } else { "transactional" },
+        };
         self.mailer.send(&mail).await.map_err(|e| match e {
             MailError::Transient(m) => NotifyError::Transient(m),
             MailError::Rejected(m) => NotifyError::Permanent(m),

@@ -49,7 +49,11 @@ impl Reminders {
             let idle = now - cart.last_activity;
             let reached: Vec<&String> = self.stages.iter().filter(|(_, d)| *d <= idle).map(|(n, _)| n).collect();
             let Some(stage) = reached.last() else { continue };
-            if cart.reminded.iter().any(|r| r == *stage) || cart.items.is_empty() || cart.email.is_none() || cart.converted_order.is_some() {
+            if cart.reminded.iter().any(|r| r == *stage)
+                || cart.items.is_empty()
+                || cart.email.is_none()
+                || cart.converted_order.is_some()
+            {
                 continue;
             }
             let n = Notification::cart_reminder(&cart.id, stage, &cart.last_activity);

@@ -108,17 +108,31 @@ impl Tracking {
             .ok_or_else(|| TrackingError::Permanent(format!("unknown tracking number for {}", u.carrier)))?;
         for _ in 0..6 {
             match self.apply_once(u, next, &found.order_id, &found.id).await {
-                Err(TrackingError::Transient(m)) if m.contains("changed since it was read") || m.contains("conflict") => continue,
+                Err(TrackingError::Transient(m))
+                    if m.contains("changed since it was read") || m.contains("conflict") =>
+                {
+                    continue;
+                }
                 other => return other,
             }
         }
         Err(TrackingError::Transient("order kept changing".into()))
     }
 
-    async fn apply_once(&self, u: &TrackingUpdate, next: ShipmentStatus, order_id: &OrderId, shipment_id: &ShipmentId) -> Result<Applied, TrackingError> {
+    async fn apply_once(
+        &self,
+        u: &TrackingUpdate,
+        next: ShipmentStatus,
+        order_id: &OrderId,
+        shipment_id: &ShipmentId,
+    ) -> Result<Applied, TrackingError> {
         let store = &self.oms.store;
-        let sh = store.get_shipment(order_id, shipment_id).await?.ok_or_else(|| TrackingError::Permanent("shipment vanished".into()))?;
-        let order = store.get_order(order_id).await?.ok_or_else(|| TrackingError::Permanent("order vanished".into()))?;
+        let sh = store
+            .get_shipment(order_id, shipment_id)
+            .await?
+            .ok_or_else(|| TrackingError::Permanent("shipment vanished".into()))?;
+        let order =
+            store.get_order(order_id).await?.ok_or_else(|| TrackingError::Permanent("order vanished".into()))?;
         if sh.status == ShipmentStatus::Cancelled || order.status.is_terminal() {
             return Ok(Applied::Ignored("shipment cancelled"));
         }
@@ -142,15 +156,29 @@ impl Tracking {
         if let Some(status) = advanced {
             s2.status = status;
             events.push(
-                TimelineEvent::new(now, &format!("shipment.{}", serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()), Actor::System(u.carrier.clone()))
-                    .with_note(format!("{} {}", sh.id, u.tracking_number)),
+                TimelineEvent::new(
+                    now,
+                    &format!(
+                        "shipment.{}",
+                        serde_json::to_value(status)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default()
+                    ),
+                    Actor::System(u.carrier.clone()),
+                )
+                .with_note(format!("{} {}", sh.id, u.tracking_number)),
             );
             // The carrier has the parcel: ship the stock and capture this shipment's share, once.
             if sh.shipped_at.is_none() && status.rank() >= ShipmentStatus::InTransit.rank() {
                 s2.shipped_at = Some(now);
                 let others_unshipped = shipments
                     .iter()
-                    .filter(|x| x.id != sh.id && x.status != ShipmentStatus::Cancelled && x.service_level != ServiceLevel::Pickup)
+                    .filter(|x| {
+                        x.id != sh.id
+                            && x.status != ShipmentStatus::Cancelled
+                            && x.service_level != ServiceLevel::Pickup
+                    })
                     .any(|x| x.shipped_at.is_none());
                 let captured_so_far = order.payment.captured.map(|m| m.amount()).unwrap_or(0);
                 let amount = if others_unshipped {
@@ -159,41 +187,70 @@ impl Tracking {
                     order.totals.total.amount() - captured_so_far
                 };
                 let currency = order.totals.total.currency();
-                let amount = Money::new(amount.max(0), currency).map_err(|e| TrackingError::Permanent(e.to_string()))?;
+                let amount =
+                    Money::new(amount.max(0), currency).map_err(|e| TrackingError::Permanent(e.to_string()))?;
                 if let Some(auth) = &order.payment.authorization_id {
                     self.payments.capture(auth, &amount, &format!("capture-{}", sh.id), !others_unshipped).await?;
                 }
                 s2.captured = Some(amount);
-                o2.payment.captured = Some(Money::new(captured_so_far + amount.amount(), currency).map_err(|e| TrackingError::Permanent(e.to_string()))?);
+                o2.payment.captured = Some(
+                    Money::new(captured_so_far + amount.amount(), currency)
+                        .map_err(|e| TrackingError::Permanent(e.to_string()))?,
+                );
                 for line in &sh.lines {
                     ops.push(store.stock_move(&line.sku, &sh.location_id, StockMove::Ship, line.quantity)?);
-                    if let Some(r) = o2.reservations.iter_mut().find(|r| r.sku == line.sku && r.location_id == sh.location_id && r.state == ReservationState::Allocated) {
+                    if let Some(r) = o2.reservations.iter_mut().find(|r| {
+                        r.sku == line.sku && r.location_id == sh.location_id && r.state == ReservationState::Allocated
+                    }) {
                         r.state = ReservationState::Shipped;
                     }
                 }
-                events.push(TimelineEvent::new(now, "payment.captured", Actor::System("tracking".into())).with_note(format!("{amount} for shipment {}", sh.id)));
-                notes.push(Notification::for_shipment("shipment.shipped", order_id, &sh.id, Some(self.tracking_url.replace("{tracking}", &u.tracking_number))));
+                events.push(
+                    TimelineEvent::new(now, "payment.captured", Actor::System("tracking".into()))
+                        .with_note(format!("{amount} for shipment {}", sh.id)),
+                );
+                notes.push(Notification::for_shipment(
+                    "shipment.shipped",
+                    order_id,
+                    &sh.id,
+                    Some(self.tracking_url.replace("{tracking}", &u.tracking_number)),
+                ));
                 let all_shipped = !others_unshipped;
                 let event = if all_shipped { OrderEvent::ShipAll } else { OrderEvent::ShipSome };
                 if matches!(o2.status, OrderStatus::ReadyToShip | OrderStatus::PartiallyShipped) {
                     o2.apply(event, now).map_err(|e| TrackingError::Permanent(e.to_string()))?;
-                    events.push(TimelineEvent::new(now, "order.shipped", Actor::System("tracking".into())).with_status(o2.status));
+                    events.push(
+                        TimelineEvent::new(now, "order.shipped", Actor::System("tracking".into()))
+                            .with_status(o2.status),
+                    );
                 }
             }
             match status {
-                ShipmentStatus::OutForDelivery => notes.push(Notification::for_shipment("shipment.out_for_delivery", order_id, &sh.id, None)),
-                ShipmentStatus::Failure | ShipmentStatus::ReturnToSender => {
-                    notes.push(Notification::for_shipment("shipment.exception", order_id, &sh.id, Some(u.status.clone())))
+                ShipmentStatus::OutForDelivery => {
+                    notes.push(Notification::for_shipment("shipment.out_for_delivery", order_id, &sh.id, None))
                 }
+                ShipmentStatus::Failure | ShipmentStatus::ReturnToSender => notes.push(Notification::for_shipment(
+                    "shipment.exception",
+                    order_id,
+                    &sh.id,
+                    Some(u.status.clone()),
+                )),
                 ShipmentStatus::Delivered => {
                     s2.delivered_at = Some(now);
                     let all_delivered = shipments
                         .iter()
-                        .filter(|x| x.id != sh.id && x.status != ShipmentStatus::Cancelled && x.service_level != ServiceLevel::Pickup)
+                        .filter(|x| {
+                            x.id != sh.id
+                                && x.status != ShipmentStatus::Cancelled
+                                && x.service_level != ServiceLevel::Pickup
+                        })
                         .all(|x| x.status == ShipmentStatus::Delivered);
                     if all_delivered && o2.status == OrderStatus::Shipped {
                         o2.apply(OrderEvent::Deliver, now).map_err(|e| TrackingError::Permanent(e.to_string()))?;
-                        events.push(TimelineEvent::new(now, "order.delivered", Actor::System("tracking".into())).with_status(o2.status));
+                        events.push(
+                            TimelineEvent::new(now, "order.delivered", Actor::System("tracking".into()))
+                                .with_status(o2.status),
+                        );
                         notes.push(Notification::new("order.delivered", order_id, None));
                     }
                 }
@@ -215,7 +272,9 @@ impl Tracking {
         }
         tx.extend(ops);
         store.transact(tx).await.map_err(|e| match e {
-            StoreError::StaleVersion | StoreError::Conflict => TrackingError::Transient("the item changed since it was read".into()),
+            StoreError::StaleVersion | StoreError::Conflict => {
+                TrackingError::Transient("the item changed since it was read".into())
+            }
             other => TrackingError::Transient(other.to_string()),
         })?;
         tracing::info!(order_id = %order_id, shipment_id = %sh.id, status = ?s2.status, "tracking applied");

@@ -17,7 +17,8 @@ const PREFIX: &str = "hmac-sha256-hex=";
 pub const DEDUPE_TTL_DAYS: i64 = 30;
 
 fn mac(secret: &str, body: &[u8]) -> Vec<u8> {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!("hmac takes any key length"));
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!("hmac takes any key length"));
     m.update(body);
     m.finalize().into_bytes().to_vec()
 }
@@ -36,7 +37,8 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 
 /// True when `header` is a valid signature of `body` under any of `secrets`.
 pub fn verify(header: Option<&str>, body: &[u8], secrets: &[String]) -> bool {
-    let Some(given) = header.and_then(|h| h.trim().strip_prefix(PREFIX)).and_then(|h| unhex(&h.to_ascii_lowercase())) else {
+    let Some(given) = header.and_then(|h| h.trim().strip_prefix(PREFIX)).and_then(|h| unhex(&h.to_ascii_lowercase()))
+    else {
         return false;
     };
     // Check every secret (no early exit) so timing does not tell which one matched.
@@ -101,7 +103,11 @@ impl Webhooks {
         if !ev.description.starts_with("tracker.") || map_status(&ev.result.status).is_none() {
             return Ok(Received::Ignored);
         }
-        if ev.id.is_empty() || ev.id.len() > 200 || ev.result.tracking_code.is_empty() || ev.result.tracking_code.len() > 100 {
+        if ev.id.is_empty()
+            || ev.id.len() > 200
+            || ev.result.tracking_code.is_empty()
+            || ev.result.tracking_code.len() > 100
+        {
             return Err(WebhookError::Malformed("id and tracking_code are required".into()));
         }
         let unavailable = |e: crate::adapters::dynamo::StoreError| WebhookError::Unavailable(e.to_string());
@@ -117,7 +123,11 @@ impl Webhooks {
             event_id: ev.id.clone(),
             tracking_number: ev.result.tracking_code,
             status: ev.result.status,
-            est_delivery_date: ev.result.est_delivery_date.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d.get(..10).unwrap_or(d), "%Y-%m-%d").ok()),
+            est_delivery_date: ev
+                .result
+                .est_delivery_date
+                .as_deref()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d.get(..10).unwrap_or(d), "%Y-%m-%d").ok()),
             occurred_at: ev.created_at.unwrap_or_else(chrono::Utc::now),
         };
         let body = serde_json::to_string(&update).map_err(|e| WebhookError::Malformed(e.to_string()))?;

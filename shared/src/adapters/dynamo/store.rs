@@ -966,7 +966,11 @@ impl DynamoStore {
         items.into_iter().next().map(|a| Ok(from_attrs::<Shipment>(a)?.data)).transpose()
     }
 
-    pub async fn get_shipment(&self, order: &OrderId, id: &crate::domain::ShipmentId) -> Result<Option<Shipment>, StoreError> {
+    pub async fn get_shipment(
+        &self,
+        order: &OrderId,
+        id: &crate::domain::ShipmentId,
+    ) -> Result<Option<Shipment>, StoreError> {
         Ok(self.get::<Shipment>(&keys::shipment(order, id), true).await?.map(|i| i.data))
     }
 
@@ -990,8 +994,12 @@ impl DynamoStore {
     /// lease (a crash between send and record) can be taken over.
     pub async fn claim_mail(&self, dedupe_key: &str, lease_secs: i64) -> Result<MailClaim, StoreError> {
         let now = Utc::now();
-        let item = Item::new(keys::mail(dedupe_key), ENTITY_MAIL, MailRecord { state: "sending".into(), lease_until: now.timestamp() + lease_secs })
-            .ttl((now + chrono::Duration::days(90)).timestamp());
+        let item = Item::new(
+            keys::mail(dedupe_key),
+            ENTITY_MAIL,
+            MailRecord { state: "sending".into(), lease_until: now.timestamp() + lease_secs },
+        )
+        .ttl((now + chrono::Duration::days(90)).timestamp());
         let res = self
             .put(
                 item.to_attrs()?,

@@ -17,9 +17,14 @@ use std::sync::Mutex;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IntentState {
     /// Authorized; `captured` so far (partial captures allowed up to the authorized amount).
-    Authorized { amount: Money, captured: i64 },
+    Authorized {
+        amount: Money,
+        captured: i64,
+    },
     /// The final capture happened; the rest of the authorization is released.
-    Captured { captured: i64 },
+    Captured {
+        captured: i64,
+    },
     Voided,
 }
 
@@ -112,7 +117,13 @@ impl PaymentGateway for SandboxPayments {
         Ok(Authorization { id })
     }
 
-    async fn capture(&self, authorization_id: &str, amount: &Money, key: &str, final_capture: bool) -> Result<(), PaymentError> {
+    async fn capture(
+        &self,
+        authorization_id: &str,
+        amount: &Money,
+        key: &str,
+        final_capture: bool,
+    ) -> Result<(), PaymentError> {
         self.record("capture", authorization_id, amount.amount());
         if lock(&self.capture_keys).contains(key) {
             return Ok(());
@@ -163,7 +174,8 @@ impl PaymentGateway for SandboxPayments {
             return Ok(id.clone());
         }
         match lock(&self.intents).get(authorization_id) {
-            Some(IntentState::Captured { captured }) | Some(IntentState::Authorized { captured, .. }) if *captured >= amount.amount() => {}
+            Some(IntentState::Captured { captured }) | Some(IntentState::Authorized { captured, .. })
+                if *captured >= amount.amount() => {}
             _ => return Err(PaymentError::Rejected("nothing captured to refund".into())),
         }
         let id = format!("re_sbx_{}", ulid::Ulid::new().to_string().to_lowercase());
