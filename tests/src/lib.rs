@@ -178,3 +178,101 @@ pub fn order_body(lines: Value) -> Value {
         "channel": "web"
     })
 }
+
+impl Stack {
+    /// Posts a carrier event to the webhook, signed as the carrier signs it.
+    pub async fn carrier_event(&self, event_id: &str, tracking: &str, status: &str) -> anyhow::Result<Reply> {
+        let body = oms_local::carrier_event(event_id, tracking, status, None).to_string();
+        let sig = oms_shared::app::webhooks::sign(oms_local::WEBHOOK_SECRET, body.as_bytes());
+        self.raw_webhook("sandbox", &body, Some(&sig)).await
+    }
+
+    pub async fn raw_webhook(&self, carrier: &str, body: &str, signature: Option<&str>) -> anyhow::Result<Reply> {
+        let mut req = self
+            .http
+            .post(self.url(&format!("/v1/webhooks/carriers/{carrier}")))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        if let Some(s) = signature {
+            req = req.header("x-hmac-signature", s);
+        }
+        let res = req.send().await?;
+        Ok(Reply { status: res.status().as_u16(), headers: res.headers().clone(), text: res.text().await? })
+    }
+
+    /// Subjects of the mail sent to `to`, oldest first.
+    pub async fn mail_to(&self, to: &str) -> anyhow::Result<Vec<String>> {
+        let all = oms_local::mail(&self.local.moto_endpoint).await?;
+        Ok(all
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["to"].to_string().contains(to))
+            .filter_map(|m| m["subject"].as_str().map(str::to_owned))
+            .collect())
+    }
+
+    /// Waits until `f` holds (background workers), or fails after ~10 s.
+    pub async fn eventually<F, Fut>(&self, what: &str, f: F) -> anyhow::Result<()>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<bool>>,
+    {
+        for _ in 0..200 {
+            if f().await? {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        anyhow::bail!("timed out waiting for {what}")
+    }
+
+    /// Messages currently in a queue (visible or in flight).
+    pub async fn queue_depth(&self, logical: &str) -> anyhow::Result<i64> {
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        let url = self.local.queues.get(logical).cloned().unwrap_or_default();
+        let r = self
+            .local
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(A::ApproximateNumberOfMessages)
+            .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await?;
+        let a = r.attributes().cloned().unwrap_or_default();
+        let n = |k: A| a.get(&k).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        Ok(n(A::ApproximateNumberOfMessages) + n(A::ApproximateNumberOfMessagesNotVisible))
+    }
+
+    /// A stack with the queue workers on but workflows run explicitly.
+    pub async fn with_workers_only() -> anyhow::Result<Self> {
+        let table = format!("oms-it-{}", ulid::Ulid::new().to_string().to_lowercase());
+        let local = oms_local::start(&table, oms_local::Options { stream: false, ..Default::default() }).await?;
+        let addr = oms_local::spawn(&local).await?;
+        let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+        Ok(Stack { local, addr, http })
+    }
+
+    /// Places an order for `email` and runs its workflow to `ready_to_ship`; returns (id, tracking numbers).
+    pub async fn ready_order(
+        &self,
+        customer: &str,
+        email: &str,
+        lines: Value,
+    ) -> anyhow::Result<(String, Vec<String>)> {
+        let mut body = order_body(lines);
+        body["email"] = Value::String(email.to_owned());
+        let id = self.place(customer, &body).await?;
+        let ex = self.local.workflow.run(&id).await;
+        anyhow::ensure!(ex.result.is_ok(), "workflow: {:?}", ex.result);
+        let o = self.order(customer, &id).await?;
+        let tracking = o["shipments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["trackingNumber"].as_str().map(str::to_owned))
+            .collect();
+        Ok((id, tracking))
+    }
+}
