@@ -276,3 +276,29 @@ impl Stack {
         Ok((id, tracking))
     }
 }
+
+impl Stack {
+    /// An order taken all the way to `delivered` through signed carrier events.
+    pub async fn delivered_order(&self, customer: &str, email: &str, lines: Value) -> anyhow::Result<String> {
+        let (id, tracking) = self.ready_order(customer, email, lines).await?;
+        for t in &tracking {
+            for st in ["in_transit", "delivered"] {
+                let r = self.carrier_event(&format!("evt_{}", ulid::Ulid::new()), t, st).await?;
+                anyhow::ensure!(r.status == 200, "carrier event: {}", r.text);
+            }
+        }
+        self.wait_for_status(customer, &id, "delivered").await?;
+        Ok(id)
+    }
+}
+
+impl Stack {
+    /// A stack started with explicit options.
+    pub async fn with(opts: oms_local::Options) -> anyhow::Result<Self> {
+        let table = format!("oms-it-{}", ulid::Ulid::new().to_string().to_lowercase());
+        let local = oms_local::start(&table, opts).await?;
+        let addr = oms_local::spawn(&local).await?;
+        let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+        Ok(Stack { local, addr, http })
+    }
+}

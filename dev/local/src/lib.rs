@@ -20,9 +20,11 @@ use oms_shared::adapters::sandbox::{SandboxCarrier, SandboxPayments};
 use oms_shared::adapters::ses::SesMailer;
 use oms_shared::adapters::sqs::SqsQueue;
 use oms_shared::app::Oms;
+use oms_shared::app::disputes::Disputes;
 use oms_shared::app::fulfillment::Fulfillment;
 use oms_shared::app::notify::{Notifier, Templates};
 use oms_shared::app::reminders::{Reminders, parse_stages};
+use oms_shared::app::returns::Returns;
 use oms_shared::app::tracking::Tracking;
 use oms_shared::app::webhooks::Webhooks;
 use oms_shared::domain::validation::Limits;
@@ -37,6 +39,8 @@ pub const MAIL_FROM: &str = "orders@oms.example";
 /// Local carrier webhook secrets (the second shows rotation: both are accepted).
 pub const WEBHOOK_SECRET: &str = "local-webhook-secret";
 pub const WEBHOOK_SECRET_NEXT: &str = "local-webhook-secret-next";
+/// Local payment provider webhook secret (Stripe scheme).
+pub const PAYMENT_WEBHOOK_SECRET: &str = "whsec_local";
 
 pub struct Config {
     pub addr: SocketAddr,
@@ -69,6 +73,8 @@ pub struct Local {
     pub notifier: Notifier,
     pub reminders: Reminders,
     pub webhooks: Webhooks,
+    pub returns: Returns,
+    pub disputes: Disputes,
     /// Template logical id -> local queue URL.
     pub queues: HashMap<String, String>,
     pub issuer: jwt::DevIssuer,
@@ -157,8 +163,10 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
     let payments = Arc::new(SandboxPayments::new());
     let carrier = Arc::new(SandboxCarrier::new());
     let store = DynamoStore::new(client.clone(), table);
-    let oms = Oms::new(store, Arc::new(oms_shared::ports::SystemClock)).with_payments(payments.clone());
     let notifications = queues.get("NotificationsQueue").cloned().context("NotificationsQueue")?;
+    let oms = Oms::new(store, Arc::new(oms_shared::ports::SystemClock))
+        .with_payments(payments.clone())
+        .with_notifications(Arc::new(SqsQueue::new(sqs.clone(), notifications.clone())));
     let fulfillment = Fulfillment {
         oms: oms.clone(),
         payments: payments.clone(),
@@ -196,6 +204,14 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
         secrets: vec![WEBHOOK_SECRET.to_owned(), WEBHOOK_SECRET_NEXT.to_owned()],
         carriers: vec!["sandbox".into(), "easypost".into()],
     };
+    let returns = Returns {
+        oms: oms.clone(),
+        carrier: carrier.clone(),
+        payments: payments.clone(),
+        notifications: Arc::new(SqsQueue::new(sqs.clone(), url("NotificationsQueue")?)),
+        label_url: "http://127.0.0.1:3000/v1/orders/{order}/returns/{rma}/label".into(),
+    };
+    let disputes = Disputes { oms: oms.clone(), secrets: vec![PAYMENT_WEBHOOK_SECRET.to_owned()] };
     if opts.workers {
         let arn = |q: &str| format!("arn:aws:sqs:us-east-1:123456789012:{table}-{q}");
         let t = tracking.clone();
@@ -254,6 +270,8 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
         notifier,
         reminders,
         webhooks,
+        returns,
+        disputes,
         queues,
         issuer: jwt::DevIssuer::random(),
         dynamodb_endpoint: endpoint,
@@ -274,7 +292,10 @@ struct TokenRequest {
 
 /// The HTTP app: `POST /dev/token` (local only) plus every function route behind the gateway.
 pub fn app(local: &Local) -> Router {
-    let placement = placement::router(local.oms.clone()).merge(tracking_webhook::router(local.webhooks.clone()));
+    let placement = placement::router(local.oms.clone())
+        .merge(tracking_webhook::router(local.webhooks.clone()))
+        .merge(returns::router(local.returns.clone()))
+        .merge(payment_webhook::router(local.disputes.clone()));
     let carrier_router = placement.clone();
     let moto = local.moto_endpoint.clone();
     let issuer = local.issuer.clone();

@@ -30,6 +30,13 @@ pub fn router(oms: Oms) -> Router {
         .route("/v1/admin/orders/{order_id}/cancel", post(admin_cancel_order))
         .route("/v1/admin/orders/{order_id}/release-hold", post(admin_release_hold))
         .route("/v1/admin/orders/{order_id}/shipments/{shipment_id}/label", get(admin_get_label))
+        .route("/v1/admin/orders/{order_id}/notes", post(admin_note))
+        .route("/v1/admin/orders/{order_id}/hold", post(admin_hold))
+        .route("/v1/admin/orders/{order_id}/notifications", post(admin_resend))
+        .route("/v1/admin/orders/{order_id}/refunds", post(admin_goodwill))
+        .route("/v1/admin/orders/{order_id}/cases", get(admin_order_cases))
+        .route("/v1/admin/cases", post(admin_open_case).get(admin_list_cases))
+        .route("/v1/admin/cases/{case_id}", axum::routing::patch(admin_update_case))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             problem::Problem::new(
@@ -40,17 +47,6 @@ pub fn router(oms: Oms) -> Router {
         })
         .layer(DefaultBodyLimit::max(extract::MAX_BODY))
         .with_state(oms)
-}
-
-/// Builds the use-cases from the environment (Lambda init): `TABLE_NAME` is required;
-/// `DYNAMODB_ENDPOINT` points at DynamoDB Local.
-pub async fn oms_from_env() -> Result<Oms, String> {
-    let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set".to_owned())?;
-    let endpoint = std::env::var("DYNAMODB_ENDPOINT").ok();
-    let conf = oms_shared::adapters::aws::load_config(endpoint.is_some()).await;
-    let client = oms_shared::adapters::aws::dynamodb_client(&conf, endpoint.as_deref());
-    let store = oms_shared::adapters::dynamo::DynamoStore::new(client, table);
-    Ok(Oms::new(store, std::sync::Arc::new(oms_shared::ports::SystemClock)))
 }
 
 /// JSON logs for CloudWatch; level from `RUST_LOG`.

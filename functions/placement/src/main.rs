@@ -3,6 +3,7 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     placement::init_tracing();
-    let oms = placement::oms_from_env().await?;
+    let cfg = oms_runtime::Config::from_env()?;
+    let oms = oms_runtime::api_oms(&cfg).await?;
     lambda_http::run(placement::router(oms)).await
 }

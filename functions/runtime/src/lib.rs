@@ -253,3 +253,35 @@ pub async fn run_reminders() -> Result<(), Error> {
     }))
     .await
 }
+
+pub async fn returns(cfg: &Config) -> Result<oms_shared::app::returns::Returns, Error> {
+    let payments = payments(cfg)?;
+    let notifications = queue(cfg, "NOTIFICATIONS_QUEUE_URL").await?;
+    Ok(oms_shared::app::returns::Returns {
+        oms: oms(cfg).await.with_payments(payments.clone()).with_notifications(notifications.clone()),
+        carrier: carrier(cfg)?,
+        payments,
+        notifications,
+        label_url: env_or("RETURN_LABEL_URL", "https://shop.example.com/orders/{order}/returns/{rma}/label"),
+    })
+}
+
+pub async fn disputes(cfg: &Config) -> Result<oms_shared::app::disputes::Disputes, Error> {
+    let secrets: Vec<String> = var("PAYMENT_WEBHOOK_SECRETS")?
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Ok(oms_shared::app::disputes::Disputes { oms: oms(cfg).await, secrets })
+}
+
+/// The use-cases behind the storefront API: payments (to void on cancel) and notifications
+/// (cancellations, agent re-sends) when configured.
+pub async fn api_oms(cfg: &Config) -> Result<Oms, Error> {
+    let mut o = oms(cfg).await.with_payments(payments(cfg)?);
+    if std::env::var("NOTIFICATIONS_QUEUE_URL").is_ok() {
+        o = o.with_notifications(queue(cfg, "NOTIFICATIONS_QUEUE_URL").await?);
+    }
+    Ok(o)
+}

@@ -332,29 +332,40 @@ impl Fulfillment {
             }
             _ => return Ok(json!({"authorizationId": order.payment.authorization_id})),
         }
+        let payable = order.payable();
         let auth = match &order.payment.authorization_id {
-            Some(id) => id.clone(),
-            None => {
+            Some(id) => Some(id.clone()),
+            // Fully covered by a credit (an even exchange): nothing to authorize.
+            None if payable.amount() == 0 => None,
+            None => Some(
                 self.payments
                     .authorize(&AuthorizeRequest {
                         token: order.payment.token.clone(),
-                        amount: order.totals.total,
+                        amount: payable,
                         idempotency_key: format!("auth-{}", order.id),
                         order_id: order.id.clone(),
                     })
                     .await?
-                    .id
-            }
+                    .id,
+            ),
         };
         let now = self.oms.clock.now();
         let mut next = order.clone();
         next.apply(OrderEvent::AuthorizePayment, now)?;
         next.version += 1;
-        next.payment.authorization_id = Some(auth.clone());
+        next.payment.authorization_id = auth.clone();
         let ev = TimelineEvent::new(now, "payment.authorized", system("authorize-payment"))
             .with_status(next.status)
-            .with_note(format!("{} authorized", order.totals.total));
-        self.commit(&order, &next, vec![], ev).await?;
+            .with_note(format!("{payable} authorized"));
+        let mut extra = Vec::new();
+        if let Some(a) = &auth {
+            // Disputes name the payment; this finds the order from it.
+            extra.push(self.oms.store.put_plain(&crate::adapters::dynamo::store::payment_ref_item(
+                a,
+                &crate::adapters::dynamo::store::PaymentRef { order_id: order.id.clone() },
+            ))?);
+        }
+        self.commit(&order, &next, extra, ev).await?;
         Ok(json!({"authorizationId": auth}))
     }
 

@@ -66,9 +66,18 @@ pub struct EditOrderRequest {
 pub struct AdminOrderQuery {
     pub status: Option<String>,
     pub email: Option<String>,
+    pub tracking: Option<String>,
     pub from: Option<String>,
+    pub to: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<i32>,
+}
+
+/// What an exchange adds to a placement.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Extras {
+    pub credit: Option<Money>,
+    pub exchange_for: Option<ReturnId>,
 }
 
 /// What a placement or edit resolves to before anything is written.
@@ -296,6 +305,19 @@ impl Oms {
         request_hash: &str,
         req: PlaceOrderRequest,
     ) -> Result<(u16, String), AppError> {
+        self.place_order_with(caller, idempotency_key, request_hash, req, Extras::default()).await
+    }
+
+    /// Placement with a credit (exchanges): the order's credit is the smaller of the offered
+    /// credit and its total.
+    pub(crate) async fn place_order_with(
+        &self,
+        caller: &Caller,
+        idempotency_key: &str,
+        request_hash: &str,
+        req: PlaceOrderRequest,
+        extras: Extras,
+    ) -> Result<(u16, String), AppError> {
         if let Some(rec) = self.store.get_idempotency(&caller.customer, idempotency_key).await? {
             return replay(rec, request_hash);
         }
@@ -347,6 +369,10 @@ impl Oms {
                 cart_id: cart.as_ref().map(|c| c.id.clone()),
                 version: 1,
                 review_cleared: false,
+                credit: extras
+                    .credit
+                    .map(|c| if c.amount() > prepared.totals.total.amount() { prepared.totals.total } else { c }),
+                exchange_for: extras.exchange_for.clone(),
                 created_at: now,
                 updated_at: now,
             };
@@ -464,7 +490,11 @@ impl Oms {
     pub async fn admin_list_orders(&self, q: AdminOrderQuery) -> Result<OrderList, AppError> {
         let limit = check_limit(q.limit)?;
         let from = q.from.as_deref().map(parse_from).transpose()?;
-        let page = match (q.status.as_deref(), q.email.as_deref()) {
+        if let Some(t) = q.tracking.as_deref() {
+            return self.find_by_tracking(t.trim()).await;
+        }
+        let to = q.to.as_deref().map(parse_from).transpose()?;
+        let mut page = match (q.status.as_deref(), q.email.as_deref()) {
             (Some(s), None) => {
                 let status = OrderStatus::parse(s)
                     .ok_or_else(|| AppError::invalid_field("status", format!("unknown status {s:?}")))?;
@@ -482,10 +512,13 @@ impl Oms {
             }
             (None, None) => {
                 return Err(AppError::invalid(
-                    "give status or email (orders are found through an index, never a scan)",
+                    "give status, email or tracking (orders are found through an index, never a scan)",
                 ));
             }
         };
+        if let Some(to) = to {
+            page.items.retain(|o| o.created_at <= to);
+        }
         Ok(OrderList { orders: page.items.iter().map(OrderSummary::from).collect(), next_cursor: page.next_cursor })
     }
 
@@ -507,8 +540,19 @@ impl Oms {
                 return Err(AppError::InvalidState { status: order.status, action: "cancelled" });
             }
             if let (Some(auth), Some(p)) = (&order.payment.authorization_id, &self.payments) {
+                // Money already captured is refunded; what is only authorized is voided.
+                let captured = order.payment.captured.map(|m| m.amount()).unwrap_or(0)
+                    - order.payment.refunded.map(|m| m.amount()).unwrap_or(0);
+                if captured > 0 {
+                    let m = Money::new(captured, order.totals.total.currency())
+                        .map_err(|e| AppError::Internal(e.to_string()))?;
+                    p.refund(auth, &m, &format!("cancel-refund-{}", order.id))
+                        .await
+                        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+                }
                 p.void(auth, &format!("void-{}", order.id)).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
             }
+            self.notify(&super::fulfillment::Notification::new("order.cancelled", &order.id, reason.clone())).await?;
             let now = self.clock.now();
             let mut next = order.clone();
             next.apply(OrderEvent::Cancel, now)?;

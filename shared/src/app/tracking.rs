@@ -5,7 +5,8 @@
 use super::Oms;
 use super::fulfillment::Notification;
 use crate::adapters::dynamo::StoreError;
-use crate::adapters::dynamo::store::{StockMove, order_item, shipment_item, timeline_item};
+use crate::adapters::dynamo::store::{StockMove, Tracked, order_item, rma_item, shipment_item, timeline_item};
+use crate::domain::returns::{ReturnStatus, Rma};
 use crate::domain::*;
 use crate::ports::{PaymentError, PaymentGateway, Queue};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -100,12 +101,11 @@ impl Tracking {
 
     pub async fn apply(&self, u: &TrackingUpdate) -> Result<Applied, TrackingError> {
         let Some(next) = map_status(&u.status) else { return Ok(Applied::Ignored("status not tracked")) };
-        let found = self
-            .oms
-            .store
-            .shipment_by_tracking(&u.carrier, &u.tracking_number)
-            .await?
-            .ok_or_else(|| TrackingError::Permanent(format!("unknown tracking number for {}", u.carrier)))?;
+        let found = match self.oms.store.tracked(&u.carrier, &u.tracking_number).await? {
+            Some(Tracked::Shipment(s)) => s,
+            Some(Tracked::Return(r)) => return self.apply_return(u, next, &r).await,
+            None => return Err(TrackingError::Permanent(format!("unknown tracking number for {}", u.carrier))),
+        };
         for _ in 0..6 {
             match self.apply_once(u, next, &found.order_id, &found.id).await {
                 Err(TrackingError::Transient(m))
@@ -117,6 +117,50 @@ impl Tracking {
             }
         }
         Err(TrackingError::Transient("order kept changing".into()))
+    }
+
+    /// A return parcel on its way back: the RMA moves forward (in transit, arrived); receiving
+    /// and inspection are an agent's step.
+    async fn apply_return(
+        &self,
+        u: &TrackingUpdate,
+        next: ShipmentStatus,
+        found: &Rma,
+    ) -> Result<Applied, TrackingError> {
+        let store = &self.oms.store;
+        let rma = store.get_rma(&found.id).await?.ok_or_else(|| TrackingError::Permanent("return vanished".into()))?;
+        let target = match next {
+            ShipmentStatus::InTransit | ShipmentStatus::OutForDelivery => ReturnStatus::InTransit,
+            ShipmentStatus::Delivered => ReturnStatus::Arrived,
+            _ => return Ok(Applied::Ignored("return status not tracked")),
+        };
+        let rank = |s: ReturnStatus| match s {
+            ReturnStatus::Issued => 0,
+            ReturnStatus::InTransit => 1,
+            ReturnStatus::Arrived => 2,
+            ReturnStatus::PartiallyReceived => 3,
+            ReturnStatus::Completed => 4,
+        };
+        if rank(target) <= rank(rma.status) {
+            return Ok(Applied::Ignored("not newer"));
+        }
+        let now = self.oms.clock.now();
+        let mut r2 = rma.clone();
+        r2.status = target;
+        r2.version += 1;
+        r2.updated_at = now;
+        let kind = if target == ReturnStatus::Arrived { "return.arrived" } else { "return.in_transit" };
+        let ev = TimelineEvent::new(now, kind, Actor::System(u.carrier.clone()))
+            .with_note(format!("{} {}", rma.id, u.tracking_number));
+        store
+            .transact(vec![
+                store.put_versioned(&rma_item(&r2), rma.version)?,
+                store.put_new(&timeline_item(&rma.order_id, &ev))?,
+            ])
+            .await
+            .map_err(|e| TrackingError::Transient(e.to_string()))?;
+        let order = store.get_order(&rma.order_id).await?.map(|o| o.status).unwrap_or(OrderStatus::ReturnRequested);
+        Ok(Applied::Updated { shipment: next, order })
     }
 
     async fn apply_once(
@@ -182,13 +226,15 @@ impl Tracking {
                     .any(|x| x.shipped_at.is_none());
                 let captured_so_far = order.payment.captured.map(|m| m.amount()).unwrap_or(0);
                 let amount = if others_unshipped {
-                    shipment_share(&order, &sh).map_err(|e| TrackingError::Permanent(e.to_string()))?
+                    let share = shipment_share(&order, &sh).map_err(|e| TrackingError::Permanent(e.to_string()))?;
+                    share.min(order.payable().amount() - captured_so_far)
                 } else {
-                    order.totals.total.amount() - captured_so_far
+                    order.payable().amount() - captured_so_far
                 };
                 let currency = order.totals.total.currency();
                 let amount =
                     Money::new(amount.max(0), currency).map_err(|e| TrackingError::Permanent(e.to_string()))?;
+                let amount = if order.payment.authorization_id.is_some() { amount } else { Money::zero(currency) };
                 if let Some(auth) = &order.payment.authorization_id {
                     self.payments.capture(auth, &amount, &format!("capture-{}", sh.id), !others_unshipped).await?;
                 }
@@ -209,8 +255,9 @@ impl Tracking {
                     TimelineEvent::new(now, "payment.captured", Actor::System("tracking".into()))
                         .with_note(format!("{amount} for shipment {}", sh.id)),
                 );
+                let kind = if order.exchange_for.is_some() { "return.exchange_shipped" } else { "shipment.shipped" };
                 notes.push(Notification::for_shipment(
-                    "shipment.shipped",
+                    kind,
                     order_id,
                     &sh.id,
                     Some(self.tracking_url.replace("{tracking}", &u.tracking_number)),

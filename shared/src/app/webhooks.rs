@@ -115,7 +115,7 @@ impl Webhooks {
         if store.webhook_seen(carrier, &ev.id).await.map_err(unavailable)? {
             return Ok(Received::Replay);
         }
-        if store.shipment_by_tracking(carrier, &ev.result.tracking_code).await.map_err(unavailable)?.is_none() {
+        if store.tracked(carrier, &ev.result.tracking_code).await.map_err(unavailable)?.is_none() {
             return Err(WebhookError::UnknownTracking);
         }
         let update = TrackingUpdate {

@@ -92,6 +92,7 @@ ulid_id!(CartId, "cart id");
 ulid_id!(ShipmentId, "shipment id");
 ulid_id!(ReturnId, "return id");
 ulid_id!(EventId, "event id");
+ulid_id!(CaseId, "case id");
 slug_id!(
     /// Stock keeping unit: 1-64 of `A-Z a-z 0-9 - _ .`, starting alphanumeric.
     Sku, "sku", 64

@@ -9,9 +9,11 @@ pub mod ids;
 pub mod money;
 pub mod order;
 pub mod pricing;
+pub mod returns;
 pub mod sourcing;
 pub mod status;
 pub mod stock;
+pub mod support;
 pub mod validation;
 
 pub use address::{Address, AddressError, AddressInput, CountryCode};
@@ -19,7 +21,8 @@ pub use cart::{Cart, CartError, CartItem};
 pub use catalog::{CatalogError, Dimensions, GeoPoint, Location, LocationKind, Product, ProductKind};
 pub use email::{Email, EmailError};
 pub use ids::{
-    CartId, CustomerId, EventId, IdError, LocationId, OrderId, Quantity, QuantityError, ReturnId, ShipmentId, Sku,
+    CartId, CaseId, CustomerId, EventId, IdError, LocationId, OrderId, Quantity, QuantityError, ReturnId, ShipmentId,
+    Sku,
 };
 pub use money::{Currency, Money, MoneyError};
 pub use order::{

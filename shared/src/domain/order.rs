@@ -130,6 +130,12 @@ pub struct Order {
     /// An agent reviewed and released a hold: fraud scoring no longer holds the order.
     #[serde(default)]
     pub review_cleared: bool,
+    /// Value already paid elsewhere (the returned goods of an exchange): charged is total - credit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<Money>,
+    /// For a replacement order: the return it replaces goods for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_for: Option<super::ids::ReturnId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -146,6 +152,13 @@ impl Order {
     /// Units still reserved (held or allocated), per (sku, location).
     pub fn open_reservations(&self) -> impl Iterator<Item = &Reservation> {
         self.reservations.iter().filter(|r| matches!(r.state, ReservationState::Held | ReservationState::Allocated))
+    }
+
+    /// What the customer pays for this order: the total less any credit, never below zero.
+    pub fn payable(&self) -> Money {
+        let credit = self.credit.map(|c| c.amount()).unwrap_or(0);
+        Money::new((self.totals.total.amount() - credit).max(0), self.totals.total.currency())
+            .unwrap_or(self.totals.total)
     }
 
     pub fn goods_lines(&self) -> impl Iterator<Item = &OrderLine> {

@@ -86,6 +86,8 @@ pub fn order(customer: &str, email: &str) -> Order {
         cart_id: None,
         version: 1,
         review_cleared: false,
+        credit: None,
+        exchange_for: None,
         created_at: now,
         updated_at: now,
     }

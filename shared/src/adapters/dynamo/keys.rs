@@ -1,7 +1,7 @@
 //! Every key format and index name of the single table, in one place.
 //! `docs/data-model.md` lists the access patterns these serve; golden tests pin the formats.
 
-use crate::domain::{CartId, CustomerId, Email, LocationId, OrderId, OrderStatus, ShipmentId, Sku};
+use crate::domain::{CartId, CaseId, CustomerId, Email, LocationId, OrderId, OrderStatus, ReturnId, ShipmentId, Sku};
 use chrono::{DateTime, Utc};
 
 pub const PK: &str = "PK";
@@ -154,4 +154,34 @@ pub fn mail(dedupe_key: &str) -> Key {
 /// A customer's communication preferences.
 pub fn preferences(customer: &CustomerId) -> Key {
     Key::new(format!("CUSTOMER#{customer}"), "PREFERENCES")
+}
+
+pub const RETURN_SK_PREFIX: &str = "RETURN#";
+pub fn rma(order: &OrderId, id: &ReturnId) -> Key {
+    Key { pk: order_pk(order), sk: format!("{RETURN_SK_PREFIX}{id}") }
+}
+pub fn rma_gsi1pk(id: &ReturnId) -> String {
+    format!("RMA#{id}")
+}
+pub const RMA_GSI1SK: &str = "RETURN";
+pub const RETURN_TRACKING_GSI3SK: &str = "RETURN";
+pub fn return_label(order: &OrderId, id: &ReturnId) -> Key {
+    Key { pk: order_pk(order), sk: format!("RETURNLABEL#{id}") }
+}
+
+pub const CASE_SK_PREFIX: &str = "CASE#";
+pub fn case(order: &OrderId, id: &CaseId) -> Key {
+    Key { pk: order_pk(order), sk: format!("{CASE_SK_PREFIX}{id}") }
+}
+pub fn case_gsi1pk(id: &CaseId) -> String {
+    format!("CASE#{id}")
+}
+pub const CASE_GSI1SK: &str = "CASE";
+pub fn cases_by_status_gsi2pk(status: &str) -> String {
+    format!("CASES#{status}")
+}
+
+/// Payment authorization id -> order (disputes name the payment, not the order).
+pub fn payment(authorization_id: &str) -> Key {
+    Key::new(format!("PAYMENT#{authorization_id}"), "PAYMENT")
 }

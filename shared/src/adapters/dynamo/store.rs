@@ -187,6 +187,56 @@ const ENTITY_IDEMPOTENCY: &str = "idempotency";
 const ENTITY_WEBHOOK: &str = "webhook_event";
 const ENTITY_LABEL: &str = "label";
 const ENTITY_MAIL: &str = "mail";
+const ENTITY_RETURN: &str = "return";
+const ENTITY_RETURN_LABEL: &str = "return_label";
+const ENTITY_CASE: &str = "case";
+const ENTITY_PAYMENT: &str = "payment_ref";
+
+pub fn rma_item(r: &crate::domain::returns::Rma) -> Item<&crate::domain::returns::Rma> {
+    let mut item = Item::new(keys::rma(&r.order_id, &r.id), ENTITY_RETURN, r)
+        .gsi1(keys::rma_gsi1pk(&r.id), keys::RMA_GSI1SK.into());
+    if let Some(l) = &r.label {
+        item = item.gsi3(keys::tracking_gsi3pk(&l.carrier, &l.tracking_number), keys::RETURN_TRACKING_GSI3SK.into());
+    }
+    item
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnLabelDoc {
+    pub pdf_base64: String,
+}
+
+pub fn return_label_item<'a>(
+    order: &OrderId,
+    id: &crate::domain::ReturnId,
+    doc: &'a ReturnLabelDoc,
+) -> Item<&'a ReturnLabelDoc> {
+    Item::new(keys::return_label(order, id), ENTITY_RETURN_LABEL, doc)
+}
+
+pub fn case_item(c: &crate::domain::support::Case) -> Item<&crate::domain::support::Case> {
+    Item::new(keys::case(&c.order_id, &c.id), ENTITY_CASE, c)
+        .gsi1(keys::case_gsi1pk(&c.id), keys::CASE_GSI1SK.into())
+        .gsi2(keys::cases_by_status_gsi2pk(c.status.as_str()), format!("{}#{}", keys::timestamp(&c.created_at), c.id))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentRef {
+    pub order_id: OrderId,
+}
+
+pub fn payment_ref_item<'a>(authorization_id: &str, r: &'a PaymentRef) -> Item<&'a PaymentRef> {
+    Item::new(keys::payment(authorization_id), ENTITY_PAYMENT, r)
+}
+
+/// What a carrier tracking number points at.
+#[derive(Debug, Clone)]
+pub enum Tracked {
+    Shipment(Shipment),
+    Return(crate::domain::returns::Rma),
+}
 const ENTITY_PREFERENCES: &str = "preferences";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -964,6 +1014,74 @@ impl DynamoStore {
         let items =
             self.query_all(keys::GSI3, keys::GSI3PK, &keys::tracking_gsi3pk(carrier, tracking_number), None).await?;
         items.into_iter().next().map(|a| Ok(from_attrs::<Shipment>(a)?.data)).transpose()
+    }
+
+    /// A shipment or a return parcel, by carrier tracking number.
+    pub async fn tracked(&self, carrier: &str, tracking_number: &str) -> Result<Option<Tracked>, StoreError> {
+        let items =
+            self.query_all(keys::GSI3, keys::GSI3PK, &keys::tracking_gsi3pk(carrier, tracking_number), None).await?;
+        let Some(a) = items.into_iter().next() else { return Ok(None) };
+        let entity = a.get("entity").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        Ok(Some(if entity == ENTITY_RETURN {
+            Tracked::Return(from_attrs(a)?.data)
+        } else {
+            Tracked::Shipment(from_attrs(a)?.data)
+        }))
+    }
+
+    pub async fn get_rma(
+        &self,
+        id: &crate::domain::ReturnId,
+    ) -> Result<Option<crate::domain::returns::Rma>, StoreError> {
+        let items = self.query_all(keys::GSI1, keys::GSI1PK, &keys::rma_gsi1pk(id), None).await?;
+        let Some(found) = items.into_iter().next() else { return Ok(None) };
+        let r: crate::domain::returns::Rma = from_attrs(found)?.data;
+        // The index is eventually consistent: read the item itself.
+        Ok(self.get(&keys::rma(&r.order_id, &r.id), true).await?.map(|i: Item<crate::domain::returns::Rma>| i.data))
+    }
+
+    pub async fn returns_of_order(&self, order: &OrderId) -> Result<Vec<crate::domain::returns::Rma>, StoreError> {
+        let items =
+            self.query_all("", keys::PK, &keys::order_pk(order), Some((keys::SK, keys::RETURN_SK_PREFIX))).await?;
+        items.into_iter().map(|a| Ok(from_attrs(a)?.data)).collect()
+    }
+
+    pub async fn get_return_label(
+        &self,
+        order: &OrderId,
+        id: &crate::domain::ReturnId,
+    ) -> Result<Option<ReturnLabelDoc>, StoreError> {
+        Ok(self.get::<ReturnLabelDoc>(&keys::return_label(order, id), false).await?.map(|i| i.data))
+    }
+
+    pub async fn get_case(
+        &self,
+        id: &crate::domain::CaseId,
+    ) -> Result<Option<crate::domain::support::Case>, StoreError> {
+        let items = self.query_all(keys::GSI1, keys::GSI1PK, &keys::case_gsi1pk(id), None).await?;
+        let Some(found) = items.into_iter().next() else { return Ok(None) };
+        let c: crate::domain::support::Case = from_attrs(found)?.data;
+        Ok(self.get(&keys::case(&c.order_id, &c.id), true).await?.map(|i: Item<crate::domain::support::Case>| i.data))
+    }
+
+    pub async fn cases_of_order(&self, order: &OrderId) -> Result<Vec<crate::domain::support::Case>, StoreError> {
+        let items =
+            self.query_all("", keys::PK, &keys::order_pk(order), Some((keys::SK, keys::CASE_SK_PREFIX))).await?;
+        items.into_iter().map(|a| Ok(from_attrs(a)?.data)).collect()
+    }
+
+    /// Cases in a status (the agents' queue), oldest first.
+    pub async fn cases_by_status(
+        &self,
+        status: crate::domain::support::CaseStatus,
+    ) -> Result<Vec<crate::domain::support::Case>, StoreError> {
+        let items =
+            self.query_all(keys::GSI2, keys::GSI2PK, &keys::cases_by_status_gsi2pk(status.as_str()), None).await?;
+        items.into_iter().map(|a| Ok(from_attrs(a)?.data)).collect()
+    }
+
+    pub async fn order_for_payment(&self, authorization_id: &str) -> Result<Option<OrderId>, StoreError> {
+        Ok(self.get::<PaymentRef>(&keys::payment(authorization_id), false).await?.map(|i| i.data.order_id))
     }
 
     pub async fn get_shipment(

@@ -1,0 +1,171 @@
+//! Payment disputes from the payment provider's webhook (Stripe scheme:
+//! `Stripe-Signature: t=<unix>,v1=<hex>` over `"{t}.{body}"`, 5-minute tolerance). A dispute
+//! opened opens a case on the order; a dispute closed resolves it.
+
+use super::support::OpenCaseRequest;
+use super::webhooks::{Received, WebhookError};
+use super::{Caller, Oms};
+use crate::domain::support::{CaseKind, CaseStatus};
+use crate::domain::{CustomerId, OrderId};
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+pub const SIGNATURE_HEADER: &str = "stripe-signature";
+pub const TOLERANCE_SECS: i64 = 300;
+
+fn hex_mac(secret: &str, payload: &[u8]) -> String {
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!("hmac takes any key length"));
+    m.update(payload);
+    m.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The header a provider sends for `body` at time `t`.
+pub fn sign(secret: &str, t: i64, body: &[u8]) -> String {
+    let mut payload = format!("{t}.").into_bytes();
+    payload.extend_from_slice(body);
+    format!("t={t},v1={}", hex_mac(secret, &payload))
+}
+
+/// True when some `v1` signature matches under some secret and `t` is within the tolerance.
+pub fn verify(header: Option<&str>, body: &[u8], secrets: &[String], now: i64) -> bool {
+    let Some(h) = header else { return false };
+    let mut t: Option<i64> = None;
+    let mut sigs = Vec::new();
+    for part in h.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", v)) => t = v.parse().ok(),
+            Some(("v1", v)) => sigs.push(v.to_ascii_lowercase()),
+            _ => {}
+        }
+    }
+    let Some(t) = t.filter(|t| (now - t).abs() <= TOLERANCE_SECS) else { return false };
+    let mut payload = format!("{t}.").into_bytes();
+    payload.extend_from_slice(body);
+    let mut ok = false;
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        let expected = hex_mac(secret, &payload);
+        for s in &sigs {
+            ok |= bool::from(expected.as_bytes().ct_eq(s.as_bytes()));
+        }
+    }
+    ok
+}
+
+#[derive(Deserialize)]
+struct Event {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    data: EventData,
+}
+
+#[derive(Deserialize)]
+struct EventData {
+    object: Dispute,
+}
+
+#[derive(Deserialize)]
+struct Dispute {
+    id: String,
+    payment_intent: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    amount: Option<i64>,
+}
+
+#[derive(Clone)]
+pub struct Disputes {
+    pub oms: Oms,
+    pub secrets: Vec<String>,
+}
+
+impl Disputes {
+    pub async fn receive(&self, signature: Option<&str>, body: &[u8]) -> Result<Received, WebhookError> {
+        if !verify(signature, body, &self.secrets, self.oms.clock.now().timestamp()) {
+            return Err(WebhookError::Unauthorized);
+        }
+        let ev: Event = serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+        if !ev.kind.starts_with("charge.dispute.") {
+            return Ok(Received::Ignored);
+        }
+        let unavailable = |e: crate::adapters::dynamo::StoreError| WebhookError::Unavailable(e.to_string());
+        let store = &self.oms.store;
+        if store.webhook_seen("stripe", &ev.id).await.map_err(unavailable)? {
+            return Ok(Received::Replay);
+        }
+        let d = ev.data.object;
+        let pi =
+            d.payment_intent.clone().ok_or_else(|| WebhookError::Malformed("dispute without payment_intent".into()))?;
+        let order_id: OrderId =
+            store.order_for_payment(&pi).await.map_err(unavailable)?.ok_or(WebhookError::UnknownTracking)?;
+        let system = Caller {
+            customer: CustomerId::parse("payment-provider").map_err(|e| WebhookError::Malformed(e.to_string()))?,
+            admin: true,
+        };
+        let cases = store.cases_of_order(&order_id).await.map_err(unavailable)?;
+        let existing = cases.into_iter().find(|c| c.external_ref.as_deref() == Some(&d.id));
+        let app = |e: super::AppError| WebhookError::Unavailable(e.to_string());
+        match ev.kind.as_str() {
+            "charge.dispute.created" if existing.is_none() => {
+                let subject = format!(
+                    "Dispute {} ({}): {}",
+                    d.id,
+                    d.amount.map(|a| a.to_string()).unwrap_or_default(),
+                    d.reason.clone().unwrap_or_else(|| "unspecified".into())
+                );
+                self.oms
+                    .open_case(
+                        &system,
+                        OpenCaseRequest { order_id, kind: CaseKind::Dispute, subject, description: None },
+                        Some(d.id.clone()),
+                    )
+                    .await
+                    .map_err(app)?;
+            }
+            "charge.dispute.closed" => {
+                if let Some(c) = existing.filter(|c| c.status != CaseStatus::Resolved) {
+                    let resolution = format!("dispute {}", d.status.unwrap_or_else(|| "closed".into()));
+                    self.oms
+                        .update_case(
+                            &system,
+                            &c.id,
+                            super::support::UpdateCaseRequest {
+                                status: CaseStatus::Resolved,
+                                resolution: Some(resolution),
+                            },
+                        )
+                        .await
+                        .map_err(app)?;
+                }
+            }
+            _ => {}
+        }
+        store.record_webhook_event("stripe", &ev.id, super::webhooks::DEDUPE_TTL_DAYS).await.map_err(unavailable)?;
+        Ok(Received::Enqueued)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stripe_signatures_verify_within_tolerance_only() {
+        let body = br#"{"id":"evt_1"}"#;
+        let s = vec!["whsec_a".to_owned()];
+        let now = 1_763_773_200;
+        assert!(verify(Some(&sign("whsec_a", now, body)), body, &s, now));
+        assert!(verify(Some(&sign("whsec_a", now - 299, body)), body, &s, now));
+        assert!(!verify(Some(&sign("whsec_a", now - 301, body)), body, &s, now), "too old: a replay");
+        assert!(!verify(Some(&sign("whsec_b", now, body)), body, &s, now));
+        assert!(!verify(Some(&sign("whsec_a", now, body)), b"{}", &s, now));
+        assert!(!verify(None, body, &s, now));
+        assert!(!verify(Some("t=abc,v1=00"), body, &s, now));
+    }
+}

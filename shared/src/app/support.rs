@@ -1,0 +1,289 @@
+//! Customer-service tools: the one window a call-centre agent needs. Search (by order id,
+//! e-mail, tracking number, status and dates, all through indexes), notes, cases for
+//! complaints and disputes, re-sending a notification, holds, goodwill refunds.
+
+use super::fulfillment::Notification;
+use super::views::{OrderDto, OrderList, OrderSummary};
+use super::{AppError, Caller, Oms};
+use crate::adapters::dynamo::store::{case_item, order_item, timeline_item};
+use crate::domain::support::{Case, CaseKind, CaseStatus};
+use crate::domain::*;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NoteRequest {
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OpenCaseRequest {
+    pub order_id: OrderId,
+    pub kind: CaseKind,
+    pub subject: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateCaseRequest {
+    pub status: CaseStatus,
+    #[serde(default)]
+    pub resolution: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResendRequest {
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HoldRequest {
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GoodwillRequest {
+    pub amount: Money,
+    pub reason: String,
+}
+
+fn text(field: &str, s: &str, max: usize) -> Result<String, AppError> {
+    let t = s.trim();
+    if t.is_empty() || t.chars().count() > max || t.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(AppError::invalid_field(field, format!("must be 1-{max} characters")));
+    }
+    Ok(t.to_owned())
+}
+
+fn agent(c: &Caller) -> Actor {
+    Actor::Agent(c.customer.to_string())
+}
+
+/// Notification types an agent may re-send.
+pub const RESENDABLE: [&str; 7] = [
+    "order.confirmed",
+    "order.cancelled",
+    "shipment.shipped",
+    "order.delivered",
+    "order.on_hold",
+    "order.payment_declined",
+    "return.issued",
+];
+
+impl Oms {
+    async fn order_for_agent(&self, id: &OrderId) -> Result<Order, AppError> {
+        self.store.get_order(id).await?.ok_or(AppError::NotFound)
+    }
+
+    /// The order a carrier tracking number belongs to (outbound or return parcel).
+    pub async fn find_by_tracking(&self, tracking: &str) -> Result<OrderList, AppError> {
+        let mut orders = Vec::new();
+        for carrier in ["sandbox", "easypost"] {
+            let found = self.store.tracked(carrier, tracking).await?;
+            let id = match found {
+                Some(crate::adapters::dynamo::store::Tracked::Shipment(s)) => s.order_id,
+                Some(crate::adapters::dynamo::store::Tracked::Return(r)) => r.order_id,
+                None => continue,
+            };
+            if let Some(o) = self.store.get_order(&id).await? {
+                orders.push(OrderSummary::from(&o));
+            }
+        }
+        Ok(OrderList { orders, next_cursor: None })
+    }
+
+    pub async fn add_note(&self, c: &Caller, id: &OrderId, req: NoteRequest) -> Result<OrderDto, AppError> {
+        let note = text("text", &req.text, 2000)?;
+        self.order_for_agent(id).await?;
+        let ev = TimelineEvent::new(self.clock.now(), "note.added", agent(c)).with_note(note);
+        self.store.append_timeline(id, &ev).await?;
+        self.get_order(c, id).await
+    }
+
+    pub async fn open_case(
+        &self,
+        c: &Caller,
+        req: OpenCaseRequest,
+        external_ref: Option<String>,
+    ) -> Result<Case, AppError> {
+        self.order_for_agent(&req.order_id).await?;
+        let now = self.clock.now();
+        let case = Case {
+            id: CaseId::generate(),
+            order_id: req.order_id.clone(),
+            kind: req.kind,
+            status: CaseStatus::Open,
+            subject: text("subject", &req.subject, 200)?,
+            description: req.description.as_deref().map(|d| text("description", d, 5000)).transpose()?,
+            resolution: None,
+            external_ref,
+            opened_by: c.customer.to_string(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let ev = TimelineEvent::new(now, "case.opened", agent(c))
+            .with_note(format!("{} {:?}: {}", case.id, case.kind, case.subject));
+        self.store
+            .transact(vec![
+                self.store.put_new(&case_item(&case))?,
+                self.store.put_new(&timeline_item(&case.order_id, &ev))?,
+            ])
+            .await?;
+        Ok(case)
+    }
+
+    pub async fn update_case(&self, c: &Caller, id: &CaseId, req: UpdateCaseRequest) -> Result<Case, AppError> {
+        let case = self.store.get_case(id).await?.ok_or(AppError::NotFound)?;
+        if case.status == req.status {
+            return Ok(case);
+        }
+        if !case.status.can_move_to(req.status) {
+            return Err(AppError::Unprocessable {
+                kind: "invalid-case-transition",
+                detail: format!("a {} case cannot become {}", case.status.as_str(), req.status.as_str()),
+            });
+        }
+        let now = self.clock.now();
+        let mut next = case.clone();
+        next.status = req.status;
+        next.resolution =
+            req.resolution.as_deref().map(|r| text("resolution", r, 2000)).transpose()?.or(case.resolution.clone());
+        next.version += 1;
+        next.updated_at = now;
+        let ev = TimelineEvent::new(now, &format!("case.{}", req.status.as_str()), agent(c)).with_note(format!(
+            "{}{}",
+            case.id,
+            next.resolution.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+        ));
+        self.store
+            .transact(vec![
+                self.store.put_versioned(&case_item(&next), case.version)?,
+                self.store.put_new(&timeline_item(&case.order_id, &ev))?,
+            ])
+            .await?;
+        Ok(next)
+    }
+
+    pub async fn resend_notification(
+        &self,
+        c: &Caller,
+        id: &OrderId,
+        req: ResendRequest,
+    ) -> Result<OrderDto, AppError> {
+        if !RESENDABLE.contains(&req.kind.as_str()) {
+            return Err(AppError::invalid_field("type", format!("one of {}", RESENDABLE.join(", "))));
+        }
+        self.order_for_agent(id).await?;
+        if self.notifications.is_none() {
+            return Err(AppError::Unavailable("notifications are not configured".into()));
+        }
+        let now = self.clock.now();
+        // A fresh dedupe key: a re-send is a new mail on purpose.
+        let n = Notification {
+            dedupe_key: format!("{}#{id}#resend-{}", req.kind, ulid::Ulid::new()),
+            ..Notification::new(&req.kind, id, None)
+        };
+        self.notify(&n).await?;
+        self.store
+            .append_timeline(id, &TimelineEvent::new(now, "notification.resent", agent(c)).with_note(req.kind))
+            .await?;
+        self.get_order(c, id).await
+    }
+
+    pub async fn place_hold(&self, c: &Caller, id: &OrderId, req: HoldRequest) -> Result<OrderDto, AppError> {
+        let reason = text("reason", &req.reason, 500)?;
+        let order = self.order_for_agent(id).await?;
+        if order.status == OrderStatus::OnHold {
+            return self.get_order(c, id).await;
+        }
+        let now = self.clock.now();
+        let mut next = order.clone();
+        next.apply(OrderEvent::HoldForReview, now)
+            .map_err(|_| AppError::InvalidState { status: order.status, action: "held" })?;
+        next.version += 1;
+        next.status_reason = Some(format!("agent hold: {reason}"));
+        let ev = TimelineEvent::new(now, "order.held", agent(c)).with_status(next.status).with_note(reason);
+        self.store
+            .transact(vec![
+                self.store.put_versioned(&order_item(&next), order.version)?,
+                self.store.put_new(&timeline_item(id, &ev))?,
+            ])
+            .await?;
+        self.get_order(c, id).await
+    }
+
+    /// A goodwill refund on a captured payment, with a reason; `key` makes retries safe.
+    pub async fn goodwill_refund(
+        &self,
+        c: &Caller,
+        id: &OrderId,
+        key: &str,
+        req: GoodwillRequest,
+    ) -> Result<OrderDto, AppError> {
+        let reason = text("reason", &req.reason, 500)?;
+        let payments = self.payments.clone().ok_or(AppError::Unavailable("payments are not configured".into()))?;
+        let idem = format!("goodwill-{id}-{key}");
+        if self.store.get_idempotency(&c.customer, &idem).await?.is_some() {
+            return self.get_order(c, id).await;
+        }
+        for _ in 0..5 {
+            let order = self.order_for_agent(id).await?;
+            let auth = order.payment.authorization_id.clone().ok_or(AppError::Unprocessable {
+                kind: "nothing-to-refund",
+                detail: "the order has no payment".into(),
+            })?;
+            if req.amount.currency() != order.totals.total.currency() || req.amount.amount() == 0 {
+                return Err(AppError::invalid_field("amount", "a positive amount in the order's currency"));
+            }
+            let captured = order.payment.captured.map(|m| m.amount()).unwrap_or(0);
+            let refunded = order.payment.refunded.map(|m| m.amount()).unwrap_or(0);
+            if req.amount.amount() > captured - refunded {
+                return Err(AppError::Unprocessable {
+                    kind: "refund-exceeds-captured",
+                    detail: format!("at most {} can be refunded", captured - refunded),
+                });
+            }
+            payments
+                .refund(&auth, &req.amount, &format!("goodwill-{id}-{key}"))
+                .await
+                .map_err(|e| AppError::Unavailable(e.to_string()))?;
+            let now = self.clock.now();
+            let mut next = order.clone();
+            next.payment.refunded = Some(
+                Money::new(refunded + req.amount.amount(), req.amount.currency())
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+            );
+            next.version += 1;
+            let ev = TimelineEvent::new(now, "payment.goodwill_refund", agent(c))
+                .with_note(format!("{}: {reason}", req.amount));
+            let record = crate::adapters::dynamo::IdempotencyRecord {
+                request_hash: req.amount.amount().to_string(),
+                order_id: id.clone(),
+                status_code: 200,
+                response: String::new(),
+                created_at: now,
+            };
+            let tx = vec![
+                self.store.put_versioned(&order_item(&next), order.version)?,
+                self.store.put_new(&timeline_item(id, &ev))?,
+                self.store.put_idempotency(&c.customer, &idem, &record)?,
+            ];
+            match self.store.transact(tx).await {
+                Ok(()) | Err(crate::adapters::dynamo::StoreError::IdempotencyKeyUsed) => {
+                    return self.get_order(c, id).await;
+                }
+                Err(crate::adapters::dynamo::StoreError::StaleVersion) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::StaleVersion)
+    }
+}

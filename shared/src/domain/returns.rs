@@ -1,0 +1,208 @@
+//! Returns (RMAs): eligibility and refund amounts. Pure.
+
+use super::ids::{CustomerId, LocationId, OrderId, ReturnId, Sku};
+use super::money::{Money, MoneyError};
+use super::order::{Order, Shipment, ShipmentStatus};
+use super::pricing::LineRequest;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnReason {
+    Damaged,
+    WrongItem,
+    NotAsDescribed,
+    DoesNotFit,
+    NoLongerNeeded,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    Refund,
+    Exchange,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnStatus {
+    /// Label issued, waiting for the parcel.
+    Issued,
+    InTransit,
+    /// The carrier delivered it to the location; waiting for inspection.
+    Arrived,
+    PartiallyReceived,
+    /// Every unit inspected; refunds (or the exchange) done.
+    Completed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    Resellable,
+    Damaged,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnLine {
+    pub line_id: String,
+    pub sku: Sku,
+    pub quantity: u32,
+    pub reason: ReturnReason,
+    #[serde(default)]
+    pub received_resellable: u32,
+    #[serde(default)]
+    pub received_damaged: u32,
+    /// Refunded so far for this line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refunded: Option<Money>,
+    /// Receipts processed for this line (part of each refund's idempotency key).
+    #[serde(default)]
+    pub receipts: u32,
+}
+
+impl ReturnLine {
+    pub fn received(&self) -> u32 {
+        self.received_resellable + self.received_damaged
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnLabel {
+    pub carrier: String,
+    pub tracking_number: String,
+    pub label_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rma {
+    pub id: ReturnId,
+    pub order_id: OrderId,
+    pub customer: CustomerId,
+    pub lines: Vec<ReturnLine>,
+    pub resolution: Resolution,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchange_lines: Vec<LineRequest>,
+    pub status: ReturnStatus,
+    /// Where the parcel goes back to (the location it shipped from).
+    pub location_id: LocationId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<ReturnLabel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_order_id: Option<OrderId>,
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Rma {
+    pub fn fully_received(&self) -> bool {
+        self.lines.iter().all(|l| l.received() >= l.quantity)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReturnError {
+    #[error("line {0} is not on this order")]
+    UnknownLine(String),
+    #[error("line {0} has not been delivered")]
+    NotDelivered(String),
+    #[error("the return window for line {0} has closed")]
+    WindowClosed(String),
+    #[error("line {line} allows at most {allowed} more unit(s) to be returned")]
+    TooMany { line: String, allowed: u32 },
+    #[error("line {0} cannot be returned")]
+    NotReturnable(String),
+    #[error("a return needs at least one line, each line at most once, quantities of at least 1")]
+    Empty,
+    #[error("an exchange needs exchangeLines; a refund must not have them")]
+    ExchangeLines,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReturnRequestLine {
+    pub line_id: String,
+    pub quantity: u32,
+    pub reason: ReturnReason,
+}
+
+/// Units of a line delivered, and when the last of them arrived.
+fn delivered(line_id: &str, shipments: &[Shipment]) -> (u32, Option<DateTime<Utc>>) {
+    shipments
+        .iter()
+        .filter(|s| s.status == ShipmentStatus::Delivered)
+        .flat_map(|s| {
+            s.lines
+                .iter()
+                .filter(|l| l.line_id == line_id)
+                .map(move |l| (l.quantity, s.delivered_at.or(Some(s.updated_at))))
+        })
+        .fold((0, None), |(q, at), (n, d)| (q + n, at.max(d)))
+}
+
+/// Checks a return request against what was delivered, what is already being returned, the
+/// products' return windows and returnability.
+pub fn check_eligibility(
+    order: &Order,
+    shipments: &[Shipment],
+    existing: &[Rma],
+    request: &[ReturnRequestLine],
+    now: DateTime<Utc>,
+) -> Result<Vec<ReturnLine>, ReturnError> {
+    if request.is_empty() || request.iter().any(|l| l.quantity == 0) {
+        return Err(ReturnError::Empty);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for r in request {
+        if !seen.insert(&r.line_id) {
+            return Err(ReturnError::Empty);
+        }
+        let line = order
+            .lines
+            .iter()
+            .find(|l| l.line_id == r.line_id)
+            .ok_or_else(|| ReturnError::UnknownLine(r.line_id.clone()))?;
+        if !line.returnable {
+            return Err(ReturnError::NotReturnable(r.line_id.clone()));
+        }
+        let (qty, at) = delivered(&r.line_id, shipments);
+        let Some(at) = at.filter(|_| qty > 0) else { return Err(ReturnError::NotDelivered(r.line_id.clone())) };
+        if now > at + Duration::days(i64::from(line.return_window_days)) {
+            return Err(ReturnError::WindowClosed(r.line_id.clone()));
+        }
+        let already: u32 =
+            existing.iter().flat_map(|m| m.lines.iter()).filter(|l| l.line_id == r.line_id).map(|l| l.quantity).sum();
+        let allowed = qty.saturating_sub(already);
+        if r.quantity > allowed {
+            return Err(ReturnError::TooMany { line: r.line_id.clone(), allowed });
+        }
+        out.push(ReturnLine {
+            line_id: r.line_id.clone(),
+            sku: line.sku.clone(),
+            quantity: r.quantity,
+            reason: r.reason,
+            received_resellable: 0,
+            received_damaged: 0,
+            refunded: None,
+            receipts: 0,
+        });
+    }
+    Ok(out)
+}
+
+/// The refund for `units` of an order line: their share of the line's price and tax, rounded
+/// half up. Shipping is not refunded (the policy: it paid for a delivery that happened).
+pub fn refund_for(order: &Order, line_id: &str, units: u32) -> Result<Money, MoneyError> {
+    let currency = order.totals.total.currency();
+    match order.lines.iter().find(|l| l.line_id == line_id) {
+        Some(l) => l.subtotal.checked_add(l.tax)?.share(units, l.quantity.max(1)),
+        None => Ok(Money::zero(currency)),
+    }
+}

@@ -1,0 +1,433 @@
+//! Returns, exchanges, refunds, customer-service tools and payment disputes, end to end.
+
+use oms_tests::Stack;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// (case, order id, body, token other than the owner's, status, problem type).
+type Case<'a> = (&'a str, String, Value, Option<String>, u16, &'a str);
+
+#[tokio::test]
+async fn return_one_of_two_units_restocks_and_refunds_exactly_once() -> anyhow::Result<()> {
+    let s = Stack::with_workers_only().await?;
+    let email = "returner@example.com";
+    let id = s.delivered_order("cust-r1", email, json!([{"sku": "HEADPHONES-X1", "quantity": 2}])).await?;
+    let o = s.order("cust-r1", &id).await?;
+    let location = o["shipments"][0]["locationId"].as_str().unwrap().to_owned();
+    let line = &o["lines"][0];
+    let unit_refund = (line["subtotal"]["amount"].as_i64().unwrap() + line["tax"]["amount"].as_i64().unwrap()) / 2;
+    let before = s.available("HEADPHONES-X1", &location).await?;
+    let t = s.token("cust-r1");
+
+    let r = s.call("POST", &format!("/v1/orders/{id}/returns"), Some(&t), Some(&json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "no_longer_needed"}], "resolution": "refund"})), &[]).await?;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let rma = r.json();
+    let rma_id = rma["id"].as_str().unwrap().to_owned();
+    let return_tracking = rma["label"]["trackingNumber"].as_str().unwrap().to_owned();
+    assert_eq!(s.order("cust-r1", &id).await?["status"], "return_requested");
+    let label = s.call("GET", &format!("/v1/orders/{id}/returns/{rma_id}/label"), Some(&t), None, &[]).await?;
+    assert!(label.text.starts_with("%PDF"));
+    // The same unit cannot be returned twice; the other one still can.
+    let over = s
+        .call(
+            "POST",
+            &format!("/v1/orders/{id}/returns"),
+            Some(&t),
+            Some(&json!({"lines": [{"lineId": "L1", "quantity": 2, "reason": "other"}], "resolution": "refund"})),
+            &[],
+        )
+        .await?;
+    assert_eq!((over.status, over.json()["type"].clone()), (422, json!("urn:oms:problem:return-quantity-exceeded")));
+
+    // The return parcel is tracked by the same carrier webhooks.
+    s.carrier_event("evt_r_t", &return_tracking, "in_transit").await?;
+    s.carrier_event("evt_r_d", &return_tracking, "delivered").await?;
+    s.eventually("return arrived", || async {
+        let l = s.call("GET", &format!("/v1/orders/{id}/returns"), Some(&t), None, &[]).await?;
+        Ok(l.json()["returns"][0]["status"] == "arrived")
+    })
+    .await?;
+
+    let admin = s.admin_token();
+    let receive = json!({"lines": [{"lineId": "L1", "quantity": 1, "condition": "resellable"}]});
+    let got = s.call("POST", &format!("/v1/admin/returns/{rma_id}/receive"), Some(&admin), Some(&receive), &[]).await?;
+    assert_eq!(got.status, 200, "{}", got.text);
+    assert_eq!(got.json()["status"], "completed");
+    assert_eq!(got.json()["lines"][0]["refunded"]["amount"], unit_refund);
+    // Retried: nothing more.
+    let again =
+        s.call("POST", &format!("/v1/admin/returns/{rma_id}/receive"), Some(&admin), Some(&receive), &[]).await?;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(s.local.payments.refunded_total(), unit_refund, "refunded once");
+    let after = s.available("HEADPHONES-X1", &location).await?;
+    assert_eq!(after.0, before.0 + 1, "one unit back on the shelf");
+    let o = s.order("cust-r1", &id).await?;
+    assert_eq!(o["status"], "partially_returned");
+    let customer_receive =
+        s.call("POST", &format!("/v1/admin/returns/{rma_id}/receive"), Some(&t), Some(&receive), &[]).await?;
+    assert_eq!(customer_receive.status, 403);
+
+    let want = [
+        "Your order is confirmed",
+        "Your order has shipped",
+        "Your order was delivered",
+        "Your return is ready",
+        "We received your return",
+        "Your refund is on its way",
+    ];
+    s.eventually("return mails", || async { Ok(s.mail_to(email).await?.len() >= want.len()) }).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.mail_to(email).await?, want.to_vec());
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_exchange_ships_the_replacement_and_charges_the_difference() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let id = s.delivered_order("cust-x", "x@example.com", json!([{"sku": "MUG-CLASSIC", "quantity": 1}])).await?;
+    let o = s.order("cust-x", &id).await?;
+    let credit =
+        o["lines"][0]["subtotal"]["amount"].as_i64().unwrap() + o["lines"][0]["tax"]["amount"].as_i64().unwrap();
+    let t = s.token("cust-x");
+    let r = s
+        .call("POST", &format!("/v1/orders/{id}/returns"), Some(&t), Some(&json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "does_not_fit"}], "resolution": "exchange", "exchangeLines": [{"sku": "DESK-LAMP", "quantity": 1}]})), &[])
+        .await?;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let rma_id = r.json()["id"].as_str().unwrap().to_owned();
+    let got = s
+        .call(
+            "POST",
+            &format!("/v1/admin/returns/{rma_id}/receive"),
+            Some(&s.admin_token()),
+            Some(&json!({"lines": [{"lineId": "L1", "quantity": 1, "condition": "resellable"}]})),
+            &[],
+        )
+        .await?;
+    assert_eq!(got.status, 200, "{}", got.text);
+    let new_id = got.json()["exchangeOrderId"].as_str().unwrap().to_owned();
+    // The replacement runs the normal workflow (started from the stream), then ships.
+    let replacement = s.wait_for_status("cust-x", &new_id, "ready_to_ship").await?;
+    let total = replacement["totals"]["total"]["amount"].as_i64().unwrap();
+    assert!(total > credit);
+    let tracking = replacement["shipments"][0]["trackingNumber"].as_str().unwrap().to_owned();
+    let captured_before = s.local.payments.captured_total();
+    s.carrier_event("evt_x_t", &tracking, "in_transit").await?;
+    s.wait_for_status("cust-x", &new_id, "shipped").await?;
+    assert_eq!(s.local.payments.captured_total() - captured_before, total - credit, "net charge is the difference");
+    assert_eq!(s.local.payments.refunded_total(), 0);
+    // Receiving again does not place a second replacement.
+    let again = s
+        .call(
+            "POST",
+            &format!("/v1/admin/returns/{rma_id}/receive"),
+            Some(&s.admin_token()),
+            Some(&json!({"lines": [{"lineId": "L1", "quantity": 1, "condition": "resellable"}]})),
+            &[],
+        )
+        .await?;
+    assert_eq!(again.json()["exchangeOrderId"], json!(new_id));
+    let r = s
+        .eventually("exchange shipped mail", || async {
+            Ok(s.mail_to("x@example.com").await?.contains(&"Your exchange has shipped".to_owned()))
+        })
+        .await;
+    assert!(r.is_ok(), "{:?}", s.mail_to("x@example.com").await?);
+    Ok(())
+}
+
+#[tokio::test]
+async fn ineligible_returns_are_refused_and_write_nothing() -> anyhow::Result<()> {
+    let s = Stack::with_workers_only().await?;
+    let admin = s.admin_token();
+    // A product whose return window closes at delivery.
+    let p = json!({"name": "Final sale scarf", "price": {"amount": 1500, "currency": "USD"}, "weightGrams": 100, "returnWindowDays": 0});
+    assert_eq!(s.call("PUT", "/v1/admin/products/SCARF-FINAL", Some(&admin), Some(&p), &[]).await?.status, 200);
+    assert_eq!(
+        s.call("PUT", "/v1/admin/stock/SCARF-FINAL/WH-NJ", Some(&admin), Some(&json!({"onHand": 5})), &[])
+            .await?
+            .status,
+        200
+    );
+    let delivered = s
+        .delivered_order("cust-i", "i@example.com", json!([{"sku": "TV-55", "quantity": 1}, {"sku": "INSTALL-TV", "quantity": 1}, {"sku": "SCARF-FINAL", "quantity": 1}]))
+        .await?;
+    let (not_delivered, _) =
+        s.ready_order("cust-i", "i@example.com", json!([{"sku": "MUG-CLASSIC", "quantity": 1}])).await?;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let t = s.token("cust-i");
+    let ret = |line: &str, q: u32| json!({"lines": [{"lineId": line, "quantity": q, "reason": "other"}], "resolution": "refund"});
+    let cases: Vec<Case> = vec![
+        ("not delivered", not_delivered.clone(), ret("L1", 1), None, 422, "not-delivered"),
+        ("past the window", delivered.clone(), ret("L3", 1), None, 422, "return-window-closed"),
+        ("too many", delivered.clone(), ret("L1", 2), None, 422, "return-quantity-exceeded"),
+        ("service line", delivered.clone(), ret("L2", 1), None, 422, "not-returnable"),
+        ("unknown line", delivered.clone(), ret("L9", 1), None, 422, "unknown-line"),
+        ("zero", delivered.clone(), ret("L1", 0), None, 422, "invalid-return"),
+        (
+            "exchange without lines",
+            delivered.clone(),
+            json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "other"}], "resolution": "exchange"}),
+            None,
+            422,
+            "invalid-return",
+        ),
+        (
+            "bad reason",
+            delivered.clone(),
+            json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "meh"}], "resolution": "refund"}),
+            None,
+            400,
+            "invalid-request",
+        ),
+        ("another customer", delivered.clone(), ret("L1", 1), Some(s.token("someone-else")), 404, "not-found"),
+    ];
+    for (name, order, body, token, status, kind) in cases {
+        let tok = token.unwrap_or_else(|| t.clone());
+        let r = s.call("POST", &format!("/v1/orders/{order}/returns"), Some(&tok), Some(&body), &[]).await?;
+        assert_eq!(r.status, status, "{name}: {}", r.text);
+        assert_eq!(r.json()["type"], format!("urn:oms:problem:{kind}"), "{name}");
+    }
+    for o in [&delivered, &not_delivered] {
+        assert_eq!(
+            s.call("GET", &format!("/v1/orders/{o}/returns"), Some(&t), None, &[]).await?.json()["returns"],
+            json!([])
+        );
+    }
+    assert_eq!(s.order("cust-i", &delivered).await?["status"], "delivered");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_agent_can_find_note_hold_release_open_cases_resend_and_refund() -> anyhow::Result<()> {
+    let s = Stack::with_workers_only().await?;
+    let admin = s.admin_token();
+    let id = s.delivered_order("cust-cs", "cs@example.com", json!([{"sku": "TV-55", "quantity": 1}])).await?;
+    let o = s.order("cust-cs", &id).await?;
+    let tracking = o["shipments"][0]["trackingNumber"].as_str().unwrap().to_owned();
+    let found = s.call("GET", &format!("/v1/admin/orders?tracking={tracking}"), Some(&admin), None, &[]).await?;
+    assert_eq!(found.json()["orders"][0]["orderId"], json!(id));
+    let by_status = s
+        .call("GET", "/v1/admin/orders?status=delivered&from=2020-01-01&to=2100-01-01", Some(&admin), None, &[])
+        .await?;
+    assert_eq!(by_status.json()["orders"].as_array().unwrap().len(), 1);
+
+    let note = s
+        .call(
+            "POST",
+            &format!("/v1/admin/orders/{id}/notes"),
+            Some(&admin),
+            Some(&json!({"text": "Customer called about the wall mount"})),
+            &[],
+        )
+        .await?;
+    assert_eq!(note.status, 200, "{}", note.text);
+    let case = s
+        .call(
+            "POST",
+            "/v1/admin/cases",
+            Some(&admin),
+            Some(&json!({"orderId": id, "kind": "complaint", "subject": "Scratched screen"})),
+            &[],
+        )
+        .await?;
+    assert_eq!(case.status, 201, "{}", case.text);
+    let case_id = case.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        s.call("GET", "/v1/admin/cases?status=open", Some(&admin), None, &[]).await?.json()["cases"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let esc = s
+        .call("PATCH", &format!("/v1/admin/cases/{case_id}"), Some(&admin), Some(&json!({"status": "escalated"})), &[])
+        .await?;
+    assert_eq!(esc.json()["status"], "escalated");
+    let total = o["totals"]["total"]["amount"].as_i64().unwrap();
+    let refund = json!({"amount": {"amount": 2500, "currency": "USD"}, "reason": "scratched screen"});
+    for _ in 0..2 {
+        let r = s
+            .call(
+                "POST",
+                &format!("/v1/admin/orders/{id}/refunds"),
+                Some(&admin),
+                Some(&refund),
+                &[("Idempotency-Key", "gw-1")],
+            )
+            .await?;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    assert_eq!(s.local.payments.refunded_total(), 2500, "a retried goodwill refund pays once");
+    let too_much = json!({"amount": {"amount": total, "currency": "USD"}, "reason": "x"});
+    assert_eq!(
+        s.call(
+            "POST",
+            &format!("/v1/admin/orders/{id}/refunds"),
+            Some(&admin),
+            Some(&too_much),
+            &[("Idempotency-Key", "gw-2")]
+        )
+        .await?
+        .status,
+        422
+    );
+    let res = s
+        .call(
+            "PATCH",
+            &format!("/v1/admin/cases/{case_id}"),
+            Some(&admin),
+            Some(&json!({"status": "resolved", "resolution": "25 USD goodwill"})),
+            &[],
+        )
+        .await?;
+    assert_eq!(res.json()["status"], "resolved");
+    assert_eq!(
+        s.call("PATCH", &format!("/v1/admin/cases/{case_id}"), Some(&admin), Some(&json!({"status": "open"})), &[])
+            .await?
+            .status,
+        422
+    );
+    let resend = s
+        .call(
+            "POST",
+            &format!("/v1/admin/orders/{id}/notifications"),
+            Some(&admin),
+            Some(&json!({"type": "order.confirmed"})),
+            &[],
+        )
+        .await?;
+    assert_eq!(resend.status, 202, "{}", resend.text);
+    s.eventually("re-sent confirmation", || async {
+        Ok(s.mail_to("cs@example.com").await?.iter().filter(|m| *m == "Your order is confirmed").count() == 2)
+    })
+    .await?;
+
+    // Hold and release on a fresh order, as an agent.
+    let (other, _) = s.ready_order("cust-cs", "cs@example.com", json!([{"sku": "MUG-CLASSIC", "quantity": 1}])).await?;
+    let placed = s.place("cust-cs", &oms_tests::order_body(json!([{"sku": "SOCKS-3PK", "quantity": 1}]))).await?;
+    let held = s
+        .call(
+            "POST",
+            &format!("/v1/admin/orders/{placed}/hold"),
+            Some(&admin),
+            Some(&json!({"reason": "address check"})),
+            &[],
+        )
+        .await?;
+    assert_eq!(held.json()["status"], "on_hold", "{}", held.text);
+    assert_eq!(
+        s.call("POST", &format!("/v1/admin/orders/{other}/hold"), Some(&admin), Some(&json!({"reason": "late"})), &[])
+            .await?
+            .status,
+        409,
+        "too late to hold"
+    );
+    let timeline =
+        s.call("GET", &format!("/v1/admin/orders/{id}"), Some(&admin), None, &[]).await?.json()["timeline"].clone();
+    let agent_kinds: Vec<&str> = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor"]["type"] == "agent")
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        agent_kinds,
+        vec![
+            "note.added",
+            "case.opened",
+            "case.escalated",
+            "payment.goodwill_refund",
+            "case.resolved",
+            "notification.resent"
+        ]
+    );
+    // Customers cannot reach any of it.
+    assert_eq!(
+        s.call(
+            "POST",
+            "/v1/admin/cases",
+            Some(&s.token("cust-cs")),
+            Some(&json!({"orderId": id, "kind": "complaint", "subject": "x"})),
+            &[]
+        )
+        .await?
+        .status,
+        403
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn signed_payment_disputes_open_and_resolve_a_case() -> anyhow::Result<()> {
+    let s = Stack::without_stream().await?;
+    let (id, _) = s.ready_order("cust-d", "d@example.com", json!([{"sku": "MUG-CLASSIC", "quantity": 1}])).await?;
+    let auth = s
+        .local
+        .oms
+        .store
+        .get_order(&oms_shared::domain::OrderId::parse(&id)?)
+        .await?
+        .unwrap()
+        .payment
+        .authorization_id
+        .unwrap();
+    let event = |evt: &str, kind: &str, status: &str| {
+        json!({"id": evt, "object": "event", "type": kind, "data": {"object": {"id": "dp_1", "object": "dispute", "payment_intent": auth, "amount": 1350, "reason": "fraudulent", "status": status}}}).to_string()
+    };
+    let post = |body: String, sig: Option<String>| {
+        let s = &s;
+        async move {
+            let mut req = s
+                .http
+                .post(s.url("/v1/webhooks/payments/stripe"))
+                .header("content-type", "application/json")
+                .body(body);
+            if let Some(sig) = sig {
+                req = req.header("stripe-signature", sig);
+            }
+            let r = req.send().await?;
+            anyhow::Ok((r.status().as_u16(), r.text().await?))
+        }
+    };
+    let now = chrono::Utc::now().timestamp();
+    let opened = event("evt_d1", "charge.dispute.created", "needs_response");
+    assert_eq!(post(opened.clone(), None).await?.0, 401);
+    assert_eq!(
+        post(opened.clone(), Some(oms_shared::app::disputes::sign("whsec_wrong", now, opened.as_bytes()))).await?.0,
+        401
+    );
+    assert_eq!(
+        post(
+            opened.clone(),
+            Some(oms_shared::app::disputes::sign(oms_local::PAYMENT_WEBHOOK_SECRET, now - 600, opened.as_bytes()))
+        )
+        .await?
+        .0,
+        401,
+        "outside the 5-minute tolerance"
+    );
+    let sig = oms_shared::app::disputes::sign(oms_local::PAYMENT_WEBHOOK_SECRET, now, opened.as_bytes());
+    assert_eq!(post(opened.clone(), Some(sig.clone())).await?.0, 200);
+    assert!(post(opened.clone(), Some(sig)).await?.1.contains("duplicate"));
+    let admin = s.admin_token();
+    let cases =
+        s.call("GET", &format!("/v1/admin/orders/{id}/cases"), Some(&admin), None, &[]).await?.json()["cases"].clone();
+    assert_eq!(cases.as_array().unwrap().len(), 1);
+    assert_eq!((cases[0]["kind"].as_str(), cases[0]["status"].as_str()), (Some("dispute"), Some("open")));
+    let closed = event("evt_d2", "charge.dispute.closed", "won");
+    assert_eq!(
+        post(
+            closed.clone(),
+            Some(oms_shared::app::disputes::sign(oms_local::PAYMENT_WEBHOOK_SECRET, now, closed.as_bytes()))
+        )
+        .await?
+        .0,
+        200
+    );
+    let cases =
+        s.call("GET", &format!("/v1/admin/orders/{id}/cases"), Some(&admin), None, &[]).await?.json()["cases"].clone();
+    assert_eq!(cases[0]["status"], "resolved");
+    assert_eq!(cases[0]["resolution"], "dispute won");
+    Ok(())
+}
