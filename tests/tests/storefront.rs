@@ -22,7 +22,7 @@ fn order_body(lines: Value) -> Value {
 
 #[tokio::test]
 async fn journey_cart_quote_place_get_list_edit_cancel_returns_stock() -> anyhow::Result<()> {
-    let s = Stack::new().await?;
+    let s = Stack::without_stream().await?;
     let t = s.token("cust-1");
     let before_mug = s.available("MUG-CLASSIC", "WH-NJ").await?;
     let before_socks = s.available("SOCKS-3PK", "WH-NJ").await?;
@@ -129,7 +129,7 @@ async fn journey_cart_quote_place_get_list_edit_cancel_returns_stock() -> anyhow
 
 #[tokio::test]
 async fn hundred_concurrent_posts_with_one_key_make_one_order_and_identical_responses() -> anyhow::Result<()> {
-    let s = Stack::new().await?;
+    let s = Stack::without_stream().await?;
     let t = s.token("cust-dup");
     let body = order_body(json!([{"sku": "TSHIRT-BLK-M", "quantity": 1}]));
     let before = s.total_available("TSHIRT-BLK-M").await?;
@@ -152,7 +152,7 @@ async fn hundred_concurrent_posts_with_one_key_make_one_order_and_identical_resp
 
 #[tokio::test]
 async fn two_hundred_concurrent_orders_for_ten_units_accept_exactly_ten() -> anyhow::Result<()> {
-    let s = Stack::new().await?;
+    let s = Stack::without_stream().await?;
     let admin = s.admin_token();
     let p = s
         .call(
@@ -193,7 +193,7 @@ async fn two_hundred_concurrent_orders_for_ten_units_accept_exactly_ten() -> any
 
 #[tokio::test]
 async fn other_customers_get_404_and_non_admins_get_403_on_every_route() -> anyhow::Result<()> {
-    let s = Stack::new().await?;
+    let s = Stack::without_stream().await?;
     let owner = s.token("owner");
     let intruder = s.token("intruder");
     let cart =
@@ -273,7 +273,7 @@ async fn other_customers_get_404_and_non_admins_get_403_on_every_route() -> anyh
 
 #[tokio::test]
 async fn bad_input_is_a_4xx_problem_and_writes_nothing() -> anyhow::Result<()> {
-    let s = Stack::new().await?;
+    let s = Stack::without_stream().await?;
     let t = s.token("cust-bad");
     let before = s.available("MUG-CLASSIC", "WH-NJ").await?;
     let good = order_body(json!([{"sku": "MUG-CLASSIC", "quantity": 1}]));
@@ -374,7 +374,7 @@ async fn bad_input_is_a_4xx_problem_and_writes_nothing() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn admin_can_manage_catalog_and_find_orders() -> anyhow::Result<()> {
-    let s = Stack::new().await?;
+    let s = Stack::without_stream().await?;
     let admin = s.admin_token();
     let loc = json!({"name": "Boston store", "kind": "store", "coordinates": {"latE6": 42360100, "lonE6": -71058900}, "country": "US", "postalCode": "02108", "ships": true, "pickup": true});
     assert_eq!(s.call("PUT", "/v1/admin/locations/STORE-BOS", Some(&admin), Some(&loc), &[]).await?.status, 200);
@@ -433,7 +433,7 @@ async fn admin_can_manage_catalog_and_find_orders() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn pickup_orders_hold_at_the_chosen_store() -> anyhow::Result<()> {
-    let s = Stack::new().await?;
+    let s = Stack::without_stream().await?;
     let t = s.token("cust-pickup");
     let before = s.available("HEADPHONES-X1", "STORE-NYC").await?;
     let mut body = order_body(json!([{"sku": "HEADPHONES-X1", "quantity": 2}]));

@@ -291,11 +291,16 @@ struct TokenRequest {
 }
 
 /// The HTTP app: `POST /dev/token` (local only) plus every function route behind the gateway.
-pub fn app(local: &Local) -> Router {
-    let placement = placement::router(local.oms.clone())
+/// Every HTTP function's router, as API Gateway routes to them.
+pub fn functions_router(local: &Local) -> Router {
+    placement::router(local.oms.clone())
         .merge(tracking_webhook::router(local.webhooks.clone()))
         .merge(returns::router(local.returns.clone()))
-        .merge(payment_webhook::router(local.disputes.clone()));
+        .merge(payment_webhook::router(local.disputes.clone()))
+}
+
+pub fn app(local: &Local) -> Router {
+    let placement = functions_router(local);
     let carrier_router = placement.clone();
     let moto = local.moto_endpoint.clone();
     let issuer = local.issuer.clone();
