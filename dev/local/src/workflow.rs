@@ -29,8 +29,8 @@ pub struct LocalTasks {
     /// Function ARN -> cargo binary (step function name).
     functions: HashMap<String, String>,
     pub faults: Mutex<Vec<Fault>>,
-    /// Every Task invocation: (state, ok).
-    pub invocations: Mutex<Vec<(String, bool)>>,
+    /// Every Task invocation: (state, ok, microseconds, is a Lambda function).
+    pub invocations: Mutex<Vec<(String, bool, u128, bool)>>,
 }
 
 impl LocalTasks {
@@ -48,6 +48,7 @@ impl TaskRunner for LocalTasks {
         if let Some(e) = self.fault(state, false) {
             return Err(e);
         }
+        let started = std::time::Instant::now();
         let out = if resource == SQS_SEND {
             let url = input.get("QueueUrl").and_then(Value::as_str).unwrap_or_default();
             let body = match input.get("MessageBody") {
@@ -66,7 +67,7 @@ impl TaskRunner for LocalTasks {
             self.fulfillment.dispatch(function, input).await.map_err(|e| TaskError::new(e.name, e.message))
         };
         if let Ok(mut inv) = self.invocations.lock() {
-            inv.push((state.to_owned(), out.is_ok()));
+            inv.push((state.to_owned(), out.is_ok(), started.elapsed().as_micros(), resource != SQS_SEND));
         }
         if out.is_ok()
             && let Some(e) = self.fault(state, true)

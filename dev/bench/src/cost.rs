@@ -1,0 +1,265 @@
+//! Cost per order: complete journeys on the local stack, every billable request metered.
+//! Each stage is driven explicitly (the API through the gateway emulation, the workflow by the
+//! ASL executor, queues drained by the consumers' batch handlers) so every request is counted.
+
+use oms_local::{Local, Options};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+#[derive(Default, Debug)]
+struct Meter {
+    api_requests: u64,
+    pipe_events: u64,
+    express_executions: u64,
+    express_billed_ms: u64,
+    transitions: u64,
+    sqs_requests: u64,
+    /// function -> (invocations, total microseconds)
+    lambda: BTreeMap<String, (u64, u128)>,
+}
+
+impl Meter {
+    fn lambda(&mut self, f: &str, micros: u128) {
+        let e = self.lambda.entry(f.to_owned()).or_default();
+        e.0 += 1;
+        e.1 += micros;
+    }
+}
+
+struct Bench {
+    local: Local,
+    router: axum::Router,
+    m: Meter,
+}
+
+impl Bench {
+    async fn api(
+        &mut self,
+        function: &str,
+        method: &str,
+        path: &str,
+        who: (&str, &str),
+        body: Option<Value>,
+        extra: &[(&str, &str)],
+    ) -> anyhow::Result<(u16, Value)> {
+        let mut headers = HashMap::from([("content-type".to_owned(), "application/json".to_owned())]);
+        for (k, v) in extra {
+            headers.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let claims = HashMap::from([("sub".to_owned(), who.0.to_owned()), ("scope".to_owned(), who.1.to_owned())]);
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let event = oms_local::gateway::apigw_event(method, path, query, &headers, &bytes, Some(&claims));
+        let t = Instant::now();
+        let res = oms_local::gateway::invoke(&self.router, &event).await;
+        let status = res.status().as_u16();
+        let body = http_body_util::BodyExt::collect(res.into_body()).await?.to_bytes();
+        self.m.lambda(function, t.elapsed().as_micros());
+        self.m.api_requests += 1;
+        Ok((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
+    }
+
+    async fn webhook(&mut self, tracking: &str, status: &str) -> anyhow::Result<()> {
+        let body = oms_local::carrier_event(&format!("evt_{}", ulid::Ulid::new()), tracking, status, None).to_string();
+        let sig = oms_shared::app::webhooks::sign(oms_local::WEBHOOK_SECRET, body.as_bytes());
+        let headers = HashMap::from([
+            ("content-type".to_owned(), "application/json".to_owned()),
+            ("x-hmac-signature".to_owned(), sig),
+        ]);
+        let event = oms_local::gateway::apigw_event(
+            "POST",
+            "/v1/webhooks/carriers/sandbox",
+            "",
+            &headers,
+            body.as_bytes(),
+            None,
+        );
+        let t = Instant::now();
+        let res = oms_local::gateway::invoke(&self.router, &event).await;
+        anyhow::ensure!(res.status().is_success(), "webhook {}", res.status());
+        self.m.lambda("tracking-webhook", t.elapsed().as_micros());
+        self.m.api_requests += 1;
+        self.m.sqs_requests += 1; // the enqueue
+        Ok(())
+    }
+
+    /// Drains a queue through its consumer: one receive per batch, one delete per message.
+    async fn drain(&mut self, queue: &str) -> anyhow::Result<()> {
+        let url = self.local.queues[queue].clone();
+        loop {
+            let ev = oms_local::workers::receive_batch(&self.local.sqs, &url, "arn:bench", 30).await?;
+            self.m.sqs_requests += 1;
+            if ev.records.is_empty() {
+                return Ok(());
+            }
+            let t = Instant::now();
+            let res = match queue {
+                "TrackingQueue" => oms_runtime::tracking_batch(&self.local.tracking, ev.clone()).await,
+                _ => oms_runtime::notifier_batch(&self.local.notifier, ev.clone()).await,
+            };
+            self.m.lambda(
+                if queue == "TrackingQueue" { "tracking-consumer" } else { "notifier" },
+                t.elapsed().as_micros(),
+            );
+            oms_local::workers::settle(&self.local.sqs, &url, &ev, &res).await?;
+            self.m.sqs_requests += ev.records.len() as u64 - res.batch_item_failures.len() as u64;
+        }
+    }
+
+    async fn journey(&mut self, i: usize, with_return: bool) -> anyhow::Result<()> {
+        let sub = format!("bench-{i}");
+        let body = json!({"lines": [{"sku": "TSHIRT-BLK-M", "quantity": 2}, {"sku": "SOCKS-3PK", "quantity": 1}],
+            "shippingAddress": {"name": "Ann Lee", "line1": "350 5th Ave", "city": "New York", "region": "NY", "postalCode": "10118", "country": "US"},
+            "email": format!("bench-{i}@example.com"), "serviceLevel": "standard", "paymentToken": "tok_visa", "channel": "web"});
+        let key = format!("bench-{i}");
+        let (status, placed) =
+            self.api("placement", "POST", "/v1/orders", (&sub, ""), Some(body), &[("idempotency-key", &key)]).await?;
+        anyhow::ensure!(status == 201, "placement {status}: {placed}");
+        let id = placed["orderId"].as_str().unwrap_or_default().to_owned();
+        // The stream record goes through the pipe into one Express execution.
+        self.m.pipe_events += 1;
+        let before = self.local.workflow.tasks.invocations.lock().map(|v| v.len()).unwrap_or(0);
+        let t = Instant::now();
+        let ex = self.local.workflow.run(&id).await;
+        let ms = t.elapsed().as_millis() as u64;
+        anyhow::ensure!(ex.result.is_ok(), "workflow: {:?}", ex.result);
+        self.m.express_executions += 1;
+        self.m.express_billed_ms += ms.div_ceil(100).max(1) * 100;
+        self.m.transitions += ex.transitions() as u64;
+        let inv: Vec<_> =
+            self.local.workflow.tasks.invocations.lock().map(|v| v[before..].to_vec()).unwrap_or_default();
+        for (state, _, micros, is_lambda) in inv {
+            if is_lambda {
+                self.m.lambda(&format!("step:{state}"), micros);
+            } else {
+                self.m.sqs_requests += 1;
+            }
+        }
+        self.drain("NotificationsQueue").await?;
+        let (_, order) = self.api("placement", "GET", &format!("/v1/orders/{id}"), (&sub, ""), None, &[]).await?;
+        let tracking: Vec<String> = order["shipments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["trackingNumber"].as_str().map(str::to_owned))
+            .collect();
+        for st in ["in_transit", "delivered"] {
+            for t in &tracking {
+                self.webhook(t, st).await?;
+            }
+            self.drain("TrackingQueue").await?;
+            self.drain("NotificationsQueue").await?;
+        }
+        if with_return {
+            let (status, rma) = self
+                .api("returns", "POST", &format!("/v1/orders/{id}/returns"), (&sub, ""), Some(json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "does_not_fit"}], "resolution": "refund"})), &[])
+                .await?;
+            anyhow::ensure!(status == 201, "return {status}: {rma}");
+            let rma_id = rma["id"].as_str().unwrap_or_default().to_owned();
+            let rt = rma["label"]["trackingNumber"].as_str().unwrap_or_default().to_owned();
+            self.webhook(&rt, "delivered").await?;
+            self.drain("TrackingQueue").await?;
+            let (status, _) = self
+                .api(
+                    "returns",
+                    "POST",
+                    &format!("/v1/admin/returns/{rma_id}/receive"),
+                    ("agent-1", "oms/admin"),
+                    Some(json!({"lines": [{"lineId": "L1", "quantity": 1, "condition": "resellable"}]})),
+                    &[],
+                )
+                .await?;
+            anyhow::ensure!(status == 200, "receive {status}");
+            self.drain("NotificationsQueue").await?;
+        }
+        Ok(())
+    }
+}
+
+pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
+    let prices: Value =
+        serde_json::from_str(&std::fs::read_to_string(oms_harness::repo_root().join("dev/bench/prices.json"))?)?;
+    let table = format!("oms-bench-{}", ulid::Ulid::new().to_string().to_lowercase());
+    let local = oms_local::start(&table, Options { stream: false, workers: false, ..Default::default() }).await?;
+    for (sku, loc) in [("TSHIRT-BLK-M", "WH-NJ"), ("SOCKS-3PK", "WH-NJ")] {
+        local
+            .oms
+            .set_stock(
+                oms_shared::domain::Sku::parse(sku)?,
+                oms_shared::domain::LocationId::parse(loc)?,
+                oms_shared::app::catalog::StockInput { on_hand: 1_000_000 },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let router = oms_local::functions_router(&local);
+    let mut b = Bench { local, router, m: Meter::default() };
+    let (r0, w0) = b.local.oms.store.meter.milli_units();
+    let mails0 = oms_local::mail(&b.local.moto_endpoint).await?.as_array().map(|a| a.len()).unwrap_or(0);
+    let mut returns = 0;
+    for i in 0..orders {
+        // Spread the returns evenly: order i returns when the running share crosses a whole order.
+        let with_return = (i as u64 * return_share_pct / 100) != ((i as u64 + 1) * return_share_pct / 100);
+        if with_return {
+            returns += 1;
+        }
+        b.journey(i, with_return).await?;
+    }
+    let (r1, w1) = b.local.oms.store.meter.milli_units();
+    let mails = oms_local::mail(&b.local.moto_endpoint).await?.as_array().map(|a| a.len()).unwrap_or(0) - mails0;
+    let n = orders as f64;
+    let rru = (r1 - r0) as f64 / 1000.0 / n;
+    let wru = (w1 - w0) as f64 / 1000.0 / n;
+    let p = |k: &str| prices[k].as_f64().unwrap_or(0.0);
+    let mem_gb = p("lambdaMemoryMb") / 1024.0;
+    let invocations: u64 = b.m.lambda.values().map(|(c, _)| c).sum();
+    let lambda_seconds: f64 = b.m.lambda.values().map(|(_, us)| *us as f64 / 1e6).sum();
+    let per_order = |x: f64| x / n;
+    let million = 1_000_000.0;
+    let cost = BTreeMap::from([
+        ("dynamodb_writes", wru * p("dynamodbPerMillionWriteRequestUnits")),
+        ("dynamodb_reads", rru * p("dynamodbPerMillionReadRequestUnits")),
+        ("lambda_requests", per_order(invocations as f64) * p("lambdaPerMillionRequests")),
+        ("lambda_duration", per_order(lambda_seconds) * mem_gb * p("lambdaArmPerGbSecond") * million),
+        ("sqs", per_order(b.m.sqs_requests as f64) * p("sqsStandardPerMillionRequests")),
+        (
+            "step_functions_express",
+            per_order(b.m.express_executions as f64) * p("stepFunctionsExpressPerMillionRequests")
+                + per_order(b.m.express_billed_ms as f64 / 1000.0)
+                    * (p("stepFunctionsExpressMemoryMb") / 1024.0)
+                    * p("stepFunctionsExpressPerGbSecond")
+                    * million,
+        ),
+        ("api_gateway", per_order(b.m.api_requests as f64) * p("apiGatewayHttpPerMillionRequests")),
+        ("eventbridge_pipes", per_order(b.m.pipe_events as f64) * p("eventBridgePipesPerMillionRequests")),
+    ]);
+    let without_email: f64 = cost.values().sum();
+    let ses = per_order(mails as f64) * p("sesPerThousandEmails") * 1000.0;
+    let standard_alternative = without_email - cost["step_functions_express"]
+        + per_order(b.m.transitions as f64) * p("stepFunctionsStandardPerThousandTransitions") * 1000.0;
+    let report = json!({
+        "orders": orders,
+        "ordersWithReturn": returns,
+        "perOrder": {
+            "dynamodbReadUnits": rru, "dynamodbWriteUnits": wru,
+            "apiRequests": per_order(b.m.api_requests as f64), "sqsRequests": per_order(b.m.sqs_requests as f64),
+            "lambdaInvocations": per_order(invocations as f64), "lambdaSeconds": per_order(lambda_seconds),
+            "stateTransitions": per_order(b.m.transitions as f64), "expressExecutions": per_order(b.m.express_executions as f64),
+            "mails": per_order(mails as f64), "pipeEvents": per_order(b.m.pipe_events as f64),
+        },
+        "lambdaByFunction": b.m.lambda.iter().map(|(k, (c, us))| (k.clone(), json!({"invocationsPerOrder": *c as f64 / n, "meanMs": *us as f64 / 1000.0 / (*c).max(1) as f64}))).collect::<serde_json::Map<_, _>>(),
+        "dollarsPerMillionOrders": {
+            "breakdown": cost,
+            "totalWithoutEmail": without_email,
+            "ses": ses,
+            "totalWithEmail": without_email + ses,
+            "withStandardWorkflowInsteadOfExpress": standard_alternative,
+        },
+        "goals": {"dollarsPerMillionWithoutEmail": 30.0, "writeUnitsPerOrder": 12.0},
+        "prices": prices["asOf"],
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    std::fs::write(crate::out_dir().join("cost.json"), serde_json::to_string_pretty(&report)?)?;
+    Ok(())
+}
