@@ -52,6 +52,7 @@ impl From<StoreError> for AppError {
             StoreError::StaleVersion => AppError::StaleVersion,
             StoreError::BadCursor => AppError::invalid_field("cursor", "invalid pagination cursor"),
             StoreError::CartConverted => AppError::CartConverted,
+            StoreError::Conflict => AppError::Unavailable("the store is busy; retry shortly".into()),
             StoreError::TooLarge(n) => AppError::Unprocessable {
                 kind: "order-too-large",
                 detail: format!("the order needs {n} stock movements; split it into smaller orders"),

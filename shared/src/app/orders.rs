@@ -339,7 +339,9 @@ impl Oms {
         let (requests, cart) = self.resolve_lines(caller, &req.cart_id, &req.lines).await?;
 
         let mut last_short = Vec::new();
-        for _attempt in 0..4 {
+        let mut last_conflict = false;
+        for _attempt in 0..6 {
+            last_conflict = false;
             let prepared = self.prepare(&requests, &shipping_address, &choice, &[]).await?;
             let now = self.clock.now();
             let order = Order {
@@ -440,6 +442,14 @@ impl Oms {
                         .ok_or(AppError::Internal("idempotency record vanished".into()))?;
                     return replay(rec, request_hash);
                 }
+                Err(StoreError::Conflict) => {
+                    // Heavy contention on the same stock items: source again after a pause.
+                    if let Some(rec) = self.store.get_idempotency(&caller.customer, idempotency_key).await? {
+                        return replay(rec, request_hash);
+                    }
+                    last_conflict = true;
+                    tokio::time::sleep(std::time::Duration::from_millis(20 + rand::random::<u64>() % 80)).await;
+                }
                 Err(StoreError::OutOfStock(short)) => {
                     // A concurrent duplicate may have won the race; it explains the shortage.
                     if let Some(rec) = self.store.get_idempotency(&caller.customer, idempotency_key).await? {
@@ -450,6 +460,9 @@ impl Oms {
                 }
                 Err(e) => return Err(e.into()),
             }
+        }
+        if last_conflict {
+            return Err(AppError::Unavailable("too many concurrent orders for these items; retry shortly".into()));
         }
         let shortages = last_short
             .into_iter()

@@ -57,7 +57,12 @@ fn sdk<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: SdkErro
     let code = e.as_service_error().and_then(|s| s.code()).unwrap_or("");
     match code {
         "ConditionalCheckFailedException" => StoreError::StaleVersion,
-        "TransactionConflictException" => StoreError::Conflict,
+        // Contention and throttling: worth another attempt after a pause.
+        "TransactionConflictException"
+        | "TransactionInProgressException"
+        | "ThrottlingException"
+        | "ProvisionedThroughputExceededException"
+        | "RequestLimitExceeded" => StoreError::Conflict,
         _ => StoreError::Dynamo(format!(
             "{}: {}",
             code,
@@ -1247,7 +1252,7 @@ fn map_cancellation(roles: &[TxRole], reasons: &[aws_sdk_dynamodb::types::Cancel
                     first.get_or_insert(StoreError::StaleVersion);
                 }
             },
-            "TransactionConflict" => {
+            "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded" => {
                 first.get_or_insert(StoreError::Conflict);
             }
             other => {
