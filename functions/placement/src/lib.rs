@@ -48,13 +48,3 @@ pub fn router(oms: Oms) -> Router {
         .layer(DefaultBodyLimit::max(extract::MAX_BODY))
         .with_state(oms)
 }
-
-/// JSON logs for CloudWatch; level from `RUST_LOG`.
-pub fn init_tracing() {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_current_span(false)
-        .without_time()
-        .init();
-}

@@ -2,7 +2,7 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    placement::init_tracing();
+    oms_runtime::init_tracing();
     let cfg = oms_runtime::Config::from_env()?;
     let oms = oms_runtime::api_oms(&cfg).await?;
     lambda_http::run(placement::router(oms)).await

@@ -356,17 +356,7 @@ impl Oms {
                 delivery: prepared.delivery,
                 totals: prepared.totals,
                 payment: Payment { token: token.to_owned(), authorization_id: None, captured: None, refunded: None },
-                reservations: prepared
-                    .plan
-                    .iter()
-                    .flat_map(|p| p.assignments.iter())
-                    .map(|a| Reservation {
-                        sku: a.sku.clone(),
-                        location_id: a.location_id.clone(),
-                        quantity: a.quantity,
-                        state: ReservationState::Held,
-                    })
-                    .collect(),
+                reservations: held_reservations(&prepared.plan),
                 status_reason: None,
                 cart_id: cart.as_ref().map(|c| c.id.clone()),
                 version: 1,
@@ -675,17 +665,7 @@ impl Oms {
         next.shipping_address = address;
         next.delivery = prepared.delivery;
         next.totals = prepared.totals;
-        next.reservations = prepared
-            .plan
-            .iter()
-            .flat_map(|p| p.assignments.iter())
-            .map(|a| Reservation {
-                sku: a.sku.clone(),
-                location_id: a.location_id.clone(),
-                quantity: a.quantity,
-                state: ReservationState::Held,
-            })
-            .collect();
+        next.reservations = held_reservations(&prepared.plan);
         next.version += 1;
         next.updated_at = now;
         let old = order.open_reservations().map(|r| (r.sku.clone(), r.location_id.clone(), -i64::from(r.quantity)));
@@ -747,17 +727,7 @@ impl Oms {
                 None => DeliveryChoice::Level(order.delivery.service_level),
             };
             let prepared = self.prepare(&requests, &order.shipping_address, &choice, &[]).await?;
-            next.reservations = prepared
-                .plan
-                .iter()
-                .flat_map(|p| p.assignments.iter())
-                .map(|a| Reservation {
-                    sku: a.sku.clone(),
-                    location_id: a.location_id.clone(),
-                    quantity: a.quantity,
-                    state: ReservationState::Held,
-                })
-                .collect();
+            next.reservations = held_reservations(&prepared.plan);
             moves = next.reservations.iter().map(|r| (r.sku.clone(), r.location_id.clone(), r.quantity)).collect();
         }
         next.apply(OrderEvent::ReleaseHold, now)?;
@@ -793,6 +763,19 @@ impl Oms {
         let doc = self.store.get_label(order, shipment).await?.ok_or(AppError::NotFound)?;
         base64::engine::general_purpose::STANDARD.decode(doc.pdf_base64).map_err(|e| AppError::Internal(e.to_string()))
     }
+}
+
+/// The holds a sourcing plan asks for.
+fn held_reservations(plan: &Option<Plan>) -> Vec<Reservation> {
+    plan.iter()
+        .flat_map(|p| p.assignments.iter())
+        .map(|a| Reservation {
+            sku: a.sku.clone(),
+            location_id: a.location_id.clone(),
+            quantity: a.quantity,
+            state: ReservationState::Held,
+        })
+        .collect()
 }
 
 fn replay(rec: IdempotencyRecord, request_hash: &str) -> Result<(u16, String), AppError> {

@@ -366,16 +366,7 @@ impl Returns {
         let req = PlaceOrderRequest {
             cart_id: None,
             lines: Some(rma.exchange_lines.clone()),
-            shipping_address: AddressInput {
-                name: a.name.clone(),
-                line1: a.line1.clone(),
-                line2: a.line2.clone(),
-                city: a.city.clone(),
-                region: a.region.clone(),
-                postal_code: a.postal_code.clone(),
-                country: a.country.to_string(),
-                phone: a.phone.clone(),
-            },
+            shipping_address: AddressInput::from(a),
             billing_address: None,
             email: original.email.to_string(),
             service_level: Some(ServiceLevel::Standard),

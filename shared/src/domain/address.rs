@@ -174,6 +174,21 @@ fn optional(field: &'static str, v: Option<&str>, max: usize) -> Result<Option<S
     }
 }
 
+impl From<&Address> for AddressInput {
+    fn from(a: &Address) -> Self {
+        AddressInput {
+            name: a.name.clone(),
+            line1: a.line1.clone(),
+            line2: a.line2.clone(),
+            city: a.city.clone(),
+            region: a.region.clone(),
+            postal_code: a.postal_code.clone(),
+            country: a.country.to_string(),
+            phone: a.phone.clone(),
+        }
+    }
+}
+
 impl Address {
     pub fn parse(input: &AddressInput) -> Result<Self, AddressError> {
         let country = CountryCode::parse(input.country.trim())?;

@@ -33,17 +33,7 @@ impl Default for Limits {
 }
 
 fn reparse(a: &Address) -> bool {
-    Address::parse(&AddressInput {
-        name: a.name.clone(),
-        line1: a.line1.clone(),
-        line2: a.line2.clone(),
-        city: a.city.clone(),
-        region: a.region.clone(),
-        postal_code: a.postal_code.clone(),
-        country: a.country.to_string(),
-        phone: a.phone.clone(),
-    })
-    .is_ok()
+    Address::parse(&AddressInput::from(a)).is_ok()
 }
 
 pub fn assess(order: &Order, signals: Signals, limits: &Limits) -> Decision {
