@@ -195,7 +195,12 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
     }
     let router = oms_local::functions_router(&local);
     let mut b = Bench { local, router, m: Meter::default() };
+    // Transactions billed from item images as AWS bills them (DynamoDB Local's figures for
+    // TransactWriteItems do not follow the billing rules).
+    b.local.oms.store.meter_transactions_exactly().await?;
+    let local_tx0 = b.local.oms.store.meter.local_reported_tx_milli();
     let (r0, w0) = b.local.oms.store.meter.milli_units();
+    let kinds0 = b.local.oms.store.meter.writes_by_kind();
     let mails0 = oms_local::mail(&b.local.moto_endpoint).await?.as_array().map(|a| a.len()).unwrap_or(0);
     let mut returns = 0;
     for i in 0..orders {
@@ -207,8 +212,25 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
         b.journey(i, with_return).await?;
     }
     let (r1, w1) = b.local.oms.store.meter.milli_units();
+    let n_orders = orders.max(1) as f64;
+    let mut by_kind: Vec<(String, f64, f64)> = b
+        .local
+        .oms
+        .store
+        .meter
+        .writes_by_kind()
+        .into_iter()
+        .map(|(k, (c, m))| {
+            let (c0, m0) = kinds0.get(&k).copied().unwrap_or_default();
+            (k, (c - c0) as f64 / n_orders, (m - m0) as f64 / 1000.0 / n_orders)
+        })
+        .filter(|(_, c, _)| *c > 0.0)
+        .collect();
+    by_kind.sort_by(|a, b| b.2.total_cmp(&a.2));
     let mails = oms_local::mail(&b.local.moto_endpoint).await?.as_array().map(|a| a.len()).unwrap_or(0) - mails0;
     let n = orders as f64;
+    let local_tx = (b.local.oms.store.meter.local_reported_tx_milli() - local_tx0) as f64 / 1000.0 / n;
+    let tx_billed: f64 = by_kind.iter().filter(|(k, _, _)| k.starts_with("tx[")).map(|(_, _, u)| u).sum();
     let rru = (r1 - r0) as f64 / 1000.0 / n;
     let wru = (w1 - w0) as f64 / 1000.0 / n;
     let p = |k: &str| prices[k].as_f64().unwrap_or(0.0);
@@ -243,11 +265,14 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
         "ordersWithReturn": returns,
         "perOrder": {
             "dynamodbReadUnits": rru, "dynamodbWriteUnits": wru,
+            "dynamodbWriteUnitsIfLocalTransactionFiguresWereUsed": wru - tx_billed + local_tx,
             "apiRequests": per_order(b.m.api_requests as f64), "sqsRequests": per_order(b.m.sqs_requests as f64),
             "lambdaInvocations": per_order(invocations as f64), "lambdaSeconds": per_order(lambda_seconds),
             "stateTransitions": per_order(b.m.transitions as f64), "expressExecutions": per_order(b.m.express_executions as f64),
             "mails": per_order(mails as f64), "pipeEvents": per_order(b.m.pipe_events as f64),
         },
+        "writeUnitsByKind": by_kind.iter().map(|(k, c, u)| json!({"write": k, "requestsPerOrder": c, "unitsPerOrder": u})).collect::<Vec<_>>(),
+        "itemSizes": item_sizes(&b.local).await?,
         "lambdaByFunction": b.m.lambda.iter().map(|(k, (c, us))| (k.clone(), json!({"invocationsPerOrder": *c as f64 / n, "meanMs": *us as f64 / 1000.0 / (*c).max(1) as f64}))).collect::<serde_json::Map<_, _>>(),
         "dollarsPerMillionOrders": {
             "breakdown": cost,
@@ -262,4 +287,35 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(&report)?);
     std::fs::write(crate::out_dir().join("cost.json"), serde_json::to_string_pretty(&report)?)?;
     Ok(())
+}
+
+/// Mean stored size per entity kind (the sort key's first segment), after the run.
+async fn item_sizes(local: &oms_local::Local) -> anyhow::Result<Value> {
+    let client = local.oms.store.client();
+    let mut by_kind: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut start = None;
+    loop {
+        let out = client
+            .scan()
+            .table_name(local.oms.store.table())
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("scan: {e:?}"))?;
+        for item in out.items() {
+            let sk = item.get("SK").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let kind = sk.split('#').next().unwrap_or_default().to_owned();
+            let size = oms_shared::adapters::dynamo::billing::item_size(item);
+            let e = by_kind.entry(kind).or_default();
+            e.0 += 1;
+            e.1 += size as u64;
+        }
+        start = out.last_evaluated_key().cloned();
+        if start.is_none() {
+            break;
+        }
+    }
+    Ok(Value::Object(
+        by_kind.into_iter().map(|(k, (c, b))| (k, json!({"items": c, "meanBytes": b / c.max(1)}))).collect(),
+    ))
 }

@@ -3,9 +3,11 @@
 //!   oms-bench cost    [--orders N] [--return-share PCT]   cost per order, metered
 //!   oms-bench latency [--orders N]                        placement p50/p95/p99 at 1, 8, 32; pipeline orders/s
 //!   oms-bench hot-sku [--units N] [--buyers B] [--shards S] reservations/s on one SKU, unsharded vs sharded
+//!   oms-bench cold-start [--runs N] [--no-build]          arm64 zip sizes; init, first response, peak memory vs a Python peer
 //!
 //! Each writes its figures to stdout and to `docs/bench/<name>.json` (plots as SVG beside them).
 
+mod cold;
 mod cost;
 mod hot;
 mod latency;
@@ -40,8 +42,11 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
         }
+        Some("cold-start") => {
+            cold::run(arg(&args, "--runs", 5)? as usize, !args.iter().any(|a| a == "--no-build")).await
+        }
         _ => {
-            eprintln!("usage: oms-bench cost|latency|hot-sku [options] (see dev/bench/src/main.rs)");
+            eprintln!("usage: oms-bench cost|latency|hot-sku|cold-start [options] (see dev/bench/src/main.rs)");
             std::process::exit(2)
         }
     }

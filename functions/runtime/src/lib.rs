@@ -63,7 +63,12 @@ impl Config {
 pub async fn oms(cfg: &Config) -> Oms {
     let conf = aws::load_config(cfg.local()).await;
     let client = aws::dynamodb_client(&conf, cfg.dynamodb_endpoint.as_deref());
-    Oms::new(DynamoStore::new(client, cfg.table.clone()), Arc::new(SystemClock))
+    let store = DynamoStore::new(client, cfg.table.clone());
+    // The connection is opened during init, where a cold start already waits.
+    if !store.warm_up(std::time::Duration::from_secs(2)).await {
+        tracing::warn!(table = %cfg.table, "DynamoDB warm-up did not complete; the first request will connect");
+    }
+    Oms::new(store, Arc::new(SystemClock))
 }
 
 fn http() -> Result<HttpClient, Error> {

@@ -143,10 +143,17 @@ pub struct Page<T> {
 }
 
 /// Counts read and write capacity units consumed (for the cost benchmark).
+/// Writes are also broken down by what they wrote (the entity kinds of the items, from the
+/// sort key's first segment), so the benchmark can show where write units go.
 #[derive(Debug, Default)]
 pub struct CapacityMeter {
     read_milli: AtomicU64,
     write_milli: AtomicU64,
+    writes_by_kind: std::sync::Mutex<std::collections::BTreeMap<String, (u64, u64)>>,
+    /// When set, transactions are billed from before/after images (see `billing`).
+    billing: std::sync::OnceLock<super::billing::TableModel>,
+    /// What DynamoDB Local reported for the transactions billed from images instead.
+    local_reported_tx_milli: AtomicU64,
 }
 
 impl CapacityMeter {
@@ -154,9 +161,65 @@ impl CapacityMeter {
         self.read_milli.fetch_add(read, Ordering::Relaxed);
         self.write_milli.fetch_add(write, Ordering::Relaxed);
     }
+    fn add_write(&self, kind: String, milli: u64) {
+        self.add_milli(0, milli);
+        if let Ok(mut m) = self.writes_by_kind.lock() {
+            let e = m.entry(kind).or_default();
+            e.0 += 1;
+            e.1 += milli;
+        }
+    }
+    /// Write milli-units DynamoDB Local reported for transactions that were billed from images.
+    pub fn local_reported_tx_milli(&self) -> u64 {
+        self.local_reported_tx_milli.load(Ordering::Relaxed)
+    }
     /// (read, write) capacity units consumed so far, in thousandths.
     pub fn milli_units(&self) -> (u64, u64) {
         (self.read_milli.load(Ordering::Relaxed), self.write_milli.load(Ordering::Relaxed))
+    }
+    /// Write requests and write milli-units so far, by kind (`put:order`, `tx:order+stock+stock`).
+    pub fn writes_by_kind(&self) -> std::collections::BTreeMap<String, (u64, u64)> {
+        self.writes_by_kind.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}
+
+/// The entity kind of an item from its sort key (`ORDER`, `SHIP#…` → `SHIP`).
+fn kind_of(attrs: Option<&HashMap<String, AttributeValue>>) -> String {
+    attrs
+        .and_then(|a| a.get(keys::SK))
+        .and_then(|v| v.as_s().ok())
+        .map(|sk| sk.split('#').next().unwrap_or(sk).to_owned())
+        .unwrap_or_default()
+}
+
+/// The key of the item a transaction action touches, and whether it writes it.
+fn tx_target(item: &TransactWriteItem) -> Option<(Attrs, super::billing::Action)> {
+    use super::billing::Action;
+    let key_of = |a: &HashMap<String, AttributeValue>| -> Attrs {
+        a.iter().filter(|(k, _)| *k == keys::PK || *k == keys::SK).map(|(k, v)| (k.clone(), v.clone())).collect()
+    };
+    if let Some(p) = item.put() {
+        Some((key_of(p.item()), Action::Write))
+    } else if let Some(u) = item.update() {
+        Some((key_of(u.key()), Action::Write))
+    } else if let Some(d) = item.delete() {
+        Some((key_of(d.key()), Action::Write))
+    } else {
+        item.condition_check().map(|c| (key_of(c.key()), Action::Check))
+    }
+}
+
+fn tx_kind(item: &TransactWriteItem) -> String {
+    if let Some(p) = item.put() {
+        format!("put {}", kind_of(Some(p.item())))
+    } else if let Some(u) = item.update() {
+        format!("update {}", kind_of(Some(u.key())))
+    } else if let Some(c) = item.condition_check() {
+        format!("check {}", kind_of(Some(c.key())))
+    } else if let Some(d) = item.delete() {
+        format!("delete {}", kind_of(Some(d.key())))
+    } else {
+        String::new()
     }
 }
 
@@ -366,6 +429,65 @@ impl DynamoStore {
         DynamoStore { client, table: table.into(), meter: Arc::new(CapacityMeter::default()) }
     }
 
+    /// Bills transactions from item images as AWS does (benchmarks only: it reads every item
+    /// of a transaction before and after, unmetered). The indexes come from the live table.
+    pub async fn meter_transactions_exactly(&self) -> Result<(), StoreError> {
+        use super::billing::{IndexModel, Projected, TableModel};
+        use aws_sdk_dynamodb::types::ProjectionType;
+        let out = self.client.describe_table().table_name(&self.table).send().await.map_err(sdk)?;
+        let t = out.table().ok_or(StoreError::NotFound)?;
+        let names = |ks: &[aws_sdk_dynamodb::types::KeySchemaElement]| -> Vec<String> {
+            ks.iter().map(|k| k.attribute_name().to_owned()).collect()
+        };
+        let model = TableModel {
+            key_attributes: names(t.key_schema()),
+            indexes: t
+                .global_secondary_indexes()
+                .iter()
+                .map(|g| {
+                    let p = g.projection();
+                    IndexModel {
+                        name: g.index_name().unwrap_or_default().to_owned(),
+                        key_attributes: names(g.key_schema()),
+                        projection: match p.and_then(|p| p.projection_type()) {
+                            Some(ProjectionType::KeysOnly) => Projected::KeysOnly,
+                            Some(ProjectionType::Include) => {
+                                Projected::Include(p.map(|p| p.non_key_attributes().to_vec()).unwrap_or_default())
+                            }
+                            _ => Projected::All,
+                        },
+                    }
+                })
+                .collect(),
+        };
+        let _ = self.meter.billing.set(model);
+        Ok(())
+    }
+
+    /// The billing model, once `meter_transactions_exactly` has loaded it.
+    pub fn billing_model(&self) -> Option<&super::billing::TableModel> {
+        self.meter.billing.get()
+    }
+
+    async fn images(&self, keys: &[(Attrs, super::billing::Action)]) -> Vec<Option<Attrs>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for (k, _) in keys {
+            let r =
+                self.client.get_item().table_name(&self.table).set_key(Some(k.clone())).consistent_read(true).send();
+            out.push(r.await.ok().and_then(|o| o.item));
+        }
+        out
+    }
+
+    /// Opens the connection during a cold start (DNS, TCP, TLS, credentials) with one `GetItem`
+    /// of a key that never exists, so the first request does not pay for it. Best effort and
+    /// bounded: a slow or failing store does not fail the start, the first request reports it.
+    pub async fn warm_up(&self, timeout: std::time::Duration) -> bool {
+        let key = Key { pk: "WARMUP".into(), sk: "WARMUP".into() };
+        let req = self.client.get_item().table_name(&self.table).set_key(Some(key_attrs(&key))).send();
+        matches!(tokio::time::timeout(timeout, req).await, Ok(Ok(_)))
+    }
+
     pub fn table(&self) -> &str {
         &self.table
     }
@@ -386,9 +508,9 @@ impl DynamoStore {
         }
     }
 
-    fn meter_write(&self, cc: Option<&aws_sdk_dynamodb::types::ConsumedCapacity>) {
+    fn meter_write(&self, kind: String, cc: Option<&aws_sdk_dynamodb::types::ConsumedCapacity>) {
         if let Some(c) = cc {
-            self.meter.add_milli(0, milli(c.capacity_units()));
+            self.meter.add_write(kind, milli(c.capacity_units()));
         }
     }
 
@@ -418,6 +540,7 @@ impl DynamoStore {
         values: Option<HashMap<String, AttributeValue>>,
         names: Option<HashMap<String, String>>,
     ) -> Result<(), StoreError> {
+        let kind = format!("single put {}", kind_of(Some(&attrs)));
         let out = self
             .client
             .put_item()
@@ -430,7 +553,7 @@ impl DynamoStore {
             .send()
             .await
             .map_err(sdk)?;
-        self.meter_write(out.consumed_capacity());
+        self.meter_write(kind, out.consumed_capacity());
         Ok(())
     }
 
@@ -443,6 +566,17 @@ impl DynamoStore {
             return Ok(());
         }
         let roles: Vec<TxRole> = ops.iter().map(|o| o.role.clone()).collect();
+        let mut kinds: Vec<String> = ops.iter().map(|o| tx_kind(&o.item)).collect();
+        kinds.sort();
+        let kind = format!("tx[{}]", kinds.join(", "));
+        let exact = match self.meter.billing.get() {
+            Some(model) => {
+                let targets: Vec<_> = ops.iter().filter_map(|o| tx_target(&o.item)).collect();
+                let before = self.images(&targets).await;
+                Some((model, targets, before))
+            }
+            None => None,
+        };
         let res = self
             .client
             .transact_write_items()
@@ -452,9 +586,21 @@ impl DynamoStore {
             .await;
         match res {
             Ok(out) => {
-                for c in out.consumed_capacity() {
-                    self.meter_write(Some(c));
-                }
+                let total = match exact {
+                    Some((model, targets, before)) => {
+                        let reported: u64 = out.consumed_capacity().iter().map(|c| milli(c.capacity_units())).sum();
+                        self.meter.local_reported_tx_milli.fetch_add(reported, Ordering::Relaxed);
+                        let after = self.images(&targets).await;
+                        let units: u64 = targets
+                            .iter()
+                            .zip(before.iter().zip(after.iter()))
+                            .map(|((_, action), (b, a))| model.write_units(*action, b.as_ref(), a.as_ref(), 2))
+                            .sum();
+                        units * 1000
+                    }
+                    None => out.consumed_capacity().iter().map(|c| milli(c.capacity_units())).sum(),
+                };
+                self.meter.add_write(kind, total);
                 Ok(())
             }
             Err(e) => {
