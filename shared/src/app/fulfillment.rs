@@ -442,9 +442,11 @@ impl Fulfillment {
             updated.estimated_delivery =
                 Some(sourcing::add_business_days(now.date_naive(), label.estimated_delivery_days));
             updated.updated_at = now;
-            let ops =
-                vec![self.oms.store.put_plain(&label_item(&doc))?, self.oms.store.put_plain(&shipment_item(&updated))?];
-            self.oms.store.transact(ops).await?;
+            // The label first, then the shipment that points at it: both rewrites are idempotent
+            // (the carrier call is keyed by shipment), so no transaction is needed; a retry after
+            // a failure in between buys nothing new and writes the same two items.
+            self.oms.store.put_one(&label_item(&doc)).await?;
+            self.oms.store.put_one(&shipment_item(&updated)).await?;
             tracking.push(label.tracking_number);
         }
         let mut next = order.clone();

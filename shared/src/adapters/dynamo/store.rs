@@ -652,14 +652,24 @@ impl DynamoStore {
 
     /// Products for many SKUs at once (BatchGetItem, 100 keys per call, unprocessed keys retried).
     pub async fn get_products(&self, skus: &[Sku]) -> Result<HashMap<Sku, Product>, StoreError> {
-        let mut out = HashMap::new();
         let mut unique: Vec<&Sku> = skus.iter().collect();
         unique.sort();
         unique.dedup();
-        for chunk in unique.chunks(100) {
+        let mut out = HashMap::new();
+        for attrs in self.batch_get(unique.iter().map(|s| key_attrs(&keys::product(s))).collect()).await? {
+            let p: Item<Product> = from_attrs(attrs)?;
+            out.insert(p.data.sku.clone(), p.data);
+        }
+        Ok(out)
+    }
+
+    /// Items by key (BatchGetItem, 100 keys per call, unprocessed keys retried), in no order.
+    async fn batch_get(&self, keys: Vec<Attrs>) -> Result<Vec<Attrs>, StoreError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
             let mut request: Option<KeysAndAttributes> = Some(
                 KeysAndAttributes::builder()
-                    .set_keys(Some(chunk.iter().map(|s| key_attrs(&keys::product(s))).collect()))
+                    .set_keys(Some(chunk.to_vec()))
                     .build()
                     .map_err(|e| StoreError::Dynamo(e.to_string()))?,
             );
@@ -677,10 +687,7 @@ impl DynamoStore {
                     self.meter_one(Some(c));
                 }
                 if let Some(items) = res.responses.and_then(|mut r| r.remove(&self.table)) {
-                    for attrs in items {
-                        let p: Item<Product> = from_attrs(attrs)?;
-                        out.insert(p.data.sku.clone(), p.data);
-                    }
+                    out.extend(items);
                 }
                 request = res.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
                 attempts += 1;
@@ -693,6 +700,26 @@ impl DynamoStore {
             }
         }
         Ok(out)
+    }
+
+    /// The items behind entries of a keys-only index (GSI2 and GSI3 project keys only, so a
+    /// status change does not rewrite whole orders into them), in the index's order. An item
+    /// deleted since the index was read is skipped.
+    async fn hydrate(&self, index_items: Vec<Attrs>) -> Result<Vec<Attrs>, StoreError> {
+        let table_key = |a: &Attrs| -> Option<(String, String)> {
+            Some((a.get(keys::PK)?.as_s().ok()?.clone(), a.get(keys::SK)?.as_s().ok()?.clone()))
+        };
+        let order: Vec<(String, String)> = index_items.iter().filter_map(table_key).collect();
+        if order.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut unique = order.clone();
+        unique.sort();
+        unique.dedup();
+        let keys = unique.iter().map(|(pk, sk)| key_attrs(&Key { pk: pk.clone(), sk: sk.clone() })).collect();
+        let mut found: HashMap<(String, String), Attrs> =
+            self.batch_get(keys).await?.into_iter().filter_map(|a| Some((table_key(&a)?, a))).collect();
+        Ok(order.iter().filter_map(|k| found.remove(k)).collect())
     }
 
     // ----- locations ------------------------------------------------------------------------
@@ -849,6 +876,12 @@ impl DynamoStore {
         })
     }
 
+    /// One unconditional put outside any transaction (half the write units of a transactional
+    /// one), for items whose rewrite is idempotent.
+    pub async fn put_one<T: Serialize>(&self, item: &Item<T>) -> Result<(), StoreError> {
+        self.put(item.to_attrs()?, None, None, None).await
+    }
+
     pub fn put_plain<T: Serialize>(&self, item: &Item<T>) -> Result<TxOp, StoreError> {
         Ok(TxOp {
             item: TransactWriteItem::builder()
@@ -960,7 +993,7 @@ impl DynamoStore {
                     .await
                     .map_err(sdk)?;
                 self.meter_one(res.consumed_capacity());
-                for a in res.items.unwrap_or_default() {
+                for a in self.hydrate(res.items.unwrap_or_default()).await? {
                     out.push(from_attrs::<Cart>(a)?.data);
                 }
                 match res.last_evaluated_key {
@@ -1091,11 +1124,16 @@ impl DynamoStore {
                 .await
                 .map_err(sdk)?;
             self.meter_one(res.consumed_capacity());
-            for a in res.items.unwrap_or_default() {
-                all.push(from_attrs::<Order>(a)?.data);
-            }
+            all.extend(res.items.unwrap_or_default());
         }
-        Ok(page_by_created(all, limit, cursor.map(|_| upper.as_str())))
+        let page = newest_index_entries(all, keys::GSI2SK, limit, cursor.map(|_| upper.as_str()));
+        let orders = self
+            .hydrate(page)
+            .await?
+            .into_iter()
+            .map(|a| Ok(from_attrs::<Order>(a)?.data))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(page_by_created(orders, limit, cursor.map(|_| upper.as_str())))
     }
 
     /// Orders placed with an e-mail address, newest first, optionally from a date.
@@ -1127,9 +1165,9 @@ impl DynamoStore {
             .await
             .map_err(sdk)?;
         self.meter_one(res.consumed_capacity());
-        let all = res
-            .items
-            .unwrap_or_default()
+        let all = self
+            .hydrate(res.items.unwrap_or_default())
+            .await?
             .into_iter()
             .map(|a| Ok(from_attrs::<Order>(a)?.data))
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -1164,6 +1202,7 @@ impl DynamoStore {
     ) -> Result<Option<Shipment>, StoreError> {
         let items =
             self.query_all(keys::GSI3, keys::GSI3PK, &keys::tracking_gsi3pk(carrier, tracking_number), None).await?;
+        let items = self.hydrate(items.into_iter().take(1).collect()).await?;
         items.into_iter().next().map(|a| Ok(from_attrs::<Shipment>(a)?.data)).transpose()
     }
 
@@ -1171,6 +1210,7 @@ impl DynamoStore {
     pub async fn tracked(&self, carrier: &str, tracking_number: &str) -> Result<Option<Tracked>, StoreError> {
         let items =
             self.query_all(keys::GSI3, keys::GSI3PK, &keys::tracking_gsi3pk(carrier, tracking_number), None).await?;
+        let items = self.hydrate(items.into_iter().take(1).collect()).await?;
         let Some(a) = items.into_iter().next() else { return Ok(None) };
         let entity = a.get("entity").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
         Ok(Some(if entity == ENTITY_RETURN {
@@ -1228,7 +1268,7 @@ impl DynamoStore {
     ) -> Result<Vec<crate::domain::support::Case>, StoreError> {
         let items =
             self.query_all(keys::GSI2, keys::GSI2PK, &keys::cases_by_status_gsi2pk(status.as_str()), None).await?;
-        items.into_iter().map(|a| Ok(from_attrs(a)?.data)).collect()
+        self.hydrate(items).await?.into_iter().map(|a| Ok(from_attrs(a)?.data)).collect()
     }
 
     pub async fn order_for_payment(&self, authorization_id: &str) -> Result<Option<OrderId>, StoreError> {
@@ -1359,6 +1399,16 @@ impl DynamoStore {
             Err(e) => Err(e),
         }
     }
+}
+
+/// The newest `limit + 1` entries of a keys-only index across shards, by their index sort key,
+/// without the cursor's own entry: only those are read from the table.
+fn newest_index_entries(mut all: Vec<Attrs>, sk_attr: &str, limit: i32, exclude_sk: Option<&str>) -> Vec<Attrs> {
+    let sk = |a: &Attrs| a.get(sk_attr).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    all.retain(|a| Some(sk(a).as_str()) != exclude_sk);
+    all.sort_by_key(|a| std::cmp::Reverse(sk(a)));
+    all.truncate(usize::try_from(limit).unwrap_or(0) + 1);
+    all
 }
 
 fn page_by_created(mut all: Vec<Order>, limit: i32, exclude_sk: Option<&str>) -> Page<Order> {
