@@ -702,13 +702,11 @@ impl DynamoStore {
         Ok(out)
     }
 
-    /// The items behind entries of a keys-only index (GSI2 and GSI3 project keys only, so a
-    /// status change does not rewrite whole orders into them), in the index's order. An item
+    /// The items behind entries of a keys-only index (every GSI projects keys only, so a status
+    /// change does not rewrite whole orders into them), in the index's order. An item
     /// deleted since the index was read is skipped.
     async fn hydrate(&self, index_items: Vec<Attrs>) -> Result<Vec<Attrs>, StoreError> {
-        let table_key = |a: &Attrs| -> Option<(String, String)> {
-            Some((a.get(keys::PK)?.as_s().ok()?.clone(), a.get(keys::SK)?.as_s().ok()?.clone()))
-        };
+        let table_key = |a: &Attrs| -> Option<(String, String)> { table_key(a).map(|k| (k.pk, k.sk)) };
         let order: Vec<(String, String)> = index_items.iter().filter_map(table_key).collect();
         if order.is_empty() {
             return Ok(Vec::new());
@@ -734,7 +732,7 @@ impl DynamoStore {
 
     pub async fn list_locations(&self) -> Result<Vec<Location>, StoreError> {
         let items = self.query_all(keys::GSI1, keys::GSI1PK, keys::LOCATIONS_GSI1PK, None).await?;
-        items.into_iter().map(|a| Ok(from_attrs::<Location>(a)?.data)).collect()
+        self.hydrate(items).await?.into_iter().map(|a| Ok(from_attrs::<Location>(a)?.data)).collect()
     }
 
     async fn query_all(
@@ -965,8 +963,12 @@ impl DynamoStore {
                 Some((keys::GSI1SK, keys::CART_GSI1SK_PREFIX)),
             )
             .await?;
-        let mut carts: Vec<Cart> =
-            items.into_iter().map(|a| Ok(from_attrs::<Cart>(a)?.data)).collect::<Result<_, StoreError>>()?;
+        let mut carts: Vec<Cart> = self
+            .hydrate(items)
+            .await?
+            .into_iter()
+            .map(|a| Ok(from_attrs::<Cart>(a)?.data))
+            .collect::<Result<_, StoreError>>()?;
         carts.sort_by_key(|c| std::cmp::Reverse(c.last_activity));
         Ok(carts)
     }
@@ -1077,7 +1079,7 @@ impl DynamoStore {
             .map_err(sdk)?;
         self.meter_one(res.consumed_capacity());
         let mut orders: Vec<Order> = Vec::new();
-        for a in res.items.unwrap_or_default() {
+        for a in self.hydrate(res.items.unwrap_or_default()).await? {
             let o = from_attrs::<Order>(a)?.data;
             // BETWEEN is inclusive: skip the cursor's own item.
             if cursor.is_some() && keys::order_gsi1sk(&o.id) == upper {
@@ -1225,10 +1227,9 @@ impl DynamoStore {
         id: &crate::domain::ReturnId,
     ) -> Result<Option<crate::domain::returns::Rma>, StoreError> {
         let items = self.query_all(keys::GSI1, keys::GSI1PK, &keys::rma_gsi1pk(id), None).await?;
-        let Some(found) = items.into_iter().next() else { return Ok(None) };
-        let r: crate::domain::returns::Rma = from_attrs(found)?.data;
-        // The index is eventually consistent: read the item itself.
-        Ok(self.get(&keys::rma(&r.order_id, &r.id), true).await?.map(|i: Item<crate::domain::returns::Rma>| i.data))
+        let Some(key) = items.first().and_then(table_key) else { return Ok(None) };
+        // The index holds keys only (and is eventually consistent): read the item itself.
+        Ok(self.get(&key, true).await?.map(|i: Item<crate::domain::returns::Rma>| i.data))
     }
 
     pub async fn returns_of_order(&self, order: &OrderId) -> Result<Vec<crate::domain::returns::Rma>, StoreError> {
@@ -1250,9 +1251,8 @@ impl DynamoStore {
         id: &crate::domain::CaseId,
     ) -> Result<Option<crate::domain::support::Case>, StoreError> {
         let items = self.query_all(keys::GSI1, keys::GSI1PK, &keys::case_gsi1pk(id), None).await?;
-        let Some(found) = items.into_iter().next() else { return Ok(None) };
-        let c: crate::domain::support::Case = from_attrs(found)?.data;
-        Ok(self.get(&keys::case(&c.order_id, &c.id), true).await?.map(|i: Item<crate::domain::support::Case>| i.data))
+        let Some(key) = items.first().and_then(table_key) else { return Ok(None) };
+        Ok(self.get(&key, true).await?.map(|i: Item<crate::domain::support::Case>| i.data))
     }
 
     pub async fn cases_of_order(&self, order: &OrderId) -> Result<Vec<crate::domain::support::Case>, StoreError> {
@@ -1399,6 +1399,11 @@ impl DynamoStore {
             Err(e) => Err(e),
         }
     }
+}
+
+/// The table key of an item or of a keys-only index entry.
+fn table_key(a: &Attrs) -> Option<Key> {
+    Some(Key { pk: a.get(keys::PK)?.as_s().ok()?.clone(), sk: a.get(keys::SK)?.as_s().ok()?.clone() })
 }
 
 /// The newest `limit + 1` entries of a keys-only index across shards, by their index sort key,
