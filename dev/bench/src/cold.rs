@@ -78,24 +78,25 @@ async fn next(State(s): State<Shared>) -> (HeaderMap, Bytes) {
     (h, event)
 }
 
-async fn response(State(s): State<Shared>) -> axum::http::StatusCode {
+/// Records the end of the invocation: a response, a handler error or an init error.
+fn finish(s: &Shared, error: bool, init_error: bool) -> axum::http::StatusCode {
     let mut inv = s.lock().unwrap_or_else(|e| e.into_inner());
+    inv.error |= error;
+    inv.init_error |= init_error;
     inv.responded_at.get_or_insert_with(Instant::now);
     axum::http::StatusCode::ACCEPTED
+}
+
+async fn response(State(s): State<Shared>) -> axum::http::StatusCode {
+    finish(&s, false, false)
 }
 
 async fn error(State(s): State<Shared>) -> axum::http::StatusCode {
-    let mut inv = s.lock().unwrap_or_else(|e| e.into_inner());
-    inv.error = true;
-    inv.responded_at.get_or_insert_with(Instant::now);
-    axum::http::StatusCode::ACCEPTED
+    finish(&s, true, false)
 }
 
 async fn init_error(State(s): State<Shared>) -> axum::http::StatusCode {
-    let mut inv = s.lock().unwrap_or_else(|e| e.into_inner());
-    inv.init_error = true;
-    inv.responded_at.get_or_insert_with(Instant::now);
-    axum::http::StatusCode::ACCEPTED
+    finish(&s, false, true)
 }
 
 #[derive(Debug, Clone)]

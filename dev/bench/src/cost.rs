@@ -212,7 +212,7 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
         b.journey(i, with_return).await?;
     }
     let (r1, w1) = b.local.oms.store.meter.milli_units();
-    let n_orders = orders.max(1) as f64;
+    let n = orders.max(1) as f64;
     let mut by_kind: Vec<(String, f64, f64)> = b
         .local
         .oms
@@ -222,13 +222,12 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
         .into_iter()
         .map(|(k, (c, m))| {
             let (c0, m0) = kinds0.get(&k).copied().unwrap_or_default();
-            (k, (c - c0) as f64 / n_orders, (m - m0) as f64 / 1000.0 / n_orders)
+            (k, (c - c0) as f64 / n, (m - m0) as f64 / 1000.0 / n)
         })
         .filter(|(_, c, _)| *c > 0.0)
         .collect();
     by_kind.sort_by(|a, b| b.2.total_cmp(&a.2));
     let mails = oms_local::mail(&b.local.moto_endpoint).await?.as_array().map(|a| a.len()).unwrap_or(0) - mails0;
-    let n = orders as f64;
     let local_tx = (b.local.oms.store.meter.local_reported_tx_milli() - local_tx0) as f64 / 1000.0 / n;
     let tx_billed: f64 = by_kind.iter().filter(|(k, _, _)| k.starts_with("tx[")).map(|(_, _, u)| u).sum();
     let rru = (r1 - r0) as f64 / 1000.0 / n;

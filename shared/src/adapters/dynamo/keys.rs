@@ -24,7 +24,7 @@ pub const INDEXES: [&str; 3] = [GSI1, GSI2, GSI3];
 pub const STATUS_SHARDS: u32 = 8;
 
 /// Primary key of an item.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
     pub pk: String,
     pub sk: String,

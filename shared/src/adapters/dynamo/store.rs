@@ -184,42 +184,26 @@ impl CapacityMeter {
 }
 
 /// The entity kind of an item from its sort key (`ORDER`, `SHIP#…` → `SHIP`).
-fn kind_of(attrs: Option<&HashMap<String, AttributeValue>>) -> String {
+fn kind_of(attrs: &Attrs) -> String {
     attrs
-        .and_then(|a| a.get(keys::SK))
+        .get(keys::SK)
         .and_then(|v| v.as_s().ok())
         .map(|sk| sk.split('#').next().unwrap_or(sk).to_owned())
         .unwrap_or_default()
 }
 
-/// The key of the item a transaction action touches, and whether it writes it.
-fn tx_target(item: &TransactWriteItem) -> Option<(Attrs, super::billing::Action)> {
+/// What a transaction action does (`put`, `update`, ...), to the item with these attributes
+/// (the whole item for a put, the key otherwise), and how it is billed.
+fn tx_action(item: &TransactWriteItem) -> Option<(&'static str, &Attrs, super::billing::Action)> {
     use super::billing::Action;
-    let key_of = |a: &HashMap<String, AttributeValue>| -> Attrs {
-        a.iter().filter(|(k, _)| *k == keys::PK || *k == keys::SK).map(|(k, v)| (k.clone(), v.clone())).collect()
-    };
     if let Some(p) = item.put() {
-        Some((key_of(p.item()), Action::Write))
+        Some(("put", p.item(), Action::Write))
     } else if let Some(u) = item.update() {
-        Some((key_of(u.key()), Action::Write))
+        Some(("update", u.key(), Action::Write))
     } else if let Some(d) = item.delete() {
-        Some((key_of(d.key()), Action::Write))
+        Some(("delete", d.key(), Action::Write))
     } else {
-        item.condition_check().map(|c| (key_of(c.key()), Action::Check))
-    }
-}
-
-fn tx_kind(item: &TransactWriteItem) -> String {
-    if let Some(p) = item.put() {
-        format!("put {}", kind_of(Some(p.item())))
-    } else if let Some(u) = item.update() {
-        format!("update {}", kind_of(Some(u.key())))
-    } else if let Some(c) = item.condition_check() {
-        format!("check {}", kind_of(Some(c.key())))
-    } else if let Some(d) = item.delete() {
-        format!("delete {}", kind_of(Some(d.key())))
-    } else {
-        String::new()
+        item.condition_check().map(|c| ("check", c.key(), Action::Check))
     }
 }
 
@@ -469,11 +453,11 @@ impl DynamoStore {
         self.meter.billing.get()
     }
 
-    async fn images(&self, keys: &[(Attrs, super::billing::Action)]) -> Vec<Option<Attrs>> {
+    async fn images(&self, keys: &[(Key, super::billing::Action)]) -> Vec<Option<Attrs>> {
         let mut out = Vec::with_capacity(keys.len());
         for (k, _) in keys {
             let r =
-                self.client.get_item().table_name(&self.table).set_key(Some(k.clone())).consistent_read(true).send();
+                self.client.get_item().table_name(&self.table).set_key(Some(key_attrs(k))).consistent_read(true).send();
             out.push(r.await.ok().and_then(|o| o.item));
         }
         out
@@ -540,7 +524,7 @@ impl DynamoStore {
         values: Option<HashMap<String, AttributeValue>>,
         names: Option<HashMap<String, String>>,
     ) -> Result<(), StoreError> {
-        let kind = format!("single put {}", kind_of(Some(&attrs)));
+        let kind = format!("single put {}", kind_of(&attrs));
         let out = self
             .client
             .put_item()
@@ -566,12 +550,15 @@ impl DynamoStore {
             return Ok(());
         }
         let roles: Vec<TxRole> = ops.iter().map(|o| o.role.clone()).collect();
-        let mut kinds: Vec<String> = ops.iter().map(|o| tx_kind(&o.item)).collect();
+        let actions: Vec<_> = ops.iter().filter_map(|o| tx_action(&o.item)).collect();
+        let mut kinds: Vec<String> =
+            actions.iter().map(|(verb, attrs, _)| format!("{verb} {}", kind_of(attrs))).collect();
         kinds.sort();
         let kind = format!("tx[{}]", kinds.join(", "));
         let exact = match self.meter.billing.get() {
             Some(model) => {
-                let targets: Vec<_> = ops.iter().filter_map(|o| tx_target(&o.item)).collect();
+                let targets: Vec<(Key, super::billing::Action)> =
+                    actions.iter().filter_map(|(_, attrs, action)| Some((table_key(attrs)?, *action))).collect();
                 let before = self.images(&targets).await;
                 Some((model, targets, before))
             }
@@ -586,9 +573,9 @@ impl DynamoStore {
             .await;
         match res {
             Ok(out) => {
+                let reported: u64 = out.consumed_capacity().iter().map(|c| milli(c.capacity_units())).sum();
                 let total = match exact {
                     Some((model, targets, before)) => {
-                        let reported: u64 = out.consumed_capacity().iter().map(|c| milli(c.capacity_units())).sum();
                         self.meter.local_reported_tx_milli.fetch_add(reported, Ordering::Relaxed);
                         let after = self.images(&targets).await;
                         let units: u64 = targets
@@ -598,7 +585,7 @@ impl DynamoStore {
                             .sum();
                         units * 1000
                     }
-                    None => out.consumed_capacity().iter().map(|c| milli(c.capacity_units())).sum(),
+                    None => reported,
                 };
                 self.meter.add_write(kind, total);
                 Ok(())
@@ -706,17 +693,19 @@ impl DynamoStore {
     /// change does not rewrite whole orders into them), in the index's order. An item
     /// deleted since the index was read is skipped.
     async fn hydrate(&self, index_items: Vec<Attrs>) -> Result<Vec<Attrs>, StoreError> {
-        let table_key = |a: &Attrs| -> Option<(String, String)> { table_key(a).map(|k| (k.pk, k.sk)) };
-        let order: Vec<(String, String)> = index_items.iter().filter_map(table_key).collect();
+        let order: Vec<Key> = index_items.iter().filter_map(table_key).collect();
         if order.is_empty() {
             return Ok(Vec::new());
         }
         let mut unique = order.clone();
         unique.sort();
         unique.dedup();
-        let keys = unique.iter().map(|(pk, sk)| key_attrs(&Key { pk: pk.clone(), sk: sk.clone() })).collect();
-        let mut found: HashMap<(String, String), Attrs> =
-            self.batch_get(keys).await?.into_iter().filter_map(|a| Some((table_key(&a)?, a))).collect();
+        let mut found: HashMap<Key, Attrs> = self
+            .batch_get(unique.iter().map(key_attrs).collect())
+            .await?
+            .into_iter()
+            .filter_map(|a| Some((table_key(&a)?, a)))
+            .collect();
         Ok(order.iter().filter_map(|k| found.remove(k)).collect())
     }
 
