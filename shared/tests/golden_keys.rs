@@ -5,7 +5,9 @@ mod common;
 use chrono::TimeZone;
 use common::*;
 use oms_shared::adapters::dynamo::keys;
-use oms_shared::adapters::dynamo::store::*;
+use oms_shared::adapters::dynamo::entities::{
+    carts::*, cases::*, catalog::*, dedupe::*, orders::*, outbox::*, returns::*, shipments::*, stock::*,
+};
 use oms_shared::domain::*;
 
 fn attr(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>, k: &str) -> Option<String> {
@@ -113,8 +115,8 @@ fn timeline_idempotency_and_webhook_keys() {
     let t = chrono::Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
     let id = OrderId::parse("01JD0000000000000000000001").unwrap();
     let e = TimelineEvent::new(t, "order.placed", Actor::System("placement".into()));
-    let a = timeline_item(&id, &e).to_attrs().unwrap();
-    assert!(attr(&a, "SK").unwrap().starts_with("EVENT#2026-11-20T12:00:00.000Z#"));
+    let a = timeline_item(&id, &e, "01JD0000000000000000000009").to_attrs().unwrap();
+    assert_eq!(attr(&a, "SK").as_deref(), Some("EVENT#2026-11-20T12:00:00.000Z#01JD0000000000000000000009"));
     let r = IdempotencyRecord {
         request_hash: "h".into(),
         order_id: id,
@@ -135,4 +137,119 @@ fn timeline_idempotency_and_webhook_keys() {
 fn index_names_and_ttl_match_the_template() {
     assert_eq!(oms_harness::template_index_names().unwrap(), keys::INDEXES.to_vec());
     assert_eq!(oms_harness::template_ttl_attribute().unwrap().as_deref(), Some(keys::TTL));
+}
+
+fn t0() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap()
+}
+
+fn oid() -> OrderId {
+    OrderId::parse("01JD0000000000000000000001").unwrap()
+}
+
+#[test]
+fn webhook_mail_and_preferences_keys() {
+    let a = webhook_item("easypost", "evt_1", t0(), 30).to_attrs().unwrap();
+    assert_eq!(attr(&a, "PK").as_deref(), Some("WEBHOOK#easypost#evt_1"));
+    assert_eq!(attr(&a, "SK").as_deref(), Some("WEBHOOK"));
+    assert_eq!(
+        a.get("expiresAt").and_then(|v| v.as_n().ok()).cloned(),
+        Some((t0() + chrono::Duration::days(30)).timestamp().to_string())
+    );
+    let a = mail_item("order.confirmed#01JD", "sending", 5, t0()).to_attrs().unwrap();
+    assert_eq!(attr(&a, "PK").as_deref(), Some("MAIL#order.confirmed#01JD"));
+    assert_eq!(attr(&a, "SK").as_deref(), Some("MAIL"));
+    assert!(a.contains_key("expiresAt"));
+    let p = oms_shared::domain::support::Preferences { marketing_emails: false };
+    let a = preferences_item(&CustomerId::parse("cust-1").unwrap(), &p).to_attrs().unwrap();
+    assert_eq!(attr(&a, "PK").as_deref(), Some("CUSTOMER#cust-1"));
+    assert_eq!(attr(&a, "SK").as_deref(), Some("PREFERENCES"));
+}
+
+#[test]
+fn label_and_payment_reference_keys() {
+    let l = LabelDoc {
+        order_id: oid(),
+        shipment_id: ShipmentId::parse("01JD0000000000000000000002").unwrap(),
+        label_id: "lbl".into(),
+        carrier: "sandbox".into(),
+        tracking_number: "SBX1".into(),
+        pdf_base64: String::new(),
+        created_at: t0(),
+    };
+    let a = label_item(&l).to_attrs().unwrap();
+    assert_eq!(attr(&a, "PK").as_deref(), Some("ORDER#01JD0000000000000000000001"));
+    assert_eq!(attr(&a, "SK").as_deref(), Some("LABEL#01JD0000000000000000000002"));
+    let a = payment_ref_item("pi_1", &PaymentRef { order_id: oid() }).to_attrs().unwrap();
+    assert_eq!(attr(&a, "PK").as_deref(), Some("PAYMENT#pi_1"));
+    assert_eq!(attr(&a, "SK").as_deref(), Some("PAYMENT"));
+}
+
+#[test]
+fn return_and_return_label_keys() {
+    use oms_shared::domain::returns::*;
+    let id = ReturnId::parse("01JD0000000000000000000003").unwrap();
+    let r = Rma {
+        id: id.clone(),
+        order_id: oid(),
+        customer: CustomerId::parse("cust-1").unwrap(),
+        lines: vec![],
+        resolution: Resolution::Refund,
+        exchange_lines: vec![],
+        status: ReturnStatus::Issued,
+        location_id: loc_id("WH-EAST"),
+        label: Some(ReturnLabel { carrier: "sandbox".into(), tracking_number: "SBXR".into(), label_id: "l".into() }),
+        exchange_order_id: None,
+        version: 1,
+        created_at: t0(),
+        updated_at: t0(),
+    };
+    let a = rma_item(&r).to_attrs().unwrap();
+    assert_eq!(attr(&a, "PK").as_deref(), Some("ORDER#01JD0000000000000000000001"));
+    assert_eq!(attr(&a, "SK").as_deref(), Some("RETURN#01JD0000000000000000000003"));
+    assert_eq!(attr(&a, "GSI1PK").as_deref(), Some("RMA#01JD0000000000000000000003"));
+    assert_eq!(attr(&a, "GSI1SK").as_deref(), Some("RETURN"));
+    assert_eq!(attr(&a, "GSI3PK").as_deref(), Some("TRACKING#sandbox#SBXR"));
+    assert_eq!(attr(&a, "GSI3SK").as_deref(), Some("RETURN"));
+    let doc = ReturnLabelDoc { pdf_base64: String::new() };
+    let a = return_label_item(&oid(), &id, &doc).to_attrs().unwrap();
+    assert_eq!(attr(&a, "SK").as_deref(), Some("RETURNLABEL#01JD0000000000000000000003"));
+}
+
+#[test]
+fn case_keys() {
+    use oms_shared::domain::support::*;
+    let c = Case {
+        id: CaseId::parse("01JD0000000000000000000004").unwrap(),
+        order_id: oid(),
+        kind: CaseKind::Dispute,
+        status: CaseStatus::Open,
+        subject: "s".into(),
+        description: None,
+        resolution: None,
+        external_ref: None,
+        opened_by: "agent-1".into(),
+        version: 1,
+        created_at: t0(),
+        updated_at: t0(),
+    };
+    let a = case_item(&c).to_attrs().unwrap();
+    assert_eq!(attr(&a, "PK").as_deref(), Some("ORDER#01JD0000000000000000000001"));
+    assert_eq!(attr(&a, "SK").as_deref(), Some("CASE#01JD0000000000000000000004"));
+    assert_eq!(attr(&a, "GSI1PK").as_deref(), Some("CASE#01JD0000000000000000000004"));
+    assert_eq!(attr(&a, "GSI1SK").as_deref(), Some("CASE"));
+    assert_eq!(attr(&a, "GSI2PK").as_deref(), Some("CASES#open"));
+    assert_eq!(attr(&a, "GSI2SK").as_deref(), Some("2026-11-20T12:00:00.000Z#01JD0000000000000000000004"));
+}
+
+#[test]
+fn outbox_keys() {
+    let e = OutboxEntry { order_id: oid(), id: "01JD0000000000000000000005".into(), effects: vec![], created_at: t0() };
+    let a = outbox_item(&e).to_attrs().unwrap();
+    assert_eq!(attr(&a, "PK").as_deref(), Some("ORDER#01JD0000000000000000000001"));
+    assert_eq!(attr(&a, "SK").as_deref(), Some("OUTBOX#01JD0000000000000000000005"));
+    assert_eq!(attr(&a, "GSI2PK"), Some(format!("OUTBOX#{}", keys::shard("01JD0000000000000000000001"))));
+    assert_eq!(attr(&a, "GSI2SK").as_deref(), Some("2026-11-20T12:00:00.000Z#01JD0000000000000000000005"));
+    assert_eq!(keys::parse_outbox("ORDER#01JD0000000000000000000001", "OUTBOX#x"), Some((oid(), "x".into())));
+    assert_eq!(keys::parse_outbox("ORDER#01JD0000000000000000000001", "EVENT#x"), None);
 }

@@ -2,7 +2,6 @@
 //! single writes (where Local follows the billing rules), on the table the template defines.
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
-use oms_shared::adapters::dynamo::DynamoStore;
 use oms_shared::adapters::dynamo::billing::{Action, Image};
 
 fn s(v: &str) -> AttributeValue {
@@ -30,8 +29,7 @@ async fn the_model_matches_dynamodb_local_on_single_writes() -> anyhow::Result<(
     let client = oms_harness::dynamodb_client(&endpoint).await;
     let table = format!("oms-billing-{}", ulid::Ulid::new().to_string().to_lowercase());
     oms_harness::create_table(&client, &table).await?;
-    let store = DynamoStore::new(client.clone(), table.clone());
-    store.meter_transactions_exactly().await?;
+    let model = oms_shared::adapters::dynamo::meter::billing_model(&client, &table).await.map_err(|e| anyhow::anyhow!(e))?;
     let steps: [(Option<Image>, Image); 4] = [
         (None, order("placed", "0", 1400)),
         (Some(order("placed", "0", 1400)), order("validated", "0", 1400)),
@@ -47,7 +45,7 @@ async fn the_model_matches_dynamodb_local_on_single_writes() -> anyhow::Result<(
             .send()
             .await?;
         let reported = out.consumed_capacity().and_then(|c| c.capacity_units()).unwrap_or(-1.0);
-        let modelled = store.billing_model().map(|m| m.write_units(Action::Write, before.as_ref(), Some(&after), 1));
+        let modelled = Some(model.write_units(Action::Write, before.as_ref(), Some(&after), 1));
         assert_eq!(
             modelled,
             Some(reported.round() as u64),

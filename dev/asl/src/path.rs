@@ -1,9 +1,11 @@
 //! The subset of JSONPath that ASL uses: `$`, `$.a.b`, `$['a']`, `$.a[0]`, and `$$` for the
-//! context object; plus ResultPath assignment.
+//! context object; plus ResultPath assignment. [`JsonPath`] is a path parsed once (at
+//! definition parse time); [`read()`], [`exists()`] and [`write()`] parse on every call.
 
 use serde_json::{Map, Value};
+use std::fmt;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Seg {
     Key(String),
     Index(usize),
@@ -44,21 +46,96 @@ fn parse(path: &str) -> Result<Vec<Seg>, String> {
     Ok(segs)
 }
 
+/// A parsed path: into the state's input (`$...`) or into the context object (`$$...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonPath {
+    text: String,
+    context: bool,
+    segs: Vec<Seg>,
+}
+
+impl JsonPath {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (context, segs) = match text.strip_prefix("$$") {
+            Some(r) => (true, parse(&format!("${r}"))?),
+            None => (false, parse(text)?),
+        };
+        Ok(JsonPath { text: text.to_owned(), context, segs })
+    }
+
+    /// The path as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether the path reads the context object (`$$`).
+    pub fn is_context(&self) -> bool {
+        self.context
+    }
+
+    /// Reads the path from `input` (or from `context` for a `$$` path).
+    pub fn read(&self, input: &Value, context: &Value) -> Result<Value, String> {
+        let mut cur = if self.context { context } else { input };
+        for s in &self.segs {
+            cur = match s {
+                Seg::Key(k) => cur.get(k),
+                Seg::Index(i) => cur.get(*i),
+            }
+            .ok_or_else(|| format!("path {} not found in input", self.text))?;
+        }
+        Ok(cur.clone())
+    }
+
+    pub fn exists(&self, input: &Value, context: &Value) -> bool {
+        self.read(input, context).is_ok()
+    }
+
+    /// Writes `value` at the path in `target` (ResultPath semantics: `$` replaces the whole
+    /// input).
+    pub fn write(&self, target: Value, value: Value) -> Result<Value, String> {
+        if self.context {
+            return Err(format!("unexpected character in {:?}", self.text));
+        }
+        let path = &self.text;
+        let segs = &self.segs;
+        if segs.is_empty() {
+            return Ok(value);
+        }
+        let mut root = target;
+        if !root.is_object() {
+            root = Value::Object(Map::new());
+        }
+        let mut cur = &mut root;
+        for (n, s) in segs.iter().enumerate() {
+            let last = n == segs.len() - 1;
+            match s {
+                Seg::Key(k) => {
+                    if !cur.is_object() {
+                        *cur = Value::Object(Map::new());
+                    }
+                    let obj = cur.as_object_mut().ok_or("not an object")?;
+                    if last {
+                        obj.insert(k.clone(), value);
+                        return Ok(root);
+                    }
+                    cur = obj.entry(k.clone()).or_insert_with(|| Value::Object(Map::new()));
+                }
+                Seg::Index(_) => return Err(format!("ResultPath {path} cannot index arrays")),
+            }
+        }
+        Ok(root)
+    }
+}
+
+impl fmt::Display for JsonPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// Reads `path` from `input` (or from `context` when it starts with `$$`).
 pub fn read(path: &str, input: &Value, context: &Value) -> Result<Value, String> {
-    let (root, p) = match path.strip_prefix("$$") {
-        Some(r) => (context, format!("${r}")),
-        None => (input, path.to_owned()),
-    };
-    let mut cur = root;
-    for s in parse(&p)? {
-        cur = match s {
-            Seg::Key(k) => cur.get(&k),
-            Seg::Index(i) => cur.get(i),
-        }
-        .ok_or_else(|| format!("path {path} not found in input"))?;
-    }
-    Ok(cur.clone())
+    JsonPath::parse(path)?.read(input, context)
 }
 
 pub fn exists(path: &str, input: &Value, context: &Value) -> bool {
@@ -67,33 +144,7 @@ pub fn exists(path: &str, input: &Value, context: &Value) -> bool {
 
 /// Writes `value` at `path` in `target` (ResultPath semantics: `$` replaces the whole input).
 pub fn write(path: &str, target: Value, value: Value) -> Result<Value, String> {
-    let segs = parse(path)?;
-    if segs.is_empty() {
-        return Ok(value);
-    }
-    let mut root = target;
-    if !root.is_object() {
-        root = Value::Object(Map::new());
-    }
-    let mut cur = &mut root;
-    for (n, s) in segs.iter().enumerate() {
-        let last = n == segs.len() - 1;
-        match s {
-            Seg::Key(k) => {
-                if !cur.is_object() {
-                    *cur = Value::Object(Map::new());
-                }
-                let obj = cur.as_object_mut().ok_or("not an object")?;
-                if last {
-                    obj.insert(k.clone(), value);
-                    return Ok(root);
-                }
-                cur = obj.entry(k.clone()).or_insert_with(|| Value::Object(Map::new()));
-            }
-            Seg::Index(_) => return Err(format!("ResultPath {path} cannot index arrays")),
-        }
-    }
-    Ok(root)
+    JsonPath::parse(path)?.write(target, value)
 }
 
 #[cfg(test)]
@@ -110,5 +161,16 @@ mod tests {
         assert!(read("$.nope", &v, &Value::Null).is_err());
         assert_eq!(write("$.r.s", json!({"a": 1}), json!(2)).unwrap(), json!({"a": 1, "r": {"s": 2}}));
         assert_eq!(write("$", json!({"a": 1}), json!(2)).unwrap(), json!(2));
+    }
+
+    #[test]
+    fn parsed_paths_keep_their_text_and_root() {
+        let p = JsonPath::parse("$$.Map.Item.Value").unwrap();
+        assert!(p.is_context());
+        assert_eq!(p.to_string(), "$$.Map.Item.Value");
+        assert!(p.write(json!({}), json!(1)).is_err());
+        assert!(JsonPath::parse("a.b").is_err());
+        assert!(JsonPath::parse("$.a[").is_err());
+        assert!(JsonPath::parse("$..a").is_err());
     }
 }

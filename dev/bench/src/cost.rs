@@ -86,6 +86,13 @@ impl Bench {
 
     /// Drains a queue through its consumer: one receive per batch, one delete per message.
     async fn drain(&mut self, queue: &str) -> anyhow::Result<()> {
+        // Effects committed changes recorded (the stream would hand them to the effects function).
+        let t = Instant::now();
+        let dispatched = self.local.effects.drain().await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
+        if dispatched > 0 {
+            self.m.lambda("effects", t.elapsed().as_micros());
+            self.m.sqs_requests += dispatched as u64;
+        }
         let url = self.local.queues[queue].clone();
         loop {
             let ev = oms_local::workers::receive_batch(&self.local.sqs, &url, "arn:bench", 30).await?;
@@ -181,7 +188,7 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
     let prices: Value =
         serde_json::from_str(&std::fs::read_to_string(oms_harness::repo_root().join("dev/bench/prices.json"))?)?;
     let table = format!("oms-bench-{}", ulid::Ulid::new().to_string().to_lowercase());
-    let local = oms_local::start(&table, Options { stream: false, workers: false, ..Default::default() }).await?;
+    let local = oms_local::start(&table, Options { stream: false, workers: false, metered: true, ..Default::default() }).await?;
     for (sku, loc) in [("TSHIRT-BLK-M", "WH-NJ"), ("SOCKS-3PK", "WH-NJ")] {
         local
             .oms
@@ -197,10 +204,14 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
     let mut b = Bench { local, router, m: Meter::default() };
     // Transactions billed from item images as AWS bills them (DynamoDB Local's figures for
     // TransactWriteItems do not follow the billing rules).
-    b.local.oms.store.meter_transactions_exactly().await?;
-    let local_tx0 = b.local.oms.store.meter.local_reported_tx_milli();
-    let (r0, w0) = b.local.oms.store.meter.milli_units();
-    let kinds0 = b.local.oms.store.meter.writes_by_kind();
+    b.local.meter.bill_transactions_exactly(
+        oms_shared::adapters::dynamo::meter::billing_model(b.local.dynamo.client(), b.local.dynamo.table())
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?,
+    );
+    let local_tx0 = b.local.meter.local_reported_tx_milli();
+    let (r0, w0) = b.local.meter.milli_units();
+    let kinds0 = b.local.meter.writes_by_kind();
     let mails0 = oms_local::mail(&b.local.moto_endpoint).await?.as_array().map(|a| a.len()).unwrap_or(0);
     let mut returns = 0;
     for i in 0..orders {
@@ -211,12 +222,10 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
         }
         b.journey(i, with_return).await?;
     }
-    let (r1, w1) = b.local.oms.store.meter.milli_units();
+    let (r1, w1) = b.local.meter.milli_units();
     let n = orders.max(1) as f64;
     let mut by_kind: Vec<(String, f64, f64)> = b
         .local
-        .oms
-        .store
         .meter
         .writes_by_kind()
         .into_iter()
@@ -228,7 +237,7 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
         .collect();
     by_kind.sort_by(|a, b| b.2.total_cmp(&a.2));
     let mails = oms_local::mail(&b.local.moto_endpoint).await?.as_array().map(|a| a.len()).unwrap_or(0) - mails0;
-    let local_tx = (b.local.oms.store.meter.local_reported_tx_milli() - local_tx0) as f64 / 1000.0 / n;
+    let local_tx = (b.local.meter.local_reported_tx_milli() - local_tx0) as f64 / 1000.0 / n;
     let tx_billed: f64 = by_kind.iter().filter(|(k, _, _)| k.starts_with("tx[")).map(|(_, _, u)| u).sum();
     let rru = (r1 - r0) as f64 / 1000.0 / n;
     let wru = (w1 - w0) as f64 / 1000.0 / n;
@@ -290,13 +299,13 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
 
 /// Mean stored size per entity kind (the sort key's first segment), after the run.
 async fn item_sizes(local: &oms_local::Local) -> anyhow::Result<Value> {
-    let client = local.oms.store.client();
+    let client = local.dynamo.client();
     let mut by_kind: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut start = None;
     loop {
         let out = client
             .scan()
-            .table_name(local.oms.store.table())
+            .table_name(local.dynamo.table())
             .set_exclusive_start_key(start)
             .send()
             .await

@@ -2,9 +2,10 @@
 //! (unsharded) or split across N shard items (a buyer picks a random shard and moves on to the
 //! next when it is empty). Zero oversell is checked after every run.
 
-use oms_shared::adapters::dynamo::store::StockMove;
-use oms_shared::adapters::dynamo::{DynamoStore, StoreError};
-use oms_shared::domain::{LocationId, Sku};
+use oms_shared::adapters::dynamo::DynamoStore;
+use oms_shared::adapters::dynamo::meter::CapacityMeter;
+use oms_shared::domain::{LocationId, Sku, StockMove};
+use oms_shared::ports::{StockRepository, StoreError};
 use rand::Rng;
 use serde_json::json;
 use std::sync::Arc;
@@ -77,14 +78,19 @@ async fn round(
 
 pub async fn run(units: i64, buyers: usize, shards: usize) -> anyhow::Result<()> {
     let t = oms_harness::TestTable::new().await?;
-    let store = DynamoStore::new(t.client, t.name);
+    let meter = Arc::new(CapacityMeter::default());
+    let conf = oms_shared::adapters::aws::load_config(true).await;
+    let endpoint = oms_harness::dynamodb_endpoint().await?;
+    let client = oms_shared::adapters::aws::dynamodb_client_metered(&conf, Some(&endpoint), meter.clone());
+    drop(t.client);
+    let store = DynamoStore::new(client, t.name.clone());
     let sku = Sku::parse("HOT-DROP-1")?;
     let mut out = serde_json::Map::new();
     for n in [1usize, shards] {
         let locs: Vec<LocationId> =
             (0..n).map(|k| LocationId::parse(&format!("WH-NJ.s{k}"))).collect::<Result<_, _>>()?;
         let (secs, ok, refused) = round(&store, &Sku::parse(&format!("{}-{n}", sku))?, &locs, units, buyers).await?;
-        let (r, w) = store.meter.milli_units();
+        let (r, w) = meter.milli_units();
         let row = json!({"shards": n, "units": units, "buyers": buyers, "reserved": ok, "buyersTurnedAway": refused, "seconds": secs,
                          "reservationsPerSecond": ok as f64 / secs, "oversold": 0, "cumulativeWriteUnits": w as f64 / 1000.0, "cumulativeReadUnits": r as f64 / 1000.0});
         println!("hot sku, {n} shard item(s): {row}");

@@ -15,19 +15,19 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::post;
+use oms_runtime::wiring;
 use oms_shared::adapters::dynamo::DynamoStore;
+use oms_shared::adapters::dynamo::meter::CapacityMeter;
 use oms_shared::adapters::sandbox::{SandboxCarrier, SandboxPayments};
-use oms_shared::adapters::ses::SesMailer;
-use oms_shared::adapters::sqs::SqsQueue;
 use oms_shared::app::Oms;
 use oms_shared::app::disputes::Disputes;
+use oms_shared::app::effects::Effects;
 use oms_shared::app::fulfillment::Fulfillment;
-use oms_shared::app::notify::{Notifier, Templates};
-use oms_shared::app::reminders::{Reminders, parse_stages};
+use oms_shared::app::notify::Notifier;
+use oms_shared::app::reminders::Reminders;
 use oms_shared::app::returns::Returns;
 use oms_shared::app::tracking::Tracking;
 use oms_shared::app::webhooks::Webhooks;
-use oms_shared::domain::validation::Limits;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -75,6 +75,10 @@ pub struct Local {
     pub webhooks: Webhooks,
     pub returns: Returns,
     pub disputes: Disputes,
+    pub effects: Effects,
+    /// The table itself, on a client that feeds `meter` (benchmarks read through it).
+    pub dynamo: DynamoStore,
+    pub meter: Arc<CapacityMeter>,
     /// Template logical id -> local queue URL.
     pub queues: HashMap<String, String>,
     pub issuer: jwt::DevIssuer,
@@ -95,11 +99,13 @@ pub struct Options {
     pub visibility_secs: i32,
     /// Seconds between reminder runs (`None`: only when called).
     pub reminder_tick_secs: Option<u64>,
+    /// Use-cases write through the metered client (cost benchmark).
+    pub metered: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { seed: true, stream: true, workers: true, visibility_secs: 1, reminder_tick_secs: None }
+        Options { seed: true, stream: true, workers: true, visibility_secs: 1, reminder_tick_secs: None, metered: false }
     }
 }
 
@@ -147,8 +153,42 @@ async fn create_queues(sqs: &aws_sdk_sqs::Client, prefix: &str) -> anyhow::Resul
     Ok(urls)
 }
 
+/// The configuration the local stack gives the composition root: what the template gives each
+/// function on AWS, pointed at DynamoDB Local and moto.
+fn local_config(
+    table: &str,
+    endpoint: &str,
+    moto: &str,
+    queues: &HashMap<String, String>,
+) -> anyhow::Result<oms_runtime::Config> {
+    let url = |q: &str| queues.get(q).cloned().with_context(|| format!("queue {q}"));
+    let reminder_stages = std::env::var("REMINDER_STAGES").unwrap_or_else(|_| "4h,24h".into());
+    let webhook_secrets = format!("{WEBHOOK_SECRET},{WEBHOOK_SECRET_NEXT}");
+    let (notifications, tracking) = (url("NotificationsQueue")?, url("TrackingQueue")?);
+    Ok(oms_runtime::Config::from_pairs([
+        ("TABLE_NAME", table),
+        ("DYNAMODB_ENDPOINT", endpoint),
+        ("SQS_ENDPOINT", moto),
+        ("SES_ENDPOINT", moto),
+        ("NOTIFICATIONS_QUEUE_URL", notifications.as_str()),
+        ("TRACKING_QUEUE_URL", tracking.as_str()),
+        ("SES_FROM", MAIL_FROM),
+        ("BRAND", "OMS Demo Shop"),
+        ("UNSUBSCRIBE_URL", "http://127.0.0.1/account/preferences"),
+        ("TRACKING_URL", "http://127.0.0.1/track/{tracking}"),
+        ("RETURN_LABEL_URL", "http://127.0.0.1:3000/v1/orders/{order}/returns/{rma}/label"),
+        ("WEBHOOK_SECRETS", webhook_secrets.as_str()),
+        ("PAYMENT_WEBHOOK_SECRETS", PAYMENT_WEBHOOK_SECRET),
+        ("CARRIERS", "sandbox,easypost"),
+        ("REMINDER_STAGES", reminder_stages.as_str()),
+        ("PAYMENT_PROVIDER", "sandbox"),
+        ("CARRIER_PROVIDER", "sandbox"),
+    ]))
+}
+
 /// Starts (or connects to) DynamoDB Local and moto, creates the table and queues when missing,
-/// seeds demo data, and (with `stream`) starts workflows from the table's stream.
+/// seeds demo data, and (with `stream`) starts workflows and dispatches effects from the
+/// table's stream. The use-cases come from the same wiring as the Lambda functions.
 pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
     let endpoint = oms_harness::dynamodb_endpoint().await?;
     let moto = oms_harness::moto_endpoint().await?;
@@ -160,58 +200,34 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
     let conf = oms_shared::adapters::aws::load_config(true).await;
     let sqs = oms_shared::adapters::aws::sqs_client(&conf, Some(&moto));
     let queues = create_queues(&sqs, table).await?;
+    let cfg = local_config(table, &endpoint, &moto, &queues)?;
+    let mut ports = oms_runtime::Ports::from_config(&cfg).await?;
+    // The same sandbox adapters the configuration names, kept by type so tests can look inside.
     let payments = Arc::new(SandboxPayments::new());
     let carrier = Arc::new(SandboxCarrier::new());
-    let store = DynamoStore::new(client.clone(), table);
-    let notifications = queues.get("NotificationsQueue").cloned().context("NotificationsQueue")?;
-    let oms = Oms::new(store, Arc::new(oms_shared::ports::SystemClock))
-        .with_payments(payments.clone())
-        .with_notifications(Arc::new(SqsQueue::new(sqs.clone(), notifications.clone())));
-    let fulfillment = Fulfillment {
-        oms: oms.clone(),
-        payments: payments.clone(),
-        carrier: carrier.clone(),
-        notifications: Arc::new(SqsQueue::new(sqs.clone(), notifications)),
-        limits: Limits::default(),
-    };
+    ports.payments = payments.clone();
+    ports.carrier = carrier.clone();
+    let meter = Arc::new(CapacityMeter::default());
+    let dynamo = DynamoStore::new(
+        oms_shared::adapters::aws::dynamodb_client_metered(&conf, Some(&endpoint), meter.clone()),
+        table,
+    );
+    if opts.metered {
+        ports.store = Arc::new(dynamo.clone());
+    }
+    // SES rejects unverified senders, as on AWS.
+    ports.ses.create_email_identity().email_identity(MAIL_FROM).send().await.ok();
+    let oms = wiring::oms(&ports);
+    let fulfillment = wiring::fulfillment(&ports);
     let workflow = Arc::new(Workflow::load(fulfillment.clone(), sqs.clone(), &queues)?);
     let url = |q: &str| queues.get(q).cloned().with_context(|| format!("queue {q}"));
-    let tracking = Tracking {
-        oms: oms.clone(),
-        payments: payments.clone(),
-        notifications: Arc::new(SqsQueue::new(sqs.clone(), url("NotificationsQueue")?)),
-        tracking_url: "http://127.0.0.1/track/{tracking}".into(),
-    };
-    let ses = oms_shared::adapters::aws::ses_client(&conf, Some(&moto));
-    // SES rejects unverified senders, as on AWS.
-    ses.create_email_identity().email_identity(MAIL_FROM).send().await.ok();
-    let notifier = Notifier {
-        oms: oms.clone(),
-        mailer: Arc::new(SesMailer::new(ses, MAIL_FROM, None)),
-        templates: Arc::new(Templates::load().map_err(anyhow::Error::msg)?),
-        brand: "OMS Demo Shop".into(),
-        unsubscribe_url: "http://127.0.0.1/account/preferences".into(),
-    };
-    let reminders = Reminders {
-        oms: oms.clone(),
-        notifications: Arc::new(SqsQueue::new(sqs.clone(), url("NotificationsQueue")?)),
-        stages: parse_stages(&std::env::var("REMINDER_STAGES").unwrap_or_else(|_| "4h,24h".into()))
-            .map_err(anyhow::Error::msg)?,
-    };
-    let webhooks = Webhooks {
-        oms: oms.clone(),
-        queue: Arc::new(SqsQueue::new(sqs.clone(), url("TrackingQueue")?)),
-        secrets: vec![WEBHOOK_SECRET.to_owned(), WEBHOOK_SECRET_NEXT.to_owned()],
-        carriers: vec!["sandbox".into(), "easypost".into()],
-    };
-    let returns = Returns {
-        oms: oms.clone(),
-        carrier: carrier.clone(),
-        payments: payments.clone(),
-        notifications: Arc::new(SqsQueue::new(sqs.clone(), url("NotificationsQueue")?)),
-        label_url: "http://127.0.0.1:3000/v1/orders/{order}/returns/{rma}/label".into(),
-    };
-    let disputes = Disputes { oms: oms.clone(), secrets: vec![PAYMENT_WEBHOOK_SECRET.to_owned()] };
+    let tracking = wiring::tracking(&ports, &cfg);
+    let notifier = wiring::notifier(&ports, &cfg)?;
+    let reminders = wiring::reminders(&ports, &cfg)?;
+    let webhooks = wiring::webhooks(&ports, &cfg)?;
+    let returns = wiring::returns(&ports, &cfg);
+    let disputes = wiring::disputes(&ports, &cfg)?;
+    let effects = wiring::effects(&ports, &cfg)?;
     if opts.workers {
         let arn = |q: &str| format!("arn:aws:sqs:us-east-1:123456789012:{table}-{q}");
         let t = tracking.clone();
@@ -252,12 +268,16 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
         seed::seed(&oms).await?;
     }
     if opts.stream {
+        // Whatever an earlier run committed but did not dispatch goes out first.
+        if let Err(e) = effects.drain().await {
+            tracing::warn!(error = %e, "draining pending effects failed");
+        }
         let desc = client.describe_table().table_name(table).send().await?;
         let arn = desc.table().and_then(|t| t.latest_stream_arn()).context("the table has no stream")?.to_owned();
         let mut b = aws_sdk_dynamodbstreams::config::Builder::from(&conf);
         b = b.endpoint_url(&endpoint);
         let streams = aws_sdk_dynamodbstreams::Client::from_conf(b.build());
-        tokio::spawn(stream::poll(streams, arn, workflow.clone()));
+        tokio::spawn(stream::poll(streams, arn, workflow.clone(), effects.clone()));
     }
     Ok(Local {
         oms,
@@ -272,6 +292,9 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
         webhooks,
         returns,
         disputes,
+        effects,
+        dynamo,
+        meter,
         queues,
         issuer: jwt::DevIssuer::random(),
         dynamodb_endpoint: endpoint,

@@ -30,7 +30,23 @@ pub fn order_to_start(
     start.then(|| s(new, "id").map(str::to_owned)).flatten()
 }
 
-pub async fn poll(client: aws_sdk_dynamodbstreams::Client, stream_arn: String, workflow: Arc<Workflow>) {
+/// The outbox entry a stream record announces (an inserted outbox item): order and entry id.
+pub fn outbox_entry(
+    op: Option<&OperationType>,
+    keys: Option<&HashMap<String, AttributeValue>>,
+) -> Option<(oms_shared::domain::OrderId, String)> {
+    if op? != &OperationType::Insert {
+        return None;
+    }
+    oms_shared::adapters::dynamo::keys::parse_outbox(s(keys, "PK")?, s(keys, "SK")?)
+}
+
+pub async fn poll(
+    client: aws_sdk_dynamodbstreams::Client,
+    stream_arn: String,
+    workflow: Arc<Workflow>,
+    effects: oms_shared::app::effects::Effects,
+) {
     let mut iterators: HashMap<String, Option<String>> = HashMap::new();
     loop {
         if let Ok(desc) = client.describe_stream().stream_arn(&stream_arn).send().await {
@@ -57,6 +73,15 @@ pub async fn poll(client: aws_sdk_dynamodbstreams::Client, stream_arn: String, w
                 Ok(res) => {
                     for r in res.records() {
                         let Some(d) = r.dynamodb() else { continue };
+                        if let Some((order, id)) = outbox_entry(r.event_name(), d.keys()) {
+                            let fx = effects.clone();
+                            tokio::spawn(async move {
+                                // A failure stays pending; the next start (or a drain) retries it.
+                                if let Err(e) = fx.dispatch(&order, &id).await {
+                                    tracing::warn!(order_id = %order, error = %e, "effects failed");
+                                }
+                            });
+                        }
                         if let Some(order_id) = order_to_start(r.event_name(), d.new_image(), d.old_image()) {
                             let wf = workflow.clone();
                             tokio::spawn(async move {

@@ -106,8 +106,8 @@ impl From<AppError> for Problem {
     }
 }
 
-impl From<oms_shared::adapters::dynamo::StoreError> for Problem {
-    fn from(e: oms_shared::adapters::dynamo::StoreError) -> Self {
+impl From<oms_shared::ports::StoreError> for Problem {
+    fn from(e: oms_shared::ports::StoreError) -> Self {
         Problem::from(AppError::from(e))
     }
 }

@@ -1,21 +1,23 @@
-//! What every function's `main` needs: JSON logs, typed configuration read once at cold start
-//! (a missing variable fails the cold start, not a request), AWS clients built once, and the
-//! step runner that maps step errors to the names Step Functions' Retry and Catch match.
+//! What every function's `main` needs: JSON logs, the typed configuration read once at cold
+//! start (`config`), the one composition root (`wiring`), and the runners that map each event
+//! source to its use-case: Step Functions tasks, SQS batches with partial failures, the table
+//! stream for after-commit effects.
 
+pub mod config;
+pub mod wiring;
+
+pub use config::{Config, ConfigError};
+pub use wiring::Ports;
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
-use oms_shared::adapters::aws;
-use oms_shared::adapters::dynamo::DynamoStore;
-use oms_shared::adapters::easypost::EasyPostCarrier;
-use oms_shared::adapters::http::HttpClient;
-use oms_shared::adapters::sandbox::{SandboxCarrier, SandboxPayments};
-use oms_shared::adapters::sqs::SqsQueue;
-use oms_shared::adapters::stripe::StripeGateway;
-use oms_shared::app::Oms;
-use oms_shared::app::fulfillment::{Fulfillment, StepError};
-use oms_shared::domain::validation::Limits;
-use oms_shared::ports::{Carrier, PaymentGateway, SystemClock};
-use serde_json::Value;
-use std::sync::Arc;
+use oms_shared::adapters::dynamo::keys;
+use oms_shared::app::effects::{EffectError, Effects};
+use oms_shared::app::fulfillment::{Notification, StepError};
+use oms_shared::app::notify::{Notifier, NotifyError};
+use oms_shared::app::tracking::{Tracking, TrackingError, TrackingUpdate};
+use serde_json::{Value, json};
+use tracing::Instrument;
 
 pub type Error = lambda_runtime::Error;
 
@@ -29,80 +31,12 @@ pub fn init_tracing() {
         .init();
 }
 
-fn var(name: &str) -> Result<String, Error> {
-    std::env::var(name).map_err(|_| format!("{name} is not set").into())
-}
-
-/// Configuration from the environment, read once.
-pub struct Config {
-    pub table: String,
-    pub dynamodb_endpoint: Option<String>,
-    pub sqs_endpoint: Option<String>,
-    pub notifications_queue_url: Option<String>,
-    pub payment_provider: String,
-    pub carrier_provider: String,
-}
-
-impl Config {
-    pub fn from_env() -> Result<Self, Error> {
-        Ok(Config {
-            table: var("TABLE_NAME")?,
-            dynamodb_endpoint: std::env::var("DYNAMODB_ENDPOINT").ok(),
-            sqs_endpoint: std::env::var("SQS_ENDPOINT").ok(),
-            notifications_queue_url: std::env::var("NOTIFICATIONS_QUEUE_URL").ok(),
-            payment_provider: std::env::var("PAYMENT_PROVIDER").unwrap_or_else(|_| "sandbox".into()),
-            carrier_provider: std::env::var("CARRIER_PROVIDER").unwrap_or_else(|_| "sandbox".into()),
-        })
-    }
-
-    fn local(&self) -> bool {
-        self.dynamodb_endpoint.is_some()
-    }
-}
-
-pub async fn oms(cfg: &Config) -> Oms {
-    let conf = aws::load_config(cfg.local()).await;
-    let client = aws::dynamodb_client(&conf, cfg.dynamodb_endpoint.as_deref());
-    let store = DynamoStore::new(client, cfg.table.clone());
-    // The connection is opened during init, where a cold start already waits.
-    if !store.warm_up(std::time::Duration::from_secs(2)).await {
-        tracing::warn!(table = %cfg.table, "DynamoDB warm-up did not complete; the first request will connect");
-    }
-    Oms::new(store, Arc::new(SystemClock))
-}
-
-fn http() -> Result<HttpClient, Error> {
-    HttpClient::new(std::time::Duration::from_secs(10)).map_err(|e| e.to_string().into())
-}
-
-fn payments(cfg: &Config) -> Result<Arc<dyn PaymentGateway>, Error> {
-    match cfg.payment_provider.as_str() {
-        "sandbox" => Ok(Arc::new(SandboxPayments::new())),
-        "stripe" => Ok(Arc::new(StripeGateway::new(http()?, var("STRIPE_API_BASE")?, var("STRIPE_SECRET_KEY")?))),
-        other => Err(format!("PAYMENT_PROVIDER {other} is not supported by this build").into()),
-    }
-}
-
-fn carrier(cfg: &Config) -> Result<Arc<dyn Carrier>, Error> {
-    match cfg.carrier_provider.as_str() {
-        "sandbox" => Ok(Arc::new(SandboxCarrier::new())),
-        "easypost" => Ok(Arc::new(EasyPostCarrier::new(http()?, var("EASYPOST_API_BASE")?, var("EASYPOST_API_KEY")?))),
-        other => Err(format!("CARRIER_PROVIDER {other} is not supported by this build").into()),
-    }
-}
-
-pub async fn fulfillment(cfg: &Config) -> Result<Fulfillment, Error> {
-    let conf = aws::load_config(cfg.local()).await;
-    let queue_url = cfg.notifications_queue_url.clone().ok_or("NOTIFICATIONS_QUEUE_URL is not set")?;
-    let sqs = aws::sqs_client(&conf, cfg.sqs_endpoint.as_deref());
-    let payments = payments(cfg)?;
-    Ok(Fulfillment {
-        oms: oms(cfg).await.with_payments(payments.clone()),
-        payments,
-        carrier: carrier(cfg)?,
-        notifications: Arc::new(SqsQueue::new(sqs, queue_url)),
-        limits: Limits::default(),
-    })
+/// Cold start: logs, the configuration and the adapters. A missing variable stops here.
+pub async fn init() -> Result<(Config, Ports), Error> {
+    init_tracing();
+    let cfg = Config::from_env();
+    let ports = Ports::from_config(&cfg).await?;
+    Ok((cfg, ports))
 }
 
 /// The error Step Functions sees: `errorType` is the step error's name.
@@ -112,77 +46,13 @@ pub fn diagnostic(e: StepError) -> Diagnostic {
 
 /// Runs one fulfillment step function (named as its crate under `functions/`).
 pub async fn run_step(function: &'static str) -> Result<(), Error> {
-    init_tracing();
-    let cfg = Config::from_env()?;
-    let f = fulfillment(&cfg).await?;
+    let (_, ports) = init().await?;
+    let f = wiring::fulfillment(&ports);
     let f = &f;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         f.dispatch(function, event.payload).await.map_err(diagnostic)
     }))
     .await
-}
-
-// ----- SQS consumers, webhooks, notifier, reminders ------------------------------------------
-
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use oms_shared::adapters::ses::SesMailer;
-use oms_shared::app::fulfillment::Notification;
-use oms_shared::app::notify::{Notifier, NotifyError, Templates};
-use oms_shared::app::reminders::{Reminders, parse_stages};
-use oms_shared::app::tracking::{Tracking, TrackingError, TrackingUpdate};
-use oms_shared::app::webhooks::Webhooks;
-use tracing::Instrument;
-
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_owned())
-}
-
-async fn queue(cfg: &Config, url_var: &str) -> Result<Arc<SqsQueue>, Error> {
-    let conf = aws::load_config(cfg.local()).await;
-    Ok(Arc::new(SqsQueue::new(aws::sqs_client(&conf, cfg.sqs_endpoint.as_deref()), var(url_var)?)))
-}
-
-pub async fn tracking(cfg: &Config) -> Result<Tracking, Error> {
-    Ok(Tracking {
-        oms: oms(cfg).await,
-        payments: payments(cfg)?,
-        notifications: queue(cfg, "NOTIFICATIONS_QUEUE_URL").await?,
-        tracking_url: env_or("TRACKING_URL", "https://track.example.com/{tracking}"),
-    })
-}
-
-pub async fn webhooks(cfg: &Config) -> Result<Webhooks, Error> {
-    let secrets: Vec<String> =
-        var("WEBHOOK_SECRETS")?.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
-    if secrets.is_empty() {
-        return Err("WEBHOOK_SECRETS is empty".into());
-    }
-    Ok(Webhooks {
-        oms: oms(cfg).await,
-        queue: queue(cfg, "TRACKING_QUEUE_URL").await?,
-        secrets,
-        carriers: env_or("CARRIERS", "sandbox,easypost").split(',').map(|s| s.trim().to_owned()).collect(),
-    })
-}
-
-pub async fn notifier(cfg: &Config) -> Result<Notifier, Error> {
-    let conf = aws::load_config(cfg.local()).await;
-    let ses = aws::ses_client(&conf, std::env::var("SES_ENDPOINT").ok().as_deref());
-    Ok(Notifier {
-        oms: oms(cfg).await,
-        mailer: Arc::new(SesMailer::new(ses, var("SES_FROM")?, std::env::var("SES_CONFIGURATION_SET").ok())),
-        templates: Arc::new(Templates::load()?),
-        brand: env_or("BRAND", "OMS Shop"),
-        unsubscribe_url: env_or("UNSUBSCRIBE_URL", "https://shop.example.com/account/preferences"),
-    })
-}
-
-pub async fn reminders(cfg: &Config) -> Result<Reminders, Error> {
-    Ok(Reminders {
-        oms: oms(cfg).await,
-        notifications: queue(cfg, "NOTIFICATIONS_QUEUE_URL").await?,
-        stages: parse_stages(&env_or("REMINDER_STAGES", "4h,24h"))?,
-    })
 }
 
 /// Runs `handle` on every record; failed records are reported so SQS redelivers only them.
@@ -229,9 +99,39 @@ pub async fn notifier_batch(n: &Notifier, event: SqsEvent) -> SqsBatchResponse {
     .await
 }
 
+/// The outbox entries a batch of table stream records announces: `(sequence number, order,
+/// entry id)` for each inserted outbox item.
+pub fn outbox_records(event: &Value) -> Vec<(String, oms_shared::domain::OrderId, String)> {
+    let mut out = Vec::new();
+    for r in event.get("Records").and_then(Value::as_array).into_iter().flatten() {
+        if r.get("eventName").and_then(Value::as_str) != Some("INSERT") {
+            continue;
+        }
+        let d = &r["dynamodb"];
+        let (Some(pk), Some(sk)) = (d["Keys"]["PK"]["S"].as_str(), d["Keys"]["SK"]["S"].as_str()) else { continue };
+        if let Some((order, id)) = keys::parse_outbox(pk, sk) {
+            out.push((d["SequenceNumber"].as_str().unwrap_or_default().to_owned(), order, id));
+        }
+    }
+    out
+}
+
+/// Dispatches the effects a stream batch announces; failures are reported by sequence number
+/// so the stream retries from the first failed record (and nothing after it is lost).
+pub async fn effects_batch(e: &Effects, event: &Value) -> Value {
+    for (seq, order, id) in outbox_records(event) {
+        let span = tracing::info_span!("outbox", order_id = %order, outbox_id = %id);
+        if let Err(err) = e.dispatch(&order, &id).instrument(span.clone()).await {
+            span.in_scope(|| tracing::warn!(error = %err, "effects failed"));
+            return json!({"batchItemFailures": [{"itemIdentifier": seq}]});
+        }
+    }
+    json!({"batchItemFailures": []})
+}
+
 pub async fn run_tracking_consumer() -> Result<(), Error> {
-    init_tracing();
-    let t = tracking(&Config::from_env()?).await?;
+    let (cfg, ports) = init().await?;
+    let t = wiring::tracking(&ports, &cfg);
     let t = &t;
     lambda_runtime::run(service_fn(move |e: LambdaEvent<SqsEvent>| async move {
         Ok::<_, Error>(tracking_batch(t, e.payload).await)
@@ -240,8 +140,8 @@ pub async fn run_tracking_consumer() -> Result<(), Error> {
 }
 
 pub async fn run_notifier() -> Result<(), Error> {
-    init_tracing();
-    let n = notifier(&Config::from_env()?).await?;
+    let (cfg, ports) = init().await?;
+    let n = wiring::notifier(&ports, &cfg)?;
     let n = &n;
     lambda_runtime::run(service_fn(move |e: LambdaEvent<SqsEvent>| async move {
         Ok::<_, Error>(notifier_batch(n, e.payload).await)
@@ -250,43 +150,28 @@ pub async fn run_notifier() -> Result<(), Error> {
 }
 
 pub async fn run_reminders() -> Result<(), Error> {
-    init_tracing();
-    let r = reminders(&Config::from_env()?).await?;
+    let (cfg, ports) = init().await?;
+    let r = wiring::reminders(&ports, &cfg)?;
     let r = &r;
     lambda_runtime::run(service_fn(move |_e: LambdaEvent<Value>| async move {
-        Box::pin(r.run()).await.map(|n| serde_json::json!({"enqueued": n})).map_err(Error::from)
+        Box::pin(r.run()).await.map(|n| json!({"enqueued": n})).map_err(Error::from)
     }))
     .await
 }
 
-pub async fn returns(cfg: &Config) -> Result<oms_shared::app::returns::Returns, Error> {
-    let payments = payments(cfg)?;
-    let notifications = queue(cfg, "NOTIFICATIONS_QUEUE_URL").await?;
-    Ok(oms_shared::app::returns::Returns {
-        oms: oms(cfg).await.with_payments(payments.clone()).with_notifications(notifications.clone()),
-        carrier: carrier(cfg)?,
-        payments,
-        notifications,
-        label_url: env_or("RETURN_LABEL_URL", "https://shop.example.com/orders/{order}/returns/{rma}/label"),
-    })
-}
-
-pub async fn disputes(cfg: &Config) -> Result<oms_shared::app::disputes::Disputes, Error> {
-    let secrets: Vec<String> = var("PAYMENT_WEBHOOK_SECRETS")?
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    Ok(oms_shared::app::disputes::Disputes { oms: oms(cfg).await, secrets })
-}
-
-/// The use-cases behind the storefront API: payments (to void on cancel) and notifications
-/// (cancellations, agent re-sends) when configured.
-pub async fn api_oms(cfg: &Config) -> Result<Oms, Error> {
-    let mut o = oms(cfg).await.with_payments(payments(cfg)?);
-    if std::env::var("NOTIFICATIONS_QUEUE_URL").is_ok() {
-        o = o.with_notifications(queue(cfg, "NOTIFICATIONS_QUEUE_URL").await?);
-    }
-    Ok(o)
+/// The effects dispatcher: table stream batches (outbox inserts), and a scheduled event that
+/// drains whatever a failed dispatch left pending.
+pub async fn run_effects() -> Result<(), Error> {
+    let (cfg, ports) = init().await?;
+    let e = wiring::effects(&ports, &cfg)?;
+    let e = &e;
+    lambda_runtime::run(service_fn(move |ev: LambdaEvent<Value>| async move {
+        if ev.payload.get("Records").is_some() {
+            Ok::<_, Error>(effects_batch(e, &ev.payload).await)
+        } else {
+            let n = e.drain().await.map_err(|err: EffectError| Error::from(err.to_string()))?;
+            Ok(json!({"drained": n}))
+        }
+    }))
+    .await
 }

@@ -2,8 +2,6 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    oms_runtime::init_tracing();
-    let cfg = oms_runtime::Config::from_env()?;
-    let w = oms_runtime::webhooks(&cfg).await?;
-    lambda_http::run(tracking_webhook::router(w)).await
+    let (cfg, ports) = oms_runtime::init().await?;
+    lambda_http::run(tracking_webhook::router(oms_runtime::wiring::webhooks(&ports, &cfg)?)).await
 }

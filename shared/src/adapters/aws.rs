@@ -41,3 +41,16 @@ pub fn ses_client(conf: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_sesv2::Cl
     }
     aws_sdk_sesv2::Client::from_conf(b.build())
 }
+
+/// A DynamoDB client whose every request feeds `meter` (benchmarks only).
+pub fn dynamodb_client_metered(
+    conf: &SdkConfig,
+    endpoint: Option<&str>,
+    meter: std::sync::Arc<super::dynamo::meter::CapacityMeter>,
+) -> aws_sdk_dynamodb::Client {
+    let mut b = aws_sdk_dynamodb::config::Builder::from(conf).interceptor(super::dynamo::meter::MeterInterceptor(meter));
+    if let Some(e) = endpoint {
+        b = b.endpoint_url(e);
+    }
+    aws_sdk_dynamodb::Client::from_conf(b.build())
+}

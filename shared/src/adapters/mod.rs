@@ -8,3 +8,4 @@ pub mod sandbox;
 pub mod ses;
 pub mod sqs;
 pub mod stripe;
+pub mod memory;

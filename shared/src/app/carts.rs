@@ -2,7 +2,7 @@
 
 use super::views::CartDto;
 use super::{AppError, Caller, Oms};
-use crate::adapters::dynamo::StoreError;
+use crate::ports::StoreError;
 use crate::domain::*;
 use serde::Deserialize;
 

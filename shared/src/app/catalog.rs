@@ -107,7 +107,7 @@ impl Oms {
             });
         }
         let r = self.store.set_on_hand(&sku, &location, input.on_hand).await.map_err(|e| match e {
-            crate::adapters::dynamo::StoreError::StockPrecondition(_) => AppError::Unprocessable {
+            crate::ports::StoreError::StockPrecondition(_) => AppError::Unprocessable {
                 kind: "stock-below-committed",
                 detail: "on hand cannot go below units already held or allocated for orders".into(),
             },

@@ -94,7 +94,7 @@ impl Disputes {
         if !ev.kind.starts_with("charge.dispute.") {
             return Ok(Received::Ignored);
         }
-        let unavailable = |e: crate::adapters::dynamo::StoreError| WebhookError::Unavailable(e.to_string());
+        let unavailable = |e: crate::ports::StoreError| WebhookError::Unavailable(e.to_string());
         let store = &self.oms.store;
         if store.webhook_seen("stripe", &ev.id).await.map_err(unavailable)? {
             return Ok(Received::Replay);

@@ -1,7 +1,7 @@
 //! One error type for the use-cases; the HTTP layer maps each variant to a status code and a
 //! stable problem `type`.
 
-use crate::adapters::dynamo::StoreError;
+use crate::ports::StoreError;
 use crate::domain::sourcing::Shortage;
 use crate::domain::{IllegalTransition, OrderStatus};
 
@@ -57,6 +57,13 @@ impl From<StoreError> for AppError {
                 kind: "order-too-large",
                 detail: format!("the order needs {n} stock movements; split it into smaller orders"),
             },
+            StoreError::Unavailable(m) => AppError::Unavailable(m),
+            StoreError::OutOfStock(short) => AppError::OutOfStock(
+                short
+                    .into_iter()
+                    .map(|(sku, _)| Shortage { sku, requested: 0, available: 0 })
+                    .collect(),
+            ),
             other => AppError::Internal(other.to_string()),
         }
     }

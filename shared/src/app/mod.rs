@@ -1,9 +1,12 @@
-//! Use-cases: each takes the ports it needs, applies the domain rules, and writes what must
-//! hold together in one transaction.
+//! Use-cases, one folder or file per area. They import the domain and the ports, never an
+//! adapter or an SDK (a check in the test command enforces it). Every order change goes
+//! through `ports::OrderChanges::commit`; what must follow a change (mail, provider calls) is
+//! recorded in the change as an effect and run by `effects` after the commit.
 
 pub mod carts;
 pub mod catalog;
 pub mod disputes;
+pub mod effects;
 pub mod error;
 pub mod fulfillment;
 pub mod notify;
@@ -17,9 +20,8 @@ pub mod webhooks;
 
 pub use error::AppError;
 
-use crate::adapters::dynamo::DynamoStore;
 use crate::domain::CustomerId;
-use crate::ports::{Clock, PaymentGateway};
+use crate::ports::{Clock, PaymentGateway, Store};
 use std::sync::Arc;
 
 /// Who is calling: the JWT `sub` and whether the token carries the admin scope.
@@ -29,38 +31,18 @@ pub struct Caller {
     pub admin: bool,
 }
 
-/// The OMS use-cases over their ports. Built once per process and shared by every request.
+/// The OMS use-cases over their ports. Built once per process (by the composition root,
+/// `oms_runtime::wiring`) and shared by every request. Every port is required.
 #[derive(Clone)]
 pub struct Oms {
-    pub store: DynamoStore,
+    pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
-    /// Needed to void an authorization when an order is cancelled after payment.
-    pub payments: Option<Arc<dyn PaymentGateway>>,
-    /// Customer notifications (cancellations, agent re-sends).
-    pub notifications: Option<Arc<dyn crate::ports::Queue>>,
+    /// Goodwill refunds are a provider call first (keyed), then the commit.
+    pub payments: Arc<dyn PaymentGateway>,
 }
 
 impl Oms {
-    pub fn new(store: DynamoStore, clock: Arc<dyn Clock>) -> Self {
-        Oms { store, clock, payments: None, notifications: None }
-    }
-
-    pub fn with_payments(mut self, p: Arc<dyn PaymentGateway>) -> Self {
-        self.payments = Some(p);
-        self
-    }
-
-    pub fn with_notifications(mut self, q: Arc<dyn crate::ports::Queue>) -> Self {
-        self.notifications = Some(q);
-        self
-    }
-
-    /// Enqueues a customer notification when a queue is configured.
-    pub async fn notify(&self, n: &fulfillment::Notification) -> Result<(), AppError> {
-        if let Some(q) = &self.notifications {
-            let body = serde_json::to_string(n).map_err(|e| AppError::Internal(e.to_string()))?;
-            q.send(&body).await.map_err(AppError::Unavailable)?;
-        }
-        Ok(())
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, payments: Arc<dyn PaymentGateway>) -> Self {
+        Oms { store, clock, payments }
     }
 }

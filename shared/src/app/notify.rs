@@ -3,9 +3,9 @@
 //! reminders) honours the customer's opt-out. Logs carry ids and types, never addresses.
 
 use super::Oms;
-use super::fulfillment::Notification;
-use crate::adapters::dynamo::StoreError;
-use crate::adapters::dynamo::store::MailClaim;
+use crate::domain::Notification;
+use crate::ports::StoreError;
+use crate::ports::MailClaim;
 use crate::ports::{Mail, MailError, Mailer};
 use minijinja::{Environment, Value as TValue};
 use serde_json::Value;

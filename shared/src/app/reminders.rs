@@ -3,8 +3,8 @@
 //! sparse idle-cart index (never a Scan); running twice sends nothing new.
 
 use super::Oms;
-use super::fulfillment::Notification;
-use crate::adapters::dynamo::StoreError;
+use crate::domain::Notification;
+use crate::ports::StoreError;
 use crate::ports::Queue;
 use chrono::Duration;
 use std::sync::Arc;

@@ -2,10 +2,9 @@
 //! e-mail, tracking number, status and dates, all through indexes), notes, cases for
 //! complaints and disputes, re-sending a notification, holds, goodwill refunds.
 
-use super::fulfillment::Notification;
 use super::views::{OrderDto, OrderList, OrderSummary};
 use super::{AppError, Caller, Oms};
-use crate::adapters::dynamo::store::{case_item, order_item, timeline_item};
+use crate::ports::StoreError;
 use crate::domain::support::{Case, CaseKind, CaseStatus};
 use crate::domain::*;
 use serde::Deserialize;
@@ -88,8 +87,8 @@ impl Oms {
         for carrier in ["sandbox", "easypost"] {
             let found = self.store.tracked(carrier, tracking).await?;
             let id = match found {
-                Some(crate::adapters::dynamo::store::Tracked::Shipment(s)) => s.order_id,
-                Some(crate::adapters::dynamo::store::Tracked::Return(r)) => r.order_id,
+                Some(crate::ports::Tracked::Shipment(s)) => s.order_id,
+                Some(crate::ports::Tracked::Return(r)) => r.order_id,
                 None => continue,
             };
             if let Some(o) = self.store.get_order(&id).await? {
@@ -103,7 +102,7 @@ impl Oms {
         let note = text("text", &req.text, 2000)?;
         self.order_for_agent(id).await?;
         let ev = TimelineEvent::new(self.clock.now(), "note.added", agent(c)).with_note(note);
-        self.store.append_timeline(id, &ev).await?;
+        self.store.commit(&OrderChange::for_order(id).with_event(ev)).await?;
         self.get_order(c, id).await
     }
 
@@ -131,12 +130,9 @@ impl Oms {
         };
         let ev = TimelineEvent::new(now, "case.opened", agent(c))
             .with_note(format!("{} {:?}: {}", case.id, case.kind, case.subject));
-        self.store
-            .transact(vec![
-                self.store.put_new(&case_item(&case))?,
-                self.store.put_new(&timeline_item(&case.order_id, &ev))?,
-            ])
-            .await?;
+        let mut change = OrderChange::for_order(&case.order_id).with_event(ev);
+        change.cases.push(Write::Create(case.clone()));
+        self.store.commit(&change).await?;
         Ok(case)
     }
 
@@ -163,12 +159,9 @@ impl Oms {
             case.id,
             next.resolution.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
         ));
-        self.store
-            .transact(vec![
-                self.store.put_versioned(&case_item(&next), case.version)?,
-                self.store.put_new(&timeline_item(&case.order_id, &ev))?,
-            ])
-            .await?;
+        let mut change = OrderChange::for_order(&case.order_id).with_event(ev);
+        change.cases.push(Write::Update { value: next.clone(), expected_version: case.version });
+        self.store.commit(&change).await?;
         Ok(next)
     }
 
@@ -182,19 +175,12 @@ impl Oms {
             return Err(AppError::invalid_field("type", format!("one of {}", RESENDABLE.join(", "))));
         }
         self.order_for_agent(id).await?;
-        if self.notifications.is_none() {
-            return Err(AppError::Unavailable("notifications are not configured".into()));
-        }
         let now = self.clock.now();
         // A fresh dedupe key: a re-send is a new mail on purpose.
-        let n = Notification {
-            dedupe_key: format!("{}#{id}#resend-{}", req.kind, ulid::Ulid::new()),
-            ..Notification::new(&req.kind, id, None)
-        };
-        self.notify(&n).await?;
-        self.store
-            .append_timeline(id, &TimelineEvent::new(now, "notification.resent", agent(c)).with_note(req.kind))
-            .await?;
+        let n = Notification::new(&req.kind, id, None)
+            .with_dedupe_key(format!("{}#{id}#resend-{}", req.kind, ulid::Ulid::new()));
+        let ev = TimelineEvent::new(now, "notification.resent", agent(c)).with_note(req.kind);
+        self.store.commit(&OrderChange::for_order(id).with_event(ev).with_effect(Effect::notify(n))).await?;
         self.get_order(c, id).await
     }
 
@@ -208,15 +194,9 @@ impl Oms {
         let mut next = order.clone();
         next.apply(OrderEvent::HoldForReview, now)
             .map_err(|_| AppError::InvalidState { status: order.status, action: "held" })?;
-        next.version += 1;
         next.status_reason = Some(format!("agent hold: {reason}"));
         let ev = TimelineEvent::new(now, "order.held", agent(c)).with_status(next.status).with_note(reason);
-        self.store
-            .transact(vec![
-                self.store.put_versioned(&order_item(&next), order.version)?,
-                self.store.put_new(&timeline_item(id, &ev))?,
-            ])
-            .await?;
+        self.store.commit(&OrderChange::update(next, order.version, now).with_event(ev)).await?;
         self.get_order(c, id).await
     }
 
@@ -229,7 +209,7 @@ impl Oms {
         req: GoodwillRequest,
     ) -> Result<OrderDto, AppError> {
         let reason = text("reason", &req.reason, 500)?;
-        let payments = self.payments.clone().ok_or(AppError::Unavailable("payments are not configured".into()))?;
+        let payments = self.payments.clone();
         let idem = format!("goodwill-{id}-{key}");
         if self.store.get_idempotency(&c.customer, &idem).await?.is_some() {
             return self.get_order(c, id).await;
@@ -261,26 +241,22 @@ impl Oms {
                 Money::new(refunded + req.amount.amount(), req.amount.currency())
                     .map_err(|e| AppError::Internal(e.to_string()))?,
             );
-            next.version += 1;
             let ev = TimelineEvent::new(now, "payment.goodwill_refund", agent(c))
                 .with_note(format!("{}: {reason}", req.amount));
-            let record = crate::adapters::dynamo::IdempotencyRecord {
+            let record = IdempotencyRecord {
                 request_hash: req.amount.amount().to_string(),
                 order_id: id.clone(),
                 status_code: 200,
                 response: String::new(),
                 created_at: now,
             };
-            let tx = vec![
-                self.store.put_versioned(&order_item(&next), order.version)?,
-                self.store.put_new(&timeline_item(id, &ev))?,
-                self.store.put_idempotency(&c.customer, &idem, &record)?,
-            ];
-            match self.store.transact(tx).await {
-                Ok(()) | Err(crate::adapters::dynamo::StoreError::IdempotencyKeyUsed) => {
+            let mut change = OrderChange::update(next, order.version, now).with_event(ev);
+            change.idempotency = Some((c.customer.clone(), idem.clone(), record));
+            match self.store.commit(&change).await {
+                Ok(()) | Err(StoreError::IdempotencyKeyUsed) => {
                     return self.get_order(c, id).await;
                 }
-                Err(crate::adapters::dynamo::StoreError::StaleVersion) => continue,
+                Err(StoreError::StaleVersion) => continue,
                 Err(e) => return Err(e.into()),
             }
         }

@@ -3,12 +3,10 @@
 //! shipments delivered delivers the order. Safe under redelivery and out-of-order events.
 
 use super::Oms;
-use super::fulfillment::Notification;
-use crate::adapters::dynamo::StoreError;
-use crate::adapters::dynamo::store::{StockMove, Tracked, order_item, rma_item, shipment_item, timeline_item};
+use crate::ports::{StoreError, Tracked};
 use crate::domain::returns::{ReturnStatus, Rma};
 use crate::domain::*;
-use crate::ports::{PaymentError, PaymentGateway, Queue};
+use crate::ports::{PaymentError, PaymentGateway};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -76,7 +74,6 @@ pub fn map_status(carrier_status: &str) -> Option<ShipmentStatus> {
 pub struct Tracking {
     pub oms: Oms,
     pub payments: Arc<dyn PaymentGateway>,
-    pub notifications: Arc<dyn Queue>,
     /// Public tracking page, `{tracking}` replaced (for the shipped mail).
     pub tracking_url: String,
 }
@@ -94,11 +91,6 @@ fn shipment_share(order: &Order, sh: &Shipment) -> Result<i64, MoneyError> {
 }
 
 impl Tracking {
-    async fn notify(&self, n: Notification) -> Result<(), TrackingError> {
-        let body = serde_json::to_string(&n).map_err(|e| TrackingError::Permanent(e.to_string()))?;
-        self.notifications.send(&body).await.map_err(TrackingError::Transient)
-    }
-
     pub async fn apply(&self, u: &TrackingUpdate) -> Result<Applied, TrackingError> {
         let Some(next) = map_status(&u.status) else { return Ok(Applied::Ignored("status not tracked")) };
         let found = match self.oms.store.tracked(&u.carrier, &u.tracking_number).await? {
@@ -152,13 +144,9 @@ impl Tracking {
         let kind = if target == ReturnStatus::Arrived { "return.arrived" } else { "return.in_transit" };
         let ev = TimelineEvent::new(now, kind, Actor::System(u.carrier.clone()))
             .with_note(format!("{} {}", rma.id, u.tracking_number));
-        store
-            .transact(vec![
-                store.put_versioned(&rma_item(&r2), rma.version)?,
-                store.put_new(&timeline_item(&rma.order_id, &ev))?,
-            ])
-            .await
-            .map_err(|e| TrackingError::Transient(e.to_string()))?;
+        let mut change = OrderChange::for_order(&rma.order_id).with_event(ev);
+        change.returns.push(Write::Update { value: r2, expected_version: rma.version });
+        store.commit(&change).await.map_err(|e| TrackingError::Transient(e.to_string()))?;
         let order = store.get_order(&rma.order_id).await?.map(|o| o.status).unwrap_or(OrderStatus::ReturnRequested);
         Ok(Applied::Updated { shipment: next, order })
     }
@@ -193,7 +181,7 @@ impl Tracking {
             s2.estimated_delivery = Some(d);
         }
         let mut o2 = order.clone();
-        let mut ops = Vec::new();
+        let mut ops: Vec<StockMovement> = Vec::new();
         let mut events = Vec::new();
         let mut notes: Vec<Notification> = Vec::new();
         let shipments = store.shipments_of_order(order_id).await?;
@@ -244,7 +232,12 @@ impl Tracking {
                         .map_err(|e| TrackingError::Permanent(e.to_string()))?,
                 );
                 for line in &sh.lines {
-                    ops.push(store.stock_move(&line.sku, &sh.location_id, StockMove::Ship, line.quantity)?);
+                    ops.push(StockMovement {
+                        sku: line.sku.clone(),
+                        location_id: sh.location_id.clone(),
+                        movement: StockMove::Ship,
+                        quantity: line.quantity,
+                    });
                     if let Some(r) = o2.reservations.iter_mut().find(|r| {
                         r.sku == line.sku && r.location_id == sh.location_id && r.state == ReservationState::Allocated
                     }) {
@@ -304,21 +297,15 @@ impl Tracking {
                 _ => {}
             }
         }
-        // Notifications first (at-least-once; the notifier sends one mail per dedupe key).
-        for n in notes {
-            self.notify(n).await?;
-        }
-        let mut tx = vec![store.put_versioned(&shipment_item(&s2), sh.version)?];
+        let mut change = OrderChange::for_order(order_id);
+        change.shipments.push(Write::Update { value: s2.clone(), expected_version: sh.version });
         if o2 != order {
-            o2.version = order.version + 1;
-            o2.updated_at = now;
-            tx.push(store.put_versioned(&order_item(&o2), order.version)?);
+            change.order = OrderChange::update(o2.clone(), order.version, now).order;
         }
-        for e in &events {
-            tx.push(store.put_new(&timeline_item(order_id, e))?);
-        }
-        tx.extend(ops);
-        store.transact(tx).await.map_err(|e| match e {
+        change.timeline = events;
+        change.stock = ops;
+        change.effects = notes.into_iter().map(Effect::notify).collect();
+        store.commit(&change).await.map_err(|e| match e {
             StoreError::StaleVersion | StoreError::Conflict => {
                 TrackingError::Transient("the item changed since it was read".into())
             }

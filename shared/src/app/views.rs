@@ -2,7 +2,7 @@
 //! HTTP functions and the local runner. Internal fields (payment token, reservations) never
 //! appear here.
 
-use crate::adapters::dynamo::OrderView as StoredOrder;
+use crate::ports::OrderView as StoredOrder;
 use crate::domain::sourcing::DeliveryOption;
 use crate::domain::*;
 use chrono::{DateTime, Utc};

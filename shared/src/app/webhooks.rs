@@ -110,7 +110,7 @@ impl Webhooks {
         {
             return Err(WebhookError::Malformed("id and tracking_code are required".into()));
         }
-        let unavailable = |e: crate::adapters::dynamo::StoreError| WebhookError::Unavailable(e.to_string());
+        let unavailable = |e: crate::ports::StoreError| WebhookError::Unavailable(e.to_string());
         let store = &self.oms.store;
         if store.webhook_seen(carrier, &ev.id).await.map_err(unavailable)? {
             return Ok(Received::Replay);

@@ -2,6 +2,7 @@
 
 pub mod address;
 pub mod cart;
+pub mod change;
 pub mod catalog;
 pub mod email;
 pub mod geo;
@@ -18,6 +19,10 @@ pub mod validation;
 
 pub use address::{Address, AddressError, AddressInput, CountryCode};
 pub use cart::{Cart, CartError, CartItem};
+pub use change::{
+    Effect, IDEMPOTENCY_TTL_HOURS, IdempotencyRecord, LabelDoc, Notification, OrderChange, OutboxEntry, ProviderEvent, ReturnLabelDoc, StockMove,
+    StockMovement, Write,
+};
 pub use catalog::{CatalogError, Dimensions, GeoPoint, Location, LocationKind, Product, ProductKind};
 pub use email::{Email, EmailError};
 pub use ids::{
@@ -30,4 +35,4 @@ pub use order::{
     ShipmentLine, ShipmentStatus, TimelineEvent, Totals,
 };
 pub use status::{IllegalTransition, OrderEvent, OrderStatus, transition};
-pub use stock::{StockError, StockLevel};
+pub use stock::{StockError, StockLevel, StockRecord};

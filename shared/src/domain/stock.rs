@@ -27,6 +27,17 @@ pub enum StockError {
     BelowCommitted { committed: i64 },
 }
 
+/// The stock of one SKU at one location, with the version that guards counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StockRecord {
+    pub sku: super::ids::Sku,
+    pub location_id: super::ids::LocationId,
+    #[serde(flatten)]
+    pub level: StockLevel,
+    pub version: u64,
+}
+
 impl StockLevel {
     pub fn with_on_hand(on_hand: i64) -> Result<Self, StockError> {
         StockLevel::default().set_on_hand(on_hand)

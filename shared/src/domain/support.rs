@@ -72,3 +72,16 @@ mod tests {
         assert!(!CaseStatus::Escalated.can_move_to(CaseStatus::Open));
     }
 }
+
+/// A customer's communication preferences.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Preferences {
+    pub marketing_emails: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Preferences { marketing_emails: true }
+    }
+}

@@ -185,3 +185,23 @@ pub fn cases_by_status_gsi2pk(status: &str) -> String {
 pub fn payment(authorization_id: &str) -> Key {
     Key::new(format!("PAYMENT#{authorization_id}"), "PAYMENT")
 }
+
+/// Effects of a committed change waiting for dispatch, in the order's item collection.
+pub const OUTBOX_SK_PREFIX: &str = "OUTBOX#";
+pub fn outbox(order: &OrderId, id: &str) -> Key {
+    Key { pk: order_pk(order), sk: format!("{OUTBOX_SK_PREFIX}{id}") }
+}
+/// Pending outbox entries: a sparse GSI2 partition per shard, oldest first (the entry is
+/// deleted once dispatched, and leaves the index with it).
+pub fn outbox_gsi2pk(order: &OrderId) -> String {
+    outbox_gsi2pk_shard(shard(order.as_str()))
+}
+pub fn outbox_gsi2pk_shard(shard: u32) -> String {
+    format!("OUTBOX#{shard}")
+}
+/// The order and entry id of an outbox item's key (stream records carry keys).
+pub fn parse_outbox(pk: &str, sk: &str) -> Option<(OrderId, String)> {
+    let order = OrderId::parse(pk.strip_prefix("ORDER#")?).ok()?;
+    let id = sk.strip_prefix(OUTBOX_SK_PREFIX)?;
+    (!id.is_empty()).then(|| (order, id.to_owned()))
+}

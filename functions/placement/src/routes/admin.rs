@@ -1,0 +1,188 @@
+//! Agent routes: catalog and stock, order listings and actions, customer service.
+
+use super::*;
+
+// ----- admin ---------------------------------------------------------------------------------
+
+pub async fn put_product(
+    State(oms): State<AppState>,
+    Admin(_): Admin,
+    Path(s): Path<String>,
+    Json(req, _): Json<ProductInput>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.upsert_product(sku(&s)?, req).await?))
+}
+
+pub async fn put_location(
+    State(oms): State<AppState>,
+    Admin(_): Admin,
+    Path(id): Path<String>,
+    Json(req, _): Json<LocationInput>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.upsert_location(location_id(&id)?, req).await?))
+}
+
+pub async fn put_stock(
+    State(oms): State<AppState>,
+    Admin(_): Admin,
+    Path((s, l)): Path<(String, String)>,
+    Json(req, _): Json<StockInput>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.set_stock(sku(&s)?, location_id(&l)?, req).await?))
+}
+
+pub async fn admin_list_orders(
+    State(oms): State<AppState>,
+    Admin(_): Admin,
+    Query(q): Query<AdminOrderQuery>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.admin_list_orders(q).await?))
+}
+
+pub async fn admin_get_order(
+    State(oms): State<AppState>,
+    Admin(c): Admin,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let o = oms.get_order(&c, &order_id(&id)?).await?;
+    let v = o.version;
+    Ok(with_etag(json(StatusCode::OK, &o), v))
+}
+
+pub async fn admin_cancel_order(
+    State(oms): State<AppState>,
+    Admin(c): Admin,
+    Path(id): Path<String>,
+    MaybeJson(body): MaybeJson<CancelRequest>,
+) -> Result<Response, Problem> {
+    let reason = body.and_then(|b| b.reason).map(|r| r.chars().take(500).collect::<String>());
+    let o = oms.cancel_order(&c, &order_id(&id)?, Actor::Agent(c.customer.to_string()), reason).await?;
+    Ok(json(StatusCode::OK, &o))
+}
+
+pub async fn admin_release_hold(
+    State(oms): State<AppState>,
+    Admin(c): Admin,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.release_hold(&c, &order_id(&id)?).await?))
+}
+
+pub async fn admin_get_label(
+    State(oms): State<AppState>,
+    Admin(_): Admin,
+    Path((id, shipment)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    let shipment = oms_shared::domain::ShipmentId::parse(&shipment).map_err(|_| {
+        Problem::bad_request("shipmentId is not a valid shipment id").with("field", "shipmentId".into())
+    })?;
+    let pdf = oms.label_pdf(&order_id(&id)?, &shipment).await?;
+    Ok((StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"))], pdf).into_response())
+}
+
+// ----- customer service ------------------------------------------------------------------
+
+use oms_shared::app::support::{
+    GoodwillRequest, HoldRequest, NoteRequest, OpenCaseRequest, ResendRequest, UpdateCaseRequest,
+};
+
+pub async fn admin_note(
+    State(oms): State<AppState>,
+    Admin(c): Admin,
+    Path(id): Path<String>,
+    Json(req, _): Json<NoteRequest>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.add_note(&c, &order_id(&id)?, req).await?))
+}
+
+pub async fn admin_hold(
+    State(oms): State<AppState>,
+    Admin(c): Admin,
+    Path(id): Path<String>,
+    Json(req, _): Json<HoldRequest>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.place_hold(&c, &order_id(&id)?, req).await?))
+}
+
+pub async fn admin_resend(
+    State(oms): State<AppState>,
+    Admin(c): Admin,
+    Path(id): Path<String>,
+    Json(req, _): Json<ResendRequest>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::ACCEPTED, &oms.resend_notification(&c, &order_id(&id)?, req).await?))
+}
+
+pub async fn admin_goodwill(
+    State(oms): State<AppState>,
+    Admin(c): Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(req, _): Json<GoodwillRequest>,
+) -> Result<Response, Problem> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .ok_or_else(|| {
+            Problem::new(StatusCode::BAD_REQUEST, "idempotency-key-required", "Idempotency-Key is required")
+        })?;
+    Ok(json(StatusCode::OK, &oms.goodwill_refund(&c, &order_id(&id)?, key, req).await?))
+}
+
+pub async fn admin_open_case(
+    State(oms): State<AppState>,
+    Admin(c): Admin,
+    Json(req, _): Json<OpenCaseRequest>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::CREATED, &oms.open_case(&c, req, None).await?))
+}
+
+pub async fn admin_update_case(
+    State(oms): State<AppState>,
+    Admin(c): Admin,
+    Path(id): Path<String>,
+    Json(req, _): Json<UpdateCaseRequest>,
+) -> Result<Response, Problem> {
+    let id =
+        oms_shared::domain::CaseId::parse(&id).map_err(|_| Problem::bad_request("caseId is not a valid case id"))?;
+    Ok(json(StatusCode::OK, &oms.update_case(&c, &id, req).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseQuery {
+    status: Option<String>,
+}
+
+pub async fn admin_list_cases(
+    State(oms): State<AppState>,
+    Admin(_): Admin,
+    Query(q): Query<CaseQuery>,
+) -> Result<Response, Problem> {
+    use oms_shared::domain::support::CaseStatus;
+    let status = match q.status.as_deref().unwrap_or("open") {
+        "open" => CaseStatus::Open,
+        "escalated" => CaseStatus::Escalated,
+        "resolved" => CaseStatus::Resolved,
+        other => return Err(Problem::bad_request(format!("unknown case status {other:?}"))),
+    };
+    #[derive(Serialize)]
+    struct Cases<T> {
+        cases: T,
+    }
+    Ok(json(StatusCode::OK, &Cases { cases: oms.store.cases_by_status(status).await? }))
+}
+
+pub async fn admin_order_cases(
+    State(oms): State<AppState>,
+    Admin(_): Admin,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    #[derive(Serialize)]
+    struct Cases<T> {
+        cases: T,
+    }
+    Ok(json(StatusCode::OK, &Cases { cases: oms.store.cases_of_order(&order_id(&id)?).await? }))
+}
+

@@ -1,0 +1,97 @@
+//! The storefront and admin routes. Each handler maps the request to one use-case call and the
+//! result back to JSON; the rules live in `oms_shared`.
+
+mod admin;
+mod shop;
+
+pub use admin::*;
+pub use shop::*;
+
+use crate::extract::{Admin, Auth, Json, MaybeJson, Query};
+use crate::problem::Problem;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use oms_shared::app::carts::{CreateCartRequest, SetItemRequest};
+use oms_shared::app::catalog::{LocationInput, ProductInput, StockInput};
+use oms_shared::app::orders::{AdminOrderQuery, EditOrderRequest, PlaceOrderRequest, QuoteRequest};
+use oms_shared::app::{AppError, Oms};
+use oms_shared::domain::{Actor, CartId, LocationId, OrderId, Sku};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub type AppState = Oms;
+
+pub(super) fn json<T: Serialize>(status: StatusCode, v: &T) -> Response {
+    match serde_json::to_vec(v) {
+        Ok(body) => {
+            (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+        }
+        Err(e) => Problem::from(AppError::Internal(e.to_string())).into_response(),
+    }
+}
+
+pub(super) fn raw_json(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+}
+
+pub(super) fn order_id(s: &str) -> Result<OrderId, Problem> {
+    OrderId::parse(s)
+        .map_err(|_| Problem::bad_request("orderId is not a valid order id").with("field", "orderId".into()))
+}
+pub(super) fn cart_id(s: &str) -> Result<CartId, Problem> {
+    CartId::parse(s).map_err(|_| Problem::bad_request("cartId is not a valid cart id").with("field", "cartId".into()))
+}
+pub(super) fn sku(s: &str) -> Result<Sku, Problem> {
+    Sku::parse(s).map_err(|_| Problem::bad_request("sku is not a valid SKU").with("field", "sku".into()))
+}
+pub(super) fn location_id(s: &str) -> Result<LocationId, Problem> {
+    LocationId::parse(s)
+        .map_err(|_| Problem::bad_request("locationId is not a valid location id").with("field", "locationId".into()))
+}
+
+pub(super) fn with_etag(mut res: Response, version: u64) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!("\"v{version}\"")) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
+}
+
+/// `If-Match: "v3"` (as sent in ETag) or a bare version number.
+pub(super) fn if_match(headers: &HeaderMap) -> Result<Option<u64>, Problem> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let s = v.to_str().unwrap_or("").trim().trim_start_matches("W/").trim_matches('"');
+    s.trim_start_matches('v')
+        .parse::<u64>()
+        .map(Some)
+        .map_err(|_| Problem::bad_request("If-Match must be the order's ETag, for example \"v3\""))
+}
+
+
+// ----- preferences ---------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreferencesInput {
+    marketing_emails: bool,
+}
+
+pub async fn get_preferences(State(oms): State<AppState>, Auth(c): Auth) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.store.get_preferences(&c.customer).await?))
+}
+
+pub async fn put_preferences(
+    State(oms): State<AppState>,
+    Auth(c): Auth,
+    Json(req, _): Json<PreferencesInput>,
+) -> Result<Response, Problem> {
+    let p = oms_shared::domain::support::Preferences { marketing_emails: req.marketing_emails };
+    oms.store.put_preferences(&c.customer, &p).await?;
+    Ok(json(StatusCode::OK, &p))
+}
+
+pub async fn not_found() -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found").detail("no such route")
+}

@@ -1,0 +1,188 @@
+//! Storefront routes: carts, quotes, orders.
+
+use super::*;
+
+// ----- carts ---------------------------------------------------------------------------------
+
+pub async fn create_cart(
+    State(oms): State<AppState>,
+    Auth(c): Auth,
+    MaybeJson(body): MaybeJson<CreateCartRequest>,
+) -> Result<Response, Problem> {
+    let req = body.unwrap_or_default();
+    Ok(json(StatusCode::CREATED, &oms.create_cart(&c, req).await?))
+}
+
+pub async fn list_carts(State(oms): State<AppState>, Auth(c): Auth) -> Result<Response, Problem> {
+    #[derive(Serialize)]
+    struct Carts<T> {
+        carts: T,
+    }
+    Ok(json(StatusCode::OK, &Carts { carts: oms.list_carts(&c).await? }))
+}
+
+pub async fn get_cart(State(oms): State<AppState>, Auth(c): Auth, Path(id): Path<String>) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.get_cart(&c, &cart_id(&id)?).await?))
+}
+
+pub async fn set_cart_item(
+    State(oms): State<AppState>,
+    Auth(c): Auth,
+    Path((id, s)): Path<(String, String)>,
+    Json(req, _): Json<SetItemRequest>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.set_cart_item(&c, &cart_id(&id)?, sku(&s)?, req).await?))
+}
+
+// ----- quotes and orders ---------------------------------------------------------------------
+
+pub async fn quote(
+    State(oms): State<AppState>,
+    Auth(c): Auth,
+    Json(req, _): Json<QuoteRequest>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.quote(&c, req).await?))
+}
+
+/// Money fields a client may not send: prices are computed on the server.
+const CLIENT_PRICE_FIELDS: [&str; 8] =
+    ["price", "unitPrice", "subtotal", "total", "totals", "tax", "shippingCost", "cost"];
+
+fn has_price_field(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Object(m) => {
+            m.iter().any(|(k, v)| CLIENT_PRICE_FIELDS.contains(&k.as_str()) || has_price_field(v))
+        }
+        serde_json::Value::Array(a) => a.iter().any(has_price_field),
+        _ => false,
+    }
+}
+
+/// sha256 over the body's canonical JSON (keys sorted, no whitespace), so key order and
+/// formatting do not make two equal requests differ.
+pub fn request_hash(v: &serde_json::Value) -> String {
+    fn canon(v: &serde_json::Value, out: &mut String) {
+        match v {
+            serde_json::Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, k) in keys.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::Value::String((*k).clone()).to_string());
+                    out.push(':');
+                    canon(&m[*k], out);
+                }
+                out.push('}');
+            }
+            serde_json::Value::Array(a) => {
+                out.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    canon(x, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut s = String::new();
+    canon(v, &mut s);
+    let digest = Sha256::digest(s.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub async fn place_order(
+    State(oms): State<AppState>,
+    Auth(c): Auth,
+    headers: HeaderMap,
+    Json(body, _): Json<serde_json::Value>,
+) -> Result<Response, Problem> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| {
+            Problem::new(StatusCode::BAD_REQUEST, "idempotency-key-required", "Idempotency-Key is required")
+                .detail("send a unique Idempotency-Key header per order attempt")
+        })?;
+    if key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Problem::bad_request("Idempotency-Key must be 1-255 visible ASCII characters"));
+    }
+    if has_price_field(&body) {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "client-prices-rejected",
+            "Prices are computed by the server",
+        )
+        .detail("remove price, total, tax and cost fields: the server prices orders from the catalog"));
+    }
+    let hash = request_hash(&body);
+    let req: PlaceOrderRequest =
+        serde_json::from_value(body).map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))?;
+    let (status, body) = oms.place_order(&c, key, &hash, req).await?;
+    Ok(raw_json(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED), body))
+}
+
+pub async fn get_order(
+    State(oms): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let o = oms.get_order(&c, &order_id(&id)?).await?;
+    let v = o.version;
+    Ok(with_etag(json(StatusCode::OK, &o), v))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    limit: Option<i32>,
+    cursor: Option<String>,
+}
+
+pub async fn list_orders(
+    State(oms): State<AppState>,
+    Auth(c): Auth,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.list_orders(&c, q.limit, q.cursor.as_deref()).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CancelRequest {
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+pub async fn cancel_order(
+    State(oms): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    MaybeJson(body): MaybeJson<CancelRequest>,
+) -> Result<Response, Problem> {
+    let reason = body.and_then(|b| b.reason).map(|r| r.chars().take(500).collect::<String>());
+    let actor = Actor::Customer(c.customer.to_string());
+    let o = oms.cancel_order(&c, &order_id(&id)?, actor, reason).await?;
+    let v = o.version;
+    Ok(with_etag(json(StatusCode::OK, &o), v))
+}
+
+pub async fn edit_order(
+    State(oms): State<AppState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(req, _): Json<EditOrderRequest>,
+) -> Result<Response, Problem> {
+    let o = oms.edit_order(&c, &order_id(&id)?, if_match(&headers)?, req).await?;
+    let v = o.version;
+    Ok(with_etag(json(StatusCode::OK, &o), v))
+}
+

@@ -1,0 +1,164 @@
+//! The one composition root: adapters built once from the configuration, and each function's
+//! use-cases built from them. The Lambda mains and the local runner (`dev/local`) both come
+//! through here; the local runner only swaps in its own instances of the same sandbox adapters
+//! so that tests can look inside them.
+
+use crate::config::{Config, ConfigError};
+use oms_shared::adapters::aws;
+use oms_shared::adapters::dynamo::DynamoStore;
+use oms_shared::adapters::easypost::EasyPostCarrier;
+use oms_shared::adapters::http::HttpClient;
+use oms_shared::adapters::sandbox::{SandboxCarrier, SandboxPayments};
+use oms_shared::adapters::ses::SesMailer;
+use oms_shared::adapters::sqs::SqsQueue;
+use oms_shared::adapters::stripe::StripeGateway;
+use oms_shared::app::Oms;
+use oms_shared::app::disputes::Disputes;
+use oms_shared::app::effects::Effects;
+use oms_shared::app::fulfillment::Fulfillment;
+use oms_shared::app::notify::{Notifier, Templates};
+use oms_shared::app::reminders::{Reminders, parse_stages};
+use oms_shared::app::returns::Returns;
+use oms_shared::app::tracking::Tracking;
+use oms_shared::app::webhooks::Webhooks;
+use oms_shared::domain::validation::Limits;
+use oms_shared::ports::{Carrier, Clock, PaymentGateway, Queue, Store, SystemClock};
+use std::sync::Arc;
+
+/// Every adapter a function may need, built once per process.
+#[derive(Clone)]
+pub struct Ports {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub payments: Arc<dyn PaymentGateway>,
+    pub carrier: Arc<dyn Carrier>,
+    pub sqs: aws_sdk_sqs::Client,
+    pub ses: aws_sdk_sesv2::Client,
+}
+
+fn http() -> Result<HttpClient, ConfigError> {
+    HttpClient::new(std::time::Duration::from_secs(10)).map_err(|e| ConfigError::Init(e.to_string()))
+}
+
+pub fn payments(cfg: &Config) -> Result<Arc<dyn PaymentGateway>, ConfigError> {
+    match cfg.or("PAYMENT_PROVIDER", "sandbox").as_str() {
+        "sandbox" => Ok(Arc::new(SandboxPayments::new())),
+        "stripe" => Ok(Arc::new(StripeGateway::new(
+            http()?,
+            cfg.require("STRIPE_API_BASE")?.to_owned(),
+            cfg.require("STRIPE_SECRET_KEY")?.to_owned(),
+        ))),
+        other => Err(ConfigError::Invalid { name: "PAYMENT_PROVIDER", reason: format!("{other} is not supported") }),
+    }
+}
+
+pub fn carrier(cfg: &Config) -> Result<Arc<dyn Carrier>, ConfigError> {
+    match cfg.or("CARRIER_PROVIDER", "sandbox").as_str() {
+        "sandbox" => Ok(Arc::new(SandboxCarrier::new())),
+        "easypost" => Ok(Arc::new(EasyPostCarrier::new(
+            http()?,
+            cfg.require("EASYPOST_API_BASE")?.to_owned(),
+            cfg.require("EASYPOST_API_KEY")?.to_owned(),
+        ))),
+        other => Err(ConfigError::Invalid { name: "CARRIER_PROVIDER", reason: format!("{other} is not supported") }),
+    }
+}
+
+impl Ports {
+    /// Builds every adapter from the configuration. Nothing here fails for a variable only some
+    /// functions need: those are required by the use-case builders below.
+    pub async fn from_config(cfg: &Config) -> Result<Ports, ConfigError> {
+        let store_cfg = cfg.store()?;
+        let conf = aws::load_config(cfg.local()).await;
+        let client = aws::dynamodb_client(&conf, store_cfg.endpoint.as_deref());
+        let store = DynamoStore::new(client, store_cfg.table.clone());
+        // The connection is opened during init, where a cold start already waits.
+        if !store.warm_up(std::time::Duration::from_secs(2)).await {
+            tracing::warn!(table = %store_cfg.table, "DynamoDB warm-up did not complete; the first request will connect");
+        }
+        Ok(Ports {
+            store: Arc::new(store),
+            clock: Arc::new(SystemClock),
+            payments: payments(cfg)?,
+            carrier: carrier(cfg)?,
+            sqs: aws::sqs_client(&conf, cfg.endpoint("SQS_ENDPOINT").as_deref()),
+            ses: aws::ses_client(&conf, cfg.endpoint("SES_ENDPOINT").as_deref()),
+        })
+    }
+
+    fn queue(&self, cfg: &Config, var: &'static str) -> Result<Arc<dyn Queue>, ConfigError> {
+        Ok(Arc::new(SqsQueue::new(self.sqs.clone(), cfg.require(var)?.to_owned())))
+    }
+}
+
+/// The storefront and agent API (placement function).
+pub fn oms(p: &Ports) -> Oms {
+    Oms::new(p.store.clone(), p.clock.clone(), p.payments.clone())
+}
+
+pub fn fulfillment(p: &Ports) -> Fulfillment {
+    Fulfillment { oms: oms(p), payments: p.payments.clone(), carrier: p.carrier.clone(), limits: Limits::default() }
+}
+
+pub fn tracking(p: &Ports, cfg: &Config) -> Tracking {
+    Tracking {
+        oms: oms(p),
+        payments: p.payments.clone(),
+        tracking_url: cfg.or("TRACKING_URL", "https://track.example.com/{tracking}"),
+    }
+}
+
+pub fn webhooks(p: &Ports, cfg: &Config) -> Result<Webhooks, ConfigError> {
+    Ok(Webhooks {
+        oms: oms(p),
+        queue: p.queue(cfg, "TRACKING_QUEUE_URL")?,
+        secrets: cfg.list("WEBHOOK_SECRETS")?,
+        carriers: cfg.or("CARRIERS", "sandbox,easypost").split(',').map(|s| s.trim().to_owned()).collect(),
+    })
+}
+
+pub fn notifier(p: &Ports, cfg: &Config) -> Result<Notifier, ConfigError> {
+    Ok(Notifier {
+        oms: oms(p),
+        mailer: Arc::new(SesMailer::new(
+            p.ses.clone(),
+            cfg.require("SES_FROM")?,
+            cfg.endpoint("SES_CONFIGURATION_SET"),
+        )),
+        templates: Arc::new(Templates::load().map_err(ConfigError::Init)?),
+        brand: cfg.or("BRAND", "OMS Shop"),
+        unsubscribe_url: cfg.or("UNSUBSCRIBE_URL", "https://shop.example.com/account/preferences"),
+    })
+}
+
+pub fn reminders(p: &Ports, cfg: &Config) -> Result<Reminders, ConfigError> {
+    Ok(Reminders {
+        oms: oms(p),
+        notifications: p.queue(cfg, "NOTIFICATIONS_QUEUE_URL")?,
+        stages: parse_stages(&cfg.or("REMINDER_STAGES", "4h,24h"))
+            .map_err(|reason| ConfigError::Invalid { name: "REMINDER_STAGES", reason })?,
+    })
+}
+
+pub fn returns(p: &Ports, cfg: &Config) -> Returns {
+    Returns {
+        oms: oms(p),
+        carrier: p.carrier.clone(),
+        payments: p.payments.clone(),
+        label_url: cfg.or("RETURN_LABEL_URL", "https://shop.example.com/orders/{order}/returns/{rma}/label"),
+    }
+}
+
+pub fn disputes(p: &Ports, cfg: &Config) -> Result<Disputes, ConfigError> {
+    Ok(Disputes { oms: oms(p), secrets: cfg.list("PAYMENT_WEBHOOK_SECRETS")? })
+}
+
+pub fn effects(p: &Ports, cfg: &Config) -> Result<Effects, ConfigError> {
+    Ok(Effects {
+        store: p.store.clone(),
+        notifications: p.queue(cfg, "NOTIFICATIONS_QUEUE_URL")?,
+        payments: p.payments.clone(),
+        carrier: p.carrier.clone(),
+    })
+}
+

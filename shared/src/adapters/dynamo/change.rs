@@ -1,0 +1,111 @@
+//! The one write path: an `OrderChange` becomes one `TransactWriteItems` whose conditions are
+//! the change's (order and entity versions, new items absent, stock guards, idempotency key,
+//! cart version, provider event unseen), with its outbox entry inside. Documents (label PDFs)
+//! are written first on their own: write-once, keyed by what they belong to, and unreferenced
+//! until the transaction commits.
+
+use super::entities::cases::case_item;
+use super::entities::carts::cart_item;
+use super::entities::dedupe::{WEBHOOK_TTL_DAYS, idempotency_item, webhook_item};
+use super::entities::orders::{PaymentRef, order_item, payment_ref_item, timeline_item};
+use super::entities::outbox::outbox_item;
+use super::entities::returns::{return_label_item, rma_item};
+use super::entities::shipments::{label_item, shipment_item};
+use super::errors::TxRole;
+use super::item::Item;
+use super::table::DynamoStore;
+use super::tx::TxOp;
+use crate::domain::{OrderChange, OrderId, OutboxEntry, Write};
+use crate::ports::{OrderChanges, StoreError};
+use crate::retry::{Backoff, retry};
+use serde::Serialize;
+
+impl DynamoStore {
+    fn write_op<T, F>(&self, w: &Write<T>, item: F) -> Result<TxOp, StoreError>
+    where
+        F: Fn(&T) -> Item<&T>,
+        for<'a> &'a T: Serialize,
+    {
+        match w {
+            Write::Create(v) => self.put_new(&item(v)),
+            Write::Update { value, expected_version } => self.put_versioned(&item(value), *expected_version),
+            Write::Replace(v) => self.put_plain(&item(v)),
+        }
+    }
+
+    fn change_ops(&self, change: &OrderChange, order_id: Option<&OrderId>) -> Result<Vec<TxOp>, StoreError> {
+        let mut ops = Vec::new();
+        if let Some(w) = &change.order {
+            ops.push(self.write_op(w, order_item)?);
+        }
+        for w in &change.shipments {
+            ops.push(self.write_op(w, shipment_item)?);
+        }
+        for w in &change.returns {
+            ops.push(self.write_op(w, rma_item)?);
+        }
+        for w in &change.cases {
+            ops.push(self.write_op(w, case_item)?);
+        }
+        for m in change.merged_stock() {
+            ops.push(self.stock_move(&m.sku, &m.location_id, m.movement, m.quantity)?);
+        }
+        if let Some((customer, key, record)) = &change.idempotency {
+            ops.push(self.put_claim(&idempotency_item(customer, key, record), TxRole::Idempotency)?);
+        }
+        if let Some((cart, expected)) = &change.cart {
+            let mut op = self.put_versioned(&cart_item(cart), *expected)?;
+            op.role = TxRole::CartConversion;
+            ops.push(op);
+        }
+        for auth in &change.payment_refs {
+            let order_id = order_id.ok_or(StoreError::Mapping("a payment reference needs an order".into()))?;
+            ops.push(self.put_plain(&payment_ref_item(auth, &PaymentRef { order_id: order_id.clone() }))?);
+        }
+        if let Some(ev) = &change.provider_event {
+            let item = webhook_item(&ev.provider, &ev.event_id, self.clock.now(), WEBHOOK_TTL_DAYS);
+            ops.push(self.put_claim(&item, TxRole::ProviderEvent)?);
+        }
+        if !change.timeline.is_empty() || !change.effects.is_empty() {
+            let order_id = order_id.ok_or(StoreError::Mapping("timeline entries and effects need an order".into()))?;
+            for e in &change.timeline {
+                ops.push(self.put_new(&timeline_item(order_id, e, &ulid::Ulid::new().to_string()))?);
+            }
+            if !change.effects.is_empty() {
+                let entry = OutboxEntry {
+                    order_id: order_id.clone(),
+                    id: ulid::Ulid::new().to_string(),
+                    effects: change.effects.clone(),
+                    created_at: self.clock.now(),
+                };
+                ops.push(self.put_new(&outbox_item(&entry))?);
+            }
+        }
+        Ok(ops)
+    }
+}
+
+#[async_trait::async_trait]
+impl OrderChanges for DynamoStore {
+    #[tracing::instrument(skip_all, fields(order_id = ?change.order_id))]
+    async fn commit(&self, change: &OrderChange) -> Result<(), StoreError> {
+        let order_id = change.order_id.clone().or_else(|| change.next_order().map(|o| o.id.clone()));
+        for l in &change.labels {
+            self.put_item(&label_item(l)).await?;
+        }
+        for (id, doc) in &change.return_labels {
+            let order_id = order_id.as_ref().ok_or(StoreError::Mapping("a return label needs an order".into()))?;
+            self.put_item(&return_label_item(order_id, id, doc)).await?;
+        }
+        let ops = self.change_ops(change, order_id.as_ref())?;
+        if ops.len() > 100 {
+            return Err(StoreError::TooLarge(ops.len()));
+        }
+        let items: Vec<_> = ops.iter().map(|o| (o.item.clone(), o.role.clone())).collect();
+        retry(Backoff::CONTENTION, StoreError::is_retryable, || {
+            let ops = items.iter().map(|(item, role)| TxOp { item: item.clone(), role: role.clone() }).collect();
+            self.transact(ops)
+        })
+        .await
+    }
+}

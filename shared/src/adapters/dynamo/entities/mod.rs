@@ -1,0 +1,30 @@
+//! One module per stored entity: its item builder (keys and index attributes, next to the
+//! entity) and the storage ports it serves.
+
+pub mod carts;
+pub mod cases;
+pub mod catalog;
+pub mod dedupe;
+pub mod orders;
+pub mod outbox;
+pub mod returns;
+pub mod shipments;
+pub mod stock;
+
+pub const ENTITY_PRODUCT: &str = "product";
+pub const ENTITY_LOCATION: &str = "location";
+pub const ENTITY_STOCK: &str = "stock";
+pub const ENTITY_CART: &str = "cart";
+pub const ENTITY_ORDER: &str = "order";
+pub const ENTITY_SHIPMENT: &str = "shipment";
+pub const ENTITY_EVENT: &str = "timeline_event";
+pub const ENTITY_IDEMPOTENCY: &str = "idempotency";
+pub const ENTITY_WEBHOOK: &str = "webhook_event";
+pub const ENTITY_LABEL: &str = "label";
+pub const ENTITY_MAIL: &str = "mail";
+pub const ENTITY_RETURN: &str = "return";
+pub const ENTITY_RETURN_LABEL: &str = "return_label";
+pub const ENTITY_CASE: &str = "case";
+pub const ENTITY_PAYMENT: &str = "payment_ref";
+pub const ENTITY_PREFERENCES: &str = "preferences";
+pub const ENTITY_OUTBOX: &str = "outbox";

@@ -1,0 +1,191 @@
+//! Orders: the order item (GSI1 by customer, GSI2 by status sharded, GSI3 by e-mail), its
+//! timeline entries, and the payment reference that leads a dispute back to it.
+
+use super::super::cursor::{decode_cursor, encode_cursor, newest_index_entries, page_by_created};
+use super::super::item::{Attrs, Item, from_attrs, s};
+use super::super::keys;
+use super::super::table::{DynamoStore, entity_of};
+use super::{ENTITY_EVENT, ENTITY_ORDER, ENTITY_PAYMENT, ENTITY_SHIPMENT};
+use crate::adapters::dynamo::errors::{mapping, sdk};
+use crate::domain::{CustomerId, Email, Order, OrderId, OrderStatus, Shipment, TimelineEvent};
+use crate::ports::{OrderRepository, OrderView, Page, StoreError};
+use aws_sdk_dynamodb::types::Select;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub fn order_item(o: &Order) -> Item<&Order> {
+    let created = keys::order_created_sk(&o.created_at, &o.id);
+    Item::new(keys::order(&o.id), ENTITY_ORDER, o)
+        .gsi1(keys::customer_gsi1pk(&o.customer), keys::order_gsi1sk(&o.id))
+        .gsi2(keys::order_status_gsi2pk(o.status, &o.id), created.clone())
+        .gsi3(keys::email_gsi3pk(&o.email), created)
+}
+
+/// A timeline entry; `seq` (a ULID) keeps entries at the same instant apart and in order.
+pub fn timeline_item<'a>(order: &OrderId, e: &'a TimelineEvent, seq: &str) -> Item<&'a TimelineEvent> {
+    Item::new(keys::timeline_event(order, &e.at, seq), ENTITY_EVENT, e)
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentRef {
+    pub order_id: OrderId,
+}
+
+pub fn payment_ref_item<'a>(authorization_id: &str, r: &'a PaymentRef) -> Item<&'a PaymentRef> {
+    Item::new(keys::payment(authorization_id), ENTITY_PAYMENT, r)
+}
+
+impl DynamoStore {
+    /// Orders behind index entries, mapped.
+    async fn orders(&self, index_items: Vec<Attrs>) -> Result<Vec<Order>, StoreError> {
+        Self::all(self.hydrate(index_items).await?)
+    }
+
+    async fn query_orders_index(
+        &self,
+        index: &str,
+        pk_attr: &str,
+        sk_attr: &str,
+        pk: String,
+        bounds: (&str, &str),
+        limit: i32,
+    ) -> Result<Vec<Attrs>, StoreError> {
+        let res = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression(format!("{pk_attr} = :pk AND {sk_attr} BETWEEN :lo AND :hi"))
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":lo", s(bounds.0))
+            .expression_attribute_values(":hi", s(bounds.1))
+            .scan_index_forward(false)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(sdk)?;
+        Ok(res.items.unwrap_or_default())
+    }
+}
+
+#[async_trait::async_trait]
+impl OrderRepository for DynamoStore {
+    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        Ok(self.get::<Order>(&keys::order(id), true).await?.map(|i| i.data))
+    }
+
+    async fn get_order_view(&self, id: &OrderId) -> Result<Option<OrderView>, StoreError> {
+        let items = self.query_all("", keys::PK, &keys::order_pk(id), None, true).await?;
+        let mut order = None;
+        let mut shipments = Vec::new();
+        let mut timeline = Vec::new();
+        for a in items {
+            match entity_of(&a) {
+                ENTITY_ORDER => order = Some(from_attrs::<Order>(a).map_err(mapping)?.data),
+                ENTITY_SHIPMENT => shipments.push(from_attrs::<Shipment>(a).map_err(mapping)?.data),
+                ENTITY_EVENT => timeline.push(from_attrs::<TimelineEvent>(a).map_err(mapping)?.data),
+                _ => {}
+            }
+        }
+        Ok(order.map(|order| OrderView { order, shipments, timeline }))
+    }
+
+    async fn orders_of_customer(
+        &self,
+        customer: &CustomerId,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Order>, StoreError> {
+        let upper = match cursor {
+            Some(c) => decode_cursor(c, keys::ORDER_GSI1SK_PREFIX)?,
+            // '~' sorts after every ULID character.
+            None => format!("{}~", keys::ORDER_GSI1SK_PREFIX),
+        };
+        let items = self
+            .query_orders_index(
+                keys::GSI1,
+                keys::GSI1PK,
+                keys::GSI1SK,
+                keys::customer_gsi1pk(customer),
+                (keys::ORDER_GSI1SK_PREFIX, &upper),
+                limit + if cursor.is_some() { 2 } else { 1 },
+            )
+            .await?;
+        let mut orders: Vec<Order> = self.orders(items).await?;
+        // BETWEEN is inclusive: skip the cursor's own item.
+        orders.retain(|o| cursor.is_none() || keys::order_gsi1sk(&o.id) != upper);
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let next_cursor = (orders.len() > limit).then(|| {
+            orders.truncate(limit);
+            orders.last().map(|o| encode_cursor(&keys::order_gsi1sk(&o.id)))
+        });
+        Ok(Page { items: orders, next_cursor: next_cursor.flatten() })
+    }
+
+    async fn orders_by_status(
+        &self,
+        status: OrderStatus,
+        from: Option<DateTime<Utc>>,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Order>, StoreError> {
+        let upper = match cursor {
+            Some(c) => decode_cursor(c, "2")?,
+            None => "9".to_owned(),
+        };
+        let lower = from.map(|f| keys::timestamp(&f)).unwrap_or_else(|| "0".into());
+        let mut all = Vec::new();
+        for shard in 0..keys::STATUS_SHARDS {
+            let pk = keys::order_status_gsi2pk_shard(status, shard);
+            let n = limit + if cursor.is_some() { 2 } else { 1 };
+            all.extend(self.query_orders_index(keys::GSI2, keys::GSI2PK, keys::GSI2SK, pk, (&lower, &upper), n).await?);
+        }
+        let page = newest_index_entries(all, keys::GSI2SK, limit, cursor.map(|_| upper.as_str()));
+        Ok(page_by_created(self.orders(page).await?, limit, cursor.map(|_| upper.as_str())))
+    }
+
+    async fn orders_by_email(
+        &self,
+        email: &Email,
+        from: Option<DateTime<Utc>>,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Order>, StoreError> {
+        let upper = match cursor {
+            Some(c) => decode_cursor(c, "2")?,
+            None => "9".to_owned(),
+        };
+        let lower = from.map(|f| keys::timestamp(&f)).unwrap_or_else(|| "0".into());
+        let n = limit + if cursor.is_some() { 2 } else { 1 };
+        let items = self
+            .query_orders_index(keys::GSI3, keys::GSI3PK, keys::GSI3SK, keys::email_gsi3pk(email), (&lower, &upper), n)
+            .await?;
+        Ok(page_by_created(self.orders(items).await?, limit, cursor.map(|_| upper.as_str())))
+    }
+
+    async fn count_orders_by_email_since(&self, email: &Email, since: DateTime<Utc>) -> Result<usize, StoreError> {
+        let res = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI3)
+            .key_condition_expression("GSI3PK = :pk AND GSI3SK >= :lo")
+            .expression_attribute_values(":pk", s(keys::email_gsi3pk(email)))
+            .expression_attribute_values(":lo", s(keys::timestamp(&since)))
+            .select(Select::Count)
+            .send()
+            .await
+            .map_err(sdk)?;
+        Ok(usize::try_from(res.count).unwrap_or(0))
+    }
+
+    async fn timeline(&self, order: &OrderId) -> Result<Vec<TimelineEvent>, StoreError> {
+        let pk = keys::order_pk(order);
+        Self::all(self.query_all("", keys::PK, &pk, Some((keys::SK, keys::EVENT_SK_PREFIX)), true).await?)
+    }
+
+    async fn order_for_payment(&self, authorization_id: &str) -> Result<Option<OrderId>, StoreError> {
+        Ok(self.get::<PaymentRef>(&keys::payment(authorization_id), false).await?.map(|i| i.data.order_id))
+    }
+}

@@ -1,0 +1,119 @@
+//! Transaction items and `TransactWriteItems`, with each item's role so a cancellation maps to
+//! the refusal it stands for.
+
+use super::errors::{TxRole, map_cancellation, mapping, sdk};
+use super::item::{Item, key_attrs, n};
+use super::keys::{self, Key};
+use super::table::DynamoStore;
+use crate::domain::{LocationId, Sku, StockMove};
+use crate::ports::StoreError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use serde::Serialize;
+
+/// One write inside a transaction.
+pub struct TxOp {
+    pub item: TransactWriteItem,
+    pub role: TxRole,
+}
+
+fn built<T>(r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Unavailable(e.to_string()))
+}
+
+impl DynamoStore {
+    fn put_op<T: Serialize>(&self, item: &Item<T>, condition: Option<(&str, u64)>, role: TxRole) -> Result<TxOp, StoreError> {
+        let mut p = Put::builder().table_name(&self.table).set_item(Some(item.to_attrs().map_err(mapping)?));
+        match condition {
+            Some(("version", v)) => {
+                p = p.condition_expression("version = :v").expression_attribute_values(":v", n(v));
+            }
+            Some((expr, _)) => p = p.condition_expression(expr),
+            None => {}
+        }
+        Ok(TxOp { item: TransactWriteItem::builder().put(built(p.build())?).build(), role })
+    }
+
+    /// A new item: refused when one exists under the key.
+    pub fn put_new<T: Serialize>(&self, item: &Item<T>) -> Result<TxOp, StoreError> {
+        self.put_op(item, Some(("attribute_not_exists(PK)", 0)), TxRole::NewItem)
+    }
+
+    /// A new item whose existence means the change already happened (idempotency key, event id).
+    pub fn put_claim<T: Serialize>(&self, item: &Item<T>, role: TxRole) -> Result<TxOp, StoreError> {
+        self.put_op(item, Some(("attribute_not_exists(PK)", 0)), role)
+    }
+
+    pub fn put_plain<T: Serialize>(&self, item: &Item<T>) -> Result<TxOp, StoreError> {
+        self.put_op(item, None, TxRole::Other)
+    }
+
+    /// Put guarded by `version = :expected` (optimistic concurrency).
+    pub fn put_versioned<T: Serialize>(&self, item: &Item<T>, expected_version: u64) -> Result<TxOp, StoreError> {
+        self.put_op(item, Some(("version", expected_version)), TxRole::Versioned)
+    }
+
+    pub fn delete_op(&self, key: &Key) -> Result<TxOp, StoreError> {
+        let d = Delete::builder().table_name(&self.table).set_key(Some(key_attrs(key)));
+        Ok(TxOp { item: TransactWriteItem::builder().delete(built(d.build())?).build(), role: TxRole::Other })
+    }
+
+    /// The conditional update for one stock movement.
+    pub fn stock_move(&self, sku: &Sku, location: &LocationId, mv: StockMove, qty: u32) -> Result<TxOp, StoreError> {
+        let (update, condition) = match mv {
+            StockMove::Hold => ("SET available = available - :q, held = held + :q", "available >= :q"),
+            StockMove::ReleaseHold => ("SET available = available + :q, held = held - :q", "held >= :q"),
+            StockMove::Allocate => ("SET held = held - :q, allocated = allocated + :q", "held >= :q"),
+            StockMove::ReleaseAllocation => {
+                ("SET available = available + :q, allocated = allocated - :q", "allocated >= :q")
+            }
+            StockMove::Ship => ("SET onHand = onHand - :q, allocated = allocated - :q", "allocated >= :q"),
+            StockMove::Restock => ("SET onHand = onHand + :q, available = available + :q", "attribute_exists(PK)"),
+        };
+        let u = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(&keys::stock(sku, location))))
+            .update_expression(format!("{update}, version = version + :one"))
+            .condition_expression(condition)
+            .expression_attribute_values(":q", n(qty))
+            .expression_attribute_values(":one", n(1));
+        let role = if mv == StockMove::Hold {
+            TxRole::StockTake(sku.clone(), location.clone())
+        } else {
+            TxRole::StockMove(sku.clone(), location.clone())
+        };
+        Ok(TxOp { item: TransactWriteItem::builder().update(built(u.build())?).build(), role })
+    }
+
+    /// Runs a transaction, mapping cancellation reasons to domain errors by each item's role.
+    pub async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError> {
+        if ops.len() > 100 {
+            return Err(StoreError::TooLarge(ops.len()));
+        }
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let roles: Vec<TxRole> = ops.iter().map(|o| o.role.clone()).collect();
+        let res = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(ops.into_iter().map(|o| o.item).collect()))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let reasons = e.as_service_error().and_then(|se| match se {
+                    TransactWriteItemsError::TransactionCanceledException(tc) => {
+                        Some(tc.cancellation_reasons().to_vec())
+                    }
+                    _ => None,
+                });
+                match reasons {
+                    Some(r) => Err(map_cancellation(&roles, &r)),
+                    None => Err(sdk(e)),
+                }
+            }
+        }
+    }
+}

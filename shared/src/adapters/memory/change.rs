@@ -1,0 +1,170 @@
+//! The one write path in memory: every condition is checked on the state as it is, then
+//! everything is applied, under one lock: the same all-or-nothing as a DynamoDB transaction,
+//! with the same typed refusals in the same order of precedence.
+
+use super::{MemoryStore, State};
+use crate::domain::{OrderChange, OrderId, OutboxEntry, StockLevel, StockMove, StockRecord, Write};
+use crate::ports::{OrderChanges, StoreError};
+use std::collections::BTreeMap;
+
+/// Checks one write against the stored version: `(exists, version)`.
+fn check<T>(w: &Write<T>, current: Option<u64>, errors: &mut Vec<StoreError>) {
+    match (w, current) {
+        (Write::Create(_), Some(_)) => errors.push(StoreError::AlreadyExists),
+        (Write::Update { expected_version, .. }, Some(v)) if v == *expected_version => {}
+        (Write::Update { .. }, _) => errors.push(StoreError::StaleVersion),
+        _ => {}
+    }
+}
+
+/// The number of items the table would write for this change (its transaction size).
+fn size(c: &OrderChange) -> usize {
+    usize::from(c.order.is_some())
+        + c.shipments.len()
+        + c.returns.len()
+        + c.cases.len()
+        + c.merged_stock().len()
+        + usize::from(c.idempotency.is_some())
+        + usize::from(c.cart.is_some())
+        + c.payment_refs.len()
+        + usize::from(c.provider_event.is_some())
+        + c.timeline.len()
+        + usize::from(!c.effects.is_empty())
+}
+
+fn conditions(s: &State, c: &OrderChange, now: i64) -> Result<BTreeMap<(crate::domain::Sku, crate::domain::LocationId), StockRecord>, StoreError> {
+    let mut errors = Vec::new();
+    if let Some(w) = &c.order {
+        check(w, s.orders.get(&w.value().id).map(|o| o.version), &mut errors);
+    }
+    for w in &c.shipments {
+        let v = w.value();
+        check(w, s.shipments.get(&(v.order_id.clone(), v.id.clone())).map(|x| x.version), &mut errors);
+    }
+    for w in &c.returns {
+        let v = w.value();
+        check(w, s.rmas.get(&(v.order_id.clone(), v.id.clone())).map(|x| x.version), &mut errors);
+    }
+    for w in &c.cases {
+        let v = w.value();
+        check(w, s.cases.get(&(v.order_id.clone(), v.id.clone())).map(|x| x.version), &mut errors);
+    }
+    if let Some((customer, key, _)) = &c.idempotency
+        && s.idempotency.contains_key(&(customer.clone(), key.clone()))
+    {
+        errors.insert(0, StoreError::IdempotencyKeyUsed);
+    }
+    if let Some(ev) = &c.provider_event
+        && s.webhooks.contains_key(&(ev.provider.clone(), ev.event_id.clone()))
+    {
+        errors.insert(0, StoreError::DuplicateEvent);
+    }
+    if let Some((cart, expected)) = &c.cart
+        && s.carts.get(&cart.id).map(|x| x.version) != Some(*expected)
+    {
+        errors.push(StoreError::CartConverted);
+    }
+    let _ = now;
+    let mut short = Vec::new();
+    let mut moved = Vec::new();
+    let mut stock = BTreeMap::new();
+    for m in c.merged_stock() {
+        let k = (m.sku.clone(), m.location_id.clone());
+        let rec = stock.get(&k).cloned().or_else(|| s.stock.get(&k).cloned());
+        let next = match rec {
+            Some(r) => m.movement.apply(r.level, m.quantity).ok().map(|level| StockRecord { level, version: r.version + 1, ..r }),
+            None => None,
+        };
+        match next {
+            Some(r) => {
+                stock.insert(k, r);
+            }
+            None if m.movement == StockMove::Hold => short.push(k),
+            None => moved.push(k),
+        }
+    }
+    if let Some(first) = errors.into_iter().next() {
+        return Err(first);
+    }
+    if !short.is_empty() {
+        return Err(StoreError::OutOfStock(short));
+    }
+    if !moved.is_empty() {
+        return Err(StoreError::StockPrecondition(moved));
+    }
+    Ok(stock)
+}
+
+fn apply(s: &mut State, c: &OrderChange, order_id: Option<&OrderId>, stock: BTreeMap<(crate::domain::Sku, crate::domain::LocationId), StockRecord>, store: &MemoryStore) {
+    let now = store.now();
+    if let Some(w) = &c.order {
+        let o = w.value().clone();
+        s.orders.insert(o.id.clone(), o);
+    }
+    for w in &c.shipments {
+        let v = w.value().clone();
+        s.shipments.insert((v.order_id.clone(), v.id.clone()), v);
+    }
+    for w in &c.returns {
+        let v = w.value().clone();
+        s.rmas.insert((v.order_id.clone(), v.id.clone()), v);
+    }
+    for w in &c.cases {
+        let v = w.value().clone();
+        s.cases.insert((v.order_id.clone(), v.id.clone()), v);
+    }
+    s.stock.extend(stock);
+    if let Some((customer, key, rec)) = &c.idempotency {
+        let expires = (rec.created_at + chrono::Duration::hours(crate::domain::change::IDEMPOTENCY_TTL_HOURS)).timestamp();
+        s.idempotency.insert((customer.clone(), key.clone()), (rec.clone(), expires));
+    }
+    if let Some((cart, _)) = &c.cart {
+        s.carts.insert(cart.id.clone(), cart.clone());
+    }
+    for l in &c.labels {
+        s.labels.insert((l.order_id.clone(), l.shipment_id.clone()), l.clone());
+    }
+    if let Some(id) = order_id {
+        for (rid, doc) in &c.return_labels {
+            s.return_labels.insert((id.clone(), rid.clone()), doc.clone());
+        }
+        for a in &c.payment_refs {
+            s.payment_refs.insert(a.clone(), id.clone());
+        }
+        s.timeline.entry(id.clone()).or_default().extend(c.timeline.iter().cloned());
+        if !c.effects.is_empty() {
+            let entry = OutboxEntry { order_id: id.clone(), id: ulid::Ulid::new().to_string(), effects: c.effects.clone(), created_at: now };
+            s.outbox.insert((id.clone(), entry.id.clone()), entry);
+        }
+    }
+    if let Some(ev) = &c.provider_event {
+        s.webhooks.insert((ev.provider.clone(), ev.event_id.clone()), now.timestamp());
+    }
+}
+
+#[async_trait::async_trait]
+impl OrderChanges for MemoryStore {
+    async fn commit(&self, change: &OrderChange) -> Result<(), StoreError> {
+        let order_id = change.order_id.clone().or_else(|| change.next_order().map(|o| o.id.clone()));
+        if (!change.timeline.is_empty() || !change.effects.is_empty() || !change.payment_refs.is_empty()) && order_id.is_none() {
+            return Err(StoreError::Mapping("timeline entries, effects and payment references need an order".into()));
+        }
+        let n = size(change);
+        if n > 100 {
+            return Err(StoreError::TooLarge(n));
+        }
+        if self.take_injected_failure() {
+            return Err(StoreError::Unavailable("injected commit failure".into()));
+        }
+        let now = self.now().timestamp();
+        let mut s = self.lock()?;
+        let stock = conditions(&s, change, now)?;
+        apply(&mut s, change, order_id.as_ref(), stock, self);
+        Ok(())
+    }
+}
+
+/// Applies one movement to a level, as a change would (used by `apply_stock_move`).
+pub(crate) fn move_one(level: StockLevel, movement: StockMove, quantity: u32) -> Option<StockLevel> {
+    movement.apply(level, quantity).ok()
+}

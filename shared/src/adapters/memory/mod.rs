@@ -1,0 +1,123 @@
+//! In-memory twins of the storage ports, with the same conditional semantics as the DynamoDB
+//! table (the conformance suite in `shared/tests/conformance.rs` runs against both). Fast
+//! use-case tests run on it; it can be told to refuse the next commits, to test what a failed
+//! commit leaves behind.
+
+mod change;
+mod orders;
+mod repos;
+
+use crate::domain::returns::Rma;
+use crate::domain::support::{Case, Preferences};
+use crate::domain::*;
+use crate::ports::{Clock, StoreError, SystemClock};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+#[derive(Default, Clone)]
+pub(crate) struct State {
+    pub products: BTreeMap<Sku, Product>,
+    pub locations: BTreeMap<LocationId, Location>,
+    pub stock: BTreeMap<(Sku, LocationId), StockRecord>,
+    pub carts: HashMap<CartId, Cart>,
+    pub orders: HashMap<OrderId, Order>,
+    pub shipments: BTreeMap<(OrderId, ShipmentId), Shipment>,
+    /// Per order, entries in commit order (the table sorts them by time, then by a ULID).
+    pub timeline: HashMap<OrderId, Vec<TimelineEvent>>,
+    pub labels: HashMap<(OrderId, ShipmentId), LabelDoc>,
+    pub rmas: BTreeMap<(OrderId, ReturnId), Rma>,
+    pub return_labels: HashMap<(OrderId, ReturnId), ReturnLabelDoc>,
+    pub cases: BTreeMap<(OrderId, CaseId), Case>,
+    /// Record and its expiry (epoch seconds).
+    pub idempotency: HashMap<(CustomerId, String), (IdempotencyRecord, i64)>,
+    pub webhooks: HashMap<(String, String), i64>,
+    /// Mail claims: (state, lease until).
+    pub mail: HashMap<String, (String, i64)>,
+    pub preferences: HashMap<CustomerId, Preferences>,
+    pub payment_refs: HashMap<String, OrderId>,
+    pub outbox: BTreeMap<(OrderId, String), OutboxEntry>,
+}
+
+/// Every storage port, in memory.
+#[derive(Clone)]
+pub struct MemoryStore {
+    state: Arc<Mutex<State>>,
+    clock: Arc<dyn Clock>,
+    fail_commits: Arc<AtomicU32>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        MemoryStore {
+            state: Arc::new(Mutex::new(State::default())),
+            clock: Arc::new(SystemClock),
+            fail_commits: Arc::new(AtomicU32::new(0)),
+        }
+    }
+
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The next `n` commits fail as the store being unavailable would, writing nothing.
+    pub fn fail_next_commits(&self, n: u32) {
+        self.fail_commits.store(n, Ordering::SeqCst);
+    }
+
+    fn take_injected_failure(&self) -> bool {
+        self.fail_commits.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+    }
+
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, State>, StoreError> {
+        self.state.lock().map_err(|_| StoreError::Unavailable("memory store poisoned".into()))
+    }
+
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}
+
+/// Cursor of a listing: the last (created, id) key seen, base64url.
+pub(crate) fn cursor_of(o: &Order) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}#{}", o.created_at.to_rfc3339(), o.id))
+}
+
+pub(crate) fn parse_cursor(c: &str) -> Result<String, StoreError> {
+    use base64::Engine;
+    let b = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).map_err(|_| StoreError::BadCursor)?;
+    let s = String::from_utf8(b).map_err(|_| StoreError::BadCursor)?;
+    if s.len() > 200 || !s.starts_with('2') {
+        return Err(StoreError::BadCursor);
+    }
+    Ok(s)
+}
+
+fn sort_key(o: &Order) -> String {
+    format!("{}#{}", o.created_at.to_rfc3339(), o.id)
+}
+
+/// Newest first, after the cursor, `limit` of them with a cursor when more remain.
+pub(crate) fn page(mut all: Vec<Order>, limit: i32, cursor: Option<&str>) -> Result<crate::ports::Page<Order>, StoreError> {
+    let after = cursor.map(parse_cursor).transpose()?;
+    all.sort_by_key(|o| std::cmp::Reverse(sort_key(o)));
+    if let Some(a) = after {
+        all.retain(|o| sort_key(o) < a);
+    }
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let next_cursor = if all.len() > limit {
+        all.truncate(limit);
+        all.last().map(cursor_of)
+    } else {
+        None
+    };
+    Ok(crate::ports::Page { items: all, next_cursor })
+}

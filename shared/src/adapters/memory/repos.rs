@@ -1,0 +1,231 @@
+//! Carts, stock, catalog, locations, returns, cases, idempotency, dedupe, preferences and the
+//! outbox, in memory.
+
+use super::MemoryStore;
+use super::change::move_one;
+use crate::domain::returns::Rma;
+use crate::domain::support::{Case, CaseStatus, Preferences};
+use crate::domain::*;
+use crate::ports::*;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+#[async_trait::async_trait]
+impl CartRepository for MemoryStore {
+    async fn save_cart(&self, cart: &mut Cart) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        let current = s.carts.get(&cart.id).map(|c| c.version);
+        let ok = match current {
+            None => cart.version == 0,
+            Some(v) => v == cart.version && cart.version != 0,
+        };
+        if !ok {
+            return Err(StoreError::StaleVersion);
+        }
+        cart.version += 1;
+        s.carts.insert(cart.id.clone(), cart.clone());
+        Ok(())
+    }
+
+    async fn get_cart(&self, id: &CartId) -> Result<Option<Cart>, StoreError> {
+        Ok(self.lock()?.carts.get(id).cloned())
+    }
+
+    async fn carts_of_customer(&self, customer: &CustomerId) -> Result<Vec<Cart>, StoreError> {
+        let mut carts: Vec<Cart> = self.lock()?.carts.values().filter(|c| &c.customer == customer).cloned().collect();
+        carts.sort_by_key(|c| std::cmp::Reverse(c.last_activity));
+        Ok(carts)
+    }
+
+    async fn idle_carts(&self, cutoff: DateTime<Utc>) -> Result<Vec<Cart>, StoreError> {
+        Ok(self
+            .lock()?
+            .carts
+            .values()
+            .filter(|c| {
+                !c.items.is_empty() && c.email.is_some() && c.converted_order.is_none() && c.last_activity < cutoff
+            })
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait::async_trait]
+impl StockRepository for MemoryStore {
+    async fn get_stock(&self, sku: &Sku, location: &LocationId) -> Result<Option<StockRecord>, StoreError> {
+        Ok(self.lock()?.stock.get(&(sku.clone(), location.clone())).cloned())
+    }
+
+    async fn stock_for_sku(&self, sku: &Sku) -> Result<Vec<StockRecord>, StoreError> {
+        Ok(self.lock()?.stock.iter().filter(|((s, _), _)| s == sku).map(|(_, r)| r.clone()).collect())
+    }
+
+    async fn set_on_hand(&self, sku: &Sku, location: &LocationId, on_hand: i64) -> Result<StockRecord, StoreError> {
+        let mut s = self.lock()?;
+        let k = (sku.clone(), location.clone());
+        let (level, version) = s.stock.get(&k).map(|r| (r.level, r.version)).unwrap_or_default();
+        let level = level.set_on_hand(on_hand).map_err(|_| StoreError::StockPrecondition(vec![k.clone()]))?;
+        let rec = StockRecord { sku: sku.clone(), location_id: location.clone(), level, version: version + 1 };
+        s.stock.insert(k, rec.clone());
+        Ok(rec)
+    }
+
+    async fn apply_stock_move(
+        &self,
+        sku: &Sku,
+        location: &LocationId,
+        movement: StockMove,
+        quantity: u32,
+    ) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        let k = (sku.clone(), location.clone());
+        let next = s.stock.get(&k).and_then(|r| move_one(r.level, movement, quantity).map(|l| (l, r.version + 1)));
+        match next {
+            Some((level, version)) => {
+                s.stock.insert(k, StockRecord { sku: sku.clone(), location_id: location.clone(), level, version });
+                Ok(())
+            }
+            None if movement == StockMove::Hold => Err(StoreError::OutOfStock(vec![k])),
+            None => Err(StoreError::StockPrecondition(vec![k])),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl CatalogRepository for MemoryStore {
+    async fn put_product(&self, p: &Product) -> Result<(), StoreError> {
+        self.lock()?.products.insert(p.sku.clone(), p.clone());
+        Ok(())
+    }
+
+    async fn get_product(&self, sku: &Sku) -> Result<Option<Product>, StoreError> {
+        Ok(self.lock()?.products.get(sku).cloned())
+    }
+
+    async fn get_products(&self, skus: &[Sku]) -> Result<HashMap<Sku, Product>, StoreError> {
+        let s = self.lock()?;
+        Ok(skus.iter().filter_map(|k| s.products.get(k).map(|p| (k.clone(), p.clone()))).collect())
+    }
+}
+
+#[async_trait::async_trait]
+impl LocationRepository for MemoryStore {
+    async fn put_location(&self, l: &Location) -> Result<(), StoreError> {
+        self.lock()?.locations.insert(l.id.clone(), l.clone());
+        Ok(())
+    }
+
+    async fn get_location(&self, id: &LocationId) -> Result<Option<Location>, StoreError> {
+        Ok(self.lock()?.locations.get(id).cloned())
+    }
+
+    async fn list_locations(&self) -> Result<Vec<Location>, StoreError> {
+        Ok(self.lock()?.locations.values().cloned().collect())
+    }
+}
+
+#[async_trait::async_trait]
+impl ReturnRepository for MemoryStore {
+    async fn get_rma(&self, id: &ReturnId) -> Result<Option<Rma>, StoreError> {
+        Ok(self.lock()?.rmas.values().find(|r| &r.id == id).cloned())
+    }
+
+    async fn returns_of_order(&self, order: &OrderId) -> Result<Vec<Rma>, StoreError> {
+        Ok(self.lock()?.rmas.iter().filter(|((o, _), _)| o == order).map(|(_, r)| r.clone()).collect())
+    }
+
+    async fn get_return_label(&self, order: &OrderId, id: &ReturnId) -> Result<Option<ReturnLabelDoc>, StoreError> {
+        Ok(self.lock()?.return_labels.get(&(order.clone(), id.clone())).cloned())
+    }
+}
+
+#[async_trait::async_trait]
+impl CaseRepository for MemoryStore {
+    async fn get_case(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
+        Ok(self.lock()?.cases.values().find(|c| &c.id == id).cloned())
+    }
+
+    async fn cases_of_order(&self, order: &OrderId) -> Result<Vec<Case>, StoreError> {
+        Ok(self.lock()?.cases.iter().filter(|((o, _), _)| o == order).map(|(_, c)| c.clone()).collect())
+    }
+
+    async fn cases_by_status(&self, status: CaseStatus) -> Result<Vec<Case>, StoreError> {
+        let mut v: Vec<Case> = self.lock()?.cases.values().filter(|c| c.status == status).cloned().collect();
+        v.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(v)
+    }
+}
+
+#[async_trait::async_trait]
+impl IdempotencyRepository for MemoryStore {
+    async fn get_idempotency(&self, customer: &CustomerId, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let now = self.now().timestamp();
+        let s = self.lock()?;
+        Ok(s.idempotency.get(&(customer.clone(), key.to_owned())).filter(|(_, exp)| *exp > now).map(|(r, _)| r.clone()))
+    }
+}
+
+#[async_trait::async_trait]
+impl ProviderEventDedupe for MemoryStore {
+    async fn webhook_seen(&self, provider: &str, event_id: &str) -> Result<bool, StoreError> {
+        Ok(self.lock()?.webhooks.contains_key(&(provider.to_owned(), event_id.to_owned())))
+    }
+
+    async fn record_webhook_event(&self, provider: &str, event_id: &str, _ttl_days: i64) -> Result<bool, StoreError> {
+        let now = self.now().timestamp();
+        let mut s = self.lock()?;
+        Ok(s.webhooks.insert((provider.to_owned(), event_id.to_owned()), now).is_none())
+    }
+}
+
+#[async_trait::async_trait]
+impl MailDedupe for MemoryStore {
+    async fn claim_mail(&self, dedupe_key: &str, lease_secs: i64) -> Result<MailClaim, StoreError> {
+        let now = self.now().timestamp();
+        let mut s = self.lock()?;
+        match s.mail.get(dedupe_key) {
+            Some((state, _)) if state == "sent" => Ok(MailClaim::AlreadySent),
+            Some((_, lease)) if *lease >= now => Ok(MailClaim::InFlight),
+            _ => {
+                s.mail.insert(dedupe_key.to_owned(), ("sending".into(), now + lease_secs));
+                Ok(MailClaim::Claimed)
+            }
+        }
+    }
+
+    async fn mark_mail_sent(&self, dedupe_key: &str) -> Result<(), StoreError> {
+        self.lock()?.mail.insert(dedupe_key.to_owned(), ("sent".into(), 0));
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl PreferenceRepository for MemoryStore {
+    async fn get_preferences(&self, customer: &CustomerId) -> Result<Preferences, StoreError> {
+        Ok(self.lock()?.preferences.get(customer).cloned().unwrap_or_default())
+    }
+
+    async fn put_preferences(&self, customer: &CustomerId, p: &Preferences) -> Result<(), StoreError> {
+        self.lock()?.preferences.insert(customer.clone(), p.clone());
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Outbox for MemoryStore {
+    async fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        let mut v: Vec<OutboxEntry> = self.lock()?.outbox.values().cloned().collect();
+        v.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        v.truncate(limit);
+        Ok(v)
+    }
+
+    async fn get_outbox_entry(&self, order: &OrderId, id: &str) -> Result<Option<OutboxEntry>, StoreError> {
+        Ok(self.lock()?.outbox.get(&(order.clone(), id.to_owned())).cloned())
+    }
+
+    async fn complete_effects(&self, order: &OrderId, id: &str) -> Result<(), StoreError> {
+        self.lock()?.outbox.remove(&(order.clone(), id.to_owned()));
+        Ok(())
+    }
+}

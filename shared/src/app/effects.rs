@@ -1,0 +1,107 @@
+//! After-commit effects: what committed changes recorded in their outbox entry (mail to send,
+//! authorizations to void, refunds, labels to void) is run here, after the commit and never
+//! before. The table's stream hands each new entry to `dispatch`; `drain` finds entries a
+//! crashed dispatcher left pending. Each effect carries the key that makes a second run
+//! harmless (the notifier's dedupe key, the provider's idempotency key), and the entry is
+//! removed only once all its effects succeeded, so each is delivered exactly once.
+
+use crate::domain::{Effect, OrderId, OutboxEntry};
+use crate::ports::{Carrier, CarrierError, PaymentError, PaymentGateway, Queue, Store, StoreError};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EffectError {
+    /// Worth another attempt (the entry stays pending).
+    #[error("transient: {0}")]
+    Transient(String),
+    /// Will never succeed as recorded (logged and alarmed; the entry stays for an operator).
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+impl From<StoreError> for EffectError {
+    fn from(e: StoreError) -> Self {
+        EffectError::Transient(e.to_string())
+    }
+}
+
+impl From<PaymentError> for EffectError {
+    fn from(e: PaymentError) -> Self {
+        match e {
+            PaymentError::Transient(m) => EffectError::Transient(m),
+            other => EffectError::Permanent(other.to_string()),
+        }
+    }
+}
+
+impl From<CarrierError> for EffectError {
+    fn from(e: CarrierError) -> Self {
+        match e {
+            CarrierError::Transient(m) => EffectError::Transient(m),
+            CarrierError::Rejected(m) => EffectError::Permanent(m),
+        }
+    }
+}
+
+/// Runs effects with the ports they need (all required).
+#[derive(Clone)]
+pub struct Effects {
+    pub store: Arc<dyn Store>,
+    pub notifications: Arc<dyn Queue>,
+    pub payments: Arc<dyn PaymentGateway>,
+    pub carrier: Arc<dyn Carrier>,
+}
+
+impl Effects {
+    async fn run(&self, e: &Effect) -> Result<(), EffectError> {
+        match e {
+            Effect::Notify { notification } => {
+                let body =
+                    serde_json::to_string(notification).map_err(|e| EffectError::Permanent(e.to_string()))?;
+                self.notifications.send(&body).await.map_err(EffectError::Transient)
+            }
+            Effect::VoidAuthorization { authorization_id, idempotency_key } => {
+                Ok(self.payments.void(authorization_id, idempotency_key).await?)
+            }
+            Effect::Refund { authorization_id, amount, idempotency_key } => {
+                self.payments.refund(authorization_id, amount, idempotency_key).await?;
+                Ok(())
+            }
+            Effect::VoidLabel { label_id } => Ok(self.carrier.void_label(label_id).await?),
+        }
+    }
+
+    /// Runs one entry's effects if it is still pending, then completes it. Returns whether it
+    /// ran anything.
+    #[tracing::instrument(skip_all, fields(order_id = %order, outbox_id = %id))]
+    pub async fn dispatch(&self, order: &OrderId, id: &str) -> Result<bool, EffectError> {
+        let Some(entry) = self.store.get_outbox_entry(order, id).await? else { return Ok(false) };
+        self.dispatch_entry(&entry).await?;
+        Ok(true)
+    }
+
+    async fn dispatch_entry(&self, entry: &OutboxEntry) -> Result<(), EffectError> {
+        for e in &entry.effects {
+            if let Err(err) = self.run(e).await {
+                tracing::warn!(error = %err, "effect failed");
+                return Err(err);
+            }
+        }
+        self.store.complete_effects(&entry.order_id, &entry.id).await?;
+        tracing::info!(effects = entry.effects.len(), "effects dispatched");
+        Ok(())
+    }
+
+    /// Dispatches every pending entry (after a crash, or on a schedule as a safety net); returns
+    /// how many were completed. Entries that fail stay pending for the next run.
+    pub async fn drain(&self) -> Result<usize, EffectError> {
+        let mut done = 0;
+        for entry in self.store.pending_effects(100).await? {
+            match self.dispatch_entry(&entry).await {
+                Ok(()) => done += 1,
+                Err(e) => tracing::warn!(order_id = %entry.order_id, outbox_id = %entry.id, error = %e, "pending effects failed"),
+            }
+        }
+        Ok(done)
+    }
+}

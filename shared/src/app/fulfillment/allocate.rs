@@ -1,0 +1,78 @@
+//! Allocation: held units become allocated at their locations; one shipment per location.
+
+use super::{Fulfillment, StepError, StepInput, system};
+use crate::domain::*;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+impl Fulfillment {
+    #[tracing::instrument(skip_all, fields(order_id = %input.order_id))]
+    pub async fn allocate(&self, input: &StepInput) -> Result<Value, StepError> {
+        let order = self.load(&input.order_id).await?;
+        match order.status {
+            OrderStatus::Validated => {}
+            s if s.is_terminal() || s == OrderStatus::OnHold || s == OrderStatus::Placed => {
+                return Err(Self::not_active(&order));
+            }
+            _ => {
+                let ids: Vec<String> =
+                    self.oms.store.shipments_of_order(&order.id).await?.into_iter().map(|s| s.id.to_string()).collect();
+                return Ok(json!({"shipments": ids}));
+            }
+        }
+        let now = self.oms.clock.now();
+        let mut next = order.clone();
+        next.apply(OrderEvent::Allocate, now)?;
+        let mut by_location: BTreeMap<LocationId, Vec<ShipmentLine>> = BTreeMap::new();
+        let mut moves = Vec::new();
+        for r in next.reservations.iter_mut().filter(|r| r.state == ReservationState::Held) {
+            moves.push(StockMovement {
+                sku: r.sku.clone(),
+                location_id: r.location_id.clone(),
+                movement: StockMove::Allocate,
+                quantity: r.quantity,
+            });
+            r.state = ReservationState::Allocated;
+            let line_id = order.lines.iter().find(|l| l.sku == r.sku).map(|l| l.line_id.clone()).unwrap_or_default();
+            by_location.entry(r.location_id.clone()).or_default().push(ShipmentLine {
+                line_id,
+                sku: r.sku.clone(),
+                quantity: r.quantity,
+            });
+        }
+        let level = order.delivery.service_level;
+        let shipments: Vec<Shipment> = by_location
+            .into_iter()
+            .map(|(location_id, lines)| Shipment {
+                id: ShipmentId::generate(),
+                order_id: order.id.clone(),
+                location_id,
+                lines,
+                status: ShipmentStatus::Pending,
+                service_level: level,
+                carrier: None,
+                tracking_number: None,
+                label_id: None,
+                estimated_delivery: None,
+                shipped_at: None,
+                delivered_at: None,
+                captured: None,
+                version: 0,
+                created_at: now,
+                updated_at: now,
+            })
+            .collect();
+        let ev =
+            TimelineEvent::new(now, "order.allocated", system("allocate")).with_status(next.status).with_note(format!(
+                "{} shipment(s) from {}",
+                shipments.len(),
+                shipments.iter().map(|s| s.location_id.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        let ids: Vec<String> = shipments.iter().map(|s| s.id.to_string()).collect();
+        let mut change = OrderChange::update(next, order.version, now).with_event(ev);
+        change.stock = moves;
+        change.shipments = shipments.into_iter().map(Write::Create).collect();
+        self.commit(&change).await?;
+        Ok(json!({"shipments": ids}))
+    }
+}

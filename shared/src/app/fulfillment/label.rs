@@ -1,0 +1,125 @@
+//! Labels: per shipment, the cheapest rate that meets the promised date. Labels are bought
+//! first (keyed by shipment, so a retry buys nothing new), then one commit records them with
+//! the shipments and the order; if the order moved on meanwhile, the labels are voided.
+
+use super::{Fulfillment, StepError, StepInput, business_days_between, system};
+use crate::domain::*;
+use crate::ports::Parcel;
+use base64::Engine;
+use serde_json::{Value, json};
+
+impl Fulfillment {
+    async fn buy_label(&self, order: &Order, sh: &Shipment, weight: u32) -> Result<(Shipment, LabelDoc), StepError> {
+        let now = self.oms.clock.now();
+        let from = self
+            .oms
+            .store
+            .get_location(&sh.location_id)
+            .await?
+            .ok_or_else(|| StepError::new(StepError::INTERNAL, "shipment location missing"))?;
+        let parcel = Parcel {
+            shipment_id: sh.id.clone(),
+            from_postal_code: from.postal_code.clone(),
+            from_country: from.country,
+            to: order.shipping_address.clone(),
+            weight_grams: weight.max(1),
+            reference: format!("order {} shipment {}", order.id, sh.id),
+        };
+        let rates = self.carrier.rates(&parcel).await?;
+        let days_left = business_days_between(now.date_naive(), order.delivery.promised_by).max(1);
+        let rate = rates
+            .iter()
+            .filter(|r| r.transit_days <= days_left)
+            .min_by_key(|r| r.cost.amount())
+            .or_else(|| rates.iter().min_by_key(|r| r.transit_days))
+            .cloned()
+            .ok_or_else(|| StepError::new(StepError::CARRIER_REJECTED, "no rates"))?;
+        let label = self.carrier.buy_label(&parcel, &rate, &format!("label-{}", sh.id)).await?;
+        let doc = LabelDoc {
+            order_id: order.id.clone(),
+            shipment_id: sh.id.clone(),
+            label_id: label.id.clone(),
+            carrier: self.carrier.name().to_owned(),
+            tracking_number: label.tracking_number.clone(),
+            pdf_base64: base64::engine::general_purpose::STANDARD.encode(&label.pdf),
+            created_at: now,
+        };
+        let mut updated = sh.clone();
+        updated.carrier = Some(self.carrier.name().to_owned());
+        updated.tracking_number = Some(label.tracking_number.clone());
+        updated.label_id = Some(label.id.clone());
+        updated.status = ShipmentStatus::LabelCreated;
+        updated.estimated_delivery = Some(sourcing::add_business_days(now.date_naive(), label.estimated_delivery_days));
+        updated.version = sh.version + 1;
+        updated.updated_at = now;
+        Ok((updated, doc))
+    }
+
+    #[tracing::instrument(skip_all, fields(order_id = %input.order_id))]
+    pub async fn create_labels(&self, input: &StepInput) -> Result<Value, StepError> {
+        let order = self.load(&input.order_id).await?;
+        match order.status {
+            OrderStatus::PaymentAuthorized => {}
+            s if s.is_terminal()
+                || !matches!(
+                    s,
+                    OrderStatus::ReadyToShip
+                        | OrderStatus::PartiallyShipped
+                        | OrderStatus::Shipped
+                        | OrderStatus::Delivered
+                        | OrderStatus::Completed
+                ) =>
+            {
+                return Err(Self::not_active(&order));
+            }
+            _ => return Ok(json!({"labels": "done"})),
+        }
+        let now = self.oms.clock.now();
+        let shipments = self.oms.store.shipments_of_order(&order.id).await?;
+        let catalog =
+            self.oms.store.get_products(&order.lines.iter().map(|l| l.sku.clone()).collect::<Vec<_>>()).await?;
+        let mut tracking = Vec::new();
+        let mut bought: Vec<(Shipment, Shipment, LabelDoc)> = Vec::new();
+        for sh in shipments.iter().filter(|s| s.service_level != ServiceLevel::Pickup) {
+            if let Some(t) = &sh.tracking_number {
+                tracking.push(t.clone());
+                continue;
+            }
+            let weight: u32 =
+                sh.lines.iter().map(|l| catalog.get(&l.sku).map(|p| p.weight_grams).unwrap_or(500) * l.quantity).sum();
+            let (updated, doc) = self.buy_label(&order, sh, weight).await?;
+            tracking.push(doc.tracking_number.clone());
+            bought.push((sh.clone(), updated, doc));
+        }
+        let mut next = order.clone();
+        next.apply(OrderEvent::LabelsCreated, now)?;
+        let ev = TimelineEvent::new(now, "labels.created", system("create-labels")).with_status(next.status).with_note(
+            if tracking.is_empty() {
+                "ready for pickup".to_owned()
+            } else {
+                format!("tracking {}", tracking.join(", "))
+            },
+        );
+        let mut change = OrderChange::update(next, order.version, now).with_event(ev);
+        for (before, updated, doc) in &bought {
+            change.shipments.push(Write::Update { value: updated.clone(), expected_version: before.version });
+            change.labels.push(doc.clone());
+        }
+        match self.commit(&change).await {
+            Ok(()) => Ok(json!({"trackingNumbers": tracking})),
+            Err(e) if e.name == StepError::STORE_TRANSIENT => {
+                let now_order = self.load(&order.id).await?;
+                if now_order.status != OrderStatus::PaymentAuthorized {
+                    // The order moved on (held, cancelled): void exactly the labels bought here.
+                    for (_, _, doc) in &bought {
+                        self.carrier.void_label(&doc.label_id).await?;
+                    }
+                    return Err(Self::not_active(&now_order));
+                }
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+

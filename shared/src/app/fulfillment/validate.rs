@@ -1,0 +1,50 @@
+//! Validation: deliverability, limits, fraud signals → pass, hold for review, or reject.
+
+use super::{Fulfillment, StepError, StepInput, system};
+use crate::domain::validation::{Decision, Signals, assess};
+use crate::domain::*;
+use serde_json::{Value, json};
+
+impl Fulfillment {
+    #[tracing::instrument(skip_all, fields(order_id = %input.order_id))]
+    pub async fn validate(&self, input: &StepInput) -> Result<Value, StepError> {
+        let order = self.load(&input.order_id).await?;
+        match order.status {
+            OrderStatus::Placed => {}
+            OrderStatus::OnHold => return Ok(json!({"outcome": "hold"})),
+            s if s.is_terminal() => return Err(Self::not_active(&order)),
+            _ => return Ok(json!({"outcome": "pass"})),
+        }
+        let since = self.oms.clock.now() - chrono::Duration::hours(1);
+        let signals = Signals {
+            orders_last_hour_by_email: self.oms.store.count_orders_by_email_since(&order.email, since).await?,
+        };
+        let now = self.oms.clock.now();
+        match assess(&order, signals, &self.limits) {
+            Decision::Pass { score } => {
+                let mut next = order.clone();
+                next.apply(OrderEvent::Validate, now)?;
+                let ev = TimelineEvent::new(now, "order.validated", system("validate"))
+                    .with_status(next.status)
+                    .with_note(format!("fraud score {score}"));
+                self.commit(&OrderChange::update(next, order.version, now).with_event(ev)).await?;
+                Ok(json!({"outcome": "pass", "score": score}))
+            }
+            Decision::Hold { score, reasons } => {
+                let reason = format!("review: {}", reasons.join(", "));
+                let mut next = order.clone();
+                next.apply(OrderEvent::HoldForReview, now)?;
+                next.status_reason = Some(reason.clone());
+                let ev = TimelineEvent::new(now, "order.held", system("validate"))
+                    .with_status(next.status)
+                    .with_note(format!("score {score}; {reason}"));
+                let change = OrderChange::update(next, order.version, now)
+                    .with_event(ev)
+                    .with_effect(Effect::notify(Notification::new("order.on_hold", &order.id, Some(reason))));
+                self.commit(&change).await?;
+                Ok(json!({"outcome": "hold", "score": score}))
+            }
+            Decision::Reject { reasons } => Err(StepError::new(StepError::ORDER_REJECTED, reasons.join(","))),
+        }
+    }
+}

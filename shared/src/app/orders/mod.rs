@@ -1,0 +1,180 @@
+//! Orders: quotes (`quote`), placement (`place`), queries (`query`), and the changes a
+//! customer or an agent makes (`change`: cancel, edit, release a hold).
+
+mod change;
+mod place;
+mod query;
+mod quote;
+
+use super::AppError;
+use crate::domain::pricing::LineRequest;
+use crate::domain::sourcing::{Plan, SourcingError};
+use crate::domain::*;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QuoteRequest {
+    #[serde(default)]
+    pub cart_id: Option<CartId>,
+    #[serde(default)]
+    pub lines: Option<Vec<LineRequest>>,
+    pub shipping_address: AddressInput,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlaceOrderRequest {
+    #[serde(default)]
+    pub cart_id: Option<CartId>,
+    #[serde(default)]
+    pub lines: Option<Vec<LineRequest>>,
+    pub shipping_address: AddressInput,
+    #[serde(default)]
+    pub billing_address: Option<AddressInput>,
+    pub email: String,
+    #[serde(default)]
+    pub service_level: Option<ServiceLevel>,
+    #[serde(default)]
+    pub delivery_option_id: Option<String>,
+    pub payment_token: String,
+    pub channel: Channel,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EditOrderRequest {
+    #[serde(default)]
+    pub lines: Option<Vec<LineRequest>>,
+    #[serde(default)]
+    pub shipping_address: Option<AddressInput>,
+    #[serde(default)]
+    pub service_level: Option<ServiceLevel>,
+    #[serde(default)]
+    pub delivery_option_id: Option<String>,
+    #[serde(default)]
+    pub version: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminOrderQuery {
+    pub status: Option<String>,
+    pub email: Option<String>,
+    pub tracking: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i32>,
+}
+
+/// What an exchange adds to a placement.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Extras {
+    pub credit: Option<Money>,
+    pub exchange_for: Option<ReturnId>,
+}
+
+/// What a placement or edit resolves to before anything is written.
+pub(super) struct Prepared {
+    pub lines: Vec<OrderLine>,
+    pub plan: Option<Plan>,
+    pub delivery: Delivery,
+    pub totals: Totals,
+}
+
+/// Which delivery the customer asked for.
+#[derive(Clone)]
+pub(super) enum DeliveryChoice {
+    Level(ServiceLevel),
+    Option(String),
+}
+
+pub(super) fn shortage_error(e: SourcingError) -> AppError {
+    match e {
+        SourcingError::Short(s) => AppError::OutOfStock(s),
+        SourcingError::PickupUnavailable(l) => AppError::Unprocessable {
+            kind: "pickup-unavailable",
+            detail: format!("location {l} cannot offer pickup of these items"),
+        },
+    }
+}
+
+pub(super) fn parse_address(field: &str, a: &AddressInput) -> Result<Address, AppError> {
+    Address::parse(a).map_err(|e| AppError::invalid_field(field, e))
+}
+
+pub(super) fn pricing_error(e: crate::domain::pricing::PricingError) -> AppError {
+    use crate::domain::pricing::PricingError as P;
+    match e {
+        P::UnknownSkus(skus) => AppError::Unprocessable {
+            kind: "unknown-sku",
+            detail: format!(
+                "unknown or unavailable skus: {}",
+                skus.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        },
+        P::MixedCurrency => AppError::Unprocessable { kind: "mixed-currency", detail: e.to_string() },
+        P::Money(m) => AppError::Unprocessable { kind: "amount", detail: m.to_string() },
+        other => AppError::invalid_field("lines", other),
+    }
+}
+
+/// Aggregated stock movements (one per stock item, as a transaction allows).
+pub(super) fn hold_moves(assignments: impl IntoIterator<Item = (Sku, LocationId, i64)>) -> BTreeMap<(Sku, LocationId), i64> {
+    let mut out = BTreeMap::new();
+    for (s, l, q) in assignments {
+        *out.entry((s, l)).or_insert(0) += q;
+    }
+    out
+}
+
+/// The holds a sourcing plan asks for.
+pub(super) fn held_reservations(plan: &Option<Plan>) -> Vec<Reservation> {
+    plan.iter()
+        .flat_map(|p| p.assignments.iter())
+        .map(|a| Reservation {
+            sku: a.sku.clone(),
+            location_id: a.location_id.clone(),
+            quantity: a.quantity,
+            state: ReservationState::Held,
+        })
+        .collect()
+}
+
+/// The line requests that reproduce an order's lines (edits and re-sourcing).
+pub(super) fn line_requests(order: &Order) -> Result<Vec<LineRequest>, AppError> {
+    order
+        .lines
+        .iter()
+        .map(|l| {
+            Ok(LineRequest {
+                sku: l.sku.clone(),
+                quantity: Quantity::new(l.quantity).map_err(|e| AppError::Internal(e.to_string()))?,
+            })
+        })
+        .collect()
+}
+
+/// The delivery an order already has, as a choice to source it again.
+pub(super) fn current_choice(order: &Order) -> DeliveryChoice {
+    match &order.delivery.pickup_location {
+        Some(l) => DeliveryChoice::Option(format!("pickup-{l}")),
+        None => DeliveryChoice::Level(order.delivery.service_level),
+    }
+}
+
+/// Which delivery a request asks for: a service level or an option id, not both.
+pub(super) fn delivery_choice(
+    level: &Option<ServiceLevel>,
+    option: &Option<String>,
+    default: DeliveryChoice,
+) -> Result<DeliveryChoice, AppError> {
+    match (level, option) {
+        (Some(_), Some(_)) => Err(AppError::invalid("give either serviceLevel or deliveryOptionId, not both")),
+        (Some(l), None) => Ok(DeliveryChoice::Level(*l)),
+        (None, Some(id)) => Ok(DeliveryChoice::Option(id.clone())),
+        (None, None) => Ok(default),
+    }
+}

@@ -1,0 +1,163 @@
+//! Placement: idempotent per (customer, Idempotency-Key), stock held in the same write as the
+//! order, the cart converted with it.
+
+use super::super::views::OrderDto;
+use super::super::{AppError, Caller, Oms};
+use super::{DeliveryChoice, Extras, PlaceOrderRequest, delivery_choice, held_reservations, hold_moves, parse_address};
+use crate::domain::*;
+use crate::ports::StoreError;
+
+impl Oms {
+    /// Places an order. Returns the status code and the exact response body, which is also
+    /// what a retry with the same `Idempotency-Key` replays.
+    pub async fn place_order(
+        &self,
+        caller: &Caller,
+        idempotency_key: &str,
+        request_hash: &str,
+        req: PlaceOrderRequest,
+    ) -> Result<(u16, String), AppError> {
+        self.place_order_with(caller, idempotency_key, request_hash, req, Extras::default()).await
+    }
+
+    /// Placement with a credit (exchanges): the order's credit is the smaller of the offered
+    /// credit and its total.
+    pub(crate) async fn place_order_with(
+        &self,
+        caller: &Caller,
+        idempotency_key: &str,
+        request_hash: &str,
+        req: PlaceOrderRequest,
+        extras: Extras,
+    ) -> Result<(u16, String), AppError> {
+        if let Some(rec) = self.store.get_idempotency(&caller.customer, idempotency_key).await? {
+            return replay(rec, request_hash);
+        }
+        let shipping_address = parse_address("shippingAddress", &req.shipping_address)?;
+        let billing_address = req.billing_address.as_ref().map(|a| parse_address("billingAddress", a)).transpose()?;
+        let email = Email::parse(&req.email).map_err(|e| AppError::invalid_field("email", e))?;
+        let token = req.payment_token.trim();
+        if token.is_empty() || token.len() > 255 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(AppError::invalid_field("paymentToken", "a payment provider token is required"));
+        }
+        let choice =
+            delivery_choice(&req.service_level, &req.delivery_option_id, DeliveryChoice::Level(ServiceLevel::Standard))?;
+        let (requests, cart) = self.resolve_lines(caller, &req.cart_id, &req.lines).await?;
+
+        let mut last_short = Vec::new();
+        let mut last_conflict = false;
+        for _attempt in 0..6 {
+            last_conflict = false;
+            let prepared = self.prepare(&requests, &shipping_address, &choice, &[]).await?;
+            let now = self.clock.now();
+            let order = Order {
+                id: OrderId::generate(),
+                customer: caller.customer.clone(),
+                channel: req.channel,
+                email: email.clone(),
+                status: OrderStatus::Placed,
+                lines: prepared.lines,
+                shipping_address: shipping_address.clone(),
+                billing_address: billing_address.clone(),
+                delivery: prepared.delivery,
+                totals: prepared.totals,
+                payment: Payment { token: token.to_owned(), authorization_id: None, captured: None, refunded: None },
+                reservations: held_reservations(&prepared.plan),
+                status_reason: None,
+                cart_id: cart.as_ref().map(|c| c.id.clone()),
+                version: 1,
+                review_cleared: false,
+                credit: extras
+                    .credit
+                    .map(|c| if c.amount() > prepared.totals.total.amount() { prepared.totals.total } else { c }),
+                exchange_for: extras.exchange_for.clone(),
+                created_at: now,
+                updated_at: now,
+            };
+            let placed_event = TimelineEvent::new(now, "order.placed", Actor::Customer(caller.customer.to_string()))
+                .with_status(OrderStatus::Placed)
+                .with_note(format!(
+                    "channel {:?}, {} lines, total {}",
+                    order.channel,
+                    order.lines.len(),
+                    order.totals.total
+                ));
+            let body = serde_json::to_string(&OrderDto::new(&order, vec![], vec![placed_event.clone()]))
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let record = IdempotencyRecord {
+                request_hash: request_hash.to_owned(),
+                order_id: order.id.clone(),
+                status_code: 201,
+                response: body.clone(),
+                created_at: now,
+            };
+
+            let mut change = OrderChange::create(order.clone()).with_event(placed_event);
+            change.idempotency = Some((caller.customer.clone(), idempotency_key.to_owned(), record));
+            for ((s, l), q) in hold_moves(
+                order.reservations.iter().map(|r| (r.sku.clone(), r.location_id.clone(), i64::from(r.quantity))),
+            ) {
+                change = change.with_stock(&s, &l, StockMove::Hold, u32::try_from(q).unwrap_or(u32::MAX));
+            }
+            if let Some(c) = &cart {
+                let mut converted = c.clone();
+                converted.converted_order = Some(order.id.clone());
+                converted.last_activity = now;
+                converted.version = c.version + 1;
+                change.cart = Some((converted, c.version));
+            }
+            let result = self.store.commit(&change).await;
+            match result {
+                Ok(()) => {
+                    tracing::info!(order_id = %order.id, lines = order.lines.len(), "order placed");
+                    return Ok((201, body));
+                }
+                Err(StoreError::IdempotencyKeyUsed) => {
+                    let rec = self
+                        .store
+                        .get_idempotency(&caller.customer, idempotency_key)
+                        .await?
+                        .ok_or(AppError::Internal("idempotency record vanished".into()))?;
+                    return replay(rec, request_hash);
+                }
+                Err(StoreError::Conflict) => {
+                    // Heavy contention on the same stock items: source again after a pause.
+                    if let Some(rec) = self.store.get_idempotency(&caller.customer, idempotency_key).await? {
+                        return replay(rec, request_hash);
+                    }
+                    last_conflict = true;
+                    tokio::time::sleep(crate::retry::Backoff::CONTENTION.pause(3)).await;
+                }
+                Err(StoreError::OutOfStock(short)) => {
+                    // A concurrent duplicate may have won the race; it explains the shortage.
+                    if let Some(rec) = self.store.get_idempotency(&caller.customer, idempotency_key).await? {
+                        return replay(rec, request_hash);
+                    }
+                    // Stock moved between our read and our write: source again.
+                    last_short = short;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if last_conflict {
+            return Err(AppError::Unavailable("too many concurrent orders for these items; retry shortly".into()));
+        }
+        let shortages = last_short
+            .into_iter()
+            .map(|(sku, _)| {
+                let requested = requests.iter().find(|r| r.sku == sku).map(|r| r.quantity.get()).unwrap_or(0);
+                sourcing::Shortage { sku, requested, available: 0 }
+            })
+            .collect();
+        Err(AppError::OutOfStock(shortages))
+    }
+
+}
+
+fn replay(rec: IdempotencyRecord, request_hash: &str) -> Result<(u16, String), AppError> {
+    if rec.request_hash == request_hash {
+        Ok((rec.status_code, rec.response))
+    } else {
+        Err(AppError::IdempotencyMismatch)
+    }
+}

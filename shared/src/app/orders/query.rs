@@ -1,0 +1,91 @@
+//! Order queries: one order (the caller's own, or any for an agent), a customer's orders, and
+//! the agents' listings by status, e-mail or tracking number (always through an index).
+
+use super::super::views::{OrderDto, OrderList, OrderSummary};
+use super::super::{AppError, Caller, Oms};
+use super::AdminOrderQuery;
+use crate::domain::*;
+use chrono::{DateTime, Utc};
+
+impl Oms {
+    /// The caller's order (admins may read any); another customer's order is "not found".
+    pub(crate) async fn owned_order(&self, caller: &Caller, id: &OrderId) -> Result<Order, AppError> {
+        match self.store.get_order(id).await? {
+            Some(o) if caller.admin || o.customer == caller.customer => Ok(o),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    pub async fn get_order(&self, caller: &Caller, id: &OrderId) -> Result<OrderDto, AppError> {
+        match self.store.get_order_view(id).await? {
+            Some(v) if caller.admin || v.order.customer == caller.customer => Ok(OrderDto::from_stored(v)),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    pub async fn list_orders(
+        &self,
+        caller: &Caller,
+        limit: Option<i32>,
+        cursor: Option<&str>,
+    ) -> Result<OrderList, AppError> {
+        let limit = check_limit(limit)?;
+        let page = self.store.orders_of_customer(&caller.customer, limit, cursor).await?;
+        Ok(OrderList { orders: page.items.iter().map(OrderSummary::from).collect(), next_cursor: page.next_cursor })
+    }
+
+    pub async fn admin_list_orders(&self, q: AdminOrderQuery) -> Result<OrderList, AppError> {
+        let limit = check_limit(q.limit)?;
+        let from = q.from.as_deref().map(parse_from).transpose()?;
+        if let Some(t) = q.tracking.as_deref() {
+            return self.find_by_tracking(t.trim()).await;
+        }
+        let to = q.to.as_deref().map(parse_from).transpose()?;
+        let mut page = match (q.status.as_deref(), q.email.as_deref()) {
+            (Some(s), None) => {
+                let status = OrderStatus::parse(s)
+                    .ok_or_else(|| AppError::invalid_field("status", format!("unknown status {s:?}")))?;
+                self.store.orders_by_status(status, from, limit, q.cursor.as_deref()).await?
+            }
+            (status, Some(e)) => {
+                let email = Email::parse(e).map_err(|err| AppError::invalid_field("email", err))?;
+                let mut page = self.store.orders_by_email(&email, from, limit, q.cursor.as_deref()).await?;
+                if let Some(s) = status {
+                    let st = OrderStatus::parse(s)
+                        .ok_or_else(|| AppError::invalid_field("status", format!("unknown status {s:?}")))?;
+                    page.items.retain(|o| o.status == st);
+                }
+                page
+            }
+            (None, None) => {
+                return Err(AppError::invalid(
+                    "give status, email or tracking (orders are found through an index, never a scan)",
+                ));
+            }
+        };
+        if let Some(to) = to {
+            page.items.retain(|o| o.created_at <= to);
+        }
+        Ok(OrderList { orders: page.items.iter().map(OrderSummary::from).collect(), next_cursor: page.next_cursor })
+    }
+
+}
+
+fn check_limit(limit: Option<i32>) -> Result<i32, AppError> {
+    let l = limit.unwrap_or(20);
+    if !(1..=100).contains(&l) {
+        return Err(AppError::invalid_field("limit", "must be between 1 and 100"));
+    }
+    Ok(l)
+}
+
+fn parse_from(s: &str) -> Result<DateTime<Utc>, AppError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
+        .ok_or_else(|| AppError::invalid_field("from", "use an RFC 3339 timestamp or a YYYY-MM-DD date"))
+}

@@ -1,0 +1,177 @@
+//! Delivery quotes, and the sourcing every placement and edit starts from: price the lines,
+//! find candidate locations with their available units, offer delivery options, plan holds.
+
+use super::super::views::QuoteDto;
+use super::super::{AppError, Caller, Oms};
+use super::{DeliveryChoice, Prepared, QuoteRequest, parse_address, pricing_error, shortage_error};
+use crate::domain::pricing::{LineRequest, goods_weight, price_lines, totals};
+use crate::domain::sourcing::{
+    Candidate, DeliveryOption, Fulfillment, NearestThenFewestSplits, PickupAt, SourcingError, SourcingStrategy,
+    pickup_options, shipping_options,
+};
+use crate::domain::*;
+use std::collections::{BTreeMap, HashMap};
+
+impl Oms {
+    pub(super) async fn resolve_lines(
+        &self,
+        caller: &Caller,
+        cart_id: &Option<CartId>,
+        lines: &Option<Vec<LineRequest>>,
+    ) -> Result<(Vec<LineRequest>, Option<Cart>), AppError> {
+        match (cart_id, lines) {
+            (Some(_), Some(_)) => Err(AppError::invalid("give either cartId or lines, not both")),
+            (None, None) => Err(AppError::invalid("give cartId or lines")),
+            (None, Some(l)) => Ok((l.clone(), None)),
+            (Some(id), None) => {
+                let cart = self.owned_cart(caller, id).await?;
+                if cart.converted_order.is_some() {
+                    return Err(AppError::CartConverted);
+                }
+                if cart.items.is_empty() {
+                    return Err(AppError::Unprocessable { kind: "empty-cart", detail: "the cart has no items".into() });
+                }
+                let l = cart.items.iter().map(|i| LineRequest { sku: i.sku.clone(), quantity: i.quantity }).collect();
+                Ok((l, Some(cart)))
+            }
+        }
+    }
+
+    /// Candidates for sourcing: every location with its available units of the SKUs; units
+    /// this order already holds count as available to it (for edits).
+    async fn candidates(
+        &self,
+        skus: &[Sku],
+        destination: Option<GeoPoint>,
+        own: &[Reservation],
+    ) -> Result<Vec<Candidate>, AppError> {
+        let locations = self.store.list_locations().await?;
+        let stocks = futures::future::try_join_all(skus.iter().map(|s| self.store.stock_for_sku(s))).await?;
+        let mut avail: HashMap<LocationId, BTreeMap<Sku, i64>> = HashMap::new();
+        for rec in stocks.into_iter().flatten() {
+            *avail.entry(rec.location_id.clone()).or_default().entry(rec.sku.clone()).or_insert(0) +=
+                rec.level.available;
+        }
+        for r in own.iter().filter(|r| r.state == ReservationState::Held) {
+            *avail.entry(r.location_id.clone()).or_default().entry(r.sku.clone()).or_insert(0) += i64::from(r.quantity);
+        }
+        Ok(locations
+            .into_iter()
+            .map(|l| {
+                let a = avail.remove(&l.id).unwrap_or_default();
+                Candidate::new(l, a, destination)
+            })
+            .collect())
+    }
+
+    async fn delivery_options(
+        &self,
+        lines: &[OrderLine],
+        address: &Address,
+        candidates: &[Candidate],
+        subtotal: Money,
+    ) -> Result<Vec<DeliveryOption>, AppError> {
+        let demand: Vec<(Sku, u32)> =
+            lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| (l.sku.clone(), l.quantity)).collect();
+        let today = self.clock.now().date_naive();
+        if demand.is_empty() {
+            return Ok(vec![DeliveryOption {
+                id: "ship-standard".into(),
+                service_level: ServiceLevel::Standard,
+                fulfillment: Fulfillment::Ship,
+                cost: Money::zero(subtotal.currency()),
+                promised_by: sourcing::add_business_days(today, 5),
+                locations: vec![],
+                split: false,
+            }]);
+        }
+        let mut options = Vec::new();
+        let ship = NearestThenFewestSplits.plan(&demand, candidates, address.country);
+        let catalog = self.store.get_products(&demand.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>()).await?;
+        let goods_subtotal =
+            Money::sum(subtotal.currency(), lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| l.subtotal))
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+        match ship {
+            Ok(plan) => options.extend(shipping_options(&plan, goods_weight(&catalog, lines), goods_subtotal, today)),
+            Err(SourcingError::Short(s)) => {
+                let pickup = pickup_options(&demand, candidates, subtotal.currency(), today);
+                if pickup.is_empty() {
+                    return Err(AppError::OutOfStock(s));
+                }
+            }
+            Err(e) => return Err(shortage_error(e)),
+        }
+        options.extend(pickup_options(&demand, candidates, subtotal.currency(), today));
+        Ok(options)
+    }
+
+    pub(super) async fn prepare(
+        &self,
+        requests: &[LineRequest],
+        address: &Address,
+        choice: &DeliveryChoice,
+        own: &[Reservation],
+    ) -> Result<Prepared, AppError> {
+        let skus: Vec<Sku> = requests.iter().map(|r| r.sku.clone()).collect();
+        let catalog = self.store.get_products(&skus).await?;
+        let lines = price_lines(&catalog, requests, address.country).map_err(pricing_error)?;
+        let currency = lines[0].unit_price.currency();
+        let subtotal =
+            Money::sum(currency, lines.iter().map(|l| l.subtotal)).map_err(|e| AppError::Internal(e.to_string()))?;
+        let goods: Vec<Sku> = lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| l.sku.clone()).collect();
+        let destination = geo::centroid(address.country, &address.postal_code);
+        let candidates = self.candidates(&goods, destination, own).await?;
+        let options = self.delivery_options(&lines, address, &candidates, subtotal).await?;
+        let chosen = match choice {
+            DeliveryChoice::Level(level) => options.iter().find(|o| o.service_level == *level),
+            DeliveryChoice::Option(id) => options.iter().find(|o| &o.id == id),
+        }
+        .cloned()
+        .ok_or_else(|| AppError::Unprocessable {
+            kind: "delivery-unavailable",
+            detail: format!(
+                "that delivery option is not available for these items and address; available: {}",
+                options.iter().map(|o| o.id.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        })?;
+        let demand: Vec<(Sku, u32)> =
+            lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| (l.sku.clone(), l.quantity)).collect();
+        let plan = if demand.is_empty() {
+            None
+        } else if chosen.fulfillment == Fulfillment::Pickup {
+            let store = chosen
+                .locations
+                .first()
+                .cloned()
+                .ok_or_else(|| AppError::Internal("pickup option without store".into()))?;
+            Some(PickupAt(store).plan(&demand, &candidates, address.country).map_err(shortage_error)?)
+        } else {
+            Some(NearestThenFewestSplits.plan(&demand, &candidates, address.country).map_err(shortage_error)?)
+        };
+        let delivery = Delivery {
+            service_level: chosen.service_level,
+            pickup_location: (chosen.fulfillment == Fulfillment::Pickup).then(|| chosen.locations[0].clone()),
+            promised_by: chosen.promised_by,
+            cost: chosen.cost,
+        };
+        let totals = totals(&lines, chosen.cost).map_err(pricing_error)?;
+        Ok(Prepared { lines, plan, delivery, totals })
+    }
+
+    pub async fn quote(&self, caller: &Caller, req: QuoteRequest) -> Result<QuoteDto, AppError> {
+        let (requests, _) = self.resolve_lines(caller, &req.cart_id, &req.lines).await?;
+        let address = parse_address("shippingAddress", &req.shipping_address)?;
+        let skus: Vec<Sku> = requests.iter().map(|r| r.sku.clone()).collect();
+        let catalog = self.store.get_products(&skus).await?;
+        let lines = price_lines(&catalog, &requests, address.country).map_err(pricing_error)?;
+        let currency = lines[0].unit_price.currency();
+        let subtotal =
+            Money::sum(currency, lines.iter().map(|l| l.subtotal)).map_err(|e| AppError::Internal(e.to_string()))?;
+        let tax = Money::sum(currency, lines.iter().map(|l| l.tax)).map_err(|e| AppError::Internal(e.to_string()))?;
+        let goods: Vec<Sku> = lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| l.sku.clone()).collect();
+        let candidates = self.candidates(&goods, geo::centroid(address.country, &address.postal_code), &[]).await?;
+        let options = self.delivery_options(&lines, &address, &candidates, subtotal).await?;
+        Ok(QuoteDto { lines, subtotal, tax, options })
+    }
+
+}

@@ -1,0 +1,88 @@
+//! Returns, exchanges and refunds. An RMA is issued only for delivered, returnable units within
+//! the return window; it carries a return label bought through the carrier port. Receiving
+//! restocks resellable units at the location they came from, writes off damaged ones, and
+//! refunds each line's share of price and tax exactly once per receipt, even when retried. An
+//! exchange places a replacement order through the normal workflow, credited with the returned
+//! goods' value; any excess credit is refunded.
+
+use super::{AppError, Caller, Oms};
+use crate::domain::pricing::LineRequest;
+use crate::domain::returns::*;
+use crate::domain::*;
+use crate::ports::{Carrier, PaymentError, PaymentGateway};
+use base64::Engine;
+
+mod open;
+mod receive;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OpenReturnRequest {
+    pub lines: Vec<ReturnRequestLine>,
+    pub resolution: Resolution,
+    #[serde(default)]
+    pub exchange_lines: Vec<LineRequest>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReceiveLine {
+    pub line_id: String,
+    pub quantity: u32,
+    pub condition: Condition,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReceiveRequest {
+    pub lines: Vec<ReceiveLine>,
+}
+
+#[derive(Clone)]
+pub struct Returns {
+    pub oms: Oms,
+    pub carrier: Arc<dyn Carrier>,
+    pub payments: Arc<dyn PaymentGateway>,
+    /// Link to the printable label, `{order}` and `{rma}` replaced.
+    pub label_url: String,
+}
+
+pub(super) fn ineligible(e: ReturnError) -> AppError {
+    let kind = match &e {
+        ReturnError::UnknownLine(_) => "unknown-line",
+        ReturnError::NotDelivered(_) => "not-delivered",
+        ReturnError::WindowClosed(_) => "return-window-closed",
+        ReturnError::TooMany { .. } => "return-quantity-exceeded",
+        ReturnError::NotReturnable(_) => "not-returnable",
+        ReturnError::Empty => "invalid-return",
+        ReturnError::ExchangeLines => "invalid-return",
+    };
+    AppError::Unprocessable { kind, detail: e.to_string() }
+}
+
+pub(super) fn payment_err(e: PaymentError) -> AppError {
+    match e {
+        PaymentError::Transient(m) => AppError::Unavailable(m),
+        other => AppError::Unprocessable { kind: "refund-refused", detail: other.to_string() },
+    }
+}
+
+impl Returns {
+    pub async fn list(&self, caller: &Caller, order_id: &OrderId) -> Result<Vec<Rma>, AppError> {
+        match self.oms.store.get_order(order_id).await? {
+            Some(o) if caller.admin || o.customer == caller.customer => {
+                Ok(self.oms.store.returns_of_order(order_id).await?)
+            }
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    pub async fn label(&self, caller: &Caller, order_id: &OrderId, rma: &ReturnId) -> Result<Vec<u8>, AppError> {
+        let _ = self.list(caller, order_id).await?;
+        let doc = self.oms.store.get_return_label(order_id, rma).await?.ok_or(AppError::NotFound)?;
+        base64::engine::general_purpose::STANDARD.decode(doc.pdf_base64).map_err(|e| AppError::Internal(e.to_string()))
+    }
+
+}

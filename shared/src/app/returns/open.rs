@@ -1,0 +1,123 @@
+//! Opening a return: eligibility, a return label bought through the carrier (keyed by the RMA),
+//! then one commit of the RMA, its label and the order; the label mail follows the commit.
+
+use super::{OpenReturnRequest, Returns, ineligible};
+use crate::app::{AppError, Caller};
+use crate::domain::returns::*;
+use crate::domain::*;
+use crate::ports::Parcel;
+use base64::Engine;
+
+impl Returns {
+    /// Opens an RMA with a return label.
+    pub async fn open(&self, caller: &Caller, order_id: &OrderId, req: OpenReturnRequest) -> Result<Rma, AppError> {
+        let store = &self.oms.store;
+        let order = match store.get_order(order_id).await? {
+            Some(o) if caller.admin || o.customer == caller.customer => o,
+            _ => return Err(AppError::NotFound),
+        };
+        match (req.resolution, req.exchange_lines.is_empty()) {
+            (Resolution::Exchange, true) | (Resolution::Refund, false) => {
+                return Err(ineligible(ReturnError::ExchangeLines));
+            }
+            _ => {}
+        }
+        if req.lines.len() > 50 || req.exchange_lines.len() > 50 {
+            return Err(AppError::invalid_field("lines", "at most 50 lines"));
+        }
+        let shipments = store.shipments_of_order(order_id).await?;
+        let existing = store.returns_of_order(order_id).await?;
+        let now = self.oms.clock.now();
+        let lines = check_eligibility(&order, &shipments, &existing, &req.lines, now).map_err(ineligible)?;
+        if req.resolution == Resolution::Exchange {
+            let skus: Vec<Sku> = req.exchange_lines.iter().map(|l| l.sku.clone()).collect();
+            let products = store.get_products(&skus).await?;
+            crate::domain::pricing::price_lines(&products, &req.exchange_lines, order.shipping_address.country)
+                .map_err(|e| AppError::Unprocessable { kind: "invalid-exchange", detail: e.to_string() })?;
+        }
+        let first_line = &lines[0].line_id;
+        let origin = shipments
+            .iter()
+            .find(|s| s.status == ShipmentStatus::Delivered && s.lines.iter().any(|l| &l.line_id == first_line))
+            .ok_or(AppError::Internal("delivered shipment vanished".into()))?;
+        let location =
+            store.get_location(&origin.location_id).await?.ok_or(AppError::Internal("location vanished".into()))?;
+        let id = ReturnId::generate();
+        // The parcel goes from the customer back to the location it shipped from.
+        let dock = Address {
+            name: format!("{} returns", location.name),
+            line1: "Returns dock".into(),
+            line2: Some(format!("RMA {id}")),
+            city: location.name.clone(),
+            region: None,
+            postal_code: location.postal_code.clone(),
+            country: location.country,
+            phone: None,
+        };
+        let catalog = store.get_products(&lines.iter().map(|l| l.sku.clone()).collect::<Vec<_>>()).await?;
+        let weight: u32 =
+            lines.iter().map(|l| catalog.get(&l.sku).map(|p| p.weight_grams).unwrap_or(500) * l.quantity).sum();
+        let parcel = Parcel {
+            shipment_id: ShipmentId::generate(),
+            from_postal_code: order.shipping_address.postal_code.clone(),
+            from_country: order.shipping_address.country,
+            to: dock,
+            weight_grams: weight.max(1),
+            reference: format!("RMA {id} order {}", order.id),
+        };
+        let carrier_err = |e: crate::ports::CarrierError| AppError::Unavailable(e.to_string());
+        let rates = self.carrier.rates(&parcel).await.map_err(carrier_err)?;
+        let rate = rates
+            .iter()
+            .min_by_key(|r| r.cost.amount())
+            .cloned()
+            .ok_or(AppError::Unavailable("no return rates".into()))?;
+        let label = self.carrier.buy_label(&parcel, &rate, &format!("return-label-{id}")).await.map_err(carrier_err)?;
+        let rma = Rma {
+            id: id.clone(),
+            order_id: order.id.clone(),
+            customer: order.customer.clone(),
+            lines,
+            resolution: req.resolution,
+            exchange_lines: req.exchange_lines,
+            status: ReturnStatus::Issued,
+            location_id: origin.location_id.clone(),
+            label: Some(ReturnLabel {
+                carrier: self.carrier.name().to_owned(),
+                tracking_number: label.tracking_number.clone(),
+                label_id: label.id.clone(),
+            }),
+            exchange_order_id: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let doc = ReturnLabelDoc { pdf_base64: base64::engine::general_purpose::STANDARD.encode(&label.pdf) };
+        let actor = if caller.admin {
+            Actor::Agent(caller.customer.to_string())
+        } else {
+            Actor::Customer(caller.customer.to_string())
+        };
+        let mut next = order.clone();
+        if matches!(order.status, OrderStatus::Delivered | OrderStatus::Completed | OrderStatus::PartiallyReturned) {
+            next.apply(OrderEvent::RequestReturn, now)?;
+        }
+        let ev = TimelineEvent::new(now, "return.requested", actor).with_status(next.status).with_note(format!(
+            "{id}: {} unit(s), {:?}",
+            rma.lines.iter().map(|l| l.quantity).sum::<u32>(),
+            rma.resolution
+        ));
+        let url = self.label_url.replace("{order}", order.id.as_str()).replace("{rma}", id.as_str());
+        let notification = Notification::new("return.issued", &order.id, Some(format!("{id} {url}")))
+            .with_dedupe_key(format!("return.issued#{id}"));
+        let mut change = OrderChange::update(next, order.version, now)
+            .with_event(ev)
+            .with_effect(Effect::notify(notification));
+        change.returns.push(Write::Create(rma.clone()));
+        change.return_labels.push((id.clone(), doc));
+        store.commit(&change).await?;
+        tracing::info!(order_id = %order.id, rma = %id, "return opened");
+        Ok(rma)
+    }
+
+}

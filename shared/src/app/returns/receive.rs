@@ -1,0 +1,213 @@
+//! Receiving and inspection (agents): resellable units go back on the shelf at the location
+//! the return goes to, damaged ones are written off, each line's share of price and tax is
+//! refunded once per receipt (a provider call keyed by receipt, then the commit); an exchange
+//! places its replacement order once everything is back.
+
+use super::{ReceiveRequest, Returns, payment_err};
+use crate::app::orders::{Extras, PlaceOrderRequest};
+use crate::app::{AppError, Caller};
+use crate::domain::returns::*;
+use crate::domain::*;
+use crate::ports::StoreError;
+
+impl Returns {
+    /// Receiving and inspection (agents). Retrying the same request changes nothing more.
+    pub async fn receive(&self, agent: &Caller, rma_id: &ReturnId, req: ReceiveRequest) -> Result<Rma, AppError> {
+        if req.lines.is_empty() || req.lines.iter().any(|l| l.quantity == 0 || l.quantity > Quantity::MAX) {
+            return Err(AppError::invalid_field("lines", "each line needs a quantity of 1-99"));
+        }
+        for _ in 0..5 {
+            match self.receive_once(agent, rma_id, &req).await {
+                Err(AppError::StaleVersion) => continue,
+                other => return other,
+            }
+        }
+        Err(AppError::StaleVersion)
+    }
+
+    async fn receive_once(&self, agent: &Caller, rma_id: &ReturnId, req: &ReceiveRequest) -> Result<Rma, AppError> {
+        let store = &self.oms.store;
+        let rma = store.get_rma(rma_id).await?.ok_or(AppError::NotFound)?;
+        let order = store.get_order(&rma.order_id).await?.ok_or(AppError::Internal("order vanished".into()))?;
+        let now = self.oms.clock.now();
+        let mut next = rma.clone();
+        let mut ops: Vec<StockMovement> = Vec::new();
+        let mut events = Vec::new();
+        let mut refunded_now = 0i64;
+        let currency = order.totals.total.currency();
+        for r in &req.lines {
+            let line =
+                next.lines.iter_mut().find(|l| l.line_id == r.line_id).ok_or_else(|| AppError::Unprocessable {
+                    kind: "unknown-line",
+                    detail: format!("line {} is not on this return", r.line_id),
+                })?;
+            let remaining = line.quantity - line.received();
+            if remaining == 0 {
+                continue; // already received: a retry
+            }
+            if r.quantity > remaining {
+                return Err(AppError::Unprocessable {
+                    kind: "return-quantity-exceeded",
+                    detail: format!("line {} expects {remaining} more unit(s)", r.line_id),
+                });
+            }
+            match r.condition {
+                Condition::Resellable => {
+                    line.received_resellable += r.quantity;
+                    ops.push(StockMovement {
+                        sku: line.sku.clone(),
+                        location_id: rma.location_id.clone(),
+                        movement: StockMove::Restock,
+                        quantity: r.quantity,
+                    });
+                }
+                Condition::Damaged => line.received_damaged += r.quantity,
+            }
+            events.push(
+                TimelineEvent::new(now, "return.received", Actor::Agent(agent.customer.to_string())).with_note(
+                    format!("{}: {} x {} {:?} at {}", rma.id, r.quantity, line.sku, r.condition, rma.location_id),
+                ),
+            );
+            if rma.resolution == Resolution::Refund {
+                let amount =
+                    refund_for(&order, &line.line_id, r.quantity).map_err(|e| AppError::Internal(e.to_string()))?;
+                if let (Some(auth), true) = (&order.payment.authorization_id, amount.amount() > 0) {
+                    let key = format!("refund-{}-{}-{}", rma.id, line.line_id, line.receipts);
+                    self.payments.refund(auth, &amount, &key).await.map_err(payment_err)?;
+                }
+                line.refunded = Some(
+                    Money::new(line.refunded.map(|m| m.amount()).unwrap_or(0) + amount.amount(), currency)
+                        .map_err(|e| AppError::Internal(e.to_string()))?,
+                );
+                refunded_now += amount.amount();
+            }
+            line.receipts += 1;
+        }
+        if next == rma {
+            return Ok(rma);
+        }
+        next.status = if next.fully_received() { ReturnStatus::Completed } else { ReturnStatus::PartiallyReceived };
+        next.version += 1;
+        next.updated_at = now;
+        let mut o2 = order.clone();
+        if refunded_now > 0 {
+            let before = order.payment.refunded.map(|m| m.amount()).unwrap_or(0);
+            o2.payment.refunded =
+                Some(Money::new(before + refunded_now, currency).map_err(|e| AppError::Internal(e.to_string()))?);
+            events.push(
+                TimelineEvent::new(now, "payment.refunded", Actor::Agent(agent.customer.to_string())).with_note(
+                    format!("{} for {}", Money::new(refunded_now, currency).unwrap_or(Money::zero(currency)), rma.id),
+                ),
+            );
+        }
+        if next.fully_received() && o2.status == OrderStatus::ReturnRequested {
+            // Everything delivered has come back: returned; otherwise partially returned.
+            let all_returns = store.returns_of_order(&order.id).await?;
+            let returned: u32 = all_returns
+                .iter()
+                .map(|r| {
+                    if r.id == next.id {
+                        next.lines.iter().map(|l| l.received()).sum::<u32>()
+                    } else {
+                        r.lines.iter().map(|l| l.received()).sum()
+                    }
+                })
+                .sum();
+            let goods: u32 = order.goods_lines().filter(|l| l.returnable).map(|l| l.quantity).sum();
+            let others_open = all_returns.iter().any(|r| r.id != next.id && !r.fully_received());
+            if !others_open {
+                o2.apply(
+                    if returned >= goods { OrderEvent::ReceiveFullReturn } else { OrderEvent::ReceivePartialReturn },
+                    now,
+                )?;
+            }
+        }
+        let received = Notification::new("return.received", &order.id, Some(rma.id.to_string()))
+            .with_dedupe_key(format!("return.received#{}#{}", rma.id, next.version));
+        let mut change = OrderChange::update(o2, order.version, now).with_effect(Effect::notify(received));
+        if refunded_now > 0 {
+            let detail = Money::new(refunded_now, currency).map(|m| m.to_string()).unwrap_or_default();
+            change.effects.push(Effect::notify(
+                Notification::new("return.refunded", &order.id, Some(detail))
+                    .with_dedupe_key(format!("return.refunded#{}#{}", rma.id, next.version)),
+            ));
+        }
+        change.returns.push(Write::Update { value: next.clone(), expected_version: rma.version });
+        change.timeline = events;
+        change.stock = ops;
+        store.commit(&change).await.map_err(|e| match e {
+            StoreError::StaleVersion | StoreError::Conflict => AppError::StaleVersion,
+            other => other.into(),
+        })?;
+        let mut done = next.clone();
+        if done.resolution == Resolution::Exchange && done.fully_received() && done.exchange_order_id.is_none() {
+            done = self.exchange(&order, done).await?;
+        }
+        Ok(done)
+    }
+
+    /// Places the replacement order, credited with the returned goods' value; refunds any
+    /// credit the replacement does not use.
+    async fn exchange(&self, original: &Order, rma: Rma) -> Result<Rma, AppError> {
+        let store = &self.oms.store;
+        let currency = original.totals.total.currency();
+        let credit = rma
+            .lines
+            .iter()
+            .try_fold(0i64, |acc, l| refund_for(original, &l.line_id, l.quantity).map(|m| acc + m.amount()))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let credit = Money::new(credit, currency).map_err(|e| AppError::Internal(e.to_string()))?;
+        let a = &original.shipping_address;
+        let req = PlaceOrderRequest {
+            cart_id: None,
+            lines: Some(rma.exchange_lines.clone()),
+            shipping_address: AddressInput::from(a),
+            billing_address: None,
+            email: original.email.to_string(),
+            service_level: Some(ServiceLevel::Standard),
+            delivery_option_id: None,
+            payment_token: original.payment.token.clone(),
+            channel: original.channel,
+        };
+        let customer = Caller { customer: original.customer.clone(), admin: false };
+        let (_, body) = self
+            .oms
+            .place_order_with(
+                &customer,
+                &format!("exchange-{}", rma.id),
+                &format!("exchange-{}", rma.id),
+                req,
+                Extras { credit: Some(credit), exchange_for: Some(rma.id.clone()) },
+            )
+            .await?;
+        let placed: serde_json::Value = serde_json::from_str(&body).map_err(|e| AppError::Internal(e.to_string()))?;
+        let new_id = OrderId::parse(placed["orderId"].as_str().unwrap_or_default())
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let new_total = placed["totals"]["total"]["amount"].as_i64().unwrap_or(0);
+        // Credit beyond the replacement's total goes back to the original payment, once.
+        let excess = credit.amount() - new_total;
+        if excess > 0
+            && let Some(auth) = &original.payment.authorization_id
+        {
+            let m = Money::new(excess, currency).map_err(|e| AppError::Internal(e.to_string()))?;
+            self.payments.refund(auth, &m, &format!("exchange-refund-{}", rma.id)).await.map_err(payment_err)?;
+        }
+        let mut next = rma.clone();
+        next.exchange_order_id = Some(new_id.clone());
+        next.version += 1;
+        let now = self.oms.clock.now();
+        let ev = TimelineEvent::new(now, "return.exchange_placed", Actor::System("returns".into())).with_note(format!(
+            "{} replaced by order {new_id}; credit {credit}{}",
+            rma.id,
+            if excess > 0 {
+                format!(", refunded {}", Money::new(excess, currency).map(|m| m.to_string()).unwrap_or_default())
+            } else {
+                String::new()
+            }
+        ));
+        let mut change = OrderChange::for_order(&original.id).with_event(ev);
+        change.returns.push(Write::Update { value: next.clone(), expected_version: rma.version });
+        store.commit(&change).await?;
+        Ok(next)
+    }
+}

@@ -1,0 +1,25 @@
+//! The e-mail port (SES v2).
+
+/// Sends e-mail (SES v2).
+#[async_trait::async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// `transactional` or `marketing`, for the provider's suppression and reporting.
+    pub category: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MailError {
+    #[error("mail provider unavailable: {0}")]
+    Transient(String),
+    #[error("mail rejected: {0}")]
+    Rejected(String),
+}

@@ -1,0 +1,88 @@
+//! What the use-cases need from the outside world, one file per concern. Storage ports speak
+//! domain types only; adapters (`crate::adapters`) implement them.
+
+mod carrier;
+mod carts;
+mod cases;
+mod catalog;
+mod clock;
+mod customers;
+mod dedupe;
+mod error;
+mod idempotency;
+mod locations;
+mod mailer;
+mod orders;
+mod outbox;
+mod payment;
+mod queue;
+mod returns;
+mod shipments;
+mod stock;
+
+pub use carrier::{Carrier, CarrierError, Label, Parcel, Rate};
+pub use carts::CartRepository;
+pub use cases::CaseRepository;
+pub use catalog::CatalogRepository;
+pub use clock::{Clock, SystemClock};
+pub use customers::PreferenceRepository;
+pub use dedupe::{MailClaim, MailDedupe, ProviderEventDedupe};
+pub use error::StoreError;
+pub use idempotency::IdempotencyRepository;
+pub use locations::LocationRepository;
+pub use mailer::{Mail, MailError, Mailer};
+pub use orders::{OrderChanges, OrderRepository, OrderView, Page};
+pub use outbox::Outbox;
+pub use payment::{AuthorizeRequest, Authorization, PaymentError, PaymentGateway};
+pub use queue::Queue;
+pub use returns::ReturnRepository;
+pub use shipments::{ShipmentRepository, Tracked};
+pub use stock::StockRepository;
+
+/// Every storage port: what a composition root hands to the use-cases. The DynamoDB single
+/// table and the in-memory twin both implement it.
+pub trait Store:
+    OrderRepository
+    + OrderChanges
+    + ShipmentRepository
+    + CartRepository
+    + StockRepository
+    + CatalogRepository
+    + LocationRepository
+    + ReturnRepository
+    + CaseRepository
+    + IdempotencyRepository
+    + ProviderEventDedupe
+    + MailDedupe
+    + PreferenceRepository
+    + Outbox
+{
+}
+
+impl<T> Store for T where
+    T: OrderRepository
+        + OrderChanges
+        + ShipmentRepository
+        + CartRepository
+        + StockRepository
+        + CatalogRepository
+        + LocationRepository
+        + ReturnRepository
+        + CaseRepository
+        + IdempotencyRepository
+        + ProviderEventDedupe
+        + MailDedupe
+        + PreferenceRepository
+        + Outbox
+{
+}
+
+/// The storage traits, for calling their methods on a `dyn Store`.
+pub mod prelude {
+    pub use super::{
+        CartRepository as _, CaseRepository as _, CatalogRepository as _, IdempotencyRepository as _,
+        LocationRepository as _, MailDedupe as _, OrderChanges as _, OrderRepository as _, Outbox as _,
+        PreferenceRepository as _, ProviderEventDedupe as _, ReturnRepository as _, ShipmentRepository as _,
+        StockRepository as _,
+    };
+}

@@ -1,0 +1,21 @@
+//! Shipments, their label documents, and carrier tracking numbers.
+
+use super::StoreError;
+use crate::domain::returns::Rma;
+use crate::domain::{LabelDoc, OrderId, Shipment, ShipmentId};
+
+/// What a carrier tracking number points at.
+#[derive(Debug, Clone)]
+pub enum Tracked {
+    Shipment(Shipment),
+    Return(Rma),
+}
+
+#[async_trait::async_trait]
+pub trait ShipmentRepository: Send + Sync {
+    async fn get_shipment(&self, order: &OrderId, id: &ShipmentId) -> Result<Option<Shipment>, StoreError>;
+    async fn shipments_of_order(&self, order: &OrderId) -> Result<Vec<Shipment>, StoreError>;
+    async fn get_label(&self, order: &OrderId, shipment: &ShipmentId) -> Result<Option<LabelDoc>, StoreError>;
+    /// A shipment or a return parcel, by carrier and tracking number.
+    async fn tracked(&self, carrier: &str, tracking_number: &str) -> Result<Option<Tracked>, StoreError>;
+}

@@ -1,0 +1,476 @@
+//! The storage conformance suite: every test runs against the in-memory twin and against
+//! DynamoDB Local (the table from `infra/template.yaml`), so the two cannot drift. Together
+//! they cover every access pattern in docs/data-model.md and the conditions of the one write
+//! path.
+
+mod common;
+use common::*;
+use oms_shared::domain::*;
+use oms_shared::ports::*;
+
+/// Generates `memory::name` and `dynamo::name` for a test body generic over the store.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test]
+            async fn $name() -> anyhow::Result<()> {
+                super::$name(oms_shared::adapters::memory::MemoryStore::new()).await
+            })*
+        }
+        mod dynamo {
+            $(#[tokio::test]
+            async fn $name() -> anyhow::Result<()> {
+                super::$name(super::common::store().await?).await
+            })*
+        }
+    };
+}
+
+conformance!(
+    products_round_trip_and_batch_get,
+    locations_are_listed,
+    fifty_concurrent_holds_on_ten_units_exactly_ten_succeed,
+    stock_moves_keep_conservation_and_refuse_impossible_moves,
+    stock_of_a_sku_across_locations,
+    carts_by_id_by_customer_and_idle,
+    order_collection_customer_status_and_email_patterns,
+    order_updates_are_optimistic,
+    shipments_by_order_and_by_tracking_number,
+    idempotency_records_and_webhook_dedupe,
+    timeline_of_an_order_in_time_order,
+    a_refused_change_writes_nothing,
+    a_change_reports_each_refusal_by_its_kind,
+    effects_are_recorded_with_the_change_and_completed_once,
+    returns_cases_payments_and_labels,
+    mail_claims_and_preferences,
+);
+
+async fn products_round_trip_and_batch_get<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    for i in 0..120 {
+        st.put_product(&product(&format!("P-{i}"), 100 + i)).await?;
+    }
+    assert_eq!(st.get_product(&sku("P-7")).await?.unwrap().price, usd(107));
+    assert_eq!(st.get_product(&sku("NOPE")).await?, None);
+    let skus: Vec<Sku> = (0..120).map(|i| sku(&format!("P-{i}"))).chain([sku("NOPE")]).collect();
+    let got = st.get_products(&skus).await?;
+    assert_eq!(got.len(), 120);
+    Ok(())
+}
+
+async fn locations_are_listed<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    st.put_location(&warehouse("WH-A")).await?;
+    st.put_location(&warehouse("WH-B")).await?;
+    assert_eq!(st.get_location(&loc_id("WH-A")).await?.unwrap().id, loc_id("WH-A"));
+    let all = st.list_locations().await?;
+    assert_eq!(all.iter().map(|l| l.id.as_str()).collect::<Vec<_>>(), vec!["WH-A", "WH-B"]);
+    Ok(())
+}
+
+async fn fifty_concurrent_holds_on_ten_units_exactly_ten_succeed<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    let (s, l) = (sku("HOT-1"), loc_id("WH-A"));
+    st.set_on_hand(&s, &l, 10).await?;
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let (st, s, l) = (st.clone(), s.clone(), l.clone());
+            tokio::spawn(async move { st.apply_stock_move(&s, &l, StockMove::Hold, 1).await })
+        })
+        .collect();
+    let mut ok = 0;
+    let mut out_of_stock = 0;
+    for t in tasks {
+        match t.await? {
+            Ok(()) => ok += 1,
+            Err(StoreError::OutOfStock(v)) => {
+                assert_eq!(v, vec![(s.clone(), l.clone())]);
+                out_of_stock += 1
+            }
+            Err(e) => panic!("unexpected error {e}"),
+        }
+    }
+    assert_eq!((ok, out_of_stock), (10, 40));
+    let rec = st.get_stock(&s, &l).await?.unwrap();
+    assert_eq!(rec.level, StockLevel { on_hand: 10, available: 0, held: 10, allocated: 0 });
+    Ok(())
+}
+
+async fn stock_moves_keep_conservation_and_refuse_impossible_moves<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    let (s, l) = (sku("MUG"), loc_id("WH-A"));
+    st.set_on_hand(&s, &l, 5).await?;
+    st.apply_stock_move(&s, &l, StockMove::Hold, 3).await?;
+    st.apply_stock_move(&s, &l, StockMove::Allocate, 2).await?;
+    st.apply_stock_move(&s, &l, StockMove::Ship, 1).await?;
+    st.apply_stock_move(&s, &l, StockMove::ReleaseHold, 1).await?;
+    st.apply_stock_move(&s, &l, StockMove::ReleaseAllocation, 1).await?;
+    st.apply_stock_move(&s, &l, StockMove::Restock, 2).await?;
+    let level = st.get_stock(&s, &l).await?.unwrap().level;
+    assert_eq!(level, StockLevel { on_hand: 6, available: 6, held: 0, allocated: 0 });
+    assert!(level.is_conserved());
+    assert!(matches!(st.apply_stock_move(&s, &l, StockMove::Ship, 1).await, Err(StoreError::StockPrecondition(_))));
+    assert!(matches!(
+        st.apply_stock_move(&s, &l, StockMove::ReleaseHold, 1).await,
+        Err(StoreError::StockPrecondition(_))
+    ));
+    assert!(matches!(st.apply_stock_move(&sku("NONE"), &l, StockMove::Hold, 1).await, Err(StoreError::OutOfStock(_))));
+    // A count below what is committed is refused.
+    st.apply_stock_move(&s, &l, StockMove::Hold, 4).await?;
+    assert!(matches!(st.set_on_hand(&s, &l, 3).await, Err(StoreError::StockPrecondition(_))));
+    assert_eq!(
+        st.set_on_hand(&s, &l, 10).await?.level,
+        StockLevel { on_hand: 10, available: 6, held: 4, allocated: 0 }
+    );
+    Ok(())
+}
+
+async fn stock_of_a_sku_across_locations<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    st.set_on_hand(&sku("A"), &loc_id("WH-1"), 3).await?;
+    st.set_on_hand(&sku("A"), &loc_id("WH-2"), 4).await?;
+    st.set_on_hand(&sku("B"), &loc_id("WH-1"), 9).await?;
+    let recs = st.stock_for_sku(&sku("A")).await?;
+    assert_eq!(
+        recs.iter().map(|r| (r.location_id.as_str(), r.level.available)).collect::<Vec<_>>(),
+        vec![("WH-1", 3), ("WH-2", 4)]
+    );
+    Ok(())
+}
+
+async fn carts_by_id_by_customer_and_idle<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    let t0 = chrono::Utc::now() - chrono::Duration::hours(6);
+    let cust = CustomerId::parse("cust-1").unwrap();
+    let mut c = Cart::new(CartId::generate(), cust.clone(), t0);
+    st.save_cart(&mut c).await?;
+    let mut stale = c.clone();
+    c.set_quantity(sku("A"), 2, t0)?;
+    c.email = Some(Email::parse("a@b.co")?);
+    st.save_cart(&mut c).await?;
+    // A second device still holding the old version loses instead of overwriting.
+    stale.set_quantity(sku("B"), 1, t0)?;
+    assert!(matches!(st.save_cart(&mut stale).await, Err(StoreError::StaleVersion)));
+    assert_eq!(st.get_cart(&c.id).await?.unwrap().items.len(), 1);
+    assert_eq!(st.carts_of_customer(&cust).await?.len(), 1);
+    let idle = st.idle_carts(chrono::Utc::now() - chrono::Duration::hours(4)).await?;
+    assert_eq!(idle.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), vec![c.id.clone()]);
+    assert!(st.idle_carts(t0 - chrono::Duration::hours(1)).await?.is_empty());
+    Ok(())
+}
+
+async fn place<S: Store>(st: &S, o: &Order) -> Result<(), StoreError> {
+    let ev =
+        TimelineEvent::new(o.created_at, "order.placed", Actor::Customer(o.customer.to_string())).with_status(o.status);
+    st.commit(&OrderChange::create(o.clone()).with_event(ev)).await
+}
+
+async fn order_collection_customer_status_and_email_patterns<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let mut o = order("cust-1", "Ann@Example.com");
+        o.created_at += chrono::Duration::milliseconds(i);
+        place(&st, &o).await?;
+        ids.push(o.id.clone());
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    place(&st, &order("cust-2", "bob@example.com")).await?;
+
+    let view = st.get_order_view(&ids[0]).await?.unwrap();
+    assert_eq!(view.order.id, ids[0]);
+    assert_eq!(view.timeline.len(), 1);
+
+    // Customer's orders newest first, paginated.
+    let cust = CustomerId::parse("cust-1").unwrap();
+    let p1 = st.orders_of_customer(&cust, 2, None).await?;
+    assert_eq!(p1.items.iter().map(|o| o.id.clone()).collect::<Vec<_>>(), vec![ids[4].clone(), ids[3].clone()]);
+    let p2 = st.orders_of_customer(&cust, 2, p1.next_cursor.as_deref()).await?;
+    assert_eq!(p2.items.iter().map(|o| o.id.clone()).collect::<Vec<_>>(), vec![ids[2].clone(), ids[1].clone()]);
+    let p3 = st.orders_of_customer(&cust, 2, p2.next_cursor.as_deref()).await?;
+    assert_eq!(p3.items.len(), 1);
+    assert!(p3.next_cursor.is_none());
+    assert!(matches!(st.orders_of_customer(&cust, 2, Some("garbage!")).await, Err(StoreError::BadCursor)));
+
+    // By status across shards, paginated.
+    let s1 = st.orders_by_status(OrderStatus::Placed, None, 4, None).await?;
+    assert_eq!(s1.items.len(), 4);
+    let s2 = st.orders_by_status(OrderStatus::Placed, None, 4, s1.next_cursor.as_deref()).await?;
+    assert_eq!(s2.items.len(), 2);
+    assert!(st.orders_by_status(OrderStatus::Shipped, None, 4, None).await?.items.is_empty());
+
+    // By e-mail (case-insensitive), with a date filter.
+    let e = Email::parse("ann@EXAMPLE.com")?;
+    assert_eq!(st.orders_by_email(&e, None, 10, None).await?.items.len(), 5);
+    let future = chrono::Utc::now() + chrono::Duration::hours(1);
+    assert!(st.orders_by_email(&e, Some(future), 10, None).await?.items.is_empty());
+    assert_eq!(st.count_orders_by_email_since(&e, chrono::Utc::now() - chrono::Duration::hours(1)).await?, 5);
+    Ok(())
+}
+
+async fn order_updates_are_optimistic<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    let o = order("cust-1", "a@b.co");
+    place(&st, &o).await?;
+    assert!(matches!(place(&st, &o).await, Err(StoreError::AlreadyExists)));
+    let mut next = o.clone();
+    next.apply(OrderEvent::Validate, chrono::Utc::now())?;
+    let change = OrderChange::update(next, 1, chrono::Utc::now());
+    st.commit(&change).await?;
+    // A second writer still holding version 1 loses.
+    assert!(matches!(st.commit(&change).await, Err(StoreError::StaleVersion)));
+    let stored = st.get_order(&o.id).await?.unwrap();
+    assert_eq!((stored.status, stored.version), (OrderStatus::Validated, 2));
+    // Status index follows the status.
+    assert_eq!(st.orders_by_status(OrderStatus::Validated, None, 10, None).await?.items.len(), 1);
+    assert!(st.orders_by_status(OrderStatus::Placed, None, 10, None).await?.items.is_empty());
+    Ok(())
+}
+
+async fn shipments_by_order_and_by_tracking_number<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    let o = order("cust-1", "a@b.co");
+    let now = chrono::Utc::now();
+    let sh = Shipment {
+        id: ShipmentId::generate(),
+        order_id: o.id.clone(),
+        location_id: loc_id("WH-A"),
+        lines: vec![ShipmentLine { line_id: "L1".into(), sku: sku("A"), quantity: 1 }],
+        status: ShipmentStatus::LabelCreated,
+        service_level: ServiceLevel::Standard,
+        carrier: Some("sandbox".into()),
+        tracking_number: Some("SBX0001".into()),
+        label_id: Some("lbl_1".into()),
+        estimated_delivery: None,
+        shipped_at: None,
+        delivered_at: None,
+        captured: None,
+        version: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut change = OrderChange::create(o.clone());
+    change.shipments.push(Write::Create(sh.clone()));
+    st.commit(&change).await?;
+    assert_eq!(st.shipments_of_order(&o.id).await?, vec![sh.clone()]);
+    assert!(matches!(st.tracked("sandbox", "SBX0001").await?, Some(Tracked::Shipment(x)) if x == sh));
+    assert!(st.tracked("sandbox", "NOPE").await?.is_none());
+    assert_eq!(st.get_order_view(&o.id).await?.unwrap().shipments.len(), 1);
+    Ok(())
+}
+
+async fn idempotency_records_and_webhook_dedupe<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    let cust = CustomerId::parse("cust-1").unwrap();
+    let r = IdempotencyRecord {
+        request_hash: "abc".into(),
+        order_id: OrderId::generate(),
+        status_code: 201,
+        response: "{\"ok\":true}".into(),
+        created_at: chrono::Utc::now(),
+    };
+    let mut first = OrderChange::create(order("cust-1", "a@b.co"));
+    first.idempotency = Some((cust.clone(), "k1".into(), r.clone()));
+    st.commit(&first).await?;
+    let mut again = OrderChange::create(order("cust-1", "a@b.co"));
+    again.idempotency = Some((cust.clone(), "k1".into(), r.clone()));
+    assert!(matches!(st.commit(&again).await, Err(StoreError::IdempotencyKeyUsed)));
+    assert!(st.get_order(&again.next_order().unwrap().id).await?.is_none(), "the refused order was not written");
+    assert_eq!(st.get_idempotency(&cust, "k1").await?, Some(r));
+    assert_eq!(st.get_idempotency(&cust, "k2").await?, None);
+    assert!(st.record_webhook_event("easypost", "evt_1", 7).await?);
+    assert!(!st.record_webhook_event("easypost", "evt_1", 7).await?);
+    Ok(())
+}
+
+async fn timeline_of_an_order_in_time_order<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    let o = order("cust-1", "a@b.co");
+    place(&st, &o).await?;
+    let later =
+        TimelineEvent::new(o.created_at + chrono::Duration::seconds(5), "note.added", Actor::Agent("agent-1".into()))
+            .with_note("called");
+    st.commit(&OrderChange::for_order(&o.id).with_event(later)).await?;
+    let t = st.timeline(&o.id).await?;
+    assert_eq!(t.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), vec!["order.placed", "note.added"]);
+    assert_eq!(st.get_label(&o.id, &ShipmentId::generate()).await?, None);
+    Ok(())
+}
+
+fn stocked_order(customer: &str, s: &Sku, l: &LocationId, q: u32) -> Order {
+    let mut o = order(customer, "a@b.co");
+    o.reservations =
+        vec![Reservation { sku: s.clone(), location_id: l.clone(), quantity: q, state: ReservationState::Held }];
+    o
+}
+
+async fn a_refused_change_writes_nothing<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    let (s, l) = (sku("ATOM"), loc_id("WH-A"));
+    st.set_on_hand(&s, &l, 5).await?;
+    let o = stocked_order("cust-1", &s, &l, 2);
+    let placed = OrderChange::create(o.clone())
+        .with_stock(&s, &l, StockMove::Hold, 2)
+        .with_event(TimelineEvent::new(o.created_at, "order.placed", Actor::System("t".into())));
+    st.commit(&placed).await?;
+    // A change read at a stale version, with a stock movement, a timeline entry and an effect:
+    // the version refuses it, and none of its parts is written.
+    let mut next = o.clone();
+    next.apply(OrderEvent::Cancel, chrono::Utc::now())?;
+    let stale = OrderChange::update(next, 7, chrono::Utc::now())
+        .with_stock(&s, &l, StockMove::ReleaseHold, 2)
+        .with_event(TimelineEvent::new(chrono::Utc::now(), "order.cancelled", Actor::System("t".into())))
+        .with_effect(Effect::notify(Notification::new("order.cancelled", &o.id, None)));
+    assert_eq!(st.commit(&stale).await, Err(StoreError::StaleVersion));
+    assert_eq!(st.get_stock(&s, &l).await?.unwrap().level, StockLevel { on_hand: 5, available: 3, held: 2, allocated: 0 });
+    assert_eq!(st.timeline(&o.id).await?.len(), 1);
+    assert_eq!(st.get_order(&o.id).await?.unwrap().status, OrderStatus::Placed);
+    assert!(st.pending_effects(100).await?.iter().all(|e| e.order_id != o.id));
+    // A hold beyond what is available refuses the whole placement, naming the stock item.
+    let big = stocked_order("cust-2", &s, &l, 4);
+    let refused = OrderChange::create(big.clone()).with_stock(&s, &l, StockMove::Hold, 4);
+    assert_eq!(st.commit(&refused).await, Err(StoreError::OutOfStock(vec![(s.clone(), l.clone())])));
+    assert!(st.get_order(&big.id).await?.is_none());
+    assert_eq!(st.get_stock(&s, &l).await?.unwrap().level.available, 3);
+    Ok(())
+}
+
+async fn a_change_reports_each_refusal_by_its_kind<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    let (s, l) = (sku("KIND"), loc_id("WH-A"));
+    st.set_on_hand(&s, &l, 1).await?;
+    // A movement whose precondition fails (nothing allocated to ship).
+    let o = order("cust-1", "a@b.co");
+    st.commit(&OrderChange::create(o.clone())).await?;
+    let ship = OrderChange::update(o.clone(), 1, chrono::Utc::now()).with_stock(&s, &l, StockMove::Ship, 1);
+    assert_eq!(st.commit(&ship).await, Err(StoreError::StockPrecondition(vec![(s.clone(), l.clone())])));
+    // A new order that exists already.
+    assert_eq!(st.commit(&OrderChange::create(o.clone())).await, Err(StoreError::AlreadyExists));
+    // A cart converted since it was read.
+    let cust = CustomerId::parse("cust-1")?;
+    let mut cart = Cart::new(CartId::generate(), cust.clone(), chrono::Utc::now());
+    st.save_cart(&mut cart).await?;
+    let read_at = cart.version;
+    let mut converted = cart.clone();
+    converted.converted_order = Some(o.id.clone());
+    converted.version = read_at + 1;
+    let mut first = OrderChange::create(order("cust-1", "a@b.co"));
+    first.cart = Some((converted.clone(), read_at));
+    st.commit(&first).await?;
+    let mut second = OrderChange::create(order("cust-1", "a@b.co"));
+    second.cart = Some((converted, read_at));
+    assert_eq!(st.commit(&second).await, Err(StoreError::CartConverted));
+    // A provider event applied twice: the second is refused by its own dedupe record.
+    let ev = ProviderEvent { provider: "stripe".into(), event_id: "evt_dup".into() };
+    let mut a = OrderChange::for_order(&o.id).with_event(TimelineEvent::new(
+        chrono::Utc::now(),
+        "dispute.opened",
+        Actor::System("stripe".into()),
+    ));
+    a.provider_event = Some(ev.clone());
+    st.commit(&a).await?;
+    assert_eq!(st.commit(&a).await, Err(StoreError::DuplicateEvent));
+    assert_eq!(st.timeline(&o.id).await?.len(), 1, "the duplicate wrote nothing");
+    assert!(st.webhook_seen("stripe", "evt_dup").await?);
+    // Too many items for one atomic write.
+    let mut huge = OrderChange::for_order(&o.id);
+    for i in 0..101 {
+        huge.timeline.push(TimelineEvent::new(chrono::Utc::now(), &format!("n.{i}"), Actor::System("t".into())));
+    }
+    assert_eq!(st.commit(&huge).await, Err(StoreError::TooLarge(101)));
+    Ok(())
+}
+
+async fn effects_are_recorded_with_the_change_and_completed_once<S: Store + Clone + 'static>(
+    st: S,
+) -> anyhow::Result<()> {
+    let o = order("cust-fx", "fx@b.co");
+    let n = Notification::new("order.placed", &o.id, None);
+    let change = OrderChange::create(o.clone())
+        .with_effect(Effect::notify(n.clone()))
+        .with_effect(Effect::VoidAuthorization { authorization_id: "pi_1".into(), idempotency_key: "void-1".into() });
+    st.commit(&change).await?;
+    let pending: Vec<_> = st.pending_effects(100).await?.into_iter().filter(|e| e.order_id == o.id).collect();
+    assert_eq!(pending.len(), 1, "one outbox entry per change");
+    assert_eq!(pending[0].effects, change.effects);
+    let entry = st.get_outbox_entry(&o.id, &pending[0].id).await?.unwrap();
+    assert_eq!(entry, pending[0]);
+    st.complete_effects(&o.id, &entry.id).await?;
+    st.complete_effects(&o.id, &entry.id).await?;
+    assert!(st.get_outbox_entry(&o.id, &entry.id).await?.is_none());
+    assert!(st.pending_effects(100).await?.iter().all(|e| e.order_id != o.id));
+    Ok(())
+}
+
+async fn returns_cases_payments_and_labels<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    use oms_shared::domain::returns::*;
+    use oms_shared::domain::support::*;
+    let o = order("cust-r", "r@b.co");
+    let now = chrono::Utc::now();
+    let rma = Rma {
+        id: ReturnId::generate(),
+        order_id: o.id.clone(),
+        customer: o.customer.clone(),
+        lines: vec![],
+        resolution: Resolution::Refund,
+        exchange_lines: vec![],
+        status: ReturnStatus::Issued,
+        location_id: loc_id("WH-A"),
+        label: Some(ReturnLabel { carrier: "sandbox".into(), tracking_number: "SBXR1".into(), label_id: "l1".into() }),
+        exchange_order_id: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let case = Case {
+        id: CaseId::generate(),
+        order_id: o.id.clone(),
+        kind: CaseKind::Complaint,
+        status: CaseStatus::Open,
+        subject: "late".into(),
+        description: None,
+        resolution: None,
+        external_ref: None,
+        opened_by: "agent-1".into(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let label = LabelDoc {
+        order_id: o.id.clone(),
+        shipment_id: ShipmentId::generate(),
+        label_id: "lbl".into(),
+        carrier: "sandbox".into(),
+        tracking_number: "SBX9".into(),
+        pdf_base64: "JVBERi0=".into(),
+        created_at: now,
+    };
+    let mut change = OrderChange::create(o.clone());
+    change.returns.push(Write::Create(rma.clone()));
+    change.return_labels.push((rma.id.clone(), ReturnLabelDoc { pdf_base64: "JVBERi0=".into() }));
+    change.cases.push(Write::Create(case.clone()));
+    change.labels.push(label.clone());
+    change.payment_refs.push("pi_123".into());
+    st.commit(&change).await?;
+    assert_eq!(st.get_rma(&rma.id).await?, Some(rma.clone()));
+    assert_eq!(st.returns_of_order(&o.id).await?, vec![rma.clone()]);
+    assert!(matches!(st.tracked("sandbox", "SBXR1").await?, Some(Tracked::Return(r)) if r.id == rma.id));
+    assert!(st.get_return_label(&o.id, &rma.id).await?.is_some());
+    assert_eq!(st.get_case(&case.id).await?, Some(case.clone()));
+    assert_eq!(st.cases_of_order(&o.id).await?, vec![case.clone()]);
+    assert!(st.cases_by_status(CaseStatus::Open).await?.iter().any(|c| c.id == case.id));
+    assert_eq!(st.get_label(&o.id, &label.shipment_id).await?, Some(label));
+    assert_eq!(st.order_for_payment("pi_123").await?, Some(o.id.clone()));
+    // Versioned updates of returns and cases.
+    let mut r2 = rma.clone();
+    r2.status = ReturnStatus::InTransit;
+    r2.version = 2;
+    let mut up = OrderChange::for_order(&o.id);
+    up.returns.push(Write::Update { value: r2.clone(), expected_version: 1 });
+    st.commit(&up).await?;
+    assert_eq!(st.commit(&up).await, Err(StoreError::StaleVersion));
+    assert_eq!(st.get_rma(&rma.id).await?.unwrap().status, ReturnStatus::InTransit);
+    Ok(())
+}
+
+async fn mail_claims_and_preferences<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    assert_eq!(st.claim_mail("m1", 60).await?, MailClaim::Claimed);
+    assert_eq!(st.claim_mail("m1", 60).await?, MailClaim::InFlight);
+    st.mark_mail_sent("m1").await?;
+    assert_eq!(st.claim_mail("m1", 60).await?, MailClaim::AlreadySent);
+    // A claim whose lease ran out (a crash between send and record) can be taken over.
+    assert_eq!(st.claim_mail("m2", -5).await?, MailClaim::Claimed);
+    assert_eq!(st.claim_mail("m2", 60).await?, MailClaim::Claimed);
+    let c = CustomerId::parse("cust-p")?;
+    assert!(st.get_preferences(&c).await?.marketing_emails);
+    st.put_preferences(&c, &oms_shared::domain::support::Preferences { marketing_emails: false }).await?;
+    assert!(!st.get_preferences(&c).await?.marketing_emails);
+    Ok(())
+}
