@@ -17,7 +17,8 @@ impl Backoff {
     pub const CONTENTION: Backoff =
         Backoff { attempts: 9, base: Duration::from_millis(10), max: Duration::from_millis(320) };
     /// Optimistic concurrency (re-read and recompute): almost no pause.
-    pub const OPTIMISTIC: Backoff = Backoff { attempts: 6, base: Duration::from_millis(2), max: Duration::from_millis(50) };
+    pub const OPTIMISTIC: Backoff =
+        Backoff { attempts: 6, base: Duration::from_millis(2), max: Duration::from_millis(50) };
 
     /// The pause before attempt `n` (1-based retries): uniformly random up to the capped
     /// exponential, never zero.
@@ -56,17 +57,25 @@ mod tests {
     async fn retries_only_what_is_retryable_and_stops_at_the_limit() {
         let calls = AtomicU32::new(0);
         let quick = Backoff { attempts: 3, base: Duration::from_millis(1), max: Duration::from_millis(2) };
-        let r: Result<(), &str> = retry(quick, |e| *e == "again", || async {
-            calls.fetch_add(1, Ordering::Relaxed);
-            Err("again")
-        })
+        let r: Result<(), &str> = retry(
+            quick,
+            |e| *e == "again",
+            || async {
+                calls.fetch_add(1, Ordering::Relaxed);
+                Err("again")
+            },
+        )
         .await;
         assert_eq!((r, calls.load(Ordering::Relaxed)), (Err("again"), 3));
         calls.store(0, Ordering::Relaxed);
-        let r: Result<(), &str> = retry(quick, |e| *e == "again", || async {
-            calls.fetch_add(1, Ordering::Relaxed);
-            Err("fatal")
-        })
+        let r: Result<(), &str> = retry(
+            quick,
+            |e| *e == "again",
+            || async {
+                calls.fetch_add(1, Ordering::Relaxed);
+                Err("fatal")
+            },
+        )
         .await;
         assert_eq!((r, calls.load(Ordering::Relaxed)), (Err("fatal"), 1));
     }

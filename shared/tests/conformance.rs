@@ -66,7 +66,9 @@ async fn locations_are_listed<S: Store + Clone + 'static>(st: S) -> anyhow::Resu
     Ok(())
 }
 
-async fn fifty_concurrent_holds_on_ten_units_exactly_ten_succeed<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+async fn fifty_concurrent_holds_on_ten_units_exactly_ten_succeed<S: Store + Clone + 'static>(
+    st: S,
+) -> anyhow::Result<()> {
     let (s, l) = (sku("HOT-1"), loc_id("WH-A"));
     st.set_on_hand(&s, &l, 10).await?;
     let tasks: Vec<_> = (0..50)
@@ -93,7 +95,9 @@ async fn fifty_concurrent_holds_on_ten_units_exactly_ten_succeed<S: Store + Clon
     Ok(())
 }
 
-async fn stock_moves_keep_conservation_and_refuse_impossible_moves<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+async fn stock_moves_keep_conservation_and_refuse_impossible_moves<S: Store + Clone + 'static>(
+    st: S,
+) -> anyhow::Result<()> {
     let (s, l) = (sku("MUG"), loc_id("WH-A"));
     st.set_on_hand(&s, &l, 5).await?;
     st.apply_stock_move(&s, &l, StockMove::Hold, 3).await?;
@@ -297,9 +301,11 @@ async fn a_refused_change_writes_nothing<S: Store + Clone + 'static>(st: S) -> a
     let (s, l) = (sku("ATOM"), loc_id("WH-A"));
     st.set_on_hand(&s, &l, 5).await?;
     let o = stocked_order("cust-1", &s, &l, 2);
-    let placed = OrderChange::create(o.clone())
-        .with_stock(&s, &l, StockMove::Hold, 2)
-        .with_event(TimelineEvent::new(o.created_at, "order.placed", Actor::System("t".into())));
+    let placed = OrderChange::create(o.clone()).with_stock(&s, &l, StockMove::Hold, 2).with_event(TimelineEvent::new(
+        o.created_at,
+        "order.placed",
+        Actor::System("t".into()),
+    ));
     st.commit(&placed).await?;
     // A change read at a stale version, with a stock movement, a timeline entry and an effect:
     // the version refuses it, and none of its parts is written.
@@ -310,7 +316,10 @@ async fn a_refused_change_writes_nothing<S: Store + Clone + 'static>(st: S) -> a
         .with_event(TimelineEvent::new(chrono::Utc::now(), "order.cancelled", Actor::System("t".into())))
         .with_effect(Effect::notify(Notification::new("order.cancelled", &o.id, None)));
     assert_eq!(st.commit(&stale).await, Err(StoreError::StaleVersion));
-    assert_eq!(st.get_stock(&s, &l).await?.unwrap().level, StockLevel { on_hand: 5, available: 3, held: 2, allocated: 0 });
+    assert_eq!(
+        st.get_stock(&s, &l).await?.unwrap().level,
+        StockLevel { on_hand: 5, available: 3, held: 2, allocated: 0 }
+    );
     assert_eq!(st.timeline(&o.id).await?.len(), 1);
     assert_eq!(st.get_order(&o.id).await?.unwrap().status, OrderStatus::Placed);
     assert!(st.pending_effects(100).await?.iter().all(|e| e.order_id != o.id));

@@ -4,10 +4,10 @@
 mod common;
 use chrono::TimeZone;
 use common::*;
-use oms_shared::adapters::dynamo::keys;
 use oms_shared::adapters::dynamo::entities::{
     carts::*, cases::*, catalog::*, dedupe::*, orders::*, outbox::*, returns::*, shipments::*, stock::*,
 };
+use oms_shared::adapters::dynamo::keys;
 use oms_shared::domain::*;
 
 fn attr(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>, k: &str) -> Option<String> {

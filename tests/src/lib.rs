@@ -141,6 +141,8 @@ impl Stack {
 
     /// Drains the notifications queue and returns the messages (bodies as JSON).
     pub async fn drain_notifications(&self) -> anyhow::Result<Vec<Value>> {
+        // Without the stream poller, dispatch committed effects here, as the stream would.
+        self.local.effects.drain().await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
         let url = self.local.queues.get("NotificationsQueue").cloned().unwrap_or_default();
         let mut out = Vec::new();
         loop {

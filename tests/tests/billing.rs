@@ -29,7 +29,8 @@ async fn the_model_matches_dynamodb_local_on_single_writes() -> anyhow::Result<(
     let client = oms_harness::dynamodb_client(&endpoint).await;
     let table = format!("oms-billing-{}", ulid::Ulid::new().to_string().to_lowercase());
     oms_harness::create_table(&client, &table).await?;
-    let model = oms_shared::adapters::dynamo::meter::billing_model(&client, &table).await.map_err(|e| anyhow::anyhow!(e))?;
+    let model =
+        oms_shared::adapters::dynamo::meter::billing_model(&client, &table).await.map_err(|e| anyhow::anyhow!(e))?;
     let steps: [(Option<Image>, Image); 4] = [
         (None, order("placed", "0", 1400)),
         (Some(order("placed", "0", 1400)), order("validated", "0", 1400)),

@@ -188,7 +188,9 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
     let prices: Value =
         serde_json::from_str(&std::fs::read_to_string(oms_harness::repo_root().join("dev/bench/prices.json"))?)?;
     let table = format!("oms-bench-{}", ulid::Ulid::new().to_string().to_lowercase());
-    let local = oms_local::start(&table, Options { stream: false, workers: false, metered: true, ..Default::default() }).await?;
+    let local =
+        oms_local::start(&table, Options { stream: false, workers: false, metered: true, ..Default::default() })
+            .await?;
     for (sku, loc) in [("TSHIRT-BLK-M", "WH-NJ"), ("SOCKS-3PK", "WH-NJ")] {
         local
             .oms

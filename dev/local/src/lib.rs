@@ -105,7 +105,14 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { seed: true, stream: true, workers: true, visibility_secs: 1, reminder_tick_secs: None, metered: false }
+        Options {
+            seed: true,
+            stream: true,
+            workers: true,
+            visibility_secs: 1,
+            reminder_tick_secs: None,
+            metered: false,
+        }
     }
 }
 
@@ -252,6 +259,18 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
                 async move { oms_runtime::notifier_batch(&n, ev).await }
             },
         ));
+    }
+    if opts.workers && !opts.stream {
+        // No stream poller: the scheduled drain of the effects function dispatches instead.
+        let fx = effects.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                if let Err(e) = fx.drain().await {
+                    tracing::warn!(error = %e, "effects drain failed");
+                }
+            }
+        });
     }
     if let Some(secs) = opts.reminder_tick_secs {
         let r = reminders.clone();

@@ -161,4 +161,3 @@ pub fn effects(p: &Ports, cfg: &Config) -> Result<Effects, ConfigError> {
         carrier: p.carrier.clone(),
     })
 }
-

@@ -48,7 +48,8 @@ pub fn dynamodb_client_metered(
     endpoint: Option<&str>,
     meter: std::sync::Arc<super::dynamo::meter::CapacityMeter>,
 ) -> aws_sdk_dynamodb::Client {
-    let mut b = aws_sdk_dynamodb::config::Builder::from(conf).interceptor(super::dynamo::meter::MeterInterceptor(meter));
+    let mut b =
+        aws_sdk_dynamodb::config::Builder::from(conf).interceptor(super::dynamo::meter::MeterInterceptor(meter));
     if let Some(e) = endpoint {
         b = b.endpoint_url(e);
     }

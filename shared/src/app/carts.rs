@@ -2,8 +2,8 @@
 
 use super::views::CartDto;
 use super::{AppError, Caller, Oms};
-use crate::ports::StoreError;
 use crate::domain::*;
+use crate::ports::StoreError;
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]

@@ -56,8 +56,7 @@ impl Effects {
     async fn run(&self, e: &Effect) -> Result<(), EffectError> {
         match e {
             Effect::Notify { notification } => {
-                let body =
-                    serde_json::to_string(notification).map_err(|e| EffectError::Permanent(e.to_string()))?;
+                let body = serde_json::to_string(notification).map_err(|e| EffectError::Permanent(e.to_string()))?;
                 self.notifications.send(&body).await.map_err(EffectError::Transient)
             }
             Effect::VoidAuthorization { authorization_id, idempotency_key } => {
@@ -99,7 +98,9 @@ impl Effects {
         for entry in self.store.pending_effects(100).await? {
             match self.dispatch_entry(&entry).await {
                 Ok(()) => done += 1,
-                Err(e) => tracing::warn!(order_id = %entry.order_id, outbox_id = %entry.id, error = %e, "pending effects failed"),
+                Err(e) => {
+                    tracing::warn!(order_id = %entry.order_id, outbox_id = %entry.id, error = %e, "pending effects failed")
+                }
             }
         }
         Ok(done)

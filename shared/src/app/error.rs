@@ -1,9 +1,9 @@
 //! One error type for the use-cases; the HTTP layer maps each variant to a status code and a
 //! stable problem `type`.
 
-use crate::ports::StoreError;
 use crate::domain::sourcing::Shortage;
 use crate::domain::{IllegalTransition, OrderStatus};
+use crate::ports::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -59,10 +59,7 @@ impl From<StoreError> for AppError {
             },
             StoreError::Unavailable(m) => AppError::Unavailable(m),
             StoreError::OutOfStock(short) => AppError::OutOfStock(
-                short
-                    .into_iter()
-                    .map(|(sku, _)| Shortage { sku, requested: 0, available: 0 })
-                    .collect(),
+                short.into_iter().map(|(sku, _)| Shortage { sku, requested: 0, available: 0 }).collect(),
             ),
             other => AppError::Internal(other.to_string()),
         }

@@ -4,8 +4,8 @@
 
 use super::Oms;
 use crate::domain::Notification;
-use crate::ports::StoreError;
 use crate::ports::MailClaim;
+use crate::ports::StoreError;
 use crate::ports::{Mail, MailError, Mailer};
 use minijinja::{Environment, Value as TValue};
 use serde_json::Value;

@@ -4,8 +4,8 @@
 
 use super::Oms;
 use crate::domain::Notification;
-use crate::ports::StoreError;
 use crate::ports::Queue;
+use crate::ports::StoreError;
 use chrono::Duration;
 use std::sync::Arc;
 

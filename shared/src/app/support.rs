@@ -4,9 +4,9 @@
 
 use super::views::{OrderDto, OrderList, OrderSummary};
 use super::{AppError, Caller, Oms};
-use crate::ports::StoreError;
 use crate::domain::support::{Case, CaseKind, CaseStatus};
 use crate::domain::*;
+use crate::ports::StoreError;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -177,8 +177,11 @@ impl Oms {
         self.order_for_agent(id).await?;
         let now = self.clock.now();
         // A fresh dedupe key: a re-send is a new mail on purpose.
-        let n = Notification::new(&req.kind, id, None)
-            .with_dedupe_key(format!("{}#{id}#resend-{}", req.kind, ulid::Ulid::new()));
+        let n = Notification::new(&req.kind, id, None).with_dedupe_key(format!(
+            "{}#{id}#resend-{}",
+            req.kind,
+            ulid::Ulid::new()
+        ));
         let ev = TimelineEvent::new(now, "notification.resent", agent(c)).with_note(req.kind);
         self.store.commit(&OrderChange::for_order(id).with_event(ev).with_effect(Effect::notify(n))).await?;
         self.get_order(c, id).await

@@ -3,10 +3,10 @@
 //! shipments delivered delivers the order. Safe under redelivery and out-of-order events.
 
 use super::Oms;
-use crate::ports::{StoreError, Tracked};
 use crate::domain::returns::{ReturnStatus, Rma};
 use crate::domain::*;
 use crate::ports::{PaymentError, PaymentGateway};
+use crate::ports::{StoreError, Tracked};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

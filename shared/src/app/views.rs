@@ -2,9 +2,9 @@
 //! HTTP functions and the local runner. Internal fields (payment token, reservations) never
 //! appear here.
 
-use crate::ports::OrderView as StoredOrder;
 use crate::domain::sourcing::DeliveryOption;
 use crate::domain::*;
+use crate::ports::OrderView as StoredOrder;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

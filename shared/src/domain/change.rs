@@ -288,7 +288,12 @@ pub fn release_reservations(order: &mut Order) -> Vec<StockMovement> {
             ReservationState::Allocated => StockMove::ReleaseAllocation,
             _ => continue,
         };
-        out.push(StockMovement { sku: r.sku.clone(), location_id: r.location_id.clone(), movement, quantity: r.quantity });
+        out.push(StockMovement {
+            sku: r.sku.clone(),
+            location_id: r.location_id.clone(),
+            movement,
+            quantity: r.quantity,
+        });
         r.state = ReservationState::Released;
     }
     out

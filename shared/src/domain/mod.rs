@@ -2,8 +2,8 @@
 
 pub mod address;
 pub mod cart;
-pub mod change;
 pub mod catalog;
+pub mod change;
 pub mod email;
 pub mod geo;
 pub mod ids;
@@ -19,11 +19,11 @@ pub mod validation;
 
 pub use address::{Address, AddressError, AddressInput, CountryCode};
 pub use cart::{Cart, CartError, CartItem};
-pub use change::{
-    Effect, IDEMPOTENCY_TTL_HOURS, IdempotencyRecord, LabelDoc, Notification, OrderChange, OutboxEntry, ProviderEvent, ReturnLabelDoc, StockMove,
-    StockMovement, Write,
-};
 pub use catalog::{CatalogError, Dimensions, GeoPoint, Location, LocationKind, Product, ProductKind};
+pub use change::{
+    Effect, IDEMPOTENCY_TTL_HOURS, IdempotencyRecord, LabelDoc, Notification, OrderChange, OutboxEntry, ProviderEvent,
+    ReturnLabelDoc, StockMove, StockMovement, Write,
+};
 pub use email::{Email, EmailError};
 pub use ids::{
     CartId, CaseId, CustomerId, EventId, IdError, LocationId, OrderId, Quantity, QuantityError, ReturnId, ShipmentId,

@@ -44,4 +44,3 @@ pub enum CarrierError {
     #[error("carrier refused the shipment: {0}")]
     Rejected(String),
 }
-

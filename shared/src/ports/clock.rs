@@ -15,4 +15,3 @@ impl Clock for SystemClock {
         Utc::now()
     }
 }
-

@@ -33,7 +33,7 @@ pub use locations::LocationRepository;
 pub use mailer::{Mail, MailError, Mailer};
 pub use orders::{OrderChanges, OrderRepository, OrderView, Page};
 pub use outbox::Outbox;
-pub use payment::{AuthorizeRequest, Authorization, PaymentError, PaymentGateway};
+pub use payment::{Authorization, AuthorizeRequest, PaymentError, PaymentGateway};
 pub use queue::Queue;
 pub use returns::ReturnRepository;
 pub use shipments::{ShipmentRepository, Tracked};

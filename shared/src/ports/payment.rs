@@ -47,4 +47,3 @@ pub enum PaymentError {
     #[error("payment request rejected: {0}")]
     Rejected(String),
 }
-

@@ -5,4 +5,3 @@
 pub trait Queue: Send + Sync {
     async fn send(&self, body: &str) -> Result<(), String>;
 }
-

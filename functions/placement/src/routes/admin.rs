@@ -185,4 +185,3 @@ pub async fn admin_order_cases(
     }
     Ok(json(StatusCode::OK, &Cases { cases: oms.store.cases_of_order(&order_id(&id)?).await? }))
 }
-

@@ -69,7 +69,6 @@ pub(super) fn if_match(headers: &HeaderMap) -> Result<Option<u64>, Problem> {
         .map_err(|_| Problem::bad_request("If-Match must be the order's ETag, for example \"v3\""))
 }
 
-
 // ----- preferences ---------------------------------------------------------------------------
 
 #[derive(Deserialize)]

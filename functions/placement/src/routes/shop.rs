@@ -185,4 +185,3 @@ pub async fn edit_order(
     let v = o.version;
     Ok(with_etag(json(StatusCode::OK, &o), v))
 }
-

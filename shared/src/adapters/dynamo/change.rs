@@ -4,8 +4,8 @@
 //! are written first on their own: write-once, keyed by what they belong to, and unreferenced
 //! until the transaction commits.
 
-use super::entities::cases::case_item;
 use super::entities::carts::cart_item;
+use super::entities::cases::case_item;
 use super::entities::dedupe::{WEBHOOK_TTL_DAYS, idempotency_item, webhook_item};
 use super::entities::orders::{PaymentRef, order_item, payment_ref_item, timeline_item};
 use super::entities::outbox::outbox_item;

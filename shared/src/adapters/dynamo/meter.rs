@@ -22,8 +22,8 @@ use aws_sdk_dynamodb::operation::{
     update_item::{UpdateItemInput, UpdateItemOutput},
 };
 use aws_sdk_dynamodb::types::{ConsumedCapacity, ProjectionType, ReturnConsumedCapacity};
-use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use aws_smithy_runtime_api::client::interceptors::context::Input;
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -128,7 +128,10 @@ fn key_of(a: &Image) -> Option<Key> {
 }
 
 fn kind_of(a: &Image) -> String {
-    a.get(keys::SK).and_then(|v| v.as_s().ok()).map(|sk| sk.split('#').next().unwrap_or(sk).to_owned()).unwrap_or_default()
+    a.get(keys::SK)
+        .and_then(|v| v.as_s().ok())
+        .map(|sk| sk.split('#').next().unwrap_or(sk).to_owned())
+        .unwrap_or_default()
 }
 
 /// What a write request will do, captured before it runs.
@@ -174,15 +177,24 @@ impl MeterInterceptor {
         if let Some(p) = i.downcast_ref::<PutItemInput>() {
             let img = p.item()?.clone();
             let key = key_of(&img)?;
-            return Some(PendingWrite { kind: format!("single put {}", kind_of(&img)), items: vec![(key, Action::Write, None, Some(img))] });
+            return Some(PendingWrite {
+                kind: format!("single put {}", kind_of(&img)),
+                items: vec![(key, Action::Write, None, Some(img))],
+            });
         }
         if let Some(d) = i.downcast_ref::<DeleteItemInput>() {
             let key = key_of(d.key()?)?;
-            return Some(PendingWrite { kind: format!("single delete {}", key.sk.split('#').next().unwrap_or("")), items: vec![(key, Action::Write, None, None)] });
+            return Some(PendingWrite {
+                kind: format!("single delete {}", key.sk.split('#').next().unwrap_or("")),
+                items: vec![(key, Action::Write, None, None)],
+            });
         }
         if let Some(u) = i.downcast_ref::<UpdateItemInput>() {
             let key = key_of(u.key()?)?;
-            return Some(PendingWrite { kind: format!("single update {}", key.sk.split('#').next().unwrap_or("")), items: vec![] });
+            return Some(PendingWrite {
+                kind: format!("single update {}", key.sk.split('#').next().unwrap_or("")),
+                items: vec![],
+            });
         }
         None
     }

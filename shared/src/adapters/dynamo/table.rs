@@ -5,10 +5,10 @@ use super::errors::{mapping, sdk};
 use super::item::{Attrs, Item, from_attrs, key_attrs, s};
 use super::keys::{self, Key};
 use crate::ports::{Clock, StoreError, SystemClock};
-use std::sync::Arc;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The DynamoDB single table: every storage port of `crate::ports` is implemented on it.
 #[derive(Clone)]
@@ -169,8 +169,7 @@ impl DynamoStore {
             );
             let mut attempts = 0;
             while let Some(req) = request.take() {
-                let res =
-                    self.client.batch_get_item().request_items(&self.table, req).send().await.map_err(sdk)?;
+                let res = self.client.batch_get_item().request_items(&self.table, req).send().await.map_err(sdk)?;
                 if let Some(items) = res.responses.and_then(|mut r| r.remove(&self.table)) {
                     out.extend(items);
                 }

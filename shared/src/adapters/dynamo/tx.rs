@@ -22,7 +22,12 @@ fn built<T>(r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, Stor
 }
 
 impl DynamoStore {
-    fn put_op<T: Serialize>(&self, item: &Item<T>, condition: Option<(&str, u64)>, role: TxRole) -> Result<TxOp, StoreError> {
+    fn put_op<T: Serialize>(
+        &self,
+        item: &Item<T>,
+        condition: Option<(&str, u64)>,
+        role: TxRole,
+    ) -> Result<TxOp, StoreError> {
         let mut p = Put::builder().table_name(&self.table).set_item(Some(item.to_attrs().map_err(mapping)?));
         match condition {
             Some(("version", v)) => {

@@ -32,7 +32,11 @@ fn size(c: &OrderChange) -> usize {
         + usize::from(!c.effects.is_empty())
 }
 
-fn conditions(s: &State, c: &OrderChange, now: i64) -> Result<BTreeMap<(crate::domain::Sku, crate::domain::LocationId), StockRecord>, StoreError> {
+fn conditions(
+    s: &State,
+    c: &OrderChange,
+    now: i64,
+) -> Result<BTreeMap<(crate::domain::Sku, crate::domain::LocationId), StockRecord>, StoreError> {
     let mut errors = Vec::new();
     if let Some(w) = &c.order {
         check(w, s.orders.get(&w.value().id).map(|o| o.version), &mut errors);
@@ -72,7 +76,11 @@ fn conditions(s: &State, c: &OrderChange, now: i64) -> Result<BTreeMap<(crate::d
         let k = (m.sku.clone(), m.location_id.clone());
         let rec = stock.get(&k).cloned().or_else(|| s.stock.get(&k).cloned());
         let next = match rec {
-            Some(r) => m.movement.apply(r.level, m.quantity).ok().map(|level| StockRecord { level, version: r.version + 1, ..r }),
+            Some(r) => m.movement.apply(r.level, m.quantity).ok().map(|level| StockRecord {
+                level,
+                version: r.version + 1,
+                ..r
+            }),
             None => None,
         };
         match next {
@@ -95,7 +103,13 @@ fn conditions(s: &State, c: &OrderChange, now: i64) -> Result<BTreeMap<(crate::d
     Ok(stock)
 }
 
-fn apply(s: &mut State, c: &OrderChange, order_id: Option<&OrderId>, stock: BTreeMap<(crate::domain::Sku, crate::domain::LocationId), StockRecord>, store: &MemoryStore) {
+fn apply(
+    s: &mut State,
+    c: &OrderChange,
+    order_id: Option<&OrderId>,
+    stock: BTreeMap<(crate::domain::Sku, crate::domain::LocationId), StockRecord>,
+    store: &MemoryStore,
+) {
     let now = store.now();
     if let Some(w) = &c.order {
         let o = w.value().clone();
@@ -115,7 +129,8 @@ fn apply(s: &mut State, c: &OrderChange, order_id: Option<&OrderId>, stock: BTre
     }
     s.stock.extend(stock);
     if let Some((customer, key, rec)) = &c.idempotency {
-        let expires = (rec.created_at + chrono::Duration::hours(crate::domain::change::IDEMPOTENCY_TTL_HOURS)).timestamp();
+        let expires =
+            (rec.created_at + chrono::Duration::hours(crate::domain::change::IDEMPOTENCY_TTL_HOURS)).timestamp();
         s.idempotency.insert((customer.clone(), key.clone()), (rec.clone(), expires));
     }
     if let Some((cart, _)) = &c.cart {
@@ -133,7 +148,12 @@ fn apply(s: &mut State, c: &OrderChange, order_id: Option<&OrderId>, stock: BTre
         }
         s.timeline.entry(id.clone()).or_default().extend(c.timeline.iter().cloned());
         if !c.effects.is_empty() {
-            let entry = OutboxEntry { order_id: id.clone(), id: ulid::Ulid::new().to_string(), effects: c.effects.clone(), created_at: now };
+            let entry = OutboxEntry {
+                order_id: id.clone(),
+                id: ulid::Ulid::new().to_string(),
+                effects: c.effects.clone(),
+                created_at: now,
+            };
             s.outbox.insert((id.clone(), entry.id.clone()), entry);
         }
     }
@@ -146,7 +166,9 @@ fn apply(s: &mut State, c: &OrderChange, order_id: Option<&OrderId>, stock: BTre
 impl OrderChanges for MemoryStore {
     async fn commit(&self, change: &OrderChange) -> Result<(), StoreError> {
         let order_id = change.order_id.clone().or_else(|| change.next_order().map(|o| o.id.clone()));
-        if (!change.timeline.is_empty() || !change.effects.is_empty() || !change.payment_refs.is_empty()) && order_id.is_none() {
+        if (!change.timeline.is_empty() || !change.effects.is_empty() || !change.payment_refs.is_empty())
+            && order_id.is_none()
+        {
             return Err(StoreError::Mapping("timeline entries, effects and payment references need an order".into()));
         }
         let n = size(change);

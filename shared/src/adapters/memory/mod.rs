@@ -106,7 +106,11 @@ fn sort_key(o: &Order) -> String {
 }
 
 /// Newest first, after the cursor, `limit` of them with a cursor when more remain.
-pub(crate) fn page(mut all: Vec<Order>, limit: i32, cursor: Option<&str>) -> Result<crate::ports::Page<Order>, StoreError> {
+pub(crate) fn page(
+    mut all: Vec<Order>,
+    limit: i32,
+    cursor: Option<&str>,
+) -> Result<crate::ports::Page<Order>, StoreError> {
     let after = cursor.map(parse_cursor).transpose()?;
     all.sort_by_key(|o| std::cmp::Reverse(sort_key(o)));
     if let Some(a) = after {

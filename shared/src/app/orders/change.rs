@@ -39,7 +39,10 @@ fn payment_undo(order: &Order) -> Result<Vec<Effect>, AppError> {
             idempotency_key: format!("cancel-refund-{}", order.id),
         });
     }
-    out.push(Effect::VoidAuthorization { authorization_id: auth.clone(), idempotency_key: format!("void-{}", order.id) });
+    out.push(Effect::VoidAuthorization {
+        authorization_id: auth.clone(),
+        idempotency_key: format!("void-{}", order.id),
+    });
     Ok(out)
 }
 

@@ -122,7 +122,9 @@ pub(super) fn pricing_error(e: crate::domain::pricing::PricingError) -> AppError
 }
 
 /// Aggregated stock movements (one per stock item, as a transaction allows).
-pub(super) fn hold_moves(assignments: impl IntoIterator<Item = (Sku, LocationId, i64)>) -> BTreeMap<(Sku, LocationId), i64> {
+pub(super) fn hold_moves(
+    assignments: impl IntoIterator<Item = (Sku, LocationId, i64)>,
+) -> BTreeMap<(Sku, LocationId), i64> {
     let mut out = BTreeMap::new();
     for (s, l, q) in assignments {
         *out.entry((s, l)).or_insert(0) += q;

@@ -40,8 +40,11 @@ impl Oms {
         if token.is_empty() || token.len() > 255 || !token.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(AppError::invalid_field("paymentToken", "a payment provider token is required"));
         }
-        let choice =
-            delivery_choice(&req.service_level, &req.delivery_option_id, DeliveryChoice::Level(ServiceLevel::Standard))?;
+        let choice = delivery_choice(
+            &req.service_level,
+            &req.delivery_option_id,
+            DeliveryChoice::Level(ServiceLevel::Standard),
+        )?;
         let (requests, cart) = self.resolve_lines(caller, &req.cart_id, &req.lines).await?;
 
         let mut last_short = Vec::new();
@@ -151,7 +154,6 @@ impl Oms {
             .collect();
         Err(AppError::OutOfStock(shortages))
     }
-
 }
 
 fn replay(rec: IdempotencyRecord, request_hash: &str) -> Result<(u16, String), AppError> {

@@ -68,7 +68,6 @@ impl Oms {
         }
         Ok(OrderList { orders: page.items.iter().map(OrderSummary::from).collect(), next_cursor: page.next_cursor })
     }
-
 }
 
 fn check_limit(limit: Option<i32>) -> Result<i32, AppError> {

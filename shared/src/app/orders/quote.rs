@@ -173,5 +173,4 @@ impl Oms {
         let options = self.delivery_options(&lines, &address, &candidates, subtotal).await?;
         Ok(QuoteDto { lines, subtotal, tax, options })
     }
-
 }

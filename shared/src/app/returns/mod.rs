@@ -84,5 +84,4 @@ impl Returns {
         let doc = self.oms.store.get_return_label(order_id, rma).await?.ok_or(AppError::NotFound)?;
         base64::engine::general_purpose::STANDARD.decode(doc.pdf_base64).map_err(|e| AppError::Internal(e.to_string()))
     }
-
 }

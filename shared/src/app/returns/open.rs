@@ -110,14 +110,12 @@ impl Returns {
         let url = self.label_url.replace("{order}", order.id.as_str()).replace("{rma}", id.as_str());
         let notification = Notification::new("return.issued", &order.id, Some(format!("{id} {url}")))
             .with_dedupe_key(format!("return.issued#{id}"));
-        let mut change = OrderChange::update(next, order.version, now)
-            .with_event(ev)
-            .with_effect(Effect::notify(notification));
+        let mut change =
+            OrderChange::update(next, order.version, now).with_event(ev).with_effect(Effect::notify(notification));
         change.returns.push(Write::Create(rma.clone()));
         change.return_labels.push((id.clone(), doc));
         store.commit(&change).await?;
         tracing::info!(order_id = %order.id, rma = %id, "return opened");
         Ok(rma)
     }
-
 }

@@ -42,8 +42,9 @@ impl CartRepository for DynamoStore {
 
     async fn carts_of_customer(&self, customer: &CustomerId) -> Result<Vec<Cart>, StoreError> {
         let pk = keys::customer_gsi1pk(customer);
-        let items =
-            self.query_all(keys::GSI1, keys::GSI1PK, &pk, Some((keys::GSI1SK, keys::CART_GSI1SK_PREFIX)), false).await?;
+        let items = self
+            .query_all(keys::GSI1, keys::GSI1PK, &pk, Some((keys::GSI1SK, keys::CART_GSI1SK_PREFIX)), false)
+            .await?;
         let mut carts: Vec<Cart> = Self::all(self.hydrate(items).await?)?;
         carts.sort_by_key(|c| std::cmp::Reverse(c.last_activity));
         Ok(carts)

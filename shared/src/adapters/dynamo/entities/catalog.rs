@@ -14,7 +14,8 @@ pub fn product_item(p: &Product) -> Item<&Product> {
 }
 
 pub fn location_item(l: &Location) -> Item<&Location> {
-    Item::new(keys::location(&l.id), ENTITY_LOCATION, l).gsi1(keys::LOCATIONS_GSI1PK.into(), keys::location_gsi1sk(&l.id))
+    Item::new(keys::location(&l.id), ENTITY_LOCATION, l)
+        .gsi1(keys::LOCATIONS_GSI1PK.into(), keys::location_gsi1sk(&l.id))
 }
 
 #[async_trait::async_trait]

@@ -8,7 +8,9 @@ use super::{ENTITY_IDEMPOTENCY, ENTITY_MAIL, ENTITY_PREFERENCES, ENTITY_WEBHOOK}
 use crate::adapters::dynamo::errors::mapping;
 use crate::domain::support::Preferences;
 use crate::domain::{CustomerId, IDEMPOTENCY_TTL_HOURS, IdempotencyRecord};
-use crate::ports::{IdempotencyRepository, MailClaim, MailDedupe, PreferenceRepository, ProviderEventDedupe, StoreError};
+use crate::ports::{
+    IdempotencyRepository, MailClaim, MailDedupe, PreferenceRepository, ProviderEventDedupe, StoreError,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -9,8 +9,8 @@ use crate::domain::{OrderId, ReturnId, ReturnLabelDoc};
 use crate::ports::{ReturnRepository, StoreError};
 
 pub fn rma_item(r: &Rma) -> Item<&Rma> {
-    let mut item =
-        Item::new(keys::rma(&r.order_id, &r.id), ENTITY_RETURN, r).gsi1(keys::rma_gsi1pk(&r.id), keys::RMA_GSI1SK.into());
+    let mut item = Item::new(keys::rma(&r.order_id, &r.id), ENTITY_RETURN, r)
+        .gsi1(keys::rma_gsi1pk(&r.id), keys::RMA_GSI1SK.into());
     if let Some(l) = &r.label {
         item = item.gsi3(keys::tracking_gsi3pk(&l.carrier, &l.tracking_number), keys::RETURN_TRACKING_GSI3SK.into());
     }

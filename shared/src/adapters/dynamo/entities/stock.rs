@@ -14,7 +14,12 @@ pub fn stock_item(r: &StockRecord) -> Item<&StockRecord> {
 }
 
 impl DynamoStore {
-    async fn set_on_hand_once(&self, sku: &Sku, location: &LocationId, on_hand: i64) -> Result<StockRecord, StoreError> {
+    async fn set_on_hand_once(
+        &self,
+        sku: &Sku,
+        location: &LocationId,
+        on_hand: i64,
+    ) -> Result<StockRecord, StoreError> {
         let current = self.get_stock(sku, location).await?;
         let (level, version) = match &current {
             Some(r) => (r.level, r.version),
@@ -48,9 +53,11 @@ impl StockRepository for DynamoStore {
 
     async fn set_on_hand(&self, sku: &Sku, location: &LocationId, on_hand: i64) -> Result<StockRecord, StoreError> {
         let retryable = |e: &StoreError| matches!(e, StoreError::StaleVersion | StoreError::Conflict);
-        retry(Backoff::CONTENTION, retryable, || self.set_on_hand_once(sku, location, on_hand)).await.map_err(|e| match e {
-            StoreError::StaleVersion => StoreError::Conflict,
-            other => other,
+        retry(Backoff::CONTENTION, retryable, || self.set_on_hand_once(sku, location, on_hand)).await.map_err(|e| {
+            match e {
+                StoreError::StaleVersion => StoreError::Conflict,
+                other => other,
+            }
         })
     }
 
