@@ -11,6 +11,9 @@ step() { printf '\n== %s\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "layout: use-cases free of adapters and SDKs, no file over 400 lines"
+./dev/check-layout.sh
+
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

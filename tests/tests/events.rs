@@ -185,6 +185,39 @@ async fn webhook_sqs_and_scheduled_samples_replay_through_their_handlers() -> an
         serde_json::from_str(&std::fs::read_to_string(root.join("webhooks/payment-dispute-created.json"))?)?;
     assert_eq!(oms_local::gateway::invoke(&oms_local::functions_router(&s.local), &pay).await.status().as_u16(), 401);
 
+    // The table stream sample through the effects handler: as written its outbox entry does not
+    // exist (nothing to do, nothing failed); pointed at a real one, its effects go out once.
+    let stream_text = std::fs::read_to_string(root.join("streams/outbox-insert.json"))?;
+    let as_written: Value = serde_json::from_str(&stream_text)?;
+    assert_eq!(oms_runtime::outbox_records(&as_written).len(), 1, "only the outbox insert");
+    assert_eq!(
+        oms_runtime::effects_batch(&s.local.effects, &as_written).await["batchItemFailures"],
+        serde_json::json!([])
+    );
+    let resend = s
+        .call(
+            "POST",
+            &format!("/v1/admin/orders/{id}/notifications"),
+            Some(&s.admin_token()),
+            Some(&serde_json::json!({"type": "order.confirmed"})),
+            &[],
+        )
+        .await?;
+    assert_eq!(resend.status, 202, "{}", resend.text);
+    let order_id = oms_shared::domain::OrderId::parse(&id)?;
+    let pending = oms_shared::ports::Outbox::pending_effects(&s.local.dynamo, 100).await?;
+    let entry = pending.iter().find(|e| e.order_id == order_id).expect("the re-send's outbox entry");
+    let real: Value =
+        serde_json::from_str(&stream_text.replace(ORDER, &id).replace("01JDQ0000000000000000000CC", &entry.id))?;
+    assert_eq!(oms_runtime::effects_batch(&s.local.effects, &real).await["batchItemFailures"], serde_json::json!([]));
+    assert_eq!(oms_runtime::effects_batch(&s.local.effects, &real).await["batchItemFailures"], serde_json::json!([]));
+    let sent = s.drain_notifications().await?;
+    let resent = |n: &&Value| n["dedupeKey"].as_str().is_some_and(|k| k.contains("#resend-"));
+    assert_eq!(sent.iter().filter(resent).count(), 1, "{sent:?}");
+    let drain: Value = serde_json::from_str(&std::fs::read_to_string(root.join("scheduled/effects-drain.json"))?)?;
+    assert!(drain.get("Records").is_none(), "the schedule's event drains pending effects");
+    assert_eq!(s.local.effects.drain().await.map_err(|e| anyhow::anyhow!(e.to_string()))?, 0);
+
     // The scheduler's event: the reminder handler ignores its payload and runs once.
     let sched: Value = serde_json::from_str(&std::fs::read_to_string(root.join("scheduled/cart-reminders.json"))?)?;
     assert_eq!(sched["source"], "aws.scheduler");

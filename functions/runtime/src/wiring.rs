@@ -72,8 +72,12 @@ impl Ports {
         let conf = aws::load_config(cfg.local()).await;
         let client = aws::dynamodb_client(&conf, store_cfg.endpoint.as_deref());
         let store = DynamoStore::new(client, store_cfg.table.clone());
-        // The connection is opened during init, where a cold start already waits.
-        if !store.warm_up(std::time::Duration::from_secs(2)).await {
+        // The connection is opened during init, where a cold start already waits (bounded).
+        let warm_up_ms: u64 = cfg
+            .or("DYNAMODB_WARM_UP_MS", "2000")
+            .parse()
+            .map_err(|_| ConfigError::Invalid { name: "DYNAMODB_WARM_UP_MS", reason: "milliseconds".into() })?;
+        if warm_up_ms > 0 && !store.warm_up(std::time::Duration::from_millis(warm_up_ms)).await {
             tracing::warn!(table = %store_cfg.table, "DynamoDB warm-up did not complete; the first request will connect");
         }
         Ok(Ports {

@@ -4,8 +4,11 @@
 //! commit leaves behind.
 
 mod change;
+mod messaging;
 mod orders;
 mod repos;
+
+pub use messaging::{MemoryMailer, MemoryQueue};
 
 use crate::domain::returns::Rma;
 use crate::domain::support::{Case, Preferences};

@@ -1,0 +1,85 @@
+//! Every function fails its cold start, naming the variable, when a variable it needs is
+//! missing: what the Lambda mains and the local runner build comes from this wiring.
+
+use oms_runtime::wiring;
+use oms_runtime::{Config, ConfigError, Ports};
+
+/// Everything the template gives the functions (endpoints at a closed port, no warm-up: nothing
+/// is called at init but the configuration).
+fn complete() -> Config {
+    Config::from_pairs([
+        ("TABLE_NAME", "oms"),
+        ("DYNAMODB_ENDPOINT", "http://127.0.0.1:9"),
+        ("DYNAMODB_WARM_UP_MS", "0"),
+        ("SQS_ENDPOINT", "http://127.0.0.1:9"),
+        ("SES_ENDPOINT", "http://127.0.0.1:9"),
+        ("NOTIFICATIONS_QUEUE_URL", "http://127.0.0.1:9/q/notifications"),
+        ("TRACKING_QUEUE_URL", "http://127.0.0.1:9/q/tracking"),
+        ("SES_FROM", "orders@shop.example"),
+        ("WEBHOOK_SECRETS", "a,b"),
+        ("PAYMENT_WEBHOOK_SECRETS", "whsec_a"),
+    ])
+}
+
+/// Builds what function `f` builds at init.
+async fn init(f: &str, cfg: &Config) -> Result<(), ConfigError> {
+    let p = Ports::from_config(cfg).await?;
+    match f {
+        "placement" => drop(wiring::oms(&p)),
+        "returns" => drop(wiring::returns(&p, cfg)),
+        "steps" => drop(wiring::fulfillment(&p)),
+        "tracking-consumer" => drop(wiring::tracking(&p, cfg)),
+        "tracking-webhook" => drop(wiring::webhooks(&p, cfg)?),
+        "payment-webhook" => drop(wiring::disputes(&p, cfg)?),
+        "notifier" => drop(wiring::notifier(&p, cfg)?),
+        "cart-reminders" => drop(wiring::reminders(&p, cfg)?),
+        "effects" => drop(wiring::effects(&p, cfg)?),
+        other => panic!("unknown function {other}"),
+    }
+    Ok(())
+}
+
+const NEEDS: [(&str, &[&str]); 9] = [
+    ("placement", &["TABLE_NAME"]),
+    ("returns", &["TABLE_NAME"]),
+    ("steps", &["TABLE_NAME"]),
+    ("tracking-consumer", &["TABLE_NAME"]),
+    ("tracking-webhook", &["TABLE_NAME", "TRACKING_QUEUE_URL", "WEBHOOK_SECRETS"]),
+    ("payment-webhook", &["TABLE_NAME", "PAYMENT_WEBHOOK_SECRETS"]),
+    ("notifier", &["TABLE_NAME", "SES_FROM"]),
+    ("cart-reminders", &["TABLE_NAME", "NOTIFICATIONS_QUEUE_URL"]),
+    ("effects", &["TABLE_NAME", "NOTIFICATIONS_QUEUE_URL"]),
+];
+
+#[tokio::test]
+async fn each_function_starts_with_its_variables_and_names_the_one_missing() {
+    for (f, vars) in NEEDS {
+        init(f, &complete()).await.unwrap_or_else(|e| panic!("{f} with everything set: {e}"));
+        for v in vars {
+            let mut cfg = complete();
+            cfg.remove(v);
+            let err = init(f, &cfg).await.expect_err(&format!("{f} without {v} must not start"));
+            assert_eq!(err, ConfigError::Missing(v), "{f} without {v}");
+            assert_eq!(err.to_string(), format!("{v} is not set"));
+            cfg.set(v, "  ");
+            assert_eq!(init(f, &cfg).await.expect_err("blank is missing"), ConfigError::Missing(v));
+        }
+    }
+}
+
+#[tokio::test]
+async fn real_providers_need_their_credentials() {
+    let mut cfg = complete();
+    cfg.set("PAYMENT_PROVIDER", "stripe");
+    assert_eq!(init("placement", &cfg).await.unwrap_err(), ConfigError::Missing("STRIPE_API_BASE"));
+    cfg.set("STRIPE_API_BASE", "https://api.stripe.example");
+    assert_eq!(init("placement", &cfg).await.unwrap_err(), ConfigError::Missing("STRIPE_SECRET_KEY"));
+    let mut cfg = complete();
+    cfg.set("CARRIER_PROVIDER", "easypost");
+    assert_eq!(init("steps", &cfg).await.unwrap_err(), ConfigError::Missing("EASYPOST_API_BASE"));
+    cfg.set("CARRIER_PROVIDER", "pigeon");
+    assert!(matches!(init("steps", &cfg).await, Err(ConfigError::Invalid { name: "CARRIER_PROVIDER", .. })));
+    let mut cfg = complete();
+    cfg.set("REMINDER_STAGES", "soon");
+    assert!(matches!(init("cart-reminders", &cfg).await, Err(ConfigError::Invalid { name: "REMINDER_STAGES", .. })));
+}

@@ -1,0 +1,50 @@
+//! In-memory queue and mailer: record what was sent, and can be told to fail the next sends.
+
+use crate::ports::{Mail, MailError, Mailer, Queue};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+fn take(n: &AtomicU32) -> bool {
+    n.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| v.checked_sub(1)).is_ok()
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryQueue {
+    pub messages: Mutex<Vec<String>>,
+    fail_next: AtomicU32,
+}
+
+impl MemoryQueue {
+    /// The next `n` sends fail as an unavailable queue would.
+    pub fn fail_next(&self, n: u32) {
+        self.fail_next.store(n, Ordering::SeqCst);
+    }
+    /// Takes every message sent so far.
+    pub fn take(&self) -> Vec<String> {
+        self.messages.lock().map(|mut m| std::mem::take(&mut *m)).unwrap_or_default()
+    }
+}
+
+#[async_trait::async_trait]
+impl Queue for MemoryQueue {
+    async fn send(&self, body: &str) -> Result<(), String> {
+        if take(&self.fail_next) {
+            return Err("injected queue failure".into());
+        }
+        self.messages.lock().map_err(|e| e.to_string())?.push(body.to_owned());
+        Ok(())
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryMailer {
+    pub sent: Mutex<Vec<Mail>>,
+}
+
+#[async_trait::async_trait]
+impl Mailer for MemoryMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        self.sent.lock().map_err(|e| MailError::Transient(e.to_string()))?.push(mail.clone());
+        Ok(())
+    }
+}

@@ -1,0 +1,317 @@
+//! Use-case tests on the in-memory twins of the storage ports (no DynamoDB Local): each runs in
+//! milliseconds. They pin the after-commit rule both ways: a change whose commit fails sends
+//! nothing, and effects recorded by a commit are delivered exactly once even when the process
+//! dispatching them dies and the dispatcher runs again.
+
+use oms_shared::adapters::memory::{MemoryMailer, MemoryQueue, MemoryStore};
+use oms_shared::adapters::sandbox::{SandboxCarrier, SandboxPayments};
+use oms_shared::app::catalog::{LocationInput, ProductInput, StockInput};
+use oms_shared::app::effects::Effects;
+use oms_shared::app::fulfillment::Fulfillment;
+use oms_shared::app::notify::{Notifier, Templates};
+use oms_shared::app::orders::PlaceOrderRequest;
+use oms_shared::app::{AppError, Caller, Oms};
+use oms_shared::domain::pricing::LineRequest;
+use oms_shared::domain::validation::Limits;
+use oms_shared::domain::*;
+use oms_shared::ports::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Sandbox payments whose next voids fail transiently (a provider outage mid-dispatch).
+struct FlakyVoids {
+    inner: Arc<SandboxPayments>,
+    fail: AtomicU32,
+}
+
+#[async_trait::async_trait]
+impl PaymentGateway for FlakyVoids {
+    async fn authorize(&self, req: &AuthorizeRequest) -> Result<Authorization, PaymentError> {
+        self.inner.authorize(req).await
+    }
+    async fn capture(&self, a: &str, m: &Money, k: &str, f: bool) -> Result<(), PaymentError> {
+        self.inner.capture(a, m, k, f).await
+    }
+    async fn void(&self, a: &str, k: &str) -> Result<(), PaymentError> {
+        if self.fail.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(PaymentError::Transient("provider timeout".into()));
+        }
+        self.inner.void(a, k).await
+    }
+    async fn refund(&self, a: &str, m: &Money, k: &str) -> Result<String, PaymentError> {
+        self.inner.refund(a, m, k).await
+    }
+}
+
+struct World {
+    store: MemoryStore,
+    oms: Oms,
+    fulfillment: Fulfillment,
+    sandbox: Arc<SandboxPayments>,
+    payments: Arc<FlakyVoids>,
+    queue: Arc<MemoryQueue>,
+    mailer: Arc<MemoryMailer>,
+}
+
+impl World {
+    async fn new() -> anyhow::Result<Self> {
+        let store = MemoryStore::new();
+        let sandbox = Arc::new(SandboxPayments::new());
+        let payments = Arc::new(FlakyVoids { inner: sandbox.clone(), fail: AtomicU32::new(0) });
+        let oms = Oms::new(Arc::new(store.clone()), Arc::new(SystemClock), payments.clone());
+        let fulfillment = Fulfillment {
+            oms: oms.clone(),
+            payments: payments.clone(),
+            carrier: Arc::new(SandboxCarrier::new()),
+            limits: Limits::default(),
+        };
+        let usd = |a| Money::new(a, Currency::USD).unwrap();
+        oms.upsert_product(
+            Sku::parse("MUG")?,
+            ProductInput {
+                name: "Mug".into(),
+                price: usd(1200),
+                kind: ProductKind::Goods,
+                weight_grams: 400,
+                dimensions: Dimensions { length_mm: 100, width_mm: 100, height_mm: 100 },
+                returnable: true,
+                return_window_days: None,
+                active: true,
+            },
+        )
+        .await?;
+        oms.upsert_location(
+            LocationId::parse("WH-NJ")?,
+            LocationInput {
+                name: "Newark".into(),
+                kind: LocationKind::Warehouse,
+                coordinates: GeoPoint::new(40_735_700, -74_172_400)?,
+                country: CountryCode::parse("US")?,
+                postal_code: "07102".into(),
+                ships: true,
+                pickup: false,
+                active: true,
+            },
+        )
+        .await?;
+        oms.set_stock(Sku::parse("MUG")?, LocationId::parse("WH-NJ")?, StockInput { on_hand: 10 }).await?;
+        Ok(World {
+            store,
+            oms,
+            fulfillment,
+            sandbox,
+            payments,
+            queue: Arc::new(MemoryQueue::default()),
+            mailer: Arc::new(MemoryMailer::default()),
+        })
+    }
+
+    /// The effects dispatcher of one process (a fresh one is a restarted consumer).
+    fn effects(&self) -> Effects {
+        Effects {
+            store: Arc::new(self.store.clone()),
+            notifications: self.queue.clone(),
+            payments: self.payments.clone(),
+            carrier: Arc::new(SandboxCarrier::new()),
+        }
+    }
+
+    fn caller(&self) -> Caller {
+        Caller { customer: CustomerId::parse("cust-1").unwrap(), admin: false }
+    }
+
+    async fn place(&self, key: &str) -> anyhow::Result<OrderId> {
+        let req = PlaceOrderRequest {
+            cart_id: None,
+            lines: Some(vec![LineRequest { sku: Sku::parse("MUG")?, quantity: Quantity::new(2)? }]),
+            shipping_address: AddressInput {
+                name: "Ann Lee".into(),
+                line1: "350 5th Ave".into(),
+                line2: None,
+                city: "New York".into(),
+                region: Some("NY".into()),
+                postal_code: "10118".into(),
+                country: "US".into(),
+                phone: None,
+            },
+            billing_address: None,
+            email: "ann@example.com".into(),
+            service_level: None,
+            delivery_option_id: None,
+            payment_token: "tok_visa".into(),
+            channel: Channel::Web,
+        };
+        let (status, body) = self.oms.place_order(&self.caller(), key, key, req).await?;
+        anyhow::ensure!(status == 201, "{status} {body}");
+        let v: serde_json::Value = serde_json::from_str(&body)?;
+        Ok(OrderId::parse(v["orderId"].as_str().unwrap_or_default())?)
+    }
+
+    async fn available(&self) -> anyhow::Result<i64> {
+        Ok(self.store.get_stock(&Sku::parse("MUG")?, &LocationId::parse("WH-NJ")?).await?.unwrap().level.available)
+    }
+
+    /// An order taken through validation, allocation and authorization.
+    async fn authorized(&self, key: &str) -> anyhow::Result<OrderId> {
+        let id = self.place(key).await?;
+        for step in ["validate-order", "allocate-order", "authorize-payment"] {
+            self.fulfillment.dispatch(step, serde_json::json!({"orderId": id})).await?;
+        }
+        Ok(id)
+    }
+
+    fn kinds(&self, messages: &[String]) -> Vec<String> {
+        messages.iter().map(|m| serde_json::from_str::<Notification>(m).map(|n| n.kind).unwrap_or_default()).collect()
+    }
+}
+
+#[tokio::test]
+async fn placement_holds_stock_in_the_same_write_and_replays_its_response() -> anyhow::Result<()> {
+    let w = World::new().await?;
+    let id = w.place("k1").await?;
+    assert_eq!(w.available().await?, 8);
+    assert_eq!(w.place("k1").await?, id, "the same key replays the same order");
+    assert_eq!(w.available().await?, 8, "and holds nothing more");
+    assert_eq!(w.store.get_order(&id).await?.unwrap().status, OrderStatus::Placed);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_cancel_whose_commit_fails_sends_nothing_and_changes_nothing() -> anyhow::Result<()> {
+    let w = World::new().await?;
+    let id = w.authorized("k1").await?;
+    w.store.fail_next_commits(1);
+    let r = w.oms.cancel_order(&w.caller(), &id, Actor::Customer("cust-1".into()), None).await;
+    assert!(matches!(r, Err(AppError::Unavailable(_))), "{r:?}");
+    assert_eq!(w.effects().drain().await?, 0, "no effect was recorded");
+    assert!(w.queue.take().is_empty(), "no mail");
+    assert_eq!(w.sandbox.open_authorizations(), 1, "the authorization is untouched");
+    assert_eq!(w.store.get_order(&id).await?.unwrap().status, OrderStatus::PaymentAuthorized);
+    assert_eq!(w.available().await?, 8, "stock untouched");
+    Ok(())
+}
+
+#[tokio::test]
+async fn nothing_leaves_before_the_commit_and_everything_after_it_once() -> anyhow::Result<()> {
+    let w = World::new().await?;
+    let id = w.authorized("k1").await?;
+    w.oms.cancel_order(&w.caller(), &id, Actor::Customer("cust-1".into()), Some("changed my mind".into())).await?;
+    // Committed, not yet dispatched: the process dies here. Nothing has left.
+    assert!(w.queue.take().is_empty());
+    assert_eq!(w.sandbox.open_authorizations(), 1);
+    assert_eq!(w.available().await?, 10, "the commit released the stock");
+    // The consumer runs again (a new process): every effect goes out once.
+    assert_eq!(w.effects().drain().await?, 1);
+    assert_eq!(w.kinds(&w.queue.take()), vec!["order.cancelled"]);
+    assert_eq!(w.sandbox.open_authorizations(), 0, "voided after the commit");
+    assert_eq!(w.effects().drain().await?, 0);
+    assert!(w.queue.take().is_empty(), "and not twice");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_dispatcher_that_dies_midway_still_delivers_one_mail() -> anyhow::Result<()> {
+    let w = World::new().await?;
+    let id = w.authorized("k1").await?;
+    w.oms.cancel_order(&w.caller(), &id, Actor::Customer("cust-1".into()), None).await?;
+    // First dispatch: the mail is enqueued, then the provider times out on the void: the entry
+    // stays pending.
+    w.payments.fail.store(1, Ordering::SeqCst);
+    assert_eq!(w.effects().drain().await?, 0);
+    assert_eq!(w.sandbox.open_authorizations(), 1);
+    // The dispatcher runs again: the void goes through; the notification is enqueued again.
+    assert_eq!(w.effects().drain().await?, 1);
+    assert_eq!(w.sandbox.open_authorizations(), 0);
+    let messages = w.queue.take();
+    assert_eq!(w.kinds(&messages), vec!["order.cancelled", "order.cancelled"]);
+    // The notifier sends one mail per dedupe key: the customer gets exactly one.
+    let notifier = Notifier {
+        oms: w.oms.clone(),
+        mailer: w.mailer.clone(),
+        templates: Arc::new(Templates::load().map_err(anyhow::Error::msg)?),
+        brand: "Shop".into(),
+        unsubscribe_url: "https://shop.example/prefs".into(),
+    };
+    for m in &messages {
+        notifier.handle(&serde_json::from_str(m)?).await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    }
+    let sent = w.mailer.sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].to, "ann@example.com");
+    Ok(())
+}
+
+/// Payments where a customer's cancel commits while the authorization is in flight.
+struct CancelDuringAuthorize {
+    inner: Arc<SandboxPayments>,
+    store: MemoryStore,
+}
+
+#[async_trait::async_trait]
+impl PaymentGateway for CancelDuringAuthorize {
+    async fn authorize(&self, req: &AuthorizeRequest) -> Result<Authorization, PaymentError> {
+        let a = self.inner.authorize(req).await?;
+        let order = self.store.get_order(&req.order_id).await.unwrap().unwrap();
+        let mut cancelled = order.clone();
+        cancelled.apply(OrderEvent::Cancel, chrono::Utc::now()).unwrap();
+        self.store.commit(&OrderChange::update(cancelled, order.version, chrono::Utc::now())).await.unwrap();
+        Ok(a)
+    }
+    async fn capture(&self, a: &str, m: &Money, k: &str, f: bool) -> Result<(), PaymentError> {
+        self.inner.capture(a, m, k, f).await
+    }
+    async fn void(&self, a: &str, k: &str) -> Result<(), PaymentError> {
+        self.inner.void(a, k).await
+    }
+    async fn refund(&self, a: &str, m: &Money, k: &str) -> Result<String, PaymentError> {
+        self.inner.refund(a, m, k).await
+    }
+}
+
+#[tokio::test]
+async fn a_step_whose_order_is_cancelled_under_it_voids_its_own_authorization() -> anyhow::Result<()> {
+    let w = World::new().await?;
+    let id = w.place("k1").await?;
+    for step in ["validate-order", "allocate-order"] {
+        w.fulfillment.dispatch(step, serde_json::json!({"orderId": id})).await?;
+    }
+    let racing = Fulfillment {
+        payments: Arc::new(CancelDuringAuthorize { inner: w.sandbox.clone(), store: w.store.clone() }),
+        ..w.fulfillment.clone()
+    };
+    let r = racing.dispatch("authorize-payment", serde_json::json!({"orderId": id})).await;
+    assert_eq!(r.map_err(|e| e.name), Err("OrderNotActive"));
+    assert_eq!(w.store.get_order(&id).await?.unwrap().status, OrderStatus::Cancelled);
+    assert_eq!(w.sandbox.open_authorizations(), 0, "the step voided the authorization it made");
+    Ok(())
+}
+
+#[tokio::test]
+async fn edits_and_holds_go_through_the_same_write_path() -> anyhow::Result<()> {
+    let w = World::new().await?;
+    let id = w.place("k1").await?;
+    let stale = w
+        .oms
+        .edit_order(
+            &w.caller(),
+            &id,
+            Some(99),
+            serde_json::from_value(serde_json::json!({"lines": [{"sku": "MUG", "quantity": 3}]}))?,
+        )
+        .await;
+    assert!(matches!(stale, Err(AppError::StaleVersion)));
+    let edited = w
+        .oms
+        .edit_order(
+            &w.caller(),
+            &id,
+            Some(1),
+            serde_json::from_value(serde_json::json!({"lines": [{"sku": "MUG", "quantity": 3}]}))?,
+        )
+        .await?;
+    assert_eq!(edited.version, 2);
+    assert_eq!(w.available().await?, 7, "holds adjusted by the difference");
+    let timeline = w.store.timeline(&id).await?;
+    assert_eq!(timeline.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), vec!["order.placed", "order.edited"]);
+    Ok(())
+}
