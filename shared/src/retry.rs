@@ -53,31 +53,26 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    #[tokio::test]
-    async fn retries_only_what_is_retryable_and_stops_at_the_limit() {
+    /// Calls made when every call fails with `error`.
+    async fn calls_until_given_up(error: &'static str) -> (Result<(), &'static str>, u32) {
         let calls = AtomicU32::new(0);
         let quick = Backoff { attempts: 3, base: Duration::from_millis(1), max: Duration::from_millis(2) };
-        let r: Result<(), &str> = retry(
+        let r = retry(
             quick,
             |e| *e == "again",
             || async {
                 calls.fetch_add(1, Ordering::Relaxed);
-                Err("again")
+                Err(error)
             },
         )
         .await;
-        assert_eq!((r, calls.load(Ordering::Relaxed)), (Err("again"), 3));
-        calls.store(0, Ordering::Relaxed);
-        let r: Result<(), &str> = retry(
-            quick,
-            |e| *e == "again",
-            || async {
-                calls.fetch_add(1, Ordering::Relaxed);
-                Err("fatal")
-            },
-        )
-        .await;
-        assert_eq!((r, calls.load(Ordering::Relaxed)), (Err("fatal"), 1));
+        (r, calls.load(Ordering::Relaxed))
+    }
+
+    #[tokio::test]
+    async fn retries_only_what_is_retryable_and_stops_at_the_limit() {
+        assert_eq!(calls_until_given_up("again").await, (Err("again"), 3));
+        assert_eq!(calls_until_given_up("fatal").await, (Err("fatal"), 1));
     }
 
     #[test]

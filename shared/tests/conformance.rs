@@ -74,7 +74,7 @@ async fn fifty_concurrent_holds_on_ten_units_exactly_ten_succeed<S: Store + Clon
     let tasks: Vec<_> = (0..50)
         .map(|_| {
             let (st, s, l) = (st.clone(), s.clone(), l.clone());
-            tokio::spawn(async move { st.apply_stock_move(&s, &l, StockMove::Hold, 1).await })
+            tokio::spawn(async move { st.apply_stock_move(&mv(&s, &l, StockMove::Hold, 1)).await })
         })
         .collect();
     let mut ok = 0;
@@ -100,29 +100,40 @@ async fn stock_moves_keep_conservation_and_refuse_impossible_moves<S: Store + Cl
 ) -> anyhow::Result<()> {
     let (s, l) = (sku("MUG"), loc_id("WH-A"));
     st.set_on_hand(&s, &l, 5).await?;
-    st.apply_stock_move(&s, &l, StockMove::Hold, 3).await?;
-    st.apply_stock_move(&s, &l, StockMove::Allocate, 2).await?;
-    st.apply_stock_move(&s, &l, StockMove::Ship, 1).await?;
-    st.apply_stock_move(&s, &l, StockMove::ReleaseHold, 1).await?;
-    st.apply_stock_move(&s, &l, StockMove::ReleaseAllocation, 1).await?;
-    st.apply_stock_move(&s, &l, StockMove::Restock, 2).await?;
+    st.apply_stock_move(&mv(&s, &l, StockMove::Hold, 3)).await?;
+    st.apply_stock_move(&mv(&s, &l, StockMove::Allocate, 2)).await?;
+    st.apply_stock_move(&mv(&s, &l, StockMove::Ship, 1)).await?;
+    st.apply_stock_move(&mv(&s, &l, StockMove::ReleaseHold, 1)).await?;
+    st.apply_stock_move(&mv(&s, &l, StockMove::ReleaseAllocation, 1)).await?;
+    st.apply_stock_move(&mv(&s, &l, StockMove::Restock, 2)).await?;
     let level = st.get_stock(&s, &l).await?.unwrap().level;
     assert_eq!(level, StockLevel { on_hand: 6, available: 6, held: 0, allocated: 0 });
     assert!(level.is_conserved());
-    assert!(matches!(st.apply_stock_move(&s, &l, StockMove::Ship, 1).await, Err(StoreError::StockPrecondition(_))));
     assert!(matches!(
-        st.apply_stock_move(&s, &l, StockMove::ReleaseHold, 1).await,
+        st.apply_stock_move(&mv(&s, &l, StockMove::Ship, 1)).await,
         Err(StoreError::StockPrecondition(_))
     ));
-    assert!(matches!(st.apply_stock_move(&sku("NONE"), &l, StockMove::Hold, 1).await, Err(StoreError::OutOfStock(_))));
+    assert!(matches!(
+        st.apply_stock_move(&mv(&s, &l, StockMove::ReleaseHold, 1)).await,
+        Err(StoreError::StockPrecondition(_))
+    ));
+    assert!(matches!(
+        st.apply_stock_move(&mv(&sku("NONE"), &l, StockMove::Hold, 1)).await,
+        Err(StoreError::OutOfStock(_))
+    ));
     // A count below what is committed is refused.
-    st.apply_stock_move(&s, &l, StockMove::Hold, 4).await?;
+    st.apply_stock_move(&mv(&s, &l, StockMove::Hold, 4)).await?;
     assert!(matches!(st.set_on_hand(&s, &l, 3).await, Err(StoreError::StockPrecondition(_))));
     assert_eq!(
         st.set_on_hand(&s, &l, 10).await?.level,
         StockLevel { on_hand: 10, available: 6, held: 4, allocated: 0 }
     );
     Ok(())
+}
+
+/// One movement of `q` units.
+fn mv(s: &Sku, l: &LocationId, movement: StockMove, q: u32) -> StockMovement {
+    StockMovement { sku: s.clone(), location_id: l.clone(), movement, quantity: q }
 }
 
 async fn stock_of_a_sku_across_locations<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
@@ -180,27 +191,30 @@ async fn order_collection_customer_status_and_email_patterns<S: Store + Clone + 
 
     // Customer's orders newest first, paginated.
     let cust = CustomerId::parse("cust-1").unwrap();
-    let p1 = st.orders_of_customer(&cust, 2, None).await?;
+    let p1 = st.orders_of_customer(&cust, Listing::first(2).after(None)).await?;
     assert_eq!(p1.items.iter().map(|o| o.id.clone()).collect::<Vec<_>>(), vec![ids[4].clone(), ids[3].clone()]);
-    let p2 = st.orders_of_customer(&cust, 2, p1.next_cursor.as_deref()).await?;
+    let p2 = st.orders_of_customer(&cust, Listing::first(2).after(p1.next_cursor.as_deref())).await?;
     assert_eq!(p2.items.iter().map(|o| o.id.clone()).collect::<Vec<_>>(), vec![ids[2].clone(), ids[1].clone()]);
-    let p3 = st.orders_of_customer(&cust, 2, p2.next_cursor.as_deref()).await?;
+    let p3 = st.orders_of_customer(&cust, Listing::first(2).after(p2.next_cursor.as_deref())).await?;
     assert_eq!(p3.items.len(), 1);
     assert!(p3.next_cursor.is_none());
-    assert!(matches!(st.orders_of_customer(&cust, 2, Some("garbage!")).await, Err(StoreError::BadCursor)));
+    assert!(matches!(
+        st.orders_of_customer(&cust, Listing::first(2).after(Some("garbage!"))).await,
+        Err(StoreError::BadCursor)
+    ));
 
     // By status across shards, paginated.
-    let s1 = st.orders_by_status(OrderStatus::Placed, None, 4, None).await?;
+    let s1 = st.orders_by_status(OrderStatus::Placed, Listing::first(4).after(None)).await?;
     assert_eq!(s1.items.len(), 4);
-    let s2 = st.orders_by_status(OrderStatus::Placed, None, 4, s1.next_cursor.as_deref()).await?;
+    let s2 = st.orders_by_status(OrderStatus::Placed, Listing::first(4).after(s1.next_cursor.as_deref())).await?;
     assert_eq!(s2.items.len(), 2);
-    assert!(st.orders_by_status(OrderStatus::Shipped, None, 4, None).await?.items.is_empty());
+    assert!(st.orders_by_status(OrderStatus::Shipped, Listing::first(4).after(None)).await?.items.is_empty());
 
     // By e-mail (case-insensitive), with a date filter.
     let e = Email::parse("ann@EXAMPLE.com")?;
-    assert_eq!(st.orders_by_email(&e, None, 10, None).await?.items.len(), 5);
+    assert_eq!(st.orders_by_email(&e, Listing::first(10).since(None)).await?.items.len(), 5);
     let future = chrono::Utc::now() + chrono::Duration::hours(1);
-    assert!(st.orders_by_email(&e, Some(future), 10, None).await?.items.is_empty());
+    assert!(st.orders_by_email(&e, Listing::first(10).since(Some(future))).await?.items.is_empty());
     assert_eq!(st.count_orders_by_email_since(&e, chrono::Utc::now() - chrono::Duration::hours(1)).await?, 5);
     Ok(())
 }
@@ -218,8 +232,8 @@ async fn order_updates_are_optimistic<S: Store + Clone + 'static>(st: S) -> anyh
     let stored = st.get_order(&o.id).await?.unwrap();
     assert_eq!((stored.status, stored.version), (OrderStatus::Validated, 2));
     // Status index follows the status.
-    assert_eq!(st.orders_by_status(OrderStatus::Validated, None, 10, None).await?.items.len(), 1);
-    assert!(st.orders_by_status(OrderStatus::Placed, None, 10, None).await?.items.is_empty());
+    assert_eq!(st.orders_by_status(OrderStatus::Validated, Listing::first(10).after(None)).await?.items.len(), 1);
+    assert!(st.orders_by_status(OrderStatus::Placed, Listing::first(10).after(None)).await?.items.is_empty());
     Ok(())
 }
 

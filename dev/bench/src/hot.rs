@@ -4,7 +4,7 @@
 
 use oms_shared::adapters::dynamo::DynamoStore;
 use oms_shared::adapters::dynamo::meter::CapacityMeter;
-use oms_shared::domain::{LocationId, Sku, StockMove};
+use oms_shared::domain::{LocationId, Sku, StockMove, StockMovement};
 use oms_shared::ports::{StockRepository, StoreError};
 use rand::Rng;
 use serde_json::json;
@@ -36,7 +36,12 @@ async fn round(
                     let mut got = false;
                     for k in 0..shards.len() {
                         match store
-                            .apply_stock_move(&sku, &shards[(start + k) % shards.len()], StockMove::Hold, 1)
+                            .apply_stock_move(&StockMovement {
+                                sku: sku.clone(),
+                                location_id: shards[(start + k) % shards.len()].clone(),
+                                movement: StockMove::Hold,
+                                quantity: 1,
+                            })
                             .await
                         {
                             Ok(()) => {

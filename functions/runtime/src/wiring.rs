@@ -28,10 +28,14 @@ use std::sync::Arc;
 /// Every adapter a function may need, built once per process.
 #[derive(Clone)]
 pub struct Ports {
+    /// Every storage port: the DynamoDB table.
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    /// `PAYMENT_PROVIDER`: the sandbox or Stripe.
     pub payments: Arc<dyn PaymentGateway>,
+    /// `CARRIER_PROVIDER`: the sandbox or EasyPost.
     pub carrier: Arc<dyn Carrier>,
+    /// Queues are named per function (`*_QUEUE_URL`), on this client.
     pub sqs: aws_sdk_sqs::Client,
     pub ses: aws_sdk_sesv2::Client,
 }
@@ -40,28 +44,35 @@ fn http() -> Result<HttpClient, ConfigError> {
     HttpClient::new(std::time::Duration::from_secs(10)).map_err(|e| ConfigError::Init(e.to_string()))
 }
 
-pub fn payments(cfg: &Config) -> Result<Arc<dyn PaymentGateway>, ConfigError> {
-    match cfg.or("PAYMENT_PROVIDER", "sandbox").as_str() {
-        "sandbox" => Ok(Arc::new(SandboxPayments::new())),
-        "stripe" => Ok(Arc::new(StripeGateway::new(
-            http()?,
-            cfg.require("STRIPE_API_BASE")?.to_owned(),
-            cfg.require("STRIPE_SECRET_KEY")?.to_owned(),
-        ))),
-        other => Err(ConfigError::Invalid { name: "PAYMENT_PROVIDER", reason: format!("{other} is not supported") }),
+/// What a `*_PROVIDER` variable names: the offline sandbox (the default), or the real provider
+/// with its API base and secret, both required then.
+enum Provider {
+    Sandbox,
+    Real { base: String, key: String },
+}
+
+fn provider(cfg: &Config, var: &'static str, real: &str, creds: [&'static str; 2]) -> Result<Provider, ConfigError> {
+    match cfg.or(var, "sandbox") {
+        p if p == "sandbox" => Ok(Provider::Sandbox),
+        p if p == real => {
+            Ok(Provider::Real { base: cfg.require(creds[0])?.to_owned(), key: cfg.require(creds[1])?.to_owned() })
+        }
+        other => Err(ConfigError::Invalid { name: var, reason: format!("{other} is not supported") }),
     }
 }
 
+pub fn payments(cfg: &Config) -> Result<Arc<dyn PaymentGateway>, ConfigError> {
+    Ok(match provider(cfg, "PAYMENT_PROVIDER", "stripe", ["STRIPE_API_BASE", "STRIPE_SECRET_KEY"])? {
+        Provider::Sandbox => Arc::new(SandboxPayments::new()),
+        Provider::Real { base, key } => Arc::new(StripeGateway::new(http()?, base, key)),
+    })
+}
+
 pub fn carrier(cfg: &Config) -> Result<Arc<dyn Carrier>, ConfigError> {
-    match cfg.or("CARRIER_PROVIDER", "sandbox").as_str() {
-        "sandbox" => Ok(Arc::new(SandboxCarrier::new())),
-        "easypost" => Ok(Arc::new(EasyPostCarrier::new(
-            http()?,
-            cfg.require("EASYPOST_API_BASE")?.to_owned(),
-            cfg.require("EASYPOST_API_KEY")?.to_owned(),
-        ))),
-        other => Err(ConfigError::Invalid { name: "CARRIER_PROVIDER", reason: format!("{other} is not supported") }),
-    }
+    Ok(match provider(cfg, "CARRIER_PROVIDER", "easypost", ["EASYPOST_API_BASE", "EASYPOST_API_KEY"])? {
+        Provider::Sandbox => Arc::new(SandboxCarrier::new()),
+        Provider::Real { base, key } => Arc::new(EasyPostCarrier::new(http()?, base, key)),
+    })
 }
 
 impl Ports {

@@ -6,49 +6,21 @@
 //! removed only once all its effects succeeded, so each is delivered exactly once.
 
 use crate::domain::{Effect, OrderId, OutboxEntry};
-use crate::ports::{Carrier, CarrierError, PaymentError, PaymentGateway, Queue, Store, StoreError};
+use crate::ports::{Carrier, PaymentGateway, Queue, Store};
+
+pub use super::error::ConsumerError as EffectError;
 use std::sync::Arc;
-
-#[derive(Debug, thiserror::Error)]
-pub enum EffectError {
-    /// Worth another attempt (the entry stays pending).
-    #[error("transient: {0}")]
-    Transient(String),
-    /// Will never succeed as recorded (logged and alarmed; the entry stays for an operator).
-    #[error("permanent: {0}")]
-    Permanent(String),
-}
-
-impl From<StoreError> for EffectError {
-    fn from(e: StoreError) -> Self {
-        EffectError::Transient(e.to_string())
-    }
-}
-
-impl From<PaymentError> for EffectError {
-    fn from(e: PaymentError) -> Self {
-        match e {
-            PaymentError::Transient(m) => EffectError::Transient(m),
-            other => EffectError::Permanent(other.to_string()),
-        }
-    }
-}
-
-impl From<CarrierError> for EffectError {
-    fn from(e: CarrierError) -> Self {
-        match e {
-            CarrierError::Transient(m) => EffectError::Transient(m),
-            CarrierError::Rejected(m) => EffectError::Permanent(m),
-        }
-    }
-}
 
 /// Runs effects with the ports they need (all required).
 #[derive(Clone)]
 pub struct Effects {
+    /// Where the outbox entries are (read, then completed).
     pub store: Arc<dyn Store>,
+    /// Mail goes to the notifier through its queue.
     pub notifications: Arc<dyn Queue>,
+    /// Voids and refunds.
     pub payments: Arc<dyn PaymentGateway>,
+    /// Label voids.
     pub carrier: Arc<dyn Carrier>,
 }
 

@@ -71,3 +71,38 @@ impl From<IllegalTransition> for AppError {
         AppError::InvalidState { status: e.from, action: "changed that way" }
     }
 }
+
+/// Why a queue or stream consumer could not handle a message: worth retrying (it stays on the
+/// queue or stream), or never going to succeed (it goes to the dead-letter queue after its
+/// receives). Tracking, the notifier and the effects dispatcher all answer with it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumerError {
+    #[error("transient: {0}")]
+    Transient(String),
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+impl From<StoreError> for ConsumerError {
+    fn from(e: StoreError) -> Self {
+        ConsumerError::Transient(e.to_string())
+    }
+}
+
+impl From<crate::ports::PaymentError> for ConsumerError {
+    fn from(e: crate::ports::PaymentError) -> Self {
+        match e {
+            crate::ports::PaymentError::Transient(m) => ConsumerError::Transient(m),
+            other => ConsumerError::Permanent(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::ports::CarrierError> for ConsumerError {
+    fn from(e: crate::ports::CarrierError) -> Self {
+        match e {
+            crate::ports::CarrierError::Transient(m) => ConsumerError::Transient(m),
+            crate::ports::CarrierError::Rejected(m) => ConsumerError::Permanent(m),
+        }
+    }
+}

@@ -5,7 +5,8 @@
 use super::Oms;
 use crate::domain::Notification;
 use crate::ports::MailClaim;
-use crate::ports::StoreError;
+
+pub use super::error::ConsumerError as NotifyError;
 use crate::ports::{Mail, MailError, Mailer};
 use minijinja::{Environment, Value as TValue};
 use serde_json::Value;
@@ -16,20 +17,6 @@ const MESSAGES: &str = include_str!("../../templates/messages.json");
 const BASE_HTML: &str = include_str!("../../templates/base.html");
 const LINES_HTML: &str = include_str!("../../templates/lines.html");
 const LINES_TXT: &str = include_str!("../../templates/lines.txt");
-
-#[derive(Debug, thiserror::Error)]
-pub enum NotifyError {
-    #[error("transient: {0}")]
-    Transient(String),
-    #[error("permanent: {0}")]
-    Permanent(String),
-}
-
-impl From<StoreError> for NotifyError {
-    fn from(e: StoreError) -> Self {
-        NotifyError::Transient(e.to_string())
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {

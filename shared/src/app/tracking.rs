@@ -5,7 +5,9 @@
 use super::Oms;
 use crate::domain::returns::{ReturnStatus, Rma};
 use crate::domain::*;
-use crate::ports::{PaymentError, PaymentGateway};
+use crate::ports::PaymentGateway;
+
+pub use super::error::ConsumerError as TrackingError;
 use crate::ports::{StoreError, Tracked};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,31 +26,6 @@ pub struct TrackingUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub est_delivery_date: Option<NaiveDate>,
     pub occurred_at: DateTime<Utc>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum TrackingError {
-    /// Worth retrying (the message stays on the queue).
-    #[error("transient: {0}")]
-    Transient(String),
-    /// Will never succeed (the message goes to the DLQ after its receives).
-    #[error("permanent: {0}")]
-    Permanent(String),
-}
-
-impl From<StoreError> for TrackingError {
-    fn from(e: StoreError) -> Self {
-        TrackingError::Transient(e.to_string())
-    }
-}
-
-impl From<PaymentError> for TrackingError {
-    fn from(e: PaymentError) -> Self {
-        match e {
-            PaymentError::Transient(m) => TrackingError::Transient(m),
-            other => TrackingError::Permanent(other.to_string()),
-        }
-    }
 }
 
 /// What applying an update did.

@@ -241,6 +241,36 @@ pub struct Shipment {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Shipment {
+    /// A new shipment of `lines` from a location, waiting for its label.
+    pub fn pending(
+        order_id: &OrderId,
+        location_id: LocationId,
+        lines: Vec<ShipmentLine>,
+        level: ServiceLevel,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Shipment {
+            id: ShipmentId::generate(),
+            order_id: order_id.clone(),
+            location_id,
+            lines,
+            status: ShipmentStatus::Pending,
+            service_level: level,
+            carrier: None,
+            tracking_number: None,
+            label_id: None,
+            estimated_delivery: None,
+            shipped_at: None,
+            delivered_at: None,
+            captured: None,
+            version: 0,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// Who did something to an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "id", rename_all = "snake_case")]

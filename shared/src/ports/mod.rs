@@ -31,7 +31,7 @@ pub use error::StoreError;
 pub use idempotency::IdempotencyRepository;
 pub use locations::LocationRepository;
 pub use mailer::{Mail, MailError, Mailer};
-pub use orders::{OrderChanges, OrderRepository, OrderView, Page};
+pub use orders::{Listing, OrderChanges, OrderRepository, OrderView, Page};
 pub use outbox::Outbox;
 pub use payment::{Authorization, AuthorizeRequest, PaymentError, PaymentGateway};
 pub use queue::Queue;
@@ -39,50 +39,36 @@ pub use returns::ReturnRepository;
 pub use shipments::{ShipmentRepository, Tracked};
 pub use stock::StockRepository;
 
-/// Every storage port: what a composition root hands to the use-cases. The DynamoDB single
-/// table and the in-memory twin both implement it.
-pub trait Store:
-    OrderRepository
-    + OrderChanges
-    + ShipmentRepository
-    + CartRepository
-    + StockRepository
-    + CatalogRepository
-    + LocationRepository
-    + ReturnRepository
-    + CaseRepository
-    + IdempotencyRepository
-    + ProviderEventDedupe
-    + MailDedupe
-    + PreferenceRepository
-    + Outbox
-{
-}
+/// Declares `Store` as every storage port at once, implemented for whatever implements them
+/// all, and a prelude that brings their methods into scope; the list is written once.
+macro_rules! storage_ports {
+    ($($port:ident),+ $(,)?) => {
+        /// Every storage port: what a composition root hands to the use-cases. The DynamoDB
+        /// single table and the in-memory twin both implement it.
+        pub trait Store: $($port +)+ {}
 
-impl<T> Store for T where
-    T: OrderRepository
-        + OrderChanges
-        + ShipmentRepository
-        + CartRepository
-        + StockRepository
-        + CatalogRepository
-        + LocationRepository
-        + ReturnRepository
-        + CaseRepository
-        + IdempotencyRepository
-        + ProviderEventDedupe
-        + MailDedupe
-        + PreferenceRepository
-        + Outbox
-{
-}
+        impl<T> Store for T where T: $($port +)+ {}
 
-/// The storage traits, for calling their methods on a `dyn Store`.
-pub mod prelude {
-    pub use super::{
-        CartRepository as _, CaseRepository as _, CatalogRepository as _, IdempotencyRepository as _,
-        LocationRepository as _, MailDedupe as _, OrderChanges as _, OrderRepository as _, Outbox as _,
-        PreferenceRepository as _, ProviderEventDedupe as _, ReturnRepository as _, ShipmentRepository as _,
-        StockRepository as _,
+        /// The storage traits, for calling their methods on a concrete store.
+        pub mod prelude {
+            pub use super::{$($port as _),+};
+        }
     };
 }
+
+storage_ports!(
+    OrderRepository,
+    OrderChanges,
+    ShipmentRepository,
+    CartRepository,
+    StockRepository,
+    CatalogRepository,
+    LocationRepository,
+    ReturnRepository,
+    CaseRepository,
+    IdempotencyRepository,
+    ProviderEventDedupe,
+    MailDedupe,
+    PreferenceRepository,
+    Outbox,
+);

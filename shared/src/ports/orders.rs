@@ -12,6 +12,32 @@ pub struct OrderView {
     pub timeline: Vec<TimelineEvent>,
 }
 
+/// Which page of a listing: at most `limit` items, after the opaque `cursor` of the previous
+/// page, created at or after `from`.
+#[derive(Debug, Clone, Copy)]
+pub struct Listing<'a> {
+    pub from: Option<DateTime<Utc>>,
+    pub limit: i32,
+    pub cursor: Option<&'a str>,
+}
+
+impl<'a> Listing<'a> {
+    pub fn first(limit: i32) -> Self {
+        Listing { from: None, limit, cursor: None }
+    }
+    pub fn after(self, cursor: Option<&'a str>) -> Self {
+        Listing { cursor, ..self }
+    }
+    pub fn since(self, from: Option<DateTime<Utc>>) -> Self {
+        Listing { from, ..self }
+    }
+    /// Index entries to read for one page: one more than the page shows (to know if another
+    /// follows), and one more again after a cursor (the cursor's own entry comes back).
+    pub fn read_limit(&self) -> i32 {
+        self.limit + if self.cursor.is_some() { 2 } else { 1 }
+    }
+}
+
 /// One page of a listing with an opaque cursor for the next.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
@@ -24,29 +50,12 @@ pub trait OrderRepository: Send + Sync {
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
     /// The order with its shipments and timeline, read consistently.
     async fn get_order_view(&self, id: &OrderId) -> Result<Option<OrderView>, StoreError>;
-    /// A customer's orders, newest first, keyset-paginated.
-    async fn orders_of_customer(
-        &self,
-        customer: &CustomerId,
-        limit: i32,
-        cursor: Option<&str>,
-    ) -> Result<Page<Order>, StoreError>;
-    /// Orders in one status, newest first, optionally from a date.
-    async fn orders_by_status(
-        &self,
-        status: OrderStatus,
-        from: Option<DateTime<Utc>>,
-        limit: i32,
-        cursor: Option<&str>,
-    ) -> Result<Page<Order>, StoreError>;
-    /// Orders placed with an e-mail address, newest first, optionally from a date.
-    async fn orders_by_email(
-        &self,
-        email: &Email,
-        from: Option<DateTime<Utc>>,
-        limit: i32,
-        cursor: Option<&str>,
-    ) -> Result<Page<Order>, StoreError>;
+    /// A customer's orders, newest first (`from` does not apply).
+    async fn orders_of_customer(&self, customer: &CustomerId, l: Listing<'_>) -> Result<Page<Order>, StoreError>;
+    /// Orders in one status, newest first.
+    async fn orders_by_status(&self, status: OrderStatus, l: Listing<'_>) -> Result<Page<Order>, StoreError>;
+    /// Orders placed with an e-mail address (case-insensitive), newest first.
+    async fn orders_by_email(&self, email: &Email, l: Listing<'_>) -> Result<Page<Order>, StoreError>;
     /// Orders placed with an e-mail address since `since` (fraud velocity signal).
     async fn count_orders_by_email_since(&self, email: &Email, since: DateTime<Utc>) -> Result<usize, StoreError>;
     async fn timeline(&self, order: &OrderId) -> Result<Vec<TimelineEvent>, StoreError>;

@@ -1,7 +1,7 @@
 //! Stock per SKU × location. Movements that belong to an order travel in its `OrderChange`.
 
 use super::StoreError;
-use crate::domain::{LocationId, Sku, StockMove, StockRecord};
+use crate::domain::{LocationId, Sku, StockMovement, StockRecord};
 
 #[async_trait::async_trait]
 pub trait StockRepository: Send + Sync {
@@ -13,11 +13,5 @@ pub trait StockRepository: Send + Sync {
     async fn set_on_hand(&self, sku: &Sku, location: &LocationId, on_hand: i64) -> Result<StockRecord, StoreError>;
     /// One movement on its own, under the same guard as inside a change (`OutOfStock` for a
     /// hold, `StockPrecondition` for the others).
-    async fn apply_stock_move(
-        &self,
-        sku: &Sku,
-        location: &LocationId,
-        movement: StockMove,
-        quantity: u32,
-    ) -> Result<(), StoreError>;
+    async fn apply_stock_move(&self, m: &StockMovement) -> Result<(), StoreError>;
 }

@@ -39,33 +39,21 @@ pub async fn admin_list_orders(
     Ok(json(StatusCode::OK, &oms.admin_list_orders(q).await?))
 }
 
-pub async fn admin_get_order(
-    State(oms): State<AppState>,
-    Admin(c): Admin,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let o = oms.get_order(&c, &order_id(&id)?).await?;
+pub async fn admin_get_order(AgentOrder(o): AgentOrder) -> Result<Response, Problem> {
+    let o = o.oms.get_order(&o.caller, &o.id).await?;
     let v = o.version;
     Ok(with_etag(json(StatusCode::OK, &o), v))
 }
 
 pub async fn admin_cancel_order(
-    State(oms): State<AppState>,
-    Admin(c): Admin,
-    Path(id): Path<String>,
+    AgentOrder(o): AgentOrder,
     MaybeJson(body): MaybeJson<CancelRequest>,
 ) -> Result<Response, Problem> {
-    let reason = body.and_then(|b| b.reason).map(|r| r.chars().take(500).collect::<String>());
-    let o = oms.cancel_order(&c, &order_id(&id)?, Actor::Agent(c.customer.to_string()), reason).await?;
-    Ok(json(StatusCode::OK, &o))
+    Ok(json(StatusCode::OK, &cancel(o, Actor::Agent, body).await?))
 }
 
-pub async fn admin_release_hold(
-    State(oms): State<AppState>,
-    Admin(c): Admin,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    Ok(json(StatusCode::OK, &oms.release_hold(&c, &order_id(&id)?).await?))
+pub async fn admin_release_hold(AgentOrder(o): AgentOrder) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &o.oms.release_hold(&o.caller, &o.id).await?))
 }
 
 pub async fn admin_get_label(
@@ -86,37 +74,20 @@ use oms_shared::app::support::{
     GoodwillRequest, HoldRequest, NoteRequest, OpenCaseRequest, ResendRequest, UpdateCaseRequest,
 };
 
-pub async fn admin_note(
-    State(oms): State<AppState>,
-    Admin(c): Admin,
-    Path(id): Path<String>,
-    Json(req, _): Json<NoteRequest>,
-) -> Result<Response, Problem> {
-    Ok(json(StatusCode::OK, &oms.add_note(&c, &order_id(&id)?, req).await?))
+pub async fn admin_note(AgentOrder(o): AgentOrder, Json(req, _): Json<NoteRequest>) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &o.oms.add_note(&o.caller, &o.id, req).await?))
 }
 
-pub async fn admin_hold(
-    State(oms): State<AppState>,
-    Admin(c): Admin,
-    Path(id): Path<String>,
-    Json(req, _): Json<HoldRequest>,
-) -> Result<Response, Problem> {
-    Ok(json(StatusCode::OK, &oms.place_hold(&c, &order_id(&id)?, req).await?))
+pub async fn admin_hold(AgentOrder(o): AgentOrder, Json(req, _): Json<HoldRequest>) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &o.oms.place_hold(&o.caller, &o.id, req).await?))
 }
 
-pub async fn admin_resend(
-    State(oms): State<AppState>,
-    Admin(c): Admin,
-    Path(id): Path<String>,
-    Json(req, _): Json<ResendRequest>,
-) -> Result<Response, Problem> {
-    Ok(json(StatusCode::ACCEPTED, &oms.resend_notification(&c, &order_id(&id)?, req).await?))
+pub async fn admin_resend(AgentOrder(o): AgentOrder, Json(req, _): Json<ResendRequest>) -> Result<Response, Problem> {
+    Ok(json(StatusCode::ACCEPTED, &o.oms.resend_notification(&o.caller, &o.id, req).await?))
 }
 
 pub async fn admin_goodwill(
-    State(oms): State<AppState>,
-    Admin(c): Admin,
-    Path(id): Path<String>,
+    AgentOrder(o): AgentOrder,
     headers: HeaderMap,
     Json(req, _): Json<GoodwillRequest>,
 ) -> Result<Response, Problem> {
@@ -127,7 +98,7 @@ pub async fn admin_goodwill(
         .ok_or_else(|| {
             Problem::new(StatusCode::BAD_REQUEST, "idempotency-key-required", "Idempotency-Key is required")
         })?;
-    Ok(json(StatusCode::OK, &oms.goodwill_refund(&c, &order_id(&id)?, key, req).await?))
+    Ok(json(StatusCode::OK, &o.oms.goodwill_refund(&o.caller, &o.id, key, req).await?))
 }
 
 pub async fn admin_open_case(

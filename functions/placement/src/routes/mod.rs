@@ -9,7 +9,8 @@ pub use shop::*;
 
 use crate::extract::{Admin, Auth, Json, MaybeJson, Query};
 use crate::problem::Problem;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use oms_shared::app::carts::{CreateCartRequest, SetItemRequest};
@@ -19,6 +20,7 @@ use oms_shared::app::{AppError, Oms};
 use oms_shared::domain::{Actor, CartId, LocationId, OrderId, Sku};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 pub type AppState = Oms;
 
@@ -48,6 +50,42 @@ pub(super) fn sku(s: &str) -> Result<Sku, Problem> {
 pub(super) fn location_id(s: &str) -> Result<LocationId, Problem> {
     LocationId::parse(s)
         .map_err(|_| Problem::bad_request("locationId is not a valid location id").with("field", "locationId".into()))
+}
+
+/// The caller and the order the `{order_id}` path segment names (a malformed id is a 400).
+pub struct OrderOf {
+    pub oms: Oms,
+    pub caller: oms_shared::app::Caller,
+    pub id: OrderId,
+}
+
+async fn order_of(parts: &mut Parts, oms: &Oms, caller: oms_shared::app::Caller) -> Result<OrderOf, Problem> {
+    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, oms)
+        .await
+        .map_err(|_| Problem::bad_request("the path names no order"))?;
+    let id = order_id(params.get("order_id").map(String::as_str).unwrap_or_default())?;
+    Ok(OrderOf { oms: oms.clone(), caller, id })
+}
+
+impl FromRequestParts<Oms> for OrderOf {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, oms: &Oms) -> Result<Self, Problem> {
+        let Auth(caller) = Auth::from_request_parts(parts, oms).await?;
+        order_of(parts, oms, caller).await
+    }
+}
+
+/// The same for an agent (admin scope, else 403).
+pub struct AgentOrder(pub OrderOf);
+
+impl FromRequestParts<Oms> for AgentOrder {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, oms: &Oms) -> Result<Self, Problem> {
+        let Admin(caller) = Admin::from_request_parts(parts, oms).await?;
+        Ok(AgentOrder(order_of(parts, oms, caller).await?))
+    }
 }
 
 pub(super) fn with_etag(mut res: Response, version: u64) -> Response {

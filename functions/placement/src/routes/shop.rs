@@ -129,12 +129,8 @@ pub async fn place_order(
     Ok(raw_json(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED), body))
 }
 
-pub async fn get_order(
-    State(oms): State<AppState>,
-    Auth(c): Auth,
-    Path(id): Path<String>,
-) -> Result<Response, Problem> {
-    let o = oms.get_order(&c, &order_id(&id)?).await?;
+pub async fn get_order(o: OrderOf) -> Result<Response, Problem> {
+    let o = o.oms.get_order(&o.caller, &o.id).await?;
     let v = o.version;
     Ok(with_etag(json(StatusCode::OK, &o), v))
 }
@@ -161,27 +157,29 @@ pub struct CancelRequest {
     pub reason: Option<String>,
 }
 
-pub async fn cancel_order(
-    State(oms): State<AppState>,
-    Auth(c): Auth,
-    Path(id): Path<String>,
-    MaybeJson(body): MaybeJson<CancelRequest>,
-) -> Result<Response, Problem> {
+/// A cancel by the customer or an agent, with the reason given.
+pub(super) async fn cancel(
+    o: OrderOf,
+    actor: fn(String) -> Actor,
+    body: Option<CancelRequest>,
+) -> Result<oms_shared::app::views::OrderDto, Problem> {
     let reason = body.and_then(|b| b.reason).map(|r| r.chars().take(500).collect::<String>());
-    let actor = Actor::Customer(c.customer.to_string());
-    let o = oms.cancel_order(&c, &order_id(&id)?, actor, reason).await?;
+    let who = actor(o.caller.customer.to_string());
+    Ok(o.oms.cancel_order(&o.caller, &o.id, who, reason).await?)
+}
+
+pub async fn cancel_order(o: OrderOf, MaybeJson(body): MaybeJson<CancelRequest>) -> Result<Response, Problem> {
+    let o = cancel(o, Actor::Customer, body).await?;
     let v = o.version;
     Ok(with_etag(json(StatusCode::OK, &o), v))
 }
 
 pub async fn edit_order(
-    State(oms): State<AppState>,
-    Auth(c): Auth,
-    Path(id): Path<String>,
+    o: OrderOf,
     headers: HeaderMap,
     Json(req, _): Json<EditOrderRequest>,
 ) -> Result<Response, Problem> {
-    let o = oms.edit_order(&c, &order_id(&id)?, if_match(&headers)?, req).await?;
+    let o = o.oms.edit_order(&o.caller, &o.id, if_match(&headers)?, req).await?;
     let v = o.version;
     Ok(with_etag(json(StatusCode::OK, &o), v))
 }

@@ -200,23 +200,38 @@ impl MeterInterceptor {
     }
 }
 
+/// Asks every request for its consumed capacity.
 fn set_total(i: &mut Input) {
-    let total = Some(ReturnConsumedCapacity::Total);
-    if let Some(x) = i.downcast_mut::<GetItemInput>() {
-        x.return_consumed_capacity = total;
-    } else if let Some(x) = i.downcast_mut::<PutItemInput>() {
-        x.return_consumed_capacity = total;
-    } else if let Some(x) = i.downcast_mut::<UpdateItemInput>() {
-        x.return_consumed_capacity = total;
-    } else if let Some(x) = i.downcast_mut::<DeleteItemInput>() {
-        x.return_consumed_capacity = total;
-    } else if let Some(x) = i.downcast_mut::<QueryInput>() {
-        x.return_consumed_capacity = total;
-    } else if let Some(x) = i.downcast_mut::<BatchGetItemInput>() {
-        x.return_consumed_capacity = total;
-    } else if let Some(x) = i.downcast_mut::<TransactWriteItemsInput>() {
-        x.return_consumed_capacity = total;
+    macro_rules! total {
+        ($($t:ty),+) => {
+            $(if let Some(x) = i.downcast_mut::<$t>() {
+                x.return_consumed_capacity = Some(ReturnConsumedCapacity::Total);
+                return;
+            })+
+        };
     }
+    total!(
+        GetItemInput,
+        PutItemInput,
+        UpdateItemInput,
+        DeleteItemInput,
+        QueryInput,
+        BatchGetItemInput,
+        TransactWriteItemsInput
+    );
+}
+
+/// The write milli-units a single-item write output reports.
+fn single_write(out: &aws_smithy_runtime_api::client::interceptors::context::Output) -> Option<u64> {
+    macro_rules! units {
+        ($($t:ty),+) => {
+            $(if let Some(o) = out.downcast_ref::<$t>() {
+                return Some(milli(o.consumed_capacity().and_then(|c| c.capacity_units())));
+            })+
+        };
+    }
+    units!(PutItemOutput, DeleteItemOutput, UpdateItemOutput);
+    None
 }
 
 impl Intercept for MeterInterceptor {
@@ -268,12 +283,8 @@ impl Intercept for MeterInterceptor {
         let Some(p) = cfg.load::<PendingWrite>().cloned() else { return Ok(()) };
         let reported: u64 = if let Some(o) = out.downcast_ref::<TransactWriteItemsOutput>() {
             o.consumed_capacity().iter().map(|c| milli(c.capacity_units())).sum()
-        } else if let Some(o) = out.downcast_ref::<PutItemOutput>() {
-            milli(o.consumed_capacity().and_then(|c| c.capacity_units()))
-        } else if let Some(o) = out.downcast_ref::<DeleteItemOutput>() {
-            milli(o.consumed_capacity().and_then(|c| c.capacity_units()))
-        } else if let Some(o) = out.downcast_ref::<UpdateItemOutput>() {
-            milli(o.consumed_capacity().and_then(|c| c.capacity_units()))
+        } else if let Some(units) = single_write(out) {
+            units
         } else {
             return Ok(());
         };

@@ -132,6 +132,31 @@ impl DynamoStore {
         sk_prefix: Option<(&str, &str)>,
         consistent: bool,
     ) -> Result<Vec<Attrs>, StoreError> {
+        let sk = sk_prefix.map(|(name, p)| (format!("begins_with({name}, :sk)"), p));
+        self.query_pages(index, (pk_name, pk), sk, consistent).await
+    }
+
+    /// Every entry of an index partition whose sort key sorts before `upper`.
+    pub(super) async fn query_all_below(
+        &self,
+        index: &str,
+        (pk_name, pk): (&str, &str),
+        (sk_name, upper): (&str, &str),
+    ) -> Result<Vec<Attrs>, StoreError> {
+        self.query_pages(index, (pk_name, pk), Some((format!("{sk_name} < :sk"), upper)), false).await
+    }
+
+    async fn query_pages(
+        &self,
+        index: &str,
+        (pk_name, pk): (&str, &str),
+        sk: Option<(String, &str)>,
+        consistent: bool,
+    ) -> Result<Vec<Attrs>, StoreError> {
+        let condition = match &sk {
+            Some((c, _)) => format!("{pk_name} = :pk AND {c}"),
+            None => format!("{pk_name} = :pk"),
+        };
         let mut out = Vec::new();
         let mut start: Option<Attrs> = None;
         loop {
@@ -139,15 +164,13 @@ impl DynamoStore {
                 .client
                 .query()
                 .table_name(&self.table)
+                .key_condition_expression(&condition)
                 .expression_attribute_values(":pk", s(pk))
                 .set_exclusive_start_key(start.take());
             q = if index.is_empty() { q.consistent_read(consistent) } else { q.index_name(index) };
-            q = match sk_prefix {
-                Some((sk_name, prefix)) => q
-                    .key_condition_expression(format!("{pk_name} = :pk AND begins_with({sk_name}, :p)"))
-                    .expression_attribute_values(":p", s(prefix)),
-                None => q.key_condition_expression(format!("{pk_name} = :pk")),
-            };
+            if let Some((_, v)) = &sk {
+                q = q.expression_attribute_values(":sk", s(*v));
+            }
             let res = q.send().await.map_err(sdk)?;
             out.extend(res.items.unwrap_or_default());
             match res.last_evaluated_key {
@@ -204,6 +227,17 @@ impl DynamoStore {
             .filter_map(|a| Some((table_key(&a)?, a)))
             .collect();
         Ok(order.iter().filter_map(|k| found.remove(k)).collect())
+    }
+
+    /// The item a unique GSI1 key points at. The index holds keys only and is eventually
+    /// consistent: the item itself is read, consistently.
+    pub(super) async fn get_by_gsi1<T: serde::de::DeserializeOwned>(
+        &self,
+        gsi1pk: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let entries = self.query_all(keys::GSI1, keys::GSI1PK, gsi1pk, None, false).await?;
+        let Some(key) = entries.first().and_then(table_key) else { return Ok(None) };
+        Ok(self.get::<T>(&key, true).await?.map(|i| i.data))
     }
 
     /// Maps items to their entity.

@@ -83,6 +83,11 @@ impl MemoryStore {
         self.state.lock().map_err(|_| StoreError::Unavailable("memory store poisoned".into()))
     }
 
+    /// A read of the state under the lock.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&State) -> T) -> Result<T, StoreError> {
+        Ok(f(&*self.lock()?))
+    }
+
     pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
     }

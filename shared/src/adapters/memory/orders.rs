@@ -2,7 +2,7 @@
 
 use super::{MemoryStore, page};
 use crate::domain::*;
-use crate::ports::{OrderRepository, OrderView, Page, ShipmentRepository, StoreError, Tracked};
+use crate::ports::{Listing, OrderRepository, OrderView, Page, ShipmentRepository, StoreError, Tracked};
 use chrono::{DateTime, Utc};
 
 fn from_ok(o: &Order, from: Option<DateTime<Utc>>) -> bool {
@@ -12,7 +12,7 @@ fn from_ok(o: &Order, from: Option<DateTime<Utc>>) -> bool {
 #[async_trait::async_trait]
 impl OrderRepository for MemoryStore {
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        Ok(self.lock()?.orders.get(id).cloned())
+        self.read(|s| s.orders.get(id).cloned())
     }
 
     async fn get_order_view(&self, id: &OrderId) -> Result<Option<OrderView>, StoreError> {
@@ -24,43 +24,26 @@ impl OrderRepository for MemoryStore {
         Ok(Some(OrderView { order, shipments, timeline }))
     }
 
-    async fn orders_of_customer(
-        &self,
-        customer: &CustomerId,
-        limit: i32,
-        cursor: Option<&str>,
-    ) -> Result<Page<Order>, StoreError> {
+    async fn orders_of_customer(&self, customer: &CustomerId, l: Listing<'_>) -> Result<Page<Order>, StoreError> {
         let all = self.lock()?.orders.values().filter(|o| &o.customer == customer).cloned().collect();
-        page(all, limit, cursor)
+        page(all, l.limit, l.cursor)
     }
 
-    async fn orders_by_status(
-        &self,
-        status: OrderStatus,
-        from: Option<DateTime<Utc>>,
-        limit: i32,
-        cursor: Option<&str>,
-    ) -> Result<Page<Order>, StoreError> {
-        let all = self.lock()?.orders.values().filter(|o| o.status == status && from_ok(o, from)).cloned().collect();
-        page(all, limit, cursor)
+    async fn orders_by_status(&self, status: OrderStatus, l: Listing<'_>) -> Result<Page<Order>, StoreError> {
+        let all = self.lock()?.orders.values().filter(|o| o.status == status && from_ok(o, l.from)).cloned().collect();
+        page(all, l.limit, l.cursor)
     }
 
-    async fn orders_by_email(
-        &self,
-        email: &Email,
-        from: Option<DateTime<Utc>>,
-        limit: i32,
-        cursor: Option<&str>,
-    ) -> Result<Page<Order>, StoreError> {
+    async fn orders_by_email(&self, email: &Email, l: Listing<'_>) -> Result<Page<Order>, StoreError> {
         let key = email.lookup_key();
-        let all =
-            self.lock()?.orders.values().filter(|o| o.email.lookup_key() == key && from_ok(o, from)).cloned().collect();
-        page(all, limit, cursor)
+        let s = self.lock()?;
+        let all = s.orders.values().filter(|o| o.email.lookup_key() == key && from_ok(o, l.from)).cloned().collect();
+        page(all, l.limit, l.cursor)
     }
 
     async fn count_orders_by_email_since(&self, email: &Email, since: DateTime<Utc>) -> Result<usize, StoreError> {
         let key = email.lookup_key();
-        Ok(self.lock()?.orders.values().filter(|o| o.email.lookup_key() == key && o.created_at >= since).count())
+        self.read(|s| s.orders.values().filter(|o| o.email.lookup_key() == key && o.created_at >= since).count())
     }
 
     async fn timeline(&self, order: &OrderId) -> Result<Vec<TimelineEvent>, StoreError> {
@@ -70,22 +53,22 @@ impl OrderRepository for MemoryStore {
     }
 
     async fn order_for_payment(&self, authorization_id: &str) -> Result<Option<OrderId>, StoreError> {
-        Ok(self.lock()?.payment_refs.get(authorization_id).cloned())
+        self.read(|s| s.payment_refs.get(authorization_id).cloned())
     }
 }
 
 #[async_trait::async_trait]
 impl ShipmentRepository for MemoryStore {
     async fn get_shipment(&self, order: &OrderId, id: &ShipmentId) -> Result<Option<Shipment>, StoreError> {
-        Ok(self.lock()?.shipments.get(&(order.clone(), id.clone())).cloned())
+        self.read(|s| s.shipments.get(&(order.clone(), id.clone())).cloned())
     }
 
     async fn shipments_of_order(&self, order: &OrderId) -> Result<Vec<Shipment>, StoreError> {
-        Ok(self.lock()?.shipments.iter().filter(|((o, _), _)| o == order).map(|(_, v)| v.clone()).collect())
+        self.read(|s| s.shipments.iter().filter(|((o, _), _)| o == order).map(|(_, v)| v.clone()).collect())
     }
 
     async fn get_label(&self, order: &OrderId, shipment: &ShipmentId) -> Result<Option<LabelDoc>, StoreError> {
-        Ok(self.lock()?.labels.get(&(order.clone(), shipment.clone())).cloned())
+        self.read(|s| s.labels.get(&(order.clone(), shipment.clone())).cloned())
     }
 
     async fn tracked(&self, carrier: &str, tracking_number: &str) -> Result<Option<Tracked>, StoreError> {

@@ -28,7 +28,7 @@ impl CartRepository for MemoryStore {
     }
 
     async fn get_cart(&self, id: &CartId) -> Result<Option<Cart>, StoreError> {
-        Ok(self.lock()?.carts.get(id).cloned())
+        self.read(|s| s.carts.get(id).cloned())
     }
 
     async fn carts_of_customer(&self, customer: &CustomerId) -> Result<Vec<Cart>, StoreError> {
@@ -53,11 +53,11 @@ impl CartRepository for MemoryStore {
 #[async_trait::async_trait]
 impl StockRepository for MemoryStore {
     async fn get_stock(&self, sku: &Sku, location: &LocationId) -> Result<Option<StockRecord>, StoreError> {
-        Ok(self.lock()?.stock.get(&(sku.clone(), location.clone())).cloned())
+        self.read(|s| s.stock.get(&(sku.clone(), location.clone())).cloned())
     }
 
     async fn stock_for_sku(&self, sku: &Sku) -> Result<Vec<StockRecord>, StoreError> {
-        Ok(self.lock()?.stock.iter().filter(|((s, _), _)| s == sku).map(|(_, r)| r.clone()).collect())
+        self.read(|s| s.stock.iter().filter(|((s, _), _)| s == sku).map(|(_, r)| r.clone()).collect())
     }
 
     async fn set_on_hand(&self, sku: &Sku, location: &LocationId, on_hand: i64) -> Result<StockRecord, StoreError> {
@@ -70,22 +70,17 @@ impl StockRepository for MemoryStore {
         Ok(rec)
     }
 
-    async fn apply_stock_move(
-        &self,
-        sku: &Sku,
-        location: &LocationId,
-        movement: StockMove,
-        quantity: u32,
-    ) -> Result<(), StoreError> {
+    async fn apply_stock_move(&self, m: &StockMovement) -> Result<(), StoreError> {
         let mut s = self.lock()?;
-        let k = (sku.clone(), location.clone());
-        let next = s.stock.get(&k).and_then(|r| move_one(r.level, movement, quantity).map(|l| (l, r.version + 1)));
+        let k = (m.sku.clone(), m.location_id.clone());
+        let next = s.stock.get(&k).and_then(|r| move_one(r.level, m.movement, m.quantity).map(|l| (l, r.version + 1)));
         match next {
             Some((level, version)) => {
-                s.stock.insert(k, StockRecord { sku: sku.clone(), location_id: location.clone(), level, version });
+                s.stock
+                    .insert(k, StockRecord { sku: m.sku.clone(), location_id: m.location_id.clone(), level, version });
                 Ok(())
             }
-            None if movement == StockMove::Hold => Err(StoreError::OutOfStock(vec![k])),
+            None if m.movement == StockMove::Hold => Err(StoreError::OutOfStock(vec![k])),
             None => Err(StoreError::StockPrecondition(vec![k])),
         }
     }
@@ -99,7 +94,7 @@ impl CatalogRepository for MemoryStore {
     }
 
     async fn get_product(&self, sku: &Sku) -> Result<Option<Product>, StoreError> {
-        Ok(self.lock()?.products.get(sku).cloned())
+        self.read(|s| s.products.get(sku).cloned())
     }
 
     async fn get_products(&self, skus: &[Sku]) -> Result<HashMap<Sku, Product>, StoreError> {
@@ -116,37 +111,37 @@ impl LocationRepository for MemoryStore {
     }
 
     async fn get_location(&self, id: &LocationId) -> Result<Option<Location>, StoreError> {
-        Ok(self.lock()?.locations.get(id).cloned())
+        self.read(|s| s.locations.get(id).cloned())
     }
 
     async fn list_locations(&self) -> Result<Vec<Location>, StoreError> {
-        Ok(self.lock()?.locations.values().cloned().collect())
+        self.read(|s| s.locations.values().cloned().collect())
     }
 }
 
 #[async_trait::async_trait]
 impl ReturnRepository for MemoryStore {
     async fn get_rma(&self, id: &ReturnId) -> Result<Option<Rma>, StoreError> {
-        Ok(self.lock()?.rmas.values().find(|r| &r.id == id).cloned())
+        self.read(|s| s.rmas.values().find(|r| &r.id == id).cloned())
     }
 
     async fn returns_of_order(&self, order: &OrderId) -> Result<Vec<Rma>, StoreError> {
-        Ok(self.lock()?.rmas.iter().filter(|((o, _), _)| o == order).map(|(_, r)| r.clone()).collect())
+        self.read(|s| s.rmas.iter().filter(|((o, _), _)| o == order).map(|(_, r)| r.clone()).collect())
     }
 
     async fn get_return_label(&self, order: &OrderId, id: &ReturnId) -> Result<Option<ReturnLabelDoc>, StoreError> {
-        Ok(self.lock()?.return_labels.get(&(order.clone(), id.clone())).cloned())
+        self.read(|s| s.return_labels.get(&(order.clone(), id.clone())).cloned())
     }
 }
 
 #[async_trait::async_trait]
 impl CaseRepository for MemoryStore {
     async fn get_case(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
-        Ok(self.lock()?.cases.values().find(|c| &c.id == id).cloned())
+        self.read(|s| s.cases.values().find(|c| &c.id == id).cloned())
     }
 
     async fn cases_of_order(&self, order: &OrderId) -> Result<Vec<Case>, StoreError> {
-        Ok(self.lock()?.cases.iter().filter(|((o, _), _)| o == order).map(|(_, c)| c.clone()).collect())
+        self.read(|s| s.cases.iter().filter(|((o, _), _)| o == order).map(|(_, c)| c.clone()).collect())
     }
 
     async fn cases_by_status(&self, status: CaseStatus) -> Result<Vec<Case>, StoreError> {
@@ -168,7 +163,7 @@ impl IdempotencyRepository for MemoryStore {
 #[async_trait::async_trait]
 impl ProviderEventDedupe for MemoryStore {
     async fn webhook_seen(&self, provider: &str, event_id: &str) -> Result<bool, StoreError> {
-        Ok(self.lock()?.webhooks.contains_key(&(provider.to_owned(), event_id.to_owned())))
+        self.read(|s| s.webhooks.contains_key(&(provider.to_owned(), event_id.to_owned())))
     }
 
     async fn record_webhook_event(&self, provider: &str, event_id: &str, _ttl_days: i64) -> Result<bool, StoreError> {
@@ -202,7 +197,7 @@ impl MailDedupe for MemoryStore {
 #[async_trait::async_trait]
 impl PreferenceRepository for MemoryStore {
     async fn get_preferences(&self, customer: &CustomerId) -> Result<Preferences, StoreError> {
-        Ok(self.lock()?.preferences.get(customer).cloned().unwrap_or_default())
+        self.read(|s| s.preferences.get(customer).cloned().unwrap_or_default())
     }
 
     async fn put_preferences(&self, customer: &CustomerId, p: &Preferences) -> Result<(), StoreError> {
@@ -221,7 +216,7 @@ impl Outbox for MemoryStore {
     }
 
     async fn get_outbox_entry(&self, order: &OrderId, id: &str) -> Result<Option<OutboxEntry>, StoreError> {
-        Ok(self.lock()?.outbox.get(&(order.clone(), id.to_owned())).cloned())
+        self.read(|s| s.outbox.get(&(order.clone(), id.to_owned())).cloned())
     }
 
     async fn complete_effects(&self, order: &OrderId, id: &str) -> Result<(), StoreError> {

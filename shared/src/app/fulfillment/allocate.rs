@@ -43,24 +43,7 @@ impl Fulfillment {
         let level = order.delivery.service_level;
         let shipments: Vec<Shipment> = by_location
             .into_iter()
-            .map(|(location_id, lines)| Shipment {
-                id: ShipmentId::generate(),
-                order_id: order.id.clone(),
-                location_id,
-                lines,
-                status: ShipmentStatus::Pending,
-                service_level: level,
-                carrier: None,
-                tracking_number: None,
-                label_id: None,
-                estimated_delivery: None,
-                shipped_at: None,
-                delivered_at: None,
-                captured: None,
-                version: 0,
-                created_at: now,
-                updated_at: now,
-            })
+            .map(|(location_id, lines)| Shipment::pending(&order.id, location_id, lines, level, now))
             .collect();
         let ev =
             TimelineEvent::new(now, "order.allocated", system("allocate")).with_status(next.status).with_note(format!(

@@ -5,6 +5,7 @@ use super::super::views::{OrderDto, OrderList, OrderSummary};
 use super::super::{AppError, Caller, Oms};
 use super::AdminOrderQuery;
 use crate::domain::*;
+use crate::ports::Listing;
 use chrono::{DateTime, Utc};
 
 impl Oms {
@@ -30,7 +31,7 @@ impl Oms {
         cursor: Option<&str>,
     ) -> Result<OrderList, AppError> {
         let limit = check_limit(limit)?;
-        let page = self.store.orders_of_customer(&caller.customer, limit, cursor).await?;
+        let page = self.store.orders_of_customer(&caller.customer, Listing::first(limit).after(cursor)).await?;
         Ok(OrderList { orders: page.items.iter().map(OrderSummary::from).collect(), next_cursor: page.next_cursor })
     }
 
@@ -45,11 +46,16 @@ impl Oms {
             (Some(s), None) => {
                 let status = OrderStatus::parse(s)
                     .ok_or_else(|| AppError::invalid_field("status", format!("unknown status {s:?}")))?;
-                self.store.orders_by_status(status, from, limit, q.cursor.as_deref()).await?
+                self.store
+                    .orders_by_status(status, Listing::first(limit).after(q.cursor.as_deref()).since(from))
+                    .await?
             }
             (status, Some(e)) => {
                 let email = Email::parse(e).map_err(|err| AppError::invalid_field("email", err))?;
-                let mut page = self.store.orders_by_email(&email, from, limit, q.cursor.as_deref()).await?;
+                let mut page = self
+                    .store
+                    .orders_by_email(&email, Listing::first(limit).after(q.cursor.as_deref()).since(from))
+                    .await?;
                 if let Some(s) = status {
                     let st = OrderStatus::parse(s)
                         .ok_or_else(|| AppError::invalid_field("status", format!("unknown status {s:?}")))?;

@@ -1,10 +1,10 @@
 //! Carts: by id, by customer (GSI1), and idle carts through a sparse GSI2 partition per shard.
 
-use super::super::item::{Attrs, Item, n, s};
+use super::super::item::{Item, n};
 use super::super::keys;
 use super::super::table::{Condition, DynamoStore};
 use super::ENTITY_CART;
-use crate::adapters::dynamo::errors::{mapping, sdk};
+use crate::adapters::dynamo::errors::mapping;
 use crate::domain::{Cart, CartId, CustomerId};
 use crate::ports::{CartRepository, StoreError};
 use chrono::{DateTime, Utc};
@@ -51,30 +51,12 @@ impl CartRepository for DynamoStore {
     }
 
     async fn idle_carts(&self, cutoff: DateTime<Utc>) -> Result<Vec<Cart>, StoreError> {
-        let mut out = Vec::new();
         let upper = keys::timestamp(&cutoff);
+        let mut entries = Vec::new();
         for shard in 0..keys::STATUS_SHARDS {
-            let mut start: Option<Attrs> = None;
-            loop {
-                let res = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(keys::GSI2)
-                    .key_condition_expression("GSI2PK = :pk AND GSI2SK < :t")
-                    .expression_attribute_values(":pk", s(keys::idle_cart_gsi2pk_shard(shard)))
-                    .expression_attribute_values(":t", s(&upper))
-                    .set_exclusive_start_key(start.take())
-                    .send()
-                    .await
-                    .map_err(sdk)?;
-                out.extend(Self::all::<Cart>(self.hydrate(res.items.unwrap_or_default()).await?)?);
-                match res.last_evaluated_key {
-                    Some(k) if !k.is_empty() => start = Some(k),
-                    _ => break,
-                }
-            }
+            let pk = keys::idle_cart_gsi2pk_shard(shard);
+            entries.extend(self.query_all_below(keys::GSI2, (keys::GSI2PK, &pk), (keys::GSI2SK, &upper)).await?);
         }
-        Ok(out)
+        Self::all(self.hydrate(entries).await?)
     }
 }

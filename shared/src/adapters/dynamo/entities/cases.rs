@@ -2,7 +2,7 @@
 
 use super::super::item::Item;
 use super::super::keys;
-use super::super::table::{DynamoStore, table_key};
+use super::super::table::DynamoStore;
 use super::ENTITY_CASE;
 use crate::domain::support::{Case, CaseStatus};
 use crate::domain::{CaseId, OrderId};
@@ -17,9 +17,7 @@ pub fn case_item(c: &Case) -> Item<&Case> {
 #[async_trait::async_trait]
 impl CaseRepository for DynamoStore {
     async fn get_case(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
-        let items = self.query_all(keys::GSI1, keys::GSI1PK, &keys::case_gsi1pk(id), None, false).await?;
-        let Some(key) = items.first().and_then(table_key) else { return Ok(None) };
-        Ok(self.get::<Case>(&key, true).await?.map(|i| i.data))
+        self.get_by_gsi1(&keys::case_gsi1pk(id)).await
     }
 
     async fn cases_of_order(&self, order: &OrderId) -> Result<Vec<Case>, StoreError> {

@@ -8,7 +8,7 @@ use super::super::table::{DynamoStore, entity_of};
 use super::{ENTITY_EVENT, ENTITY_ORDER, ENTITY_PAYMENT, ENTITY_SHIPMENT};
 use crate::adapters::dynamo::errors::{mapping, sdk};
 use crate::domain::{CustomerId, Email, Order, OrderId, OrderStatus, Shipment, TimelineEvent};
-use crate::ports::{OrderRepository, OrderView, Page, StoreError};
+use crate::ports::{Listing, OrderRepository, OrderView, Page, StoreError};
 use aws_sdk_dynamodb::types::Select;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -44,9 +44,7 @@ impl DynamoStore {
 
     async fn query_orders_index(
         &self,
-        index: &str,
-        pk_attr: &str,
-        sk_attr: &str,
+        index: IndexSpec,
         pk: String,
         bounds: (&str, &str),
         limit: i32,
@@ -55,8 +53,8 @@ impl DynamoStore {
             .client
             .query()
             .table_name(&self.table)
-            .index_name(index)
-            .key_condition_expression(format!("{pk_attr} = :pk AND {sk_attr} BETWEEN :lo AND :hi"))
+            .index_name(index.name)
+            .key_condition_expression(format!("{} = :pk AND {} BETWEEN :lo AND :hi", index.pk, index.sk))
             .expression_attribute_values(":pk", s(pk))
             .expression_attribute_values(":lo", s(bounds.0))
             .expression_attribute_values(":hi", s(bounds.1))
@@ -67,6 +65,42 @@ impl DynamoStore {
             .map_err(sdk)?;
         Ok(res.items.unwrap_or_default())
     }
+
+    /// A page of orders from index partitions sorted by creation (`created#id`), merged
+    /// newest first; only the page's orders are read from the table.
+    async fn orders_by_created(
+        &self,
+        index: IndexSpec,
+        partitions: Vec<String>,
+        l: Listing<'_>,
+    ) -> Result<Page<Order>, StoreError> {
+        let upper = match l.cursor {
+            Some(c) => decode_cursor(c, "2")?,
+            None => "9".to_owned(),
+        };
+        let lower = l.from.map(|f| keys::timestamp(&f)).unwrap_or_else(|| "0".into());
+        let mut all = Vec::new();
+        for pk in partitions {
+            all.extend(self.query_orders_index(index, pk, (&lower, &upper), l.read_limit()).await?);
+        }
+        let exclude = l.cursor.map(|_| upper.as_str());
+        let page = newest_index_entries(all, index.sk, l.limit, exclude);
+        Ok(page_by_created(self.orders(page).await?, l.limit, exclude))
+    }
+}
+
+/// An index and its key attributes.
+#[derive(Debug, Clone, Copy)]
+struct IndexSpec {
+    name: &'static str,
+    pk: &'static str,
+    sk: &'static str,
+}
+
+impl IndexSpec {
+    const GSI1: IndexSpec = IndexSpec { name: keys::GSI1, pk: keys::GSI1PK, sk: keys::GSI1SK };
+    const GSI2: IndexSpec = IndexSpec { name: keys::GSI2, pk: keys::GSI2PK, sk: keys::GSI2SK };
+    const GSI3: IndexSpec = IndexSpec { name: keys::GSI3, pk: keys::GSI3PK, sk: keys::GSI3SK };
 }
 
 #[async_trait::async_trait]
@@ -91,31 +125,19 @@ impl OrderRepository for DynamoStore {
         Ok(order.map(|order| OrderView { order, shipments, timeline }))
     }
 
-    async fn orders_of_customer(
-        &self,
-        customer: &CustomerId,
-        limit: i32,
-        cursor: Option<&str>,
-    ) -> Result<Page<Order>, StoreError> {
-        let upper = match cursor {
+    async fn orders_of_customer(&self, customer: &CustomerId, l: Listing<'_>) -> Result<Page<Order>, StoreError> {
+        let upper = match l.cursor {
             Some(c) => decode_cursor(c, keys::ORDER_GSI1SK_PREFIX)?,
             // '~' sorts after every ULID character.
             None => format!("{}~", keys::ORDER_GSI1SK_PREFIX),
         };
-        let items = self
-            .query_orders_index(
-                keys::GSI1,
-                keys::GSI1PK,
-                keys::GSI1SK,
-                keys::customer_gsi1pk(customer),
-                (keys::ORDER_GSI1SK_PREFIX, &upper),
-                limit + if cursor.is_some() { 2 } else { 1 },
-            )
-            .await?;
+        let pk = keys::customer_gsi1pk(customer);
+        let bounds = (keys::ORDER_GSI1SK_PREFIX, upper.as_str());
+        let items = self.query_orders_index(IndexSpec::GSI1, pk, bounds, l.read_limit()).await?;
         let mut orders: Vec<Order> = self.orders(items).await?;
         // BETWEEN is inclusive: skip the cursor's own item.
-        orders.retain(|o| cursor.is_none() || keys::order_gsi1sk(&o.id) != upper);
-        let limit = usize::try_from(limit).unwrap_or(0);
+        orders.retain(|o| l.cursor.is_none() || keys::order_gsi1sk(&o.id) != upper);
+        let limit = usize::try_from(l.limit).unwrap_or(0);
         let next_cursor = (orders.len() > limit).then(|| {
             orders.truncate(limit);
             orders.last().map(|o| encode_cursor(&keys::order_gsi1sk(&o.id)))
@@ -123,45 +145,13 @@ impl OrderRepository for DynamoStore {
         Ok(Page { items: orders, next_cursor: next_cursor.flatten() })
     }
 
-    async fn orders_by_status(
-        &self,
-        status: OrderStatus,
-        from: Option<DateTime<Utc>>,
-        limit: i32,
-        cursor: Option<&str>,
-    ) -> Result<Page<Order>, StoreError> {
-        let upper = match cursor {
-            Some(c) => decode_cursor(c, "2")?,
-            None => "9".to_owned(),
-        };
-        let lower = from.map(|f| keys::timestamp(&f)).unwrap_or_else(|| "0".into());
-        let mut all = Vec::new();
-        for shard in 0..keys::STATUS_SHARDS {
-            let pk = keys::order_status_gsi2pk_shard(status, shard);
-            let n = limit + if cursor.is_some() { 2 } else { 1 };
-            all.extend(self.query_orders_index(keys::GSI2, keys::GSI2PK, keys::GSI2SK, pk, (&lower, &upper), n).await?);
-        }
-        let page = newest_index_entries(all, keys::GSI2SK, limit, cursor.map(|_| upper.as_str()));
-        Ok(page_by_created(self.orders(page).await?, limit, cursor.map(|_| upper.as_str())))
+    async fn orders_by_status(&self, status: OrderStatus, l: Listing<'_>) -> Result<Page<Order>, StoreError> {
+        let shards = (0..keys::STATUS_SHARDS).map(|s| keys::order_status_gsi2pk_shard(status, s)).collect();
+        self.orders_by_created(IndexSpec::GSI2, shards, l).await
     }
 
-    async fn orders_by_email(
-        &self,
-        email: &Email,
-        from: Option<DateTime<Utc>>,
-        limit: i32,
-        cursor: Option<&str>,
-    ) -> Result<Page<Order>, StoreError> {
-        let upper = match cursor {
-            Some(c) => decode_cursor(c, "2")?,
-            None => "9".to_owned(),
-        };
-        let lower = from.map(|f| keys::timestamp(&f)).unwrap_or_else(|| "0".into());
-        let n = limit + if cursor.is_some() { 2 } else { 1 };
-        let items = self
-            .query_orders_index(keys::GSI3, keys::GSI3PK, keys::GSI3SK, keys::email_gsi3pk(email), (&lower, &upper), n)
-            .await?;
-        Ok(page_by_created(self.orders(items).await?, limit, cursor.map(|_| upper.as_str())))
+    async fn orders_by_email(&self, email: &Email, l: Listing<'_>) -> Result<Page<Order>, StoreError> {
+        self.orders_by_created(IndexSpec::GSI3, vec![keys::email_gsi3pk(email)], l).await
     }
 
     async fn count_orders_by_email_since(&self, email: &Email, since: DateTime<Utc>) -> Result<usize, StoreError> {

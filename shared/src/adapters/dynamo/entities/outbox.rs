@@ -1,11 +1,10 @@
 //! Outbox entries: written inside a change's transaction, listed through a sparse GSI2
 //! partition per shard while pending, deleted once dispatched.
 
-use super::super::item::{Attrs, Item, s};
+use super::super::item::{Attrs, Item};
 use super::super::keys;
 use super::super::table::DynamoStore;
 use super::ENTITY_OUTBOX;
-use crate::adapters::dynamo::errors::sdk;
 use crate::domain::{OrderId, OutboxEntry};
 use crate::ports::{Outbox, StoreError};
 
@@ -18,20 +17,9 @@ pub fn outbox_item(e: &OutboxEntry) -> Item<&OutboxEntry> {
 impl Outbox for DynamoStore {
     async fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         let mut entries: Vec<Attrs> = Vec::new();
-        let page = i32::try_from(limit.clamp(1, 1000)).unwrap_or(1000);
         for shard in 0..keys::STATUS_SHARDS {
-            let res = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(keys::GSI2)
-                .key_condition_expression("GSI2PK = :pk")
-                .expression_attribute_values(":pk", s(keys::outbox_gsi2pk_shard(shard)))
-                .limit(page)
-                .send()
-                .await
-                .map_err(sdk)?;
-            entries.extend(res.items.unwrap_or_default());
+            let pk = keys::outbox_gsi2pk_shard(shard);
+            entries.extend(self.query_all(keys::GSI2, keys::GSI2PK, &pk, None, false).await?);
         }
         let sk = |a: &Attrs| a.get(keys::GSI2SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
         entries.sort_by_key(sk);

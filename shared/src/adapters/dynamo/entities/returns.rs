@@ -2,7 +2,7 @@
 
 use super::super::item::Item;
 use super::super::keys;
-use super::super::table::{DynamoStore, table_key};
+use super::super::table::DynamoStore;
 use super::{ENTITY_RETURN, ENTITY_RETURN_LABEL};
 use crate::domain::returns::Rma;
 use crate::domain::{OrderId, ReturnId, ReturnLabelDoc};
@@ -24,10 +24,7 @@ pub fn return_label_item<'a>(order: &OrderId, id: &ReturnId, doc: &'a ReturnLabe
 #[async_trait::async_trait]
 impl ReturnRepository for DynamoStore {
     async fn get_rma(&self, id: &ReturnId) -> Result<Option<Rma>, StoreError> {
-        let items = self.query_all(keys::GSI1, keys::GSI1PK, &keys::rma_gsi1pk(id), None, false).await?;
-        let Some(key) = items.first().and_then(table_key) else { return Ok(None) };
-        // The index holds keys only (and is eventually consistent): read the item itself.
-        Ok(self.get::<Rma>(&key, true).await?.map(|i| i.data))
+        self.get_by_gsi1(&keys::rma_gsi1pk(id)).await
     }
 
     async fn returns_of_order(&self, order: &OrderId) -> Result<Vec<Rma>, StoreError> {

@@ -5,7 +5,7 @@ use super::super::keys;
 use super::super::table::{Condition, DynamoStore};
 use super::ENTITY_STOCK;
 use crate::adapters::dynamo::errors::mapping;
-use crate::domain::{LocationId, Sku, StockLevel, StockMove, StockRecord};
+use crate::domain::{LocationId, Sku, StockLevel, StockMovement, StockRecord};
 use crate::ports::{StockRepository, StoreError};
 use crate::retry::{Backoff, retry};
 
@@ -61,15 +61,9 @@ impl StockRepository for DynamoStore {
         })
     }
 
-    async fn apply_stock_move(
-        &self,
-        sku: &Sku,
-        location: &LocationId,
-        movement: StockMove,
-        quantity: u32,
-    ) -> Result<(), StoreError> {
+    async fn apply_stock_move(&self, m: &StockMovement) -> Result<(), StoreError> {
         retry(Backoff::CONTENTION, StoreError::is_retryable, || async {
-            self.transact(vec![self.stock_move(sku, location, movement, quantity)?]).await
+            self.transact(vec![self.stock_move(&m.sku, &m.location_id, m.movement, m.quantity)?]).await
         })
         .await
     }
