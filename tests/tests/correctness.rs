@@ -2,7 +2,6 @@
 //! the correctness issue, reproduced from outside (HTTP, signed webhooks, the workflow's steps).
 
 use oms_shared::domain::{OrderId, ReservationState};
-use oms_shared::ports::{CaseRepository, OrderRepository};
 use oms_tests::{Stack, order_body};
 use serde_json::{Value, json};
 
