@@ -251,6 +251,7 @@ async fn shipments_by_order_and_by_tracking_number<S: Store + Clone + 'static>(s
         tracking_number: Some("SBX0001".into()),
         label_id: Some("lbl_1".into()),
         estimated_delivery: None,
+        handed_over_at: None,
         shipped_at: None,
         delivered_at: None,
         captured: None,

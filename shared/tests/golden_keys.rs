@@ -96,6 +96,7 @@ fn shipment_keys() {
         tracking_number: Some("SBX123".into()),
         label_id: None,
         estimated_delivery: None,
+        handed_over_at: None,
         shipped_at: None,
         delivered_at: None,
         captured: None,

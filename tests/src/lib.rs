@@ -214,6 +214,14 @@ impl Stack {
             .collect())
     }
 
+    /// Waits until every effect committed so far has been dispatched (stream or drain).
+    pub async fn settle_effects(&self) -> anyhow::Result<()> {
+        self.eventually("effects to be dispatched", || async {
+            Ok(oms_shared::ports::Outbox::pending_effects(&*self.local.oms.store, 1).await?.is_empty())
+        })
+        .await
+    }
+
     /// Waits until `f` holds (background workers), or fails after ~10 s.
     pub async fn eventually<F, Fut>(&self, what: &str, f: F) -> anyhow::Result<()>
     where

@@ -27,7 +27,6 @@ async fn step(s: &Stack, name: &str, id: &str) -> anyhow::Result<Value> {
 }
 
 #[tokio::test]
-#[ignore = "correctness issue: fails before the fix"]
 async fn agent_hold_then_customer_edit_keeps_allocated_units_owned() -> anyhow::Result<()> {
     let s = Stack::without_stream().await?;
     let start = s.available("MUG-CLASSIC", "WH-NJ").await?;
@@ -63,7 +62,6 @@ async fn agent_hold_then_customer_edit_keeps_allocated_units_owned() -> anyhow::
 }
 
 #[tokio::test]
-#[ignore = "correctness issue: fails before the fix"]
 async fn cancels_racing_the_workflow_leave_no_label_or_authorization_open() -> anyhow::Result<()> {
     let s = Stack::new().await?;
     let t = s.token("cust-r");
@@ -100,7 +98,6 @@ async fn cancels_racing_the_workflow_leave_no_label_or_authorization_open() -> a
 }
 
 #[tokio::test]
-#[ignore = "correctness issue: fails before the fix"]
 async fn a_cancel_after_the_carrier_scan_was_accepted_is_refused() -> anyhow::Result<()> {
     let s = Stack::without_stream().await?;
     let (id, tracking) =
@@ -115,7 +112,6 @@ async fn a_cancel_after_the_carrier_scan_was_accepted_is_refused() -> anyhow::Re
 }
 
 #[tokio::test]
-#[ignore = "correctness issue: fails before the fix"]
 async fn a_return_of_lines_from_two_locations_restocks_each_where_it_shipped_from() -> anyhow::Result<()> {
     let s = Stack::with_workers_only().await?;
     let id = s
@@ -176,7 +172,6 @@ async fn a_return_of_lines_from_two_locations_restocks_each_where_it_shipped_fro
 }
 
 #[tokio::test]
-#[ignore = "correctness issue: fails before the fix"]
 async fn goodwill_and_return_refunds_never_exceed_what_was_captured() -> anyhow::Result<()> {
     let s = Stack::with_workers_only().await?;
     let id = s.delivered_order("cust-g", "g@example.com", json!([{"sku": "MUG-CLASSIC", "quantity": 2}])).await?;
@@ -228,7 +223,6 @@ async fn goodwill_and_return_refunds_never_exceed_what_was_captured() -> anyhow:
 }
 
 #[tokio::test]
-#[ignore = "correctness issue: fails before the fix"]
 async fn one_dispute_event_delivered_eight_times_at_once_opens_one_case() -> anyhow::Result<()> {
     let s = Stack::without_stream().await?;
     let (id, _) = s.ready_order("cust-dd", "dd@example.com", json!([{"sku": "MUG-CLASSIC", "quantity": 1}])).await?;

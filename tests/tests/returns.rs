@@ -58,6 +58,8 @@ async fn return_one_of_two_units_restocks_and_refunds_exactly_once() -> anyhow::
     let again =
         s.call("POST", &format!("/v1/admin/returns/{rma_id}/receive"), Some(&admin), Some(&receive), &[]).await?;
     assert_eq!(again.status, 200, "{}", again.text);
+    // The refund is an effect of the receipt's commit: it follows it, once.
+    s.settle_effects().await?;
     assert_eq!(s.local.payments.refunded_total(), unit_refund, "refunded once");
     let after = s.available("HEADPHONES-X1", &location).await?;
     assert_eq!(after.0, before.0 + 1, "one unit back on the shelf");
@@ -257,6 +259,7 @@ async fn an_agent_can_find_note_hold_release_open_cases_resend_and_refund() -> a
             .await?;
         assert_eq!(r.status, 200, "{}", r.text);
     }
+    s.settle_effects().await?;
     assert_eq!(s.local.payments.refunded_total(), 2500, "a retried goodwill refund pays once");
     let too_much = json!({"amount": {"amount": total, "currency": "USD"}, "reason": "x"});
     assert_eq!(
@@ -315,13 +318,20 @@ async fn an_agent_can_find_note_hold_release_open_cases_resend_and_refund() -> a
         )
         .await?;
     assert_eq!(held.json()["status"], "on_hold", "{}", held.text);
-    assert_eq!(
-        s.call("POST", &format!("/v1/admin/orders/{other}/hold"), Some(&admin), Some(&json!({"reason": "late"})), &[])
-            .await?
-            .status,
-        409,
-        "too late to hold"
-    );
+    // A ready-to-ship order can still be held (nothing is with the carrier yet); its release
+    // resumes where it was, and a delivered one is too late to hold.
+    let hold = |id: String| {
+        let (s, admin) = (&s, admin.clone());
+        async move {
+            s.call("POST", &format!("/v1/admin/orders/{id}/hold"), Some(&admin), Some(&json!({"reason": "late"})), &[])
+                .await
+        }
+    };
+    assert_eq!(hold(other.clone()).await?.json()["status"], "on_hold");
+    let released =
+        s.call("POST", &format!("/v1/admin/orders/{other}/release-hold"), Some(&admin), None, &[]).await?.json();
+    assert_eq!(released["status"], "ready_to_ship", "resumed where the hold found it");
+    assert_eq!(hold(id.clone()).await?.status, 409, "too late to hold");
     let timeline =
         s.call("GET", &format!("/v1/admin/orders/{id}"), Some(&admin), None, &[]).await?.json()["timeline"].clone();
     let agent_kinds: Vec<&str> = timeline

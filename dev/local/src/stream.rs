@@ -13,18 +13,25 @@ fn s<'a>(img: Option<&'a HashMap<String, AttributeValue>>, k: &str) -> Option<&'
     img?.get(k)?.as_s().ok().map(String::as_str)
 }
 
-/// The pipe's filter: which stream records start a workflow, and for which order.
+/// The pipe's filter: which stream records start a workflow, and for which order: an order
+/// inserted `placed`; a release from `on_hold` back into the workflow (where the hold
+/// interrupted it); an edit that sent an order back to `placed`.
 pub fn order_to_start(
     op: Option<&OperationType>,
     new: Option<&HashMap<String, AttributeValue>>,
     old: Option<&HashMap<String, AttributeValue>>,
 ) -> Option<String> {
-    if s(new, "entity") != Some("order") || s(new, "status") != Some("placed") {
+    if s(new, "entity") != Some("order") {
         return None;
     }
+    let (to, from) = (s(new, "status")?, s(old, "status"));
     let start = match op? {
-        OperationType::Insert => true,
-        OperationType::Modify => s(old, "status") == Some("on_hold"),
+        OperationType::Insert => to == "placed",
+        OperationType::Modify => match from {
+            Some("on_hold") => matches!(to, "placed" | "validated" | "allocated" | "payment_authorized"),
+            Some("validated" | "allocated" | "payment_authorized" | "ready_to_ship") => to == "placed",
+            _ => false,
+        },
         _ => false,
     };
     start.then(|| s(new, "id").map(str::to_owned)).flatten()

@@ -93,6 +93,9 @@ impl From<AppError> for Problem {
                     .detail("send If-Match with the order's ETag, or a version field")
             }
             AppError::CartConverted => Problem::new(S::CONFLICT, "cart-converted", "The cart was already ordered"),
+            AppError::Conflict { kind, detail } => {
+                Problem::new(S::CONFLICT, kind, "The request conflicts with what already happened").detail(detail)
+            }
             AppError::Unavailable(msg) => {
                 tracing::warn!(error = %msg, "dependency unavailable");
                 Problem::new(S::SERVICE_UNAVAILABLE, "unavailable", "Temporarily unavailable")

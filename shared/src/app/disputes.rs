@@ -110,7 +110,14 @@ impl Disputes {
         };
         let cases = store.cases_of_order(&order_id).await.map_err(unavailable)?;
         let existing = cases.into_iter().find(|c| c.external_ref.as_deref() == Some(&d.id));
-        let app = |e: super::AppError| WebhookError::Unavailable(e.to_string());
+        let event = Some(crate::domain::ProviderEvent { provider: "stripe".into(), event_id: ev.id.clone() });
+        // The event is recorded by the write that applies it: a concurrent redelivery is refused
+        // by that same write.
+        let applied = |r: Result<crate::domain::support::Case, super::AppError>| match r {
+            Ok(_) => Ok(Received::Enqueued),
+            Err(super::AppError::Conflict { kind: "duplicate-event", .. }) => Ok(Received::Replay),
+            Err(other) => Err(WebhookError::Unavailable(other.to_string())),
+        };
         match ev.kind.as_str() {
             "charge.dispute.created" if existing.is_none() => {
                 let subject = format!(
@@ -119,33 +126,22 @@ impl Disputes {
                     d.amount.map(|a| a.to_string()).unwrap_or_default(),
                     d.reason.clone().unwrap_or_else(|| "unspecified".into())
                 );
-                self.oms
-                    .open_case(
-                        &system,
-                        OpenCaseRequest { order_id, kind: CaseKind::Dispute, subject, description: None },
-                        Some(d.id.clone()),
-                    )
-                    .await
-                    .map_err(app)?;
+                let req = OpenCaseRequest { order_id, kind: CaseKind::Dispute, subject, description: None };
+                return applied(self.oms.open_case_for(&system, req, Some(d.id.clone()), event).await);
             }
             "charge.dispute.closed" => {
                 if let Some(c) = existing.filter(|c| c.status != CaseStatus::Resolved) {
                     let resolution = format!("dispute {}", d.status.unwrap_or_else(|| "closed".into()));
-                    self.oms
-                        .update_case(
-                            &system,
-                            &c.id,
-                            super::support::UpdateCaseRequest {
-                                status: CaseStatus::Resolved,
-                                resolution: Some(resolution),
-                            },
-                        )
-                        .await
-                        .map_err(app)?;
+                    let req = super::support::UpdateCaseRequest {
+                        status: CaseStatus::Resolved,
+                        resolution: Some(resolution),
+                    };
+                    return applied(self.oms.update_case_for(&system, &c.id, req, event).await);
                 }
             }
             _ => {}
         }
+        // Nothing to apply: remember the event so a redelivery is answered as one.
         store.record_webhook_event("stripe", &ev.id, super::webhooks::DEDUPE_TTL_DAYS).await.map_err(unavailable)?;
         Ok(Received::Enqueued)
     }

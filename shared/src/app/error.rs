@@ -29,6 +29,10 @@ pub enum AppError {
     VersionRequired,
     #[error("the cart was already turned into an order")]
     CartConverted,
+    /// The request conflicts with what already happened (409): a parcel already with the
+    /// carrier, a provider event already applied.
+    #[error("{detail}")]
+    Conflict { kind: &'static str, detail: String },
     /// A provider we depend on is down; the client may retry (503).
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
@@ -52,6 +56,9 @@ impl From<StoreError> for AppError {
             StoreError::StaleVersion => AppError::StaleVersion,
             StoreError::BadCursor => AppError::invalid_field("cursor", "invalid pagination cursor"),
             StoreError::CartConverted => AppError::CartConverted,
+            StoreError::DuplicateEvent => {
+                AppError::Conflict { kind: "duplicate-event", detail: "this provider event was already applied".into() }
+            }
             StoreError::Conflict => AppError::Unavailable("the store is busy; retry shortly".into()),
             StoreError::TooLarge(n) => AppError::Unprocessable {
                 kind: "order-too-large",

@@ -112,6 +112,18 @@ impl Oms {
         req: OpenCaseRequest,
         external_ref: Option<String>,
     ) -> Result<Case, AppError> {
+        self.open_case_for(c, req, external_ref, None).await
+    }
+
+    /// Opens a case; with `event`, the provider event that asks for it is recorded by the same
+    /// write, so a redelivery opens nothing more (`AppError::Conflict` "duplicate-event").
+    pub(crate) async fn open_case_for(
+        &self,
+        c: &Caller,
+        req: OpenCaseRequest,
+        external_ref: Option<String>,
+        event: Option<ProviderEvent>,
+    ) -> Result<Case, AppError> {
         self.order_for_agent(&req.order_id).await?;
         let now = self.clock.now();
         let case = Case {
@@ -132,11 +144,23 @@ impl Oms {
             .with_note(format!("{} {:?}: {}", case.id, case.kind, case.subject));
         let mut change = OrderChange::for_order(&case.order_id).with_event(ev);
         change.cases.push(Write::Create(case.clone()));
+        change.provider_event = event;
         self.store.commit(&change).await?;
         Ok(case)
     }
 
     pub async fn update_case(&self, c: &Caller, id: &CaseId, req: UpdateCaseRequest) -> Result<Case, AppError> {
+        self.update_case_for(c, id, req, None).await
+    }
+
+    /// Moves a case on; with `event`, recorded by the same write as `open_case_for` does.
+    pub(crate) async fn update_case_for(
+        &self,
+        c: &Caller,
+        id: &CaseId,
+        req: UpdateCaseRequest,
+        event: Option<ProviderEvent>,
+    ) -> Result<Case, AppError> {
         let case = self.store.get_case(id).await?.ok_or(AppError::NotFound)?;
         if case.status == req.status {
             return Ok(case);
@@ -161,6 +185,7 @@ impl Oms {
         ));
         let mut change = OrderChange::for_order(&case.order_id).with_event(ev);
         change.cases.push(Write::Update { value: next.clone(), expected_version: case.version });
+        change.provider_event = event;
         self.store.commit(&change).await?;
         Ok(next)
     }
@@ -175,9 +200,33 @@ impl Oms {
             return Err(AppError::invalid_field("type", format!("one of {}", RESENDABLE.join(", "))));
         }
         self.order_for_agent(id).await?;
+        // Only what was sent can be sent again: the event that sent it is on the timeline.
+        let cause = match req.kind.as_str() {
+            "order.confirmed" => "labels.created",
+            "shipment.shipped" => "order.shipped",
+            "order.on_hold" => "order.held",
+            "return.issued" => "return.requested",
+            other => other,
+        };
+        let timeline = self.store.timeline(id).await?;
+        let Some(original) = timeline.iter().rev().find(|e| e.kind == cause) else {
+            return Err(AppError::Conflict {
+                kind: "nothing-to-resend",
+                detail: format!("no {} message was sent for this order", req.kind),
+            });
+        };
+        let detail = match req.kind.as_str() {
+            // The return's id and where its label is (the note starts with the RMA id).
+            "return.issued" => original
+                .note
+                .as_deref()
+                .and_then(|n| n.split(':').next())
+                .map(|rma| format!("{rma} /v1/orders/{id}/returns/{rma}/label")),
+            _ => None,
+        };
         let now = self.clock.now();
         // A fresh dedupe key: a re-send is a new mail on purpose.
-        let n = Notification::new(&req.kind, id, None).with_dedupe_key(format!(
+        let n = Notification::new(&req.kind, id, detail).with_dedupe_key(format!(
             "{}#{id}#resend-{}",
             req.kind,
             ulid::Ulid::new()
@@ -192,6 +241,9 @@ impl Oms {
         let order = self.order_for_agent(id).await?;
         if order.status == OrderStatus::OnHold {
             return self.get_order(c, id).await;
+        }
+        if self.store.shipments_of_order(id).await?.iter().any(Shipment::is_handed_over) {
+            return Err(AppError::InvalidState { status: order.status, action: "held (a parcel is with the carrier)" });
         }
         let now = self.clock.now();
         let mut next = order.clone();
@@ -212,9 +264,13 @@ impl Oms {
         req: GoodwillRequest,
     ) -> Result<OrderDto, AppError> {
         let reason = text("reason", &req.reason, 500)?;
-        let payments = self.payments.clone();
         let idem = format!("goodwill-{id}-{key}");
-        if self.store.get_idempotency(&c.customer, &idem).await?.is_some() {
+        // The same key with another request is a client bug, not a retry.
+        let request_hash = format!("{}:{}:{reason}", req.amount.amount(), req.amount.currency());
+        if let Some(rec) = self.store.get_idempotency(&c.customer, &idem).await? {
+            if rec.request_hash != request_hash {
+                return Err(AppError::IdempotencyMismatch);
+            }
             return self.get_order(c, id).await;
         }
         for _ in 0..5 {
@@ -226,37 +282,39 @@ impl Oms {
             if req.amount.currency() != order.totals.total.currency() || req.amount.amount() == 0 {
                 return Err(AppError::invalid_field("amount", "a positive amount in the order's currency"));
             }
-            let captured = order.payment.captured.map(|m| m.amount()).unwrap_or(0);
-            let refunded = order.payment.refunded.map(|m| m.amount()).unwrap_or(0);
-            if req.amount.amount() > captured - refunded {
-                return Err(AppError::Unprocessable {
-                    kind: "refund-exceeds-captured",
-                    detail: format!("at most {} can be refunded", captured - refunded),
-                });
-            }
-            payments
-                .refund(&auth, &req.amount, &format!("goodwill-{id}-{key}"))
-                .await
-                .map_err(|e| AppError::Unavailable(e.to_string()))?;
+            // The ledger refuses a refund beyond what is captured; the order's versioned write
+            // makes that hold against every other refund; the provider call follows the commit.
             let now = self.clock.now();
             let mut next = order.clone();
-            next.payment.refunded = Some(
-                Money::new(refunded + req.amount.amount(), req.amount.currency())
-                    .map_err(|e| AppError::Internal(e.to_string()))?,
-            );
+            next.payment.refund(req.amount, &idem, now).map_err(|e| match e {
+                RefundError::ExceedsCaptured { refundable } => AppError::Unprocessable {
+                    kind: "refund-exceeds-captured",
+                    detail: format!("at most {refundable} can be refunded"),
+                },
+                other => AppError::invalid_field("amount", other),
+            })?;
             let ev = TimelineEvent::new(now, "payment.goodwill_refund", agent(c))
                 .with_note(format!("{}: {reason}", req.amount));
             let record = IdempotencyRecord {
-                request_hash: req.amount.amount().to_string(),
+                request_hash: request_hash.clone(),
                 order_id: id.clone(),
                 status_code: 200,
                 response: String::new(),
                 created_at: now,
             };
-            let mut change = OrderChange::update(next, order.version, now).with_event(ev);
+            let mut change = OrderChange::update(next, order.version, now).with_event(ev).with_effect(Effect::Refund {
+                authorization_id: auth,
+                amount: req.amount,
+                idempotency_key: idem.clone(),
+            });
             change.idempotency = Some((c.customer.clone(), idem.clone(), record));
             match self.store.commit(&change).await {
-                Ok(()) | Err(StoreError::IdempotencyKeyUsed) => {
+                Ok(()) => return self.get_order(c, id).await,
+                Err(StoreError::IdempotencyKeyUsed) => {
+                    let same = self.store.get_idempotency(&c.customer, &idem).await?.map(|r| r.request_hash);
+                    if same.as_deref() != Some(request_hash.as_str()) {
+                        return Err(AppError::IdempotencyMismatch);
+                    }
                     return self.get_order(c, id).await;
                 }
                 Err(StoreError::StaleVersion) => continue,

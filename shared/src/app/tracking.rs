@@ -181,6 +181,14 @@ impl Tracking {
             // The carrier has the parcel: ship the stock and capture this shipment's share, once.
             if sh.shipped_at.is_none() && status.rank() >= ShipmentStatus::InTransit.rank() {
                 s2.shipped_at = Some(now);
+                s2.handed_over_at = s2.handed_over_at.or(Some(now));
+                // Held after its labels were bought: the parcel has left regardless, so the
+                // order resumes where the hold found it and ships.
+                if let (OrderStatus::OnHold, Some(at @ (OrderStatus::ReadyToShip | OrderStatus::PartiallyShipped))) =
+                    (o2.status, o2.held_from)
+                {
+                    o2.apply(OrderEvent::Resume(at), now).map_err(|e| TrackingError::Permanent(e.to_string()))?;
+                }
                 let others_unshipped = shipments
                     .iter()
                     .filter(|x| {
@@ -200,14 +208,12 @@ impl Tracking {
                 let amount =
                     Money::new(amount.max(0), currency).map_err(|e| TrackingError::Permanent(e.to_string()))?;
                 let amount = if order.payment.authorization_id.is_some() { amount } else { Money::zero(currency) };
+                let key = format!("capture-{}", sh.id);
                 if let Some(auth) = &order.payment.authorization_id {
-                    self.payments.capture(auth, &amount, &format!("capture-{}", sh.id), !others_unshipped).await?;
+                    self.payments.capture(auth, &amount, &key, !others_unshipped).await?;
                 }
                 s2.captured = Some(amount);
-                o2.payment.captured = Some(
-                    Money::new(captured_so_far + amount.amount(), currency)
-                        .map_err(|e| TrackingError::Permanent(e.to_string()))?,
-                );
+                o2.payment.capture(amount, &key, now).map_err(|e| TrackingError::Permanent(e.to_string()))?;
                 for line in &sh.lines {
                     ops.push(StockMovement {
                         sku: line.sku.clone(),
@@ -282,12 +288,17 @@ impl Tracking {
         change.timeline = events;
         change.stock = ops;
         change.effects = notes.into_iter().map(Effect::notify).collect();
-        store.commit(&change).await.map_err(|e| match e {
-            StoreError::StaleVersion | StoreError::Conflict => {
-                TrackingError::Transient("the item changed since it was read".into())
+        // The event's dedupe is a condition of the write that applies it.
+        change.provider_event =
+            Some(ProviderEvent { provider: format!("{}:applied", u.carrier), event_id: u.event_id.clone() });
+        match store.commit(&change).await {
+            Ok(()) => {}
+            Err(StoreError::DuplicateEvent) => return Ok(Applied::Ignored("duplicate event")),
+            Err(StoreError::StaleVersion | StoreError::Conflict) => {
+                return Err(TrackingError::Transient("the item changed since it was read".into()));
             }
-            other => TrackingError::Transient(other.to_string()),
-        })?;
+            Err(other) => return Err(TrackingError::Transient(other.to_string())),
+        }
         tracing::info!(order_id = %order_id, shipment_id = %sh.id, status = ?s2.status, "tracking applied");
         Ok(Applied::Updated { shipment: s2.status, order: o2.status })
     }

@@ -4,7 +4,9 @@
 
 use super::Oms;
 use super::tracking::{TrackingUpdate, map_status};
+use crate::domain::{OrderChange, ShipmentStatus, Write};
 use crate::ports::Queue;
+use crate::ports::Tracked;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
@@ -92,6 +94,39 @@ pub struct Webhooks {
 }
 
 impl Webhooks {
+    /// Marks a parcel as with the carrier as soon as its first scan is accepted, before the
+    /// scan is applied: a cancel or an edit racing the scan is refused from here on (its own
+    /// write conditions on the shipment's version). A shipment cancelled first keeps its state:
+    /// the cancel won, and the consumer records the scan as an exception.
+    async fn hand_over(&self, mut sh: crate::domain::Shipment) -> Result<(), WebhookError> {
+        let unavailable = |e: crate::ports::StoreError| WebhookError::Unavailable(e.to_string());
+        for _ in 0..5 {
+            if sh.is_handed_over() || sh.status == ShipmentStatus::Cancelled {
+                return Ok(());
+            }
+            let now = self.oms.clock.now();
+            let mut next = sh.clone();
+            next.handed_over_at = Some(now);
+            next.version = sh.version + 1;
+            let mut change = OrderChange::for_order(&sh.order_id);
+            change.shipments.push(Write::Update { value: next, expected_version: sh.version });
+            match self.oms.store.commit(&change).await {
+                Ok(()) => return Ok(()),
+                Err(crate::ports::StoreError::StaleVersion) => {
+                    sh = self
+                        .oms
+                        .store
+                        .get_shipment(&sh.order_id, &sh.id)
+                        .await
+                        .map_err(unavailable)?
+                        .ok_or(WebhookError::UnknownTracking)?;
+                }
+                Err(e) => return Err(unavailable(e)),
+            }
+        }
+        Err(WebhookError::Unavailable("the shipment kept changing".into()))
+    }
+
     pub async fn receive(&self, carrier: &str, signature: Option<&str>, body: &[u8]) -> Result<Received, WebhookError> {
         if !self.carriers.iter().any(|c| c == carrier) {
             return Err(WebhookError::UnknownCarrier);
@@ -115,8 +150,13 @@ impl Webhooks {
         if store.webhook_seen(carrier, &ev.id).await.map_err(unavailable)? {
             return Ok(Received::Replay);
         }
-        if store.tracked(carrier, &ev.result.tracking_code).await.map_err(unavailable)?.is_none() {
+        let Some(found) = store.tracked(carrier, &ev.result.tracking_code).await.map_err(unavailable)? else {
             return Err(WebhookError::UnknownTracking);
+        };
+        if let (Tracked::Shipment(sh), Some(status)) = (found, map_status(&ev.result.status))
+            && status.rank() >= ShipmentStatus::InTransit.rank()
+        {
+            self.hand_over(sh).await?;
         }
         let update = TrackingUpdate {
             carrier: carrier.to_owned(),

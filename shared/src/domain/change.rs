@@ -3,13 +3,13 @@
 //! run after commit), computed by pure code and committed as one unit by
 //! `ports::OrderChanges::commit`, or refused whole.
 
+use super::Cart;
+pub use super::effects::{Effect, Notification, OutboxEntry};
 use super::ids::{CustomerId, LocationId, OrderId, ReturnId, ShipmentId, Sku};
-use super::money::Money;
 use super::order::{Order, ReservationState, Shipment, TimelineEvent};
 use super::returns::Rma;
 use super::stock::{StockError, StockLevel};
 use super::support::Case;
-use super::{Cart, CartId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -38,6 +38,76 @@ impl StockMove {
             StockMove::Ship => level.ship(q),
             StockMove::Restock => level.restock(q),
         }
+    }
+}
+
+impl StockMove {
+    /// What the movement does to (on hand, available, held, allocated), per unit.
+    fn unit(self) -> [i64; 4] {
+        match self {
+            StockMove::Hold => [0, -1, 1, 0],
+            StockMove::ReleaseHold => [0, 1, -1, 0],
+            StockMove::Allocate => [0, 0, -1, 1],
+            StockMove::ReleaseAllocation => [0, 1, 0, -1],
+            StockMove::Ship => [-1, 0, 0, -1],
+            StockMove::Restock => [1, 1, 0, 0],
+        }
+    }
+}
+
+/// The net effect of a change's movements on one stock item: written as one conditional
+/// update (a stock item is written at most once per commit), refused when any counter would
+/// go below zero.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockDelta {
+    pub sku: Sku,
+    pub location_id: LocationId,
+    pub on_hand: i64,
+    pub available: i64,
+    pub held: i64,
+    pub allocated: i64,
+    /// Some movement takes available units (a hold): refusing it means out of stock.
+    pub takes_available: bool,
+}
+
+impl StockDelta {
+    pub fn of(m: &StockMovement) -> Self {
+        let mut d = StockDelta {
+            sku: m.sku.clone(),
+            location_id: m.location_id.clone(),
+            on_hand: 0,
+            available: 0,
+            held: 0,
+            allocated: 0,
+            takes_available: false,
+        };
+        d.add(m);
+        d
+    }
+
+    fn add(&mut self, m: &StockMovement) {
+        let q = i64::from(m.quantity);
+        let [o, a, h, l] = m.movement.unit();
+        self.on_hand += o * q;
+        self.available += a * q;
+        self.held += h * q;
+        self.allocated += l * q;
+        self.takes_available |= m.movement == StockMove::Hold;
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.on_hand == 0 && self.available == 0 && self.held == 0 && self.allocated == 0
+    }
+
+    /// The level after the change, or `None` when a counter would go below zero.
+    pub fn apply(&self, l: StockLevel) -> Option<StockLevel> {
+        let next = StockLevel {
+            on_hand: l.on_hand + self.on_hand,
+            available: l.available + self.available,
+            held: l.held + self.held,
+            allocated: l.allocated + self.allocated,
+        };
+        (next.on_hand >= 0 && next.available >= 0 && next.held >= 0 && next.allocated >= 0).then_some(next)
     }
 }
 
@@ -113,93 +183,6 @@ pub struct ProviderEvent {
     pub event_id: String,
 }
 
-/// A customer notification message on the notifications queue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Notification {
-    #[serde(rename = "type")]
-    pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_id: Option<OrderId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shipment_id: Option<ShipmentId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cart_id: Option<CartId>,
-    /// Consumers send at most one mail per key.
-    pub dedupe_key: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-impl Notification {
-    /// An order-level notification: at most one mail per (type, order).
-    pub fn new(kind: &str, order: &OrderId, detail: Option<String>) -> Self {
-        Notification {
-            kind: kind.to_owned(),
-            order_id: Some(order.clone()),
-            shipment_id: None,
-            cart_id: None,
-            dedupe_key: format!("{kind}#{order}"),
-            detail,
-        }
-    }
-
-    /// A shipment-level notification: at most one mail per (type, shipment).
-    pub fn for_shipment(kind: &str, order: &OrderId, shipment: &ShipmentId, detail: Option<String>) -> Self {
-        Notification {
-            shipment_id: Some(shipment.clone()),
-            dedupe_key: format!("{kind}#{order}#{shipment}"),
-            ..Self::new(kind, order, detail)
-        }
-    }
-
-    /// A cart reminder: at most one mail per (cart, stage, period of inactivity).
-    pub fn cart_reminder(cart: &CartId, stage: &str, idle_since: &DateTime<Utc>) -> Self {
-        Notification {
-            kind: "cart.reminder".to_owned(),
-            order_id: None,
-            shipment_id: None,
-            cart_id: Some(cart.clone()),
-            dedupe_key: format!("cart.reminder#{cart}#{stage}#{}", idle_since.timestamp()),
-            detail: Some(stage.to_owned()),
-        }
-    }
-
-    /// The same notification with another dedupe key (a deliberate re-send).
-    pub fn with_dedupe_key(mut self, key: String) -> Self {
-        self.dedupe_key = key;
-        self
-    }
-}
-
-/// Something to do once a change has committed, never before. Each carries the key that makes
-/// running it twice harmless (the notifier's dedupe key, the provider's idempotency key).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Effect {
-    Notify { notification: Notification },
-    VoidAuthorization { authorization_id: String, idempotency_key: String },
-    Refund { authorization_id: String, amount: Money, idempotency_key: String },
-    VoidLabel { label_id: String },
-}
-
-impl Effect {
-    pub fn notify(n: Notification) -> Self {
-        Effect::Notify { notification: n }
-    }
-}
-
-/// Effects recorded by one committed change, waiting for dispatch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OutboxEntry {
-    pub order_id: OrderId,
-    /// Unique per change (a ULID): the entry's key.
-    pub id: String,
-    pub effects: Vec<Effect>,
-    pub created_at: DateTime<Utc>,
-}
-
 /// One business action's writes, refused or committed whole.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrderChange {
@@ -264,17 +247,25 @@ impl OrderChange {
         self.order.as_ref().map(Write::value)
     }
 
-    /// Stock movements merged per SKU × location × movement (a store writes each stock item once
-    /// per commit).
-    pub fn merged_stock(&self) -> Vec<StockMovement> {
-        let mut m: BTreeMap<(Sku, LocationId, StockMove), u32> = BTreeMap::new();
-        for s in &self.stock {
-            *m.entry((s.sku.clone(), s.location_id.clone(), s.movement)).or_insert(0) += s.quantity;
+    pub fn next_order_mut(&mut self) -> Option<&mut Order> {
+        self.order.as_mut().map(|w| match w {
+            Write::Create(v) | Write::Replace(v) | Write::Update { value: v, .. } => v,
+        })
+    }
+
+    /// The net delta per stock item (a store writes each stock item once per commit);
+    /// movements that cancel out write nothing.
+    pub fn stock_deltas(&self) -> Vec<StockDelta> {
+        let mut m: BTreeMap<(Sku, LocationId), StockDelta> = BTreeMap::new();
+        for s in self.stock.iter().filter(|s| s.quantity > 0) {
+            match m.get_mut(&(s.sku.clone(), s.location_id.clone())) {
+                Some(d) => d.add(s),
+                None => {
+                    m.insert((s.sku.clone(), s.location_id.clone()), StockDelta::of(s));
+                }
+            }
         }
-        m.into_iter()
-            .filter(|(_, q)| *q > 0)
-            .map(|((sku, location_id, movement), quantity)| StockMovement { sku, location_id, movement, quantity })
-            .collect()
+        m.into_values().filter(|d| !d.is_zero()).collect()
     }
 }
 
@@ -304,16 +295,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn movements_on_the_same_item_merge_and_each_keeps_its_kind() {
+    fn movements_on_the_same_item_net_out_into_one_delta() {
         let (s, l) = (Sku::parse("A").unwrap(), LocationId::parse("WH").unwrap());
-        let c = OrderChange::default()
-            .with_stock(&s, &l, StockMove::Hold, 1)
-            .with_stock(&s, &l, StockMove::Hold, 2)
-            .with_stock(&s, &l, StockMove::ReleaseHold, 1);
-        let m = c.merged_stock();
-        assert_eq!(m.len(), 2);
-        assert_eq!(m[0].quantity, 3);
-        assert_eq!(m[1].movement, StockMove::ReleaseHold);
+        // An edit of an allocated order: its 2 allocated units go back, 3 are held anew.
+        let c = OrderChange::default().with_stock(&s, &l, StockMove::ReleaseAllocation, 2).with_stock(
+            &s,
+            &l,
+            StockMove::Hold,
+            3,
+        );
+        let d = c.stock_deltas();
+        assert_eq!(d.len(), 1);
+        assert_eq!((d[0].available, d[0].held, d[0].allocated), (-1, 3, -2));
+        assert!(d[0].takes_available);
+        let level = StockLevel { on_hand: 2, available: 0, held: 0, allocated: 2 };
+        assert_eq!(d[0].apply(level), None, "one unit short");
+        let level = StockLevel { on_hand: 3, available: 1, held: 0, allocated: 2 };
+        assert_eq!(d[0].apply(level), Some(StockLevel { on_hand: 3, available: 0, held: 3, allocated: 0 }));
+        let back =
+            OrderChange::default().with_stock(&s, &l, StockMove::Hold, 2).with_stock(&s, &l, StockMove::ReleaseHold, 2);
+        assert!(back.stock_deltas().is_empty(), "movements that cancel out write nothing");
     }
 
     #[test]

@@ -4,9 +4,11 @@ pub mod address;
 pub mod cart;
 pub mod catalog;
 pub mod change;
+pub mod effects;
 pub mod email;
 pub mod geo;
 pub mod ids;
+pub mod ledger;
 pub mod money;
 pub mod order;
 pub mod pricing;
@@ -22,13 +24,14 @@ pub use cart::{Cart, CartError, CartItem};
 pub use catalog::{CatalogError, Dimensions, GeoPoint, Location, LocationKind, Product, ProductKind};
 pub use change::{
     Effect, IDEMPOTENCY_TTL_HOURS, IdempotencyRecord, LabelDoc, Notification, OrderChange, OutboxEntry, ProviderEvent,
-    ReturnLabelDoc, StockMove, StockMovement, Write,
+    ReturnLabelDoc, StockDelta, StockMove, StockMovement, Write,
 };
 pub use email::{Email, EmailError};
 pub use ids::{
     CartId, CaseId, CustomerId, EventId, IdError, LocationId, OrderId, Quantity, QuantityError, ReturnId, ShipmentId,
     Sku,
 };
+pub use ledger::{LedgerEntry, LedgerKind, RefundError};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{
     Actor, Channel, Delivery, Order, OrderLine, Payment, Reservation, ReservationState, ServiceLevel, Shipment,

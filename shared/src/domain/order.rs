@@ -5,7 +5,7 @@ use super::catalog::ProductKind;
 use super::email::Email;
 use super::ids::{CustomerId, LocationId, OrderId, ShipmentId, Sku};
 use super::money::Money;
-use super::status::{IllegalTransition, OrderEvent, OrderStatus, transition};
+use super::status::{IllegalTransition, OrderEvent, OrderStatus, transition_held};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -104,6 +104,9 @@ pub struct Payment {
     pub captured: Option<Money>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refunded: Option<Money>,
+    /// Every authorization, capture, refund and void, with its provider reference.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ledger: Vec<super::ledger::LedgerEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +133,10 @@ pub struct Order {
     /// An agent reviewed and released a hold: fraud scoring no longer holds the order.
     #[serde(default)]
     pub review_cleared: bool,
+    /// While on hold: the status the hold interrupted, where a release resumes (`None`: the hold
+    /// released everything, the order starts again from `placed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_from: Option<OrderStatus>,
     /// Value already paid elsewhere (the returned goods of an exchange): charged is total - credit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credit: Option<Money>,
@@ -144,7 +151,12 @@ impl Order {
     /// Applies a status event; the caller persists with the version it read.
     pub fn apply(&mut self, event: OrderEvent, now: DateTime<Utc>) -> Result<OrderStatus, IllegalTransition> {
         let from = self.status;
-        self.status = transition(from, event)?;
+        self.status = transition_held(from, self.held_from, event)?;
+        self.held_from = match event {
+            OrderEvent::HoldForReview => Some(from),
+            OrderEvent::ReleaseHold | OrderEvent::Resume(_) => None,
+            _ => self.held_from,
+        };
         self.updated_at = now;
         Ok(from)
     }
@@ -227,6 +239,10 @@ pub struct Shipment {
     pub label_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_delivery: Option<NaiveDate>,
+    /// Set when a carrier scan of the parcel is accepted (before it is applied): from then on
+    /// the order can no longer be cancelled or edited, only returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handed_over_at: Option<DateTime<Utc>>,
     /// Set when the carrier first has the parcel: stock left the building, payment captured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipped_at: Option<DateTime<Utc>>,
@@ -242,6 +258,11 @@ pub struct Shipment {
 }
 
 impl Shipment {
+    /// The carrier has (or is known to be taking) the parcel.
+    pub fn is_handed_over(&self) -> bool {
+        self.handed_over_at.is_some() || self.shipped_at.is_some()
+    }
+
     /// A new shipment of `lines` from a location, waiting for its label.
     pub fn pending(
         order_id: &OrderId,
@@ -261,6 +282,7 @@ impl Shipment {
             tracking_number: None,
             label_id: None,
             estimated_delivery: None,
+            handed_over_at: None,
             shipped_at: None,
             delivered_at: None,
             captured: None,

@@ -62,6 +62,10 @@ pub struct ReturnLine {
     /// Receipts processed for this line (part of each refund's idempotency key).
     #[serde(default)]
     pub receipts: u32,
+    /// Where this line's units go back on the shelf: the location they shipped from (absent on
+    /// returns recorded before lines carried it: the return's own location).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_id: Option<LocationId>,
 }
 
 impl ReturnLine {
@@ -148,6 +152,14 @@ fn delivered(line_id: &str, shipments: &[Shipment]) -> (u32, Option<DateTime<Utc
 
 /// Checks a return request against what was delivered, what is already being returned, the
 /// products' return windows and returnability.
+/// The location of the delivered shipment that carried a line.
+fn shipped_from(line_id: &str, shipments: &[Shipment]) -> Option<LocationId> {
+    shipments
+        .iter()
+        .find(|s| s.status == ShipmentStatus::Delivered && s.lines.iter().any(|l| l.line_id == line_id))
+        .map(|s| s.location_id.clone())
+}
+
 pub fn check_eligibility(
     order: &Order,
     shipments: &[Shipment],
@@ -192,6 +204,7 @@ pub fn check_eligibility(
             received_damaged: 0,
             refunded: None,
             receipts: 0,
+            location_id: shipped_from(&r.line_id, shipments),
         });
     }
     Ok(out)

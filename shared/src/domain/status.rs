@@ -70,15 +70,32 @@ impl OrderStatus {
         matches!(self, OrderStatus::Cancelled | OrderStatus::Failed | OrderStatus::Returned)
     }
 
-    /// Lines, quantities and address may still change: nothing has left for the warehouse.
-    pub fn is_editable(&self) -> bool {
-        matches!(self, OrderStatus::Placed | OrderStatus::Validated | OrderStatus::OnHold)
+    /// Before handover: lines, quantities and address may still change, and the order may be
+    /// cancelled or held (whether a parcel was handed over is the shipments' to say).
+    pub fn is_before_handover(&self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Placed
+                | OrderStatus::Validated
+                | OrderStatus::Allocated
+                | OrderStatus::PaymentAuthorized
+                | OrderStatus::ReadyToShip
+                | OrderStatus::OnHold
+        )
     }
 
-    /// The customer (or an agent) may still cancel: nothing has shipped.
+    pub fn is_editable(&self) -> bool {
+        self.is_before_handover()
+    }
+
     pub fn is_cancellable(&self) -> bool {
-        self.is_editable()
-            || matches!(self, OrderStatus::Allocated | OrderStatus::PaymentAuthorized | OrderStatus::ReadyToShip)
+        self.is_before_handover()
+    }
+
+    /// Work on the order was done past validation (stock allocated, payment authorized,
+    /// labels bought): an edit has to undo it and start the workflow again.
+    pub fn is_past_validation(&self) -> bool {
+        matches!(self, OrderStatus::Allocated | OrderStatus::PaymentAuthorized | OrderStatus::ReadyToShip)
     }
 }
 
@@ -107,6 +124,10 @@ pub enum OrderEvent {
     RequestReturn,
     ReceivePartialReturn,
     ReceiveFullReturn,
+    /// A release that resumes the workflow where a hold interrupted it.
+    Resume(OrderStatus),
+    /// An edit that undid allocation, payment and labels: the workflow starts again.
+    Restart,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -114,6 +135,19 @@ pub enum OrderEvent {
 pub struct IllegalTransition {
     pub from: OrderStatus,
     pub event: OrderEvent,
+}
+
+/// The machine with the hold's memory: a release resumes only at the status the hold
+/// interrupted (`held_from`), nothing else.
+pub fn transition_held(
+    from: OrderStatus,
+    held_from: Option<OrderStatus>,
+    event: OrderEvent,
+) -> Result<OrderStatus, IllegalTransition> {
+    match event {
+        OrderEvent::Resume(to) if held_from != Some(to) => Err(IllegalTransition { from, event }),
+        _ => transition(from, event),
+    }
 }
 
 /// The status machine: `placed → validated → allocated → payment_authorized → ready_to_ship →
@@ -124,9 +158,14 @@ pub fn transition(from: OrderStatus, event: OrderEvent) -> Result<OrderStatus, I
     use OrderStatus as S;
     let to = match (from, event) {
         (S::Placed, E::Validate) => S::Validated,
-        (S::Placed | S::Validated | S::Allocated | S::PaymentAuthorized, E::HoldForReview) => S::OnHold,
-        // Releasing a hold re-enters the workflow from the start.
+        (S::Placed | S::Validated | S::Allocated | S::PaymentAuthorized | S::ReadyToShip, E::HoldForReview) => {
+            S::OnHold
+        }
+        // Releasing a hold whose work was undone re-enters the workflow from the start...
         (S::OnHold, E::ReleaseHold) => S::Placed,
+        // ...otherwise it resumes where the hold interrupted it.
+        (S::OnHold, E::Resume(to)) if to.is_before_handover() && to != S::OnHold => to,
+        (S::Validated | S::Allocated | S::PaymentAuthorized | S::ReadyToShip, E::Restart) => S::Placed,
         (S::Validated, E::Allocate) => S::Allocated,
         (S::Allocated, E::AuthorizePayment) => S::PaymentAuthorized,
         (S::PaymentAuthorized, E::LabelsCreated) => S::ReadyToShip,
@@ -151,7 +190,11 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const EVENTS: [OrderEvent; 15] = [
+    const EVENTS: [OrderEvent; 19] = [
+        OrderEvent::Resume(OrderStatus::Allocated),
+        OrderEvent::Resume(OrderStatus::ReadyToShip),
+        OrderEvent::Resume(OrderStatus::Shipped),
+        OrderEvent::Restart,
         OrderEvent::Validate,
         OrderEvent::HoldForReview,
         OrderEvent::ReleaseHold,
@@ -217,10 +260,12 @@ mod tests {
         fn no_event_sequence_reaches_an_illegal_state(events in proptest::collection::vec(0usize..EVENTS.len(), 0..60)) {
             let mut s = OrderStatus::Placed;
             let mut h = History::default();
+            let mut held_from = None;
             for i in events {
                 let e = EVENTS[i];
-                match transition(s, e) {
+                match transition_held(s, held_from, e) {
                     Ok(next) => {
+                        held_from = (e == OrderEvent::HoldForReview).then_some(s);
                         prop_assert!(!s.is_terminal(), "left terminal state {s}");
                         if next == OrderStatus::Placed { h.authorized_since_entry = false; }
                         if next == OrderStatus::PaymentAuthorized { h.authorized_since_entry = true; }

@@ -47,9 +47,10 @@ pub async fn admin_get_order(AgentOrder(o): AgentOrder) -> Result<Response, Prob
 
 pub async fn admin_cancel_order(
     AgentOrder(o): AgentOrder,
+    headers: HeaderMap,
     MaybeJson(body): MaybeJson<CancelRequest>,
 ) -> Result<Response, Problem> {
-    Ok(json(StatusCode::OK, &cancel(o, Actor::Agent, body).await?))
+    cancel(o, Actor::Agent, &headers, body).await
 }
 
 pub async fn admin_release_hold(AgentOrder(o): AgentOrder) -> Result<Response, Problem> {

@@ -161,17 +161,22 @@ pub struct CancelRequest {
 pub(super) async fn cancel(
     o: OrderOf,
     actor: fn(String) -> Actor,
+    headers: &HeaderMap,
     body: Option<CancelRequest>,
-) -> Result<oms_shared::app::views::OrderDto, Problem> {
+) -> Result<Response, Problem> {
     let reason = body.and_then(|b| b.reason).map(|r| r.chars().take(500).collect::<String>());
     let who = actor(o.caller.customer.to_string());
-    Ok(o.oms.cancel_order(&o.caller, &o.id, who, reason).await?)
-}
-
-pub async fn cancel_order(o: OrderOf, MaybeJson(body): MaybeJson<CancelRequest>) -> Result<Response, Problem> {
-    let o = cancel(o, Actor::Customer, body).await?;
+    let o = o.oms.cancel_order_at(&o.caller, &o.id, who, reason, if_match(headers)?).await?;
     let v = o.version;
     Ok(with_etag(json(StatusCode::OK, &o), v))
+}
+
+pub async fn cancel_order(
+    o: OrderOf,
+    headers: HeaderMap,
+    MaybeJson(body): MaybeJson<CancelRequest>,
+) -> Result<Response, Problem> {
+    cancel(o, Actor::Customer, &headers, body).await
 }
 
 pub async fn edit_order(

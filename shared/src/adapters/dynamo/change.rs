@@ -47,8 +47,8 @@ impl DynamoStore {
         for w in &change.cases {
             ops.push(self.write_op(w, case_item)?);
         }
-        for m in change.merged_stock() {
-            ops.push(self.stock_move(&m.sku, &m.location_id, m.movement, m.quantity)?);
+        for d in change.stock_deltas() {
+            ops.push(self.stock_update(&d)?);
         }
         if let Some((customer, key, record)) = &change.idempotency {
             ops.push(self.put_claim(&idempotency_item(customer, key, record), TxRole::Idempotency)?);

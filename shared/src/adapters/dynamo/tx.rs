@@ -5,7 +5,7 @@ use super::errors::{TxRole, map_cancellation, mapping, sdk};
 use super::item::{Item, key_attrs, n};
 use super::keys::{self, Key};
 use super::table::DynamoStore;
-use crate::domain::{LocationId, Sku, StockMove};
+use crate::domain::StockDelta;
 use crate::ports::StoreError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
@@ -63,29 +63,31 @@ impl DynamoStore {
         Ok(TxOp { item: TransactWriteItem::builder().delete(built(d.build())?).build(), role: TxRole::Other })
     }
 
-    /// The conditional update for one stock movement.
-    pub fn stock_move(&self, sku: &Sku, location: &LocationId, mv: StockMove, qty: u32) -> Result<TxOp, StoreError> {
-        let (update, condition) = match mv {
-            StockMove::Hold => ("SET available = available - :q, held = held + :q", "available >= :q"),
-            StockMove::ReleaseHold => ("SET available = available + :q, held = held - :q", "held >= :q"),
-            StockMove::Allocate => ("SET held = held - :q, allocated = allocated + :q", "held >= :q"),
-            StockMove::ReleaseAllocation => {
-                ("SET available = available + :q, allocated = allocated - :q", "allocated >= :q")
-            }
-            StockMove::Ship => ("SET onHand = onHand - :q, allocated = allocated - :q", "allocated >= :q"),
-            StockMove::Restock => ("SET onHand = onHand + :q, available = available + :q", "attribute_exists(PK)"),
-        };
-        let u = Update::builder()
+    /// The conditional update for one stock item's net delta: every counter it lowers must
+    /// stay at or above zero, and the item must exist.
+    pub fn stock_update(&self, d: &StockDelta) -> Result<TxOp, StoreError> {
+        let fields = [("onHand", d.on_hand), ("available", d.available), ("held", d.held), ("allocated", d.allocated)];
+        let mut u = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key_attrs(&keys::stock(sku, location))))
-            .update_expression(format!("{update}, version = version + :one"))
-            .condition_expression(condition)
-            .expression_attribute_values(":q", n(qty))
+            .set_key(Some(key_attrs(&keys::stock(&d.sku, &d.location_id))))
+            .update_expression(
+                "SET onHand = onHand + :d0, available = available + :d1, held = held + :d2, \
+                 allocated = allocated + :d3, version = version + :one",
+            )
             .expression_attribute_values(":one", n(1));
-        let role = if mv == StockMove::Hold {
-            TxRole::StockTake(sku.clone(), location.clone())
+        let mut condition = vec!["attribute_exists(PK)".to_owned()];
+        for (i, (name, delta)) in fields.iter().enumerate() {
+            u = u.expression_attribute_values(format!(":d{i}"), n(delta));
+            if *delta < 0 {
+                condition.push(format!("{name} >= :m{i}"));
+                u = u.expression_attribute_values(format!(":m{i}"), n(-delta));
+            }
+        }
+        let u = u.condition_expression(condition.join(" AND "));
+        let role = if d.takes_available {
+            TxRole::StockTake(d.sku.clone(), d.location_id.clone())
         } else {
-            TxRole::StockMove(sku.clone(), location.clone())
+            TxRole::StockMove(d.sku.clone(), d.location_id.clone())
         };
         Ok(TxOp { item: TransactWriteItem::builder().update(built(u.build())?).build(), role })
     }

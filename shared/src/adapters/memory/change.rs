@@ -3,7 +3,7 @@
 //! with the same typed refusals in the same order of precedence.
 
 use super::{MemoryStore, State};
-use crate::domain::{OrderChange, OrderId, OutboxEntry, StockLevel, StockMove, StockRecord, Write};
+use crate::domain::{OrderChange, OrderId, OutboxEntry, StockRecord, Write};
 use crate::ports::{OrderChanges, StoreError};
 use std::collections::BTreeMap;
 
@@ -23,7 +23,7 @@ fn size(c: &OrderChange) -> usize {
         + c.shipments.len()
         + c.returns.len()
         + c.cases.len()
-        + c.merged_stock().len()
+        + c.stock_deltas().len()
         + usize::from(c.idempotency.is_some())
         + usize::from(c.cart.is_some())
         + c.payment_refs.len()
@@ -72,22 +72,17 @@ fn conditions(
     let mut short = Vec::new();
     let mut moved = Vec::new();
     let mut stock = BTreeMap::new();
-    for m in c.merged_stock() {
-        let k = (m.sku.clone(), m.location_id.clone());
-        let rec = stock.get(&k).cloned().or_else(|| s.stock.get(&k).cloned());
-        let next = match rec {
-            Some(r) => m.movement.apply(r.level, m.quantity).ok().map(|level| StockRecord {
-                level,
-                version: r.version + 1,
-                ..r
-            }),
-            None => None,
-        };
+    for d in c.stock_deltas() {
+        let k = (d.sku.clone(), d.location_id.clone());
+        let next = s
+            .stock
+            .get(&k)
+            .and_then(|r| d.apply(r.level).map(|level| StockRecord { level, version: r.version + 1, ..r.clone() }));
         match next {
             Some(r) => {
                 stock.insert(k, r);
             }
-            None if m.movement == StockMove::Hold => short.push(k),
+            None if d.takes_available => short.push(k),
             None => moved.push(k),
         }
     }
@@ -184,9 +179,4 @@ impl OrderChanges for MemoryStore {
         apply(&mut s, change, order_id.as_ref(), stock, self);
         Ok(())
     }
-}
-
-/// Applies one movement to a level, as a change would (used by `apply_stock_move`).
-pub(crate) fn move_one(level: StockLevel, movement: StockMove, quantity: u32) -> Option<StockLevel> {
-    movement.apply(level, quantity).ok()
 }

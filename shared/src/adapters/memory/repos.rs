@@ -2,7 +2,6 @@
 //! outbox, in memory.
 
 use super::MemoryStore;
-use super::change::move_one;
 use crate::domain::returns::Rma;
 use crate::domain::support::{Case, CaseStatus, Preferences};
 use crate::domain::*;
@@ -73,7 +72,7 @@ impl StockRepository for MemoryStore {
     async fn apply_stock_move(&self, m: &StockMovement) -> Result<(), StoreError> {
         let mut s = self.lock()?;
         let k = (m.sku.clone(), m.location_id.clone());
-        let next = s.stock.get(&k).and_then(|r| move_one(r.level, m.movement, m.quantity).map(|l| (l, r.version + 1)));
+        let next = s.stock.get(&k).and_then(|r| StockDelta::of(m).apply(r.level).map(|l| (l, r.version + 1)));
         match next {
             Some((level, version)) => {
                 s.stock

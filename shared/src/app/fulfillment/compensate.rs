@@ -54,6 +54,10 @@ impl Fulfillment {
             };
             next.apply(event, now)?;
             next.status_reason = Some(reason.clone());
+            if order.payment.authorization_id.is_some() {
+                let zero = Money::zero(order.totals.total.currency());
+                next.payment.record(LedgerKind::Voided, zero, &format!("void-{}", order.id), now);
+            }
             next.payment.authorization_id = None;
             let ev =
                 TimelineEvent::new(now, kind, system("compensate")).with_status(next.status).with_note(reason.clone());

@@ -41,6 +41,9 @@ impl Fulfillment {
         let mut next = order.clone();
         next.apply(OrderEvent::AuthorizePayment, now)?;
         next.payment.authorization_id = auth.clone();
+        if let Some(a) = &auth {
+            next.payment.record(LedgerKind::Authorized, payable, a, now);
+        }
         let ev = TimelineEvent::new(now, "payment.authorized", system("authorize-payment"))
             .with_status(next.status)
             .with_note(format!("{payable} authorized"));

@@ -5,8 +5,7 @@
 use super::super::views::OrderDto;
 use super::super::{AppError, Caller, Oms};
 use super::{
-    DeliveryChoice, EditOrderRequest, current_choice, delivery_choice, held_reservations, hold_moves, line_requests,
-    parse_address,
+    DeliveryChoice, EditOrderRequest, current_choice, delivery_choice, held_reservations, line_requests, parse_address,
 };
 use crate::domain::change::release_reservations;
 use crate::domain::pricing::LineRequest;
@@ -24,33 +23,52 @@ fn out_of_stock(e: StoreError) -> AppError {
 }
 
 /// What cancelling must undo with the payment provider once the cancel has committed: money
-/// captured is refunded, what is only authorized is voided.
-fn payment_undo(order: &Order) -> Result<Vec<Effect>, AppError> {
-    let Some(auth) = &order.payment.authorization_id else { return Ok(vec![]) };
+/// captured and not refunded is refunded, the authorization is voided; both are recorded in
+/// the order's ledger by the same write.
+fn payment_undo(next: &mut Order, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<Effect>, AppError> {
+    let Some(auth) = next.payment.authorization_id.clone() else { return Ok(vec![]) };
     let mut out = Vec::new();
-    let captured = order.payment.captured.map(|m| m.amount()).unwrap_or(0)
-        - order.payment.refunded.map(|m| m.amount()).unwrap_or(0);
-    if captured > 0 {
-        let amount =
-            Money::new(captured, order.totals.total.currency()).map_err(|e| AppError::Internal(e.to_string()))?;
-        out.push(Effect::Refund {
-            authorization_id: auth.clone(),
-            amount,
-            idempotency_key: format!("cancel-refund-{}", order.id),
-        });
+    let currency = next.totals.total.currency();
+    let refundable = next.payment.refundable();
+    if refundable > 0 {
+        let amount = Money::new(refundable, currency).map_err(|e| AppError::Internal(e.to_string()))?;
+        let key = format!("cancel-refund-{}", next.id);
+        next.payment.refund(amount, &key, now).map_err(|e| AppError::Internal(e.to_string()))?;
+        out.push(Effect::Refund { authorization_id: auth.clone(), amount, idempotency_key: key });
     }
-    out.push(Effect::VoidAuthorization {
-        authorization_id: auth.clone(),
-        idempotency_key: format!("void-{}", order.id),
-    });
+    let key = format!("void-{}", next.id);
+    next.payment.record(LedgerKind::Voided, Money::zero(currency), &key, now);
+    out.push(Effect::VoidAuthorization { authorization_id: auth, idempotency_key: key });
     Ok(out)
+}
+
+/// The parcel is with the carrier: nothing can be taken back but through a return.
+fn handed_over(id: &OrderId) -> AppError {
+    AppError::Conflict {
+        kind: "handed-over",
+        detail: format!("a parcel of order {id} is with the carrier: once it is delivered, open a return"),
+    }
+}
+
+/// Cancels every shipment not yet cancelled (at the version read, so a carrier scan accepted
+/// meanwhile refuses the change) and voids its label after the commit.
+fn cancel_shipments(change: &mut OrderChange, shipments: &[Shipment], now: chrono::DateTime<chrono::Utc>) {
+    for sh in shipments.iter().filter(|s| s.status != ShipmentStatus::Cancelled) {
+        let mut c = sh.clone();
+        c.status = ShipmentStatus::Cancelled;
+        c.version = sh.version + 1;
+        c.updated_at = now;
+        change.shipments.push(Write::Update { value: c, expected_version: sh.version });
+        if let Some(label_id) = &sh.label_id {
+            change.effects.push(Effect::VoidLabel { label_id: label_id.clone() });
+        }
+    }
 }
 
 impl Oms {
     /// Cancels an order that has not shipped: holds and allocations go back to available, any
     /// payment authorization is voided (after the commit). Cancelling a cancelled order returns
     /// it unchanged.
-    #[tracing::instrument(skip_all, fields(order_id = %id))]
     pub async fn cancel_order(
         &self,
         caller: &Caller,
@@ -58,10 +76,30 @@ impl Oms {
         actor: Actor,
         reason: Option<String>,
     ) -> Result<OrderDto, AppError> {
+        self.cancel_order_at(caller, id, actor, reason, None).await
+    }
+
+    /// A cancel guarded by the version the caller read (`If-Match`), when it sends one.
+    #[tracing::instrument(skip_all, fields(order_id = %id))]
+    pub async fn cancel_order_at(
+        &self,
+        caller: &Caller,
+        id: &OrderId,
+        actor: Actor,
+        reason: Option<String>,
+        if_match: Option<u64>,
+    ) -> Result<OrderDto, AppError> {
         for _ in 0..5 {
             let order = self.owned_order(caller, id).await?;
+            if if_match.is_some_and(|v| v != order.version) {
+                return Err(AppError::StaleVersion);
+            }
             if order.status == OrderStatus::Cancelled {
                 return self.get_order(caller, id).await;
+            }
+            let shipments = self.store.shipments_of_order(id).await?;
+            if shipments.iter().any(Shipment::is_handed_over) {
+                return Err(handed_over(id));
             }
             if !order.status.is_cancellable() {
                 return Err(AppError::InvalidState { status: order.status, action: "cancelled" });
@@ -71,6 +109,7 @@ impl Oms {
             next.apply(OrderEvent::Cancel, now)?;
             next.status_reason = reason.clone();
             let moves = release_reservations(&mut next);
+            let undo = payment_undo(&mut next, now)?;
             let mut ev = TimelineEvent::new(now, "order.cancelled", actor.clone()).with_status(OrderStatus::Cancelled);
             if let Some(r) = &reason {
                 ev = ev.with_note(r.clone());
@@ -79,7 +118,8 @@ impl Oms {
                 .with_event(ev)
                 .with_effect(Effect::notify(Notification::new("order.cancelled", &order.id, reason.clone())));
             change.stock = moves;
-            change.effects.extend(payment_undo(&order)?);
+            cancel_shipments(&mut change, &shipments, now);
+            change.effects.extend(undo);
             match self.store.commit(&change).await {
                 Ok(()) => {
                     tracing::info!("order cancelled");
@@ -109,7 +149,10 @@ impl Oms {
             return Err(AppError::StaleVersion);
         }
         if !order.status.is_editable() {
-            return Err(AppError::InvalidState { status: order.status, action: "edited" });
+            if order.status.is_terminal() {
+                return Err(AppError::InvalidState { status: order.status, action: "edited" });
+            }
+            return Err(handed_over(id));
         }
         if req.lines.is_none()
             && req.shipping_address.is_none()
@@ -129,26 +172,64 @@ impl Oms {
             None => line_requests(&order)?,
         };
         let choice = delivery_choice(&req.service_level, &req.delivery_option_id, current_choice(&order))?;
+        let shipments = self.store.shipments_of_order(id).await?;
+        if shipments.iter().any(Shipment::is_handed_over) {
+            return Err(handed_over(id));
+        }
         let prepared = self.prepare(&requests, &address, &choice, &order.reservations).await?;
         let now = self.clock.now();
         let mut next = order.clone();
+        // Every unit the order holds or has allocated goes back; the new plan is held anew. The
+        // store nets both into one update per stock item.
+        let mut moves = release_reservations(&mut next);
         next.lines = prepared.lines;
         next.shipping_address = address;
         next.delivery = prepared.delivery;
         next.totals = prepared.totals;
         next.reservations = held_reservations(&prepared.plan);
-        let old = order.open_reservations().map(|r| (r.sku.clone(), r.location_id.clone(), -i64::from(r.quantity)));
-        let new = next.reservations.iter().map(|r| (r.sku.clone(), r.location_id.clone(), i64::from(r.quantity)));
-        let deltas = hold_moves(old.chain(new));
-        let ev = TimelineEvent::new(now, "order.edited", Actor::Customer(caller.customer.to_string()))
-            .with_note(format!("{} lines, total {}", next.lines.len(), next.totals.total));
+        moves.extend(next.reservations.iter().map(|r| StockMovement {
+            sku: r.sku.clone(),
+            location_id: r.location_id.clone(),
+            movement: StockMove::Hold,
+            quantity: r.quantity,
+        }));
+        let progressed = order.held_from.unwrap_or(order.status);
+        let restart = progressed.is_past_validation()
+            || order.payment.authorization_id.is_some()
+            || shipments.iter().any(|s| s.status != ShipmentStatus::Cancelled);
+        if restart {
+            // Allocation, payment and labels were for the old lines: undone, and the workflow
+            // runs again (at once, or when an agent releases the hold).
+            next.payment.authorization_id = None;
+            if next.status == OrderStatus::OnHold {
+                next.held_from = Some(OrderStatus::Placed);
+            } else {
+                next.apply(OrderEvent::Restart, now)?;
+            }
+        }
+        let actor = if caller.admin {
+            Actor::Agent(caller.customer.to_string())
+        } else {
+            Actor::Customer(caller.customer.to_string())
+        };
+        let mut ev = TimelineEvent::new(now, "order.edited", actor).with_note(format!(
+            "{} lines, total {}",
+            next.lines.len(),
+            next.totals.total
+        ));
+        if restart {
+            ev = ev.with_status(next.status);
+        }
         let mut change = OrderChange::update(next, order.version, now).with_event(ev);
-        for ((s, l), d) in &deltas {
-            let q = u32::try_from(d.unsigned_abs()).unwrap_or(u32::MAX);
-            match d.cmp(&0) {
-                std::cmp::Ordering::Greater => change = change.with_stock(s, l, StockMove::Hold, q),
-                std::cmp::Ordering::Less => change = change.with_stock(s, l, StockMove::ReleaseHold, q),
-                std::cmp::Ordering::Equal => {}
+        change.stock = moves;
+        if restart {
+            cancel_shipments(&mut change, &shipments, now);
+            if let Some(auth) = &order.payment.authorization_id {
+                let key = format!("void-{}-v{}", order.id, order.version);
+                if let Some(o) = change.next_order_mut() {
+                    o.payment.record(LedgerKind::Voided, Money::zero(o.totals.total.currency()), &key, now);
+                }
+                change.effects.push(Effect::VoidAuthorization { authorization_id: auth.clone(), idempotency_key: key });
             }
         }
         self.store.commit(&change).await.map_err(out_of_stock)?;
@@ -166,13 +247,22 @@ impl Oms {
         let now = self.clock.now();
         let mut next = order.clone();
         let mut holds = Vec::new();
-        if order.open_reservations().next().is_none() {
-            let choice: DeliveryChoice = current_choice(&order);
-            let prepared = self.prepare(&line_requests(&order)?, &order.shipping_address, &choice, &[]).await?;
-            next.reservations = held_reservations(&prepared.plan);
-            holds = next.reservations.clone();
+        match order.held_from {
+            // The hold interrupted the workflow and undid nothing: it resumes there, and no
+            // completed step runs again.
+            Some(at) if order.open_reservations().next().is_some() => {
+                next.apply(OrderEvent::Resume(at), now)?;
+            }
+            _ => {
+                if order.open_reservations().next().is_none() {
+                    let choice: DeliveryChoice = current_choice(&order);
+                    let prepared = self.prepare(&line_requests(&order)?, &order.shipping_address, &choice, &[]).await?;
+                    next.reservations = held_reservations(&prepared.plan);
+                    holds = next.reservations.clone();
+                }
+                next.apply(OrderEvent::ReleaseHold, now)?;
+            }
         }
-        next.apply(OrderEvent::ReleaseHold, now)?;
         next.status_reason = None;
         next.review_cleared = true;
         let ev = TimelineEvent::new(now, "order.hold_released", Actor::Agent(caller.customer.to_string()))

@@ -64,12 +64,19 @@ impl Oms {
                 billing_address: billing_address.clone(),
                 delivery: prepared.delivery,
                 totals: prepared.totals,
-                payment: Payment { token: token.to_owned(), authorization_id: None, captured: None, refunded: None },
+                payment: Payment {
+                    token: token.to_owned(),
+                    authorization_id: None,
+                    captured: None,
+                    refunded: None,
+                    ledger: vec![],
+                },
                 reservations: held_reservations(&prepared.plan),
                 status_reason: None,
                 cart_id: cart.as_ref().map(|c| c.id.clone()),
                 version: 1,
                 review_cleared: false,
+                held_from: None,
                 credit: extras
                     .credit
                     .map(|c| if c.amount() > prepared.totals.total.amount() { prepared.totals.total } else { c }),

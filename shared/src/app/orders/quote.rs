@@ -38,7 +38,7 @@ impl Oms {
     }
 
     /// Candidates for sourcing: every location with its available units of the SKUs; units
-    /// this order already holds count as available to it (for edits).
+    /// this order already holds or has allocated count as available to it (for edits).
     async fn candidates(
         &self,
         skus: &[Sku],
@@ -52,7 +52,8 @@ impl Oms {
             *avail.entry(rec.location_id.clone()).or_default().entry(rec.sku.clone()).or_insert(0) +=
                 rec.level.available;
         }
-        for r in own.iter().filter(|r| r.state == ReservationState::Held) {
+        // What the order itself holds or has allocated is released by the same change.
+        for r in own.iter().filter(|r| matches!(r.state, ReservationState::Held | ReservationState::Allocated)) {
             *avail.entry(r.location_id.clone()).or_default().entry(r.sku.clone()).or_insert(0) += i64::from(r.quantity);
         }
         Ok(locations

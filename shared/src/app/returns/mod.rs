@@ -9,7 +9,7 @@ use super::{AppError, Caller, Oms};
 use crate::domain::pricing::LineRequest;
 use crate::domain::returns::*;
 use crate::domain::*;
-use crate::ports::{Carrier, PaymentError, PaymentGateway};
+use crate::ports::{Carrier, PaymentGateway};
 use base64::Engine;
 
 mod open;
@@ -60,13 +60,6 @@ pub(super) fn ineligible(e: ReturnError) -> AppError {
         ReturnError::ExchangeLines => "invalid-return",
     };
     AppError::Unprocessable { kind, detail: e.to_string() }
-}
-
-pub(super) fn payment_err(e: PaymentError) -> AppError {
-    match e {
-        PaymentError::Transient(m) => AppError::Unavailable(m),
-        other => AppError::Unprocessable { kind: "refund-refused", detail: other.to_string() },
-    }
 }
 
 impl Returns {

@@ -3,7 +3,7 @@
 //! refunded once per receipt (a provider call keyed by receipt, then the commit); an exchange
 //! places its replacement order once everything is back.
 
-use super::{ReceiveRequest, Returns, payment_err};
+use super::{ReceiveRequest, Returns};
 use crate::app::orders::{Extras, PlaceOrderRequest};
 use crate::app::{AppError, Caller};
 use crate::domain::returns::*;
@@ -34,6 +34,10 @@ impl Returns {
         let mut ops: Vec<StockMovement> = Vec::new();
         let mut events = Vec::new();
         let mut refunded_now = 0i64;
+        // The ledger lives on the order: what this receipt refunds is recorded there, capped at
+        // what is captured and not yet refunded (a goodwill refund may have come first).
+        let mut o2 = order.clone();
+        let mut refunds: Vec<Effect> = Vec::new();
         let currency = order.totals.total.currency();
         for r in &req.lines {
             let line =
@@ -56,7 +60,7 @@ impl Returns {
                     line.received_resellable += r.quantity;
                     ops.push(StockMovement {
                         sku: line.sku.clone(),
-                        location_id: rma.location_id.clone(),
+                        location_id: line.location_id.clone().unwrap_or_else(|| rma.location_id.clone()),
                         movement: StockMove::Restock,
                         quantity: r.quantity,
                     });
@@ -65,15 +69,25 @@ impl Returns {
             }
             events.push(
                 TimelineEvent::new(now, "return.received", Actor::Agent(agent.customer.to_string())).with_note(
-                    format!("{}: {} x {} {:?} at {}", rma.id, r.quantity, line.sku, r.condition, rma.location_id),
+                    format!(
+                        "{}: {} x {} {:?} at {}",
+                        rma.id,
+                        r.quantity,
+                        line.sku,
+                        r.condition,
+                        line.location_id.as_ref().unwrap_or(&rma.location_id)
+                    ),
                 ),
             );
             if rma.resolution == Resolution::Refund {
-                let amount =
+                let due =
                     refund_for(&order, &line.line_id, r.quantity).map_err(|e| AppError::Internal(e.to_string()))?;
+                let amount = Money::new(due.amount().min(o2.payment.refundable().max(0)), currency)
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
                 if let (Some(auth), true) = (&order.payment.authorization_id, amount.amount() > 0) {
                     let key = format!("refund-{}-{}-{}", rma.id, line.line_id, line.receipts);
-                    self.payments.refund(auth, &amount, &key).await.map_err(payment_err)?;
+                    o2.payment.refund(amount, &key, now).map_err(|e| AppError::Internal(e.to_string()))?;
+                    refunds.push(Effect::Refund { authorization_id: auth.clone(), amount, idempotency_key: key });
                 }
                 line.refunded = Some(
                     Money::new(line.refunded.map(|m| m.amount()).unwrap_or(0) + amount.amount(), currency)
@@ -89,11 +103,7 @@ impl Returns {
         next.status = if next.fully_received() { ReturnStatus::Completed } else { ReturnStatus::PartiallyReceived };
         next.version += 1;
         next.updated_at = now;
-        let mut o2 = order.clone();
         if refunded_now > 0 {
-            let before = order.payment.refunded.map(|m| m.amount()).unwrap_or(0);
-            o2.payment.refunded =
-                Some(Money::new(before + refunded_now, currency).map_err(|e| AppError::Internal(e.to_string()))?);
             events.push(
                 TimelineEvent::new(now, "payment.refunded", Actor::Agent(agent.customer.to_string())).with_note(
                     format!("{} for {}", Money::new(refunded_now, currency).unwrap_or(Money::zero(currency)), rma.id),
@@ -124,7 +134,11 @@ impl Returns {
         }
         let received = Notification::new("return.received", &order.id, Some(rma.id.to_string()))
             .with_dedupe_key(format!("return.received#{}#{}", rma.id, next.version));
-        let mut change = OrderChange::update(o2, order.version, now).with_effect(Effect::notify(received));
+        // The refunds go out after the commit, then the mails: a mail never announces a refund
+        // that was not recorded.
+        let mut change = OrderChange::update(o2, order.version, now);
+        change.effects = refunds;
+        change.effects.push(Effect::notify(received));
         if refunded_now > 0 {
             let detail = Money::new(refunded_now, currency).map(|m| m.to_string()).unwrap_or_default();
             change.effects.push(Effect::notify(
@@ -185,17 +199,22 @@ impl Returns {
             .map_err(|e| AppError::Internal(e.to_string()))?;
         let new_total = placed["totals"]["total"]["amount"].as_i64().unwrap_or(0);
         // Credit beyond the replacement's total goes back to the original payment, once.
-        let excess = credit.amount() - new_total;
+        let mut effects = Vec::new();
+        let latest = store.get_order(&original.id).await?.ok_or(AppError::Internal("order vanished".into()))?;
+        let mut o2 = latest.clone();
+        let excess = (credit.amount() - new_total).min(latest.payment.refundable()).max(0);
+        let now = self.oms.clock.now();
         if excess > 0
             && let Some(auth) = &original.payment.authorization_id
         {
             let m = Money::new(excess, currency).map_err(|e| AppError::Internal(e.to_string()))?;
-            self.payments.refund(auth, &m, &format!("exchange-refund-{}", rma.id)).await.map_err(payment_err)?;
+            let key = format!("exchange-refund-{}", rma.id);
+            o2.payment.refund(m, &key, now).map_err(|e| AppError::Internal(e.to_string()))?;
+            effects.push(Effect::Refund { authorization_id: auth.clone(), amount: m, idempotency_key: key });
         }
         let mut next = rma.clone();
         next.exchange_order_id = Some(new_id.clone());
         next.version += 1;
-        let now = self.oms.clock.now();
         let ev = TimelineEvent::new(now, "return.exchange_placed", Actor::System("returns".into())).with_note(format!(
             "{} replaced by order {new_id}; credit {credit}{}",
             rma.id,
@@ -205,7 +224,12 @@ impl Returns {
                 String::new()
             }
         ));
-        let mut change = OrderChange::for_order(&original.id).with_event(ev);
+        let mut change = if effects.is_empty() {
+            OrderChange::for_order(&original.id).with_event(ev)
+        } else {
+            OrderChange::update(o2, latest.version, now).with_event(ev)
+        };
+        change.effects = effects;
         change.returns.push(Write::Update { value: next.clone(), expected_version: rma.version });
         store.commit(&change).await?;
         Ok(next)

@@ -5,7 +5,7 @@ use super::super::keys;
 use super::super::table::{Condition, DynamoStore};
 use super::ENTITY_STOCK;
 use crate::adapters::dynamo::errors::mapping;
-use crate::domain::{LocationId, Sku, StockLevel, StockMovement, StockRecord};
+use crate::domain::{LocationId, Sku, StockDelta, StockLevel, StockMovement, StockRecord};
 use crate::ports::{StockRepository, StoreError};
 use crate::retry::{Backoff, retry};
 
@@ -63,7 +63,7 @@ impl StockRepository for DynamoStore {
 
     async fn apply_stock_move(&self, m: &StockMovement) -> Result<(), StoreError> {
         retry(Backoff::CONTENTION, StoreError::is_retryable, || async {
-            self.transact(vec![self.stock_move(&m.sku, &m.location_id, m.movement, m.quantity)?]).await
+            self.transact(vec![self.stock_update(&StockDelta::of(m))?]).await
         })
         .await
     }
