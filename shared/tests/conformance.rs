@@ -54,6 +54,7 @@ async fn products_round_trip_and_batch_get<S: Store + Clone + 'static>(st: S) ->
     let skus: Vec<Sku> = (0..120).map(|i| sku(&format!("P-{i}"))).chain([sku("NOPE")]).collect();
     let got = st.get_products(&skus).await?;
     assert_eq!(got.len(), 120);
+    assert_eq!(st.list_products().await?.len(), 120);
     Ok(())
 }
 

@@ -20,6 +20,8 @@ fn product_keys() {
     assert_eq!(attr(&a, "PK").as_deref(), Some("PRODUCT#MUG-1"));
     assert_eq!(attr(&a, "SK").as_deref(), Some("PRODUCT"));
     assert_eq!(attr(&a, "entity").as_deref(), Some("product"));
+    assert_eq!(attr(&a, "GSI1PK").as_deref(), Some("PRODUCTS"));
+    assert_eq!(attr(&a, "GSI1SK").as_deref(), Some("PRODUCT#MUG-1"));
 }
 
 #[test]

@@ -37,6 +37,7 @@ pub fn router(oms: Oms) -> Router {
         .route("/v1/admin/orders/{order_id}/cases", get(admin_order_cases))
         .route("/v1/admin/cases", post(admin_open_case).get(admin_list_cases))
         .route("/v1/admin/cases/{case_id}", axum::routing::patch(admin_update_case))
+        .route("/v1/admin/reconciliation", get(admin_reconciliation))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             problem::Problem::new(

@@ -175,3 +175,18 @@ pub async fn run_effects() -> Result<(), Error> {
     }))
     .await
 }
+
+/// Scheduled reconciliation: logs the report (an error line with the count when anything
+/// differs, which the template's metric filter turns into an alarm).
+pub async fn run_reconciliation() -> Result<(), Error> {
+    let (_, ports) = init().await?;
+    let oms = wiring::oms(&ports);
+    let oms = &oms;
+    lambda_runtime::run(service_fn(move |_e: LambdaEvent<Value>| async move {
+        let r = oms.reconcile().await.map_err(|e| Error::from(e.to_string()))?;
+        Ok::<_, Error>(
+            json!({"differences": r.differences(), "orders": r.orders_checked, "stockItems": r.stock_items_checked}),
+        )
+    }))
+    .await
+}

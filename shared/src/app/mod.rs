@@ -11,6 +11,7 @@ pub mod error;
 pub mod fulfillment;
 pub mod notify;
 pub mod orders;
+pub mod reconcile;
 pub mod reminders;
 pub mod returns;
 pub mod support;

@@ -157,3 +157,7 @@ pub async fn admin_order_cases(
     }
     Ok(json(StatusCode::OK, &Cases { cases: oms.store.cases_of_order(&order_id(&id)?).await? }))
 }
+
+pub async fn admin_reconciliation(State(oms): State<AppState>, Admin(_): Admin) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.reconcile().await?))
+}

@@ -40,6 +40,12 @@ pub fn product(sku: &Sku) -> Key {
     Key::new(format!("PRODUCT#{sku}"), "PRODUCT")
 }
 
+/// GSI1 partition listing every product.
+pub const PRODUCTS_GSI1PK: &str = "PRODUCTS";
+pub fn product_gsi1sk(sku: &Sku) -> String {
+    format!("PRODUCT#{sku}")
+}
+
 pub fn location(id: &LocationId) -> Key {
     Key::new(format!("LOCATION#{id}"), "LOCATION")
 }

@@ -96,6 +96,10 @@ impl CatalogRepository for MemoryStore {
         self.read(|s| s.products.get(sku).cloned())
     }
 
+    async fn list_products(&self) -> Result<Vec<Product>, StoreError> {
+        self.read(|s| s.products.values().cloned().collect())
+    }
+
     async fn get_products(&self, skus: &[Sku]) -> Result<HashMap<Sku, Product>, StoreError> {
         let s = self.lock()?;
         Ok(skus.iter().filter_map(|k| s.products.get(k).map(|p| (k.clone(), p.clone()))).collect())

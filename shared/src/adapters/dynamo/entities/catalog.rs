@@ -10,7 +10,7 @@ use crate::ports::{CatalogRepository, LocationRepository, StoreError};
 use std::collections::HashMap;
 
 pub fn product_item(p: &Product) -> Item<&Product> {
-    Item::new(keys::product(&p.sku), ENTITY_PRODUCT, p)
+    Item::new(keys::product(&p.sku), ENTITY_PRODUCT, p).gsi1(keys::PRODUCTS_GSI1PK.into(), keys::product_gsi1sk(&p.sku))
 }
 
 pub fn location_item(l: &Location) -> Item<&Location> {
@@ -26,6 +26,13 @@ impl CatalogRepository for DynamoStore {
 
     async fn get_product(&self, sku: &Sku) -> Result<Option<Product>, StoreError> {
         Ok(self.get::<Product>(&keys::product(sku), false).await?.map(|i| i.data))
+    }
+
+    async fn list_products(&self) -> Result<Vec<Product>, StoreError> {
+        let items = self.query_all(keys::GSI1, keys::GSI1PK, keys::PRODUCTS_GSI1PK, None, false).await?;
+        let mut all: Vec<Product> = Self::all(self.hydrate(items).await?)?;
+        all.sort_by(|a, b| a.sku.cmp(&b.sku));
+        Ok(all)
     }
 
     async fn get_products(&self, skus: &[Sku]) -> Result<HashMap<Sku, Product>, StoreError> {
