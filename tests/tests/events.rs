@@ -218,6 +218,12 @@ async fn webhook_sqs_and_scheduled_samples_replay_through_their_handlers() -> an
     assert!(drain.get("Records").is_none(), "the schedule's event drains pending effects");
     assert_eq!(s.local.effects.drain().await.map_err(|e| anyhow::anyhow!(e.to_string()))?, 0);
 
+    // The reconciliation schedule's event: the handler ignores its payload; nothing differs.
+    let recon: Value = serde_json::from_str(&std::fs::read_to_string(root.join("scheduled/reconciliation.json"))?)?;
+    assert_eq!(recon["source"], "aws.scheduler");
+    let report = s.local.oms.reconcile().await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    assert_eq!(report.differences(), 0, "{report:?}");
+
     // The scheduler's event: the reminder handler ignores its payload and runs once.
     let sched: Value = serde_json::from_str(&std::fs::read_to_string(root.join("scheduled/cart-reminders.json"))?)?;
     assert_eq!(sched["source"], "aws.scheduler");

@@ -103,16 +103,7 @@ impl Tracking {
             ShipmentStatus::Delivered => ReturnStatus::Arrived,
             _ => return Ok(Applied::Ignored("return status not tracked")),
         };
-        let rank = |s: ReturnStatus| match s {
-            ReturnStatus::Issued => 0,
-            ReturnStatus::InTransit => 1,
-            ReturnStatus::Arrived => 2,
-            ReturnStatus::PartiallyReceived => 3,
-            ReturnStatus::Completed => 4,
-        };
-        if rank(target) <= rank(rma.status) {
-            return Ok(Applied::Ignored("not newer"));
-        }
+        let Some(target) = rma.status.advance(target) else { return Ok(Applied::Ignored("not newer")) };
         let now = self.oms.clock.now();
         let mut r2 = rma.clone();
         r2.status = target;

@@ -38,6 +38,24 @@ pub enum ReturnStatus {
     Completed,
 }
 
+impl ReturnStatus {
+    fn rank(self) -> u8 {
+        match self {
+            ReturnStatus::Issued => 0,
+            ReturnStatus::InTransit => 1,
+            ReturnStatus::Arrived => 2,
+            ReturnStatus::PartiallyReceived => 3,
+            ReturnStatus::Completed => 4,
+        }
+    }
+
+    /// The return's machine: it only moves forward (carrier scans and receipts arrive late,
+    /// twice, out of order); `None` when `to` is not ahead.
+    pub fn advance(self, to: ReturnStatus) -> Option<ReturnStatus> {
+        (to.rank() > self.rank()).then_some(to)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
