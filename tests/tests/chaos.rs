@@ -19,6 +19,8 @@ use std::time::Duration;
 const ACTORS: usize = 16;
 const ORDERS_PER_ACTOR: usize = 17;
 const SKUS: [&str; 3] = ["MUG-CLASSIC", "TSHIRT-BLK-M", "DESK-LAMP"];
+/// What is on hand of the three SKUs at the start (set below).
+const STOCK_UNITS: i64 = 300;
 const REST: [&str; 11] = [
     "ready_to_ship",
     "on_hold",
@@ -38,7 +40,22 @@ fn pause(rng: &mut StdRng, max_ms: u64) -> Duration {
 }
 
 /// One actor's life with one order, chosen by the seeded generator.
-async fn play(s: Arc<Stack>, seed: u64, actor: usize, i: usize) -> anyhow::Result<Option<(String, String)>> {
+type Played = (Option<(String, String)>, i64);
+
+/// One actor's life with one order: the order placed (if it was), and the units it asked for.
+async fn play(s: Arc<Stack>, seed: u64, actor: usize, i: usize) -> anyhow::Result<Played> {
+    let mut units = 0;
+    let placed = play_order(s, seed, actor, i, &mut units).await?;
+    Ok((placed, units))
+}
+
+async fn play_order(
+    s: Arc<Stack>,
+    seed: u64,
+    actor: usize,
+    i: usize,
+    units: &mut i64,
+) -> anyhow::Result<Option<(String, String)>> {
     let mut rng = StdRng::seed_from_u64(seed ^ ((actor as u64) << 32 | i as u64));
     let customer = format!("chaos-{actor}");
     let email = format!("c{actor}-{i}@chaos.example");
@@ -49,6 +66,7 @@ async fn play(s: Arc<Stack>, seed: u64, actor: usize, i: usize) -> anyhow::Resul
             lines.push(json!({"sku": other, "quantity": 1}));
         }
     }
+    *units = lines.iter().map(|l| l["quantity"].as_i64().unwrap_or(0)).sum();
     let mut body = order_body(json!(lines));
     body["email"] = json!(email);
     body["paymentToken"] = json!(match rng.random_range(0..20) {
@@ -255,26 +273,30 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
             let s = s.clone();
             tokio::spawn(async move {
                 let mut placed = Vec::new();
+                let mut demand = 0;
                 for i in 0..ORDERS_PER_ACTOR {
-                    if let Some(o) = play(s.clone(), seed, actor, i).await? {
-                        placed.push(o);
-                    }
+                    let (order, units) = play(s.clone(), seed, actor, i).await?;
+                    placed.extend(order);
+                    demand += units;
                 }
-                anyhow::Ok(placed)
+                anyhow::Ok((placed, demand))
             })
         })
         .collect();
     let mut orders = Vec::new();
+    let mut demand = 0;
     for a in actors {
-        orders.extend(a.await??);
+        let (placed, units) = a.await??;
+        orders.extend(placed);
+        demand += units;
     }
     faults.abort();
     if let Ok(mut f) = s.local.workflow.tasks.faults.lock() {
         f.clear();
     }
-    println!("chaos: {} orders placed of {}", orders.len(), ACTORS * ORDERS_PER_ACTOR);
+    println!("chaos: {} orders placed of {}, {demand} units asked for", orders.len(), ACTORS * ORDERS_PER_ACTOR);
     anyhow::ensure!(orders.len() >= 200, "too few orders placed to mean anything (seed {seed})");
-    anyhow::ensure!(orders.len() < ACTORS * ORDERS_PER_ACTOR, "demand must exceed stock (seed {seed})");
+    anyhow::ensure!(demand > STOCK_UNITS, "demand {demand} must exceed stock {STOCK_UNITS} (seed {seed})");
 
     // Quiescence: every order at rest, nothing pending, queues empty, twice in a row.
     let mut calm = 0;
