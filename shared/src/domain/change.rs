@@ -62,10 +62,8 @@ impl StockMove {
 pub struct StockDelta {
     pub sku: Sku,
     pub location_id: LocationId,
-    pub on_hand: i64,
-    pub available: i64,
-    pub held: i64,
-    pub allocated: i64,
+    /// What is added to each counter (negative: taken).
+    pub delta: StockLevel,
     /// Some movement takes available units (a hold): refusing it means out of stock.
     pub takes_available: bool,
 }
@@ -75,10 +73,7 @@ impl StockDelta {
         let mut d = StockDelta {
             sku: m.sku.clone(),
             location_id: m.location_id.clone(),
-            on_hand: 0,
-            available: 0,
-            held: 0,
-            allocated: 0,
+            delta: StockLevel::default(),
             takes_available: false,
         };
         d.add(m);
@@ -88,24 +83,25 @@ impl StockDelta {
     fn add(&mut self, m: &StockMovement) {
         let q = i64::from(m.quantity);
         let [o, a, h, l] = m.movement.unit();
-        self.on_hand += o * q;
-        self.available += a * q;
-        self.held += h * q;
-        self.allocated += l * q;
+        self.delta.on_hand += o * q;
+        self.delta.available += a * q;
+        self.delta.held += h * q;
+        self.delta.allocated += l * q;
         self.takes_available |= m.movement == StockMove::Hold;
     }
 
     pub fn is_zero(&self) -> bool {
-        self.on_hand == 0 && self.available == 0 && self.held == 0 && self.allocated == 0
+        self.delta == StockLevel::default()
     }
 
     /// The level after the change, or `None` when a counter would go below zero.
     pub fn apply(&self, l: StockLevel) -> Option<StockLevel> {
+        let d = self.delta;
         let next = StockLevel {
-            on_hand: l.on_hand + self.on_hand,
-            available: l.available + self.available,
-            held: l.held + self.held,
-            allocated: l.allocated + self.allocated,
+            on_hand: l.on_hand + d.on_hand,
+            available: l.available + d.available,
+            held: l.held + d.held,
+            allocated: l.allocated + d.allocated,
         };
         (next.on_hand >= 0 && next.available >= 0 && next.held >= 0 && next.allocated >= 0).then_some(next)
     }
@@ -306,7 +302,7 @@ mod tests {
         );
         let d = c.stock_deltas();
         assert_eq!(d.len(), 1);
-        assert_eq!((d[0].available, d[0].held, d[0].allocated), (-1, 3, -2));
+        assert_eq!((d[0].delta.available, d[0].delta.held, d[0].delta.allocated), (-1, 3, -2));
         assert!(d[0].takes_available);
         let level = StockLevel { on_hand: 2, available: 0, held: 0, allocated: 2 };
         assert_eq!(d[0].apply(level), None, "one unit short");

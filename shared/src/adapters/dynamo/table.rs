@@ -240,6 +240,12 @@ impl DynamoStore {
         Ok(self.get::<T>(&key, true).await?.map(|i| i.data))
     }
 
+    /// Every item a GSI1 partition lists, in the index's order (keys-only: the items are read).
+    pub(super) async fn list_gsi1<T: serde::de::DeserializeOwned>(&self, gsi1pk: &str) -> Result<Vec<T>, StoreError> {
+        let entries = self.query_all(keys::GSI1, keys::GSI1PK, gsi1pk, None, false).await?;
+        Self::all(self.hydrate(entries).await?)
+    }
+
     /// Maps items to their entity.
     pub(super) fn all<T: serde::de::DeserializeOwned>(items: Vec<Attrs>) -> Result<Vec<T>, StoreError> {
         items.into_iter().map(|a| Ok(from_attrs::<T>(a).map_err(mapping)?.data)).collect()

@@ -66,7 +66,8 @@ impl DynamoStore {
     /// The conditional update for one stock item's net delta: every counter it lowers must
     /// stay at or above zero, and the item must exist.
     pub fn stock_update(&self, d: &StockDelta) -> Result<TxOp, StoreError> {
-        let fields = [("onHand", d.on_hand), ("available", d.available), ("held", d.held), ("allocated", d.allocated)];
+        let l = d.delta;
+        let fields = [("onHand", l.on_hand), ("available", l.available), ("held", l.held), ("allocated", l.allocated)];
         let mut u = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key_attrs(&keys::stock(&d.sku, &d.location_id))))

@@ -29,10 +29,7 @@ impl CatalogRepository for DynamoStore {
     }
 
     async fn list_products(&self) -> Result<Vec<Product>, StoreError> {
-        let items = self.query_all(keys::GSI1, keys::GSI1PK, keys::PRODUCTS_GSI1PK, None, false).await?;
-        let mut all: Vec<Product> = Self::all(self.hydrate(items).await?)?;
-        all.sort_by(|a, b| a.sku.cmp(&b.sku));
-        Ok(all)
+        self.list_gsi1(keys::PRODUCTS_GSI1PK).await
     }
 
     async fn get_products(&self, skus: &[Sku]) -> Result<HashMap<Sku, Product>, StoreError> {
@@ -59,9 +56,6 @@ impl LocationRepository for DynamoStore {
     }
 
     async fn list_locations(&self) -> Result<Vec<Location>, StoreError> {
-        let items = self.query_all(keys::GSI1, keys::GSI1PK, keys::LOCATIONS_GSI1PK, None, false).await?;
-        let mut all: Vec<Location> = Self::all(self.hydrate(items).await?)?;
-        all.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(all)
+        self.list_gsi1(keys::LOCATIONS_GSI1PK).await
     }
 }
