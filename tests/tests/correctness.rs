@@ -248,3 +248,131 @@ async fn one_dispute_event_delivered_eight_times_at_once_opens_one_case() -> any
     assert_eq!(cases.len(), 1, "{cases:?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn an_order_edited_after_authorization_is_relabelled_and_charged_once() -> anyhow::Result<()> {
+    let s = Stack::with_workers_only().await?;
+    let id = s.place("cust-e", &order_body(json!([{"sku": "MUG-CLASSIC", "quantity": 1}]))).await?;
+    for name in ["validate-order", "allocate-order", "authorize-payment"] {
+        step(&s, name, &id).await?;
+    }
+    let t = s.token("cust-e");
+    let v = s.order("cust-e", &id).await?["version"].as_u64().unwrap().to_string();
+    let edit = s
+        .call(
+            "PATCH",
+            &format!("/v1/orders/{id}"),
+            Some(&t),
+            Some(&json!({"lines": [{"sku": "MUG-CLASSIC", "quantity": 2}]})),
+            &[("If-Match", &v)],
+        )
+        .await?;
+    assert_eq!(edit.status, 200, "{}", edit.text);
+    assert_eq!(edit.json()["status"], "placed", "the workflow runs again");
+    s.settle_effects().await?;
+    let ex = s.local.workflow.run(&id).await;
+    assert!(ex.result.is_ok(), "{:?}", ex.result);
+    let o = s.order("cust-e", &id).await?;
+    assert_eq!(o["status"], "ready_to_ship");
+    let live: Vec<&Value> =
+        o["shipments"].as_array().unwrap().iter().filter(|sh| sh["status"] != "cancelled").collect();
+    let units: u64 =
+        live.iter().flat_map(|sh| sh["lines"].as_array().unwrap()).map(|l| l["quantity"].as_u64().unwrap()).sum();
+    assert_eq!(units, 2, "only the new lines are labelled: {o}");
+    assert_eq!(s.local.carrier.active_labels(), live.len(), "no label for a cancelled shipment");
+    assert_eq!(s.local.payments.open_authorizations(), 1, "the old authorization voided, a new one open");
+    for sh in &live {
+        let tn = sh["trackingNumber"].as_str().unwrap();
+        for st in ["in_transit", "delivered"] {
+            assert_eq!(s.carrier_event(&format!("evt-{tn}-{st}"), tn, st).await?.status, 200);
+        }
+    }
+    let delivered = s.wait_for_status("cust-e", &id, "delivered").await?;
+    assert_eq!(s.local.payments.captured_total(), delivered["totals"]["total"]["amount"].as_i64().unwrap());
+    Ok(())
+}
+
+#[tokio::test]
+async fn units_of_one_line_shipped_from_two_locations_go_back_to_each() -> anyhow::Result<()> {
+    let s = Stack::with_workers_only().await?;
+    let admin = s.admin_token();
+    for loc in ["WH-TX", "WH-NJ"] {
+        let r = s
+            .call("PUT", &format!("/v1/admin/stock/DESK-LAMP/{loc}"), Some(&admin), Some(&json!({"onHand": 1})), &[])
+            .await?;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let id = s.delivered_order("cust-2u", "2u@example.com", json!([{"sku": "DESK-LAMP", "quantity": 2}])).await?;
+    assert_eq!(s.order("cust-2u", &id).await?["shipments"].as_array().unwrap().len(), 2, "one unit from each");
+    let t = s.token("cust-2u");
+    let rma = s
+        .call(
+            "POST",
+            &format!("/v1/orders/{id}/returns"),
+            Some(&t),
+            Some(&json!({"lines": [{"lineId": "L1", "quantity": 2, "reason": "other"}], "resolution": "refund"})),
+            &[],
+        )
+        .await?;
+    assert_eq!(rma.status, 201, "{}", rma.text);
+    let rma_id = rma.json()["id"].as_str().unwrap().to_owned();
+    let r = s
+        .call(
+            "POST",
+            &format!("/v1/admin/returns/{rma_id}/receive"),
+            Some(&admin),
+            Some(&json!({"lines": [{"lineId": "L1", "quantity": 2, "condition": "resellable"}]})),
+            &[],
+        )
+        .await?;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(s.available("DESK-LAMP", "WH-TX").await?.0, 1);
+    assert_eq!(s.available("DESK-LAMP", "WH-NJ").await?.0, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_exchange_credit_never_exceeds_what_is_left_of_the_payment() -> anyhow::Result<()> {
+    let s = Stack::with_workers_only().await?;
+    let id = s.delivered_order("cust-x", "x@example.com", json!([{"sku": "MUG-CLASSIC", "quantity": 1}])).await?;
+    let total = s.order("cust-x", &id).await?["totals"]["total"]["amount"].as_i64().unwrap();
+    let t = s.token("cust-x");
+    let rma = s
+        .call(
+            "POST",
+            &format!("/v1/orders/{id}/returns"),
+            Some(&t),
+            Some(&json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "other"}], "resolution": "exchange", "exchangeLines": [{"sku": "MUG-CLASSIC", "quantity": 1}]})),
+            &[],
+        )
+        .await?;
+    assert_eq!(rma.status, 201, "{}", rma.text);
+    let admin = s.admin_token();
+    let g = s
+        .call(
+            "POST",
+            &format!("/v1/admin/orders/{id}/refunds"),
+            Some(&admin),
+            Some(&json!({"amount": {"amount": total, "currency": "USD"}, "reason": "everything back"})),
+            &[("Idempotency-Key", "gx-1")],
+        )
+        .await?;
+    assert_eq!(g.status, 200, "{}", g.text);
+    let rma_id = rma.json()["id"].as_str().unwrap().to_owned();
+    let r = s
+        .call(
+            "POST",
+            &format!("/v1/admin/returns/{rma_id}/receive"),
+            Some(&admin),
+            Some(&json!({"lines": [{"lineId": "L1", "quantity": 1, "condition": "resellable"}]})),
+            &[],
+        )
+        .await?;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let replacement = OrderId::parse(r.json()["exchangeOrderId"].as_str().unwrap())?;
+    let placed = s.local.oms.store.get_order(&replacement).await?.unwrap();
+    assert_eq!(placed.credit.map(|c| c.amount()).unwrap_or(0), 0, "the money was already refunded");
+    let report = s.local.oms.reconcile().await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    assert!(report.payments.is_empty(), "{report:?}");
+    Ok(())
+}

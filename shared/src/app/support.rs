@@ -238,21 +238,32 @@ impl Oms {
 
     pub async fn place_hold(&self, c: &Caller, id: &OrderId, req: HoldRequest) -> Result<OrderDto, AppError> {
         let reason = text("reason", &req.reason, 500)?;
-        let order = self.order_for_agent(id).await?;
-        if order.status == OrderStatus::OnHold {
-            return self.get_order(c, id).await;
+        // A hold sent without a version wins over a workflow step that moved the order
+        // meanwhile: it is applied to the order as it now is.
+        for _ in 0..5 {
+            let order = self.order_for_agent(id).await?;
+            if order.status == OrderStatus::OnHold {
+                return self.get_order(c, id).await;
+            }
+            if self.store.shipments_of_order(id).await?.iter().any(Shipment::is_handed_over) {
+                return Err(AppError::InvalidState {
+                    status: order.status,
+                    action: "held (a parcel is with the carrier)",
+                });
+            }
+            let now = self.clock.now();
+            let mut next = order.clone();
+            next.apply(OrderEvent::HoldForReview, now)
+                .map_err(|_| AppError::InvalidState { status: order.status, action: "held" })?;
+            next.status_reason = Some(format!("agent hold: {reason}"));
+            let ev = TimelineEvent::new(now, "order.held", agent(c)).with_status(next.status).with_note(reason.clone());
+            match self.store.commit(&OrderChange::update(next, order.version, now).with_event(ev)).await {
+                Ok(()) => return self.get_order(c, id).await,
+                Err(StoreError::StaleVersion) => continue,
+                Err(e) => return Err(e.into()),
+            }
         }
-        if self.store.shipments_of_order(id).await?.iter().any(Shipment::is_handed_over) {
-            return Err(AppError::InvalidState { status: order.status, action: "held (a parcel is with the carrier)" });
-        }
-        let now = self.clock.now();
-        let mut next = order.clone();
-        next.apply(OrderEvent::HoldForReview, now)
-            .map_err(|_| AppError::InvalidState { status: order.status, action: "held" })?;
-        next.status_reason = Some(format!("agent hold: {reason}"));
-        let ev = TimelineEvent::new(now, "order.held", agent(c)).with_status(next.status).with_note(reason);
-        self.store.commit(&OrderChange::update(next, order.version, now).with_event(ev)).await?;
-        self.get_order(c, id).await
+        Err(AppError::StaleVersion)
     }
 
     /// A goodwill refund on a captured payment, with a reason; `key` makes retries safe.

@@ -80,15 +80,44 @@ pub struct ReturnLine {
     /// Receipts processed for this line (part of each refund's idempotency key).
     #[serde(default)]
     pub receipts: u32,
-    /// Where this line's units go back on the shelf: the location they shipped from (absent on
-    /// returns recorded before lines carried it: the return's own location).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location_id: Option<LocationId>,
+    /// Where this line's units go back on the shelf, unit by unit in order: the locations they
+    /// shipped from (empty on returns recorded before lines carried it: the return's location).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origins: Vec<ReturnOrigin>,
+}
+
+/// Units of a return line that shipped from one location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnOrigin {
+    pub location_id: LocationId,
+    pub quantity: u32,
 }
 
 impl ReturnLine {
     pub fn received(&self) -> u32 {
         self.received_resellable + self.received_damaged
+    }
+
+    /// Where the next `qty` units received go back: the origins in order, after the units
+    /// already received (`fallback` for units no origin covers).
+    pub fn restock_at(&self, qty: u32, fallback: &LocationId) -> Vec<(LocationId, u32)> {
+        let mut skip = self.received();
+        let mut left = qty;
+        let mut out: Vec<(LocationId, u32)> = Vec::new();
+        for o in &self.origins {
+            let here = o.quantity.saturating_sub(skip);
+            skip = skip.saturating_sub(o.quantity);
+            let take = here.min(left);
+            if take > 0 {
+                out.push((o.location_id.clone(), take));
+                left -= take;
+            }
+        }
+        if left > 0 {
+            out.push((fallback.clone(), left));
+        }
+        out
     }
 }
 
@@ -170,12 +199,27 @@ fn delivered(line_id: &str, shipments: &[Shipment]) -> (u32, Option<DateTime<Utc
 
 /// Checks a return request against what was delivered, what is already being returned, the
 /// products' return windows and returnability.
-/// The location of the delivered shipment that carried a line.
-fn shipped_from(line_id: &str, shipments: &[Shipment]) -> Option<LocationId> {
-    shipments
-        .iter()
-        .find(|s| s.status == ShipmentStatus::Delivered && s.lines.iter().any(|l| l.line_id == line_id))
-        .map(|s| s.location_id.clone())
+/// Where `qty` units of a line shipped from, after the `already` units other returns took:
+/// the delivered shipments' locations, unit by unit in shipment order.
+fn shipped_from(line_id: &str, shipments: &[Shipment], already: u32, qty: u32) -> Vec<ReturnOrigin> {
+    let mut skip = already;
+    let mut left = qty;
+    let mut out: Vec<ReturnOrigin> = Vec::new();
+    for s in shipments.iter().filter(|s| s.status == ShipmentStatus::Delivered) {
+        for l in s.lines.iter().filter(|l| l.line_id == line_id) {
+            let here = l.quantity.saturating_sub(skip);
+            skip = skip.saturating_sub(l.quantity);
+            let take = here.min(left);
+            if take > 0 {
+                match out.iter_mut().find(|o| o.location_id == s.location_id) {
+                    Some(o) => o.quantity += take,
+                    None => out.push(ReturnOrigin { location_id: s.location_id.clone(), quantity: take }),
+                }
+                left -= take;
+            }
+        }
+    }
+    out
 }
 
 pub fn check_eligibility(
@@ -222,7 +266,7 @@ pub fn check_eligibility(
             received_damaged: 0,
             refunded: None,
             receipts: 0,
-            location_id: shipped_from(&r.line_id, shipments),
+            origins: shipped_from(&r.line_id, shipments, already, r.quantity),
         });
     }
     Ok(out)
@@ -235,5 +279,32 @@ pub fn refund_for(order: &Order, line_id: &str, units: u32) -> Result<Money, Mon
     match order.lines.iter().find(|l| l.line_id == line_id) {
         Some(l) => l.subtotal.checked_add(l.tax)?.share(units, l.quantity.max(1)),
         None => Ok(Money::zero(currency)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn received_units_go_back_where_each_shipped_from() {
+        let (tx, ca) = (LocationId::parse("WH-TX").unwrap(), LocationId::parse("WH-CA").unwrap());
+        let line = ReturnLine {
+            line_id: "L1".into(),
+            sku: Sku::parse("A").unwrap(),
+            quantity: 3,
+            reason: ReturnReason::Other,
+            received_resellable: 1,
+            received_damaged: 0,
+            refunded: None,
+            receipts: 1,
+            origins: vec![
+                ReturnOrigin { location_id: tx.clone(), quantity: 2 },
+                ReturnOrigin { location_id: ca.clone(), quantity: 1 },
+            ],
+        };
+        // One unit from WH-TX came back already: the next two are one from each.
+        assert_eq!(line.restock_at(2, &tx), vec![(tx.clone(), 1), (ca.clone(), 1)]);
+        assert_eq!(line.restock_at(5, &tx), vec![(tx.clone(), 1), (ca, 1), (tx, 3)], "beyond the origins: fallback");
     }
 }

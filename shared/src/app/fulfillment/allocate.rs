@@ -15,8 +15,15 @@ impl Fulfillment {
                 return Err(Self::not_active(&order));
             }
             _ => {
-                let ids: Vec<String> =
-                    self.oms.store.shipments_of_order(&order.id).await?.into_iter().map(|s| s.id.to_string()).collect();
+                let ids: Vec<String> = self
+                    .oms
+                    .store
+                    .shipments_of_order(&order.id)
+                    .await?
+                    .into_iter()
+                    .filter(|s| s.status != ShipmentStatus::Cancelled)
+                    .map(|s| s.id.to_string())
+                    .collect();
                 return Ok(json!({"shipments": ids}));
             }
         }

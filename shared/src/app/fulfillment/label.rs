@@ -80,7 +80,11 @@ impl Fulfillment {
             self.oms.store.get_products(&order.lines.iter().map(|l| l.sku.clone()).collect::<Vec<_>>()).await?;
         let mut tracking = Vec::new();
         let mut bought: Vec<(Shipment, Shipment, LabelDoc)> = Vec::new();
-        for sh in shipments.iter().filter(|s| s.service_level != ServiceLevel::Pickup) {
+        // Shipments an edit cancelled stay cancelled: only the live ones get labels.
+        for sh in shipments
+            .iter()
+            .filter(|s| s.service_level != ServiceLevel::Pickup && s.status != ShipmentStatus::Cancelled)
+        {
             if let Some(t) = &sh.tracking_number {
                 tracking.push(t.clone());
                 continue;

@@ -20,7 +20,10 @@ impl Fulfillment {
             _ => return Ok(json!({"authorizationId": order.payment.authorization_id})),
         }
         let payable = order.payable();
-        let key = format!("auth-{}", order.id);
+        // One key per authorization the order has had: a retry of this step gets the same
+        // authorization back; after an edit voided the previous one, a new one is made.
+        let attempt = order.payment.ledger.iter().filter(|e| e.kind == LedgerKind::Authorized).count();
+        let key = if attempt == 0 { format!("auth-{}", order.id) } else { format!("auth-{}-{attempt}", order.id) };
         let auth = match &order.payment.authorization_id {
             Some(id) => Some(id.clone()),
             // Fully covered by a credit (an even exchange): nothing to authorize.

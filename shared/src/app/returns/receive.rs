@@ -55,28 +55,25 @@ impl Returns {
                     detail: format!("line {} expects {remaining} more unit(s)", r.line_id),
                 });
             }
+            let going_back = line.restock_at(r.quantity, &rma.location_id);
             match r.condition {
                 Condition::Resellable => {
+                    for (location_id, quantity) in &going_back {
+                        ops.push(StockMovement {
+                            sku: line.sku.clone(),
+                            location_id: location_id.clone(),
+                            movement: StockMove::Restock,
+                            quantity: *quantity,
+                        });
+                    }
                     line.received_resellable += r.quantity;
-                    ops.push(StockMovement {
-                        sku: line.sku.clone(),
-                        location_id: line.location_id.clone().unwrap_or_else(|| rma.location_id.clone()),
-                        movement: StockMove::Restock,
-                        quantity: r.quantity,
-                    });
                 }
                 Condition::Damaged => line.received_damaged += r.quantity,
             }
+            let at: Vec<String> = going_back.iter().map(|(l, q)| format!("{q} at {l}")).collect();
             events.push(
                 TimelineEvent::new(now, "return.received", Actor::Agent(agent.customer.to_string())).with_note(
-                    format!(
-                        "{}: {} x {} {:?} at {}",
-                        rma.id,
-                        r.quantity,
-                        line.sku,
-                        r.condition,
-                        line.location_id.as_ref().unwrap_or(&rma.location_id)
-                    ),
+                    format!("{}: {} x {} {:?} ({})", rma.id, r.quantity, line.sku, r.condition, at.join(", ")),
                 ),
             );
             if rma.resolution == Resolution::Refund {
@@ -170,6 +167,10 @@ impl Returns {
             .iter()
             .try_fold(0i64, |acc, l| refund_for(original, &l.line_id, l.quantity).map(|m| acc + m.amount()))
             .map_err(|e| AppError::Internal(e.to_string()))?;
+        // The credit is money already captured on the original order: never more than what is
+        // still there (a goodwill refund may have given some of it back already).
+        let latest = store.get_order(&original.id).await?.ok_or(AppError::Internal("order vanished".into()))?;
+        let credit = credit.min(latest.payment.refundable()).max(0);
         let credit = Money::new(credit, currency).map_err(|e| AppError::Internal(e.to_string()))?;
         let a = &original.shipping_address;
         let req = PlaceOrderRequest {
@@ -200,10 +201,18 @@ impl Returns {
         let new_total = placed["totals"]["total"]["amount"].as_i64().unwrap_or(0);
         // Credit beyond the replacement's total goes back to the original payment, once.
         let mut effects = Vec::new();
-        let latest = store.get_order(&original.id).await?.ok_or(AppError::Internal("order vanished".into()))?;
         let mut o2 = latest.clone();
-        let excess = (credit.amount() - new_total).min(latest.payment.refundable()).max(0);
+        let used = credit.amount().min(new_total).max(0);
+        let excess = credit.amount() - used;
         let now = self.oms.clock.now();
+        // The credit leaves the original order's captured money: recorded in its ledger by the
+        // same write, so later refunds see it.
+        if used > 0 {
+            let m = Money::new(used, currency).map_err(|e| AppError::Internal(e.to_string()))?;
+            o2.payment
+                .refund(m, &format!("exchange-credit-{}", rma.id), now)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+        }
         if excess > 0
             && let Some(auth) = &original.payment.authorization_id
         {
@@ -224,7 +233,7 @@ impl Returns {
                 String::new()
             }
         ));
-        let mut change = if effects.is_empty() {
+        let mut change = if credit.amount() == 0 {
             OrderChange::for_order(&original.id).with_event(ev)
         } else {
             OrderChange::update(o2, latest.version, now).with_event(ev)
