@@ -105,6 +105,12 @@ async fn journey_cart_quote_place_get_list_edit_cancel_returns_stock() -> anyhow
     assert_eq!(s.available("MUG-CLASSIC", "WH-NJ").await?, before_mug);
     assert_eq!(s.available("SOCKS-3PK", "WH-NJ").await?, (before_socks.0 - 3, before_socks.1 + 3, 0));
 
+    let too_long = s
+        .call("POST", &format!("/v1/orders/{id}/cancel"), Some(&t), Some(&json!({"reason": "x".repeat(501)})), &[])
+        .await?;
+    assert_eq!(too_long.status, 400, "a reason over 500 characters is refused, not cut: {}", too_long.text);
+    assert_eq!(too_long.json()["field"], "reason");
+    assert_ne!(s.order("cust-1", &id).await?["status"], "cancelled", "and nothing changed");
     let cancelled = s
         .call("POST", &format!("/v1/orders/{id}/cancel"), Some(&t), Some(&json!({"reason": "changed my mind"})), &[])
         .await?;
