@@ -241,24 +241,13 @@ async fn order_updates_are_optimistic<S: Store + Clone + 'static>(st: S) -> anyh
 async fn shipments_by_order_and_by_tracking_number<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
     let o = order("cust-1", "a@b.co");
     let now = chrono::Utc::now();
+    let lines = vec![ShipmentLine { line_id: "L1".into(), sku: sku("A"), quantity: 1 }];
     let sh = Shipment {
-        id: ShipmentId::generate(),
-        order_id: o.id.clone(),
-        location_id: loc_id("WH-A"),
-        lines: vec![ShipmentLine { line_id: "L1".into(), sku: sku("A"), quantity: 1 }],
         status: ShipmentStatus::LabelCreated,
-        service_level: ServiceLevel::Standard,
         carrier: Some("sandbox".into()),
         tracking_number: Some("SBX0001".into()),
         label_id: Some("lbl_1".into()),
-        estimated_delivery: None,
-        handed_over_at: None,
-        shipped_at: None,
-        delivered_at: None,
-        captured: None,
-        version: 0,
-        created_at: now,
-        updated_at: now,
+        ..Shipment::pending(&o.id, loc_id("WH-A"), lines, ServiceLevel::Standard, now)
     };
     let mut change = OrderChange::create(o.clone());
     change.shipments.push(Write::Create(sh.clone()));

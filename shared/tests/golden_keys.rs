@@ -87,24 +87,13 @@ fn order_keys() {
 #[test]
 fn shipment_keys() {
     let now = chrono::Utc::now();
+    let order = OrderId::parse("01JD0000000000000000000001").unwrap();
     let sh = Shipment {
         id: ShipmentId::parse("01JD0000000000000000000002").unwrap(),
-        order_id: OrderId::parse("01JD0000000000000000000001").unwrap(),
-        location_id: loc_id("WH-EAST"),
-        lines: vec![],
         status: ShipmentStatus::LabelCreated,
-        service_level: ServiceLevel::Standard,
         carrier: Some("sandbox".into()),
         tracking_number: Some("SBX123".into()),
-        label_id: None,
-        estimated_delivery: None,
-        handed_over_at: None,
-        shipped_at: None,
-        delivered_at: None,
-        captured: None,
-        version: 0,
-        created_at: now,
-        updated_at: now,
+        ..Shipment::pending(&order, loc_id("WH-EAST"), vec![], ServiceLevel::Standard, now)
     };
     let a = shipment_item(&sh).to_attrs().unwrap();
     assert_eq!(attr(&a, "PK").as_deref(), Some("ORDER#01JD0000000000000000000001"));

@@ -58,7 +58,7 @@ impl World {
         let store = MemoryStore::new();
         let sandbox = Arc::new(SandboxPayments::new());
         let payments = Arc::new(FlakyVoids { inner: sandbox.clone(), fail: AtomicU32::new(0) });
-        let oms = Oms::new(Arc::new(store.clone()), Arc::new(SystemClock), payments.clone());
+        let oms = Oms::new(Arc::new(store.clone()), Arc::new(SystemClock));
         let fulfillment = Fulfillment {
             oms: oms.clone(),
             payments: payments.clone(),

@@ -214,6 +214,18 @@ impl Stack {
             .collect())
     }
 
+    /// Opens a return on an order as its customer (`body`: lines and resolution).
+    pub async fn open_return(&self, customer: &str, order: &str, body: &Value) -> anyhow::Result<Reply> {
+        self.call("POST", &format!("/v1/orders/{order}/returns"), Some(&self.token(customer)), Some(body), &[]).await
+    }
+
+    /// Receives returned lines as an agent (`lines`: lineId, quantity, condition).
+    pub async fn receive_return(&self, rma: &str, lines: Value) -> anyhow::Result<Reply> {
+        let body = serde_json::json!({ "lines": lines });
+        self.call("POST", &format!("/v1/admin/returns/{rma}/receive"), Some(&self.admin_token()), Some(&body), &[])
+            .await
+    }
+
     /// Waits until every effect committed so far has been dispatched (stream or drain).
     pub async fn settle_effects(&self) -> anyhow::Result<()> {
         self.eventually("effects to be dispatched", || async {

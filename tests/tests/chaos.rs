@@ -42,6 +42,19 @@ fn pause(rng: &mut StdRng, max_ms: u64) -> Duration {
 /// One actor's life with one order, chosen by the seeded generator.
 type Played = (Option<(String, String)>, i64);
 
+/// The order once its workflow has come to rest (or as it is after ~4 s).
+async fn at_rest(s: &Stack, customer: &str, id: &str) -> anyhow::Result<Value> {
+    let mut o = Value::Null;
+    for _ in 0..80 {
+        o = s.order(customer, id).await?;
+        if REST.contains(&o["status"].as_str().unwrap_or("")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(o)
+}
+
 /// One actor's life with one order: the order placed (if it was), and the units it asked for.
 async fn play(s: Arc<Stack>, seed: u64, actor: usize, i: usize) -> anyhow::Result<Played> {
     let mut units = 0;
@@ -125,14 +138,7 @@ async fn play_order(
         // The carrier: scans duplicated and reordered, racing a late cancel; then returns,
         // goodwill refunds and repeated disputes.
         42..90 => {
-            let mut o = Value::Null;
-            for _ in 0..80 {
-                o = s.order(&customer, &id).await?;
-                if REST.contains(&o["status"].as_str().unwrap_or("")) {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
+            let mut o = at_rest(&s, &customer, &id).await?;
             if o["status"] != "ready_to_ship" {
                 return Ok(Some((id, customer)));
             }
@@ -143,13 +149,7 @@ async fn play_order(
                 let r =
                     s.call("PATCH", &format!("/v1/orders/{id}"), Some(&t), Some(&edit), &[("If-Match", &v)]).await?;
                 if r.status == 200 {
-                    for _ in 0..80 {
-                        o = s.order(&customer, &id).await?;
-                        if REST.contains(&o["status"].as_str().unwrap_or("")) {
-                            break;
-                        }
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
+                    o = at_rest(&s, &customer, &id).await?;
                     if o["status"] != "ready_to_ship" {
                         return Ok(Some((id, customer)));
                     }

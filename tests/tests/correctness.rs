@@ -132,22 +132,13 @@ async fn a_return_of_lines_from_two_locations_restocks_each_where_it_shipped_fro
     assert_ne!(lamp_from, tv_from, "a split order");
     let lamp_before = s.available("DESK-LAMP", &lamp_from).await?.0;
     let tv_before = s.available("TV-55", &tv_from).await?.0;
-    let t = s.token("cust-2l");
     let lines: Vec<Value> = o["lines"]
         .as_array()
         .unwrap()
         .iter()
         .map(|l| json!({"lineId": l["lineId"], "quantity": 1, "reason": "no_longer_needed"}))
         .collect();
-    let rma = s
-        .call(
-            "POST",
-            &format!("/v1/orders/{id}/returns"),
-            Some(&t),
-            Some(&json!({"lines": lines, "resolution": "refund"})),
-            &[],
-        )
-        .await?;
+    let rma = s.open_return("cust-2l", &id, &json!({"lines": lines, "resolution": "refund"})).await?;
     assert_eq!(rma.status, 201, "{}", rma.text);
     let rma_id = rma.json()["id"].as_str().unwrap().to_owned();
     let receive: Vec<Value> = o["lines"]
@@ -156,15 +147,7 @@ async fn a_return_of_lines_from_two_locations_restocks_each_where_it_shipped_fro
         .iter()
         .map(|l| json!({"lineId": l["lineId"], "quantity": 1, "condition": "resellable"}))
         .collect();
-    let r = s
-        .call(
-            "POST",
-            &format!("/v1/admin/returns/{rma_id}/receive"),
-            Some(&s.admin_token()),
-            Some(&json!({"lines": receive})),
-            &[],
-        )
-        .await?;
+    let r = s.receive_return(&rma_id, json!(receive)).await?;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(s.available("DESK-LAMP", &lamp_from).await?.0, lamp_before + 1, "the lamp goes back to {lamp_from}");
     assert_eq!(s.available("TV-55", &tv_from).await?.0, tv_before + 1, "the TV goes back to {tv_from}");
@@ -188,31 +171,17 @@ async fn goodwill_and_return_refunds_never_exceed_what_was_captured() -> anyhow:
         )
         .await?;
     assert_eq!(g.status, 200, "{}", g.text);
-    let t = s.token("cust-g");
     let rma = s
-        .call(
-            "POST",
-            &format!("/v1/orders/{id}/returns"),
-            Some(&t),
-            Some(&json!({"lines": [{"lineId": "L1", "quantity": 2, "reason": "other"}], "resolution": "refund"})),
-            &[],
+        .open_return(
+            "cust-g",
+            &id,
+            &json!({"lines": [{"lineId": "L1", "quantity": 2, "reason": "other"}], "resolution": "refund"}),
         )
         .await?;
     assert_eq!(rma.status, 201, "{}", rma.text);
     let rma_id = rma.json()["id"].as_str().unwrap().to_owned();
-    let _ = s
-        .call(
-            "POST",
-            &format!("/v1/admin/returns/{rma_id}/receive"),
-            Some(&admin),
-            Some(&json!({"lines": [{"lineId": "L1", "quantity": 2, "condition": "resellable"}]})),
-            &[],
-        )
-        .await?;
-    s.eventually("refunds to settle", || async {
-        Ok(oms_shared::ports::Outbox::pending_effects(&*s.local.oms.store, 10).await?.is_empty())
-    })
-    .await?;
+    let _ = s.receive_return(&rma_id, json!([{"lineId": "L1", "quantity": 2, "condition": "resellable"}])).await?;
+    s.settle_effects().await?;
     assert!(
         s.local.payments.refunded_total() <= s.local.payments.captured_total(),
         "refunded {} of {} captured",
@@ -304,27 +273,16 @@ async fn units_of_one_line_shipped_from_two_locations_go_back_to_each() -> anyho
     }
     let id = s.delivered_order("cust-2u", "2u@example.com", json!([{"sku": "DESK-LAMP", "quantity": 2}])).await?;
     assert_eq!(s.order("cust-2u", &id).await?["shipments"].as_array().unwrap().len(), 2, "one unit from each");
-    let t = s.token("cust-2u");
     let rma = s
-        .call(
-            "POST",
-            &format!("/v1/orders/{id}/returns"),
-            Some(&t),
-            Some(&json!({"lines": [{"lineId": "L1", "quantity": 2, "reason": "other"}], "resolution": "refund"})),
-            &[],
+        .open_return(
+            "cust-2u",
+            &id,
+            &json!({"lines": [{"lineId": "L1", "quantity": 2, "reason": "other"}], "resolution": "refund"}),
         )
         .await?;
     assert_eq!(rma.status, 201, "{}", rma.text);
     let rma_id = rma.json()["id"].as_str().unwrap().to_owned();
-    let r = s
-        .call(
-            "POST",
-            &format!("/v1/admin/returns/{rma_id}/receive"),
-            Some(&admin),
-            Some(&json!({"lines": [{"lineId": "L1", "quantity": 2, "condition": "resellable"}]})),
-            &[],
-        )
-        .await?;
+    let r = s.receive_return(&rma_id, json!([{"lineId": "L1", "quantity": 2, "condition": "resellable"}])).await?;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(s.available("DESK-LAMP", "WH-TX").await?.0, 1);
     assert_eq!(s.available("DESK-LAMP", "WH-NJ").await?.0, 1);
@@ -336,16 +294,7 @@ async fn an_exchange_credit_never_exceeds_what_is_left_of_the_payment() -> anyho
     let s = Stack::with_workers_only().await?;
     let id = s.delivered_order("cust-x", "x@example.com", json!([{"sku": "MUG-CLASSIC", "quantity": 1}])).await?;
     let total = s.order("cust-x", &id).await?["totals"]["total"]["amount"].as_i64().unwrap();
-    let t = s.token("cust-x");
-    let rma = s
-        .call(
-            "POST",
-            &format!("/v1/orders/{id}/returns"),
-            Some(&t),
-            Some(&json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "other"}], "resolution": "exchange", "exchangeLines": [{"sku": "MUG-CLASSIC", "quantity": 1}]})),
-            &[],
-        )
-        .await?;
+    let rma = s.open_return("cust-x", &id, &json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "other"}], "resolution": "exchange", "exchangeLines": [{"sku": "MUG-CLASSIC", "quantity": 1}]})).await?;
     assert_eq!(rma.status, 201, "{}", rma.text);
     let admin = s.admin_token();
     let g = s
@@ -359,15 +308,7 @@ async fn an_exchange_credit_never_exceeds_what_is_left_of_the_payment() -> anyho
         .await?;
     assert_eq!(g.status, 200, "{}", g.text);
     let rma_id = rma.json()["id"].as_str().unwrap().to_owned();
-    let r = s
-        .call(
-            "POST",
-            &format!("/v1/admin/returns/{rma_id}/receive"),
-            Some(&admin),
-            Some(&json!({"lines": [{"lineId": "L1", "quantity": 1, "condition": "resellable"}]})),
-            &[],
-        )
-        .await?;
+    let r = s.receive_return(&rma_id, json!([{"lineId": "L1", "quantity": 1, "condition": "resellable"}])).await?;
     assert_eq!(r.status, 200, "{}", r.text);
     let replacement = OrderId::parse(r.json()["exchangeOrderId"].as_str().unwrap())?;
     let placed = s.local.oms.store.get_order(&replacement).await?.unwrap();

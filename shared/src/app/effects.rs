@@ -3,7 +3,8 @@
 //! before. The table's stream hands each new entry to `dispatch`; `drain` finds entries a
 //! crashed dispatcher left pending. Each effect carries the key that makes a second run
 //! harmless (the notifier's dedupe key, the provider's idempotency key), and the entry is
-//! removed only once all its effects succeeded, so each is delivered exactly once.
+//! removed only once all its effects succeeded: each runs at least once, and its key makes the
+//! customer see it once.
 
 use crate::domain::{Effect, OrderId, OutboxEntry};
 use crate::ports::{Carrier, PaymentGateway, Queue, Store};

@@ -22,7 +22,7 @@ pub mod webhooks;
 pub use error::AppError;
 
 use crate::domain::CustomerId;
-use crate::ports::{Clock, PaymentGateway, Store};
+use crate::ports::{Clock, Store};
 use std::sync::Arc;
 
 /// Who is calling: the JWT `sub` and whether the token carries the admin scope.
@@ -38,12 +38,10 @@ pub struct Caller {
 pub struct Oms {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
-    /// Goodwill refunds are a provider call first (keyed), then the commit.
-    pub payments: Arc<dyn PaymentGateway>,
 }
 
 impl Oms {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, payments: Arc<dyn PaymentGateway>) -> Self {
-        Oms { store, clock, payments }
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Oms { store, clock }
     }
 }

@@ -8,7 +8,7 @@ pub use super::effects::{Effect, Notification, OutboxEntry};
 use super::ids::{CustomerId, LocationId, OrderId, ReturnId, ShipmentId, Sku};
 use super::order::{Order, ReservationState, Shipment, TimelineEvent};
 use super::returns::Rma;
-use super::stock::{StockError, StockLevel};
+use super::stock::StockLevel;
 use super::support::Case;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,21 +24,6 @@ pub enum StockMove {
     ReleaseAllocation,
     Ship,
     Restock,
-}
-
-impl StockMove {
-    /// The level after the movement, or why it cannot happen.
-    pub fn apply(self, level: StockLevel, quantity: u32) -> Result<StockLevel, StockError> {
-        let q = i64::from(quantity);
-        match self {
-            StockMove::Hold => level.hold(q),
-            StockMove::ReleaseHold => level.release_hold(q),
-            StockMove::Allocate => level.allocate(q),
-            StockMove::ReleaseAllocation => level.release_allocation(q),
-            StockMove::Ship => level.ship(q),
-            StockMove::Restock => level.restock(q),
-        }
-    }
 }
 
 impl StockMove {
@@ -243,12 +228,6 @@ impl OrderChange {
         self.order.as_ref().map(Write::value)
     }
 
-    pub fn next_order_mut(&mut self) -> Option<&mut Order> {
-        self.order.as_mut().map(|w| match w {
-            Write::Create(v) | Write::Replace(v) | Write::Update { value: v, .. } => v,
-        })
-    }
-
     /// The net delta per stock item (a store writes each stock item once per commit);
     /// movements that cancel out write nothing.
     pub fn stock_deltas(&self) -> Vec<StockDelta> {
@@ -315,10 +294,15 @@ mod tests {
 
     #[test]
     fn stock_moves_follow_the_level_rules() {
-        let l = StockLevel::with_on_hand(2).unwrap();
-        let held = StockMove::Hold.apply(l, 2).unwrap();
-        assert!(StockMove::Hold.apply(held, 1).is_err());
-        let shipped = StockMove::Ship.apply(StockMove::Allocate.apply(held, 1).unwrap(), 1).unwrap();
+        let (s, l) = (Sku::parse("A").unwrap(), LocationId::parse("WH").unwrap());
+        let mv = |m: StockMove, q: u32, level: StockLevel| {
+            StockDelta::of(&StockMovement { sku: s.clone(), location_id: l.clone(), movement: m, quantity: q })
+                .apply(level)
+        };
+        let start = StockLevel::with_on_hand(2).unwrap();
+        let held = mv(StockMove::Hold, 2, start).unwrap();
+        assert!(mv(StockMove::Hold, 1, held).is_none());
+        let shipped = mv(StockMove::Ship, 1, mv(StockMove::Allocate, 1, held).unwrap()).unwrap();
         assert_eq!(shipped, StockLevel { on_hand: 1, available: 0, held: 1, allocated: 0 });
     }
 }

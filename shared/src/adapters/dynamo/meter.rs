@@ -119,6 +119,8 @@ pub async fn billing_model(client: &aws_sdk_dynamodb::Client, table: &str) -> Re
 #[derive(Debug, Clone)]
 pub struct MeterInterceptor(pub Arc<CapacityMeter>);
 
+/// Capacity units arrive from the SDK as floating point (its type): they become integer
+/// milli-units here, at the boundary, and nothing else in the meter is a float.
 fn milli(units: Option<f64>) -> u64 {
     units.map(|v| (v * 1000.0).round().max(0.0) as u64).unwrap_or(0)
 }

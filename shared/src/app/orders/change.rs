@@ -197,10 +197,15 @@ impl Oms {
         let restart = progressed.is_past_validation()
             || order.payment.authorization_id.is_some()
             || shipments.iter().any(|s| s.status != ShipmentStatus::Cancelled);
+        let mut void = None;
         if restart {
             // Allocation, payment and labels were for the old lines: undone, and the workflow
             // runs again (at once, or when an agent releases the hold).
-            next.payment.authorization_id = None;
+            if let Some(auth) = next.payment.authorization_id.take() {
+                let key = format!("void-{}-v{}", order.id, order.version);
+                next.payment.record(LedgerKind::Voided, Money::zero(next.totals.total.currency()), &key, now);
+                void = Some(Effect::VoidAuthorization { authorization_id: auth, idempotency_key: key });
+            }
             if next.status == OrderStatus::OnHold {
                 next.held_from = Some(OrderStatus::Placed);
             } else {
@@ -224,14 +229,8 @@ impl Oms {
         change.stock = moves;
         if restart {
             cancel_shipments(&mut change, &shipments, now);
-            if let Some(auth) = &order.payment.authorization_id {
-                let key = format!("void-{}-v{}", order.id, order.version);
-                if let Some(o) = change.next_order_mut() {
-                    o.payment.record(LedgerKind::Voided, Money::zero(o.totals.total.currency()), &key, now);
-                }
-                change.effects.push(Effect::VoidAuthorization { authorization_id: auth.clone(), idempotency_key: key });
-            }
         }
+        change.effects.extend(void);
         self.store.commit(&change).await.map_err(out_of_stock)?;
         self.get_order(caller, id).await
     }

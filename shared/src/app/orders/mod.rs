@@ -11,7 +11,6 @@ use crate::domain::pricing::LineRequest;
 use crate::domain::sourcing::{Plan, SourcingError};
 use crate::domain::*;
 use serde::Deserialize;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -119,17 +118,6 @@ pub(super) fn pricing_error(e: crate::domain::pricing::PricingError) -> AppError
         P::Money(m) => AppError::Unprocessable { kind: "amount", detail: m.to_string() },
         other => AppError::invalid_field("lines", other),
     }
-}
-
-/// Aggregated stock movements (one per stock item, as a transaction allows).
-pub(super) fn hold_moves(
-    assignments: impl IntoIterator<Item = (Sku, LocationId, i64)>,
-) -> BTreeMap<(Sku, LocationId), i64> {
-    let mut out = BTreeMap::new();
-    for (s, l, q) in assignments {
-        *out.entry((s, l)).or_insert(0) += q;
-    }
-    out
 }
 
 /// The holds a sourcing plan asks for.

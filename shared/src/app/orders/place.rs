@@ -3,7 +3,7 @@
 
 use super::super::views::OrderDto;
 use super::super::{AppError, Caller, Oms};
-use super::{DeliveryChoice, Extras, PlaceOrderRequest, delivery_choice, held_reservations, hold_moves, parse_address};
+use super::{DeliveryChoice, Extras, PlaceOrderRequest, delivery_choice, held_reservations, parse_address};
 use crate::domain::*;
 use crate::ports::StoreError;
 
@@ -104,10 +104,8 @@ impl Oms {
 
             let mut change = OrderChange::create(order.clone()).with_event(placed_event);
             change.idempotency = Some((caller.customer.clone(), idempotency_key.to_owned(), record));
-            for ((s, l), q) in hold_moves(
-                order.reservations.iter().map(|r| (r.sku.clone(), r.location_id.clone(), i64::from(r.quantity))),
-            ) {
-                change = change.with_stock(&s, &l, StockMove::Hold, u32::try_from(q).unwrap_or(u32::MAX));
+            for r in &order.reservations {
+                change = change.with_stock(&r.sku, &r.location_id, StockMove::Hold, r.quantity);
             }
             if let Some(c) = &cart {
                 let mut converted = c.clone();
