@@ -49,7 +49,8 @@ impl Oms {
 
         let mut last_short = Vec::new();
         let mut last_conflict = false;
-        for _attempt in 0..6 {
+        let attempts = crate::retry::Backoff::CONTENTION.attempts + 3;
+        for attempt in 1..=attempts {
             last_conflict = false;
             let prepared = self.prepare(&requests, &shipping_address, &choice, &[]).await?;
             let now = self.clock.now();
@@ -134,7 +135,9 @@ impl Oms {
                         return replay(rec, request_hash);
                     }
                     last_conflict = true;
-                    tokio::time::sleep(crate::retry::Backoff::CONTENTION.pause(3)).await;
+                    if attempt < attempts {
+                        tokio::time::sleep(crate::retry::Backoff::CONTENTION.pause(attempt)).await;
+                    }
                 }
                 Err(StoreError::OutOfStock(short)) => {
                     // A concurrent duplicate may have won the race; it explains the shortage.
