@@ -117,7 +117,7 @@ impl World {
     }
 
     fn caller(&self) -> Caller {
-        Caller { customer: CustomerId::parse("cust-1").unwrap(), admin: false }
+        Caller::customer(CustomerId::parse("cust-1").unwrap())
     }
 
     async fn place(&self, key: &str) -> anyhow::Result<OrderId> {
@@ -309,7 +309,7 @@ async fn edits_and_holds_go_through_the_same_write_path() -> anyhow::Result<()> 
             serde_json::from_value(serde_json::json!({"lines": [{"sku": "MUG", "quantity": 3}]}))?,
         )
         .await?;
-    assert_eq!(edited.version, 2);
+    assert_eq!(edited.version(), 2);
     assert_eq!(w.available().await?, 7, "holds adjusted by the difference");
     let timeline = w.store.timeline(&id).await?;
     assert_eq!(timeline.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), vec!["order.placed", "order.edited"]);

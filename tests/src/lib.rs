@@ -123,7 +123,13 @@ impl Stack {
     }
 
     /// The order as its owner sees it.
-    pub async fn order(&self, customer: &str, id: &str) -> anyhow::Result<Value> {
+    /// The order as agents see it (every internal status, reason and note), to observe state.
+    pub async fn order(&self, _customer: &str, id: &str) -> anyhow::Result<Value> {
+        Ok(self.call("GET", &format!("/v1/admin/orders/{id}"), Some(&self.admin_token()), None, &[]).await?.json())
+    }
+
+    /// The order as its customer reads it (the customer projection).
+    pub async fn customer_order(&self, customer: &str, id: &str) -> anyhow::Result<Value> {
         Ok(self.call("GET", &format!("/v1/orders/{id}"), Some(&self.token(customer)), None, &[]).await?.json())
     }
 

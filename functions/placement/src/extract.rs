@@ -6,12 +6,13 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use lambda_http::request::RequestContext;
-use oms_shared::app::Caller;
+use oms_shared::app::{Caller, Permission, Roles};
 use oms_shared::domain::CustomerId;
 use serde::de::DeserializeOwned;
+use std::future::Future;
 
-pub const ADMIN_SCOPE: &str = "oms/admin";
 pub const MAX_BODY: usize = 64 * 1024;
 
 /// The authenticated caller. API Gateway's JWT authorizer has already verified the token;
@@ -22,6 +23,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        if let Some(c) = parts.extensions.get::<Caller>() {
+            return Ok(Auth(c.clone()));
+        }
         let Some(RequestContext::ApiGatewayV2(ctx)) = parts.extensions.get::<RequestContext>() else {
             return Err(Problem::unauthorized());
         };
@@ -29,25 +33,49 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
         let sub = jwt.claims.get("sub").ok_or_else(Problem::unauthorized)?;
         let customer = CustomerId::parse(sub).map_err(|_| Problem::unauthorized())?;
         // `scope` is a space-separated claim (OAuth 2); API Gateway may also list `scopes`.
-        let admin = jwt.claims.get("scope").is_some_and(|s| s.split_whitespace().any(|x| x == ADMIN_SCOPE))
-            || jwt.scopes.as_ref().is_some_and(|v| v.iter().any(|x| x == ADMIN_SCOPE));
-        Ok(Auth(Caller { customer, admin }))
+        let claimed = jwt.claims.get("scope").map(|s| s.split_whitespace().collect::<Vec<_>>()).unwrap_or_default();
+        let listed = jwt.scopes.iter().flatten().map(String::as_str);
+        let roles = Roles::from_scopes(claimed.into_iter().chain(listed));
+        let caller = Caller { customer, roles };
+        parts.extensions.insert(caller.clone());
+        Ok(Auth(caller))
     }
 }
 
-/// An admin caller (scope `oms/admin`), else 403.
-pub struct Admin(pub Caller);
+/// A staff caller (any role), else 403. Which role a route needs is checked by `need` on it.
+pub struct Staff(pub Caller);
 
-impl<S: Send + Sync> FromRequestParts<S> for Admin {
+impl<S: Send + Sync> FromRequestParts<S> for Staff {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self, Problem> {
         let Auth(c) = Auth::from_request_parts(parts, s).await?;
-        if !c.admin {
+        if !c.is_staff() {
             return Err(Problem::from(oms_shared::app::AppError::Forbidden));
         }
-        Ok(Admin(c))
+        Ok(Staff(c))
     }
+}
+
+/// A route layer: the caller must hold `p` (401 without a token, 403 without the permission),
+/// checked before the body is read.
+pub fn need(
+    p: Permission,
+) -> axum::middleware::FromFnLayer<
+    impl Fn(Request, axum::middleware::Next) -> std::pin::Pin<Box<dyn Future<Output = Response> + Send>> + Clone,
+    (),
+    (Request,),
+> {
+    axum::middleware::from_fn(move |req: Request, next: axum::middleware::Next| {
+        Box::pin(async move {
+            let (mut parts, body) = req.into_parts();
+            match Auth::from_request_parts(&mut parts, &()).await {
+                Err(problem) => problem.into_response(),
+                Ok(Auth(c)) if !c.may(p) => Problem::from(oms_shared::app::AppError::Forbidden).into_response(),
+                Ok(_) => next.run(Request::from_parts(parts, body)).await,
+            }
+        }) as std::pin::Pin<Box<dyn Future<Output = Response> + Send>>
+    })
 }
 
 /// A JSON body: at most 64 KB, `application/json`, unknown fields refused by the target type.

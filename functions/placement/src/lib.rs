@@ -7,11 +7,13 @@ pub mod routes;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use oms_shared::app::Oms;
+use oms_shared::app::Permission as P;
 
 /// Every route of the storefront and admin API.
 pub fn router(oms: Oms) -> Router {
+    use extract::need;
     use routes::*;
     Router::new()
         .route("/v1/carts", post(create_cart).get(list_carts))
@@ -22,22 +24,33 @@ pub fn router(oms: Oms) -> Router {
         .route("/v1/orders/{order_id}", get(get_order).patch(edit_order))
         .route("/v1/orders/{order_id}/cancel", post(cancel_order))
         .route("/v1/me/preferences", get(get_preferences).put(put_preferences))
-        .route("/v1/admin/products/{sku}", put(put_product))
-        .route("/v1/admin/locations/{location_id}", put(put_location))
-        .route("/v1/admin/stock/{sku}/{location_id}", put(put_stock))
-        .route("/v1/admin/orders", get(admin_list_orders))
-        .route("/v1/admin/orders/{order_id}", get(admin_get_order))
-        .route("/v1/admin/orders/{order_id}/cancel", post(admin_cancel_order))
-        .route("/v1/admin/orders/{order_id}/release-hold", post(admin_release_hold))
-        .route("/v1/admin/orders/{order_id}/shipments/{shipment_id}/label", get(admin_get_label))
-        .route("/v1/admin/orders/{order_id}/notes", post(admin_note))
-        .route("/v1/admin/orders/{order_id}/hold", post(admin_hold))
-        .route("/v1/admin/orders/{order_id}/notifications", post(admin_resend))
-        .route("/v1/admin/orders/{order_id}/refunds", post(admin_goodwill))
-        .route("/v1/admin/orders/{order_id}/cases", get(admin_order_cases))
-        .route("/v1/admin/cases", post(admin_open_case).get(admin_list_cases))
-        .route("/v1/admin/cases/{case_id}", axum::routing::patch(admin_update_case))
-        .route("/v1/admin/reconciliation", get(admin_reconciliation))
+        // PRIVACY .route("/v1/me/export", get(export_me))
+        // PRIVACY .route("/v1/me", delete(erase_me))
+        // Staff routes: each names the permission it needs (`oms_shared::app::access`).
+        .route("/v1/admin/products/{sku}", put(put_product).route_layer(need(P::Catalog)))
+        .route("/v1/admin/locations/{location_id}", put(put_location).route_layer(need(P::Locations)))
+        .route("/v1/admin/stock/{sku}/{location_id}", put(put_stock).route_layer(need(P::Stock)))
+        .route("/v1/admin/orders", get(admin_list_orders).route_layer(need(P::ReadOrders)))
+        .route("/v1/admin/orders/{order_id}", get(admin_get_order).route_layer(need(P::ReadOrders)))
+        .route("/v1/admin/orders/{order_id}/cancel", post(admin_cancel_order).route_layer(need(P::ActForCustomer)))
+        .route("/v1/admin/orders/{order_id}/release-hold", post(admin_release_hold).route_layer(need(P::Annotate)))
+        .route(
+            "/v1/admin/orders/{order_id}/shipments/{shipment_id}/label",
+            get(admin_get_label).route_layer(need(P::ReadLabels)),
+        )
+        .route("/v1/admin/orders/{order_id}/notes", post(admin_note).route_layer(need(P::Annotate)))
+        .route("/v1/admin/orders/{order_id}/hold", post(admin_hold).route_layer(need(P::Annotate)))
+        .route("/v1/admin/orders/{order_id}/notifications", post(admin_resend).route_layer(need(P::Annotate)))
+        .route("/v1/admin/orders/{order_id}/refunds", post(admin_goodwill).route_layer(need(P::Refund)))
+        .route("/v1/admin/orders/{order_id}/cases", get(admin_order_cases).route_layer(need(P::ReadOrders)))
+        .route(
+            "/v1/admin/cases",
+            post(admin_open_case)
+                .route_layer(need(P::Annotate))
+                .merge(get(admin_list_cases).route_layer(need(P::ReadOrders))),
+        )
+        .route("/v1/admin/cases/{case_id}", patch(admin_update_case).route_layer(need(P::Annotate)))
+        .route("/v1/admin/reconciliation", get(admin_reconciliation).route_layer(need(P::Reconciliation)))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             problem::Problem::new(

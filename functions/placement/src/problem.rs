@@ -92,6 +92,9 @@ impl From<AppError> for Problem {
                 Problem::new(S::PRECONDITION_REQUIRED, "version-required", "A version is required")
                     .detail("send If-Match with the order's ETag, or a version field")
             }
+            AppError::OverLimit(detail) => {
+                Problem::new(S::FORBIDDEN, "over-limit", "Your role does not allow this").detail(detail)
+            }
             AppError::CartConverted => Problem::new(S::CONFLICT, "cart-converted", "The cart was already ordered"),
             AppError::Conflict { kind, detail } => {
                 Problem::new(S::CONFLICT, kind, "The request conflicts with what already happened").detail(detail)

@@ -5,9 +5,10 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use oms_shared::app::Permission;
 use oms_shared::app::returns::{OpenReturnRequest, ReceiveRequest, Returns};
 use oms_shared::domain::{OrderId, ReturnId};
-use placement::extract::{Admin, Auth, Json, MAX_BODY};
+use placement::extract::{Auth, Json, MAX_BODY, Staff, need};
 use placement::problem::Problem;
 use serde::Serialize;
 
@@ -55,7 +56,7 @@ async fn label(
 
 async fn receive(
     State(r): State<Returns>,
-    Admin(c): Admin,
+    Staff(c): Staff,
     Path(rma): Path<String>,
     Json(req, _): Json<ReceiveRequest>,
 ) -> Result<Response, Problem> {
@@ -66,7 +67,7 @@ pub fn router(r: Returns) -> Router {
     Router::new()
         .route("/v1/orders/{order_id}/returns", post(open).get(list))
         .route("/v1/orders/{order_id}/returns/{rma_id}/label", get(label))
-        .route("/v1/admin/returns/{rma_id}/receive", post(receive))
+        .route("/v1/admin/returns/{rma_id}/receive", post(receive).route_layer(need(Permission::ReceiveReturns)))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(r)
 }

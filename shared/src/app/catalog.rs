@@ -2,6 +2,7 @@
 
 use super::{AppError, Oms};
 use crate::app::views::StockDto;
+use crate::domain::limits::{self, LIMITS};
 use crate::domain::*;
 use serde::Deserialize;
 
@@ -70,6 +71,17 @@ impl Oms {
             active: input.active,
         };
         p.validate().map_err(|e| AppError::invalid(e.to_string()))?;
+        let currency = p.price.currency();
+        if !limits::sold_in(currency) {
+            return Err(AppError::invalid_field(
+                "price",
+                format!("the shop sells in {}, not {currency}", limits::shop_currencies()),
+            ));
+        }
+        let cap = limits::threshold_money(LIMITS.max_unit_price, currency);
+        if p.price.amount() > cap.amount() {
+            return Err(AppError::invalid_field("price", format!("a unit price is at most {cap}")));
+        }
         self.store.put_product(&p).await?;
         Ok(p)
     }

@@ -104,10 +104,8 @@ impl Disputes {
             d.payment_intent.clone().ok_or_else(|| WebhookError::Malformed("dispute without payment_intent".into()))?;
         let order_id: OrderId =
             store.order_for_payment(&pi).await.map_err(unavailable)?.ok_or(WebhookError::UnknownTracking)?;
-        let system = Caller {
-            customer: CustomerId::parse("payment-provider").map_err(|e| WebhookError::Malformed(e.to_string()))?,
-            admin: true,
-        };
+        let system =
+            Caller::admin(CustomerId::parse("payment-provider").map_err(|e| WebhookError::Malformed(e.to_string()))?);
         let cases = store.cases_of_order(&order_id).await.map_err(unavailable)?;
         let existing = cases.into_iter().find(|c| c.external_ref.as_deref() == Some(&d.id));
         let event = Some(crate::domain::ProviderEvent { provider: "stripe".into(), event_id: ev.id.clone() });

@@ -17,6 +17,9 @@ pub enum AppError {
     NotFound,
     #[error("forbidden")]
     Forbidden,
+    /// The caller's role does not reach this far (403): a refund over the agent limit.
+    #[error("{0}")]
+    OverLimit(String),
     #[error("not enough stock")]
     OutOfStock(Vec<Shortage>),
     #[error("the order is {status} and cannot be {action}")]

@@ -3,6 +3,7 @@
 //! through `ports::OrderChanges::commit`; what must follow a change (mail, provider calls) is
 //! recorded in the change as an effect and run by `effects` after the commit.
 
+pub mod access;
 pub mod carts;
 pub mod catalog;
 pub mod disputes;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod fulfillment;
 pub mod notify;
 pub mod orders;
+pub mod projections;
 pub mod reconcile;
 pub mod reminders;
 pub mod returns;
@@ -19,18 +21,11 @@ pub mod tracking;
 pub mod views;
 pub mod webhooks;
 
+pub use access::{Audience, Caller, Permission, Role, Roles};
 pub use error::AppError;
 
-use crate::domain::CustomerId;
 use crate::ports::{Clock, Store};
 use std::sync::Arc;
-
-/// Who is calling: the JWT `sub` and whether the token carries the admin scope.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub customer: CustomerId,
-    pub admin: bool,
-}
 
 /// The OMS use-cases over their ports. Built once per process (by the composition root,
 /// `oms_runtime::wiring`) and shared by every request. Every port is required.

@@ -112,7 +112,7 @@ impl Notifier {
             let shipment = n.shipment_id.as_ref().and_then(|s| view.shipments.iter().find(|x| &x.id == s).cloned());
             let to = view.order.email.clone();
             let name = view.order.shipping_address.name.split_whitespace().next().unwrap_or("there").to_owned();
-            let order = super::views::OrderDto::from_stored(view);
+            let order = super::projections::customer_order(&view.order, &view.shipments, &view.timeline);
             let data = serde_json::json!({
                 "order": order, "shipment": shipment, "name": name, "brand": self.brand, "detail": n.detail,
                 "tracking_url": n.detail.clone().unwrap_or_default(), "marketing": false,

@@ -2,8 +2,10 @@
 //! e-mail, tracking number, status and dates, all through indexes), notes, cases for
 //! complaints and disputes, re-sending a notification, holds, goodwill refunds.
 
-use super::views::{OrderDto, OrderList, OrderSummary};
-use super::{AppError, Caller, Oms};
+use super::projections::OrderProjection;
+use super::views::{OrderList, OrderSummary};
+use super::{AppError, Caller, Oms, Permission};
+use crate::domain::limits::{LIMITS, threshold_money};
 use crate::domain::support::{Case, CaseKind, CaseStatus};
 use crate::domain::*;
 use crate::ports::StoreError;
@@ -98,7 +100,7 @@ impl Oms {
         Ok(OrderList { orders, next_cursor: None })
     }
 
-    pub async fn add_note(&self, c: &Caller, id: &OrderId, req: NoteRequest) -> Result<OrderDto, AppError> {
+    pub async fn add_note(&self, c: &Caller, id: &OrderId, req: NoteRequest) -> Result<OrderProjection, AppError> {
         let note = text("text", &req.text, 2000)?;
         self.order_for_agent(id).await?;
         let ev = TimelineEvent::new(self.clock.now(), "note.added", agent(c)).with_note(note);
@@ -162,6 +164,9 @@ impl Oms {
         event: Option<ProviderEvent>,
     ) -> Result<Case, AppError> {
         let case = self.store.get_case(id).await?.ok_or(AppError::NotFound)?;
+        if case.kind == CaseKind::Dispute && !c.may(Permission::Disputes) {
+            return Err(AppError::OverLimit("disputes are handled by a supervisor or finance".into()));
+        }
         if case.status == req.status {
             return Ok(case);
         }
@@ -195,7 +200,7 @@ impl Oms {
         c: &Caller,
         id: &OrderId,
         req: ResendRequest,
-    ) -> Result<OrderDto, AppError> {
+    ) -> Result<OrderProjection, AppError> {
         if !RESENDABLE.contains(&req.kind.as_str()) {
             return Err(AppError::invalid_field("type", format!("one of {}", RESENDABLE.join(", "))));
         }
@@ -236,7 +241,7 @@ impl Oms {
         self.get_order(c, id).await
     }
 
-    pub async fn place_hold(&self, c: &Caller, id: &OrderId, req: HoldRequest) -> Result<OrderDto, AppError> {
+    pub async fn place_hold(&self, c: &Caller, id: &OrderId, req: HoldRequest) -> Result<OrderProjection, AppError> {
         let reason = text("reason", &req.reason, 500)?;
         // A hold sent without a version wins over a workflow step that moved the order
         // meanwhile: it is applied to the order as it now is.
@@ -273,7 +278,7 @@ impl Oms {
         id: &OrderId,
         key: &str,
         req: GoodwillRequest,
-    ) -> Result<OrderDto, AppError> {
+    ) -> Result<OrderProjection, AppError> {
         let reason = text("reason", &req.reason, 500)?;
         let idem = format!("goodwill-{id}-{key}");
         // The same key with another request is a client bug, not a retry.
@@ -292,6 +297,12 @@ impl Oms {
             })?;
             if req.amount.currency() != order.totals.total.currency() || req.amount.amount() == 0 {
                 return Err(AppError::invalid_field("amount", "a positive amount in the order's currency"));
+            }
+            let limit = threshold_money(LIMITS.agent_refund_limit, req.amount.currency());
+            if req.amount.amount() > limit.amount() && !c.may(Permission::RefundOverLimit) {
+                return Err(AppError::OverLimit(format!(
+                    "amount: refunds over {limit} need a supervisor or finance (scope oms/supervisor or oms/finance)"
+                )));
             }
             // The ledger refuses a refund beyond what is captured; the order's versioned write
             // makes that hold against every other refund; the provider call follows the commit.

@@ -9,6 +9,7 @@ pub mod email;
 pub mod geo;
 pub mod ids;
 pub mod ledger;
+pub mod limits;
 pub mod money;
 pub mod order;
 pub mod pricing;

@@ -8,7 +8,7 @@ use super::order::{OrderLine, Totals};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
-pub const MAX_LINES: usize = 50;
+pub const MAX_LINES: usize = super::limits::LIMITS.max_lines;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

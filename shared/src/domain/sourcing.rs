@@ -243,7 +243,8 @@ fn per_kg(base: i64, per_started_kg: i64, parcels: i64, weight_g: u64) -> i64 {
 pub fn shipping_options(plan: &Plan, weight_g: u64, goods_subtotal: Money, today: NaiveDate) -> Vec<DeliveryOption> {
     let currency: Currency = goods_subtotal.currency();
     let parcels = i64::try_from(plan.locations.len().max(1)).unwrap_or(1);
-    let money = |a: i64| Money::new(a.max(0), currency).unwrap_or(Money::zero(currency));
+    // Fees are stated in the reference currency and charged in the order's.
+    let money = |a: i64| super::limits::threshold_money(a.max(0), currency);
     let option = |level: ServiceLevel, cost: i64, days: u32| DeliveryOption {
         id: format!("ship-{}", level.as_str()),
         service_level: level,
@@ -263,7 +264,11 @@ pub fn shipping_options(plan: &Plan, weight_g: u64, goods_subtotal: Money, today
         _ => 5,
     };
     let standard_cost =
-        if goods_subtotal.amount() >= FREE_STANDARD_SHIPPING_FROM { 0 } else { per_kg(599, 100, parcels, weight_g) };
+        if goods_subtotal.amount() >= super::limits::threshold_money(FREE_STANDARD_SHIPPING_FROM, currency).amount() {
+            0
+        } else {
+            per_kg(599, 100, parcels, weight_g)
+        };
     let mut out = vec![
         option(ServiceLevel::Standard, standard_cost, standard_days),
         option(ServiceLevel::Express, per_kg(1499, 150, parcels, weight_g), 2.min(standard_days)),

@@ -2,6 +2,7 @@
 
 use super::address::{Address, AddressInput};
 use super::catalog::ProductKind;
+use super::limits::{LIMITS, threshold_in};
 use super::order::{Order, ServiceLevel};
 
 /// Facts gathered outside the order.
@@ -20,7 +21,7 @@ pub enum Decision {
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Orders above this total (minor units) are refused outright.
+    /// Orders above this total (reference minor units, see `limits`) are refused outright.
     pub max_order_total: i64,
     pub hold_score: u32,
     pub reject_score: u32,
@@ -28,7 +29,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_order_total: 2_500_000, hold_score: 50, reject_score: 80 }
+        Limits { max_order_total: LIMITS.max_order_total, hold_score: 50, reject_score: 80 }
     }
 }
 
@@ -56,18 +57,24 @@ pub fn assess(order: &Order, signals: Signals, limits: &Limits) -> Decision {
         reject.push("no_lines".to_owned());
     }
     let total = order.totals.total.amount();
-    if total > limits.max_order_total {
-        reject.push("order_value_over_limit".to_owned());
+    let currency = order.totals.total.currency();
+    // Thresholds are stated in the reference currency; a currency the shop does not sell in
+    // has none, and is refused.
+    let at = |reference: i64| threshold_in(reference, currency);
+    match at(limits.max_order_total) {
+        None => reject.push("currency_not_sold".to_owned()),
+        Some(cap) if total > cap => reject.push("order_value_over_limit".to_owned()),
+        Some(_) => {}
     }
     if !reject.is_empty() {
         return Decision::Reject { reasons: reject };
     }
     let mut score = 0;
     let mut reasons = Vec::new();
-    if total >= 500_000 {
+    if at(LIMITS.very_high_value).is_some_and(|t| total >= t) {
         score += 50;
         reasons.push("very_high_value".to_owned());
-    } else if total >= 100_000 {
+    } else if at(LIMITS.high_value).is_some_and(|t| total >= t) {
         score += 30;
         reasons.push("high_value".to_owned());
     }

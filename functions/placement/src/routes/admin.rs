@@ -6,7 +6,7 @@ use super::*;
 
 pub async fn put_product(
     State(oms): State<AppState>,
-    Admin(_): Admin,
+    Staff(_): Staff,
     Path(s): Path<String>,
     Json(req, _): Json<ProductInput>,
 ) -> Result<Response, Problem> {
@@ -15,7 +15,7 @@ pub async fn put_product(
 
 pub async fn put_location(
     State(oms): State<AppState>,
-    Admin(_): Admin,
+    Staff(_): Staff,
     Path(id): Path<String>,
     Json(req, _): Json<LocationInput>,
 ) -> Result<Response, Problem> {
@@ -24,7 +24,7 @@ pub async fn put_location(
 
 pub async fn put_stock(
     State(oms): State<AppState>,
-    Admin(_): Admin,
+    Staff(_): Staff,
     Path((s, l)): Path<(String, String)>,
     Json(req, _): Json<StockInput>,
 ) -> Result<Response, Problem> {
@@ -33,7 +33,7 @@ pub async fn put_stock(
 
 pub async fn admin_list_orders(
     State(oms): State<AppState>,
-    Admin(_): Admin,
+    Staff(_): Staff,
     Query(q): Query<AdminOrderQuery>,
 ) -> Result<Response, Problem> {
     Ok(json(StatusCode::OK, &oms.admin_list_orders(q).await?))
@@ -41,7 +41,7 @@ pub async fn admin_list_orders(
 
 pub async fn admin_get_order(AgentOrder(o): AgentOrder) -> Result<Response, Problem> {
     let o = o.oms.get_order(&o.caller, &o.id).await?;
-    let v = o.version;
+    let v = o.version();
     Ok(with_etag(json(StatusCode::OK, &o), v))
 }
 
@@ -59,7 +59,7 @@ pub async fn admin_release_hold(AgentOrder(o): AgentOrder) -> Result<Response, P
 
 pub async fn admin_get_label(
     State(oms): State<AppState>,
-    Admin(_): Admin,
+    Staff(_): Staff,
     Path((id, shipment)): Path<(String, String)>,
 ) -> Result<Response, Problem> {
     let shipment = oms_shared::domain::ShipmentId::parse(&shipment).map_err(|_| {
@@ -104,7 +104,7 @@ pub async fn admin_goodwill(
 
 pub async fn admin_open_case(
     State(oms): State<AppState>,
-    Admin(c): Admin,
+    Staff(c): Staff,
     Json(req, _): Json<OpenCaseRequest>,
 ) -> Result<Response, Problem> {
     Ok(json(StatusCode::CREATED, &oms.open_case(&c, req, None).await?))
@@ -112,7 +112,7 @@ pub async fn admin_open_case(
 
 pub async fn admin_update_case(
     State(oms): State<AppState>,
-    Admin(c): Admin,
+    Staff(c): Staff,
     Path(id): Path<String>,
     Json(req, _): Json<UpdateCaseRequest>,
 ) -> Result<Response, Problem> {
@@ -129,7 +129,7 @@ pub struct CaseQuery {
 
 pub async fn admin_list_cases(
     State(oms): State<AppState>,
-    Admin(_): Admin,
+    Staff(_): Staff,
     Query(q): Query<CaseQuery>,
 ) -> Result<Response, Problem> {
     use oms_shared::domain::support::CaseStatus;
@@ -148,7 +148,7 @@ pub async fn admin_list_cases(
 
 pub async fn admin_order_cases(
     State(oms): State<AppState>,
-    Admin(_): Admin,
+    Staff(_): Staff,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
     #[derive(Serialize)]
@@ -158,6 +158,6 @@ pub async fn admin_order_cases(
     Ok(json(StatusCode::OK, &Cases { cases: oms.store.cases_of_order(&order_id(&id)?).await? }))
 }
 
-pub async fn admin_reconciliation(State(oms): State<AppState>, Admin(_): Admin) -> Result<Response, Problem> {
+pub async fn admin_reconciliation(State(oms): State<AppState>, Staff(_): Staff) -> Result<Response, Problem> {
     Ok(json(StatusCode::OK, &oms.reconcile().await?))
 }

@@ -7,7 +7,7 @@ mod shop;
 pub use admin::*;
 pub use shop::*;
 
-use crate::extract::{Admin, Auth, Json, MaybeJson, Query};
+use crate::extract::{Auth, Json, MaybeJson, Query, Staff};
 use crate::problem::Problem;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -83,7 +83,7 @@ impl FromRequestParts<Oms> for AgentOrder {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, oms: &Oms) -> Result<Self, Problem> {
-        let Admin(caller) = Admin::from_request_parts(parts, oms).await?;
+        let Staff(caller) = Staff::from_request_parts(parts, oms).await?;
         Ok(AgentOrder(order_of(parts, oms, caller).await?))
     }
 }

@@ -131,7 +131,7 @@ pub async fn place_order(
 
 pub async fn get_order(o: OrderOf) -> Result<Response, Problem> {
     let o = o.oms.get_order(&o.caller, &o.id).await?;
-    let v = o.version;
+    let v = o.version();
     Ok(with_etag(json(StatusCode::OK, &o), v))
 }
 
@@ -171,7 +171,7 @@ pub(super) async fn cancel(
     }
     let who = actor(o.caller.customer.to_string());
     let o = o.oms.cancel_order_at(&o.caller, &o.id, who, reason, if_match(headers)?).await?;
-    let v = o.version;
+    let v = o.version();
     Ok(with_etag(json(StatusCode::OK, &o), v))
 }
 
@@ -189,6 +189,6 @@ pub async fn edit_order(
     Json(req, _): Json<EditOrderRequest>,
 ) -> Result<Response, Problem> {
     let o = o.oms.edit_order(&o.caller, &o.id, if_match(&headers)?, req).await?;
-    let v = o.version;
+    let v = o.version();
     Ok(with_etag(json(StatusCode::OK, &o), v))
 }

@@ -2,7 +2,7 @@
 //! loads the order with its version, computes the change, and commits it through the one write
 //! path; mails and payment voids follow the commit as effects.
 
-use super::super::views::OrderDto;
+use super::super::projections::OrderProjection;
 use super::super::{AppError, Caller, Oms};
 use super::{
     DeliveryChoice, EditOrderRequest, current_choice, delivery_choice, held_reservations, line_requests, parse_address,
@@ -75,7 +75,7 @@ impl Oms {
         id: &OrderId,
         actor: Actor,
         reason: Option<String>,
-    ) -> Result<OrderDto, AppError> {
+    ) -> Result<OrderProjection, AppError> {
         self.cancel_order_at(caller, id, actor, reason, None).await
     }
 
@@ -88,7 +88,7 @@ impl Oms {
         actor: Actor,
         reason: Option<String>,
         if_match: Option<u64>,
-    ) -> Result<OrderDto, AppError> {
+    ) -> Result<OrderProjection, AppError> {
         for _ in 0..5 {
             let order = self.owned_order(caller, id).await?;
             if if_match.is_some_and(|v| v != order.version) {
@@ -142,7 +142,7 @@ impl Oms {
         id: &OrderId,
         if_match: Option<u64>,
         req: EditOrderRequest,
-    ) -> Result<OrderDto, AppError> {
+    ) -> Result<OrderProjection, AppError> {
         let expected = if_match.or(req.version).ok_or(AppError::VersionRequired)?;
         let order = self.owned_order(caller, id).await?;
         if order.version != expected {
@@ -212,11 +212,7 @@ impl Oms {
                 next.apply(OrderEvent::Restart, now)?;
             }
         }
-        let actor = if caller.admin {
-            Actor::Agent(caller.customer.to_string())
-        } else {
-            Actor::Customer(caller.customer.to_string())
-        };
+        let actor = caller.actor_on(&order.customer);
         let mut ev = TimelineEvent::new(now, "order.edited", actor).with_note(format!(
             "{} lines, total {}",
             next.lines.len(),
@@ -238,7 +234,7 @@ impl Oms {
     /// Releases a held order (agent action): holds are re-established if compensation released
     /// them, and the order re-enters the workflow (the table stream sees it return to `placed`).
     #[tracing::instrument(skip_all, fields(order_id = %id))]
-    pub async fn release_hold(&self, caller: &Caller, id: &OrderId) -> Result<OrderDto, AppError> {
+    pub async fn release_hold(&self, caller: &Caller, id: &OrderId) -> Result<OrderProjection, AppError> {
         let order = self.owned_order(caller, id).await?;
         if order.status != OrderStatus::OnHold {
             return Err(AppError::InvalidState { status: order.status, action: "released from hold" });

@@ -1,7 +1,7 @@
 //! Placement: idempotent per (customer, Idempotency-Key), stock held in the same write as the
 //! order, the cart converted with it.
 
-use super::super::views::OrderDto;
+use super::super::projections::customer_order;
 use super::super::{AppError, Caller, Oms};
 use super::{DeliveryChoice, Extras, PlaceOrderRequest, delivery_choice, held_reservations, parse_address};
 use crate::domain::*;
@@ -93,7 +93,7 @@ impl Oms {
                     order.lines.len(),
                     order.totals.total
                 ));
-            let body = serde_json::to_string(&OrderDto::new(&order, vec![], vec![placed_event.clone()]))
+            let body = serde_json::to_string(&customer_order(&order, &[], std::slice::from_ref(&placed_event)))
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             let record = IdempotencyRecord {
                 request_hash: request_hash.to_owned(),

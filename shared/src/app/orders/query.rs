@@ -1,7 +1,9 @@
 //! Order queries: one order (the caller's own, or any for an agent), a customer's orders, and
 //! the agents' listings by status, e-mail or tracking number (always through an index).
 
-use super::super::views::{OrderDto, OrderList, OrderSummary};
+use super::super::Audience;
+use super::super::projections::{OrderProjection, customer_status};
+use super::super::views::{OrderList, OrderSummary};
 use super::super::{AppError, Caller, Oms};
 use super::AdminOrderQuery;
 use crate::domain::*;
@@ -12,14 +14,18 @@ impl Oms {
     /// The caller's order (admins may read any); another customer's order is "not found".
     pub(crate) async fn owned_order(&self, caller: &Caller, id: &OrderId) -> Result<Order, AppError> {
         match self.store.get_order(id).await? {
-            Some(o) if caller.admin || o.customer == caller.customer => Ok(o),
+            Some(o) if caller.acts_for(&o.customer) => Ok(o),
             _ => Err(AppError::NotFound),
         }
     }
 
-    pub async fn get_order(&self, caller: &Caller, id: &OrderId) -> Result<OrderDto, AppError> {
+    /// The order as the caller's audience sees it (`projections`).
+    pub async fn get_order(&self, caller: &Caller, id: &OrderId) -> Result<OrderProjection, AppError> {
         match self.store.get_order_view(id).await? {
-            Some(v) if caller.admin || v.order.customer == caller.customer => Ok(OrderDto::from_stored(v)),
+            Some(v) if caller.reads(&v.order.customer) => {
+                let audience = if v.order.customer == caller.customer { Audience::Customer } else { caller.audience() };
+                Ok(OrderProjection::of(audience, v))
+            }
             _ => Err(AppError::NotFound),
         }
     }
@@ -32,7 +38,12 @@ impl Oms {
     ) -> Result<OrderList, AppError> {
         let limit = check_limit(limit)?;
         let page = self.store.orders_of_customer(&caller.customer, Listing::first(limit).after(cursor)).await?;
-        Ok(OrderList { orders: page.items.iter().map(OrderSummary::from).collect(), next_cursor: page.next_cursor })
+        let orders = page
+            .items
+            .iter()
+            .map(|o| OrderSummary { status: customer_status(o.status, o.held_from), ..OrderSummary::from(o) })
+            .collect();
+        Ok(OrderList { orders, next_cursor: page.next_cursor })
     }
 
     pub async fn admin_list_orders(&self, q: AdminOrderQuery) -> Result<OrderList, AppError> {

@@ -4,6 +4,7 @@
 use super::super::views::QuoteDto;
 use super::super::{AppError, Caller, Oms};
 use super::{DeliveryChoice, Prepared, QuoteRequest, parse_address, pricing_error, shortage_error};
+use crate::domain::limits::{self, LIMITS};
 use crate::domain::pricing::{LineRequest, goods_weight, price_lines, totals};
 use crate::domain::sourcing::{
     Candidate, DeliveryOption, Fulfillment, NearestThenFewestSplits, PickupAt, SourcingError, SourcingStrategy,
@@ -117,8 +118,7 @@ impl Oms {
         let catalog = self.store.get_products(&skus).await?;
         let lines = price_lines(&catalog, requests, address.country).map_err(pricing_error)?;
         let currency = lines[0].unit_price.currency();
-        let subtotal =
-            Money::sum(currency, lines.iter().map(|l| l.subtotal)).map_err(|e| AppError::Internal(e.to_string()))?;
+        let subtotal = Money::sum(currency, lines.iter().map(|l| l.subtotal)).map_err(too_much)?;
         let goods: Vec<Sku> = lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| l.sku.clone()).collect();
         let destination = geo::centroid(address.country, &address.postal_code);
         let candidates = self.candidates(&goods, destination, own).await?;
@@ -156,6 +156,16 @@ impl Oms {
             cost: chosen.cost,
         };
         let totals = totals(&lines, chosen.cost).map_err(pricing_error)?;
+        let cap = limits::threshold_in(LIMITS.max_order_total, currency).unwrap_or(0);
+        if totals.total.amount() > cap {
+            return Err(AppError::Unprocessable {
+                kind: "order-total-over-limit",
+                detail: format!(
+                    "lines: an order may total at most {}",
+                    limits::threshold_money(LIMITS.max_order_total, currency)
+                ),
+            });
+        }
         Ok(Prepared { lines, plan, delivery, totals })
     }
 
@@ -166,12 +176,16 @@ impl Oms {
         let catalog = self.store.get_products(&skus).await?;
         let lines = price_lines(&catalog, &requests, address.country).map_err(pricing_error)?;
         let currency = lines[0].unit_price.currency();
-        let subtotal =
-            Money::sum(currency, lines.iter().map(|l| l.subtotal)).map_err(|e| AppError::Internal(e.to_string()))?;
-        let tax = Money::sum(currency, lines.iter().map(|l| l.tax)).map_err(|e| AppError::Internal(e.to_string()))?;
+        let subtotal = Money::sum(currency, lines.iter().map(|l| l.subtotal)).map_err(too_much)?;
+        let tax = Money::sum(currency, lines.iter().map(|l| l.tax)).map_err(too_much)?;
         let goods: Vec<Sku> = lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| l.sku.clone()).collect();
         let candidates = self.candidates(&goods, geo::centroid(address.country, &address.postal_code), &[]).await?;
         let options = self.delivery_options(&lines, &address, &candidates, subtotal).await?;
         Ok(QuoteDto { lines, subtotal, tax, options })
     }
+}
+
+/// A sum past what money can hold is the request's fault: a 422 naming the lines.
+fn too_much(e: crate::domain::MoneyError) -> AppError {
+    AppError::Unprocessable { kind: "amount", detail: format!("lines: {e}") }
 }

@@ -65,9 +65,7 @@ pub(super) fn ineligible(e: ReturnError) -> AppError {
 impl Returns {
     pub async fn list(&self, caller: &Caller, order_id: &OrderId) -> Result<Vec<Rma>, AppError> {
         match self.oms.store.get_order(order_id).await? {
-            Some(o) if caller.admin || o.customer == caller.customer => {
-                Ok(self.oms.store.returns_of_order(order_id).await?)
-            }
+            Some(o) if caller.reads(&o.customer) => Ok(self.oms.store.returns_of_order(order_id).await?),
             _ => Err(AppError::NotFound),
         }
     }

@@ -13,7 +13,7 @@ impl Returns {
     pub async fn open(&self, caller: &Caller, order_id: &OrderId, req: OpenReturnRequest) -> Result<Rma, AppError> {
         let store = &self.oms.store;
         let order = match store.get_order(order_id).await? {
-            Some(o) if caller.admin || o.customer == caller.customer => o,
+            Some(o) if caller.acts_for(&o.customer) => o,
             _ => return Err(AppError::NotFound),
         };
         match (req.resolution, req.exchange_lines.is_empty()) {
@@ -93,11 +93,7 @@ impl Returns {
             updated_at: now,
         };
         let doc = ReturnLabelDoc { pdf_base64: base64::engine::general_purpose::STANDARD.encode(&label.pdf) };
-        let actor = if caller.admin {
-            Actor::Agent(caller.customer.to_string())
-        } else {
-            Actor::Customer(caller.customer.to_string())
-        };
+        let actor = caller.actor_on(&order.customer);
         let mut next = order.clone();
         if matches!(order.status, OrderStatus::Delivered | OrderStatus::Completed | OrderStatus::PartiallyReturned) {
             next.apply(OrderEvent::RequestReturn, now)?;

@@ -184,7 +184,7 @@ impl Returns {
             payment_token: original.payment.token.clone(),
             channel: original.channel,
         };
-        let customer = Caller { customer: original.customer.clone(), admin: false };
+        let customer = Caller::customer(original.customer.clone());
         let (_, body) = self
             .oms
             .place_order_with(

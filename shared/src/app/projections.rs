@@ -1,0 +1,255 @@
+//! Audience projections: one function per audience turns an order, its shipments and its
+//! timeline into what that audience may see. The customer's is an allow-list: a timeline kind
+//! not named here never reaches a customer, and no note, reason, agent id, fraud signal or
+//! provider error ever does. Agents see everything; integrations see the order and its
+//! milestones without notes or reasons.
+
+use super::access::Audience;
+use super::views::OrderDto;
+use crate::domain::*;
+use crate::ports::OrderView;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+/// An order as one audience sees it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum OrderProjection {
+    Customer(Box<CustomerOrder>),
+    Agent(Box<OrderDto>),
+    Integration(Box<IntegrationOrder>),
+}
+
+impl OrderProjection {
+    pub fn of(audience: Audience, v: OrderView) -> Self {
+        match audience {
+            Audience::Customer => {
+                OrderProjection::Customer(Box::new(customer_order(&v.order, &v.shipments, &v.timeline)))
+            }
+            Audience::Agent => OrderProjection::Agent(Box::new(OrderDto::from_stored(v))),
+            Audience::Integration => OrderProjection::Integration(Box::new(integration_order(v))),
+        }
+    }
+
+    pub fn version(&self) -> u64 {
+        match self {
+            OrderProjection::Customer(o) => o.version,
+            OrderProjection::Agent(o) => o.version,
+            OrderProjection::Integration(o) => o.order.version,
+        }
+    }
+}
+
+/// The buyer's view of their order.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerOrder {
+    pub order_id: OrderId,
+    pub status: OrderStatus,
+    pub channel: Channel,
+    pub email: Email,
+    pub lines: Vec<OrderLine>,
+    pub totals: Totals,
+    pub shipping_address: Address,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Address>,
+    pub delivery: Delivery,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cart_id: Option<CartId>,
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub shipments: Vec<CustomerShipment>,
+    pub timeline: Vec<CustomerEntry>,
+}
+
+/// A parcel as the buyer follows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerShipment {
+    pub shipment_id: ShipmentId,
+    pub status: ShipmentStatus,
+    pub service_level: ServiceLevel,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated_delivery: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipped_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub lines: Vec<ShipmentLine>,
+}
+
+/// A timeline entry a buyer may read: a fixed message per kind, never the entry's note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerEntry {
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<OrderStatus>,
+    pub message: String,
+}
+
+/// A machine client's view: the order as agents see it, with milestones instead of notes.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntegrationOrder {
+    #[serde(flatten)]
+    pub order: IntegrationFields,
+    pub timeline: Vec<Milestone>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntegrationFields {
+    pub order_id: OrderId,
+    pub status: OrderStatus,
+    pub channel: Channel,
+    pub customer_id: CustomerId,
+    pub email: Email,
+    pub lines: Vec<OrderLine>,
+    pub totals: Totals,
+    pub shipping_address: Address,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Address>,
+    pub delivery: Delivery,
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub shipments: Vec<CustomerShipment>,
+}
+
+/// A timeline entry for machine clients: what happened and when, not who wrote what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Milestone {
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<OrderStatus>,
+}
+
+/// The status a buyer sees: an internal hold shows as the status the order was held from.
+pub fn customer_status(status: OrderStatus, held_from: Option<OrderStatus>) -> OrderStatus {
+    match status {
+        OrderStatus::OnHold => held_from.filter(|s| *s != OrderStatus::OnHold).unwrap_or(OrderStatus::Placed),
+        s => s,
+    }
+}
+
+/// The buyer's message for a timeline kind; `None` keeps the entry from the buyer.
+pub fn customer_message(e: &TimelineEvent) -> Option<String> {
+    let fixed = match e.kind.as_str() {
+        "order.placed" => "We received your order.",
+        "order.edited" => "Your order was changed.",
+        "order.cancelled" => {
+            // The buyer's own words come back to them; an agent's reason stays internal.
+            return Some(match (&e.actor, &e.note) {
+                (Actor::Customer(_), Some(reason)) => format!("Your order was cancelled: {reason}"),
+                _ => "Your order was cancelled.".to_owned(),
+            });
+        }
+        "order.payment_declined" => "Your payment was declined. Please use another payment method.",
+        "order.failed" => "We could not complete your order. Any payment hold has been released.",
+        "order.shipped" => "Your order has shipped.",
+        "order.delivered" => "Your order was delivered.",
+        "shipment.in_transit" => "A parcel is on its way.",
+        "shipment.out_for_delivery" => "A parcel is out for delivery.",
+        "shipment.delivered" => "A parcel was delivered.",
+        "shipment.failure" => "The carrier reported a delivery problem. We are on it.",
+        "shipment.return_to_sender" => "A parcel is on its way back to us.",
+        "payment.captured" => "Your payment was taken for shipped items.",
+        "payment.refunded" | "payment.goodwill_refund" => "A refund was issued to your payment method.",
+        "return.requested" => "Your return was approved.",
+        "return.in_transit" => "Your return is on its way to us.",
+        "return.arrived" => "Your return arrived at our warehouse.",
+        "return.received" => "We inspected your return.",
+        "return.exchange_placed" => "Your exchange order was placed.",
+        _ => return None,
+    };
+    Some(fixed.to_owned())
+}
+
+/// The buyer's timeline.
+pub fn customer_timeline(events: &[TimelineEvent], held_from: Option<OrderStatus>) -> Vec<CustomerEntry> {
+    events
+        .iter()
+        .filter_map(|e| {
+            customer_message(e).map(|message| CustomerEntry {
+                at: e.at,
+                kind: e.kind.clone(),
+                status: e.status.map(|s| customer_status(s, held_from)),
+                message,
+            })
+        })
+        .collect()
+}
+
+pub fn customer_shipment(s: &Shipment) -> CustomerShipment {
+    CustomerShipment {
+        shipment_id: s.id.clone(),
+        status: s.status,
+        service_level: s.service_level,
+        carrier: s.carrier.clone(),
+        tracking_number: s.tracking_number.clone(),
+        estimated_delivery: s.estimated_delivery,
+        shipped_at: s.shipped_at,
+        delivered_at: s.delivered_at,
+        lines: s.lines.clone(),
+    }
+}
+
+pub fn customer_order(o: &Order, shipments: &[Shipment], timeline: &[TimelineEvent]) -> CustomerOrder {
+    CustomerOrder {
+        order_id: o.id.clone(),
+        status: customer_status(o.status, o.held_from),
+        channel: o.channel,
+        email: o.email.clone(),
+        lines: o.lines.clone(),
+        totals: o.totals,
+        shipping_address: o.shipping_address.clone(),
+        billing_address: o.billing_address.clone(),
+        delivery: o.delivery.clone(),
+        cart_id: o.cart_id.clone(),
+        version: o.version,
+        created_at: o.created_at,
+        updated_at: o.updated_at,
+        shipments: shipments.iter().map(customer_shipment).collect(),
+        timeline: customer_timeline(timeline, o.held_from),
+    }
+}
+
+pub fn milestones(events: &[TimelineEvent]) -> Vec<Milestone> {
+    events
+        .iter()
+        .filter(|e| !matches!(e.kind.as_str(), "note.added" | "notification.resent") && !e.kind.starts_with("case."))
+        .map(|e| Milestone { at: e.at, kind: e.kind.clone(), status: e.status })
+        .collect()
+}
+
+pub fn integration_order(v: OrderView) -> IntegrationOrder {
+    let o = v.order;
+    IntegrationOrder {
+        order: IntegrationFields {
+            order_id: o.id.clone(),
+            status: o.status,
+            channel: o.channel,
+            customer_id: o.customer.clone(),
+            email: o.email.clone(),
+            lines: o.lines.clone(),
+            totals: o.totals,
+            shipping_address: o.shipping_address.clone(),
+            billing_address: o.billing_address.clone(),
+            delivery: o.delivery.clone(),
+            version: o.version,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+            shipments: v.shipments.iter().map(customer_shipment).collect(),
+        },
+        timeline: milestones(&v.timeline),
+    }
+}
