@@ -14,11 +14,18 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scope: String,
     pub iss: String,
+    /// The app client the token is for; API Gateway's authorizer refuses any other.
+    #[serde(default)]
+    pub aud: String,
     pub iat: i64,
     pub exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
 }
 
 pub const ISSUER: &str = "oms-local";
+/// The audience, as `JwtAudience` defaults to in `infra/template.yaml`.
+pub const AUDIENCE: &str = "oms-storefront";
 
 #[derive(Clone)]
 pub struct DevIssuer {
@@ -42,10 +49,22 @@ impl DevIssuer {
 
     pub fn issue(&self, sub: &str, scope: &str, ttl_secs: i64) -> String {
         let now = chrono::Utc::now().timestamp();
-        let claims =
-            Claims { sub: sub.to_owned(), scope: scope.to_owned(), iss: ISSUER.into(), iat: now, exp: now + ttl_secs };
+        let claims = Claims {
+            sub: sub.to_owned(),
+            scope: scope.to_owned(),
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            iat: now,
+            exp: now + ttl_secs,
+            nbf: None,
+        };
+        self.sign(&claims)
+    }
+
+    /// Signs any claims (tests forge tokens with it).
+    pub fn sign(&self, claims: &Claims) -> String {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap_or_default());
         let signing_input = format!("{header}.{payload}");
         let mut mac = self.mac();
         mac.update(signing_input.as_bytes());
@@ -70,7 +89,9 @@ impl DevIssuer {
         mac.update(format!("{h}.{p}").as_bytes());
         mac.verify_slice(&sig).ok()?;
         let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).ok()?).ok()?;
-        if claims.iss != ISSUER || claims.exp < chrono::Utc::now().timestamp() {
+        // What API Gateway's JWT authorizer checks: issuer, audience, expiry, not-before.
+        let now = chrono::Utc::now().timestamp();
+        if claims.iss != ISSUER || claims.aud != AUDIENCE || claims.exp < now || claims.nbf.is_some_and(|n| n > now) {
             return None;
         }
         let mut out = HashMap::from([
@@ -101,5 +122,20 @@ mod tests {
         assert!(other.verify(&t).is_none());
         assert!(i.verify(&format!("{t}x")).is_none());
         assert!(i.verify(&i.issue("c", "", -10)).is_none());
+    }
+
+    #[test]
+    fn another_audience_or_a_future_not_before_is_refused() {
+        let i = DevIssuer::new(b"secret".to_vec());
+        let forge = |f: &dyn Fn(&mut Claims)| {
+            let t = i.issue("cust-1", "", 60);
+            let p = t.split('.').nth(1).unwrap();
+            let mut c: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap();
+            f(&mut c);
+            i.sign(&c)
+        };
+        assert!(i.verify(&forge(&|_| {})).is_some());
+        assert!(i.verify(&forge(&|c| c.aud = "other-app".into())).is_none());
+        assert!(i.verify(&forge(&|c| c.nbf = Some(c.iat + 3600))).is_none());
     }
 }

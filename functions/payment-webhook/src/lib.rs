@@ -16,7 +16,19 @@ fn problem(status: StatusCode, slug: &str, title: &str) -> Response {
     (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"))], body).into_response()
 }
 
-async fn receive(State(d): State<Disputes>, headers: HeaderMap, body: Bytes) -> Response {
+async fn receive(
+    State(d): State<Disputes>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    // A body over the limit (or unreadable) is a problem document like every other refusal.
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return problem(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "The body is too large");
+        }
+        Err(_) => return problem(StatusCode::BAD_REQUEST, "invalid-request", "The body could not be read"),
+    };
     match d.receive(headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()), &body).await {
         Ok(r) => {
             let state = match r {

@@ -57,8 +57,11 @@ pub struct GoodwillRequest {
 
 fn text(field: &str, s: &str, max: usize) -> Result<String, AppError> {
     let t = s.trim();
-    if t.is_empty() || t.chars().count() > max || t.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(AppError::invalid_field(field, format!("must be 1-{max} characters")));
+    if t.is_empty() || t.chars().count() > max {
+        return Err(AppError::invalid_field(field, format!("must be 1-{max} characters, not blank")));
+    }
+    if t.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(AppError::invalid_field(field, "control characters other than line breaks are not allowed"));
     }
     Ok(t.to_owned())
 }
@@ -167,10 +170,11 @@ impl Oms {
         if case.kind == CaseKind::Dispute && !c.may(Permission::Disputes) {
             return Err(AppError::OverLimit("disputes are handled by a supervisor or finance".into()));
         }
-        if case.status == req.status {
+        let resolution = req.resolution.as_deref().map(|r| text("resolution", r, 2000)).transpose()?;
+        if case.status == req.status && resolution.as_ref().is_none_or(|r| Some(r) == case.resolution.as_ref()) {
             return Ok(case);
         }
-        if !case.status.can_move_to(req.status) {
+        if case.status != req.status && !case.status.can_move_to(req.status) {
             return Err(AppError::Unprocessable {
                 kind: "invalid-case-transition",
                 detail: format!("a {} case cannot become {}", case.status.as_str(), req.status.as_str()),
@@ -179,8 +183,7 @@ impl Oms {
         let now = self.clock.now();
         let mut next = case.clone();
         next.status = req.status;
-        next.resolution =
-            req.resolution.as_deref().map(|r| text("resolution", r, 2000)).transpose()?.or(case.resolution.clone());
+        next.resolution = resolution.or(case.resolution.clone());
         next.version += 1;
         next.updated_at = now;
         let ev = TimelineEvent::new(now, &format!("case.{}", req.status.as_str()), agent(c)).with_note(format!(

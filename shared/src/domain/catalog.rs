@@ -46,7 +46,7 @@ impl Product {
     pub const DEFAULT_RETURN_WINDOW_DAYS: u16 = 30;
 
     pub fn validate(&self) -> Result<(), CatalogError> {
-        if self.name.trim().is_empty() || self.name.len() > 200 {
+        if self.name.trim().is_empty() || self.name.chars().count() > 200 {
             return Err(CatalogError::Invalid("name must be 1-200 characters"));
         }
         if self.kind == ProductKind::Goods && self.weight_grams == 0 {
@@ -142,7 +142,7 @@ pub struct Location {
 
 impl Location {
     pub fn validate(&self) -> Result<(), CatalogError> {
-        if self.name.trim().is_empty() || self.name.len() > 200 {
+        if self.name.trim().is_empty() || self.name.chars().count() > 200 {
             return Err(CatalogError::Invalid("name must be 1-200 characters"));
         }
         if self.kind == LocationKind::Warehouse && self.pickup {

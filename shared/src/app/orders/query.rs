@@ -48,28 +48,39 @@ impl Oms {
 
     pub async fn admin_list_orders(&self, q: AdminOrderQuery) -> Result<OrderList, AppError> {
         let limit = check_limit(q.limit)?;
-        let from = q.from.as_deref().map(parse_from).transpose()?;
+        // Every parameter is checked before any is used.
+        let from = q.from.as_deref().map(|s| parse_time("from", s)).transpose()?;
+        let to = q.to.as_deref().map(|s| parse_time("to", s)).transpose()?;
+        let status = q
+            .status
+            .as_deref()
+            .map(|s| {
+                OrderStatus::parse(s).ok_or_else(|| AppError::invalid_field("status", format!("unknown status {s:?}")))
+            })
+            .transpose()?;
+        let email = q
+            .email
+            .as_deref()
+            .map(|e| Email::parse(e).map_err(|err| AppError::invalid_field("email", err)))
+            .transpose()?;
         if let Some(t) = q.tracking.as_deref() {
+            if t.trim().is_empty() || t.len() > 64 {
+                return Err(AppError::invalid_field("tracking", "a tracking number of 1-64 characters"));
+            }
             return self.find_by_tracking(t.trim()).await;
         }
-        let to = q.to.as_deref().map(parse_from).transpose()?;
-        let mut page = match (q.status.as_deref(), q.email.as_deref()) {
-            (Some(s), None) => {
-                let status = OrderStatus::parse(s)
-                    .ok_or_else(|| AppError::invalid_field("status", format!("unknown status {s:?}")))?;
+        let mut page = match (status, email) {
+            (Some(status), None) => {
                 self.store
                     .orders_by_status(status, Listing::first(limit).after(q.cursor.as_deref()).since(from))
                     .await?
             }
-            (status, Some(e)) => {
-                let email = Email::parse(e).map_err(|err| AppError::invalid_field("email", err))?;
+            (status, Some(email)) => {
                 let mut page = self
                     .store
                     .orders_by_email(&email, Listing::first(limit).after(q.cursor.as_deref()).since(from))
                     .await?;
-                if let Some(s) = status {
-                    let st = OrderStatus::parse(s)
-                        .ok_or_else(|| AppError::invalid_field("status", format!("unknown status {s:?}")))?;
+                if let Some(st) = status {
                     page.items.retain(|o| o.status == st);
                 }
                 page
@@ -95,7 +106,7 @@ fn check_limit(limit: Option<i32>) -> Result<i32, AppError> {
     Ok(l)
 }
 
-fn parse_from(s: &str) -> Result<DateTime<Utc>, AppError> {
+fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>, AppError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -103,5 +114,5 @@ fn parse_from(s: &str) -> Result<DateTime<Utc>, AppError> {
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|d| d.and_utc())
-        .ok_or_else(|| AppError::invalid_field("from", "use an RFC 3339 timestamp or a YYYY-MM-DD date"))
+        .ok_or_else(|| AppError::invalid_field(field, "use an RFC 3339 timestamp or a YYYY-MM-DD date"))
 }
