@@ -64,10 +64,11 @@ impl Oms {
             .map(|e| Email::parse(e).map_err(|err| AppError::invalid_field("email", err)))
             .transpose()?;
         if let Some(t) = q.tracking.as_deref() {
-            if t.trim().is_empty() || t.len() > 64 {
-                return Err(AppError::invalid_field("tracking", "a tracking number of 1-64 characters"));
+            let t = t.trim();
+            if t.is_empty() || t.len() > 64 || !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return Err(AppError::invalid_field("tracking", "a tracking number: 1-64 letters, digits or dashes"));
             }
-            return self.find_by_tracking(t.trim()).await;
+            return self.find_by_tracking(t).await;
         }
         let mut page = match (status, email) {
             (Some(status), None) => {
