@@ -50,6 +50,11 @@ impl Stack {
         self.local.issuer.issue(sub, "", 3600)
     }
 
+    /// A staff token with the given scopes (`oms/agent`, `oms/warehouse`, ...).
+    pub fn scoped_token(&self, sub: &str, scope: &str) -> String {
+        self.local.issuer.issue(sub, scope, 3600)
+    }
+
     pub fn admin_token(&self) -> String {
         self.local.issuer.issue("agent-1", "openid oms/admin", 3600)
     }
@@ -69,6 +74,30 @@ impl Stack {
         }
         if let Some(b) = body {
             req = req.header("content-type", "application/json").body(b.to_string());
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await?;
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await?;
+        Ok(Reply { status, headers, text })
+    }
+
+    /// A call with a body sent exactly as given (hostile JSON the `Value` API cannot express).
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: String,
+        headers: &[(&str, &str)],
+    ) -> anyhow::Result<Reply> {
+        let m = reqwest::Method::from_bytes(method.as_bytes())?;
+        let mut req = self.http.request(m, self.url(path)).header("content-type", "application/json").body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
         }
         for (k, v) in headers {
             req = req.header(*k, *v);

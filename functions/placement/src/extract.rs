@@ -107,11 +107,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
             return Err(Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "The body is too large")
                 .detail("bodies are limited to 64 KB"));
         }
-        let value = crate::strict::parse::<T>(&bytes).map_err(|r| {
-            let detail = if r.field.is_empty() { r.detail.clone() } else { format!("{}: {}", r.field, r.detail) };
-            let p = Problem::bad_request(format!("invalid JSON body: {detail}"));
-            if r.field.is_empty() { p } else { p.with("field", r.field.into()) }
-        })?;
+        let value = crate::strict::parse::<T>(&bytes)?;
         Ok(Json(value, bytes))
     }
 }

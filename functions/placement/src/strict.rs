@@ -28,6 +28,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Refusal> {
     }
     let mut value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| Refusal { field: String::new(), detail: syntax(&e) })?;
+    typed(value)
+}
+
+/// A parsed body as `T`, integral floats taken as integers; a refusal names the field path.
+pub fn typed<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, Refusal> {
     integral(&mut value);
     serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let inner = e.inner().to_string();
@@ -43,6 +48,14 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Refusal> {
         }
         Refusal { field, detail: strip_position(&inner) }
     })
+}
+
+impl From<Refusal> for crate::problem::Problem {
+    fn from(r: Refusal) -> Self {
+        let detail = if r.field.is_empty() { r.detail.clone() } else { format!("{}: {}", r.field, r.detail) };
+        let p = crate::problem::Problem::bad_request(format!("invalid JSON body: {detail}"));
+        if r.field.is_empty() { p } else { p.with("field", r.field.into()) }
+    }
 }
 
 /// JSON Schema counts `43.0` as an integer: integral floats become integers before the typed
@@ -188,6 +201,13 @@ mod tests {
         let e = parse::<Body>(br#"{"lines": [], "extra": 1}"#).unwrap_err();
         assert_eq!(e.field, "extra");
         assert_eq!(parse::<Body>(br#"{"lines": [{"quantity": 43.0}]}"#).unwrap().lines[0].quantity, 43);
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Order {
+            lines: Option<Vec<oms_shared::domain::pricing::LineRequest>>,
+        }
+        let e = parse::<Order>(br#"{"lines": [{"sku": "A", "quantity": 100}]}"#).unwrap_err();
+        assert_eq!(e.field, "lines[0].quantity", "{e:?}");
         assert_eq!(parse::<Body>(br#"{"lines": [{"quantity": 4.5}]}"#).unwrap_err().field, "lines[0].quantity");
     }
 }

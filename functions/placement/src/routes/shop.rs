@@ -123,8 +123,7 @@ pub async fn place_order(
         .detail("remove price, total, tax and cost fields: the server prices orders from the catalog"));
     }
     let hash = request_hash(&body);
-    let req: PlaceOrderRequest =
-        serde_json::from_value(body).map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))?;
+    let req: PlaceOrderRequest = crate::strict::typed(body)?;
     let (status, body) = oms.place_order(&c, key, &hash, req).await?;
     Ok(raw_json(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED), body))
 }

@@ -1,0 +1,226 @@
+//! Security from outside: every route × every role × own/other customer, what a customer reads
+//! of an order staff annotated, held and opened a case on, refund limits per role, and hostile
+//! bodies answered with a problem naming the field and writing nothing.
+
+use oms_tests::{Stack, nyc, order_body};
+use serde_json::{Value, json};
+
+const WHO: [&str; 9] =
+    ["anon", "owner", "other", "agent", "supervisor", "warehouse", "finance", "integration", "admin"];
+
+fn token(s: &Stack, who: &str) -> Option<String> {
+    match who {
+        "anon" => None,
+        "owner" => Some(s.token("cust-a")),
+        "other" => Some(s.token("cust-b")),
+        "admin" => Some(s.admin_token()),
+        role => Some(s.scoped_token(&format!("{role}-1"), &format!("oms/{role}"))),
+    }
+}
+
+/// `A` allowed (neither 401 nor 403), `U` 401, `F` 403, `N` 404.
+fn expected(cell: char, status: u16) -> bool {
+    match cell {
+        'A' => status != 401 && status != 403,
+        'U' => status == 401,
+        'F' => status == 403,
+        'N' => status == 404,
+        _ => false,
+    }
+}
+
+#[tokio::test]
+async fn every_route_for_every_role_and_customer() -> anyhow::Result<()> {
+    let s = Stack::without_stream().await?;
+    let id = s.place("cust-a", &order_body(json!([{"sku": "MUG-CLASSIC", "quantity": 1}]))).await?;
+    let fake = "01M8PP64VJ2VZG60TADGPAQRX3";
+    let o = format!("/v1/orders/{id}");
+    let a = format!("/v1/admin/orders/{id}");
+    let product = json!({"name": "Matrix", "price": {"amount": 500, "currency": "USD"}, "weightGrams": 100});
+    let location = json!({"name": "Matrix store", "kind": "store", "coordinates": {"latE6": 40_750_000, "lonE6": -73_990_000},
+        "country": "US", "postalCode": "10001", "ships": true, "pickup": true});
+    let refund = json!({"amount": {"amount": 100, "currency": "USD"}, "reason": "late"});
+    let case = json!({"orderId": id, "kind": "complaint", "subject": "parcel late"});
+    let edit = json!({"lines": [{"sku": "MUG-CLASSIC", "quantity": 2}]});
+    // (method, path, body, cells for anon owner other agent supervisor warehouse finance integration admin)
+    let rows: Vec<(&str, String, Option<Value>, &str)> = vec![
+        ("GET", o.clone(), None, "UANAAAAAA"),
+        ("GET", "/v1/orders".into(), None, "UAAAAAAAA"),
+        ("GET", format!("{o}/returns"), None, "UANAAAAAA"),
+        ("GET", "/v1/me/preferences".into(), None, "UAAAAAAAA"),
+        ("GET", a.clone(), None, "UFFAAAAAA"),
+        ("GET", "/v1/admin/orders?status=placed".into(), None, "UFFAAAAAA"),
+        ("GET", format!("{a}/cases"), None, "UFFAAAAAA"),
+        ("GET", "/v1/admin/cases?status=open".into(), None, "UFFAAAAAA"),
+        ("POST", format!("{a}/notes"), Some(json!({"text": "called"})), "UFFAAFFFA"),
+        ("POST", format!("{a}/hold"), Some(json!({"reason": "check"})), "UFFAAFFFA"),
+        ("POST", format!("{a}/release-hold"), None, "UFFAAFFFA"),
+        ("POST", format!("{a}/notifications"), Some(json!({"kind": "order.confirmed"})), "UFFAAFFFA"),
+        ("POST", "/v1/admin/cases".into(), Some(case), "UFFAAFFFA"),
+        ("POST", format!("{a}/refunds"), Some(refund), "UFFAAFAFA"),
+        ("GET", "/v1/admin/reconciliation".into(), None, "UFFFFFAFA"),
+        ("PUT", "/v1/admin/products/MATRIX-1".into(), Some(product), "UFFFFFFAA"),
+        ("PUT", "/v1/admin/locations/MATRIX-LOC".into(), Some(location), "UFFFFAFAA"),
+        ("PUT", "/v1/admin/stock/MATRIX-1/WH-NJ".into(), Some(json!({"onHand": 5})), "UFFFFAFAA"),
+        ("POST", format!("/v1/admin/returns/{fake}/receive"), Some(json!({"lines": []})), "UFFFFAFFA"),
+        ("GET", format!("{a}/shipments/{fake}/label"), None, "UFFAAAFFA"),
+        ("PATCH", o.clone(), Some(edit), "UANAANNNA"),
+        ("POST", format!("{a}/cancel"), None, "UFFAAFFFA"),
+        ("POST", format!("{o}/cancel"), None, "UANAANNNA"),
+    ];
+    let mut wrong = Vec::new();
+    let mut cells = 0;
+    for (method, path, body, want) in &rows {
+        for (who, cell) in WHO.iter().zip(want.chars()) {
+            let t = token(&s, who);
+            let key = ulid::Ulid::new().to_string();
+            let h = [("Idempotency-Key", key.as_str()), ("If-Match", "\"v1\"")];
+            let r = s
+                .call(method, path, t.as_deref(), body.as_ref(), if *method == "PATCH" { &h } else { &h[..1] })
+                .await?;
+            cells += 1;
+            if !expected(cell, r.status) {
+                wrong.push(format!("{method} {path} as {who}: {} (want {cell}) {}", r.status, r.text));
+            }
+            if r.status >= 400 {
+                assert_eq!(r.content_type(), "application/problem+json", "{method} {path} as {who}");
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} of {cells} cells wrong:\n{}", wrong.len(), wrong.join("\n"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_customer_sees_none_of_what_staff_wrote_on_their_order() -> anyhow::Result<()> {
+    let s = Stack::without_stream().await?;
+    let id = s.place("cust-a", &order_body(json!([{"sku": "MUG-CLASSIC", "quantity": 1}]))).await?;
+    let admin = s.admin_token();
+    let a = format!("/v1/admin/orders/{id}");
+    let note = s
+        .call("POST", &format!("{a}/notes"), Some(&admin), Some(&json!({"text": "SECRET-NOTE reseller?"})), &[])
+        .await?;
+    assert_eq!(note.status, 200, "{}", note.text);
+    let hold =
+        s.call("POST", &format!("{a}/hold"), Some(&admin), Some(&json!({"reason": "fraud HOLD-REASON"})), &[]).await?;
+    assert_eq!(hold.status, 200, "{}", hold.text);
+    let case = json!({"orderId": id, "kind": "dispute", "subject": "CASE-SUBJECT chargeback"});
+    assert_eq!(s.call("POST", "/v1/admin/cases", Some(&admin), Some(&case), &[]).await?.status, 201);
+
+    let mine = s.customer_order("cust-a", &id).await?;
+    let text = mine.to_string();
+    for secret in
+        ["SECRET-NOTE", "HOLD-REASON", "CASE-SUBJECT", "fraud", "agent-1", "on_hold", "statusReason", "note.added"]
+    {
+        assert!(!text.contains(secret), "{secret} reached the customer: {text}");
+    }
+    assert_eq!(mine["status"], "placed", "a hold shows as the status it was held from");
+    let kinds: Vec<&str> = mine["timeline"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["order.placed"]);
+    assert!(mine["timeline"][0]["message"].is_string() && mine["timeline"][0].get("note").is_none());
+    let listed = s.call("GET", "/v1/orders", Some(&s.token("cust-a")), None, &[]).await?.json();
+    assert_eq!(listed["orders"][0]["status"], "placed");
+
+    let agent = s.order("cust-a", &id).await?.to_string();
+    for seen in ["SECRET-NOTE", "HOLD-REASON", "CASE-SUBJECT", "on_hold"] {
+        assert!(agent.contains(seen), "agents see {seen}");
+    }
+    let machine = s.call("GET", &a, Some(&s.scoped_token("erp", "oms/integration")), None, &[]).await?.json();
+    let machine_text = machine.to_string();
+    assert!(
+        machine["customerId"] == "cust-a"
+            && !machine_text.contains("SECRET-NOTE")
+            && !machine_text.contains("CASE-SUBJECT")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn refunds_over_the_agent_limit_need_a_supervisor() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let id = s.delivered_order("cust-r", "rita@example.com", json!([{"sku": "DESK-LAMP", "quantity": 3}])).await?;
+    let path = format!("/v1/admin/orders/{id}/refunds");
+    let over = json!({"amount": {"amount": 10_001, "currency": "USD"}, "reason": "damaged on arrival"});
+    let agent = s
+        .call("POST", &path, Some(&s.scoped_token("agent-9", "oms/agent")), Some(&over), &[("Idempotency-Key", "r1")])
+        .await?;
+    assert_eq!(
+        (agent.status, agent.json()["type"].as_str()),
+        (403, Some("urn:oms:problem:over-limit")),
+        "{}",
+        agent.text
+    );
+    let within = json!({"amount": {"amount": 1_000, "currency": "USD"}, "reason": "late"});
+    let ok = s
+        .call("POST", &path, Some(&s.scoped_token("agent-9", "oms/agent")), Some(&within), &[("Idempotency-Key", "r2")])
+        .await?;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    let sup = s
+        .call(
+            "POST",
+            &path,
+            Some(&s.scoped_token("sup-1", "oms/supervisor")),
+            Some(&over),
+            &[("Idempotency-Key", "r3")],
+        )
+        .await?;
+    assert_eq!(sup.status, 200, "{}", sup.text);
+    Ok(())
+}
+
+#[tokio::test]
+async fn hostile_bodies_name_the_field_and_write_nothing() -> anyhow::Result<()> {
+    let s = Stack::without_stream().await?;
+    let t = s.token("cust-h");
+    let admin = s.admin_token();
+    let before = s.available("MUG-CLASSIC", "WH-NJ").await?;
+    let good = serde_json::to_string(&order_body(json!([{"sku": "MUG-CLASSIC", "quantity": 1}])))?;
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("duplicate key", good.replacen("\"email\":", "\"email\":\"x@example.com\",\"email\":", 1), "email"),
+        ("null email", good.replacen("\"email\":\"ann@example.com\"", "\"email\":null", 1), "email"),
+        ("quantity past the limit", good.replacen("\"quantity\":1", "\"quantity\":100", 1), "lines[0].quantity"),
+        (
+            "quantity that overflows",
+            good.replacen("\"quantity\":1", "\"quantity\":18446744073709551616", 1),
+            "lines[0].quantity",
+        ),
+        ("wrong type", good.replacen("\"quantity\":1", "\"quantity\":\"1\"", 1), "lines[0].quantity"),
+        ("unknown field", good.replacen("{", "{\"discount\":100,", 1), "discount"),
+    ];
+    for (i, (name, body, field)) in cases.into_iter().enumerate() {
+        let key = format!("hostile-{i}");
+        let r = s.raw("POST", "/v1/orders", Some(&t), body, &[("Idempotency-Key", &key)]).await?;
+        assert_eq!(r.status, 400, "{name}: {}", r.text);
+        assert_eq!(r.content_type(), "application/problem+json", "{name}");
+        assert_eq!(r.json()["field"], field, "{name}: {}", r.text);
+    }
+    let listed = s.call("GET", "/v1/orders", Some(&t), None, &[]).await?.json();
+    assert_eq!(listed["orders"].as_array().map(Vec::len), Some(0), "nothing was placed");
+    assert_eq!(s.available("MUG-CLASSIC", "WH-NJ").await?, before, "no stock moved");
+
+    // A price that would overflow a total, and a currency the shop does not sell in.
+    for (price, field) in [
+        (json!({"amount": i64::MAX, "currency": "USD"}), "price"),
+        (json!({"amount": 100, "currency": "HUF"}), "price"),
+    ] {
+        let body = json!({"name": "Hostile", "price": price, "weightGrams": 10});
+        let r = s.call("PUT", "/v1/admin/products/HOSTILE-1", Some(&admin), Some(&body), &[]).await?;
+        assert_eq!((r.status, r.json()["field"].as_str()), (400, Some(field)), "{}", r.text);
+    }
+    let id = s.place("cust-h", &order_body(json!([{"sku": "MUG-CLASSIC", "quantity": 1}]))).await?;
+    let null_reason =
+        s.call("POST", &format!("/v1/orders/{id}/cancel"), Some(&t), Some(&json!({"reason": null})), &[]).await?;
+    assert_eq!(
+        (null_reason.status, null_reason.json()["field"].as_str()),
+        (400, Some("reason")),
+        "{}",
+        null_reason.text
+    );
+    assert_eq!(s.order("cust-h", &id).await?["status"], "placed", "the refused cancel changed nothing");
+
+    let huge = format!("{{\"id\":\"{}\"}}", "x".repeat(300 * 1024));
+    let r = s.raw("POST", "/v1/webhooks/carriers/easypost", None, huge, &[]).await?;
+    assert_eq!((r.status, r.content_type()), (413, "application/problem+json"), "{}", r.text);
+    let _ = nyc();
+    Ok(())
+}
