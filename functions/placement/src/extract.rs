@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use lambda_http::request::RequestContext;
 use oms_shared::app::{Caller, Permission, Roles};
@@ -57,16 +58,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Staff {
     }
 }
 
+/// The future a permission check answers with.
+type Checked = std::pin::Pin<Box<dyn Future<Output = Response> + Send>>;
+
 /// A route layer: the caller must hold `p` (401 without a token, 403 without the permission),
 /// checked before the body is read.
-pub fn need(
-    p: Permission,
-) -> axum::middleware::FromFnLayer<
-    impl Fn(Request, axum::middleware::Next) -> std::pin::Pin<Box<dyn Future<Output = Response> + Send>> + Clone,
-    (),
-    (Request,),
-> {
-    axum::middleware::from_fn(move |req: Request, next: axum::middleware::Next| {
+pub fn need(p: Permission) -> axum::middleware::FromFnLayer<impl Fn(Request, Next) -> Checked + Clone, (), (Request,)> {
+    axum::middleware::from_fn(move |req: Request, next: Next| {
         Box::pin(async move {
             let (mut parts, body) = req.into_parts();
             match Auth::from_request_parts(&mut parts, &()).await {
@@ -74,7 +72,7 @@ pub fn need(
                 Ok(Auth(c)) if !c.may(p) => Problem::from(oms_shared::app::AppError::Forbidden).into_response(),
                 Ok(_) => next.run(Request::from_parts(parts, body)).await,
             }
-        }) as std::pin::Pin<Box<dyn Future<Output = Response> + Send>>
+        }) as Checked
     })
 }
 

@@ -26,7 +26,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Refusal> {
     if let Err(e) = walked {
         return Err(found.into_inner().unwrap_or_else(|| Refusal { field: String::new(), detail: syntax(&e) }));
     }
-    let mut value: serde_json::Value =
+    let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| Refusal { field: String::new(), detail: syntax(&e) })?;
     typed(value)
 }
@@ -41,10 +41,10 @@ pub fn typed<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, Ref
             field = String::new();
         }
         // An unknown field is named by the message, not the path (which is its parent).
-        if let Some(name) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
-            if !(field == name || field.ends_with(&format!(".{name}"))) {
-                field = join(&field, name);
-            }
+        if let Some(name) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next())
+            && !(field == name || field.ends_with(&format!(".{name}")))
+        {
+            field = join(&field, name);
         }
         Refusal { field, detail: strip_position(&inner) }
     })
