@@ -72,6 +72,7 @@ fn golden(name: &str, value: &serde_json::Value) {
 
 fn view(timeline: Vec<TimelineEvent>) -> OrderView {
     let mut o = order("cust-1", "jane@example.com");
+    o.id = OrderId::parse("01M8PPDZYTYZC1XKGKVHCM1M8D").unwrap();
     o.status = OrderStatus::OnHold;
     o.held_from = Some(OrderStatus::Allocated);
     o.status_reason = Some("fraud: billing_shipping_country_mismatch, score 60".into());
