@@ -14,7 +14,7 @@ start_services() {
   trap stop_services EXIT INT TERM
   if [ -z "${DYNAMODB_ENDPOINT:-}" ]; then
     local port; port=$(free_port)
-    (cd .local/dynamodb/package/emulator && exec java -Xmx768m -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
+    (cd .local/dynamodb/package/emulator && exec java -Xmx1536m -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
       -inMemory -sharedDb -disableTelemetry -port "$port") >.local/dynamodb-local.log 2>&1 &
     OMS_PIDS+=($!)
     wait_port "$port" "DynamoDB Local"

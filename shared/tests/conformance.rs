@@ -43,6 +43,7 @@ conformance!(
     effects_are_recorded_with_the_change_and_completed_once,
     returns_cases_payments_and_labels,
     mail_claims_and_preferences,
+    erasure_scrubs_what_quotes_the_buyer_and_deletes_documents,
 );
 
 async fn products_round_trip_and_batch_get<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
@@ -486,5 +487,65 @@ async fn mail_claims_and_preferences<S: Store + Clone + 'static>(st: S) -> anyho
     assert!(st.get_preferences(&c).await?.marketing_emails);
     st.put_preferences(&c, &oms_shared::domain::support::Preferences { marketing_emails: false }).await?;
     assert!(!st.get_preferences(&c).await?.marketing_emails);
+    Ok(())
+}
+
+async fn erasure_scrubs_what_quotes_the_buyer_and_deletes_documents<S: Store + Clone + 'static>(
+    st: S,
+) -> anyhow::Result<()> {
+    use oms_shared::domain::support::*;
+    let o = order("cust-e", "erin@example.com");
+    let now = chrono::Utc::now();
+    let case = Case {
+        id: CaseId::generate(),
+        order_id: o.id.clone(),
+        kind: CaseKind::Complaint,
+        status: CaseStatus::Open,
+        subject: "erin@example.com says late".into(),
+        description: Some("call back".into()),
+        resolution: None,
+        external_ref: None,
+        opened_by: "agent-1".into(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let label = LabelDoc {
+        order_id: o.id.clone(),
+        shipment_id: ShipmentId::generate(),
+        label_id: "lbl".into(),
+        carrier: "sandbox".into(),
+        tracking_number: "SBXE1".into(),
+        pdf_base64: "JVBERi0=".into(),
+        created_at: now,
+    };
+    let record = IdempotencyRecord {
+        request_hash: "h".into(),
+        order_id: o.id.clone(),
+        status_code: 201,
+        response: "{\"email\":\"erin@example.com\"}".into(),
+        created_at: now,
+    };
+    let mut change = OrderChange::create(o.clone()).with_event(
+        TimelineEvent::new(now, "note.added", Actor::Agent("agent-1".into())).with_note("erin@example.com rang"),
+    );
+    change.cases.push(Write::Create(case.clone()));
+    change.labels.push(label.clone());
+    change.idempotency = Some((o.customer.clone(), "k-e".into(), record));
+    st.commit(&change).await?;
+
+    let needles = vec!["erin@example.com".to_owned()];
+    let changed = st.scrub_order_records(&o.id, &needles).await?;
+    assert_eq!(changed, 3, "the note, the case and the deleted label");
+    assert_eq!(st.scrub_order_records(&o.id, &needles).await?, 0, "a second run changes nothing");
+    assert!(st.rewrite_idempotency(&o.customer, "k-e", "{\"email\":\"[erased]\"}").await?);
+    assert!(!st.rewrite_idempotency(&o.customer, "k-none", "{}").await?);
+    let view = st.get_order_view(&o.id).await?.unwrap();
+    assert_eq!(view.timeline[0].note.as_deref(), Some("[erased] rang"));
+    assert_eq!(st.get_case(&case.id).await?.unwrap().subject, "[erased] says late");
+    assert_eq!(st.get_label(&o.id, &label.shipment_id).await?, None);
+    let stored = st.get_idempotency(&o.customer, "k-e").await?.unwrap();
+    assert_eq!(stored.response, "{\"email\":\"[erased]\"}");
+    assert_eq!(view.order.email.as_str(), "erin@example.com", "the order itself changes through commit only");
     Ok(())
 }

@@ -8,7 +8,7 @@ pub mod strict;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, patch, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use oms_shared::app::Oms;
 use oms_shared::app::Permission as P;
 
@@ -25,6 +25,8 @@ pub fn router(oms: Oms) -> Router {
         .route("/v1/orders/{order_id}", get(get_order).patch(edit_order))
         .route("/v1/orders/{order_id}/cancel", post(cancel_order))
         .route("/v1/me/preferences", get(get_preferences).put(put_preferences))
+        .route("/v1/me/export", get(export_me))
+        .route("/v1/me", delete(erase_me))
         // Staff routes: each names the permission it needs (`oms_shared::app::access`).
         .route("/v1/admin/products/{sku}", put(put_product).route_layer(need(P::Catalog)))
         .route("/v1/admin/locations/{location_id}", put(put_location).route_layer(need(P::Locations)))

@@ -12,6 +12,7 @@ pub mod error;
 pub mod fulfillment;
 pub mod notify;
 pub mod orders;
+pub mod privacy;
 pub mod projections;
 pub mod reconcile;
 pub mod reminders;

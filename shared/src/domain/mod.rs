@@ -13,6 +13,7 @@ pub mod limits;
 pub mod money;
 pub mod order;
 pub mod pricing;
+pub mod privacy;
 pub mod returns;
 pub mod sourcing;
 pub mod status;

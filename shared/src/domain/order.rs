@@ -143,6 +143,9 @@ pub struct Order {
     /// For a replacement order: the return it replaces goods for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exchange_for: Option<super::ids::ReturnId>,
+    /// The Idempotency-Key the order was placed with (its stored response is found by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement_key: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

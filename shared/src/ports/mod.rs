@@ -15,6 +15,7 @@ mod mailer;
 mod orders;
 mod outbox;
 mod payment;
+mod privacy;
 mod queue;
 mod returns;
 mod shipments;
@@ -34,6 +35,7 @@ pub use mailer::{Mail, MailError, Mailer};
 pub use orders::{Listing, OrderChanges, OrderRepository, OrderView, Page};
 pub use outbox::Outbox;
 pub use payment::{Authorization, AuthorizeRequest, PaymentError, PaymentGateway};
+pub use privacy::PersonalData;
 pub use queue::Queue;
 pub use returns::ReturnRepository;
 pub use shipments::{ShipmentRepository, Tracked};
@@ -71,4 +73,5 @@ storage_ports!(
     MailDedupe,
     PreferenceRepository,
     Outbox,
+    PersonalData,
 );

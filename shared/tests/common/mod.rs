@@ -95,6 +95,7 @@ pub fn order(customer: &str, email: &str) -> Order {
         held_from: None,
         credit: None,
         exchange_for: None,
+        placement_key: None,
         created_at: now,
         updated_at: now,
     }

@@ -132,3 +132,15 @@ pub async fn put_preferences(
 pub async fn not_found() -> Problem {
     Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found").detail("no such route")
 }
+
+// ----- personal data -------------------------------------------------------------------------
+
+/// `GET /v1/me/export`: everything the OMS holds about the caller.
+pub async fn export_me(State(oms): State<AppState>, Auth(c): Auth) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.export_personal_data(&c).await?))
+}
+
+/// `DELETE /v1/me`: erase the caller's personal data (409 while an order is open).
+pub async fn erase_me(State(oms): State<AppState>, Auth(c): Auth) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.erase_personal_data(&c).await?))
+}

@@ -6,6 +6,7 @@
 mod change;
 mod messaging;
 mod orders;
+mod privacy;
 mod repos;
 
 pub use messaging::{MemoryMailer, MemoryQueue};

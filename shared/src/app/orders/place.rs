@@ -82,6 +82,7 @@ impl Oms {
                     .credit
                     .map(|c| if c.amount() > prepared.totals.total.amount() { prepared.totals.total } else { c }),
                 exchange_for: extras.exchange_for.clone(),
+                placement_key: Some(idempotency_key.to_owned()),
                 created_at: now,
                 updated_at: now,
             };
@@ -129,8 +130,10 @@ impl Oms {
                         .ok_or(AppError::Internal("idempotency record vanished".into()))?;
                     return replay(rec, request_hash);
                 }
-                Err(StoreError::Conflict) => {
-                    // Heavy contention on the same stock items: source again after a pause.
+                Err(StoreError::Conflict | StoreError::Unavailable(_)) => {
+                    // Heavy contention on the same stock items, or a store that did not answer
+                    // (the commit may have happened: the idempotency record tells): source
+                    // again after a pause.
                     if let Some(rec) = self.store.get_idempotency(&caller.customer, idempotency_key).await? {
                         return replay(rec, request_hash);
                     }

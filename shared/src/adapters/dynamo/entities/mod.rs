@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod dedupe;
 pub mod orders;
 pub mod outbox;
+pub mod privacy;
 pub mod returns;
 pub mod shipments;
 pub mod stock;

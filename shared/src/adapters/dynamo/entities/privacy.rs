@@ -1,0 +1,72 @@
+//! Erasure around an order: every item of the order's partition (its timeline, shipments,
+//! returns, cases, outbox) has the personal strings it quotes replaced; label documents, which
+//! print the address, are deleted. The order item itself is written by the one write path.
+
+use super::super::item::Attrs;
+use super::super::keys;
+use super::super::table::{Condition, DynamoStore, entity_of, table_key};
+use super::{ENTITY_LABEL, ENTITY_ORDER, ENTITY_RETURN_LABEL};
+use crate::domain::privacy::scrub;
+use crate::domain::{CustomerId, OrderId};
+use crate::ports::{PersonalData, StoreError};
+use aws_sdk_dynamodb::types::AttributeValue;
+
+/// Attributes that are keys or bookkeeping, never personal text.
+fn structural(name: &str) -> bool {
+    matches!(name, "PK" | "SK" | "entity" | "ttl") || name.starts_with("GSI")
+}
+
+fn scrub_value(v: &mut AttributeValue, needles: &[String]) -> bool {
+    match v {
+        AttributeValue::S(s) => match scrub(s, needles) {
+            Some(clean) => {
+                *s = clean;
+                true
+            }
+            None => false,
+        },
+        AttributeValue::L(items) => items.iter_mut().fold(false, |c, x| scrub_value(x, needles) | c),
+        AttributeValue::M(m) => m.values_mut().fold(false, |c, x| scrub_value(x, needles) | c),
+        _ => false,
+    }
+}
+
+/// Scrubs an item's text attributes; whether any changed.
+fn scrub_item(a: &mut Attrs, needles: &[String]) -> bool {
+    a.iter_mut().filter(|(k, _)| !structural(k)).fold(false, |c, (_, v)| scrub_value(v, needles) | c)
+}
+
+#[async_trait::async_trait]
+impl PersonalData for DynamoStore {
+    async fn scrub_order_records(&self, order: &OrderId, needles: &[String]) -> Result<usize, StoreError> {
+        let items = self.query_all("", keys::PK, &keys::order_pk(order), None, true).await?;
+        let mut changed = 0;
+        for mut a in items {
+            match entity_of(&a) {
+                ENTITY_ORDER => {}
+                ENTITY_LABEL | ENTITY_RETURN_LABEL => {
+                    if let Some(k) = table_key(&a) {
+                        self.delete(&k).await?;
+                        changed += 1;
+                    }
+                }
+                _ => {
+                    if scrub_item(&mut a, needles) {
+                        self.put(a, Condition::default()).await?;
+                        changed += 1;
+                    }
+                }
+            }
+        }
+        Ok(changed)
+    }
+
+    async fn rewrite_idempotency(&self, customer: &CustomerId, key: &str, response: &str) -> Result<bool, StoreError> {
+        let Some(mut a) = self.get_attrs(&keys::idempotency(customer, key), true).await? else {
+            return Ok(false);
+        };
+        a.insert("response".into(), AttributeValue::S(response.to_owned()));
+        self.put(a, Condition::default()).await?;
+        Ok(true)
+    }
+}

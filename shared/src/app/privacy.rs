@@ -1,0 +1,149 @@
+//! A customer's personal data: export (`GET /v1/me/export`) and erasure (`DELETE /v1/me`).
+//! Erasure anonymizes each settled order through the one write path (amounts, lines, SKUs,
+//! payment ledger, dates, country and region stay for accounting), scrubs the free text and
+//! stored responses that quote the buyer, deletes label documents, and forgets cart e-mails.
+
+use super::projections::{CustomerOrder, customer_order};
+use super::views::CartDto;
+use super::{AppError, Caller, Oms};
+use crate::domain::privacy::{anonymize, anonymize_response, erased, needles, settled};
+use crate::domain::returns::Rma;
+use crate::domain::support::Preferences;
+use crate::domain::*;
+use crate::ports::{Listing, StoreError};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Everything the OMS holds about a customer, as they may read it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonalExport {
+    pub customer_id: CustomerId,
+    pub exported_at: DateTime<Utc>,
+    pub preferences: Preferences,
+    pub orders: Vec<CustomerOrder>,
+    pub returns: Vec<Rma>,
+    pub carts: Vec<CartDto>,
+}
+
+/// What an erasure did.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErasureReport {
+    pub customer_id: CustomerId,
+    pub erased_at: DateTime<Utc>,
+    /// Orders anonymized by this request (already anonymized ones are not counted again).
+    pub orders: usize,
+    pub carts: usize,
+    /// Timeline entries, cases, returns, stored responses and documents scrubbed or deleted.
+    pub records: usize,
+    /// What is kept, and why.
+    pub retained: Vec<&'static str>,
+}
+
+const RETAINED: &[&str] = &[
+    "order amounts, lines, SKUs, statuses, dates and payment ledgers (accounting and tax records)",
+    "the country and region of each address (tax jurisdiction)",
+    "the customer id your sign-in provider issued, to link those records",
+];
+
+impl Oms {
+    async fn orders_of(&self, customer: &CustomerId) -> Result<Vec<Order>, AppError> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.store.orders_of_customer(customer, Listing::first(100).after(cursor.as_deref())).await?;
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn export_personal_data(&self, caller: &Caller) -> Result<PersonalExport, AppError> {
+        let mut orders = Vec::new();
+        let mut returns = Vec::new();
+        for o in self.orders_of(&caller.customer).await? {
+            let Some(v) = self.store.get_order_view(&o.id).await? else { continue };
+            returns.extend(self.store.returns_of_order(&o.id).await?);
+            orders.push(customer_order(&v.order, &v.shipments, &v.timeline));
+        }
+        let carts = self.store.carts_of_customer(&caller.customer).await?.iter().map(CartDto::from).collect();
+        Ok(PersonalExport {
+            customer_id: caller.customer.clone(),
+            exported_at: self.clock.now(),
+            preferences: self.store.get_preferences(&caller.customer).await?,
+            orders,
+            returns,
+            carts,
+        })
+    }
+
+    /// Erases the caller's personal data; refused (409) while an order is still open. Running
+    /// it again changes nothing more.
+    #[tracing::instrument(skip_all)]
+    pub async fn erase_personal_data(&self, caller: &Caller) -> Result<ErasureReport, AppError> {
+        let orders = self.orders_of(&caller.customer).await?;
+        let open: Vec<&str> = orders.iter().filter(|o| !settled(o.status)).map(|o| o.id.as_str()).collect();
+        if !open.is_empty() {
+            return Err(AppError::Conflict {
+                kind: "orders-open",
+                detail: format!(
+                    "orders {} are still open; erasure is possible once each is delivered, cancelled or returned",
+                    open.join(", ")
+                ),
+            });
+        }
+        let (mut done, mut records) = (0, 0);
+        for o in &orders {
+            let quoted = needles(o);
+            if !erased(o) {
+                self.anonymize_order(&o.id).await?;
+                done += 1;
+            }
+            records += self.store.scrub_order_records(&o.id, &quoted).await?;
+            if let Some(key) = &o.placement_key
+                && let Some(rec) = self.store.get_idempotency(&caller.customer, key).await?
+                && let Some(clean) = anonymize_response(&rec.response, o, &quoted)
+            {
+                records += usize::from(self.store.rewrite_idempotency(&caller.customer, key, &clean).await?);
+            }
+        }
+        let mut carts = 0;
+        for mut c in self.store.carts_of_customer(&caller.customer).await? {
+            if c.email.take().is_some() {
+                self.store.save_cart(&mut c).await?;
+                carts += 1;
+            }
+        }
+        tracing::info!(orders = done, carts, records, "personal data erased");
+        Ok(ErasureReport {
+            customer_id: caller.customer.clone(),
+            erased_at: self.clock.now(),
+            orders: done,
+            carts,
+            records,
+            retained: RETAINED.to_vec(),
+        })
+    }
+
+    async fn anonymize_order(&self, id: &OrderId) -> Result<(), AppError> {
+        for _ in 0..5 {
+            let order = self.store.get_order(id).await?.ok_or(AppError::NotFound)?;
+            if erased(&order) {
+                return Ok(());
+            }
+            let now = self.clock.now();
+            let ev = TimelineEvent::new(now, "customer.erased", Actor::System("privacy".into()))
+                .with_note("personal data erased at the customer's request");
+            match self.store.commit(&OrderChange::update(anonymize(&order), order.version, now).with_event(ev)).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::StaleVersion) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::StaleVersion)
+    }
+}

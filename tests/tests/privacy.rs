@@ -1,0 +1,129 @@
+//! Export and erasure from outside: a customer with a delivered order an agent annotated and
+//! opened a case on, and a cart, exports their data, is refused erasure while an order is
+//! open, then erases; afterwards no item in the table holds their e-mail, name, street or phone,
+//! and the finance figures of their orders are unchanged.
+
+use oms_tests::{Stack, order_body};
+use serde_json::{Value, json};
+
+const EMAIL: &str = "pat.doe@example.com";
+const NAME: &str = "Pat Quietly-Doe";
+const STREET: &str = "77 Lantern Lane";
+const PHONE: &str = "+1 212 555 0147";
+
+fn address() -> Value {
+    json!({"name": NAME, "line1": STREET, "city": "New York", "region": "NY", "postalCode": "10118", "country": "US", "phone": PHONE})
+}
+
+async fn table_text(s: &Stack) -> anyhow::Result<String> {
+    let mut out = String::new();
+    let mut start = None;
+    loop {
+        let page = s
+            .local
+            .dynamo
+            .client()
+            .scan()
+            .table_name(&s.local.table)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        for item in page.items() {
+            out.push_str(&format!("{item:?}\n"));
+        }
+        match page.last_evaluated_key() {
+            Some(k) => start = Some(k.clone()),
+            None => return Ok(out),
+        }
+    }
+}
+
+fn finance(o: &Value) -> Value {
+    json!({"totals": o["totals"], "lines": o["lines"], "status": o["status"], "createdAt": o["createdAt"],
+        "shipments": o["shipments"].as_array().map(|a| a.iter().map(|s| json!([s["status"], s["captured"]])).collect::<Vec<_>>())})
+}
+
+#[tokio::test]
+async fn export_then_erasure_leaves_no_personal_data_and_the_books_unchanged() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let t = s.token("cust-p");
+    let admin = s.admin_token();
+    let mut body = order_body(json!([{"sku": "MUG-CLASSIC", "quantity": 1}]));
+    body["shippingAddress"] = address();
+    body["email"] = json!(EMAIL);
+    let delivered = s.place("cust-p", &body).await?;
+    let ex = s.local.workflow.run(&delivered).await;
+    anyhow::ensure!(ex.result.is_ok(), "workflow: {:?}", ex.result);
+    let tracking: Vec<String> = s.order("cust-p", &delivered).await?["shipments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x["trackingNumber"].as_str().map(str::to_owned))
+        .collect();
+    for tn in &tracking {
+        for st in ["in_transit", "delivered"] {
+            assert_eq!(s.carrier_event(&format!("evt_{}", ulid::Ulid::new()), tn, st).await?.status, 200);
+        }
+    }
+    s.wait_for_status("cust-p", &delivered, "delivered").await?;
+    let a = format!("/v1/admin/orders/{delivered}");
+    let note = json!({"text": format!("{NAME} rang from {PHONE} about {STREET}")});
+    assert_eq!(s.call("POST", &format!("{a}/notes"), Some(&admin), Some(&note), &[]).await?.status, 200);
+    let case =
+        json!({"orderId": delivered, "kind": "complaint", "subject": format!("{EMAIL} says the mug was chipped")});
+    assert_eq!(s.call("POST", "/v1/admin/cases", Some(&admin), Some(&case), &[]).await?.status, 201);
+    let cart = s.call("POST", "/v1/carts", Some(&t), Some(&json!({"email": EMAIL})), &[]).await?;
+    assert_eq!(cart.status, 201, "{}", cart.text);
+    let open = s.place("cust-p", &body).await?;
+
+    let export = s.call("GET", "/v1/me/export", Some(&t), None, &[]).await?;
+    assert_eq!(export.status, 200, "{}", export.text);
+    let e = export.json();
+    assert_eq!(e["orders"].as_array().map(Vec::len), Some(2));
+    assert_eq!(e["carts"][0]["email"], EMAIL);
+    assert!(!export.text.contains("rang from"), "the export is the customer's view: no agent notes");
+
+    let refused = s.call("DELETE", "/v1/me", Some(&t), None, &[]).await?;
+    assert_eq!(
+        (refused.status, refused.json()["type"].as_str()),
+        (409, Some("urn:oms:problem:orders-open")),
+        "{}",
+        refused.text
+    );
+    assert!(refused.text.contains(&open));
+    assert!(table_text(&s).await?.contains(EMAIL), "a refused erasure changes nothing");
+
+    assert_eq!(s.call("POST", &format!("/v1/orders/{open}/cancel"), Some(&t), None, &[]).await?.status, 200);
+    s.settle_effects().await?;
+    let books_before = finance(&s.order("cust-p", &delivered).await?);
+    let recon_before = s.call("GET", "/v1/admin/reconciliation", Some(&admin), None, &[]).await?.json();
+
+    let erased = s.call("DELETE", "/v1/me", Some(&t), None, &[]).await?;
+    assert_eq!(erased.status, 200, "{}", erased.text);
+    assert_eq!(erased.json()["orders"], 2);
+    assert_eq!(erased.json()["carts"], 1);
+    let again = s.call("DELETE", "/v1/me", Some(&t), None, &[]).await?;
+    assert_eq!(
+        (again.status, again.json()["orders"].as_i64()),
+        (200, Some(0)),
+        "a second erasure changes nothing more"
+    );
+
+    let text = table_text(&s).await?;
+    for personal in [EMAIL, NAME, STREET, PHONE, "10118"] {
+        assert!(
+            !text.contains(personal),
+            "{personal} is still in the table:\n{}",
+            text.lines().filter(|l| l.contains(personal)).collect::<Vec<_>>().join("\n")
+        );
+    }
+    assert!(!text.contains("S(\"label\")") && !text.contains("S(\"return_label\")"), "label documents are deleted");
+    assert_eq!(finance(&s.order("cust-p", &delivered).await?), books_before, "the books are unchanged");
+    let recon_after = s.call("GET", "/v1/admin/reconciliation", Some(&admin), None, &[]).await?.json();
+    assert_eq!((&recon_after["stock"], &recon_after["payments"]), (&recon_before["stock"], &recon_before["payments"]));
+    let mine = s.customer_order("cust-p", &delivered).await?;
+    assert_eq!(mine["shippingAddress"]["country"], "US");
+    assert_eq!(mine["shippingAddress"]["region"], "NY");
+    Ok(())
+}
