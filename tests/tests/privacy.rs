@@ -1,10 +1,39 @@
 //! Export and erasure from outside: a customer with a delivered order an agent annotated and
 //! opened a case on, and a cart, exports their data, is refused erasure while an order is
 //! open, then erases; afterwards no item in the table holds their e-mail, name, street or phone,
-//! and the finance figures of their orders are unchanged.
+//! and the finance figures of their orders are unchanged. The logs written meanwhile (the
+//! runner runs in this process) are captured and scanned for the same personal data and tokens.
 
 use oms_tests::{Stack, order_body};
 use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+
+/// Every log line written in this process, as JSON.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn start() -> Self {
+        let c = Captured::default();
+        let w = c.clone();
+        let filter = "info,oms_shared=debug,oms_local=debug,placement=debug,oms_runtime=debug,returns=debug";
+        let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(move || w.clone()).try_init();
+        c
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().map(|b| b.clone()).unwrap_or_default()).into_owned()
+    }
+}
 
 const EMAIL: &str = "pat.doe@example.com";
 const NAME: &str = "Pat Quietly-Doe";
@@ -46,6 +75,7 @@ fn finance(o: &Value) -> Value {
 
 #[tokio::test]
 async fn export_then_erasure_leaves_no_personal_data_and_the_books_unchanged() -> anyhow::Result<()> {
+    let logs = Captured::start();
     let s = Stack::new().await?;
     let t = s.token("cust-p");
     let admin = s.admin_token();
@@ -125,5 +155,12 @@ async fn export_then_erasure_leaves_no_personal_data_and_the_books_unchanged() -
     let mine = s.customer_order("cust-p", &delivered).await?;
     assert_eq!(mine["shippingAddress"]["country"], "US");
     assert_eq!(mine["shippingAddress"]["region"], "NY");
+
+    let log = logs.text();
+    assert!(log.lines().count() > 20, "the run was logged: {log}");
+    for secret in [EMAIL, NAME, STREET, PHONE, &t, "tok_visa", "Bearer "] {
+        let hits: Vec<&str> = log.lines().filter(|l| l.contains(secret)).take(3).collect();
+        assert!(hits.is_empty(), "{secret} was logged:\n{}", hits.join("\n"));
+    }
     Ok(())
 }

@@ -224,3 +224,49 @@ async fn hostile_bodies_name_the_field_and_write_nothing() -> anyhow::Result<()>
     let _ = nyc();
     Ok(())
 }
+
+/// What schemathesis with every check found before this contract was tightened: each stays
+/// fixed here.
+#[tokio::test]
+async fn contract_regressions_stay_fixed() -> anyhow::Result<()> {
+    let s = Stack::without_stream().await?;
+    let t = s.token("cust-c");
+    let admin = s.admin_token();
+    // null where the contract says string.
+    let cart = s.call("POST", "/v1/carts", Some(&t), Some(&json!({"email": null})), &[]).await?;
+    assert_eq!((cart.status, cart.json()["field"].as_str()), (400, Some("email")), "{}", cart.text);
+    // Every listing parameter is checked, even beside a tracking number.
+    let q = s.call("GET", "/v1/admin/orders?tracking=x&status=bogus", Some(&admin), None, &[]).await?;
+    assert_eq!((q.status, q.json()["field"].as_str()), (400, Some("status")), "{}", q.text);
+    let q = s.call("GET", "/v1/admin/orders?status=placed&to=garbage", Some(&admin), None, &[]).await?;
+    assert_eq!(q.json()["field"], "to", "{}", q.text);
+    // Names are counted in characters, not bytes.
+    let name: String = "é".repeat(150);
+    let p = json!({"name": name, "price": {"amount": 500, "currency": "USD"}, "weightGrams": 100});
+    assert_eq!(s.call("PUT", "/v1/admin/products/UNICODE-1", Some(&admin), Some(&p), &[]).await?.status, 200);
+    // An integral float is an integer.
+    let c = s.call("POST", "/v1/carts", Some(&t), Some(&json!({"email": "c@example.com"})), &[]).await?.json();
+    let path = format!("/v1/carts/{}/items/MUG-CLASSIC", c["cartId"].as_str().unwrap());
+    let put = s.raw("PUT", &path, Some(&t), r#"{"quantity": 3.0}"#.into(), &[]).await?;
+    assert_eq!((put.status, put.json()["items"][0]["quantity"].as_i64()), (200, Some(3)), "{}", put.text);
+    // A case's resolution is checked and kept when its status does not change.
+    let id = s.place("cust-c", &order_body(json!([{"sku": "MUG-CLASSIC", "quantity": 1}]))).await?;
+    let case = s
+        .call(
+            "POST",
+            "/v1/admin/cases",
+            Some(&admin),
+            Some(&json!({"orderId": id, "kind": "inquiry", "subject": "where"})),
+            &[],
+        )
+        .await?
+        .json();
+    let path = format!("/v1/admin/cases/{}", case["id"].as_str().unwrap());
+    let long = json!({"status": "open", "resolution": "x".repeat(2001)});
+    assert_eq!(s.call("PATCH", &path, Some(&admin), Some(&long), &[]).await?.status, 400);
+    let kept = s
+        .call("PATCH", &path, Some(&admin), Some(&json!({"status": "open", "resolution": "called back"})), &[])
+        .await?;
+    assert_eq!((kept.status, kept.json()["resolution"].as_str()), (200, Some("called back")), "{}", kept.text);
+    Ok(())
+}
