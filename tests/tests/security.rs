@@ -155,6 +155,11 @@ async fn refunds_over_the_agent_limit_need_a_supervisor() -> anyhow::Result<()> 
         .call("POST", &path, Some(&s.scoped_token("agent-9", "oms/agent")), Some(&within), &[("Idempotency-Key", "r2")])
         .await?;
     assert_eq!(ok.status, 200, "{}", ok.text);
+    // The limit is per order: another 95.00 on top of the 10.00 given is over it.
+    let more = json!({"amount": {"amount": 9_500, "currency": "USD"}, "reason": "still late"});
+    let agent9 = s.scoped_token("agent-9", "oms/agent");
+    let split = s.call("POST", &path, Some(&agent9), Some(&more), &[("Idempotency-Key", "r4")]).await?;
+    assert_eq!(split.status, 403, "refunds split to pass the limit: {}", split.text);
     let sup = s
         .call(
             "POST",
@@ -165,6 +170,29 @@ async fn refunds_over_the_agent_limit_need_a_supervisor() -> anyhow::Result<()> 
         )
         .await?;
     assert_eq!(sup.status, 200, "{}", sup.text);
+
+    // Disputes: agents may not open them; finance may open and move them.
+    let dispute = json!({"orderId": id, "kind": "dispute", "subject": "chargeback"});
+    let by_agent = s.call("POST", "/v1/admin/cases", Some(&agent9), Some(&dispute), &[]).await?;
+    assert_eq!(by_agent.status, 403, "{}", by_agent.text);
+    let finance = s.scoped_token("fin-1", "oms/finance");
+    let opened = s.call("POST", "/v1/admin/cases", Some(&finance), Some(&dispute), &[]).await?;
+    assert_eq!(opened.status, 201, "{}", opened.text);
+    let case_path = format!("/v1/admin/cases/{}", opened.json()["id"].as_str().unwrap());
+    let moved = s.call("PATCH", &case_path, Some(&finance), Some(&json!({"status": "escalated"})), &[]).await?;
+    assert_eq!(moved.status, 200, "{}", moved.text);
+
+    // A customer's return hides the label document id and the internal split.
+    let lines = s.order("cust-r", &id).await?["lines"].clone();
+    let line = lines[0]["lineId"].as_str().unwrap().to_owned();
+    let ret = json!({"lines": [{"lineId": line, "quantity": 1, "reason": "damaged"}], "resolution": "refund"});
+    let opened = s.call("POST", &format!("/v1/orders/{id}/returns"), Some(&s.token("cust-r")), Some(&ret), &[]).await?;
+    assert_eq!(opened.status, 201, "{}", opened.text);
+    for internal in ["labelId", "origins", "receipts", "\"customer\""] {
+        assert!(!opened.text.contains(internal), "{internal} reached the customer: {}", opened.text);
+    }
+    let staff = s.call("GET", &format!("/v1/orders/{id}/returns"), Some(&s.admin_token()), None, &[]).await?;
+    assert!(staff.text.contains("labelId"), "staff see the label id: {}", staff.text);
     Ok(())
 }
 
@@ -186,13 +214,20 @@ async fn hostile_bodies_name_the_field_and_write_nothing() -> anyhow::Result<()>
         ),
         ("wrong type", good.replacen("\"quantity\":1", "\"quantity\":\"1\"", 1), "lines[0].quantity"),
         ("unknown field", good.replacen("{", "{\"discount\":100,", 1), "discount"),
+        (
+            "an array for an object",
+            good.replacen("\"shippingAddress\":{", "\"shippingAddress\":[", 1).replacen("},\"email", "],\"email", 1),
+            "",
+        ),
     ];
     for (i, (name, body, field)) in cases.into_iter().enumerate() {
         let key = format!("hostile-{i}");
         let r = s.raw("POST", "/v1/orders", Some(&t), body, &[("Idempotency-Key", &key)]).await?;
         assert_eq!(r.status, 400, "{name}: {}", r.text);
         assert_eq!(r.content_type(), "application/problem+json", "{name}");
-        assert_eq!(r.json()["field"], field, "{name}: {}", r.text);
+        if !field.is_empty() {
+            assert_eq!(r.json()["field"], field, "{name}: {}", r.text);
+        }
     }
     let listed = s.call("GET", "/v1/orders", Some(&t), None, &[]).await?.json();
     assert_eq!(listed["orders"].as_array().map(Vec::len), Some(0), "nothing was placed");
@@ -216,7 +251,19 @@ async fn hostile_bodies_name_the_field_and_write_nothing() -> anyhow::Result<()>
         "{}",
         null_reason.text
     );
+    let bell =
+        s.call("POST", &format!("/v1/orders/{id}/cancel"), Some(&t), Some(&json!({"reason": "x\u{7}y"})), &[]).await?;
+    assert_eq!((bell.status, bell.json()["field"].as_str()), (400, Some("reason")), "{}", bell.text);
+    let both = json!({"version": 7, "lines": [{"sku": "MUG-CLASSIC", "quantity": 2}]});
+    let conflict =
+        s.call("PATCH", &format!("/v1/orders/{id}"), Some(&t), Some(&both), &[("If-Match", "\"v1\"")]).await?;
+    assert_eq!((conflict.status, conflict.json()["field"].as_str()), (400, Some("version")), "{}", conflict.text);
     assert_eq!(s.order("cust-h", &id).await?["status"], "placed", "the refused cancel changed nothing");
+    let cart = s.raw("POST", "/v1/carts", Some(&t), r#"["a@example.com",[["SOCKS-3PK",2]]]"#.into(), &[]).await?;
+    assert_eq!(cart.status, 400, "a struct from an array: {}", cart.text);
+    // Scopes are separated by spaces only: a no-break space joins nothing.
+    let odd = s.scoped_token("odd-1", "oms/agent\u{a0}oms/finance");
+    assert_eq!(s.call("GET", "/v1/admin/reconciliation", Some(&odd), None, &[]).await?.status, 403);
 
     let huge = format!("{{\"id\":\"{}\"}}", "x".repeat(300 * 1024));
     let r = s.raw("POST", "/v1/webhooks/carriers/easypost", None, huge, &[]).await?;

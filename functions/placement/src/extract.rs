@@ -33,8 +33,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
         let jwt = ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).ok_or_else(Problem::unauthorized)?;
         let sub = jwt.claims.get("sub").ok_or_else(Problem::unauthorized)?;
         let customer = CustomerId::parse(sub).map_err(|_| Problem::unauthorized())?;
-        // `scope` is a space-separated claim (OAuth 2); API Gateway may also list `scopes`.
-        let claimed = jwt.claims.get("scope").map(|s| s.split_whitespace().collect::<Vec<_>>()).unwrap_or_default();
+        // `scope` is a space-separated claim (OAuth 2: spaces only, RFC 6749 §3.3); API Gateway
+        // may also list `scopes`.
+        let claimed = jwt
+            .claims
+            .get("scope")
+            .map(|s| s.split(' ').filter(|x| !x.is_empty()).collect::<Vec<_>>())
+            .unwrap_or_default();
         let listed = jwt.scopes.iter().flatten().map(String::as_str);
         let roles = Roles::from_scopes(claimed.into_iter().chain(listed));
         let caller = Caller { customer, roles };

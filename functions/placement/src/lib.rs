@@ -47,10 +47,10 @@ pub fn router(oms: Oms) -> Router {
         .route(
             "/v1/admin/cases",
             post(admin_open_case)
-                .route_layer(need(P::Annotate))
+                .route_layer(need(P::Cases))
                 .merge(get(admin_list_cases).route_layer(need(P::ReadOrders))),
         )
-        .route("/v1/admin/cases/{case_id}", patch(admin_update_case).route_layer(need(P::Annotate)))
+        .route("/v1/admin/cases/{case_id}", patch(admin_update_case).route_layer(need(P::Cases)))
         .route("/v1/admin/reconciliation", get(admin_reconciliation).route_layer(need(P::Reconciliation)))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {

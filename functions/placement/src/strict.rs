@@ -34,7 +34,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Refusal> {
 /// A parsed body as `T`, integral floats taken as integers; a refusal names the field path.
 pub fn typed<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, Refusal> {
     integral(&mut value);
-    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+    serde_path_to_error::deserialize::<_, T>(Objects(value)).map_err(|e| {
         let inner = e.inner().to_string();
         let mut field = e.path().to_string();
         if field == "." {
@@ -74,6 +74,101 @@ fn integral(v: &mut serde_json::Value) {
         serde_json::Value::Array(a) => a.iter_mut().for_each(integral),
         serde_json::Value::Object(o) => o.values_mut().for_each(integral),
         _ => {}
+    }
+}
+
+/// A JSON value that only fills a struct from an object: serde would also fill one from an
+/// array, by position, past every key check.
+struct Objects(serde_json::Value);
+
+impl<'de> serde::Deserializer<'de> for Objects {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            serde_json::Value::Object(m) => v.visit_map(ObjectAccess { entries: m.into_iter(), value: None }),
+            serde_json::Value::Array(a) => v.visit_seq(ArrayAccess(a.into_iter())),
+            other => serde::Deserializer::deserialize_any(other, v),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            serde_json::Value::Object(_) => self.deserialize_any(v),
+            other => Err(serde_json::Error::invalid_type(unexpected(&other), &"an object")),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            serde_json::Value::Null => v.visit_none(),
+            other => v.visit_some(Objects(other)),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _: &'static str, v: V) -> Result<V::Value, Self::Error> {
+        v.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, Self::Error> {
+        serde::Deserializer::deserialize_enum(self.0, name, variants, v)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
+        unit_struct seq tuple tuple_struct map identifier ignored_any
+    }
+}
+
+fn unexpected(v: &serde_json::Value) -> serde::de::Unexpected<'_> {
+    use serde::de::Unexpected as U;
+    match v {
+        serde_json::Value::Null => U::Unit,
+        serde_json::Value::Bool(b) => U::Bool(*b),
+        serde_json::Value::Number(_) => U::Other("a number"),
+        serde_json::Value::String(s) => U::Str(s),
+        serde_json::Value::Array(_) => U::Seq,
+        serde_json::Value::Object(_) => U::Map,
+    }
+}
+
+struct ArrayAccess(std::vec::IntoIter<serde_json::Value>);
+
+impl<'de> SeqAccess<'de> for ArrayAccess {
+    type Error = serde_json::Error;
+    fn next_element_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<Option<S::Value>, Self::Error> {
+        self.0.next().map(|v| seed.deserialize(Objects(v))).transpose()
+    }
+}
+
+struct ObjectAccess {
+    entries: serde_json::map::IntoIter,
+    value: Option<serde_json::Value>,
+}
+
+impl<'de> MapAccess<'de> for ObjectAccess {
+    type Error = serde_json::Error;
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Self::Error> {
+        match self.entries.next() {
+            Some((k, v)) => {
+                self.value = Some(v);
+                seed.deserialize(serde::de::value::StringDeserializer::<serde_json::Error>::new(k)).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, Self::Error> {
+        seed.deserialize(Objects(self.value.take().unwrap_or(serde_json::Value::Null)))
     }
 }
 
@@ -208,6 +303,10 @@ mod tests {
         }
         let e = parse::<Order>(br#"{"lines": [{"sku": "A", "quantity": 100}]}"#).unwrap_err();
         assert_eq!(e.field, "lines[0].quantity", "{e:?}");
+        // A struct is filled from an object only, never from an array by position.
+        assert!(parse::<Body>(br#"[[{"quantity": 1}]]"#).is_err());
+        let e = parse::<Body>(br#"{"lines": [[1]]}"#).unwrap_err();
+        assert_eq!(e.field, "lines[0]", "{e:?}");
         assert_eq!(parse::<Body>(br#"{"lines": [{"quantity": 4.5}]}"#).unwrap_err().field, "lines[0].quantity");
     }
 }

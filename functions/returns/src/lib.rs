@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use oms_shared::app::Permission;
+use oms_shared::app::projections::return_for;
 use oms_shared::app::returns::{OpenReturnRequest, ReceiveRequest, Returns};
 use oms_shared::domain::{OrderId, ReturnId};
 use placement::extract::{Auth, Json, MAX_BODY, Staff, need};
@@ -34,7 +35,8 @@ async fn open(
     Path(id): Path<String>,
     Json(req, _): Json<OpenReturnRequest>,
 ) -> Result<Response, Problem> {
-    Ok(json(StatusCode::CREATED, &r.open(&c, &order_id(&id)?, req).await?))
+    let rma = r.open(&c, &order_id(&id)?, req).await?;
+    Ok(json(StatusCode::CREATED, &return_for(&c, &rma)))
 }
 
 async fn list(State(r): State<Returns>, Auth(c): Auth, Path(id): Path<String>) -> Result<Response, Problem> {
@@ -42,7 +44,8 @@ async fn list(State(r): State<Returns>, Auth(c): Auth, Path(id): Path<String>) -
     struct List<T> {
         returns: T,
     }
-    Ok(json(StatusCode::OK, &List { returns: r.list(&c, &order_id(&id)?).await? }))
+    let returns: Vec<_> = r.list(&c, &order_id(&id)?).await?.iter().map(|x| return_for(&c, x)).collect();
+    Ok(json(StatusCode::OK, &List { returns }))
 }
 
 async fn label(

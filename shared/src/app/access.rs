@@ -45,12 +45,13 @@ impl Role {
     pub fn grants(self, p: Permission) -> bool {
         use Permission::*;
         match self {
-            Role::Agent => matches!(p, ReadOrders | ActForCustomer | Annotate | Refund | ReadLabels),
-            Role::Supervisor => {
-                matches!(p, ReadOrders | ActForCustomer | Annotate | Refund | RefundOverLimit | Disputes | ReadLabels)
-            }
+            Role::Agent => matches!(p, ReadOrders | ActForCustomer | Annotate | Cases | Refund | ReadLabels),
+            Role::Supervisor => matches!(
+                p,
+                ReadOrders | ActForCustomer | Annotate | Cases | Refund | RefundOverLimit | Disputes | ReadLabels
+            ),
             Role::Warehouse => matches!(p, ReadOrders | Stock | Locations | ReceiveReturns | ReadLabels),
-            Role::Finance => matches!(p, ReadOrders | Refund | RefundOverLimit | Reconciliation | Disputes),
+            Role::Finance => matches!(p, ReadOrders | Refund | RefundOverLimit | Reconciliation | Disputes | Cases),
             Role::Integration => matches!(p, ReadOrders | Catalog | Stock | Locations),
         }
     }
@@ -74,6 +75,9 @@ pub enum Permission {
     RefundOverLimit,
     /// Dispute cases.
     Disputes,
+    /// Opening and moving cases (which kinds: `Annotate` for complaints and inquiries,
+    /// `Disputes` for disputes, checked by the use case).
+    Cases,
     /// Products.
     Catalog,
     /// Stock counts.

@@ -3,11 +3,10 @@
 //! payment ledger, dates, country and region stay for accounting), scrubs the free text and
 //! stored responses that quote the buyer, deletes label documents, and forgets cart e-mails.
 
-use super::projections::{CustomerOrder, customer_order};
+use super::projections::{CustomerOrder, CustomerReturn, customer_order, customer_return};
 use super::views::CartDto;
 use super::{AppError, Caller, Oms};
 use crate::domain::privacy::{anonymize, anonymize_response, erased, needles, settled};
-use crate::domain::returns::Rma;
 use crate::domain::support::Preferences;
 use crate::domain::*;
 use crate::ports::{Listing, StoreError};
@@ -22,7 +21,7 @@ pub struct PersonalExport {
     pub exported_at: DateTime<Utc>,
     pub preferences: Preferences,
     pub orders: Vec<CustomerOrder>,
-    pub returns: Vec<Rma>,
+    pub returns: Vec<CustomerReturn>,
     pub carts: Vec<CartDto>,
 }
 
@@ -67,7 +66,7 @@ impl Oms {
         let mut returns = Vec::new();
         for o in self.orders_of(&caller.customer).await? {
             let Some(v) = self.store.get_order_view(&o.id).await? else { continue };
-            returns.extend(self.store.returns_of_order(&o.id).await?);
+            returns.extend(self.store.returns_of_order(&o.id).await?.iter().map(customer_return));
             orders.push(customer_order(&v.order, &v.shipments, &v.timeline));
         }
         let carts = self.store.carts_of_customer(&caller.customer).await?.iter().map(CartDto::from).collect();
@@ -100,7 +99,7 @@ impl Oms {
         for o in &orders {
             let quoted = needles(o);
             if !erased(o) {
-                self.anonymize_order(&o.id).await?;
+                self.anonymize_order(&o.id, &quoted).await?;
                 done += 1;
             }
             records += self.store.scrub_order_records(&o.id, &quoted).await?;
@@ -129,7 +128,7 @@ impl Oms {
         })
     }
 
-    async fn anonymize_order(&self, id: &OrderId) -> Result<(), AppError> {
+    async fn anonymize_order(&self, id: &OrderId, quoted: &[String]) -> Result<(), AppError> {
         for _ in 0..5 {
             let order = self.store.get_order(id).await?.ok_or(AppError::NotFound)?;
             if erased(&order) {
@@ -138,7 +137,11 @@ impl Oms {
             let now = self.clock.now();
             let ev = TimelineEvent::new(now, "customer.erased", Actor::System("privacy".into()))
                 .with_note("personal data erased at the customer's request");
-            match self.store.commit(&OrderChange::update(anonymize(&order), order.version, now).with_event(ev)).await {
+            match self
+                .store
+                .commit(&OrderChange::update(anonymize(&order, quoted), order.version, now).with_event(ev))
+                .await
+            {
                 Ok(()) => return Ok(()),
                 Err(StoreError::StaleVersion) => continue,
                 Err(e) => return Err(e.into()),

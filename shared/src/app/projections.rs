@@ -253,3 +253,86 @@ pub fn integration_order(v: OrderView) -> IntegrationOrder {
         timeline: milestones(&v.timeline),
     }
 }
+
+/// A return as its customer follows it: no label document id, location split or receipt
+/// counters.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerReturn {
+    pub id: ReturnId,
+    pub order_id: OrderId,
+    pub lines: Vec<CustomerReturnLine>,
+    pub resolution: returns::Resolution,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exchange_lines: Vec<pricing::LineRequest>,
+    pub status: returns::ReturnStatus,
+    pub location_id: LocationId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<CustomerReturnLabel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchange_order_id: Option<OrderId>,
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerReturnLine {
+    pub line_id: String,
+    pub sku: Sku,
+    pub quantity: u32,
+    pub reason: returns::ReturnReason,
+    pub received_resellable: u32,
+    pub received_damaged: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refunded: Option<Money>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerReturnLabel {
+    pub carrier: String,
+    pub tracking_number: String,
+}
+
+pub fn customer_return(r: &returns::Rma) -> CustomerReturn {
+    CustomerReturn {
+        id: r.id.clone(),
+        order_id: r.order_id.clone(),
+        lines: r
+            .lines
+            .iter()
+            .map(|l| CustomerReturnLine {
+                line_id: l.line_id.clone(),
+                sku: l.sku.clone(),
+                quantity: l.quantity,
+                reason: l.reason,
+                received_resellable: l.received_resellable,
+                received_damaged: l.received_damaged,
+                refunded: l.refunded,
+            })
+            .collect(),
+        resolution: r.resolution,
+        exchange_lines: r.exchange_lines.clone(),
+        status: r.status,
+        location_id: r.location_id.clone(),
+        label: r
+            .label
+            .as_ref()
+            .map(|l| CustomerReturnLabel { carrier: l.carrier.clone(), tracking_number: l.tracking_number.clone() }),
+        exchange_order_id: r.exchange_order_id.clone(),
+        version: r.version,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+/// A return as `caller` may see it: its customer gets `CustomerReturn`, staff everything.
+pub fn return_for(caller: &super::Caller, r: &returns::Rma) -> serde_json::Value {
+    if caller.customer == r.customer {
+        serde_json::to_value(customer_return(r)).unwrap_or_default()
+    } else {
+        serde_json::to_value(r).unwrap_or_default()
+    }
+}

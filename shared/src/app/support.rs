@@ -55,8 +55,13 @@ pub struct GoodwillRequest {
     pub reason: String,
 }
 
-fn text(field: &str, s: &str, max: usize) -> Result<String, AppError> {
-    let t = s.trim();
+/// Free text from a person: trimmed, 1 to `max` characters, no control characters other than
+/// line breaks, no invisible formatting characters (zero-width, bidirectional overrides).
+pub fn text(field: &str, s: &str, max: usize) -> Result<String, AppError> {
+    let t = s.trim_matches(|c: char| c.is_whitespace() || invisible(c));
+    if t.chars().any(invisible) {
+        return Err(AppError::invalid_field(field, "invisible formatting characters are not allowed"));
+    }
     if t.is_empty() || t.chars().count() > max {
         return Err(AppError::invalid_field(field, format!("must be 1-{max} characters, not blank")));
     }
@@ -64,6 +69,22 @@ fn text(field: &str, s: &str, max: usize) -> Result<String, AppError> {
         return Err(AppError::invalid_field(field, "control characters other than line breaks are not allowed"));
     }
     Ok(t.to_owned())
+}
+
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Disputes are for supervisors and finance; other cases for agents and supervisors.
+fn may_handle(c: &Caller, kind: CaseKind) -> Result<(), AppError> {
+    match kind {
+        CaseKind::Dispute if !c.may(Permission::Disputes) => {
+            Err(AppError::OverLimit("disputes are handled by a supervisor or finance".into()))
+        }
+        CaseKind::Dispute => Ok(()),
+        _ if !c.may(Permission::Annotate) => Err(AppError::Forbidden),
+        _ => Ok(()),
+    }
 }
 
 fn agent(c: &Caller) -> Actor {
@@ -129,6 +150,7 @@ impl Oms {
         external_ref: Option<String>,
         event: Option<ProviderEvent>,
     ) -> Result<Case, AppError> {
+        may_handle(c, req.kind)?;
         self.order_for_agent(&req.order_id).await?;
         let now = self.clock.now();
         let case = Case {
@@ -167,9 +189,7 @@ impl Oms {
         event: Option<ProviderEvent>,
     ) -> Result<Case, AppError> {
         let case = self.store.get_case(id).await?.ok_or(AppError::NotFound)?;
-        if case.kind == CaseKind::Dispute && !c.may(Permission::Disputes) {
-            return Err(AppError::OverLimit("disputes are handled by a supervisor or finance".into()));
-        }
+        may_handle(c, case.kind)?;
         let resolution = req.resolution.as_deref().map(|r| text("resolution", r, 2000)).transpose()?;
         if case.status == req.status && resolution.as_ref().is_none_or(|r| Some(r) == case.resolution.as_ref()) {
             return Ok(case);
@@ -207,7 +227,13 @@ impl Oms {
         if !RESENDABLE.contains(&req.kind.as_str()) {
             return Err(AppError::invalid_field("type", format!("one of {}", RESENDABLE.join(", "))));
         }
-        self.order_for_agent(id).await?;
+        let order = self.order_for_agent(id).await?;
+        if crate::domain::privacy::erased(&order) {
+            return Err(AppError::Unprocessable {
+                kind: "customer-erased",
+                detail: "the customer's personal data was erased: there is no address to send to".into(),
+            });
+        }
         // Only what was sent can be sent again: the event that sent it is on the timeline.
         let cause = match req.kind.as_str() {
             "order.confirmed" => "labels.created",
@@ -301,10 +327,18 @@ impl Oms {
             if req.amount.currency() != order.totals.total.currency() || req.amount.amount() == 0 {
                 return Err(AppError::invalid_field("amount", "a positive amount in the order's currency"));
             }
+            // The agent limit is per order: goodwill already given on it counts.
             let limit = threshold_money(LIMITS.agent_refund_limit, req.amount.currency());
-            if req.amount.amount() > limit.amount() && !c.may(Permission::RefundOverLimit) {
+            let given: i64 = order
+                .payment
+                .ledger
+                .iter()
+                .filter(|e| e.kind == LedgerKind::Refunded && e.reference.starts_with("goodwill-"))
+                .map(|e| e.amount.amount())
+                .sum();
+            if given.saturating_add(req.amount.amount()) > limit.amount() && !c.may(Permission::RefundOverLimit) {
                 return Err(AppError::OverLimit(format!(
-                    "amount: refunds over {limit} need a supervisor or finance (scope oms/supervisor or oms/finance)"
+                    "amount: goodwill over {limit} on one order needs a supervisor or finance (oms/supervisor, oms/finance)"
                 )));
             }
             // The ledger refuses a refund beyond what is captured; the order's versioned write

@@ -21,6 +21,19 @@ pub enum AddressError {
     Missing(&'static str),
     #[error("{0} is too long")]
     TooLong(&'static str),
+    #[error("{0} holds control characters")]
+    Control(&'static str),
+}
+
+impl AddressError {
+    /// The address field at fault (`None` for the address as a whole).
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            AddressError::UnknownCountry => Some("country"),
+            AddressError::PostalCode(_) => Some("postalCode"),
+            AddressError::Missing(f) | AddressError::TooLong(f) | AddressError::Control(f) => Some(f),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -161,7 +174,10 @@ fn required(field: &'static str, v: &str, max: usize) -> Result<String, AddressE
     if t.is_empty() {
         return Err(AddressError::Missing(field));
     }
-    if t.chars().count() > max || t.chars().any(char::is_control) {
+    if t.chars().any(char::is_control) {
+        return Err(AddressError::Control(field));
+    }
+    if t.chars().count() > max {
         return Err(AddressError::TooLong(field));
     }
     Ok(t.to_owned())

@@ -12,7 +12,7 @@ pub const ERASED: &str = "[erased]";
 /// The domain of the placeholder addresses erased orders carry (reserved: it never delivers).
 pub const ERASED_DOMAIN: &str = "erased.invalid";
 /// Needles shorter than this are not searched for in free text (they would match too much).
-pub const MIN_NEEDLE: usize = 4;
+pub const MIN_NEEDLE: usize = 3;
 
 /// An order may be erased once nothing more can happen to it that needs the buyer: delivered,
 /// completed, cancelled, failed or returned (a return in flight still needs the address).
@@ -33,27 +33,68 @@ pub fn erased(order: &Order) -> bool {
     order.email.as_str().ends_with(&format!("@{ERASED_DOMAIN}"))
 }
 
-/// The personal strings an order carries, to find them quoted in free text.
+/// The personal strings an order carries, to find them quoted in free text: the e-mail and
+/// its local part, each name and each word of it, address lines, city, postal code, phone (as
+/// written and as digits).
 pub fn needles(order: &Order) -> Vec<String> {
-    let mut out = vec![order.email.as_str().to_owned()];
+    let email = order.email.as_str();
+    let mut out = vec![email.to_owned(), email.split('@').next().unwrap_or_default().to_owned()];
     for a in std::iter::once(&order.shipping_address).chain(order.billing_address.as_ref()) {
         out.push(a.name.clone());
+        out.extend(a.name.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-').map(str::to_owned));
         out.push(a.line1.clone());
         out.extend(a.line2.clone());
-        out.extend(a.phone.clone());
+        out.push(a.city.clone());
+        out.push(a.postal_code.clone());
+        if let Some(p) = &a.phone {
+            out.push(p.clone());
+            out.push(p.chars().filter(char::is_ascii_digit).collect());
+            let digits: String = p.chars().filter(char::is_ascii_digit).collect();
+            out.push(format!("+{digits}"));
+        }
     }
-    out.retain(|n| n.trim().chars().count() >= MIN_NEEDLE && n != ERASED);
-    out.sort();
+    out.retain(|n| n.trim().chars().count() >= MIN_NEEDLE && !n.contains(ERASED) && !n.ends_with(ERASED_DOMAIN));
+    // Longest first, so a full name goes before its words.
+    out.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
     out.dedup();
     out
 }
 
-/// `text` with every needle replaced by `[erased]`, or `None` when it holds none.
+fn boundary(text: &[u8], at: usize) -> bool {
+    // Byte-wise: a neighbour that is an ASCII letter or digit joins the word; anything else
+    // (space, punctuation, the start or end, a multi-byte character) separates it.
+    text.get(at).is_none_or(|b| !b.is_ascii_alphanumeric())
+}
+
+/// `text` with every whole-word occurrence of a needle (ASCII case ignored) replaced by
+/// `[erased]`, or `None` when it holds none. Whole words only, so a postal code inside a
+/// tracking number or a name inside another word is left alone.
 pub fn scrub(text: &str, needles: &[String]) -> Option<String> {
     let mut out = text.to_owned();
     for n in needles {
-        if out.contains(n.as_str()) {
-            out = out.replace(n.as_str(), ERASED);
+        let needle = n.trim().to_ascii_lowercase();
+        if needle.is_empty() {
+            continue;
+        }
+        let mut from = 0;
+        loop {
+            let hay = out.to_ascii_lowercase();
+            let Some(pos) = hay[from..].find(&needle).map(|p| p + from) else { break };
+            let end = pos + needle.len();
+            let bytes = hay.as_bytes();
+            let before_ok = pos == 0 || boundary(bytes, pos - 1);
+            if before_ok && boundary(bytes, end) && out.is_char_boundary(pos) && out.is_char_boundary(end) {
+                out.replace_range(pos..end, ERASED);
+                from = pos + ERASED.len();
+            } else {
+                from = pos + 1;
+                while from < out.len() && !out.is_char_boundary(from) {
+                    from += 1;
+                }
+            }
+            if from >= out.len() {
+                break;
+            }
         }
     }
     (out != text).then_some(out)
@@ -88,10 +129,13 @@ fn anonymous(a: &Address) -> Address {
     }
 }
 
-/// The order with its personal fields replaced; amounts, lines, payment ledger, statuses,
-/// country and region (tax) and dates kept.
-pub fn anonymize(order: &Order) -> Order {
+/// The order with its personal fields replaced and its status reason scrubbed of `needles`;
+/// amounts, lines, payment ledger, statuses, country and region (tax) and dates kept.
+pub fn anonymize(order: &Order, needles: &[String]) -> Order {
     let mut next = order.clone();
+    if let Some(r) = order.status_reason.as_deref().and_then(|r| scrub(r, needles)) {
+        next.status_reason = Some(r);
+    }
     let placeholder = format!("erased-{}@{ERASED_DOMAIN}", order.id.as_str().to_ascii_lowercase());
     if let Ok(e) = Email::parse(&placeholder) {
         next.email = e;
@@ -106,7 +150,7 @@ pub fn anonymize(order: &Order) -> Order {
 pub fn anonymize_response(response: &str, order: &Order, needles: &[String]) -> Option<String> {
     let mut v: serde_json::Value = serde_json::from_str(response).ok()?;
     let before = v.clone();
-    let anon = anonymize(order);
+    let anon = anonymize(order, needles);
     if let Some(o) = v.as_object_mut() {
         o.insert("email".into(), serde_json::Value::String(anon.email.as_str().to_owned()));
         for (field, a) in
@@ -130,6 +174,12 @@ mod tests {
         let needles = vec!["Jane Doe".to_owned(), "jane@example.com".to_owned()];
         assert_eq!(scrub("Jane Doe called from jane@example.com", &needles).unwrap(), "[erased] called from [erased]");
         assert_eq!(scrub("parcel late", &needles), None);
+        assert_eq!(scrub("JANE DOE rang; not jane doex", &needles).unwrap(), "[erased] rang; not jane doex");
+        let codes = vec!["05301".to_owned()];
+        assert_eq!(
+            scrub("Brattleboro VT 05301, tracking SBX053010", &codes).unwrap(),
+            "Brattleboro VT [erased], tracking SBX053010"
+        );
         let mut v = serde_json::json!({"note": "ask Jane Doe", "n": 3, "list": ["jane@example.com"]});
         assert!(scrub_json(&mut v, &needles));
         assert_eq!(v, serde_json::json!({"note": "ask [erased]", "n": 3, "list": ["[erased]"]}));

@@ -163,11 +163,12 @@ pub(super) async fn cancel(
     headers: &HeaderMap,
     body: Option<CancelRequest>,
 ) -> Result<Response, Problem> {
-    let reason = body.and_then(|b| b.reason);
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
-        // Never truncated: the caller learns which field is too long.
-        return Err(Problem::bad_request("reason: at most 500 characters").with("field", "reason".into()));
-    }
+    // Never truncated: the caller learns which field is wrong.
+    let reason = body
+        .and_then(|b| b.reason)
+        .map(|r| oms_shared::app::support::text("reason", &r, 500))
+        .transpose()
+        .map_err(|e| Problem::from(e).with("field", "reason".into()))?;
     let who = actor(o.caller.customer.to_string());
     let o = o.oms.cancel_order_at(&o.caller, &o.id, who, reason, if_match(headers)?).await?;
     let v = o.version();

@@ -143,6 +143,11 @@ impl Oms {
         if_match: Option<u64>,
         req: EditOrderRequest,
     ) -> Result<OrderProjection, AppError> {
+        if let (Some(h), Some(b)) = (if_match, req.version)
+            && h != b
+        {
+            return Err(AppError::invalid_field("version", "the body's version and If-Match differ; send one"));
+        }
         let expected = if_match.or(req.version).ok_or(AppError::VersionRequired)?;
         let order = self.owned_order(caller, id).await?;
         if order.version != expected {

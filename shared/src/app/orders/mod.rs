@@ -101,7 +101,10 @@ pub(super) fn shortage_error(e: SourcingError) -> AppError {
 }
 
 pub(super) fn parse_address(field: &str, a: &AddressInput) -> Result<Address, AppError> {
-    Address::parse(a).map_err(|e| AppError::invalid_field(field, e))
+    Address::parse(a).map_err(|e| match e.field() {
+        Some(f) => AppError::invalid_field(&format!("{field}.{f}"), e),
+        None => AppError::invalid_field(field, e),
+    })
 }
 
 pub(super) fn pricing_error(e: crate::domain::pricing::PricingError) -> AppError {

@@ -178,6 +178,17 @@ impl Oms {
         let currency = lines[0].unit_price.currency();
         let subtotal = Money::sum(currency, lines.iter().map(|l| l.subtotal)).map_err(too_much)?;
         let tax = Money::sum(currency, lines.iter().map(|l| l.tax)).map_err(too_much)?;
+        // What placement would refuse is refused here too: shipping only adds to this.
+        let cap = limits::threshold_in(LIMITS.max_order_total, currency).unwrap_or(0);
+        if subtotal.checked_add(tax).map_err(too_much)?.amount() > cap {
+            return Err(AppError::Unprocessable {
+                kind: "order-total-over-limit",
+                detail: format!(
+                    "lines: an order may total at most {}",
+                    limits::threshold_money(LIMITS.max_order_total, currency)
+                ),
+            });
+        }
         let goods: Vec<Sku> = lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| l.sku.clone()).collect();
         let candidates = self.candidates(&goods, geo::centroid(address.country, &address.postal_code), &[]).await?;
         let options = self.delivery_options(&lines, &address, &candidates, subtotal).await?;
