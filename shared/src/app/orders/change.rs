@@ -146,7 +146,8 @@ impl Oms {
         if let (Some(h), Some(b)) = (if_match, req.version)
             && h != b
         {
-            return Err(AppError::invalid_field("version", "the body's version and If-Match differ; send one"));
+            // One of them is stale whichever the order is at: a failed precondition.
+            return Err(AppError::StaleVersion);
         }
         let expected = if_match.or(req.version).ok_or(AppError::VersionRequired)?;
         let order = self.owned_order(caller, id).await?;
