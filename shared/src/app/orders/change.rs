@@ -143,6 +143,17 @@ impl Oms {
         if_match: Option<u64>,
         req: EditOrderRequest,
     ) -> Result<OrderProjection, AppError> {
+        // The body is checked before anything is read: a bad field is a 400 whatever the order.
+        if req.lines.is_none()
+            && req.shipping_address.is_none()
+            && req.service_level.is_none()
+            && req.delivery_option_id.is_none()
+        {
+            return Err(AppError::invalid(
+                "nothing to change: give lines, shippingAddress, serviceLevel or deliveryOptionId",
+            ));
+        }
+        let new_address = req.shipping_address.as_ref().map(|a| parse_address("shippingAddress", a)).transpose()?;
         if let (Some(h), Some(b)) = (if_match, req.version)
             && h != b
         {
@@ -160,19 +171,7 @@ impl Oms {
             }
             return Err(handed_over(id));
         }
-        if req.lines.is_none()
-            && req.shipping_address.is_none()
-            && req.service_level.is_none()
-            && req.delivery_option_id.is_none()
-        {
-            return Err(AppError::invalid(
-                "nothing to change: give lines, shippingAddress, serviceLevel or deliveryOptionId",
-            ));
-        }
-        let address = match &req.shipping_address {
-            Some(a) => parse_address("shippingAddress", a)?,
-            None => order.shipping_address.clone(),
-        };
+        let address = new_address.unwrap_or_else(|| order.shipping_address.clone());
         let requests: Vec<LineRequest> = match &req.lines {
             Some(l) => l.clone(),
             None => line_requests(&order)?,
