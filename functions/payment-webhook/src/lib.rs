@@ -60,6 +60,9 @@ async fn receive(
 pub fn router(d: Disputes) -> Router {
     Router::new()
         .route("/v1/webhooks/payments/stripe", post(receive))
+        .method_not_allowed_fallback(|| async {
+            problem(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
+        })
         .layer(DefaultBodyLimit::max(256 * 1024))
         .with_state(d)
 }

@@ -71,6 +71,9 @@ pub fn router(r: Returns) -> Router {
         .route("/v1/orders/{order_id}/returns", post(open).get(list))
         .route("/v1/orders/{order_id}/returns/{rma_id}/label", get(label))
         .route("/v1/admin/returns/{rma_id}/receive", post(receive).route_layer(need(Permission::ReceiveReturns)))
+        .method_not_allowed_fallback(|| async {
+            Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(r)
 }

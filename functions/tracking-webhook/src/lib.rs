@@ -65,6 +65,9 @@ async fn receive(
 pub fn router(w: Webhooks) -> Router {
     Router::new()
         .route("/v1/webhooks/carriers/{carrier}", post(receive))
+        .method_not_allowed_fallback(|| async {
+            problem(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(w)
 }
