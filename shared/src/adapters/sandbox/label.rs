@@ -16,6 +16,8 @@ const PATTERNS: [&str; 107] = [
     "113141", "114131", "311141", "411131", "211412", "211214", "211232", "2331112",
 ];
 const START_B: usize = 104;
+/// Blank modules each side of the symbol (ISO/IEC 15417 asks for at least 10).
+const QUIET_MODULES: u32 = 10;
 const STOP: usize = 106;
 
 /// Module widths of `text` encoded in Code 128 subset B (printable ASCII), with checksum.
@@ -62,10 +64,12 @@ pub fn label_pdf(tracking: &str, service: &str, from: &[String], to: &[String], 
     content.push_str("10 200 m 278 200 l S\n");
     text(&mut content, 20, 182, 16, &service.to_ascii_uppercase());
     if let Some(modules) = code128b(tracking) {
-        // Work in hundredths of a point: fit the barcode into 248 pt, 0.5-2 pt per module.
+        // Work in hundredths of a point. The label's inner width (12 to 276 pt) holds the
+        // symbol and a quiet zone of at least 10 modules on each side; modules are 0.5-2 pt,
+        // and the symbol is centred.
         let total: u32 = modules.iter().map(|m| u32::from(*m)).sum::<u32>().max(1);
-        let unit = (24_800 / total).clamp(50, 200);
-        let mut x = 2_000u32;
+        let unit = (26_400 / (total + 2 * QUIET_MODULES)).clamp(50, 200);
+        let mut x = 1_200 + (26_400u32.saturating_sub(unit * total)) / 2;
         for (i, m) in modules.iter().enumerate() {
             let w = unit * u32::from(*m);
             if i % 2 == 0 {
