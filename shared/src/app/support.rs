@@ -348,7 +348,12 @@ impl Oms {
             next.payment.refund(req.amount, &idem, now).map_err(|e| match e {
                 RefundError::ExceedsCaptured { refundable } => AppError::Unprocessable {
                     kind: "refund-exceeds-captured",
-                    detail: format!("at most {refundable} can be refunded"),
+                    detail: format!(
+                        "amount: at most {} can be refunded",
+                        Money::new(refundable, req.amount.currency())
+                            .map(|m| m.to_string())
+                            .unwrap_or_else(|_| refundable.to_string())
+                    ),
                 },
                 other => AppError::invalid_field("amount", other),
             })?;

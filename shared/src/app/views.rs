@@ -25,6 +25,12 @@ pub struct OrderDto {
     pub delivery: Delivery,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cart_id: Option<CartId>,
+    /// Credit from a return this order replaces (an exchange): not charged again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit: Option<Money>,
+    /// The return this order replaces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchange_for: Option<ReturnId>,
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -46,6 +52,8 @@ impl OrderDto {
             billing_address: o.billing_address.clone(),
             delivery: o.delivery.clone(),
             cart_id: o.cart_id.clone(),
+            credit: o.credit,
+            exchange_for: o.exchange_for.clone(),
             version: o.version,
             created_at: o.created_at,
             updated_at: o.updated_at,

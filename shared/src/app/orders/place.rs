@@ -52,7 +52,13 @@ impl Oms {
         let attempts = crate::retry::Backoff::CONTENTION.attempts + 3;
         for attempt in 1..=attempts {
             last_conflict = false;
-            let prepared = self.prepare(&requests, &shipping_address, &choice, &[]).await?;
+            let mut prepared = self.prepare(&requests, &shipping_address, &choice, &[]).await?;
+            if extras.exchange_for.is_some() {
+                // A replacement ships at the shop's cost.
+                let zero = Money::zero(prepared.totals.total.currency());
+                prepared.delivery.cost = zero;
+                prepared.totals = crate::domain::pricing::totals(&prepared.lines, zero).map_err(super::pricing_error)?;
+            }
             let now = self.clock.now();
             let order = Order {
                 id: OrderId::generate(),
