@@ -292,6 +292,16 @@ async fn timeline_of_an_order_in_time_order<S: Store + Clone + 'static>(st: S) -
     st.commit(&OrderChange::for_order(&o.id).with_event(later)).await?;
     let t = st.timeline(&o.id).await?;
     assert_eq!(t.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), vec!["order.placed", "note.added"]);
+    // Entries of one change at one instant keep the order they were written in.
+    let at = o.created_at + chrono::Duration::seconds(9);
+    let mut change = OrderChange::for_order(&o.id);
+    let kinds: Vec<String> = (0..12).map(|i| format!("step.{i:02}")).collect();
+    for k in &kinds {
+        change = change.with_event(TimelineEvent::new(at, k, Actor::System("test".into())));
+    }
+    st.commit(&change).await?;
+    let t = st.timeline(&o.id).await?;
+    assert_eq!(t[2..].iter().map(|e| e.kind.clone()).collect::<Vec<_>>(), kinds);
     assert_eq!(st.get_label(&o.id, &ShipmentId::generate()).await?, None);
     Ok(())
 }

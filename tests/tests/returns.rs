@@ -117,7 +117,10 @@ async fn an_exchange_ships_the_replacement_and_charges_the_difference() -> anyho
     assert_eq!(replacement["credit"]["amount"], credit);
     assert_eq!(replacement["exchangeFor"], json!(rma_id));
     let mine = s.customer_order("cust-x", &new_id).await?;
-    assert_eq!((mine["credit"]["amount"].as_i64(), mine["exchangeFor"].as_str()), (Some(credit), Some(rma_id.as_str())));
+    assert_eq!(
+        (mine["credit"]["amount"].as_i64(), mine["exchangeFor"].as_str()),
+        (Some(credit), Some(rma_id.as_str()))
+    );
     let tracking = replacement["shipments"][0]["trackingNumber"].as_str().unwrap().to_owned();
     let captured_before = s.local.payments.captured_total();
     s.carrier_event("evt_x_t", &tracking, "in_transit").await?;

@@ -68,8 +68,11 @@ impl DynamoStore {
         }
         if !change.timeline.is_empty() || !change.effects.is_empty() {
             let order_id = order_id.ok_or(StoreError::Mapping("timeline entries and effects need an order".into()))?;
-            for e in &change.timeline {
-                ops.push(self.put_new(&timeline_item(order_id, e, &ulid::Ulid::new().to_string()))?);
+            // Entries of one change share an instant: their position in the change keeps them
+            // in the order they were written; the ULID keeps changes apart.
+            let batch = ulid::Ulid::new();
+            for (i, e) in change.timeline.iter().enumerate() {
+                ops.push(self.put_new(&timeline_item(order_id, e, &format!("{i:03}{batch}")))?);
             }
             if !change.effects.is_empty() {
                 let entry = OutboxEntry {

@@ -57,7 +57,8 @@ impl Oms {
                 // A replacement ships at the shop's cost.
                 let zero = Money::zero(prepared.totals.total.currency());
                 prepared.delivery.cost = zero;
-                prepared.totals = crate::domain::pricing::totals(&prepared.lines, zero).map_err(super::pricing_error)?;
+                prepared.totals =
+                    crate::domain::pricing::totals(&prepared.lines, zero).map_err(super::pricing_error)?;
             }
             let now = self.clock.now();
             let order = Order {

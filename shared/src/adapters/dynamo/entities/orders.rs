@@ -21,7 +21,8 @@ pub fn order_item(o: &Order) -> Item<&Order> {
         .gsi3(keys::email_gsi3pk(&o.email), created)
 }
 
-/// A timeline entry; `seq` (a ULID) keeps entries at the same instant apart and in order.
+/// A timeline entry; `seq` (its position in its change, then a ULID) keeps entries at the same
+/// instant apart and in the order they were written.
 pub fn timeline_item<'a>(order: &OrderId, e: &'a TimelineEvent, seq: &str) -> Item<&'a TimelineEvent> {
     Item::new(keys::timeline_event(order, &e.at, seq), ENTITY_EVENT, e)
 }
