@@ -84,7 +84,15 @@ async fn export_then_erasure_leaves_no_personal_data_and_the_books_unchanged() -
     let mut body = order_body(json!([{"sku": "MUG-CLASSIC", "quantity": 1}]));
     body["shippingAddress"] = address();
     body["email"] = json!(EMAIL);
-    let delivered = s.place("cust-p", &body).await?;
+    // Placed with an older address, then edited: the old one must go too.
+    let mut first = body.clone();
+    first["shippingAddress"] = json!({"name": "Olga Oldname", "line1": "9 Former Row", "city": "Albany", "region": "NY",
+        "postalCode": "12207", "country": "US", "phone": "518-555-0123"});
+    let delivered = s.place("cust-p", &first).await?;
+    let edit = json!({"shippingAddress": address()});
+    let edited =
+        s.call("PATCH", &format!("/v1/orders/{delivered}"), Some(&t), Some(&edit), &[("If-Match", "\"v1\"")]).await?;
+    assert_eq!(edited.status, 200, "{}", edited.text);
     let ex = s.local.workflow.run(&delivered).await;
     anyhow::ensure!(ex.result.is_ok(), "workflow: {:?}", ex.result);
     let tracking: Vec<String> = s.order("cust-p", &delivered).await?["shipments"]
@@ -101,8 +109,9 @@ async fn export_then_erasure_leaves_no_personal_data_and_the_books_unchanged() -
     s.wait_for_status("cust-p", &delivered, "delivered").await?;
     let a = format!("/v1/admin/orders/{delivered}");
     let shout = EMAIL.to_uppercase();
-    let note =
-        json!({"text": format!("{NAME} rang from {PHONE} about {STREET}; Quietly-Doe of {CITY} {POSTAL}, {shout}")});
+    let note = json!({"text": format!(
+        "{NAME} rang from {PHONE} about {STREET}; QUIETLY-DOE of {CITY} {POSTAL}, {shout}; formerly OLGA Oldname of ALBANY 12207, 518-555-0123; Pat’s mug"
+    )});
     assert_eq!(s.call("POST", &format!("{a}/notes"), Some(&admin), Some(&note), &[]).await?.status, 200);
     let case =
         json!({"orderId": delivered, "kind": "complaint", "subject": format!("{EMAIL} says the mug was chipped")});
@@ -148,7 +157,27 @@ async fn export_then_erasure_leaves_no_personal_data_and_the_books_unchanged() -
     );
 
     let text = table_text(&s).await?;
-    for personal in [EMAIL, &shout, NAME, "Quietly-Doe", STREET, PHONE, "8025550147", CITY, POSTAL] {
+    for personal in [
+        EMAIL,
+        &shout,
+        NAME,
+        "Quietly-Doe",
+        "QUIETLY-DOE",
+        STREET,
+        PHONE,
+        "8025550147",
+        CITY,
+        POSTAL,
+        "Olga",
+        "Oldname",
+        "OLGA",
+        "Albany",
+        "ALBANY",
+        "12207",
+        "518-555-0123",
+        "Former Row",
+        "Pat’s",
+    ] {
         assert!(
             !text.contains(personal),
             "{personal} is still in the table:\n{}",

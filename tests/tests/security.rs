@@ -55,7 +55,7 @@ async fn every_route_for_every_role_and_customer() -> anyhow::Result<()> {
         ("POST", format!("{a}/notes"), Some(json!({"text": "called"})), "UFFAAFFFA"),
         ("POST", format!("{a}/hold"), Some(json!({"reason": "check"})), "UFFAAFFFA"),
         ("POST", format!("{a}/release-hold"), None, "UFFAAFFFA"),
-        ("POST", format!("{a}/notifications"), Some(json!({"kind": "order.confirmed"})), "UFFAAFFFA"),
+        ("POST", format!("{a}/notifications"), Some(json!({"type": "order.confirmed"})), "UFFAAFFFA"),
         ("POST", "/v1/admin/cases".into(), Some(case), "UFFAAFFFA"),
         ("POST", format!("{a}/refunds"), Some(refund), "UFFAAFAFA"),
         ("GET", "/v1/admin/reconciliation".into(), None, "UFFFFFAFA"),
@@ -193,6 +193,45 @@ async fn refunds_over_the_agent_limit_need_a_supervisor() -> anyhow::Result<()> 
     }
     let staff = s.call("GET", &format!("/v1/orders/{id}/returns"), Some(&s.admin_token()), None, &[]).await?;
     assert!(staff.text.contains("labelId"), "staff see the label id: {}", staff.text);
+    // The return label prints the address: finance does not handle labels.
+    let rma = opened.json()["id"].as_str().unwrap().to_owned();
+    let label = s.call("GET", &format!("/v1/orders/{id}/returns/{rma}/label"), Some(&finance), None, &[]).await?;
+    assert_eq!(label.status, 404, "{}", label.text);
+
+    // A replacement is priced in the order's currency and within the order cap, checked when
+    // the return is opened (not when the parcel is back).
+    let admin = s.admin_token();
+    let yen = json!({"name": "Yen lamp", "price": {"amount": 50_000, "currency": "JPY"}, "weightGrams": 500});
+    assert_eq!(s.call("PUT", "/v1/admin/products/YEN-LAMP", Some(&admin), Some(&yen), &[]).await?.status, 200);
+    let pricey = json!({"name": "Pricey", "price": {"amount": 900_000, "currency": "USD"}, "weightGrams": 500});
+    assert_eq!(s.call("PUT", "/v1/admin/products/PRICEY-1", Some(&admin), Some(&pricey), &[]).await?.status, 200);
+    for (sku, qty, kind) in [("YEN-LAMP", 1, "invalid-exchange"), ("PRICEY-1", 99, "order-total-over-limit")] {
+        let ex = json!({"lines": [{"lineId": line, "quantity": 1, "reason": "does_not_fit"}], "resolution": "exchange",
+            "exchangeLines": [{"sku": sku, "quantity": qty}]});
+        let r = s.call("POST", &format!("/v1/orders/{id}/returns"), Some(&s.token("cust-r")), Some(&ex), &[]).await?;
+        assert_eq!(
+            (r.status, r.json()["type"].as_str()),
+            (422, Some(&*format!("urn:oms:problem:{kind}"))),
+            "{}",
+            r.text
+        );
+    }
+
+    // An agent's hold sent the customer nothing: there is nothing to re-send.
+    let a = format!("/v1/admin/orders/{id}");
+    let resend = s
+        .call("POST", &format!("{a}/notifications"), Some(&admin), Some(&json!({"type": "order.on_hold"})), &[])
+        .await?;
+    assert_eq!(resend.status, 409, "{}", resend.text);
+    // Re-sends are bounded per kind.
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let r = s
+            .call("POST", &format!("{a}/notifications"), Some(&admin), Some(&json!({"type": "order.delivered"})), &[])
+            .await?;
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses[3], 409, "{statuses:?}");
     Ok(())
 }
 
@@ -259,6 +298,34 @@ async fn hostile_bodies_name_the_field_and_write_nothing() -> anyhow::Result<()>
         s.call("PATCH", &format!("/v1/orders/{id}"), Some(&t), Some(&both), &[("If-Match", "\"v1\"")]).await?;
     assert_eq!(conflict.status, 412, "a body version that differs from If-Match: {}", conflict.text);
     assert_eq!(s.order("cust-h", &id).await?["status"], "placed", "the refused cancel changed nothing");
+    // A postal code with a multi-byte character, bidirectional controls in a name, NUL in a
+    // product name: a 400 naming the field, never a dropped connection.
+    let mut odd = nyc();
+    odd["postalCode"] = json!("12345é678");
+    let q = s
+        .call(
+            "POST",
+            "/v1/quotes",
+            Some(&t),
+            Some(&json!({"lines": [{"sku": "MUG-CLASSIC", "quantity": 1}], "shippingAddress": odd})),
+            &[],
+        )
+        .await?;
+    assert_eq!((q.status, q.json()["field"].as_str()), (400, Some("shippingAddress.postalCode")), "{}", q.text);
+    let mut spoof = nyc();
+    spoof["name"] = json!("Ann \u{202e}eeL");
+    let q = s
+        .call(
+            "POST",
+            "/v1/quotes",
+            Some(&t),
+            Some(&json!({"lines": [{"sku": "MUG-CLASSIC", "quantity": 1}], "shippingAddress": spoof})),
+            &[],
+        )
+        .await?;
+    assert_eq!((q.status, q.json()["field"].as_str()), (400, Some("shippingAddress.name")), "{}", q.text);
+    let nul = json!({"name": "Fz\u{0}", "price": {"amount": 100, "currency": "USD"}, "weightGrams": 10});
+    assert_eq!(s.call("PUT", "/v1/admin/products/FZ-1", Some(&admin), Some(&nul), &[]).await?.status, 400);
     let cart = s.raw("POST", "/v1/carts", Some(&t), r#"["a@example.com",[["SOCKS-3PK",2]]]"#.into(), &[]).await?;
     assert_eq!(cart.status, 400, "a struct from an array: {}", cart.text);
     // Scopes are separated by spaces only: a no-break space joins nothing.

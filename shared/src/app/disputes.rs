@@ -114,16 +114,25 @@ impl Disputes {
         let applied = |r: Result<crate::domain::support::Case, super::AppError>| match r {
             Ok(_) => Ok(Received::Enqueued),
             Err(super::AppError::Conflict { kind: "duplicate-event", .. }) => Ok(Received::Replay),
+            // A refusal of the event itself will not change on a retry.
+            Err(e @ (super::AppError::Invalid { .. } | super::AppError::Unprocessable { .. })) => {
+                Err(WebhookError::Malformed(e.to_string()))
+            }
             Err(other) => Err(WebhookError::Unavailable(other.to_string())),
         };
         match ev.kind.as_str() {
             "charge.dispute.created" if existing.is_none() => {
-                let subject = format!(
+                // The provider's words, made fit for a case subject: printable, at most 200.
+                let subject: String = format!(
                     "Dispute {} ({}): {}",
                     d.id,
                     d.amount.map(|a| a.to_string()).unwrap_or_default(),
                     d.reason.clone().unwrap_or_else(|| "unspecified".into())
-                );
+                )
+                .chars()
+                .filter(|c| !c.is_control() && !crate::domain::address::invisible(*c))
+                .take(200)
+                .collect();
                 let req = OpenCaseRequest { order_id, kind: CaseKind::Dispute, subject, description: None };
                 return applied(self.oms.open_case_for(&system, req, Some(d.id.clone()), event).await);
             }

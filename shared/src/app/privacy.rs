@@ -6,7 +6,7 @@
 use super::projections::{CustomerOrder, CustomerReturn, customer_order, customer_return};
 use super::views::CartDto;
 use super::{AppError, Caller, Oms};
-use crate::domain::privacy::{anonymize, anonymize_response, erased, needles, settled};
+use crate::domain::privacy::{anonymize, anonymize_response, erased, needles, needles_from_response, settled};
 use crate::domain::support::Preferences;
 use crate::domain::*;
 use crate::ports::{Listing, StoreError};
@@ -97,14 +97,24 @@ impl Oms {
         }
         let (mut done, mut records) = (0, 0);
         for o in &orders {
-            let quoted = needles(o);
+            // What the order holds now, and what it was placed with (an edit may have changed
+            // the address since; the stored placement response still has the first one).
+            let placed = match &o.placement_key {
+                Some(key) => self.store.get_idempotency(&caller.customer, key).await?.map(|r| (key, r)),
+                None => None,
+            };
+            let mut quoted = needles(o);
+            if let Some((_, rec)) = &placed {
+                quoted.extend(needles_from_response(&rec.response));
+                quoted.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+                quoted.dedup();
+            }
             if !erased(o) {
                 self.anonymize_order(&o.id, &quoted).await?;
                 done += 1;
             }
             records += self.store.scrub_order_records(&o.id, &quoted).await?;
-            if let Some(key) = &o.placement_key
-                && let Some(rec) = self.store.get_idempotency(&caller.customer, key).await?
+            if let Some((key, rec)) = &placed
                 && let Some(clean) = anonymize_response(&rec.response, o, &quoted)
             {
                 records += usize::from(self.store.rewrite_idempotency(&caller.customer, key, &clean).await?);

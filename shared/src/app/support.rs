@@ -72,7 +72,7 @@ pub fn text(field: &str, s: &str, max: usize) -> Result<String, AppError> {
 }
 
 fn invisible(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    crate::domain::address::invisible(c)
 }
 
 /// Disputes are for supervisors and finance; other cases for agents and supervisors.
@@ -92,6 +92,9 @@ fn agent(c: &Caller) -> Actor {
 }
 
 /// Notification types an agent may re-send.
+/// Re-sends of one message kind per order.
+pub const MAX_RESENDS: usize = 3;
+
 pub const RESENDABLE: [&str; 7] = [
     "order.confirmed",
     "order.cancelled",
@@ -243,7 +246,19 @@ impl Oms {
             other => other,
         };
         let timeline = self.store.timeline(id).await?;
-        let Some(original) = timeline.iter().rev().find(|e| e.kind == cause) else {
+        // An agent's hold sends the customer nothing (it is internal): only the workflow's
+        // review hold sent "being reviewed".
+        let sent_it =
+            |e: &&TimelineEvent| e.kind == cause && (cause != "order.held" || matches!(e.actor, Actor::System(_)));
+        let resent =
+            timeline.iter().filter(|e| e.kind == "notification.resent" && e.note.as_deref() == Some(&req.kind)).count();
+        if resent >= MAX_RESENDS {
+            return Err(AppError::Conflict {
+                kind: "resend-limit",
+                detail: format!("{} was already re-sent {resent} times for this order", req.kind),
+            });
+        }
+        let Some(original) = timeline.iter().rev().find(sent_it) else {
             return Err(AppError::Conflict {
                 kind: "nothing-to-resend",
                 detail: format!("no {} message was sent for this order", req.kind),

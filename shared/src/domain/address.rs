@@ -21,7 +21,7 @@ pub enum AddressError {
     Missing(&'static str),
     #[error("{0} is too long")]
     TooLong(&'static str),
-    #[error("{0} holds control characters")]
+    #[error("{0} holds control or invisible characters")]
     Control(&'static str),
 }
 
@@ -75,6 +75,10 @@ impl<'de> Deserialize<'de> for CountryCode {
 pub fn normalize_postal_code(country: CountryCode, raw: &str) -> Result<String, AddressError> {
     let s = raw.trim().to_ascii_uppercase();
     let err = || AddressError::PostalCode(country);
+    // Every known format is ASCII; slicing below relies on it.
+    if !s.is_ascii() {
+        return Err(err());
+    }
     let digits = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_digit());
     match country.as_str() {
         "US" => {
@@ -169,12 +173,35 @@ pub struct Address {
     pub phone: Option<String>,
 }
 
+/// Characters that change how text reads without showing: zero-width and joiner characters,
+/// bidirectional controls, soft hyphens, fillers, tag characters. Refused in every text a person
+/// enters (they spoof names on labels and in mails).
+pub fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
+}
+
 fn required(field: &'static str, v: &str, max: usize) -> Result<String, AddressError> {
     let t = v.trim();
     if t.is_empty() {
         return Err(AddressError::Missing(field));
     }
-    if t.chars().any(char::is_control) {
+    if t.chars().any(|c| c.is_control() || invisible(c)) {
         return Err(AddressError::Control(field));
     }
     if t.chars().count() > max {
@@ -249,6 +276,11 @@ mod tests {
     #[test]
     fn postal_codes_per_country() {
         assert_eq!(normalize_postal_code(cc("US"), "10001").unwrap(), "10001");
+        for odd in ["12345é678", "1234é5678", "10001\u{E0041}Z", "K1Aé0B1"] {
+            for c in ["US", "CA", "GB", "DE", "JP"] {
+                assert!(normalize_postal_code(cc(c), odd).is_err(), "{c} {odd}");
+            }
+        }
         assert_eq!(normalize_postal_code(cc("US"), "10001-1234").unwrap(), "10001-1234");
         assert!(normalize_postal_code(cc("US"), "1000").is_err());
         assert_eq!(normalize_postal_code(cc("CA"), "k1a0b1").unwrap(), "K1A 0B1");

@@ -46,6 +46,9 @@ impl Product {
     pub const DEFAULT_RETURN_WINDOW_DAYS: u16 = 30;
 
     pub fn validate(&self) -> Result<(), CatalogError> {
+        if self.name.chars().any(|c| c.is_control() || super::address::invisible(c)) {
+            return Err(CatalogError::Invalid("name holds control or invisible characters"));
+        }
         if self.name.trim().is_empty() || self.name.chars().count() > 200 {
             return Err(CatalogError::Invalid("name must be 1-200 characters"));
         }
@@ -64,7 +67,7 @@ impl Product {
 
 /// A point on the earth in millionths of a degree (about 0.1 m), kept as integers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GeoPoint {
     pub lat_e6: i32,
     pub lon_e6: i32,
@@ -142,6 +145,9 @@ pub struct Location {
 
 impl Location {
     pub fn validate(&self) -> Result<(), CatalogError> {
+        if self.name.chars().any(|c| c.is_control() || super::address::invisible(c)) {
+            return Err(CatalogError::Invalid("name holds control or invisible characters"));
+        }
         if self.name.trim().is_empty() || self.name.chars().count() > 200 {
             return Err(CatalogError::Invalid("name must be 1-200 characters"));
         }

@@ -25,7 +25,7 @@ pub enum PricingError {
     TooManyLines,
     #[error("sku {0} appears on more than one line")]
     DuplicateSku(Sku),
-    #[error("unknown or unavailable skus: {0:?}")]
+    #[error("unknown or unavailable skus: {}", .0.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))]
     UnknownSkus(Vec<Sku>),
     #[error("products are priced in different currencies")]
     MixedCurrency,

@@ -33,26 +33,70 @@ pub fn erased(order: &Order) -> bool {
     order.email.as_str().ends_with(&format!("@{ERASED_DOMAIN}"))
 }
 
-/// The personal strings an order carries, to find them quoted in free text: the e-mail and
-/// its local part, each name and each word of it, address lines, city, postal code, phone (as
-/// written and as digits).
+/// The personal strings an order carries, to find them quoted in free text.
 pub fn needles(order: &Order) -> Vec<String> {
-    let email = order.email.as_str();
-    let mut out = vec![email.to_owned(), email.split('@').next().unwrap_or_default().to_owned()];
+    let mut out = email_needles(order.email.as_str());
     for a in std::iter::once(&order.shipping_address).chain(order.billing_address.as_ref()) {
-        out.push(a.name.clone());
-        out.extend(a.name.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-').map(str::to_owned));
-        out.push(a.line1.clone());
-        out.extend(a.line2.clone());
-        out.push(a.city.clone());
-        out.push(a.postal_code.clone());
-        if let Some(p) = &a.phone {
-            out.push(p.clone());
-            out.push(p.chars().filter(char::is_ascii_digit).collect());
-            let digits: String = p.chars().filter(char::is_ascii_digit).collect();
-            out.push(format!("+{digits}"));
-        }
+        out.extend(address_needles(&a.name, &a.line1, a.line2.as_deref(), &a.city, &a.postal_code, a.phone.as_deref()));
     }
+    tidy(out)
+}
+
+/// The same from a stored order response (JSON as the placement answered): the address the
+/// order was placed with, before any edit.
+pub fn needles_from_response(response: &str) -> Vec<String> {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(response) else { return Vec::new() };
+    let mut out = v["email"].as_str().map(email_needles).unwrap_or_default();
+    for field in ["shippingAddress", "billingAddress"] {
+        let a = &v[field];
+        let s = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
+        out.extend(address_needles(
+            &s("name"),
+            &s("line1"),
+            a["line2"].as_str(),
+            &s("city"),
+            &s("postalCode"),
+            a["phone"].as_str(),
+        ));
+    }
+    tidy(out)
+}
+
+/// An e-mail as written, percent-encoded (in a URL), its local part, and the local part
+/// without a `+tag`.
+fn email_needles(email: &str) -> Vec<String> {
+    let local = email.split('@').next().unwrap_or_default();
+    vec![
+        email.to_owned(),
+        email.replace('@', "%40").replace('+', "%2B"),
+        local.to_owned(),
+        local.split('+').next().unwrap_or_default().to_owned(),
+    ]
+}
+
+/// Each name and each word of it, address lines, city, postal code, phone (as written, as
+/// digits, and as +digits).
+fn address_needles(
+    name: &str,
+    line1: &str,
+    line2: Option<&str>,
+    city: &str,
+    postal: &str,
+    phone: Option<&str>,
+) -> Vec<String> {
+    let mut out = vec![name.to_owned(), line1.to_owned(), city.to_owned(), postal.to_owned()];
+    out.extend(name.split(|c: char| !c.is_alphanumeric()).map(str::to_owned));
+    out.extend(line2.map(str::to_owned));
+    if let Some(p) = phone {
+        let digits: String = p.chars().filter(char::is_ascii_digit).collect();
+        out.push(p.to_owned());
+        out.push(format!("+{digits}"));
+        out.push(digits);
+    }
+    out
+}
+
+fn tidy(mut out: Vec<String>) -> Vec<String> {
     out.retain(|n| n.trim().chars().count() >= MIN_NEEDLE && !n.contains(ERASED) && !n.ends_with(ERASED_DOMAIN));
     // Longest first, so a full name goes before its words.
     out.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
@@ -60,44 +104,51 @@ pub fn needles(order: &Order) -> Vec<String> {
     out
 }
 
-fn boundary(text: &[u8], at: usize) -> bool {
-    // Byte-wise: a neighbour that is an ASCII letter or digit joins the word; anything else
-    // (space, punctuation, the start or end, a multi-byte character) separates it.
-    text.get(at).is_none_or(|b| !b.is_ascii_alphanumeric())
+/// A character as compared: lower case (first char of its lower case), typographic
+/// apostrophes as `'`.
+fn fold(c: char) -> char {
+    match c {
+        '\u{2019}' | '\u{2018}' | '\u{02BC}' => '\'',
+        _ => c.to_lowercase().next().unwrap_or(c),
+    }
 }
 
-/// `text` with every whole-word occurrence of a needle (ASCII case ignored) replaced by
-/// `[erased]`, or `None` when it holds none. Whole words only, so a postal code inside a
-/// tracking number or a name inside another word is left alone.
+/// `text` with every whole-word occurrence of a needle (letter case and apostrophe style
+/// ignored) replaced by `[erased]`, or `None` when it holds none. Whole words only, so a postal
+/// code inside a tracking number or a name inside another word is left alone.
 pub fn scrub(text: &str, needles: &[String]) -> Option<String> {
-    let mut out = text.to_owned();
+    let chars: Vec<char> = text.chars().collect();
+    let folded: Vec<char> = chars.iter().copied().map(fold).collect();
+    let word = |i: Option<usize>| i.and_then(|i| folded.get(i)).is_some_and(|c| c.is_alphanumeric());
+    let mut erase = vec![false; chars.len()];
     for n in needles {
-        let needle = n.trim().to_ascii_lowercase();
-        if needle.is_empty() {
+        let needle: Vec<char> = n.trim().chars().map(fold).collect();
+        if needle.is_empty() || needle.len() > folded.len() {
             continue;
         }
-        let mut from = 0;
-        loop {
-            let hay = out.to_ascii_lowercase();
-            let Some(pos) = hay[from..].find(&needle).map(|p| p + from) else { break };
-            let end = pos + needle.len();
-            let bytes = hay.as_bytes();
-            let before_ok = pos == 0 || boundary(bytes, pos - 1);
-            if before_ok && boundary(bytes, end) && out.is_char_boundary(pos) && out.is_char_boundary(end) {
-                out.replace_range(pos..end, ERASED);
-                from = pos + ERASED.len();
+        let mut i = 0;
+        while i + needle.len() <= folded.len() {
+            let end = i + needle.len();
+            if folded[i..end] == needle[..] && !word(i.checked_sub(1)) && !word(Some(end)) {
+                erase[i..end].iter_mut().for_each(|e| *e = true);
+                i = end;
             } else {
-                from = pos + 1;
-                while from < out.len() && !out.is_char_boundary(from) {
-                    from += 1;
-                }
-            }
-            if from >= out.len() {
-                break;
+                i += 1;
             }
         }
     }
-    (out != text).then_some(out)
+    if !erase.contains(&true) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in chars.iter().enumerate() {
+        if !erase[i] {
+            out.push(*c);
+        } else if i == 0 || !erase[i - 1] {
+            out.push_str(ERASED);
+        }
+    }
+    Some(out)
 }
 
 /// Scrubs every string in a JSON value; whether anything changed.
@@ -175,6 +226,12 @@ mod tests {
         assert_eq!(scrub("Jane Doe called from jane@example.com", &needles).unwrap(), "[erased] called from [erased]");
         assert_eq!(scrub("parcel late", &needles), None);
         assert_eq!(scrub("JANE DOE rang; not jane doex", &needles).unwrap(), "[erased] rang; not jane doex");
+        let jose =
+            vec!["José María O'Brien-Smith".to_owned(), "María".to_owned(), "Smith".to_owned(), "Brien".to_owned()];
+        assert_eq!(
+            scrub("JOSÉ MARÍA O’BRIEN-SMITH rang; MARÍA again; Smith-Jones? Brien.", &jose).unwrap(),
+            "[erased] rang; [erased] again; [erased]-Jones? [erased]."
+        );
         let codes = vec!["05301".to_owned()];
         assert_eq!(
             scrub("Brattleboro VT 05301, tracking SBX053010", &codes).unwrap(),

@@ -71,7 +71,11 @@ impl Returns {
     }
 
     pub async fn label(&self, caller: &Caller, order_id: &OrderId, rma: &ReturnId) -> Result<Vec<u8>, AppError> {
-        let _ = self.list(caller, order_id).await?;
+        // The label prints the customer's address: its customer, and staff who handle labels.
+        match self.oms.store.get_order(order_id).await? {
+            Some(o) if o.customer == caller.customer || caller.may(crate::app::Permission::ReadLabels) => {}
+            _ => return Err(AppError::NotFound),
+        }
         let doc = self.oms.store.get_return_label(order_id, rma).await?.ok_or(AppError::NotFound)?;
         base64::engine::general_purpose::STANDARD.decode(doc.pdf_base64).map_err(|e| AppError::Internal(e.to_string()))
     }

@@ -32,8 +32,30 @@ impl Returns {
         if req.resolution == Resolution::Exchange {
             let skus: Vec<Sku> = req.exchange_lines.iter().map(|l| l.sku.clone()).collect();
             let products = store.get_products(&skus).await?;
-            crate::domain::pricing::price_lines(&products, &req.exchange_lines, order.shipping_address.country)
-                .map_err(|e| AppError::Unprocessable { kind: "invalid-exchange", detail: e.to_string() })?;
+            let priced =
+                crate::domain::pricing::price_lines(&products, &req.exchange_lines, order.shipping_address.country)
+                    .map_err(|e| AppError::Unprocessable { kind: "invalid-exchange", detail: e.to_string() })?;
+            // The credit is money in the order's currency: a replacement is priced in the same
+            // one, and must be an order placement would take.
+            let currency = order.totals.total.currency();
+            if priced.iter().any(|l| l.unit_price.currency() != currency) {
+                return Err(AppError::Unprocessable {
+                    kind: "invalid-exchange",
+                    detail: format!("exchangeLines: a replacement is priced in {currency}, like the order it replaces"),
+                });
+            }
+            let value = priced.iter().try_fold(0i64, |acc, l| {
+                acc.checked_add(l.subtotal.amount()).and_then(|a| a.checked_add(l.tax.amount())).ok_or(
+                    AppError::Unprocessable { kind: "invalid-exchange", detail: "exchangeLines: too large".into() },
+                )
+            })?;
+            let cap = crate::domain::limits::threshold_money(crate::domain::limits::LIMITS.max_order_total, currency);
+            if value > cap.amount() {
+                return Err(AppError::Unprocessable {
+                    kind: "order-total-over-limit",
+                    detail: format!("exchangeLines: a replacement order may total at most {cap}"),
+                });
+            }
         }
         let first_line = &lines[0].line_id;
         let origin = shipments

@@ -29,6 +29,11 @@ impl Returns {
         let store = &self.oms.store;
         let rma = store.get_rma(rma_id).await?.ok_or(AppError::NotFound)?;
         let order = store.get_order(&rma.order_id).await?.ok_or(AppError::Internal("order vanished".into()))?;
+        // A receipt committed but whose replacement could not be placed then (stock, a
+        // provider): receiving again places it, once (its placement key is the return's).
+        if rma.resolution == Resolution::Exchange && rma.fully_received() && rma.exchange_order_id.is_none() {
+            return self.exchange(&order, rma).await;
+        }
         let now = self.oms.clock.now();
         let mut next = rma.clone();
         let mut ops: Vec<StockMovement> = Vec::new();
