@@ -18,6 +18,7 @@ pub mod reconcile;
 pub mod reminders;
 pub mod returns;
 pub mod support;
+pub mod text;
 pub mod tracking;
 pub mod views;
 pub mod webhooks;

@@ -55,25 +55,7 @@ pub struct GoodwillRequest {
     pub reason: String,
 }
 
-/// Free text from a person: trimmed, 1 to `max` characters, no control characters other than
-/// line breaks, no invisible formatting characters (zero-width, bidirectional overrides).
-pub fn text(field: &str, s: &str, max: usize) -> Result<String, AppError> {
-    let t = s.trim_matches(|c: char| c.is_whitespace() || invisible(c));
-    if t.chars().any(invisible) {
-        return Err(AppError::invalid_field(field, "invisible formatting characters are not allowed"));
-    }
-    if t.is_empty() || t.chars().count() > max {
-        return Err(AppError::invalid_field(field, format!("must be 1-{max} characters, not blank")));
-    }
-    if t.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(AppError::invalid_field(field, "control characters other than line breaks are not allowed"));
-    }
-    Ok(t.to_owned())
-}
-
-fn invisible(c: char) -> bool {
-    crate::domain::address::invisible(c)
-}
+pub use super::text::text;
 
 /// Disputes are for supervisors and finance; other cases for agents and supervisors.
 fn may_handle(c: &Caller, kind: CaseKind) -> Result<(), AppError> {
