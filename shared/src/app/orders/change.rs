@@ -154,6 +154,9 @@ impl Oms {
             ));
         }
         let new_address = req.shipping_address.as_ref().map(|a| parse_address("shippingAddress", a)).transpose()?;
+        if req.version == Some(0) {
+            return Err(AppError::invalid_field("version", "versions start at 1"));
+        }
         if let (Some(h), Some(b)) = (if_match, req.version)
             && h != b
         {
