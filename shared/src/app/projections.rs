@@ -152,6 +152,7 @@ pub fn customer_message(e: &TimelineEvent) -> Option<String> {
     let fixed = match e.kind.as_str() {
         "order.placed" => "We received your order.",
         "order.edited" => "Your order was changed.",
+        "labels.created" => "Your order is confirmed and being packed.",
         "order.cancelled" => {
             // The buyer's own words come back to them; an agent's reason stays internal.
             return Some(match (&e.actor, &e.note) {
