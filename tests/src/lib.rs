@@ -67,22 +67,7 @@ impl Stack {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> anyhow::Result<Reply> {
-        let m = reqwest::Method::from_bytes(method.as_bytes())?;
-        let mut req = self.http.request(m, self.url(path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.header("content-type", "application/json").body(b.to_string());
-        }
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let res = req.send().await?;
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let text = res.text().await?;
-        Ok(Reply { status, headers, text })
+        self.send(method, path, token, body.map(Value::to_string), headers).await
     }
 
     /// A call with a body sent exactly as given (hostile JSON the `Value` API cannot express).
@@ -94,10 +79,24 @@ impl Stack {
         body: String,
         headers: &[(&str, &str)],
     ) -> anyhow::Result<Reply> {
+        self.send(method, path, token, Some(body), headers).await
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> anyhow::Result<Reply> {
         let m = reqwest::Method::from_bytes(method.as_bytes())?;
-        let mut req = self.http.request(m, self.url(path)).header("content-type", "application/json").body(body);
+        let mut req = self.http.request(m, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b);
         }
         for (k, v) in headers {
             req = req.header(*k, *v);

@@ -6,7 +6,7 @@
 use super::projections::{CustomerOrder, CustomerReturn, customer_order, customer_return};
 use super::views::CartDto;
 use super::{AppError, Caller, Oms};
-use crate::domain::privacy::{anonymize, anonymize_response, erased, needles, needles_from_response, settled};
+use crate::domain::privacy::{all_needles, anonymize, anonymize_response, erased, settled};
 use crate::domain::support::Preferences;
 use crate::domain::*;
 use crate::ports::{Listing, StoreError};
@@ -103,12 +103,7 @@ impl Oms {
                 Some(key) => self.store.get_idempotency(&caller.customer, key).await?.map(|r| (key, r)),
                 None => None,
             };
-            let mut quoted = needles(o);
-            if let Some((_, rec)) = &placed {
-                quoted.extend(needles_from_response(&rec.response));
-                quoted.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-                quoted.dedup();
-            }
+            let quoted = all_needles(o, placed.as_ref().map(|(_, r)| r.response.as_str()));
             if !erased(o) {
                 self.anonymize_order(&o.id, &quoted).await?;
                 done += 1;

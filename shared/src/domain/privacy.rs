@@ -62,6 +62,14 @@ pub fn needles_from_response(response: &str) -> Vec<String> {
     tidy(out)
 }
 
+/// What the order holds now and what it was placed with (`placed`: its stored placement
+/// response; an edit may have changed the address since).
+pub fn all_needles(order: &Order, placed: Option<&str>) -> Vec<String> {
+    let mut out = needles(order);
+    out.extend(placed.map(needles_from_response).unwrap_or_default());
+    tidy(out)
+}
+
 /// An e-mail as written, percent-encoded (in a URL), its local part, and the local part
 /// without a `+tag`.
 fn email_needles(email: &str) -> Vec<String> {

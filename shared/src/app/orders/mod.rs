@@ -7,6 +7,7 @@ mod query;
 mod quote;
 
 use super::AppError;
+use crate::domain::limits::{self, LIMITS};
 use crate::domain::pricing::LineRequest;
 use crate::domain::sourcing::{Plan, SourcingError};
 use crate::domain::*;
@@ -105,6 +106,18 @@ pub(super) fn parse_address(field: &str, a: &AddressInput) -> Result<Address, Ap
         Some(f) => AppError::invalid_field(&format!("{field}.{f}"), e),
         None => AppError::invalid_field(field, e),
     })
+}
+
+/// The order cap (limits as data) for a total in its currency: past it, a 422 naming `field`.
+pub(crate) fn within_order_cap(field: &str, total: i64, currency: Currency) -> Result<(), AppError> {
+    let cap = limits::threshold_money(LIMITS.max_order_total, currency);
+    if total > cap.amount() {
+        return Err(AppError::Unprocessable {
+            kind: "order-total-over-limit",
+            detail: format!("{field}: an order may total at most {cap}"),
+        });
+    }
+    Ok(())
 }
 
 pub(super) fn pricing_error(e: crate::domain::pricing::PricingError) -> AppError {

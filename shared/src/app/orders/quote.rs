@@ -3,8 +3,7 @@
 
 use super::super::views::QuoteDto;
 use super::super::{AppError, Caller, Oms};
-use super::{DeliveryChoice, Prepared, QuoteRequest, parse_address, pricing_error, shortage_error};
-use crate::domain::limits::{self, LIMITS};
+use super::{DeliveryChoice, Prepared, QuoteRequest, parse_address, pricing_error, shortage_error, within_order_cap};
 use crate::domain::pricing::{LineRequest, goods_weight, price_lines, totals};
 use crate::domain::sourcing::{
     Candidate, DeliveryOption, Fulfillment, NearestThenFewestSplits, PickupAt, SourcingError, SourcingStrategy,
@@ -156,16 +155,7 @@ impl Oms {
             cost: chosen.cost,
         };
         let totals = totals(&lines, chosen.cost).map_err(pricing_error)?;
-        let cap = limits::threshold_in(LIMITS.max_order_total, currency).unwrap_or(0);
-        if totals.total.amount() > cap {
-            return Err(AppError::Unprocessable {
-                kind: "order-total-over-limit",
-                detail: format!(
-                    "lines: an order may total at most {}",
-                    limits::threshold_money(LIMITS.max_order_total, currency)
-                ),
-            });
-        }
+        within_order_cap("lines", totals.total.amount(), currency)?;
         Ok(Prepared { lines, plan, delivery, totals })
     }
 
@@ -179,16 +169,7 @@ impl Oms {
         let subtotal = Money::sum(currency, lines.iter().map(|l| l.subtotal)).map_err(too_much)?;
         let tax = Money::sum(currency, lines.iter().map(|l| l.tax)).map_err(too_much)?;
         // What placement would refuse is refused here too: shipping only adds to this.
-        let cap = limits::threshold_in(LIMITS.max_order_total, currency).unwrap_or(0);
-        if subtotal.checked_add(tax).map_err(too_much)?.amount() > cap {
-            return Err(AppError::Unprocessable {
-                kind: "order-total-over-limit",
-                detail: format!(
-                    "lines: an order may total at most {}",
-                    limits::threshold_money(LIMITS.max_order_total, currency)
-                ),
-            });
-        }
+        within_order_cap("lines", subtotal.checked_add(tax).map_err(too_much)?.amount(), currency)?;
         let goods: Vec<Sku> = lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| l.sku.clone()).collect();
         let candidates = self.candidates(&goods, geo::centroid(address.country, &address.postal_code), &[]).await?;
         let options = self.delivery_options(&lines, &address, &candidates, subtotal).await?;

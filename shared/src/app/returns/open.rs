@@ -49,13 +49,7 @@ impl Returns {
                     AppError::Unprocessable { kind: "invalid-exchange", detail: "exchangeLines: too large".into() },
                 )
             })?;
-            let cap = crate::domain::limits::threshold_money(crate::domain::limits::LIMITS.max_order_total, currency);
-            if value > cap.amount() {
-                return Err(AppError::Unprocessable {
-                    kind: "order-total-over-limit",
-                    detail: format!("exchangeLines: a replacement order may total at most {cap}"),
-                });
-            }
+            crate::app::orders::within_order_cap("exchangeLines", value, currency)?;
         }
         let first_line = &lines[0].line_id;
         let origin = shipments
