@@ -32,6 +32,7 @@ conformance!(
     fifty_concurrent_holds_on_ten_units_exactly_ten_succeed,
     stock_moves_keep_conservation_and_refuse_impossible_moves,
     stock_of_a_sku_across_locations,
+    sharded_stock_sums_moves_per_shard_and_rebalances,
     carts_by_id_by_customer_and_idle,
     order_collection_customer_status_and_email_patterns,
     order_updates_are_optimistic,
@@ -133,9 +134,46 @@ async fn stock_moves_keep_conservation_and_refuse_impossible_moves<S: Store + Cl
     Ok(())
 }
 
+async fn sharded_stock_sums_moves_per_shard_and_rebalances<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    let (s, l) = (sku("HOT"), loc_id("WH-A"));
+    st.set_on_hand(&s, &l, 10).await?;
+    let r = st.set_shards(&s, &l, 4).await?;
+    assert_eq!((r.shards, r.level), (4, StockLevel { on_hand: 10, available: 10, held: 0, allocated: 0 }));
+    let items = st.stock_for_sku(&s).await?;
+    let mut per: Vec<(u16, i64)> = items.iter().map(|r| (r.shard, r.level.available)).collect();
+    per.sort_unstable();
+    assert_eq!(per, vec![(0, 3), (1, 3), (2, 2), (3, 2)]);
+    // A movement lands on its shard; another shard's shortage is its own.
+    let on = |k: u16, m: StockMove, q: u32| StockMovement { shard: k, ..mv(&s, &l, m, q) };
+    st.apply_stock_move(&on(2, StockMove::Hold, 2)).await?;
+    assert!(matches!(st.apply_stock_move(&on(2, StockMove::Hold, 1)).await, Err(StoreError::OutOfStock(_))));
+    assert!(matches!(
+        st.apply_stock_move(&on(1, StockMove::ReleaseHold, 1)).await,
+        Err(StoreError::StockPrecondition(_))
+    ));
+    let change = OrderChange::default().with_reservation(
+        &Reservation { sku: s.clone(), location_id: l.clone(), quantity: 3, state: ReservationState::Held, shard: 3 },
+        StockMove::Hold,
+    );
+    assert!(matches!(st.commit(&change).await, Err(StoreError::OutOfStock(_))), "shard 3 has 2");
+    let total = st.get_stock(&s, &l).await?.unwrap();
+    assert_eq!((total.shards, total.level), (4, StockLevel { on_hand: 10, available: 8, held: 2, allocated: 0 }));
+    // A count keeps held units on their shard and spreads the rest.
+    let r = st.set_on_hand(&s, &l, 14).await?;
+    assert_eq!(r.level, StockLevel { on_hand: 14, available: 12, held: 2, allocated: 0 });
+    assert!(st.stock_for_sku(&s).await?.iter().all(|r| r.level.is_conserved()));
+    // Fewer shards: refused while a going shard holds units, then allowed.
+    assert!(matches!(st.set_shards(&s, &l, 2).await, Err(StoreError::StockPrecondition(_))));
+    st.apply_stock_move(&on(2, StockMove::ReleaseHold, 2)).await?;
+    let r = st.set_shards(&s, &l, 2).await?;
+    assert_eq!((r.shards, r.level.on_hand, r.level.available), (2, 14, 14));
+    assert_eq!(st.stock_for_sku(&s).await?.len(), 2);
+    Ok(())
+}
+
 /// One movement of `q` units.
 fn mv(s: &Sku, l: &LocationId, movement: StockMove, q: u32) -> StockMovement {
-    StockMovement { sku: s.clone(), location_id: l.clone(), movement, quantity: q }
+    StockMovement::new(s, l, movement, q)
 }
 
 async fn stock_of_a_sku_across_locations<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
@@ -308,8 +346,13 @@ async fn timeline_of_an_order_in_time_order<S: Store + Clone + 'static>(st: S) -
 
 fn stocked_order(customer: &str, s: &Sku, l: &LocationId, q: u32) -> Order {
     let mut o = order(customer, "a@b.co");
-    o.reservations =
-        vec![Reservation { sku: s.clone(), location_id: l.clone(), quantity: q, state: ReservationState::Held }];
+    o.reservations = vec![Reservation {
+        sku: s.clone(),
+        location_id: l.clone(),
+        quantity: q,
+        state: ReservationState::Held,
+        shard: 0,
+    }];
     o
 }
 

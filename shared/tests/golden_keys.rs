@@ -35,16 +35,17 @@ fn location_keys() {
 
 #[test]
 fn stock_keys() {
-    let r = StockRecord {
-        sku: sku("MUG-1"),
-        location_id: loc_id("WH-EAST"),
-        level: StockLevel::with_on_hand(5).unwrap(),
-        version: 1,
-    };
+    let mut r = StockRecord::new(sku("MUG-1"), loc_id("WH-EAST"), StockLevel::with_on_hand(5).unwrap());
     let a = stock_item(&r).to_attrs().unwrap();
     assert_eq!(attr(&a, "PK").as_deref(), Some("SKU#MUG-1"));
     assert_eq!(attr(&a, "SK").as_deref(), Some("STOCK#WH-EAST"));
     assert_eq!(a.get("available").and_then(|v| v.as_n().ok()).map(String::as_str), Some("5"));
+    assert!(!a.contains_key("shard") && !a.contains_key("shards"), "unsharded items keep their shape");
+    // A shard of a hot SKU: a partition of its own.
+    r.shard = 3;
+    let a = stock_item(&r).to_attrs().unwrap();
+    assert_eq!(attr(&a, "PK").as_deref(), Some("SKU#MUG-1#SHARD#3"));
+    assert_eq!(attr(&a, "SK").as_deref(), Some("STOCK#WH-EAST"));
 }
 
 #[test]

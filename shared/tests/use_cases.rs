@@ -94,7 +94,8 @@ impl World {
             },
         )
         .await?;
-        oms.set_stock(Sku::parse("MUG")?, LocationId::parse("WH-NJ")?, StockInput { on_hand: 10 }).await?;
+        oms.set_stock(Sku::parse("MUG")?, LocationId::parse("WH-NJ")?, StockInput { on_hand: 10, shards: None })
+            .await?;
         Ok(World {
             store,
             oms,

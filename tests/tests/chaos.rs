@@ -250,17 +250,18 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
     println!("chaos seed: {seed} (replay with CHAOS_SEED={seed})");
     let s = Arc::new(Stack::new().await?);
     let admin = s.admin_token();
-    for (sku, loc, q) in [
-        ("MUG-CLASSIC", "WH-NJ", 60),
-        ("MUG-CLASSIC", "WH-TX", 40),
-        ("TSHIRT-BLK-M", "WH-NJ", 55),
-        ("TSHIRT-BLK-M", "WH-CA", 35),
-        ("TSHIRT-BLK-M", "STORE-NYC", 10),
-        ("DESK-LAMP", "WH-TX", 100),
+    // Some stock split over shard items (a hot SKU): holds, edits, cancels, allocation,
+    // shipping and returns work on the shards the units are on.
+    for (sku, loc, q, shards) in [
+        ("MUG-CLASSIC", "WH-NJ", 60, 4),
+        ("MUG-CLASSIC", "WH-TX", 40, 1),
+        ("TSHIRT-BLK-M", "WH-NJ", 55, 3),
+        ("TSHIRT-BLK-M", "WH-CA", 35, 1),
+        ("TSHIRT-BLK-M", "STORE-NYC", 10, 2),
+        ("DESK-LAMP", "WH-TX", 100, 1),
     ] {
-        let r = s
-            .call("PUT", &format!("/v1/admin/stock/{sku}/{loc}"), Some(&admin), Some(&json!({"onHand": q})), &[])
-            .await?;
+        let body = json!({"onHand": q, "shards": shards});
+        let r = s.call("PUT", &format!("/v1/admin/stock/{sku}/{loc}"), Some(&admin), Some(&body), &[]).await?;
         anyhow::ensure!(r.status == 200, "{}", r.text);
     }
     // The workflow fails now and then, before or after a step's side effect (never after the

@@ -36,7 +36,7 @@ pub async fn run(orders: usize) -> anyhow::Result<()> {
         .set_stock(
             oms_shared::domain::Sku::parse("TSHIRT-BLK-M")?,
             oms_shared::domain::LocationId::parse("WH-NJ")?,
-            oms_shared::app::catalog::StockInput { on_hand: 10_000_000 },
+            oms_shared::app::catalog::StockInput { on_hand: 10_000_000, shards: None },
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -81,7 +81,7 @@ pub async fn run(orders: usize) -> anyhow::Result<()> {
         .set_stock(
             oms_shared::domain::Sku::parse("TSHIRT-BLK-M")?,
             oms_shared::domain::LocationId::parse("WH-NJ")?,
-            oms_shared::app::catalog::StockInput { on_hand: 10_000_000 },
+            oms_shared::app::catalog::StockInput { on_hand: 10_000_000, shards: None },
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -54,6 +54,9 @@ pub struct LocationInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StockInput {
     pub on_hand: i64,
+    /// How many shard items the stock is split over (a hot SKU); unchanged when absent.
+    #[serde(default)]
+    pub shards: Option<u16>,
 }
 
 impl Oms {
@@ -109,6 +112,10 @@ impl Oms {
         if !(0..=10_000_000).contains(&input.on_hand) {
             return Err(AppError::invalid_field("onHand", "must be between 0 and 10000000"));
         }
+        let max = crate::domain::stock::MAX_STOCK_SHARDS;
+        if input.shards.is_some_and(|n| !(1..=max).contains(&n)) {
+            return Err(AppError::invalid_field("shards", format!("must be between 1 and {max}")));
+        }
         if self.store.get_product(&sku).await?.is_none() {
             return Err(AppError::Unprocessable { kind: "unknown-sku", detail: format!("no product {sku}") });
         }
@@ -118,13 +125,22 @@ impl Oms {
                 detail: format!("no location {location}"),
             });
         }
-        let r = self.store.set_on_hand(&sku, &location, input.on_hand).await.map_err(|e| match e {
+        let mut r = self.store.set_on_hand(&sku, &location, input.on_hand).await.map_err(|e| match e {
             crate::ports::StoreError::StockPrecondition(_) => AppError::Unprocessable {
                 kind: "stock-below-committed",
                 detail: "on hand cannot go below units already held or allocated for orders".into(),
             },
             other => other.into(),
         })?;
+        if let Some(n) = input.shards.filter(|n| *n != r.shards) {
+            r = self.store.set_shards(&sku, &location, n).await.map_err(|e| match e {
+                crate::ports::StoreError::StockPrecondition(_) => AppError::Unprocessable {
+                    kind: "stock-shard-committed",
+                    detail: "a shard that would go still has units held or allocated for orders; retry later".into(),
+                },
+                other => other.into(),
+            })?;
+        }
         Ok(StockDto {
             sku: r.sku,
             location_id: r.location_id,
@@ -132,6 +148,7 @@ impl Oms {
             available: r.level.available,
             held: r.level.held,
             allocated: r.level.allocated,
+            shards: r.shards,
         })
     }
 }

@@ -35,10 +35,12 @@ use std::sync::Arc;
 pub struct Oms {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    /// Contention on stock items seen by this instance (raises shard counts).
+    pub hot: Arc<orders::HotStock>,
 }
 
 impl Oms {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Oms { store, clock }
+        Oms { store, clock, hot: Arc::default() }
     }
 }

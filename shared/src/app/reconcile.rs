@@ -115,10 +115,18 @@ impl Oms {
             }
         }
         for product in self.store.list_products().await? {
+            // Shards of one location are summed: reservations name the location (and shard).
+            let mut per_location: BTreeMap<LocationId, Vec<StockRecord>> = BTreeMap::new();
             for rec in self.store.stock_for_sku(&product.sku).await? {
+                per_location.entry(rec.location_id.clone()).or_default().push(rec);
+            }
+            for (_, shards) in per_location {
+                let conserved = shards.iter().all(|r| r.level.is_conserved());
+                let Some(mut rec) = shards.first().cloned() else { continue };
+                rec.level = crate::domain::stock::summed(&shards);
                 report.stock_items_checked += 1;
                 let (held, allocated) = owned.remove(&(rec.sku.clone(), rec.location_id.clone())).unwrap_or_default();
-                if rec.level.held != held || rec.level.allocated != allocated || !rec.level.is_conserved() {
+                if rec.level.held != held || rec.level.allocated != allocated || !conserved {
                     report.stock.push(StockDifference {
                         sku: rec.sku,
                         location_id: rec.location_id,

@@ -206,16 +206,21 @@ impl Tracking {
                 s2.captured = Some(amount);
                 o2.payment.capture(amount, &key, now).map_err(|e| TrackingError::Permanent(e.to_string()))?;
                 for line in &sh.lines {
-                    ops.push(StockMovement {
-                        sku: line.sku.clone(),
-                        location_id: sh.location_id.clone(),
-                        movement: StockMove::Ship,
-                        quantity: line.quantity,
-                    });
-                    if let Some(r) = o2.reservations.iter_mut().find(|r| {
+                    // The line's units leave from the stock shards their reservations hold.
+                    let mut left = line.quantity;
+                    for r in o2.reservations.iter_mut().filter(|r| {
                         r.sku == line.sku && r.location_id == sh.location_id && r.state == ReservationState::Allocated
                     }) {
+                        if left == 0 {
+                            break;
+                        }
+                        let q = r.quantity.min(left);
+                        ops.push(StockMovement { quantity: q, ..StockMovement::of_reservation(r, StockMove::Ship) });
+                        left -= q;
                         r.state = ReservationState::Shipped;
+                    }
+                    if left > 0 {
+                        ops.push(StockMovement::new(&line.sku, &sh.location_id, StockMove::Ship, left));
                     }
                 }
                 events.push(

@@ -150,4 +150,6 @@ pub struct StockDto {
     pub available: i64,
     pub held: i64,
     pub allocated: i64,
+    /// Shard items the stock is split over (1: not sharded).
+    pub shards: u16,
 }

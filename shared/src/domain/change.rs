@@ -6,7 +6,7 @@
 use super::Cart;
 pub use super::effects::{Effect, Notification, OutboxEntry};
 use super::ids::{CustomerId, LocationId, OrderId, ReturnId, ShipmentId, Sku};
-use super::order::{Order, ReservationState, Shipment, TimelineEvent};
+use super::order::{Order, Reservation, ReservationState, Shipment, TimelineEvent};
 use super::returns::Rma;
 use super::stock::StockLevel;
 use super::support::Case;
@@ -47,6 +47,7 @@ impl StockMove {
 pub struct StockDelta {
     pub sku: Sku,
     pub location_id: LocationId,
+    pub shard: u16,
     /// What is added to each counter (negative: taken).
     pub delta: StockLevel,
     /// Some movement takes available units (a hold): refusing it means out of stock.
@@ -58,6 +59,7 @@ impl StockDelta {
         let mut d = StockDelta {
             sku: m.sku.clone(),
             location_id: m.location_id.clone(),
+            shard: m.shard,
             delta: StockLevel::default(),
             takes_available: false,
         };
@@ -100,6 +102,20 @@ pub struct StockMovement {
     pub location_id: LocationId,
     pub movement: StockMove,
     pub quantity: u32,
+    /// The stock shard moved (0 for unsharded stock).
+    #[serde(default, skip_serializing_if = "super::stock::is_zero")]
+    pub shard: u16,
+}
+
+impl StockMovement {
+    pub fn new(sku: &Sku, location_id: &LocationId, movement: StockMove, quantity: u32) -> Self {
+        StockMovement { sku: sku.clone(), location_id: location_id.clone(), movement, quantity, shard: 0 }
+    }
+
+    /// A movement of a reservation's units, on the shard it took them from.
+    pub fn of_reservation(r: &Reservation, movement: StockMove) -> Self {
+        StockMovement { shard: r.shard, ..Self::new(&r.sku, &r.location_id, movement, r.quantity) }
+    }
 }
 
 /// How an entity is written by a change.
@@ -219,7 +235,13 @@ impl OrderChange {
     }
 
     pub fn with_stock(mut self, sku: &Sku, location: &LocationId, movement: StockMove, quantity: u32) -> Self {
-        self.stock.push(StockMovement { sku: sku.clone(), location_id: location.clone(), movement, quantity });
+        self.stock.push(StockMovement::new(sku, location, movement, quantity));
+        self
+    }
+
+    /// Moves a reservation's units on the shard it took them from.
+    pub fn with_reservation(mut self, r: &Reservation, movement: StockMove) -> Self {
+        self.stock.push(StockMovement::of_reservation(r, movement));
         self
     }
 
@@ -231,12 +253,12 @@ impl OrderChange {
     /// The net delta per stock item (a store writes each stock item once per commit);
     /// movements that cancel out write nothing.
     pub fn stock_deltas(&self) -> Vec<StockDelta> {
-        let mut m: BTreeMap<(Sku, LocationId), StockDelta> = BTreeMap::new();
+        let mut m: BTreeMap<(Sku, LocationId, u16), StockDelta> = BTreeMap::new();
         for s in self.stock.iter().filter(|s| s.quantity > 0) {
-            match m.get_mut(&(s.sku.clone(), s.location_id.clone())) {
+            match m.get_mut(&(s.sku.clone(), s.location_id.clone(), s.shard)) {
                 Some(d) => d.add(s),
                 None => {
-                    m.insert((s.sku.clone(), s.location_id.clone()), StockDelta::of(s));
+                    m.insert((s.sku.clone(), s.location_id.clone(), s.shard), StockDelta::of(s));
                 }
             }
         }
@@ -254,12 +276,7 @@ pub fn release_reservations(order: &mut Order) -> Vec<StockMovement> {
             ReservationState::Allocated => StockMove::ReleaseAllocation,
             _ => continue,
         };
-        out.push(StockMovement {
-            sku: r.sku.clone(),
-            location_id: r.location_id.clone(),
-            movement,
-            quantity: r.quantity,
-        });
+        out.push(StockMovement::of_reservation(r, movement));
         r.state = ReservationState::Released;
     }
     out
@@ -295,10 +312,8 @@ mod tests {
     #[test]
     fn stock_moves_follow_the_level_rules() {
         let (s, l) = (Sku::parse("A").unwrap(), LocationId::parse("WH").unwrap());
-        let mv = |m: StockMove, q: u32, level: StockLevel| {
-            StockDelta::of(&StockMovement { sku: s.clone(), location_id: l.clone(), movement: m, quantity: q })
-                .apply(level)
-        };
+        let mv =
+            |m: StockMove, q: u32, level: StockLevel| StockDelta::of(&StockMovement::new(&s, &l, m, q)).apply(level);
         let start = StockLevel::with_on_hand(2).unwrap();
         let held = mv(StockMove::Hold, 2, start).unwrap();
         assert!(mv(StockMove::Hold, 1, held).is_none());

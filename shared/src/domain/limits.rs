@@ -27,6 +27,11 @@ pub struct Limits {
     pub max_note_chars: usize,
     pub max_subject_chars: usize,
     pub max_description_chars: usize,
+    /// Contended placement attempts on one stock item (within `hot_stock_window_secs`, seen by
+    /// one instance) after which its shard count doubles, up to `hot_stock_max_shards`.
+    pub hot_stock_conflicts: u32,
+    pub hot_stock_window_secs: u64,
+    pub hot_stock_max_shards: u16,
 }
 
 /// The limits in force.
@@ -43,6 +48,9 @@ pub const LIMITS: Limits = Limits {
     max_note_chars: 2000,
     max_subject_chars: 200,
     max_description_chars: 4000,
+    hot_stock_conflicts: 8,
+    hot_stock_window_secs: 10,
+    hot_stock_max_shards: 16,
 };
 
 /// The currency thresholds are stated in.

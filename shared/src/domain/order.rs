@@ -80,6 +80,9 @@ pub struct Reservation {
     pub location_id: LocationId,
     pub quantity: u32,
     pub state: ReservationState,
+    /// The stock shard the units came from (0 for unsharded stock).
+    #[serde(default, skip_serializing_if = "super::stock::is_zero")]
+    pub shard: u16,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

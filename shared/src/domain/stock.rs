@@ -1,6 +1,11 @@
 //! Stock of one SKU at one location. Invariant: `on_hand = available + held + allocated`.
 //! Placement *holds* units; allocation turns holds into *allocated* units; shipping removes
 //! allocated units from on-hand; returns *restock*.
+//!
+//! A hot SKU's stock at a location may be split over several shard items (each with its own
+//! partition key, so the partition write limit applies per shard): every shard keeps the
+//! invariant on its own, a reservation remembers the shard it took units from, and reads sum
+//! the shards.
 
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +41,120 @@ pub struct StockRecord {
     #[serde(flatten)]
     pub level: StockLevel,
     pub version: u64,
+    /// Which shard item this is (0: the base item, which also carries `shards`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shard: u16,
+    /// How many shard items the stock is split over (on shard 0).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub shards: u16,
+}
+
+pub(crate) fn is_zero(v: &u16) -> bool {
+    *v == 0
+}
+fn is_one(v: &u16) -> bool {
+    *v == 1
+}
+fn one() -> u16 {
+    1
+}
+
+/// Most shard items a stock item may be split over.
+pub const MAX_STOCK_SHARDS: u16 = 32;
+
+impl StockRecord {
+    pub fn new(sku: super::ids::Sku, location_id: super::ids::LocationId, level: StockLevel) -> Self {
+        StockRecord { sku, location_id, level, version: 1, shard: 0, shards: 1 }
+    }
+}
+
+/// The levels of a SKU at a location summed over its shards.
+pub fn summed(records: &[StockRecord]) -> StockLevel {
+    records.iter().fold(StockLevel::default(), |a, r| StockLevel {
+        on_hand: a.on_hand + r.level.on_hand,
+        available: a.available + r.level.available,
+        held: a.held + r.level.held,
+        allocated: a.allocated + r.level.allocated,
+    })
+}
+
+/// What a count or a change of shard count writes: for each shard, its next level (`None`:
+/// the shard item goes). Held and allocated units stay on the shard that has them; available
+/// units are spread evenly. Refused when on-hand would fall below what is committed, or when a
+/// shard that would go still has committed units.
+pub fn rebalance(
+    current: &[StockRecord],
+    on_hand: Option<i64>,
+    shards: Option<u16>,
+) -> Result<Vec<(u16, Option<StockLevel>)>, StockError> {
+    let now_shards = current.iter().map(|r| r.shard + 1).max().unwrap_or(1).max(1);
+    let n = shards.unwrap_or(now_shards).clamp(1, MAX_STOCK_SHARDS);
+    let total = summed(current);
+    let target = on_hand.unwrap_or(total.on_hand);
+    let committed = total.held + total.allocated;
+    if target < committed {
+        return Err(StockError::BelowCommitted { committed });
+    }
+    if target < 0 {
+        return Err(StockError::NonPositive);
+    }
+    let level_of = |k: u16| current.iter().find(|r| r.shard == k).map(|r| r.level).unwrap_or_default();
+    for k in n..now_shards {
+        let l = level_of(k);
+        if l.held + l.allocated > 0 {
+            return Err(StockError::BelowCommitted { committed: l.held + l.allocated });
+        }
+    }
+    let free = target - committed;
+    let per = free / i64::from(n);
+    let extra = free % i64::from(n);
+    let mut out = Vec::new();
+    for k in 0..n.max(now_shards) {
+        if k >= n {
+            out.push((k, None));
+            continue;
+        }
+        let l = level_of(k);
+        let available = per + i64::from(i64::from(k) < extra);
+        out.push((
+            k,
+            Some(StockLevel {
+                on_hand: available + l.held + l.allocated,
+                available,
+                held: l.held,
+                allocated: l.allocated,
+            }),
+        ));
+    }
+    Ok(out)
+}
+
+/// Takes `quantity` units from shards with available units, starting at shard `start` (spread
+/// by the caller so buyers do not all hit one shard): one shard when one has enough, else
+/// several. `None` when the shards do not have that many together.
+pub fn take_from_shards(quantity: u32, available: &[(u16, i64)], start: usize) -> Option<Vec<(u16, u32)>> {
+    if available.is_empty() {
+        return None;
+    }
+    let n = available.len();
+    let order: Vec<(u16, i64)> = (0..n).map(|i| available[(start + i) % n]).collect();
+    let q = i64::from(quantity);
+    if let Some((k, _)) = order.iter().find(|(_, a)| *a >= q) {
+        return Some(vec![(*k, quantity)]);
+    }
+    let mut left = q;
+    let mut out = Vec::new();
+    for (k, a) in order {
+        if left == 0 {
+            break;
+        }
+        let take = a.min(left);
+        if take > 0 {
+            out.push((k, u32::try_from(take).ok()?));
+            left -= take;
+        }
+    }
+    (left == 0).then_some(out)
 }
 
 impl StockLevel {
@@ -163,6 +282,54 @@ mod tests {
     fn holding_more_than_available_is_out_of_stock() {
         let s = StockLevel::with_on_hand(2).unwrap();
         assert_eq!(s.hold(3), Err(StockError::OutOfStock { wanted: 3, available: 2 }));
+    }
+
+    fn shard(k: u16, available: i64, held: i64) -> StockRecord {
+        let mut r = StockRecord::new(
+            crate::domain::Sku::parse("S").unwrap(),
+            crate::domain::LocationId::parse("L").unwrap(),
+            StockLevel { on_hand: available + held, available, held, allocated: 0 },
+        );
+        r.shard = k;
+        r
+    }
+
+    #[test]
+    fn rebalance_spreads_available_and_keeps_commitments_where_they_are() {
+        let now = [shard(0, 10, 3)];
+        let next = rebalance(&now, None, Some(4)).unwrap();
+        let levels: Vec<StockLevel> = next.iter().map(|(_, l)| l.unwrap()).collect();
+        assert_eq!(levels.iter().map(|l| l.available).collect::<Vec<_>>(), vec![3, 3, 2, 2]);
+        assert_eq!(levels[0].held, 3);
+        assert!(levels.iter().all(StockLevel::is_conserved));
+        assert_eq!(
+            summed(
+                &next
+                    .iter()
+                    .map(|(k, l)| {
+                        let mut r = shard(*k, 0, 0);
+                        r.level = l.unwrap();
+                        r
+                    })
+                    .collect::<Vec<_>>()
+            )
+            .on_hand,
+            13
+        );
+        // Fewer shards: a shard with held units cannot go; a free one can.
+        let four = [shard(0, 1, 0), shard(1, 1, 0), shard(2, 1, 2), shard(3, 1, 0)];
+        assert!(rebalance(&four, None, Some(2)).is_err());
+        let gone = rebalance(&four, Some(4), Some(3)).unwrap();
+        assert_eq!(gone.last(), Some(&(3, None)));
+        assert!(rebalance(&four, Some(1), None).is_err());
+    }
+
+    #[test]
+    fn taking_from_shards_prefers_one_and_never_more_than_there_is() {
+        let a = [(0, 1), (1, 5), (2, 2)];
+        assert_eq!(take_from_shards(3, &a, 0), Some(vec![(1, 3)]));
+        assert_eq!(take_from_shards(6, &a, 2), Some(vec![(2, 2), (0, 1), (1, 3)]));
+        assert_eq!(take_from_shards(9, &a, 1), None);
     }
 
     #[test]

@@ -62,6 +62,14 @@ pub const STOCK_SK_PREFIX: &str = "STOCK#";
 pub fn stock(sku: &Sku, location: &LocationId) -> Key {
     Key { pk: stock_pk(sku), sk: format!("{STOCK_SK_PREFIX}{location}") }
 }
+/// A stock shard: shard 0 is the base item; the others have partition keys of their own, so
+/// each shard has its own partition write limit.
+pub fn stock_shard(sku: &Sku, location: &LocationId, shard: u16) -> Key {
+    match shard {
+        0 => stock(sku, location),
+        k => Key { pk: format!("{}#SHARD#{k}", stock_pk(sku)), sk: format!("{STOCK_SK_PREFIX}{location}") },
+    }
+}
 
 pub fn cart(id: &CartId) -> Key {
     Key::new(format!("CART#{id}"), "CART")

@@ -70,7 +70,7 @@ impl DynamoStore {
         let fields = [("onHand", l.on_hand), ("available", l.available), ("held", l.held), ("allocated", l.allocated)];
         let mut u = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key_attrs(&keys::stock(&d.sku, &d.location_id))))
+            .set_key(Some(key_attrs(&keys::stock_shard(&d.sku, &d.location_id, d.shard))))
             .update_expression(
                 "SET onHand = onHand + :d0, available = available + :d1, held = held + :d2, \
                  allocated = allocated + :d3, version = version + :one",

@@ -36,7 +36,7 @@ fn conditions(
     s: &State,
     c: &OrderChange,
     now: i64,
-) -> Result<BTreeMap<(crate::domain::Sku, crate::domain::LocationId), StockRecord>, StoreError> {
+) -> Result<BTreeMap<(crate::domain::Sku, crate::domain::LocationId, u16), StockRecord>, StoreError> {
     let mut errors = Vec::new();
     if let Some(w) = &c.order {
         check(w, s.orders.get(&w.value().id).map(|o| o.version), &mut errors);
@@ -74,13 +74,14 @@ fn conditions(
     let mut stock = BTreeMap::new();
     for d in c.stock_deltas() {
         let k = (d.sku.clone(), d.location_id.clone());
+        let sk = (d.sku.clone(), d.location_id.clone(), d.shard);
         let next = s
             .stock
-            .get(&k)
+            .get(&sk)
             .and_then(|r| d.apply(r.level).map(|level| StockRecord { level, version: r.version + 1, ..r.clone() }));
         match next {
             Some(r) => {
-                stock.insert(k, r);
+                stock.insert(sk, r);
             }
             None if d.takes_available => short.push(k),
             None => moved.push(k),
@@ -102,7 +103,7 @@ fn apply(
     s: &mut State,
     c: &OrderChange,
     order_id: Option<&OrderId>,
-    stock: BTreeMap<(crate::domain::Sku, crate::domain::LocationId), StockRecord>,
+    stock: BTreeMap<(crate::domain::Sku, crate::domain::LocationId, u16), StockRecord>,
     store: &MemoryStore,
 ) {
     let now = store.now();

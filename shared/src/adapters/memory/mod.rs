@@ -23,7 +23,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub(crate) struct State {
     pub products: BTreeMap<Sku, Product>,
     pub locations: BTreeMap<LocationId, Location>,
-    pub stock: BTreeMap<(Sku, LocationId), StockRecord>,
+    /// Stock per SKU × location × shard.
+    pub stock: BTreeMap<(Sku, LocationId, u16), StockRecord>,
     pub carts: HashMap<CartId, Cart>,
     pub orders: HashMap<OrderId, Order>,
     pub shipments: BTreeMap<(OrderId, ShipmentId), Shipment>,

@@ -52,31 +52,33 @@ impl CartRepository for MemoryStore {
 #[async_trait::async_trait]
 impl StockRepository for MemoryStore {
     async fn get_stock(&self, sku: &Sku, location: &LocationId) -> Result<Option<StockRecord>, StoreError> {
-        self.read(|s| s.stock.get(&(sku.clone(), location.clone())).cloned())
+        let shards = self.read(|s| shards_of(s, sku, location))?;
+        Ok(total_of(&shards))
     }
 
     async fn stock_for_sku(&self, sku: &Sku) -> Result<Vec<StockRecord>, StoreError> {
-        self.read(|s| s.stock.iter().filter(|((s, _), _)| s == sku).map(|(_, r)| r.clone()).collect())
+        self.read(|s| s.stock.iter().filter(|((s, _, _), _)| s == sku).map(|(_, r)| r.clone()).collect())
     }
 
     async fn set_on_hand(&self, sku: &Sku, location: &LocationId, on_hand: i64) -> Result<StockRecord, StoreError> {
-        let mut s = self.lock()?;
-        let k = (sku.clone(), location.clone());
-        let (level, version) = s.stock.get(&k).map(|r| (r.level, r.version)).unwrap_or_default();
-        let level = level.set_on_hand(on_hand).map_err(|_| StoreError::StockPrecondition(vec![k.clone()]))?;
-        let rec = StockRecord { sku: sku.clone(), location_id: location.clone(), level, version: version + 1 };
-        s.stock.insert(k, rec.clone());
-        Ok(rec)
+        self.rebalance(sku, location, Some(on_hand), None)
+    }
+
+    async fn set_shards(&self, sku: &Sku, location: &LocationId, shards: u16) -> Result<StockRecord, StoreError> {
+        self.rebalance(sku, location, None, Some(shards))
     }
 
     async fn apply_stock_move(&self, m: &StockMovement) -> Result<(), StoreError> {
         let mut s = self.lock()?;
         let k = (m.sku.clone(), m.location_id.clone());
-        let next = s.stock.get(&k).and_then(|r| StockDelta::of(m).apply(r.level).map(|l| (l, r.version + 1)));
+        let sk = (m.sku.clone(), m.location_id.clone(), m.shard);
+        let next = s.stock.get(&sk).and_then(|r| StockDelta::of(m).apply(r.level).map(|l| (l, r.version + 1)));
         match next {
             Some((level, version)) => {
-                s.stock
-                    .insert(k, StockRecord { sku: m.sku.clone(), location_id: m.location_id.clone(), level, version });
+                if let Some(r) = s.stock.get_mut(&sk) {
+                    r.level = level;
+                    r.version = version;
+                }
                 Ok(())
             }
             None if m.movement == StockMove::Hold => Err(StoreError::OutOfStock(vec![k])),
@@ -225,5 +227,49 @@ impl Outbox for MemoryStore {
     async fn complete_effects(&self, order: &OrderId, id: &str) -> Result<(), StoreError> {
         self.lock()?.outbox.remove(&(order.clone(), id.to_owned()));
         Ok(())
+    }
+}
+
+fn shards_of(s: &super::State, sku: &Sku, location: &LocationId) -> Vec<StockRecord> {
+    s.stock.iter().filter(|((a, b, _), _)| a == sku && b == location).map(|(_, r)| r.clone()).collect()
+}
+
+/// A SKU's stock at a location summed over its shards (shard 0's version and shard count).
+pub(crate) fn total_of(shards: &[StockRecord]) -> Option<StockRecord> {
+    let base = shards.iter().find(|r| r.shard == 0)?;
+    Some(StockRecord { level: crate::domain::stock::summed(shards), ..base.clone() })
+}
+
+impl MemoryStore {
+    fn rebalance(
+        &self,
+        sku: &Sku,
+        location: &LocationId,
+        on_hand: Option<i64>,
+        shards: Option<u16>,
+    ) -> Result<StockRecord, StoreError> {
+        let mut s = self.lock()?;
+        let current = shards_of(&s, sku, location);
+        let next = crate::domain::stock::rebalance(&current, on_hand, shards)
+            .map_err(|_| StoreError::StockPrecondition(vec![(sku.clone(), location.clone())]))?;
+        let count = u16::try_from(next.iter().filter(|(_, l)| l.is_some()).count()).unwrap_or(1);
+        for (k, level) in next {
+            let key = (sku.clone(), location.clone(), k);
+            match level {
+                Some(level) => {
+                    let version = current.iter().find(|r| r.shard == k).map(|r| r.version).unwrap_or(0) + 1;
+                    let mut rec = StockRecord::new(sku.clone(), location.clone(), level);
+                    rec.version = version;
+                    rec.shard = k;
+                    rec.shards = if k == 0 { count } else { 1 };
+                    s.stock.insert(key, rec);
+                }
+                None => {
+                    s.stock.remove(&key);
+                }
+            }
+        }
+        Ok(total_of(&shards_of(&s, sku, location))
+            .unwrap_or_else(|| StockRecord::new(sku.clone(), location.clone(), Default::default())))
     }
 }

@@ -33,19 +33,15 @@ impl Fulfillment {
         let mut by_location: BTreeMap<LocationId, Vec<ShipmentLine>> = BTreeMap::new();
         let mut moves = Vec::new();
         for r in next.reservations.iter_mut().filter(|r| r.state == ReservationState::Held) {
-            moves.push(StockMovement {
-                sku: r.sku.clone(),
-                location_id: r.location_id.clone(),
-                movement: StockMove::Allocate,
-                quantity: r.quantity,
-            });
+            moves.push(StockMovement::of_reservation(r, StockMove::Allocate));
             r.state = ReservationState::Allocated;
             let line_id = order.lines.iter().find(|l| l.sku == r.sku).map(|l| l.line_id.clone()).unwrap_or_default();
-            by_location.entry(r.location_id.clone()).or_default().push(ShipmentLine {
-                line_id,
-                sku: r.sku.clone(),
-                quantity: r.quantity,
-            });
+            let lines = by_location.entry(r.location_id.clone()).or_default();
+            // Units of one SKU held on several stock shards ship as one line.
+            match lines.iter_mut().find(|l| l.sku == r.sku) {
+                Some(l) => l.quantity += r.quantity,
+                None => lines.push(ShipmentLine { line_id, sku: r.sku.clone(), quantity: r.quantity }),
+            }
         }
         let level = order.delivery.service_level;
         let shipments: Vec<Shipment> = by_location

@@ -4,9 +4,7 @@
 
 use super::super::projections::OrderProjection;
 use super::super::{AppError, Caller, Oms};
-use super::{
-    DeliveryChoice, EditOrderRequest, current_choice, delivery_choice, held_reservations, line_requests, parse_address,
-};
+use super::{DeliveryChoice, EditOrderRequest, current_choice, delivery_choice, line_requests, parse_address};
 use crate::domain::change::release_reservations;
 use crate::domain::pricing::LineRequest;
 use crate::domain::*;
@@ -194,13 +192,8 @@ impl Oms {
         next.shipping_address = address;
         next.delivery = prepared.delivery;
         next.totals = prepared.totals;
-        next.reservations = held_reservations(&prepared.plan);
-        moves.extend(next.reservations.iter().map(|r| StockMovement {
-            sku: r.sku.clone(),
-            location_id: r.location_id.clone(),
-            movement: StockMove::Hold,
-            quantity: r.quantity,
-        }));
+        next.reservations = prepared.reservations;
+        moves.extend(next.reservations.iter().map(|r| StockMovement::of_reservation(r, StockMove::Hold)));
         let progressed = order.held_from.unwrap_or(order.status);
         let restart = progressed.is_past_validation()
             || order.payment.authorization_id.is_some()
@@ -260,7 +253,7 @@ impl Oms {
                 if order.open_reservations().next().is_none() {
                     let choice: DeliveryChoice = current_choice(&order);
                     let prepared = self.prepare(&line_requests(&order)?, &order.shipping_address, &choice, &[]).await?;
-                    next.reservations = held_reservations(&prepared.plan);
+                    next.reservations = prepared.reservations;
                     holds = next.reservations.clone();
                 }
                 next.apply(OrderEvent::ReleaseHold, now)?;
@@ -272,7 +265,7 @@ impl Oms {
             .with_status(next.status);
         let mut change = OrderChange::update(next, order.version, now).with_event(ev);
         for r in &holds {
-            change = change.with_stock(&r.sku, &r.location_id, StockMove::Hold, r.quantity);
+            change = change.with_reservation(r, StockMove::Hold);
         }
         self.store.commit(&change).await.map_err(out_of_stock)?;
         self.get_order(caller, id).await

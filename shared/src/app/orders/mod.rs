@@ -2,6 +2,8 @@
 //! customer or an agent makes (`change`: cancel, edit, release a hold).
 
 mod change;
+mod hot;
+pub use hot::HotStock;
 mod place;
 mod query;
 mod quote;
@@ -79,10 +81,14 @@ pub(crate) struct Extras {
 /// What a placement or edit resolves to before anything is written.
 pub(super) struct Prepared {
     pub lines: Vec<OrderLine>,
-    pub plan: Option<Plan>,
     pub delivery: Delivery,
     pub totals: Totals,
+    /// The holds the plan asks for, placed on stock shards.
+    pub reservations: Vec<Reservation>,
 }
+
+/// Available units per stock shard of each SKU × location (shard, units), sorted by shard.
+pub(super) type ShardAvailability = std::collections::HashMap<(Sku, LocationId), Vec<(u16, i64)>>;
 
 /// Which delivery the customer asked for.
 #[derive(Clone)]
@@ -136,17 +142,38 @@ pub(super) fn pricing_error(e: crate::domain::pricing::PricingError) -> AppError
     }
 }
 
-/// The holds a sourcing plan asks for.
-pub(super) fn held_reservations(plan: &Option<Plan>) -> Vec<Reservation> {
-    plan.iter()
-        .flat_map(|p| p.assignments.iter())
-        .map(|a| Reservation {
-            sku: a.sku.clone(),
-            location_id: a.location_id.clone(),
-            quantity: a.quantity,
-            state: ReservationState::Held,
-        })
-        .collect()
+/// The holds a sourcing plan asks for, each on a stock shard with the units (one shard when one
+/// has enough, starting at a shard picked by `spread` so concurrent buyers spread out).
+pub(super) fn held_reservations(
+    plan: &Option<Plan>,
+    shards: &ShardAvailability,
+    spread: usize,
+) -> Result<Vec<Reservation>, AppError> {
+    let mut out = Vec::new();
+    for a in plan.iter().flat_map(|p| p.assignments.iter()) {
+        let per_shard = shards.get(&(a.sku.clone(), a.location_id.clone())).map(Vec::as_slice).unwrap_or(&[]);
+        let taken = if per_shard.len() <= 1 {
+            vec![(per_shard.first().map(|(k, _)| *k).unwrap_or(0), a.quantity)]
+        } else {
+            stock::take_from_shards(a.quantity, per_shard, spread % per_shard.len()).ok_or_else(|| {
+                AppError::OutOfStock(vec![sourcing::Shortage {
+                    sku: a.sku.clone(),
+                    requested: a.quantity,
+                    available: per_shard.iter().map(|(_, n)| (*n).max(0)).sum::<i64>(),
+                }])
+            })?
+        };
+        for (shard, quantity) in taken {
+            out.push(Reservation {
+                sku: a.sku.clone(),
+                location_id: a.location_id.clone(),
+                quantity,
+                state: ReservationState::Held,
+                shard,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The line requests that reproduce an order's lines (edits and re-sourcing).

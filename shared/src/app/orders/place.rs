@@ -3,7 +3,7 @@
 
 use super::super::projections::customer_order;
 use super::super::{AppError, Caller, Oms};
-use super::{DeliveryChoice, Extras, PlaceOrderRequest, delivery_choice, held_reservations, parse_address};
+use super::{DeliveryChoice, Extras, PlaceOrderRequest, delivery_choice, parse_address};
 use crate::domain::*;
 use crate::ports::StoreError;
 
@@ -79,7 +79,7 @@ impl Oms {
                     refunded: None,
                     ledger: vec![],
                 },
-                reservations: held_reservations(&prepared.plan),
+                reservations: prepared.reservations,
                 status_reason: None,
                 cart_id: cart.as_ref().map(|c| c.id.clone()),
                 version: 1,
@@ -114,7 +114,7 @@ impl Oms {
             let mut change = OrderChange::create(order.clone()).with_event(placed_event);
             change.idempotency = Some((caller.customer.clone(), idempotency_key.to_owned(), record));
             for r in &order.reservations {
-                change = change.with_stock(&r.sku, &r.location_id, StockMove::Hold, r.quantity);
+                change = change.with_reservation(r, StockMove::Hold);
             }
             if let Some(c) = &cart {
                 let mut converted = c.clone();
@@ -123,6 +123,7 @@ impl Oms {
                 converted.version = c.version + 1;
                 change.cart = Some((converted, c.version));
             }
+            self.hot.commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let result = self.store.commit(&change).await;
             match result {
                 Ok(()) => {
@@ -145,6 +146,9 @@ impl Oms {
                         return replay(rec, request_hash);
                     }
                     last_conflict = true;
+                    let items: Vec<(Sku, LocationId)> =
+                        order.reservations.iter().map(|r| (r.sku.clone(), r.location_id.clone())).collect();
+                    self.note_contention(items).await;
                     if attempt < attempts {
                         tokio::time::sleep(crate::retry::Backoff::CONTENTION.pause(attempt)).await;
                     }
@@ -155,6 +159,7 @@ impl Oms {
                         return replay(rec, request_hash);
                     }
                     // Stock moved between our read and our write: source again.
+                    self.note_contention(short.clone()).await;
                     last_short = short;
                 }
                 Err(e) => return Err(e.into()),

@@ -3,7 +3,10 @@
 
 use super::super::views::QuoteDto;
 use super::super::{AppError, Caller, Oms};
-use super::{DeliveryChoice, Prepared, QuoteRequest, parse_address, pricing_error, shortage_error, within_order_cap};
+use super::{
+    DeliveryChoice, Prepared, QuoteRequest, ShardAvailability, held_reservations, parse_address, pricing_error,
+    shortage_error, within_order_cap,
+};
 use crate::domain::pricing::{LineRequest, goods_weight, price_lines, totals};
 use crate::domain::sourcing::{
     Candidate, DeliveryOption, Fulfillment, NearestThenFewestSplits, PickupAt, SourcingError, SourcingStrategy,
@@ -37,32 +40,47 @@ impl Oms {
         }
     }
 
-    /// Candidates for sourcing: every location with its available units of the SKUs; units
-    /// this order already holds or has allocated count as available to it (for edits).
+    /// Candidates for sourcing: every location with its available units of the SKUs (summed
+    /// over stock shards); units this order already holds or has allocated count as available
+    /// to it (for edits). Also what each shard has, for placing the holds.
     async fn candidates(
         &self,
         skus: &[Sku],
         destination: Option<GeoPoint>,
         own: &[Reservation],
-    ) -> Result<Vec<Candidate>, AppError> {
+    ) -> Result<(Vec<Candidate>, ShardAvailability), AppError> {
         let locations = self.store.list_locations().await?;
         let stocks = futures::future::try_join_all(skus.iter().map(|s| self.store.stock_for_sku(s))).await?;
         let mut avail: HashMap<LocationId, BTreeMap<Sku, i64>> = HashMap::new();
+        let mut shards: ShardAvailability = HashMap::new();
         for rec in stocks.into_iter().flatten() {
             *avail.entry(rec.location_id.clone()).or_default().entry(rec.sku.clone()).or_insert(0) +=
                 rec.level.available;
+            shards
+                .entry((rec.sku.clone(), rec.location_id.clone()))
+                .or_default()
+                .push((rec.shard, rec.level.available));
         }
         // What the order itself holds or has allocated is released by the same change.
         for r in own.iter().filter(|r| matches!(r.state, ReservationState::Held | ReservationState::Allocated)) {
             *avail.entry(r.location_id.clone()).or_default().entry(r.sku.clone()).or_insert(0) += i64::from(r.quantity);
+            let per_shard = shards.entry((r.sku.clone(), r.location_id.clone())).or_default();
+            match per_shard.iter_mut().find(|(k, _)| *k == r.shard) {
+                Some((_, a)) => *a += i64::from(r.quantity),
+                None => per_shard.push((r.shard, i64::from(r.quantity))),
+            }
         }
-        Ok(locations
+        for v in shards.values_mut() {
+            v.sort_unstable();
+        }
+        let candidates = locations
             .into_iter()
             .map(|l| {
                 let a = avail.remove(&l.id).unwrap_or_default();
                 Candidate::new(l, a, destination)
             })
-            .collect())
+            .collect();
+        Ok((candidates, shards))
     }
 
     async fn delivery_options(
@@ -120,7 +138,7 @@ impl Oms {
         let subtotal = Money::sum(currency, lines.iter().map(|l| l.subtotal)).map_err(too_much)?;
         let goods: Vec<Sku> = lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| l.sku.clone()).collect();
         let destination = geo::centroid(address.country, &address.postal_code);
-        let candidates = self.candidates(&goods, destination, own).await?;
+        let (candidates, shards) = self.candidates(&goods, destination, own).await?;
         let options = self.delivery_options(&lines, address, &candidates, subtotal).await?;
         let chosen = match choice {
             DeliveryChoice::Level(level) => options.iter().find(|o| o.service_level == *level),
@@ -156,7 +174,8 @@ impl Oms {
         };
         let totals = totals(&lines, chosen.cost).map_err(pricing_error)?;
         within_order_cap("lines", totals.total.amount(), currency)?;
-        Ok(Prepared { lines, plan, delivery, totals })
+        let reservations = held_reservations(&plan, &shards, rand::random::<u32>() as usize)?;
+        Ok(Prepared { lines, delivery, totals, reservations })
     }
 
     pub async fn quote(&self, caller: &Caller, req: QuoteRequest) -> Result<QuoteDto, AppError> {
@@ -171,7 +190,8 @@ impl Oms {
         // What placement would refuse is refused here too: shipping only adds to this.
         within_order_cap("lines", subtotal.checked_add(tax).map_err(too_much)?.amount(), currency)?;
         let goods: Vec<Sku> = lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| l.sku.clone()).collect();
-        let candidates = self.candidates(&goods, geo::centroid(address.country, &address.postal_code), &[]).await?;
+        let (candidates, _) =
+            self.candidates(&goods, geo::centroid(address.country, &address.postal_code), &[]).await?;
         let options = self.delivery_options(&lines, &address, &candidates, subtotal).await?;
         Ok(QuoteDto { lines, subtotal, tax, options })
     }

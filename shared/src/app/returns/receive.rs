@@ -64,12 +64,7 @@ impl Returns {
             match r.condition {
                 Condition::Resellable => {
                     for (location_id, quantity) in &going_back {
-                        ops.push(StockMovement {
-                            sku: line.sku.clone(),
-                            location_id: location_id.clone(),
-                            movement: StockMove::Restock,
-                            quantity: *quantity,
-                        });
+                        ops.push(StockMovement::new(&line.sku, location_id, StockMove::Restock, *quantity));
                     }
                     line.received_resellable += r.quantity;
                 }
