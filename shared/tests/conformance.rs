@@ -33,6 +33,7 @@ conformance!(
     stock_moves_keep_conservation_and_refuse_impossible_moves,
     stock_of_a_sku_across_locations,
     sharded_stock_sums_moves_per_shard_and_rebalances,
+    changes_of_more_stock_items_than_one_write_holds_are_all_or_nothing,
     carts_by_id_by_customer_and_idle,
     order_collection_customer_status_and_email_patterns,
     order_updates_are_optimistic,
@@ -168,6 +169,80 @@ async fn sharded_stock_sums_moves_per_shard_and_rebalances<S: Store + Clone + 's
     let r = st.set_shards(&s, &l, 2).await?;
     assert_eq!((r.shards, r.level.on_hand, r.level.available), (2, 14, 14));
     assert_eq!(st.stock_for_sku(&s).await?.len(), 2);
+    Ok(())
+}
+
+async fn changes_of_more_stock_items_than_one_write_holds_are_all_or_nothing<S: Store + Clone + 'static>(
+    st: S,
+) -> anyhow::Result<()> {
+    let l = loc_id("WH-A");
+    use futures::StreamExt;
+    // 160 stock items: more than one write holds, so part of them are taken ahead.
+    let skus: Vec<Sku> = (0..160).map(|i| sku(&format!("BIG-{i}"))).collect();
+    futures::stream::iter(skus.iter().map(|s| st.set_on_hand(s, &l, 3)))
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    let level = |a, h, al| StockLevel { on_hand: a + h + al, available: a, held: h, allocated: al };
+    let all_at = |st: S, want: StockLevel| async move {
+        let skus: Vec<Sku> = (0..160).map(|i| sku(&format!("BIG-{i}"))).collect();
+        let l = loc_id("WH-A");
+        let got =
+            futures::stream::iter(skus.iter().map(|s| st.get_stock(s, &l))).buffered(16).collect::<Vec<_>>().await;
+        for (s, g) in skus.iter().zip(got) {
+            let g = g?.unwrap().level;
+            anyhow::ensure!(g == want, "{s}: {g:?}, expected {want:?}");
+        }
+        anyhow::Ok(())
+    };
+    // 160 holds with an order: two writes on the table, one outcome.
+    let o = order("cust-1", "a@b.co");
+    let mut c = OrderChange::create(o.clone()).with_event(TimelineEvent::new(
+        o.created_at,
+        "order.placed",
+        Actor::System("t".into()),
+    ));
+    for s in &skus {
+        c = c.with_stock(s, &l, StockMove::Hold, 2);
+    }
+    st.commit(&c).await?;
+    all_at(st.clone(), level(1, 2, 0)).await?;
+    assert!(st.get_order(&o.id).await?.is_some());
+    // One item short: nothing moves, whatever part it falls in; the order is not written.
+    for short_at in [5, 150] {
+        let o2 = order("cust-2", "b@b.co");
+        let mut c = OrderChange::create(o2.clone());
+        for (i, s) in skus.iter().enumerate() {
+            c = c.with_stock(s, &l, StockMove::Hold, if i == short_at { 2 } else { 1 });
+        }
+        assert!(matches!(st.commit(&c).await, Err(StoreError::OutOfStock(_))), "short at {short_at}");
+        all_at(st.clone(), level(1, 2, 0)).await?;
+        assert!(st.get_order(&o2.id).await?.is_none());
+    }
+    // A stale version refuses the whole change after its takes were applied ahead: undone.
+    let mut stale = OrderChange::update(o.clone(), 7, chrono::Utc::now());
+    for s in &skus {
+        stale = stale.with_stock(s, &l, StockMove::Allocate, 2);
+    }
+    assert!(matches!(st.commit(&stale).await, Err(StoreError::StaleVersion)));
+    all_at(st.clone(), level(1, 2, 0)).await?;
+    // Allocation, then a release of everything: units given back after the commit.
+    let mut alloc = OrderChange::update(o.clone(), 1, chrono::Utc::now());
+    for s in &skus {
+        alloc = alloc.with_stock(s, &l, StockMove::Allocate, 2);
+    }
+    st.commit(&alloc).await?;
+    all_at(st.clone(), level(1, 0, 2)).await?;
+    let mut release = OrderChange::update(alloc.next_order().unwrap().clone(), 2, chrono::Utc::now());
+    for s in &skus {
+        release = release.with_stock(s, &l, StockMove::ReleaseAllocation, 2);
+    }
+    st.commit(&release).await?;
+    all_at(st.clone(), level(3, 0, 0)).await?;
+    assert_eq!(st.get_order(&o.id).await?.unwrap().version, 3);
+    assert_eq!(st.finish_interrupted(chrono::Utc::now()).await?, 0, "nothing left half done");
     Ok(())
 }
 
@@ -600,5 +675,48 @@ async fn erasure_scrubs_what_quotes_the_buyer_and_deletes_documents<S: Store + C
     let stored = st.get_idempotency(&o.customer, "k-e").await?.unwrap();
     assert_eq!(stored.response, "{\"email\":\"[erased]\"}");
     assert_eq!(view.order.email.as_str(), "erin@example.com", "the order itself changes through commit only");
+    Ok(())
+}
+
+/// A change interrupted between its parts (the process died) is finished by the sweep:
+/// units taken ahead of a commit that never happened come back, freed units go back.
+#[tokio::test]
+async fn dynamo_interrupted_parts_are_finished_by_the_sweep() -> anyhow::Result<()> {
+    use oms_shared::adapters::dynamo::parts::{PartKind, StockPart, part_item};
+    let st = common::store().await?;
+    let (a, b, l) = (sku("CUT-A"), sku("CUT-B"), loc_id("WH-A"));
+    st.set_on_hand(&a, &l, 5).await?;
+    st.set_on_hand(&b, &l, 5).await?;
+    // A part taken ahead (3 of A held) whose commit never came, and a part to give back
+    // (2 of B held, to release) whose commit did.
+    st.apply_stock_move(&mv(&a, &l, StockMove::Hold, 3)).await?;
+    st.apply_stock_move(&mv(&b, &l, StockMove::Hold, 2)).await?;
+    let long_ago = chrono::Utc::now() - chrono::Duration::minutes(10);
+    let part = |kind, d: StockMovement| StockPart {
+        order_id: OrderId::generate(),
+        kind,
+        deltas: vec![StockDelta::of(&d)],
+        applied: 0,
+        created_at: long_ago,
+        version: 1,
+    };
+    let ahead = part(PartKind::TakenAhead, mv(&a, &l, StockMove::Hold, 3));
+    let after = part(PartKind::GiveAfter, mv(&b, &l, StockMove::ReleaseHold, 2));
+    for (i, p) in [&ahead, &after].into_iter().enumerate() {
+        let key = oms_shared::adapters::dynamo::keys::stock_part(&p.order_id, "cut", i);
+        st.client().put_item().table_name(st.table()).set_item(Some(part_item(&key, p).to_attrs()?)).send().await?;
+    }
+    // Not yet old enough for a sweep that allows commits 15 minutes.
+    assert_eq!(st.finish_interrupted(chrono::Utc::now() - chrono::Duration::minutes(15)).await?, 0);
+    assert_eq!(st.finish_interrupted(chrono::Utc::now() - chrono::Duration::minutes(5)).await?, 2);
+    assert_eq!(
+        st.get_stock(&a, &l).await?.unwrap().level,
+        StockLevel { on_hand: 5, available: 5, held: 0, allocated: 0 }
+    );
+    assert_eq!(
+        st.get_stock(&b, &l).await?.unwrap().level,
+        StockLevel { on_hand: 5, available: 5, held: 0, allocated: 0 }
+    );
+    assert_eq!(st.finish_interrupted(chrono::Utc::now()).await?, 0, "each part is finished once");
     Ok(())
 }

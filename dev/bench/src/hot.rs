@@ -36,7 +36,7 @@ async fn round(
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     oms.hot.auto_split.store(auto, Ordering::Relaxed);
-    let (c0, k0) = oms.hot.stats();
+    let (c0, k0, s0) = oms.hot.stats();
     let ok = Arc::new(AtomicU64::new(0));
     let refused = Arc::new(AtomicU64::new(0));
     let t = Instant::now();
@@ -68,7 +68,7 @@ async fn round(
         t.await??;
     }
     let secs = t.elapsed().as_secs_f64();
-    let (c1, k1) = oms.hot.stats();
+    let (c1, k1, s1) = oms.hot.stats();
     let r = oms_shared::ports::StockRepository::get_stock(&*oms.store, &sku_id, &loc)
         .await?
         .ok_or_else(|| anyhow::anyhow!("stock vanished"))?;
@@ -81,7 +81,8 @@ async fn round(
     Ok(json!({"shardsAtStart": shards, "autoSplit": auto, "shardsAtEnd": r.shards, "units": units, "buyers": buyers,
         "ordersPlaced": sold, "buyersTurnedAway": refused.load(Ordering::Relaxed), "seconds": secs,
         "reservationsPerSecond": sold as f64 / secs, "commitAttempts": c1 - c0, "contendedCommits": k1 - k0,
-        "conflictRate": (k1 - k0) as f64 / commits as f64, "oversold": 0}))
+        "conflictRate": (k1 - k0) as f64 / commits as f64,
+        "refusedByAnEmptiedShard": s1 - s0, "refusedByTransactionConflict": (k1 - k0) - (s1 - s0), "oversold": 0}))
 }
 
 pub async fn run(units: i64, buyers: usize, shards: usize) -> anyhow::Result<()> {

@@ -33,6 +33,9 @@ pub struct PaymentDifference {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Reconciliation {
+    /// Changes too large for one write that were interrupted between their parts, finished
+    /// (stock taken ahead of a commit that never happened given back, or freed stock given back).
+    pub interrupted_commits_finished: usize,
     pub orders_checked: usize,
     pub stock_items_checked: usize,
     pub stock: Vec<StockDifference>,
@@ -99,9 +102,16 @@ impl Oms {
 
     #[tracing::instrument(skip_all)]
     pub async fn reconcile(&self) -> Result<Reconciliation, AppError> {
+        // A commit in flight takes well under a minute; older parts were interrupted.
+        let cutoff = self.clock.now() - chrono::Duration::minutes(5);
+        let finished = self.store.finish_interrupted(cutoff).await?;
         let orders = self.all_orders().await?;
         let mut owned: BTreeMap<(Sku, LocationId), (i64, i64)> = BTreeMap::new();
-        let mut report = Reconciliation { orders_checked: orders.len(), ..Default::default() };
+        let mut report = Reconciliation {
+            orders_checked: orders.len(),
+            interrupted_commits_finished: finished,
+            ..Default::default()
+        };
         for o in &orders {
             for r in o.open_reservations() {
                 let e = owned.entry((r.sku.clone(), r.location_id.clone())).or_default();

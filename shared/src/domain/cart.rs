@@ -40,7 +40,7 @@ pub enum CartError {
 }
 
 impl Cart {
-    pub const MAX_ITEMS: usize = 50;
+    pub const MAX_ITEMS: usize = super::limits::LIMITS.max_lines;
     /// Carts live 30 days after their last activity.
     pub const TTL_DAYS: i64 = 30;
 

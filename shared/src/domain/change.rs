@@ -43,7 +43,8 @@ impl StockMove {
 /// The net effect of a change's movements on one stock item: written as one conditional
 /// update (a stock item is written at most once per commit), refused when any counter would
 /// go below zero.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StockDelta {
     pub sku: Sku,
     pub location_id: LocationId,
@@ -79,6 +80,23 @@ impl StockDelta {
 
     pub fn is_zero(&self) -> bool {
         self.delta == StockLevel::default()
+    }
+
+    /// Whether the delta adds available or on-hand units (a release, a restock): units others
+    /// may take at once, so it cannot be undone safely and is applied only once its change has
+    /// committed.
+    pub fn gives(&self) -> bool {
+        self.delta.available > 0 || self.delta.on_hand > 0
+    }
+
+    /// The delta that undoes this one (for a delta that does not give, always possible).
+    pub fn reversed(&self) -> StockDelta {
+        let d = self.delta;
+        StockDelta {
+            delta: StockLevel { on_hand: -d.on_hand, available: -d.available, held: -d.held, allocated: -d.allocated },
+            takes_available: false,
+            ..self.clone()
+        }
     }
 
     /// The level after the change, or `None` when a counter would go below zero.

@@ -36,7 +36,7 @@ pub struct Limits {
 
 /// The limits in force.
 pub const LIMITS: Limits = Limits {
-    max_lines: 50,
+    max_lines: 150,
     max_quantity: 99,
     max_unit_price: 10_000_000,
     max_order_total: 2_500_000,

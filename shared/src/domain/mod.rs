@@ -37,7 +37,7 @@ pub use ledger::{LedgerEntry, LedgerKind, RefundError};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{
     Actor, Channel, Delivery, Order, OrderLine, Payment, Reservation, ReservationState, ServiceLevel, Shipment,
-    ShipmentLine, ShipmentStatus, TimelineEvent, Totals,
+    ShipmentLine, ShipmentStatus, StoredBody, TimelineEvent, Totals,
 };
 pub use status::{IllegalTransition, OrderEvent, OrderStatus, transition};
 pub use stock::{StockError, StockLevel, StockRecord};

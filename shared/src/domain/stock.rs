@@ -129,19 +129,28 @@ pub fn rebalance(
     Ok(out)
 }
 
-/// Takes `quantity` units from shards with available units, starting at shard `start` (spread
-/// by the caller so buyers do not all hit one shard): one shard when one has enough, else
-/// several. `None` when the shards do not have that many together.
-pub fn take_from_shards(quantity: u32, available: &[(u16, i64)], start: usize) -> Option<Vec<(u16, u32)>> {
+/// Takes `quantity` units from shards with available units: one shard when one has enough,
+/// picked with a chance proportional to what it has (`spread` is the caller's random number),
+/// so shards drain evenly and buyers do not all hit one; else several shards. `None` when the
+/// shards do not have that many together.
+pub fn take_from_shards(quantity: u32, available: &[(u16, i64)], spread: usize) -> Option<Vec<(u16, u32)>> {
     if available.is_empty() {
         return None;
     }
-    let n = available.len();
-    let order: Vec<(u16, i64)> = (0..n).map(|i| available[(start + i) % n]).collect();
     let q = i64::from(quantity);
-    if let Some((k, _)) = order.iter().find(|(_, a)| *a >= q) {
-        return Some(vec![(*k, quantity)]);
+    let enough: Vec<(u16, i64)> = available.iter().copied().filter(|(_, a)| *a >= q).collect();
+    let weight: i64 = enough.iter().map(|(_, a)| *a).sum();
+    if weight > 0 {
+        let mut pick = i64::try_from(spread).unwrap_or(0).rem_euclid(weight);
+        for (k, a) in &enough {
+            if pick < *a {
+                return Some(vec![(*k, quantity)]);
+            }
+            pick -= a;
+        }
     }
+    let n = available.len();
+    let order: Vec<(u16, i64)> = (0..n).map(|i| available[(spread + i) % n]).collect();
     let mut left = q;
     let mut out = Vec::new();
     for (k, a) in order {
@@ -330,6 +339,9 @@ mod tests {
         assert_eq!(take_from_shards(3, &a, 0), Some(vec![(1, 3)]));
         assert_eq!(take_from_shards(6, &a, 2), Some(vec![(2, 2), (0, 1), (1, 3)]));
         assert_eq!(take_from_shards(9, &a, 1), None);
+        // One unit: each shard by its share of what is available.
+        let picks: Vec<u16> = (0..8).map(|r| take_from_shards(1, &a, r).unwrap()[0].0).collect();
+        assert_eq!(picks, vec![0, 1, 1, 1, 1, 1, 2, 2]);
     }
 
     #[test]

@@ -69,4 +69,11 @@ pub trait OrderRepository: Send + Sync {
 #[async_trait::async_trait]
 pub trait OrderChanges: Send + Sync {
     async fn commit(&self, change: &OrderChange) -> Result<(), StoreError>;
+
+    /// Finishes commits interrupted between the parts of a change too large for one write
+    /// (older than `older_than`): what was taken ahead of a commit that never happened is given
+    /// back, what a commit freed is given back to the end. Returns how many parts it handled.
+    async fn finish_interrupted(&self, _older_than: chrono::DateTime<chrono::Utc>) -> Result<usize, StoreError> {
+        Ok(0)
+    }
 }

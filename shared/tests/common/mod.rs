@@ -98,5 +98,6 @@ pub fn order(customer: &str, email: &str) -> Order {
         placement_key: None,
         created_at: now,
         updated_at: now,
+        stored_body: Default::default(),
     }
 }

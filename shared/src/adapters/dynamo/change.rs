@@ -1,6 +1,7 @@
 //! The one write path: an `OrderChange` becomes one `TransactWriteItems` whose conditions are
 //! the change's (order and entity versions, new items absent, stock guards, idempotency key,
-//! cart version, provider event unseen), with its outbox entry inside. Documents (label PDFs)
+//! cart version, provider event unseen), with its outbox entry inside; a change with more stock
+//! items than one transaction holds is split safely (`parts`). Documents (label PDFs)
 //! are written first on their own: write-once, keyed by what they belong to, and unreferenced
 //! until the transaction commits.
 
@@ -13,6 +14,7 @@ use super::entities::returns::{return_label_item, rma_item};
 use super::entities::shipments::{label_item, shipment_item};
 use super::errors::TxRole;
 use super::item::Item;
+use super::parts::{MAX_OTHER_ITEMS, MAX_TX_ITEMS};
 use super::table::DynamoStore;
 use super::tx::TxOp;
 use crate::domain::{OrderChange, OrderId, OutboxEntry, Write};
@@ -46,9 +48,6 @@ impl DynamoStore {
         }
         for w in &change.cases {
             ops.push(self.write_op(w, case_item)?);
-        }
-        for d in change.stock_deltas() {
-            ops.push(self.stock_update(&d)?);
         }
         if let Some((customer, key, record)) = &change.idempotency {
             ops.push(self.put_claim(&idempotency_item(customer, key, record), TxRole::Idempotency)?);
@@ -100,9 +99,17 @@ impl OrderChanges for DynamoStore {
             let order_id = order_id.as_ref().ok_or(StoreError::Mapping("a return label needs an order".into()))?;
             self.put_item(&return_label_item(order_id, id, doc)).await?;
         }
-        let ops = self.change_ops(change, order_id.as_ref())?;
-        if ops.len() > 100 {
+        let mut ops = self.change_ops(change, order_id.as_ref())?;
+        if ops.len() > MAX_OTHER_ITEMS {
             return Err(StoreError::TooLarge(ops.len()));
+        }
+        let deltas = change.stock_deltas();
+        if ops.len() + deltas.len() > MAX_TX_ITEMS {
+            let order_id = order_id.as_ref().ok_or(StoreError::TooLarge(ops.len() + deltas.len()))?;
+            return self.commit_in_parts(ops, deltas, order_id).await;
+        }
+        for d in &deltas {
+            ops.push(self.stock_update(d)?);
         }
         let items: Vec<_> = ops.iter().map(|o| (o.item.clone(), o.role.clone())).collect();
         retry(Backoff::CONTENTION, StoreError::is_retryable, || {
@@ -110,5 +117,9 @@ impl OrderChanges for DynamoStore {
             self.transact(ops)
         })
         .await
+    }
+
+    async fn finish_interrupted(&self, older_than: chrono::DateTime<chrono::Utc>) -> Result<usize, StoreError> {
+        self.finish_interrupted_parts(older_than).await
     }
 }

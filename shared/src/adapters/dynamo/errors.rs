@@ -38,6 +38,9 @@ pub enum TxRole {
     StockMove(Sku, LocationId),
     CartConversion,
     ProviderEvent,
+    /// A part marker of a change split over several transactions (`parts`): its condition
+    /// failing means another writer (the sweep) dealt with the part.
+    Part,
     Other,
 }
 
@@ -63,6 +66,9 @@ pub fn map_cancellation(roles: &[TxRole], reasons: &[CancellationReason]) -> Sto
                 }
                 TxRole::CartConversion => {
                     first.get_or_insert(StoreError::CartConverted);
+                }
+                TxRole::Part => {
+                    first.get_or_insert(StoreError::Conflict);
                 }
             },
             "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded" => {

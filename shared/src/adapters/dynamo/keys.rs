@@ -93,6 +93,13 @@ pub fn idle_cart_gsi2sk(last_activity: &DateTime<Utc>, id: &CartId) -> String {
     format!("{}#{id}", timestamp(last_activity))
 }
 
+/// A part of a change too large for one transaction (see `parts`), listed for the sweep in
+/// one GSI1 partition by creation time (few: only changes of more than about 95 stock items).
+pub fn stock_part(order: &OrderId, batch: &str, i: usize) -> Key {
+    Key { pk: format!("STOCKPART#{order}"), sk: format!("{batch}#{i:03}") }
+}
+pub const STOCK_PARTS_GSI1PK: &str = "STOCKPARTS";
+
 pub fn order_pk(id: &OrderId) -> String {
     format!("ORDER#{id}")
 }

@@ -11,6 +11,7 @@ pub mod errors;
 pub mod item;
 pub mod keys;
 pub mod meter;
+pub mod parts;
 pub mod table;
 pub mod tx;
 

@@ -19,6 +19,8 @@ pub struct HotStock {
     /// emptied between the read and the write): the conflict rate benchmarks report.
     pub commits: AtomicU64,
     pub contended_commits: AtomicU64,
+    /// Of those, refused because the chosen shard (or item) had emptied since it was read.
+    pub short_commits: AtomicU64,
     /// Whether hot items are split automatically (benchmarks of a fixed shard count turn it off).
     pub auto_split: AtomicBool,
 }
@@ -29,15 +31,20 @@ impl Default for HotStock {
             seen: Mutex::default(),
             commits: AtomicU64::new(0),
             contended_commits: AtomicU64::new(0),
+            short_commits: AtomicU64::new(0),
             auto_split: AtomicBool::new(true),
         }
     }
 }
 
 impl HotStock {
-    /// (commits tried, commits refused by contention) so far.
-    pub fn stats(&self) -> (u64, u64) {
-        (self.commits.load(Ordering::Relaxed), self.contended_commits.load(Ordering::Relaxed))
+    /// (commits tried, commits refused by contention, of those refused by an emptied shard).
+    pub fn stats(&self) -> (u64, u64, u64) {
+        (
+            self.commits.load(Ordering::Relaxed),
+            self.contended_commits.load(Ordering::Relaxed),
+            self.short_commits.load(Ordering::Relaxed),
+        )
     }
 
     /// Counts one contended attempt on an item; true when it crossed the threshold (the count

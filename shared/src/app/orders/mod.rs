@@ -155,7 +155,7 @@ pub(super) fn held_reservations(
         let taken = if per_shard.len() <= 1 {
             vec![(per_shard.first().map(|(k, _)| *k).unwrap_or(0), a.quantity)]
         } else {
-            stock::take_from_shards(a.quantity, per_shard, spread % per_shard.len()).ok_or_else(|| {
+            stock::take_from_shards(a.quantity, per_shard, spread).ok_or_else(|| {
                 AppError::OutOfStock(vec![sourcing::Shortage {
                     sku: a.sku.clone(),
                     requested: a.quantity,

@@ -92,6 +92,7 @@ impl Oms {
                 placement_key: Some(idempotency_key.to_owned()),
                 created_at: now,
                 updated_at: now,
+                stored_body: StoredBody::default(),
             };
             let placed_event = TimelineEvent::new(now, "order.placed", Actor::Customer(caller.customer.to_string()))
                 .with_status(OrderStatus::Placed)
@@ -159,6 +160,7 @@ impl Oms {
                         return replay(rec, request_hash);
                     }
                     // Stock moved between our read and our write: source again.
+                    self.hot.short_commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     self.note_contention(short.clone()).await;
                     last_short = short;
                 }

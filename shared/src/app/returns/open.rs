@@ -22,8 +22,9 @@ impl Returns {
             }
             _ => {}
         }
-        if req.lines.len() > 50 || req.exchange_lines.len() > 50 {
-            return Err(AppError::invalid_field("lines", "at most 50 lines"));
+        let max = crate::domain::limits::LIMITS.max_lines;
+        if req.lines.len() > max || req.exchange_lines.len() > max {
+            return Err(AppError::invalid_field("lines", format!("at most {max} lines")));
         }
         let shipments = store.shipments_of_order(order_id).await?;
         let existing = store.returns_of_order(order_id).await?;
