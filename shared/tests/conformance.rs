@@ -720,3 +720,50 @@ async fn dynamo_interrupted_parts_are_finished_by_the_sweep() -> anyhow::Result<
     assert_eq!(st.finish_interrupted(chrono::Utc::now()).await?, 0, "each part is finished once");
     Ok(())
 }
+
+/// A status change writes the order's small state item only; an edit rewrites its body too.
+#[tokio::test]
+async fn dynamo_status_changes_leave_the_order_body_alone() -> anyhow::Result<()> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let st = common::store().await?;
+    let o = order("cust-1", "a@b.co");
+    place(&st, &o).await?;
+    let body_key = oms_shared::adapters::dynamo::keys::order_body(&o.id);
+    let probe = |st: oms_shared::adapters::dynamo::DynamoStore| {
+        let body_key = body_key.clone();
+        async move {
+            let got = st
+                .client()
+                .get_item()
+                .table_name(st.table())
+                .key("PK", AttributeValue::S(body_key.pk.clone()))
+                .key("SK", AttributeValue::S(body_key.sk.clone()))
+                .consistent_read(true)
+                .send()
+                .await?;
+            anyhow::Ok(got.item.is_some_and(|i| i.contains_key("probe")))
+        }
+    };
+    st.client()
+        .update_item()
+        .table_name(st.table())
+        .key("PK", AttributeValue::S(body_key.pk.clone()))
+        .key("SK", AttributeValue::S(body_key.sk.clone()))
+        .update_expression("SET probe = :p")
+        .expression_attribute_values(":p", AttributeValue::N("1".into()))
+        .send()
+        .await?;
+    let loaded = st.get_order(&o.id).await?.unwrap();
+    let mut next = loaded.clone();
+    next.status = OrderStatus::Validated;
+    st.commit(&OrderChange::update(next, loaded.version, chrono::Utc::now())).await?;
+    assert!(probe(st.clone()).await?, "a status change left the body item as it was");
+    let loaded = st.get_order(&o.id).await?.unwrap();
+    assert_eq!(loaded.status, OrderStatus::Validated);
+    let mut edited = loaded.clone();
+    edited.placement_key = Some("edited".into());
+    st.commit(&OrderChange::update(edited, loaded.version, chrono::Utc::now())).await?;
+    assert!(!probe(st.clone()).await?, "an edit rewrote the body");
+    assert_eq!(st.get_order(&o.id).await?.unwrap().placement_key.as_deref(), Some("edited"));
+    Ok(())
+}

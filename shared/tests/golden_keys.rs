@@ -83,6 +83,19 @@ fn order_keys() {
     assert_eq!(attr(&a, "GSI2PK"), Some(format!("STATUS#placed#{}", keys::shard("01JD0000000000000000000001"))));
     assert_eq!(attr(&a, "GSI2SK").as_deref(), Some("2026-11-20T12:00:00.000Z#01JD0000000000000000000001"));
     assert_eq!(attr(&a, "GSI3PK").as_deref(), Some("EMAIL#ann@example.com"));
+    // Stored as two items: the state (with every index key) and the write-once body.
+    let (state, body) = oms_shared::adapters::dynamo::entities::orders::order_items(&o).unwrap();
+    assert_eq!(attr(&state, "SK").as_deref(), Some("ORDER"));
+    assert_eq!(attr(&state, "entity").as_deref(), Some("order"));
+    assert!(state.contains_key("status") && state.contains_key("version") && state.contains_key("payment"));
+    assert!(state.contains_key("GSI1PK") && state.contains_key("GSI2PK") && state.contains_key("GSI3PK"));
+    assert!(!state.contains_key("lines") && !state.contains_key("shippingAddress"));
+    assert_eq!(attr(&body, "PK").as_deref(), Some("ORDER#01JD0000000000000000000001"));
+    assert_eq!(attr(&body, "SK").as_deref(), Some("ORDER#BODY"));
+    assert_eq!(attr(&body, "entity").as_deref(), Some("order_body"));
+    assert!(body.contains_key("lines") && body.contains_key("shippingAddress") && body.contains_key("totals"));
+    assert!(!body.keys().any(|k| k.starts_with("GSI")) && !body.contains_key("status"));
+    assert_eq!(attr(&state, "id"), attr(&body, "id"));
 }
 
 #[test]

@@ -22,8 +22,25 @@ async fn stock_owned(s: &Stack, ids: &[String], sku: &str, loc: &str) -> anyhow:
     Ok((held, allocated))
 }
 
-async fn step(s: &Stack, name: &str, id: &str) -> anyhow::Result<Value> {
-    s.local.fulfillment.dispatch(name, json!({"orderId": id})).await.map_err(|e| anyhow::anyhow!("{name}: {e}"))
+/// Runs workflow steps in order with the state the state machine passes along (each step's
+/// result under its `ResultPath`; allocation reads validation's).
+async fn steps(s: &Stack, id: &str, names: &[&str]) -> anyhow::Result<Value> {
+    let mut state = json!({"orderId": id});
+    for name in names {
+        let input = match *name {
+            "allocate-order" => json!({"orderId": id, "validation": state["validation"]}),
+            _ => json!({"orderId": id}),
+        };
+        let out = s.local.fulfillment.dispatch(name, input).await.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let path = match *name {
+            "validate-order" => "validation",
+            "allocate-order" => "allocation",
+            "authorize-payment" => "payment",
+            _ => "labels",
+        };
+        state[path] = out;
+    }
+    Ok(state)
 }
 
 #[tokio::test]
@@ -31,8 +48,7 @@ async fn agent_hold_then_customer_edit_keeps_allocated_units_owned() -> anyhow::
     let s = Stack::without_stream().await?;
     let start = s.available("MUG-CLASSIC", "WH-NJ").await?;
     let id = s.place("cust-h", &order_body(json!([{"sku": "MUG-CLASSIC", "quantity": 2}]))).await?;
-    step(&s, "validate-order", &id).await?;
-    step(&s, "allocate-order", &id).await?;
+    steps(&s, &id, &["validate-order", "allocate-order"]).await?;
     let admin = s.admin_token();
     let hold = s
         .call("POST", &format!("/v1/admin/orders/{id}/hold"), Some(&admin), Some(&json!({"reason": "call"})), &[])
@@ -222,9 +238,7 @@ async fn one_dispute_event_delivered_eight_times_at_once_opens_one_case() -> any
 async fn an_order_edited_after_authorization_is_relabelled_and_charged_once() -> anyhow::Result<()> {
     let s = Stack::with_workers_only().await?;
     let id = s.place("cust-e", &order_body(json!([{"sku": "MUG-CLASSIC", "quantity": 1}]))).await?;
-    for name in ["validate-order", "allocate-order", "authorize-payment"] {
-        step(&s, name, &id).await?;
-    }
+    steps(&s, &id, &["validate-order", "allocate-order", "authorize-payment"]).await?;
     let t = s.token("cust-e");
     let v = s.order("cust-e", &id).await?["version"].as_u64().unwrap().to_string();
     let edit = s

@@ -292,8 +292,8 @@ async fn bad_input_is_a_4xx_problem_and_writes_nothing() -> anyhow::Result<()> {
     q100["lines"][0]["quantity"] = json!(100);
     cases.push(("quantity 100", q100, vec![], 400));
     let mut many = good.clone();
-    many["lines"] = Value::Array((0..51).map(|i| json!({"sku": format!("SKU-{i}"), "quantity": 1})).collect());
-    cases.push(("51 lines", many, vec![], 400));
+    many["lines"] = Value::Array((0..151).map(|i| json!({"sku": format!("SKU-{i}"), "quantity": 1})).collect());
+    cases.push(("151 lines", many, vec![], 400));
     let mut unknown = good.clone();
     unknown["coupon"] = json!("FREE");
     cases.push(("unknown field", unknown, vec![], 400));

@@ -284,12 +284,11 @@ impl Tracking {
         change.timeline = events;
         change.stock = ops;
         change.effects = notes.into_iter().map(Effect::notify).collect();
-        // The event's dedupe is a condition of the write that applies it.
-        change.provider_event =
-            Some(ProviderEvent { provider: format!("{}:applied", u.carrier), event_id: u.event_id.clone() });
+        // The event's dedupe is a condition of the write that applies it: the shipment's
+        // version. A repeat (or a concurrent copy, after its retry) reads the shipment with the
+        // event applied and finds nothing newer, so no separate record of seen events is kept.
         match store.commit(&change).await {
             Ok(()) => {}
-            Err(StoreError::DuplicateEvent) => return Ok(Applied::Ignored("duplicate event")),
             Err(StoreError::StaleVersion | StoreError::Conflict) => {
                 return Err(TrackingError::Transient("the item changed since it was read".into()));
             }

@@ -32,6 +32,8 @@ pub struct Limits {
     pub hot_stock_conflicts: u32,
     pub hot_stock_window_secs: u64,
     pub hot_stock_max_shards: u16,
+    /// Available units per shard below which an item is not split further.
+    pub hot_stock_min_units_per_shard: u32,
 }
 
 /// The limits in force.
@@ -51,6 +53,7 @@ pub const LIMITS: Limits = Limits {
     hot_stock_conflicts: 8,
     hot_stock_window_secs: 10,
     hot_stock_max_shards: 16,
+    hot_stock_min_units_per_shard: 8,
 };
 
 /// The currency thresholds are stated in.

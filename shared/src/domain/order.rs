@@ -173,8 +173,17 @@ impl Order {
     /// The fields most changes write (status, payment, reservations, version, ...), as
     /// serialized; every other field is the order's body, written at placement and changed
     /// only by edits and erasure. `id` belongs to both.
-    pub const STATE_FIELDS: [&'static str; 9] =
-        ["id", "status", "payment", "reservations", "statusReason", "version", "reviewCleared", "heldFrom", "updatedAt"];
+    pub const STATE_FIELDS: [&'static str; 9] = [
+        "id",
+        "status",
+        "payment",
+        "reservations",
+        "statusReason",
+        "version",
+        "reviewCleared",
+        "heldFrom",
+        "updatedAt",
+    ];
 
     /// A digest of the body: the serialized order without its state fields.
     pub fn body_digest(&self) -> u64 {

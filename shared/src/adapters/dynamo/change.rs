@@ -8,7 +8,7 @@
 use super::entities::carts::cart_item;
 use super::entities::cases::case_item;
 use super::entities::dedupe::{WEBHOOK_TTL_DAYS, idempotency_item, webhook_item};
-use super::entities::orders::{PaymentRef, order_item, payment_ref_item, timeline_item};
+use super::entities::orders::{PaymentRef, order_items, payment_ref_item, timeline_item};
 use super::entities::outbox::outbox_item;
 use super::entities::returns::{return_label_item, rma_item};
 use super::entities::shipments::{label_item, shipment_item};
@@ -17,7 +17,7 @@ use super::item::Item;
 use super::parts::{MAX_OTHER_ITEMS, MAX_TX_ITEMS};
 use super::table::DynamoStore;
 use super::tx::TxOp;
-use crate::domain::{OrderChange, OrderId, OutboxEntry, Write};
+use crate::domain::{Order, OrderChange, OrderId, OutboxEntry, Write};
 use crate::ports::{OrderChanges, StoreError};
 use crate::retry::{Backoff, retry};
 use serde::Serialize;
@@ -35,10 +35,34 @@ impl DynamoStore {
         }
     }
 
+    /// An order write: its state item always (under the change's condition), its body when
+    /// new or touched by the change.
+    fn order_ops(&self, w: &Write<Order>) -> Result<Vec<TxOp>, StoreError> {
+        let o = w.value();
+        let (state, body) = order_items(o)?;
+        Ok(match w {
+            Write::Create(_) => vec![
+                self.put_attrs_op(state, Some(("attribute_not_exists(PK)", 0)), TxRole::NewItem)?,
+                self.put_attrs_op(body, Some(("attribute_not_exists(PK)", 0)), TxRole::NewItem)?,
+            ],
+            Write::Update { expected_version, .. } => {
+                let mut ops =
+                    vec![self.put_attrs_op(state, Some(("version", *expected_version)), TxRole::Versioned)?];
+                if o.body_changed() {
+                    ops.push(self.put_attrs_op(body, None, TxRole::Other)?);
+                }
+                ops
+            }
+            Write::Replace(_) => {
+                vec![self.put_attrs_op(state, None, TxRole::Other)?, self.put_attrs_op(body, None, TxRole::Other)?]
+            }
+        })
+    }
+
     fn change_ops(&self, change: &OrderChange, order_id: Option<&OrderId>) -> Result<Vec<TxOp>, StoreError> {
         let mut ops = Vec::new();
         if let Some(w) = &change.order {
-            ops.push(self.write_op(w, order_item)?);
+            ops.extend(self.order_ops(w)?);
         }
         for w in &change.shipments {
             ops.push(self.write_op(w, shipment_item)?);

@@ -107,6 +107,12 @@ pub const ORDER_SK: &str = "ORDER";
 pub fn order(id: &OrderId) -> Key {
     Key::new(order_pk(id), ORDER_SK)
 }
+/// The order's body sorts right after its state item, so one query with `SK` beginning with
+/// `ORDER` reads both.
+pub const ORDER_BODY_SK: &str = "ORDER#BODY";
+pub fn order_body(id: &OrderId) -> Key {
+    Key::new(order_pk(id), ORDER_BODY_SK)
+}
 pub const ORDER_GSI1SK_PREFIX: &str = "ORDER#";
 /// Customer's orders newest first: ULIDs sort by creation time.
 pub fn order_gsi1sk(id: &OrderId) -> String {

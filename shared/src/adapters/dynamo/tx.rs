@@ -2,7 +2,7 @@
 //! the refusal it stands for.
 
 use super::errors::{TxRole, map_cancellation, mapping, sdk};
-use super::item::{Item, key_attrs, n};
+use super::item::{Attrs, Item, key_attrs, n};
 use super::keys::{self, Key};
 use super::table::DynamoStore;
 use crate::domain::StockDelta;
@@ -28,7 +28,13 @@ impl DynamoStore {
         condition: Option<(&str, u64)>,
         role: TxRole,
     ) -> Result<TxOp, StoreError> {
-        let mut p = Put::builder().table_name(&self.table).set_item(Some(item.to_attrs().map_err(mapping)?));
+        self.put_attrs_op(item.to_attrs().map_err(mapping)?, condition, role)
+    }
+
+    /// A put of an item already mapped to attributes, under a condition (`("version", v)`:
+    /// the stored version is `v`; any other text: that condition expression).
+    pub fn put_attrs_op(&self, attrs: Attrs, condition: Option<(&str, u64)>, role: TxRole) -> Result<TxOp, StoreError> {
+        let mut p = Put::builder().table_name(&self.table).set_item(Some(attrs));
         match condition {
             Some(("version", v)) => {
                 p = p.condition_expression("version = :v").expression_attribute_values(":v", n(v));

@@ -9,8 +9,12 @@ impl Fulfillment {
     #[tracing::instrument(skip_all, fields(order_id = %input.order_id))]
     pub async fn allocate(&self, input: &StepInput) -> Result<Value, StepError> {
         let order = self.load(&input.order_id).await?;
+        let validation = input.validation.as_ref();
+        let passed_at = validation.filter(|v| v["outcome"] == "pass").and_then(|v| v["version"].as_u64());
         match order.status {
             OrderStatus::Validated => {}
+            // Validated in this run and unchanged since: the pass is recorded with the allocation.
+            OrderStatus::Placed if passed_at == Some(order.version) => {}
             s if s.is_terminal() || s == OrderStatus::OnHold || s == OrderStatus::Placed => {
                 return Err(Self::not_active(&order));
             }
@@ -29,6 +33,16 @@ impl Fulfillment {
         }
         let now = self.oms.clock.now();
         let mut next = order.clone();
+        let mut validated = None;
+        if next.status == OrderStatus::Placed {
+            next.apply(OrderEvent::Validate, now)?;
+            let score = validation.and_then(|v| v["score"].as_u64()).unwrap_or(0);
+            validated = Some(
+                TimelineEvent::new(now, "order.validated", system("validate"))
+                    .with_status(next.status)
+                    .with_note(format!("fraud score {score}")),
+            );
+        }
         next.apply(OrderEvent::Allocate, now)?;
         let mut by_location: BTreeMap<LocationId, Vec<ShipmentLine>> = BTreeMap::new();
         let mut moves = Vec::new();
@@ -55,7 +69,9 @@ impl Fulfillment {
                 shipments.iter().map(|s| s.location_id.as_str()).collect::<Vec<_>>().join(", ")
             ));
         let ids: Vec<String> = shipments.iter().map(|s| s.id.to_string()).collect();
-        let mut change = OrderChange::update(next, order.version, now).with_event(ev);
+        let mut change = OrderChange::update(next, order.version, now);
+        change.timeline.extend(validated);
+        change = change.with_event(ev);
         change.stock = moves;
         change.shipments = shipments.into_iter().map(Write::Create).collect();
         self.commit(&change).await?;

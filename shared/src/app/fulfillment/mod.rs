@@ -95,6 +95,10 @@ impl From<CarrierError> for StepError {
 #[serde(rename_all = "camelCase")]
 pub struct StepInput {
     pub order_id: OrderId,
+    /// For allocation: validation's outcome in this run (`{"outcome", "score", "version"}`);
+    /// a pass is recorded by the allocation's own write, for the order version it assessed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<Value>,
     /// For compensation: the caught error (`{"Error": ..., "Cause": ...}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Value>,

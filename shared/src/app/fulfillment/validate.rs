@@ -1,4 +1,6 @@
-//! Validation: deliverability, limits, fraud signals → pass, hold for review, or reject.
+//! Validation: deliverability, limits, fraud signals → pass, hold for review, or reject. A pass
+//! writes nothing: allocation, next in the run, records it with its own write (one write
+//! less per order), for the order version assessed here.
 
 use super::{Fulfillment, StepError, StepInput, system};
 use crate::domain::validation::{Decision, Signals, assess};
@@ -13,7 +15,7 @@ impl Fulfillment {
             OrderStatus::Placed => {}
             OrderStatus::OnHold => return Ok(json!({"outcome": "hold"})),
             s if s.is_terminal() => return Err(Self::not_active(&order)),
-            _ => return Ok(json!({"outcome": "pass"})),
+            _ => return Ok(json!({"outcome": "pass", "version": order.version})),
         }
         let since = self.oms.clock.now() - chrono::Duration::hours(1);
         let signals = Signals {
@@ -22,13 +24,9 @@ impl Fulfillment {
         let now = self.oms.clock.now();
         match assess(&order, signals, &self.limits) {
             Decision::Pass { score } => {
-                let mut next = order.clone();
-                next.apply(OrderEvent::Validate, now)?;
-                let ev = TimelineEvent::new(now, "order.validated", system("validate"))
-                    .with_status(next.status)
-                    .with_note(format!("fraud score {score}"));
-                self.commit(&OrderChange::update(next, order.version, now).with_event(ev)).await?;
-                Ok(json!({"outcome": "pass", "score": score}))
+                // Checked here, so a transition allocation cannot make is refused now.
+                order.clone().apply(OrderEvent::Validate, now)?;
+                Ok(json!({"outcome": "pass", "score": score, "version": order.version}))
             }
             Decision::Hold { score, reasons } => {
                 let reason = format!("review: {}", reasons.join(", "));

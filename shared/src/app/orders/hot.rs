@@ -78,12 +78,14 @@ impl Oms {
                 continue;
             }
             let (sku, location) = &key;
-            let current = match self.store.get_stock(sku, location).await {
-                Ok(Some(r)) => r.shards,
+            let (current, available) = match self.store.get_stock(sku, location).await {
+                Ok(Some(r)) => (r.shards, r.level.available),
                 _ => continue,
             };
             let next = (current.saturating_mul(2)).min(LIMITS.hot_stock_max_shards);
-            if next <= current {
+            // Refusals at the end of a sale are not contention: a nearly sold-out item is not
+            // split (shards of a unit or two would only refuse more buyers).
+            if next <= current || available < i64::from(next) * i64::from(LIMITS.hot_stock_min_units_per_shard) {
                 continue;
             }
             match self.store.set_shards(sku, location, next).await {

@@ -17,6 +17,8 @@ pub const ENTITY_LOCATION: &str = "location";
 pub const ENTITY_STOCK: &str = "stock";
 pub const ENTITY_CART: &str = "cart";
 pub const ENTITY_ORDER: &str = "order";
+/// An order's write-once part (lines, addresses, totals); `ENTITY_ORDER` is its state.
+pub const ENTITY_ORDER_BODY: &str = "order_body";
 pub const ENTITY_SHIPMENT: &str = "shipment";
 pub const ENTITY_EVENT: &str = "timeline_event";
 pub const ENTITY_IDEMPOTENCY: &str = "idempotency";

@@ -1,13 +1,16 @@
-//! Orders: the order item (GSI1 by customer, GSI2 by status sharded, GSI3 by e-mail), its
-//! timeline entries, and the payment reference that leads a dispute back to it.
+//! Orders: two items per order, the state item (status, payment, reservations, version; GSI1
+//! by customer, GSI2 by status sharded, GSI3 by e-mail) and the write-once body (lines,
+//! addresses, delivery, totals), which only edits and erasure rewrite: a write is billed on
+//! the whole item, so status changes no longer pay for the lines. Plus the order's timeline
+//! entries, and the payment reference that leads a dispute back to it.
 
 use super::super::cursor::{decode_cursor, encode_cursor, newest_index_entries, page_by_created};
-use super::super::item::{Attrs, Item, from_attrs, s};
+use super::super::item::{Attrs, Item, from_attrs, key_attrs, s};
 use super::super::keys;
 use super::super::table::{DynamoStore, entity_of};
-use super::{ENTITY_EVENT, ENTITY_ORDER, ENTITY_PAYMENT, ENTITY_SHIPMENT};
+use super::{ENTITY_EVENT, ENTITY_ORDER, ENTITY_ORDER_BODY, ENTITY_PAYMENT, ENTITY_SHIPMENT};
 use crate::adapters::dynamo::errors::{mapping, sdk};
-use crate::domain::{CustomerId, Email, Order, OrderId, OrderStatus, Shipment, TimelineEvent};
+use crate::domain::{CustomerId, Email, Order, OrderId, OrderStatus, Shipment, StoredBody, TimelineEvent};
 use crate::ports::{Listing, OrderRepository, OrderView, Page, StoreError};
 use aws_sdk_dynamodb::types::Select;
 use chrono::{DateTime, Utc};
@@ -19,6 +22,42 @@ pub fn order_item(o: &Order) -> Item<&Order> {
         .gsi1(keys::customer_gsi1pk(&o.customer), keys::order_gsi1sk(&o.id))
         .gsi2(keys::order_status_gsi2pk(o.status, &o.id), created.clone())
         .gsi3(keys::email_gsi3pk(&o.email), created)
+}
+
+/// Keys, index keys and bookkeeping: they stay on the state item.
+fn structural(name: &str) -> bool {
+    matches!(name, "PK" | "SK" | "entity" | "expiresAt") || name.starts_with("GSI")
+}
+
+/// An order's two items: (state, body).
+pub fn order_items(o: &Order) -> Result<(Attrs, Attrs), StoreError> {
+    let all = order_item(o).to_attrs().map_err(mapping)?;
+    let mut state = Attrs::new();
+    let mut body = Attrs::new();
+    for (k, v) in all {
+        if k == "id" {
+            body.insert(k.clone(), v.clone());
+            state.insert(k, v);
+        } else if structural(&k) || Order::STATE_FIELDS.contains(&k.as_str()) {
+            state.insert(k, v);
+        } else {
+            body.insert(k, v);
+        }
+    }
+    let key = keys::order_body(&o.id);
+    body.insert(keys::PK.into(), s(key.pk));
+    body.insert(keys::SK.into(), s(key.sk));
+    body.insert("entity".into(), s(ENTITY_ORDER_BODY));
+    Ok((state, body))
+}
+
+/// An order from its two items, stamped with what was read of its body.
+pub fn order_from(state: Attrs, body: Attrs) -> Result<Order, StoreError> {
+    let mut all = body;
+    all.extend(state);
+    let mut o = from_attrs::<Order>(all).map_err(mapping)?.data;
+    o.stored_body = StoredBody(Some(o.body_digest()));
+    Ok(o)
 }
 
 /// A timeline entry; `seq` (its position in its change, then a ULID) keeps entries at the same
@@ -38,9 +77,34 @@ pub fn payment_ref_item<'a>(authorization_id: &str, r: &'a PaymentRef) -> Item<&
 }
 
 impl DynamoStore {
-    /// Orders behind index entries, mapped.
+    /// Orders behind index entries (their state items), with their bodies, in index order.
     async fn orders(&self, index_items: Vec<Attrs>) -> Result<Vec<Order>, StoreError> {
-        Self::all(self.hydrate(index_items).await?)
+        let states = self.hydrate(index_items).await?;
+        let body_keys: Vec<Attrs> = states
+            .iter()
+            .filter_map(|a| a.get(keys::PK).and_then(|v| v.as_s().ok()))
+            .map(|pk| key_attrs(&keys::Key { pk: pk.clone(), sk: keys::ORDER_BODY_SK.into() }))
+            .collect();
+        let mut bodies: std::collections::HashMap<String, Attrs> = self
+            .batch_get(body_keys)
+            .await?
+            .into_iter()
+            .filter_map(|a| Some((a.get(keys::PK)?.as_s().ok()?.clone(), a)))
+            .collect();
+        let mut out = Vec::with_capacity(states.len());
+        for st in states {
+            let pk = st.get(keys::PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            // A body not yet visible to an eventually consistent read: read it consistently.
+            let body = match bodies.remove(&pk) {
+                Some(b) => b,
+                None => match self.get_attrs(&keys::Key { pk, sk: keys::ORDER_BODY_SK.into() }, true).await? {
+                    Some(b) => b,
+                    None => continue,
+                },
+            };
+            out.push(order_from(st, body)?);
+        }
+        Ok(out)
     }
 
     async fn query_orders_index(
@@ -107,22 +171,40 @@ impl IndexSpec {
 #[async_trait::async_trait]
 impl OrderRepository for DynamoStore {
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        Ok(self.get::<Order>(&keys::order(id), true).await?.map(|i| i.data))
+        // One consistent query reads both items (`ORDER` and `ORDER#BODY`).
+        let items = self.query_all("", keys::PK, &keys::order_pk(id), Some((keys::SK, keys::ORDER_SK)), true).await?;
+        let (mut state, mut body) = (None, None);
+        for a in items {
+            match entity_of(&a) {
+                ENTITY_ORDER => state = Some(a),
+                ENTITY_ORDER_BODY => body = Some(a),
+                _ => {}
+            }
+        }
+        match (state, body) {
+            (Some(st), Some(b)) => Ok(Some(order_from(st, b)?)),
+            _ => Ok(None),
+        }
     }
 
     async fn get_order_view(&self, id: &OrderId) -> Result<Option<OrderView>, StoreError> {
         let items = self.query_all("", keys::PK, &keys::order_pk(id), None, true).await?;
-        let mut order = None;
+        let (mut state, mut body) = (None, None);
         let mut shipments = Vec::new();
         let mut timeline = Vec::new();
         for a in items {
             match entity_of(&a) {
-                ENTITY_ORDER => order = Some(from_attrs::<Order>(a).map_err(mapping)?.data),
+                ENTITY_ORDER => state = Some(a),
+                ENTITY_ORDER_BODY => body = Some(a),
                 ENTITY_SHIPMENT => shipments.push(from_attrs::<Shipment>(a).map_err(mapping)?.data),
                 ENTITY_EVENT => timeline.push(from_attrs::<TimelineEvent>(a).map_err(mapping)?.data),
                 _ => {}
             }
         }
+        let order = match (state, body) {
+            (Some(st), Some(b)) => Some(order_from(st, b)?),
+            _ => None,
+        };
         Ok(order.map(|order| OrderView { order, shipments, timeline }))
     }
 

@@ -1,11 +1,11 @@
 //! Erasure around an order: every item of the order's partition (its timeline, shipments,
 //! returns, cases, outbox) has the personal strings it quotes replaced; label documents, which
-//! print the address, are deleted. The order item itself is written by the one write path.
+//! print the address, are deleted. The order's own items are written by the one write path.
 
 use super::super::item::Attrs;
 use super::super::keys;
 use super::super::table::{Condition, DynamoStore, entity_of, table_key};
-use super::{ENTITY_LABEL, ENTITY_ORDER, ENTITY_RETURN_LABEL};
+use super::{ENTITY_LABEL, ENTITY_ORDER, ENTITY_ORDER_BODY, ENTITY_RETURN_LABEL};
 use crate::domain::privacy::scrub;
 use crate::domain::{CustomerId, OrderId};
 use crate::ports::{PersonalData, StoreError};
@@ -43,7 +43,7 @@ impl PersonalData for DynamoStore {
         let mut changed = 0;
         for mut a in items {
             match entity_of(&a) {
-                ENTITY_ORDER => {}
+                ENTITY_ORDER | ENTITY_ORDER_BODY => {}
                 ENTITY_LABEL | ENTITY_RETURN_LABEL => {
                     if let Some(k) = table_key(&a) {
                         self.delete(&k).await?;
