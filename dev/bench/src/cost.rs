@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone)]
 struct Meter {
     api_requests: u64,
     pipe_events: u64,
@@ -115,10 +115,18 @@ impl Bench {
     }
 
     async fn journey(&mut self, i: usize, with_return: bool) -> anyhow::Result<()> {
+        self.journey_of(i, Kind::TwoLines, with_return).await
+    }
+
+    async fn journey_of(&mut self, i: usize, kind: Kind, with_return: bool) -> anyhow::Result<()> {
         let sub = format!("bench-{i}");
-        let body = json!({"lines": [{"sku": "TSHIRT-BLK-M", "quantity": 2}, {"sku": "SOCKS-3PK", "quantity": 1}],
+        let mut body = json!({"lines": kind.lines(),
             "shippingAddress": {"name": "Ann Lee", "line1": "350 5th Ave", "city": "New York", "region": "NY", "postalCode": "10118", "country": "US"},
             "email": format!("bench-{i}@example.com"), "serviceLevel": "standard", "paymentToken": "tok_visa", "channel": "web"});
+        if kind == Kind::Pickup {
+            body.as_object_mut().map(|o| o.remove("serviceLevel"));
+            body["deliveryOptionId"] = json!("pickup-STORE-NYC");
+        }
         let key = format!("bench-{i}");
         let (status, placed) =
             self.api("placement", "POST", "/v1/orders", (&sub, ""), Some(body), &[("idempotency-key", &key)]).await?;
@@ -184,6 +192,110 @@ impl Bench {
     }
 }
 
+/// The order kinds the cost table is broken down by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    OneLine,
+    TwoLines,
+    TwoLinesSplit,
+    Pickup,
+}
+
+impl Kind {
+    fn lines(self) -> Value {
+        match self {
+            Kind::OneLine | Kind::Pickup => json!([{"sku": "TSHIRT-BLK-M", "quantity": 1}]),
+            Kind::TwoLines => json!([{"sku": "TSHIRT-BLK-M", "quantity": 2}, {"sku": "SOCKS-3PK", "quantity": 1}]),
+            // The lamp is only in Dallas: two shipments.
+            Kind::TwoLinesSplit => json!([{"sku": "TSHIRT-BLK-M", "quantity": 1}, {"sku": "DESK-LAMP", "quantity": 1}]),
+        }
+    }
+}
+
+/// What a set of journeys cost, from meter snapshots before and after.
+fn costs(
+    prices: &Value,
+    m: &Meter,
+    units: ((u64, u64), (u64, u64)),
+    n: f64,
+) -> (f64, f64, BTreeMap<&'static str, f64>) {
+    let p = |k: &str| prices[k].as_f64().unwrap_or(0.0);
+    let ((r0, w0), (r1, w1)) = units;
+    let rru = (r1 - r0) as f64 / 1000.0 / n;
+    let wru = (w1 - w0) as f64 / 1000.0 / n;
+    let per_order = |x: f64| x / n;
+    let invocations: u64 = m.lambda.values().map(|(c, _)| c).sum();
+    let lambda_seconds: f64 = m.lambda.values().map(|(_, us)| *us as f64 / 1e6).sum();
+    let million = 1_000_000.0;
+    let cost = BTreeMap::from([
+        ("dynamodb_writes", wru * p("dynamodbPerMillionWriteRequestUnits")),
+        ("dynamodb_reads", rru * p("dynamodbPerMillionReadRequestUnits")),
+        ("lambda_requests", per_order(invocations as f64) * p("lambdaPerMillionRequests")),
+        ("lambda_duration", per_order(lambda_seconds) * p("lambdaMemoryMb") / 1024.0 * p("lambdaArmPerGbSecond") * million),
+        ("sqs", per_order(m.sqs_requests as f64) * p("sqsStandardPerMillionRequests")),
+        (
+            "step_functions_express",
+            per_order(m.express_executions as f64) * p("stepFunctionsExpressPerMillionRequests")
+                + per_order(m.express_billed_ms as f64 / 1000.0)
+                    * (p("stepFunctionsExpressMemoryMb") / 1024.0)
+                    * p("stepFunctionsExpressPerGbSecond")
+                    * million,
+        ),
+        ("api_gateway", per_order(m.api_requests as f64) * p("apiGatewayHttpPerMillionRequests")),
+        ("eventbridge_pipes", per_order(m.pipe_events as f64) * p("eventBridgePipesPerMillionRequests")),
+    ]);
+    (wru, rru, cost)
+}
+
+fn meter_delta(after: &Meter, before: &Meter) -> Meter {
+    Meter {
+        api_requests: after.api_requests - before.api_requests,
+        pipe_events: after.pipe_events - before.pipe_events,
+        express_executions: after.express_executions - before.express_executions,
+        express_billed_ms: after.express_billed_ms - before.express_billed_ms,
+        transitions: after.transitions - before.transitions,
+        sqs_requests: after.sqs_requests - before.sqs_requests,
+        lambda: after
+            .lambda
+            .iter()
+            .map(|(k, (c, us))| {
+                let (c0, us0) = before.lambda.get(k).copied().unwrap_or_default();
+                (k.clone(), (c - c0, us - us0))
+            })
+            .collect(),
+    }
+}
+
+/// Each order kind on its own: units and dollars per order.
+async fn per_kind(b: &mut Bench, prices: &Value, each: usize) -> anyhow::Result<Vec<Value>> {
+    let mut rows = Vec::new();
+    let kinds = [
+        ("one line", Kind::OneLine, false),
+        ("two lines, one shipment", Kind::TwoLines, false),
+        ("two lines split over two warehouses", Kind::TwoLinesSplit, false),
+        ("store pickup", Kind::Pickup, false),
+        ("two lines, one returned", Kind::TwoLines, true),
+    ];
+    for (k, (name, kind, with_return)) in kinds.into_iter().enumerate() {
+        let m0 = b.m.clone();
+        let u0 = b.local.meter.milli_units();
+        let mails0 = oms_local::mail(&b.local.moto_endpoint).await?.as_array().map(|a| a.len()).unwrap_or(0);
+        for i in 0..each {
+            b.journey_of(10_000 * (k + 1) + i, kind, with_return).await?;
+        }
+        let u1 = b.local.meter.milli_units();
+        let mails = oms_local::mail(&b.local.moto_endpoint).await?.as_array().map(|a| a.len()).unwrap_or(0) - mails0;
+        let m = meter_delta(&b.m, &m0);
+        let n = each.max(1) as f64;
+        let (wru, rru, cost) = costs(prices, &m, (u0, u1), n);
+        let total: f64 = cost.values().sum();
+        rows.push(json!({"kind": name, "orders": each, "writeUnitsPerOrder": wru, "readUnitsPerOrder": rru,
+            "sqsRequestsPerOrder": m.sqs_requests as f64 / n, "mailsPerOrder": mails as f64 / n,
+            "dollarsPerMillionWithoutEmail": total, "breakdown": cost}));
+    }
+    Ok(rows)
+}
+
 pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
     let prices: Value =
         serde_json::from_str(&std::fs::read_to_string(oms_harness::repo_root().join("dev/bench/prices.json"))?)?;
@@ -191,7 +303,7 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
     let local =
         oms_local::start(&table, Options { stream: false, workers: false, metered: true, ..Default::default() })
             .await?;
-    for (sku, loc) in [("TSHIRT-BLK-M", "WH-NJ"), ("SOCKS-3PK", "WH-NJ")] {
+    for (sku, loc) in [("TSHIRT-BLK-M", "WH-NJ"), ("SOCKS-3PK", "WH-NJ"), ("DESK-LAMP", "WH-TX"), ("TSHIRT-BLK-M", "STORE-NYC")] {
         local
             .oms
             .set_stock(
@@ -241,36 +353,21 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
     let mails = oms_local::mail(&b.local.moto_endpoint).await?.as_array().map(|a| a.len()).unwrap_or(0) - mails0;
     let local_tx = (b.local.meter.local_reported_tx_milli() - local_tx0) as f64 / 1000.0 / n;
     let tx_billed: f64 = by_kind.iter().filter(|(k, _, _)| k.starts_with("tx[")).map(|(_, _, u)| u).sum();
-    let rru = (r1 - r0) as f64 / 1000.0 / n;
-    let wru = (w1 - w0) as f64 / 1000.0 / n;
     let p = |k: &str| prices[k].as_f64().unwrap_or(0.0);
-    let mem_gb = p("lambdaMemoryMb") / 1024.0;
     let invocations: u64 = b.m.lambda.values().map(|(c, _)| c).sum();
     let lambda_seconds: f64 = b.m.lambda.values().map(|(_, us)| *us as f64 / 1e6).sum();
     let per_order = |x: f64| x / n;
-    let million = 1_000_000.0;
-    let cost = BTreeMap::from([
-        ("dynamodb_writes", wru * p("dynamodbPerMillionWriteRequestUnits")),
-        ("dynamodb_reads", rru * p("dynamodbPerMillionReadRequestUnits")),
-        ("lambda_requests", per_order(invocations as f64) * p("lambdaPerMillionRequests")),
-        ("lambda_duration", per_order(lambda_seconds) * mem_gb * p("lambdaArmPerGbSecond") * million),
-        ("sqs", per_order(b.m.sqs_requests as f64) * p("sqsStandardPerMillionRequests")),
-        (
-            "step_functions_express",
-            per_order(b.m.express_executions as f64) * p("stepFunctionsExpressPerMillionRequests")
-                + per_order(b.m.express_billed_ms as f64 / 1000.0)
-                    * (p("stepFunctionsExpressMemoryMb") / 1024.0)
-                    * p("stepFunctionsExpressPerGbSecond")
-                    * million,
-        ),
-        ("api_gateway", per_order(b.m.api_requests as f64) * p("apiGatewayHttpPerMillionRequests")),
-        ("eventbridge_pipes", per_order(b.m.pipe_events as f64) * p("eventBridgePipesPerMillionRequests")),
-    ]);
+    let (wru, rru, cost) = costs(&prices, &b.m, ((r0, w0), (r1, w1)), n);
     let without_email: f64 = cost.values().sum();
     let ses = per_order(mails as f64) * p("sesPerThousandEmails") * 1000.0;
     let standard_alternative = without_email - cost["step_functions_express"]
         + per_order(b.m.transitions as f64) * p("stepFunctionsStandardPerThousandTransitions") * 1000.0;
-    let report = json!({
+    let baseline: Value = serde_json::from_str(&std::fs::read_to_string(
+        oms_harness::repo_root().join("dev/bench/cost-baseline.json"),
+    )?)?;
+    let mut report = json!({
+        "defaultMix": format!("{orders} orders of two lines from one warehouse, {return_share_pct}% of them with one line returned"),
+        "baseline": baseline,
         "orders": orders,
         "ordersWithReturn": returns,
         "perOrder": {
@@ -291,9 +388,11 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
             "totalWithEmail": without_email + ses,
             "withStandardWorkflowInsteadOfExpress": standard_alternative,
         },
-        "goals": {"dollarsPerMillionWithoutEmail": 30.0, "writeUnitsPerOrder": 12.0},
+        "goals": {"dollarsPerMillionWithoutEmail": 30.0, "writeUnitsPerOrder": 24.0, "readUnitsPerOrder": 12.0},
         "prices": prices["asOf"],
     });
+    // Then each kind on its own (after the mix's figures are taken).
+    report["perKind"] = Value::Array(per_kind(&mut b, &prices, 8).await?);
     println!("{}", serde_json::to_string_pretty(&report)?);
     std::fs::write(crate::out_dir().join("cost.json"), serde_json::to_string_pretty(&report)?)?;
     Ok(())
