@@ -231,7 +231,10 @@ fn costs(
         ("dynamodb_writes", wru * p("dynamodbPerMillionWriteRequestUnits")),
         ("dynamodb_reads", rru * p("dynamodbPerMillionReadRequestUnits")),
         ("lambda_requests", per_order(invocations as f64) * p("lambdaPerMillionRequests")),
-        ("lambda_duration", per_order(lambda_seconds) * p("lambdaMemoryMb") / 1024.0 * p("lambdaArmPerGbSecond") * million),
+        (
+            "lambda_duration",
+            per_order(lambda_seconds) * p("lambdaMemoryMb") / 1024.0 * p("lambdaArmPerGbSecond") * million,
+        ),
         ("sqs", per_order(m.sqs_requests as f64) * p("sqsStandardPerMillionRequests")),
         (
             "step_functions_express",
@@ -303,7 +306,9 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
     let local =
         oms_local::start(&table, Options { stream: false, workers: false, metered: true, ..Default::default() })
             .await?;
-    for (sku, loc) in [("TSHIRT-BLK-M", "WH-NJ"), ("SOCKS-3PK", "WH-NJ"), ("DESK-LAMP", "WH-TX"), ("TSHIRT-BLK-M", "STORE-NYC")] {
+    for (sku, loc) in
+        [("TSHIRT-BLK-M", "WH-NJ"), ("SOCKS-3PK", "WH-NJ"), ("DESK-LAMP", "WH-TX"), ("TSHIRT-BLK-M", "STORE-NYC")]
+    {
         local
             .oms
             .set_stock(
@@ -362,9 +367,8 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
     let ses = per_order(mails as f64) * p("sesPerThousandEmails") * 1000.0;
     let standard_alternative = without_email - cost["step_functions_express"]
         + per_order(b.m.transitions as f64) * p("stepFunctionsStandardPerThousandTransitions") * 1000.0;
-    let baseline: Value = serde_json::from_str(&std::fs::read_to_string(
-        oms_harness::repo_root().join("dev/bench/cost-baseline.json"),
-    )?)?;
+    let baseline: Value =
+        serde_json::from_str(&std::fs::read_to_string(oms_harness::repo_root().join("dev/bench/cost-baseline.json"))?)?;
     let mut report = json!({
         "defaultMix": format!("{orders} orders of two lines from one warehouse, {return_share_pct}% of them with one line returned"),
         "baseline": baseline,
