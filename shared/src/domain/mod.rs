@@ -18,6 +18,7 @@ pub mod returns;
 pub mod sourcing;
 pub mod status;
 pub mod stock;
+pub mod stored;
 pub mod support;
 pub mod validation;
 

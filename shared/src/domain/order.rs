@@ -6,6 +6,7 @@ use super::email::Email;
 use super::ids::{CustomerId, LocationId, OrderId, ShipmentId, Sku};
 use super::money::Money;
 use super::status::{IllegalTransition, OrderEvent, OrderStatus, transition_held};
+pub use super::stored::StoredBody;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -158,52 +159,7 @@ pub struct Order {
     pub stored_body: StoredBody,
 }
 
-/// A digest of an order's body as a store read it (`None`: not read from a store).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StoredBody(pub Option<u64>);
-
-impl PartialEq for StoredBody {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-impl Eq for StoredBody {}
-
 impl Order {
-    /// The fields most changes write (status, payment, reservations, version, ...), as
-    /// serialized; every other field is the order's body, written at placement and changed
-    /// only by edits and erasure. `id` belongs to both.
-    pub const STATE_FIELDS: [&'static str; 9] = [
-        "id",
-        "status",
-        "payment",
-        "reservations",
-        "statusReason",
-        "version",
-        "reviewCleared",
-        "heldFrom",
-        "updatedAt",
-    ];
-
-    /// A digest of the body: the serialized order without its state fields.
-    pub fn body_digest(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut v = serde_json::to_value(self).unwrap_or_default();
-        if let Some(m) = v.as_object_mut() {
-            for f in Self::STATE_FIELDS.iter().filter(|f| **f != "id") {
-                m.remove(*f);
-            }
-        }
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        v.to_string().hash(&mut h);
-        h.finish()
-    }
-
-    /// Whether the body differs from what the store read (always, for an order not read).
-    pub fn body_changed(&self) -> bool {
-        self.stored_body.0 != Some(self.body_digest())
-    }
-
     /// Applies a status event; the caller persists with the version it read.
     pub fn apply(&mut self, event: OrderEvent, now: DateTime<Utc>) -> Result<OrderStatus, IllegalTransition> {
         let from = self.status;
