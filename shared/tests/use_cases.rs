@@ -155,10 +155,22 @@ impl World {
     /// An order taken through validation, allocation and authorization.
     async fn authorized(&self, key: &str) -> anyhow::Result<OrderId> {
         let id = self.place(key).await?;
-        for step in ["validate-order", "allocate-order", "authorize-payment"] {
-            self.fulfillment.dispatch(step, serde_json::json!({"orderId": id})).await?;
-        }
+        self.steps(&id, &["validate-order", "allocate-order", "authorize-payment"]).await?;
         Ok(id)
+    }
+
+    /// Steps in order, with what the state machine passes along (allocation reads
+    /// validation's outcome).
+    async fn steps(&self, id: &OrderId, names: &[&str]) -> anyhow::Result<()> {
+        let mut validation = serde_json::Value::Null;
+        for name in names {
+            let input = serde_json::json!({"orderId": id, "validation": validation});
+            let out = self.fulfillment.dispatch(name, input).await?;
+            if *name == "validate-order" {
+                validation = out;
+            }
+        }
+        Ok(())
     }
 
     fn kinds(&self, messages: &[String]) -> Vec<String> {
@@ -273,9 +285,7 @@ impl PaymentGateway for CancelDuringAuthorize {
 async fn a_step_whose_order_is_cancelled_under_it_voids_its_own_authorization() -> anyhow::Result<()> {
     let w = World::new().await?;
     let id = w.place("k1").await?;
-    for step in ["validate-order", "allocate-order"] {
-        w.fulfillment.dispatch(step, serde_json::json!({"orderId": id})).await?;
-    }
+    w.steps(&id, &["validate-order", "allocate-order"]).await?;
     let racing = Fulfillment {
         payments: Arc::new(CancelDuringAuthorize { inner: w.sandbox.clone(), store: w.store.clone() }),
         ..w.fulfillment.clone()
