@@ -242,6 +242,27 @@ async fn changes_of_more_stock_items_than_one_write_holds_are_all_or_nothing<S: 
     st.commit(&release).await?;
     all_at(st.clone(), level(3, 0, 0)).await?;
     assert_eq!(st.get_order(&o.id).await?.unwrap().version, 3);
+    // Give-backs and takes in one change: 150 releases wait for the commit, 10 takes go in it.
+    let v3 = st.get_order(&o.id).await?.unwrap();
+    let mut hold = OrderChange::update(v3.clone(), 3, chrono::Utc::now());
+    for s in &skus {
+        hold = hold.with_stock(s, &l, StockMove::Hold, 1);
+    }
+    st.commit(&hold).await?;
+    let mut both = OrderChange::update(hold.next_order().unwrap().clone(), 4, chrono::Utc::now());
+    for (i, s) in skus.iter().enumerate() {
+        both = if i < 150 {
+            both.with_stock(s, &l, StockMove::ReleaseHold, 1)
+        } else {
+            both.with_stock(s, &l, StockMove::Hold, 2)
+        };
+    }
+    st.commit(&both).await?;
+    for (i, s) in skus.iter().enumerate() {
+        let got = st.get_stock(s, &l).await?.unwrap().level;
+        let want = if i < 150 { level(3, 0, 0) } else { level(0, 3, 0) };
+        assert_eq!(got, want, "{s}");
+    }
     assert_eq!(st.finish_interrupted(chrono::Utc::now()).await?, 0, "nothing left half done");
     Ok(())
 }
@@ -765,5 +786,27 @@ async fn dynamo_status_changes_leave_the_order_body_alone() -> anyhow::Result<()
     st.commit(&OrderChange::update(edited, loaded.version, chrono::Utc::now())).await?;
     assert!(!probe(st.clone()).await?, "an edit rewrote the body");
     assert_eq!(st.get_order(&o.id).await?.unwrap().placement_key.as_deref(), Some("edited"));
+    Ok(())
+}
+
+/// The state item names the body it was written with: a body from another commit (what a
+/// query can catch between the two items of one transaction) is never paired with it.
+#[tokio::test]
+async fn dynamo_a_state_is_never_read_with_another_commits_body() -> anyhow::Result<()> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let st = common::store().await?;
+    let o = order("cust-1", "a@b.co");
+    place(&st, &o).await?;
+    let body_key = oms_shared::adapters::dynamo::keys::order_body(&o.id);
+    st.client()
+        .update_item()
+        .table_name(st.table())
+        .key("PK", AttributeValue::S(body_key.pk.clone()))
+        .key("SK", AttributeValue::S(body_key.sk.clone()))
+        .update_expression("SET placementKey = :k")
+        .expression_attribute_values(":k", AttributeValue::S("from-another-commit".into()))
+        .send()
+        .await?;
+    assert!(matches!(st.get_order(&o.id).await, Err(StoreError::Conflict)));
     Ok(())
 }

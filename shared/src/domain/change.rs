@@ -83,10 +83,15 @@ impl StockDelta {
     }
 
     /// Whether the delta adds available or on-hand units (a release, a restock): units others
-    /// may take at once, so it cannot be undone safely and is applied only once its change has
-    /// committed.
+    /// may take at once, so it cannot be undone safely.
     pub fn gives(&self) -> bool {
         self.delta.available > 0 || self.delta.on_hand > 0
+    }
+
+    /// A delta that only gives back (adds nothing held or allocated): safe to apply after its
+    /// change has committed.
+    pub fn only_gives(&self) -> bool {
+        self.gives() && self.delta.held <= 0 && self.delta.allocated <= 0
     }
 
     /// The delta that undoes this one (for a delta that does not give, always possible).

@@ -97,19 +97,26 @@ impl DynamoStore {
         deltas: Vec<StockDelta>,
         order_id: &OrderId,
     ) -> Result<(), StoreError> {
-        let (gives, takes): (Vec<StockDelta>, Vec<StockDelta>) = deltas.into_iter().partition(StockDelta::gives);
+        // Three kinds: deltas that only take (safe to apply ahead and undo), deltas that only
+        // give back (safe to apply after the commit), and mixed ones (an edit netting a release
+        // and a hold on one item), which must be in the commit itself.
+        let (gives, rest): (Vec<StockDelta>, Vec<StockDelta>) = deltas.into_iter().partition(StockDelta::only_gives);
+        let (mixed, takes): (Vec<StockDelta>, Vec<StockDelta>) = rest.into_iter().partition(StockDelta::gives);
         // One slot stays free for the marker of deltas given back after the commit.
-        let room = MAX_TX_ITEMS.checked_sub(others.len() + 1).ok_or(StoreError::TooLarge(others.len()))?;
-        let gives_now = gives.len().min(room);
-        let left = room - gives_now;
+        let room = MAX_TX_ITEMS
+            .checked_sub(others.len() + 1 + mixed.len())
+            .ok_or(StoreError::TooLarge(others.len() + mixed.len()))?;
+        // Takes first (give-backs can always wait for the commit), with a slot per part taken
+        // ahead for its marker's delete.
         let mut ahead_parts = 0;
-        while takes.len() > left.saturating_sub(ahead_parts) + PART * ahead_parts {
+        while takes.len() > room.saturating_sub(ahead_parts) + PART * ahead_parts {
             ahead_parts += 1;
-            if ahead_parts > left {
-                return Err(StoreError::TooLarge(others.len() + gives.len() + takes.len()));
+            if ahead_parts > room {
+                return Err(StoreError::TooLarge(others.len() + mixed.len() + takes.len()));
             }
         }
-        let takes_now = takes.len().min(left - ahead_parts);
+        let takes_now = takes.len().min(room - ahead_parts);
+        let gives_now = gives.len().min(room - ahead_parts - takes_now);
         let (takes_in_commit, takes_ahead) = takes.split_at(takes_now);
         let batch = ulid::Ulid::new().to_string();
         let now = self.clock.now();
@@ -136,6 +143,7 @@ impl DynamoStore {
         }
 
         let mut ops: Ops = others.into_iter().map(|o| (o.item, o.role)).collect();
+        ops.extend(self.deltas_ops(&mixed)?);
         ops.extend(self.deltas_ops(&gives[..gives_now])?);
         ops.extend(self.deltas_ops(takes_in_commit)?);
         for (key, _) in &ahead {
@@ -229,11 +237,15 @@ impl DynamoStore {
             let key = Key { pk: pk.clone(), sk: sk.clone() };
             let Some(item) = self.get::<StockPart>(&key, true).await? else { continue };
             let part = item.data;
-            match part.kind {
-                PartKind::TakenAhead => self.undo_part(&key, &part).await?,
-                PartKind::GiveAfter => self.give_after(&key, part).await?,
+            let r = match part.kind {
+                PartKind::TakenAhead => self.undo_part(&key, &part).await,
+                PartKind::GiveAfter => self.give_after(&key, part).await,
+            };
+            // One part that cannot be finished now does not hold up the others.
+            match r {
+                Ok(()) => done += 1,
+                Err(e) => tracing::warn!(error = %e, part = %key.sk, "interrupted part left for the next sweep"),
             }
-            done += 1;
         }
         Ok(done)
     }

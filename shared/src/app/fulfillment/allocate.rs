@@ -13,8 +13,8 @@ impl Fulfillment {
         let passed_at = validation.filter(|v| v["outcome"] == "pass").and_then(|v| v["version"].as_u64());
         match order.status {
             OrderStatus::Validated => {}
-            // Validated in this run and unchanged since: the pass is recorded with the allocation.
-            OrderStatus::Placed if passed_at == Some(order.version) => {}
+            // Validated in this run: the pass is recorded with the allocation.
+            OrderStatus::Placed => {}
             s if s.is_terminal() || s == OrderStatus::OnHold || s == OrderStatus::Placed => {
                 return Err(Self::not_active(&order));
             }
@@ -35,8 +35,15 @@ impl Fulfillment {
         let mut next = order.clone();
         let mut validated = None;
         if next.status == OrderStatus::Placed {
+            // Edited since validation looked at it (or run without it): assessed again here.
+            let score = match passed_at {
+                Some(v) if v == order.version => validation.and_then(|v| v["score"].as_u64()).unwrap_or(0),
+                _ => match self.assess_placed(&order).await? {
+                    Some(score) => u64::from(score),
+                    None => return Ok(json!({"outcome": "hold"})),
+                },
+            };
             next.apply(OrderEvent::Validate, now)?;
-            let score = validation.and_then(|v| v["score"].as_u64()).unwrap_or(0);
             validated = Some(
                 TimelineEvent::new(now, "order.validated", system("validate"))
                     .with_status(next.status)

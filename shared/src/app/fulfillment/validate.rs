@@ -17,16 +17,25 @@ impl Fulfillment {
             s if s.is_terminal() => return Err(Self::not_active(&order)),
             _ => return Ok(json!({"outcome": "pass", "version": order.version})),
         }
+        match self.assess_placed(&order).await? {
+            Some(score) => Ok(json!({"outcome": "pass", "score": score, "version": order.version})),
+            None => Ok(json!({"outcome": "hold"})),
+        }
+    }
+
+    /// Assesses a `placed` order: `Some(score)` when it passes (nothing written: allocation
+    /// records the pass), `None` when it was put on hold (written here), an error when rejected.
+    pub(super) async fn assess_placed(&self, order: &Order) -> Result<Option<u32>, StepError> {
         let since = self.oms.clock.now() - chrono::Duration::hours(1);
         let signals = Signals {
             orders_last_hour_by_email: self.oms.store.count_orders_by_email_since(&order.email, since).await?,
         };
         let now = self.oms.clock.now();
-        match assess(&order, signals, &self.limits) {
+        match assess(order, signals, &self.limits) {
             Decision::Pass { score } => {
                 // Checked here, so a transition allocation cannot make is refused now.
                 order.clone().apply(OrderEvent::Validate, now)?;
-                Ok(json!({"outcome": "pass", "score": score, "version": order.version}))
+                Ok(Some(score))
             }
             Decision::Hold { score, reasons } => {
                 let reason = format!("review: {}", reasons.join(", "));
@@ -40,7 +49,7 @@ impl Fulfillment {
                     .with_event(ev)
                     .with_effect(Effect::notify(Notification::new("order.on_hold", &order.id, Some(reason))));
                 self.commit(&change).await?;
-                Ok(json!({"outcome": "hold", "score": score}))
+                Ok(None)
             }
             Decision::Reject { reasons } => Err(StepError::new(StepError::ORDER_REJECTED, reasons.join(","))),
         }

@@ -12,6 +12,7 @@ use super::{ENTITY_EVENT, ENTITY_ORDER, ENTITY_ORDER_BODY, ENTITY_PAYMENT, ENTIT
 use crate::adapters::dynamo::errors::{mapping, sdk};
 use crate::domain::{CustomerId, Email, Order, OrderId, OrderStatus, Shipment, StoredBody, TimelineEvent};
 use crate::ports::{Listing, OrderRepository, OrderView, Page, StoreError};
+use crate::retry::{Backoff, retry};
 use aws_sdk_dynamodb::types::Select;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,9 @@ pub fn order_items(o: &Order) -> Result<(Attrs, Attrs), StoreError> {
             body.insert(k, v);
         }
     }
+    // The state names the body it goes with: a read that caught the two items of one change
+    // half applied (a query is not a snapshot of a transaction) is detected and read again.
+    state.insert(BODY_DIGEST.into(), s(o.body_digest().to_string()));
     let key = keys::order_body(&o.id);
     body.insert(keys::PK.into(), s(key.pk));
     body.insert(keys::SK.into(), s(key.sk));
@@ -51,12 +55,25 @@ pub fn order_items(o: &Order) -> Result<(Attrs, Attrs), StoreError> {
     Ok((state, body))
 }
 
-/// An order from its two items, stamped with what was read of its body.
-pub fn order_from(state: Attrs, body: Attrs) -> Result<Order, StoreError> {
+const BODY_DIGEST: &str = "bodyDigest";
+
+/// An order from its two items, stamped with what was read of its body; `Conflict` when the
+/// body is not the one the state was written with (a read between the two items of a commit).
+/// An order stored as one item (before the split) reads from that item alone.
+pub fn order_from(state: Attrs, body: Option<Attrs>) -> Result<Order, StoreError> {
+    let recorded = state.get(BODY_DIGEST).and_then(|v| v.as_s().ok()).cloned();
+    let Some(body) = body else {
+        let o = from_attrs::<Order>(state).map_err(|_| StoreError::Conflict)?.data;
+        return Ok(o);
+    };
     let mut all = body;
     all.extend(state);
     let mut o = from_attrs::<Order>(all).map_err(mapping)?.data;
-    o.stored_body = StoredBody(Some(o.body_digest()));
+    let digest = o.body_digest();
+    if recorded.is_some_and(|r| r != digest.to_string()) {
+        return Err(StoreError::Conflict);
+    }
+    o.stored_body = StoredBody(Some(digest));
     Ok(o)
 }
 
@@ -94,15 +111,19 @@ impl DynamoStore {
         let mut out = Vec::with_capacity(states.len());
         for st in states {
             let pk = st.get(keys::PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-            // A body not yet visible to an eventually consistent read: read it consistently.
-            let body = match bodies.remove(&pk) {
-                Some(b) => b,
-                None => match self.get_attrs(&keys::Key { pk, sk: keys::ORDER_BODY_SK.into() }, true).await? {
-                    Some(b) => b,
-                    None => continue,
-                },
-            };
-            out.push(order_from(st, body)?);
+            // A pair the eventually consistent reads caught apart: read the order consistently.
+            match order_from(st, bodies.remove(&pk)) {
+                Ok(o) => out.push(o),
+                Err(StoreError::Conflict) => {
+                    let id = pk.trim_start_matches("ORDER#");
+                    if let Some(o) =
+                        self.get_order(&OrderId::parse(id).map_err(|e| StoreError::Mapping(e.to_string()))?).await?
+                    {
+                        out.push(o);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(out)
     }
@@ -171,20 +192,26 @@ impl IndexSpec {
 #[async_trait::async_trait]
 impl OrderRepository for DynamoStore {
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        // One consistent query reads both items (`ORDER` and `ORDER#BODY`).
-        let items = self.query_all("", keys::PK, &keys::order_pk(id), Some((keys::SK, keys::ORDER_SK)), true).await?;
-        let (mut state, mut body) = (None, None);
-        for a in items {
-            match entity_of(&a) {
-                ENTITY_ORDER => state = Some(a),
-                ENTITY_ORDER_BODY => body = Some(a),
-                _ => {}
-            }
-        }
-        match (state, body) {
-            (Some(st), Some(b)) => Ok(Some(order_from(st, b)?)),
-            _ => Ok(None),
-        }
+        // One consistent query reads both items (`ORDER` and `ORDER#BODY`); read again if it
+        // caught a commit between them.
+        retry(
+            Backoff::CONTENTION,
+            |e| matches!(e, StoreError::Conflict),
+            || async {
+                let items =
+                    self.query_all("", keys::PK, &keys::order_pk(id), Some((keys::SK, keys::ORDER_SK)), true).await?;
+                let (mut state, mut body) = (None, None);
+                for a in items {
+                    match entity_of(&a) {
+                        ENTITY_ORDER => state = Some(a),
+                        ENTITY_ORDER_BODY => body = Some(a),
+                        _ => {}
+                    }
+                }
+                state.map(|st| order_from(st, body)).transpose()
+            },
+        )
+        .await
     }
 
     async fn get_order_view(&self, id: &OrderId) -> Result<Option<OrderView>, StoreError> {
@@ -201,9 +228,11 @@ impl OrderRepository for DynamoStore {
                 _ => {}
             }
         }
-        let order = match (state, body) {
-            (Some(st), Some(b)) => Some(order_from(st, b)?),
-            _ => None,
+        let order = match state.map(|st| order_from(st, body)).transpose() {
+            Ok(o) => o,
+            // Caught between a commit's items: the order read on its own, consistently.
+            Err(StoreError::Conflict) => self.get_order(id).await?,
+            Err(e) => return Err(e),
         };
         Ok(order.map(|order| OrderView { order, shipments, timeline }))
     }
