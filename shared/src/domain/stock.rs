@@ -129,6 +129,46 @@ pub fn rebalance(
     Ok(out)
 }
 
+/// A SKU's stock at a location summed over its shards: shard 0's version and shard count.
+pub fn total(shards: &[StockRecord]) -> Option<StockRecord> {
+    let base = shards.iter().find(|r| r.shard == 0)?;
+    Some(StockRecord { level: summed(shards), ..base.clone() })
+}
+
+/// One shard item a count or a re-sharding writes: its next record (`None`: the item goes),
+/// and the version it was read at (`None`: a new item).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardWrite {
+    pub shard: u16,
+    pub record: Option<StockRecord>,
+    pub read_version: Option<u64>,
+}
+
+/// `rebalance` as the records to write, versions bumped and the shard count on shard 0.
+pub fn rebalanced(
+    sku: &super::ids::Sku,
+    location: &super::ids::LocationId,
+    current: &[StockRecord],
+    on_hand: Option<i64>,
+    shards: Option<u16>,
+) -> Result<Vec<ShardWrite>, StockError> {
+    let next = rebalance(current, on_hand, shards)?;
+    let count = u16::try_from(next.iter().filter(|(_, l)| l.is_some()).count()).unwrap_or(1);
+    Ok(next
+        .into_iter()
+        .map(|(k, level)| {
+            let read_version = current.iter().find(|r| r.shard == k).map(|r| r.version);
+            let record = level.map(|level| StockRecord {
+                version: read_version.unwrap_or(0) + 1,
+                shard: k,
+                shards: if k == 0 { count } else { 1 },
+                ..StockRecord::new(sku.clone(), location.clone(), level)
+            });
+            ShardWrite { shard: k, record, read_version }
+        })
+        .collect())
+}
+
 /// Takes `quantity` units from shards with available units: one shard when one has enough,
 /// picked with a chance proportional to what it has (`spread` is the caller's random number),
 /// so shards drain evenly and buyers do not all hit one; else several shards. `None` when the

@@ -75,7 +75,7 @@ impl DynamoStore {
         deltas.iter().map(|d| self.stock_update(d).map(|o| (o.item, o.role))).collect()
     }
 
-    fn delete_if(
+    pub(super) fn delete_if(
         &self,
         key: &Key,
         condition: &str,

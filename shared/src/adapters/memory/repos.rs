@@ -3,6 +3,7 @@
 
 use super::MemoryStore;
 use crate::domain::returns::Rma;
+use crate::domain::stock::total;
 use crate::domain::support::{Case, CaseStatus, Preferences};
 use crate::domain::*;
 use crate::ports::*;
@@ -53,7 +54,7 @@ impl CartRepository for MemoryStore {
 impl StockRepository for MemoryStore {
     async fn get_stock(&self, sku: &Sku, location: &LocationId) -> Result<Option<StockRecord>, StoreError> {
         let shards = self.read(|s| shards_of(s, sku, location))?;
-        Ok(total_of(&shards))
+        Ok(total(&shards))
     }
 
     async fn stock_for_sku(&self, sku: &Sku) -> Result<Vec<StockRecord>, StoreError> {
@@ -234,12 +235,6 @@ fn shards_of(s: &super::State, sku: &Sku, location: &LocationId) -> Vec<StockRec
     s.stock.iter().filter(|((a, b, _), _)| a == sku && b == location).map(|(_, r)| r.clone()).collect()
 }
 
-/// A SKU's stock at a location summed over its shards (shard 0's version and shard count).
-pub(crate) fn total_of(shards: &[StockRecord]) -> Option<StockRecord> {
-    let base = shards.iter().find(|r| r.shard == 0)?;
-    Some(StockRecord { level: crate::domain::stock::summed(shards), ..base.clone() })
-}
-
 impl MemoryStore {
     fn rebalance(
         &self,
@@ -250,18 +245,12 @@ impl MemoryStore {
     ) -> Result<StockRecord, StoreError> {
         let mut s = self.lock()?;
         let current = shards_of(&s, sku, location);
-        let next = crate::domain::stock::rebalance(&current, on_hand, shards)
+        let writes = crate::domain::stock::rebalanced(sku, location, &current, on_hand, shards)
             .map_err(|_| StoreError::StockPrecondition(vec![(sku.clone(), location.clone())]))?;
-        let count = u16::try_from(next.iter().filter(|(_, l)| l.is_some()).count()).unwrap_or(1);
-        for (k, level) in next {
-            let key = (sku.clone(), location.clone(), k);
-            match level {
-                Some(level) => {
-                    let version = current.iter().find(|r| r.shard == k).map(|r| r.version).unwrap_or(0) + 1;
-                    let mut rec = StockRecord::new(sku.clone(), location.clone(), level);
-                    rec.version = version;
-                    rec.shard = k;
-                    rec.shards = if k == 0 { count } else { 1 };
+        for w in writes {
+            let key = (sku.clone(), location.clone(), w.shard);
+            match w.record {
+                Some(rec) => {
                     s.stock.insert(key, rec);
                 }
                 None => {
@@ -269,7 +258,7 @@ impl MemoryStore {
                 }
             }
         }
-        Ok(total_of(&shards_of(&s, sku, location))
+        Ok(total(&shards_of(&s, sku, location))
             .unwrap_or_else(|| StockRecord::new(sku.clone(), location.clone(), Default::default())))
     }
 }

@@ -1,17 +1,15 @@
 //! Stock per SKU × location: one partition per SKU with one base item per location, and for a
 //! hot SKU shard items on partitions of their own (`keys::stock_shard`).
 
-use super::super::item::{Item, key_attrs, n};
+use super::super::item::{Item, key_attrs};
 use super::super::keys;
 use super::super::table::DynamoStore;
 use super::super::tx::TxOp;
 use super::ENTITY_STOCK;
-use crate::adapters::dynamo::errors::TxRole;
-use crate::domain::stock::{rebalance, summed};
+use crate::domain::stock::{rebalanced, total};
 use crate::domain::{LocationId, Sku, StockDelta, StockMovement, StockRecord};
 use crate::ports::{StockRepository, StoreError};
 use crate::retry::{Backoff, retry};
-use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 
 pub fn stock_item(r: &StockRecord) -> Item<&StockRecord> {
     Item::new(keys::stock_shard(&r.sku, &r.location_id, r.shard), ENTITY_STOCK, r)
@@ -41,41 +39,23 @@ impl DynamoStore {
         shards: Option<u16>,
     ) -> Result<StockRecord, StoreError> {
         let current = self.shards_of(sku, location).await?;
-        let next = rebalance(&current, on_hand, shards)
+        let writes = rebalanced(sku, location, &current, on_hand, shards)
             .map_err(|_| StoreError::StockPrecondition(vec![(sku.clone(), location.clone())]))?;
-        let count = u16::try_from(next.iter().filter(|(_, l)| l.is_some()).count()).unwrap_or(1);
         let mut ops = Vec::new();
-        let mut written = Vec::new();
-        for (k, level) in next {
-            let now = current.iter().find(|r| r.shard == k);
-            match level {
-                Some(level) => {
-                    let mut rec = StockRecord::new(sku.clone(), location.clone(), level);
-                    rec.shard = k;
-                    rec.shards = if k == 0 { count } else { 1 };
-                    rec.version = now.map(|r| r.version).unwrap_or(0) + 1;
-                    ops.push(match now {
-                        Some(r) => self.put_versioned(&stock_item(&rec), r.version)?,
-                        None => self.put_new(&stock_item(&rec))?,
-                    });
-                    written.push(rec);
+        for w in &writes {
+            ops.push(match (&w.record, w.read_version) {
+                (Some(rec), Some(v)) => self.put_versioned(&stock_item(rec), v)?,
+                (Some(rec), None) => self.put_new(&stock_item(rec))?,
+                (None, v) => {
+                    let key = keys::stock_shard(sku, location, w.shard);
+                    let (item, role) = self.delete_if(&key, "version = :v", Some(v.unwrap_or(0)))?;
+                    TxOp { item, role }
                 }
-                None => {
-                    let version = now.map(|r| r.version).unwrap_or(0);
-                    let d = Delete::builder()
-                        .table_name(self.table())
-                        .set_key(Some(key_attrs(&keys::stock_shard(sku, location, k))))
-                        .condition_expression("version = :v")
-                        .expression_attribute_values(":v", n(version))
-                        .build()
-                        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-                    ops.push(TxOp { item: TransactWriteItem::builder().delete(d).build(), role: TxRole::Versioned });
-                }
-            }
+            });
         }
         self.transact(ops).await?;
-        let base = written.iter().find(|r| r.shard == 0).cloned().ok_or(StoreError::Mapping("no base shard".into()))?;
-        Ok(StockRecord { level: summed(&written), ..base })
+        let written: Vec<StockRecord> = writes.into_iter().filter_map(|w| w.record).collect();
+        total(&written).ok_or(StoreError::Mapping("no base shard".into()))
     }
 
     async fn rebalance_stock(
@@ -100,7 +80,7 @@ impl DynamoStore {
 impl StockRepository for DynamoStore {
     async fn get_stock(&self, sku: &Sku, location: &LocationId) -> Result<Option<StockRecord>, StoreError> {
         let shards = self.shards_of(sku, location).await?;
-        Ok(shards.first().cloned().map(|base| StockRecord { level: summed(&shards), ..base }))
+        Ok(total(&shards))
     }
 
     async fn stock_for_sku(&self, sku: &Sku) -> Result<Vec<StockRecord>, StoreError> {
