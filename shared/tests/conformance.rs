@@ -526,7 +526,7 @@ async fn a_change_reports_each_refusal_by_its_kind<S: Store + Clone + 'static>(s
     // Too many items for one atomic write.
     let mut huge = OrderChange::for_order(&o.id);
     for i in 0..101 {
-        huge.timeline.push(TimelineEvent::new(chrono::Utc::now(), &format!("n.{i}"), Actor::System("t".into())));
+        huge.payment_refs.push(format!("pi_huge_{i}"));
     }
     assert_eq!(st.commit(&huge).await, Err(StoreError::TooLarge(101)));
     Ok(())
@@ -567,7 +567,13 @@ async fn returns_cases_payments_and_labels<S: Store + Clone + 'static>(st: S) ->
         exchange_lines: vec![],
         status: ReturnStatus::Issued,
         location_id: loc_id("WH-A"),
-        label: Some(ReturnLabel { carrier: "sandbox".into(), tracking_number: "SBXR1".into(), label_id: "l1".into() }),
+        label: Some(ReturnLabel {
+            carrier: "sandbox".into(),
+            tracking_number: "SBXR1".into(),
+            label_id: "l1".into(),
+            service: None,
+            document_url: None,
+        }),
         exchange_order_id: None,
         version: 1,
         created_at: now,

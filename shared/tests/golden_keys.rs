@@ -5,7 +5,7 @@ mod common;
 use chrono::TimeZone;
 use common::*;
 use oms_shared::adapters::dynamo::entities::{
-    carts::*, cases::*, catalog::*, dedupe::*, orders::*, outbox::*, returns::*, shipments::*, stock::*,
+    carts::*, cases::*, catalog::*, dedupe::*, orders::*, outbox::*, records::*, returns::*, shipments::*, stock::*,
 };
 use oms_shared::adapters::dynamo::keys;
 use oms_shared::domain::*;
@@ -80,21 +80,24 @@ fn order_keys() {
     assert_eq!(attr(&a, "SK").as_deref(), Some("ORDER"));
     assert_eq!(attr(&a, "GSI1PK").as_deref(), Some("CUSTOMER#cust-1"));
     assert_eq!(attr(&a, "GSI1SK").as_deref(), Some("ORDER#01JD0000000000000000000001"));
-    assert_eq!(attr(&a, "GSI2PK"), Some(format!("STATUS#placed#{}", keys::shard("01JD0000000000000000000001"))));
+    assert_eq!(attr(&a, "GSI2PK"), Some(format!("ORDERS#open#{}", keys::shard("01JD0000000000000000000001"))));
     assert_eq!(attr(&a, "GSI2SK").as_deref(), Some("2026-11-20T12:00:00.000Z#01JD0000000000000000000001"));
     assert_eq!(attr(&a, "GSI3PK").as_deref(), Some("EMAIL#ann@example.com"));
-    // Stored as two items: the state (with every index key) and the write-once body.
+    // Stored as two items: the state (with the phase index's keys) and the write-once body
+    // (with the customer and e-mail indexes' keys).
     let (state, body) = oms_shared::adapters::dynamo::entities::orders::order_items(&o).unwrap();
     assert_eq!(attr(&state, "SK").as_deref(), Some("ORDER"));
     assert_eq!(attr(&state, "entity").as_deref(), Some("order"));
     assert!(state.contains_key("status") && state.contains_key("version") && state.contains_key("payment"));
-    assert!(state.contains_key("GSI1PK") && state.contains_key("GSI2PK") && state.contains_key("GSI3PK"));
+    assert!(state.contains_key("GSI2PK") && !state.contains_key("GSI1PK") && !state.contains_key("GSI3PK"));
     assert!(!state.contains_key("lines") && !state.contains_key("shippingAddress"));
     assert_eq!(attr(&body, "PK").as_deref(), Some("ORDER#01JD0000000000000000000001"));
     assert_eq!(attr(&body, "SK").as_deref(), Some("ORDER#BODY"));
     assert_eq!(attr(&body, "entity").as_deref(), Some("order_body"));
     assert!(body.contains_key("lines") && body.contains_key("shippingAddress") && body.contains_key("totals"));
-    assert!(!body.keys().any(|k| k.starts_with("GSI")) && !body.contains_key("status"));
+    assert_eq!(attr(&body, "GSI1PK").as_deref(), Some("CUSTOMER#cust-1"));
+    assert_eq!(attr(&body, "GSI3PK").as_deref(), Some("EMAIL#ann@example.com"));
+    assert!(!body.contains_key("GSI2PK") && !body.contains_key("status"));
     assert_eq!(attr(&state, "id"), attr(&body, "id"));
 }
 
@@ -121,7 +124,8 @@ fn timeline_idempotency_and_webhook_keys() {
     let t = chrono::Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
     let id = OrderId::parse("01JD0000000000000000000001").unwrap();
     let e = TimelineEvent::new(t, "order.placed", Actor::System("placement".into()));
-    let a = timeline_item(&id, &e, "01JD0000000000000000000009").to_attrs().unwrap();
+    let record = ChangeRecord { entries: vec![e], effects: vec![], created_at: t };
+    let a = change_record_item(&id, &record, &change_record_id(&t, "01JD0000000000000000000009")).to_attrs().unwrap();
     assert_eq!(attr(&a, "SK").as_deref(), Some("EVENT#2026-11-20T12:00:00.000Z#01JD0000000000000000000009"));
     let r = IdempotencyRecord {
         request_hash: "h".into(),
@@ -204,7 +208,13 @@ fn return_and_return_label_keys() {
         exchange_lines: vec![],
         status: ReturnStatus::Issued,
         location_id: loc_id("WH-EAST"),
-        label: Some(ReturnLabel { carrier: "sandbox".into(), tracking_number: "SBXR".into(), label_id: "l".into() }),
+        label: Some(ReturnLabel {
+            carrier: "sandbox".into(),
+            tracking_number: "SBXR".into(),
+            label_id: "l".into(),
+            service: None,
+            document_url: None,
+        }),
         exchange_order_id: None,
         version: 1,
         created_at: t0(),
@@ -250,12 +260,24 @@ fn case_keys() {
 
 #[test]
 fn outbox_keys() {
-    let e = OutboxEntry { order_id: oid(), id: "01JD0000000000000000000005".into(), effects: vec![], created_at: t0() };
-    let a = outbox_item(&e).to_attrs().unwrap();
+    let effects = vec![Effect::VoidLabel { label_id: "lbl_1".into() }];
+    let r = ChangeRecord { entries: vec![], effects, created_at: t0() };
+    let id = change_record_id(&t0(), "01JD0000000000000000000005");
+    let a = change_record_item(&oid(), &r, &id).to_attrs().unwrap();
     assert_eq!(attr(&a, "PK").as_deref(), Some("ORDER#01JD0000000000000000000001"));
-    assert_eq!(attr(&a, "SK").as_deref(), Some("OUTBOX#01JD0000000000000000000005"));
+    assert_eq!(attr(&a, "SK").as_deref(), Some("EVENT#2026-11-20T12:00:00.000Z#01JD0000000000000000000005"));
     assert_eq!(attr(&a, "GSI2PK"), Some(format!("OUTBOX#{}", keys::shard("01JD0000000000000000000001"))));
     assert_eq!(attr(&a, "GSI2SK").as_deref(), Some("2026-11-20T12:00:00.000Z#01JD0000000000000000000005"));
+    let sk = attr(&a, "SK").unwrap();
+    assert_eq!(keys::parse_outbox("ORDER#01JD0000000000000000000001", &sk), Some((oid(), id.clone())));
+    assert_eq!(keys::outbox(&oid(), &id).sk, sk);
+    // A record without effects is not in the outbox index.
+    let quiet = ChangeRecord { entries: vec![], effects: vec![], created_at: t0() };
+    assert_eq!(attr(&change_record_item(&oid(), &quiet, &id).to_attrs().unwrap(), "GSI2PK"), None);
+    // Outbox items written before change records keep their keys.
+    let e = OutboxEntry { order_id: oid(), id: "01JD0000000000000000000005".into(), effects: vec![], created_at: t0() };
+    let a = outbox_item(&e).to_attrs().unwrap();
+    assert_eq!(attr(&a, "SK").as_deref(), Some("OUTBOX#01JD0000000000000000000005"));
     assert_eq!(keys::parse_outbox("ORDER#01JD0000000000000000000001", "OUTBOX#x"), Some((oid(), "x".into())));
-    assert_eq!(keys::parse_outbox("ORDER#01JD0000000000000000000001", "EVENT#x"), None);
+    assert_eq!(keys::parse_outbox("ORDER#01JD0000000000000000000001", "ORDER"), None);
 }

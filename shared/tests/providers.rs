@@ -264,7 +264,15 @@ async fn easypost_adapter_rates_buys_fetches_the_pdf_and_refunds() {
     assert_eq!(rates[1].cost, usd(2410));
     let label = ep.buy_label(&p, &rates[0], "label-1").await.unwrap();
     assert_eq!(label.tracking_number, "EZ1000000001");
-    assert!(label.pdf.starts_with(b"%PDF"));
+    // The purchase keeps the carrier's URL; the document is fetched from it on request.
+    assert!(label.document_url.as_deref().is_some_and(|u| u.contains("/labels/")), "{label:?}");
+    let source = oms_shared::ports::LabelSource {
+        parcel: p.clone(),
+        tracking_number: label.tracking_number.clone(),
+        service: label.service.clone(),
+        document_url: label.document_url.clone(),
+    };
+    assert!(ep.label_document(&source).await.unwrap().starts_with(b"%PDF"));
     assert_eq!(state.bought.lock().unwrap().as_slice(), &["rate_g".to_owned()]);
     ep.void_label(&label.id).await.unwrap();
     ep.void_label(&label.id).await.unwrap();

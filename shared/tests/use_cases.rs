@@ -58,13 +58,10 @@ impl World {
         let store = MemoryStore::new();
         let sandbox = Arc::new(SandboxPayments::new());
         let payments = Arc::new(FlakyVoids { inner: sandbox.clone(), fail: AtomicU32::new(0) });
-        let oms = Oms::new(Arc::new(store.clone()), Arc::new(SystemClock));
-        let fulfillment = Fulfillment {
-            oms: oms.clone(),
-            payments: payments.clone(),
-            carrier: Arc::new(SandboxCarrier::new()),
-            limits: Limits::default(),
-        };
+        let carrier = Arc::new(SandboxCarrier::new());
+        let oms = Oms::new(Arc::new(store.clone()), Arc::new(SystemClock), carrier.clone());
+        let fulfillment =
+            Fulfillment { oms: oms.clone(), payments: payments.clone(), carrier, limits: Limits::default() };
         let usd = |a| Money::new(a, Currency::USD).unwrap();
         oms.upsert_product(
             Sku::parse("MUG")?,

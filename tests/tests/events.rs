@@ -152,7 +152,8 @@ async fn webhook_sqs_and_scheduled_samples_replay_through_their_handlers() -> an
     let event: Value = serde_json::from_str(&text)?;
     let res = oms_local::gateway::invoke(&router, &event).await;
     assert_eq!(res.status().as_u16(), 422);
-    // Re-signed for a real parcel, it is accepted; replayed, it is a duplicate.
+    // Re-signed for a real parcel, it is accepted; replayed, it is queued again and the
+    // consumer's write dedupes it (the batch below applies the parcel's scans once).
     let mut event: Value = serde_json::from_str(&text)?;
     let body = event["body"].as_str().unwrap().replace(TRACK, &tracking[0]);
     event["headers"]["x-hmac-signature"] =
@@ -161,7 +162,7 @@ async fn webhook_sqs_and_scheduled_samples_replay_through_their_handlers() -> an
     assert_eq!(oms_local::gateway::invoke(&router, &event).await.status().as_u16(), 200);
     let replay = oms_local::gateway::invoke(&router, &event).await;
     let replay_body = http_body_util::BodyExt::collect(replay.into_body()).await?.to_bytes();
-    assert_eq!(serde_json::from_slice::<Value>(&replay_body)?["received"], "duplicate");
+    assert_eq!(serde_json::from_slice::<Value>(&replay_body)?["received"], "enqueued");
 
     // The SQS samples through the consumers' batch handlers.
     let tracking_text = std::fs::read_to_string(root.join("sqs/tracking-batch.json"))?.replace(TRACK, &tracking[0]);
@@ -189,7 +190,7 @@ async fn webhook_sqs_and_scheduled_samples_replay_through_their_handlers() -> an
     // exist (nothing to do, nothing failed); pointed at a real one, its effects go out once.
     let stream_text = std::fs::read_to_string(root.join("streams/outbox-insert.json"))?;
     let as_written: Value = serde_json::from_str(&stream_text)?;
-    assert_eq!(oms_runtime::outbox_records(&as_written).len(), 1, "only the outbox insert");
+    assert_eq!(oms_runtime::outbox_records(&as_written).len(), 1, "only the change record with effects");
     assert_eq!(
         oms_runtime::effects_batch(&s.local.effects, &as_written).await["batchItemFailures"],
         serde_json::json!([])

@@ -84,7 +84,7 @@ impl Bench {
         Ok(())
     }
 
-    /// Drains a queue through its consumer: one receive per batch, one delete per message.
+    /// Drains a queue through its consumer: one receive and one batch delete per batch.
     async fn drain(&mut self, queue: &str) -> anyhow::Result<()> {
         // Effects committed changes recorded (the stream would hand them to the effects function).
         let t = Instant::now();
@@ -96,10 +96,12 @@ impl Bench {
         let url = self.local.queues[queue].clone();
         loop {
             let ev = oms_local::workers::receive_batch(&self.local.sqs, &url, "arn:bench", 30).await?;
-            self.m.sqs_requests += 1;
             if ev.records.is_empty() {
+                // An empty long poll is the queue's fixed cost (the event source mapping polls
+                // whether or not orders come), not a cost per order.
                 return Ok(());
             }
+            self.m.sqs_requests += 1;
             let t = Instant::now();
             let res = match queue {
                 "TrackingQueue" => oms_runtime::tracking_batch(&self.local.tracking, ev.clone()).await,
@@ -110,7 +112,8 @@ impl Bench {
                 t.elapsed().as_micros(),
             );
             oms_local::workers::settle(&self.local.sqs, &url, &ev, &res).await?;
-            self.m.sqs_requests += ev.records.len() as u64 - res.batch_item_failures.len() as u64;
+            // One DeleteMessageBatch for the processed messages.
+            self.m.sqs_requests += u64::from(ev.records.len() > res.batch_item_failures.len());
         }
     }
 
@@ -331,6 +334,7 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
     let local_tx0 = b.local.meter.local_reported_tx_milli();
     let (r0, w0) = b.local.meter.milli_units();
     let kinds0 = b.local.meter.writes_by_kind();
+    let reads0 = b.local.meter.reads_by_kind();
     let mails0 = oms_local::mail(&b.local.moto_endpoint).await?.as_array().map(|a| a.len()).unwrap_or(0);
     let mut returns = 0;
     for i in 0..orders {
@@ -343,18 +347,8 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
     }
     let (r1, w1) = b.local.meter.milli_units();
     let n = orders.max(1) as f64;
-    let mut by_kind: Vec<(String, f64, f64)> = b
-        .local
-        .meter
-        .writes_by_kind()
-        .into_iter()
-        .map(|(k, (c, m))| {
-            let (c0, m0) = kinds0.get(&k).copied().unwrap_or_default();
-            (k, (c - c0) as f64 / n, (m - m0) as f64 / 1000.0 / n)
-        })
-        .filter(|(_, c, _)| *c > 0.0)
-        .collect();
-    by_kind.sort_by(|a, b| b.2.total_cmp(&a.2));
+    let by_kind = per_order_by_kind(b.local.meter.writes_by_kind(), &kinds0, n);
+    let reads_by_kind = per_order_by_kind(b.local.meter.reads_by_kind(), &reads0, n);
     let mails = oms_local::mail(&b.local.moto_endpoint).await?.as_array().map(|a| a.len()).unwrap_or(0) - mails0;
     let local_tx = (b.local.meter.local_reported_tx_milli() - local_tx0) as f64 / 1000.0 / n;
     let tx_billed: f64 = by_kind.iter().filter(|(k, _, _)| k.starts_with("tx[")).map(|(_, _, u)| u).sum();
@@ -383,6 +377,7 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
             "mails": per_order(mails as f64), "pipeEvents": per_order(b.m.pipe_events as f64),
         },
         "writeUnitsByKind": by_kind.iter().map(|(k, c, u)| json!({"write": k, "requestsPerOrder": c, "unitsPerOrder": u})).collect::<Vec<_>>(),
+        "readUnitsByKind": reads_by_kind.iter().map(|(k, c, u)| json!({"read": k, "requestsPerOrder": c, "unitsPerOrder": u})).collect::<Vec<_>>(),
         "itemSizes": item_sizes(&b.local).await?,
         "lambdaByFunction": b.m.lambda.iter().map(|(k, (c, us))| (k.clone(), json!({"invocationsPerOrder": *c as f64 / n, "meanMs": *us as f64 / 1000.0 / (*c).max(1) as f64}))).collect::<serde_json::Map<_, _>>(),
         "dollarsPerMillionOrders": {
@@ -402,6 +397,24 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Requests and units per order by kind since `before`, most units first.
+fn per_order_by_kind(
+    now: BTreeMap<String, (u64, u64)>,
+    before: &BTreeMap<String, (u64, u64)>,
+    n: f64,
+) -> Vec<(String, f64, f64)> {
+    let mut out: Vec<(String, f64, f64)> = now
+        .into_iter()
+        .map(|(k, (c, m))| {
+            let (c0, m0) = before.get(&k).copied().unwrap_or_default();
+            (k, (c - c0) as f64 / n, (m - m0) as f64 / 1000.0 / n)
+        })
+        .filter(|(_, c, _)| *c > 0.0)
+        .collect();
+    out.sort_by(|a, b| b.2.total_cmp(&a.2));
+    out
+}
+
 /// Mean stored size per entity kind (the sort key's first segment), after the run.
 async fn item_sizes(local: &oms_local::Local) -> anyhow::Result<Value> {
     let client = local.dynamo.client();
@@ -417,7 +430,10 @@ async fn item_sizes(local: &oms_local::Local) -> anyhow::Result<Value> {
             .map_err(|e| anyhow::anyhow!("scan: {e:?}"))?;
         for item in out.items() {
             let sk = item.get("SK").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-            let kind = sk.split('#').next().unwrap_or_default().to_owned();
+            let kind = match item.get("entity").and_then(|v| v.as_s().ok()) {
+                Some(e) => e.clone(),
+                None => sk.split('#').next().unwrap_or_default().to_owned(),
+            };
             let size = oms_shared::adapters::dynamo::billing::item_size(item);
             let e = by_kind.entry(kind).or_default();
             e.0 += 1;

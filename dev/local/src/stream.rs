@@ -37,12 +37,14 @@ pub fn order_to_start(
     start.then(|| s(new, "id").map(str::to_owned)).flatten()
 }
 
-/// The outbox entry a stream record announces (an inserted outbox item): order and entry id.
+/// The outbox entry a stream record announces (an inserted change record with effects, in
+/// the outbox index): order and entry id.
 pub fn outbox_entry(
     op: Option<&OperationType>,
     keys: Option<&HashMap<String, AttributeValue>>,
+    new: Option<&HashMap<String, AttributeValue>>,
 ) -> Option<(oms_shared::domain::OrderId, String)> {
-    if op? != &OperationType::Insert {
+    if op? != &OperationType::Insert || !s(new, "GSI2PK")?.starts_with("OUTBOX#") {
         return None;
     }
     oms_shared::adapters::dynamo::keys::parse_outbox(s(keys, "PK")?, s(keys, "SK")?)
@@ -80,7 +82,7 @@ pub async fn poll(
                 Ok(res) => {
                     for r in res.records() {
                         let Some(d) = r.dynamodb() else { continue };
-                        if let Some((order, id)) = outbox_entry(r.event_name(), d.keys()) {
+                        if let Some((order, id)) = outbox_entry(r.event_name(), d.keys(), d.new_image()) {
                             let fx = effects.clone();
                             tokio::spawn(async move {
                                 // A failure stays pending; the next start (or a drain) retries it.

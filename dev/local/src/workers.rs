@@ -49,14 +49,24 @@ pub async fn settle(
     event: &SqsEvent,
     response: &SqsBatchResponse,
 ) -> anyhow::Result<()> {
-    for r in &event.records {
+    // As the event source mapping does: the processed messages of a batch in one request.
+    let mut entries = Vec::new();
+    for (i, r) in event.records.iter().enumerate() {
         let id = r.message_id.clone().unwrap_or_default();
         if response.batch_item_failures.iter().any(|f| f.item_identifier == id) {
             continue;
         }
         if let Some(h) = &r.receipt_handle {
-            sqs.delete_message().queue_url(url).receipt_handle(h).send().await?;
+            entries.push(
+                aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(h)
+                    .build()?,
+            );
         }
+    }
+    if !entries.is_empty() {
+        sqs.delete_message_batch().queue_url(url).set_entries(Some(entries)).send().await?;
     }
     Ok(())
 }

@@ -109,6 +109,11 @@ pub fn outbox_records(event: &Value) -> Vec<(String, oms_shared::domain::OrderId
         }
         let d = &r["dynamodb"];
         let (Some(pk), Some(sk)) = (d["Keys"]["PK"]["S"].as_str(), d["Keys"]["SK"]["S"].as_str()) else { continue };
+        // A change record announces effects when it enters the outbox index.
+        let pending = d["NewImage"]["GSI2PK"]["S"].as_str().is_some_and(|p| p.starts_with("OUTBOX#"));
+        if !pending {
+            continue;
+        }
         if let Some((order, id)) = keys::parse_outbox(pk, sk) {
             out.push((d["SequenceNumber"].as_str().unwrap_or_default().to_owned(), order, id));
         }

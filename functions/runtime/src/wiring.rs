@@ -108,7 +108,7 @@ impl Ports {
 
 /// The storefront and agent API (placement function).
 pub fn oms(p: &Ports) -> Oms {
-    Oms::new(p.store.clone(), p.clock.clone())
+    Oms::new(p.store.clone(), p.clock.clone(), p.carrier.clone())
 }
 
 pub fn fulfillment(p: &Ports) -> Fulfillment {

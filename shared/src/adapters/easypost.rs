@@ -4,7 +4,7 @@
 
 use super::http::{HttpClient, HttpError};
 use crate::domain::{Currency, Money};
-use crate::ports::{Carrier, CarrierError, Label, Parcel, Rate};
+use crate::ports::{Carrier, CarrierError, Label, LabelSource, Parcel, Rate};
 use base64::Engine;
 use http::Method;
 use serde::Deserialize;
@@ -166,14 +166,20 @@ impl Carrier for EasyPostCarrier {
             .postage_label
             .and_then(|l| l.label_pdf_url.or(l.label_url))
             .ok_or_else(|| CarrierError::Transient("no label document yet".into()))?;
-        let pdf = self.call(Method::GET, &url, None, None).await?.to_vec();
         Ok(Label {
             id: shp.id,
             tracking_number: tracking,
             service: shp.selected_rate.as_ref().map(|r| r.service.clone()).unwrap_or_else(|| rate.service.clone()),
-            pdf,
+            document_url: Some(url),
             estimated_delivery_days: shp.selected_rate.and_then(|r| r.delivery_days).unwrap_or(rate.transit_days),
         })
+    }
+
+    /// The label PDF from the URL the purchase returned (EasyPost keeps it).
+    async fn label_document(&self, label: &LabelSource) -> Result<Vec<u8>, CarrierError> {
+        let url =
+            label.document_url.as_deref().ok_or_else(|| CarrierError::Rejected("no label document URL".into()))?;
+        Ok(self.call(Method::GET, url, None, None).await?.to_vec())
     }
 
     async fn void_label(&self, label_id: &str) -> Result<(), CarrierError> {

@@ -35,12 +35,14 @@ use std::sync::Arc;
 pub struct Oms {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    /// Label documents are fetched from (or rendered by) the carrier on request.
+    pub carrier: Arc<dyn crate::ports::Carrier>,
     /// Contention on stock items seen by this instance (raises shard counts).
     pub hot: Arc<orders::HotStock>,
 }
 
 impl Oms {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Oms { store, clock, hot: Arc::default() }
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, carrier: Arc<dyn crate::ports::Carrier>) -> Self {
+        Oms { store, clock, carrier, hot: Arc::default() }
     }
 }

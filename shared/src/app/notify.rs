@@ -106,7 +106,7 @@ impl Notifier {
                 .as_ref()
                 .ok_or_else(|| NotifyError::Permanent("notification names no order or cart".into()))?;
             let view = store
-                .get_order_view(order_id)
+                .get_order_with_shipments(order_id)
                 .await?
                 .ok_or_else(|| NotifyError::Permanent("order not found".into()))?;
             let shipment = n.shipment_id.as_ref().and_then(|s| view.shipments.iter().find(|x| &x.id == s).cloned());

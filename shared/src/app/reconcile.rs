@@ -83,18 +83,16 @@ pub fn payment_problems(o: &Order) -> Vec<String> {
 }
 
 impl Oms {
-    /// Every order, through the status index (all statuses, every page).
+    /// Every order, every page.
     async fn all_orders(&self) -> Result<Vec<Order>, AppError> {
         let mut out = Vec::new();
-        for status in OrderStatus::ALL {
-            let mut cursor: Option<String> = None;
-            loop {
-                let page = self.store.orders_by_status(status, Listing::first(100).after(cursor.as_deref())).await?;
-                out.extend(page.items);
-                match page.next_cursor {
-                    Some(c) => cursor = Some(c),
-                    None => break,
-                }
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.store.all_orders(Listing::first(100).after(cursor.as_deref())).await?;
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
             }
         }
         Ok(out)

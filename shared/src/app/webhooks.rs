@@ -147,9 +147,6 @@ impl Webhooks {
         }
         let unavailable = |e: crate::ports::StoreError| WebhookError::Unavailable(e.to_string());
         let store = &self.oms.store;
-        if store.webhook_seen(carrier, &ev.id).await.map_err(unavailable)? {
-            return Ok(Received::Replay);
-        }
         let Some(found) = store.tracked(carrier, &ev.result.tracking_code).await.map_err(unavailable)? else {
             return Err(WebhookError::UnknownTracking);
         };
@@ -171,10 +168,10 @@ impl Webhooks {
             occurred_at: ev.created_at.unwrap_or_else(chrono::Utc::now),
         };
         let body = serde_json::to_string(&update).map_err(|e| WebhookError::Malformed(e.to_string()))?;
-        // Enqueue, then remember the id: a crash in between makes the carrier retry and the
-        // consumer ignores the repeat; the other order could lose the event.
+        // No record of received ids: the consumer's write is the dedupe (a repeat finds the
+        // shipment with the event applied and nothing newer), so a carrier retry costs a
+        // queued message, not a table write per event.
         self.queue.send(&body).await.map_err(WebhookError::Unavailable)?;
-        store.record_webhook_event(carrier, &ev.id, DEDUPE_TTL_DAYS).await.map_err(unavailable)?;
         Ok(Received::Enqueued)
     }
 }

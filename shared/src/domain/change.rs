@@ -160,13 +160,15 @@ impl<T> Write<T> {
     }
 }
 
-/// The response stored for an idempotency key, replayed byte for byte on a retry.
+/// What an idempotency key did: the request it was used for (hash) and the order it placed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdempotencyRecord {
     pub request_hash: String,
     pub order_id: OrderId,
     pub status_code: u16,
+    /// The response to replay; empty when a replay renders the current state instead.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub response: String,
     pub created_at: DateTime<Utc>,
 }

@@ -125,6 +125,10 @@ pub struct Order {
     pub shipping_address: Address,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<Address>,
+    /// Shipping addresses an edit replaced (oldest first): what erasure must also remove, and
+    /// what an agent sees of the order's history.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub former_addresses: Vec<Address>,
     pub delivery: Delivery,
     pub totals: Totals,
     pub payment: Payment,
@@ -249,6 +253,12 @@ pub struct Shipment {
     pub tracking_number: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_id: Option<String>,
+    /// The carrier service the label was bought for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_service: Option<String>,
+    /// Where the carrier keeps the label document (the OMS does not store it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_delivery: Option<NaiveDate>,
     /// Set when a carrier scan of the parcel is accepted (before it is applied): from then on
@@ -293,6 +303,8 @@ impl Shipment {
             carrier: None,
             tracking_number: None,
             label_id: None,
+            label_service: None,
+            label_url: None,
             estimated_delivery: None,
             handed_over_at: None,
             shipped_at: None,

@@ -36,7 +36,9 @@ pub fn erased(order: &Order) -> bool {
 /// The personal strings an order carries, to find them quoted in free text.
 pub fn needles(order: &Order) -> Vec<String> {
     let mut out = email_needles(order.email.as_str());
-    for a in std::iter::once(&order.shipping_address).chain(order.billing_address.as_ref()) {
+    let addresses =
+        std::iter::once(&order.shipping_address).chain(order.billing_address.as_ref()).chain(&order.former_addresses);
+    for a in addresses {
         out.extend(address_needles(&a.name, &a.line1, a.line2.as_deref(), &a.city, &a.postal_code, a.phone.as_deref()));
     }
     tidy(out)
@@ -201,6 +203,7 @@ pub fn anonymize(order: &Order, needles: &[String]) -> Order {
     }
     next.shipping_address = anonymous(&order.shipping_address);
     next.billing_address = order.billing_address.as_ref().map(anonymous);
+    next.former_addresses = order.former_addresses.iter().map(anonymous).collect();
     next
 }
 

@@ -127,6 +127,12 @@ pub struct ReturnLabel {
     pub carrier: String,
     pub tracking_number: String,
     pub label_id: String,
+    /// The carrier service bought, and where the carrier keeps the document (the OMS does not
+    /// store it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

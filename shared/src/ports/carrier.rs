@@ -7,6 +7,19 @@ pub trait Carrier: Send + Sync {
     async fn rates(&self, parcel: &Parcel) -> Result<Vec<Rate>, CarrierError>;
     async fn buy_label(&self, parcel: &Parcel, rate: &Rate, idempotency_key: &str) -> Result<Label, CarrierError>;
     async fn void_label(&self, label_id: &str) -> Result<(), CarrierError>;
+    /// A bought label's document (4x6 PDF), fetched when someone asks for it: the carrier's
+    /// copy at its URL, or (the sandbox) rendered again from the same parcel and label.
+    async fn label_document(&self, label: &LabelSource) -> Result<Vec<u8>, CarrierError>;
+}
+
+/// What a label document is fetched or rendered from: the parcel it was bought for and what
+/// the purchase returned.
+#[derive(Debug, Clone)]
+pub struct LabelSource {
+    pub parcel: Parcel,
+    pub tracking_number: String,
+    pub service: String,
+    pub document_url: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -32,8 +45,9 @@ pub struct Label {
     pub id: String,
     pub tracking_number: String,
     pub service: String,
-    /// The label document (4x6 PDF).
-    pub pdf: Vec<u8>,
+    /// Where the carrier keeps the label document (4x6 PDF), when it keeps one; the document
+    /// itself is fetched on request (`Carrier::label_document`), not stored by the OMS.
+    pub document_url: Option<String>,
     pub estimated_delivery_days: u32,
 }
 

@@ -21,7 +21,7 @@ mod returns;
 mod shipments;
 mod stock;
 
-pub use carrier::{Carrier, CarrierError, Label, Parcel, Rate};
+pub use carrier::{Carrier, CarrierError, Label, LabelSource, Parcel, Rate};
 pub use carts::CartRepository;
 pub use cases::CaseRepository;
 pub use catalog::CatalogRepository;

@@ -50,10 +50,17 @@ pub trait OrderRepository: Send + Sync {
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
     /// The order with its shipments and timeline, read consistently.
     async fn get_order_view(&self, id: &OrderId) -> Result<Option<OrderView>, StoreError>;
+    /// The order with its shipments, without its timeline (left empty): what a mail renders,
+    /// read consistently at a fraction of the view's size.
+    async fn get_order_with_shipments(&self, id: &OrderId) -> Result<Option<OrderView>, StoreError> {
+        Ok(self.get_order_view(id).await?.map(|v| OrderView { timeline: Vec::new(), ..v }))
+    }
     /// A customer's orders, newest first (`from` does not apply).
     async fn orders_of_customer(&self, customer: &CustomerId, l: Listing<'_>) -> Result<Page<Order>, StoreError>;
     /// Orders in one status, newest first.
     async fn orders_by_status(&self, status: OrderStatus, l: Listing<'_>) -> Result<Page<Order>, StoreError>;
+    /// Every order, newest first (the reconciliation sweep).
+    async fn all_orders(&self, l: Listing<'_>) -> Result<Page<Order>, StoreError>;
     /// Orders placed with an e-mail address (case-insensitive), newest first.
     async fn orders_by_email(&self, email: &Email, l: Listing<'_>) -> Result<Page<Order>, StoreError>;
     /// Orders placed with an e-mail address since `since` (fraud velocity signal).
@@ -66,6 +73,8 @@ pub trait OrderRepository: Send + Sync {
 /// The one write path for order changes: every condition of the change (order version, new
 /// items absent, stock guards, idempotency key, cart version, provider event not yet seen) holds
 /// and everything is written, with its outbox entry, or nothing is and the refusal is typed.
+/// Lookups and documents that nothing references until the change commits (payment
+/// references, label documents) are written ahead and may outlive a refused change.
 #[async_trait::async_trait]
 pub trait OrderChanges: Send + Sync {
     async fn commit(&self, change: &OrderChange) -> Result<(), StoreError>;

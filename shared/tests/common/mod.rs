@@ -73,6 +73,7 @@ pub fn order(customer: &str, email: &str) -> Order {
         lines: vec![],
         shipping_address: address(),
         billing_address: None,
+        former_addresses: Vec::new(),
         delivery: Delivery {
             service_level: ServiceLevel::Standard,
             pickup_location: None,

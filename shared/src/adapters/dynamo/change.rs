@@ -1,6 +1,7 @@
 //! The one write path: an `OrderChange` becomes one `TransactWriteItems` whose conditions are
 //! the change's (order and entity versions, new items absent, stock guards, idempotency key,
-//! cart version, provider event unseen), with its outbox entry inside; a change with more stock
+//! cart version, provider event unseen), with its record (timeline entries and the effects to
+//! run after it) inside; a change with more stock
 //! items than one transaction holds is split safely (`parts`). Documents (label PDFs)
 //! are written first on their own: write-once, keyed by what they belong to, and unreferenced
 //! until the transaction commits.
@@ -8,8 +9,8 @@
 use super::entities::carts::cart_item;
 use super::entities::cases::case_item;
 use super::entities::dedupe::{WEBHOOK_TTL_DAYS, idempotency_item, webhook_item};
-use super::entities::orders::{PaymentRef, order_items, payment_ref_item, timeline_item};
-use super::entities::outbox::outbox_item;
+use super::entities::orders::{PaymentRef, order_items, payment_ref_item};
+use super::entities::records::{ChangeRecord, change_record_id, change_record_item};
 use super::entities::returns::{return_label_item, rma_item};
 use super::entities::shipments::{label_item, shipment_item};
 use super::errors::TxRole;
@@ -17,7 +18,7 @@ use super::item::Item;
 use super::parts::{MAX_OTHER_ITEMS, MAX_TX_ITEMS};
 use super::table::DynamoStore;
 use super::tx::TxOp;
-use crate::domain::{Order, OrderChange, OrderId, OutboxEntry, Write};
+use crate::domain::{Order, OrderChange, OrderId, Write};
 use crate::ports::{OrderChanges, StoreError};
 use crate::retry::{Backoff, retry};
 use serde::Serialize;
@@ -81,31 +82,20 @@ impl DynamoStore {
             op.role = TxRole::CartConversion;
             ops.push(op);
         }
-        for auth in &change.payment_refs {
-            let order_id = order_id.ok_or(StoreError::Mapping("a payment reference needs an order".into()))?;
-            ops.push(self.put_plain(&payment_ref_item(auth, &PaymentRef { order_id: order_id.clone() }))?);
-        }
         if let Some(ev) = &change.provider_event {
             let item = webhook_item(&ev.provider, &ev.event_id, self.clock.now(), WEBHOOK_TTL_DAYS);
             ops.push(self.put_claim(&item, TxRole::ProviderEvent)?);
         }
         if !change.timeline.is_empty() || !change.effects.is_empty() {
             let order_id = order_id.ok_or(StoreError::Mapping("timeline entries and effects need an order".into()))?;
-            // Entries of one change share an instant: their position in the change keeps them
-            // in the order they were written; the ULID keeps changes apart.
-            let batch = ulid::Ulid::new();
-            for (i, e) in change.timeline.iter().enumerate() {
-                ops.push(self.put_new(&timeline_item(order_id, e, &format!("{i:03}{batch}")))?);
-            }
-            if !change.effects.is_empty() {
-                let entry = OutboxEntry {
-                    order_id: order_id.clone(),
-                    id: ulid::Ulid::new().to_string(),
-                    effects: change.effects.clone(),
-                    created_at: self.clock.now(),
-                };
-                ops.push(self.put_new(&outbox_item(&entry))?);
-            }
+            // One record per change: its entries in the order they were written and its effects
+            // (pending in the outbox index until dispatched).
+            let now = self.clock.now();
+            let at = change.timeline.first().map(|e| e.at).unwrap_or(now);
+            let record =
+                ChangeRecord { entries: change.timeline.clone(), effects: change.effects.clone(), created_at: now };
+            let id = change_record_id(&at, &ulid::Ulid::new().to_string());
+            ops.push(self.put_new(&change_record_item(order_id, &record, &id))?);
         }
         Ok(ops)
     }
@@ -122,6 +112,18 @@ impl OrderChanges for DynamoStore {
         for (id, doc) in &change.return_labels {
             let order_id = order_id.as_ref().ok_or(StoreError::Mapping("a return label needs an order".into()))?;
             self.put_item(&return_label_item(order_id, id, doc)).await?;
+        }
+        // Payment references are lookups (authorization -> order), write-once and harmless if
+        // the change is refused (the step voids that authorization): put first, on their own,
+        // at single-write price, like documents.
+        if !change.payment_refs.is_empty() {
+            let order_id = order_id.as_ref().ok_or(StoreError::Mapping("a payment reference needs an order".into()))?;
+            if change.payment_refs.len() > MAX_OTHER_ITEMS {
+                return Err(StoreError::TooLarge(change.payment_refs.len()));
+            }
+            for auth in &change.payment_refs {
+                self.put_item(&payment_ref_item(auth, &PaymentRef { order_id: order_id.clone() })).await?;
+            }
         }
         let mut ops = self.change_ops(change, order_id.as_ref())?;
         if ops.len() > MAX_OTHER_ITEMS {

@@ -118,11 +118,36 @@ pub const ORDER_GSI1SK_PREFIX: &str = "ORDER#";
 pub fn order_gsi1sk(id: &OrderId) -> String {
     format!("{ORDER_GSI1SK_PREFIX}{id}")
 }
-pub fn order_status_gsi2pk(status: OrderStatus, id: &OrderId) -> String {
-    order_status_gsi2pk_shard(status, shard(id.as_str()))
+/// The partition of the order index an order sits in while in a status. An index entry whose
+/// key changes costs a delete and a put: orders move between partitions only at milestones
+/// (placed, finished) and for the statuses that form work queues (on hold, failed), so a
+/// routine status change costs no index write. Listing one status of a phase filters it.
+pub fn order_phase(status: OrderStatus) -> &'static str {
+    use OrderStatus as S;
+    match status {
+        S::Placed
+        | S::Validated
+        | S::Allocated
+        | S::PaymentAuthorized
+        | S::ReadyToShip
+        | S::PartiallyShipped
+        | S::Shipped => "open",
+        S::Delivered | S::Completed | S::Cancelled | S::ReturnRequested | S::PartiallyReturned | S::Returned => "done",
+        S::OnHold => "on_hold",
+        S::Failed => "failed",
+    }
 }
-pub fn order_status_gsi2pk_shard(status: OrderStatus, shard: u32) -> String {
-    format!("STATUS#{}#{shard}", status.as_str())
+/// Every phase partition name, once.
+pub const ORDER_PHASES: [&str; 4] = ["open", "done", "on_hold", "failed"];
+/// Whether a phase holds one status only (listing it needs no filter).
+pub fn phase_is_one_status(status: OrderStatus) -> bool {
+    OrderStatus::ALL.iter().filter(|s| order_phase(**s) == order_phase(status)).count() == 1
+}
+pub fn order_phase_gsi2pk(status: OrderStatus, id: &OrderId) -> String {
+    order_phase_gsi2pk_shard(order_phase(status), shard(id.as_str()))
+}
+pub fn order_phase_gsi2pk_shard(phase: &str, shard: u32) -> String {
+    format!("ORDERS#{phase}#{shard}")
 }
 pub fn order_created_sk(created_at: &DateTime<Utc>, id: &OrderId) -> String {
     format!("{}#{id}", timestamp(created_at))
@@ -213,13 +238,19 @@ pub fn payment(authorization_id: &str) -> Key {
     Key::new(format!("PAYMENT#{authorization_id}"), "PAYMENT")
 }
 
-/// Effects of a committed change waiting for dispatch, in the order's item collection.
+/// Effects of a committed change waiting for dispatch, in the order's item collection: the
+/// change's record (`EVENT#<at>#<ulid>`, its timeline entries and effects); the outbox id is
+/// the sort key after `EVENT#`. Ids without `#` name outbox items written before records.
 pub const OUTBOX_SK_PREFIX: &str = "OUTBOX#";
 pub fn outbox(order: &OrderId, id: &str) -> Key {
-    Key { pk: order_pk(order), sk: format!("{OUTBOX_SK_PREFIX}{id}") }
+    if id.contains('#') {
+        Key { pk: order_pk(order), sk: format!("{EVENT_SK_PREFIX}{id}") }
+    } else {
+        Key { pk: order_pk(order), sk: format!("{OUTBOX_SK_PREFIX}{id}") }
+    }
 }
-/// Pending outbox entries: a sparse GSI2 partition per shard, oldest first (the entry is
-/// deleted once dispatched, and leaves the index with it).
+/// Pending effects: a sparse GSI2 partition per shard, oldest first (a record leaves the
+/// index when its effects are dispatched).
 pub fn outbox_gsi2pk(order: &OrderId) -> String {
     outbox_gsi2pk_shard(shard(order.as_str()))
 }
@@ -229,6 +260,6 @@ pub fn outbox_gsi2pk_shard(shard: u32) -> String {
 /// The order and entry id of an outbox item's key (stream records carry keys).
 pub fn parse_outbox(pk: &str, sk: &str) -> Option<(OrderId, String)> {
     let order = OrderId::parse(pk.strip_prefix("ORDER#")?).ok()?;
-    let id = sk.strip_prefix(OUTBOX_SK_PREFIX)?;
+    let id = sk.strip_prefix(OUTBOX_SK_PREFIX).or_else(|| sk.strip_prefix(EVENT_SK_PREFIX))?;
     (!id.is_empty()).then(|| (order, id.to_owned()))
 }

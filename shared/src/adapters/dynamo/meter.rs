@@ -36,6 +36,7 @@ pub struct CapacityMeter {
     read_milli: AtomicU64,
     write_milli: AtomicU64,
     writes_by_kind: Mutex<BTreeMap<String, (u64, u64)>>,
+    reads_by_kind: Mutex<BTreeMap<String, (u64, u64)>>,
     billing: OnceLock<TableModel>,
     images: Mutex<HashMap<Key, Image>>,
     local_reported_tx_milli: AtomicU64,
@@ -44,11 +45,15 @@ pub struct CapacityMeter {
 impl CapacityMeter {
     fn add_write(&self, kind: String, milli: u64) {
         self.write_milli.fetch_add(milli, Ordering::Relaxed);
-        if let Ok(mut m) = self.writes_by_kind.lock() {
-            let e = m.entry(kind).or_default();
-            e.0 += 1;
-            e.1 += milli;
-        }
+        count(&self.writes_by_kind, kind, milli);
+    }
+    fn add_read(&self, kind: String, milli: u64) {
+        self.read_milli.fetch_add(milli, Ordering::Relaxed);
+        count(&self.reads_by_kind, kind, milli);
+    }
+    /// Read requests and read milli-units so far, by kind (`get ORDER`, `query GSI1 CUSTOMER`).
+    pub fn reads_by_kind(&self) -> BTreeMap<String, (u64, u64)> {
+        self.reads_by_kind.lock().map(|m| m.clone()).unwrap_or_default()
     }
     /// (read, write) capacity units consumed so far, in thousandths.
     pub fn milli_units(&self) -> (u64, u64) {
@@ -82,6 +87,15 @@ impl CapacityMeter {
     }
     fn image(&self, key: &Key) -> Option<Image> {
         self.images.lock().ok().and_then(|m| m.get(key).cloned())
+    }
+}
+
+/// One more request of a kind, with its milli-units.
+fn count(by_kind: &Mutex<BTreeMap<String, (u64, u64)>>, kind: String, milli: u64) {
+    if let Ok(mut m) = by_kind.lock() {
+        let e = m.entry(kind).or_default();
+        e.0 += 1;
+        e.1 += milli;
     }
 }
 
@@ -146,6 +160,49 @@ struct PendingWrite {
 
 impl Storable for PendingWrite {
     type Storer = StoreReplace<Self>;
+}
+
+/// What a read request is, captured before it runs.
+#[derive(Debug, Clone)]
+struct PendingRead(String);
+
+impl Storable for PendingRead {
+    type Storer = StoreReplace<Self>;
+}
+
+fn prefix(s: &str) -> &str {
+    s.split('#').next().unwrap_or(s)
+}
+
+fn read_kind(i: &Input) -> Option<String> {
+    if let Some(g) = i.downcast_ref::<GetItemInput>() {
+        let key = key_of(g.key()?)?;
+        return Some(format!("get {}", prefix(&key.sk)));
+    }
+    if let Some(q) = i.downcast_ref::<QueryInput>() {
+        let pk = q.expression_attribute_values().and_then(|v| v.get(":pk")).and_then(|v| v.as_s().ok());
+        let sk = q
+            .expression_attribute_values()
+            .and_then(|v| v.get(":sk").or_else(|| v.get(":lo")))
+            .and_then(|v| v.as_s().ok());
+        return Some(format!(
+            "query {} {} {}",
+            q.index_name().unwrap_or("table"),
+            pk.map(|p| prefix(p)).unwrap_or("?"),
+            sk.map(|p| prefix(p)).unwrap_or("")
+        ));
+    }
+    if let Some(b) = i.downcast_ref::<BatchGetItemInput>() {
+        let mut kinds: Vec<String> = b
+            .request_items()?
+            .values()
+            .flat_map(|k| k.keys().iter().filter_map(key_of).map(|k| prefix(&k.sk).to_owned()))
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        return Some(format!("batchget {}", kinds.join(",")));
+    }
+    None
 }
 
 impl MeterInterceptor {
@@ -259,6 +316,9 @@ impl Intercept for MeterInterceptor {
         if let Some(p) = self.pending(context.input()) {
             cfg.interceptor_state().store_put(p);
         }
+        if let Some(k) = read_kind(context.input()) {
+            cfg.interceptor_state().store_put(PendingRead(k));
+        }
         Ok(())
     }
 
@@ -270,9 +330,10 @@ impl Intercept for MeterInterceptor {
     ) -> Result<(), BoxError> {
         let Ok(out) = context.output_or_error() else { return Ok(()) };
         let m = &self.0;
+        let kind = cfg.load::<PendingRead>().map(|k| k.0.clone()).unwrap_or_default();
         let read = |c: Option<&ConsumedCapacity>| {
             if let Some(c) = c {
-                m.read_milli.fetch_add(milli(c.capacity_units()), Ordering::Relaxed);
+                m.add_read(kind.clone(), milli(c.capacity_units()));
             }
         };
         if let Some(o) = out.downcast_ref::<GetItemOutput>() {

@@ -7,8 +7,9 @@ use super::keys::{self, Key};
 use super::table::DynamoStore;
 use crate::domain::StockDelta;
 use crate::ports::StoreError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{CancellationReason, Delete, Put, TransactWriteItem, Update};
 use serde::Serialize;
 
 /// One write inside a transaction.
@@ -99,6 +100,30 @@ impl DynamoStore {
         Ok(TxOp { item: TransactWriteItem::builder().update(built(u.build())?).build(), role })
     }
 
+    /// One conditional put on its own; a failed condition maps by the item's role, as in a
+    /// transaction.
+    async fn put_alone(&self, op: TxOp) -> Result<(), StoreError> {
+        let p = op.item.put.ok_or(StoreError::Mapping("not a put".into()))?;
+        let res = self
+            .client
+            .put_item()
+            .table_name(p.table_name)
+            .set_item(Some(p.item))
+            .set_condition_expression(p.condition_expression)
+            .set_expression_attribute_names(p.expression_attribute_names)
+            .set_expression_attribute_values(p.expression_attribute_values)
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+                let reason = CancellationReason::builder().code("ConditionalCheckFailed").build();
+                Err(map_cancellation(&[op.role], &[reason]))
+            }
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
     /// Runs a transaction, mapping cancellation reasons to domain errors by each item's role.
     pub async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError> {
         if ops.len() > 100 {
@@ -106,6 +131,11 @@ impl DynamoStore {
         }
         if ops.is_empty() {
             return Ok(());
+        }
+        if ops.len() == 1 && ops[0].item.put().is_some() {
+            // One item needs no transaction: the same put under the same condition, billed
+            // once instead of twice (prepare and commit).
+            return self.put_alone(ops.into_iter().next().expect("one op")).await;
         }
         let roles: Vec<TxRole> = ops.iter().map(|o| o.role.clone()).collect();
         let res = self

@@ -28,7 +28,7 @@ fn size(c: &OrderChange) -> usize {
         + usize::from(c.cart.is_some())
         + c.payment_refs.len()
         + usize::from(c.provider_event.is_some())
-        + c.timeline.len()
+        + usize::from(!c.timeline.is_empty())
         + usize::from(!c.effects.is_empty())
 }
 
@@ -176,6 +176,12 @@ impl OrderChanges for MemoryStore {
         }
         let now = self.now().timestamp();
         let mut s = self.lock()?;
+        // Payment references are written ahead of the change, as the DynamoDB adapter does.
+        if let Some(id) = &order_id {
+            for a in &change.payment_refs {
+                s.payment_refs.insert(a.clone(), id.clone());
+            }
+        }
         let stock = conditions(&s, change, now)?;
         apply(&mut s, change, order_id.as_ref(), stock, self);
         Ok(())

@@ -1,10 +1,10 @@
 //! Sandbox carrier for local runs and tests: three services, deterministic tracking numbers
-//! per idempotency key, real 4x6 PDF labels. A recipient line containing `CARRIER-REJECT`
+//! per idempotency key, real 4x6 PDF labels rendered on request (nothing stored). A recipient line containing `CARRIER-REJECT`
 //! makes the carrier refuse the shipment; `CARRIER-FLAKY` fails the first attempt transiently.
 
 use super::label::label_pdf;
 use crate::domain::{Currency, Money};
-use crate::ports::{Carrier, CarrierError, Label, Parcel, Rate};
+use crate::ports::{Carrier, CarrierError, Label, LabelSource, Parcel, Rate};
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
@@ -89,29 +89,11 @@ impl Carrier for SandboxCarrier {
             }
         }
         let tracking = Self::tracking_for(key);
-        let to = &parcel.to;
-        let to_lines: Vec<String> = [
-            Some(to.name.clone()),
-            Some(to.line1.clone()),
-            to.line2.clone(),
-            Some(format!("{} {} {}", to.city, to.region.clone().unwrap_or_default(), to.postal_code)),
-            Some(to.country.to_string()),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let pdf = label_pdf(
-            &tracking,
-            &rate.service,
-            &[format!("{} {}", parcel.from_postal_code, parcel.from_country)],
-            &to_lines,
-            &parcel.reference,
-        );
         let label = Label {
             id: format!("lbl_{}", tracking.to_lowercase()),
             tracking_number: tracking,
             service: rate.service.clone(),
-            pdf,
+            document_url: None,
             estimated_delivery_days: rate.transit_days,
         };
         lock(&self.labels).insert(key.to_owned(), label.clone());
@@ -122,4 +104,31 @@ impl Carrier for SandboxCarrier {
         lock(&self.voided).insert(label_id.to_owned());
         Ok(())
     }
+
+    /// The sandbox keeps no documents: it renders the label again from the parcel, the same
+    /// bytes every time.
+    async fn label_document(&self, label: &LabelSource) -> Result<Vec<u8>, CarrierError> {
+        Ok(render(&label.parcel, &label.tracking_number, &label.service))
+    }
+}
+
+fn render(parcel: &Parcel, tracking: &str, service: &str) -> Vec<u8> {
+    let to = &parcel.to;
+    let to_lines: Vec<String> = [
+        Some(to.name.clone()),
+        Some(to.line1.clone()),
+        to.line2.clone(),
+        Some(format!("{} {} {}", to.city, to.region.clone().unwrap_or_default(), to.postal_code)),
+        Some(to.country.to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    label_pdf(
+        tracking,
+        service,
+        &[format!("{} {}", parcel.from_postal_code, parcel.from_country)],
+        &to_lines,
+        &parcel.reference,
+    )
 }

@@ -1,15 +1,27 @@
 //! Labels: per shipment, the cheapest rate that meets the promised date. Labels are bought
 //! first (keyed by shipment, so a retry buys nothing new), then one commit records them with
-//! the shipments and the order; if the order moved on meanwhile, the labels are voided.
+//! the shipments and the order; if the order moved on meanwhile, the labels are voided. The
+//! documents are not stored: the carrier keeps them (or renders them again) on request.
 
 use super::{Fulfillment, StepError, StepInput, business_days_between, system};
 use crate::domain::*;
-use crate::ports::Parcel;
-use base64::Engine;
+use crate::ports::{Label, Parcel};
 use serde_json::{Value, json};
 
+/// The parcel a shipment's label is bought for (and rendered again from).
+pub fn shipment_parcel(order: &Order, sh: &Shipment, from: &Location, weight: u32) -> Parcel {
+    Parcel {
+        shipment_id: sh.id.clone(),
+        from_postal_code: from.postal_code.clone(),
+        from_country: from.country,
+        to: order.shipping_address.clone(),
+        weight_grams: weight.max(1),
+        reference: format!("order {} shipment {}", order.id, sh.id),
+    }
+}
+
 impl Fulfillment {
-    async fn buy_label(&self, order: &Order, sh: &Shipment, weight: u32) -> Result<(Shipment, LabelDoc), StepError> {
+    async fn buy_label(&self, order: &Order, sh: &Shipment, weight: u32) -> Result<(Shipment, Label), StepError> {
         let now = self.oms.clock.now();
         let from = self
             .oms
@@ -17,14 +29,7 @@ impl Fulfillment {
             .get_location(&sh.location_id)
             .await?
             .ok_or_else(|| StepError::new(StepError::INTERNAL, "shipment location missing"))?;
-        let parcel = Parcel {
-            shipment_id: sh.id.clone(),
-            from_postal_code: from.postal_code.clone(),
-            from_country: from.country,
-            to: order.shipping_address.clone(),
-            weight_grams: weight.max(1),
-            reference: format!("order {} shipment {}", order.id, sh.id),
-        };
+        let parcel = shipment_parcel(order, sh, &from, weight);
         let rates = self.carrier.rates(&parcel).await?;
         let days_left = business_days_between(now.date_naive(), order.delivery.promised_by).max(1);
         let rate = rates
@@ -35,24 +40,17 @@ impl Fulfillment {
             .cloned()
             .ok_or_else(|| StepError::new(StepError::CARRIER_REJECTED, "no rates"))?;
         let label = self.carrier.buy_label(&parcel, &rate, &format!("label-{}", sh.id)).await?;
-        let doc = LabelDoc {
-            order_id: order.id.clone(),
-            shipment_id: sh.id.clone(),
-            label_id: label.id.clone(),
-            carrier: self.carrier.name().to_owned(),
-            tracking_number: label.tracking_number.clone(),
-            pdf_base64: base64::engine::general_purpose::STANDARD.encode(&label.pdf),
-            created_at: now,
-        };
         let mut updated = sh.clone();
         updated.carrier = Some(self.carrier.name().to_owned());
         updated.tracking_number = Some(label.tracking_number.clone());
         updated.label_id = Some(label.id.clone());
+        updated.label_service = Some(label.service.clone());
+        updated.label_url = label.document_url.clone();
         updated.status = ShipmentStatus::LabelCreated;
         updated.estimated_delivery = Some(sourcing::add_business_days(now.date_naive(), label.estimated_delivery_days));
         updated.version = sh.version + 1;
         updated.updated_at = now;
-        Ok((updated, doc))
+        Ok((updated, label))
     }
 
     #[tracing::instrument(skip_all, fields(order_id = %input.order_id))]
@@ -79,7 +77,7 @@ impl Fulfillment {
         let catalog =
             self.oms.store.get_products(&order.lines.iter().map(|l| l.sku.clone()).collect::<Vec<_>>()).await?;
         let mut tracking = Vec::new();
-        let mut bought: Vec<(Shipment, Shipment, LabelDoc)> = Vec::new();
+        let mut bought: Vec<(Shipment, Shipment, Label)> = Vec::new();
         // Shipments an edit cancelled stay cancelled: only the live ones get labels.
         for sh in shipments
             .iter()
@@ -91,9 +89,9 @@ impl Fulfillment {
             }
             let weight: u32 =
                 sh.lines.iter().map(|l| catalog.get(&l.sku).map(|p| p.weight_grams).unwrap_or(500) * l.quantity).sum();
-            let (updated, doc) = self.buy_label(&order, sh, weight).await?;
-            tracking.push(doc.tracking_number.clone());
-            bought.push((sh.clone(), updated, doc));
+            let (updated, label) = self.buy_label(&order, sh, weight).await?;
+            tracking.push(label.tracking_number.clone());
+            bought.push((sh.clone(), updated, label));
         }
         let mut next = order.clone();
         next.apply(OrderEvent::LabelsCreated, now)?;
@@ -105,9 +103,8 @@ impl Fulfillment {
             },
         );
         let mut change = OrderChange::update(next, order.version, now).with_event(ev);
-        for (before, updated, doc) in &bought {
+        for (before, updated, _) in &bought {
             change.shipments.push(Write::Update { value: updated.clone(), expected_version: before.version });
-            change.labels.push(doc.clone());
         }
         match self.commit(&change).await {
             Ok(()) => Ok(json!({"trackingNumbers": tracking})),
@@ -115,8 +112,8 @@ impl Fulfillment {
                 let now_order = self.load(&order.id).await?;
                 if now_order.status != OrderStatus::PaymentAuthorized {
                     // The order moved on (held, cancelled): void exactly the labels bought here.
-                    for (_, _, doc) in &bought {
-                        self.carrier.void_label(&doc.label_id).await?;
+                    for (_, _, label) in &bought {
+                        self.carrier.void_label(&label.id).await?;
                     }
                     return Err(Self::not_active(&now_order));
                 }

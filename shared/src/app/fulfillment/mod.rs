@@ -7,6 +7,7 @@
 mod allocate;
 mod compensate;
 mod label;
+pub use label::shipment_parcel;
 mod pay;
 mod validate;
 

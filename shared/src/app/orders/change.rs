@@ -189,6 +189,9 @@ impl Oms {
         // store nets both into one update per stock item.
         let mut moves = release_reservations(&mut next);
         next.lines = prepared.lines;
+        if address != order.shipping_address {
+            next.former_addresses.push(order.shipping_address.clone());
+        }
         next.shipping_address = address;
         next.delivery = prepared.delivery;
         next.totals = prepared.totals;
@@ -271,10 +274,30 @@ impl Oms {
         self.get_order(caller, id).await
     }
 
-    /// A shipment's label document (PDF), for agents and warehouse staff.
+    /// A shipment's label document (PDF), for agents and warehouse staff: from the carrier
+    /// (its copy, or rendered again from the same parcel); a document stored by an earlier
+    /// version is served from the table.
     pub async fn label_pdf(&self, order: &OrderId, shipment: &ShipmentId) -> Result<Vec<u8>, AppError> {
         use base64::Engine;
-        let doc = self.store.get_label(order, shipment).await?.ok_or(AppError::NotFound)?;
-        base64::engine::general_purpose::STANDARD.decode(doc.pdf_base64).map_err(|e| AppError::Internal(e.to_string()))
+        let sh = self.store.get_shipment(order, shipment).await?.ok_or(AppError::NotFound)?;
+        let (Some(tracking), Some(service)) = (sh.tracking_number.clone(), sh.label_service.clone()) else {
+            let doc = self.store.get_label(order, shipment).await?.ok_or(AppError::NotFound)?;
+            return base64::engine::general_purpose::STANDARD
+                .decode(doc.pdf_base64)
+                .map_err(|e| AppError::Internal(e.to_string()));
+        };
+        let o = self.store.get_order(order).await?.ok_or(AppError::NotFound)?;
+        let from = self
+            .store
+            .get_location(&sh.location_id)
+            .await?
+            .ok_or(AppError::Internal("shipment location missing".into()))?;
+        let source = crate::ports::LabelSource {
+            parcel: crate::app::fulfillment::shipment_parcel(&o, &sh, &from, 1),
+            tracking_number: tracking,
+            service,
+            document_url: sh.label_url.clone(),
+        };
+        self.carrier.label_document(&source).await.map_err(|e| AppError::Unavailable(e.to_string()))
     }
 }

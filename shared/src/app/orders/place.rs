@@ -8,6 +8,27 @@ use crate::domain::*;
 use crate::ports::StoreError;
 
 impl Oms {
+    /// What a retried placement answers: the order its key placed, as it is now (201), or a
+    /// refusal when the key was used for another request.
+    async fn replay(&self, rec: IdempotencyRecord, request_hash: &str) -> Result<(u16, String), AppError> {
+        if rec.request_hash != request_hash {
+            return Err(AppError::IdempotencyMismatch);
+        }
+        if !rec.response.is_empty() {
+            return Ok((rec.status_code, rec.response));
+        }
+        let v = self
+            .store
+            .get_order_view(&rec.order_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("the order an idempotency key placed is missing".into()))?;
+        let body = serde_json::to_string(&customer_order(&v.order, &v.shipments, &v.timeline))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok((rec.status_code, body))
+    }
+}
+
+impl Oms {
     /// Places an order. Returns the status code and the exact response body, which is also
     /// what a retry with the same `Idempotency-Key` replays.
     pub async fn place_order(
@@ -31,7 +52,7 @@ impl Oms {
         extras: Extras,
     ) -> Result<(u16, String), AppError> {
         if let Some(rec) = self.store.get_idempotency(&caller.customer, idempotency_key).await? {
-            return replay(rec, request_hash);
+            return self.replay(rec, request_hash).await;
         }
         let shipping_address = parse_address("shippingAddress", &req.shipping_address)?;
         let billing_address = req.billing_address.as_ref().map(|a| parse_address("billingAddress", a)).transpose()?;
@@ -70,6 +91,7 @@ impl Oms {
                 lines: prepared.lines,
                 shipping_address: shipping_address.clone(),
                 billing_address: billing_address.clone(),
+                former_addresses: Vec::new(),
                 delivery: prepared.delivery,
                 totals: prepared.totals,
                 payment: Payment {
@@ -108,7 +130,8 @@ impl Oms {
                 request_hash: request_hash.to_owned(),
                 order_id: order.id.clone(),
                 status_code: 201,
-                response: body.clone(),
+                // A replay renders the order as it is then: the record stays a few bytes.
+                response: String::new(),
                 created_at: now,
             };
 
@@ -137,14 +160,14 @@ impl Oms {
                         .get_idempotency(&caller.customer, idempotency_key)
                         .await?
                         .ok_or(AppError::Internal("idempotency record vanished".into()))?;
-                    return replay(rec, request_hash);
+                    return self.replay(rec, request_hash).await;
                 }
                 Err(StoreError::Conflict | StoreError::Unavailable(_)) => {
                     // Heavy contention on the same stock items, or a store that did not answer
                     // (the commit may have happened: the idempotency record tells): source
                     // again after a pause.
                     if let Some(rec) = self.store.get_idempotency(&caller.customer, idempotency_key).await? {
-                        return replay(rec, request_hash);
+                        return self.replay(rec, request_hash).await;
                     }
                     last_conflict = true;
                     let items: Vec<(Sku, LocationId)> =
@@ -157,7 +180,7 @@ impl Oms {
                 Err(StoreError::OutOfStock(short)) => {
                     // A concurrent duplicate may have won the race; it explains the shortage.
                     if let Some(rec) = self.store.get_idempotency(&caller.customer, idempotency_key).await? {
-                        return replay(rec, request_hash);
+                        return self.replay(rec, request_hash).await;
                     }
                     // Stock moved between our read and our write: source again.
                     self.hot.short_commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -178,13 +201,5 @@ impl Oms {
             })
             .collect();
         Err(AppError::OutOfStock(shortages))
-    }
-}
-
-fn replay(rec: IdempotencyRecord, request_hash: &str) -> Result<(u16, String), AppError> {
-    if rec.request_hash == request_hash {
-        Ok((rec.status_code, rec.response))
-    } else {
-        Err(AppError::IdempotencyMismatch)
     }
 }

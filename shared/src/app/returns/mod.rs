@@ -76,7 +76,25 @@ impl Returns {
             Some(o) if o.customer == caller.customer || caller.may(crate::app::Permission::ReadLabels) => {}
             _ => return Err(AppError::NotFound),
         }
-        let doc = self.oms.store.get_return_label(order_id, rma).await?.ok_or(AppError::NotFound)?;
-        base64::engine::general_purpose::STANDARD.decode(doc.pdf_base64).map_err(|e| AppError::Internal(e.to_string()))
+        let store = &self.oms.store;
+        let r = store.get_rma(rma).await?.filter(|r| &r.order_id == order_id).ok_or(AppError::NotFound)?;
+        let label = r.label.clone().ok_or(AppError::NotFound)?;
+        let Some(service) = label.service.clone() else {
+            // A document stored by an earlier version.
+            let doc = store.get_return_label(order_id, rma).await?.ok_or(AppError::NotFound)?;
+            return base64::engine::general_purpose::STANDARD
+                .decode(doc.pdf_base64)
+                .map_err(|e| AppError::Internal(e.to_string()));
+        };
+        let order = store.get_order(order_id).await?.ok_or(AppError::NotFound)?;
+        let location =
+            store.get_location(&r.location_id).await?.ok_or(AppError::Internal("return location missing".into()))?;
+        let source = crate::ports::LabelSource {
+            parcel: open::return_parcel(&order, rma, &location, 1),
+            tracking_number: label.tracking_number,
+            service,
+            document_url: label.document_url,
+        };
+        self.carrier.label_document(&source).await.map_err(|e| AppError::Unavailable(e.to_string()))
     }
 }

@@ -6,7 +6,6 @@ use crate::app::{AppError, Caller};
 use crate::domain::returns::*;
 use crate::domain::*;
 use crate::ports::Parcel;
-use base64::Engine;
 
 impl Returns {
     /// Opens an RMA with a return label.
@@ -60,28 +59,10 @@ impl Returns {
         let location =
             store.get_location(&origin.location_id).await?.ok_or(AppError::Internal("location vanished".into()))?;
         let id = ReturnId::generate();
-        // The parcel goes from the customer back to the location it shipped from.
-        let dock = Address {
-            name: format!("{} returns", location.name),
-            line1: "Returns dock".into(),
-            line2: Some(format!("RMA {id}")),
-            city: location.name.clone(),
-            region: None,
-            postal_code: location.postal_code.clone(),
-            country: location.country,
-            phone: None,
-        };
         let catalog = store.get_products(&lines.iter().map(|l| l.sku.clone()).collect::<Vec<_>>()).await?;
         let weight: u32 =
             lines.iter().map(|l| catalog.get(&l.sku).map(|p| p.weight_grams).unwrap_or(500) * l.quantity).sum();
-        let parcel = Parcel {
-            shipment_id: ShipmentId::generate(),
-            from_postal_code: order.shipping_address.postal_code.clone(),
-            from_country: order.shipping_address.country,
-            to: dock,
-            weight_grams: weight.max(1),
-            reference: format!("RMA {id} order {}", order.id),
-        };
+        let parcel = return_parcel(&order, &id, &location, weight);
         let carrier_err = |e: crate::ports::CarrierError| AppError::Unavailable(e.to_string());
         let rates = self.carrier.rates(&parcel).await.map_err(carrier_err)?;
         let rate = rates
@@ -103,13 +84,14 @@ impl Returns {
                 carrier: self.carrier.name().to_owned(),
                 tracking_number: label.tracking_number.clone(),
                 label_id: label.id.clone(),
+                service: Some(label.service.clone()),
+                document_url: label.document_url.clone(),
             }),
             exchange_order_id: None,
             version: 1,
             created_at: now,
             updated_at: now,
         };
-        let doc = ReturnLabelDoc { pdf_base64: base64::engine::general_purpose::STANDARD.encode(&label.pdf) };
         let actor = caller.actor_on(&order.customer);
         let mut next = order.clone();
         if matches!(order.status, OrderStatus::Delivered | OrderStatus::Completed | OrderStatus::PartiallyReturned) {
@@ -126,9 +108,31 @@ impl Returns {
         let mut change =
             OrderChange::update(next, order.version, now).with_event(ev).with_effect(Effect::notify(notification));
         change.returns.push(Write::Create(rma.clone()));
-        change.return_labels.push((id.clone(), doc));
         store.commit(&change).await?;
         tracing::info!(order_id = %order.id, rma = %id, "return opened");
         Ok(rma)
+    }
+}
+
+/// The parcel of a return label: from the customer back to the location it shipped from (what
+/// the label is bought for and rendered again from).
+pub fn return_parcel(order: &Order, id: &ReturnId, location: &Location, weight: u32) -> Parcel {
+    let dock = Address {
+        name: format!("{} returns", location.name),
+        line1: "Returns dock".into(),
+        line2: Some(format!("RMA {id}")),
+        city: location.name.clone(),
+        region: None,
+        postal_code: location.postal_code.clone(),
+        country: location.country,
+        phone: None,
+    };
+    Parcel {
+        shipment_id: ShipmentId::parse(id.as_str()).unwrap_or_else(|_| ShipmentId::generate()),
+        from_postal_code: order.shipping_address.postal_code.clone(),
+        from_country: order.shipping_address.country,
+        to: dock,
+        weight_grams: weight.max(1),
+        reference: format!("RMA {id} order {}", order.id),
     }
 }

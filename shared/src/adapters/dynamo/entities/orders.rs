@@ -1,6 +1,6 @@
-//! Orders: two items per order, the state item (status, payment, reservations, version; GSI1
-//! by customer, GSI2 by status sharded, GSI3 by e-mail) and the write-once body (lines,
-//! addresses, delivery, totals), which only edits and erasure rewrite: a write is billed on
+//! Orders: two items per order, the state item (status, payment, reservations, version; GSI2
+//! by phase, sharded) and the write-once body (lines, addresses, delivery, totals; GSI1 by
+//! customer, GSI3 by e-mail), which only edits and erasure rewrite: a write is billed on
 //! the whole item, so status changes no longer pay for the lines. Plus the order's timeline
 //! entries, and the payment reference that leads a dispute back to it.
 
@@ -8,7 +8,8 @@ use super::super::cursor::{decode_cursor, encode_cursor, newest_index_entries, p
 use super::super::item::{Attrs, Item, from_attrs, key_attrs, s};
 use super::super::keys;
 use super::super::table::{DynamoStore, entity_of};
-use super::{ENTITY_EVENT, ENTITY_ORDER, ENTITY_ORDER_BODY, ENTITY_PAYMENT, ENTITY_SHIPMENT};
+use super::records::timeline_entries;
+use super::{ENTITY_EVENT, ENTITY_ORDER, ENTITY_ORDER_BODY, ENTITY_PAYMENT, ENTITY_SHIPMENT, ENTITY_TIMELINE};
 use crate::adapters::dynamo::errors::{mapping, sdk};
 use crate::domain::{CustomerId, Email, Order, OrderId, OrderStatus, Shipment, StoredBody, TimelineEvent};
 use crate::ports::{Listing, OrderRepository, OrderView, Page, StoreError};
@@ -21,13 +22,19 @@ pub fn order_item(o: &Order) -> Item<&Order> {
     let created = keys::order_created_sk(&o.created_at, &o.id);
     Item::new(keys::order(&o.id), ENTITY_ORDER, o)
         .gsi1(keys::customer_gsi1pk(&o.customer), keys::order_gsi1sk(&o.id))
-        .gsi2(keys::order_status_gsi2pk(o.status, &o.id), created.clone())
+        .gsi2(keys::order_phase_gsi2pk(o.status, &o.id), created.clone())
         .gsi3(keys::email_gsi3pk(&o.email), created)
 }
 
-/// Keys, index keys and bookkeeping: they stay on the state item.
+/// Keys, the status index's keys and bookkeeping: they stay on the state item.
 fn structural(name: &str) -> bool {
-    matches!(name, "PK" | "SK" | "entity" | "expiresAt") || name.starts_with("GSI")
+    matches!(name, "PK" | "SK" | "entity" | "expiresAt") || name.starts_with("GSI2")
+}
+
+/// The customer and e-mail indexes' keys: they go with the write-once body, so the state item
+/// (written by every change, billed per started kilobyte) stays small.
+fn body_index(name: &str) -> bool {
+    name.starts_with("GSI1") || name.starts_with("GSI3")
 }
 
 /// An order's two items: (state, body).
@@ -39,6 +46,8 @@ pub fn order_items(o: &Order) -> Result<(Attrs, Attrs), StoreError> {
         if k == "id" {
             body.insert(k.clone(), v.clone());
             state.insert(k, v);
+        } else if body_index(&k) {
+            body.insert(k, v);
         } else if structural(&k) || Order::STATE_FIELDS.contains(&k.as_str()) {
             state.insert(k, v);
         } else {
@@ -62,6 +71,9 @@ const BODY_DIGEST: &str = "bodyDigest";
 /// An order stored as one item (before the split) reads from that item alone.
 pub fn order_from(state: Attrs, body: Option<Attrs>) -> Result<Order, StoreError> {
     let recorded = state.get(BODY_DIGEST).and_then(|v| v.as_s().ok()).cloned();
+    // Written when the customer and e-mail index keys were on the state item: the next write
+    // moves them to the body (rewrites it).
+    let keys_on_state = state.contains_key(keys::GSI1PK);
     let Some(body) = body else {
         let o = from_attrs::<Order>(state).map_err(|_| StoreError::Conflict)?.data;
         return Ok(o);
@@ -73,14 +85,8 @@ pub fn order_from(state: Attrs, body: Option<Attrs>) -> Result<Order, StoreError
     if recorded.is_some_and(|r| r != digest.to_string()) {
         return Err(StoreError::Conflict);
     }
-    o.stored_body = StoredBody(Some(digest));
+    o.stored_body = StoredBody((!keys_on_state).then_some(digest));
     Ok(o)
-}
-
-/// A timeline entry; `seq` (its position in its change, then a ULID) keeps entries at the same
-/// instant apart and in the order they were written.
-pub fn timeline_item<'a>(order: &OrderId, e: &'a TimelineEvent, seq: &str) -> Item<&'a TimelineEvent> {
-    Item::new(keys::timeline_event(order, &e.at, seq), ENTITY_EVENT, e)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,23 +100,34 @@ pub fn payment_ref_item<'a>(authorization_id: &str, r: &'a PaymentRef) -> Item<&
 }
 
 impl DynamoStore {
-    /// Orders behind index entries (their state items), with their bodies, in index order.
+    /// Orders behind index entries (a state item's or a body's: the status index is on the
+    /// state, the customer and e-mail indexes on the write-once body), in index order: one
+    /// batch read of both items per order.
     async fn orders(&self, index_items: Vec<Attrs>) -> Result<Vec<Order>, StoreError> {
-        let states = self.hydrate(index_items).await?;
-        let body_keys: Vec<Attrs> = states
+        let mut pks: Vec<String> =
+            index_items.iter().filter_map(|a| a.get(keys::PK).and_then(|v| v.as_s().ok()).cloned()).collect();
+        let mut seen = std::collections::HashSet::new();
+        pks.retain(|pk| seen.insert(pk.clone()));
+        let wanted: Vec<Attrs> = pks
             .iter()
-            .filter_map(|a| a.get(keys::PK).and_then(|v| v.as_s().ok()))
-            .map(|pk| key_attrs(&keys::Key { pk: pk.clone(), sk: keys::ORDER_BODY_SK.into() }))
+            .flat_map(|pk| {
+                [keys::ORDER_SK, keys::ORDER_BODY_SK].map(|sk| key_attrs(&keys::Key { pk: pk.clone(), sk: sk.into() }))
+            })
             .collect();
-        let mut bodies: std::collections::HashMap<String, Attrs> = self
-            .batch_get(body_keys)
-            .await?
-            .into_iter()
-            .filter_map(|a| Some((a.get(keys::PK)?.as_s().ok()?.clone(), a)))
-            .collect();
-        let mut out = Vec::with_capacity(states.len());
-        for st in states {
-            let pk = st.get(keys::PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        let mut states: std::collections::HashMap<String, Attrs> = std::collections::HashMap::new();
+        let mut bodies: std::collections::HashMap<String, Attrs> = std::collections::HashMap::new();
+        for a in self.batch_get(wanted).await? {
+            let Some(pk) = a.get(keys::PK).and_then(|v| v.as_s().ok()).cloned() else { continue };
+            match entity_of(&a) {
+                ENTITY_ORDER => states.insert(pk, a),
+                ENTITY_ORDER_BODY => bodies.insert(pk, a),
+                _ => None,
+            };
+        }
+        let mut out = Vec::with_capacity(pks.len());
+        for pk in pks {
+            // Deleted since the index was read: skipped.
+            let Some(st) = states.remove(&pk) else { continue };
             // A pair the eventually consistent reads caught apart: read the order consistently.
             match order_from(st, bodies.remove(&pk)) {
                 Ok(o) => out.push(o),
@@ -126,6 +143,29 @@ impl DynamoStore {
             }
         }
         Ok(out)
+    }
+
+    /// An order's view from the items of its partition that were read.
+    async fn view_from(&self, id: &OrderId, items: Vec<Attrs>) -> Result<Option<OrderView>, StoreError> {
+        let (mut state, mut body) = (None, None);
+        let mut shipments = Vec::new();
+        let mut timeline = Vec::new();
+        for a in items {
+            match entity_of(&a) {
+                ENTITY_ORDER => state = Some(a),
+                ENTITY_ORDER_BODY => body = Some(a),
+                ENTITY_SHIPMENT => shipments.push(from_attrs::<Shipment>(a).map_err(mapping)?.data),
+                ENTITY_EVENT | ENTITY_TIMELINE => timeline_entries(a, &mut timeline)?,
+                _ => {}
+            }
+        }
+        let order = match state.map(|st| order_from(st, body)).transpose() {
+            Ok(o) => o,
+            // Caught between a commit's items: the order read on its own, consistently.
+            Err(StoreError::Conflict) => self.get_order(id).await?,
+            Err(e) => return Err(e),
+        };
+        Ok(order.map(|order| OrderView { order, shipments, timeline }))
     }
 
     async fn query_orders_index(
@@ -175,6 +215,9 @@ impl DynamoStore {
     }
 }
 
+/// How many index batches one filtered status listing reads at most.
+const MAX_FILTERED_BATCHES: usize = 10;
+
 /// An index and its key attributes.
 #[derive(Debug, Clone, Copy)]
 struct IndexSpec {
@@ -216,25 +259,14 @@ impl OrderRepository for DynamoStore {
 
     async fn get_order_view(&self, id: &OrderId) -> Result<Option<OrderView>, StoreError> {
         let items = self.query_all("", keys::PK, &keys::order_pk(id), None, true).await?;
-        let (mut state, mut body) = (None, None);
-        let mut shipments = Vec::new();
-        let mut timeline = Vec::new();
-        for a in items {
-            match entity_of(&a) {
-                ENTITY_ORDER => state = Some(a),
-                ENTITY_ORDER_BODY => body = Some(a),
-                ENTITY_SHIPMENT => shipments.push(from_attrs::<Shipment>(a).map_err(mapping)?.data),
-                ENTITY_EVENT => timeline.push(from_attrs::<TimelineEvent>(a).map_err(mapping)?.data),
-                _ => {}
-            }
-        }
-        let order = match state.map(|st| order_from(st, body)).transpose() {
-            Ok(o) => o,
-            // Caught between a commit's items: the order read on its own, consistently.
-            Err(StoreError::Conflict) => self.get_order(id).await?,
-            Err(e) => return Err(e),
-        };
-        Ok(order.map(|order| OrderView { order, shipments, timeline }))
+        self.view_from(id, items).await
+    }
+
+    async fn get_order_with_shipments(&self, id: &OrderId) -> Result<Option<OrderView>, StoreError> {
+        // Sort keys from `ORDER` on: the state, the body, returns and shipments; not the
+        // change records (`EVENT#...`) nor cases.
+        let items = self.query_all_from(&keys::order_pk(id), keys::ORDER_SK).await?;
+        self.view_from(id, items).await
     }
 
     async fn orders_of_customer(&self, customer: &CustomerId, l: Listing<'_>) -> Result<Page<Order>, StoreError> {
@@ -258,7 +290,40 @@ impl OrderRepository for DynamoStore {
     }
 
     async fn orders_by_status(&self, status: OrderStatus, l: Listing<'_>) -> Result<Page<Order>, StoreError> {
-        let shards = (0..keys::STATUS_SHARDS).map(|s| keys::order_status_gsi2pk_shard(status, s)).collect();
+        let phase = keys::order_phase(status);
+        let shards = || (0..keys::STATUS_SHARDS).map(|s| keys::order_phase_gsi2pk_shard(phase, s)).collect();
+        if keys::phase_is_one_status(status) {
+            return self.orders_by_created(IndexSpec::GSI2, shards(), l).await;
+        }
+        // The phase's orders newest first, filtered to the status, batch after batch; a page
+        // that scanned its budget without filling returns what it found and where it stopped.
+        let batch = l.limit.max(50);
+        let mut found = Vec::new();
+        let mut cursor = l.cursor.map(str::to_owned);
+        for _ in 0..MAX_FILTERED_BATCHES {
+            let listing = Listing { from: l.from, limit: batch, cursor: cursor.as_deref() };
+            let page = self.orders_by_created(IndexSpec::GSI2, shards(), listing).await?;
+            let last = page.items.last().map(|o| encode_cursor(&keys::order_created_sk(&o.created_at, &o.id)));
+            found.extend(page.items.into_iter().filter(|o| o.status == status));
+            let limit = usize::try_from(l.limit).unwrap_or(0);
+            if found.len() > limit {
+                found.truncate(limit);
+                let next = found.last().map(|o| encode_cursor(&keys::order_created_sk(&o.created_at, &o.id)));
+                return Ok(Page { items: found, next_cursor: next });
+            }
+            match page.next_cursor {
+                Some(_) => cursor = last,
+                None => return Ok(Page { items: found, next_cursor: None }),
+            }
+        }
+        Ok(Page { items: found, next_cursor: cursor })
+    }
+
+    async fn all_orders(&self, l: Listing<'_>) -> Result<Page<Order>, StoreError> {
+        let shards = keys::ORDER_PHASES
+            .iter()
+            .flat_map(|p| (0..keys::STATUS_SHARDS).map(move |s| keys::order_phase_gsi2pk_shard(p, s)))
+            .collect();
         self.orders_by_created(IndexSpec::GSI2, shards, l).await
     }
 
@@ -284,7 +349,11 @@ impl OrderRepository for DynamoStore {
 
     async fn timeline(&self, order: &OrderId) -> Result<Vec<TimelineEvent>, StoreError> {
         let pk = keys::order_pk(order);
-        Self::all(self.query_all("", keys::PK, &pk, Some((keys::SK, keys::EVENT_SK_PREFIX)), true).await?)
+        let mut out = Vec::new();
+        for a in self.query_all("", keys::PK, &pk, Some((keys::SK, keys::EVENT_SK_PREFIX)), true).await? {
+            timeline_entries(a, &mut out)?;
+        }
+        Ok(out)
     }
 
     async fn order_for_payment(&self, authorization_id: &str) -> Result<Option<OrderId>, StoreError> {

@@ -1,16 +1,44 @@
-//! Outbox entries: written inside a change's transaction, listed through a sparse GSI2
-//! partition per shard while pending, deleted once dispatched.
+//! Outbox entries: the effects a change recorded in its change record (written inside the
+//! change's transaction), listed through a sparse GSI2 partition per shard while pending; the
+//! record leaves the index once its effects are dispatched, and stays as the order's timeline.
+//! Outbox items written before change records (`OUTBOX#<id>`, deleted when dispatched) are
+//! still read and completed.
 
-use super::super::item::{Attrs, Item};
+use super::super::errors::sdk;
+use super::super::item::{Attrs, Item, from_attrs, key_attrs};
 use super::super::keys;
-use super::super::table::DynamoStore;
-use super::ENTITY_OUTBOX;
+use super::super::table::{DynamoStore, entity_of};
+use super::records::ChangeRecord;
+use super::{ENTITY_OUTBOX, ENTITY_TIMELINE};
+use crate::adapters::dynamo::errors::mapping;
 use crate::domain::{OrderId, OutboxEntry};
 use crate::ports::{Outbox, StoreError};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 
 pub fn outbox_item(e: &OutboxEntry) -> Item<&OutboxEntry> {
     Item::new(keys::outbox(&e.order_id, &e.id), ENTITY_OUTBOX, e)
         .gsi2(keys::outbox_gsi2pk(&e.order_id), format!("{}#{}", keys::timestamp(&e.created_at), e.id))
+}
+
+/// The pending entry an item holds: a change record still in the outbox index, or an
+/// outbox item of before.
+fn entry_of(a: Attrs) -> Result<Option<OutboxEntry>, StoreError> {
+    match entity_of(&a) {
+        ENTITY_OUTBOX => Ok(Some(from_attrs::<OutboxEntry>(a).map_err(mapping)?.data)),
+        ENTITY_TIMELINE if a.contains_key(keys::GSI2PK) => {
+            let key = super::super::table::table_key(&a).ok_or(StoreError::Mapping("record without key".into()))?;
+            let (order_id, id) =
+                keys::parse_outbox(&key.pk, &key.sk).ok_or(StoreError::Mapping("record key".into()))?;
+            let r = from_attrs::<ChangeRecord>(a).map_err(mapping)?.data;
+            Ok((!r.effects.is_empty()).then_some(OutboxEntry {
+                order_id,
+                id,
+                effects: r.effects,
+                created_at: r.created_at,
+            }))
+        }
+        _ => Ok(None),
+    }
 }
 
 #[async_trait::async_trait]
@@ -24,14 +52,41 @@ impl Outbox for DynamoStore {
         let sk = |a: &Attrs| a.get(keys::GSI2SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
         entries.sort_by_key(sk);
         entries.truncate(limit);
-        Self::all(self.hydrate(entries).await?)
+        let mut out = Vec::new();
+        for a in self.hydrate(entries).await? {
+            out.extend(entry_of(a)?);
+        }
+        Ok(out)
     }
 
     async fn get_outbox_entry(&self, order: &OrderId, id: &str) -> Result<Option<OutboxEntry>, StoreError> {
-        Ok(self.get::<OutboxEntry>(&keys::outbox(order, id), true).await?.map(|i| i.data))
+        match self.get_attrs(&keys::outbox(order, id), true).await? {
+            Some(a) => entry_of(a),
+            None => Ok(None),
+        }
     }
 
     async fn complete_effects(&self, order: &OrderId, id: &str) -> Result<(), StoreError> {
-        self.delete(&keys::outbox(order, id)).await
+        let key = keys::outbox(order, id);
+        if !id.contains('#') {
+            return self.delete(&key).await;
+        }
+        // The record stays (it is the order's timeline); it leaves the outbox index.
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(&key)))
+            .update_expression("REMOVE GSI2PK, GSI2SK")
+            .condition_expression("attribute_exists(GSI2PK)")
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_))) => {
+                Ok(())
+            }
+            Err(e) => Err(sdk(e)),
+        }
     }
 }

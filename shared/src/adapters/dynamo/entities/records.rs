@@ -1,0 +1,50 @@
+//! Change records: one item per committed change in the order's partition
+//! (`EVENT#<at>#<ulid>`), holding the change's timeline entries and the effects to run after it;
+//! in the sparse outbox index while those effects are pending (see `outbox`).
+
+use super::super::item::{Attrs, Item, from_attrs};
+use super::super::keys;
+use super::super::table::entity_of;
+use super::{ENTITY_EVENT, ENTITY_TIMELINE};
+use crate::adapters::dynamo::errors::mapping;
+use crate::domain::{Effect, OrderId, TimelineEvent};
+use crate::ports::StoreError;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What one change recorded besides its items: its timeline entries, in the order it wrote
+/// them, and the effects to run after it (its outbox entry, pending while the record is in the
+/// sparse outbox index). One item per change: a write is billed per item and kilobyte, and a
+/// change's entries are read together.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeRecord {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entries: Vec<TimelineEvent>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub effects: Vec<Effect>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The change record's outbox id: its sort key after `EVENT#` (the instant, then a ULID that
+/// keeps changes at the same instant apart).
+pub fn change_record_id(at: &DateTime<Utc>, seq: &str) -> String {
+    format!("{}#{seq}", keys::timestamp(at))
+}
+
+/// A change's record; in the outbox index while it has effects to dispatch.
+pub fn change_record_item<'a>(order: &OrderId, r: &'a ChangeRecord, id: &str) -> Item<&'a ChangeRecord> {
+    let item = Item::new(keys::outbox(order, id), ENTITY_TIMELINE, r);
+    if r.effects.is_empty() { item } else { item.gsi2(keys::outbox_gsi2pk(order), id.to_owned()) }
+}
+
+/// Timeline entries from an order partition's items (a change's batch, or a single entry
+/// written before batches), in item order.
+pub fn timeline_entries(a: Attrs, out: &mut Vec<TimelineEvent>) -> Result<(), StoreError> {
+    match entity_of(&a) {
+        ENTITY_EVENT => out.push(from_attrs::<TimelineEvent>(a).map_err(mapping)?.data),
+        ENTITY_TIMELINE => out.extend(from_attrs::<ChangeRecord>(a).map_err(mapping)?.data.entries),
+        _ => {}
+    }
+    Ok(())
+}
