@@ -280,6 +280,10 @@ impl Oms {
     pub async fn label_pdf(&self, order: &OrderId, shipment: &ShipmentId) -> Result<Vec<u8>, AppError> {
         use base64::Engine;
         let sh = self.store.get_shipment(order, shipment).await?.ok_or(AppError::NotFound)?;
+        // A cancelled shipment's label was voided: nothing to print.
+        if sh.status == ShipmentStatus::Cancelled {
+            return Err(AppError::NotFound);
+        }
         let (Some(tracking), Some(service)) = (sh.tracking_number.clone(), sh.label_service.clone()) else {
             let doc = self.store.get_label(order, shipment).await?.ok_or(AppError::NotFound)?;
             return base64::engine::general_purpose::STANDARD
