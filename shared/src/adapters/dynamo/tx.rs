@@ -132,11 +132,13 @@ impl DynamoStore {
         if ops.is_empty() {
             return Ok(());
         }
-        if ops.len() == 1 && ops[0].item.put().is_some() {
-            // One item needs no transaction: the same put under the same condition, billed
-            // once instead of twice (prepare and commit).
-            return self.put_alone(ops.into_iter().next().expect("one op")).await;
-        }
+        // One item needs no transaction: the same put under the same condition, billed once
+        // instead of twice (prepare and commit).
+        let ops = match <[TxOp; 1]>::try_from(ops) {
+            Ok([op]) if op.item.put().is_some() => return self.put_alone(op).await,
+            Ok([op]) => vec![op],
+            Err(ops) => ops,
+        };
         let roles: Vec<TxRole> = ops.iter().map(|o| o.role.clone()).collect();
         let res = self
             .client

@@ -4,9 +4,21 @@
 //! documents are not stored: the carrier keeps them (or renders them again) on request.
 
 use super::{Fulfillment, StepError, StepInput, business_days_between, system};
+use crate::app::AppError;
 use crate::domain::*;
-use crate::ports::{Label, Parcel};
+use crate::ports::{Carrier, Label, LabelSource, Parcel};
+use base64::Engine;
 use serde_json::{Value, json};
+
+/// A label's PDF from the carrier (its copy, or rendered again from the same parcel).
+pub async fn carrier_pdf(carrier: &dyn Carrier, source: &LabelSource) -> Result<Vec<u8>, AppError> {
+    carrier.label_document(source).await.map_err(|e| AppError::Unavailable(e.to_string()))
+}
+
+/// A label's PDF as an earlier version stored it in the table (base64).
+pub fn stored_pdf(pdf_base64: &str) -> Result<Vec<u8>, AppError> {
+    base64::engine::general_purpose::STANDARD.decode(pdf_base64).map_err(|e| AppError::Internal(e.to_string()))
+}
 
 /// The parcel a shipment's label is bought for (and rendered again from).
 pub fn shipment_parcel(order: &Order, sh: &Shipment, from: &Location, weight: u32) -> Parcel {

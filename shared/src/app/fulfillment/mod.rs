@@ -7,7 +7,7 @@
 mod allocate;
 mod compensate;
 mod label;
-pub use label::shipment_parcel;
+pub use label::{carrier_pdf, shipment_parcel, stored_pdf};
 mod pay;
 mod validate;
 

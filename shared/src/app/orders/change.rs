@@ -278,7 +278,7 @@ impl Oms {
     /// (its copy, or rendered again from the same parcel); a document stored by an earlier
     /// version is served from the table.
     pub async fn label_pdf(&self, order: &OrderId, shipment: &ShipmentId) -> Result<Vec<u8>, AppError> {
-        use base64::Engine;
+        use crate::app::fulfillment::{carrier_pdf, shipment_parcel, stored_pdf};
         let sh = self.store.get_shipment(order, shipment).await?.ok_or(AppError::NotFound)?;
         // A cancelled shipment's label was voided: nothing to print.
         if sh.status == ShipmentStatus::Cancelled {
@@ -286,9 +286,7 @@ impl Oms {
         }
         let (Some(tracking), Some(service)) = (sh.tracking_number.clone(), sh.label_service.clone()) else {
             let doc = self.store.get_label(order, shipment).await?.ok_or(AppError::NotFound)?;
-            return base64::engine::general_purpose::STANDARD
-                .decode(doc.pdf_base64)
-                .map_err(|e| AppError::Internal(e.to_string()));
+            return stored_pdf(&doc.pdf_base64);
         };
         let o = self.store.get_order(order).await?.ok_or(AppError::NotFound)?;
         let from = self
@@ -297,11 +295,11 @@ impl Oms {
             .await?
             .ok_or(AppError::Internal("shipment location missing".into()))?;
         let source = crate::ports::LabelSource {
-            parcel: crate::app::fulfillment::shipment_parcel(&o, &sh, &from, 1),
+            parcel: shipment_parcel(&o, &sh, &from, 1),
             tracking_number: tracking,
             service,
             document_url: sh.label_url.clone(),
         };
-        self.carrier.label_document(&source).await.map_err(|e| AppError::Unavailable(e.to_string()))
+        carrier_pdf(self.carrier.as_ref(), &source).await
     }
 }

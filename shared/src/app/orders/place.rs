@@ -8,27 +8,6 @@ use crate::domain::*;
 use crate::ports::StoreError;
 
 impl Oms {
-    /// What a retried placement answers: the order its key placed, as it is now (201), or a
-    /// refusal when the key was used for another request.
-    async fn replay(&self, rec: IdempotencyRecord, request_hash: &str) -> Result<(u16, String), AppError> {
-        if rec.request_hash != request_hash {
-            return Err(AppError::IdempotencyMismatch);
-        }
-        if !rec.response.is_empty() {
-            return Ok((rec.status_code, rec.response));
-        }
-        let v = self
-            .store
-            .get_order_view(&rec.order_id)
-            .await?
-            .ok_or_else(|| AppError::Internal("the order an idempotency key placed is missing".into()))?;
-        let body = serde_json::to_string(&customer_order(&v.order, &v.shipments, &v.timeline))
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok((rec.status_code, body))
-    }
-}
-
-impl Oms {
     /// Places an order. Returns the status code and the exact response body, which is also
     /// what a retry with the same `Idempotency-Key` replays.
     pub async fn place_order(
@@ -201,5 +180,24 @@ impl Oms {
             })
             .collect();
         Err(AppError::OutOfStock(shortages))
+    }
+
+    /// What a retried placement answers: the order its key placed, as it is now (201), or a
+    /// refusal when the key was used for another request.
+    async fn replay(&self, rec: IdempotencyRecord, request_hash: &str) -> Result<(u16, String), AppError> {
+        if rec.request_hash != request_hash {
+            return Err(AppError::IdempotencyMismatch);
+        }
+        if !rec.response.is_empty() {
+            return Ok((rec.status_code, rec.response));
+        }
+        let v = self
+            .store
+            .get_order_view(&rec.order_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("the order an idempotency key placed is missing".into()))?;
+        let body = serde_json::to_string(&customer_order(&v.order, &v.shipments, &v.timeline))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok((rec.status_code, body))
     }
 }

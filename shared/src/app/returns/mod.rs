@@ -10,7 +10,6 @@ use crate::domain::pricing::LineRequest;
 use crate::domain::returns::*;
 use crate::domain::*;
 use crate::ports::{Carrier, PaymentGateway};
-use base64::Engine;
 
 mod open;
 mod receive;
@@ -71,22 +70,20 @@ impl Returns {
     }
 
     pub async fn label(&self, caller: &Caller, order_id: &OrderId, rma: &ReturnId) -> Result<Vec<u8>, AppError> {
-        // The label prints the customer's address: its customer, and staff who handle labels.
-        match self.oms.store.get_order(order_id).await? {
-            Some(o) if o.customer == caller.customer || caller.may(crate::app::Permission::ReadLabels) => {}
-            _ => return Err(AppError::NotFound),
-        }
+        use crate::app::fulfillment::{carrier_pdf, stored_pdf};
         let store = &self.oms.store;
+        // The label prints the customer's address: its customer, and staff who handle labels.
+        let order = match store.get_order(order_id).await? {
+            Some(o) if o.customer == caller.customer || caller.may(crate::app::Permission::ReadLabels) => o,
+            _ => return Err(AppError::NotFound),
+        };
         let r = store.get_rma(rma).await?.filter(|r| &r.order_id == order_id).ok_or(AppError::NotFound)?;
         let label = r.label.clone().ok_or(AppError::NotFound)?;
         let Some(service) = label.service.clone() else {
             // A document stored by an earlier version.
             let doc = store.get_return_label(order_id, rma).await?.ok_or(AppError::NotFound)?;
-            return base64::engine::general_purpose::STANDARD
-                .decode(doc.pdf_base64)
-                .map_err(|e| AppError::Internal(e.to_string()));
+            return stored_pdf(&doc.pdf_base64);
         };
-        let order = store.get_order(order_id).await?.ok_or(AppError::NotFound)?;
         let location =
             store.get_location(&r.location_id).await?.ok_or(AppError::Internal("return location missing".into()))?;
         let source = crate::ports::LabelSource {
@@ -95,6 +92,6 @@ impl Returns {
             service,
             document_url: label.document_url,
         };
-        self.carrier.label_document(&source).await.map_err(|e| AppError::Unavailable(e.to_string()))
+        carrier_pdf(self.carrier.as_ref(), &source).await
     }
 }

@@ -7,7 +7,7 @@
 use super::super::errors::sdk;
 use super::super::item::{Attrs, Item, from_attrs, key_attrs};
 use super::super::keys;
-use super::super::table::{DynamoStore, entity_of};
+use super::super::table::{DynamoStore, entity_of, table_key};
 use super::records::ChangeRecord;
 use super::{ENTITY_OUTBOX, ENTITY_TIMELINE};
 use crate::adapters::dynamo::errors::mapping;
@@ -26,7 +26,7 @@ fn entry_of(a: Attrs) -> Result<Option<OutboxEntry>, StoreError> {
     match entity_of(&a) {
         ENTITY_OUTBOX => Ok(Some(from_attrs::<OutboxEntry>(a).map_err(mapping)?.data)),
         ENTITY_TIMELINE if a.contains_key(keys::GSI2PK) => {
-            let key = super::super::table::table_key(&a).ok_or(StoreError::Mapping("record without key".into()))?;
+            let key = table_key(&a).ok_or(StoreError::Mapping("record without key".into()))?;
             let (order_id, id) =
                 keys::parse_outbox(&key.pk, &key.sk).ok_or(StoreError::Mapping("record key".into()))?;
             let r = from_attrs::<ChangeRecord>(a).map_err(mapping)?.data;
