@@ -14,7 +14,8 @@ pub struct CheckContext<'a> {
 }
 
 /// Checks a definition: it parses into the model (every state has a known Type, the fields
-/// it needs, exactly one of Next or End, well-formed Retry/Catch, choice rules and paths),
+/// it needs and none the executor does not implement or its type cannot have, exactly one
+/// of Next or End, well-formed Retry/Catch, choice rules, paths and payload templates),
 /// StartAt and every Next/Default/Catch target exist, every state is reachable, Task
 /// resources are known, and Retry/Catch errors are ones our handlers raise.
 pub fn check(def: &Value, ctx: &CheckContext) -> Vec<String> {
@@ -51,14 +52,10 @@ fn check_machine(m: &Definition, ctx: &CheckContext, prefix: &str, problems: &mu
     let mut reachable = BTreeSet::from([m.start_at.as_str()]);
     for (name, s) in &m.states {
         let at = format!("{prefix}{name}");
-        match s {
-            State::Choice(c) if c.choices.is_empty() => problems.push(format!("{at}: Choice without Choices")),
-            State::Task(t) => {
-                if let Err(e) = (ctx.resource_ok)(&t.resource, &t.source) {
-                    problems.push(format!("{at}: {e}"));
-                }
-            }
-            _ => {}
+        if let State::Task(t) = s
+            && let Err(e) = (ctx.resource_ok)(&t.resource, &t.source)
+        {
+            problems.push(format!("{at}: {e}"));
         }
         let rules = s.retry().iter().map(|r| ("Retry", &r.error_equals));
         for (field, errors) in rules.chain(s.catch().iter().map(|c| ("Catch", &c.error_equals))) {

@@ -25,11 +25,45 @@ pub enum ParseError {
     BadPath { state: String, field: String, reason: String },
     #[error("{}: {field}: {reason}", place(.state))]
     Invalid { state: String, field: String, reason: String },
+    /// A field of the language the local executor does not implement: refused when the
+    /// definition is loaded, rather than ignored or failing in the middle of a run.
+    #[error("{}: {field} is not supported by the local executor: {reason}", place(.state))]
+    Unsupported { state: String, field: String, reason: String },
 }
+
+/// Fields of the language the executor does not implement, and why.
+const UNSUPPORTED: [(&str, &str); 21] = [
+    ("HeartbeatSeconds", "task heartbeats (activities, callbacks) do not exist locally"),
+    ("HeartbeatSecondsPath", "task heartbeats (activities, callbacks) do not exist locally"),
+    ("TimeoutSecondsPath", "timeouts come from the definition only (use TimeoutSeconds)"),
+    ("Credentials", "tasks run with the local runner's credentials"),
+    ("Assign", "variables are not implemented"),
+    ("Arguments", "JSONata is not implemented"),
+    ("Output", "JSONata is not implemented"),
+    ("Items", "JSONata is not implemented"),
+    ("Condition", "JSONata is not implemented"),
+    ("QueryLanguage", "JSONata is not implemented; states use JSONPath"),
+    ("ItemReader", "distributed Map is not implemented"),
+    ("ItemBatcher", "distributed Map is not implemented"),
+    ("ResultWriter", "distributed Map is not implemented"),
+    ("ToleratedFailurePercentage", "distributed Map is not implemented"),
+    ("ToleratedFailurePercentagePath", "distributed Map is not implemented"),
+    ("ToleratedFailureCount", "distributed Map is not implemented"),
+    ("ToleratedFailureCountPath", "distributed Map is not implemented"),
+    ("Label", "distributed Map is not implemented"),
+    ("MaxConcurrencyPath", "Map concurrency comes from the definition only"),
+    ("ErrorPath", "a Fail state's Error is written as is"),
+    ("CausePath", "a Fail state's Cause is written as is"),
+];
 
 /// Machine-level errors have an empty state (the root) or the nested machine's path.
 fn place(state: &str) -> &str {
     if state.is_empty() { "definition" } else { state }
+}
+
+/// Why the executor refuses a field of the language (`None`: not one it knows to refuse).
+pub(crate) fn unsupported_reason(field: &str) -> Option<&'static str> {
+    UNSUPPORTED.iter().find(|(f, _)| *f == field).map(|(_, reason)| *reason)
 }
 
 impl ParseError {
@@ -43,7 +77,8 @@ impl ParseError {
             | ParseError::Transition { state }
             | ParseError::NotAllowed { state, .. }
             | ParseError::BadPath { state, .. }
-            | ParseError::Invalid { state, .. } => state,
+            | ParseError::Invalid { state, .. }
+            | ParseError::Unsupported { state, .. } => state,
         }
     }
 
@@ -57,7 +92,8 @@ impl ParseError {
             | ParseError::WrongType { field, .. }
             | ParseError::NotAllowed { field, .. }
             | ParseError::BadPath { field, .. }
-            | ParseError::Invalid { field, .. } => field,
+            | ParseError::Invalid { field, .. }
+            | ParseError::Unsupported { field, .. } => field,
         }
     }
 }
@@ -89,6 +125,20 @@ impl<'a> Fields<'a> {
 
     pub(crate) fn invalid(&self, key: &str, reason: impl Into<String>) -> ParseError {
         ParseError::Invalid { state: self.state.to_owned(), field: self.name(key), reason: reason.into() }
+    }
+
+    pub(crate) fn unsupported(&self, key: &str, reason: impl Into<String>) -> ParseError {
+        ParseError::Unsupported { state: self.state.to_owned(), field: self.name(key), reason: reason.into() }
+    }
+
+    /// Refuses any field not in `allowed`: one the executor does not implement, or one that
+    /// `ty` (`Wait`, `a retrier`, ...) cannot have.
+    pub(crate) fn only(&self, ty: &'static str, allowed: &[&str]) -> Result<(), ParseError> {
+        let Some(key) = self.keys().find(|k| !allowed.contains(k)) else { return Ok(()) };
+        match unsupported_reason(key) {
+            Some(reason) => Err(self.unsupported(key, reason)),
+            None => Err(ParseError::NotAllowed { state: self.state.to_owned(), ty, field: self.name(key) }),
+        }
     }
 
     pub(crate) fn has(&self, key: &str) -> bool {
@@ -128,6 +178,14 @@ impl<'a> Fields<'a> {
         self.typed(key, "a non-negative integer", Value::as_u64)
     }
 
+    /// A whole number of seconds or attempts, at least 1.
+    pub(crate) fn positive(&self, key: &str) -> Result<Option<u64>, ParseError> {
+        match self.u64(key) {
+            Ok(Some(0)) | Err(_) => Err(self.wrong(key, "a positive integer")),
+            other => other,
+        }
+    }
+
     pub(crate) fn f64(&self, key: &str) -> Result<Option<f64>, ParseError> {
         self.typed(key, "a number", Value::as_f64)
     }
@@ -150,9 +208,11 @@ impl<'a> Fields<'a> {
         Ok(Fields { state: self.state, prefix: format!("{}{item}.", self.prefix), obj })
     }
 
+    /// A path; into the context object (`$$`) only where the executor provides it.
     pub(crate) fn path(&self, key: &str) -> Result<Option<JsonPath>, ParseError> {
         let bad = |reason| ParseError::BadPath { state: self.state.to_owned(), field: self.name(key), reason };
-        self.str(key)?.map(|p| JsonPath::parse(p).map_err(bad)).transpose()
+        let parse = |p| JsonPath::parse(p).and_then(|p| p.check_context(false).map(|()| p)).map_err(bad);
+        self.str(key)?.map(parse).transpose()
     }
 
     pub(crate) fn req_path(&self, key: &str) -> Result<JsonPath, ParseError> {
@@ -168,20 +228,21 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// A payload template: any JSON, where every `key.$` field holds a path or intrinsic.
-    pub(crate) fn template(&self, key: &str) -> Result<Option<Value>, ParseError> {
-        fn dollar_fields_are_strings(v: &Value) -> Result<(), String> {
-            match v {
-                Value::Object(m) => m.iter().try_for_each(|(k, v)| match (k.ends_with(".$"), v) {
-                    (true, Value::String(_)) | (false, _) => dollar_fields_are_strings(v),
-                    (true, _) => Err(format!("{k} must be a string")),
-                }),
-                Value::Array(a) => a.iter().try_for_each(dollar_fields_are_strings),
-                _ => Ok(()),
-            }
+    /// A ResultPath: a path field whose path writes into the input by keys.
+    pub(crate) fn result_path(&self, key: &str) -> Result<PathField, ParseError> {
+        let field = self.path_field(key)?;
+        if let PathField::Path(p) = &field {
+            let bad = |reason| ParseError::BadPath { state: self.state.to_owned(), field: self.name(key), reason };
+            p.check_writable().map_err(bad)?;
         }
+        Ok(field)
+    }
+
+    /// A payload template: a JSON object whose `key.$` fields hold a path or an intrinsic
+    /// function the executor implements (see [`crate::template::check`]).
+    pub(crate) fn template(&self, key: &str, in_map: bool) -> Result<Option<Value>, ParseError> {
         let Some(t) = self.obj.get(key) else { return Ok(None) };
-        dollar_fields_are_strings(t).map_err(|reason| self.invalid(key, reason))?;
+        crate::template::check(t, in_map).map_err(|reason| self.invalid(key, reason))?;
         Ok(Some(t.clone()))
     }
 

@@ -1,16 +1,19 @@
 //! An in-process executor of the Amazon States Language, for local runs and tests: it runs a
 //! definition file as written (Task, Choice, Pass, Wait, Succeed, Fail, Parallel, Map; Retry
-//! and Catch; InputPath, Parameters, ResultSelector, ResultPath, OutputPath; the intrinsic
-//! functions we use) and hands Task states to a [`TaskRunner`] that calls the same step
-//! handlers the Lambdas run. [`check`] validates a definition statically.
+//! and Catch; InputPath, Parameters, ResultSelector, ResultPath, OutputPath; most intrinsic
+//! functions) and hands Task states to a [`TaskRunner`] that calls the same step handlers the
+//! Lambdas run. [`check`] validates a definition statically.
 //!
 //! Both first parse the definition into the typed model of [`model`] ([`Definition::parse`]),
-//! and walk that.
+//! and walk that. What the executor does not implement is refused by the parser, so a
+//! definition that loads runs as written: docs/asl-conformance.md lists both, with the tests
+//! (tests/conformance*.rs) that hold the executor to the AWS documentation's examples.
 
 mod check;
 pub mod choice;
 mod exec;
 mod fields;
+mod intrinsic;
 pub mod model;
 mod parse;
 pub mod path;
@@ -21,6 +24,7 @@ mod tests;
 pub use check::{CheckContext, check, check_definition};
 pub use choice::{ChoiceRule, Operand, Operator};
 pub use exec::{Event, Execution, Executor};
+pub use intrinsic::UNSUPPORTED_INTRINSICS;
 pub use model::{Definition, State};
 pub use parse::ParseError;
 

@@ -1,6 +1,7 @@
 //! The typed model of a state machine definition. [`Definition::parse`] builds it from the
 //! definition's JSON; the executor and the checker walk it. Parameters, ResultSelector,
-//! ItemSelector and Pass `Result` stay JSON: they are payload templates, not structure.
+//! ItemSelector and Pass `Result` stay JSON: they are payload templates, not structure (the
+//! paths and intrinsic functions of their `key.$` fields are checked when parsed).
 
 use crate::choice::ChoiceRule;
 use crate::path::JsonPath;
@@ -13,7 +14,8 @@ pub struct Definition {
     pub comment: Option<String>,
     pub start_at: String,
     pub states: BTreeMap<String, State>,
-    /// The machine-wide timeout as written (the local executor does not enforce it).
+    /// The machine-wide timeout (top level only): the execution fails with `States.Timeout`
+    /// when it runs longer.
     pub timeout_seconds: Option<u64>,
 }
 
@@ -73,7 +75,7 @@ pub struct Step {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskState {
     pub resource: String,
-    /// As written; the executor uses 60 seconds when absent.
+    /// As written; the executor uses 60 seconds when absent (AWS: 99999999).
     pub timeout_seconds: Option<u64>,
     pub retry: Vec<Retrier>,
     pub step: Step,
@@ -107,7 +109,7 @@ pub struct PassState {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParallelState {
     pub branches: Vec<Definition>,
-    /// Parsed and checked; the local executor does not retry Parallel states.
+    /// Retries run all branches again.
     pub retry: Vec<Retrier>,
     pub step: Step,
 }
@@ -120,7 +122,9 @@ pub struct MapState {
     pub item_selector: Option<Value>,
     /// ItemProcessor, or the legacy Iterator.
     pub item_processor: Box<Definition>,
-    /// Parsed and checked; the local executor does not retry Map states.
+    /// As written: the executor runs one item at a time, which every limit allows.
+    pub max_concurrency: Option<u64>,
+    /// Retries run all items again.
     pub retry: Vec<Retrier>,
     pub step: Step,
 }
@@ -133,16 +137,15 @@ pub struct WaitState {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum WaitFor {
-    Seconds(f64),
+    Seconds(u64),
     SecondsPath(JsonPath),
-    /// Accepted but not waited for locally.
-    Timestamp(String),
-    /// Accepted but not waited for locally.
+    Timestamp(chrono::DateTime<chrono::FixedOffset>),
     TimestampPath(JsonPath),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SucceedState {
+    pub input_path: PathField,
     pub output_path: PathField,
 }
 
@@ -178,8 +181,13 @@ pub struct Catcher {
     pub next: String,
 }
 
-/// Whether an ErrorEquals list matches an error name.
+/// Whether an ErrorEquals list matches an error name. `States.ALL` matches any error,
+/// `States.TaskFailed` any but `States.Timeout`; nothing matches the terminal
+/// `States.Runtime` and `States.DataLimitExceeded`.
 pub fn error_matches(error_equals: &[String], error: &str) -> bool {
+    if matches!(error, "States.Runtime" | "States.DataLimitExceeded") {
+        return false;
+    }
     error_equals
         .iter()
         .any(|e| e == "States.ALL" || e == error || (e == "States.TaskFailed" && error != "States.Timeout"))

@@ -86,6 +86,52 @@ impl JsonPath {
         Ok(cur.clone())
     }
 
+    /// The keys of the path, in order; `None` for an array index.
+    fn keys(&self) -> impl Iterator<Item = Option<&str>> {
+        self.segs.iter().map(|s| match s {
+            Seg::Key(k) => Some(k.as_str()),
+            Seg::Index(_) => None,
+        })
+    }
+
+    /// Whether the path is one a ResultPath can write: into the input, by keys only.
+    pub(crate) fn check_writable(&self) -> Result<(), String> {
+        if self.context {
+            return Err(format!("{} writes the context object; a ResultPath writes into the input", self.text));
+        }
+        if self.keys().any(|k| k.is_none()) {
+            return Err(format!("{} indexes an array; the local executor writes by keys only", self.text));
+        }
+        Ok(())
+    }
+
+    /// For a `$$` path: whether the local executor provides that part of the context object
+    /// (`$$.Execution.Id`, `.Input`, `.Name`, `.StartTime`; `$$.Map.Item.Index` and `.Value`
+    /// where `in_map_selector`).
+    pub(crate) fn check_context(&self, in_map_selector: bool) -> Result<(), String> {
+        if !self.context {
+            return Ok(());
+        }
+        let keys: Vec<_> = self.keys().collect();
+        let ok = match keys.as_slice() {
+            [] | [Some("Execution")] => true,
+            [Some("Execution"), Some("Input"), ..] => true,
+            [Some("Execution"), Some("Id" | "Name" | "StartTime")] => true,
+            [Some("Map"), rest @ ..] if in_map_selector => {
+                matches!(rest, [] | [Some("Item")] | [Some("Item"), Some("Index")] | [Some("Item"), Some("Value"), ..])
+            }
+            _ => false,
+        };
+        if ok {
+            return Ok(());
+        }
+        let map = if in_map_selector { "" } else { " ($$.Map only in a Map state's ItemSelector)" };
+        Err(format!(
+            "the local executor's context object has no {}: it provides $$.Execution.Id, .Input, .Name and .StartTime{map}",
+            self.text
+        ))
+    }
+
     pub fn exists(&self, input: &Value, context: &Value) -> bool {
         self.read(input, context).is_ok()
     }
@@ -102,18 +148,12 @@ impl JsonPath {
             return Ok(value);
         }
         let mut root = target;
-        if !root.is_object() {
-            root = Value::Object(Map::new());
-        }
         let mut cur = &mut root;
         for (n, s) in segs.iter().enumerate() {
             let last = n == segs.len() - 1;
             match s {
                 Seg::Key(k) => {
-                    if !cur.is_object() {
-                        *cur = Value::Object(Map::new());
-                    }
-                    let obj = cur.as_object_mut().ok_or("not an object")?;
+                    let obj = cur.as_object_mut().ok_or_else(|| format!("ResultPath {path}: not an object at {k}"))?;
                     if last {
                         obj.insert(k.clone(), value);
                         return Ok(root);

@@ -113,7 +113,11 @@ async fn runtime_failures_and_catches() {
               {"ErrorEquals": ["States.TaskFailed"], "ResultPath": null, "Next": "F"}], "End": true},
         "F": {"Type": "Pass", "End": true}
     }});
-    // A Catch with ResultPath null replaces the input with the error (unchanged behaviour).
+    // A Catch's ResultPath works like a state's: null discards the error output and passes
+    // the state's input on (as on AWS; this executor used to pass the error output instead).
+    assert_eq!(run(d.clone(), json!({"a": 1})).await.unwrap(), json!({"a": 1}));
+    let mut d = d;
+    d["States"]["T"]["Catch"][1].as_object_mut().unwrap().remove("ResultPath");
     assert_eq!(run(d, json!({"a": 1})).await.unwrap(), json!({"Error": "Business", "Cause": "no"}));
     let d = json!({"StartAt": "C", "States": {
         "C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericLessThan": 1, "Next": "E"}]},
