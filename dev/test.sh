@@ -21,6 +21,10 @@ step "template lint (cfn-lint, sam validate --lint)"
 .venv/bin/cfn-lint infra/template.yaml
 .venv/bin/sam validate --lint --template-file infra/template.yaml
 
+step "deploy test: the template as CloudFormation on moto, every resource up, least privilege per role"
+# Its own moto on a free port (the services below start later); about 10 s.
+./dev/deploy.sh
+
 step "tests (one DynamoDB Local and one moto server for the whole run)"
 # The harness starts them when these are unset; starting them once here saves a JVM per
 # test binary. They stop when this script exits.

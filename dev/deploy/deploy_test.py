@@ -1,0 +1,707 @@
+"""Deploy test: infra/template.yaml as CloudFormation would create it, on moto.
+
+1. Transforms the SAM template to plain CloudFormation with aws-sam-translator (the library
+   behind `sam deploy` and the CloudFormation transform): function code at a fake S3 location
+   and the state machine definition inlined, as `sam package` would.
+2. Creates the stack on a moto server (its own on a free port, or MOTO_ENDPOINT's), with a dummy
+   code zip in a moto S3 bucket and test parameter values.
+3. Checks that every resource came up: each one is in the stack unless its type is on
+   NOT_EMULATED; functions, event source mappings, queues (redrive to their DLQ), the table
+   (keys, GSIs, stream, TTL, PITR), event buses, the state machine, log groups, roles and outputs
+   are read back from the emulated services and compared with the template. What moto's
+   CloudFormation drops (function architecture and tracing, table TTL/PITR/SSE, the workflow's
+   type, logging, tracing and definition substitutions) is checked in the translated template.
+4. Least privilege: the actions each role grants (inline policies read back from moto's IAM;
+   AWS managed policies from moto's copy of them, as moto does not attach those) must be exactly
+   EXPECTED: no action more, none fewer (the code's call would be denied), no wildcard action,
+   Resource "*" only for the actions on RESOURCE_STAR, other resources only this stack's ARNs
+   or RESOURCE_PATTERNS, and a function sends only to the queues it is configured with.
+
+Run: ./dev/deploy.sh   (MOTO_ENDPOINT=http://127.0.0.1:PORT to reuse a running moto)
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "infra" / "template.yaml"
+REGION = "us-east-1"
+# Never real credentials: everything here talks to the emulator.
+for _k in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+    os.environ.pop(_k, None)
+os.environ.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION=REGION)
+
+import boto3  # noqa: E402
+from botocore.config import Config  # noqa: E402
+
+# Test values for the parameters without a default, and non-default ones, to see parameters reach
+# the functions.
+PARAMETERS = {
+    "WebhookSecrets": "test-carrier-secret",
+    "PaymentWebhookSecrets": "test-payment-secret",
+    "LogLevel": "debug",
+    "MailFrom": "orders@example.test",
+}
+
+# Resource types moto's CloudFormation skips (it logs "No Moto CloudFormation support" and creates
+# nothing). cfn-lint and `sam validate --lint` check their properties (dev/test.sh runs both);
+# what they connect to is created and checked here. Any other skipped type fails the test.
+NOT_EMULATED = {
+    # The storefront HTTP API and its stage: routes, JWT authorizer and throttling live in the
+    # API's OpenAPI body; each route's AWS::Lambda::Permission is created here.
+    "AWS::ApiGatewayV2::Api": "HTTP API",
+    "AWS::ApiGatewayV2::Stage": "HTTP API stage (route throttling)",
+    # Table stream -> workflow: its role, DLQ and the state machine are checked here.
+    "AWS::Pipes::Pipe": "order-placed pipe",
+    # Schedules of the reminder, drain and reconciliation functions: their roles are checked here.
+    "AWS::Scheduler::Schedule": "schedules",
+    # CloudWatch metrics are not emulated: the queues and the log group they watch are checked.
+    "AWS::CloudWatch::Alarm": "alarms",
+    "AWS::Logs::MetricFilter": "reconciliation metric filter",
+    # The notifier's configuration set: the notifier's grant naming it is checked here.
+    "AWS::SES::ConfigurationSet": "SES configuration set",
+}
+
+# ----- least privilege -----------------------------------------------------------------------
+LOGS = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
+XRAY = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:GetSamplingStatisticSummaries",
+}
+SQS_POLL = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+STREAM_POLL = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
+SFN_LOG_DELIVERY = {
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+
+
+def ddb(*actions: str) -> set[str]:
+    return {"dynamodb:" + a for a in actions}
+
+
+# Every function writes logs and traces (Tracing: Active) and opens its DynamoDB connection at
+# cold start with one GetItem. A transaction needs the action of each item it writes: PutItem,
+# UpdateItem (stock counters), DeleteItem (the markers of a change too large for one
+# transaction, shared/src/adapters/dynamo/parts.rs: any change with stock of an order of up to
+# 150 lines). No code builds a ConditionCheck item.
+FUNCTION = LOGS | XRAY | ddb("GetItem")
+READ = ddb("GetItem", "Query")  # an order is read with one Query; index lookups
+BATCH = ddb("BatchGetItem")  # listings through the keys-only indexes, products by SKU
+PUT = ddb("PutItem")
+STOCK = ddb("PutItem", "UpdateItem", "DeleteItem")  # changes with stock deltas (above)
+SEND = {"sqs:SendMessage"}
+
+EXPECTED = {
+    # Storefront and admin API: carts, placement (holds), edits and cancels (releases), admin
+    # stock (shard items put and deleted), erasure (label documents deleted), the reconciliation
+    # route (finishes interrupted changes).
+    "PlacementFunction": FUNCTION | READ | BATCH | STOCK,
+    # Reads the order and the e-mail's recent orders; a hold writes the order.
+    "ValidateOrderFunction": FUNCTION | READ | PUT,
+    # Held units become allocated.
+    "AllocateOrderFunction": FUNCTION | READ | STOCK,
+    # Writes the order and the payment reference.
+    "AuthorizePaymentFunction": FUNCTION | READ | PUT,
+    # Products of the order in one batch (weights); writes shipments.
+    "CreateLabelsFunction": FUNCTION | READ | BATCH | PUT,
+    # Releases holds and allocations.
+    "CompensateOrderFunction": FUNCTION | READ | STOCK,
+    # Finds the shipment by tracking number, marks it handed over, enqueues the event.
+    "TrackingWebhookFunction": FUNCTION | READ | PUT | SEND,
+    # SQS consumer; shipping takes stock.
+    "TrackingConsumerFunction": FUNCTION | SQS_POLL | READ | STOCK,
+    # SQS consumer: reads the order or the cart, claims the mail (put), sends it.
+    "NotifierFunction": FUNCTION | SQS_POLL | READ | PUT | {"ses:SendEmail"},
+    # Idle carts through their index (batch), marks them reminded, enqueues reminders.
+    "CartRemindersFunction": FUNCTION | READ | BATCH | PUT | SEND,
+    # Stream consumer: reads outbox entries (pending ones through the index), completes them (a
+    # change record leaves the index: UpdateItem; an older outbox item is deleted), enqueues
+    # mail, and its stream's on-failure destination is a queue (SendMessage added by SAM).
+    "EffectsFunction": FUNCTION | STREAM_POLL | READ | BATCH | ddb("UpdateItem", "DeleteItem") | SEND,
+    # Reads every order and stock item; finishes changes interrupted between their parts.
+    "ReconciliationFunction": FUNCTION | READ | BATCH | STOCK,
+    # Products (batch), receipts restock, exchanges place replacement orders.
+    "ReturnsFunction": FUNCTION | READ | BATCH | STOCK,
+    # Disputes open and update cases; the event id is remembered.
+    "PaymentWebhookFunction": FUNCTION | READ | PUT,
+}
+# Roles that are not a function's, by logical id.
+EXPECTED_ROLES = {
+    "FulfillmentStateMachineRole": {"lambda:InvokeFunction"} | SEND | SFN_LOG_DELIVERY | XRAY,
+    "OrderPlacedPipeRole": STREAM_POLL | {"states:StartExecution"} | SEND,
+    "CartRemindersFunctionEvery15MinutesRole": {"lambda:InvokeFunction"},
+    "EffectsFunctionDrainPendingRole": {"lambda:InvokeFunction"},
+    "ReconciliationFunctionHourlyRole": {"lambda:InvokeFunction"},
+}
+
+# The actions that may be granted on Resource "*", and why.
+RESOURCE_STAR = {
+    **{a: "X-Ray has no resource-level permissions (Tracing: Active)" for a in XRAY},
+    **{a: "AWSLambdaBasicExecutionRole, attached by SAM to every function's role" for a in LOGS},
+    **{a: "AWSLambdaSQSQueueExecutionRole, attached by SAM for an SQS event source" for a in SQS_POLL},
+    **{a: "AWSLambdaDynamoDBExecutionRole, attached by SAM for a stream event source" for a in STREAM_POLL},
+    **{a: "Step Functions log delivery: CloudWatch Logs grants it on '*' only" for a in SFN_LOG_DELIVERY},
+}
+# Resources besides "*" and this stack's ARNs: (action, pattern, condition key required).
+RESOURCE_PATTERNS = [
+    # Any verified identity (an address or its domain), sending only as MailFrom.
+    ("ses:SendEmail", r"arn:aws:ses:{region}:{account}:identity/\*", "ses:FromAddress"),
+    # The configuration set (moto, which does not create it, leaves its name as ${Logical}).
+    (
+        "ses:SendEmail",
+        r"arn:aws:ses:{region}:{account}:configuration-set/([A-Za-z0-9_-]+|\$\{{[A-Za-z0-9]+\}})",
+        "ses:FromAddress",
+    ),
+    # Every index of the table (all keys-only; names in shared/src/adapters/dynamo/keys.rs).
+    ("dynamodb:*", r"{table_arn}/index/\*", None),
+]
+
+FAILURES: list[str] = []
+
+
+def check(cond: bool, msg: str) -> bool:
+    if not cond:
+        FAILURES.append(msg)
+    return cond
+
+
+def as_list(v) -> list:
+    return v if isinstance(v, list) else [v]
+
+
+def policy_doc(doc) -> dict:
+    """moto returns some CloudFormation-created policy documents as a Python repr string."""
+    if isinstance(doc, dict):
+        return doc
+    try:
+        return json.loads(doc)
+    except ValueError:
+        return ast.literal_eval(doc)
+
+
+# ----- the template as CloudFormation ----------------------------------------------------------
+def translate() -> dict:
+    from samtranslator.model.exceptions import InvalidDocumentException
+    from samtranslator.translator.transform import transform
+    from samtranslator.yaml_helper import yaml_parse
+
+    sam = yaml_parse(TEMPLATE.read_text())
+    for name, r in sam["Resources"].items():
+        props = r.get("Properties", {})
+        if r["Type"] == "AWS::Serverless::Function":
+            # What `sam package` makes of the built code: an S3 object (the bucket is set later).
+            props["CodeUri"] = {"Bucket": "CODE_BUCKET", "Key": f"{name}.zip"}
+        if r["Type"] == "AWS::Serverless::StateMachine" and "DefinitionUri" in props:
+            props["Definition"] = json.loads((TEMPLATE.parent / props.pop("DefinitionUri")).read_text())
+
+    class NoManagedPolicyNames:
+        # Naming an AWS managed policy by name in Policies would need IAM; the template names none.
+        def load(self) -> dict:
+            return {}
+
+    try:
+        return transform(sam, dict(PARAMETERS), NoManagedPolicyNames())
+    except InvalidDocumentException as e:
+        sys.exit("deploy test: the SAM transform failed:\n  " + "\n  ".join(str(c) for c in e.causes))
+
+
+def check_translated(resources: dict) -> None:
+    """What moto's CloudFormation drops, checked in what the stack is created from."""
+    for name, r in resources.items():
+        p = r.get("Properties", {})
+        if r["Type"] == "AWS::Lambda::Function":
+            check(p.get("Architectures") == ["arm64"], f"{name}: Architectures {p.get('Architectures')}, not [arm64]")
+            check(p.get("TracingConfig", {}).get("Mode") == "Active", f"{name}: tracing not Active")
+            check(p.get("LoggingConfig", {}).get("LogFormat") == "JSON", f"{name}: log format not JSON")
+        if r["Type"] == "AWS::DynamoDB::Table":
+            ttl = p.get("TimeToLiveSpecification", {})
+            check(ttl.get("Enabled") is True and bool(ttl.get("AttributeName")), f"{name}: TTL not enabled")
+            pitr = p.get("PointInTimeRecoverySpecification", {})
+            check(pitr.get("PointInTimeRecoveryEnabled") is True, f"{name}: point-in-time recovery not enabled")
+            check(p.get("SSESpecification", {}).get("SSEEnabled") is True, f"{name}: SSE not enabled")
+            check(r.get("DeletionPolicy") == "Retain", f"{name}: DeletionPolicy is not Retain")
+        if r["Type"] == "AWS::StepFunctions::StateMachine":
+            check(p.get("StateMachineType") == "EXPRESS", f"{name}: not an EXPRESS workflow")
+            lc = p.get("LoggingConfiguration", {})
+            check(bool(lc.get("Destinations")) and lc.get("Level") in ("ERROR", "ALL"), f"{name}: no error logging")
+            check(p.get("TracingConfiguration", {}).get("Enabled") is True, f"{name}: tracing off")
+
+
+# ----- moto --------------------------------------------------------------------------------------
+def start_moto() -> tuple[str, subprocess.Popen | None]:
+    if os.environ.get("MOTO_ENDPOINT"):
+        return os.environ["MOTO_ENDPOINT"].rstrip("/"), None
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    log_path = ROOT / ".local" / "deploy-test-moto.log"
+    log_path.parent.mkdir(exist_ok=True)
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.time() + 30
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return f"http://127.0.0.1:{port}", proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    sys.exit(f"deploy test: moto did not start (see {log_path})")
+
+
+class Stack:
+    """The stack on moto: what it created, read back from the services, and the checks."""
+
+    def __init__(self, endpoint: str, cfn: dict):
+        self.endpoint, self.cfn = endpoint, cfn
+        self.resources: dict = cfn["Resources"]
+        self.types = {k: v["Type"] for k, v in self.resources.items()}
+        cfg = Config(retries={"max_attempts": 2}, connect_timeout=5, read_timeout=30)
+        self.client = lambda s: boto3.client(s, endpoint_url=endpoint, region_name=REGION, config=cfg)
+        run_id = f"{os.getpid()}-{int(time.time())}"
+        self.name = self.bucket = f"oms-deploy-test-{run_id}"
+        self.params = {k: v.get("Default") for k, v in cfn.get("Parameters", {}).items()} | PARAMETERS
+        self.phys: dict[str, str] = {}  # logical id -> physical id, for what moto created
+        self.skipped: dict[str, list[str]] = {}  # NOT_EMULATED type -> logical ids
+        self.arn: dict[str, str] = {}
+        self.attrs: dict[str, dict] = {}
+        self.summary: list[str] = []
+        self.granted: dict[str, set[str]] = {}
+        self.seconds = 0.0
+
+    # ----- create and read back ------------------------------------------------------------------
+    def create(self) -> bool:
+        s3, cf = self.client("s3"), self.client("cloudformation")
+        s3.create_bucket(Bucket=self.bucket)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("bootstrap", "#!/bin/sh\nexit 1\n")
+        for r in self.resources.values():
+            if r["Type"] == "AWS::Lambda::Function":
+                r["Properties"]["Code"]["S3Bucket"] = self.bucket
+                s3.put_object(Bucket=self.bucket, Key=r["Properties"]["Code"]["S3Key"], Body=buf.getvalue())
+        s3.put_object(Bucket=self.bucket, Key="template.json", Body=json.dumps(self.cfn, separators=(",", ":")))
+        t = time.time()
+        cf.create_stack(
+            StackName=self.name,
+            TemplateURL=f"https://{self.bucket}.s3.amazonaws.com/template.json",
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in PARAMETERS.items()],
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+        )
+        while True:
+            self.stack = cf.describe_stacks(StackName=self.name)["Stacks"][0]
+            if not self.stack["StackStatus"].endswith("_IN_PROGRESS") or time.time() - t > 30:
+                break
+            time.sleep(0.2)
+        self.seconds = time.time() - t
+        return check(
+            self.stack["StackStatus"] == "CREATE_COMPLETE",
+            f"stack {self.stack['StackStatus']}: {self.stack.get('StackStatusReason')}",
+        )
+
+    def delete(self) -> None:
+        """On a shared moto, leave nothing behind (best effort)."""
+        try:
+            self.client("cloudformation").delete_stack(StackName=self.name)
+            s3 = self.client("s3")
+            for o in s3.list_objects_v2(Bucket=self.bucket).get("Contents", []):
+                s3.delete_object(Bucket=self.bucket, Key=o["Key"])
+            s3.delete_bucket(Bucket=self.bucket)
+        except Exception as e:  # noqa: BLE001
+            print(f"note: cleaning up {self.name} on {self.endpoint} failed: {e}")
+
+    def of_type(self, t: str) -> list[str]:
+        return [n for n, ty in sorted(self.types.items()) if ty == t and n in self.phys]
+
+    def read_back(self) -> None:
+        """Every resource came up, or its type is on NOT_EMULATED; ARNs and attributes read back."""
+        for page in self.client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=self.name):
+            for r in page["StackResourceSummaries"]:
+                if r.get("LogicalResourceId"):
+                    self.phys[r["LogicalResourceId"]] = r.get("PhysicalResourceId", "")
+                    check(r["ResourceStatus"] == "CREATE_COMPLETE", f"{r['LogicalResourceId']}: {r['ResourceStatus']}")
+        for name, t in sorted(self.types.items()):
+            if name not in self.phys:
+                if check(t in NOT_EMULATED, f"{name} ({t}): not created by moto, and {t} is not on NOT_EMULATED"):
+                    self.skipped.setdefault(t, []).append(name)
+        self.notes = [f"{t} is emulated now: take it off NOT_EMULATED" for t in NOT_EMULATED
+                      if any(self.types[n] == t for n in self.phys)]
+        iam, sqs, ddbc = self.client("iam"), self.client("sqs"), self.client("dynamodb")
+        lam, sfn, logs = self.client("lambda"), self.client("stepfunctions"), self.client("logs")
+        for n in self.of_type("AWS::IAM::Role"):
+            self.attrs[n] = iam.get_role(RoleName=self.phys[n])["Role"]
+            self.arn[n] = self.attrs[n]["Arn"]
+        for n in self.of_type("AWS::SQS::Queue"):
+            # moto names a queue by its AWS URL; the emulator serves it under its own.
+            url = self.endpoint + "/" + "/".join(self.phys[n].rsplit("/", 2)[-2:])
+            self.attrs[n] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+            self.arn[n] = self.attrs[n]["QueueArn"]
+        for n in self.of_type("AWS::DynamoDB::Table"):
+            self.attrs[n] = ddbc.describe_table(TableName=self.phys[n])["Table"]
+            self.arn[n] = self.attrs[n]["TableArn"]
+        for n in self.of_type("AWS::Lambda::Function"):
+            self.attrs[n] = lam.get_function_configuration(FunctionName=self.phys[n])
+            self.arn[n] = self.attrs[n]["FunctionArn"]
+        for n in self.of_type("AWS::StepFunctions::StateMachine"):
+            self.attrs[n] = sfn.describe_state_machine(stateMachineArn=self.phys[n])
+            self.arn[n] = self.attrs[n]["stateMachineArn"]
+        for n in self.of_type("AWS::Logs::LogGroup"):
+            groups = logs.describe_log_groups(logGroupNamePrefix=self.phys[n])["logGroups"]
+            g = next((g for g in groups if g["logGroupName"] == self.phys[n]), None)
+            if check(g is not None, f"{n}: log group {self.phys[n]} not found"):
+                self.attrs[n], self.arn[n] = g, g["arn"]
+        for n in self.of_type("AWS::Events::EventBus"):
+            self.attrs[n] = self.client("events").describe_event_bus(Name=self.phys[n])
+            self.arn[n] = self.attrs[n]["Arn"]
+
+    def resolve(self, v):
+        """A template value as the stack resolved it; None when it cannot be resolved here."""
+        if isinstance(v, dict) and "Ref" in v:
+            ref = v["Ref"]
+            if ref in self.params:
+                p = self.params[ref]
+                return ",".join(p) if isinstance(p, list) else p
+            return self.phys.get(ref)
+        if isinstance(v, dict) and "Fn::GetAtt" in v:
+            ga = v["Fn::GetAtt"]
+            ref, att = ga if isinstance(ga, list) else ga.split(".", 1)
+            if att == "Arn":
+                return self.arn.get(ref)
+            if att == "StreamArn":
+                return self.attrs.get(ref, {}).get("LatestStreamArn")
+            return None
+        return v
+
+    def not_emulated(self, v) -> bool:
+        return isinstance(v, dict) and any(v.get("Ref") in names for names in self.skipped.values())
+
+    # ----- checks ---------------------------------------------------------------------------------
+    def check_functions(self) -> None:
+        fns = self.of_type("AWS::Lambda::Function")
+        for n in fns:
+            p, got = self.resources[n]["Properties"], self.attrs[n]
+            check(got["Role"] == self.resolve(p["Role"]), f"{n}: role {got['Role']}")
+            for k in ("Runtime", "Handler", "Timeout", "MemorySize", "Description"):
+                if k in p:
+                    check(got.get(k) == p[k], f"{n}: {k} {got.get(k)!r}, template {p[k]!r}")
+            want_env = p.get("Environment", {}).get("Variables", {})
+            got_env = got.get("Environment", {}).get("Variables", {})
+            # moto leaves out a variable naming a resource it did not create.
+            absent = {k for k, v in want_env.items() if self.not_emulated(v)}
+            check(set(got_env) | absent == set(want_env), f"{n}: environment {sorted(got_env)}")
+            for k, v in want_env.items():
+                want = self.resolve(v)
+                if want is not None and k not in absent:
+                    check(got_env.get(k) == str(want), f"{n}: {k}={got_env.get(k)!r}, want {want!r}")
+        self.summary.append(f"functions   {len(fns)}: arm64*, provided.al2023, bootstrap, tracing*; role, timeout, "
+                            "memory, environment (parameters and resources resolved) as in the template")
+
+    def check_event_sources(self) -> None:
+        lam = self.client("lambda")
+        self.consumed, self.dlqs = set(), set()
+        esms = [n for n, t in sorted(self.types.items()) if t == "AWS::Lambda::EventSourceMapping"]
+        for n in esms:
+            p = self.resources[n]["Properties"]
+            fn, src = self.resolve(p["FunctionName"]), self.resolve(p["EventSourceArn"])
+            found = [m for m in lam.list_event_source_mappings(FunctionName=fn)["EventSourceMappings"]
+                     if m["EventSourceArn"] == src]
+            if not check(len(found) == 1, f"{n}: no event source mapping from {src} to {fn}"):
+                continue
+            m = found[0]
+            for k in ("BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes", "StartingPosition",
+                      "MaximumRetryAttempts", "BisectBatchOnFunctionError", "FilterCriteria"):
+                if k in p:
+                    check(m.get(k) == p[k], f"{n}: {k} {m.get(k)!r}, template {p[k]!r}")
+            dest = p.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            if dest is not None:
+                got = m.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+                check(got == self.resolve(dest), f"{n}: on-failure destination {got}")
+                self.dlqs.add(self.resolve(dest))
+            if src and src.startswith("arn:aws:sqs:"):
+                self.consumed.add(src)
+        self.summary.append(f"event sources {len(esms)}: batch size and window, partial batch responses, "
+                            "filters, retries, on-failure destination as in the template")
+
+    def check_queues(self) -> None:
+        queues = self.of_type("AWS::SQS::Queue")
+        for n in queues:
+            p, got = self.resources[n].get("Properties", {}), self.attrs[n]
+            for k in ("VisibilityTimeout", "MessageRetentionPeriod"):
+                if k in p:
+                    check(got.get(k) == str(p[k]), f"{n}: {k} {got.get(k)}, template {p[k]}")
+            check(got.get("SqsManagedSseEnabled") == "true", f"{n}: not encrypted (SqsManagedSseEnabled)")
+            if "RedrivePolicy" in p:
+                rp, want = json.loads(got.get("RedrivePolicy", "{}")), p["RedrivePolicy"]
+                target = self.resolve(want["deadLetterTargetArn"])
+                check(rp.get("deadLetterTargetArn") == target, f"{n}: redrive to {rp.get('deadLetterTargetArn')}")
+                check(int(rp.get("maxReceiveCount", 0)) == int(want["maxReceiveCount"]), f"{n}: maxReceiveCount")
+                self.dlqs.add(target)
+        for r in self.resources.values():  # a pipe's DLQ (the pipe itself is not emulated)
+            dl = r.get("Properties", {}).get("SourceParameters", {}).get("DynamoDBStreamParameters", {})
+            if dl.get("DeadLetterConfig"):
+                self.dlqs.add(self.resolve(dl["DeadLetterConfig"]["Arn"]))
+        for n in queues:
+            if self.arn[n] in self.consumed:
+                check("RedrivePolicy" in self.attrs[n], f"{n}: consumed by a function, but without a DLQ")
+            if self.arn[n] in self.dlqs:
+                check(self.attrs[n].get("MessageRetentionPeriod") == "1209600", f"{n}: a DLQ keeping under 14 days")
+        self.summary.append(f"queues      {len(queues)}: {len(self.consumed)} consumed by functions, each redriving "
+                            f"to its DLQ; {len(self.dlqs)} DLQs (redrive, stream and pipe failures) keep 14 days; SSE")
+
+    def check_tables(self) -> None:
+        ddbc = self.client("dynamodb")
+        for n in self.of_type("AWS::DynamoDB::Table"):
+            p, got = self.resources[n]["Properties"], self.attrs[n]
+            check(got["KeySchema"] == p["KeySchema"], f"{n}: key schema {got['KeySchema']}")
+            defs = [sorted(map(json.dumps, x["AttributeDefinitions"])) for x in (got, p)]
+            check(defs[0] == defs[1], f"{n}: attribute definitions differ")
+            want_gsi = {g["IndexName"]: g for g in p.get("GlobalSecondaryIndexes", [])}
+            got_gsi = {g["IndexName"]: g for g in got.get("GlobalSecondaryIndexes", [])}
+            check(set(got_gsi) == set(want_gsi), f"{n}: GSIs {sorted(got_gsi)}, template {sorted(want_gsi)}")
+            for g in set(want_gsi) & set(got_gsi):
+                check(got_gsi[g]["KeySchema"] == want_gsi[g]["KeySchema"], f"{n}.{g}: key schema")
+                check(got_gsi[g]["Projection"] == want_gsi[g]["Projection"], f"{n}.{g}: projection")
+            check(got.get("BillingModeSummary", {}).get("BillingMode") == p.get("BillingMode"), f"{n}: billing mode")
+            ss = got.get("StreamSpecification", {})
+            want_view = p.get("StreamSpecification", {}).get("StreamViewType")
+            check(ss.get("StreamEnabled") is True and ss.get("StreamViewType") == want_view, f"{n}: stream {ss}")
+            check(got.get("DeletionProtectionEnabled") is (p.get("DeletionProtectionEnabled") is True),
+                  f"{n}: deletion protection {got.get('DeletionProtectionEnabled')}")
+            # TTL and PITR: on moto when it keeps them (it drops them from CloudFormation today).
+            ttl = ddbc.describe_time_to_live(TableName=self.phys[n])["TimeToLiveDescription"]
+            ttl_attr = p.get("TimeToLiveSpecification", {}).get("AttributeName")
+            if ttl.get("TimeToLiveStatus") == "ENABLED":
+                check(ttl.get("AttributeName") == ttl_attr, f"{n}: TTL on {ttl.get('AttributeName')}")
+            pitr = ddbc.describe_continuous_backups(TableName=self.phys[n])["ContinuousBackupsDescription"]
+            pitr_on = pitr.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED"
+            projections = "/".join(sorted({g["Projection"]["ProjectionType"] for g in got_gsi.values()}))
+            self.summary.append(
+                f"table       {n}: keys, {len(got_gsi)} GSIs ({', '.join(sorted(got_gsi))}; {projections}), stream "
+                f"{ss.get('StreamViewType')}, {p.get('BillingMode')}, deletion protection; TTL on {ttl_attr}"
+                f"{'' if ttl.get('TimeToLiveStatus') == 'ENABLED' else '*'}, PITR{'' if pitr_on else '*'}, SSE*"
+            )
+
+    def check_state_machines(self) -> None:
+        fn_arns = {self.arn[f] for f in self.of_type("AWS::Lambda::Function")}
+        queue_urls = {self.phys[q] for q in self.of_type("AWS::SQS::Queue")}
+        for n in self.of_type("AWS::StepFunctions::StateMachine"):
+            p, got = self.resources[n]["Properties"], self.attrs[n]
+            check(got["roleArn"] == self.resolve(p["RoleArn"]), f"{n}: role {got['roleArn']}")
+            # moto stores the definition without applying DefinitionSubstitutions: applied here,
+            # as CloudFormation does, with what the stack resolved.
+            definition = got.get("definition", "")
+            subs = {k: self.resolve(v) for k, v in p.get("DefinitionSubstitutions", {}).items()}
+            used = set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", definition))
+            check(used <= set(subs), f"{n}: definition names {sorted(used - set(subs))} without a substitution")
+            check(set(subs) <= used, f"{n}: substitutions {sorted(set(subs) - used)} the definition does not use")
+            for k, v in subs.items():
+                definition = definition.replace("${" + k + "}", str(v))
+            states = json.loads(definition)["States"].values()
+            tasks = {s["Resource"] for s in states
+                     if s.get("Type") == "Task" and not s["Resource"].startswith("arn:aws:states:")}
+            check(tasks <= fn_arns, f"{n}: tasks invoke {sorted(tasks - fn_arns)}, not this stack's functions")
+            urls = {s["Parameters"]["QueueUrl"] for s in states if "QueueUrl" in s.get("Parameters", {})}
+            check(urls <= queue_urls, f"{n}: sends to {sorted(urls - queue_urls)}, not this stack's queues")
+            self.summary.append(f"state machine {n}: role; its {len(tasks)} task functions and {len(urls)} queue are "
+                                "this stack's (substitutions*); EXPRESS*, error logging*, tracing*")
+
+    def check_rest(self) -> None:
+        groups = self.of_type("AWS::Logs::LogGroup")
+        for n in groups:
+            want = self.resources[n]["Properties"].get("RetentionInDays")
+            got = self.attrs.get(n, {}).get("retentionInDays")
+            check(got == want, f"{n}: retention {got}, want {want}")
+        self.summary.append(f"log groups  {len(groups)}: retention as in the template")
+        buses = self.of_type("AWS::Events::EventBus")
+        if buses:
+            self.summary.append(f"event buses {len(buses)}: {', '.join(buses)}")
+        perms = [n for n in self.phys if self.types.get(n) == "AWS::Lambda::Permission"]
+        self.summary.append(f"permissions {len(perms)}: the API's routes may invoke their functions")
+        outputs = {o["OutputKey"] for o in self.stack.get("Outputs", [])}
+        check(outputs == set(self.cfn.get("Outputs", {})), f"outputs {sorted(outputs)}")
+
+    # ----- least privilege ------------------------------------------------------------------------
+    def check_roles(self) -> None:
+        from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+        managed_docs = json.loads(aws_managed_policies_data)
+        iam = self.client("iam")
+        fns = self.of_type("AWS::Lambda::Function")
+        fn_of_role = {self.resources[f]["Properties"]["Role"]["Fn::GetAtt"][0]: f for f in fns}
+        roles = self.of_type("AWS::IAM::Role")
+        for f in EXPECTED:
+            check(f in fns, f"EXPECTED names {f}, not a function of the template")
+        for r in EXPECTED_ROLES:
+            check(r in roles, f"EXPECTED_ROLES names {r}, not a role of the template")
+        for r in roles:
+            key = fn_of_role.get(r, r)
+            want = EXPECTED.get(key, EXPECTED_ROLES.get(key))
+            check(want is not None, f"{r}: a role without expected actions in deploy_test.py")
+            p = self.resources[r]["Properties"]
+            check(policy_doc(self.attrs[r]["AssumeRolePolicyDocument"]) == p["AssumeRolePolicyDocument"],
+                  f"{r}: trust policy differs from the template")
+            names = iam.list_role_policies(RoleName=self.phys[r])["PolicyNames"]
+            check(len(names) == len(p.get("Policies", [])), f"{r}: {len(names)} inline policies on moto")
+            docs = [(pn, policy_doc(iam.get_role_policy(RoleName=self.phys[r], PolicyName=pn)["PolicyDocument"]))
+                    for pn in names]
+            managed = set(p.get("ManagedPolicyArns", []))
+            attached = iam.list_attached_role_policies(RoleName=self.phys[r])["AttachedPolicies"]
+            managed |= {a["PolicyArn"] for a in attached}
+            for m in sorted(managed):
+                doc = managed_docs.get(m.rsplit("/", 1)[-1], {}).get("Document")
+                if check(doc is not None, f"{r}: {m} is not an AWS managed policy moto knows"):
+                    docs.append((m.rsplit("/", 1)[-1], doc))
+            granted: set[str] = set()
+            sends: set[str] = set()
+            for pn, doc in docs:
+                for s in as_list(doc.get("Statement", [])):
+                    if s.get("Effect") != "Allow":
+                        continue
+                    where = f"{r} ({pn})"
+                    check("NotAction" not in s and "NotResource" not in s, f"{where}: NotAction or NotResource")
+                    actions = set(as_list(s.get("Action", [])))
+                    for a in sorted(actions):
+                        check("*" not in a, f"{where}: wildcard action {a}")
+                    granted |= actions
+                    for res in as_list(s.get("Resource", [])):
+                        self.check_resource(where, res, actions, s.get("Condition", {}))
+                        if "sqs:SendMessage" in actions:
+                            sends.add(res)
+            self.granted[key] = granted
+            if key in fns:
+                self.check_sends(key, sends)
+            if want is not None:
+                check(not granted - want, f"{key}: grants more than it needs: {sorted(granted - want)}")
+                check(not want - granted, f"{key}: lacks what its code calls: {sorted(want - granted)}")
+
+    def check_sends(self, fn: str, sends: set[str]) -> None:
+        """A function sends only to the queues its environment names and its on-failure ones."""
+        env = self.resources[fn]["Properties"].get("Environment", {}).get("Variables", {})
+        mine = {self.arn.get(v["Ref"]) for v in env.values() if isinstance(v, dict) and v.get("Ref") in self.arn}
+        for n, r in self.resources.items():
+            p = r.get("Properties", {})
+            if r["Type"] == "AWS::Lambda::EventSourceMapping" and p.get("FunctionName") == {"Ref": fn}:
+                dest = p.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+                if dest:
+                    mine.add(self.resolve(dest))
+        check(sends <= mine, f"{fn}: may send to {sorted(sends - mine)}, which it is not configured with")
+
+    def check_resource(self, where: str, res: str, actions: set[str], condition: dict) -> None:
+        if res == "*":
+            for a in sorted(actions - set(RESOURCE_STAR)):
+                check(False, f"{where}: {a} on Resource '*' (not on RESOURCE_STAR)")
+            return
+        stack_arns = set(self.arn.values()) | {self.attrs[n].get("LatestStreamArn")
+                                                for n in self.of_type("AWS::DynamoDB::Table")}
+        if res in stack_arns:
+            return
+        account = next(iter(self.arn.values()), "arn:aws:iam::123456789012:x").split(":")[4]
+        tables = [self.arn[n] for n in self.of_type("AWS::DynamoDB::Table")] or ["-"]
+        for action, pattern, key in RESOURCE_PATTERNS:
+            prefix = action[:-1] if action.endswith("*") else None
+            if not all(a == action or (prefix and a.startswith(prefix)) for a in actions):
+                continue
+            for t in tables:
+                if re.fullmatch(pattern.format(region=REGION, account=account, table_arn=re.escape(t)), res):
+                    if key:
+                        check(any(key in block for block in condition.values()), f"{where}: {res} without {key}")
+                    return
+        check(False, f"{where}: {sorted(actions)} on {res}, neither this stack's nor on RESOURCE_PATTERNS")
+
+
+def short(actions: set[str]) -> str:
+    """Actions grouped by service, the usual bundles named."""
+    out, rest = [], set(actions)
+    bundles = (("logs", LOGS), ("xray", XRAY), ("sqs-poll", SQS_POLL), ("stream-poll", STREAM_POLL),
+               ("log-delivery", SFN_LOG_DELIVERY))
+    for label, bundle in bundles:
+        if bundle <= rest:
+            out.append(f"{label}({len(bundle)})")
+            rest -= bundle
+    by_service: dict[str, list[str]] = {}
+    for a in sorted(rest):
+        svc, _, name = a.partition(":")
+        by_service.setdefault(svc, []).append(name)
+    return " ".join([f"{s}:{','.join(n)}" for s, n in sorted(by_service.items())] + out)
+
+
+def main() -> int:
+    t0 = time.time()
+    cfn = translate()
+    check_translated(cfn["Resources"])
+    t_translate = time.time() - t0
+    endpoint, proc = start_moto()
+    stack = Stack(endpoint, cfn)
+    try:
+        if stack.create():
+            stack.read_back()
+            stack.check_functions()
+            stack.check_event_sources()
+            stack.check_queues()
+            stack.check_tables()
+            stack.check_state_machines()
+            stack.check_rest()
+            stack.check_roles()
+    finally:
+        if proc is None:
+            stack.delete()
+        else:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    print(f"deploy test: infra/template.yaml -> {len(cfn['Resources'])} CloudFormation resources "
+          f"(aws-sam-translator, {t_translate:.1f} s); stack {stack.name} on moto in {stack.seconds:.1f} s")
+    if stack.skipped:
+        print("  not emulated (NOT_EMULATED): "
+              + ", ".join(f"{t.split('::', 1)[1]} x{len(n)}" for t, n in sorted(stack.skipped.items())))
+    for line in stack.summary:
+        print("  " + line)
+    print("  * moto's CloudFormation drops it: checked in the translated template")
+    if stack.granted:
+        print("least privilege (granted = expected; Resource '*' only for RESOURCE_STAR):")
+        width = max(map(len, stack.granted))
+        for k in sorted(stack.granted, key=lambda k: (k not in EXPECTED, k)):
+            print(f"  {k:<{width}}  {short(stack.granted[k])}")
+    for n in getattr(stack, "notes", []):
+        print("note: " + n)
+    took = time.time() - t0
+    if FAILURES:
+        print(f"\nFAILED: {len(FAILURES)} problem(s) ({took:.1f} s):")
+        for f in FAILURES:
+            print("  - " + f)
+        return 1
+    print(f"ok: deploy test passed in {took:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
