@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: format, lints, unit, property, DynamoDB Local and journey
-# tests, infrastructure lint, state machine checks and the API contract test. This is what CI runs.
+# tests, infrastructure lint and deploy test, state machine checks, the cargo lambda watch
+# check and the API contract test. This is what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./dev/setup.sh
@@ -31,6 +32,9 @@ step "tests (one DynamoDB Local and one moto server for the whole run)"
 source dev/services.sh
 start_services
 cargo test --workspace --locked -- --test-threads=4
+
+step "cargo lambda watch: the runner's env file, a fresh dev-auth build, 200 with a dev token"
+./dev/watch-check.sh
 
 step "contract test: the local runner against docs/openapi.yaml (schemathesis)"
 ./dev/contract.sh

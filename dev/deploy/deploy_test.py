@@ -50,6 +50,7 @@ from botocore.config import Config  # noqa: E402
 PARAMETERS = {
     "WebhookSecrets": "test-carrier-secret",
     "PaymentWebhookSecrets": "test-payment-secret",
+    "LinkSigningSecret": "test-link-secret-0123456789abcdef0123",
     "LogLevel": "debug",
     "MailFrom": "orders@example.test",
 }
@@ -131,8 +132,9 @@ EXPECTED = {
     "TrackingWebhookFunction": FUNCTION | READ | PUT | SEND,
     # SQS consumer; shipping takes stock.
     "TrackingConsumerFunction": FUNCTION | SQS_POLL | READ | STOCK,
-    # SQS consumer: reads the order or the cart, claims the mail (put), sends it.
-    "NotifierFunction": FUNCTION | SQS_POLL | READ | PUT | {"ses:SendEmail"},
+    # SQS consumer: reads the order or the cart (product names in one batch), claims the mail
+    # (put), sends it as a raw MIME message (SES v2 authorizes that as SendRawEmail).
+    "NotifierFunction": FUNCTION | SQS_POLL | READ | BATCH | PUT | {"ses:SendEmail", "ses:SendRawEmail"},
     # Idle carts through their index (batch), marks them reminded, enqueues reminders.
     "CartRemindersFunction": FUNCTION | READ | BATCH | PUT | SEND,
     # Stream consumer: reads outbox entries (pending ones through the index), completes them (a
@@ -165,11 +167,12 @@ RESOURCE_STAR = {
 }
 # Resources besides "*" and this stack's ARNs: (action, pattern, condition key required).
 RESOURCE_PATTERNS = [
-    # Any verified identity (an address or its domain), sending only as MailFrom.
-    ("ses:SendEmail", r"arn:aws:ses:{region}:{account}:identity/\*", "ses:FromAddress"),
+    # Any verified identity (an address or its domain), sending only as MailFrom (SendEmail, and
+    # SendRawEmail, as which SES v2 authorizes a raw MIME message).
+    ("ses:Send*", r"arn:aws:ses:{region}:{account}:identity/\*", "ses:FromAddress"),
     # The configuration set (moto, which does not create it, leaves its name as ${Logical}).
     (
-        "ses:SendEmail",
+        "ses:Send*",
         r"arn:aws:ses:{region}:{account}:configuration-set/([A-Za-z0-9_-]+|\$\{{[A-Za-z0-9]+\}})",
         "ses:FromAddress",
     ),

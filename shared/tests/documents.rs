@@ -36,3 +36,53 @@ fn label_barcodes_decode_to_the_tracking_number() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The words of a one-page PDF with their right edges (points), read by poppler's `pdftotext`.
+fn words(pdf: &[u8]) -> anyhow::Result<Vec<(String, f64)>> {
+    let dir = std::env::temp_dir().join(format!("oms-label-{}", ulid::Ulid::new()));
+    std::fs::create_dir_all(&dir)?;
+    let input = dir.join("label.pdf");
+    std::fs::write(&input, pdf)?;
+    let out = Command::new("pdftotext").arg("-bbox").arg(&input).arg("-").output()?;
+    let _ = std::fs::remove_dir_all(&dir);
+    anyhow::ensure!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+    let html = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut out = Vec::new();
+    for w in html.split("<word ").skip(1) {
+        let x_max = w.split("xMax=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or("0").parse::<f64>()?;
+        let text = w.split('>').nth(1).and_then(|s| s.split('<').next()).unwrap_or_default().to_owned();
+        out.push((text, x_max));
+    }
+    Ok(out)
+}
+
+#[test]
+fn label_text_stays_on_the_label_and_shows_both_street_addresses() -> anyhow::Result<()> {
+    let from = ["Ontario (CA) warehouse".to_owned(), "4500 E Airport Dr".to_owned(), "Ontario CA 91761".to_owned()];
+    let to = [
+        "Annabelle Maximiliana Featherstonehaugh-Worthington".to_owned(),
+        "1600 Pennsylvania Avenue Northwest, Apartment 1234".to_owned(),
+        "Washington DC 20500".to_owned(),
+        "US".to_owned(),
+    ];
+    let reference = "order 01M8PQYA4TQYE6ET338EZGPENG shipment 01M8PQYA4TQYE6ET338EZGPENH";
+    let pdf = label_pdf("SBX1234567890", "ground", &from, &to, reference);
+    let words = words(&pdf)?;
+    let text: Vec<&str> = words.iter().map(|(w, _)| w.as_str()).collect();
+    let joined = text.join(" ");
+    for part in [
+        "4500 E Airport Dr",
+        "Ontario CA 91761",
+        "Featherstonehaugh-Worthington",
+        "Apartment 1234",
+        "Washington DC 20500",
+    ] {
+        assert!(joined.contains(part), "{part} missing from {joined}");
+    }
+    // The whole reference is printed (wrapped), and nothing runs past the label's border (278 pt).
+    assert!(joined.contains("01M8PQYA4TQYE6ET338EZGPENH"), "{joined}");
+    for (w, x) in &words {
+        assert!(*x <= 278.0, "{w} ends at {x} pt, past the border");
+    }
+    Ok(())
+}

@@ -221,8 +221,17 @@ async fn ep_refund(State(s): State<Arc<EasyPost>>, Path(id): Path<String>) -> im
 fn parcel(street: &str) -> Parcel {
     Parcel {
         shipment_id: ShipmentId::generate(),
-        from_postal_code: "07102".into(),
-        from_country: CountryCode::parse("US").unwrap(),
+        from: Address::parse(&AddressInput {
+            name: "Newark warehouse".into(),
+            line1: "200 Frelinghuysen Ave".into(),
+            line2: None,
+            city: "Newark".into(),
+            region: Some("NJ".into()),
+            postal_code: "07102".into(),
+            country: "US".into(),
+            phone: None,
+        })
+        .unwrap(),
         to: Address::parse(&AddressInput {
             name: "Ann Lee".into(),
             line1: street.into(),

@@ -88,6 +88,7 @@ impl World {
                 ships: true,
                 pickup: false,
                 active: true,
+                address: None,
             },
         )
         .await?;
@@ -240,7 +241,9 @@ async fn a_dispatcher_that_dies_midway_still_delivers_one_mail() -> anyhow::Resu
         mailer: w.mailer.clone(),
         templates: Arc::new(Templates::load().map_err(anyhow::Error::msg)?),
         brand: "Shop".into(),
-        unsubscribe_url: "https://shop.example/prefs".into(),
+        links: oms_shared::app::links::Links::new("https://shop.example", "0123456789abcdef0123456789abcdef")
+            .map_err(anyhow::Error::msg)?,
+        tracking_url: "https://track.example/{tracking}".into(),
     };
     for m in &messages {
         notifier.handle(&serde_json::from_str(m)?).await.map_err(|e| anyhow::anyhow!(e.to_string()))?;

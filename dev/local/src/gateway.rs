@@ -148,8 +148,9 @@ pub async fn handle(router: Router, issuer: DevIssuer, req: Request<Body>) -> Re
             })
             .or_insert(v);
     }
-    // Carrier webhooks carry their own signature: the route has no JWT authorizer.
-    if parts.uri.path().starts_with("/v1/webhooks/") {
+    // Carrier webhooks and signed customer links carry their own signature: those routes have
+    // no JWT authorizer.
+    if parts.uri.path().starts_with("/v1/webhooks/") || parts.uri.path().starts_with("/v1/signed/") {
         let event = apigw_event(
             parts.method.as_str(),
             parts.uri.path(),

@@ -3,7 +3,11 @@
 //! seeded, the function routers served behind an API Gateway emulation with dev JWTs.
 
 pub mod gateway;
-pub mod jwt;
+/// Dev tokens (shared with the functions' `dev-auth` layer).
+pub mod pages;
+pub mod jwt {
+    pub use oms_runtime::devjwt::*;
+}
 pub mod seed;
 pub mod stream;
 pub mod workers;
@@ -82,6 +86,9 @@ pub struct Local {
     /// Template logical id -> local queue URL.
     pub queues: HashMap<String, String>,
     pub issuer: jwt::DevIssuer,
+    /// The variables a function needs to run against this stack (`cargo lambda watch
+    /// --env-file`), dev token secret included.
+    pub function_env: Vec<(String, String)>,
     pub dynamodb_endpoint: String,
     pub moto_endpoint: String,
     pub table: String,
@@ -172,6 +179,13 @@ fn local_config(
     let reminder_stages = std::env::var("REMINDER_STAGES").unwrap_or_else(|_| "4h,24h".into());
     let webhook_secrets = format!("{WEBHOOK_SECRET},{WEBHOOK_SECRET_NEXT}");
     let (notifications, tracking) = (url("NotificationsQueue")?, url("TrackingQueue")?);
+    // Links in mail point at the runner (OMS_PUBLIC_BASE_URL, else the port it serves on);
+    // they are signed with a secret of this run.
+    let base = std::env::var("OMS_PUBLIC_BASE_URL").unwrap_or_else(|_| {
+        format!("http://127.0.0.1:{}", std::env::var("OMS_PORT").unwrap_or_else(|_| "3000".into()))
+    });
+    let tracking_url = format!("{base}/dev/track/{{tracking}}");
+    let link_secret = format!("{}{}", ulid::Ulid::new(), ulid::Ulid::new());
     Ok(oms_runtime::Config::from_pairs([
         ("TABLE_NAME", table),
         ("DYNAMODB_ENDPOINT", endpoint),
@@ -181,9 +195,9 @@ fn local_config(
         ("TRACKING_QUEUE_URL", tracking.as_str()),
         ("SES_FROM", MAIL_FROM),
         ("BRAND", "OMS Demo Shop"),
-        ("UNSUBSCRIBE_URL", "http://127.0.0.1/account/preferences"),
-        ("TRACKING_URL", "http://127.0.0.1/track/{tracking}"),
-        ("RETURN_LABEL_URL", "http://127.0.0.1:3000/v1/orders/{order}/returns/{rma}/label"),
+        ("PUBLIC_BASE_URL", base.as_str()),
+        ("LINK_SIGNING_SECRET", link_secret.as_str()),
+        ("TRACKING_URL", tracking_url.as_str()),
         ("WEBHOOK_SECRETS", webhook_secrets.as_str()),
         ("PAYMENT_WEBHOOK_SECRETS", PAYMENT_WEBHOOK_SECRET),
         ("CARRIERS", "sandbox,easypost"),
@@ -191,6 +205,28 @@ fn local_config(
         ("PAYMENT_PROVIDER", "sandbox"),
         ("CARRIER_PROVIDER", "sandbox"),
     ]))
+}
+
+/// What `cargo lambda watch` needs to run every function against this stack: the functions'
+/// configuration, local AWS credentials, and the secret the dev tokens are signed with.
+fn function_env(cfg: &oms_runtime::Config, issuer: &jwt::DevIssuer) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = cfg.vars().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    env.sort();
+    for (k, v) in [("AWS_REGION", "us-east-1"), ("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")] {
+        env.push((k.into(), v.into()));
+    }
+    env.push((jwt::SECRET_VAR.into(), issuer.secret_text()));
+    env
+}
+
+/// The env file for `cargo lambda watch` (`KEY=value` lines).
+pub fn env_file(local: &Local) -> String {
+    let mut out = String::from("# Written by the local runner for cargo lambda watch: this run's stack.\n");
+    for (k, v) in &local.function_env {
+        let v = v.replace('\\', "\\\\").replace('"', "\\\"");
+        out.push_str(&format!("{k}=\"{v}\"\n"));
+    }
+    out
 }
 
 /// Starts (or connects to) DynamoDB Local and moto, creates the table and queues when missing,
@@ -207,6 +243,7 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
     let conf = oms_shared::adapters::aws::load_config(true).await;
     let sqs = oms_shared::adapters::aws::sqs_client(&conf, Some(&moto));
     let queues = create_queues(&sqs, table).await?;
+    let issuer = jwt::DevIssuer::from_env();
     let cfg = local_config(table, &endpoint, &moto, &queues)?;
     let mut ports = oms_runtime::Ports::from_config(&cfg).await?;
     // The same sandbox adapters the configuration names, kept by type so tests can look inside.
@@ -232,7 +269,7 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
     let notifier = wiring::notifier(&ports, &cfg)?;
     let reminders = wiring::reminders(&ports, &cfg)?;
     let webhooks = wiring::webhooks(&ports, &cfg)?;
-    let returns = wiring::returns(&ports, &cfg);
+    let returns = wiring::returns(&ports, &cfg)?;
     let disputes = wiring::disputes(&ports, &cfg)?;
     let effects = wiring::effects(&ports, &cfg)?;
     if opts.workers {
@@ -315,7 +352,8 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
         dynamo,
         meter,
         queues,
-        issuer: jwt::DevIssuer::random(),
+        function_env: function_env(&cfg, &issuer),
+        issuer,
         dynamodb_endpoint: endpoint,
         moto_endpoint: moto,
         table: table.to_owned(),
@@ -347,6 +385,7 @@ pub fn app(local: &Local) -> Router {
     let moto = local.moto_endpoint.clone();
     let issuer = local.issuer.clone();
     let token_issuer = local.issuer.clone();
+    let track_store = local.oms.store.clone();
     Router::new()
         .route(
             "/dev/token",
@@ -373,6 +412,13 @@ pub fn app(local: &Local) -> Router {
             post(move |body: axum::body::Bytes| {
                 let router = carrier_router.clone();
                 async move { dev_carrier_event(router, &body).await }
+            }),
+        )
+        .route(
+            "/dev/track/{tracking}",
+            axum::routing::get(move |axum::extract::Path(t): axum::extract::Path<String>| {
+                let store = track_store.clone();
+                async move { pages::track_page(store.as_ref(), &t).await }
             }),
         )
         .route(
@@ -420,6 +466,7 @@ pub fn banner(local: &Local, cfg: &Config) -> String {
          \x20 moto (SQS)      {moto}  notifications queue {queue}\n\
          \x20 workflow        infra/statemachines/fulfillment.asl.json, started from the table stream\n\
          \x20 demo data       {seed}\n\
+         \x20 one function    ./dev/watch.sh  (cargo lambda watch on .local/watch.env: this stack, these tokens)\n\
          Press Ctrl-C to stop.",
         addr = cfg.addr,
         ddb = local.dynamodb_endpoint,
@@ -500,36 +547,4 @@ async fn dev_mail(moto: &str) -> axum::response::Response {
     }
 }
 
-/// The mail moto's SES has accepted: `[{to, subject, body}]`.
-pub async fn mail(moto: &str) -> anyhow::Result<serde_json::Value> {
-    let data: serde_json::Value = reqwest::get(format!("{moto}/moto-api/data.json")).await?.json().await?;
-    let mut out = Vec::new();
-    // moto keeps SES messages under ses -> ... -> sent messages, per account and region.
-    collect_mail(&data["ses"], &mut out);
-    collect_mail(&data["sesv2"], &mut out);
-    Ok(serde_json::Value::Array(out))
-}
-
-fn collect_mail(v: &serde_json::Value, out: &mut Vec<serde_json::Value>) {
-    match v {
-        serde_json::Value::Object(m) => {
-            if m.contains_key("subject") && (m.contains_key("destinations") || m.contains_key("destination")) {
-                out.push(serde_json::json!({
-                    "to": m.get("destinations").or_else(|| m.get("destination")).cloned().unwrap_or_default(),
-                    "subject": m.get("subject").cloned().unwrap_or_default(),
-                    "body": m.get("body").cloned().unwrap_or_default(),
-                }));
-            } else {
-                for x in m.values() {
-                    collect_mail(x, out);
-                }
-            }
-        }
-        serde_json::Value::Array(a) => {
-            for x in a {
-                collect_mail(x, out);
-            }
-        }
-        _ => {}
-    }
-}
+pub use pages::mail;

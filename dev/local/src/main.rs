@@ -1,5 +1,7 @@
 //! `oms-local`: runs the OMS on this machine until Ctrl-C.
 
+use anyhow::Context;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -11,6 +13,9 @@ async fn main() -> anyhow::Result<()> {
         oms_local::Options { seed: cfg.seed, reminder_tick_secs: Some(60), ..Default::default() },
     )
     .await?;
+    // The env file `cargo lambda watch --env-file` reads (./dev/watch.sh): this run's stack.
+    let env_path = std::env::var("OMS_WATCH_ENV").unwrap_or_else(|_| ".local/watch.env".into());
+    std::fs::write(&env_path, oms_local::env_file(&local)).with_context(|| env_path.clone())?;
     println!("{}", oms_local::banner(&local, &cfg));
     oms_local::serve(&local, cfg.addr).await
 }

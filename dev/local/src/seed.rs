@@ -29,6 +29,15 @@ const LOCATIONS: &[L] = &[
     L("STORE-SF", "San Francisco Market St store", LocationKind::Store, 37_782_000, -122_408_000, "94103", false, true),
 ];
 
+/// Street, city and state of each location above, in order.
+const STREETS: [(&str, &str, &str); 5] = [
+    ("200 Frelinghuysen Ave", "Newark", "NJ"),
+    ("4500 E Airport Dr", "Ontario", "CA"),
+    ("1500 Marilla St", "Dallas", "TX"),
+    ("350 5th Ave", "New York", "NY"),
+    ("900 Market St", "San Francisco", "CA"),
+];
+
 /// (sku, location, on hand)
 const STOCK: &[(&str, &str, i64)] = &[
     ("TSHIRT-BLK-M", "WH-NJ", 120),
@@ -64,7 +73,7 @@ pub async fn seed(oms: &Oms) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("seeding product {}: {e}", p.0))?;
     }
-    for l in LOCATIONS {
+    for (l, (line1, city, region)) in LOCATIONS.iter().zip(STREETS) {
         oms.upsert_location(
             LocationId::parse(l.0)?,
             LocationInput {
@@ -76,6 +85,12 @@ pub async fn seed(oms: &Oms) -> anyhow::Result<()> {
                 ships: l.6,
                 pickup: l.7,
                 active: true,
+                address: Some(StreetAddress {
+                    line1: (*line1).into(),
+                    line2: None,
+                    city: (*city).into(),
+                    region: Some((*region).into()),
+                }),
             },
         )
         .await

@@ -3,5 +3,5 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let (cfg, ports) = oms_runtime::init().await?;
-    lambda_http::run(payment_webhook::router(oms_runtime::wiring::disputes(&ports, &cfg)?)).await
+    oms_runtime::http::serve(payment_webhook::router(oms_runtime::wiring::disputes(&ports, &cfg)?)).await
 }

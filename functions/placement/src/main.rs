@@ -3,5 +3,5 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let (_, ports) = oms_runtime::init().await?;
-    lambda_http::run(placement::router(oms_runtime::wiring::oms(&ports))).await
+    oms_runtime::http::serve(placement::router(oms_runtime::wiring::oms(&ports))).await
 }

@@ -71,6 +71,8 @@ impl From<AppError> for Problem {
                 Problem::new(S::UNPROCESSABLE_ENTITY, kind, "The request cannot be processed").detail(detail)
             }
             AppError::NotFound => Problem::new(S::NOT_FOUND, "not-found", "Not found"),
+            AppError::Gone => Problem::new(S::GONE, "link-expired", "The link has expired")
+                .detail("sign in to your account to get the document, or ask us for a new link"),
             AppError::Forbidden => {
                 Problem::new(S::FORBIDDEN, "forbidden", "Forbidden").detail("this route needs the oms/admin scope")
             }

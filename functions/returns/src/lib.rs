@@ -8,8 +8,8 @@ use axum::routing::{get, post};
 use oms_shared::app::Permission;
 use oms_shared::app::projections::return_for;
 use oms_shared::app::returns::{OpenReturnRequest, ReceiveRequest, Returns};
-use oms_shared::domain::{OrderId, ReturnId};
-use placement::extract::{Auth, Json, MAX_BODY, Staff, need};
+use oms_shared::domain::{CustomerId, OrderId, ReturnId};
+use placement::extract::{Auth, Json, MAX_BODY, Query, Staff, need};
 use placement::problem::Problem;
 use serde::Serialize;
 
@@ -66,8 +66,66 @@ async fn receive(
     Ok(json(StatusCode::OK, &r.receive(&c, &rma_id(&rma)?, req).await?))
 }
 
+/// `?expires=&signature=` of a signed link.
+#[derive(serde::Deserialize)]
+struct Signed {
+    expires: i64,
+    signature: String,
+}
+
+async fn signed_label(
+    State(r): State<Returns>,
+    Path((id, rma)): Path<(String, String)>,
+    Query(q): Query<Signed>,
+) -> Result<Response, Problem> {
+    let pdf = r.signed_label(&order_id(&id)?, &rma_id(&rma)?, q.expires, &q.signature).await?;
+    Ok((StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"))], pdf).into_response())
+}
+
+/// A small HTML page (the unsubscribe link opens in a browser).
+fn page(title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head><body style=\"font-family:sans-serif;max-width:40em;margin:2em auto\"><h1>{title}</h1>{body}</body></html>"
+    );
+    (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], html)
+        .into_response()
+}
+
+fn customer_id(s: &str) -> Result<CustomerId, Problem> {
+    CustomerId::parse(s).map_err(|_| Problem::from(oms_shared::app::AppError::NotFound))
+}
+
+/// `GET`: a page whose button confirms (mail scanners follow links; they must not
+/// unsubscribe anyone). `POST` (the button, or a mail client's one-click `List-Unsubscribe-Post`):
+/// unsubscribes.
+async fn unsubscribe_page(
+    State(r): State<Returns>,
+    Path(customer): Path<String>,
+    Query(q): Query<Signed>,
+) -> Result<Response, Problem> {
+    let c = customer_id(&customer)?;
+    r.check(&oms_shared::app::notify::unsubscribe_path(&c), q.expires, &q.signature)?;
+    let form = format!(
+        "<p>Stop cart reminders and other marketing e-mail? Order and delivery e-mails keep coming.</p><form method=\"post\" action=\"?expires={}&amp;signature={}\"><button type=\"submit\">Unsubscribe</button></form>",
+        q.expires, q.signature
+    );
+    Ok(page("Unsubscribe", &form))
+}
+
+async fn unsubscribe(
+    State(r): State<Returns>,
+    Path(customer): Path<String>,
+    Query(q): Query<Signed>,
+) -> Result<Response, Problem> {
+    r.unsubscribe(&customer_id(&customer)?, q.expires, &q.signature).await?;
+    Ok(page("You are unsubscribed", "<p>You will not get marketing e-mail from us any more.</p>"))
+}
+
 pub fn router(r: Returns) -> Router {
     Router::new()
+        // A signed link from the return mail: no sign-in, no authorizer (see app::links).
+        .route("/v1/signed/orders/{order_id}/returns/{rma_id}/label", get(signed_label))
+        .route("/v1/signed/customers/{customer_id}/unsubscribe", get(unsubscribe_page).post(unsubscribe))
         .route("/v1/orders/{order_id}/returns", post(open).get(list))
         .route("/v1/orders/{order_id}/returns/{rma_id}/label", get(label))
         .route("/v1/admin/returns/{rma_id}/receive", post(receive).route_layer(need(Permission::ReceiveReturns)))

@@ -39,6 +39,11 @@ impl Config {
         Config { vars: pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect() }
     }
 
+    /// Every variable, unordered.
+    pub fn vars(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
         self.vars.insert(name.to_owned(), value.into());
     }

@@ -4,6 +4,9 @@
 //! stream for after-commit effects.
 
 pub mod config;
+#[cfg(feature = "dev-auth")]
+pub mod devjwt;
+pub mod http;
 pub mod wiring;
 
 pub use config::{Config, ConfigError};

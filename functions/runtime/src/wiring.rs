@@ -16,6 +16,7 @@ use oms_shared::app::Oms;
 use oms_shared::app::disputes::Disputes;
 use oms_shared::app::effects::Effects;
 use oms_shared::app::fulfillment::Fulfillment;
+use oms_shared::app::links::Links;
 use oms_shared::app::notify::{Notifier, Templates};
 use oms_shared::app::reminders::{Reminders, parse_stages};
 use oms_shared::app::returns::Returns;
@@ -142,8 +143,21 @@ pub fn notifier(p: &Ports, cfg: &Config) -> Result<Notifier, ConfigError> {
         )),
         templates: Arc::new(Templates::load().map_err(ConfigError::Init)?),
         brand: cfg.or("BRAND", "OMS Shop"),
-        unsubscribe_url: cfg.or("UNSUBSCRIBE_URL", "https://shop.example.com/account/preferences"),
+        links: links(cfg)?,
+        tracking_url: cfg.require("TRACKING_URL")?.to_owned(),
     })
+}
+
+/// `PUBLIC_BASE_URL` (where customers' links point) and `LINK_SIGNING_SECRET` (signs them).
+pub fn links(cfg: &Config) -> Result<Links, ConfigError> {
+    let secret = cfg.require("LINK_SIGNING_SECRET")?;
+    let links = Links::new(cfg.require("PUBLIC_BASE_URL")?, secret)
+        .map_err(|reason| ConfigError::Invalid { name: "PUBLIC_BASE_URL", reason });
+    // Name the variable that is wrong: the secret's length, or the base URL.
+    if Links::new("https://x.example", secret).is_err() {
+        return Err(ConfigError::Invalid { name: "LINK_SIGNING_SECRET", reason: "at least 32 characters".into() });
+    }
+    links
 }
 
 pub fn reminders(p: &Ports, cfg: &Config) -> Result<Reminders, ConfigError> {
@@ -155,13 +169,8 @@ pub fn reminders(p: &Ports, cfg: &Config) -> Result<Reminders, ConfigError> {
     })
 }
 
-pub fn returns(p: &Ports, cfg: &Config) -> Returns {
-    Returns {
-        oms: oms(p),
-        carrier: p.carrier.clone(),
-        payments: p.payments.clone(),
-        label_url: cfg.or("RETURN_LABEL_URL", "https://shop.example.com/orders/{order}/returns/{rma}/label"),
-    }
+pub fn returns(p: &Ports, cfg: &Config) -> Result<Returns, ConfigError> {
+    Ok(Returns { oms: oms(p), carrier: p.carrier.clone(), payments: p.payments.clone(), links: links(cfg)? })
 }
 
 pub fn disputes(p: &Ports, cfg: &Config) -> Result<Disputes, ConfigError> {

@@ -18,6 +18,9 @@ fn complete() -> Config {
         ("SES_FROM", "orders@shop.example"),
         ("WEBHOOK_SECRETS", "a,b"),
         ("PAYMENT_WEBHOOK_SECRETS", "whsec_a"),
+        ("PUBLIC_BASE_URL", "https://shop.example"),
+        ("LINK_SIGNING_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("TRACKING_URL", "https://track.example/{tracking}"),
     ])
 }
 
@@ -26,7 +29,7 @@ async fn init(f: &str, cfg: &Config) -> Result<(), ConfigError> {
     let p = Ports::from_config(cfg).await?;
     match f {
         "placement" => drop(wiring::oms(&p)),
-        "returns" => drop(wiring::returns(&p, cfg)),
+        "returns" => drop(wiring::returns(&p, cfg)?),
         "steps" => drop(wiring::fulfillment(&p)),
         "tracking-consumer" => drop(wiring::tracking(&p, cfg)),
         "tracking-webhook" => drop(wiring::webhooks(&p, cfg)?),
@@ -41,12 +44,12 @@ async fn init(f: &str, cfg: &Config) -> Result<(), ConfigError> {
 
 const NEEDS: [(&str, &[&str]); 9] = [
     ("placement", &["TABLE_NAME"]),
-    ("returns", &["TABLE_NAME"]),
+    ("returns", &["TABLE_NAME", "PUBLIC_BASE_URL", "LINK_SIGNING_SECRET"]),
     ("steps", &["TABLE_NAME"]),
     ("tracking-consumer", &["TABLE_NAME"]),
     ("tracking-webhook", &["TABLE_NAME", "TRACKING_QUEUE_URL", "WEBHOOK_SECRETS"]),
     ("payment-webhook", &["TABLE_NAME", "PAYMENT_WEBHOOK_SECRETS"]),
-    ("notifier", &["TABLE_NAME", "SES_FROM"]),
+    ("notifier", &["TABLE_NAME", "SES_FROM", "PUBLIC_BASE_URL", "LINK_SIGNING_SECRET", "TRACKING_URL"]),
     ("cart-reminders", &["TABLE_NAME", "NOTIFICATIONS_QUEUE_URL"]),
     ("effects", &["TABLE_NAME", "NOTIFICATIONS_QUEUE_URL"]),
 ];
@@ -82,4 +85,14 @@ async fn real_providers_need_their_credentials() {
     let mut cfg = complete();
     cfg.set("REMINDER_STAGES", "soon");
     assert!(matches!(init("cart-reminders", &cfg).await, Err(ConfigError::Invalid { name: "REMINDER_STAGES", .. })));
+}
+
+#[tokio::test]
+async fn link_settings_are_checked_at_init() {
+    let mut cfg = complete();
+    cfg.set("LINK_SIGNING_SECRET", "short");
+    assert!(matches!(init("returns", &cfg).await, Err(ConfigError::Invalid { name: "LINK_SIGNING_SECRET", .. })));
+    let mut cfg = complete();
+    cfg.set("PUBLIC_BASE_URL", "shop.example");
+    assert!(matches!(init("notifier", &cfg).await, Err(ConfigError::Invalid { name: "PUBLIC_BASE_URL", .. })));
 }

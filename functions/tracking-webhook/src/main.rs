@@ -3,5 +3,5 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let (cfg, ports) = oms_runtime::init().await?;
-    lambda_http::run(tracking_webhook::router(oms_runtime::wiring::webhooks(&ports, &cfg)?)).await
+    oms_runtime::http::serve(tracking_webhook::router(oms_runtime::wiring::webhooks(&ports, &cfg)?)).await
 }

@@ -117,12 +117,14 @@ impl Carrier for EasyPostCarrier {
     }
 
     async fn rates(&self, parcel: &Parcel) -> Result<Vec<Rate>, CarrierError> {
-        let to = &parcel.to;
+        let address = |a: &crate::domain::Address| {
+            json!({"name": a.name, "street1": a.line1, "street2": a.line2, "city": a.city, "state": a.region,
+                   "zip": a.postal_code, "country": a.country.as_str(), "phone": a.phone})
+        };
         let body = json!({"shipment": {
             "reference": parcel.reference,
-            "to_address": {"name": to.name, "street1": to.line1, "street2": to.line2, "city": to.city, "state": to.region,
-                           "zip": to.postal_code, "country": to.country.as_str(), "phone": to.phone},
-            "from_address": {"zip": parcel.from_postal_code, "country": parcel.from_country.as_str()},
+            "to_address": address(&parcel.to),
+            "from_address": address(&parcel.from),
             // EasyPost weights are ounces: 1 oz = 28.349523125 g, rounded up, in integers.
             "parcel": {"weight": (u64::from(parcel.weight_grams) * 1_000_000).div_ceil(28_349_523)},
             "options": {"label_format": "PDF"}

@@ -1,7 +1,13 @@
 //! `Mailer` over SES v2, sending through a configuration set (bounces, complaints, metrics).
+//! The message is built here as MIME (`mail-builder`: text and HTML alternatives, and the
+//! one-click unsubscribe headers of marketing mail) and sent as a raw message, so what the
+//! customer receives is what tests parse.
 
 use crate::ports::{Mail, MailError, Mailer};
-use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageTag};
+use aws_sdk_sesv2::primitives::Blob;
+use aws_sdk_sesv2::types::{Destination, EmailContent, MessageTag, RawMessage};
+use mail_builder::MessageBuilder;
+use mail_builder::headers::raw::Raw;
 
 #[derive(Clone)]
 pub struct SesMailer {
@@ -16,17 +22,33 @@ impl SesMailer {
     }
 }
 
-fn content(s: &str) -> Result<Content, MailError> {
-    Content::builder().data(s).charset("UTF-8").build().map_err(|e| MailError::Rejected(e.to_string()))
+/// The MIME message: From, To, Subject, a Message-ID on the sender's domain, text and HTML
+/// alternatives, and `List-Unsubscribe` (+ `-Post`, RFC 8058) when the mail has an unsubscribe
+/// link.
+pub fn mime(from: &str, mail: &Mail) -> Result<Vec<u8>, MailError> {
+    let domain = from.rsplit_once('@').map(|(_, d)| d.trim_end_matches('>')).unwrap_or("localhost");
+    let mut m = MessageBuilder::new()
+        .from(from)
+        .to(mail.to.as_str())
+        .subject(mail.subject.as_str())
+        .message_id(format!("{}@{domain}", ulid::Ulid::new()))
+        .text_body(mail.text.as_str())
+        .html_body(mail.html.as_str());
+    if let Some(url) = &mail.unsubscribe {
+        m = m
+            .header("List-Unsubscribe", Raw::new(format!("<{url}>")))
+            .header("List-Unsubscribe-Post", Raw::new("List-Unsubscribe=One-Click"));
+    }
+    m.write_to_vec().map_err(|e| MailError::Rejected(e.to_string()))
 }
 
 #[async_trait::async_trait]
 impl Mailer for SesMailer {
     async fn send(&self, mail: &Mail) -> Result<(), MailError> {
-        let message = Message::builder()
-            .subject(content(&mail.subject)?)
-            .body(Body::builder().text(content(&mail.text)?).html(content(&mail.html)?).build())
-            .build();
+        let raw = RawMessage::builder()
+            .data(Blob::new(mime(&self.from, mail)?))
+            .build()
+            .map_err(|e| MailError::Rejected(e.to_string()))?;
         let tag = MessageTag::builder()
             .name("category")
             .value(mail.category)
@@ -36,7 +58,7 @@ impl Mailer for SesMailer {
             .send_email()
             .from_email_address(&self.from)
             .destination(Destination::builder().to_addresses(&mail.to).build())
-            .content(EmailContent::builder().simple(message).build())
+            .content(EmailContent::builder().raw(raw).build())
             .set_configuration_set_name(self.configuration_set.clone())
             .email_tags(tag)
             .send()

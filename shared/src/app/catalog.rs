@@ -48,6 +48,9 @@ pub struct LocationInput {
     pub pickup: bool,
     #[serde(default = "yes")]
     pub active: bool,
+    /// Street address (additive in contract 1.4.0; labels show it as ship-from and return-to).
+    #[serde(default)]
+    pub address: Option<StreetAddress>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,8 +105,17 @@ impl Oms {
             ships: input.ships,
             pickup: input.pickup,
             active: input.active,
+            address: input.address.map(|a| StreetAddress {
+                line1: a.line1.trim().to_owned(),
+                line2: a.line2.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+                city: a.city.trim().to_owned(),
+                region: a.region.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+            }),
         };
-        l.validate().map_err(|e| AppError::invalid(e.to_string()))?;
+        l.validate().map_err(|e| match e {
+            CatalogError::Field(field, why) => AppError::invalid_field(field, why),
+            e => AppError::invalid(e.to_string()),
+        })?;
         self.store.put_location(&l).await?;
         Ok(l)
     }

@@ -15,6 +15,9 @@ pub enum AppError {
     Unprocessable { kind: &'static str, detail: String },
     #[error("not found")]
     NotFound,
+    /// A signed link that has expired (410): the customer asks for a new one.
+    #[error("the link has expired")]
+    Gone,
     #[error("forbidden")]
     Forbidden,
     /// The caller's role does not reach this far (403): a refund over the agent limit.

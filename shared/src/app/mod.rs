@@ -10,6 +10,7 @@ pub mod disputes;
 pub mod effects;
 pub mod error;
 pub mod fulfillment;
+pub mod links;
 pub mod notify;
 pub mod orders;
 pub mod privacy;

@@ -80,7 +80,20 @@ pub struct Notifier {
     pub mailer: Arc<dyn Mailer>,
     pub templates: Arc<Templates>,
     pub brand: String,
-    pub unsubscribe_url: String,
+    /// The public base URL and the signing key of links customers open from a mail.
+    pub links: super::links::Links,
+    /// The carrier's tracking page, `{tracking}` replaced by the tracking number.
+    pub tracking_url: String,
+}
+
+/// The path of a return label's signed link.
+pub fn return_label_path(order: &crate::domain::OrderId, rma: &str) -> String {
+    format!("/v1/signed/orders/{order}/returns/{rma}/label")
+}
+
+/// The path of a customer's signed unsubscribe link.
+pub fn unsubscribe_path(customer: &crate::domain::CustomerId) -> String {
+    format!("/v1/signed/customers/{customer}/unsubscribe")
 }
 
 impl Notifier {
@@ -89,7 +102,7 @@ impl Notifier {
             return Err(NotifyError::Permanent(format!("no template for {}", n.kind)));
         }
         let store = &self.oms.store;
-        let (to, data, marketing) = if let Some(cart_id) = &n.cart_id {
+        if let Some(cart_id) = &n.cart_id {
             let cart = store.get_cart(cart_id).await?.ok_or_else(|| NotifyError::Permanent("cart not found".into()))?;
             if cart.converted_order.is_some() {
                 return Ok(Outcome::Duplicate);
@@ -98,9 +111,25 @@ impl Notifier {
                 return Ok(Outcome::OptedOut);
             }
             let to = cart.email.clone().ok_or_else(|| NotifyError::Permanent("cart has no e-mail".into()))?;
-            let data = serde_json::json!({"cart": super::views::CartDto::from(&cart), "brand": self.brand, "marketing": true, "unsubscribe_url": self.unsubscribe_url});
-            (to, data, true)
-        } else {
+            let unsubscribe = self.links.signed(
+                &unsubscribe_path(&cart.customer),
+                self.oms.clock.now(),
+                super::links::UNSUBSCRIBE_LINK_DAYS,
+            );
+            let names = store.get_products(&cart.items.iter().map(|i| i.sku.clone()).collect::<Vec<_>>()).await?;
+            let items: Vec<Value> = cart
+                .items
+                .iter()
+                .map(|i| {
+                    let name = names.get(&i.sku).map(|p| p.name.clone()).unwrap_or_else(|| i.sku.to_string());
+                    serde_json::json!({"quantity": i.quantity, "sku": i.sku, "name": name})
+                })
+                .collect();
+            let data = serde_json::json!({"cart": super::views::CartDto::from(&cart), "items": items, "brand": self.brand,
+                "marketing": true, "unsubscribe_url": unsubscribe, "shop_url": self.links.base()});
+            return self.deliver(n, to, data, true, Some(unsubscribe)).await;
+        }
+        {
             let order_id = n
                 .order_id
                 .as_ref()
@@ -109,16 +138,51 @@ impl Notifier {
                 .get_order_with_shipments(order_id)
                 .await?
                 .ok_or_else(|| NotifyError::Permanent("order not found".into()))?;
+            let o = &view.order;
             let shipment = n.shipment_id.as_ref().and_then(|s| view.shipments.iter().find(|x| &x.id == s).cloned());
-            let to = view.order.email.clone();
-            let name = view.order.shipping_address.name.split_whitespace().next().unwrap_or("there").to_owned();
-            let order = super::projections::customer_order(&view.order, &view.shipments, &view.timeline);
-            let data = serde_json::json!({
-                "order": order, "shipment": shipment, "name": name, "brand": self.brand, "detail": n.detail,
-                "tracking_url": n.detail.clone().unwrap_or_default(), "marketing": false,
+            let to = o.email.clone();
+            let name = o.shipping_address.name.split_whitespace().next().unwrap_or("there").to_owned();
+            let order = super::projections::customer_order(o, &view.shipments, &view.timeline);
+            // The shipment's lines by product name, as the order sold them.
+            let shipment_lines: Vec<Value> = shipment
+                .iter()
+                .flat_map(|s| s.lines.iter())
+                .map(|l| {
+                    let name = o.lines.iter().find(|x| x.line_id == l.line_id).map(|x| x.name.clone());
+                    serde_json::json!({"quantity": l.quantity, "name": name.unwrap_or_else(|| l.sku.to_string())})
+                })
+                .collect();
+            let tracking_number = shipment.as_ref().and_then(|s| s.tracking_number.clone());
+            let tracking_url = tracking_number.as_ref().map(|t| self.tracking_url.replace("{tracking}", t));
+            // A return's notification names its RMA first (older ones also carried a link).
+            let rma = n.detail.as_deref().and_then(|d| d.split_whitespace().next()).unwrap_or_default().to_owned();
+            let label_url = (n.kind == "return.issued").then(|| {
+                self.links.signed(
+                    &return_label_path(&o.id, &rma),
+                    self.oms.clock.now(),
+                    super::links::DOCUMENT_LINK_DAYS,
+                )
             });
-            (to, data, false)
-        };
+            let data = serde_json::json!({
+                "order": order, "shipment": shipment, "shipment_lines": shipment_lines, "name": name,
+                "brand": self.brand, "detail": n.detail, "rma": rma, "label_url": label_url,
+                "tracking_number": tracking_number, "carrier": shipment.as_ref().and_then(|s| s.carrier.clone()),
+                "tracking_url": tracking_url, "promised_by": o.delivery.promised_by, "marketing": false,
+            });
+            self.deliver(n, to, data, false, None).await
+        }
+    }
+
+    /// Renders and sends one notification at most once per dedupe key.
+    async fn deliver(
+        &self,
+        n: &Notification,
+        to: crate::domain::Email,
+        data: Value,
+        marketing: bool,
+        unsubscribe: Option<String>,
+    ) -> Result<Outcome, NotifyError> {
+        let store = &self.oms.store;
         let (subject, text, html) = self.templates.render(&n.kind, &data).map_err(NotifyError::Permanent)?;
         match store.claim_mail(&n.dedupe_key, 60).await? {
             MailClaim::AlreadySent => return Ok(Outcome::Duplicate),
@@ -133,6 +197,7 @@ impl Notifier {
             text,
             html,
             category: if marketing { "marketing" } else { "transactional" },
+            unsubscribe,
         };
         self.mailer.send(&mail).await.map_err(|e| match e {
             MailError::Transient(m) => NotifyError::Transient(m),

@@ -40,6 +40,9 @@ pub struct Product {
 pub enum CatalogError {
     #[error("{0}")]
     Invalid(&'static str),
+    /// A field's value (its path in the body) is refused.
+    #[error("{0}: {1}")]
+    Field(&'static str, &'static str),
 }
 
 impl Product {
@@ -141,9 +144,40 @@ pub struct Location {
     /// Offers customer pickup (stores).
     pub pickup: bool,
     pub active: bool,
+    /// The street address parcels ship from and returns go back to. Locations written before
+    /// it existed have none until they are updated; labels then show the name and postal code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<StreetAddress>,
+}
+
+/// A location's street address (its postal code and country are the location's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StreetAddress {
+    pub line1: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    pub city: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 impl Location {
+    /// The postal address a label shows for this location, under `name`.
+    pub fn postal_address(&self, name: String) -> super::Address {
+        let a = self.address.as_ref();
+        super::Address {
+            name,
+            line1: a.map(|a| a.line1.clone()).unwrap_or_default(),
+            line2: a.and_then(|a| a.line2.clone()),
+            city: a.map(|a| a.city.clone()).unwrap_or_default(),
+            region: a.and_then(|a| a.region.clone()),
+            postal_code: self.postal_code.clone(),
+            country: self.country,
+            phone: None,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), CatalogError> {
         if self.name.chars().any(|c| c.is_control() || super::address::invisible(c)) {
             return Err(CatalogError::Invalid("name holds control or invisible characters"));
@@ -155,6 +189,24 @@ impl Location {
             return Err(CatalogError::Invalid("warehouses do not offer pickup"));
         }
         GeoPoint::new(self.coordinates.lat_e6, self.coordinates.lon_e6)?;
+        if let Some(a) = &self.address {
+            let parts = [
+                ("address.line1", Some(&a.line1)),
+                ("address.line2", a.line2.as_ref()),
+                ("address.city", Some(&a.city)),
+                ("address.region", a.region.as_ref()),
+            ];
+            for (field, v) in parts {
+                let Some(v) = v else { continue };
+                if v.chars().any(|c| c.is_control() || super::address::invisible(c)) {
+                    return Err(CatalogError::Field(field, "holds control or invisible characters"));
+                }
+                if v.chars().count() > 100 || (matches!(field, "address.line1" | "address.city") && v.trim().is_empty())
+                {
+                    return Err(CatalogError::Field(field, "must be 1-100 characters"));
+                }
+            }
+        }
         normalize_postal_code(self.country, &self.postal_code).map_err(|_| CatalogError::Invalid("postal code"))?;
         Ok(())
     }

@@ -322,6 +322,7 @@ mod tests {
             ships,
             pickup,
             active: true,
+            address: None,
         }
     }
 

@@ -25,8 +25,9 @@ pub struct LabelSource {
 #[derive(Debug, Clone)]
 pub struct Parcel {
     pub shipment_id: crate::domain::ShipmentId,
-    pub from_postal_code: String,
-    pub from_country: crate::domain::CountryCode,
+    /// Where the parcel ships from (a location's street address, or the customer's for a
+    /// return).
+    pub from: crate::domain::Address,
     pub to: crate::domain::Address,
     pub weight_grams: u32,
     pub reference: String,

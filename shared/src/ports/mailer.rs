@@ -14,6 +14,9 @@ pub struct Mail {
     pub html: String,
     /// `transactional` or `marketing`, for the provider's suppression and reporting.
     pub category: &'static str,
+    /// One-click unsubscribe link (marketing mail): `List-Unsubscribe` and
+    /// `List-Unsubscribe-Post` headers (RFC 8058).
+    pub unsubscribe: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

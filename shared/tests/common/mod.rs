@@ -45,6 +45,7 @@ pub fn warehouse(id: &str) -> Location {
         ships: true,
         pickup: false,
         active: true,
+        address: None,
     }
 }
 

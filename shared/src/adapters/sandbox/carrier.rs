@@ -3,7 +3,7 @@
 //! makes the carrier refuse the shipment; `CARRIER-FLAKY` fails the first attempt transiently.
 
 use super::label::label_pdf;
-use crate::domain::{Currency, Money};
+use crate::domain::{Address, Currency, Money};
 use crate::ports::{Carrier, CarrierError, Label, LabelSource, Parcel, Rate};
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -112,23 +112,20 @@ impl Carrier for SandboxCarrier {
     }
 }
 
+/// An address as label lines: name, street, city line, country (empty parts left out).
+fn address_lines(a: &Address) -> Vec<String> {
+    let city = [a.city.as_str(), a.region.as_deref().unwrap_or(""), a.postal_code.as_str()]
+        .into_iter()
+        .filter(|s| !s.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    [Some(a.name.clone()), Some(a.line1.clone()), a.line2.clone(), Some(city), Some(a.country.to_string())]
+        .into_iter()
+        .flatten()
+        .filter(|l| !l.trim().is_empty())
+        .collect()
+}
+
 fn render(parcel: &Parcel, tracking: &str, service: &str) -> Vec<u8> {
-    let to = &parcel.to;
-    let to_lines: Vec<String> = [
-        Some(to.name.clone()),
-        Some(to.line1.clone()),
-        to.line2.clone(),
-        Some(format!("{} {} {}", to.city, to.region.clone().unwrap_or_default(), to.postal_code)),
-        Some(to.country.to_string()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    label_pdf(
-        tracking,
-        service,
-        &[format!("{} {}", parcel.from_postal_code, parcel.from_country)],
-        &to_lines,
-        &parcel.reference,
-    )
+    label_pdf(tracking, service, &address_lines(&parcel.from), &address_lines(&parcel.to), &parcel.reference)
 }

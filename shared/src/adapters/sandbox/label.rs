@@ -35,6 +35,11 @@ pub fn code128b(text: &str) -> Option<Vec<u8>> {
     Some(values.iter().flat_map(|v| PATTERNS[*v].bytes().map(|c| c - b'0')).collect())
 }
 
+/// The characters a label can print (printable ASCII).
+fn escape_free(s: &str) -> String {
+    s.chars().filter(|c| c.is_ascii() && !c.is_ascii_control()).collect()
+}
+
 fn escape(s: &str) -> String {
     s.chars()
         .filter(|c| c.is_ascii() && !c.is_ascii_control())
@@ -45,21 +50,70 @@ fn escape(s: &str) -> String {
         .collect()
 }
 
+/// Helvetica advance widths (1/1000 em) of printable ASCII 32-126, from the standard AFM.
+const HELVETICA: [u16; 95] = [
+    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556, 556, 556, 556, 556,
+    556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833,
+    722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556,
+    556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334,
+    260, 334, 584,
+];
+
+/// Width of `s` in Helvetica at `size` points, in thousandths of a point.
+fn width(s: &str, size: u32) -> u32 {
+    s.bytes().map(|b| u32::from(HELVETICA.get(usize::from(b.saturating_sub(32))).copied().unwrap_or(556))).sum::<u32>()
+        * size
+}
+
+/// `s` (printable ASCII after escaping) broken at spaces (or anywhere, for a long word) into
+/// lines no wider than `max_pt` at `size`.
+pub fn wrap(s: &str, size: u32, max_pt: u32) -> Vec<String> {
+    let max = max_pt * 1000;
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in s.split_whitespace() {
+        let candidate = if line.is_empty() { word.to_owned() } else { format!("{line} {word}") };
+        if width(&candidate, size) <= max {
+            line = candidate;
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        // A word wider than a line is cut where it no longer fits.
+        for c in word.chars() {
+            if width(&format!("{line}{c}"), size) > max && !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            line.push(c);
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// A 288 x 432 pt (4 x 6 in) label: sender, recipient, service, barcode and tracking number.
+/// Every text line is fitted to the label's inner width (wrapped, never cut off).
 pub fn label_pdf(tracking: &str, service: &str, from: &[String], to: &[String], reference: &str) -> Vec<u8> {
     let mut content = String::new();
     let text = |content: &mut String, x: u32, y: u32, size: u32, s: &str| {
         content.push_str(&format!("BT /F1 {size} Tf {x} {y} Td ({}) Tj ET\n", escape(s)));
     };
+    // Lines of a block, wrapped to the width left of `x`, at most `max_lines`.
+    let block = |lines: &[String], x: u32, size: u32, max_lines: usize| -> Vec<String> {
+        lines.iter().flat_map(|l| wrap(&escape_free(l), size, 268 - x)).take(max_lines).collect()
+    };
     content.push_str("0 g 2 w 10 10 268 412 re S\n");
     text(&mut content, 20, 400, 9, "FROM:");
-    for (i, l) in from.iter().enumerate() {
-        text(&mut content, 20, 388 - 11 * i as u32, 9, l);
+    for (i, l) in block(from, 20, 9, 6).iter().enumerate() {
+        text(&mut content, 20, 388 - 10 * i as u32, 9, l);
     }
-    content.push_str("10 330 m 278 330 l S\n");
-    text(&mut content, 20, 312, 11, "SHIP TO:");
-    for (i, l) in to.iter().enumerate() {
-        text(&mut content, 30, 296 - 15 * i as u32, 13, l);
+    content.push_str("10 322 m 278 322 l S\n");
+    text(&mut content, 20, 306, 11, "SHIP TO:");
+    for (i, l) in block(to, 30, 13, 6).iter().enumerate() {
+        text(&mut content, 30, 290 - 15 * i as u32, 13, l);
     }
     content.push_str("10 200 m 278 200 l S\n");
     text(&mut content, 20, 182, 16, &service.to_ascii_uppercase());
@@ -79,7 +133,9 @@ pub fn label_pdf(tracking: &str, service: &str, from: &[String], to: &[String], 
         }
     }
     text(&mut content, 20, 52, 12, &format!("TRACKING # {tracking}"));
-    text(&mut content, 20, 24, 8, &format!("REF {reference}"));
+    for (i, l) in block(&[format!("REF {reference}")], 20, 8, 2).iter().enumerate() {
+        text(&mut content, 20, 30 - 9 * i as u32, 8, l);
+    }
 
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),

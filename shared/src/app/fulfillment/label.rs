@@ -24,8 +24,7 @@ pub fn stored_pdf(pdf_base64: &str) -> Result<Vec<u8>, AppError> {
 pub fn shipment_parcel(order: &Order, sh: &Shipment, from: &Location, weight: u32) -> Parcel {
     Parcel {
         shipment_id: sh.id.clone(),
-        from_postal_code: from.postal_code.clone(),
-        from_country: from.country,
+        from: from.postal_address(from.name.clone()),
         to: order.shipping_address.clone(),
         weight_grams: weight.max(1),
         reference: format!("order {} shipment {}", order.id, sh.id),

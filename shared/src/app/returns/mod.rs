@@ -44,8 +44,8 @@ pub struct Returns {
     pub oms: Oms,
     pub carrier: Arc<dyn Carrier>,
     pub payments: Arc<dyn PaymentGateway>,
-    /// Link to the printable label, `{order}` and `{rma}` replaced.
-    pub label_url: String,
+    /// Checks the signed label links mailed to customers.
+    pub links: crate::app::links::Links,
 }
 
 pub(super) fn ineligible(e: ReturnError) -> AppError {
@@ -70,13 +70,54 @@ impl Returns {
     }
 
     pub async fn label(&self, caller: &Caller, order_id: &OrderId, rma: &ReturnId) -> Result<Vec<u8>, AppError> {
-        use crate::app::fulfillment::{carrier_pdf, stored_pdf};
-        let store = &self.oms.store;
         // The label prints the customer's address: its customer, and staff who handle labels.
-        let order = match store.get_order(order_id).await? {
+        let order = match self.oms.store.get_order(order_id).await? {
             Some(o) if o.customer == caller.customer || caller.may(crate::app::Permission::ReadLabels) => o,
             _ => return Err(AppError::NotFound),
         };
+        self.label_of(order, rma).await
+    }
+
+    /// The label behind a signed link from the return mail (no sign-in): the signature and
+    /// expiry are checked before anything is read; a bad or expired link is a 404 or 410.
+    pub async fn signed_label(
+        &self,
+        order_id: &OrderId,
+        rma: &ReturnId,
+        expires: i64,
+        signature: &str,
+    ) -> Result<Vec<u8>, AppError> {
+        self.check(&crate::app::notify::return_label_path(order_id, rma.as_str()), expires, signature)?;
+        let order = self.oms.store.get_order(order_id).await?.ok_or(AppError::NotFound)?;
+        self.label_of(order, rma).await
+    }
+
+    /// One-click unsubscribe from marketing mail (a signed link from a reminder; RFC 8058):
+    /// the customer's `marketingEmails` preference turns off. Idempotent.
+    pub async fn unsubscribe(&self, customer: &CustomerId, expires: i64, signature: &str) -> Result<(), AppError> {
+        self.check(&crate::app::notify::unsubscribe_path(customer), expires, signature)?;
+        let store = &self.oms.store;
+        let mut prefs = store.get_preferences(customer).await?;
+        if prefs.marketing_emails {
+            prefs.marketing_emails = false;
+            store.put_preferences(customer, &prefs).await?;
+            tracing::info!("unsubscribed from marketing mail by link");
+        }
+        Ok(())
+    }
+
+    /// Checks a signed link: 404 when it is not one of ours, 410 when it has expired.
+    pub fn check(&self, path: &str, expires: i64, signature: &str) -> Result<(), AppError> {
+        self.links.verify(path, expires, signature, self.oms.clock.now()).map_err(|e| match e {
+            crate::app::links::LinkError::Expired => AppError::Gone,
+            crate::app::links::LinkError::Invalid => AppError::NotFound,
+        })
+    }
+
+    async fn label_of(&self, order: Order, rma: &ReturnId) -> Result<Vec<u8>, AppError> {
+        use crate::app::fulfillment::{carrier_pdf, stored_pdf};
+        let store = &self.oms.store;
+        let order_id = &order.id;
         let r = store.get_rma(rma).await?.filter(|r| &r.order_id == order_id).ok_or(AppError::NotFound)?;
         let label = r.label.clone().ok_or(AppError::NotFound)?;
         let Some(service) = label.service.clone() else {

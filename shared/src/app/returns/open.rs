@@ -102,8 +102,8 @@ impl Returns {
             rma.lines.iter().map(|l| l.quantity).sum::<u32>(),
             rma.resolution
         ));
-        let url = self.label_url.replace("{order}", order.id.as_str()).replace("{rma}", id.as_str());
-        let notification = Notification::new("return.issued", &order.id, Some(format!("{id} {url}")))
+        // The mail's label link is signed when it is sent (notify::return_label_path).
+        let notification = Notification::new("return.issued", &order.id, Some(id.to_string()))
             .with_dedupe_key(format!("return.issued#{id}"));
         let mut change =
             OrderChange::update(next, order.version, now).with_event(ev).with_effect(Effect::notify(notification));
@@ -117,20 +117,14 @@ impl Returns {
 /// The parcel of a return label: from the customer back to the location it shipped from (what
 /// the label is bought for and rendered again from).
 pub fn return_parcel(order: &Order, id: &ReturnId, location: &Location, weight: u32) -> Parcel {
-    let dock = Address {
-        name: format!("{} returns", location.name),
-        line1: "Returns dock".into(),
-        line2: Some(format!("RMA {id}")),
-        city: location.name.clone(),
-        region: None,
-        postal_code: location.postal_code.clone(),
-        country: location.country,
-        phone: None,
-    };
+    let mut dock = location.postal_address(format!("{} returns", location.name));
+    dock.line2 = Some(match dock.line2.take() {
+        Some(l2) => format!("{l2}, RMA {id}"),
+        None => format!("RMA {id}"),
+    });
     Parcel {
         shipment_id: ShipmentId::parse(id.as_str()).unwrap_or_else(|_| ShipmentId::generate()),
-        from_postal_code: order.shipping_address.postal_code.clone(),
-        from_country: order.shipping_address.country,
+        from: order.shipping_address.clone(),
         to: dock,
         weight_grams: weight.max(1),
         reference: format!("RMA {id} order {}", order.id),

@@ -1,5 +1,8 @@
-//! Dev tokens: HS256 JWTs signed with a per-run secret. Only the local runner issues them; on
-//! AWS the API Gateway JWT authorizer validates tokens from the real identity provider.
+//! Dev tokens: HS256 JWTs signed with a local secret (`OMS_DEV_JWT_SECRET`, or one per run).
+//! The local runner issues and checks them in its gateway; under `cargo lambda watch` the HTTP
+//! functions built with the `dev-auth` feature check them in `dev_auth` (debug builds only). On
+//! AWS the API Gateway JWT authorizer validates tokens from the real identity provider, and
+//! none of this is compiled into a release build's request path.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -24,6 +27,8 @@ pub struct Claims {
 }
 
 pub const ISSUER: &str = "oms-local";
+/// The variable that holds the secret dev tokens are signed with.
+pub const SECRET_VAR: &str = "OMS_DEV_JWT_SECRET";
 /// The audience, as `JwtAudience` defaults to in `infra/template.yaml`.
 pub const AUDIENCE: &str = "oms-storefront";
 
@@ -35,6 +40,20 @@ pub struct DevIssuer {
 impl DevIssuer {
     pub fn new(secret: Vec<u8>) -> Self {
         DevIssuer { secret }
+    }
+
+    /// The secret in `OMS_DEV_JWT_SECRET` (so `cargo lambda watch` functions accept the
+    /// runner's tokens), else one per run.
+    pub fn from_env() -> Self {
+        match std::env::var(SECRET_VAR) {
+            Ok(s) if !s.trim().is_empty() => DevIssuer::new(s.into_bytes()),
+            _ => DevIssuer::random(),
+        }
+    }
+
+    /// The secret, for the env file the runner writes (a local, per-run value).
+    pub fn secret_text(&self) -> String {
+        String::from_utf8_lossy(&self.secret).into_owned()
     }
 
     pub fn random() -> Self {
