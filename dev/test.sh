@@ -36,5 +36,21 @@ cargo test --workspace --locked -- --test-threads=4
 step "cargo lambda watch: the runner's env file, a fresh dev-auth build, 200 with a dev token"
 ./dev/watch-check.sh
 
+step "sam build as the README says (one function: arm64, release), beside the contract test"
+# The README's `./dev/sam.sh build` for one function (every function builds the same way from
+# the same dependencies; all of them would add about 15 minutes on 2 cores).
+( ./dev/sam.sh build ValidateOrderFunction >.local/sam-build.log 2>&1; echo $? >.local/sam-build.rc ) &
+sam_build=$!
+
 step "contract test: the local runner against docs/openapi.yaml (schemathesis)"
 ./dev/contract.sh
+
+step "sam build: waiting for it"
+wait "$sam_build" || true
+if [ "$(cat .local/sam-build.rc)" != 0 ]; then tail -40 .local/sam-build.log; echo "sam build failed" >&2; exit 1; fi
+python3 - <<'PY'
+# The bootstrap SAM built is an arm64 (aarch64, e_machine 0xB7) ELF executable.
+data = open(".aws-sam/build/ValidateOrderFunction/bootstrap", "rb").read(20)
+assert data[:4] == b"\x7fELF" and int.from_bytes(data[18:20], "little") == 0xB7, "not an arm64 ELF"
+print("sam build: ValidateOrderFunction/bootstrap is an arm64 ELF")
+PY
