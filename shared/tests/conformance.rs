@@ -345,6 +345,20 @@ async fn order_collection_customer_status_and_email_patterns<S: Store + Clone + 
     let s2 = st.orders_by_status(OrderStatus::Placed, Listing::first(4).after(s1.next_cursor.as_deref())).await?;
     assert_eq!(s2.items.len(), 2);
     assert!(st.orders_by_status(OrderStatus::Shipped, Listing::first(4).after(None)).await?.items.is_empty());
+    // Cursors the store did not issue: well-formed base64 of the wrong shape is refused too.
+    use base64::Engine;
+    for forged in [
+        "2xyz",
+        "ORDER#not-an-id",
+        "2026-01-01T00:00:00.000Z#bad",
+        "2026-13-45T00:00:00.000Z#01JD0000000000000000000000",
+    ] {
+        let c = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(forged);
+        let by_status = st.orders_by_status(OrderStatus::Placed, Listing::first(4).after(Some(&c))).await;
+        assert!(matches!(by_status, Err(StoreError::BadCursor)), "{forged}: {by_status:?}");
+        let by_customer = st.orders_of_customer(&cust, Listing::first(2).after(Some(&c))).await;
+        assert!(matches!(by_customer, Err(StoreError::BadCursor)), "{forged}: {by_customer:?}");
+    }
 
     // By e-mail (case-insensitive), with a date filter.
     let e = Email::parse("ann@EXAMPLE.com")?;

@@ -29,7 +29,7 @@ fn label_barcodes_decode_to_the_tracking_number() -> anyhow::Result<()> {
     for tracking in ["SBX1234567890", "1Z999AA10123456784", "SBXR01M8PQYA4TQYE6ET338EZGPENG", "9400111899223197428490"]
     {
         for dpi in [203, 300] {
-            let pdf = label_pdf(tracking, "ground", &from, &to, "order 01M8PQYA4TQYE6ET338EZGPENG");
+            let pdf = label_pdf(tracking, "ground", &from, &to, "order 01M8PQYA4TQYE6ET338EZGPENG")?;
             let read = decode(&pdf, dpi)?;
             assert_eq!(read, vec![tracking.to_owned()], "{tracking} at {dpi} dpi");
         }
@@ -66,7 +66,7 @@ fn label_text_stays_on_the_label_and_shows_both_street_addresses() -> anyhow::Re
         "US".to_owned(),
     ];
     let reference = "order 01M8PQYA4TQYE6ET338EZGPENG shipment 01M8PQYA4TQYE6ET338EZGPENH";
-    let pdf = label_pdf("SBX1234567890", "ground", &from, &to, reference);
+    let pdf = label_pdf("SBX1234567890", "ground", &from, &to, reference)?;
     let words = words(&pdf)?;
     let text: Vec<&str> = words.iter().map(|(w, _)| w.as_str()).collect();
     let joined = text.join(" ");
@@ -84,5 +84,42 @@ fn label_text_stays_on_the_label_and_shows_both_street_addresses() -> anyhow::Re
     for (w, x) in &words {
         assert!(*x <= 278.0, "{w} ends at {x} pt, past the border");
     }
+    Ok(())
+}
+
+#[test]
+fn long_addresses_print_whole_at_a_smaller_size_and_latin_letters_are_kept() -> anyhow::Result<()> {
+    let from = [
+        "Dallas Fort Worth Regional Fulfillment and Distribution Center (North Texas Campus)".to_owned(),
+        "1500 Marilla St, Building 4".to_owned(),
+        "Dock 12 - Receiving".to_owned(),
+        "Dallas TX 75201".to_owned(),
+        "US".to_owned(),
+    ];
+    let to = [
+        "José Müller-Lüdenscheidt c/o Intl Holdings".to_owned(),
+        "Apartment 1204, Tower B, The Residences at Hudson Yards, 500 West 33rd Street".to_owned(),
+        "Königstraße 5, Hof Ø, leave with the concierge".to_owned(),
+        "New York NY 10118".to_owned(),
+        "US".to_owned(),
+    ];
+    let pdf = label_pdf("SBX1234567890", "ground", &from, &to, "order 1")?;
+    let joined = words(&pdf)?.into_iter().map(|(w, _)| w).collect::<Vec<_>>().join(" ");
+    for part in [
+        "(North Texas Campus)",
+        "Dallas TX 75201",
+        "José Müller-Lüdenscheidt",
+        "Königstraße 5, Hof Ø",
+        "New York NY 10118",
+    ] {
+        assert!(joined.contains(part), "{part} missing from {joined}");
+    }
+    assert_eq!(decode(&pdf, 203)?, vec!["SBX1234567890".to_owned()]);
+    // Letters Helvetica cannot print are refused, never dropped; so is an address that fits at
+    // no readable size.
+    let cjk = ["山田太郎".to_owned(), "千代田区丸の内1-1".to_owned()];
+    assert!(label_pdf("SBX1", "ground", &from, &cjk, "r").is_err());
+    let endless = vec!["A very long address line that goes on and on".to_owned(); 20];
+    assert!(label_pdf("SBX1", "ground", &from, &endless, "r").is_err());
     Ok(())
 }

@@ -144,6 +144,30 @@ async fn an_exchange_ships_the_replacement_and_charges_the_difference() -> anyho
         })
         .await;
     assert!(r.is_ok(), "{:?}", s.mail_to("x@example.com").await?);
+    // The replacement's mails speak of the exchange: the credit and what is left to pay, and
+    // the order the return came from.
+    let mail = oms_local::mail(&s.local.moto_endpoint).await?;
+    let body_of = |subject: &str| {
+        mail.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["subject"] == subject && m["body"].as_str().is_some_and(|b| b.contains(&new_id)))
+            .filter_map(|m| m["body"].as_str().map(str::to_owned))
+            .next()
+            .unwrap_or_default()
+    };
+    let confirmed = body_of("Your order is confirmed");
+    assert!(confirmed.contains("Credit from your return") && confirmed.contains("To pay"), "{confirmed}");
+    assert!(confirmed.contains(&format!("returned from order {id}")), "{confirmed}");
+    let shipped = mail
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["subject"] == "Your exchange has shipped")
+        .filter_map(|m| m["body"].as_str())
+        .find(|b| b.contains(&id))
+        .unwrap_or_default();
+    assert!(shipped.contains(&format!("on order {id}")), "{shipped}");
     Ok(())
 }
 

@@ -179,13 +179,15 @@ fn local_config(
     let reminder_stages = std::env::var("REMINDER_STAGES").unwrap_or_else(|_| "4h,24h".into());
     let webhook_secrets = format!("{WEBHOOK_SECRET},{WEBHOOK_SECRET_NEXT}");
     let (notifications, tracking) = (url("NotificationsQueue")?, url("TrackingQueue")?);
-    // Links in mail point at the runner (OMS_PUBLIC_BASE_URL, else the port it serves on);
-    // they are signed with a secret of this run.
+    // Links in mail point at the runner (OMS_PUBLIC_BASE_URL, else the port it serves on).
     let base = std::env::var("OMS_PUBLIC_BASE_URL").unwrap_or_else(|_| {
         format!("http://127.0.0.1:{}", std::env::var("OMS_PORT").unwrap_or_else(|_| "3000".into()))
     });
     let tracking_url = format!("{base}/dev/track/{{tracking}}");
-    let link_secret = format!("{}{}", ulid::Ulid::new(), ulid::Ulid::new());
+    // A fixed local value (OMS_LINK_SIGNING_SECRET to change it), so links mailed before a
+    // restart of the runner still open.
+    let link_secret =
+        std::env::var("OMS_LINK_SIGNING_SECRET").unwrap_or_else(|_| "local-only-link-secret-not-for-deployment".into());
     Ok(oms_runtime::Config::from_pairs([
         ("TABLE_NAME", table),
         ("DYNAMODB_ENDPOINT", endpoint),
@@ -456,6 +458,11 @@ pub async fn spawn(local: &Local) -> anyhow::Result<SocketAddr> {
     Ok(addr)
 }
 
+/// Where the runner writes the env file for `cargo lambda watch` (`OMS_WATCH_ENV`).
+pub fn watch_env_path() -> String {
+    std::env::var("OMS_WATCH_ENV").unwrap_or_else(|_| ".local/watch.env".into())
+}
+
 /// What runs where, printed at start.
 pub fn banner(local: &Local, cfg: &Config) -> String {
     format!(
@@ -466,9 +473,10 @@ pub fn banner(local: &Local, cfg: &Config) -> String {
          \x20 moto (SQS)      {moto}  notifications queue {queue}\n\
          \x20 workflow        infra/statemachines/fulfillment.asl.json, started from the table stream\n\
          \x20 demo data       {seed}\n\
-         \x20 one function    ./dev/watch.sh  (cargo lambda watch on .local/watch.env: this stack, these tokens)\n\
+         \x20 one function    ./dev/watch.sh  (cargo lambda watch on {watch_env}: this stack, these tokens)\n\
          Press Ctrl-C to stop.",
         addr = cfg.addr,
+        watch_env = watch_env_path(),
         ddb = local.dynamodb_endpoint,
         table = local.table,
         moto = local.moto_endpoint,

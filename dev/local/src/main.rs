@@ -14,7 +14,7 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     // The env file `cargo lambda watch --env-file` reads (./dev/watch.sh): this run's stack.
-    let env_path = std::env::var("OMS_WATCH_ENV").unwrap_or_else(|_| ".local/watch.env".into());
+    let env_path = oms_local::watch_env_path();
     std::fs::write(&env_path, oms_local::env_file(&local)).with_context(|| env_path.clone())?;
     println!("{}", oms_local::banner(&local, &cfg));
     oms_local::serve(&local, cfg.addr).await

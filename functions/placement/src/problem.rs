@@ -72,7 +72,7 @@ impl From<AppError> for Problem {
             }
             AppError::NotFound => Problem::new(S::NOT_FOUND, "not-found", "Not found"),
             AppError::Gone => Problem::new(S::GONE, "link-expired", "The link has expired")
-                .detail("sign in to your account to get the document, or ask us for a new link"),
+                .detail("ask us for a new link, or sign in to your account"),
             AppError::Forbidden => {
                 Problem::new(S::FORBIDDEN, "forbidden", "Forbidden").detail("this route needs the oms/admin scope")
             }

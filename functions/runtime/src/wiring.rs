@@ -134,15 +134,15 @@ pub fn webhooks(p: &Ports, cfg: &Config) -> Result<Webhooks, ConfigError> {
 }
 
 pub fn notifier(p: &Ports, cfg: &Config) -> Result<Notifier, ConfigError> {
+    let brand = cfg.or("BRAND", "OMS Shop");
     Ok(Notifier {
         oms: oms(p),
-        mailer: Arc::new(SesMailer::new(
-            p.ses.clone(),
-            cfg.require("SES_FROM")?,
-            cfg.endpoint("SES_CONFIGURATION_SET"),
-        )),
+        mailer: Arc::new(
+            SesMailer::new(p.ses.clone(), cfg.require("SES_FROM")?, cfg.endpoint("SES_CONFIGURATION_SET"))
+                .with_display_name(brand.clone()),
+        ),
         templates: Arc::new(Templates::load().map_err(ConfigError::Init)?),
-        brand: cfg.or("BRAND", "OMS Shop"),
+        brand,
         links: links(cfg)?,
         tracking_url: cfg.require("TRACKING_URL")?.to_owned(),
     })

@@ -13,22 +13,33 @@ use mail_builder::headers::raw::Raw;
 pub struct SesMailer {
     client: aws_sdk_sesv2::Client,
     from: String,
+    /// Shown beside the address in `From` (the shop's brand).
+    display_name: Option<String>,
     configuration_set: Option<String>,
 }
 
 impl SesMailer {
     pub fn new(client: aws_sdk_sesv2::Client, from: impl Into<String>, configuration_set: Option<String>) -> Self {
-        SesMailer { client, from: from.into(), configuration_set }
+        SesMailer { client, from: from.into(), display_name: None, configuration_set }
+    }
+
+    pub fn with_display_name(mut self, name: impl Into<String>) -> Self {
+        self.display_name = Some(name.into());
+        self
     }
 }
 
 /// The MIME message: From, To, Subject, a Message-ID on the sender's domain, text and HTML
 /// alternatives, and `List-Unsubscribe` (+ `-Post`, RFC 8058) when the mail has an unsubscribe
 /// link.
-pub fn mime(from: &str, mail: &Mail) -> Result<Vec<u8>, MailError> {
+pub fn mime(from: &str, display_name: Option<&str>, mail: &Mail) -> Result<Vec<u8>, MailError> {
     let domain = from.rsplit_once('@').map(|(_, d)| d.trim_end_matches('>')).unwrap_or("localhost");
-    let mut m = MessageBuilder::new()
-        .from(from)
+    let m = MessageBuilder::new();
+    let mut m = match display_name {
+        Some(name) => m.from((name, from)),
+        None => m.from(from),
+    };
+    m = m
         .to(mail.to.as_str())
         .subject(mail.subject.as_str())
         .message_id(format!("{}@{domain}", ulid::Ulid::new()))
@@ -46,7 +57,7 @@ pub fn mime(from: &str, mail: &Mail) -> Result<Vec<u8>, MailError> {
 impl Mailer for SesMailer {
     async fn send(&self, mail: &Mail) -> Result<(), MailError> {
         let raw = RawMessage::builder()
-            .data(Blob::new(mime(&self.from, mail)?))
+            .data(Blob::new(mime(&self.from, self.display_name.as_deref(), mail)?))
             .build()
             .map_err(|e| MailError::Rejected(e.to_string()))?;
         let tag = MessageTag::builder()

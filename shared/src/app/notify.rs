@@ -91,9 +91,21 @@ pub fn return_label_path(order: &crate::domain::OrderId, rma: &str) -> String {
     format!("/v1/signed/orders/{order}/returns/{rma}/label")
 }
 
-/// The path of a customer's signed unsubscribe link.
+/// The path of a customer's signed unsubscribe link (the id percent-encoded as one segment:
+/// identity providers' subjects may hold `/`, `|`, spaces or letters beyond ASCII).
 pub fn unsubscribe_path(customer: &crate::domain::CustomerId) -> String {
-    format!("/v1/signed/customers/{customer}/unsubscribe")
+    format!("/v1/signed/customers/{}/unsubscribe", segment(customer.as_str()))
+}
+
+/// `s` as one URL path segment: unreserved characters kept (not `.`: no dot-segments), every
+/// other byte `%XX`.
+pub fn segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 impl Notifier {
@@ -126,7 +138,7 @@ impl Notifier {
                 })
                 .collect();
             let data = serde_json::json!({"cart": super::views::CartDto::from(&cart), "items": items, "brand": self.brand,
-                "marketing": true, "unsubscribe_url": unsubscribe, "shop_url": self.links.base()});
+                "marketing": true, "unsubscribe_url": unsubscribe});
             return self.deliver(n, to, data, true, Some(unsubscribe)).await;
         }
         {
@@ -163,11 +175,19 @@ impl Notifier {
                     super::links::DOCUMENT_LINK_DAYS,
                 )
             });
+            // A replacement order speaks of the order its return came from.
+            let exchange_of = match &o.exchange_for {
+                Some(rma) => store.get_rma(rma).await?.map(|r| r.order_id.to_string()),
+                None => None,
+            };
+            // The carrier's latest estimate once the parcel moves, else the promise.
+            let estimate = shipment.as_ref().and_then(|s| s.estimated_delivery).unwrap_or(o.delivery.promised_by);
             let data = serde_json::json!({
                 "order": order, "shipment": shipment, "shipment_lines": shipment_lines, "name": name,
                 "brand": self.brand, "detail": n.detail, "rma": rma, "label_url": label_url,
                 "tracking_number": tracking_number, "carrier": shipment.as_ref().and_then(|s| s.carrier.clone()),
-                "tracking_url": tracking_url, "promised_by": o.delivery.promised_by, "marketing": false,
+                "tracking_url": tracking_url, "promised_by": estimate, "marketing": false,
+                "exchange_of": exchange_of, "credit": o.credit, "payable": o.payable(),
             });
             self.deliver(n, to, data, false, None).await
         }

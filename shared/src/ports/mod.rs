@@ -32,7 +32,7 @@ pub use error::StoreError;
 pub use idempotency::IdempotencyRepository;
 pub use locations::LocationRepository;
 pub use mailer::{Mail, MailError, Mailer};
-pub use orders::{Listing, OrderChanges, OrderRepository, OrderView, Page};
+pub use orders::{Listing, OrderChanges, OrderRepository, OrderView, Page, is_created_position};
 pub use outbox::Outbox;
 pub use payment::{Authorization, AuthorizeRequest, PaymentError, PaymentGateway};
 pub use privacy::PersonalData;

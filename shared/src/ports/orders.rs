@@ -38,6 +38,12 @@ impl<'a> Listing<'a> {
     }
 }
 
+/// Whether a decoded cursor is a listing position a store issues: `<RFC 3339 instant>#<order
+/// id>` (an order's creation and id). Anything else is a cursor the server did not issue (400).
+pub fn is_created_position(s: &str) -> bool {
+    s.split_once('#').is_some_and(|(at, id)| DateTime::parse_from_rfc3339(at).is_ok() && OrderId::parse(id).is_ok())
+}
+
 /// One page of a listing with an opaque cursor for the next.
 #[derive(Debug, Clone)]
 pub struct Page<T> {

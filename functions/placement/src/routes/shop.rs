@@ -125,7 +125,13 @@ pub async fn place_order(
     let hash = request_hash(&body);
     let req: PlaceOrderRequest = crate::strict::typed(body)?;
     let (status, body) = oms.place_order(&c, key, &hash, req).await?;
-    Ok(raw_json(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED), body))
+    // The order's ETag, as a read would give it, so the next change can send If-Match.
+    let version = serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|v| v["version"].as_u64());
+    let res = raw_json(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED), body);
+    Ok(match version {
+        Some(v) => with_etag(res, v),
+        None => res,
+    })
 }
 
 pub async fn get_order(o: OrderOf) -> Result<Response, Problem> {

@@ -11,13 +11,27 @@ pub fn encode_cursor(sort_key: &str) -> String {
     URL_SAFE_NO_PAD.encode(sort_key)
 }
 
-pub fn decode_cursor(cursor: &str, expected_prefix: &str) -> Result<String, StoreError> {
+/// What a cursor holds: an order's creation position (`keys::order_created_sk`), or its key in
+/// the customer index (`keys::order_gsi1sk`).
+#[derive(Debug, Clone, Copy)]
+pub enum CursorKind {
+    Created,
+    CustomerOrder,
+}
+
+/// A cursor this store issued, decoded; anything else (not base64url, not UTF-8, not the shape
+/// of the key it stands for) is `BadCursor` (a 400 naming `cursor`).
+pub fn decode_cursor(cursor: &str, kind: CursorKind) -> Result<String, StoreError> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| StoreError::BadCursor)?;
     let s = String::from_utf8(bytes).map_err(|_| StoreError::BadCursor)?;
-    if s.len() > 200 || !s.starts_with(expected_prefix) {
-        return Err(StoreError::BadCursor);
-    }
-    Ok(s)
+    let ok = s.len() <= 200
+        && match kind {
+            CursorKind::Created => crate::ports::is_created_position(&s),
+            CursorKind::CustomerOrder => {
+                s.strip_prefix(keys::ORDER_GSI1SK_PREFIX).is_some_and(|id| crate::domain::OrderId::parse(id).is_ok())
+            }
+        };
+    if ok { Ok(s) } else { Err(StoreError::BadCursor) }
 }
 
 /// The newest `limit + 1` entries of a keys-only index across shards, by their index sort key,

@@ -4,6 +4,7 @@
 //! module per stored entity; `meter` the capacity meter benchmarks attach to the client.
 
 pub mod billing;
+pub mod cache;
 pub mod change;
 pub mod cursor;
 pub mod entities;

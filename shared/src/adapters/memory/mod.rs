@@ -105,7 +105,7 @@ pub(crate) fn parse_cursor(c: &str) -> Result<String, StoreError> {
     use base64::Engine;
     let b = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).map_err(|_| StoreError::BadCursor)?;
     let s = String::from_utf8(b).map_err(|_| StoreError::BadCursor)?;
-    if s.len() > 200 || !s.starts_with('2') {
+    if s.len() > 200 || !crate::ports::is_created_position(&s) {
         return Err(StoreError::BadCursor);
     }
     Ok(s)

@@ -89,6 +89,8 @@ impl Carrier for SandboxCarrier {
             }
         }
         let tracking = Self::tracking_for(key);
+        // What the label will print must fit and be printable: refused at purchase, never cut.
+        render(parcel, &tracking, &rate.service)?;
         let label = Label {
             id: format!("lbl_{}", tracking.to_lowercase()),
             tracking_number: tracking,
@@ -108,7 +110,7 @@ impl Carrier for SandboxCarrier {
     /// The sandbox keeps no documents: it renders the label again from the parcel, the same
     /// bytes every time.
     async fn label_document(&self, label: &LabelSource) -> Result<Vec<u8>, CarrierError> {
-        Ok(render(&label.parcel, &label.tracking_number, &label.service))
+        render(&label.parcel, &label.tracking_number, &label.service)
     }
 }
 
@@ -126,6 +128,14 @@ fn address_lines(a: &Address) -> Vec<String> {
         .collect()
 }
 
-fn render(parcel: &Parcel, tracking: &str, service: &str) -> Vec<u8> {
+/// The label, or the carrier's refusal of an address it cannot print (as a real carrier
+/// refuses a label whose address is too long or not in Latin characters).
+fn render(parcel: &Parcel, tracking: &str, service: &str) -> Result<Vec<u8>, CarrierError> {
+    for (what, a) in [("ship-from", &parcel.from), ("ship-to", &parcel.to)] {
+        if a.line1.trim().is_empty() || a.city.trim().is_empty() {
+            return Err(CarrierError::Rejected(format!("the {what} address has no street or city")));
+        }
+    }
     label_pdf(tracking, service, &address_lines(&parcel.from), &address_lines(&parcel.to), &parcel.reference)
+        .map_err(|e| CarrierError::Rejected(e.to_string()))
 }

@@ -35,19 +35,76 @@ pub fn code128b(text: &str) -> Option<Vec<u8>> {
     Some(values.iter().flat_map(|v| PATTERNS[*v].bytes().map(|c| c - b'0')).collect())
 }
 
-/// The characters a label can print (printable ASCII).
-fn escape_free(s: &str) -> String {
-    s.chars().filter(|c| c.is_ascii() && !c.is_ascii_control()).collect()
+/// Why a label cannot be drawn: a real carrier refuses such a label too.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LabelError {
+    #[error("{0:?} cannot be printed on a label (Latin characters only)")]
+    Unprintable(char),
+    #[error("the {0} does not fit on a 4x6 label")]
+    TooLong(&'static str),
 }
 
+/// The WinAnsi (Windows-1252) byte of a character Helvetica prints, if any.
+fn winansi(c: char) -> Option<u8> {
+    const HIGH: [(char, u8); 27] = [
+        ('€', 0x80),
+        ('‚', 0x82),
+        ('ƒ', 0x83),
+        ('„', 0x84),
+        ('…', 0x85),
+        ('†', 0x86),
+        ('‡', 0x87),
+        ('ˆ', 0x88),
+        ('‰', 0x89),
+        ('Š', 0x8A),
+        ('‹', 0x8B),
+        ('Œ', 0x8C),
+        ('Ž', 0x8E),
+        ('‘', 0x91),
+        ('’', 0x92),
+        ('“', 0x93),
+        ('”', 0x94),
+        ('•', 0x95),
+        ('–', 0x96),
+        ('—', 0x97),
+        ('˜', 0x98),
+        ('™', 0x99),
+        ('š', 0x9A),
+        ('›', 0x9B),
+        ('œ', 0x9C),
+        ('ž', 0x9E),
+        ('Ÿ', 0x9F),
+    ];
+    match u32::from(c) {
+        0x20..=0x7E | 0xA0..=0xFF => u8::try_from(u32::from(c)).ok(),
+        _ => HIGH.iter().find(|(h, _)| *h == c).map(|(_, b)| *b),
+    }
+}
+
+/// A line as label text: whitespace runs folded to one space, every character checked.
+fn printable(s: &str) -> Result<String, LabelError> {
+    let folded = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    match folded.chars().find(|c| winansi(*c).is_none()) {
+        Some(c) => Err(LabelError::Unprintable(c)),
+        None => Ok(folded),
+    }
+}
+
+/// A PDF string literal's body in WinAnsi: `( ) \` escaped, bytes above ASCII as octal.
 fn escape(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_ascii() && !c.is_ascii_control())
-        .flat_map(|c| match c {
-            '(' | ')' | '\\' => vec!['\\', c],
-            _ => vec![c],
-        })
-        .collect()
+    let mut out = String::new();
+    for c in s.chars() {
+        match winansi(c) {
+            Some(b'(' | b')' | b'\\') => {
+                out.push('\\');
+                out.push(c);
+            }
+            Some(b @ 0x20..=0x7E) => out.push(char::from(b)),
+            Some(b) => out.push_str(&format!("\\{b:03o}")),
+            None => {}
+        }
+    }
+    out
 }
 
 /// Helvetica advance widths (1/1000 em) of printable ASCII 32-126, from the standard AFM.
@@ -59,14 +116,20 @@ const HELVETICA: [u16; 95] = [
     260, 334, 584,
 ];
 
-/// Width of `s` in Helvetica at `size` points, in thousandths of a point.
+/// Width of `s` in Helvetica at `size` points, in thousandths of a point (letters beyond
+/// ASCII counted as wide as the widest capitals, so a line never overflows).
 fn width(s: &str, size: u32) -> u32 {
-    s.bytes().map(|b| u32::from(HELVETICA.get(usize::from(b.saturating_sub(32))).copied().unwrap_or(556))).sum::<u32>()
+    s.chars()
+        .map(|c| match u32::from(c) {
+            0x20..=0x7E => u32::from(HELVETICA[(u32::from(c) - 0x20) as usize]),
+            _ => 1000,
+        })
+        .sum::<u32>()
         * size
 }
 
-/// `s` (printable ASCII after escaping) broken at spaces (or anywhere, for a long word) into
-/// lines no wider than `max_pt` at `size`.
+/// `s` broken at spaces (or anywhere, for a long word) into lines no wider than `max_pt` at
+/// `size`.
 pub fn wrap(s: &str, size: u32, max_pt: u32) -> Vec<String> {
     let max = max_pt * 1000;
     let mut lines: Vec<String> = Vec::new();
@@ -94,29 +157,64 @@ pub fn wrap(s: &str, size: u32, max_pt: u32) -> Vec<String> {
     lines
 }
 
+/// A block of text placed from baseline `top` down to no lower than `bottom`, at `x`.
+struct Block {
+    what: &'static str,
+    x: u32,
+    top: u32,
+    bottom: u32,
+    sizes: std::ops::RangeInclusive<u32>,
+}
+
+impl Block {
+    /// Every line wrapped at the largest size that fits the block: (size, leading, lines).
+    fn fit(&self, lines: &[String]) -> Result<(u32, u32, Vec<String>), LabelError> {
+        let lines: Vec<String> = lines.iter().map(|l| printable(l)).collect::<Result<_, _>>()?;
+        for size in self.sizes.clone().rev() {
+            let leading = size + size.div_ceil(6);
+            let wrapped: Vec<String> = lines.iter().flat_map(|l| wrap(l, size, 268 - self.x)).collect();
+            let n = u32::try_from(wrapped.len()).unwrap_or(u32::MAX);
+            if n == 0 || self.top.saturating_sub(self.bottom) >= (n - 1) * leading {
+                return Ok((size, leading, wrapped));
+            }
+        }
+        Err(LabelError::TooLong(self.what))
+    }
+
+    fn draw(&self, content: &mut String, lines: &[String]) -> Result<(), LabelError> {
+        let (size, leading, wrapped) = self.fit(lines)?;
+        for (i, l) in wrapped.iter().enumerate() {
+            let y = self.top - leading * u32::try_from(i).unwrap_or(0);
+            content.push_str(&format!("BT /F1 {size} Tf {} {y} Td ({}) Tj ET\n", self.x, escape(l)));
+        }
+        Ok(())
+    }
+}
+
 /// A 288 x 432 pt (4 x 6 in) label: sender, recipient, service, barcode and tracking number.
-/// Every text line is fitted to the label's inner width (wrapped, never cut off).
-pub fn label_pdf(tracking: &str, service: &str, from: &[String], to: &[String], reference: &str) -> Vec<u8> {
+/// Every line is printed in full: wrapped to the label's width at the largest size that fits
+/// its block; an address that fits at no readable size, or a character Helvetica cannot print
+/// (beyond WinAnsi), is refused rather than cut or dropped.
+pub fn label_pdf(
+    tracking: &str,
+    service: &str,
+    from: &[String],
+    to: &[String],
+    reference: &str,
+) -> Result<Vec<u8>, LabelError> {
     let mut content = String::new();
     let text = |content: &mut String, x: u32, y: u32, size: u32, s: &str| {
         content.push_str(&format!("BT /F1 {size} Tf {x} {y} Td ({}) Tj ET\n", escape(s)));
     };
-    // Lines of a block, wrapped to the width left of `x`, at most `max_lines`.
-    let block = |lines: &[String], x: u32, size: u32, max_lines: usize| -> Vec<String> {
-        lines.iter().flat_map(|l| wrap(&escape_free(l), size, 268 - x)).take(max_lines).collect()
-    };
     content.push_str("0 g 2 w 10 10 268 412 re S\n");
     text(&mut content, 20, 400, 9, "FROM:");
-    for (i, l) in block(from, 20, 9, 6).iter().enumerate() {
-        text(&mut content, 20, 388 - 10 * i as u32, 9, l);
-    }
+    Block { what: "ship-from address", x: 20, top: 388, bottom: 328, sizes: 6..=9 }.draw(&mut content, from)?;
     content.push_str("10 322 m 278 322 l S\n");
     text(&mut content, 20, 306, 11, "SHIP TO:");
-    for (i, l) in block(to, 30, 13, 6).iter().enumerate() {
-        text(&mut content, 30, 290 - 15 * i as u32, 13, l);
-    }
+    Block { what: "ship-to address", x: 30, top: 290, bottom: 206, sizes: 7..=13 }.draw(&mut content, to)?;
     content.push_str("10 200 m 278 200 l S\n");
-    text(&mut content, 20, 182, 16, &service.to_ascii_uppercase());
+    Block { what: "service", x: 20, top: 182, bottom: 182, sizes: 8..=16 }
+        .draw(&mut content, &[service.to_ascii_uppercase()])?;
     if let Some(modules) = code128b(tracking) {
         // Work in hundredths of a point. The label's inner width (12 to 276 pt) holds the
         // symbol and a quiet zone of at least 10 modules on each side; modules are 0.5-2 pt,
@@ -132,10 +230,10 @@ pub fn label_pdf(tracking: &str, service: &str, from: &[String], to: &[String], 
             x += w;
         }
     }
-    text(&mut content, 20, 52, 12, &format!("TRACKING # {tracking}"));
-    for (i, l) in block(&[format!("REF {reference}")], 20, 8, 2).iter().enumerate() {
-        text(&mut content, 20, 30 - 9 * i as u32, 8, l);
-    }
+    Block { what: "tracking number", x: 20, top: 52, bottom: 52, sizes: 6..=12 }
+        .draw(&mut content, &[format!("TRACKING # {tracking}")])?;
+    Block { what: "reference", x: 20, top: 34, bottom: 16, sizes: 6..=8 }
+        .draw(&mut content, &[format!("REF {reference}")])?;
 
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
@@ -143,7 +241,7 @@ pub fn label_pdf(tracking: &str, service: &str, from: &[String], to: &[String], 
         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 288 432] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>"
             .to_owned(),
         format!("<< /Length {} >>\nstream\n{}endstream", content.len(), content),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_owned(),
     ];
     let mut pdf = b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n".to_vec();
     let mut offsets = Vec::new();
@@ -159,7 +257,7 @@ pub fn label_pdf(tracking: &str, service: &str, from: &[String], to: &[String], 
     pdf.extend_from_slice(
         format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
     );
-    pdf
+    Ok(pdf)
 }
 
 #[cfg(test)]
@@ -187,7 +285,8 @@ mod tests {
             &["Newark warehouse".into()],
             &["Ann Lee".into(), "350 5th Ave".into()],
             "order 1",
-        );
+        )
+        .unwrap();
         assert!(pdf.starts_with(b"%PDF-1.4"));
         assert!(pdf.ends_with(b"%%EOF\n"));
         let s = String::from_utf8_lossy(&pdf);

@@ -238,6 +238,19 @@ impl Returns {
         } else {
             OrderChange::update(o2, latest.version, now).with_event(ev)
         };
+        if excess > 0 {
+            // The customer hears of the money coming back, as for a refund return (after the
+            // refund effect, in the same record).
+            let m = Money::new(excess, currency).map_err(|e| AppError::Internal(e.to_string()))?;
+            change = change.with_event(
+                TimelineEvent::new(now, "payment.refunded", Actor::System("returns".into()))
+                    .with_note(format!("{m} for {}", rma.id)),
+            );
+            effects.push(Effect::notify(
+                Notification::new("return.refunded", &original.id, Some(m.to_string()))
+                    .with_dedupe_key(format!("return.refunded#{}#exchange", rma.id)),
+            ));
+        }
         change.effects = effects;
         change.returns.push(Write::Update { value: next.clone(), expected_version: rma.version });
         store.commit(&change).await?;

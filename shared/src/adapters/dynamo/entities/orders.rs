@@ -4,7 +4,7 @@
 //! the whole item, so status changes no longer pay for the lines. Plus the order's timeline
 //! entries, and the payment reference that leads a dispute back to it.
 
-use super::super::cursor::{decode_cursor, encode_cursor, newest_index_entries, page_by_created};
+use super::super::cursor::{CursorKind, decode_cursor, encode_cursor, newest_index_entries, page_by_created};
 use super::super::item::{Attrs, Item, from_attrs, key_attrs, s};
 use super::super::keys;
 use super::super::table::{DynamoStore, entity_of};
@@ -202,7 +202,7 @@ impl DynamoStore {
         l: Listing<'_>,
     ) -> Result<Page<Order>, StoreError> {
         let upper = match l.cursor {
-            Some(c) => decode_cursor(c, "2")?,
+            Some(c) => decode_cursor(c, CursorKind::Created)?,
             None => "9".to_owned(),
         };
         let lower = l.from.map(|f| keys::timestamp(&f)).unwrap_or_else(|| "0".into());
@@ -272,7 +272,7 @@ impl OrderRepository for DynamoStore {
 
     async fn orders_of_customer(&self, customer: &CustomerId, l: Listing<'_>) -> Result<Page<Order>, StoreError> {
         let upper = match l.cursor {
-            Some(c) => decode_cursor(c, keys::ORDER_GSI1SK_PREFIX)?,
+            Some(c) => decode_cursor(c, CursorKind::CustomerOrder)?,
             // '~' sorts after every ULID character.
             None => format!("{}~", keys::ORDER_GSI1SK_PREFIX),
         };
