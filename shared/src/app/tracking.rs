@@ -75,8 +75,11 @@ impl Tracking {
             Some(Tracked::Return(r)) => return self.apply_return(u, next, &r).await,
             None => return Err(TrackingError::Permanent(format!("unknown tracking number for {}", u.carrier))),
         };
+        // The first attempt uses the shipment the lookup just read (consistently); a retry after
+        // a conflict reads it again.
+        let mut read = Some(found.clone());
         for _ in 0..6 {
-            match self.apply_once(u, next, &found.order_id, &found.id).await {
+            match self.apply_once(u, next, &found.order_id, &found.id, read.take()).await {
                 Err(TrackingError::Transient(m))
                     if m.contains("changed since it was read") || m.contains("conflict") =>
                 {
@@ -125,12 +128,16 @@ impl Tracking {
         next: ShipmentStatus,
         order_id: &OrderId,
         shipment_id: &ShipmentId,
+        read: Option<Shipment>,
     ) -> Result<Applied, TrackingError> {
         let store = &self.oms.store;
-        let sh = store
-            .get_shipment(order_id, shipment_id)
-            .await?
-            .ok_or_else(|| TrackingError::Permanent("shipment vanished".into()))?;
+        let sh = match read {
+            Some(sh) => sh,
+            None => store
+                .get_shipment(order_id, shipment_id)
+                .await?
+                .ok_or_else(|| TrackingError::Permanent("shipment vanished".into()))?,
+        };
         let order =
             store.get_order(order_id).await?.ok_or_else(|| TrackingError::Permanent("order vanished".into()))?;
         if sh.status == ShipmentStatus::Cancelled || order.status.is_terminal() {
