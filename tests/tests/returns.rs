@@ -138,9 +138,19 @@ async fn an_exchange_ships_the_replacement_and_charges_the_difference() -> anyho
         )
         .await?;
     assert_eq!(again.json()["exchangeOrderId"], json!(new_id));
+    // This order's mail (another run's may be on the same moto): its body names the original order.
+    let shipped_of = |mail: &Value| {
+        mail.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["subject"] == "Your exchange has shipped")
+            .filter_map(|m| m["body"].as_str().map(str::to_owned))
+            .find(|b| b.contains(&id))
+            .unwrap_or_default()
+    };
     let r = s
         .eventually("exchange shipped mail", || async {
-            Ok(s.mail_to("x@example.com").await?.contains(&"Your exchange has shipped".to_owned()))
+            Ok(!shipped_of(&oms_local::mail(&s.local.moto_endpoint).await?).is_empty())
         })
         .await;
     assert!(r.is_ok(), "{:?}", s.mail_to("x@example.com").await?);
@@ -159,14 +169,7 @@ async fn an_exchange_ships_the_replacement_and_charges_the_difference() -> anyho
     let confirmed = body_of("Your order is confirmed");
     assert!(confirmed.contains("Credit from your return") && confirmed.contains("To pay"), "{confirmed}");
     assert!(confirmed.contains(&format!("returned from order {id}")), "{confirmed}");
-    let shipped = mail
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| m["subject"] == "Your exchange has shipped")
-        .filter_map(|m| m["body"].as_str())
-        .find(|b| b.contains(&id))
-        .unwrap_or_default();
+    let shipped = shipped_of(&mail);
     assert!(shipped.contains(&format!("on order {id}")), "{shipped}");
     Ok(())
 }
@@ -473,5 +476,40 @@ async fn signed_payment_disputes_open_and_resolve_a_case() -> anyhow::Result<()>
         s.call("GET", &format!("/v1/admin/orders/{id}/cases"), Some(&admin), None, &[]).await?.json()["cases"].clone();
     assert_eq!(cases[0]["status"], "resolved");
     assert_eq!(cases[0]["resolution"], "dispute won");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_exchange_for_something_cheaper_refunds_the_difference_and_says_so() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let email = format!("down-{}@example.com", ulid::Ulid::new().to_string().to_lowercase());
+    let id = s.delivered_order("cust-down", &email, json!([{"sku": "DESK-LAMP", "quantity": 1}])).await?;
+    let r = s.open_return("cust-down", &id, &json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "does_not_fit"}], "resolution": "exchange", "exchangeLines": [{"sku": "MUG-CLASSIC", "quantity": 1}]})).await?;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let rma = r.json()["id"].as_str().unwrap_or_default().to_owned();
+    let got = s.receive_return(&rma, json!([{"lineId": "L1", "quantity": 1, "condition": "resellable"}])).await?;
+    assert_eq!(got.status, 200, "{}", got.text);
+    s.settle_effects().await?;
+    // The difference goes back to the card once, the customer is told, and the timeline says so.
+    let refunded = s.local.payments.refunded_total();
+    assert!(refunded > 0, "the difference is refunded");
+    s.eventually("refund mail", || async {
+        Ok(s.mail_to(&email).await?.contains(&"Your refund is on its way".to_owned()))
+    })
+    .await?;
+    let mail = oms_local::mail(&s.local.moto_endpoint).await?;
+    let body = mail
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["to"].to_string().contains(&email) && m["subject"] == "Your refund is on its way")
+        .filter_map(|m| m["body"].as_str())
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let amount = format!("{}.{:02} USD", refunded / 100, refunded % 100);
+    assert!(body.contains(&amount), "{amount} in {body}");
+    let timeline = s.customer_order("cust-down", &id).await?["timeline"].clone();
+    assert!(timeline.to_string().contains("refund"), "{timeline}");
     Ok(())
 }
