@@ -16,7 +16,7 @@ use oms_shared::app::Oms;
 use oms_shared::app::disputes::Disputes;
 use oms_shared::app::effects::Effects;
 use oms_shared::app::fulfillment::Fulfillment;
-use oms_shared::app::links::Links;
+use oms_shared::app::links::{LinkConfigError, Links};
 use oms_shared::app::notify::{Notifier, Templates};
 use oms_shared::app::reminders::{Reminders, parse_stages};
 use oms_shared::app::returns::Returns;
@@ -151,13 +151,13 @@ pub fn notifier(p: &Ports, cfg: &Config) -> Result<Notifier, ConfigError> {
 /// `PUBLIC_BASE_URL` (where customers' links point) and `LINK_SIGNING_SECRET` (signs them).
 pub fn links(cfg: &Config) -> Result<Links, ConfigError> {
     let secret = cfg.require("LINK_SIGNING_SECRET")?;
-    let links = Links::new(cfg.require("PUBLIC_BASE_URL")?, secret)
-        .map_err(|reason| ConfigError::Invalid { name: "PUBLIC_BASE_URL", reason });
-    // Name the variable that is wrong: the secret's length, or the base URL.
-    if Links::new("https://x.example", secret).is_err() {
-        return Err(ConfigError::Invalid { name: "LINK_SIGNING_SECRET", reason: "at least 32 characters".into() });
-    }
-    links
+    Links::new(cfg.require("PUBLIC_BASE_URL")?, secret).map_err(|e| ConfigError::Invalid {
+        name: match e {
+            LinkConfigError::Base => "PUBLIC_BASE_URL",
+            LinkConfigError::Secret => "LINK_SIGNING_SECRET",
+        },
+        reason: e.to_string(),
+    })
 }
 
 pub fn reminders(p: &Ports, cfg: &Config) -> Result<Reminders, ConfigError> {

@@ -23,6 +23,15 @@ pub struct Links {
     secret: Vec<u8>,
 }
 
+/// Which link setting is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkConfigError {
+    #[error("an absolute http(s) URL without query or fragment")]
+    Base,
+    #[error("at least 32 characters")]
+    Secret,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LinkError {
     #[error("the link has expired")]
@@ -39,13 +48,13 @@ impl std::fmt::Debug for Links {
 
 impl Links {
     /// `base`: an absolute http(s) URL without a trailing slash; `secret`: 32+ characters.
-    pub fn new(base: &str, secret: &str) -> Result<Links, String> {
+    pub fn new(base: &str, secret: &str) -> Result<Links, LinkConfigError> {
         let base = base.trim().trim_end_matches('/');
         if !(base.starts_with("https://") || base.starts_with("http://")) || base.contains(['?', '#', ' ']) {
-            return Err("an absolute http(s) URL without query or fragment".into());
+            return Err(LinkConfigError::Base);
         }
         if secret.trim().chars().count() < 32 {
-            return Err("at least 32 characters".into());
+            return Err(LinkConfigError::Secret);
         }
         Ok(Links { base: base.to_owned(), secret: secret.trim().as_bytes().to_vec() })
     }

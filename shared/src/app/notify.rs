@@ -141,56 +141,55 @@ impl Notifier {
                 "marketing": true, "unsubscribe_url": unsubscribe});
             return self.deliver(n, to, data, true, Some(unsubscribe)).await;
         }
-        {
-            let order_id = n
-                .order_id
-                .as_ref()
-                .ok_or_else(|| NotifyError::Permanent("notification names no order or cart".into()))?;
-            let view = store
-                .get_order_with_shipments(order_id)
-                .await?
-                .ok_or_else(|| NotifyError::Permanent("order not found".into()))?;
-            let o = &view.order;
-            let shipment = n.shipment_id.as_ref().and_then(|s| view.shipments.iter().find(|x| &x.id == s).cloned());
-            let to = o.email.clone();
-            let name = o.shipping_address.name.split_whitespace().next().unwrap_or("there").to_owned();
-            let order = super::projections::customer_order(o, &view.shipments, &view.timeline);
-            // The shipment's lines by product name, as the order sold them.
-            let shipment_lines: Vec<Value> = shipment
-                .iter()
-                .flat_map(|s| s.lines.iter())
-                .map(|l| {
-                    let name = o.lines.iter().find(|x| x.line_id == l.line_id).map(|x| x.name.clone());
-                    serde_json::json!({"quantity": l.quantity, "name": name.unwrap_or_else(|| l.sku.to_string())})
-                })
-                .collect();
-            let tracking_number = shipment.as_ref().and_then(|s| s.tracking_number.clone());
-            let tracking_url = tracking_number.as_ref().map(|t| self.tracking_url.replace("{tracking}", t));
-            // A return's notification names its RMA first (older ones also carried a link).
-            let rma = n.detail.as_deref().and_then(|d| d.split_whitespace().next()).unwrap_or_default().to_owned();
-            let label_url = (n.kind == "return.issued").then(|| {
-                self.links.signed(
-                    &return_label_path(&o.id, &rma),
-                    self.oms.clock.now(),
-                    super::links::DOCUMENT_LINK_DAYS,
-                )
-            });
-            // A replacement order speaks of the order its return came from.
-            let exchange_of = match &o.exchange_for {
-                Some(rma) => store.get_rma(rma).await?.map(|r| r.order_id.to_string()),
-                None => None,
-            };
-            // The carrier's latest estimate once the parcel moves, else the promise.
-            let estimate = shipment.as_ref().and_then(|s| s.estimated_delivery).unwrap_or(o.delivery.promised_by);
-            let data = serde_json::json!({
-                "order": order, "shipment": shipment, "shipment_lines": shipment_lines, "name": name,
-                "brand": self.brand, "detail": n.detail, "rma": rma, "label_url": label_url,
-                "tracking_number": tracking_number, "carrier": shipment.as_ref().and_then(|s| s.carrier.clone()),
-                "tracking_url": tracking_url, "promised_by": estimate, "marketing": false,
-                "exchange_of": exchange_of, "credit": o.credit, "payable": o.payable(),
-            });
-            self.deliver(n, to, data, false, None).await
-        }
+        self.order_mail(n).await
+    }
+
+    /// An order's mail: its customer projection, the shipment's lines by name, tracking, the
+    /// signed label link of a return.
+    async fn order_mail(&self, n: &Notification) -> Result<Outcome, NotifyError> {
+        let store = &self.oms.store;
+        let order_id =
+            n.order_id.as_ref().ok_or_else(|| NotifyError::Permanent("notification names no order or cart".into()))?;
+        let view = store
+            .get_order_with_shipments(order_id)
+            .await?
+            .ok_or_else(|| NotifyError::Permanent("order not found".into()))?;
+        let o = &view.order;
+        let shipment = n.shipment_id.as_ref().and_then(|s| view.shipments.iter().find(|x| &x.id == s).cloned());
+        let to = o.email.clone();
+        let name = o.shipping_address.name.split_whitespace().next().unwrap_or("there").to_owned();
+        let order = super::projections::customer_order(o, &view.shipments, &view.timeline);
+        // The shipment's lines by product name, as the order sold them.
+        let shipment_lines: Vec<Value> = shipment
+            .iter()
+            .flat_map(|s| s.lines.iter())
+            .map(|l| {
+                let name = o.lines.iter().find(|x| x.line_id == l.line_id).map(|x| x.name.clone());
+                serde_json::json!({"quantity": l.quantity, "name": name.unwrap_or_else(|| l.sku.to_string())})
+            })
+            .collect();
+        let tracking_number = shipment.as_ref().and_then(|s| s.tracking_number.clone());
+        let tracking_url = tracking_number.as_ref().map(|t| self.tracking_url.replace("{tracking}", t));
+        // A return's notification names its RMA first (older ones also carried a link).
+        let rma = n.detail.as_deref().and_then(|d| d.split_whitespace().next()).unwrap_or_default().to_owned();
+        let label_url = (n.kind == "return.issued").then(|| {
+            self.links.signed(&return_label_path(&o.id, &rma), self.oms.clock.now(), super::links::DOCUMENT_LINK_DAYS)
+        });
+        // A replacement order speaks of the order its return came from.
+        let exchange_of = match &o.exchange_for {
+            Some(rma) => store.get_rma(rma).await?.map(|r| r.order_id.to_string()),
+            None => None,
+        };
+        // The carrier's latest estimate once the parcel moves, else the promise.
+        let estimate = shipment.as_ref().and_then(|s| s.estimated_delivery).unwrap_or(o.delivery.promised_by);
+        let data = serde_json::json!({
+            "order": order, "shipment": shipment, "shipment_lines": shipment_lines, "name": name,
+            "brand": self.brand, "detail": n.detail, "rma": rma, "label_url": label_url,
+            "tracking_number": tracking_number, "carrier": shipment.as_ref().and_then(|s| s.carrier.clone()),
+            "tracking_url": tracking_url, "promised_by": estimate, "marketing": false,
+            "exchange_of": exchange_of, "credit": o.credit, "payable": o.payable(),
+        });
+        self.deliver(n, to, data, false, None).await
     }
 
     /// Renders and sends one notification at most once per dedupe key.
