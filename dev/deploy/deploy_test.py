@@ -139,8 +139,10 @@ EXPECTED = {
     "CartRemindersFunction": FUNCTION | READ | BATCH | PUT | SEND,
     # Stream consumer: reads outbox entries (pending ones through the index), completes them (a
     # change record leaves the index: UpdateItem; an older outbox item is deleted), enqueues
-    # mail, and its stream's on-failure destination is a queue (SendMessage added by SAM).
-    "EffectsFunction": FUNCTION | STREAM_POLL | READ | BATCH | ddb("UpdateItem", "DeleteItem") | SEND,
+    # mail, and its stream's on-failure destination is a queue (SendMessage added by SAM);
+    # writes customer profiles and their lookups (PutItem) from order bodies; its schedule
+    # releases or cancels orders whose confirmation call did not happen (changes with stock).
+    "EffectsFunction": FUNCTION | STREAM_POLL | READ | BATCH | STOCK | SEND,
     # Reads every order and stock item; finishes changes interrupted between their parts.
     "ReconciliationFunction": FUNCTION | READ | BATCH | STOCK,
     # Products (batch), receipts restock, exchanges place replacement orders.

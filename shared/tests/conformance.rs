@@ -46,6 +46,7 @@ conformance!(
     returns_cases_payments_and_labels,
     mail_claims_and_preferences,
     erasure_scrubs_what_quotes_the_buyer_and_deletes_documents,
+    customer_profiles_are_versioned_and_found_by_their_keys,
 );
 
 async fn products_round_trip_and_batch_get<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
@@ -603,6 +604,8 @@ async fn returns_cases_payments_and_labels<S: Store + Clone + 'static>(st: S) ->
         resolution: None,
         external_ref: None,
         opened_by: "agent-1".into(),
+        due_by: None,
+        messages: vec![],
         version: 1,
         created_at: now,
         updated_at: now,
@@ -675,6 +678,8 @@ async fn erasure_scrubs_what_quotes_the_buyer_and_deletes_documents<S: Store + C
         resolution: None,
         external_ref: None,
         opened_by: "agent-1".into(),
+        due_by: None,
+        messages: vec![],
         version: 1,
         created_at: now,
         updated_at: now,
@@ -828,5 +833,60 @@ async fn dynamo_a_state_is_never_read_with_another_commits_body() -> anyhow::Res
         .send()
         .await?;
     assert!(matches!(st.get_order(&o.id).await, Err(StoreError::Conflict)));
+    Ok(())
+}
+
+async fn customer_profiles_are_versioned_and_found_by_their_keys<S: Store + Clone + 'static>(
+    st: S,
+) -> anyhow::Result<()> {
+    use oms_shared::domain::confirmation::ConfirmationRule;
+    use oms_shared::domain::customer::{CustomerProfile, Query, SearchKey};
+    let id = CustomerId::parse(&format!("cust-{}", ulid::Ulid::new()))?;
+    let unique = ulid::Ulid::new().to_string().to_lowercase();
+    let mut o = order(id.as_str(), &format!("ann.{unique}@example.com"));
+    // Letters only: a name word (digits would make the text an id).
+    let word: String =
+        unique.chars().map(|c| if c.is_ascii_digit() { (b'a' + (c as u8 - b'0')) as char } else { c }).collect();
+    o.shipping_address.name = format!("Annabel Q{word}");
+    o.shipping_address.phone = Some("+1 (212) 555-0199".into());
+    let now = chrono::Utc::now();
+    let mut p = CustomerProfile::new(id.clone(), now);
+    assert!(p.merge_order(&o, now));
+    assert!(!p.merge_order(&o, now), "merging the same order again changes nothing");
+    p.version = 1;
+    st.save_customer(&p, None).await?;
+    assert!(matches!(st.save_customer(&p, None).await, Err(StoreError::StaleVersion)), "a second create is refused");
+    assert_eq!(st.get_customer(&id).await?.as_ref(), Some(&p));
+    let find = |q: &str| {
+        let st = st.clone();
+        let q = Query::parse(q).unwrap();
+        async move { st.find_customers(&q.lookup().unwrap(), 10).await }
+    };
+    assert_eq!(find(&format!("ANN.{unique}@example.com")).await?, vec![id.clone()]);
+    assert!(find("212 555 0199").await?.contains(&id), "without the country code");
+    let prefix: String = format!("q{word}").chars().take(8).collect();
+    assert_eq!(find(&prefix).await?, vec![id.clone()], "a name word's prefix");
+    assert!(find(&format!("zz{word}")).await?.is_empty());
+    // An update at the version read; a writer that read before it is refused.
+    let mut next = p.clone();
+    let mut o2 = o.clone();
+    o2.email = Email::parse(&format!("annabel.{unique}@example.com"))?;
+    assert!(next.merge_order(&o2, now));
+    next.version = 2;
+    st.save_customer(&next, Some(&p)).await?;
+    assert!(matches!(st.save_customer(&next, Some(&p)).await, Err(StoreError::StaleVersion)));
+    assert_eq!(
+        st.find_customers(&SearchKey::Email(format!("annabel.{unique}@example.com")), 5).await?,
+        vec![id.clone()]
+    );
+    st.delete_customer(&id).await?;
+    assert_eq!(st.get_customer(&id).await?, None);
+    assert!(find(&format!("ann.{unique}@example.com")).await?.is_empty(), "erasure removes the lookups");
+    st.delete_customer(&id).await?;
+    // Settings: off until set.
+    assert!(!st.get_confirmation_rule().await?.enabled);
+    let rule = ConfirmationRule { enabled: true, min_total: Some(usd(40_000)), ..Default::default() };
+    st.put_confirmation_rule(&rule).await?;
+    assert_eq!(st.get_confirmation_rule().await?, rule);
     Ok(())
 }

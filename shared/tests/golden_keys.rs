@@ -244,6 +244,8 @@ fn case_keys() {
         resolution: None,
         external_ref: None,
         opened_by: "agent-1".into(),
+        due_by: None,
+        messages: vec![],
         version: 1,
         created_at: t0(),
         updated_at: t0(),

@@ -1,6 +1,6 @@
 //! Chaos: a seeded random mix of more than 200 orders on 3 SKUs whose demand exceeds stock,
 //! 16 concurrent actors (customers placing, editing and cancelling; agents holding, releasing,
-//! cancelling and refunding; the carrier scanning, with duplicated and reordered events; the
+//! cancelling, refunding and confirming orders awaiting a confirmation call; the carrier scanning, with duplicated and reordered events; the
 //! payment provider repeating dispute events; the workflow failing before and after its side
 //! effects), then, at quiescence: reconciliation reports nothing, no authorization or label is
 //! open on a cancelled or failed order, refunds never exceed captures, every order rests in a
@@ -97,6 +97,36 @@ async fn play_order(
     }
     let id = placed.json()["orderId"].as_str().unwrap_or_default().to_owned();
     let admin = s.admin_token();
+    // Orders of $60 or more wait for a confirmation call: the agent's confirm races the
+    // customer's cancel or edit; the order leaves the queue confirmed or cancelled.
+    if s.order(&customer, &id).await?["status"] == "awaiting_confirmation" {
+        let confirm = {
+            let (s, admin, id, wait) = (s.clone(), admin.clone(), id.clone(), pause(&mut rng, 200));
+            tokio::spawn(async move {
+                tokio::time::sleep(wait).await;
+                s.call("POST", &format!("/v1/admin/orders/{id}/confirm"), Some(&admin), None, &[]).await
+            })
+        };
+        tokio::time::sleep(pause(&mut rng, 200)).await;
+        match rng.random_range(0..3) {
+            0 => {
+                s.call("POST", &format!("/v1/orders/{id}/cancel"), Some(&t), None, &[]).await?;
+            }
+            1 => {
+                let v = s.order(&customer, &id).await?["version"].as_u64().unwrap_or(0).to_string();
+                let edit = json!({"lines": [{"sku": SKUS[rng.random_range(0..3)], "quantity": 1}]});
+                s.call("PATCH", &format!("/v1/orders/{id}"), Some(&t), Some(&edit), &[("If-Match", &v)]).await?;
+            }
+            _ => {}
+        }
+        let r = confirm.await??;
+        anyhow::ensure!(matches!(r.status, 200 | 409), "confirm {}: {}", r.status, r.text);
+        if s.order(&customer, &id).await?["status"] == "awaiting_confirmation" {
+            let r = s.call("POST", &format!("/v1/admin/orders/{id}/confirm"), Some(&admin), None, &[]).await?;
+            anyhow::ensure!(r.status == 200, "second confirm {}: {}", r.status, r.text);
+        }
+        return Ok(Some((customer, id)));
+    }
     match rng.random_range(0..100) {
         // A customer cancel racing the workflow.
         0..15 => {
@@ -264,6 +294,10 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
         let r = s.call("PUT", &format!("/v1/admin/stock/{sku}/{loc}"), Some(&admin), Some(&body), &[]).await?;
         anyhow::ensure!(r.status == 200, "{}", r.text);
     }
+    // Orders of $60 or more wait for a confirmation call first.
+    let rule = json!({"enabled": true, "minTotal": {"amount": 6000, "currency": "USD"}, "timeoutMinutes": 60});
+    let r = s.call("PUT", "/v1/admin/settings/confirmation-calls", Some(&admin), Some(&rule), &[]).await?;
+    anyhow::ensure!(r.status == 200, "{}", r.text);
     // The workflow fails now and then, before or after a step's side effect (never after the
     // labels: a confirmation mail follows every committed `labels.created`).
     let faults = {

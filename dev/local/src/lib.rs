@@ -313,11 +313,16 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
     }
     if let Some(secs) = opts.reminder_tick_secs {
         let r = reminders.clone();
+        let o = oms.clone();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
                 if let Err(e) = r.run().await {
                     tracing::warn!(error = %e, "reminder run failed");
+                }
+                // The reconciliation schedule's confirmation-call timeouts.
+                if let Err(e) = o.expire_confirmations().await {
+                    tracing::warn!(error = %e, "confirmation timeouts failed");
                 }
             }
         });
@@ -388,6 +393,7 @@ pub fn app(local: &Local) -> Router {
     let issuer = local.issuer.clone();
     let token_issuer = local.issuer.clone();
     let track_store = local.oms.store.clone();
+    let inbound_oms = local.oms.clone();
     Router::new()
         .route(
             "/dev/token",
@@ -421,6 +427,21 @@ pub fn app(local: &Local) -> Router {
             axum::routing::get(move |axum::extract::Path(t): axum::extract::Path<String>| {
                 let store = track_store.clone();
                 async move { pages::track_page(store.as_ref(), &t).await }
+            }),
+        )
+        .route(
+            "/dev/inbound-mail",
+            post(move |body: axum::body::Bytes| {
+                let oms = inbound_oms.clone();
+                async move { pages::inbound_mail(&oms, &body).await }
+            }),
+        )
+        .route("/console", axum::routing::get(|| async { axum::response::Redirect::permanent("/console/") }))
+        .route("/console/", axum::routing::get(|| async { pages::console_file("").await }))
+        .route(
+            "/console/{*path}",
+            axum::routing::get(|axum::extract::Path(p): axum::extract::Path<String>| async move {
+                pages::console_file(&p).await
             }),
         )
         .route(

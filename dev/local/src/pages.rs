@@ -73,3 +73,51 @@ fn collect_mail(v: &serde_json::Value, out: &mut Vec<serde_json::Value>) {
         _ => {}
     }
 }
+
+/// `GET /console/...`: the agent console's static files (`console/` at the repository root; on
+/// AWS the same files are served from S3 behind CloudFront, decision 12). `config.json` tells
+/// the page how to sign in: here with a dev token from `POST /dev/token`.
+pub async fn console_file(path: &str) -> Response {
+    if path == "config.json" {
+        return (
+            [("content-type", "application/json"), ("cache-control", "no-store")],
+            r#"{"auth":"dev","apiBase":""}"#,
+        )
+            .into_response();
+    }
+    let path = if path.is_empty() { "index.html" } else { path };
+    // Plain names only: no parent directories, no hidden files, no absolute paths.
+    let safe = path.split('/').all(|seg| {
+        !seg.is_empty() && !seg.starts_with('.') && seg.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    });
+    let root = std::env::var("OMS_CONSOLE_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../console"));
+    let file = root.join(path);
+    let bytes = match safe.then_some(()).map(|_| std::fs::read(&file)) {
+        Some(Ok(b)) => b,
+        _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
+    };
+    let kind = match file.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        _ => "application/octet-stream",
+    };
+    ([("content-type", kind), ("cache-control", "no-cache")], bytes).into_response()
+}
+
+/// `POST /dev/inbound-mail`: a raw RFC 5322 message as SES receiving would store it in S3; the
+/// same use case the inbound-mail function runs puts it on its case.
+pub async fn inbound_mail(oms: &oms_shared::app::Oms, raw: &[u8]) -> Response {
+    match oms.inbound_mail(raw).await {
+        Ok((case, order)) => {
+            (StatusCode::ACCEPTED, axum::Json(serde_json::json!({"caseId": case, "orderId": order}))).into_response()
+        }
+        Err(e) => placement::problem::Problem::from(e).into_response(),
+    }
+}

@@ -15,7 +15,8 @@ fn s<'a>(img: Option<&'a HashMap<String, AttributeValue>>, k: &str) -> Option<&'
 
 /// The pipe's filter: which stream records start a workflow, and for which order: an order
 /// inserted `placed`; a release from `on_hold` back into the workflow (where the hold
-/// interrupted it); an edit that sent an order back to `placed`.
+/// interrupted it); an edit that sent an order back to `placed`; an order confirmed on its
+/// confirmation call.
 pub fn order_to_start(
     op: Option<&OperationType>,
     new: Option<&HashMap<String, AttributeValue>>,
@@ -29,7 +30,9 @@ pub fn order_to_start(
         OperationType::Insert => to == "placed",
         OperationType::Modify => match from {
             Some("on_hold") => matches!(to, "placed" | "validated" | "allocated" | "payment_authorized"),
-            Some("validated" | "allocated" | "payment_authorized" | "ready_to_ship") => to == "placed",
+            Some("validated" | "allocated" | "payment_authorized" | "ready_to_ship" | "awaiting_confirmation") => {
+                to == "placed"
+            }
             _ => false,
         },
         _ => false,
@@ -48,6 +51,19 @@ pub fn outbox_entry(
         return None;
     }
     oms_shared::adapters::dynamo::keys::parse_outbox(s(keys, "PK")?, s(keys, "SK")?)
+}
+
+/// An order body written (placed or edited): the order whose customer profile learns from it.
+pub fn body_written(
+    op: Option<&OperationType>,
+    keys: Option<&HashMap<String, AttributeValue>>,
+) -> Option<oms_shared::domain::OrderId> {
+    if !matches!(op?, OperationType::Insert | OperationType::Modify)
+        || s(keys, "SK") != Some(oms_shared::adapters::dynamo::keys::ORDER_BODY_SK)
+    {
+        return None;
+    }
+    oms_shared::domain::OrderId::parse(s(keys, "PK")?.strip_prefix("ORDER#")?).ok()
 }
 
 pub async fn poll(
@@ -88,6 +104,14 @@ pub async fn poll(
                                 // A failure stays pending; the next start (or a drain) retries it.
                                 if let Err(e) = fx.dispatch(&order, &id).await {
                                     tracing::warn!(order_id = %order, error = %e, "effects failed");
+                                }
+                            });
+                        }
+                        if let Some(order) = body_written(r.event_name(), d.keys()) {
+                            let fx = effects.clone();
+                            tokio::spawn(async move {
+                                if let Err(e) = fx.record_customer(&order).await {
+                                    tracing::warn!(order_id = %order, error = %e, "customer profile not recorded");
                                 }
                             });
                         }

@@ -24,6 +24,7 @@ pub fn router(oms: Oms) -> Router {
         .route("/v1/orders", post(place_order).get(list_orders))
         .route("/v1/orders/{order_id}", get(get_order).patch(edit_order))
         .route("/v1/orders/{order_id}/cancel", post(cancel_order))
+        .route("/v1/orders/{order_id}/inquiries", post(open_inquiry))
         .route("/v1/me/preferences", get(get_preferences).put(put_preferences))
         .route("/v1/me/export", get(export_me))
         .route("/v1/me", delete(erase_me))
@@ -50,8 +51,27 @@ pub fn router(oms: Oms) -> Router {
                 .route_layer(need(P::Cases))
                 .merge(get(admin_list_cases).route_layer(need(P::ReadOrders))),
         )
-        .route("/v1/admin/cases/{case_id}", patch(admin_update_case).route_layer(need(P::Cases)))
+        .route(
+            "/v1/admin/cases/{case_id}",
+            patch(admin_update_case)
+                .route_layer(need(P::Cases))
+                .merge(get(admin_get_case).route_layer(need(P::ReadOrders))),
+        )
         .route("/v1/admin/reconciliation", get(admin_reconciliation).route_layer(need(P::Reconciliation)))
+        // The console's reads and actions.
+        .route("/v1/admin/customers", get(admin_search_customers).route_layer(need(P::ReadCustomers)))
+        .route("/v1/admin/customers/{customer_id}", get(admin_customer).route_layer(need(P::ReadCustomers)))
+        .route("/v1/admin/stock", get(admin_stock))
+        .route("/v1/admin/products", get(admin_products))
+        .route("/v1/admin/locations", get(admin_locations))
+        .route("/v1/admin/queues/{queue}", get(admin_queue).route_layer(need(P::ReadOrders)))
+        .route("/v1/admin/orders/{order_id}/confirm", post(admin_confirm).route_layer(need(P::ActForCustomer)))
+        .route("/v1/admin/orders/{order_id}/refunds/preview", post(admin_refund_preview).route_layer(need(P::Refund)))
+        .route(
+            "/v1/admin/settings/confirmation-calls",
+            get(get_confirmation_rule).put(put_confirmation_rule).route_layer(need(P::ReadOrders)),
+        )
+        .route("/v1/admin/cases/{case_id}/replies", post(admin_reply).route_layer(need(P::Cases)))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             problem::Problem::new(

@@ -124,9 +124,35 @@ pub fn outbox_records(event: &Value) -> Vec<(String, oms_shared::domain::OrderId
     out
 }
 
-/// Dispatches the effects a stream batch announces; failures are reported by sequence number
-/// so the stream retries from the first failed record (and nothing after it is lost).
+/// Order bodies written (placed or edited) in a stream batch: (sequence number, order).
+pub fn body_records(event: &Value) -> Vec<(String, oms_shared::domain::OrderId)> {
+    let mut out = Vec::new();
+    for r in event.get("Records").and_then(Value::as_array).into_iter().flatten() {
+        if !matches!(r.get("eventName").and_then(Value::as_str), Some("INSERT" | "MODIFY")) {
+            continue;
+        }
+        let d = &r["dynamodb"];
+        if d["Keys"]["SK"]["S"].as_str() != Some(keys::ORDER_BODY_SK) {
+            continue;
+        }
+        let order = d["Keys"]["PK"]["S"].as_str().and_then(|pk| pk.strip_prefix("ORDER#"));
+        if let Some(order) = order.and_then(|o| oms_shared::domain::OrderId::parse(o).ok()) {
+            out.push((d["SequenceNumber"].as_str().unwrap_or_default().to_owned(), order));
+        }
+    }
+    out
+}
+
+/// Dispatches the effects a stream batch announces, and records customers from order bodies;
+/// failures are reported by sequence number so the stream retries from the first failed
+/// record (and nothing after it is lost).
 pub async fn effects_batch(e: &Effects, event: &Value) -> Value {
+    for (seq, order) in body_records(event) {
+        if let Err(err) = e.record_customer(&order).await {
+            tracing::warn!(order_id = %order, error = %err, "customer profile not recorded");
+            return json!({"batchItemFailures": [{"itemIdentifier": seq}]});
+        }
+    }
     for (seq, order, id) in outbox_records(event) {
         let span = tracing::info_span!("outbox", order_id = %order, outbox_id = %id);
         if let Err(err) = e.dispatch(&order, &id).instrument(span.clone()).await {
@@ -173,12 +199,16 @@ pub async fn run_effects() -> Result<(), Error> {
     let (cfg, ports) = init().await?;
     let e = wiring::effects(&ports, &cfg)?;
     let e = &e;
+    let oms = wiring::oms(&ports);
+    let oms = &oms;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<Value>| async move {
         if ev.payload.get("Records").is_some() {
             Ok::<_, Error>(effects_batch(e, &ev.payload).await)
         } else {
             let n = e.drain().await.map_err(|err: EffectError| Error::from(err.to_string()))?;
-            Ok(json!({"drained": n}))
+            // Orders whose confirmation call did not happen in time are released or cancelled.
+            let expired = oms.expire_confirmations().await.map_err(|err| Error::from(err.to_string()))?;
+            Ok(json!({"drained": n, "confirmationsExpired": expired}))
         }
     }))
     .await

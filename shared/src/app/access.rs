@@ -45,13 +45,25 @@ impl Role {
     pub fn grants(self, p: Permission) -> bool {
         use Permission::*;
         match self {
-            Role::Agent => matches!(p, ReadOrders | ActForCustomer | Annotate | Cases | Refund | ReadLabels),
+            Role::Agent => {
+                matches!(p, ReadOrders | ReadCustomers | ActForCustomer | Annotate | Cases | Refund | ReadLabels)
+            }
             Role::Supervisor => matches!(
                 p,
-                ReadOrders | ActForCustomer | Annotate | Cases | Refund | RefundOverLimit | Disputes | ReadLabels
+                ReadOrders
+                    | ReadCustomers
+                    | ActForCustomer
+                    | Annotate
+                    | Cases
+                    | Refund
+                    | RefundOverLimit
+                    | Disputes
+                    | ReadLabels
             ),
             Role::Warehouse => matches!(p, ReadOrders | Stock | Locations | ReceiveReturns | ReadLabels),
-            Role::Finance => matches!(p, ReadOrders | Refund | RefundOverLimit | Reconciliation | Disputes | Cases),
+            Role::Finance => {
+                matches!(p, ReadOrders | ReadCustomers | Refund | RefundOverLimit | Reconciliation | Disputes | Cases)
+            }
             Role::Integration => matches!(p, ReadOrders | Catalog | Stock | Locations),
         }
     }
@@ -65,6 +77,8 @@ pub const ADMIN_SCOPE: &str = "oms/admin";
 pub enum Permission {
     /// Read and list any customer's orders and cases.
     ReadOrders,
+    /// Search customers and read their profile and customer window.
+    ReadCustomers,
     /// Edit, cancel, open returns on a customer's order, on their behalf.
     ActForCustomer,
     /// Notes, holds and their release, cases, re-sent notifications.

@@ -77,6 +77,14 @@ struct Dispute {
     status: Option<String>,
     #[serde(default)]
     amount: Option<i64>,
+    #[serde(default)]
+    evidence_details: Option<EvidenceDetails>,
+}
+
+#[derive(Deserialize)]
+struct EvidenceDetails {
+    #[serde(default)]
+    due_by: Option<i64>,
 }
 
 #[derive(Clone)]
@@ -133,7 +141,19 @@ impl Disputes {
                 .filter(|c| !c.is_control() && !crate::domain::address::invisible(*c))
                 .take(200)
                 .collect();
-                let req = OpenCaseRequest { order_id, kind: CaseKind::Dispute, subject, description: None };
+                let due_by = d
+                    .evidence_details
+                    .as_ref()
+                    .and_then(|e| e.due_by)
+                    .and_then(|t| chrono::DateTime::from_timestamp(t, 0));
+                let req = OpenCaseRequest {
+                    order_id,
+                    kind: CaseKind::Dispute,
+                    subject,
+                    description: None,
+                    due_by,
+                    message: None,
+                };
                 return applied(self.oms.open_case_for(&system, req, Some(d.id.clone()), event).await);
             }
             "charge.dispute.closed" => {

@@ -64,6 +64,13 @@ impl Effects {
         Ok(())
     }
 
+    /// An order's body was written (placed, edited): its customer's profile learns what it says.
+    pub async fn record_customer(&self, order: &OrderId) -> Result<(), EffectError> {
+        super::customers::record_order_customer(self.store.as_ref(), &crate::ports::SystemClock, order)
+            .await
+            .map_err(|e| EffectError::Transient(e.to_string()))
+    }
+
     /// Dispatches every pending entry (after a crash, or on a schedule as a safety net); returns
     /// how many were completed. Entries that fail stay pending for the next run.
     pub async fn drain(&self) -> Result<usize, EffectError> {

@@ -6,10 +6,13 @@
 pub mod access;
 pub mod carts;
 pub mod catalog;
+pub mod console;
+pub mod customers;
 pub mod disputes;
 pub mod effects;
 pub mod error;
 pub mod fulfillment;
+pub mod inbound;
 pub mod links;
 pub mod notify;
 pub mod orders;

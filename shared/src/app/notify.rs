@@ -180,6 +180,16 @@ impl Notifier {
             Some(rma) => store.get_rma(rma).await?.map(|r| r.order_id.to_string()),
             None => None,
         };
+        // An agent's reply on a case: the case and the reply's words.
+        let (case, reply) = match (n.kind.as_str(), n.detail.as_deref().map(crate::domain::CaseId::parse)) {
+            ("case.reply", Some(Ok(id))) => {
+                let c = store.get_case(&id).await?.ok_or_else(|| NotifyError::Permanent("case not found".into()))?;
+                let last = c.messages.iter().rev().find(|m| m.from == crate::domain::support::MessageFrom::Agent);
+                let reply = last.map(|m| m.body.clone());
+                (Some(serde_json::json!({"id": c.id, "subject": c.subject})), reply)
+            }
+            _ => (None, None),
+        };
         // The carrier's latest estimate once the parcel moves, else the promise.
         let estimate = shipment.as_ref().and_then(|s| s.estimated_delivery).unwrap_or(o.delivery.promised_by);
         let data = serde_json::json!({
@@ -188,6 +198,7 @@ impl Notifier {
             "tracking_number": tracking_number, "carrier": shipment.as_ref().and_then(|s| s.carrier.clone()),
             "tracking_url": tracking_url, "promised_by": estimate, "marketing": false,
             "exchange_of": exchange_of, "credit": o.credit, "payable": o.payable(),
+            "case": case, "reply": reply,
         });
         self.deliver(n, to, data, false, None).await
     }

@@ -115,6 +115,8 @@ impl Oms {
                 records += usize::from(self.store.rewrite_idempotency(&caller.customer, key, &clean).await?);
             }
         }
+        // The profile agents search by, and its lookups.
+        self.store.delete_customer(&caller.customer).await?;
         let mut carts = 0;
         for mut c in self.store.carts_of_customer(&caller.customer).await? {
             if c.email.take().is_some() {

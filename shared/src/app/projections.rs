@@ -143,6 +143,8 @@ pub struct Milestone {
 pub fn customer_status(status: OrderStatus, held_from: Option<OrderStatus>) -> OrderStatus {
     match status {
         OrderStatus::OnHold => held_from.filter(|s| *s != OrderStatus::OnHold).unwrap_or(OrderStatus::Placed),
+        // The call is the shop's business: the buyer's order is placed.
+        OrderStatus::AwaitingConfirmation => OrderStatus::Placed,
         s => s,
     }
 }

@@ -25,6 +25,12 @@ pub struct OpenCaseRequest {
     pub subject: String,
     #[serde(default)]
     pub description: Option<String>,
+    /// Disputes: the provider's evidence deadline (set by the dispute webhook).
+    #[serde(skip)]
+    pub due_by: Option<chrono::DateTime<chrono::Utc>>,
+    /// Inquiries: the customer's first message (set by the inquiry routes).
+    #[serde(skip)]
+    pub message: Option<crate::domain::support::CaseMessage>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,7 +64,7 @@ pub struct GoodwillRequest {
 pub use super::text::text;
 
 /// Disputes are for supervisors and finance; other cases for agents and supervisors.
-fn may_handle(c: &Caller, kind: CaseKind) -> Result<(), AppError> {
+pub(crate) fn may_handle(c: &Caller, kind: CaseKind) -> Result<(), AppError> {
     match kind {
         CaseKind::Dispute if !c.may(Permission::Disputes) => {
             Err(AppError::OverLimit("disputes are handled by a supervisor or finance".into()))
@@ -69,7 +75,7 @@ fn may_handle(c: &Caller, kind: CaseKind) -> Result<(), AppError> {
     }
 }
 
-fn agent(c: &Caller) -> Actor {
+pub(crate) fn agent(c: &Caller) -> Actor {
     Actor::Agent(c.customer.to_string())
 }
 
@@ -88,7 +94,7 @@ pub const RESENDABLE: [&str; 7] = [
 ];
 
 impl Oms {
-    async fn order_for_agent(&self, id: &OrderId) -> Result<Order, AppError> {
+    pub(crate) async fn order_for_agent(&self, id: &OrderId) -> Result<Order, AppError> {
         self.store.get_order(id).await?.ok_or(AppError::NotFound)
     }
 
@@ -148,6 +154,8 @@ impl Oms {
             resolution: None,
             external_ref,
             opened_by: c.customer.to_string(),
+            due_by: req.due_by,
+            messages: req.message.clone().into_iter().collect(),
             version: 1,
             created_at: now,
             updated_at: now,

@@ -4,6 +4,8 @@ pub mod address;
 pub mod cart;
 pub mod catalog;
 pub mod change;
+pub mod confirmation;
+pub mod customer;
 pub mod effects;
 pub mod email;
 pub mod geo;

@@ -6,6 +6,9 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
+    /// Placed, waiting for an agent's confirmation call before fulfillment starts (a rule
+    /// chose it at placement: value, first order, services).
+    AwaitingConfirmation,
     Placed,
     Validated,
     Allocated,
@@ -24,7 +27,8 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 15] = [
+    pub const ALL: [OrderStatus; 16] = [
+        OrderStatus::AwaitingConfirmation,
         OrderStatus::Placed,
         OrderStatus::Validated,
         OrderStatus::Allocated,
@@ -44,6 +48,7 @@ impl OrderStatus {
 
     pub fn as_str(&self) -> &'static str {
         match self {
+            OrderStatus::AwaitingConfirmation => "awaiting_confirmation",
             OrderStatus::Placed => "placed",
             OrderStatus::Validated => "validated",
             OrderStatus::Allocated => "allocated",
@@ -75,7 +80,8 @@ impl OrderStatus {
     pub fn is_before_handover(&self) -> bool {
         matches!(
             self,
-            OrderStatus::Placed
+            OrderStatus::AwaitingConfirmation
+                | OrderStatus::Placed
                 | OrderStatus::Validated
                 | OrderStatus::Allocated
                 | OrderStatus::PaymentAuthorized
@@ -109,6 +115,8 @@ impl fmt::Display for OrderStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderEvent {
+    /// An agent confirmed the order on the call (or the wait ran out and the rule releases it).
+    Confirm,
     Validate,
     HoldForReview,
     ReleaseHold,
@@ -157,6 +165,7 @@ pub fn transition(from: OrderStatus, event: OrderEvent) -> Result<OrderStatus, I
     use OrderEvent as E;
     use OrderStatus as S;
     let to = match (from, event) {
+        (S::AwaitingConfirmation, E::Confirm) => S::Placed,
         (S::Placed, E::Validate) => S::Validated,
         (S::Placed | S::Validated | S::Allocated | S::PaymentAuthorized | S::ReadyToShip, E::HoldForReview) => {
             S::OnHold
@@ -190,7 +199,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const EVENTS: [OrderEvent; 19] = [
+    const EVENTS: [OrderEvent; 20] = [
+        OrderEvent::Confirm,
         OrderEvent::Resume(OrderStatus::Allocated),
         OrderEvent::Resume(OrderStatus::ReadyToShip),
         OrderEvent::Resume(OrderStatus::Shipped),
@@ -257,8 +267,8 @@ mod tests {
 
     proptest! {
         #[test]
-        fn no_event_sequence_reaches_an_illegal_state(events in proptest::collection::vec(0usize..EVENTS.len(), 0..60)) {
-            let mut s = OrderStatus::Placed;
+        fn no_event_sequence_reaches_an_illegal_state(events in proptest::collection::vec(0usize..EVENTS.len(), 0..60), awaiting in any::<bool>()) {
+            let mut s = if awaiting { OrderStatus::AwaitingConfirmation } else { OrderStatus::Placed };
             let mut h = History::default();
             let mut held_from = None;
             for i in events {

@@ -55,10 +55,48 @@ pub struct Case {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_ref: Option<String>,
     pub opened_by: String,
+    /// Disputes: when the provider needs our evidence by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_by: Option<DateTime<Utc>>,
+    /// The conversation with the customer (inquiries and complaints): what they wrote, on the
+    /// web or by mail, and the agents' replies, which are mailed to them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<CaseMessage>,
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// Who wrote a case message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageFrom {
+    Customer,
+    Agent,
+}
+
+/// How a case message came or went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageVia {
+    Web,
+    Mail,
+}
+
+/// One message of a case's conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseMessage {
+    pub at: DateTime<Utc>,
+    pub from: MessageFrom,
+    /// The agent's id, or the customer's.
+    pub by: String,
+    pub body: String,
+    pub via: MessageVia,
+}
+
+/// A case keeps at most this many messages (a longer conversation opens a new case).
+pub const MAX_CASE_MESSAGES: usize = 50;
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
-//! Products.
+//! Products and shop settings.
 
 use super::StoreError;
+use crate::domain::confirmation::ConfirmationRule;
 use crate::domain::{Product, Sku};
 use std::collections::HashMap;
 
@@ -12,4 +13,12 @@ pub trait CatalogRepository: Send + Sync {
     async fn list_products(&self) -> Result<Vec<Product>, StoreError>;
     /// Products for many SKUs at once; unknown SKUs are absent from the map.
     async fn get_products(&self, skus: &[Sku]) -> Result<HashMap<Sku, Product>, StoreError>;
+}
+
+/// Shop settings the use cases follow (the confirmation-call rule).
+#[async_trait::async_trait]
+pub trait SettingsRepository: Send + Sync {
+    /// The rule, or the default (off) when none was set.
+    async fn get_confirmation_rule(&self) -> Result<ConfirmationRule, StoreError>;
+    async fn put_confirmation_rule(&self, r: &ConfirmationRule) -> Result<(), StoreError>;
 }

@@ -24,9 +24,9 @@ mod stock;
 pub use carrier::{Carrier, CarrierError, Label, LabelSource, Parcel, Rate};
 pub use carts::CartRepository;
 pub use cases::CaseRepository;
-pub use catalog::CatalogRepository;
+pub use catalog::{CatalogRepository, SettingsRepository};
 pub use clock::{Clock, SystemClock};
-pub use customers::PreferenceRepository;
+pub use customers::{CustomerRepository, PreferenceRepository};
 pub use dedupe::{MailClaim, MailDedupe, ProviderEventDedupe};
 pub use error::StoreError;
 pub use idempotency::IdempotencyRepository;
@@ -72,6 +72,8 @@ storage_ports!(
     ProviderEventDedupe,
     MailDedupe,
     PreferenceRepository,
+    CustomerRepository,
+    SettingsRepository,
     Outbox,
     PersonalData,
 );

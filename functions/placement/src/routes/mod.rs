@@ -2,9 +2,11 @@
 //! result back to JSON; the rules live in `oms_shared`.
 
 mod admin;
+mod console;
 mod shop;
 
 pub use admin::*;
+pub use console::*;
 pub use shop::*;
 
 use crate::extract::{Auth, Json, MaybeJson, Query, Staff};

@@ -120,7 +120,8 @@ pub fn order_gsi1sk(id: &OrderId) -> String {
 }
 /// The partition of the order index an order sits in while in a status. An index entry whose
 /// key changes costs a delete and a put: orders move between partitions only at milestones
-/// (placed, finished) and for the statuses that form work queues (on hold, failed), so a
+/// (placed, finished) and for the statuses that form work queues (on hold, failed, awaiting a
+/// confirmation call), so a
 /// routine status change costs no index write. Listing one status of a phase filters it.
 pub fn order_phase(status: OrderStatus) -> &'static str {
     use OrderStatus as S;
@@ -135,10 +136,11 @@ pub fn order_phase(status: OrderStatus) -> &'static str {
         S::Delivered | S::Completed | S::Cancelled | S::ReturnRequested | S::PartiallyReturned | S::Returned => "done",
         S::OnHold => "on_hold",
         S::Failed => "failed",
+        S::AwaitingConfirmation => "awaiting_confirmation",
     }
 }
 /// Every phase partition name, once.
-pub const ORDER_PHASES: [&str; 4] = ["open", "done", "on_hold", "failed"];
+pub const ORDER_PHASES: [&str; 5] = ["open", "done", "on_hold", "failed", "awaiting_confirmation"];
 /// Whether a phase holds one status only (listing it needs no filter).
 pub fn phase_is_one_status(status: OrderStatus) -> bool {
     OrderStatus::ALL.iter().filter(|s| order_phase(**s) == order_phase(status)).count() == 1
@@ -262,4 +264,33 @@ pub fn parse_outbox(pk: &str, sk: &str) -> Option<(OrderId, String)> {
     let order = OrderId::parse(pk.strip_prefix("ORDER#")?).ok()?;
     let id = sk.strip_prefix(OUTBOX_SK_PREFIX).or_else(|| sk.strip_prefix(EVENT_SK_PREFIX))?;
     (!id.is_empty()).then(|| (order, id.to_owned()))
+}
+
+/// A customer's profile (next to their preferences).
+pub fn customer_profile(customer: &CustomerId) -> Key {
+    Key::new(format!("CUSTOMER#{customer}"), "PROFILE")
+}
+
+/// A lookup leading a search key to a customer: e-mail and phone keys one partition per value;
+/// name words one partition per two-letter prefix, sorted by the word, so a prefix is one query.
+pub fn customer_lookup(key: &crate::domain::customer::SearchKey, customer: &CustomerId) -> Key {
+    let (pk, sk_prefix) = customer_lookup_query(key);
+    Key { pk, sk: format!("{sk_prefix}#{customer}") }
+}
+
+/// The partition and sort-key prefix a search key's lookups are under.
+pub fn customer_lookup_query(key: &crate::domain::customer::SearchKey) -> (String, String) {
+    use crate::domain::customer::SearchKey;
+    match key {
+        SearchKey::NameToken(t) => {
+            let head: String = t.chars().take(2).collect();
+            (format!("LOOKUP#N#{head}"), t.clone())
+        }
+        other => (format!("LOOKUP#{}", other.as_lookup()), "CUSTOMER".into()),
+    }
+}
+
+/// A shop setting (one item per setting).
+pub fn settings(name: &str) -> Key {
+    Key::new("SETTINGS".into(), name)
 }

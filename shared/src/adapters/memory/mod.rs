@@ -4,6 +4,7 @@
 //! commit leaves behind.
 
 mod change;
+mod customers;
 mod messaging;
 mod orders;
 mod privacy;
@@ -40,6 +41,10 @@ pub(crate) struct State {
     /// Mail claims: (state, lease until).
     pub mail: HashMap<String, (String, i64)>,
     pub preferences: HashMap<CustomerId, Preferences>,
+    pub confirmation_rule: Option<crate::domain::confirmation::ConfirmationRule>,
+    pub customers: HashMap<CustomerId, crate::domain::customer::CustomerProfile>,
+    /// Search key (`customer::lookup_string`) -> customers.
+    pub lookups: BTreeMap<String, std::collections::BTreeSet<CustomerId>>,
     pub payment_refs: HashMap<String, OrderId>,
     pub outbox: BTreeMap<(OrderId, String), OutboxEntry>,
 }

@@ -46,6 +46,10 @@ impl Oms {
             DeliveryChoice::Level(ServiceLevel::Standard),
         )?;
         let (requests, cart) = self.resolve_lines(caller, &req.cart_id, &req.lines).await?;
+        let rule = self.store.get_confirmation_rule().await?;
+        let first_order = rule.enabled
+            && rule.first_order
+            && self.store.orders_of_customer(&caller.customer, crate::ports::Listing::first(1)).await?.items.is_empty();
 
         let mut last_short = Vec::new();
         let mut last_conflict = false;
@@ -95,13 +99,20 @@ impl Oms {
                 updated_at: now,
                 stored_body: StoredBody::default(),
             };
+            let mut order = order;
+            // A rule may ask an agent to call the customer before fulfillment starts.
+            let call = rule.reason(&order, first_order);
+            if call.is_some() {
+                order.status = OrderStatus::AwaitingConfirmation;
+            }
             let placed_event = TimelineEvent::new(now, "order.placed", Actor::Customer(caller.customer.to_string()))
-                .with_status(OrderStatus::Placed)
+                .with_status(order.status)
                 .with_note(format!(
-                    "channel {:?}, {} lines, total {}",
+                    "channel {:?}, {} lines, total {}{}",
                     order.channel,
                     order.lines.len(),
-                    order.totals.total
+                    order.totals.total,
+                    call.map(|r| format!("; confirmation call: {r}")).unwrap_or_default()
                 ));
             let body = serde_json::to_string(&customer_order(&order, &[], std::slice::from_ref(&placed_event)))
                 .map_err(|e| AppError::Internal(e.to_string()))?;

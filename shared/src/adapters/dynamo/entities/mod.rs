@@ -4,6 +4,7 @@
 pub mod carts;
 pub mod cases;
 pub mod catalog;
+pub mod customers;
 pub mod dedupe;
 pub mod orders;
 pub mod outbox;
@@ -32,4 +33,5 @@ pub const ENTITY_RETURN_LABEL: &str = "return_label";
 pub const ENTITY_CASE: &str = "case";
 pub const ENTITY_PAYMENT: &str = "payment_ref";
 pub const ENTITY_PREFERENCES: &str = "preferences";
+pub const ENTITY_CUSTOMER: &str = "customer";
 pub const ENTITY_OUTBOX: &str = "outbox";
