@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: format, lints, unit, property, DynamoDB Local and journey
 # tests, infrastructure lint and deploy test, state machine checks, the cargo lambda watch
-# check and the API contract test. This is what CI runs.
+# check, the API contract test and the console's browser tests. This is what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./dev/setup.sh
@@ -44,6 +44,10 @@ sam_build=$!
 
 step "contract test: the local runner against docs/openapi.yaml (schemathesis)"
 ./dev/contract.sh
+
+step "console: browser tests (Playwright + Debian chromium, axe-core on every screen), screenshots in target/console-screenshots/"
+# The runner binary the contract test just built; the console test starts its own services.
+OMS_LOCAL_BIN=target/debug/oms-local ./dev/console-test.sh
 
 step "sam build: waiting for it"
 wait "$sam_build" || true

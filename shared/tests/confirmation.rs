@@ -7,7 +7,7 @@ use common::*;
 use oms_shared::adapters::memory::MemoryStore;
 use oms_shared::adapters::sandbox::SandboxCarrier;
 use oms_shared::app::catalog::StockInput;
-use oms_shared::app::console::ConfirmRequest;
+use oms_shared::app::confirmations::ConfirmRequest;
 use oms_shared::app::orders::PlaceOrderRequest;
 use oms_shared::app::{AppError, Caller, Oms};
 use oms_shared::domain::confirmation::{ConfirmationRule, OnTimeout};

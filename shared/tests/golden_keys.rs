@@ -282,3 +282,24 @@ fn outbox_keys() {
     assert_eq!(keys::parse_outbox("ORDER#01JD0000000000000000000001", "OUTBOX#x"), Some((oid(), "x".into())));
     assert_eq!(keys::parse_outbox("ORDER#01JD0000000000000000000001", "ORDER"), None);
 }
+
+#[test]
+fn customer_profile_lookup_and_settings_keys() {
+    use oms_shared::domain::customer::SearchKey;
+    let c = CustomerId::parse("cust-1").unwrap();
+    assert_eq!(
+        (keys::customer_profile(&c).pk, keys::customer_profile(&c).sk),
+        ("CUSTOMER#cust-1".into(), "PROFILE".into())
+    );
+    let e = keys::customer_lookup(&SearchKey::Email("ann@example.com".into()), &c);
+    assert_eq!((e.pk.as_str(), e.sk.as_str()), ("LOOKUP#E#ann@example.com", "CUSTOMER#cust-1"));
+    let p = keys::customer_lookup(&SearchKey::Phone("125550100".into()), &c);
+    assert_eq!((p.pk.as_str(), p.sk.as_str()), ("LOOKUP#P#125550100", "CUSTOMER#cust-1"));
+    let n = keys::customer_lookup(&SearchKey::NameToken("annabel".into()), &c);
+    assert_eq!((n.pk.as_str(), n.sk.as_str()), ("LOOKUP#N#an", "annabel#cust-1"));
+    assert_eq!(keys::customer_lookup_query(&SearchKey::NameToken("ann".into())), ("LOOKUP#N#an".into(), "ann".into()));
+    assert_eq!(
+        (keys::settings("CONFIRMATION_CALLS").pk, keys::settings("CONFIRMATION_CALLS").sk),
+        ("SETTINGS".into(), "CONFIRMATION_CALLS".into())
+    );
+}

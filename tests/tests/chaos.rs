@@ -125,7 +125,7 @@ async fn play_order(
             let r = s.call("POST", &format!("/v1/admin/orders/{id}/confirm"), Some(&admin), None, &[]).await?;
             anyhow::ensure!(r.status == 200, "second confirm {}: {}", r.status, r.text);
         }
-        return Ok(Some((customer, id)));
+        return Ok(Some((id, customer)));
     }
     match rng.random_range(0..100) {
         // A customer cancel racing the workflow.
@@ -369,6 +369,14 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    if calm < 3 {
+        for (id, customer) in &orders {
+            let st = s.order(customer, id).await?["status"].clone();
+            if !REST.contains(&st.as_str().unwrap_or("")) {
+                println!("not at rest: {id} {st}");
+            }
+        }
     }
     anyhow::ensure!(calm >= 3, "the system never came to rest (seed {seed})");
 

@@ -73,9 +73,8 @@ impl From<AppError> for Problem {
             AppError::NotFound => Problem::new(S::NOT_FOUND, "not-found", "Not found"),
             AppError::Gone => Problem::new(S::GONE, "link-expired", "The link has expired")
                 .detail("ask us for a new link, or sign in to your account"),
-            AppError::Forbidden => {
-                Problem::new(S::FORBIDDEN, "forbidden", "Forbidden").detail("this route needs the oms/admin scope")
-            }
+            AppError::Forbidden => Problem::new(S::FORBIDDEN, "forbidden", "Forbidden")
+                .detail("your role does not allow this (the roles each route needs: docs/openapi.yaml)"),
             AppError::OutOfStock(short) => Problem::new(S::CONFLICT, "out-of-stock", "Not enough stock")
                 .detail(format!("short: {}", short.iter().map(|s| s.sku.as_str()).collect::<Vec<_>>().join(", ")))
                 .with("shortages", serde_json::to_value(&short).unwrap_or_default()),

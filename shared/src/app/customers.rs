@@ -277,8 +277,13 @@ pub async fn record_order_customer(store: &dyn Store, clock: &dyn Clock, id: &Or
         next.version = previous.as_ref().map(|p| p.version).unwrap_or(0) + 1;
         match store.save_customer(&next, previous.as_ref()).await {
             Err(StoreError::StaleVersion) => continue,
-            r => return Ok(r?),
+            r => r?,
         }
+        // An erasure that ran while this was being written takes the profile with it.
+        if store.get_order(id).await?.is_some_and(|o| crate::domain::privacy::erased(&o)) {
+            store.delete_customer(&o.customer).await?;
+        }
+        return Ok(());
     }
     Err(AppError::Unavailable("the customer profile kept changing; retry".into()))
 }

@@ -6,7 +6,9 @@
 pub mod access;
 pub mod carts;
 pub mod catalog;
+pub mod confirmations;
 pub mod console;
+pub mod conversations;
 pub mod customers;
 pub mod disputes;
 pub mod effects;

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 pub struct OrderDto {
     pub order_id: OrderId,
+    /// Whose order it is (agents open the customer's window from the order).
+    pub customer_id: CustomerId,
     pub status: OrderStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<String>,
@@ -34,14 +36,46 @@ pub struct OrderDto {
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Agents see the payment: amounts, the authorization and every ledger entry.
+    pub payment: PaymentDetails,
     pub shipments: Vec<Shipment>,
     pub timeline: Vec<TimelineEvent>,
+}
+
+/// An order's payment as agents see it (never the provider token).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentDetails {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_id: Option<String>,
+    pub authorized: Money,
+    pub captured: Money,
+    pub refunded: Money,
+    pub refundable: Money,
+    pub ledger: Vec<LedgerEntry>,
+}
+
+impl PaymentDetails {
+    pub fn of(o: &Order) -> Self {
+        let c = o.totals.total.currency();
+        let m = |a: i64| Money::new(a, c).unwrap_or(Money::zero(c));
+        let (authorized, captured, refunded, _) = o.payment.ledger_totals();
+        PaymentDetails {
+            authorization_id: o.payment.authorization_id.clone(),
+            authorized: m(authorized),
+            captured: m(captured),
+            refunded: m(refunded),
+            refundable: m(o.payment.refundable()),
+            ledger: o.payment.ledger.clone(),
+        }
+    }
 }
 
 impl OrderDto {
     pub fn new(o: &Order, shipments: Vec<Shipment>, timeline: Vec<TimelineEvent>) -> Self {
         OrderDto {
             order_id: o.id.clone(),
+            customer_id: o.customer.clone(),
             status: o.status,
             status_reason: o.status_reason.clone(),
             channel: o.channel,
@@ -57,6 +91,7 @@ impl OrderDto {
             version: o.version,
             created_at: o.created_at,
             updated_at: o.updated_at,
+            payment: PaymentDetails::of(o),
             shipments,
             timeline,
         }

@@ -2,7 +2,8 @@
 //! previews, and the customer conversation on cases.
 
 use super::*;
-use oms_shared::app::console::{ConfirmRequest, InquiryRequest, ReplyRequest};
+use oms_shared::app::confirmations::ConfirmRequest;
+use oms_shared::app::conversations::{InquiryRequest, ReplyRequest};
 use oms_shared::app::support::GoodwillRequest;
 use oms_shared::domain::CaseId;
 use oms_shared::domain::confirmation::ConfirmationRule;

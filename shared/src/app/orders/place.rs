@@ -102,8 +102,9 @@ impl Oms {
             let mut order = order;
             // A rule may ask an agent to call the customer before fulfillment starts.
             let call = rule.reason(&order, first_order);
-            if call.is_some() {
+            if let Some(reason) = &call {
                 order.status = OrderStatus::AwaitingConfirmation;
+                order.status_reason = Some(format!("confirmation call: {reason}"));
             }
             let placed_event = TimelineEvent::new(now, "order.placed", Actor::Customer(caller.customer.to_string()))
                 .with_status(order.status)

@@ -1,0 +1,473 @@
+"""The agent console in a real browser: what a call-centre agent does on a call, each step
+checked on what the page shows, every screen screenshotted and checked with axe-core.
+
+Run with ./dev/console-test.sh (installs chromium, Playwright and axe-core, starts the runner,
+seeds the scenario in conftest.py). Tests run in file order and share the seeded scenario.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import axe_check, call, console_url, sign_in, token, wait_for
+
+AGENT_READS = [
+    "/v1/admin/customers?q=ann",
+    "/v1/admin/customers/{customer}",
+    "/v1/admin/stock?sku=DESK-LAMP",
+    "/v1/admin/products",
+    "/v1/admin/locations",
+    "/v1/admin/queues/confirmation-calls",
+    "/v1/admin/queues/on-hold",
+    "/v1/admin/queues/returns-awaiting-receipt",
+    "/v1/admin/queues/cases",
+    "/v1/admin/queues/disputes",
+]
+
+
+def test_a_customer_token_gets_403_from_every_agent_read_api(scenario):
+    """Each read answers 403 to the customer and 200 to staff (disputes: a supervisor's)."""
+    customer = token(scenario.customer)
+    agent = token("agent-reads", "oms/agent")
+    supervisor = token("supervisor-reads", "oms/supervisor")
+    answers = {}
+    for path in AGENT_READS:
+        p = path.format(customer=scenario.customer)
+        staff = supervisor if p.endswith("/disputes") else agent
+        answers[p] = (call("GET", p, customer).status, call("GET", p, staff).status)
+    wrong = {p: a for p, a in answers.items() if a != (403, 200)}
+    assert not wrong, f"(customer, staff) status per route, expected (403, 200): {wrong}"
+
+
+def test_sign_in_and_out(page):
+    page.goto(console_url())
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to the OMS console")
+    expect(page.get_by_label("User name")).to_be_visible()
+    expect(page.get_by_label("Role")).to_be_visible()
+    axe_check(page, "01-sign-in")
+    # An empty name is refused in the page.
+    page.get_by_label("User name").fill("")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Enter a user name.")
+    sign_in(page, "sup-sam", "oms/supervisor")
+    expect(page.locator("#who")).to_contain_text("Signed in as sup-sam (supervisor)")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to the OMS console")
+    expect(page.locator("#status")).to_contain_text("You are signed out.")
+    expect(page.get_by_role("navigation")).to_be_hidden()
+
+
+def test_search_by_order_id_opens_the_order_and_by_tracking_number_finds_the_customer(agent_page, scenario):
+    page = agent_page
+    order_id = scenario.orders["editable"]
+    search = page.get_by_role("searchbox", name="Search")
+    search.fill(order_id.lower())
+    search.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Order {order_id}")
+    expect(page.locator(".lede")).to_contain_text(f"Customer {scenario.name} ({scenario.customer})")
+    tracking = call("GET", f"/v1/admin/orders/{order_id}", token("t", "oms/agent")).body["shipments"][0]["trackingNumber"]
+    page.get_by_role("link", name="Search").click()
+    page.get_by_role("searchbox", name="Search").fill(tracking)
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#results")).to_contain_text("Results (1)")
+    expect(page.locator("#results").get_by_role("link", name=scenario.name)).to_be_visible()
+    page.get_by_role("searchbox", name="Search").fill("nobody-here@example.com")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#results")).to_contain_text("No customer matches “nobody-here@example.com”.")
+
+
+def test_agent_finds_the_customer_by_phone_and_sees_orders_hold_and_case_on_one_page(agent_page, scenario):
+    page = agent_page
+    expect(page.locator("#who")).to_contain_text("Signed in as agent-ann (agent)")
+    axe_check(page, "02-search")
+    # The phone, typed with other formatting than the order's "+1 (212) 555-NNNN".
+    typed = "+1 212 555 " + scenario.phone[-4:]
+    page.get_by_role("searchbox", name="Search").fill(typed)
+    page.get_by_role("button", name="Search").click()
+    results = page.locator("#results")
+    expect(results).to_contain_text("Results (1)")
+    expect(results).to_contain_text(scenario.email)
+    expect(results).to_contain_text(scenario.customer)
+    axe_check(page, "03-search-results")
+
+    results.get_by_role("link", name=scenario.name).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(scenario.name)
+    profile = page.locator("#profile")
+    expect(profile).to_contain_text(scenario.email)
+    expect(profile).to_contain_text(scenario.phone_digits)
+    expect(profile).to_contain_text("350 5th Ave")
+    expect(profile).to_contain_text("Lifetime value")
+    orders = page.locator("#orders")
+    expect(orders.get_by_role("heading")).to_have_text("Orders (5)")
+    for order_id in scenario.orders.values():
+        expect(orders.get_by_role("link", name=order_id)).to_be_visible()
+    held_row = orders.locator("tr", has=page.get_by_role("link", name=scenario.orders["held"]))
+    expect(held_row).to_contain_text("On hold")
+    expect(held_row).to_contain_text("$")
+    delivered_row = orders.locator("tr", has=page.get_by_role("link", name=scenario.orders["delivered"]))
+    expect(delivered_row).to_contain_text("Delivered")
+    cases = page.locator("#cases")
+    expect(cases).to_contain_text("Mug arrived chipped")
+    expect(cases).to_contain_text("Can I get the mugs gift-wrapped?")
+    tips = page.locator("#tips")
+    expect(tips).to_contain_text("X1 noise-cancelling headphones (HEADPHONES-X1)")
+    expect(tips).to_contain_text("Often bought with DESK-LAMP")
+    expect(page.locator("#carts")).to_contain_text("Open carts (1)")
+    expect(page.locator("#notes")).to_contain_text("Prefers calls after 5 pm.")
+    expect(page.locator("#notes")).to_contain_text("seed-agent (agent)")
+    timeline = page.locator("#customer-timeline li")
+    expect(timeline.first).to_be_visible()
+    axe_check(page, "04-customer-window")
+
+
+def test_agent_confirms_an_order_from_the_confirmation_queue(agent_page, scenario):
+    page = agent_page
+    order_id = scenario.orders["confirm"]
+    page.get_by_role("link", name="Queues").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Queues")
+    queue = page.locator("#queue-confirmation-calls")
+    expect(queue.get_by_role("link", name=order_id)).to_be_visible()
+    expect(queue.locator("tr", has=page.get_by_role("link", name=order_id))).to_contain_text("Awaiting confirmation")
+    expect(page.locator("#queue-on-hold").get_by_role("link", name=scenario.orders["held"])).to_be_visible()
+    expect(page.locator("#queue-cases")).to_contain_text("Mug arrived chipped")
+    axe_check(page, "05-queues")
+
+    queue.get_by_role("button", name=f"Confirm order {order_id}").click()
+    expect(page.locator("#status")).to_contain_text(f"Order {order_id} confirmed")
+    expect(queue.get_by_role("link", name=order_id)).to_have_count(0)
+
+    page.goto(console_url(f"#/orders/{order_id}"))
+    expect(page.get_by_role("heading", level=1)).not_to_contain_text("Awaiting confirmation")
+    expect(page.locator("#order-timeline")).to_contain_text("agent-ann (agent)")
+
+
+def test_agent_edits_an_order_by_phone_with_a_fresh_quote(agent_page, scenario):
+    page = agent_page
+    order_id = scenario.orders["editable"]
+    page.goto(console_url(f"#/orders/{order_id}"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(order_id)
+    before = page.locator("#order-total").inner_text()
+    axe_check(page, "06-order")
+
+    page.locator("summary", has_text="Edit lines (by phone)").click()
+    page.get_by_label("Quantity of Classic mug").fill("3")
+    page.get_by_label("Add a product").select_option("DESK-LAMP")
+    page.get_by_role("button", name="Add line").click()
+    expect(page.get_by_label("Quantity of LED desk lamp")).to_have_value("1")
+    page.get_by_role("button", name="Get a fresh quote").click()
+    quote = page.locator("#edit-quote")
+    expect(quote).to_contain_text("Fresh quote")
+    expect(quote).to_contain_text("Classic mug (MUG-CLASSIC)")
+    expect(quote).to_contain_text("LED desk lamp (DESK-LAMP)")
+    expect(quote).to_contain_text("Standard")
+    new_total = page.locator("#quote-total").inner_text()
+    assert re.fullmatch(r"\$\d[\d,]*\.\d\d", new_total), new_total
+    assert new_total != before
+    expect(quote).to_contain_text(f"Current total{before}")
+    axe_check(page, "07-order-edit-quote")
+
+    page.get_by_role("button", name="Confirm change").click()
+    expect(page.locator("#status")).to_contain_text(f"Order changed: new total {new_total}")
+    expect(page.locator("#order-total")).to_have_text(new_total)
+    lines = page.locator("#lines")
+    expect(lines.locator("tr", has_text="MUG-CLASSIC")).to_contain_text("3")
+    expect(lines.locator("tr", has_text="DESK-LAMP")).to_contain_text("1")
+    expect(page.locator("#order-timeline li").first).to_contain_text("agent-ann (agent)")
+
+
+def test_agent_previews_and_issues_a_goodwill_refund(agent_page, scenario):
+    page = agent_page
+    order_id = scenario.orders["delivered"]
+    page.goto(console_url(f"#/orders/{order_id}"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Delivered")
+    page.locator("summary", has_text="Goodwill refund").click()
+    page.get_by_label("Amount (USD)").fill("5.00")
+    page.get_by_label("Reason", exact=True).fill("Late delivery")
+    page.get_by_role("button", name="Preview refund").click()
+    preview = page.locator("#refund-preview")
+    expect(preview).to_contain_text("Refund preview")
+    expect(preview).to_contain_text("$5.00")
+    now = preview.locator("dt:text('Refundable now') + dd").inner_text()
+    after = page.locator("#refundable-after").inner_text()
+    to_minor = lambda s: int(s.replace("$", "").replace(",", "").replace(".", ""))  # noqa: E731
+    assert to_minor(now) - to_minor(after) == 500, (now, after)
+    expect(preview).to_contain_text("Within your limitYes")
+    axe_check(page, "08-order-refund-preview")
+
+    page.get_by_role("button", name="Issue refund of $5.00").click()
+    expect(page.locator("#status")).to_contain_text("Refunded $5.00 as goodwill: Late delivery")
+    entry = page.locator("#order-timeline li").first
+    expect(entry).to_contain_text("Payment goodwill refund")
+    expect(entry).to_contain_text("agent-ann (agent)")
+    expect(entry).to_contain_text("5.00 USD: Late delivery")
+
+
+def test_agent_creates_a_return(agent_page, scenario):
+    page = agent_page
+    order_id = scenario.orders["delivered"]
+    page.goto(console_url(f"#/orders/{order_id}"))
+    page.locator("summary", has_text="Return or exchange").click()
+    page.get_by_label("Units of LED desk lamp to return").fill("1")
+    page.get_by_label("Reason for returning LED desk lamp").select_option("damaged")
+    page.get_by_label("Refund", exact=True).check()
+    expect(page.get_by_label("Replacement product")).to_be_hidden()
+    axe_check(page, "09-order-return-form")
+    page.get_by_role("button", name="Create return").click()
+    expect(page.locator("#status")).to_contain_text(re.compile(r"Return \w{26} created; return label \S+ mailed to the customer"))
+    returns = page.locator("#returns")
+    expect(returns.get_by_role("heading")).to_have_text("Returns (1)")
+    expect(returns).to_contain_text("DESK-LAMP × 1 (damaged)")
+    expect(returns).to_contain_text("Issued")
+
+    # And an exchange: the mug for socks.
+    page.locator("summary", has_text="Return or exchange").click()
+    page.get_by_label("Units of Classic mug to return").fill("1")
+    page.get_by_label("Reason for returning Classic mug").select_option("does_not_fit")
+    page.get_by_label("Exchange for another product").check()
+    page.get_by_label("Replacement product").select_option("SOCKS-3PK")
+    page.get_by_role("button", name="Create return").click()
+    expect(page.locator("#status")).to_contain_text(re.compile(r"Exchange \w{26} created"))
+    expect(returns.get_by_role("heading")).to_have_text("Returns (2)")
+    expect(returns.locator("tr", has_text="MUG-CLASSIC")).to_contain_text("Exchange")
+    expect(page.locator("#order-timeline li").first).to_contain_text("agent-ann (agent)")
+
+
+def test_agent_answers_the_customer_inquiry(agent_page, scenario):
+    page = agent_page
+    assert "inquiry" in scenario.cases, f"the seeded inquiry failed: {scenario.problems}"
+    case_id = scenario.cases["inquiry"]
+    page.goto(console_url(f"#/customers/{scenario.customer}"))
+    page.locator("#cases").get_by_role("link", name="Can I get the mugs gift-wrapped?").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Case: Can I get the mugs gift-wrapped?")
+    card = page.locator(f"#case-{case_id}")
+    expect(card).to_contain_text("Customer")
+    expect(card).to_contain_text("the mugs are a present")
+    axe_check(page, "10-case")
+    reply = "Hello Ann, yes: both mugs will be gift-wrapped at no charge."
+    page.get_by_label("Reply to the customer").fill(reply)
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator("#status")).to_contain_text("Reply sent to the customer")
+    expect(card.locator(".msg-agent")).to_contain_text(reply)
+    expect(card.locator(".msg-agent")).to_contain_text("Agent agent-ann")
+    expect(card).to_contain_text("Messages (2)")
+
+    def mailed():
+        mails = call("GET", "/dev/mail").body or []
+        text = repr(mails)
+        return scenario.email in text and "gift-wrapped at no charge" in text
+
+    wait_for("the reply mailed to the customer", mailed, timeout=10)
+
+
+def test_an_inquiry_mailed_to_support_is_on_the_orders_case(agent_page, scenario):
+    page = agent_page
+    assert "mailed" in scenario.cases, f"the mailed inquiry failed: {scenario.problems}"
+    page.goto(console_url(f"#/orders/{scenario.orders['held']}"))
+    card = page.locator(f"#case-{scenario.cases['mailed']}")
+    expect(card).to_contain_text(f"Question about order {scenario.orders['held']}")
+    expect(card.locator(".msg-customer")).to_contain_text("why is my order for socks on hold?")
+    expect(card.locator(".msg-customer")).to_contain_text("via mail")
+
+
+def test_agent_escalates_and_resolves_a_complaint(agent_page, scenario):
+    page = agent_page
+    case_id = scenario.cases["complaint"]
+    page.goto(console_url(f"#/orders/{scenario.orders['delivered']}"))
+    card = page.locator(f"#case-{case_id}")
+    card.get_by_role("button", name="Escalate case").click()
+    expect(page.locator("#status")).to_contain_text("Case “Mug arrived chipped” is now escalated")
+    card = page.locator(f"#case-{case_id}")
+    expect(card.get_by_role("heading", level=3)).to_contain_text("Escalated")
+    card.get_by_label("Resolution").fill("Sent a new mug; no return needed.")
+    card.get_by_role("button", name="Resolve case").click()
+    expect(page.locator("#status")).to_contain_text("is now resolved")
+    expect(page.locator(f"#case-{case_id}")).to_contain_text("Sent a new mug; no return needed.")
+    entry = page.locator("#order-timeline li").first
+    expect(entry).to_contain_text("Case resolved")
+    expect(entry).to_contain_text("agent-ann (agent)")
+
+
+def test_agent_holds_releases_resends_and_cancels(agent_page, scenario):
+    page = agent_page
+    order_id = scenario.orders["spare"]
+    page.goto(console_url(f"#/orders/{order_id}"))
+    page.locator("summary", has_text="Put on hold").click()
+    page.get_by_label("Reason for the hold").fill("Customer is moving house")
+    page.get_by_role("button", name="Put on hold").click()
+    expect(page.locator("#status")).to_contain_text("Order put on hold: Customer is moving house")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("On hold")
+    expect(page.locator("#summary")).to_contain_text("agent hold: Customer is moving house")
+    axe_check(page, "11-order-on-hold")
+
+    page.get_by_role("button", name="Release hold").click()
+    expect(page.locator("#status")).to_contain_text("Hold released")
+    expect(page.get_by_role("heading", level=1)).not_to_contain_text("On hold")
+
+    page.locator("summary", has_text="Resend a mail").click()
+    page.get_by_label("Mail to send again").select_option("order.confirmed")
+    page.get_by_role("button", name="Resend mail").click()
+    expect(page.locator("#status")).to_contain_text(f"“Order confirmation” mail sent again to {scenario.email}")
+    expect(page.locator("#order-timeline li").first).to_contain_text("Notification resent")
+
+    page.locator("summary", has_text="Cancel the order").click()
+    page.get_by_label("Reason (optional)").fill("Customer changed their mind")
+    page.get_by_role("button", name="Cancel order").click()
+    expect(page.locator("#status")).to_contain_text("Order cancelled")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Cancelled")
+    entry = page.locator("#order-timeline li").first
+    expect(entry).to_contain_text("agent-ann (agent)")
+    expect(entry).to_contain_text("Customer changed their mind")
+
+
+def test_problems_are_shown_in_the_alert_region(agent_page, scenario):
+    page = agent_page
+    page.goto(console_url(f"#/orders/{scenario.orders['delivered']}"))
+    # A refund over what was captured: the preview says it cannot be issued, and no button to try.
+    page.locator("summary", has_text="Goodwill refund").click()
+    page.get_by_label("Amount (USD)").fill("99999.00")
+    page.get_by_label("Reason", exact=True).fill("Too much")
+    page.get_by_role("button", name="Preview refund").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("This refund cannot be issued: at most")
+    expect(page.get_by_role("button", name=re.compile("Issue refund"))).to_have_count(0)
+    axe_check(page, "12-order-problem")
+    # A problem answered by the API (an agent may not open a dispute): its title and detail.
+    page.locator("summary", has_text="Open a case").click()
+    page.get_by_label("Kind").select_option("dispute")
+    page.get_by_label("Subject").fill("Chargeback")
+    page.get_by_role("button", name="Open case").click()
+    expect(alert).to_contain_text("dispute")
+    expect(alert).not_to_contain_text("undefined")
+
+
+def test_stock_page_lists_products_and_a_skus_stock_per_location(agent_page):
+    page = agent_page
+    page.get_by_role("link", name="Stock").click()
+    products = page.locator("#products")
+    expect(products).to_contain_text("LED desk lamp")
+    expect(products).to_contain_text("$39.99")
+    axe_check(page, "13-stock-products")
+    products.get_by_role("link", name="TSHIRT-BLK-M").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Stock: Black T-shirt, M")
+    table = page.locator("#by-location")
+    expect(table.locator("tr", has_text="WH-NJ")).to_contain_text("120")
+    expect(table.locator("tr", has_text="WH-CA")).to_contain_text("80")
+    expect(table.locator("tr", has_text="Total")).to_be_visible()
+    axe_check(page, "14-stock-sku")
+
+
+def test_a_journey_with_the_keyboard_only(page, scenario):
+    """Sign in, find the customer, open the held order, add a note: Tab, Enter and Space only."""
+    steps: list[str] = []
+
+    def focused() -> str:
+        return page.evaluate(
+            "() => { const e = document.activeElement; return e ? `${e.tagName.toLowerCase()}|${e.id}|${(e.innerText || e.value || '').trim().slice(0, 80)}` : ''; }"
+        )
+
+    def tab_to(pattern: str, limit: int = 120) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            f = focused()
+            if re.search(pattern, f):
+                steps.append(f)
+                return
+        raise AssertionError(f"Tab never reached {pattern!r}; path: {steps}")
+
+    page.goto(console_url())
+    page.get_by_role("heading", level=1, name="Sign in to the OMS console").wait_for()
+    tab_to(r"^a\|skip\|")
+    expect(page.locator("#skip")).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    tab_to(r"^input\|signin-user")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("agent-kim")
+    tab_to(r"^button\|\|Sign in")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", level=1, name="Find a customer").wait_for()
+    expect(page.locator("#who")).to_contain_text("agent-kim")
+
+    tab_to(r"^input\|q\|")
+    page.keyboard.type(scenario.email)
+    page.keyboard.press("Enter")
+    expect(page.locator("#results")).to_contain_text("Results (1)")
+    tab_to(rf"^a\|\|{re.escape(scenario.name)}$")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text(scenario.name)
+
+    tab_to(rf"^a\|\|{scenario.orders['held']}$")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(scenario.orders["held"])
+    tab_to(r"^summary\|act-note\|")
+    page.keyboard.press("Enter")
+    tab_to(r"^textarea\|note-text")
+    page.keyboard.type("Keyboard only: customer will call back after 5 pm.")
+    tab_to(r"^button\|\|Add note")
+    page.keyboard.press("Space")
+    expect(page.locator("#status")).to_contain_text("Note added.")
+    entry = page.locator("#order-timeline li").first
+    expect(entry).to_contain_text("Keyboard only: customer will call back after 5 pm.")
+    expect(entry).to_contain_text("agent-kim (agent)")
+    # Focus is kept on something visible (the panel's summary), not lost to the page.
+    assert focused().startswith("summary|act-note|"), focused()
+    axe_check(page, "15-keyboard-journey")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _report_problems(scenario):
+    yield
+    if scenario.problems:
+        print("\nBackend answers that differ from the brief:\n  " + "\n  ".join(scenario.problems))
+
+
+def test_cognito_mode_signs_in_through_the_hosted_ui_with_pkce(page, scenario):
+    """config.json says cognito: the console goes to the hosted UI with an S256 challenge, trades
+    the code (with its verifier, checked here) for a token and calls the API with it. The hosted
+    UI and its token endpoint are stood in for by Playwright routes."""
+    import base64
+    import hashlib
+    import json
+    from urllib.parse import parse_qs, urlencode, urlparse
+
+    domain = "https://oms-test.auth.us-east-1.amazoncognito.com"
+    console = console_url()
+    seen: dict = {}
+    page.route("**/console/config.json", lambda route: route.fulfill(
+        status=200, content_type="application/json",
+        body=json.dumps({"auth": "cognito", "domain": domain, "clientId": "client-123", "apiBase": "", "scopes": "openid oms/agent"})))
+
+    def authorize(route):
+        q = {k: v[0] for k, v in parse_qs(urlparse(route.request.url).query).items()}
+        seen["authorize"] = q
+        route.fulfill(status=302, headers={"location": f"{q['redirect_uri']}?{urlencode({'code': 'code-abc', 'state': q['state']})}"})
+
+    def token_endpoint(route):
+        if route.request.method == "OPTIONS":
+            route.fulfill(status=204, headers={"access-control-allow-origin": "*", "access-control-allow-headers": "content-type", "access-control-allow-methods": "POST"})
+            return
+        seen["token"] = {k: v[0] for k, v in parse_qs(route.request.post_data or "").items()}
+        route.fulfill(status=200, content_type="application/json", headers={"access-control-allow-origin": "*"},
+                      body=json.dumps({"access_token": token("agent-cognito", "oms/agent"), "token_type": "Bearer", "expires_in": 3600}))
+
+    page.route(f"{domain}/oauth2/authorize*", authorize)
+    page.route(f"{domain}/oauth2/token", token_endpoint)
+
+    page.goto(console_url("#/queues"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to the OMS console")
+    axe_check(page, "16-sign-in-cognito")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Queues")
+    expect(page.locator("#who")).to_contain_text("Signed in as agent-cognito (agent)")
+    assert page.url == console_url("#/queues"), page.url  # back where the agent started, no ?code= left
+
+    a, t = seen["authorize"], seen["token"]
+    assert a["response_type"] == "code" and a["client_id"] == "client-123" and a["scope"] == "openid oms/agent"
+    assert a["code_challenge_method"] == "S256" and a["redirect_uri"] == console
+    digest = base64.urlsafe_b64encode(hashlib.sha256(t["code_verifier"].encode()).digest()).decode().rstrip("=")
+    assert digest == a["code_challenge"], "the verifier sent to the token endpoint matches the challenge"
+    assert t["grant_type"] == "authorization_code" and t["code"] == "code-abc" and t["client_id"] == "client-123"
+    assert t["redirect_uri"] == console
