@@ -135,6 +135,12 @@ impl Bench {
             self.api("placement", "POST", "/v1/orders", (&sub, ""), Some(body), &[("idempotency-key", &key)]).await?;
         anyhow::ensure!(status == 201, "placement {status}: {placed}");
         let id = placed["orderId"].as_str().unwrap_or_default().to_owned();
+        // The body's stream record reaches the effects function, which records the customer's
+        // profile (every journey here is a new customer: its profile and lookups are written).
+        let t = Instant::now();
+        let oid = oms_shared::domain::OrderId::parse(&id)?;
+        self.local.effects.record_customer(&oid).await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
+        self.m.lambda("effects", t.elapsed().as_micros());
         // The stream record goes through the pipe into one Express execution.
         self.m.pipe_events += 1;
         let before = self.local.workflow.tasks.invocations.lock().map(|v| v.len()).unwrap_or(0);

@@ -6,6 +6,9 @@ use super::money::Money;
 use super::order::Order;
 use serde::{Deserialize, Serialize};
 
+/// The largest `minTotal` (the contract's money maximum).
+pub const MAX_MIN_TOTAL: i64 = 1_000_000_000_000;
+
 /// What an unconfirmed order does when the wait runs out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -23,7 +26,7 @@ pub enum OnTimeout {
 pub struct ConfirmationRule {
     pub enabled: bool,
     /// Orders of at least this total (in its currency) are called.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_total: Option<Money>,
     /// A customer's first order is called.
     #[serde(default)]
@@ -59,8 +62,8 @@ impl ConfirmationRule {
         if !(Self::MIN_TIMEOUT..=Self::MAX_TIMEOUT).contains(&self.timeout_minutes) {
             return Err(("timeoutMinutes", format!("between {} and {} minutes", Self::MIN_TIMEOUT, Self::MAX_TIMEOUT)));
         }
-        if self.min_total.is_some_and(|m| m.amount() <= 0) {
-            return Err(("minTotal", "a positive amount".into()));
+        if self.min_total.is_some_and(|m| m.amount() <= 0 || m.amount() > MAX_MIN_TOTAL) {
+            return Err(("minTotal", format!("a positive amount of at most {MAX_MIN_TOTAL} minor units")));
         }
         Ok(())
     }

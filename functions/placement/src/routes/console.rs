@@ -27,9 +27,8 @@ pub async fn admin_customer(
     Staff(c): Staff,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    let id = oms_shared::domain::CustomerId::parse(&id).map_err(|_| {
-        Problem::bad_request("customerId is not a valid customer id").with("field", "customerId".into())
-    })?;
+    // An id no identity provider issues names no customer.
+    let id = oms_shared::domain::CustomerId::parse(&id).map_err(|_| Problem::from(AppError::NotFound))?;
     Ok(json(StatusCode::OK, &oms.customer_window(&c, &id).await?))
 }
 
