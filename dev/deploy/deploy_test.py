@@ -16,6 +16,11 @@
    EXPECTED: no action more, none fewer (the code's call would be denied), no wildcard action,
    Resource "*" only for the actions on RESOURCE_STAR, other resources only this stack's ARNs
    or RESOURCE_PATTERNS, and a function sends only to the queues it is configured with.
+5. The agent console and inbound mail (dev/deploy/console_checks.py): staff sign-in, the API's
+   authorizer and CORS, console hosting and the inbound mail path, whose Cognito, CloudFront,
+   bucket policy and SES receipt resources moto does not create, checked in the translated
+   template against what it did create; then the console is published to the emulated stack
+   with dev/deploy/publish_console.py (what `./dev/deploy.sh aws` runs after `sam deploy`).
 
 Run: ./dev/deploy.sh   (MOTO_ENDPOINT=http://127.0.0.1:PORT to reuse a running moto)
 """
@@ -43,6 +48,7 @@ for _k in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
 os.environ.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION=REGION)
 
 import boto3  # noqa: E402
+import console_checks  # noqa: E402  (dev/deploy/, beside this file)
 from botocore.config import Config  # noqa: E402
 
 # Test values for the parameters without a default, and non-default ones, to see parameters reach
@@ -53,6 +59,8 @@ PARAMETERS = {
     "LinkSigningSecret": "test-link-secret-0123456789abcdef0123",
     "LogLevel": "debug",
     "MailFrom": "orders@example.test",
+    "CognitoDomainPrefix": "oms-deploy-test",
+    "SupportAddress": "support@example.test",
 }
 
 # Resource types moto's CloudFormation skips (it logs "No Moto CloudFormation support" and creates
@@ -72,6 +80,27 @@ NOT_EMULATED = {
     "AWS::Logs::MetricFilter": "reconciliation metric filter",
     # The notifier's configuration set: the notifier's grant naming it is checked here.
     "AWS::SES::ConfigurationSet": "SES configuration set",
+    # Staff sign-in (check_console): the pool, its domain, scopes, groups and the console's
+    # client are checked in the translated template (admin-create-only, public code + PKCE
+    # client, callback = the console URL, the API's issuer and audience); the scopes trigger
+    # is created here and its code run on sample events.
+    "AWS::Cognito::UserPool": "staff user pool",
+    "AWS::Cognito::UserPoolDomain": "hosted sign-in domain",
+    "AWS::Cognito::UserPoolResourceServer": "the oms/ scopes",
+    "AWS::Cognito::UserPoolGroup": "staff groups",
+    "AWS::Cognito::UserPoolClient": "the console's app client",
+    # Console hosting (check_console): the bucket is created here; the distribution (OAC,
+    # HTTPS, the bucket as its origin), its function (run with node on sample paths) and the
+    # bucket policies (only that distribution; SES only under inbound/ for this rule) are
+    # checked in the translated template.
+    "AWS::CloudFront::Distribution": "console distribution",
+    "AWS::CloudFront::OriginAccessControl": "console origin access control",
+    "AWS::CloudFront::Function": "console paths function",
+    "AWS::S3::BucketPolicy": "bucket policies (console: the distribution only; inbound mail: SES)",
+    # Inbound mail (check_inbound_mail): the rule writes to the bucket and prefix the function's
+    # S3 event and GetObject grant name, checked in the translated template.
+    "AWS::SES::ReceiptRuleSet": "inbound mail rule set",
+    "AWS::SES::ReceiptRule": "support address rule",
 }
 
 # ----- least privilege -----------------------------------------------------------------------
@@ -149,6 +178,14 @@ EXPECTED = {
     "ReturnsFunction": FUNCTION | READ | BATCH | STOCK,
     # Disputes open and update cases; the event id is remembered.
     "PaymentWebhookFunction": FUNCTION | READ | PUT,
+    # Support mail (S3 event from SES receiving): reads the raw message under inbound/ only;
+    # finds the case or the order the mail names (reads, the sender's orders through the
+    # indexes, batch), opens a case or adds the message (put; a case change moves its index
+    # entries: update, delete); S3 invokes asynchronously, and what still fails after Lambda's
+    # retries goes to its DLQ (SendMessage, SAM's DeadLetterQueue).
+    "InboundMailFunction": FUNCTION | READ | BATCH | STOCK | {"s3:GetObject"} | SEND,
+    # Cognito pre-token-generation trigger: pure claim mapping, no calls (logs and traces only).
+    "StaffScopesFunction": LOGS | XRAY,
 }
 # Roles that are not a function's, by logical id.
 EXPECTED_ROLES = {
@@ -180,6 +217,9 @@ RESOURCE_PATTERNS = [
     ),
     # Every index of the table (all keys-only; names in shared/src/adapters/dynamo/keys.rs).
     ("dynamodb:*", r"{table_arn}/index/\*", None),
+    # Raw support mail, only where SES writes it (the bucket's name is built from the stack id
+    # in the template, so that its notification to the function is not a circular dependency).
+    ("s3:GetObject", r"{bucket_arn}/inbound/\*", None),
 ]
 
 FAILURES: list[str] = []
@@ -253,6 +293,43 @@ def check_translated(resources: dict) -> None:
             check(p.get("TracingConfiguration", {}).get("Enabled") is True, f"{name}: tracing off")
 
 
+def outputs_for_moto(cfn: dict) -> dict:
+    """The template as created on moto. moto fails the whole stack on an output's Fn::GetAtt of a
+    resource it does not create (a CloudFront domain name) and drops an output that is a Ref to
+    one, so in Outputs those become a placeholder `<not emulated: Name[.Attribute]>`;
+    check_outputs checks what the rest resolved to."""
+    skipped = {n for n, r in cfn["Resources"].items() if r["Type"] in NOT_EMULATED}
+
+    def placeholder(name: str, att: str = "") -> str:
+        return f"<not emulated: {name}{'.' + att if att else ''}>"
+
+    def fix(v):
+        if isinstance(v, dict) and len(v) == 1:
+            (fn, arg), = v.items()
+            if fn == "Ref" and arg in skipped:
+                return placeholder(arg)
+            if fn == "Fn::GetAtt":
+                name, att = arg if isinstance(arg, list) else arg.split(".", 1)
+                if name in skipped:
+                    return placeholder(name, att)
+            if fn == "Fn::Sub":
+                text, names = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+
+                def inline(m: re.Match) -> str:
+                    name, _, att = m.group(1).partition(".")
+                    return placeholder(name, att) if name in skipped and name not in names else m.group(0)
+
+                text = re.sub(r"\$\{([A-Za-z0-9]+(?:\.[A-Za-z0-9.]+)?)\}", inline, text)
+                return {"Fn::Sub": [text, fix(names)] if names else text}
+        if isinstance(v, dict):
+            return {k: fix(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [fix(x) for x in v]
+        return v
+
+    return {**cfn, "Outputs": fix(cfn.get("Outputs", {}))}
+
+
 # ----- moto --------------------------------------------------------------------------------------
 def start_moto() -> tuple[str, subprocess.Popen | None]:
     if os.environ.get("MOTO_ENDPOINT"):
@@ -298,6 +375,7 @@ class Stack:
         self.attrs: dict[str, dict] = {}
         self.summary: list[str] = []
         self.granted: dict[str, set[str]] = {}
+        self.grants: dict[str, list[tuple[set[str], str]]] = {}  # role (function) -> (actions, resource)
         self.seconds = 0.0
 
     # ----- create and read back ------------------------------------------------------------------
@@ -308,10 +386,11 @@ class Stack:
         with zipfile.ZipFile(buf, "w") as z:
             z.writestr("bootstrap", "#!/bin/sh\nexit 1\n")
         for r in self.resources.values():
-            if r["Type"] == "AWS::Lambda::Function":
+            if r["Type"] == "AWS::Lambda::Function" and "ZipFile" not in r["Properties"]["Code"]:
                 r["Properties"]["Code"]["S3Bucket"] = self.bucket
                 s3.put_object(Bucket=self.bucket, Key=r["Properties"]["Code"]["S3Key"], Body=buf.getvalue())
-        s3.put_object(Bucket=self.bucket, Key="template.json", Body=json.dumps(self.cfn, separators=(",", ":")))
+        body = json.dumps(outputs_for_moto(self.cfn), separators=(",", ":"))
+        s3.put_object(Bucket=self.bucket, Key="template.json", Body=body)
         t = time.time()
         cf.create_stack(
             StackName=self.name,
@@ -384,6 +463,11 @@ class Stack:
         for n in self.of_type("AWS::Events::EventBus"):
             self.attrs[n] = self.client("events").describe_event_bus(Name=self.phys[n])
             self.arn[n] = self.attrs[n]["Arn"]
+        s3 = self.client("s3")
+        for n in self.of_type("AWS::S3::Bucket"):
+            enc = s3.get_bucket_encryption(Bucket=self.phys[n])["ServerSideEncryptionConfiguration"]
+            self.attrs[n] = {"Encryption": enc}
+            self.arn[n] = f"arn:aws:s3:::{self.phys[n]}"
 
     def resolve(self, v):
         """A template value as the stack resolved it; None when it cannot be resolved here."""
@@ -424,8 +508,10 @@ class Stack:
                 want = self.resolve(v)
                 if want is not None and k not in absent:
                     check(got_env.get(k) == str(want), f"{n}: {k}={got_env.get(k)!r}, want {want!r}")
-        self.summary.append(f"functions   {len(fns)}: arm64*, provided.al2023, bootstrap, tracing*; role, timeout, "
-                            "memory, environment (parameters and resources resolved) as in the template")
+        inline = [n for n in fns if "ZipFile" in self.resources[n]["Properties"]["Code"]]
+        self.summary.append(f"functions   {len(fns)}: arm64*, tracing*; {len(fns) - len(inline)} Rust (provided.al2023, "
+                            f"bootstrap), {len(inline)} inline ({', '.join(inline)}); role, timeout, memory, "
+                            "environment (parameters and resources resolved) as in the template")
 
     def check_event_sources(self) -> None:
         lam = self.client("lambda")
@@ -467,6 +553,14 @@ class Stack:
                 check(rp.get("deadLetterTargetArn") == target, f"{n}: redrive to {rp.get('deadLetterTargetArn')}")
                 check(int(rp.get("maxReceiveCount", 0)) == int(want["maxReceiveCount"]), f"{n}: maxReceiveCount")
                 self.dlqs.add(target)
+        for n in self.of_type("AWS::Lambda::Function"):  # a function's DLQ (asynchronous invocations)
+            dlq = self.resources[n]["Properties"].get("DeadLetterConfig", {}).get("TargetArn")
+            if dlq:
+                # moto's CloudFormation drops it today: compared when it keeps it.
+                got = self.attrs[n].get("DeadLetterConfig", {}).get("TargetArn")
+                check(got in (None, self.resolve(dlq)), f"{n}: dead-letter queue {got}, want {self.resolve(dlq)}")
+                check(dlq.get("Fn::GetAtt", [""])[0] in self.phys, f"{n}: dead-letter queue {dlq} not in the stack")
+                self.dlqs.add(self.resolve(dlq))
         for r in self.resources.values():  # a pipe's DLQ (the pipe itself is not emulated)
             dl = r.get("Properties", {}).get("SourceParameters", {}).get("DynamoDBStreamParameters", {})
             if dl.get("DeadLetterConfig"):
@@ -477,7 +571,8 @@ class Stack:
             if self.arn[n] in self.dlqs:
                 check(self.attrs[n].get("MessageRetentionPeriod") == "1209600", f"{n}: a DLQ keeping under 14 days")
         self.summary.append(f"queues      {len(queues)}: {len(self.consumed)} consumed by functions, each redriving "
-                            f"to its DLQ; {len(self.dlqs)} DLQs (redrive, stream and pipe failures) keep 14 days; SSE")
+                            f"to its DLQ; {len(self.dlqs)} DLQs (redrive, stream, pipe and asynchronous "
+                            "invocation failures) keep 14 days; SSE")
 
     def check_tables(self) -> None:
         ddbc = self.client("dynamodb")
@@ -595,6 +690,7 @@ class Stack:
                         check("*" not in a, f"{where}: wildcard action {a}")
                     granted |= actions
                     for res in as_list(s.get("Resource", [])):
+                        self.grants.setdefault(key, []).append((actions, res))
                         self.check_resource(where, res, actions, s.get("Condition", {}))
                         if "sqs:SendMessage" in actions:
                             sends.add(res)
@@ -609,6 +705,9 @@ class Stack:
         """A function sends only to the queues its environment names and its on-failure ones."""
         env = self.resources[fn]["Properties"].get("Environment", {}).get("Variables", {})
         mine = {self.arn.get(v["Ref"]) for v in env.values() if isinstance(v, dict) and v.get("Ref") in self.arn}
+        dlq = self.resources[fn]["Properties"].get("DeadLetterConfig", {}).get("TargetArn")
+        if dlq:  # asynchronous invocations that failed every retry (S3 events)
+            mine.add(self.resolve(dlq))
         for n, r in self.resources.items():
             p = r.get("Properties", {})
             if r["Type"] == "AWS::Lambda::EventSourceMapping" and p.get("FunctionName") == {"Ref": fn}:
@@ -628,12 +727,14 @@ class Stack:
             return
         account = next(iter(self.arn.values()), "arn:aws:iam::123456789012:x").split(":")[4]
         tables = [self.arn[n] for n in self.of_type("AWS::DynamoDB::Table")] or ["-"]
+        buckets = [self.arn[n] for n in self.of_type("AWS::S3::Bucket")] or ["-"]
         for action, pattern, key in RESOURCE_PATTERNS:
             prefix = action[:-1] if action.endswith("*") else None
             if not all(a == action or (prefix and a.startswith(prefix)) for a in actions):
                 continue
-            for t in tables:
-                if re.fullmatch(pattern.format(region=REGION, account=account, table_arn=re.escape(t)), res):
+            for t, b in ((t, b) for t in tables for b in buckets):
+                want = pattern.format(region=REGION, account=account, table_arn=re.escape(t), bucket_arn=re.escape(b))
+                if re.fullmatch(want, res):
                     if key:
                         check(any(key in block for block in condition.values()), f"{where}: {res} without {key}")
                     return
@@ -673,6 +774,11 @@ def main() -> int:
             stack.check_state_machines()
             stack.check_rest()
             stack.check_roles()
+            # The agent console and inbound mail (dev/deploy/console_checks.py).
+            console_checks.check_sign_in(stack, check)
+            console_checks.check_hosting(stack, check)
+            console_checks.check_inbound_mail(stack, check, PARAMETERS["SupportAddress"])
+            console_checks.check_publish(stack, check)
     finally:
         if proc is None:
             stack.delete()
