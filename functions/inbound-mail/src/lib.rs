@@ -1,8 +1,9 @@
 //! Mail to the support address: SES receiving stores each message in S3 (`inbound/`), the
 //! bucket's notification invokes this function, and the message goes onto the case its subject
 //! names or a new inquiry on the order it names (`oms_shared::app::conversations`). A message
-//! that names no order of its sender is left in the bucket (expired by its lifecycle) and
-//! logged by key, never by address; a store or S3 failure fails the invocation (S3 retries).
+//! that names no order of its sender, or whose sender SES could not verify (DMARC, spam and
+//! virus verdict headers), is left in the bucket (expired by its lifecycle) and logged by key,
+//! never by address; a store or S3 failure fails the invocation (S3 retries).
 
 use aws_lambda_events::event::s3::S3Event;
 use oms_shared::app::inbound::MAX_RAW_BYTES;
@@ -15,6 +16,9 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 pub struct InboundMail {
     pub oms: Oms,
     pub s3: aws_sdk_s3::Client,
+    /// Only senders SES verified (DMARC pass, spam and virus scans passed) write on a case;
+    /// on unless `INBOUND_REQUIRE_VERIFIED_SENDER=false`.
+    pub require_verified: bool,
 }
 
 /// An S3 event key as stored (event keys are URL-encoded, spaces as `+`).
@@ -55,7 +59,7 @@ impl InboundMail {
                 continue;
             }
             let raw = obj.body.collect().await?.into_bytes();
-            match self.oms.inbound_mail(&raw).await {
+            match self.oms.inbound_mail(&raw, self.require_verified).await {
                 Ok((case, order)) => {
                     tracing::info!(key = %key, case_id = %case, order_id = %order, "inbound mail on its case");
                     placed += 1;

@@ -12,7 +12,8 @@ async fn main() -> Result<(), oms_runtime::Error> {
     if let Ok(endpoint) = std::env::var("S3_ENDPOINT") {
         b = b.endpoint_url(endpoint).force_path_style(true);
     }
-    let handler = inbound_mail::InboundMail { oms, s3: aws_sdk_s3::Client::from_conf(b.build()) };
+    let require_verified = std::env::var("INBOUND_REQUIRE_VERIFIED_SENDER").map(|v| v != "false").unwrap_or(true);
+    let handler = inbound_mail::InboundMail { oms, s3: aws_sdk_s3::Client::from_conf(b.build()), require_verified };
     let h = &handler;
     lambda_runtime::run(service_fn(move |e: LambdaEvent<aws_lambda_events::event::s3::S3Event>| async move {
         h.handle(e.payload).await

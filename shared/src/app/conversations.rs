@@ -186,10 +186,20 @@ impl Oms {
 
     /// A mail to the support address: on the case its subject names (`[case <id>]`), else on a
     /// new inquiry on the order it names. The sender must be the order's e-mail: a stranger's
-    /// mail never lands on someone's order. Returns the case and its order.
+    /// mail never lands on someone's order; with `require_verified` (mail through SES
+    /// receiving) the sender's domain must also have passed DMARC. Returns the case and its
+    /// order.
     #[tracing::instrument(skip_all)]
-    pub async fn inbound_mail(&self, raw: &[u8]) -> Result<(CaseId, OrderId), AppError> {
+    pub async fn inbound_mail(&self, raw: &[u8], require_verified: bool) -> Result<(CaseId, OrderId), AppError> {
         let mail = super::inbound::parse(raw)?;
+        // Through SES receiving (the inbound-mail function), only a sender whose domain passed
+        // DMARC may write on a case: a From header alone proves nothing.
+        if require_verified && mail.sender != super::inbound::SenderCheck::Verified {
+            return Err(AppError::Unprocessable {
+                kind: "unverified-sender",
+                detail: format!("the sender could not be verified: {:?}", mail.sender),
+            });
+        }
         let sender = Email::parse(&mail.from).map_err(|_| AppError::invalid_field("from", "a sender address"))?;
         let message = |by: &str| CaseMessage {
             at: self.clock.now(),

@@ -1,6 +1,8 @@
 //! Mail to the support address, as a case needs it: the sender, the subject, the text the
-//! customer wrote (quoted history cut), the case a reply names (`[case <id>]` in the subject)
-//! and the order ids it mentions. Parsed with `mail-parser` (MIME, encodings, charsets).
+//! customer wrote (quoted history cut), the case a reply names (`[case <id>]` in the subject),
+//! the order ids it mentions, and what SES receiving said of the sender (its verdict headers,
+//! which SES puts above everything the sender wrote). Parsed with `mail-parser` (MIME,
+//! encodings, charsets).
 
 use super::AppError;
 use crate::domain::{CaseId, OrderId};
@@ -15,6 +17,46 @@ pub struct InboundMail {
     pub body: String,
     pub case_id: Option<CaseId>,
     pub order_ids: Vec<OrderId>,
+    pub sender: SenderCheck,
+}
+
+/// What SES receiving found out about the sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SenderCheck {
+    /// The From domain passed DMARC, and the spam and virus scans passed.
+    Verified,
+    /// SES checked and something failed (the reason, for the log).
+    Failed(String),
+    /// No SES verdict headers (a message that did not come through SES receiving).
+    Unchecked,
+}
+
+/// The first value of a header (SES prepends its own: a sender's copy further down never wins).
+fn first_header(m: &mail_parser::Message<'_>, name: &str) -> Option<String> {
+    let h = m.headers().iter().find(|h| h.name.as_str().eq_ignore_ascii_case(name))?;
+    let raw = m.raw_message().get(h.offset_start as usize..h.offset_end as usize)?;
+    Some(String::from_utf8_lossy(raw).split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+fn sender_check(m: &mail_parser::Message<'_>) -> SenderCheck {
+    let auth = first_header(m, "Authentication-Results");
+    let virus = first_header(m, "X-SES-Virus-Verdict");
+    let spam = first_header(m, "X-SES-Spam-Verdict");
+    let ses_auth = auth.as_deref().filter(|a| a.trim_start().to_ascii_lowercase().starts_with("amazonses.com"));
+    if ses_auth.is_none() && virus.is_none() && spam.is_none() {
+        return SenderCheck::Unchecked;
+    }
+    if virus.as_deref().map(str::trim) != Some("PASS") {
+        return SenderCheck::Failed(format!("virus verdict {}", virus.unwrap_or_else(|| "missing".into())));
+    }
+    if spam.as_deref().map(str::trim) == Some("FAIL") {
+        return SenderCheck::Failed("spam verdict FAIL".into());
+    }
+    match ses_auth {
+        Some(a) if a.to_ascii_lowercase().split([';', ' ']).any(|t| t == "dmarc=pass") => SenderCheck::Verified,
+        Some(_) => SenderCheck::Failed("the sender's domain did not pass DMARC".into()),
+        None => SenderCheck::Failed("no SES authentication results".into()),
+    }
 }
 
 /// ULID-shaped words of a text (26 Crockford base-32 characters).
@@ -63,7 +105,8 @@ pub fn parse(raw: &[u8]) -> Result<InboundMail, AppError> {
         }
     }
     order_ids.truncate(5);
-    Ok(InboundMail { from, subject, body, case_id, order_ids })
+    let sender = sender_check(&m);
+    Ok(InboundMail { from, subject, body, case_id, order_ids, sender })
 }
 
 #[cfg(test)]
@@ -95,5 +138,27 @@ mod tests {
         assert!(m.body.contains("broken — please help"), "{}", m.body);
         assert!(parse(b"").is_err());
         assert!(parse(b"no headers at all").is_err());
+        assert_eq!(m.sender, SenderCheck::Unchecked);
+    }
+
+    #[test]
+    fn only_the_verdict_ses_wrote_counts() {
+        let ses = |auth: &str| {
+            format!(
+                "Authentication-Results: amazonses.com;\r\n spf=pass smtp.mailfrom=example.com;\r\n dkim=pass header.i=@example.com;\r\n {auth}\r\nX-SES-Spam-Verdict: PASS\r\nX-SES-Virus-Verdict: PASS\r\n"
+            )
+        };
+        let body = "From: ann@example.com\r\nSubject: hi\r\n\r\nhello\r\n";
+        let ok = format!("{}{body}", ses("dmarc=pass header.from=example.com"));
+        assert_eq!(parse(ok.as_bytes()).unwrap().sender, SenderCheck::Verified);
+        // A forger's own "pass" below SES's "fail" changes nothing.
+        let forged = format!(
+            "{}Authentication-Results: amazonses.com; dmarc=pass\r\n{body}",
+            ses("dmarc=fail header.from=example.com")
+        );
+        assert!(matches!(parse(forged.as_bytes()).unwrap().sender, SenderCheck::Failed(_)));
+        let virus =
+            format!("{}X-SES-Virus-Verdict: FAIL\r\n{body}", "Authentication-Results: amazonses.com; dmarc=pass\r\n");
+        assert!(matches!(parse(virus.as_bytes()).unwrap().sender, SenderCheck::Failed(_)));
     }
 }

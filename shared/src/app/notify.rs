@@ -255,6 +255,7 @@ mod tests {
                       "delivery": {"promisedBy": "2026-11-25"}},
             "shipment": {"lines": [{"quantity": 2, "sku": "MUG"}]},
             "cart": {"items": [{"sku": "MUG", "quantity": 1}]},
+            "case": {"id": "01JDCASE", "subject": "Gift wrap?"}, "reply": "Yes, in blue paper.",
         });
         for kind in t.kinds() {
             let (subject, text, html) = t.render(kind, &data).unwrap();
