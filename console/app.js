@@ -85,7 +85,9 @@ async function route() {
     return;
   }
   const [r, m] = match;
-  const params = m.slice(1).map((x) => (x === undefined ? undefined : decodeURIComponent(x)));
+  // A malformed escape in the address bar is taken as typed, not thrown.
+  const decode = (x) => { try { return decodeURIComponent(x); } catch { return x; } };
+  const params = m.slice(1).map((x) => (x === undefined ? undefined : decode(x)));
   // Screens build off-page and swap in once, so a slow answer for an old route never lands.
   const fresh = h("div", { class: "screen" });
   replace(view, h("p", { class: "loading" }, "Loading…"));

@@ -141,7 +141,8 @@ function paymentRows(p) {
 function confirmBanner(st) {
   return h("div", { class: "banner", role: "region", "aria-label": "Confirmation call" },
     h("p", null, h("strong", null, "This order waits for a confirmation call."),
-      st.order.confirmBy ? [" Confirm by ", when(st.order.confirmBy), "."] : ""),
+      st.order.confirmation && st.order.confirmation.confirmBy
+        ? [" Confirm by ", when(st.order.confirmation.confirmBy), " (", st.order.confirmation.reason, ")."] : ""),
     button("Confirm order", async () => {
       const { data, etag } = await api("POST", `/v1/admin/orders/${encodeURIComponent(st.id)}/confirm`, { body: {} });
       applied(st, data, etag, `Order confirmed: now ${humanize(data.status).toLowerCase()}.`, "page-title");
@@ -158,7 +159,8 @@ function actions(st, cur) {
       const { data, etag } = await api("POST", `${base}/release-hold`);
       applied(st, data, etag, `Hold released: now ${humanize(data.status).toLowerCase()}.`, "act-note");
     }, { class: "primary", id: "release-hold" })));
-  } else if (OPEN.includes(o.status)) {
+  } else if (OPEN.includes(o.status) && o.status !== "awaiting_confirmation") {
+    // An order waiting for its confirmation call is under an agent's review already.
     const reason = field("Reason for the hold", { kind: "textarea", name: "reason", id: "hold-reason", rows: 2 });
     out.push(panel("act-hold", "Put on hold",
       form({ class: "stack", "aria-label": "Put on hold" }, [reason.wrap, h("button", { type: "submit", class: "primary" }, "Put on hold")], async () => {
@@ -264,7 +266,8 @@ function editPanel(st, cur) {
     const lines = draft.filter((d) => d.quantity > 0).map((d) => ({ sku: d.sku, quantity: d.quantity }));
     if (!lines.length) throw new Error("An order needs at least one line: cancel it instead.");
     if (lines.some((l) => !Number.isInteger(l.quantity) || l.quantity > 99)) throw new Error("Quantities are whole numbers up to 99.");
-    const { data } = await api("POST", "/v1/quotes", { body: { lines, shippingAddress: quoteAddress(o.shippingAddress) } });
+    // orderId: the units this order holds count as available to its edit.
+    const { data } = await api("POST", "/v1/quotes", { body: { lines, shippingAddress: quoteAddress(o.shippingAddress), orderId: st.id } });
     quoted = { lines, quote: data };
     drawQuote();
   }, { id: "edit-quote-btn" });
@@ -418,7 +421,7 @@ function refundPanel(st, cur) {
         ["Refunded so far", money(data.refunded)],
         ["Refundable now", money(data.refundableBefore)],
         ["Refundable after", h("strong", { id: "refundable-after" }, money(data.refundableAfter))],
-        ["Within your limit", data.withinAgentLimit === false ? "No: a supervisor must issue this refund" : "Yes"],
+        ["Within the agent limit", data.withinAgentLimit === false ? "No: only a supervisor or finance may issue it" : "Yes"],
       ]),
       !allowed ? h("p", { class: "error-inline" }, `This refund cannot be issued: ${data.problem || "the OMS refuses it"}.`) : null,
       !allowed ? null : button(`Issue refund of ${money(data.amount)}`, async () => {

@@ -127,3 +127,51 @@ async fn the_rule_queues_orders_and_the_timeout_releases_or_cancels_them() -> an
     ));
     Ok(())
 }
+
+#[tokio::test]
+async fn an_edit_into_the_rule_waits_for_a_call_and_each_order_keeps_its_own_timeout() -> anyhow::Result<()> {
+    let (oms, store, clock) = world().await?;
+    let rule = ConfirmationRule {
+        enabled: true,
+        min_total: Some(usd(50_000)),
+        timeout_minutes: 30,
+        on_timeout: OnTimeout::Cancel,
+        ..Default::default()
+    };
+    oms.set_confirmation_rule(&supervisor(), rule.clone()).await?;
+    let c = Caller::customer(CustomerId::parse("cust-e")?);
+    // A cheap order, edited up past the rule's value: it waits for a call (fulfillment undone).
+    let mug = place(&oms, "cust-e", "MUG").await?;
+    let v = store.get_order(&mug).await?.unwrap().version;
+    let edit: oms_shared::app::orders::EditOrderRequest =
+        serde_json::from_value(serde_json::json!({"lines": [{"sku": "TV", "quantity": 1}]}))?;
+    oms.edit_order(&c, &mug, Some(v), edit).await?;
+    let o = store.get_order(&mug).await?.unwrap();
+    assert_eq!(o.status, OrderStatus::AwaitingConfirmation);
+    assert!(o.confirmation.as_ref().is_some_and(|k| k.on_timeout == OnTimeout::Cancel));
+    // Confirmed once, a later edit does not ask again.
+    oms.confirm_order(&supervisor(), &mug, ConfirmRequest::default()).await?;
+    let v = store.get_order(&mug).await?.unwrap().version;
+    let edit: oms_shared::app::orders::EditOrderRequest =
+        serde_json::from_value(serde_json::json!({"lines": [{"sku": "TV", "quantity": 2}]}))?;
+    oms.edit_order(&c, &mug, Some(v), edit).await?;
+    assert_eq!(store.get_order(&mug).await?.unwrap().status, OrderStatus::Placed);
+
+    // The rule changes after placement: the waiting order keeps the timeout and outcome it was
+    // queued with (cancel after 30 minutes), the new rule applies to later orders.
+    let waiting = place(&oms, "cust-f", "TV").await?;
+    oms.set_confirmation_rule(
+        &supervisor(),
+        ConfirmationRule { timeout_minutes: 600, on_timeout: OnTimeout::Release, ..rule },
+    )
+    .await?;
+    let later = place(&oms, "cust-g", "TV").await?;
+    clock.advance(31);
+    assert_eq!(oms.expire_confirmations().await?, 1);
+    assert_eq!(store.get_order(&waiting).await?.unwrap().status, OrderStatus::Cancelled);
+    assert_eq!(store.get_order(&later).await?.unwrap().status, OrderStatus::AwaitingConfirmation);
+    // The queue lists the oldest first, with each order's own deadline.
+    let q = serde_json::to_value(oms.queue(&supervisor(), "confirmation-calls").await?)?;
+    assert_eq!(q["items"][0]["orderId"], later.to_string());
+    Ok(())
+}

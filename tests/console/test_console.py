@@ -195,7 +195,7 @@ def test_agent_previews_and_issues_a_goodwill_refund(agent_page, scenario):
     after = page.locator("#refundable-after").inner_text()
     to_minor = lambda s: int(s.replace("$", "").replace(",", "").replace(".", ""))  # noqa: E731
     assert to_minor(now) - to_minor(after) == 500, (now, after)
-    expect(preview).to_contain_text("Within your limitYes")
+    expect(preview).to_contain_text("Within the agent limitYes")
     axe_check(page, "08-order-refund-preview")
 
     page.get_by_role("button", name="Issue refund of $5.00").click()

@@ -375,5 +375,70 @@ async fn inquiries_by_web_and_by_mail_stay_on_one_case_and_replies_are_mailed() 
     );
     let cases = s.call("GET", &format!("/v1/admin/orders/{id}/cases"), Some(&agent), None, &[]).await?.json();
     assert_eq!(cases["cases"].as_array().map(Vec::len), Some(2), "the stranger's mail opened nothing");
+
+    // The same mail delivered twice (one Message-ID) opens one case; two senders are refused.
+    let twice = format!(
+        "From: {email}\r\nMessage-ID: <abc.{case}@mail.example>\r\nSubject: Order {id}\r\n\r\nDid it ship?\r\n"
+    );
+    let a = inbound(twice.clone()).await?.json::<Value>().await?;
+    let b = inbound(twice).await?.json::<Value>().await?;
+    assert_eq!(a["caseId"], b["caseId"]);
+    let two = format!("From: {email}, mallory@evil.example\r\nSubject: Order {id}\r\n\r\nHi\r\n");
+    assert_eq!(inbound(two).await?.status(), 400);
+
+    // Two replies a moment apart: each mail carries its own words.
+    for text in ["FIRST: refund approved", "SECOND: and a coupon"] {
+        let r = s
+            .call(
+                "POST",
+                &format!("/v1/admin/cases/{case}/replies"),
+                Some(&agent),
+                Some(&json!({"message": text})),
+                &[],
+            )
+            .await?;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let mut bodies: Vec<String> = Vec::new();
+    for _ in 0..100 {
+        let all = oms_local::mail(&s.local.moto_endpoint).await?;
+        bodies = all
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["to"].to_string().contains(&email))
+            .filter_map(|m| m["body"].as_str().map(str::to_owned))
+            .collect();
+        if bodies.iter().any(|b| b.contains("SECOND")) && bodies.iter().any(|b| b.contains("FIRST")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for text in ["FIRST: refund approved", "SECOND: and a coupon"] {
+        assert_eq!(bodies.iter().filter(|b| b.contains(text)).count(), 1, "{text} in {bodies:?}");
+    }
+
+    // A few open conversations per order; a flood is refused.
+    let t = s.token(&cust);
+    let mut refused = 0;
+    for i in 0..6 {
+        let ask = json!({"kind": "inquiry", "subject": format!("Q{i}"), "message": "?"});
+        let r = s.call("POST", &format!("/v1/orders/{id}/inquiries"), Some(&t), Some(&ask), &[]).await?;
+        if r.status == 409 {
+            assert_eq!(r.json()["type"], "urn:oms:problem:too-many-open-cases");
+            refused += 1;
+        }
+    }
+    assert!(refused >= 3, "five open cases at most: {refused} refused");
+    // Cases and queues are for customer service, not for the warehouse or integrations.
+    for token in [s.scoped_token("wh-1", "oms/warehouse"), s.scoped_token("erp", "oms/integration")] {
+        for path in [
+            format!("/v1/admin/cases/{case}"),
+            format!("/v1/admin/orders/{id}/cases"),
+            "/v1/admin/queues/on-hold".into(),
+        ] {
+            assert_eq!(s.call("GET", &path, Some(&token), None, &[]).await?.status, 403, "{path}");
+        }
+    }
     Ok(())
 }

@@ -44,18 +44,14 @@ pub fn router(oms: Oms) -> Router {
         .route("/v1/admin/orders/{order_id}/hold", post(admin_hold).route_layer(need(P::Annotate)))
         .route("/v1/admin/orders/{order_id}/notifications", post(admin_resend).route_layer(need(P::Annotate)))
         .route("/v1/admin/orders/{order_id}/refunds", post(admin_goodwill).route_layer(need(P::Refund)))
-        .route("/v1/admin/orders/{order_id}/cases", get(admin_order_cases).route_layer(need(P::ReadOrders)))
+        .route("/v1/admin/orders/{order_id}/cases", get(admin_order_cases).route_layer(need(P::Cases)))
         .route(
             "/v1/admin/cases",
-            post(admin_open_case)
-                .route_layer(need(P::Cases))
-                .merge(get(admin_list_cases).route_layer(need(P::ReadOrders))),
+            post(admin_open_case).route_layer(need(P::Cases)).merge(get(admin_list_cases).route_layer(need(P::Cases))),
         )
         .route(
             "/v1/admin/cases/{case_id}",
-            patch(admin_update_case)
-                .route_layer(need(P::Cases))
-                .merge(get(admin_get_case).route_layer(need(P::ReadOrders))),
+            patch(admin_update_case).route_layer(need(P::Cases)).merge(get(admin_get_case).route_layer(need(P::Cases))),
         )
         .route("/v1/admin/reconciliation", get(admin_reconciliation).route_layer(need(P::Reconciliation)))
         // The console's reads and actions.
@@ -64,12 +60,12 @@ pub fn router(oms: Oms) -> Router {
         .route("/v1/admin/stock", get(admin_stock))
         .route("/v1/admin/products", get(admin_products))
         .route("/v1/admin/locations", get(admin_locations))
-        .route("/v1/admin/queues/{queue}", get(admin_queue).route_layer(need(P::ReadOrders)))
+        .route("/v1/admin/queues/{queue}", get(admin_queue).route_layer(need(P::ReadCustomers)))
         .route("/v1/admin/orders/{order_id}/confirm", post(admin_confirm).route_layer(need(P::ActForCustomer)))
         .route("/v1/admin/orders/{order_id}/refunds/preview", post(admin_refund_preview).route_layer(need(P::Refund)))
         .route(
             "/v1/admin/settings/confirmation-calls",
-            get(get_confirmation_rule).put(put_confirmation_rule).route_layer(need(P::ReadOrders)),
+            get(get_confirmation_rule).put(put_confirmation_rule).route_layer(need(P::ReadCustomers)),
         )
         .route("/v1/admin/cases/{case_id}/replies", post(admin_reply).route_layer(need(P::Cases)))
         .fallback(not_found)

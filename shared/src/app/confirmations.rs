@@ -37,12 +37,7 @@ impl Oms {
             let order = self.order_for_agent(id).await?;
             if order.status != OrderStatus::AwaitingConfirmation {
                 // A retry of a confirmation that went through is answered with the order.
-                let confirmed = self
-                    .store
-                    .timeline(id)
-                    .await?
-                    .iter()
-                    .any(|e| matches!(e.kind.as_str(), "order.confirmed_by_call" | "order.confirmation_timed_out"));
+                let confirmed = order.confirmation.as_ref().is_some_and(|c| c.confirmed_at.is_some());
                 if confirmed && order.status != OrderStatus::Cancelled {
                     return Ok(());
                 }
@@ -52,6 +47,9 @@ impl Oms {
             let mut next = order.clone();
             next.apply(OrderEvent::Confirm, now)?;
             next.status_reason = None;
+            if let Some(c) = next.confirmation.as_mut() {
+                c.confirmed_at = Some(now);
+            }
             let mut ev = TimelineEvent::new(now, kind, actor.clone()).with_status(OrderStatus::Placed);
             if let Some(n) = &note {
                 ev = ev.with_note(n.clone());
@@ -78,31 +76,48 @@ impl Oms {
         Ok(r)
     }
 
+    /// Every order awaiting a confirmation call, oldest first (at most `max`).
+    pub(crate) async fn awaiting_calls(&self, max: usize) -> Result<Vec<Order>, AppError> {
+        let mut out: Vec<Order> = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self
+                .store
+                .orders_by_status(OrderStatus::AwaitingConfirmation, Listing::first(100).after(cursor.as_deref()))
+                .await?;
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) if out.len() < max => cursor = Some(c),
+                _ => break,
+            }
+        }
+        out.sort_by_key(|o| o.created_at);
+        Ok(out)
+    }
+
     /// Orders whose confirmation call did not happen in time: released into fulfillment or
-    /// cancelled, as the rule says (run on the reconciliation schedule). Returns how many.
+    /// cancelled, each as the rule said when it asked for the call (run on the effects
+    /// function's schedule). Returns how many.
     #[tracing::instrument(skip_all)]
     pub async fn expire_confirmations(&self) -> Result<usize, AppError> {
         let rule = self.store.get_confirmation_rule().await?;
-        let cutoff = self.clock.now() - Duration::minutes(i64::from(rule.timeout_minutes));
+        let now = self.clock.now();
         let system = Caller::admin(CustomerId::parse("system").map_err(|e| AppError::Internal(e.to_string()))?);
-        let waiting = self.store.orders_by_status(OrderStatus::AwaitingConfirmation, Listing::first(100)).await?;
         let mut done = 0;
-        for o in waiting.items.iter().filter(|o| o.created_at <= cutoff) {
-            let why = format!("no confirmation call within {} minutes", rule.timeout_minutes);
-            let r = match rule.on_timeout {
-                OnTimeout::Release => {
-                    self.confirm_as(
-                        &o.id,
-                        Actor::System("confirmation-calls".into()),
-                        "order.confirmation_timed_out",
-                        Some(why),
-                    )
-                    .await
-                }
-                OnTimeout::Cancel => self
-                    .cancel_order(&system, &o.id, Actor::System("confirmation-calls".into()), Some(why))
-                    .await
-                    .map(|_| ()),
+        for o in self.awaiting_calls(10_000).await? {
+            // Orders queued before calls were kept on the order follow today's rule.
+            let (due, on_timeout) = match &o.confirmation {
+                Some(c) => (c.confirm_by, c.on_timeout),
+                None => (o.created_at + Duration::minutes(i64::from(rule.timeout_minutes)), rule.on_timeout),
+            };
+            if due > now {
+                continue;
+            }
+            let why = format!("no confirmation call by {}", due.format("%Y-%m-%d %H:%M UTC"));
+            let actor = Actor::System("confirmation-calls".into());
+            let r = match on_timeout {
+                OnTimeout::Release => self.confirm_as(&o.id, actor, "order.confirmation_timed_out", Some(why)).await,
+                OnTimeout::Cancel => self.cancel_order(&system, &o.id, actor, Some(why)).await.map(|_| ()),
             };
             match r {
                 Ok(()) => done += 1,

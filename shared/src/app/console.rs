@@ -8,7 +8,7 @@ use crate::domain::returns::{ReturnStatus, Rma};
 use crate::domain::support::{Case, CaseKind, CaseStatus};
 use crate::domain::*;
 use crate::ports::Listing;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -31,6 +31,7 @@ pub struct QueueCase {
     #[serde(flatten)]
     pub case: Case,
     pub age_hours: i64,
+    pub message_count: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -46,6 +47,10 @@ pub struct Queue {
     pub queue: &'static str,
     pub items: QueueItems,
 }
+
+/// A queue shows its oldest `QUEUE_MAX` items, out of at most `QUEUE_SCAN` read.
+pub const QUEUE_MAX: usize = 100;
+pub const QUEUE_SCAN: usize = 2_000;
 
 pub const QUEUES: [&str; 5] = ["confirmation-calls", "on-hold", "returns-awaiting-receipt", "cases", "disputes"];
 
@@ -102,26 +107,35 @@ impl Oms {
     #[tracing::instrument(skip_all, fields(queue = name))]
     pub async fn queue(&self, c: &Caller, name: &str) -> Result<Queue, AppError> {
         let now = self.clock.now();
-        let orders = |v: Vec<Order>, timeout: Option<i64>| {
-            let mut v: Vec<QueueOrder> = v
+        let orders = |mut v: Vec<Order>| {
+            v.sort_by_key(|o| o.created_at);
+            v.truncate(QUEUE_MAX);
+            QueueItems::Orders(
+                v.into_iter()
+                    .map(|o| QueueOrder {
+                        confirm_by: o.confirmation.as_ref().map(|c| c.confirm_by),
+                        order_id: o.id,
+                        customer_id: o.customer,
+                        status: o.status,
+                        total: o.totals.total,
+                        created_at: o.created_at,
+                        reason: o.status_reason,
+                    })
+                    .collect(),
+            )
+        };
+        // Cases without their conversations (open the case for those): a queue stays small.
+        let cases = |v: Vec<Case>| {
+            let mut v: Vec<QueueCase> = v
                 .into_iter()
-                .map(|o| QueueOrder {
-                    confirm_by: timeout.map(|m| o.created_at + Duration::minutes(m)),
-                    order_id: o.id,
-                    customer_id: o.customer,
-                    status: o.status,
-                    total: o.totals.total,
-                    created_at: o.created_at,
-                    reason: o.status_reason,
+                .map(|mut c| {
+                    let message_count = c.messages.len();
+                    c.messages.clear();
+                    QueueCase { age_hours: (now - c.created_at).num_hours(), message_count, case: c }
                 })
                 .collect();
-            v.sort_by_key(|o| o.created_at);
-            QueueItems::Orders(v)
-        };
-        let cases = |v: Vec<Case>| {
-            let mut v: Vec<QueueCase> =
-                v.into_iter().map(|c| QueueCase { age_hours: (now - c.created_at).num_hours(), case: c }).collect();
-            v.sort_by_key(|c| (c.case.due_by, c.case.created_at));
+            v.sort_by_key(|c| (c.case.due_by.is_none(), c.case.due_by, c.case.created_at));
+            v.truncate(QUEUE_MAX);
             QueueItems::Cases(v)
         };
         let open_cases = async |kind_is_dispute: bool| -> Result<Vec<Case>, AppError> {
@@ -130,24 +144,17 @@ impl Oms {
             Ok(all.into_iter().filter(|c| (c.kind == CaseKind::Dispute) == kind_is_dispute).collect())
         };
         let (queue, items) = match name {
-            "confirmation-calls" => {
-                let rule = self.store.get_confirmation_rule().await?;
-                let v = self.store.orders_by_status(OrderStatus::AwaitingConfirmation, Listing::first(100)).await?;
-                ("confirmation-calls", orders(v.items, Some(i64::from(rule.timeout_minutes))))
-            }
-            "on-hold" => (
-                "on-hold",
-                orders(self.store.orders_by_status(OrderStatus::OnHold, Listing::first(100)).await?.items, None),
-            ),
+            "confirmation-calls" => ("confirmation-calls", orders(self.awaiting_calls(QUEUE_SCAN).await?)),
+            "on-hold" => ("on-hold", orders(self.all_in_status(OrderStatus::OnHold).await?)),
             "returns-awaiting-receipt" => {
                 let mut v = Vec::new();
-                let waiting = self.store.orders_by_status(OrderStatus::ReturnRequested, Listing::first(100)).await?;
-                for o in waiting.items {
+                for o in self.all_in_status(OrderStatus::ReturnRequested).await? {
                     v.extend(self.store.returns_of_order(&o.id).await?.into_iter().filter(|r| {
                         matches!(r.status, ReturnStatus::Issued | ReturnStatus::InTransit | ReturnStatus::Arrived)
                     }));
                 }
                 v.sort_by_key(|r| r.created_at);
+                v.truncate(QUEUE_MAX);
                 ("returns-awaiting-receipt", QueueItems::Returns(v))
             }
             "cases" => ("cases", cases(open_cases(false).await?)),
@@ -162,6 +169,20 @@ impl Oms {
             }
         };
         Ok(Queue { queue, items })
+    }
+
+    /// Orders in a status, every page up to `QUEUE_SCAN` (a queue shows the oldest).
+    async fn all_in_status(&self, status: OrderStatus) -> Result<Vec<Order>, AppError> {
+        let mut out: Vec<Order> = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.store.orders_by_status(status, Listing::first(100).after(cursor.as_deref())).await?;
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) if out.len() < QUEUE_SCAN => cursor = Some(c),
+                _ => return Ok(out),
+            }
+        }
     }
 
     /// Stock of one SKU per location (shards summed), with totals.
@@ -207,6 +228,8 @@ impl Oms {
         id: &OrderId,
         req: super::support::GoodwillRequest,
     ) -> Result<RefundPreview, AppError> {
+        // The same checks as the refund itself: a preview never says yes to what it refuses.
+        super::support::text("reason", &req.reason, 500)?;
         let order = self.order_for_agent(id).await?;
         let cur = order.totals.total.currency();
         if req.amount.currency() != cur || req.amount.amount() <= 0 {

@@ -16,6 +16,8 @@ use serde::Serialize;
 /// At most this many customers per search, and orders per customer window.
 const SEARCH_LIMIT: usize = 20;
 const WINDOW_ORDERS: i32 = 50;
+/// Orders counted for a customer's order count, lifetime value and tier.
+const MAX_COUNTED_ORDERS: usize = 1_000;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -112,6 +114,20 @@ impl Oms {
         record_order_customer(self.store.as_ref(), self.clock.as_ref(), id).await
     }
 
+    /// A customer's orders, newest first, every page up to `max`.
+    async fn orders_of_up_to(&self, id: &CustomerId, max: usize) -> Result<Vec<Order>, AppError> {
+        let mut out: Vec<Order> = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.store.orders_of_customer(id, Listing::first(100).after(cursor.as_deref())).await?;
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) if out.len() < max => cursor = Some(c),
+                _ => return Ok(out),
+            }
+        }
+    }
+
     /// The profile, or one assembled from the customer's orders when none was recorded yet.
     async fn profile_of(&self, id: &CustomerId, orders: &[Order]) -> Result<Option<CustomerProfile>, AppError> {
         if let Some(p) = self.store.get_customer(id).await? {
@@ -125,7 +141,7 @@ impl Oms {
         Ok(Some(p))
     }
 
-    async fn customers_matching(&self, q: &Query) -> Result<Vec<CustomerId>, AppError> {
+    async fn customers_matching(&self, q: &Query, raw: Option<&str>) -> Result<Vec<CustomerId>, AppError> {
         let mut ids: Vec<CustomerId> = Vec::new();
         if let Some(key) = q.lookup() {
             for id in self.store.find_customers(&key, SEARCH_LIMIT * 3).await? {
@@ -164,6 +180,16 @@ impl Oms {
                     }
                 }
             }
+            // One word without digits ("cust-ann", "Ann-Marie") may also be a customer id.
+            Query::Name(_) => {
+                if let Some(raw) = raw.filter(|r| !r.trim().contains(' '))
+                    && let Ok(c) = CustomerId::parse(raw.trim())
+                    && (self.store.get_customer(&c).await?.is_some()
+                        || !self.store.orders_of_customer(&c, Listing::first(1)).await?.items.is_empty())
+                {
+                    ids.push(c);
+                }
+            }
             _ => {}
         }
         let mut seen = std::collections::HashSet::new();
@@ -176,6 +202,7 @@ impl Oms {
     #[tracing::instrument(skip_all)]
     pub async fn search_customers(&self, c: &Caller, q: Option<&str>) -> Result<CustomerHits, AppError> {
         require(c)?;
+        let raw = q;
         let q = q.and_then(Query::parse).ok_or_else(|| {
             AppError::invalid_field(
                 "q",
@@ -183,8 +210,8 @@ impl Oms {
             )
         })?;
         let mut customers = Vec::new();
-        for id in self.customers_matching(&q).await? {
-            let orders = self.store.orders_of_customer(&id, Listing::first(WINDOW_ORDERS)).await?.items;
+        for id in self.customers_matching(&q, raw).await? {
+            let orders = self.orders_of_up_to(&id, MAX_COUNTED_ORDERS).await?;
             let Some(p) = self.profile_of(&id, &orders).await? else { continue };
             customers.push(CustomerHit {
                 loyalty_tier: loyalty_tier(&lifetime_value(&orders)),
@@ -203,7 +230,9 @@ impl Oms {
     #[tracing::instrument(skip_all)]
     pub async fn customer_window(&self, c: &Caller, id: &CustomerId) -> Result<CustomerWindow, AppError> {
         require(c)?;
-        let orders = self.store.orders_of_customer(id, Listing::first(WINDOW_ORDERS)).await?.items;
+        let all = self.orders_of_up_to(id, MAX_COUNTED_ORDERS).await?;
+        let value = lifetime_value(&all);
+        let orders: Vec<Order> = all.iter().take(WINDOW_ORDERS as usize).cloned().collect();
         let profile = self.profile_of(id, &orders).await?.ok_or(AppError::NotFound)?;
         let (mut returns, mut cases, mut notes) = (Vec::new(), Vec::new(), Vec::new());
         for o in &orders {
@@ -239,7 +268,6 @@ impl Oms {
         let history = self.store.all_orders(Listing::first(200)).await?.items;
         let mine: Vec<&Order> = orders.iter().collect();
         let tips = frequently_bought_together(&mine, &history, 3);
-        let value = lifetime_value(&orders);
         let preferences = self.store.get_preferences(id).await?;
         Ok(CustomerWindow {
             customer: ProfileView { profile, preferences, loyalty_tier: loyalty_tier(&value) },

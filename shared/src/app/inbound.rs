@@ -15,9 +15,11 @@ pub struct InboundMail {
     pub from: String,
     pub subject: String,
     pub body: String,
-    pub case_id: Option<CaseId>,
+    /// Every `[case <id>]` the subject names, the last first (a reply's own marker is last).
+    pub case_ids: Vec<CaseId>,
     pub order_ids: Vec<OrderId>,
     pub sender: SenderCheck,
+    pub message_id: Option<String>,
 }
 
 /// What SES receiving found out about the sender.
@@ -71,12 +73,19 @@ pub fn parse(raw: &[u8]) -> Result<InboundMail, AppError> {
     let m = mail_parser::MessageParser::default()
         .parse(raw)
         .ok_or_else(|| AppError::invalid_field("message", "not a MIME message"))?;
+    // Exactly one sender: two From headers, or two addresses in one, leave who wrote unclear.
+    let from_headers = m.headers().iter().filter(|h| h.name.as_str().eq_ignore_ascii_case("From")).count();
+    let addresses = m.from().map(|f| f.iter().count()).unwrap_or(0);
+    if from_headers != 1 || addresses != 1 {
+        return Err(AppError::invalid_field("from", "a message from exactly one sender address"));
+    }
     let from = m
         .from()
         .and_then(|f| f.first())
         .and_then(|a| a.address())
         .ok_or_else(|| AppError::invalid_field("from", "the message has no sender address"))?
         .to_owned();
+    let message_id = m.message_id().map(|id| id.chars().filter(|c| !c.is_control()).take(200).collect::<String>());
     let subject: String = m.subject().unwrap_or_default().chars().filter(|c| !c.is_control()).take(200).collect();
     let text = m.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
     // The customer's words: quoted history and the reply header above it dropped.
@@ -90,23 +99,27 @@ pub fn parse(raw: &[u8]) -> Result<InboundMail, AppError> {
     }
     let body: String = lines.join("\n").trim().chars().filter(|c| !c.is_control() || *c == '\n').take(5000).collect();
     let body = if body.is_empty() { "(empty message)".to_owned() } else { body };
-    let case_id = subject
-        .split("[case ")
-        .nth(1)
-        .and_then(|rest| rest.split(']').next())
-        .and_then(|id| CaseId::parse(id.trim()).ok());
+    let lower = subject.to_ascii_lowercase();
+    let mut case_ids: Vec<CaseId> = lower
+        .match_indices("[case ")
+        .filter_map(|(i, m)| subject.get(i + m.len()..))
+        .filter_map(|rest| rest.split(']').next())
+        .filter_map(|id| CaseId::parse(id.trim()).ok())
+        .collect();
+    case_ids.reverse();
+    case_ids.dedup();
     let mut order_ids: Vec<OrderId> = Vec::new();
     for w in ids(&subject).chain(ids(&text)) {
         if let Ok(id) = OrderId::parse(w)
             && !order_ids.contains(&id)
-            && case_id.as_ref().is_none_or(|c| c.as_str() != id.as_str())
+            && !case_ids.iter().any(|c| c.as_str() == id.as_str())
         {
             order_ids.push(id);
         }
     }
     order_ids.truncate(5);
     let sender = sender_check(&m);
-    Ok(InboundMail { from, subject, body, case_id, order_ids, sender })
+    Ok(InboundMail { from, subject, body, case_ids, order_ids, sender, message_id })
 }
 
 #[cfg(test)]
@@ -121,7 +134,7 @@ mod tests {
         );
         let m = parse(raw.as_bytes()).unwrap();
         assert_eq!(m.from, "ann@example.com");
-        assert_eq!(m.case_id, Some(case));
+        assert_eq!(m.case_ids, vec![case]);
         assert_eq!(m.body, "Still nothing, sorry!");
         assert!(m.order_ids.is_empty());
     }
@@ -139,6 +152,15 @@ mod tests {
         assert!(parse(b"").is_err());
         assert!(parse(b"no headers at all").is_err());
         assert_eq!(m.sender, SenderCheck::Unchecked);
+    }
+
+    #[test]
+    fn japanese_mail_decodes() {
+        let mut raw = b"From: ann@example.com\r\nSubject: =?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?=\r\nContent-Type: text/plain; charset=shift_jis\r\n\r\n".to_vec();
+        raw.extend_from_slice(&[0x93, 0xFA, 0x96, 0x7B, 0x8C, 0xEA, b'\r', b'\n']);
+        let m = parse(&raw).unwrap();
+        assert_eq!(m.subject, "日本語");
+        assert_eq!(m.body, "日本語");
     }
 
     #[test]

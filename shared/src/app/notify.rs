@@ -181,13 +181,8 @@ impl Notifier {
             None => None,
         };
         // An agent's reply on a case: the case and the reply's words.
-        let (case, reply) = match (n.kind.as_str(), n.detail.as_deref().map(crate::domain::CaseId::parse)) {
-            ("case.reply", Some(Ok(id))) => {
-                let c = store.get_case(&id).await?.ok_or_else(|| NotifyError::Permanent("case not found".into()))?;
-                let last = c.messages.iter().rev().find(|m| m.from == crate::domain::support::MessageFrom::Agent);
-                let reply = last.map(|m| m.body.clone());
-                (Some(serde_json::json!({"id": c.id, "subject": c.subject})), reply)
-            }
+        let (case, reply) = match (n.kind.as_str(), n.detail.as_deref()) {
+            ("case.reply", Some(d)) => self.case_reply(d).await?,
             _ => (None, None),
         };
         // The carrier's latest estimate once the parcel moves, else the promise.
@@ -203,6 +198,24 @@ impl Notifier {
         self.deliver(n, to, data, false, None).await
     }
 
+    /// A case reply's mail data: the case and the reply the detail names (`<case id>#<position>`).
+    /// The subject is the customer's own words only on a case they opened.
+    async fn case_reply(&self, detail: &str) -> Result<(Option<Value>, Option<String>), NotifyError> {
+        use crate::domain::support::MessageFrom;
+        let (id, pos) = detail.split_once('#').unwrap_or((detail, ""));
+        let id = crate::domain::CaseId::parse(id).map_err(|e| NotifyError::Permanent(e.to_string()))?;
+        let c = self.oms.store.get_case(&id).await?.ok_or_else(|| NotifyError::Permanent("case not found".into()))?;
+        let reply = match pos.parse::<usize>() {
+            Ok(p) => c.messages.get(p.wrapping_sub(1)).filter(|m| m.from == MessageFrom::Agent),
+            // Older notifications named only the case: its newest reply.
+            Err(_) => c.messages.iter().rev().find(|m| m.from == MessageFrom::Agent),
+        };
+        let reply = reply.ok_or_else(|| NotifyError::Permanent("no such reply on the case".into()))?;
+        let theirs = c.messages.first().is_some_and(|m| m.from == MessageFrom::Customer);
+        let subject = if theirs { c.subject.clone() } else { format!("Your order {}", c.order_id) };
+        Ok((Some(serde_json::json!({"id": c.id, "subject": subject})), Some(reply.body.clone())))
+    }
+
     /// Renders and sends one notification at most once per dedupe key.
     async fn deliver(
         &self,
@@ -213,6 +226,10 @@ impl Notifier {
         unsubscribe: Option<String>,
     ) -> Result<Outcome, NotifyError> {
         let store = &self.oms.store;
+        // An erased customer's placeholder address never receives mail.
+        if to.as_str().ends_with(&format!("@{}", crate::domain::privacy::ERASED_DOMAIN)) {
+            return Ok(Outcome::OptedOut);
+        }
         let (subject, text, html) = self.templates.render(&n.kind, &data).map_err(NotifyError::Permanent)?;
         match store.claim_mail(&n.dedupe_key, 60).await? {
             MailClaim::AlreadySent => return Ok(Outcome::Duplicate),

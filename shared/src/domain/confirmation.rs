@@ -4,7 +4,22 @@
 use super::catalog::ProductKind;
 use super::money::Money;
 use super::order::Order;
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+
+/// The call an order waits for: why, by when, and what happens if nobody calls (fixed when the
+/// rule asked for it: a later change of the rule applies to later orders).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfirmationCall {
+    pub reason: String,
+    pub confirm_by: DateTime<Utc>,
+    pub on_timeout: OnTimeout,
+    /// When an agent confirmed it (or the wait ran out and it was released): a later edit
+    /// does not ask again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
 
 /// The largest `minTotal` (the contract's money maximum).
 pub const MAX_MIN_TOTAL: i64 = 1_000_000_000_000;
@@ -66,6 +81,16 @@ impl ConfirmationRule {
             return Err(("minTotal", format!("a positive amount of at most {MAX_MIN_TOTAL} minor units")));
         }
         Ok(())
+    }
+
+    /// The call this order needs, if the rule asks for one (`first`: the customer's first order).
+    pub fn call_for(&self, o: &Order, first: bool, now: DateTime<Utc>) -> Option<ConfirmationCall> {
+        self.reason(o, first).map(|reason| ConfirmationCall {
+            reason,
+            confirm_by: now + Duration::minutes(i64::from(self.timeout_minutes)),
+            on_timeout: self.on_timeout,
+            confirmed_at: None,
+        })
     }
 
     /// Whether the rule asks for a call on this order, and why (`first` says whether it is the

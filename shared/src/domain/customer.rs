@@ -184,8 +184,7 @@ impl Query {
         if phone_like && let Some(p) = normalize_phone(q) {
             return Some(Query::Phone(p));
         }
-        let has_digit = q.chars().any(|c| c.is_ascii_digit());
-        if has_digit || !q.contains(' ') && (q.contains('-') || q.contains('_')) {
+        if q.chars().any(|c| c.is_ascii_digit()) {
             return Some(Query::Id(q.to_owned()));
         }
         let tokens = name_tokens(q);
@@ -266,6 +265,7 @@ mod tests {
         assert_eq!(Query::parse("ann lee"), Some(Query::Name(vec!["ann".into(), "lee".into()])));
         assert_eq!(Query::parse("01JABCDEF0123456789ABCDEFG"), Some(Query::Id("01JABCDEF0123456789ABCDEFG".into())));
         assert_eq!(Query::parse("cust-42"), Some(Query::Id("cust-42".into())));
+        assert_eq!(Query::parse("Ann-Marie"), Some(Query::Name(vec!["ann".into(), "marie".into()])));
         assert_eq!(Query::parse("   "), None);
         assert_eq!(Query::parse("a"), None);
     }

@@ -154,6 +154,9 @@ pub struct Order {
     /// The Idempotency-Key the order was placed with (its stored response is found by it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_key: Option<String>,
+    /// A confirmation call the order needs or had (agents see it; the customer never does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<super::confirmation::ConfirmationCall>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// What the store read of the order's write-once part (see `STATE_FIELDS`): a store that

@@ -117,6 +117,9 @@ impl fmt::Display for OrderStatus {
 pub enum OrderEvent {
     /// An agent confirmed the order on the call (or the wait ran out and the rule releases it).
     Confirm,
+    /// An edit made the order one the confirmation rule calls about: fulfillment work is undone
+    /// and the order waits for the call.
+    RequireCall,
     Validate,
     HoldForReview,
     ReleaseHold,
@@ -166,6 +169,9 @@ pub fn transition(from: OrderStatus, event: OrderEvent) -> Result<OrderStatus, I
     use OrderStatus as S;
     let to = match (from, event) {
         (S::AwaitingConfirmation, E::Confirm) => S::Placed,
+        (S::Placed | S::Validated | S::Allocated | S::PaymentAuthorized | S::ReadyToShip, E::RequireCall) => {
+            S::AwaitingConfirmation
+        }
         (S::Placed, E::Validate) => S::Validated,
         (S::Placed | S::Validated | S::Allocated | S::PaymentAuthorized | S::ReadyToShip, E::HoldForReview) => {
             S::OnHold
@@ -199,8 +205,9 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const EVENTS: [OrderEvent; 20] = [
+    const EVENTS: [OrderEvent; 21] = [
         OrderEvent::Confirm,
+        OrderEvent::RequireCall,
         OrderEvent::Resume(OrderStatus::Allocated),
         OrderEvent::Resume(OrderStatus::ReadyToShip),
         OrderEvent::Resume(OrderStatus::Shipped),

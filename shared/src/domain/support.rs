@@ -93,6 +93,9 @@ pub struct CaseMessage {
     pub by: String,
     pub body: String,
     pub via: MessageVia,
+    /// A mailed message's `Message-ID`: the same mail delivered twice is kept once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
 }
 
 /// A case keeps at most this many messages (a longer conversation opens a new case).

@@ -98,6 +98,7 @@ pub fn order(customer: &str, email: &str) -> Order {
         credit: None,
         exchange_for: None,
         placement_key: None,
+        confirmation: None,
         created_at: now,
         updated_at: now,
         stored_body: Default::default(),

@@ -198,7 +198,16 @@ impl Oms {
         next.reservations = prepared.reservations;
         moves.extend(next.reservations.iter().map(|r| StockMovement::of_reservation(r, StockMove::Hold)));
         let progressed = order.held_from.unwrap_or(order.status);
-        let restart = progressed.is_past_validation()
+        // An edit that makes the order one the confirmation rule calls about (and that had no
+        // call yet) sends it to wait for the call: fulfillment work is undone as on a restart.
+        let called = order.confirmation.as_ref().is_some_and(|c| c.confirmed_at.is_some());
+        let call = match order.status {
+            OrderStatus::OnHold | OrderStatus::AwaitingConfirmation => None,
+            _ if called => None,
+            _ => self.store.get_confirmation_rule().await?.call_for(&next, false, now),
+        };
+        let restart = call.is_some()
+            || progressed.is_past_validation()
             || order.payment.authorization_id.is_some()
             || shipments.iter().any(|s| s.status != ShipmentStatus::Cancelled);
         let mut void = None;
@@ -212,6 +221,10 @@ impl Oms {
             }
             if next.status == OrderStatus::OnHold {
                 next.held_from = Some(OrderStatus::Placed);
+            } else if let Some(c) = call {
+                next.apply(OrderEvent::RequireCall, now)?;
+                next.status_reason = Some(format!("confirmation call: {}", c.reason));
+                next.confirmation = Some(c);
             } else {
                 next.apply(OrderEvent::Restart, now)?;
             }

@@ -23,6 +23,9 @@ pub struct QuoteRequest {
     #[serde(default)]
     pub lines: Option<Vec<LineRequest>>,
     pub shipping_address: AddressInput,
+    /// A quote for an edit of this order: the units it already holds count as available to it.
+    #[serde(default)]
+    pub order_id: Option<OrderId>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -95,17 +95,19 @@ impl Oms {
                     .map(|c| if c.amount() > prepared.totals.total.amount() { prepared.totals.total } else { c }),
                 exchange_for: extras.exchange_for.clone(),
                 placement_key: Some(idempotency_key.to_owned()),
+                confirmation: None,
                 created_at: now,
                 updated_at: now,
                 stored_body: StoredBody::default(),
             };
             let mut order = order;
             // A rule may ask an agent to call the customer before fulfillment starts.
-            let call = rule.reason(&order, first_order);
-            if let Some(reason) = &call {
+            let call = rule.call_for(&order, first_order, now);
+            if let Some(c) = &call {
                 order.status = OrderStatus::AwaitingConfirmation;
-                order.status_reason = Some(format!("confirmation call: {reason}"));
+                order.status_reason = Some(format!("confirmation call: {}", c.reason));
             }
+            order.confirmation = call.clone();
             let placed_event = TimelineEvent::new(now, "order.placed", Actor::Customer(caller.customer.to_string()))
                 .with_status(order.status)
                 .with_note(format!(
@@ -113,7 +115,7 @@ impl Oms {
                     order.channel,
                     order.lines.len(),
                     order.totals.total,
-                    call.map(|r| format!("; confirmation call: {r}")).unwrap_or_default()
+                    call.as_ref().map(|c| format!("; confirmation call: {}", c.reason)).unwrap_or_default()
                 ));
             let body = serde_json::to_string(&customer_order(&order, &[], std::slice::from_ref(&placed_event)))
                 .map_err(|e| AppError::Internal(e.to_string()))?;

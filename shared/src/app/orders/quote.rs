@@ -190,8 +190,13 @@ impl Oms {
         // What placement would refuse is refused here too: shipping only adds to this.
         within_order_cap("lines", subtotal.checked_add(tax).map_err(too_much)?.amount(), currency)?;
         let goods: Vec<Sku> = lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| l.sku.clone()).collect();
+        // An edit's quote: the order's own holds and allocations are its to re-source.
+        let own = match &req.order_id {
+            Some(id) => self.owned_order(caller, id).await?.reservations,
+            None => Vec::new(),
+        };
         let (candidates, _) =
-            self.candidates(&goods, geo::centroid(address.country, &address.postal_code), &[]).await?;
+            self.candidates(&goods, geo::centroid(address.country, &address.postal_code), &own).await?;
         let options = self.delivery_options(&lines, &address, &candidates, subtotal).await?;
         Ok(QuoteDto { lines, subtotal, tax, options })
     }
