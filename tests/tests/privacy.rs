@@ -148,6 +148,7 @@ async fn export_then_erasure_leaves_no_personal_data_and_the_books_unchanged() -
     assert_eq!(e["orders"].as_array().map(Vec::len), Some(2));
     assert_eq!(e["carts"][0]["email"], EMAIL);
     assert!(!export.text.contains("rang from"), "the export is the customer's view: no agent notes");
+    assert!(e["cases"].is_array(), "inquiries and complaints are part of the export");
 
     let refused = s.call("DELETE", "/v1/me", Some(&t), None, &[]).await?;
     assert_eq!(

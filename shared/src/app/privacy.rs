@@ -23,6 +23,11 @@ pub struct PersonalExport {
     pub orders: Vec<CustomerOrder>,
     pub returns: Vec<CustomerReturn>,
     pub carts: Vec<CartDto>,
+    /// The profile agents see (names, e-mails, phones, addresses gathered from the orders).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<crate::domain::customer::CustomerProfile>,
+    /// Inquiries and complaints, as the customer sees them (disputes are the payment provider's).
+    pub cases: Vec<super::conversations::CustomerCase>,
 }
 
 /// What an erasure did.
@@ -64,9 +69,18 @@ impl Oms {
     pub async fn export_personal_data(&self, caller: &Caller) -> Result<PersonalExport, AppError> {
         let mut orders = Vec::new();
         let mut returns = Vec::new();
+        let mut cases = Vec::new();
         for o in self.orders_of(&caller.customer).await? {
             let Some(v) = self.store.get_order_view(&o.id).await? else { continue };
             returns.extend(self.store.returns_of_order(&o.id).await?.iter().map(customer_return));
+            cases.extend(
+                self.store
+                    .cases_of_order(&o.id)
+                    .await?
+                    .iter()
+                    .filter(|c| c.kind != crate::domain::support::CaseKind::Dispute)
+                    .map(super::conversations::CustomerCase::of),
+            );
             orders.push(customer_order(&v.order, &v.shipments, &v.timeline));
         }
         let carts = self.store.carts_of_customer(&caller.customer).await?.iter().map(CartDto::from).collect();
@@ -77,6 +91,8 @@ impl Oms {
             orders,
             returns,
             carts,
+            profile: self.store.get_customer(&caller.customer).await?,
+            cases,
         })
     }
 
