@@ -101,6 +101,9 @@ NOT_EMULATED = {
     # S3 event and GetObject grant name, checked in the translated template.
     "AWS::SES::ReceiptRuleSet": "inbound mail rule set",
     "AWS::SES::ReceiptRule": "support address rule",
+    # The integrations queue's policy (check_rest): only the event rule may send, checked in
+    # the template; the rule and its targets are created and read back.
+    "AWS::SQS::QueuePolicy": "queue policies of the bus rules' targets",
 }
 
 # ----- least privilege -----------------------------------------------------------------------
@@ -170,8 +173,9 @@ EXPECTED = {
     # change record leaves the index: UpdateItem; an older outbox item is deleted), enqueues
     # mail, and its stream's on-failure destination is a queue (SendMessage added by SAM);
     # writes customer profiles and their lookups (PutItem) from order bodies; its schedule
-    # releases or cancels orders whose confirmation call did not happen (changes with stock).
-    "EffectsFunction": FUNCTION | STREAM_POLL | READ | BATCH | STOCK | SEND,
+    # releases or cancels orders whose confirmation call did not happen (changes with stock);
+    # publishes integration events to the OMS bus.
+    "EffectsFunction": FUNCTION | STREAM_POLL | READ | BATCH | STOCK | SEND | {"events:PutEvents"},
     # Reads every order and stock item; finishes changes interrupted between their parts.
     "ReconciliationFunction": FUNCTION | READ | BATCH | STOCK,
     # Products (batch), receipts restock, exchanges place replacement orders.
@@ -184,6 +188,10 @@ EXPECTED = {
     # entries: update, delete); S3 invokes asynchronously, and what still fails after Lambda's
     # retries goes to its DLQ (SendMessage, SAM's DeadLetterQueue).
     "InboundMailFunction": FUNCTION | READ | BATCH | STOCK | {"s3:GetObject"} | SEND,
+    # SQS consumer (events from the bus, its own delayed retry tasks): reads subscriptions and
+    # the delivery log (get, query), writes the log and subscriptions (put), re-enqueues
+    # retries, and mails a subscriber whose endpoint it disabled.
+    "WebhookDispatcherFunction": FUNCTION | SQS_POLL | ddb("Query", "PutItem") | SEND | {"ses:SendEmail", "ses:SendRawEmail"},
     # Cognito pre-token-generation trigger: pure claim mapping, no calls (logs and traces only).
     "StaffScopesFunction": LOGS | XRAY,
 }
@@ -461,6 +469,9 @@ class Stack:
             if check(g is not None, f"{n}: log group {self.phys[n]} not found"):
                 self.attrs[n], self.arn[n] = g, g["arn"]
         for n in self.of_type("AWS::Events::EventBus"):
+            if not self.phys[n]:  # moto leaves a named bus's physical id empty: found by the stack's prefix
+                buses = self.client("events").list_event_buses(NamePrefix=self.name)["EventBuses"]
+                self.phys[n] = buses[0]["Name"] if buses else ""
             self.attrs[n] = self.client("events").describe_event_bus(Name=self.phys[n])
             self.arn[n] = self.attrs[n]["Arn"]
         s3 = self.client("s3")
@@ -641,6 +652,33 @@ class Stack:
         buses = self.of_type("AWS::Events::EventBus")
         if buses:
             self.summary.append(f"event buses {len(buses)}: {', '.join(buses)}")
+        events = self.client("events")
+        rules = self.of_type("AWS::Events::Rule")
+        for n in rules:
+            p = self.resources[n]["Properties"]
+            bus_ref = p.get("EventBusName", {}).get("Fn::GetAtt", [""])[0]
+            bus = self.phys.get(bus_ref, "default")
+            name = self.phys[n].split("/")[-1]
+            got = events.list_targets_by_rule(Rule=name, EventBusName=bus)["Targets"]
+            for want in p.get("Targets", []):
+                t = next((t for t in got if t["Id"] == want["Id"]), None)
+                if check(t is not None, f"{n}: target {want['Id']} missing"):
+                    check(t["Arn"] == self.resolve(want["Arn"]), f"{n}: target {t['Arn']}")
+                    dlq = t.get("DeadLetterConfig", {}).get("Arn")
+                    check(dlq is not None and dlq == self.resolve(want.get("DeadLetterConfig", {}).get("Arn")),
+                          f"{n}: target {want['Id']} without its DLQ")
+                    self.dlqs.add(dlq)
+        for n, r in self.resources.items():
+            if r["Type"] != "AWS::SQS::QueuePolicy":
+                continue
+            for st in r["Properties"]["PolicyDocument"]["Statement"]:
+                check(st.get("Principal") == {"Service": "events.amazonaws.com"} and st.get("Action") == "sqs:SendMessage",
+                      f"{n}: allows {st.get('Action')} to {st.get('Principal')}")
+                src = st.get("Condition", {}).get("ArnEquals", {}).get("aws:SourceArn", {})
+                check(src.get("Fn::GetAtt", [""])[0] in rules, f"{n}: not limited to the stack's rule")
+        if rules:
+            self.summary.append(f"event rules {len(rules)}: targets read back, each with its DLQ; queues take "
+                                "messages from their rule only")
         perms = [n for n in self.phys if self.types.get(n) == "AWS::Lambda::Permission"]
         self.summary.append(f"permissions {len(perms)}: the API's routes may invoke their functions")
         outputs = {o["OutputKey"] for o in self.stack.get("Outputs", [])}

@@ -47,6 +47,7 @@ conformance!(
     mail_claims_and_preferences,
     erasure_scrubs_what_quotes_the_buyer_and_deletes_documents,
     customer_profiles_are_versioned_and_found_by_their_keys,
+    webhook_subscriptions_are_versioned_and_deliveries_logged_once,
 );
 
 async fn products_round_trip_and_batch_get<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
@@ -888,5 +889,69 @@ async fn customer_profiles_are_versioned_and_found_by_their_keys<S: Store + Clon
     let rule = ConfirmationRule { enabled: true, min_total: Some(usd(40_000)), ..Default::default() };
     st.put_confirmation_rule(&rule).await?;
     assert_eq!(st.get_confirmation_rule().await?, rule);
+    Ok(())
+}
+
+async fn webhook_subscriptions_are_versioned_and_deliveries_logged_once<S: Store + Clone + 'static>(
+    st: S,
+) -> anyhow::Result<()> {
+    use oms_shared::domain::webhooks::*;
+    let now = chrono::Utc::now();
+    let id = ulid::Ulid::new().to_string();
+    let email = Email::parse("ops@example.com")?;
+    let sub = Subscription::new(
+        id.clone(),
+        "https://erp.example/hooks".into(),
+        vec!["*".into()],
+        email,
+        new_secret(&[1; 24]),
+        now,
+    );
+    st.put_subscription(&Write::Create(sub.clone())).await?;
+    assert_eq!(st.put_subscription(&Write::Create(sub.clone())).await, Err(StoreError::AlreadyExists));
+    let next = Subscription { consecutive_failures: 1, version: 2, ..sub.clone() };
+    st.put_subscription(&Write::Update { value: next.clone(), expected_version: 1 }).await?;
+    assert_eq!(
+        st.put_subscription(&Write::Update { value: next.clone(), expected_version: 1 }).await,
+        Err(StoreError::StaleVersion),
+        "a writer that read version 1 is refused"
+    );
+    assert_eq!(st.get_subscription(&id).await?, Some(next.clone()));
+    assert!(st.list_subscriptions().await?.iter().any(|s| s.id == id));
+
+    let delivery = |event: &str, at: chrono::DateTime<chrono::Utc>| Delivery {
+        subscription_id: id.clone(),
+        event_id: event.to_owned(),
+        event_type: "order.placed".into(),
+        occurred_at: at,
+        state: DeliveryState::Pending,
+        attempts: vec![],
+        next_attempt_at: None,
+        payload: "{}".into(),
+        created_at: now,
+    };
+    let t0 = now - chrono::Duration::minutes(10);
+    for (i, e) in ["e1", "e2", "e3"].iter().enumerate() {
+        st.create_delivery(&delivery(e, t0 + chrono::Duration::minutes(i as i64))).await?;
+    }
+    assert_eq!(
+        st.create_delivery(&delivery("e2", t0 + chrono::Duration::minutes(1))).await,
+        Err(StoreError::AlreadyExists)
+    );
+    let mut done = delivery("e2", t0 + chrono::Duration::minutes(1));
+    done.state = DeliveryState::Succeeded;
+    done.attempts.push(Attempt { at: now, status: Some(204), error: None, duration_ms: 3 });
+    st.save_delivery(&done).await?;
+    assert_eq!(st.get_delivery(&id, done.occurred_at, "e2").await?, Some(done.clone()));
+    let since = st.deliveries(&id, t0 + chrono::Duration::seconds(30), 10).await?;
+    assert_eq!(
+        since.iter().map(|d| d.event_id.as_str()).collect::<Vec<_>>(),
+        ["e2", "e3"],
+        "oldest first, from the time"
+    );
+    assert_eq!(st.deliveries(&id, t0, 1).await?.len(), 1, "at most the limit");
+    st.request_replay(&id, t0).await?;
+    st.delete_subscription(&id).await?;
+    assert_eq!(st.get_subscription(&id).await?, None);
     Ok(())
 }

@@ -123,9 +123,13 @@ fn timeline_idempotency_and_webhook_keys() {
     let t = chrono::Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
     let id = OrderId::parse("01JD0000000000000000000001").unwrap();
     let e = TimelineEvent::new(t, "order.placed", Actor::System("placement".into()));
-    let record = ChangeRecord { entries: vec![e], effects: vec![], created_at: t };
+    let events = oms_shared::domain::events::event_types(std::slice::from_ref(&e)).join(" ");
+    let record = ChangeRecord { entries: vec![e], effects: vec![], events, sequence: Some(1), created_at: t };
     let a = change_record_item(&id, &record, &change_record_id(&t, "01JD0000000000000000000009")).to_attrs().unwrap();
     assert_eq!(attr(&a, "SK").as_deref(), Some("EVENT#2026-11-20T12:00:00.000Z#01JD0000000000000000000009"));
+    // The effects function's stream filter passes change records with a string `events`.
+    assert_eq!(attr(&a, "events").as_deref(), Some("order.placed"));
+    assert_eq!(a.get("sequence").and_then(|v| v.as_n().ok()).map(String::as_str), Some("1"));
     let r = IdempotencyRecord {
         request_hash: "h".into(),
         order_id: id,
@@ -262,7 +266,7 @@ fn case_keys() {
 #[test]
 fn outbox_keys() {
     let effects = vec![Effect::VoidLabel { label_id: "lbl_1".into() }];
-    let r = ChangeRecord { entries: vec![], effects, created_at: t0() };
+    let r = ChangeRecord { entries: vec![], effects, events: String::new(), sequence: None, created_at: t0() };
     let id = change_record_id(&t0(), "01JD0000000000000000000005");
     let a = change_record_item(&oid(), &r, &id).to_attrs().unwrap();
     assert_eq!(attr(&a, "PK").as_deref(), Some("ORDER#01JD0000000000000000000001"));
@@ -273,7 +277,8 @@ fn outbox_keys() {
     assert_eq!(keys::parse_outbox("ORDER#01JD0000000000000000000001", &sk), Some((oid(), id.clone())));
     assert_eq!(keys::outbox(&oid(), &id).sk, sk);
     // A record without effects is not in the outbox index.
-    let quiet = ChangeRecord { entries: vec![], effects: vec![], created_at: t0() };
+    let quiet =
+        ChangeRecord { entries: vec![], effects: vec![], events: String::new(), sequence: None, created_at: t0() };
     assert_eq!(attr(&change_record_item(&oid(), &quiet, &id).to_attrs().unwrap(), "GSI2PK"), None);
     // Outbox items written before change records keep their keys.
     let e = OutboxEntry { order_id: oid(), id: "01JD0000000000000000000005".into(), effects: vec![], created_at: t0() };

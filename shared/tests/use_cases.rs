@@ -3,7 +3,7 @@
 //! nothing, and effects recorded by a commit are delivered exactly once even when the process
 //! dispatching them dies and the dispatcher runs again.
 
-use oms_shared::adapters::memory::{MemoryMailer, MemoryQueue, MemoryStore};
+use oms_shared::adapters::memory::{MemoryBus, MemoryMailer, MemoryQueue, MemoryStore};
 use oms_shared::adapters::sandbox::{SandboxCarrier, SandboxPayments};
 use oms_shared::app::catalog::{LocationInput, ProductInput, StockInput};
 use oms_shared::app::effects::Effects;
@@ -51,6 +51,7 @@ struct World {
     payments: Arc<FlakyVoids>,
     queue: Arc<MemoryQueue>,
     mailer: Arc<MemoryMailer>,
+    bus: Arc<MemoryBus>,
 }
 
 impl World {
@@ -102,6 +103,7 @@ impl World {
             payments,
             queue: Arc::new(MemoryQueue::default()),
             mailer: Arc::new(MemoryMailer::default()),
+            bus: Arc::new(MemoryBus::default()),
         })
     }
 
@@ -112,6 +114,8 @@ impl World {
             notifications: self.queue.clone(),
             payments: self.payments.clone(),
             carrier: Arc::new(SandboxCarrier::new()),
+            bus: self.bus.clone(),
+            webhooks: Arc::new(MemoryQueue::default()),
         }
     }
 
@@ -324,5 +328,39 @@ async fn edits_and_holds_go_through_the_same_write_path() -> anyhow::Result<()> 
     assert_eq!(w.available().await?, 7, "holds adjusted by the difference");
     let timeline = w.store.timeline(&id).await?;
     assert_eq!(timeline.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), vec!["order.placed", "order.edited"]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_changes_events_carry_the_integration_view_and_the_same_ids_when_published_again() -> anyhow::Result<()> {
+    use oms_shared::app::events::ChangeEvents;
+    let w = World::new().await?;
+    let id = w.authorized("k1").await?;
+    let agent = Caller::admin(CustomerId::parse("agent-1")?);
+    let note = oms_shared::app::support::NoteRequest { text: "rang from a private number".into() };
+    w.oms.add_note(&agent, &id, note).await?;
+    let change = ChangeEvents {
+        order: id.clone(),
+        change_id: "2026-12-01T10:00:00.000000Z#01JDQ0000000000000000000ZZ".into(),
+        types: vec!["payment.authorized".into(), "not.an.event".into()],
+        sequence: Some(3),
+        occurred_at: chrono::Utc::now(),
+    };
+    w.bus.fail_next(1);
+    assert!(w.effects().publish(&change).await.is_err(), "a bus failure is reported (the stream retries)");
+    assert_eq!(w.effects().publish(&change).await?, 1, "unknown types are not published");
+    assert_eq!(w.effects().publish(&change).await?, 1);
+    let events = w.bus.take();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].id, events[1].id, "a redelivery carries the same id");
+    let e = &events[0];
+    assert_eq!((e.kind.as_str(), e.sequence, e.version), ("payment.authorized", 3, 1));
+    assert_eq!(e.customer_id.as_str(), "cust-1");
+    assert_eq!(e.data["order"]["orderId"], id.to_string());
+    assert_eq!(e.data["order"]["status"], "payment_authorized");
+    let text = serde_json::to_string(e)?;
+    assert!(!text.contains("private number") && !text.contains("riskScore"), "no notes or fraud signals: {text}");
+    let gone = ChangeEvents { order: OrderId::parse("01JDQ0000000000000000000XX")?, ..change };
+    assert_eq!(w.effects().publish(&gone).await?, 0, "an order not there publishes nothing");
     Ok(())
 }

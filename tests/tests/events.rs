@@ -190,7 +190,22 @@ async fn webhook_sqs_and_scheduled_samples_replay_through_their_handlers() -> an
     // exist (nothing to do, nothing failed); pointed at a real one, its effects go out once.
     let stream_text = std::fs::read_to_string(root.join("streams/outbox-insert.json"))?;
     let as_written: Value = serde_json::from_str(&stream_text)?;
-    assert_eq!(oms_runtime::outbox_records(&as_written).len(), 1, "only the change record with effects");
+    let work = oms_runtime::stream_batch(&as_written);
+    assert_eq!(work.iter().filter(|w| w.outbox.is_some()).count(), 1, "only the change record with effects");
+    // A change record that announced integration events: what the publisher reads from it.
+    let announced: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("streams/change-events-insert.json"))?)?;
+    let work = oms_runtime::stream_batch(&announced);
+    let c = work.first().and_then(|w| w.events.clone()).expect("the change's events");
+    assert_eq!(
+        (c.types, c.sequence, c.change_id.ends_with("01JDQ0000000000000000000DD")),
+        (vec!["order.placed".to_owned()], Some(1), true)
+    );
+    assert_eq!(
+        oms_runtime::effects_batch(&s.local.effects, &announced).await["batchItemFailures"],
+        serde_json::json!([]),
+        "no such order: nothing to publish, nothing failed"
+    );
     assert_eq!(
         oms_runtime::effects_batch(&s.local.effects, &as_written).await["batchItemFailures"],
         serde_json::json!([])

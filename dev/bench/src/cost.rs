@@ -15,6 +15,8 @@ struct Meter {
     express_billed_ms: u64,
     transitions: u64,
     sqs_requests: u64,
+    /// Integration events put on the bus (each under 64 KB: one billed event).
+    bus_events: u64,
     /// function -> (invocations, total microseconds)
     lambda: BTreeMap<String, (u64, u128)>,
 }
@@ -117,6 +119,29 @@ impl Bench {
         }
     }
 
+    /// The integration events an order's changes announced, published as the effects function
+    /// does from the stream (the stream read itself is free; the order reads are metered).
+    async fn publish_events(&mut self, id: &str) -> anyhow::Result<()> {
+        let items = oms_local::change_records(&self.local, id).await?;
+        for item in items {
+            let s_of = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+            let (Some(types), Some(pk), Some(sk)) = (s_of("events"), s_of("PK"), s_of("SK")) else { continue };
+            let Some((order, change_id)) = oms_shared::adapters::dynamo::keys::parse_outbox(&pk, &sk) else { continue };
+            let c = oms_shared::app::events::ChangeEvents {
+                order,
+                change_id,
+                types: types.split_whitespace().map(str::to_owned).collect(),
+                sequence: item.get("sequence").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()),
+                occurred_at: chrono::Utc::now(),
+            };
+            let t = Instant::now();
+            let n = self.local.effects.publish(&c).await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
+            self.m.lambda("effects", t.elapsed().as_micros());
+            self.m.bus_events += n as u64;
+        }
+        Ok(())
+    }
+
     async fn journey(&mut self, i: usize, with_return: bool) -> anyhow::Result<()> {
         self.journey_of(i, Kind::TwoLines, with_return).await
     }
@@ -197,6 +222,7 @@ impl Bench {
             anyhow::ensure!(status == 200, "receive {status}");
             self.drain("NotificationsQueue").await?;
         }
+        self.publish_events(&id).await?;
         Ok(())
     }
 }
@@ -255,6 +281,7 @@ fn costs(
         ),
         ("api_gateway", per_order(m.api_requests as f64) * p("apiGatewayHttpPerMillionRequests")),
         ("eventbridge_pipes", per_order(m.pipe_events as f64) * p("eventBridgePipesPerMillionRequests")),
+        ("eventbridge_events", per_order(m.bus_events as f64) * p("eventBridgePerMillionCustomEvents")),
     ]);
     (wru, rru, cost)
 }
@@ -263,6 +290,7 @@ fn meter_delta(after: &Meter, before: &Meter) -> Meter {
     Meter {
         api_requests: after.api_requests - before.api_requests,
         pipe_events: after.pipe_events - before.pipe_events,
+        bus_events: after.bus_events - before.bus_events,
         express_executions: after.express_executions - before.express_executions,
         express_billed_ms: after.express_billed_ms - before.express_billed_ms,
         transitions: after.transitions - before.transitions,
@@ -381,6 +409,7 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
             "lambdaInvocations": per_order(invocations as f64), "lambdaSeconds": per_order(lambda_seconds),
             "stateTransitions": per_order(b.m.transitions as f64), "expressExecutions": per_order(b.m.express_executions as f64),
             "mails": per_order(mails as f64), "pipeEvents": per_order(b.m.pipe_events as f64),
+            "busEvents": per_order(b.m.bus_events as f64),
         },
         "writeUnitsByKind": by_kind.iter().map(|(k, c, u)| json!({"write": k, "requestsPerOrder": c, "unitsPerOrder": u})).collect::<Vec<_>>(),
         "readUnitsByKind": reads_by_kind.iter().map(|(k, c, u)| json!({"read": k, "requestsPerOrder": c, "unitsPerOrder": u})).collect::<Vec<_>>(),

@@ -80,6 +80,7 @@ pub struct Local {
     pub returns: Returns,
     pub disputes: Disputes,
     pub effects: Effects,
+    pub webhook_dispatcher: oms_shared::app::webhook_delivery::WebhookDispatcher,
     /// The table itself, on a client that feeds `meter` (benchmarks read through it).
     pub dynamo: DynamoStore,
     pub meter: Arc<CapacityMeter>,
@@ -167,6 +168,46 @@ async fn create_queues(sqs: &aws_sdk_sqs::Client, prefix: &str) -> anyhow::Resul
     Ok(urls)
 }
 
+/// Creates the template's event bus in moto as `{prefix}-events` and each of its rules with
+/// its SQS targets (`!GetAtt <Queue>.Arn`, the queues `create_queues` made): moto's
+/// EventBridge delivers `PutEvents` to them, as the rules do on AWS.
+async fn create_bus(eb: &aws_sdk_eventbridge::Client, prefix: &str) -> anyhow::Result<String> {
+    use aws_sdk_eventbridge::types::Target;
+    let t = oms_harness::template()?;
+    let resources = t.get("Resources").and_then(|r| r.as_mapping()).context("Resources")?;
+    let bus = format!("{prefix}-events");
+    if eb.describe_event_bus().name(&bus).send().await.is_err() {
+        eb.create_event_bus().name(&bus).send().await.context("creating the event bus")?;
+    }
+    for (logical, v) in resources {
+        if v.get("Type").and_then(|x| x.as_str()) != Some("AWS::Events::Rule") {
+            continue;
+        }
+        let logical = logical.as_str().unwrap_or_default();
+        let props = v.get("Properties").context("rule properties")?;
+        let pattern =
+            serde_json::to_string(&serde_json::to_value(props.get("EventPattern").context("EventPattern")?)?)?;
+        let rule = format!("{prefix}-{logical}");
+        eb.put_rule().name(&rule).event_bus_name(&bus).event_pattern(pattern).send().await.context("rule")?;
+        for target in props.get("Targets").and_then(|t| t.as_sequence()).into_iter().flatten() {
+            let queue = match target.get("Arn") {
+                Some(serde_yaml_ng::Value::Tagged(t)) => t.value.as_str().unwrap_or("").split('.').next().unwrap_or(""),
+                _ => "",
+            };
+            let arn = format!("arn:aws:sqs:us-east-1:123456789012:{prefix}-{queue}");
+            let id = target.get("Id").and_then(|i| i.as_str()).unwrap_or(queue);
+            eb.put_targets()
+                .rule(&rule)
+                .event_bus_name(&bus)
+                .targets(Target::builder().id(id).arn(arn).build()?)
+                .send()
+                .await
+                .context("rule target")?;
+        }
+    }
+    Ok(bus)
+}
+
 /// The configuration the local stack gives the composition root: what the template gives each
 /// function on AWS, pointed at DynamoDB Local and moto.
 fn local_config(
@@ -174,11 +215,16 @@ fn local_config(
     endpoint: &str,
     moto: &str,
     queues: &HashMap<String, String>,
+    bus: &str,
 ) -> anyhow::Result<oms_runtime::Config> {
     let url = |q: &str| queues.get(q).cloned().with_context(|| format!("queue {q}"));
     let reminder_stages = std::env::var("REMINDER_STAGES").unwrap_or_else(|_| "4h,24h".into());
     let webhook_secrets = format!("{WEBHOOK_SECRET},{WEBHOOK_SECRET_NEXT}");
     let (notifications, tracking) = (url("NotificationsQueue")?, url("TrackingQueue")?);
+    let webhook_queue = url("WebhookQueue")?;
+    let webhook_schedule = std::env::var("WEBHOOK_RETRY_SCHEDULE")
+        .unwrap_or_else(|_| oms_shared::domain::webhooks::DEFAULT_SCHEDULE.to_owned());
+    let webhook_disable_after = std::env::var("WEBHOOK_DISABLE_AFTER").unwrap_or_else(|_| "5".into());
     // Links in mail point at the runner (OMS_PUBLIC_BASE_URL, else the port it serves on).
     let base = std::env::var("OMS_PUBLIC_BASE_URL").unwrap_or_else(|_| {
         format!("http://127.0.0.1:{}", std::env::var("OMS_PORT").unwrap_or_else(|_| "3000".into()))
@@ -193,8 +239,14 @@ fn local_config(
         ("DYNAMODB_ENDPOINT", endpoint),
         ("SQS_ENDPOINT", moto),
         ("SES_ENDPOINT", moto),
+        ("EVENTS_ENDPOINT", moto),
+        ("EVENT_BUS_NAME", bus),
         ("NOTIFICATIONS_QUEUE_URL", notifications.as_str()),
         ("TRACKING_QUEUE_URL", tracking.as_str()),
+        ("WEBHOOK_QUEUE_URL", webhook_queue.as_str()),
+        ("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true"),
+        ("WEBHOOK_RETRY_SCHEDULE", webhook_schedule.as_str()),
+        ("WEBHOOK_DISABLE_AFTER", webhook_disable_after.as_str()),
         ("SES_FROM", MAIL_FROM),
         ("BRAND", "OMS Demo Shop"),
         ("PUBLIC_BASE_URL", base.as_str()),
@@ -245,8 +297,9 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
     let conf = oms_shared::adapters::aws::load_config(true).await;
     let sqs = oms_shared::adapters::aws::sqs_client(&conf, Some(&moto));
     let queues = create_queues(&sqs, table).await?;
+    let bus = create_bus(&oms_shared::adapters::aws::eventbridge_client(&conf, Some(&moto)), table).await?;
     let issuer = jwt::DevIssuer::from_env();
-    let cfg = local_config(table, &endpoint, &moto, &queues)?;
+    let cfg = local_config(table, &endpoint, &moto, &queues, &bus)?;
     let mut ports = oms_runtime::Ports::from_config(&cfg).await?;
     // The same sandbox adapters the configuration names, kept by type so tests can look inside.
     let payments = Arc::new(SandboxPayments::new());
@@ -274,7 +327,19 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
     let returns = wiring::returns(&ports, &cfg)?;
     let disputes = wiring::disputes(&ports, &cfg)?;
     let effects = wiring::effects(&ports, &cfg)?;
+    let webhook_dispatcher = wiring::webhook_dispatcher(&ports, &cfg)?;
     if opts.workers {
+        let d = webhook_dispatcher.clone();
+        tokio::spawn(workers::poll(
+            sqs.clone(),
+            url("WebhookQueue")?,
+            format!("arn:aws:sqs:us-east-1:123456789012:{table}-WebhookQueue"),
+            opts.visibility_secs,
+            move |ev| {
+                let d = d.clone();
+                async move { oms_runtime::webhook_batch(&d, ev).await }
+            },
+        ));
         let arn = |q: &str| format!("arn:aws:sqs:us-east-1:123456789012:{table}-{q}");
         let t = tracking.clone();
         tokio::spawn(workers::poll(
@@ -356,6 +421,7 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
         returns,
         disputes,
         effects,
+        webhook_dispatcher,
         dynamo,
         meter,
         queues,
@@ -577,3 +643,23 @@ async fn dev_mail(moto: &str) -> axum::response::Response {
 }
 
 pub use pages::mail;
+
+/// An order's change records as the table holds them (what the stream hands the effects
+/// function): for benchmarks and tests that play the stream's part.
+pub async fn change_records(
+    local: &Local,
+    order: &str,
+) -> anyhow::Result<Vec<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>> {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    let client = oms_harness::dynamodb_client(&local.dynamodb_endpoint).await;
+    Ok(client
+        .query()
+        .table_name(&local.table)
+        .key_condition_expression("PK = :pk AND begins_with(SK, :sk)")
+        .expression_attribute_values(":pk", A::S(format!("ORDER#{order}")))
+        .expression_attribute_values(":sk", A::S("EVENT#".into()))
+        .send()
+        .await?
+        .items
+        .unwrap_or_default())
+}

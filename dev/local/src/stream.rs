@@ -66,6 +66,42 @@ pub fn body_written(
     oms_shared::domain::OrderId::parse(s(keys, "PK")?.strip_prefix("ORDER#")?).ok()
 }
 
+/// The integration events a change record announced (an inserted change record with an
+/// `events` attribute), as the effects function's stream handler reads them.
+pub fn change_events(
+    op: Option<&OperationType>,
+    keys: Option<&HashMap<String, AttributeValue>>,
+    new: Option<&HashMap<String, AttributeValue>>,
+) -> Option<oms_shared::app::events::ChangeEvents> {
+    if op? != &OperationType::Insert {
+        return None;
+    }
+    let types = s(new, "events")?;
+    let (order, change_id) = oms_shared::adapters::dynamo::keys::parse_outbox(s(keys, "PK")?, s(keys, "SK")?)?;
+    Some(oms_shared::app::events::ChangeEvents {
+        order,
+        change_id,
+        types: types.split_whitespace().map(str::to_owned).collect(),
+        sequence: new?.get("sequence").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()),
+        occurred_at: s(new, "createdAt")
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_else(chrono::Utc::now),
+    })
+}
+
+/// A webhook replay request recorded by the API.
+pub fn replay_requested(
+    op: Option<&OperationType>,
+    new: Option<&HashMap<String, AttributeValue>>,
+) -> Option<oms_shared::domain::webhooks::ReplayRequest> {
+    if op? != &OperationType::Insert || s(new, "entity") != Some("webhook_replay") {
+        return None;
+    }
+    let since = chrono::DateTime::parse_from_rfc3339(s(new, "since")?).ok()?.with_timezone(&chrono::Utc);
+    Some(oms_shared::domain::webhooks::ReplayRequest { subscription_id: s(new, "subscriptionId")?.to_owned(), since })
+}
+
 pub async fn poll(
     client: aws_sdk_dynamodbstreams::Client,
     stream_arn: String,
@@ -104,6 +140,29 @@ pub async fn poll(
                                 // A failure stays pending; the next start (or a drain) retries it.
                                 if let Err(e) = fx.dispatch(&order, &id).await {
                                     tracing::warn!(order_id = %order, error = %e, "effects failed");
+                                }
+                            });
+                        }
+                        if let Some(c) = change_events(r.event_name(), d.keys(), d.new_image()) {
+                            let fx = effects.clone();
+                            tokio::spawn(async move {
+                                // Retried as the stream retries a failed record (same event ids).
+                                for attempt in 0..5u64 {
+                                    match fx.publish(&c).await {
+                                        Ok(_) => return,
+                                        Err(e) => {
+                                            tracing::warn!(order_id = %c.order, error = %e, "events not published")
+                                        }
+                                    }
+                                    tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                                }
+                            });
+                        }
+                        if let Some(req) = replay_requested(r.event_name(), d.new_image()) {
+                            let fx = effects.clone();
+                            tokio::spawn(async move {
+                                if let Err(e) = fx.request_replay(&req).await {
+                                    tracing::warn!(error = %e, "webhook replay not enqueued");
                                 }
                             });
                         }

@@ -68,6 +68,31 @@ pub fn router(oms: Oms) -> Router {
             get(get_confirmation_rule).put(put_confirmation_rule).route_layer(need(P::ReadCustomers)),
         )
         .route("/v1/admin/cases/{case_id}/replies", post(admin_reply).route_layer(need(P::Cases)))
+        // Webhook subscriptions for any subscriber.
+        .route(
+            "/v1/admin/webhook-subscriptions",
+            post(create_webhook_subscription).get(list_webhook_subscriptions).route_layer(need(P::Webhooks)),
+        )
+        .route(
+            "/v1/admin/webhook-subscriptions/{subscription_id}",
+            get(get_webhook_subscription).delete(delete_webhook_subscription).route_layer(need(P::Webhooks)),
+        )
+        .route(
+            "/v1/admin/webhook-subscriptions/{subscription_id}/rotate-secret",
+            post(rotate_webhook_secret).route_layer(need(P::Webhooks)),
+        )
+        .route(
+            "/v1/admin/webhook-subscriptions/{subscription_id}/enable",
+            post(enable_webhook_subscription).route_layer(need(P::Webhooks)),
+        )
+        .route(
+            "/v1/admin/webhook-subscriptions/{subscription_id}/deliveries",
+            get(webhook_deliveries).route_layer(need(P::Webhooks)),
+        )
+        .route(
+            "/v1/admin/webhook-subscriptions/{subscription_id}/replay",
+            post(replay_webhooks).route_layer(need(P::Webhooks)),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             problem::Problem::new(

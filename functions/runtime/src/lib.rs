@@ -16,9 +16,11 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use oms_shared::adapters::dynamo::keys;
 use oms_shared::app::effects::{EffectError, Effects};
+use oms_shared::app::events::ChangeEvents;
 use oms_shared::app::fulfillment::{Notification, StepError};
 use oms_shared::app::notify::{Notifier, NotifyError};
 use oms_shared::app::tracking::{Tracking, TrackingError, TrackingUpdate};
+use oms_shared::app::webhook_delivery::WebhookDispatcher;
 use serde_json::{Value, json};
 use tracing::Instrument;
 
@@ -102,65 +104,113 @@ pub async fn notifier_batch(n: &Notifier, event: SqsEvent) -> SqsBatchResponse {
     .await
 }
 
-/// The outbox entries a batch of table stream records announces: `(sequence number, order,
-/// entry id)` for each inserted outbox item.
-pub fn outbox_records(event: &Value) -> Vec<(String, oms_shared::domain::OrderId, String)> {
-    let mut out = Vec::new();
-    for r in event.get("Records").and_then(Value::as_array).into_iter().flatten() {
-        if r.get("eventName").and_then(Value::as_str) != Some("INSERT") {
-            continue;
-        }
-        let d = &r["dynamodb"];
-        let (Some(pk), Some(sk)) = (d["Keys"]["PK"]["S"].as_str(), d["Keys"]["SK"]["S"].as_str()) else { continue };
+/// What one table stream record asks of the effects function.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StreamWork {
+    /// The stream sequence number (what a partial batch failure reports).
+    pub seq: String,
+    /// An order body written (placed or edited): its customer's profile learns from it.
+    pub body: Option<oms_shared::domain::OrderId>,
+    /// A change record entering the outbox index: its effects to dispatch.
+    pub outbox: Option<(oms_shared::domain::OrderId, String)>,
+    /// A change record that announced integration events.
+    pub events: Option<ChangeEvents>,
+    /// A webhook replay an agent asked for.
+    pub replay: Option<oms_shared::domain::webhooks::ReplayRequest>,
+}
+
+/// What a stream record (Lambda's DynamoDB JSON) asks for; `None` when nothing.
+pub fn stream_work(r: &Value) -> Option<StreamWork> {
+    let name = r.get("eventName").and_then(Value::as_str)?;
+    let d = &r["dynamodb"];
+    let (pk, sk) = (d["Keys"]["PK"]["S"].as_str()?, d["Keys"]["SK"]["S"].as_str()?);
+    let img = &d["NewImage"];
+    let mut w = StreamWork { seq: d["SequenceNumber"].as_str().unwrap_or_default().to_owned(), ..Default::default() };
+    if matches!(name, "INSERT" | "MODIFY") && sk == keys::ORDER_BODY_SK {
+        w.body = pk.strip_prefix("ORDER#").and_then(|o| oms_shared::domain::OrderId::parse(o).ok());
+    }
+    if name == "INSERT" {
+        let change = keys::parse_outbox(pk, sk);
         // A change record announces effects when it enters the outbox index.
-        let pending = d["NewImage"]["GSI2PK"]["S"].as_str().is_some_and(|p| p.starts_with("OUTBOX#"));
-        if !pending {
-            continue;
+        if img["GSI2PK"]["S"].as_str().is_some_and(|p| p.starts_with("OUTBOX#")) {
+            w.outbox = change.clone();
         }
-        if let Some((order, id)) = keys::parse_outbox(pk, sk) {
-            out.push((d["SequenceNumber"].as_str().unwrap_or_default().to_owned(), order, id));
+        if let (Some((order, change_id)), Some(types)) = (change, img["events"]["S"].as_str()) {
+            w.events = Some(ChangeEvents {
+                order,
+                change_id,
+                types: types.split_whitespace().map(str::to_owned).collect(),
+                sequence: img["sequence"]["N"].as_str().and_then(|n| n.parse().ok()),
+                occurred_at: img["createdAt"]["S"]
+                    .as_str()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| t.with_timezone(&chrono::Utc))
+                    .unwrap_or_else(chrono::Utc::now),
+            });
         }
     }
-    out
+    if name == "INSERT" && img["entity"]["S"].as_str() == Some("webhook_replay") {
+        let since = img["since"]["S"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+        if let (Some(sub), Some(since)) = (img["subscriptionId"]["S"].as_str(), since) {
+            w.replay = Some(oms_shared::domain::webhooks::ReplayRequest {
+                subscription_id: sub.to_owned(),
+                since: since.with_timezone(&chrono::Utc),
+            });
+        }
+    }
+    (w.body.is_some() || w.outbox.is_some() || w.events.is_some() || w.replay.is_some()).then_some(w)
 }
 
-/// Order bodies written (placed or edited) in a stream batch: (sequence number, order).
-pub fn body_records(event: &Value) -> Vec<(String, oms_shared::domain::OrderId)> {
-    let mut out = Vec::new();
-    for r in event.get("Records").and_then(Value::as_array).into_iter().flatten() {
-        if !matches!(r.get("eventName").and_then(Value::as_str), Some("INSERT" | "MODIFY")) {
-            continue;
-        }
-        let d = &r["dynamodb"];
-        if d["Keys"]["SK"]["S"].as_str() != Some(keys::ORDER_BODY_SK) {
-            continue;
-        }
-        let order = d["Keys"]["PK"]["S"].as_str().and_then(|pk| pk.strip_prefix("ORDER#"));
-        if let Some(order) = order.and_then(|o| oms_shared::domain::OrderId::parse(o).ok()) {
-            out.push((d["SequenceNumber"].as_str().unwrap_or_default().to_owned(), order));
-        }
-    }
-    out
+/// The work a batch of table stream records asks for, in stream order.
+pub fn stream_batch(event: &Value) -> Vec<StreamWork> {
+    event.get("Records").and_then(Value::as_array).into_iter().flatten().filter_map(stream_work).collect()
 }
 
-/// Dispatches the effects a stream batch announces, and records customers from order bodies;
-/// failures are reported by sequence number so the stream retries from the first failed
-/// record (and nothing after it is lost).
-pub async fn effects_batch(e: &Effects, event: &Value) -> Value {
-    for (seq, order) in body_records(event) {
-        if let Err(err) = e.record_customer(&order).await {
-            tracing::warn!(order_id = %order, error = %err, "customer profile not recorded");
-            return json!({"batchItemFailures": [{"itemIdentifier": seq}]});
-        }
+/// Does what one stream record asks: the customer profile, then the change's effects, then
+/// its integration events. Each part is idempotent, so a retried record redoes it harmlessly.
+pub async fn do_stream_work(e: &Effects, w: &StreamWork) -> Result<(), EffectError> {
+    if let Some(order) = &w.body {
+        e.record_customer(order).await?;
     }
-    for (seq, order, id) in outbox_records(event) {
+    if let Some((order, id)) = &w.outbox {
         let span = tracing::info_span!("outbox", order_id = %order, outbox_id = %id);
-        if let Err(err) = e.dispatch(&order, &id).instrument(span.clone()).await {
-            span.in_scope(|| tracing::warn!(error = %err, "effects failed"));
-            return json!({"batchItemFailures": [{"itemIdentifier": seq}]});
+        e.dispatch(order, id).instrument(span).await?;
+    }
+    if let Some(c) = &w.events {
+        e.publish(c).await?;
+    }
+    if let Some(r) = &w.replay {
+        e.request_replay(r).await?;
+    }
+    Ok(())
+}
+
+/// Handles a stream batch in order; the first record that fails is reported by sequence
+/// number, so the stream retries from it (nothing after it is lost; what went before is not
+/// redone).
+pub async fn effects_batch(e: &Effects, event: &Value) -> Value {
+    for w in stream_batch(event) {
+        if let Err(err) = do_stream_work(e, &w).await {
+            tracing::warn!(error = %err, "stream record failed");
+            return json!({"batchItemFailures": [{"itemIdentifier": w.seq}]});
         }
     }
     json!({"batchItemFailures": []})
+}
+
+pub async fn webhook_batch(d: &WebhookDispatcher, event: SqsEvent) -> SqsBatchResponse {
+    sqs_batch(event, |body| async move { d.handle(&body).await.map_err(|e| e.to_string()) }).await
+}
+
+/// The webhook dispatcher: events from the bus's rule and its own retry tasks (SQS).
+pub async fn run_webhook_dispatcher() -> Result<(), Error> {
+    let (cfg, ports) = init().await?;
+    let d = wiring::webhook_dispatcher(&ports, &cfg)?;
+    let d = &d;
+    lambda_runtime::run(service_fn(move |e: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, Error>(webhook_batch(d, e.payload).await)
+    }))
+    .await
 }
 
 pub async fn run_tracking_consumer() -> Result<(), Error> {

@@ -7,6 +7,7 @@ use crate::config::{Config, ConfigError};
 use oms_shared::adapters::aws;
 use oms_shared::adapters::dynamo::DynamoStore;
 use oms_shared::adapters::easypost::EasyPostCarrier;
+use oms_shared::adapters::eventbridge::EventBridgeBus;
 use oms_shared::adapters::http::HttpClient;
 use oms_shared::adapters::sandbox::{SandboxCarrier, SandboxPayments};
 use oms_shared::adapters::ses::SesMailer;
@@ -21,6 +22,7 @@ use oms_shared::app::notify::{Notifier, Templates};
 use oms_shared::app::reminders::{Reminders, parse_stages};
 use oms_shared::app::returns::Returns;
 use oms_shared::app::tracking::Tracking;
+use oms_shared::app::webhook_delivery::WebhookDispatcher;
 use oms_shared::app::webhooks::Webhooks;
 use oms_shared::domain::validation::Limits;
 use oms_shared::ports::{Carrier, Clock, PaymentGateway, Queue, Store, SystemClock};
@@ -39,6 +41,11 @@ pub struct Ports {
     /// Queues are named per function (`*_QUEUE_URL`), on this client.
     pub sqs: aws_sdk_sqs::Client,
     pub ses: aws_sdk_sesv2::Client,
+    /// The integration event bus is named per function (`EVENT_BUS_NAME`), on this client.
+    pub eventbridge: aws_sdk_eventbridge::Client,
+    /// `WEBHOOK_ALLOW_PRIVATE_TARGETS=true` (local runs only): webhook URLs may be http and
+    /// name loopback or private hosts.
+    pub webhooks_private_targets: bool,
 }
 
 fn http() -> Result<HttpClient, ConfigError> {
@@ -99,6 +106,8 @@ impl Ports {
             carrier: carrier(cfg)?,
             sqs: aws::sqs_client(&conf, cfg.endpoint("SQS_ENDPOINT").as_deref()),
             ses: aws::ses_client(&conf, cfg.endpoint("SES_ENDPOINT").as_deref()),
+            eventbridge: aws::eventbridge_client(&conf, cfg.endpoint("EVENTS_ENDPOINT").as_deref()),
+            webhooks_private_targets: cfg.or("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false") == "true",
         })
     }
 
@@ -109,7 +118,9 @@ impl Ports {
 
 /// The storefront and agent API (placement function).
 pub fn oms(p: &Ports) -> Oms {
-    Oms::new(p.store.clone(), p.clock.clone(), p.carrier.clone())
+    let mut oms = Oms::new(p.store.clone(), p.clock.clone(), p.carrier.clone());
+    oms.webhooks_private_targets = p.webhooks_private_targets;
+    oms
 }
 
 pub fn fulfillment(p: &Ports) -> Fulfillment {
@@ -183,5 +194,31 @@ pub fn effects(p: &Ports, cfg: &Config) -> Result<Effects, ConfigError> {
         notifications: p.queue(cfg, "NOTIFICATIONS_QUEUE_URL")?,
         payments: p.payments.clone(),
         carrier: p.carrier.clone(),
+        bus: Arc::new(EventBridgeBus::new(p.eventbridge.clone(), cfg.require("EVENT_BUS_NAME")?)),
+        webhooks: p.queue(cfg, "WEBHOOK_QUEUE_URL")?,
+    })
+}
+
+/// The webhook dispatcher: its queue (`WEBHOOK_QUEUE_URL`, for retries), the sender's address
+/// for disable notices (`SES_FROM`), the retry schedule (`WEBHOOK_RETRY_SCHEDULE`, about a
+/// day by default) and how many failed deliveries in a row disable an endpoint
+/// (`WEBHOOK_DISABLE_AFTER`, 5).
+pub fn webhook_dispatcher(p: &Ports, cfg: &Config) -> Result<WebhookDispatcher, ConfigError> {
+    use oms_shared::domain::webhooks::{DEFAULT_SCHEDULE, parse_schedule};
+    Ok(WebhookDispatcher {
+        store: p.store.clone(),
+        sender: Arc::new(http()?),
+        queue: p.queue(cfg, "WEBHOOK_QUEUE_URL")?,
+        mailer: Arc::new(SesMailer::new(
+            p.ses.clone(),
+            cfg.require("SES_FROM")?,
+            cfg.endpoint("SES_CONFIGURATION_SET"),
+        )),
+        clock: p.clock.clone(),
+        schedule: parse_schedule(&cfg.or("WEBHOOK_RETRY_SCHEDULE", DEFAULT_SCHEDULE))
+            .map_err(|reason| ConfigError::Invalid { name: "WEBHOOK_RETRY_SCHEDULE", reason })?,
+        disable_after: cfg.or("WEBHOOK_DISABLE_AFTER", "5").parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+            ConfigError::Invalid { name: "WEBHOOK_DISABLE_AFTER", reason: "a positive integer".into() }
+        })?,
     })
 }

@@ -15,6 +15,8 @@ fn complete() -> Config {
         ("SES_ENDPOINT", "http://127.0.0.1:9"),
         ("NOTIFICATIONS_QUEUE_URL", "http://127.0.0.1:9/q/notifications"),
         ("TRACKING_QUEUE_URL", "http://127.0.0.1:9/q/tracking"),
+        ("EVENT_BUS_NAME", "oms-events"),
+        ("WEBHOOK_QUEUE_URL", "http://127.0.0.1:9/q/webhooks"),
         ("SES_FROM", "orders@shop.example"),
         ("WEBHOOK_SECRETS", "a,b"),
         ("PAYMENT_WEBHOOK_SECRETS", "whsec_a"),
@@ -37,12 +39,13 @@ async fn init(f: &str, cfg: &Config) -> Result<(), ConfigError> {
         "notifier" => drop(wiring::notifier(&p, cfg)?),
         "cart-reminders" => drop(wiring::reminders(&p, cfg)?),
         "effects" => drop(wiring::effects(&p, cfg)?),
+        "webhook-dispatcher" => drop(wiring::webhook_dispatcher(&p, cfg)?),
         other => panic!("unknown function {other}"),
     }
     Ok(())
 }
 
-const NEEDS: [(&str, &[&str]); 9] = [
+const NEEDS: [(&str, &[&str]); 10] = [
     ("placement", &["TABLE_NAME"]),
     ("returns", &["TABLE_NAME", "PUBLIC_BASE_URL", "LINK_SIGNING_SECRET"]),
     ("steps", &["TABLE_NAME"]),
@@ -51,7 +54,8 @@ const NEEDS: [(&str, &[&str]); 9] = [
     ("payment-webhook", &["TABLE_NAME", "PAYMENT_WEBHOOK_SECRETS"]),
     ("notifier", &["TABLE_NAME", "SES_FROM", "PUBLIC_BASE_URL", "LINK_SIGNING_SECRET", "TRACKING_URL"]),
     ("cart-reminders", &["TABLE_NAME", "NOTIFICATIONS_QUEUE_URL"]),
-    ("effects", &["TABLE_NAME", "NOTIFICATIONS_QUEUE_URL"]),
+    ("effects", &["TABLE_NAME", "NOTIFICATIONS_QUEUE_URL", "EVENT_BUS_NAME", "WEBHOOK_QUEUE_URL"]),
+    ("webhook-dispatcher", &["TABLE_NAME", "WEBHOOK_QUEUE_URL", "SES_FROM"]),
 ];
 
 #[tokio::test]

@@ -42,6 +42,15 @@ pub fn ses_client(conf: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_sesv2::Cl
     aws_sdk_sesv2::Client::from_conf(b.build())
 }
 
+/// An EventBridge client, pointed at `EVENTS_ENDPOINT` when given (moto locally).
+pub fn eventbridge_client(conf: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_eventbridge::Client {
+    let mut b = aws_sdk_eventbridge::config::Builder::from(conf);
+    if let Some(e) = endpoint {
+        b = b.endpoint_url(e);
+    }
+    aws_sdk_eventbridge::Client::from_conf(b.build())
+}
+
 /// A DynamoDB client whose every request feeds `meter` (benchmarks only).
 pub fn dynamodb_client_metered(
     conf: &SdkConfig,

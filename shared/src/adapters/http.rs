@@ -83,3 +83,13 @@ pub fn form(pairs: &[(&str, String)]) -> Vec<u8> {
     }
     pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&").into_bytes()
 }
+
+#[async_trait::async_trait]
+impl crate::ports::WebhookSender for HttpClient {
+    async fn post(&self, url: &str, headers: &[(&str, String)], body: &[u8]) -> Result<u16, String> {
+        self.send(Method::POST, url, headers, Some(("application/json", body.to_vec())))
+            .await
+            .map(|r| r.status.as_u16())
+            .map_err(|e| e.to_string())
+    }
+}

@@ -3,6 +3,7 @@
 pub mod aws;
 pub mod dynamo;
 pub mod easypost;
+pub mod eventbridge;
 pub mod http;
 pub mod memory;
 pub mod sandbox;

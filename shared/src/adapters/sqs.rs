@@ -29,4 +29,16 @@ impl Queue for SqsQueue {
             .map(|_| ())
             .map_err(|e| format!("sqs send: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))
     }
+
+    async fn send_delayed(&self, body: &str, delay_secs: u32) -> Result<(), String> {
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .delay_seconds(i32::try_from(delay_secs.min(900)).unwrap_or(900))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("sqs send: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))
+    }
 }

@@ -59,12 +59,13 @@ impl Role {
                     | RefundOverLimit
                     | Disputes
                     | ReadLabels
+                    | Webhooks
             ),
             Role::Warehouse => matches!(p, ReadOrders | Stock | Locations | ReceiveReturns | ReadLabels),
             Role::Finance => {
                 matches!(p, ReadOrders | ReadCustomers | Refund | RefundOverLimit | Reconciliation | Disputes | Cases)
             }
-            Role::Integration => matches!(p, ReadOrders | Catalog | Stock | Locations),
+            Role::Integration => matches!(p, ReadOrders | Catalog | Stock | Locations | Webhooks),
         }
     }
 }
@@ -104,6 +105,8 @@ pub enum Permission {
     ReadLabels,
     /// The reconciliation report.
     Reconciliation,
+    /// Webhook subscriptions: create, rotate, enable, delivery log, replay.
+    Webhooks,
 }
 
 /// A set of roles.

@@ -7,7 +7,7 @@
 //! customer see it once.
 
 use crate::domain::{Effect, OrderId, OutboxEntry};
-use crate::ports::{Carrier, PaymentGateway, Queue, Store};
+use crate::ports::{Carrier, EventBus, PaymentGateway, Queue, Store};
 
 pub use super::error::ConsumerError as EffectError;
 use std::sync::Arc;
@@ -23,6 +23,10 @@ pub struct Effects {
     pub payments: Arc<dyn PaymentGateway>,
     /// Label voids.
     pub carrier: Arc<dyn Carrier>,
+    /// Integration events (`super::events`).
+    pub bus: Arc<dyn EventBus>,
+    /// The webhook dispatcher's queue: replays agents asked for go there once recorded.
+    pub webhooks: Arc<dyn Queue>,
 }
 
 impl Effects {
@@ -69,6 +73,12 @@ impl Effects {
         super::customers::record_order_customer(self.store.as_ref(), &crate::ports::SystemClock, order)
             .await
             .map_err(|e| EffectError::Transient(e.to_string()))
+    }
+
+    /// A replay request was recorded: the dispatcher sends the deliveries again.
+    pub async fn request_replay(&self, r: &crate::domain::webhooks::ReplayRequest) -> Result<(), EffectError> {
+        let body = serde_json::json!({ "replay": r }).to_string();
+        self.webhooks.send(&body).await.map_err(EffectError::Transient)
     }
 
     /// Dispatches every pending entry (after a crash, or on a schedule as a safety net); returns

@@ -13,6 +13,7 @@ pub mod customers;
 pub mod disputes;
 pub mod effects;
 pub mod error;
+pub mod events;
 pub mod fulfillment;
 pub mod inbound;
 pub mod links;
@@ -27,6 +28,8 @@ pub mod support;
 pub mod text;
 pub mod tracking;
 pub mod views;
+pub mod webhook_delivery;
+pub mod webhook_subscriptions;
 pub mod webhooks;
 
 pub use access::{Audience, Caller, Permission, Role, Roles};
@@ -45,10 +48,12 @@ pub struct Oms {
     pub carrier: Arc<dyn crate::ports::Carrier>,
     /// Contention on stock items seen by this instance (raises shard counts).
     pub hot: Arc<orders::HotStock>,
+    /// Webhook URLs may name private and loopback hosts, over http (local runs only).
+    pub webhooks_private_targets: bool,
 }
 
 impl Oms {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, carrier: Arc<dyn crate::ports::Carrier>) -> Self {
-        Oms { store, clock, carrier, hot: Arc::default() }
+        Oms { store, clock, carrier, hot: Arc::default(), webhooks_private_targets: false }
     }
 }

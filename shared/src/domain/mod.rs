@@ -8,6 +8,7 @@ pub mod confirmation;
 pub mod customer;
 pub mod effects;
 pub mod email;
+pub mod events;
 pub mod geo;
 pub mod ids;
 pub mod ledger;
@@ -23,6 +24,7 @@ pub mod stock;
 pub mod stored;
 pub mod support;
 pub mod validation;
+pub mod webhooks;
 
 pub use address::{Address, AddressError, AddressInput, CountryCode};
 pub use cart::{Cart, CartError, CartItem};

@@ -9,6 +9,7 @@ mod clock;
 mod customers;
 mod dedupe;
 mod error;
+mod events;
 mod idempotency;
 mod locations;
 mod mailer;
@@ -20,6 +21,7 @@ mod queue;
 mod returns;
 mod shipments;
 mod stock;
+mod webhooks;
 
 pub use carrier::{Carrier, CarrierError, Label, LabelSource, Parcel, Rate};
 pub use carts::CartRepository;
@@ -29,6 +31,7 @@ pub use clock::{Clock, SystemClock};
 pub use customers::{CustomerRepository, PreferenceRepository};
 pub use dedupe::{MailClaim, MailDedupe, ProviderEventDedupe};
 pub use error::StoreError;
+pub use events::EventBus;
 pub use idempotency::IdempotencyRepository;
 pub use locations::LocationRepository;
 pub use mailer::{Mail, MailError, Mailer};
@@ -40,6 +43,7 @@ pub use queue::Queue;
 pub use returns::ReturnRepository;
 pub use shipments::{ShipmentRepository, Tracked};
 pub use stock::StockRepository;
+pub use webhooks::{WebhookRepository, WebhookSender};
 
 /// Declares `Store` as every storage port at once, implemented for whatever implements them
 /// all, and a prelude that brings their methods into scope; the list is written once.
@@ -76,4 +80,5 @@ storage_ports!(
     SettingsRepository,
     Outbox,
     PersonalData,
+    WebhookRepository,
 );

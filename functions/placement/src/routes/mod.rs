@@ -4,10 +4,12 @@
 mod admin;
 mod console;
 mod shop;
+mod webhooks;
 
 pub use admin::*;
 pub use console::*;
 pub use shop::*;
+pub use webhooks::*;
 
 use crate::extract::{Auth, Json, MaybeJson, Query, Staff};
 use crate::problem::Problem;

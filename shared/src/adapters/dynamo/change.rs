@@ -92,8 +92,7 @@ impl DynamoStore {
             // (pending in the outbox index until dispatched).
             let now = self.clock.now();
             let at = change.timeline.first().map(|e| e.at).unwrap_or(now);
-            let record =
-                ChangeRecord { entries: change.timeline.clone(), effects: change.effects.clone(), created_at: now };
+            let record = ChangeRecord::of(change, now);
             let id = change_record_id(&at, &ulid::Ulid::new().to_string());
             ops.push(self.put_new(&change_record_item(order_id, &record, &id))?);
         }

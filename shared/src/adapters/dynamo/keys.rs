@@ -294,3 +294,24 @@ pub fn customer_lookup_query(key: &crate::domain::customer::SearchKey) -> (Strin
 pub fn settings(name: &str) -> Key {
     Key::new("SETTINGS".into(), name)
 }
+
+/// Webhook subscriptions: one partition (a few dozen at most), sorted by id.
+pub const WEBHOOKS_PK: &str = "WEBHOOKS";
+pub fn webhook_subscription(id: &str) -> Key {
+    Key::new(WEBHOOKS_PK.to_owned(), &format!("SUB#{id}"))
+}
+/// A subscription's delivery log: one partition per subscription, sorted by when the event
+/// occurred, so a replay from a time is one query.
+pub fn webhook_deliveries_pk(subscription: &str) -> String {
+    format!("WEBHOOK#{subscription}")
+}
+pub fn webhook_delivery(subscription: &str, occurred_at: &DateTime<Utc>, event_id: &str) -> Key {
+    Key::new(webhook_deliveries_pk(subscription), &format!("DELIVERY#{}#{event_id}", timestamp(occurred_at)))
+}
+pub fn webhook_deliveries_from(occurred_at: &DateTime<Utc>) -> String {
+    format!("DELIVERY#{}", timestamp(occurred_at))
+}
+/// A replay request, in the subscription's delivery partition (kept a day).
+pub fn webhook_replay(subscription: &str, id: &str) -> Key {
+    Key::new(webhook_deliveries_pk(subscription), &format!("REPLAY#{id}"))
+}

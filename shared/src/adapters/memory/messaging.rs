@@ -1,6 +1,7 @@
 //! In-memory queue and mailer: record what was sent, and can be told to fail the next sends.
 
-use crate::ports::{Mail, MailError, Mailer, Queue};
+use crate::domain::events::DomainEvent;
+use crate::ports::{EventBus, Mail, MailError, Mailer, Queue};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -32,6 +33,33 @@ impl Queue for MemoryQueue {
             return Err("injected queue failure".into());
         }
         self.messages.lock().map_err(|e| e.to_string())?.push(body.to_owned());
+        Ok(())
+    }
+}
+
+/// An in-memory event bus: keeps what was published; can be told to fail the next publishes.
+#[derive(Debug, Default)]
+pub struct MemoryBus {
+    pub events: Mutex<Vec<DomainEvent>>,
+    fail_next: AtomicU32,
+}
+
+impl MemoryBus {
+    pub fn fail_next(&self, n: u32) {
+        self.fail_next.store(n, Ordering::SeqCst);
+    }
+    pub fn take(&self) -> Vec<DomainEvent> {
+        self.events.lock().map(|mut m| std::mem::take(&mut *m)).unwrap_or_default()
+    }
+}
+
+#[async_trait::async_trait]
+impl EventBus for MemoryBus {
+    async fn publish(&self, events: &[DomainEvent]) -> Result<(), String> {
+        if take(&self.fail_next) {
+            return Err("injected bus failure".into());
+        }
+        self.events.lock().map_err(|e| e.to_string())?.extend_from_slice(events);
         Ok(())
     }
 }

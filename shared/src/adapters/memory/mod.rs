@@ -9,8 +9,9 @@ mod messaging;
 mod orders;
 mod privacy;
 mod repos;
+mod webhooks;
 
-pub use messaging::{MemoryMailer, MemoryQueue};
+pub use messaging::{MemoryBus, MemoryMailer, MemoryQueue};
 
 use crate::domain::returns::Rma;
 use crate::domain::support::{Case, Preferences};
@@ -45,6 +46,11 @@ pub(crate) struct State {
     pub customers: HashMap<CustomerId, crate::domain::customer::CustomerProfile>,
     /// Search key (`customer::lookup_string`) -> customers.
     pub lookups: BTreeMap<String, std::collections::BTreeSet<CustomerId>>,
+    pub webhook_subscriptions: BTreeMap<String, crate::domain::webhooks::Subscription>,
+    /// (subscription, occurred at, event id) -> delivery.
+    pub webhook_deliveries:
+        BTreeMap<(String, chrono::DateTime<chrono::Utc>, String), crate::domain::webhooks::Delivery>,
+    pub webhook_replays: Vec<(String, chrono::DateTime<chrono::Utc>)>,
     pub payment_refs: HashMap<String, OrderId>,
     pub outbox: BTreeMap<(OrderId, String), OutboxEntry>,
 }

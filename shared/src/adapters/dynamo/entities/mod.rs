@@ -13,6 +13,7 @@ pub mod records;
 pub mod returns;
 pub mod shipments;
 pub mod stock;
+pub mod webhooks;
 
 pub const ENTITY_PRODUCT: &str = "product";
 pub const ENTITY_LOCATION: &str = "location";

@@ -23,7 +23,27 @@ pub struct ChangeRecord {
     pub entries: Vec<TimelineEvent>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub effects: Vec<Effect>,
+    /// The integration events the entries announce (`domain::events::event_types`), space
+    /// separated: the stream hands records with this attribute to the event publisher.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub events: String,
+    /// The order's version this change committed (when it wrote the order): the events'
+    /// sequence number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
     pub created_at: DateTime<Utc>,
+}
+
+impl ChangeRecord {
+    pub fn of(change: &crate::domain::OrderChange, now: DateTime<Utc>) -> Self {
+        ChangeRecord {
+            entries: change.timeline.clone(),
+            effects: change.effects.clone(),
+            events: crate::domain::events::event_types(&change.timeline).join(" "),
+            sequence: change.next_order().map(|o| o.version),
+            created_at: now,
+        }
+    }
 }
 
 /// The change record's outbox id: its sort key after `EVENT#` (the instant, then a ULID that

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Writes docs/events/<type>.schema.json: one self-contained JSON Schema (draft 2020-12) per
+integration event type, version 1. Run after changing an event's shape, then run the
+compatibility test (tests/tests/integration_events.rs): a published version may gain optional
+fields, never lose a required one or change its type (that is a new version).
+
+Run: python3 dev/events/schemas.py
+"""
+import json
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+VERSION = 1
+
+TYPES = {
+    "order.placed": "An order was placed (its stock is held; the workflow starts).",
+    "order.confirmed": "An order was confirmed on its confirmation call (or released when the call did not happen in time).",
+    "order.edited": "An order's lines or addresses were changed (by the customer or an agent).",
+    "order.cancelled": "An order was cancelled (by the customer, an agent, a timeout, or a failed workflow); holds and authorizations are released.",
+    "order.held": "An order was put on hold (fraud review, declined payment, or an agent).",
+    "order.released": "A held order was released back into fulfillment.",
+    "payment.authorized": "The order's payment was authorized.",
+    "payment.captured": "The order's payment was captured (at shipping).",
+    "payment.refunded": "Money went back to the customer (a return, a goodwill refund, an exchange's difference).",
+    "shipment.shipped": "The order's parcels were handed to the carrier.",
+    "shipment.delivered": "Every parcel of the order was delivered.",
+    "return.requested": "The customer (or an agent) opened a return.",
+    "return.received": "Returned units were received at a location.",
+    "return.refunded": "A return's units were refunded.",
+    "case.opened": "A customer-service case (inquiry, complaint) was opened on the order.",
+    "case.resolved": "A case on the order was resolved.",
+}
+
+STRING = {"type": "string"}
+DATE_TIME = {"type": "string", "format": "date-time"}
+DATE = {"type": "string", "format": "date"}
+COUNT = {"type": "integer", "minimum": 0}
+
+
+def obj(required, props):
+    return {"type": "object", "required": sorted(required), "properties": props}
+
+
+DEFS = {
+    "money": obj(["amount", "currency"], {
+        "amount": {"type": "integer", "description": "Minor units (cents)."},
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+    }),
+    "address": obj(["name", "line1", "city", "postalCode", "country"], {
+        "name": STRING, "line1": STRING, "line2": STRING, "city": STRING, "region": STRING,
+        "postalCode": STRING, "country": {"type": "string", "pattern": "^[A-Z]{2}$"}, "phone": STRING,
+    }),
+    "line": obj(["lineId", "sku", "name", "kind", "quantity", "unitPrice", "subtotal", "tax"], {
+        "lineId": STRING, "sku": STRING, "name": STRING,
+        "kind": {"type": "string", "description": "goods or service"},
+        "quantity": {"type": "integer", "minimum": 1},
+        "unitPrice": {"$ref": "#/$defs/money"}, "subtotal": {"$ref": "#/$defs/money"}, "tax": {"$ref": "#/$defs/money"},
+        "returnable": {"type": "boolean"}, "returnWindowDays": COUNT,
+    }),
+    "shipment": obj(["shipmentId", "status", "serviceLevel", "lines"], {
+        "shipmentId": STRING, "status": STRING, "serviceLevel": STRING, "carrier": STRING,
+        "trackingNumber": STRING, "estimatedDelivery": DATE, "shippedAt": DATE_TIME, "deliveredAt": DATE_TIME,
+        "lines": {"type": "array", "items": obj(["lineId", "sku", "quantity"], {
+            "lineId": STRING, "sku": STRING, "quantity": {"type": "integer", "minimum": 1}})},
+    }),
+    "order": obj(["orderId", "status", "channel", "customerId", "email", "lines", "totals", "shippingAddress",
+                  "delivery", "version", "createdAt", "updatedAt", "shipments"], {
+        "orderId": STRING, "status": STRING, "channel": STRING, "customerId": STRING, "email": STRING,
+        "lines": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/line"}},
+        "totals": obj(["subtotal", "shipping", "tax", "total"], {
+            k: {"$ref": "#/$defs/money"} for k in ["subtotal", "shipping", "tax", "total"]}),
+        "shippingAddress": {"$ref": "#/$defs/address"},
+        "billingAddress": {"$ref": "#/$defs/address"},
+        "delivery": obj(["serviceLevel", "promisedBy", "cost"], {
+            "serviceLevel": STRING, "pickupLocation": STRING, "promisedBy": DATE, "cost": {"$ref": "#/$defs/money"}}),
+        "version": {"type": "integer", "minimum": 1},
+        "createdAt": DATE_TIME, "updatedAt": DATE_TIME,
+        "shipments": {"type": "array", "items": {"$ref": "#/$defs/shipment"}},
+    }),
+    "return": obj(["id", "orderId", "lines", "resolution", "status", "locationId", "version", "createdAt", "updatedAt"], {
+        "id": STRING, "orderId": STRING, "resolution": STRING, "status": STRING, "locationId": STRING,
+        "exchangeOrderId": STRING, "version": {"type": "integer", "minimum": 1},
+        "createdAt": DATE_TIME, "updatedAt": DATE_TIME,
+        "label": obj(["carrier", "trackingNumber"], {"carrier": STRING, "trackingNumber": STRING}),
+        "lines": {"type": "array", "items": obj(
+            ["lineId", "sku", "quantity", "reason", "receivedResellable", "receivedDamaged"], {
+                "lineId": STRING, "sku": STRING, "quantity": {"type": "integer", "minimum": 1}, "reason": STRING,
+                "receivedResellable": COUNT, "receivedDamaged": COUNT, "refunded": {"$ref": "#/$defs/money"}})},
+        "exchangeLines": {"type": "array", "items": {"type": "object"}},
+    }),
+    "payment": obj(["authorized", "captured", "refunded", "refundable", "ledger"], {
+        "authorizationId": STRING,
+        **{k: {"$ref": "#/$defs/money"} for k in ["authorized", "captured", "refunded", "refundable"]},
+        "ledger": {"type": "array", "items": obj(["kind", "amount", "reference", "at"], {
+            "kind": {"type": "string", "description": "authorized, captured, refunded or voided"},
+            "amount": {"$ref": "#/$defs/money"}, "reference": STRING, "at": DATE_TIME})},
+    }),
+}
+
+
+def schema(kind, description):
+    data_required = ["order"]
+    data_props = {"order": {"$ref": "#/$defs/order"}}
+    if kind.startswith("return."):
+        data_required.append("returns")
+        data_props["returns"] = {"type": "array", "items": {"$ref": "#/$defs/return"}}
+    if kind.startswith("payment.") or kind == "return.refunded":
+        data_required.append("payment")
+        data_props["payment"] = {"$ref": "#/$defs/payment"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://github.com/oms/oms/docs/events/{kind}.schema.json",
+        "title": f"{kind} (version {VERSION})",
+        "description": description + " The envelope is the same for every type; `data.order` is the order in the"
+        " integration projection as read when the event was published (its version is at least `sequence`).",
+        "type": "object",
+        "required": ["id", "type", "version", "occurredAt", "orderId", "customerId", "sequence", "data"],
+        "properties": {
+            "id": {"type": "string", "minLength": 1, "description": "The same on every delivery: deduplicate on it."},
+            "type": {"const": kind},
+            "version": {"const": VERSION},
+            "occurredAt": DATE_TIME,
+            "orderId": STRING,
+            "customerId": STRING,
+            "sequence": {"type": "integer", "minimum": 1,
+                         "description": "The order version the change committed: drop an event older than one you hold."},
+            "data": obj(data_required, data_props),
+        },
+        "$defs": DEFS,
+    }
+
+
+def main():
+    out = ROOT / "docs" / "events"
+    out.mkdir(parents=True, exist_ok=True)
+    for kind, description in TYPES.items():
+        (out / f"{kind}.schema.json").write_text(json.dumps(schema(kind, description), indent=2) + "\n")
+    print(f"wrote {len(TYPES)} schemas to {out}")
+
+
+if __name__ == "__main__":
+    main()
