@@ -12,6 +12,7 @@ import * as order from "./screens/order.js";
 import * as caseScreen from "./screens/case.js";
 import * as queues from "./screens/queues.js";
 import * as stock from "./screens/stock.js";
+import * as webhooks from "./screens/webhooks.js";
 
 const routes = [
   { re: /^\/$/, screen: search, nav: "search" },
@@ -20,6 +21,7 @@ const routes = [
   { re: /^\/cases\/([^/]+)$/, screen: caseScreen, nav: "queues" },
   { re: /^\/queues$/, screen: queues, nav: "queues" },
   { re: /^\/stock(?:\/([^/]+))?$/, screen: stock, nav: "stock" },
+  { re: /^\/webhooks(?:\/([^/]+))?$/, screen: webhooks, nav: "webhooks" },
 ];
 
 let renderSeq = 0;

@@ -927,7 +927,8 @@ async fn webhook_subscriptions_are_versioned_and_deliveries_logged_once<S: Store
         state: DeliveryState::Pending,
         attempts: vec![],
         next_attempt_at: None,
-        payload: "{}".into(),
+        order_id: OrderId::parse("01JD0000000000000000000001").unwrap(),
+        sequence: 1,
         created_at: now,
     };
     let t0 = now - chrono::Duration::minutes(10);

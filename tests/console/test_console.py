@@ -471,3 +471,147 @@ def test_cognito_mode_signs_in_through_the_hosted_ui_with_pkce(page, scenario):
     assert digest == a["code_challenge"], "the verifier sent to the token endpoint matches the challenge"
     assert t["grant_type"] == "authorization_code" and t["code"] == "code-abc" and t["client_id"] == "client-123"
     assert t["redirect_uri"] == console
+
+
+# --- Webhooks --------------------------------------------------------------------------------
+
+HOOKS = "/v1/admin/webhook-subscriptions"
+
+
+def test_an_agent_is_told_webhooks_need_another_role(agent_page):
+    page = agent_page
+    page.get_by_role("link", name="Webhooks").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Webhooks")
+    expect(page.locator("#webhooks-forbidden")).to_contain_text("managed by supervisors and integrations")
+    expect(page.get_by_role("link", name="Webhooks")).to_have_attribute("aria-current", "page")
+
+
+def test_webhooks_screen(page, scenario):
+    """A supervisor sees the subscriptions and a dead endpoint's delivery log (the connection
+    error of each attempt, the payload as sent), creates a subscription in the page (its secret
+    shown once), rotates a secret, asks for a replay and deletes a subscription."""
+    from conftest import Scenario, _place
+
+    supervisor = token("sup-hooks", "oms/supervisor")
+    described = f"Dead endpoint {scenario.run}"
+    r = call("POST", HOOKS, supervisor, {
+        "url": "http://127.0.0.1:9/hook",  # nothing listens: every attempt is a connection error
+        "eventTypes": ["*"],
+        "contactEmail": f"hooks.{scenario.run}@example.com",
+        "description": described,
+    })
+    assert r.status == 201 and r.body["secret"].startswith("whsec_"), r
+    sub, first_secret = r.body, r.body["secret"]
+    listed = call("GET", HOOKS, supervisor)
+    assert listed.status == 200 and all("secret" not in s for s in listed.body["subscriptions"]), listed
+    try:
+        # Events for the subscription: another customer places an order.
+        cy = Scenario(run=scenario.run, customer=f"cust-cy-{scenario.run}", name="Cy Park", email=f"cy.park.{scenario.run}@example.com",
+                      phone="", address={**scenario.address, "name": "Cy Park"})
+        order_id = _place(cy, token(cy.customer), [{"sku": "MUG-CLASSIC", "quantity": 1}])
+
+        sign_in(page, "sup-sam", "oms/supervisor")
+        page.get_by_role("link", name="Webhooks").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Webhooks")
+        row = page.locator("#subscriptions tr", has_text=described)
+        expect(row).to_contain_text("http://127.0.0.1:9/hook")
+        expect(row).to_contain_text("Every event type")
+        expect(row).to_contain_text("Enabled")
+        expect(page.locator("#secret-value")).to_have_count(0)
+
+        # The form: a problem the API answers is shown by its field and in the alert region.
+        page.get_by_label("URL", exact=True).fill("ftp://example.com/hook")
+        page.get_by_label("Contact e-mail").fill(f"ops.{scenario.run}@example.com")
+        page.get_by_role("button", name="Create subscription").click()
+        expect(page.get_by_role("alert")).to_contain_text("must be https")
+        expect(page.locator("#wh-url-error")).to_have_text("URL: must be https")
+        expect(page.get_by_label("URL", exact=True)).to_have_attribute("aria-invalid", "true")
+        expect(page.get_by_label("URL", exact=True)).to_be_focused()
+        axe_check(page, "webhook-create-problem")
+
+        # A second subscription from the page, for two event types: the secret is shown once.
+        second = f"Form-made {scenario.run}"
+        page.get_by_label("URL", exact=True).fill("http://127.0.0.1:9/second-hook")
+        page.get_by_label("Only the types I choose").check()
+        page.get_by_label("order.placed").check()
+        page.get_by_label("order.cancelled").check()
+        page.get_by_label("Description (optional)").fill(second)
+        page.get_by_role("button", name="Create subscription").click()
+        expect(page.locator("#status")).to_contain_text("Subscription created for http://127.0.0.1:9/second-hook")
+        box = page.get_by_role("region", name="Signing secret for http://127.0.0.1:9/second-hook")
+        expect(box).to_contain_text("Store it now: it is not shown again.")
+        expect(page.locator("#secret-h")).to_be_focused()
+        secret = page.get_by_label("Signing secret", exact=True).input_value()
+        assert re.fullmatch(r"whsec_[A-Za-z0-9+/=]+", secret), secret
+        expect(page.locator("#url-error, #wh-url-error")).to_have_count(0)
+        expect(page.get_by_label("URL", exact=True)).not_to_have_attribute("aria-invalid", "true")
+        second_row = page.locator("#subscriptions tr", has_text=second)
+        expect(second_row).to_contain_text("order.placed, order.cancelled")
+        axe_check(page, "webhooks")
+        page.reload()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Webhooks")
+        expect(second_row).to_be_visible()
+        expect(page.locator("#secret-value")).to_have_count(0)
+        shown = page.evaluate("() => document.body.innerText + [...document.querySelectorAll('input')].map(i => i.value).join(' ')")
+        assert secret not in shown and secret not in page.content(), "a secret is shown once, not after a reload"
+
+        # The dead endpoint's log: the order's deliveries, each attempt a connection error.
+        row.get_by_role("link", name="http://127.0.0.1:9/hook").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(f"Webhook: {described}")
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Enabled")
+        facts = page.locator("#subscription")
+        expect(facts).to_contain_text(sub["id"])
+        expect(facts).to_contain_text(f"hooks.{scenario.run}@example.com")
+        log = page.locator("#deliveries")
+        failed = log.locator("tr.delivery-row", has_text="order.placed").filter(has_text="Error:")
+
+        def refreshed_until_failed():
+            page.locator("#log-refresh").click()
+            page.wait_for_timeout(500)
+            return failed.count() > 0
+
+        wait_for("a failed delivery of order.placed in the log", refreshed_until_failed, timeout=20, every=0.5)
+        first = failed.first
+        expect(first).to_contain_text(re.compile(r"Pending|Failed"))
+        expect(first.locator("td").nth(4)).to_have_text(re.compile(r"[1-9]\d*"))
+        first.get_by_role("button", name=re.compile("attempts and payload")).click()
+        detail = page.locator("tr.delivery-detail:visible").first
+        expect(detail.locator("table")).to_contain_text("No answer")
+        expect(detail.locator("table")).to_contain_text("connection")
+        expect(detail).to_contain_text(order_id)
+        if detail.locator("pre.payload").count():  # the payload as sent, when the log keeps it
+            expect(detail.locator("pre.payload")).to_contain_text(order_id)
+        else:
+            expect(detail.get_by_role("link", name=order_id)).to_be_visible()
+        expect(first.get_by_role("button", name=re.compile("attempts and payload"))).to_have_attribute("aria-expanded", "true")
+        axe_check(page, "webhook-deliveries")
+
+        # Rotate: a new secret once; the previous one keeps signing for a day.
+        page.locator("summary", has_text="Rotate the signing secret").click()
+        page.get_by_role("button", name="Rotate secret").click()
+        expect(page.locator("#status")).to_contain_text("New signing secret made")
+        expect(page.get_by_role("region", name="New signing secret")).to_contain_text("The previous secret keeps signing until")
+        rotated = page.get_by_label("Signing secret", exact=True).input_value()
+        assert rotated.startswith("whsec_") and rotated != first_secret, rotated
+        expect(facts).to_contain_text("Previous secret signs until")
+        page.get_by_role("button", name="I have stored it").click()
+        expect(page.locator("#secret-value")).to_have_count(0)
+        expect(page.get_by_role("heading", level=1)).to_be_focused()
+
+        # Replay from an hour ago (the form's default).
+        page.locator("summary", has_text="Replay since a time").click()
+        page.get_by_role("button", name="Replay", exact=True).click()
+        expect(page.locator("#status")).to_contain_text("Replay asked for")
+
+        # Delete the form-made subscription from its page.
+        page.get_by_role("link", name="All subscriptions").click()
+        page.locator("#subscriptions tr", has_text=second).get_by_role("link").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(second)
+        page.locator("summary", has_text="Delete the subscription").click()
+        page.get_by_role("button", name="Delete subscription").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Webhooks")
+        expect(page.locator("#status")).to_contain_text("Subscription for http://127.0.0.1:9/second-hook deleted.")
+        expect(page.locator("#subscriptions tr", has_text=second)).to_have_count(0)
+        expect(row).to_be_visible()
+    finally:
+        call("DELETE", f"{HOOKS}/{sub['id']}", supervisor)

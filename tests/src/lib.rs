@@ -283,6 +283,26 @@ impl Stack {
         anyhow::bail!("timed out waiting for {what}")
     }
 
+    /// Takes every message now visible on a queue (received and deleted), bodies parsed as
+    /// JSON: what a consumer behind it would get.
+    pub async fn take_messages(&self, logical: &str) -> anyhow::Result<Vec<Value>> {
+        let url = self.local.queues.get(logical).cloned().unwrap_or_default();
+        let mut out = Vec::new();
+        loop {
+            let r = self.local.sqs.receive_message().queue_url(&url).max_number_of_messages(10).send().await?;
+            let msgs = r.messages.unwrap_or_default();
+            if msgs.is_empty() {
+                return Ok(out);
+            }
+            for m in msgs {
+                out.push(serde_json::from_str(m.body().unwrap_or_default())?);
+                if let Some(h) = m.receipt_handle() {
+                    self.local.sqs.delete_message().queue_url(&url).receipt_handle(h).send().await?;
+                }
+            }
+        }
+    }
+
     /// Messages currently in a queue (visible or in flight).
     pub async fn queue_depth(&self, logical: &str) -> anyhow::Result<i64> {
         use aws_sdk_sqs::types::QueueAttributeName as A;

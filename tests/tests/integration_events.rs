@@ -27,27 +27,17 @@ fn assert_valid(event: &Value) -> anyhow::Result<()> {
 
 /// Every event on the integrations queue so far (EventBridge's envelope unwrapped: `detail`).
 async fn drain(s: &Stack, into: &mut Vec<Value>) -> anyhow::Result<()> {
-    let url = s.local.queues.get("IntegrationEventsQueue").cloned().unwrap_or_default();
-    loop {
-        let r = s.local.sqs.receive_message().queue_url(&url).max_number_of_messages(10).send().await?;
-        let msgs = r.messages.unwrap_or_default();
-        if msgs.is_empty() {
-            return Ok(());
-        }
-        for m in msgs {
-            let envelope: Value = serde_json::from_str(m.body().unwrap_or_default())?;
-            assert_eq!(envelope["source"], "oms");
-            assert_eq!(envelope["detail-type"], envelope["detail"]["type"], "the rule can match on the type");
-            into.push(envelope["detail"].clone());
-            if let Some(h) = m.receipt_handle() {
-                s.local.sqs.delete_message().queue_url(&url).receipt_handle(h).send().await?;
-            }
-        }
+    for envelope in s.take_messages("IntegrationEventsQueue").await? {
+        assert_eq!(envelope["source"], "oms");
+        assert_eq!(envelope["detail-type"], envelope["detail"]["type"], "the rule can match on the type");
+        into.push(envelope["detail"].clone());
     }
+    Ok(())
 }
 
 async fn wait_for(s: &Stack, seen: &mut Vec<Value>, kinds: &[&str]) -> anyhow::Result<()> {
-    for _ in 0..100 {
+    // Generous: under the whole suite's load the stream poller and moto are slow.
+    for _ in 0..400 {
         drain(s, seen).await?;
         if kinds.iter().all(|k| seen.iter().any(|e| e["type"] == *k)) {
             return Ok(());

@@ -70,7 +70,7 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<bool>>,
 {
-    for _ in 0..150 {
+    for _ in 0..400 {
         if f().await? {
             return Ok(());
         }

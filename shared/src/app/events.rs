@@ -8,6 +8,7 @@ use super::effects::{EffectError, Effects};
 use super::projections::{customer_return, integration_order};
 use crate::domain::OrderId;
 use crate::domain::events::{DomainEvent, EVENT_TYPES, EVENT_VERSION, event_id};
+use crate::ports::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -24,44 +25,63 @@ pub struct ChangeEvents {
     pub occurred_at: DateTime<Utc>,
 }
 
+/// The events `named` (type, id) of a change of `order`, with the order as it is now; none
+/// when the order is not there. Publishing and webhook replays build them alike.
+pub async fn events_for(
+    store: &dyn Store,
+    order: &OrderId,
+    named: &[(String, String)],
+    sequence: Option<u64>,
+    occurred_at: DateTime<Utc>,
+) -> Result<Vec<DomainEvent>, StoreError> {
+    let Some(view) = store.get_order_with_shipments(order).await? else { return Ok(Vec::new()) };
+    let payment = super::views::PaymentDetails::of(&view.order);
+    let state = integration_order(view).order;
+    let mut data = json!({ "order": state });
+    if named.iter().any(|(t, _)| t.starts_with("payment.") || t == "return.refunded") {
+        // What finance and the ERP book: totals and the ledger (provider references only).
+        data["payment"] = serde_json::to_value(payment).map_err(|e| StoreError::Mapping(e.to_string()))?;
+    }
+    if named.iter().any(|(t, _)| t.starts_with("return.")) {
+        let returns: Vec<_> = store.returns_of_order(order).await?.iter().map(customer_return).collect();
+        data["returns"] = serde_json::to_value(returns).map_err(|e| StoreError::Mapping(e.to_string()))?;
+    }
+    let sequence = sequence.unwrap_or(state.version);
+    Ok(named
+        .iter()
+        .map(|(kind, id)| DomainEvent {
+            id: id.clone(),
+            kind: kind.clone(),
+            version: EVENT_VERSION,
+            occurred_at,
+            order_id: order.clone(),
+            customer_id: state.customer_id.clone(),
+            sequence,
+            data: data.clone(),
+        })
+        .collect())
+}
+
 impl Effects {
     /// Publishes a change's events; returns how many. An order gone (erased from the table,
     /// which never happens for a live one) publishes nothing.
     #[tracing::instrument(skip_all, fields(order_id = %c.order))]
     pub async fn publish(&self, c: &ChangeEvents) -> Result<usize, EffectError> {
-        let types: Vec<&str> = c.types.iter().map(String::as_str).filter(|t| EVENT_TYPES.contains(t)).collect();
-        if types.is_empty() {
+        let named: Vec<(String, String)> = c
+            .types
+            .iter()
+            .filter(|t| EVENT_TYPES.contains(&t.as_str()))
+            .map(|t| (t.clone(), event_id(&c.order, &c.change_id, t)))
+            .collect();
+        if named.is_empty() {
             return Ok(0);
         }
-        let Some(view) = self.store.get_order_with_shipments(&c.order).await? else {
+        let events = events_for(self.store.as_ref(), &c.order, &named, c.sequence, c.occurred_at).await?;
+        if events.is_empty() {
             tracing::warn!("events for an order that is not there: skipped");
             return Ok(0);
-        };
-        let payment = super::views::PaymentDetails::of(&view.order);
-        let order = integration_order(view).order;
-        let mut data = json!({ "order": order });
-        if types.iter().any(|t| t.starts_with("payment.") || *t == "return.refunded") {
-            // What finance and the ERP book: totals and the ledger (provider references only).
-            data["payment"] = serde_json::to_value(payment).map_err(|e| EffectError::Permanent(e.to_string()))?;
         }
-        if types.iter().any(|t| t.starts_with("return.")) {
-            let returns: Vec<_> = self.store.returns_of_order(&c.order).await?.iter().map(customer_return).collect();
-            data["returns"] = serde_json::to_value(returns).map_err(|e| EffectError::Permanent(e.to_string()))?;
-        }
-        let sequence = c.sequence.unwrap_or(order.version);
-        let events: Vec<DomainEvent> = types
-            .iter()
-            .map(|t| DomainEvent {
-                id: event_id(&c.order, &c.change_id, t),
-                kind: (*t).to_owned(),
-                version: EVENT_VERSION,
-                occurred_at: c.occurred_at,
-                order_id: c.order.clone(),
-                customer_id: order.customer_id.clone(),
-                sequence,
-                data: data.clone(),
-            })
-            .collect();
+        let sequence = events[0].sequence;
         self.bus.publish(&events).await.map_err(EffectError::Transient)?;
         tracing::info!(events = events.len(), sequence, "events published");
         Ok(events.len())

@@ -29,7 +29,7 @@ pub struct WebhookDispatcher {
 }
 
 /// A retry (or a replay): deliver a logged event to a subscription, not before a time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliverTask {
     pub subscription_id: String,
@@ -41,6 +41,8 @@ pub struct DeliverTask {
     /// Which try of this series (0: the first; the schedule's wait before try n is entry n-1).
     pub series_try: u32,
     pub not_before: DateTime<Utc>,
+    /// The event to send (the same bytes on every try).
+    pub event: DomainEvent,
 }
 
 /// At most this many deliveries per replay request.
@@ -80,7 +82,6 @@ impl WebhookDispatcher {
     }
 
     async fn fan_out(&self, event: &DomainEvent) -> Result<(), ConsumerError> {
-        let payload = serde_json::to_string(event).map_err(|e| ConsumerError::Permanent(e.to_string()))?;
         for sub in self.store.list_subscriptions().await?.into_iter().filter(|s| s.wants(&event.kind)) {
             let d = Delivery {
                 subscription_id: sub.id.clone(),
@@ -90,7 +91,8 @@ impl WebhookDispatcher {
                 state: DeliveryState::Pending,
                 attempts: Vec::new(),
                 next_attempt_at: None,
-                payload: payload.clone(),
+                order_id: event.order_id.clone(),
+                sequence: event.sequence,
                 created_at: self.clock.now(),
             };
             match self.store.create_delivery(&d).await {
@@ -105,7 +107,7 @@ impl WebhookDispatcher {
                 }
                 Err(e) => return Err(e.into()),
             }
-            self.attempt(&sub, d, 0).await?;
+            self.attempt(&sub, d, 0, event).await?;
         }
         Ok(())
     }
@@ -125,7 +127,7 @@ impl WebhookDispatcher {
         }
         match self.store.get_subscription(&t.subscription_id).await? {
             Some(sub) if sub.status == crate::domain::webhooks::SubscriptionStatus::Enabled => {
-                self.attempt(&sub, d, t.series_try).await
+                self.attempt(&sub, d, t.series_try, &t.event).await
             }
             _ => {
                 d.state = DeliveryState::Failed;
@@ -141,17 +143,24 @@ impl WebhookDispatcher {
     }
 
     /// One attempt, recorded; then a retry task, or the end of the delivery.
-    async fn attempt(&self, sub: &Subscription, mut d: Delivery, series_try: u32) -> Result<(), ConsumerError> {
+    async fn attempt(
+        &self,
+        sub: &Subscription,
+        mut d: Delivery,
+        series_try: u32,
+        event: &DomainEvent,
+    ) -> Result<(), ConsumerError> {
+        let payload = serde_json::to_string(event).map_err(|e| ConsumerError::Permanent(e.to_string()))?;
         let now = self.clock.now();
         let ts = now.timestamp();
         let headers = [
             ("webhook-id", d.event_id.clone()),
             ("webhook-timestamp", ts.to_string()),
-            ("webhook-signature", sign(&sub.signing_secrets(now), &d.event_id, ts, d.payload.as_bytes())),
+            ("webhook-signature", sign(&sub.signing_secrets(now), &d.event_id, ts, payload.as_bytes())),
             ("user-agent", "oms-webhooks/1".to_owned()),
         ];
         let started = std::time::Instant::now();
-        let res = self.sender.post(&sub.url, &headers, d.payload.as_bytes()).await;
+        let res = self.sender.post(&sub.url, &headers, payload.as_bytes()).await;
         let (status, error) = match res {
             Ok(s) => (Some(s), None),
             Err(e) => (None, Some(e.chars().take(200).collect::<String>())),
@@ -179,6 +188,7 @@ impl WebhookDispatcher {
                     attempt: d.attempts.len() as u32 + 1,
                     series_try: series_try + 1,
                     not_before: now + wait,
+                    event: event.clone(),
                 };
                 d.next_attempt_at = Some(task.not_before);
                 self.store.save_delivery(&d).await?;
@@ -255,6 +265,11 @@ impl WebhookDispatcher {
         let now = self.clock.now();
         let mut n = 0;
         for mut d in self.store.deliveries(id, since, limit).await? {
+            // The event as the bus would carry it now (same id and sequence; the order as it is).
+            let named = [(d.event_type.clone(), d.event_id.clone())];
+            let built =
+                super::events::events_for(self.store.as_ref(), &d.order_id, &named, Some(d.sequence), d.occurred_at);
+            let Some(event) = built.await?.pop() else { continue };
             d.state = DeliveryState::Pending;
             d.next_attempt_at = Some(now);
             self.store.save_delivery(&d).await?;
@@ -265,6 +280,7 @@ impl WebhookDispatcher {
                 attempt: d.attempts.len() as u32 + 1,
                 series_try: 0,
                 not_before: now,
+                event,
             };
             self.enqueue(&task, 0).await?;
             n += 1;

@@ -202,7 +202,9 @@ pub struct Attempt {
     pub duration_ms: u64,
 }
 
-/// One event's delivery to one subscription: the log entry (with the payload, for replays).
+/// One event's delivery to one subscription: the log entry. It names the event (a replay
+/// builds it again, as the bus would, from the order) rather than holding it: a write is
+/// billed per kilobyte.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Delivery {
@@ -214,8 +216,9 @@ pub struct Delivery {
     pub attempts: Vec<Attempt>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_attempt_at: Option<DateTime<Utc>>,
-    /// The event as sent (the signed body).
-    pub payload: String,
+    pub order_id: super::ids::OrderId,
+    /// The event's sequence (the order version its change committed).
+    pub sequence: u64,
     pub created_at: DateTime<Utc>,
 }
 
