@@ -268,13 +268,14 @@ impl Stack {
         .await
     }
 
-    /// Waits until `f` holds (background workers), or fails after ~10 s.
+    /// Waits until `f` holds (background workers), or fails after ~30 s (generous: the whole
+    /// suite shares two cores).
     pub async fn eventually<F, Fut>(&self, what: &str, f: F) -> anyhow::Result<()>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = anyhow::Result<bool>>,
     {
-        for _ in 0..200 {
+        for _ in 0..600 {
             if f().await? {
                 return Ok(());
             }

@@ -63,6 +63,15 @@ async fn every_mail_kind_is_mime_with_its_content_and_links_that_answer() -> any
     let cart_id = cart.json()["cartId"].as_str().or(cart.json()["id"].as_str()).unwrap_or_default().to_owned();
     let put = format!("/v1/carts/{cart_id}/items/MUG-CLASSIC");
     anyhow::ensure!(s.call("PUT", &put, Some(&t), Some(&json!({"quantity": 1})), &[]).await?.status == 200);
+    // An inquiry with an agent's reply (the reply is the case's second message).
+    let ask = json!({"kind": "inquiry", "subject": "Gift wrap?", "message": "Can you wrap it?"});
+    let r = s.call("POST", &format!("/v1/orders/{id}/inquiries"), Some(&t), Some(&ask), &[]).await?;
+    anyhow::ensure!(r.status == 201, "inquiry: {}", r.text);
+    let case = r.json()["caseId"].as_str().unwrap_or_default().to_owned();
+    let reply = json!({"message": "Yes, in blue paper."});
+    let r =
+        s.call("POST", &format!("/v1/admin/cases/{case}/replies"), Some(&s.admin_token()), Some(&reply), &[]).await?;
+    anyhow::ensure!(r.status < 300, "reply: {}", r.text);
     s.settle_effects().await?;
 
     // Every other kind, rendered for this order by the notifier itself.
@@ -72,6 +81,7 @@ async fn every_mail_kind_is_mime_with_its_content_and_links_that_answer() -> any
         let n = match kind.as_str() {
             "cart.reminder" => Notification::cart_reminder(&CartId::parse(&cart_id)?, "4h", &Utc::now()),
             k if k.starts_with("return.") => Notification::new(k, &oid, Some(rma.clone())),
+            "case.reply" => Notification::new("case.reply", &oid, Some(format!("{case}#2"))),
             k => Notification::for_shipment(k, &oid, &sid, Some("carrier note".into())),
         }
         .with_dedupe_key(format!("mime-test#{kind}#{id}"));
