@@ -88,6 +88,11 @@ DEFS = {
                 "receivedResellable": COUNT, "receivedDamaged": COUNT, "refunded": {"$ref": "#/$defs/money"}})},
         "exchangeLines": {"type": "array", "items": {"type": "object"}},
     }),
+    "case": obj(["caseId", "kind", "status", "createdAt", "updatedAt"], {
+        "caseId": STRING, "kind": {"type": "string", "description": "inquiry or complaint"},
+        "status": {"type": "string", "description": "open, escalated or resolved"},
+        "createdAt": DATE_TIME, "updatedAt": DATE_TIME,
+    }),
     "payment": obj(["authorized", "captured", "refunded", "refundable", "ledger"], {
         "authorizationId": STRING,
         **{k: {"$ref": "#/$defs/money"} for k in ["authorized", "captured", "refunded", "refundable"]},
@@ -104,6 +109,10 @@ def schema(kind, description):
     if kind.startswith("return."):
         data_required.append("returns")
         data_props["returns"] = {"type": "array", "items": {"$ref": "#/$defs/return"}}
+    if kind.startswith("case."):
+        data_required.append("cases")
+        data_props["cases"] = {"type": "array", "items": {"$ref": "#/$defs/case"},
+                               "description": "The order's cases as they stand (the changed one has the newest updatedAt)"}
     if kind.startswith("payment.") or kind == "return.refunded":
         data_required.append("payment")
         data_props["payment"] = {"$ref": "#/$defs/payment"}

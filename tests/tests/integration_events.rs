@@ -74,6 +74,22 @@ async fn an_orders_life_reaches_the_bus_as_valid_events_in_sequence() -> anyhow:
     let got = s.receive_return(&rma, json!([{"lineId": "L1", "quantity": 1, "condition": "resellable"}])).await?;
     assert_eq!(got.status, 200, "{}", got.text);
     wait_for(&s, &mut seen, &["return.requested", "return.received", "payment.refunded", "return.refunded"]).await?;
+    // A customer's inquiry, resolved by an agent: the case events carry the order's cases.
+    let ask = json!({"kind": "inquiry", "subject": "Where is my refund?", "message": "private words"});
+    let r = s.call("POST", &format!("/v1/orders/{id}/inquiries"), Some(&s.token("cust-ev")), Some(&ask), &[]).await?;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let case = r.json()["caseId"].as_str().unwrap_or_default().to_owned();
+    let done = json!({"status": "resolved", "resolution": "explained the refund"});
+    let r = s.call("PATCH", &format!("/v1/admin/cases/{case}"), Some(&s.admin_token()), Some(&done), &[]).await?;
+    assert_eq!(r.status, 200, "{}", r.text);
+    wait_for(&s, &mut seen, &["case.opened", "case.resolved"]).await?;
+    let resolved = seen.iter().find(|e| e["type"] == "case.resolved").cloned().unwrap_or_default();
+    assert_eq!(resolved["data"]["cases"][0]["caseId"], case.as_str());
+    assert_eq!(resolved["data"]["cases"][0]["status"], "resolved");
+    assert!(
+        !resolved.to_string().contains("private words") && !resolved.to_string().contains("explained"),
+        "no case words"
+    );
 
     // One order's events only, each valid, each id once (the journey had no redelivery).
     let mine: Vec<&Value> = seen.iter().filter(|e| e["orderId"] == id.as_str()).collect();

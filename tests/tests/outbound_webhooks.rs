@@ -135,6 +135,22 @@ async fn deliveries_are_signed_retried_disabled_replayed_and_rotated() -> anyhow
     until("the disable notice", || async { Ok(!s.mail_to(&contact).await?.is_empty()) }).await?;
     assert_eq!(s.mail_to(&contact).await?, vec!["Your OMS webhook endpoint was disabled"]);
 
+    // While it is disabled, another order: logged for it, not sent.
+    let missed = s.place("cust-hook", &oms_tests::order_body(json!([{"sku": "MUG-CLASSIC", "quantity": 1}]))).await?;
+    until("the missed event in its log", || async {
+        let d = s
+            .call("GET", &format!("/v1/admin/webhook-subscriptions/{fail_id}/deliveries"), Some(&admin), None, &[])
+            .await?
+            .json();
+        Ok(d["deliveries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|x| x["orderId"] == missed.as_str() && x["state"] == "failed"))
+    })
+    .await?;
+    assert!(!rx.log().await?.iter().any(|d| d["path"] == "/fail" && d["event"]["orderId"] == missed.as_str()));
+
     // Fixed, enabled again and replayed: what it missed arrives, verified.
     rx.control("/_status", json!({"path": "/fail", "status": 200})).await?;
     let r =
@@ -161,6 +177,10 @@ async fn deliveries_are_signed_retried_disabled_replayed_and_rotated() -> anyhow
     })
     .await?;
     assert!(rx.log().await?.iter().any(|d| d["path"] == "/fail" && d["status"] == 200 && d["verified"] == true));
+    assert!(
+        rx.log().await?.iter().any(|d| d["path"] == "/fail" && d["event"]["orderId"] == missed.as_str()),
+        "the event it missed while disabled is replayed"
+    );
 
     // The same event from the bus twice: one delivery.
     let first = rx.log().await?.iter().find(|d| d["path"] == "/ok" && d["event"]["type"] == "order.placed").cloned();
@@ -177,8 +197,12 @@ async fn deliveries_are_signed_retried_disabled_replayed_and_rotated() -> anyhow
         .call("POST", &format!("/v1/admin/webhook-subscriptions/{ok_id}/rotate-secret"), Some(&admin), None, &[])
         .await?;
     assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.json()["previousSecretExpiresAt"].is_string(), "{}", r.text);
+    // Rotated again within the overlap: the oldest secret stops signing at once (one previous).
+    let r = s
+        .call("POST", &format!("/v1/admin/webhook-subscriptions/{ok_id}/rotate-secret"), Some(&admin), None, &[])
+        .await?;
     let rotated = r.json();
-    assert!(rotated["previousSecretExpiresAt"].is_string(), "{rotated}");
     rx.control("/_secrets", json!({"secrets": [rotated["secret"]]})).await?;
     let r = s
         .call("POST", &format!("/v1/admin/orders/{order}/cancel"), Some(&admin), Some(&json!({"reason": "test"})), &[])
@@ -227,6 +251,8 @@ async fn the_subscription_api_refuses_what_it_should() -> anyhow::Result<()> {
         (bad(json!({"url": "ftp://erp.example/x"})), "url"),
         (bad(json!({"url": "https://user:pw@erp.example/x"})), "url"),
         (bad(json!({"url": "not a url"})), "url"),
+        (bad(json!({"url": "https://erp.example:0/x"})), "url"),
+        (bad(json!({"description": "bell\u{7}"})), "description"),
         (bad(json!({"eventTypes": []})), "eventTypes"),
         (bad(json!({"eventTypes": ["order.exploded"]})), "eventTypes"),
         (bad(json!({"contactEmail": "nobody"})), "contactEmail"),
@@ -239,6 +265,8 @@ async fn the_subscription_api_refuses_what_it_should() -> anyhow::Result<()> {
     let r = s.call("POST", path, Some(&admin), Some(&bad(json!({"secret": "mine"}))), &[]).await?;
     assert_eq!(r.status, 400, "unknown fields are refused: {}", r.text);
     assert_eq!(s.call("GET", &format!("{path}/nope"), Some(&admin), None, &[]).await?.status, 404);
+    let r = s.call("GET", &format!("{path}/%FF"), Some(&admin), None, &[]).await?;
+    assert_eq!((r.status, r.content_type()), (400, "application/problem+json"), "{}", r.text);
     assert_eq!(
         s.call("GET", &format!("{path}/{id}/deliveries?limit=0"), Some(&admin), None, &[]).await?.json()["field"],
         "limit"

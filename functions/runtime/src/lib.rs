@@ -198,8 +198,24 @@ pub async fn effects_batch(e: &Effects, event: &Value) -> Value {
     json!({"batchItemFailures": []})
 }
 
+/// The webhook dispatcher's batch: records handled at once (one slow endpoint does not hold up
+/// the others), failures reported by message id.
 pub async fn webhook_batch(d: &WebhookDispatcher, event: SqsEvent) -> SqsBatchResponse {
-    sqs_batch(event, |body| async move { d.handle(&body).await.map_err(|e| e.to_string()) }).await
+    let results = futures::future::join_all(event.records.into_iter().map(|r| async move {
+        let id = r.message_id.clone().unwrap_or_default();
+        (id, d.handle(r.body.as_deref().unwrap_or_default()).await)
+    }))
+    .await;
+    let mut response = SqsBatchResponse::default();
+    for (id, res) in results {
+        if let Err(e) = res {
+            tracing::warn!(message_id = %id, error = %e, "webhook message failed");
+            let mut f = BatchItemFailure::default();
+            f.item_identifier = id;
+            response.batch_item_failures.push(f);
+        }
+    }
+    response
 }
 
 /// The webhook dispatcher: events from the bus's rule and its own retry tasks (SQS).

@@ -84,12 +84,21 @@ pub fn form(pairs: &[(&str, String)]) -> Vec<u8> {
     pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&").into_bytes()
 }
 
+/// Webhook deliveries: only the status line counts. The receiver's body is never read (a
+/// receiver streaming an endless answer costs nothing), and the connection is dropped with it.
 #[async_trait::async_trait]
 impl crate::ports::WebhookSender for HttpClient {
     async fn post(&self, url: &str, headers: &[(&str, String)], body: &[u8]) -> Result<u16, String> {
-        self.send(Method::POST, url, headers, Some(("application/json", body.to_vec())))
-            .await
-            .map(|r| r.status.as_u16())
-            .map_err(|e| e.to_string())
+        let mut b = Request::builder().method(Method::POST).uri(url).header(header::CONTENT_TYPE, "application/json");
+        for (k, v) in headers {
+            b = b.header(*k, v);
+        }
+        let req =
+            b.body(Full::new(Bytes::copy_from_slice(body))).map_err(|e| HttpError::Build(e.to_string()).to_string())?;
+        match tokio::time::timeout(self.timeout, self.client.request(req)).await {
+            Ok(Ok(res)) => Ok(res.status().as_u16()),
+            Ok(Err(e)) => Err(HttpError::Connect(e.to_string()).to_string()),
+            Err(_) => Err(HttpError::Timeout.to_string()),
+        }
     }
 }

@@ -46,6 +46,20 @@ pub async fn events_for(
         let returns: Vec<_> = store.returns_of_order(order).await?.iter().map(customer_return).collect();
         data["returns"] = serde_json::to_value(returns).map_err(|e| StoreError::Mapping(e.to_string()))?;
     }
+    if named.iter().any(|(t, _)| t.starts_with("case.")) {
+        // The order's cases as they stand (which one changed: the newest `updatedAt`); never
+        // their words, resolutions or disputes.
+        let cases: Vec<serde_json::Value> = store
+            .cases_of_order(order)
+            .await?
+            .iter()
+            .filter(|c| c.kind != crate::domain::support::CaseKind::Dispute)
+            .map(|c| {
+                json!({"caseId": c.id, "kind": c.kind, "status": c.status, "createdAt": c.created_at, "updatedAt": c.updated_at})
+            })
+            .collect();
+        data["cases"] = serde_json::Value::Array(cases);
+    }
     let sequence = sequence.unwrap_or(state.version);
     Ok(named
         .iter()

@@ -8,7 +8,9 @@
 use super::error::ConsumerError;
 use crate::domain::Write;
 use crate::domain::events::DomainEvent;
-use crate::domain::webhooks::{Attempt, Delivery, DeliveryState, Outcome, ReplayRequest, Subscription, outcome, sign};
+use crate::domain::webhooks::{
+    Attempt, Delivery, DeliveryState, Outcome, ReplayRequest, Subscription, SubscriptionStatus, outcome, sign,
+};
 use crate::ports::{Clock, Mail, Mailer, Queue, Store, StoreError, WebhookSender};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -81,35 +83,45 @@ impl WebhookDispatcher {
         }
     }
 
+    /// Sends the event to every subscription that wants its type, all at once (a slow
+    /// endpoint delays no other). A disabled subscription gets the event logged as failed,
+    /// unsent, so enabling it and replaying sends what it missed.
     async fn fan_out(&self, event: &DomainEvent) -> Result<(), ConsumerError> {
-        for sub in self.store.list_subscriptions().await?.into_iter().filter(|s| s.wants(&event.kind)) {
-            let d = Delivery {
-                subscription_id: sub.id.clone(),
-                event_id: event.id.clone(),
-                event_type: event.kind.clone(),
-                occurred_at: event.occurred_at,
-                state: DeliveryState::Pending,
-                attempts: Vec::new(),
-                next_attempt_at: None,
-                order_id: event.order_id.clone(),
-                sequence: event.sequence,
-                created_at: self.clock.now(),
-            };
-            match self.store.create_delivery(&d).await {
-                Ok(()) => {}
-                // Taken already (the bus delivered the event twice): a redelivery after a crash
-                // before the first attempt still sends it.
-                Err(StoreError::AlreadyExists) => {
-                    match self.store.get_delivery(&sub.id, d.occurred_at, &d.event_id).await? {
-                        Some(logged) if logged.attempts.is_empty() && logged.state == DeliveryState::Pending => {}
-                        _ => continue,
-                    }
-                }
-                Err(e) => return Err(e.into()),
-            }
-            self.attempt(&sub, d, 0, event).await?;
+        let subs: Vec<Subscription> =
+            self.store.list_subscriptions().await?.into_iter().filter(|s| s.wants_type(&event.kind)).collect();
+        let results = futures::future::join_all(subs.iter().map(|sub| self.deliver_new(sub, event))).await;
+        results.into_iter().collect()
+    }
+
+    async fn deliver_new(&self, sub: &Subscription, event: &DomainEvent) -> Result<(), ConsumerError> {
+        let enabled = sub.status == SubscriptionStatus::Enabled;
+        let d = Delivery {
+            subscription_id: sub.id.clone(),
+            event_id: event.id.clone(),
+            event_type: event.kind.clone(),
+            occurred_at: event.occurred_at,
+            state: if enabled { DeliveryState::Pending } else { DeliveryState::Failed },
+            attempts: Vec::new(),
+            next_attempt_at: None,
+            order_id: event.order_id.clone(),
+            sequence: event.sequence,
+            created_at: self.clock.now(),
+        };
+        match self.store.create_delivery(&d).await {
+            Ok(()) => {}
+            // Taken already (the bus delivered the event twice): a redelivery after a crash
+            // before the first attempt still sends it.
+            Err(StoreError::AlreadyExists) => match self.store.get_delivery(&sub.id, d.occurred_at, &d.event_id).await?
+            {
+                Some(logged) if logged.attempts.is_empty() && logged.state == DeliveryState::Pending => {}
+                _ => return Ok(()),
+            },
+            Err(e) => return Err(e.into()),
         }
-        Ok(())
+        if !enabled {
+            return Ok(());
+        }
+        self.attempt(sub, d, 0, event).await
     }
 
     async fn run_task(&self, t: DeliverTask) -> Result<(), ConsumerError> {
@@ -126,7 +138,7 @@ impl WebhookDispatcher {
             return Ok(()); // done, or this attempt was made (a duplicate task)
         }
         match self.store.get_subscription(&t.subscription_id).await? {
-            Some(sub) if sub.status == crate::domain::webhooks::SubscriptionStatus::Enabled => {
+            Some(sub) if sub.status == SubscriptionStatus::Enabled => {
                 self.attempt(&sub, d, t.series_try, &t.event).await
             }
             _ => {

@@ -109,8 +109,8 @@ impl Oms {
                 types.push(t.clone());
             }
         }
-        if r.description.as_ref().is_some_and(|d| d.chars().count() > 200) {
-            return Err(AppError::invalid_field("description", "at most 200 characters"));
+        if let Some(d) = r.description.as_deref().filter(|d| !d.trim().is_empty()) {
+            super::text::text("description", d, 200)?;
         }
         let email = Email::parse(&r.contact_email).map_err(|e| AppError::invalid_field("contactEmail", e))?;
         Ok((types, email))
@@ -131,8 +131,12 @@ impl Oms {
         }
         let now = self.clock.now();
         let current = secret();
+        let description = match r.description.as_deref().filter(|d| !d.trim().is_empty()) {
+            Some(d) => Some(super::text::text("description", d, 200)?),
+            None => None,
+        };
         let s = Subscription {
-            description: r.description.filter(|d| !d.trim().is_empty()),
+            description,
             ..Subscription::new(ulid::Ulid::new().to_string(), r.url, event_types, contact_email, current.clone(), now)
         };
         self.store.put_subscription(&Write::Create(s.clone())).await?;
@@ -162,7 +166,12 @@ impl Oms {
         id: &str,
         f: impl Fn(&mut Subscription, DateTime<Utc>),
     ) -> Result<Subscription, AppError> {
-        for _ in 0..5 {
+        for attempt in 0..20u64 {
+            if attempt > 0 {
+                // Concurrent writers on one subscription: back off a little, at random.
+                let ms = rand::Rng::random_range(&mut rand::rng(), 5..20 * attempt.min(10));
+                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            }
             let current = self.subscription(id).await?;
             let mut next = current.clone();
             let now = self.clock.now();
@@ -179,7 +188,7 @@ impl Oms {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::StaleVersion)
+        Err(AppError::Unavailable("the subscription is being changed by others; retry shortly".into()))
     }
 
     /// A new secret; the previous one keeps signing for 24 hours (both signatures are sent).

@@ -84,7 +84,12 @@ impl Subscription {
     }
 
     pub fn wants(&self, kind: &str) -> bool {
-        self.status == SubscriptionStatus::Enabled && self.event_types.iter().any(|t| t == "*" || t == kind)
+        self.status == SubscriptionStatus::Enabled && self.wants_type(kind)
+    }
+
+    /// Whether the subscription asked for this type (enabled or not).
+    pub fn wants_type(&self, kind: &str) -> bool {
+        self.event_types.iter().any(|t| t == "*" || t == kind)
     }
 
     /// The secrets that sign at `now` (the current one and any still in its overlap).
@@ -92,14 +97,16 @@ impl Subscription {
         self.secrets.iter().filter(|s| s.expires_at.is_none_or(|e| e > now)).map(|s| s.secret.as_str()).collect()
     }
 
-    /// A new current secret; the old ones keep signing for the overlap, then drop out.
+    /// A new current secret; the one it replaces keeps signing for the overlap. Only one
+    /// previous secret is kept: rotating again within the overlap drops the older one at once
+    /// (so rotations cannot pile up signatures, and a leaked secret is out after two).
     pub fn rotate(&mut self, secret: String, now: DateTime<Utc>) {
         let until = now + Duration::hours(ROTATION_OVERLAP_HOURS);
-        self.secrets.retain(|s| s.expires_at.is_none_or(|e| e > now));
-        for s in &mut self.secrets {
-            s.expires_at = Some(s.expires_at.map_or(until, |e| e.min(until)));
+        let current = self.secrets.iter().find(|s| s.expires_at.is_none()).cloned();
+        self.secrets = vec![SigningSecret { secret, expires_at: None }];
+        if let Some(c) = current {
+            self.secrets.push(SigningSecret { secret: c.secret, expires_at: Some(until) });
         }
-        self.secrets.insert(0, SigningSecret { secret, expires_at: None });
     }
 
     /// A delivery failed for good; returns whether that disabled the endpoint.
@@ -157,7 +164,8 @@ pub fn outcome(status: Option<u16>) -> Outcome {
     match status {
         Some(200..=299) => Outcome::Delivered,
         Some(408 | 429) | None => Outcome::Retry,
-        Some(400..=499) => Outcome::GiveUp,
+        // Redirects are not followed (the URL is the subscriber's to fix), nor retried.
+        Some(300..=499) => Outcome::GiveUp,
         Some(_) => Outcome::Retry,
     }
 }
@@ -241,24 +249,52 @@ pub fn check_url(url: &str, allow_private: bool) -> Result<(), &'static str> {
     if authority.as_str().contains('@') {
         return Err("must not carry credentials");
     }
-    let host = authority.host().trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    let a = authority.as_str();
+    if let Some((_, port)) = a.rsplit_once(':').filter(|_| !a.ends_with(']'))
+        && port.parse::<u16>().ok().filter(|p| *p != 0).is_none()
+    {
+        return Err("has an invalid port");
+    }
+    let host =
+        authority.host().trim_start_matches('[').trim_end_matches(']').trim_end_matches('.').to_ascii_lowercase();
     if host.is_empty() {
         return Err("has no host");
     }
+    if allow_private {
+        return Ok(());
+    }
     let private = match host.parse::<IpAddr>() {
         Ok(IpAddr::V4(ip)) => {
-            ip.is_private() || ip.is_loopback() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast()
+            let [a, b, ..] = ip.octets();
+            ip.is_private()
+                || ip.is_loopback()
+                || ip.is_link_local()
+                || ip.is_unspecified()
+                || ip.is_broadcast()
+                || ip.is_multicast()
+                || a == 0
+                || a >= 240
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0)
+                || (a == 198 && (18..20).contains(&b))
         }
         Ok(IpAddr::V6(ip)) => {
+            let s0 = ip.segments()[0];
             ip.is_loopback()
                 || ip.is_unspecified()
-                || (ip.segments()[0] & 0xfe00) == 0xfc00
-                || (ip.segments()[0] & 0xffc0) == 0xfe80
+                || ip.is_multicast()
+                || (s0 & 0xfe00) == 0xfc00
+                || (s0 & 0xffc0) == 0xfe80
                 || ip.to_ipv4_mapped().is_some()
+                || s0 == 0x64
         }
+        // Hosts an HTTP client may read as an address although they are not dotted quads
+        // (`2130706433`, `0x7f000001`, `0177.0.0.1`, `127.1`): only names with a letter outside
+        // a hex prefix are names.
+        Err(_) if host.split('.').all(|p| p.chars().all(|c| c.is_ascii_hexdigit() || c == 'x')) => true,
         Err(_) => host == "localhost" || [".localhost", ".internal", ".local"].iter().any(|s| host.ends_with(s)),
     };
-    if private && !allow_private {
+    if private {
         return Err("must be a public address");
     }
     Ok(())
@@ -301,8 +337,9 @@ mod tests {
         assert_eq!(s.signing_secrets(now).len(), 2);
         assert_eq!(s.signing_secrets(now)[0], new_secret(&[9; 24]));
         assert_eq!(s.signing_secrets(now + Duration::hours(25)).len(), 1);
-        s.rotate(new_secret(&[10; 24]), now + Duration::hours(30));
-        assert_eq!(s.secrets.len(), 2, "an expired secret is dropped");
+        s.rotate(new_secret(&[10; 24]), now + Duration::hours(1));
+        assert_eq!(s.secrets.len(), 2, "one previous secret at most: rotations do not pile up");
+        assert_eq!(s.signing_secrets(now + Duration::hours(1)), [new_secret(&[10; 24]), new_secret(&[9; 24])]);
     }
 
     #[test]
@@ -313,6 +350,7 @@ mod tests {
         assert_eq!(outcome(Some(408)), Outcome::Retry);
         assert_eq!(outcome(None), Outcome::Retry);
         assert_eq!(outcome(Some(410)), Outcome::GiveUp);
+        assert_eq!(outcome(Some(302)), Outcome::GiveUp, "redirects are neither followed nor retried");
         let mut s = sub();
         assert!(!s.failed_delivery(2, "500"));
         assert!(s.failed_delivery(2, "500"));
@@ -336,11 +374,21 @@ mod tests {
             "https://[::1]/x",
             "https://localhost/x",
             "https://u:p@erp.example/x",
+            "https://2130706433/x",
+            "https://0x7f000001/x",
+            "https://0177.0.0.1/x",
+            "https://127.1/x",
+            "https://localhost./x",
+            "https://100.64.0.1/x",
+            "https://erp.example:0/x",
+            "https://erp.example:99999/x",
             "ftp://erp.example",
             "erp.example",
         ] {
             assert!(check_url(bad, false).is_err(), "{bad}");
         }
         assert!(check_url("http://127.0.0.1:9000/hook", true).is_ok());
+        assert!(check_url("https://deadbeef.example/x", false).is_ok(), "a name with hex letters and a TLD");
+        assert!(check_url("https://erp.example:8443/x", false).is_ok());
     }
 }

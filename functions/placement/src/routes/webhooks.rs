@@ -4,6 +4,20 @@
 use super::*;
 use oms_shared::app::webhook_subscriptions::SubscriptionRequest;
 
+/// The `{subscription_id}` path segment; one that is not UTF-8 is a 400 problem naming it.
+pub struct SubId(String);
+
+impl FromRequestParts<Oms> for SubId {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, oms: &Oms) -> Result<Self, Problem> {
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, oms).await.map_err(|_| {
+            Problem::bad_request("subscriptionId is not a valid subscription id").with("field", "subscriptionId".into())
+        })?;
+        Ok(SubId(params.get("subscription_id").cloned().unwrap_or_default()))
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveriesQuery {
@@ -32,7 +46,7 @@ pub async fn list_webhook_subscriptions(State(oms): State<AppState>, Staff(c): S
 pub async fn get_webhook_subscription(
     State(oms): State<AppState>,
     Staff(c): Staff,
-    Path(id): Path<String>,
+    SubId(id): SubId,
 ) -> Result<Response, Problem> {
     Ok(json(StatusCode::OK, &oms.webhook_subscription(&c, &id).await?))
 }
@@ -40,7 +54,7 @@ pub async fn get_webhook_subscription(
 pub async fn delete_webhook_subscription(
     State(oms): State<AppState>,
     Staff(c): Staff,
-    Path(id): Path<String>,
+    SubId(id): SubId,
 ) -> Result<Response, Problem> {
     oms.delete_webhook_subscription(&c, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -49,7 +63,7 @@ pub async fn delete_webhook_subscription(
 pub async fn rotate_webhook_secret(
     State(oms): State<AppState>,
     Staff(c): Staff,
-    Path(id): Path<String>,
+    SubId(id): SubId,
 ) -> Result<Response, Problem> {
     Ok(json(StatusCode::OK, &oms.rotate_webhook_secret(&c, &id).await?))
 }
@@ -57,7 +71,7 @@ pub async fn rotate_webhook_secret(
 pub async fn enable_webhook_subscription(
     State(oms): State<AppState>,
     Staff(c): Staff,
-    Path(id): Path<String>,
+    SubId(id): SubId,
 ) -> Result<Response, Problem> {
     Ok(json(StatusCode::OK, &oms.enable_webhook_subscription(&c, &id).await?))
 }
@@ -65,7 +79,7 @@ pub async fn enable_webhook_subscription(
 pub async fn webhook_deliveries(
     State(oms): State<AppState>,
     Staff(c): Staff,
-    Path(id): Path<String>,
+    SubId(id): SubId,
     Query(q): Query<DeliveriesQuery>,
 ) -> Result<Response, Problem> {
     let d = oms.webhook_deliveries(&c, &id, q.since.as_deref(), q.limit.as_deref()).await?;
@@ -75,7 +89,7 @@ pub async fn webhook_deliveries(
 pub async fn replay_webhooks(
     State(oms): State<AppState>,
     Staff(c): Staff,
-    Path(id): Path<String>,
+    SubId(id): SubId,
     Json(req, _): Json<ReplayBody>,
 ) -> Result<Response, Problem> {
     let since = oms.replay_webhooks(&c, &id, &req.since).await?;
