@@ -272,6 +272,12 @@ async fn play_order(
         }
         _ => {}
     }
+    // An edit above that brought the order under the confirmation rule left it waiting for a
+    // call: the agent working the queue confirms it (the customer may be cancelling meanwhile).
+    if s.order(&customer, &id).await?["status"] == "awaiting_confirmation" {
+        let r = s.call("POST", &format!("/v1/admin/orders/{id}/confirm"), Some(&admin), None, &[]).await?;
+        anyhow::ensure!(matches!(r.status, 200 | 409), "queue confirm {}: {}", r.status, r.text);
+    }
     Ok(Some((id, customer)))
 }
 
