@@ -41,13 +41,12 @@ impl HttpClient {
         Ok(HttpClient { client: Client::builder(TokioExecutor::new()).build(https), timeout })
     }
 
-    pub async fn send(
-        &self,
+    fn request(
         method: Method,
         url: &str,
         headers: &[(&str, String)],
         body: Option<(&str, Vec<u8>)>,
-    ) -> Result<HttpResponse, HttpError> {
+    ) -> Result<Request<Full<Bytes>>, HttpError> {
         let mut b = Request::builder().method(method).uri(url);
         for (k, v) in headers {
             b = b.header(*k, v);
@@ -59,7 +58,17 @@ impl HttpClient {
             }
             None => Full::new(Bytes::new()),
         };
-        let req = b.body(body).map_err(|e| HttpError::Build(e.to_string()))?;
+        b.body(body).map_err(|e| HttpError::Build(e.to_string()))
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<HttpResponse, HttpError> {
+        let req = Self::request(method, url, headers, body)?;
         let fut = async {
             let res = self.client.request(req).await.map_err(|e| HttpError::Connect(e.to_string()))?;
             let status = res.status();
@@ -89,12 +98,8 @@ pub fn form(pairs: &[(&str, String)]) -> Vec<u8> {
 #[async_trait::async_trait]
 impl crate::ports::WebhookSender for HttpClient {
     async fn post(&self, url: &str, headers: &[(&str, String)], body: &[u8]) -> Result<u16, String> {
-        let mut b = Request::builder().method(Method::POST).uri(url).header(header::CONTENT_TYPE, "application/json");
-        for (k, v) in headers {
-            b = b.header(*k, v);
-        }
-        let req =
-            b.body(Full::new(Bytes::copy_from_slice(body))).map_err(|e| HttpError::Build(e.to_string()).to_string())?;
+        let req = Self::request(Method::POST, url, headers, Some(("application/json", body.to_vec())))
+            .map_err(|e| e.to_string())?;
         match tokio::time::timeout(self.timeout, self.client.request(req)).await {
             Ok(Ok(res)) => Ok(res.status().as_u16()),
             Ok(Err(e)) => Err(HttpError::Connect(e.to_string()).to_string()),

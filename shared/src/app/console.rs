@@ -238,13 +238,7 @@ impl Oms {
         let (_, captured, refunded, _) = order.payment.ledger_totals();
         let before = order.payment.refundable();
         let after = before - req.amount.amount();
-        let given: i64 = order
-            .payment
-            .ledger
-            .iter()
-            .filter(|e| e.kind == LedgerKind::Refunded && e.reference.starts_with("goodwill-"))
-            .map(|e| e.amount.amount())
-            .sum();
+        let given = order.payment.goodwill_given();
         let limit = threshold_money(LIMITS.agent_refund_limit, cur);
         let within = given.saturating_add(req.amount.amount()) <= limit.amount();
         let problem = if after < 0 {

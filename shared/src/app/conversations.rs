@@ -90,20 +90,16 @@ impl Oms {
             });
         }
         let case = self
-            .new_case(&order, req.kind, text("subject", &req.subject, 200)?, message, c.actor_on(&order.customer))
+            .new_case_with(
+                None,
+                &order,
+                req.kind,
+                text("subject", &req.subject, 200)?,
+                message,
+                c.actor_on(&order.customer),
+            )
             .await?;
         Ok(CustomerCase::of(&case))
-    }
-
-    async fn new_case(
-        &self,
-        order: &Order,
-        kind: CaseKind,
-        subject: String,
-        message: CaseMessage,
-        actor: Actor,
-    ) -> Result<Case, AppError> {
-        self.new_case_with(None, order, kind, subject, message, actor).await
     }
 
     async fn new_case_with(

@@ -334,13 +334,7 @@ impl Oms {
             }
             // The agent limit is per order: goodwill already given on it counts.
             let limit = threshold_money(LIMITS.agent_refund_limit, req.amount.currency());
-            let given: i64 = order
-                .payment
-                .ledger
-                .iter()
-                .filter(|e| e.kind == LedgerKind::Refunded && e.reference.starts_with("goodwill-"))
-                .map(|e| e.amount.amount())
-                .sum();
+            let given = order.payment.goodwill_given();
             if given.saturating_add(req.amount.amount()) > limit.amount() && !c.may(Permission::RefundOverLimit) {
                 return Err(AppError::OverLimit(format!(
                     "amount: goodwill over {limit} on one order needs a supervisor or finance (oms/supervisor, oms/finance)"

@@ -6,7 +6,6 @@
 //! disabled and its contact told by mail.
 
 use super::error::ConsumerError;
-use crate::domain::Write;
 use crate::domain::events::DomainEvent;
 use crate::domain::webhooks::{
     Attempt, Delivery, DeliveryState, Outcome, ReplayRequest, Subscription, SubscriptionStatus, outcome, sign,
@@ -211,7 +210,11 @@ impl WebhookDispatcher {
                 d.next_attempt_at = None;
                 self.store.save_delivery(&d).await?;
                 let limit = self.disable_after;
-                let disabled = self.update_subscription(&sub.id, |s| s.failed_delivery(limit, &why)).await?;
+                let disabled = self
+                    .update_subscription(&sub.id, |s| {
+                        s.failed_delivery(limit, &why);
+                    })
+                    .await?;
                 if let Some(s) = disabled.filter(|s| s.status != sub.status) {
                     self.tell_disabled(&s).await;
                 }
@@ -220,32 +223,16 @@ impl WebhookDispatcher {
         }
     }
 
-    /// Applies `f` to the subscription at its latest version (retried when another writer moved
-    /// it on); returns it as written.
-    async fn update_subscription<F, R>(&self, id: &str, f: F) -> Result<Option<Subscription>, ConsumerError>
-    where
-        F: Fn(&mut Subscription) -> R,
-    {
-        for _ in 0..5 {
-            let Some(current) = self.store.get_subscription(id).await? else { return Ok(None) };
-            let mut next = current.clone();
-            f(&mut next);
-            if next == current {
-                return Ok(Some(next));
-            }
-            next.version = current.version + 1;
-            next.updated_at = self.clock.now();
-            match self
-                .store
-                .put_subscription(&Write::Update { value: next.clone(), expected_version: current.version })
-                .await
-            {
-                Ok(()) => return Ok(Some(next)),
-                Err(StoreError::StaleVersion) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(ConsumerError::Transient("the subscription kept changing".into()))
+    async fn update_subscription(
+        &self,
+        id: &str,
+        f: impl Fn(&mut Subscription),
+    ) -> Result<Option<Subscription>, ConsumerError> {
+        let updated =
+            super::webhook_subscriptions::update_subscription(self.store.as_ref(), self.clock.as_ref(), id, |s, _| {
+                f(s)
+            });
+        Ok(updated.await?)
     }
 
     async fn tell_disabled(&self, s: &Subscription) {

@@ -10,7 +10,7 @@ use crate::domain::webhooks::{
     DELIVERY_LOG_DAYS, Delivery, MAX_SUBSCRIPTIONS, Subscription, SubscriptionStatus, check_url, new_secret,
 };
 use crate::domain::{Email, Write};
-use crate::ports::StoreError;
+use crate::ports::{Clock, Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -166,29 +166,15 @@ impl Oms {
         id: &str,
         f: impl Fn(&mut Subscription, DateTime<Utc>),
     ) -> Result<Subscription, AppError> {
-        for attempt in 0..20u64 {
-            if attempt > 0 {
-                // Concurrent writers on one subscription: back off a little, at random.
-                let ms = rand::Rng::random_range(&mut rand::rng(), 5..20 * attempt.min(10));
-                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        self.subscription(id).await?;
+        match update_subscription(self.store.as_ref(), self.clock.as_ref(), id, f).await {
+            Ok(Some(s)) => Ok(s),
+            Ok(None) => Err(AppError::NotFound),
+            Err(StoreError::StaleVersion) => {
+                Err(AppError::Unavailable("the subscription is being changed by others; retry shortly".into()))
             }
-            let current = self.subscription(id).await?;
-            let mut next = current.clone();
-            let now = self.clock.now();
-            f(&mut next, now);
-            next.version = current.version + 1;
-            next.updated_at = now;
-            match self
-                .store
-                .put_subscription(&Write::Update { value: next.clone(), expected_version: current.version })
-                .await
-            {
-                Ok(()) => return Ok(next),
-                Err(StoreError::StaleVersion) => continue,
-                Err(e) => return Err(e.into()),
-            }
+            Err(e) => Err(e.into()),
         }
-        Err(AppError::Unavailable("the subscription is being changed by others; retry shortly".into()))
     }
 
     /// A new secret; the previous one keeps signing for 24 hours (both signatures are sent).
@@ -260,6 +246,39 @@ impl Oms {
         self.store.request_replay(id, since).await?;
         Ok(since)
     }
+}
+
+/// Applies `f` to a subscription at its latest version, read again (after a short random
+/// back-off) when another writer moved it on; `None` when there is no such subscription, the
+/// subscription as read when `f` changes nothing (nothing is written), `StaleVersion` when the
+/// writers never let up. The API and the webhook dispatcher both change subscriptions so.
+pub(crate) async fn update_subscription(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    id: &str,
+    f: impl Fn(&mut Subscription, DateTime<Utc>),
+) -> Result<Option<Subscription>, StoreError> {
+    for attempt in 0..20u64 {
+        if attempt > 0 {
+            let ms = rand::Rng::random_range(&mut rand::rng(), 5..20 * attempt.min(10));
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
+        let Some(current) = store.get_subscription(id).await? else { return Ok(None) };
+        let mut next = current.clone();
+        let now = clock.now();
+        f(&mut next, now);
+        if next == current {
+            return Ok(Some(next));
+        }
+        next.version = current.version + 1;
+        next.updated_at = now;
+        match store.put_subscription(&Write::Update { value: next.clone(), expected_version: current.version }).await {
+            Ok(()) => return Ok(Some(next)),
+            Err(StoreError::StaleVersion) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::StaleVersion)
 }
 
 fn parse_since(raw: Option<&str>, default: DateTime<Utc>) -> Result<DateTime<Utc>, AppError> {

@@ -75,6 +75,16 @@ impl Payment {
     }
 
     /// Sums of the ledger by kind, in minor units: (authorized, captured, refunded, voided).
+    /// Goodwill refunded so far (minor units): refunds whose reference is a goodwill key. The
+    /// agent limit is per order, so what was given already counts.
+    pub fn goodwill_given(&self) -> i64 {
+        self.ledger
+            .iter()
+            .filter(|e| e.kind == LedgerKind::Refunded && e.reference.starts_with("goodwill-"))
+            .map(|e| e.amount.amount())
+            .sum()
+    }
+
     pub fn ledger_totals(&self) -> (i64, i64, i64, i64) {
         let sum = |k: LedgerKind| self.ledger.iter().filter(|e| e.kind == k).map(|e| e.amount.amount()).sum();
         (sum(LedgerKind::Authorized), sum(LedgerKind::Captured), sum(LedgerKind::Refunded), sum(LedgerKind::Voided))
