@@ -13,6 +13,7 @@ import * as caseScreen from "./screens/case.js";
 import * as queues from "./screens/queues.js";
 import * as stock from "./screens/stock.js";
 import * as webhooks from "./screens/webhooks.js";
+import * as analytics from "./screens/analytics.js";
 
 const routes = [
   { re: /^\/$/, screen: search, nav: "search" },
@@ -22,6 +23,7 @@ const routes = [
   { re: /^\/queues$/, screen: queues, nav: "queues" },
   { re: /^\/stock(?:\/([^/]+))?$/, screen: stock, nav: "stock" },
   { re: /^\/webhooks(?:\/([^/]+))?$/, screen: webhooks, nav: "webhooks" },
+  { re: /^\/analytics$/, screen: analytics, nav: "analytics" },
 ];
 
 let renderSeq = 0;

@@ -192,6 +192,10 @@ EXPECTED = {
     # the delivery log (get, query), writes the log and subscriptions (put), re-enqueues
     # retries, and mails a subscriber whose endpoint it disabled.
     "WebhookDispatcherFunction": FUNCTION | SQS_POLL | ddb("Query", "PutItem") | SEND | {"ses:SendEmail", "ses:SendRawEmail"},
+    # SQS consumer (events from the bus): reads the order, its returns and cases, the recorded
+    # fact and the customer's figures (get, query), commits them with the day rows (a put and
+    # counter updates in one transaction).
+    "AnalyticsFunction": FUNCTION | SQS_POLL | READ | ddb("PutItem", "UpdateItem"),
     # Cognito pre-token-generation trigger: pure claim mapping, no calls (logs and traces only).
     "StaffScopesFunction": LOGS | XRAY,
 }

@@ -19,6 +19,7 @@ TYPES = {
     "order.cancelled": "An order was cancelled (by the customer, an agent, a timeout, or a failed workflow); holds and authorizations are released.",
     "order.held": "An order was put on hold (fraud review, declined payment, or an agent).",
     "order.released": "A held order was released back into fulfillment.",
+    "order.ready_to_ship": "The order's parcels are labelled (or its pickup is prepared): ready for the carrier or the customer.",
     "payment.authorized": "The order's payment was authorized.",
     "payment.captured": "The order's payment was captured (at shipping).",
     "payment.refunded": "Money went back to the customer (a return, a goodwill refund, an exchange's difference).",

@@ -48,6 +48,7 @@ conformance!(
     erasure_scrubs_what_quotes_the_buyer_and_deletes_documents,
     customer_profiles_are_versioned_and_found_by_their_keys,
     webhook_subscriptions_are_versioned_and_deliveries_logged_once,
+    analytics_facts_commit_with_their_rows_once,
 );
 
 async fn products_round_trip_and_batch_get<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
@@ -954,5 +955,76 @@ async fn webhook_subscriptions_are_versioned_and_deliveries_logged_once<S: Store
     st.request_replay(&id, t0).await?;
     st.delete_subscription(&id).await?;
     assert_eq!(st.get_subscription(&id).await?, None);
+    Ok(())
+}
+
+async fn analytics_facts_commit_with_their_rows_once<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    use oms_shared::domain::analytics::*;
+    use oms_shared::ports::FactCommit;
+    let order = OrderId::parse(&ulid::Ulid::new().to_string())?;
+    let customer = CustomerId::parse(&format!("an-{}", ulid::Ulid::new()))?;
+    let day = chrono::NaiveDate::from_ymd_opt(2031, 3, 4).unwrap();
+    let fact = OrderFact {
+        order_id: order.clone(),
+        version: 1,
+        customer_id: customer.clone(),
+        day,
+        placed_at: day.and_hms_opt(10, 0, 0).unwrap().and_utc(),
+        shard: 2,
+        channel: Channel::Web,
+        location_id: "WH-A".into(),
+        currency: "USD".into(),
+        cancelled: false,
+        net: 2500,
+        units: 3,
+        skus: [("TEE".to_owned(), 3)].into(),
+        returned: false,
+        accurate: true,
+        rts_minutes: Some(3),
+        delivered_minutes: None,
+        on_time: None,
+    };
+    let rows = delta(None, &fact);
+    let figures = customer_after(None, None, &fact);
+    st.commit_fact(&FactCommit { previous: None, next: &fact, rows: &rows, customer: (&figures, None) }).await?;
+    assert_eq!(
+        st.commit_fact(&FactCommit { previous: None, next: &fact, rows: &rows, customer: (&figures, None) }).await,
+        Err(StoreError::StaleVersion),
+        "a second writer that saw no fact is refused, and adds nothing"
+    );
+    assert_eq!(st.order_fact(&order).await?, Some(fact.clone()));
+    assert_eq!(st.customer_figures(&customer).await?, Some(figures.clone()));
+    let read = st.rows(day, day).await?;
+    assert_eq!(read, rows, "the rows read back are what was added");
+    // The order is cancelled: the difference moves the counters, the rows stay summable.
+    let cancelled = OrderFact {
+        version: 2,
+        cancelled: true,
+        accurate: false,
+        net: 0,
+        units: 0,
+        skus: Default::default(),
+        ..fact.clone()
+    };
+    let rows2 = delta(Some(&fact), &cancelled);
+    let figures2 = customer_after(Some(&figures), Some(&fact), &cancelled);
+    let stale =
+        FactCommit { previous: Some(&cancelled), next: &cancelled, rows: &rows2, customer: (&figures2, Some(1)) };
+    assert_eq!(st.commit_fact(&stale).await, Err(StoreError::StaleVersion), "the recorded fact is version 1");
+    st.commit_fact(&FactCommit {
+        previous: Some(&fact),
+        next: &cancelled,
+        rows: &rows2,
+        customer: (&figures2, Some(1)),
+    })
+    .await?;
+    let now = st.rows(day, day).await?;
+    let dims = now.iter().find(|(k, _)| k.row.starts_with("C#")).map(|(_, c)| c.clone()).unwrap_or_default();
+    assert_eq!((dims.get("orders"), dims.get("cancelled"), dims.get("net")), (Some(&1), Some(&1), None));
+    assert!(now.iter().filter(|(k, _)| k.row.starts_with("S#")).all(|(_, c)| c.is_empty()), "{now:?}");
+    assert_eq!(st.customer_figures(&customer).await?.map(|c| c.orders), Some(0));
+    assert!(st.rows(day.succ_opt().unwrap(), day.succ_opt().unwrap()).await?.is_empty());
+    assert!(st.clear_rows(day, day).await? >= 1);
+    assert!(st.rows(day, day).await?.is_empty());
     Ok(())
 }

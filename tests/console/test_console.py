@@ -615,3 +615,74 @@ def test_webhooks_screen(page, scenario):
         expect(row).to_be_visible()
     finally:
         call("DELETE", f"{HOOKS}/{sub['id']}", supervisor)
+
+
+# --- Analytics -------------------------------------------------------------------------------
+
+
+def test_analytics_charts(page, scenario):
+    """A supervisor sees the last 30 days' figures (the scenario's orders of today among them, once
+    the analytics consumer has counted them): the key figures, four charts with their numbers as
+    tables, the top SKUs and the figures per location. An agent is told the screen needs another
+    role (the API answers 403: analytics are for supervisors and finance)."""
+    from datetime import datetime, timezone
+
+    today = datetime.now(timezone.utc).date().isoformat()
+    assert call("GET", f"/v1/admin/analytics/summary?from={today}&to={today}", token("agent-ana", "oms/agent")).status == 403
+
+    sign_in(page, "sup-ana", "oms/supervisor")
+    page.get_by_role("link", name="Analytics").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Analytics")
+    expect(page.get_by_role("link", name="Analytics")).to_have_attribute("aria-current", "page")
+    # The range defaults to the last 30 days ending today (UTC), every channel.
+    to_day = page.get_by_label("To", exact=True).input_value()
+    assert to_day in {today, datetime.now(timezone.utc).date().isoformat()}, to_day
+    expect(page.get_by_label("From", exact=True)).to_have_value(re.compile(r"^\d{4}-\d{2}-\d{2}$"))
+    expect(page.get_by_label("Channel", exact=True)).to_have_value("")
+    expect(page.locator("#kpis .kpi")).to_have_count(9)
+
+    # The figures are counted by a queue consumer: apply the range again until today's orders show.
+    orders = page.locator("#kpi-orders .kpi-value")
+
+    def counted() -> bool:
+        try:
+            expect(orders).to_have_text(re.compile(r"^[1-9][\d,]*$"), timeout=2_000)
+            return True
+        except AssertionError:
+            page.get_by_role("button", name="Apply").click()
+            return False
+
+    wait_for("the Orders tile to count the scenario's orders", counted, timeout=90, every=1)
+    expect(page.locator("#analytics-empty")).to_have_count(0)
+    expect(page.locator("#kpi-net-sales .kpi-value")).to_contain_text("$")
+
+    charts = page.locator("svg[role=img]")
+    expect(charts).to_have_count(4)
+    for i in range(4):
+        expect(charts.nth(i)).to_be_visible()
+        expect(charts.nth(i)).to_have_attribute("aria-label", re.compile(r"\w.*: "))
+    expect(page.locator("#chart-orders svg")).to_have_attribute("aria-label", re.compile(r"^Orders per day, "))
+    expect(page.locator("#chart-fulfillment .legend")).to_contain_text("Ready to ship (p50)")
+    # The numbers behind a chart, as a table.
+    page.locator("#chart-orders summary").click()
+    data = page.locator("#chart-orders table")
+    expect(data).to_be_visible()
+    expect(data.locator("th").nth(1)).to_have_text("Orders")
+    expect(page.locator("#an-top-skus")).to_contain_text(re.compile(r"DESK-LAMP|MUG-CLASSIC|SOCKS-3PK|TSHIRT-BLK-M|TV-55|HEADPHONES-X1"))
+    expect(page.locator("#an-locations")).to_contain_text("WH-")
+    axe_check(page, "17-analytics")
+
+    # A range that starts after it ends is refused in the page.
+    page.get_by_label("From", exact=True).fill(today)
+    page.get_by_label("To", exact=True).fill("2020-01-01")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("alert")).to_contain_text("The range starts after it ends")
+    expect(page.get_by_label("From", exact=True)).to_have_attribute("aria-invalid", "true")
+
+    # An agent is told which roles may.
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "agent-ana", "oms/agent")
+    page.get_by_role("link", name="Analytics").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Analytics")
+    expect(page.locator("#analytics-forbidden")).to_contain_text("supervisors and finance")
+    expect(page.locator("svg[role=img]")).to_have_count(0)

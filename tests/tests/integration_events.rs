@@ -58,7 +58,14 @@ async fn an_orders_life_reaches_the_bus_as_valid_events_in_sequence() -> anyhow:
     wait_for(
         &s,
         &mut seen,
-        &["order.placed", "payment.authorized", "payment.captured", "shipment.shipped", "shipment.delivered"],
+        &[
+            "order.placed",
+            "payment.authorized",
+            "order.ready_to_ship",
+            "payment.captured",
+            "shipment.shipped",
+            "shipment.delivered",
+        ],
     )
     .await?;
 
@@ -121,6 +128,8 @@ async fn an_orders_life_reaches_the_bus_as_valid_events_in_sequence() -> anyhow:
     let pos = |k: &str| order.iter().position(|t| *t == k).unwrap_or(usize::MAX);
     for pair in [
         ("order.placed", "payment.authorized"),
+        ("payment.authorized", "order.ready_to_ship"),
+        ("order.ready_to_ship", "shipment.shipped"),
         ("payment.authorized", "payment.captured"),
         ("payment.captured", "shipment.delivered"),
         ("shipment.shipped", "shipment.delivered"),

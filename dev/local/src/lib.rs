@@ -81,6 +81,7 @@ pub struct Local {
     pub disputes: Disputes,
     pub effects: Effects,
     pub webhook_dispatcher: oms_shared::app::webhook_delivery::WebhookDispatcher,
+    pub analytics: oms_shared::app::analytics::Analytics,
     /// The table itself, on a client that feeds `meter` (benchmarks read through it).
     pub dynamo: DynamoStore,
     pub meter: Arc<CapacityMeter>,
@@ -328,6 +329,7 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
     let disputes = wiring::disputes(&ports, &cfg)?;
     let effects = wiring::effects(&ports, &cfg)?;
     let webhook_dispatcher = wiring::webhook_dispatcher(&ports, &cfg)?;
+    let analytics = wiring::analytics(&ports);
     if opts.workers {
         let d = webhook_dispatcher.clone();
         tokio::spawn(workers::poll(
@@ -350,6 +352,17 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
             move |ev| {
                 let t = t.clone();
                 async move { oms_runtime::tracking_batch(&t, ev).await }
+            },
+        ));
+        let a = analytics.clone();
+        tokio::spawn(workers::poll(
+            sqs.clone(),
+            url("AnalyticsQueue")?,
+            arn("AnalyticsQueue"),
+            opts.visibility_secs,
+            move |ev| {
+                let a = a.clone();
+                async move { oms_runtime::analytics_batch(&a, ev).await }
             },
         ));
         let n = notifier.clone();
@@ -422,6 +435,7 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
         disputes,
         effects,
         webhook_dispatcher,
+        analytics,
         dynamo,
         meter,
         queues,

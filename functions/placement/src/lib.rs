@@ -68,6 +68,11 @@ pub fn router(oms: Oms) -> Router {
             get(get_confirmation_rule).put(put_confirmation_rule).route_layer(need(P::ReadCustomers)),
         )
         .route("/v1/admin/cases/{case_id}/replies", post(admin_reply).route_layer(need(P::Cases)))
+        // Order analytics.
+        .route("/v1/admin/analytics/summary", get(analytics_summary).route_layer(need(P::Analytics)))
+        .route("/v1/admin/analytics/timeseries", get(analytics_timeseries).route_layer(need(P::Analytics)))
+        .route("/v1/admin/analytics/customers/{customer_id}", get(analytics_customer).route_layer(need(P::Analytics)))
+        .route("/v1/admin/analytics/rebuild", post(analytics_rebuild).route_layer(need(P::Analytics)))
         // Webhook subscriptions for any subscriber.
         .route(
             "/v1/admin/webhook-subscriptions",

@@ -218,6 +218,49 @@ pub async fn webhook_batch(d: &WebhookDispatcher, event: SqsEvent) -> SqsBatchRe
     response
 }
 
+/// The analytics consumer's batch: one recording per order however many of its events the
+/// batch holds (each reads the order as it is now); a failure is reported for every message
+/// of that order.
+pub async fn analytics_batch(a: &oms_shared::app::analytics::Analytics, event: SqsEvent) -> SqsBatchResponse {
+    use oms_shared::app::analytics::order_of_message;
+    let mut by_order: std::collections::BTreeMap<oms_shared::domain::OrderId, Vec<String>> = Default::default();
+    for r in event.records {
+        let id = r.message_id.clone().unwrap_or_default();
+        match order_of_message(r.body.as_deref().unwrap_or_default()) {
+            Some(order) => by_order.entry(order).or_default().push(id),
+            None => tracing::warn!(message_id = %id, "not an order event: dropped"),
+        }
+    }
+    let results = futures::future::join_all(by_order.into_iter().map(|(order, ids)| async move {
+        let res = a.record(&order).await;
+        (ids, res)
+    }))
+    .await;
+    let mut response = SqsBatchResponse::default();
+    for (ids, res) in results {
+        if let Err(e) = res {
+            tracing::warn!(error = %e, "analytics recording failed");
+            for id in ids {
+                let mut f = BatchItemFailure::default();
+                f.item_identifier = id;
+                response.batch_item_failures.push(f);
+            }
+        }
+    }
+    response
+}
+
+/// The analytics consumer: integration events from the bus's rule (SQS).
+pub async fn run_analytics() -> Result<(), Error> {
+    let (_, ports) = init().await?;
+    let a = wiring::analytics(&ports);
+    let a = &a;
+    lambda_runtime::run(service_fn(move |e: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, Error>(analytics_batch(a, e.payload).await)
+    }))
+    .await
+}
+
 /// The webhook dispatcher: events from the bus's rule and its own retry tasks (SQS).
 pub async fn run_webhook_dispatcher() -> Result<(), Error> {
     let (cfg, ports) = init().await?;

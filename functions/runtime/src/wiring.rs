@@ -199,6 +199,11 @@ pub fn effects(p: &Ports, cfg: &Config) -> Result<Effects, ConfigError> {
     })
 }
 
+/// Order analytics: the table only.
+pub fn analytics(p: &Ports) -> oms_shared::app::analytics::Analytics {
+    oms_shared::app::analytics::Analytics { store: p.store.clone(), clock: p.clock.clone() }
+}
+
 /// The webhook dispatcher: its queue (`WEBHOOK_QUEUE_URL`, for retries), the sender's address
 /// for disable notices (`SES_FROM`), the retry schedule (`WEBHOOK_RETRY_SCHEDULE`, about a
 /// day by default) and how many failed deliveries in a row disable an endpoint

@@ -60,10 +60,21 @@ impl Role {
                     | Disputes
                     | ReadLabels
                     | Webhooks
+                    | Analytics
             ),
             Role::Warehouse => matches!(p, ReadOrders | Stock | Locations | ReceiveReturns | ReadLabels),
             Role::Finance => {
-                matches!(p, ReadOrders | ReadCustomers | Refund | RefundOverLimit | Reconciliation | Disputes | Cases)
+                matches!(
+                    p,
+                    ReadOrders
+                        | ReadCustomers
+                        | Refund
+                        | RefundOverLimit
+                        | Reconciliation
+                        | Disputes
+                        | Cases
+                        | Analytics
+                )
             }
             Role::Integration => matches!(p, ReadOrders | Catalog | Stock | Locations | Webhooks),
         }
@@ -107,6 +118,8 @@ pub enum Permission {
     Reconciliation,
     /// Webhook subscriptions: create, rotate, enable, delivery log, replay.
     Webhooks,
+    /// Order analytics: figures, time series, customers' lifetime figures, rebuilds.
+    Analytics,
 }
 
 /// A set of roles.

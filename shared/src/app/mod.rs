@@ -4,6 +4,7 @@
 //! recorded in the change as an effect and run by `effects` after the commit.
 
 pub mod access;
+pub mod analytics;
 pub mod carts;
 pub mod catalog;
 pub mod confirmations;

@@ -6,6 +6,7 @@
 
 use super::ids::{CustomerId, OrderId};
 use super::order::{Actor, TimelineEvent};
+use super::status::OrderStatus;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -15,13 +16,14 @@ pub const EVENT_VERSION: u32 = 1;
 pub const EVENT_SOURCE: &str = "oms";
 
 /// Every event type published in this version, as the schemas in `docs/events/` name them.
-pub const EVENT_TYPES: [&str; 16] = [
+pub const EVENT_TYPES: [&str; 17] = [
     "order.placed",
     "order.confirmed",
     "order.edited",
     "order.cancelled",
     "order.held",
     "order.released",
+    "order.ready_to_ship",
     "payment.authorized",
     "payment.captured",
     "payment.refunded",
@@ -72,6 +74,10 @@ pub fn event_types(entries: &[TimelineEvent]) -> Vec<&'static str> {
     for e in entries {
         if let Some(t) = of_entry(e) {
             push(t);
+        }
+        // Labels bought (or a release resuming there): what a warehouse and analytics wait for.
+        if e.status == Some(OrderStatus::ReadyToShip) {
+            push("order.ready_to_ship");
         }
         if e.kind == "payment.refunded" && from_return {
             push("return.refunded");

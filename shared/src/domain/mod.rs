@@ -1,6 +1,7 @@
 //! Pure, synchronous domain types and rules. No AWS types, no I/O.
 
 pub mod address;
+pub mod analytics;
 pub mod cart;
 pub mod catalog;
 pub mod change;
@@ -9,6 +10,7 @@ pub mod customer;
 pub mod effects;
 pub mod email;
 pub mod events;
+pub mod figures;
 pub mod geo;
 pub mod ids;
 pub mod ledger;

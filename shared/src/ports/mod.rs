@@ -1,6 +1,7 @@
 //! What the use-cases need from the outside world, one file per concern. Storage ports speak
 //! domain types only; adapters (`crate::adapters`) implement them.
 
+mod analytics;
 mod carrier;
 mod carts;
 mod cases;
@@ -23,6 +24,7 @@ mod shipments;
 mod stock;
 mod webhooks;
 
+pub use analytics::{AnalyticsRepository, FactCommit};
 pub use carrier::{Carrier, CarrierError, Label, LabelSource, Parcel, Rate};
 pub use carts::CartRepository;
 pub use cases::CaseRepository;
@@ -81,4 +83,5 @@ storage_ports!(
     Outbox,
     PersonalData,
     WebhookRepository,
+    AnalyticsRepository,
 );

@@ -2,11 +2,13 @@
 //! result back to JSON; the rules live in `oms_shared`.
 
 mod admin;
+mod analytics;
 mod console;
 mod shop;
 mod webhooks;
 
 pub use admin::*;
+pub use analytics::*;
 pub use console::*;
 pub use shop::*;
 pub use webhooks::*;

@@ -315,3 +315,18 @@ pub fn webhook_deliveries_from(occurred_at: &DateTime<Utc>) -> String {
 pub fn webhook_replay(subscription: &str, id: &str) -> Key {
     Key::new(webhook_deliveries_pk(subscription), &format!("REPLAY#{id}"))
 }
+
+/// An order's analytics fact (`domain::analytics::OrderFact`).
+pub fn analytics_fact(order: &OrderId) -> Key {
+    Key::new(format!("ANALYTICS#ORDER#{order}"), "FACT")
+}
+/// A partition of a day's analytics rows: one per shard, so a busy day is spread.
+pub fn analytics_day_pk(day: chrono::NaiveDate, shard: u8) -> String {
+    format!("ANALYTICS#DAY#{day}#{shard}")
+}
+pub fn analytics_row(day: chrono::NaiveDate, shard: u8, row: &str) -> Key {
+    Key::new(analytics_day_pk(day, shard), row)
+}
+pub fn analytics_customer(customer: &CustomerId) -> Key {
+    Key::new(format!("ANALYTICS#CUSTOMER#{customer}"), "FIGURES")
+}

@@ -3,6 +3,7 @@
 //! use-case tests run on it; it can be told to refuse the next commits, to test what a failed
 //! commit leaves behind.
 
+mod analytics;
 mod change;
 mod customers;
 mod messaging;
@@ -53,6 +54,9 @@ pub(crate) struct State {
     pub webhook_replays: Vec<(String, chrono::DateTime<chrono::Utc>)>,
     pub payment_refs: HashMap<String, OrderId>,
     pub outbox: BTreeMap<(OrderId, String), OutboxEntry>,
+    pub facts: HashMap<OrderId, crate::domain::analytics::OrderFact>,
+    pub analytics_rows: BTreeMap<crate::domain::analytics::RowKey, crate::domain::analytics::Counters>,
+    pub customer_figures: HashMap<CustomerId, crate::domain::analytics::CustomerFigures>,
 }
 
 /// Every storage port, in memory.

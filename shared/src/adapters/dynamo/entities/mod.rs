@@ -1,6 +1,7 @@
 //! One module per stored entity: its item builder (keys and index attributes, next to the
 //! entity) and the storage ports it serves.
 
+pub mod analytics;
 pub mod carts;
 pub mod cases;
 pub mod catalog;

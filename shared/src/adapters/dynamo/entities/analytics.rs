@@ -1,0 +1,126 @@
+//! Analytics: an order's fact (`ANALYTICS#ORDER#<id>` / `FACT`, versioned by the order's
+//! version), counter rows per day and shard (`ANALYTICS#DAY#<day>#<shard>` / row key, numbers
+//! added with `ADD`), and customers' lifetime figures (`ANALYTICS#CUSTOMER#<id>` / `FIGURES`).
+//! A fact, its rows and the customer's figures commit in one transaction.
+
+use super::super::errors::{TxRole, mapping, sdk};
+use super::super::item::{Attrs, Item, key_attrs, n, s};
+use super::super::keys;
+use super::super::table::DynamoStore;
+use super::super::tx::TxOp;
+use crate::domain::analytics::{Counters, CustomerFigures, OrderFact, RowKey, SHARDS};
+use crate::domain::{CustomerId, OrderId};
+use crate::ports::{AnalyticsRepository, FactCommit, StoreError};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use chrono::NaiveDate;
+use futures::{StreamExt, TryStreamExt};
+use std::collections::BTreeMap;
+
+pub const ENTITY_FACT: &str = "analytics_fact";
+pub const ENTITY_ROW: &str = "analytics_row";
+pub const ENTITY_CUSTOMER: &str = "analytics_customer";
+
+fn days(from: NaiveDate, to: NaiveDate) -> Vec<(NaiveDate, u8)> {
+    from.iter_days().take_while(|d| *d <= to).flat_map(|d| (0..SHARDS).map(move |s| (d, s))).collect()
+}
+
+/// A versioned put: the stored `version` is `expected`, or there is none when `None`.
+fn versioned(store: &DynamoStore, attrs: Attrs, expected: Option<u64>) -> Result<TxOp, StoreError> {
+    match expected {
+        Some(v) => store.put_attrs_op(attrs, Some(("version", v)), TxRole::Versioned),
+        None => store.put_attrs_op(attrs, Some(("attribute_not_exists(PK)", 0)), TxRole::Versioned),
+    }
+}
+
+fn row_update(store: &DynamoStore, k: &RowKey, counters: &Counters) -> Result<TxOp, StoreError> {
+    let mut u = Update::builder()
+        .table_name(store.table())
+        .set_key(Some(key_attrs(&keys::analytics_row(k.day, k.shard, &k.row))))
+        .expression_attribute_names("#entity", "entity")
+        .expression_attribute_values(":entity", s(ENTITY_ROW));
+    let mut adds = Vec::new();
+    for (i, (name, v)) in counters.iter().enumerate() {
+        u = u.expression_attribute_names(format!("#c{i}"), name).expression_attribute_values(format!(":c{i}"), n(v));
+        adds.push(format!("#c{i} :c{i}"));
+    }
+    let u = u.update_expression(format!("SET #entity = :entity ADD {}", adds.join(", ")));
+    let u = u.build().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    Ok(TxOp { item: TransactWriteItem::builder().update(u).build(), role: TxRole::Other })
+}
+
+fn counters_of(a: &Attrs) -> Counters {
+    a.iter()
+        .filter_map(|(k, v)| match v {
+            AttributeValue::N(x) => x.parse::<i64>().ok().map(|x| (k.clone(), x)),
+            _ => None,
+        })
+        .filter(|(_, v)| *v != 0)
+        .collect()
+}
+
+#[async_trait::async_trait]
+impl AnalyticsRepository for DynamoStore {
+    async fn order_fact(&self, order: &OrderId) -> Result<Option<OrderFact>, StoreError> {
+        Ok(self.get::<OrderFact>(&keys::analytics_fact(order), true).await?.map(|i| i.data))
+    }
+
+    async fn commit_fact(&self, c: &FactCommit<'_>) -> Result<(), StoreError> {
+        let fact =
+            Item::new(keys::analytics_fact(&c.next.order_id), ENTITY_FACT, c.next).to_attrs().map_err(mapping)?;
+        let mut ops = vec![versioned(self, fact, c.previous.map(|f| f.version))?];
+        let (figures, read) = c.customer;
+        let customer = Item::new(keys::analytics_customer(&figures.customer_id), ENTITY_CUSTOMER, figures)
+            .to_attrs()
+            .map_err(mapping)?;
+        ops.push(versioned(self, customer, read)?);
+        for (k, counters) in c.rows {
+            ops.push(row_update(self, k, counters)?);
+        }
+        self.transact(ops).await.map_err(|e| match e {
+            StoreError::AlreadyExists => StoreError::StaleVersion,
+            e => e,
+        })
+    }
+
+    async fn rows(&self, from: NaiveDate, to: NaiveDate) -> Result<BTreeMap<RowKey, Counters>, StoreError> {
+        let parts: Vec<Vec<(RowKey, Counters)>> = futures::stream::iter(days(from, to))
+            .map(|(day, shard)| async move {
+                let items = self.query_all("", keys::PK, &keys::analytics_day_pk(day, shard), None, false).await?;
+                Ok::<_, StoreError>(
+                    items
+                        .iter()
+                        .filter_map(|a| {
+                            let row = a.get(keys::SK)?.as_s().ok()?.clone();
+                            Some((RowKey { day, shard, row }, counters_of(a)))
+                        })
+                        .collect(),
+                )
+            })
+            .buffer_unordered(16)
+            .try_collect()
+            .await?;
+        Ok(parts.into_iter().flatten().collect())
+    }
+
+    async fn customer_figures(&self, customer: &CustomerId) -> Result<Option<CustomerFigures>, StoreError> {
+        Ok(self.get::<CustomerFigures>(&keys::analytics_customer(customer), true).await?.map(|i| i.data))
+    }
+
+    async fn clear_rows(&self, from: NaiveDate, to: NaiveDate) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for (day, shard) in days(from, to) {
+            for a in self.query_all("", keys::PK, &keys::analytics_day_pk(day, shard), None, true).await? {
+                let Some(row) = a.get(keys::SK).and_then(|v| v.as_s().ok()) else { continue };
+                self.client
+                    .delete_item()
+                    .table_name(self.table())
+                    .set_key(Some(key_attrs(&keys::analytics_row(day, shard, row))))
+                    .send()
+                    .await
+                    .map_err(sdk)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}

@@ -1,0 +1,234 @@
+//! Order analytics: the consumer that keeps each order's fact and the counter rows up to date
+//! (run for every integration event that may move a figure, from its own queue behind the
+//! bus), the figures of a range, time series, customers' lifetime figures, and rebuilds.
+
+use super::{AppError, Caller, Permission};
+use crate::domain::analytics::{OrderFact, contribution, customer_after, delta, fact_of};
+use crate::domain::figures::{self, METRICS, Summary, Totals};
+use crate::domain::{CustomerId, OrderId};
+use crate::ports::{Clock, FactCommit, Listing, Store, StoreError};
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// The longest range a summary, a time series or a rebuild covers.
+pub const MAX_DAYS: i64 = 366;
+
+#[derive(Clone)]
+pub struct Analytics {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Point {
+    pub date: NaiveDate,
+    pub value: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Series {
+    pub metric: String,
+    pub interval: String,
+    pub currency: Option<String>,
+    pub points: Vec<Point>,
+}
+
+/// The query of a summary or series: a range of placement days and an optional channel.
+#[derive(Debug, Clone, Default)]
+pub struct RangeQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub channel: Option<String>,
+}
+
+const CHANNELS: [&str; 5] = ["web", "app", "call_center", "store", "marketplace"];
+
+fn allowed(c: &Caller) -> Result<(), AppError> {
+    if c.may(Permission::Analytics) { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
+impl Analytics {
+    fn range(&self, q: &RangeQuery) -> Result<(NaiveDate, NaiveDate, Option<String>), AppError> {
+        let day = |field: &str, v: &Option<String>| -> Result<Option<NaiveDate>, AppError> {
+            v.as_deref()
+                .map(|s| {
+                    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                        .map_err(|_| AppError::invalid_field(field, "expected a date as YYYY-MM-DD"))
+                })
+                .transpose()
+        };
+        let to = day("to", &q.to)?.unwrap_or_else(|| self.clock.now().date_naive());
+        let from = day("from", &q.from)?.unwrap_or(to - Duration::days(29));
+        if from > to {
+            return Err(AppError::invalid_field("from", "must not be after `to`"));
+        }
+        if (to - from).num_days() >= MAX_DAYS {
+            return Err(AppError::invalid_field("from", format!("a range covers at most {MAX_DAYS} days")));
+        }
+        if let Some(c) = &q.channel
+            && !CHANNELS.contains(&c.as_str())
+        {
+            return Err(AppError::invalid_field("channel", format!("expected one of {}", CHANNELS.join(", "))));
+        }
+        Ok((from, to, q.channel.clone()))
+    }
+
+    /// Brings an order's fact up to date with the order as it is; `true` when anything was
+    /// written. A duplicated or late event finds the fact as it should be and writes nothing.
+    #[tracing::instrument(skip_all, fields(order_id = %order))]
+    pub async fn record(&self, order: &OrderId) -> Result<bool, StoreError> {
+        self.apply(order, false).await
+    }
+
+    async fn fact_now(&self, order: &OrderId) -> Result<Option<OrderFact>, StoreError> {
+        let Some(view) = self.store.get_order_view(order).await? else { return Ok(None) };
+        let returns = self.store.returns_of_order(order).await?;
+        let cases = self.store.cases_of_order(order).await?;
+        Ok(Some(fact_of(&view.order, &view.timeline, &returns, &cases)))
+    }
+
+    /// `reset`: the rows were cleared, so the whole contribution is added again.
+    async fn apply(&self, order: &OrderId, reset: bool) -> Result<bool, StoreError> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let Some(next) = self.fact_now(order).await? else {
+                tracing::warn!("analytics for an order that is not there: skipped");
+                return Ok(false);
+            };
+            let previous = self.store.order_fact(order).await?;
+            if !reset && previous.as_ref().is_some_and(|p| p == &next || p.version > next.version) {
+                return Ok(false);
+            }
+            let rows = if reset { contribution(&next) } else { delta(previous.as_ref(), &next) };
+            let current = self.store.customer_figures(&next.customer_id).await?;
+            let figures = customer_after(current.as_ref(), previous.as_ref(), &next);
+            let commit = FactCommit {
+                previous: previous.as_ref(),
+                next: &next,
+                rows: &rows,
+                customer: (&figures, current.as_ref().map(|c| c.version)),
+            };
+            match self.store.commit_fact(&commit).await {
+                Ok(()) => {
+                    tracing::info!(rows = rows.len(), version = next.version, "analytics recorded");
+                    return Ok(true);
+                }
+                Err(StoreError::StaleVersion | StoreError::Conflict) if attempts < 8 => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn totals(&self, from: NaiveDate, to: NaiveDate, channel: Option<&str>) -> Result<Totals, AppError> {
+        let rows = self.store.rows(from, to).await?;
+        Ok(figures::totals(rows.iter(), from, to, channel))
+    }
+
+    pub async fn summary(&self, c: &Caller, q: &RangeQuery) -> Result<Summary, AppError> {
+        allowed(c)?;
+        let (from, to, channel) = self.range(q)?;
+        Ok(self.totals(from, to, channel.as_deref()).await?.summary(from, to, channel.as_deref()))
+    }
+
+    /// A metric per day, week (from Monday) or month, every period of the range present.
+    pub async fn timeseries(
+        &self,
+        c: &Caller,
+        q: &RangeQuery,
+        metric: &str,
+        interval: &str,
+        currency: Option<&str>,
+    ) -> Result<Series, AppError> {
+        allowed(c)?;
+        let (from, to, channel) = self.range(q)?;
+        if !METRICS.contains(&metric) {
+            return Err(AppError::invalid_field("metric", format!("expected one of {}", METRICS.join(", "))));
+        }
+        let start_of = |d: NaiveDate| -> NaiveDate {
+            match interval {
+                "week" => d - Duration::days(i64::from(d.weekday().num_days_from_monday())),
+                "month" => d.with_day(1).unwrap_or(d),
+                _ => d,
+            }
+        };
+        if !matches!(interval, "day" | "week" | "month") {
+            return Err(AppError::invalid_field("interval", "expected day, week or month"));
+        }
+        let rows = self.store.rows(from, to).await?;
+        let all = figures::totals(rows.iter(), from, to, channel.as_deref());
+        let currency = match currency {
+            Some(c) => Some(c.to_owned()),
+            None if figures::is_money(metric) => match all.currency.keys().collect::<Vec<_>>()[..] {
+                [] => None,
+                [only] => Some(only.clone()),
+                _ => return Err(AppError::invalid_field("currency", "the range has several currencies: name one")),
+            },
+            None => None,
+        };
+        let mut points = Vec::new();
+        let mut day = from;
+        while day <= to {
+            let start = start_of(day);
+            let end = match interval {
+                "week" => start + Duration::days(6),
+                "month" => (start + Duration::days(32)).with_day(1).map(|d| d - Duration::days(1)).unwrap_or(start),
+                _ => start,
+            }
+            .min(to);
+            let t = figures::totals(rows.iter(), day, end, channel.as_deref());
+            points.push(Point { date: start, value: figures::metric(&t, metric, currency.as_deref()) });
+            day = end + Duration::days(1);
+        }
+        Ok(Series { metric: metric.to_owned(), interval: interval.to_owned(), currency, points })
+    }
+
+    pub async fn customer(
+        &self,
+        c: &Caller,
+        id: &CustomerId,
+    ) -> Result<crate::domain::analytics::CustomerFigures, AppError> {
+        allowed(c)?;
+        self.store.customer_figures(id).await?.ok_or(AppError::NotFound)
+    }
+
+    /// Records the fact of every order placed in `[from, to]` again from the order itself:
+    /// what a lost event left behind is caught up. With `reset` the days' rows are cleared
+    /// first and rebuilt from the orders (the analytics queue paused meanwhile). Returns the
+    /// orders seen.
+    #[tracing::instrument(skip_all)]
+    pub async fn rebuild(&self, c: &Caller, q: &RangeQuery, reset: bool) -> Result<usize, AppError> {
+        allowed(c)?;
+        let (from, to, _) = self.range(q)?;
+        if reset {
+            let removed = self.store.clear_rows(from, to).await?;
+            tracing::info!(removed, "analytics rows cleared");
+        }
+        let since = from.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+        let mut cursor: Option<String> = None;
+        let mut seen = 0;
+        loop {
+            let page = self.store.all_orders(Listing::first(100).since(since).after(cursor.as_deref())).await?;
+            for o in page.items.iter().filter(|o| o.created_at.date_naive() >= from && o.created_at.date_naive() <= to)
+            {
+                self.apply(&o.id, reset).await?;
+                seen += 1;
+            }
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        tracing::info!(orders = seen, "analytics rebuilt");
+        Ok(seen)
+    }
+}
+
+/// The order an analytics queue message is about: the bus's envelope carries the integration
+/// event as `detail`. `None` for a message that is not one (logged and dropped: a retry would
+/// not make it one).
+pub fn order_of_message(body: &str) -> Option<OrderId> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    OrderId::parse(v.get("detail")?.get("orderId")?.as_str()?).ok()
+}
