@@ -26,6 +26,9 @@ step "deploy test: the template as CloudFormation on moto, every resource up, le
 # Its own moto on a free port (the services below start later); about 10 s.
 ./dev/deploy.sh
 
+step "analytics SQL: the Athena queries in DuckDB against figures computed from their definitions"
+.venv/bin/python -m pytest dev/analytics -q -p no:cacheprovider
+
 step "tests (one DynamoDB Local and one moto server for the whole run)"
 # The harness starts them when these are unset; starting them once here saves a JVM per
 # test binary. They stop when this script exits.

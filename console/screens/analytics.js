@@ -166,7 +166,7 @@ function tiles(s) {
       tile("net-sales", "Net sales", moneyList(s.netSales)),
       tile("aov", "Average order value", moneyList(s.aov)),
       tile("units", "Units", count(s.units ?? 0)),
-      tile("return-rate", "Return rate", percent(s.returnRate), `${count(s.returns ?? 0)} returns`),
+      tile("return-rate", "Return rate", percent(s.returnRate), `${count(s.returns ?? 0)} with a return`),
       tile("accuracy", "Accuracy", percent(s.accuracy), `${count(s.accurate ?? 0)} accurate`),
       tile("on-time", "On-time rate", percent(s.onTimeRate), `${count(s.onTime ?? 0)} of ${count(s.delivered ?? 0)} delivered on time`),
       tile("ready-to-ship", "Ready to ship p50 / p90", speed(rts), `${count(rts.count ?? 0)} orders`),

@@ -253,3 +253,10 @@ def test_readme_carries_the_glue_type():
     readme = os.path.join(duckdb_check.ROOT, "docs", "analytics", "README.md")
     with open(readme, encoding="utf-8") as f:
         assert duckdb_check.glue_type() in f.read()
+
+
+def test_the_template_glue_table_reads_exports_with_the_same_type():
+    template = os.path.join(duckdb_check.ROOT, "infra", "template.yaml")
+    with open(template, encoding="utf-8") as f:
+        text = f.read()
+    assert f'Type: "{duckdb_check.glue_type()}"' in text, "AnalyticsExportTable's column type differs"

@@ -986,9 +986,10 @@ async fn analytics_facts_commit_with_their_rows_once<S: Store + Clone + 'static>
     };
     let rows = delta(None, &fact);
     let figures = customer_after(None, None, &fact);
-    st.commit_fact(&FactCommit { previous: None, next: &fact, rows: &rows, customer: (&figures, None) }).await?;
+    st.commit_fact(&FactCommit { previous: None, next: &fact, rows: &rows, customer: Some((&figures, None)) }).await?;
     assert_eq!(
-        st.commit_fact(&FactCommit { previous: None, next: &fact, rows: &rows, customer: (&figures, None) }).await,
+        st.commit_fact(&FactCommit { previous: None, next: &fact, rows: &rows, customer: Some((&figures, None)) })
+            .await,
         Err(StoreError::StaleVersion),
         "a second writer that saw no fact is refused, and adds nothing"
     );
@@ -1009,13 +1010,13 @@ async fn analytics_facts_commit_with_their_rows_once<S: Store + Clone + 'static>
     let rows2 = delta(Some(&fact), &cancelled);
     let figures2 = customer_after(Some(&figures), Some(&fact), &cancelled);
     let stale =
-        FactCommit { previous: Some(&cancelled), next: &cancelled, rows: &rows2, customer: (&figures2, Some(1)) };
+        FactCommit { previous: Some(&cancelled), next: &cancelled, rows: &rows2, customer: Some((&figures2, Some(1))) };
     assert_eq!(st.commit_fact(&stale).await, Err(StoreError::StaleVersion), "the recorded fact is version 1");
     st.commit_fact(&FactCommit {
         previous: Some(&fact),
         next: &cancelled,
         rows: &rows2,
-        customer: (&figures2, Some(1)),
+        customer: Some((&figures2, Some(1))),
     })
     .await?;
     let now = st.rows(day, day).await?;

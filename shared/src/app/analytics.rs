@@ -3,7 +3,7 @@
 //! bus), the figures of a range, time series, customers' lifetime figures, and rebuilds.
 
 use super::{AppError, Caller, Permission};
-use crate::domain::analytics::{OrderFact, contribution, customer_after, delta, fact_of};
+use crate::domain::analytics::{CustomerFigures, OrderFact, contribution, customer_after, delta, fact_of};
 use crate::domain::figures::{self, METRICS, Summary, Totals};
 use crate::domain::{CustomerId, OrderId};
 use crate::ports::{Clock, FactCommit, Listing, Store, StoreError};
@@ -104,11 +104,14 @@ impl Analytics {
             let rows = if reset { contribution(&next) } else { delta(previous.as_ref(), &next) };
             let current = self.store.customer_figures(&next.customer_id).await?;
             let figures = customer_after(current.as_ref(), previous.as_ref(), &next);
+            // A change that leaves the customer's figures as they were writes none.
+            let same =
+                current.as_ref().is_some_and(|c| CustomerFigures { version: c.version + 1, ..c.clone() } == figures);
             let commit = FactCommit {
                 previous: previous.as_ref(),
                 next: &next,
                 rows: &rows,
-                customer: (&figures, current.as_ref().map(|c| c.version)),
+                customer: (!same).then(|| (&figures, current.as_ref().map(|c| c.version))),
             };
             match self.store.commit_fact(&commit).await {
                 Ok(()) => {

@@ -15,8 +15,8 @@ pub struct FactCommit<'a> {
     /// What each row must add (`domain::analytics::delta`).
     pub rows: &'a BTreeMap<RowKey, Counters>,
     /// The customer's figures after the change, and the version they were read at (`None`:
-    /// none yet).
-    pub customer: (&'a CustomerFigures, Option<u64>),
+    /// none yet); `None` when the change leaves them as they are (nothing written).
+    pub customer: Option<(&'a CustomerFigures, Option<u64>)>,
 }
 
 #[async_trait::async_trait]

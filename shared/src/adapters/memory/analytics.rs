@@ -17,7 +17,7 @@ impl AnalyticsRepository for MemoryStore {
         let mut s = self.lock()?;
         let recorded = s.facts.get(&c.next.order_id).map(|f| f.version);
         let customer = s.customer_figures.get(&c.next.customer_id).map(|f| f.version);
-        if recorded != c.previous.map(|f| f.version) || customer != c.customer.1 {
+        if recorded != c.previous.map(|f| f.version) || c.customer.is_some_and(|(_, read)| customer != read) {
             return Err(StoreError::StaleVersion);
         }
         s.facts.insert(c.next.order_id.clone(), c.next.clone());
@@ -27,7 +27,9 @@ impl AnalyticsRepository for MemoryStore {
                 *row.entry(name.clone()).or_insert(0) += v;
             }
         }
-        s.customer_figures.insert(c.next.customer_id.clone(), c.customer.0.clone());
+        if let Some((figures, _)) = c.customer {
+            s.customer_figures.insert(c.next.customer_id.clone(), figures.clone());
+        }
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 //! added with `ADD`), and customers' lifetime figures (`ANALYTICS#CUSTOMER#<id>` / `FIGURES`).
 //! A fact, its rows and the customer's figures commit in one transaction.
 
-use super::super::errors::{TxRole, mapping, sdk};
+use super::super::errors::{TxRole, mapping};
 use super::super::item::{Attrs, Item, key_attrs, n, s};
 use super::super::keys;
 use super::super::table::DynamoStore;
@@ -68,11 +68,12 @@ impl AnalyticsRepository for DynamoStore {
         let fact =
             Item::new(keys::analytics_fact(&c.next.order_id), ENTITY_FACT, c.next).to_attrs().map_err(mapping)?;
         let mut ops = vec![versioned(self, fact, c.previous.map(|f| f.version))?];
-        let (figures, read) = c.customer;
-        let customer = Item::new(keys::analytics_customer(&figures.customer_id), ENTITY_CUSTOMER, figures)
-            .to_attrs()
-            .map_err(mapping)?;
-        ops.push(versioned(self, customer, read)?);
+        if let Some((figures, read)) = c.customer {
+            let customer = Item::new(keys::analytics_customer(&figures.customer_id), ENTITY_CUSTOMER, figures)
+                .to_attrs()
+                .map_err(mapping)?;
+            ops.push(versioned(self, customer, read)?);
+        }
         for (k, counters) in c.rows {
             ops.push(row_update(self, k, counters)?);
         }
@@ -96,7 +97,7 @@ impl AnalyticsRepository for DynamoStore {
                         .collect(),
                 )
             })
-            .buffer_unordered(16)
+            .buffer_unordered(32)
             .try_collect()
             .await?;
         Ok(parts.into_iter().flatten().collect())
@@ -107,20 +108,13 @@ impl AnalyticsRepository for DynamoStore {
     }
 
     async fn clear_rows(&self, from: NaiveDate, to: NaiveDate) -> Result<usize, StoreError> {
-        let mut removed = 0;
-        for (day, shard) in days(from, to) {
-            for a in self.query_all("", keys::PK, &keys::analytics_day_pk(day, shard), None, true).await? {
-                let Some(row) = a.get(keys::SK).and_then(|v| v.as_s().ok()) else { continue };
-                self.client
-                    .delete_item()
-                    .table_name(self.table())
-                    .set_key(Some(key_attrs(&keys::analytics_row(day, shard, row))))
-                    .send()
-                    .await
-                    .map_err(sdk)?;
-                removed += 1;
-            }
-        }
-        Ok(removed)
+        let rows = self.rows(from, to).await?;
+        let n = rows.len();
+        futures::stream::iter(rows.into_keys())
+            .map(|k| async move { self.delete(&keys::analytics_row(k.day, k.shard, &k.row)).await })
+            .buffer_unordered(16)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(n)
     }
 }
