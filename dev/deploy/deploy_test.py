@@ -203,6 +203,10 @@ EXPECTED = {
     # fact and the customer's figures (get, query), commits them with the day rows (a put and
     # counter updates in one transaction).
     "AnalyticsFunction": FUNCTION | SQS_POLL | READ | ddb("PutItem", "UpdateItem"),
+    # The ERP, CRM and loyalty consumers (SQS, events from the bus): HTTP calls only, no table.
+    "ErpConsumerFunction": LOGS | XRAY | SQS_POLL,
+    "CrmConsumerFunction": LOGS | XRAY | SQS_POLL,
+    "LoyaltyConsumerFunction": LOGS | XRAY | SQS_POLL,
     # Cognito pre-token-generation trigger: pure claim mapping, no calls (logs and traces only).
     "StaffScopesFunction": LOGS | XRAY,
 }

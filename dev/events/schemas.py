@@ -140,12 +140,45 @@ def schema(kind, description):
     }
 
 
+INVENTORY = "inventory.changed"
+
+
+def inventory_schema():
+    """The stock event: its envelope names the SKU and the location instead of an order."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://github.com/oms/oms/docs/events/{INVENTORY}.schema.json",
+        "title": f"{INVENTORY} (version {VERSION})",
+        "description": "A SKU's available-to-promise at a location moved (holds, cancels, shipping, receipts,"
+        " counts), for marketplaces and other channels; at most one per SKU and location per stream batch."
+        " `data` is the level as read when published.",
+        "type": "object",
+        "required": ["id", "type", "version", "occurredAt", "sku", "locationId", "sequence", "data"],
+        "properties": {
+            "id": {"type": "string", "minLength": 1,
+                   "description": "inventory.<sku>.<location>.<sequence>: the same level is the same event."},
+            "type": {"const": INVENTORY},
+            "version": {"const": VERSION},
+            "occurredAt": DATE_TIME,
+            "sku": STRING,
+            "locationId": STRING,
+            "sequence": {"type": "integer", "minimum": 1,
+                         "description": "Grows with every change of the location's stock: keep the highest."},
+            "data": obj(["available", "onHand", "held", "allocated"], {
+                "available": {"type": "integer", "description": "Available to promise: on hand less held and allocated."},
+                "onHand": COUNT, "held": COUNT, "allocated": COUNT,
+            }),
+        },
+    }
+
+
 def main():
     out = ROOT / "docs" / "events"
     out.mkdir(parents=True, exist_ok=True)
     for kind, description in TYPES.items():
         (out / f"{kind}.schema.json").write_text(json.dumps(schema(kind, description), indent=2) + "\n")
-    print(f"wrote {len(TYPES)} schemas to {out}")
+    (out / f"{INVENTORY}.schema.json").write_text(json.dumps(inventory_schema(), indent=2) + "\n")
+    print(f"wrote {len(TYPES) + 1} schemas to {out}")
 
 
 if __name__ == "__main__":

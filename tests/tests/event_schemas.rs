@@ -5,7 +5,12 @@
 //! `OMS_PUBLISH_EVENT_SCHEMAS=1` records the current schemas as published (a new type or
 //! version).
 
-use oms_shared::domain::events::{EVENT_TYPES, EVENT_VERSION};
+use oms_shared::domain::events::{EVENT_TYPES, EVENT_VERSION, INVENTORY_CHANGED};
+
+/// Every published type: the order events and the stock event.
+fn all_types() -> Vec<&'static str> {
+    EVENT_TYPES.iter().copied().chain([INVENTORY_CHANGED]).collect()
+}
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -82,7 +87,7 @@ fn every_type_has_a_schema_and_every_sample_is_valid() -> anyhow::Result<()> {
         .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".schema.json").map(str::to_owned))
         .collect();
     files.sort();
-    let mut types: Vec<String> = EVENT_TYPES.iter().map(|t| (*t).to_owned()).collect();
+    let mut types: Vec<String> = all_types().iter().map(|t| (*t).to_owned()).collect();
     types.sort();
     assert_eq!(files, types, "one schema per published event type");
     let mut samples = 0;
@@ -97,7 +102,7 @@ fn every_type_has_a_schema_and_every_sample_is_valid() -> anyhow::Result<()> {
         assert_eq!(sample["version"], EVENT_VERSION);
         samples += 1;
     }
-    assert_eq!(samples, EVENT_TYPES.len(), "a sample per type in events/domain/");
+    assert_eq!(samples, all_types().len(), "a sample per type in events/domain/");
     Ok(())
 }
 
@@ -106,7 +111,7 @@ fn published_versions_keep_their_required_fields_and_types() -> anyhow::Result<(
     let lock_path = root().join("docs/events/published.json");
     if std::env::var("OMS_PUBLISH_EVENT_SCHEMAS").is_ok() {
         let mut lock = serde_json::Map::new();
-        for t in EVENT_TYPES {
+        for t in all_types() {
             lock.insert(t.to_owned(), json!({"version": EVENT_VERSION, "required": required_fields(&schema_of(t)?)}));
         }
         std::fs::write(&lock_path, serde_json::to_string_pretty(&Value::Object(lock))? + "\n")?;
@@ -122,7 +127,7 @@ fn published_versions_keep_their_required_fields_and_types() -> anyhow::Result<(
         problems.extend(incompatibilities(&required, &current).into_iter().map(|p| format!("{kind}: {p}")));
     }
     assert!(problems.is_empty(), "incompatible with the published version:\n{}", problems.join("\n"));
-    for t in EVENT_TYPES {
+    for t in all_types() {
         assert!(lock.get(t).is_some(), "{t} is published: record it (OMS_PUBLISH_EVENT_SCHEMAS=1)");
     }
     Ok(())
@@ -158,5 +163,31 @@ fn the_check_catches_a_removed_or_retyped_required_field() -> anyhow::Result<()>
     let mut added = schema;
     added["properties"]["traceId"] = json!({"type": "string"});
     assert!(incompatibilities(&published, &required_fields(&added)).is_empty());
+    Ok(())
+}
+
+/// The bus rules in the template pass what their consumers read: the webhook dispatcher and the
+/// CRM every order event, the ERP, loyalty and analytics consumers the types their code acts on.
+#[test]
+fn the_bus_rules_name_the_types_their_consumers_read() -> anyhow::Result<()> {
+    let t = oms_harness::template()?;
+    let types = |rule: &str| -> Vec<String> {
+        t["Resources"][rule]["Properties"]["EventPattern"]["detail-type"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    };
+    let order_events: Vec<String> = EVENT_TYPES.iter().map(|s| (*s).to_owned()).collect();
+    assert_eq!(types("WebhookEventsRule"), order_events);
+    assert_eq!(types("CrmEventsRule"), order_events);
+    use oms_shared::domain::integrations::{ERP_TYPES, LOYALTY_TYPES};
+    assert_eq!(types("ErpEventsRule"), ERP_TYPES.map(str::to_owned).to_vec());
+    assert_eq!(types("LoyaltyEventsRule"), LOYALTY_TYPES.map(str::to_owned).to_vec());
+    for rule in ["AnalyticsEventsRule", "ErpEventsRule", "LoyaltyEventsRule"] {
+        assert!(types(rule).iter().all(|k| EVENT_TYPES.contains(&k.as_str())), "{rule}");
+    }
+    assert!(types("IntegrationEventsRule").is_empty(), "the integrations queue takes every event, stock ones too");
     Ok(())
 }

@@ -210,6 +210,30 @@ async fn webhook_sqs_and_scheduled_samples_replay_through_their_handlers() -> an
         oms_runtime::effects_batch(&s.local.effects, &as_written).await["batchItemFailures"],
         serde_json::json!([])
     );
+    // Stock items written: a hold moves available units (an event), an allocation does not;
+    // two holds of one SKU and location in a batch publish its level once.
+    let stock: Value = serde_json::from_str(&std::fs::read_to_string(root.join("streams/stock-modify.json"))?)?;
+    let work = oms_runtime::stream_batch(&stock);
+    assert_eq!(work.iter().filter(|w| w.stock.is_some()).count(), 2, "the allocation's record is not an event");
+    s.take_messages("IntegrationEventsQueue").await?;
+    assert_eq!(oms_runtime::effects_batch(&s.local.effects, &stock).await["batchItemFailures"], serde_json::json!([]));
+    let mut inventory = Vec::new();
+    for _ in 0..50 {
+        inventory.extend(
+            s.take_messages("IntegrationEventsQueue")
+                .await?
+                .into_iter()
+                .filter(|e| e["detail-type"] == "inventory.changed" && e["detail"]["locationId"] == "WH-CA"),
+        );
+        if !inventory.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let from_batch: Vec<&Value> = inventory.iter().filter(|e| e["detail"]["sku"] == "HEADPHONES-X1").collect();
+    assert!(!from_batch.is_empty(), "the batch published the level");
+    let level = s.available("HEADPHONES-X1", "WH-CA").await?.0;
+    assert!(from_batch.iter().all(|e| e["detail"]["data"]["available"] == level), "the level as read: {from_batch:?}");
     let resend = s
         .call(
             "POST",

@@ -98,6 +98,40 @@ async fn an_orders_life_reaches_the_bus_as_valid_events_in_sequence() -> anyhow:
         "no case words"
     );
 
+    // Stock events: the SKU's level at its location as holds, shipping and the receipt moved
+    // it, each valid, the same id always the same level, and the newest the level now.
+    let mut stock: Vec<Value> = Vec::new();
+    let mut newest = Value::Null;
+    for _ in 0..100 {
+        stock.extend(seen.iter().filter(|e| e["type"] == "inventory.changed").cloned());
+        seen.retain(|e| e["type"] != "inventory.changed");
+        newest = stock
+            .iter()
+            .filter(|e| e["sku"] == "HEADPHONES-X1")
+            .max_by_key(|e| e["sequence"].as_u64().unwrap_or(0))
+            .cloned()
+            .unwrap_or_default();
+        let loc = newest["locationId"].as_str().unwrap_or("WH-CA");
+        let (available, held, _) = s.available("HEADPHONES-X1", loc).await?;
+        if (newest["data"]["available"].as_i64(), newest["data"]["held"].as_i64()) == (Some(available), Some(held)) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        drain(&s, &mut seen).await?;
+    }
+    let loc = newest["locationId"].as_str().unwrap_or_default().to_owned();
+    let (available, held, _) = s.available("HEADPHONES-X1", &loc).await?;
+    assert_eq!(
+        (newest["data"]["available"].as_i64(), newest["data"]["held"].as_i64()),
+        (Some(available), Some(held)),
+        "the newest stock event is the level now: {newest}"
+    );
+    let mut levels: BTreeMap<String, Value> = BTreeMap::new();
+    for e in &stock {
+        assert_valid(e)?;
+        let same = levels.entry(e["id"].as_str().unwrap_or_default().to_owned()).or_insert_with(|| e["data"].clone());
+        assert_eq!(same, &e["data"], "one id, one level");
+    }
     // One order's events only, each valid, each id once (the journey had no redelivery).
     let mine: Vec<&Value> = seen.iter().filter(|e| e["orderId"] == id.as_str()).collect();
     assert_eq!(mine.len(), seen.len(), "this stack's bus carries this order only");
@@ -109,6 +143,7 @@ async fn an_orders_life_reaches_the_bus_as_valid_events_in_sequence() -> anyhow:
         for e in &mine {
             first.entry(e["type"].as_str().unwrap_or_default().to_owned()).or_insert(e);
         }
+        first.insert("inventory.changed".into(), &newest);
         for (k, e) in first {
             std::fs::write(dir.join(format!("{k}.json")), serde_json::to_string_pretty(e)? + "\n")?;
         }

@@ -142,6 +142,20 @@ impl Bench {
         Ok(())
     }
 
+    /// The analytics consumer after an event that moves the order's figures: one SQS receive
+    /// and one delete for the message, and the recording (metered reads and writes).
+    async fn analytics(&mut self, id: &str) -> anyhow::Result<()> {
+        let t = Instant::now();
+        self.local
+            .analytics
+            .record(&oms_shared::domain::OrderId::parse(id)?)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.to_string()))?;
+        self.m.lambda("analytics", t.elapsed().as_micros());
+        self.m.sqs_requests += 2;
+        Ok(())
+    }
+
     async fn journey(&mut self, i: usize, with_return: bool) -> anyhow::Result<()> {
         self.journey_of(i, Kind::TwoLines, with_return).await
     }
@@ -166,6 +180,7 @@ impl Bench {
         let oid = oms_shared::domain::OrderId::parse(&id)?;
         self.local.effects.record_customer(&oid).await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
         self.m.lambda("effects", t.elapsed().as_micros());
+        self.analytics(&id).await?;
         // The stream record goes through the pipe into one Express execution.
         self.m.pipe_events += 1;
         let before = self.local.workflow.tasks.invocations.lock().map(|v| v.len()).unwrap_or(0);
@@ -186,6 +201,7 @@ impl Bench {
             }
         }
         self.drain("NotificationsQueue").await?;
+        self.analytics(&id).await?; // order.ready_to_ship
         let (_, order) = self.api("placement", "GET", &format!("/v1/orders/{id}"), (&sub, ""), None, &[]).await?;
         let tracking: Vec<String> = order["shipments"]
             .as_array()
@@ -200,11 +216,13 @@ impl Bench {
             self.drain("TrackingQueue").await?;
             self.drain("NotificationsQueue").await?;
         }
+        self.analytics(&id).await?; // shipment.delivered
         if with_return {
             let (status, rma) = self
                 .api("returns", "POST", &format!("/v1/orders/{id}/returns"), (&sub, ""), Some(json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "does_not_fit"}], "resolution": "refund"})), &[])
                 .await?;
             anyhow::ensure!(status == 201, "return {status}: {rma}");
+            self.analytics(&id).await?; // return.requested
             let rma_id = rma["id"].as_str().unwrap_or_default().to_owned();
             let rt = rma["label"]["trackingNumber"].as_str().unwrap_or_default().to_owned();
             self.webhook(&rt, "delivered").await?;
@@ -221,6 +239,7 @@ impl Bench {
                 .await?;
             anyhow::ensure!(status == 200, "receive {status}");
             self.drain("NotificationsQueue").await?;
+            self.analytics(&id).await?; // return.refunded
         }
         self.publish_events(&id).await?;
         Ok(())

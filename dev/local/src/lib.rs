@@ -82,6 +82,8 @@ pub struct Local {
     pub effects: Effects,
     pub webhook_dispatcher: oms_shared::app::webhook_delivery::WebhookDispatcher,
     pub analytics: oms_shared::app::analytics::Analytics,
+    /// What the ERP, CRM and loyalty consumers delivered.
+    pub integrations: Arc<oms_shared::adapters::sandbox::SandboxIntegrations>,
     /// The table itself, on a client that feeds `meter` (benchmarks read through it).
     pub dynamo: DynamoStore,
     pub meter: Arc<CapacityMeter>,
@@ -330,7 +332,22 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
     let effects = wiring::effects(&ports, &cfg)?;
     let webhook_dispatcher = wiring::webhook_dispatcher(&ports, &cfg)?;
     let analytics = wiring::analytics(&ports);
+    // The ERP, CRM and loyalty systems, offline: one receiver keeps what each consumer sends.
+    let integrations = Arc::new(oms_shared::adapters::sandbox::SandboxIntegrations::default());
     if opts.workers {
+        use oms_shared::app::integrations::{IntegrationConsumer, Target};
+        let arn = |q: &str| format!("arn:aws:sqs:us-east-1:123456789012:{table}-{q}");
+        for (queue, target) in [
+            ("ErpQueue", Target::Erp(integrations.clone())),
+            ("CrmQueue", Target::Crm(integrations.clone())),
+            ("LoyaltyQueue", Target::Loyalty(integrations.clone())),
+        ] {
+            let c = IntegrationConsumer { target };
+            tokio::spawn(workers::poll(sqs.clone(), url(queue)?, arn(queue), opts.visibility_secs, move |ev| {
+                let c = c.clone();
+                async move { oms_runtime::integration_batch(&c, ev).await }
+            }));
+        }
         let d = webhook_dispatcher.clone();
         tokio::spawn(workers::poll(
             sqs.clone(),
@@ -436,6 +453,7 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
         effects,
         webhook_dispatcher,
         analytics,
+        integrations,
         dynamo,
         meter,
         queues,

@@ -102,6 +102,25 @@ pub fn replay_requested(
     Some(oms_shared::domain::webhooks::ReplayRequest { subscription_id: s(new, "subscriptionId")?.to_owned(), since })
 }
 
+/// A stock item whose available units moved (or a new one): its SKU and location.
+pub fn stock_changed(
+    op: Option<&OperationType>,
+    new: Option<&HashMap<String, AttributeValue>>,
+    old: Option<&HashMap<String, AttributeValue>>,
+) -> Option<(oms_shared::domain::Sku, oms_shared::domain::LocationId)> {
+    if s(new, "entity") != Some("stock") {
+        return None;
+    }
+    let available = |img: Option<&HashMap<String, AttributeValue>>| img?.get("available")?.as_n().ok().cloned();
+    match op? {
+        OperationType::Insert => {}
+        OperationType::Modify if available(new) != available(old) => {}
+        _ => return None,
+    }
+    let sku = oms_shared::domain::Sku::parse(s(new, "sku")?).ok()?;
+    Some((sku, oms_shared::domain::LocationId::parse(s(new, "locationId")?).ok()?))
+}
+
 pub async fn poll(
     client: aws_sdk_dynamodbstreams::Client,
     stream_arn: String,
@@ -132,6 +151,28 @@ pub async fn poll(
             let Some(current) = it.clone() else { continue };
             match client.get_records().shard_iterator(&current).limit(100).send().await {
                 Ok(res) => {
+                    // Stock levels once per SKU and location per page (the stream batch's debounce).
+                    let mut stock = Vec::new();
+                    for r in res.records() {
+                        let Some(d) = r.dynamodb() else { continue };
+                        if let Some(k) = stock_changed(r.event_name(), d.new_image(), d.old_image())
+                            && !stock.contains(&k)
+                        {
+                            stock.push(k);
+                        }
+                    }
+                    for (sku, loc) in stock {
+                        let fx = effects.clone();
+                        tokio::spawn(async move {
+                            for attempt in 0..5u64 {
+                                match fx.publish_inventory(&sku, &loc).await {
+                                    Ok(_) => return,
+                                    Err(e) => tracing::warn!(sku = %sku, error = %e, "inventory not published"),
+                                }
+                                tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                            }
+                        });
+                    }
                     for r in res.records() {
                         let Some(d) = r.dynamodb() else { continue };
                         if let Some((order, id)) = outbox_entry(r.event_name(), d.keys(), d.new_image()) {

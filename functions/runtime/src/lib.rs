@@ -4,12 +4,14 @@
 //! stream for after-commit effects.
 
 pub mod config;
+pub mod consumers;
 #[cfg(feature = "dev-auth")]
 pub mod devjwt;
 pub mod http;
 pub mod wiring;
 
 pub use config::{Config, ConfigError};
+pub use consumers::{analytics_batch, integration_batch, run_analytics, run_integration};
 pub use wiring::Ports;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
@@ -117,6 +119,8 @@ pub struct StreamWork {
     pub events: Option<ChangeEvents>,
     /// A webhook replay an agent asked for.
     pub replay: Option<oms_shared::domain::webhooks::ReplayRequest>,
+    /// A stock item whose available units moved: its SKU and location's `inventory.changed`.
+    pub stock: Option<(oms_shared::domain::Sku, oms_shared::domain::LocationId)>,
 }
 
 /// What a stream record (Lambda's DynamoDB JSON) asks for; `None` when nothing.
@@ -158,7 +162,16 @@ pub fn stream_work(r: &Value) -> Option<StreamWork> {
             });
         }
     }
-    (w.body.is_some() || w.outbox.is_some() || w.events.is_some() || w.replay.is_some()).then_some(w)
+    if matches!(name, "INSERT" | "MODIFY")
+        && img["entity"]["S"].as_str() == Some("stock")
+        && (name == "INSERT" || img["available"] != d["OldImage"]["available"])
+    {
+        let sku = img["sku"]["S"].as_str().and_then(|s| oms_shared::domain::Sku::parse(s).ok());
+        let loc = img["locationId"]["S"].as_str().and_then(|s| oms_shared::domain::LocationId::parse(s).ok());
+        w.stock = sku.zip(loc);
+    }
+    (w.body.is_some() || w.outbox.is_some() || w.events.is_some() || w.replay.is_some() || w.stock.is_some())
+        .then_some(w)
 }
 
 /// The work a batch of table stream records asks for, in stream order.
@@ -187,12 +200,29 @@ pub async fn do_stream_work(e: &Effects, w: &StreamWork) -> Result<(), EffectErr
 
 /// Handles a stream batch in order; the first record that fails is reported by sequence
 /// number, so the stream retries from it (nothing after it is lost; what went before is not
-/// redone).
+/// redone). Stock levels are published last, once per SKU and location however many of its
+/// records the batch holds (the debounce); a failure there reports that location's first
+/// record.
 pub async fn effects_batch(e: &Effects, event: &Value) -> Value {
-    for w in stream_batch(event) {
-        if let Err(err) = do_stream_work(e, &w).await {
+    let work = stream_batch(event);
+    for w in &work {
+        if let Err(err) = do_stream_work(e, w).await {
             tracing::warn!(error = %err, "stream record failed");
             return json!({"batchItemFailures": [{"itemIdentifier": w.seq}]});
+        }
+    }
+    let mut stock: Vec<(&(oms_shared::domain::Sku, oms_shared::domain::LocationId), &str)> = Vec::new();
+    for w in &work {
+        if let Some(k) = &w.stock
+            && !stock.iter().any(|(s, _)| *s == k)
+        {
+            stock.push((k, &w.seq));
+        }
+    }
+    for ((sku, loc), seq) in stock {
+        if let Err(err) = e.publish_inventory(sku, loc).await {
+            tracing::warn!(error = %err, "inventory event failed");
+            return json!({"batchItemFailures": [{"itemIdentifier": seq}]});
         }
     }
     json!({"batchItemFailures": []})
@@ -216,49 +246,6 @@ pub async fn webhook_batch(d: &WebhookDispatcher, event: SqsEvent) -> SqsBatchRe
         }
     }
     response
-}
-
-/// The analytics consumer's batch: one recording per order however many of its events the
-/// batch holds (each reads the order as it is now); a failure is reported for every message
-/// of that order.
-pub async fn analytics_batch(a: &oms_shared::app::analytics::Analytics, event: SqsEvent) -> SqsBatchResponse {
-    use oms_shared::app::analytics::order_of_message;
-    let mut by_order: std::collections::BTreeMap<oms_shared::domain::OrderId, Vec<String>> = Default::default();
-    for r in event.records {
-        let id = r.message_id.clone().unwrap_or_default();
-        match order_of_message(r.body.as_deref().unwrap_or_default()) {
-            Some(order) => by_order.entry(order).or_default().push(id),
-            None => tracing::warn!(message_id = %id, "not an order event: dropped"),
-        }
-    }
-    let results = futures::future::join_all(by_order.into_iter().map(|(order, ids)| async move {
-        let res = a.record(&order).await;
-        (ids, res)
-    }))
-    .await;
-    let mut response = SqsBatchResponse::default();
-    for (ids, res) in results {
-        if let Err(e) = res {
-            tracing::warn!(error = %e, "analytics recording failed");
-            for id in ids {
-                let mut f = BatchItemFailure::default();
-                f.item_identifier = id;
-                response.batch_item_failures.push(f);
-            }
-        }
-    }
-    response
-}
-
-/// The analytics consumer: integration events from the bus's rule (SQS).
-pub async fn run_analytics() -> Result<(), Error> {
-    let (_, ports) = init().await?;
-    let a = wiring::analytics(&ports);
-    let a = &a;
-    lambda_runtime::run(service_fn(move |e: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, Error>(analytics_batch(a, e.payload).await)
-    }))
-    .await
 }
 
 /// The webhook dispatcher: events from the bus's rule and its own retry tasks (SQS).

@@ -199,6 +199,34 @@ pub fn effects(p: &Ports, cfg: &Config) -> Result<Effects, ConfigError> {
     })
 }
 
+/// An integration consumer: `CONSUMER` (erp, crm or loyalty) and its system,
+/// `<CONSUMER>_PROVIDER` (`sandbox`, the default, keeps what it is sent in memory; `http` needs
+/// `<CONSUMER>_API_BASE` and `<CONSUMER>_API_KEY`).
+pub fn integration(cfg: &Config) -> Result<oms_shared::app::integrations::IntegrationConsumer, ConfigError> {
+    use oms_shared::adapters::integrations::RestApi;
+    use oms_shared::adapters::sandbox::SandboxIntegrations;
+    use oms_shared::app::integrations::{IntegrationConsumer, Target};
+    let (var, creds): (&'static str, [&'static str; 2]) = match cfg.require("CONSUMER")? {
+        "erp" => ("ERP_PROVIDER", ["ERP_API_BASE", "ERP_API_KEY"]),
+        "crm" => ("CRM_PROVIDER", ["CRM_API_BASE", "CRM_API_KEY"]),
+        "loyalty" => ("LOYALTY_PROVIDER", ["LOYALTY_API_BASE", "LOYALTY_API_KEY"]),
+        other => {
+            return Err(ConfigError::Invalid { name: "CONSUMER", reason: format!("{other}: erp, crm or loyalty") });
+        }
+    };
+    let api: Option<Arc<RestApi>> = match provider(cfg, var, "http", creds)? {
+        Provider::Sandbox => None,
+        Provider::Real { base, key } => Some(Arc::new(RestApi::new(http()?, base, key))),
+    };
+    let sandbox = || Arc::new(SandboxIntegrations::default());
+    let target = match var {
+        "ERP_PROVIDER" => Target::Erp(api.map(|a| a as Arc<dyn oms_shared::ports::Erp>).unwrap_or_else(|| sandbox())),
+        "CRM_PROVIDER" => Target::Crm(api.map(|a| a as Arc<dyn oms_shared::ports::Crm>).unwrap_or_else(|| sandbox())),
+        _ => Target::Loyalty(api.map(|a| a as Arc<dyn oms_shared::ports::Loyalty>).unwrap_or_else(|| sandbox())),
+    };
+    Ok(IntegrationConsumer { target })
+}
+
 /// Order analytics: the table only.
 pub fn analytics(p: &Ports) -> oms_shared::app::analytics::Analytics {
     oms_shared::app::analytics::Analytics { store: p.store.clone(), clock: p.clock.clone() }

@@ -23,6 +23,7 @@ fn complete() -> Config {
         ("PUBLIC_BASE_URL", "https://shop.example"),
         ("LINK_SIGNING_SECRET", "0123456789abcdef0123456789abcdef"),
         ("TRACKING_URL", "https://track.example/{tracking}"),
+        ("CONSUMER", "erp"),
     ])
 }
 
@@ -40,12 +41,15 @@ async fn init(f: &str, cfg: &Config) -> Result<(), ConfigError> {
         "cart-reminders" => drop(wiring::reminders(&p, cfg)?),
         "effects" => drop(wiring::effects(&p, cfg)?),
         "webhook-dispatcher" => drop(wiring::webhook_dispatcher(&p, cfg)?),
+        "analytics" => drop(wiring::analytics(&p)),
+        // No table: only its own variables.
+        "integrations" => drop(wiring::integration(cfg)?),
         other => panic!("unknown function {other}"),
     }
     Ok(())
 }
 
-const NEEDS: [(&str, &[&str]); 10] = [
+const NEEDS: [(&str, &[&str]); 12] = [
     ("placement", &["TABLE_NAME"]),
     ("returns", &["TABLE_NAME", "PUBLIC_BASE_URL", "LINK_SIGNING_SECRET"]),
     ("steps", &["TABLE_NAME"]),
@@ -56,6 +60,8 @@ const NEEDS: [(&str, &[&str]); 10] = [
     ("cart-reminders", &["TABLE_NAME", "NOTIFICATIONS_QUEUE_URL"]),
     ("effects", &["TABLE_NAME", "NOTIFICATIONS_QUEUE_URL", "EVENT_BUS_NAME", "WEBHOOK_QUEUE_URL"]),
     ("webhook-dispatcher", &["TABLE_NAME", "WEBHOOK_QUEUE_URL", "SES_FROM"]),
+    ("analytics", &["TABLE_NAME"]),
+    ("integrations", &["CONSUMER"]),
 ];
 
 #[tokio::test]
@@ -86,6 +92,26 @@ async fn real_providers_need_their_credentials() {
     assert_eq!(init("steps", &cfg).await.unwrap_err(), ConfigError::Missing("EASYPOST_API_BASE"));
     cfg.set("CARRIER_PROVIDER", "pigeon");
     assert!(matches!(init("steps", &cfg).await, Err(ConfigError::Invalid { name: "CARRIER_PROVIDER", .. })));
+    for (consumer, provider, base, key) in [
+        ("erp", "ERP_PROVIDER", "ERP_API_BASE", "ERP_API_KEY"),
+        ("crm", "CRM_PROVIDER", "CRM_API_BASE", "CRM_API_KEY"),
+        ("loyalty", "LOYALTY_PROVIDER", "LOYALTY_API_BASE", "LOYALTY_API_KEY"),
+    ] {
+        let mut cfg = complete();
+        cfg.set("CONSUMER", consumer);
+        init("integrations", &cfg).await.unwrap_or_else(|e| panic!("{consumer} on the sandbox: {e}"));
+        cfg.set(provider, "http");
+        assert_eq!(init("integrations", &cfg).await.unwrap_err(), ConfigError::Missing(base));
+        cfg.set(base, "https://erp.example");
+        assert_eq!(init("integrations", &cfg).await.unwrap_err(), ConfigError::Missing(key));
+        cfg.set(key, "k");
+        init("integrations", &cfg).await.unwrap_or_else(|e| panic!("{consumer} over http: {e}"));
+        cfg.set(provider, "ftp");
+        assert!(matches!(init("integrations", &cfg).await, Err(ConfigError::Invalid { name, .. }) if name == provider));
+    }
+    let mut cfg = complete();
+    cfg.set("CONSUMER", "fax");
+    assert!(matches!(init("integrations", &cfg).await, Err(ConfigError::Invalid { name: "CONSUMER", .. })));
     let mut cfg = complete();
     cfg.set("REMINDER_STAGES", "soon");
     assert!(matches!(init("cart-reminders", &cfg).await, Err(ConfigError::Invalid { name: "REMINDER_STAGES", .. })));

@@ -1,7 +1,7 @@
 //! EventBridge adapter for the `EventBus` port: `PutEvents` on the OMS bus, ten entries per
 //! call (the API's limit), each entry's `DetailType` the event type and `Detail` the envelope.
 
-use crate::domain::events::{DomainEvent, EVENT_SOURCE};
+use crate::domain::events::{DomainEvent, EVENT_SOURCE, InventoryEvent};
 use crate::ports::EventBus;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
@@ -17,23 +17,22 @@ impl EventBridgeBus {
     }
 }
 
-#[async_trait::async_trait]
-impl EventBus for EventBridgeBus {
-    async fn publish(&self, events: &[DomainEvent]) -> Result<(), String> {
-        for chunk in events.chunks(10) {
-            let mut entries = Vec::with_capacity(chunk.len());
-            for e in chunk {
-                let detail = serde_json::to_string(e).map_err(|e| e.to_string())?;
-                entries.push(
+impl EventBridgeBus {
+    /// `PutEvents` of (type, time, detail) entries, ten per call.
+    async fn put(&self, entries: Vec<Entry>) -> Result<(), String> {
+        for chunk in entries.chunks(10) {
+            let entries = chunk
+                .iter()
+                .map(|(kind, at, detail)| {
                     PutEventsRequestEntry::builder()
                         .event_bus_name(&self.bus)
                         .source(EVENT_SOURCE)
-                        .detail_type(&e.kind)
+                        .detail_type(kind)
                         .detail(detail)
-                        .time(aws_sdk_eventbridge::primitives::DateTime::from_millis(e.occurred_at.timestamp_millis()))
-                        .build(),
-                );
-            }
+                        .time(aws_sdk_eventbridge::primitives::DateTime::from_millis(at.timestamp_millis()))
+                        .build()
+                })
+                .collect();
             let out = self
                 .client
                 .put_events()
@@ -48,5 +47,23 @@ impl EventBus for EventBridgeBus {
             }
         }
         Ok(())
+    }
+}
+
+/// One bus entry: the type, the time and the envelope as its detail.
+fn entry<T: serde::Serialize>(kind: &str, at: chrono::DateTime<chrono::Utc>, e: &T) -> Result<Entry, String> {
+    Ok((kind.to_owned(), at, serde_json::to_string(e).map_err(|e| e.to_string())?))
+}
+
+type Entry = (String, chrono::DateTime<chrono::Utc>, String);
+
+#[async_trait::async_trait]
+impl EventBus for EventBridgeBus {
+    async fn publish(&self, events: &[DomainEvent]) -> Result<(), String> {
+        self.put(events.iter().map(|e| entry(&e.kind, e.occurred_at, e)).collect::<Result<_, _>>()?).await
+    }
+
+    async fn publish_inventory(&self, events: &[InventoryEvent]) -> Result<(), String> {
+        self.put(events.iter().map(|e| entry(&e.kind, e.occurred_at, e)).collect::<Result<_, _>>()?).await
     }
 }

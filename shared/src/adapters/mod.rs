@@ -5,6 +5,7 @@ pub mod dynamo;
 pub mod easypost;
 pub mod eventbridge;
 pub mod http;
+pub mod integrations;
 pub mod memory;
 pub mod sandbox;
 pub mod ses;

@@ -101,3 +101,34 @@ impl Effects {
         Ok(events.len())
     }
 }
+
+impl Effects {
+    /// Publishes a SKU's available-to-promise at a location as it is now (`inventory.changed`);
+    /// `false` when the location has no stock record. Its id follows the level's sequence, so a
+    /// redelivered stream record publishes the same event again.
+    #[tracing::instrument(skip_all, fields(sku = %sku, location_id = %location))]
+    pub async fn publish_inventory(
+        &self,
+        sku: &crate::domain::Sku,
+        location: &crate::domain::LocationId,
+    ) -> Result<bool, EffectError> {
+        use crate::domain::events::{InventoryEvent, InventoryLevel};
+        let shards: Vec<_> =
+            self.store.stock_for_sku(sku).await?.into_iter().filter(|r| &r.location_id == location).collect();
+        if shards.is_empty() {
+            return Ok(false);
+        }
+        let sum = |f: fn(&crate::domain::StockRecord) -> i64| shards.iter().map(f).sum::<i64>();
+        let level = InventoryLevel {
+            available: sum(|r| r.level.available),
+            on_hand: sum(|r| r.level.on_hand),
+            held: sum(|r| r.level.held),
+            allocated: sum(|r| r.level.allocated),
+        };
+        let sequence = shards.iter().map(|r| r.version).sum();
+        let e = InventoryEvent::new(sku.clone(), location.clone(), sequence, level, Utc::now());
+        self.bus.publish_inventory(std::slice::from_ref(&e)).await.map_err(EffectError::Transient)?;
+        tracing::info!(sequence, available = e.data.available, "inventory published");
+        Ok(true)
+    }
+}

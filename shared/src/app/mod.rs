@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod fulfillment;
 pub mod inbound;
+pub mod integrations;
 pub mod links;
 pub mod notify;
 pub mod orders;

@@ -108,6 +108,61 @@ pub struct DomainEvent {
     pub data: serde_json::Value,
 }
 
+/// The type of the stock event.
+pub const INVENTORY_CHANGED: &str = "inventory.changed";
+
+/// What a SKU at a location can promise now, for marketplaces and other channels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InventoryLevel {
+    /// Available to promise: on hand less held and allocated units.
+    pub available: i64,
+    pub on_hand: i64,
+    pub held: i64,
+    pub allocated: i64,
+}
+
+/// `inventory.changed`: a SKU's available-to-promise at a location moved. Its envelope names
+/// the SKU and the location where order events name the order and the customer. `sequence`
+/// is the sum of the location's stock item versions as read (it grows with every change), so
+/// a consumer keeps the highest; the id is derived from it, so the same level is the same
+/// event. Published from the table stream, at most once per SKU and location per stream batch
+/// (the stream's batching window debounces a burst of holds into one event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InventoryEvent {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub version: u32,
+    pub occurred_at: DateTime<Utc>,
+    pub sku: super::ids::Sku,
+    pub location_id: super::ids::LocationId,
+    pub sequence: u64,
+    pub data: InventoryLevel,
+}
+
+impl InventoryEvent {
+    pub fn new(
+        sku: super::ids::Sku,
+        location_id: super::ids::LocationId,
+        sequence: u64,
+        data: InventoryLevel,
+        occurred_at: DateTime<Utc>,
+    ) -> Self {
+        InventoryEvent {
+            id: format!("inventory.{sku}.{location_id}.{sequence}"),
+            kind: INVENTORY_CHANGED.to_owned(),
+            version: EVENT_VERSION,
+            occurred_at,
+            sku,
+            location_id,
+            sequence,
+            data,
+        }
+    }
+}
+
 /// The deterministic id of the `n`th event of a change (`change_id`: the change record's id,
 /// unique per change): the same on every redelivery.
 pub fn event_id(order: &OrderId, change_id: &str, kind: &str) -> String {

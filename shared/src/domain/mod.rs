@@ -13,6 +13,7 @@ pub mod events;
 pub mod figures;
 pub mod geo;
 pub mod ids;
+pub mod integrations;
 pub mod ledger;
 pub mod limits;
 pub mod money;

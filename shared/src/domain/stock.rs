@@ -154,12 +154,19 @@ pub fn rebalanced(
 ) -> Result<Vec<ShardWrite>, StockError> {
     let next = rebalance(current, on_hand, shards)?;
     let count = u16::try_from(next.iter().filter(|(_, l)| l.is_some()).count()).unwrap_or(1);
+    // The versions of shards that go are carried by the base item, so the sum of a location's
+    // versions (the `sequence` of its `inventory.changed` events) only grows.
+    let removed: u64 = next
+        .iter()
+        .filter(|(_, l)| l.is_none())
+        .filter_map(|(k, _)| current.iter().find(|r| r.shard == *k).map(|r| r.version))
+        .sum();
     Ok(next
         .into_iter()
         .map(|(k, level)| {
             let read_version = current.iter().find(|r| r.shard == k).map(|r| r.version);
             let record = level.map(|level| StockRecord {
-                version: read_version.unwrap_or(0) + 1,
+                version: read_version.unwrap_or(0) + 1 + if k == 0 { removed } else { 0 },
                 shard: k,
                 shards: if k == 0 { count } else { 1 },
                 ..StockRecord::new(sku.clone(), location.clone(), level)

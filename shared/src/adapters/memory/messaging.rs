@@ -41,6 +41,7 @@ impl Queue for MemoryQueue {
 #[derive(Debug, Default)]
 pub struct MemoryBus {
     pub events: Mutex<Vec<DomainEvent>>,
+    pub inventory: Mutex<Vec<crate::domain::events::InventoryEvent>>,
     fail_next: AtomicU32,
 }
 
@@ -60,6 +61,14 @@ impl EventBus for MemoryBus {
             return Err("injected bus failure".into());
         }
         self.events.lock().map_err(|e| e.to_string())?.extend_from_slice(events);
+        Ok(())
+    }
+
+    async fn publish_inventory(&self, events: &[crate::domain::events::InventoryEvent]) -> Result<(), String> {
+        if take(&self.fail_next) {
+            return Err("injected bus failure".into());
+        }
+        self.inventory.lock().map_err(|e| e.to_string())?.extend_from_slice(events);
         Ok(())
     }
 }
