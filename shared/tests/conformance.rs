@@ -1027,5 +1027,15 @@ async fn analytics_facts_commit_with_their_rows_once<S: Store + Clone + 'static>
     assert!(st.rows(day.succ_opt().unwrap(), day.succ_opt().unwrap()).await?.is_empty());
     assert!(st.clear_rows(day, day).await? >= 1);
     assert!(st.rows(day, day).await?.is_empty());
+    // One reset lease at a time; an expired one can be taken over; only its owner gives it back.
+    let later = chrono::Utc::now().timestamp() + 600;
+    st.claim_rebuild("a", later).await?;
+    assert_eq!(st.claim_rebuild("b", later).await, Err(StoreError::AlreadyExists));
+    st.release_rebuild("b").await?;
+    assert_eq!(st.claim_rebuild("b", later).await, Err(StoreError::AlreadyExists), "not b's to give back");
+    st.release_rebuild("a").await?;
+    st.claim_rebuild("b", chrono::Utc::now().timestamp() - 1).await?;
+    st.claim_rebuild("c", later).await.expect("an expired lease is taken over");
+    st.release_rebuild("c").await?;
     Ok(())
 }

@@ -156,6 +156,40 @@ impl Bench {
         Ok(())
     }
 
+    /// `inventory.changed` for each SKU and location of the order's reservations, as the
+    /// effects function publishes it from the stock items' stream records (holds and restocks
+    /// move available units; allocation and shipping do not).
+    async fn inventory(&mut self, id: &str) -> anyhow::Result<()> {
+        use oms_shared::ports::OrderRepository;
+        // The bench's own read, outside the meter (the function reads no order for this).
+        let unmetered = oms_shared::adapters::dynamo::DynamoStore::new(
+            oms_harness::dynamodb_client(&self.local.dynamodb_endpoint).await,
+            &self.local.table,
+        );
+        let Some(o) = unmetered.get_order(&oms_shared::domain::OrderId::parse(id)?).await? else {
+            return Ok(());
+        };
+        let mut seen = Vec::new();
+        for r in &o.reservations {
+            if seen.contains(&(&r.sku, &r.location_id)) {
+                continue;
+            }
+            seen.push((&r.sku, &r.location_id));
+            let t = Instant::now();
+            if self
+                .local
+                .effects
+                .publish_inventory(&r.sku, &r.location_id)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.to_string()))?
+            {
+                self.m.bus_events += 1;
+            }
+            self.m.lambda("effects", t.elapsed().as_micros());
+        }
+        Ok(())
+    }
+
     async fn journey(&mut self, i: usize, with_return: bool) -> anyhow::Result<()> {
         self.journey_of(i, Kind::TwoLines, with_return).await
     }
@@ -181,6 +215,7 @@ impl Bench {
         self.local.effects.record_customer(&oid).await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
         self.m.lambda("effects", t.elapsed().as_micros());
         self.analytics(&id).await?;
+        self.inventory(&id).await?; // the holds
         // The stream record goes through the pipe into one Express execution.
         self.m.pipe_events += 1;
         let before = self.local.workflow.tasks.invocations.lock().map(|v| v.len()).unwrap_or(0);
@@ -240,6 +275,7 @@ impl Bench {
             anyhow::ensure!(status == 200, "receive {status}");
             self.drain("NotificationsQueue").await?;
             self.analytics(&id).await?; // return.refunded
+            self.inventory(&id).await?; // the restock
         }
         self.publish_events(&id).await?;
         Ok(())

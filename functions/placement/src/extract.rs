@@ -122,10 +122,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self, Problem> {
-        axum::extract::Query::<T>::from_request_parts(parts, s)
-            .await
-            .map(|q| Query(q.0))
-            .map_err(|e| Problem::bad_request(format!("invalid query string: {}", e.body_text())))
+        axum::extract::Query::<T>::from_request_parts(parts, s).await.map(|q| Query(q.0)).map_err(|e| {
+            let text = e.body_text();
+            let p = Problem::bad_request(format!("invalid query string: {text}"));
+            match crate::strict::named_field(&text) {
+                Some(name) => p.with("field", name.to_owned().into()),
+                None => p,
+            }
+        })
     }
 }
 

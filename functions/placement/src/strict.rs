@@ -40,14 +40,24 @@ pub fn typed<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, Ref
         if field == "." {
             field = String::new();
         }
-        // An unknown field is named by the message, not the path (which is its parent).
-        if let Some(name) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next())
+        // An unknown, missing or repeated field is named by the message, not the path (which
+        // is its parent).
+        if let Some(name) = named_field(&inner)
             && !(field == name || field.ends_with(&format!(".{name}")))
         {
             field = join(&field, name);
         }
         Refusal { field, detail: strip_position(&inner) }
     })
+}
+
+/// The field a serde message names: "unknown field `x`", "missing field `x`", "duplicate field
+/// `x`".
+pub fn named_field(message: &str) -> Option<&str> {
+    ["unknown field `", "missing field `", "duplicate field `"]
+        .iter()
+        .find_map(|p| message.find(p).map(|i| &message[i + p.len()..]))
+        .and_then(|r| r.split('`').next())
 }
 
 impl From<Refusal> for crate::problem::Problem {

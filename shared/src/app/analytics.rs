@@ -42,6 +42,22 @@ pub struct RangeQuery {
     pub channel: Option<String>,
 }
 
+const MIN_YEAR: i32 = 2000;
+const MAX_YEAR: i32 = 2999;
+const DAY_FORMAT: &str = "expected a date as YYYY-MM-DD between 2000-01-01 and 2999-12-31";
+
+/// A day written exactly `YYYY-MM-DD` (no sign, no short fields, no spaces) within the years
+/// an order can have.
+fn parse_day(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().filter(|_| shape)?;
+    (MIN_YEAR..=MAX_YEAR).contains(&d.year()).then_some(d)
+}
+
 const CHANNELS: [&str; 5] = ["web", "app", "call_center", "store", "marketplace"];
 
 fn allowed(c: &Caller) -> Result<(), AppError> {
@@ -51,15 +67,13 @@ fn allowed(c: &Caller) -> Result<(), AppError> {
 impl Analytics {
     fn range(&self, q: &RangeQuery) -> Result<(NaiveDate, NaiveDate, Option<String>), AppError> {
         let day = |field: &str, v: &Option<String>| -> Result<Option<NaiveDate>, AppError> {
-            v.as_deref()
-                .map(|s| {
-                    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                        .map_err(|_| AppError::invalid_field(field, "expected a date as YYYY-MM-DD"))
-                })
-                .transpose()
+            v.as_deref().map(|s| parse_day(s).ok_or_else(|| AppError::invalid_field(field, DAY_FORMAT))).transpose()
         };
         let to = day("to", &q.to)?.unwrap_or_else(|| self.clock.now().date_naive());
-        let from = day("from", &q.from)?.unwrap_or(to - Duration::days(29));
+        let from = match day("from", &q.from)? {
+            Some(from) => from,
+            None => to.checked_sub_signed(Duration::days(29)).filter(|d| d.year() >= MIN_YEAR).unwrap_or(to),
+        };
         if from > to {
             return Err(AppError::invalid_field("from", "must not be after `to`"));
         }
@@ -161,7 +175,14 @@ impl Analytics {
         }
         let rows = self.store.rows(from, to).await?;
         let all = figures::totals(rows.iter(), from, to, channel.as_deref());
+        if let Some(c) = currency
+            && (c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            return Err(AppError::invalid_field("currency", "expected a three-letter ISO 4217 code such as USD"));
+        }
         let currency = match currency {
+            // Only money is per currency: the other metrics count every order.
+            _ if !figures::is_money(metric) => None,
             Some(c) => Some(c.to_owned()),
             None if figures::is_money(metric) => match all.currency.keys().collect::<Vec<_>>()[..] {
                 [] => None,
@@ -204,10 +225,31 @@ impl Analytics {
     pub async fn rebuild(&self, c: &Caller, q: &RangeQuery, reset: bool) -> Result<usize, AppError> {
         allowed(c)?;
         let (from, to, _) = self.range(q)?;
-        if reset {
+        if !reset {
+            return self.record_range(from, to, false).await;
+        }
+        // One reset at a time: two would each add every order's contribution again.
+        let owner = ulid::Ulid::new().to_string();
+        let until = (self.clock.now() + Duration::minutes(15)).timestamp();
+        self.store.claim_rebuild(&owner, until).await.map_err(|e| match e {
+            StoreError::AlreadyExists => AppError::Conflict {
+                kind: "rebuild-running",
+                detail: "a reset rebuild is running: retry when it is done".into(),
+            },
+            e => e.into(),
+        })?;
+        let done = async {
             let removed = self.store.clear_rows(from, to).await?;
             tracing::info!(removed, "analytics rows cleared");
+            self.record_range(from, to, true).await
         }
+        .await;
+        self.store.release_rebuild(&owner).await?;
+        done
+    }
+
+    /// Records every order placed in `[from, to]` again; returns how many.
+    async fn record_range(&self, from: NaiveDate, to: NaiveDate, reset: bool) -> Result<usize, AppError> {
         let since = from.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
         let mut cursor: Option<String> = None;
         let mut seen = 0;

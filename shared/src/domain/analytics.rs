@@ -44,7 +44,8 @@ pub struct OrderFact {
     pub location_id: String,
     pub currency: String,
     pub cancelled: bool,
-    /// What the customer paid less refunds, in minor units (0 when cancelled).
+    /// What the order charges (total less exchange credit) less refunds, in minor units (0 when
+    /// cancelled).
     pub net: i64,
     /// Goods units (0 when cancelled).
     pub units: i64,

@@ -32,4 +32,9 @@ pub trait AnalyticsRepository: Send + Sync {
     /// Removes every row of the days `[from, to]` (a reset rebuild adds each order's whole
     /// contribution again); returns how many rows were removed.
     async fn clear_rows(&self, from: NaiveDate, to: NaiveDate) -> Result<usize, StoreError>;
+    /// Takes the one reset lease for `owner` until `until` (epoch seconds): two resets at once
+    /// would each add every order again. `AlreadyExists` while another holds an unexpired one.
+    async fn claim_rebuild(&self, owner: &str, until: i64) -> Result<(), StoreError>;
+    /// Gives the lease back (only `owner`'s).
+    async fn release_rebuild(&self, owner: &str) -> Result<(), StoreError>;
 }

@@ -330,3 +330,7 @@ pub fn analytics_row(day: chrono::NaiveDate, shard: u8, row: &str) -> Key {
 pub fn analytics_customer(customer: &CustomerId) -> Key {
     Key::new(format!("ANALYTICS#CUSTOMER#{customer}"), "FIGURES")
 }
+/// The one reset-rebuild lease of the analytics.
+pub fn analytics_rebuild() -> Key {
+    Key::new("ANALYTICS#REBUILD".to_owned(), "LEASE")
+}

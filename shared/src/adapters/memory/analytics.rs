@@ -54,4 +54,22 @@ impl AnalyticsRepository for MemoryStore {
         s.analytics_rows.retain(|k, _| k.day < from || k.day > to);
         Ok(before - s.analytics_rows.len())
     }
+
+    async fn claim_rebuild(&self, owner: &str, until: i64) -> Result<(), StoreError> {
+        let now = self.now().timestamp();
+        let mut s = self.lock()?;
+        if s.rebuild_lease.as_ref().is_some_and(|(_, u)| *u >= now) {
+            return Err(StoreError::AlreadyExists);
+        }
+        s.rebuild_lease = Some((owner.to_owned(), until));
+        Ok(())
+    }
+
+    async fn release_rebuild(&self, owner: &str) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        if s.rebuild_lease.as_ref().is_some_and(|(o, _)| o == owner) {
+            s.rebuild_lease = None;
+        }
+        Ok(())
+    }
 }

@@ -6,7 +6,7 @@
 use super::super::errors::{TxRole, mapping};
 use super::super::item::{Attrs, Item, key_attrs, n, s};
 use super::super::keys;
-use super::super::table::DynamoStore;
+use super::super::table::{Condition, DynamoStore};
 use super::super::tx::TxOp;
 use crate::domain::analytics::{Counters, CustomerFigures, OrderFact, RowKey, SHARDS};
 use crate::domain::{CustomerId, OrderId};
@@ -116,5 +116,39 @@ impl AnalyticsRepository for DynamoStore {
             .try_collect::<Vec<()>>()
             .await?;
         Ok(n)
+    }
+
+    async fn claim_rebuild(&self, owner: &str, until: i64) -> Result<(), StoreError> {
+        let key = keys::analytics_rebuild();
+        let mut attrs = key_attrs(&key);
+        attrs.insert("entity".into(), s("analytics_rebuild"));
+        attrs.insert("owner".into(), s(owner));
+        attrs.insert("until".into(), n(until));
+        attrs.insert(keys::TTL.into(), n(until + 3600));
+        let condition = Condition::new("attribute_not_exists(PK) OR #until < :now")
+            .name("#until", "until")
+            .value(":now", n(self.clock.now().timestamp()));
+        self.put(attrs, condition).await.map_err(|e| match e {
+            StoreError::StaleVersion => StoreError::AlreadyExists,
+            e => e,
+        })
+    }
+
+    async fn release_rebuild(&self, owner: &str) -> Result<(), StoreError> {
+        let res = self
+            .client
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(key_attrs(&keys::analytics_rebuild())))
+            .condition_expression("#owner = :me")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":me", s(owner))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(super::super::errors::sdk(e)),
+        }
     }
 }
