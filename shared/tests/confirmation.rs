@@ -49,7 +49,7 @@ async fn place(oms: &Oms, customer: &str, sku_: &str) -> anyhow::Result<OrderId>
         "shippingAddress": {"name": "Ann Lee", "line1": "1 Main St", "city": "New York", "region": "NY",
                             "postalCode": "10001", "country": "US"},
         "paymentToken": "tok_visa",
-        "channel": "call_center",
+        "channel": "web",
     }))?;
     let c = Caller::customer(CustomerId::parse(customer)?);
     let (code, body) = oms.place_order(&c, &ulid::Ulid::new().to_string(), "h", req).await?;

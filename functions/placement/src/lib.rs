@@ -33,6 +33,8 @@ pub fn router(oms: Oms) -> Router {
         .route("/v1/admin/locations/{location_id}", put(put_location).route_layer(need(P::Locations)))
         .route("/v1/admin/stock/{sku}/{location_id}", put(put_stock).route_layer(need(P::Stock)))
         .route("/v1/admin/orders", get(admin_list_orders).route_layer(need(P::ReadOrders)))
+        // Call-centre and store orders, placed by staff for a customer.
+        .route("/v1/admin/orders", post(admin_place_order).route_layer(need(P::ActForCustomer)))
         .route("/v1/admin/orders/{order_id}", get(admin_get_order).route_layer(need(P::ReadOrders)))
         .route("/v1/admin/orders/{order_id}/cancel", post(admin_cancel_order).route_layer(need(P::ActForCustomer)))
         .route("/v1/admin/orders/{order_id}/release-hold", post(admin_release_hold).route_layer(need(P::Annotate)))

@@ -102,6 +102,36 @@ pub async fn place_order(
     headers: HeaderMap,
     Json(body, _): Json<serde_json::Value>,
 ) -> Result<Response, Problem> {
+    let (key, hash, req) = placement(&headers, body)?;
+    placed(oms.place_order(&c, key, &hash, req).await?)
+}
+
+/// A call-centre or store order placed by staff for a customer (`customerId` in the body).
+pub async fn admin_place_order(
+    State(oms): State<AppState>,
+    Staff(c): Staff,
+    headers: HeaderMap,
+    Json(mut body, _): Json<serde_json::Value>,
+) -> Result<Response, Problem> {
+    let customer = body
+        .as_object_mut()
+        .and_then(|o| o.remove("customerId"))
+        .and_then(|v| v.as_str().and_then(|s| oms_shared::domain::CustomerId::parse(s).ok()))
+        .ok_or_else(|| {
+            Problem::bad_request("customerId: the customer the order is for is required")
+                .with("field", "customerId".into())
+        })?;
+    if body.get("channel").is_none()
+        && let Some(o) = body.as_object_mut()
+    {
+        o.insert("channel".into(), "call_center".into());
+    }
+    let (key, hash, req) = placement(&headers, body)?;
+    placed(oms.place_order_for(&c, &customer, key, &hash, req).await?)
+}
+
+/// The Idempotency-Key, the request's hash and the typed request of a placement.
+fn placement(headers: &HeaderMap, body: serde_json::Value) -> Result<(&str, String, PlaceOrderRequest), Problem> {
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -123,9 +153,12 @@ pub async fn place_order(
         .detail("remove price, total, tax and cost fields: the server prices orders from the catalog"));
     }
     let hash = request_hash(&body);
-    let req: PlaceOrderRequest = crate::strict::typed(body)?;
-    let (status, body) = oms.place_order(&c, key, &hash, req).await?;
-    // The order's ETag, as a read would give it, so the next change can send If-Match.
+    Ok((key, hash, crate::strict::typed(body)?))
+}
+
+/// A placement's answer, with the order's ETag as a read would give it, so the next change can
+/// send If-Match.
+fn placed((status, body): (u16, String)) -> Result<Response, Problem> {
     let version = serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|v| v["version"].as_u64());
     let res = raw_json(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED), body);
     Ok(match version {

@@ -79,6 +79,8 @@ pub struct AdminOrderQuery {
 pub(crate) struct Extras {
     pub credit: Option<Money>,
     pub exchange_for: Option<ReturnId>,
+    /// The staff member who placed the order for the customer (call centre, store).
+    pub placed_by: Option<String>,
 }
 
 /// What a placement or edit resolves to before anything is written.

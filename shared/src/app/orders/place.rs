@@ -17,7 +17,40 @@ impl Oms {
         request_hash: &str,
         req: PlaceOrderRequest,
     ) -> Result<(u16, String), AppError> {
+        // A customer's own orders come from the web shop or the app; the other channels are
+        // staff's (call centre and store: `place_order_for`) and imports'.
+        if !matches!(req.channel, Channel::Web | Channel::App) {
+            return Err(AppError::invalid_field(
+                "channel",
+                "a customer places web and app orders; call_center and store orders are placed by staff \
+                 (POST /v1/admin/orders), marketplace orders are imported",
+            ));
+        }
         self.place_order_with(caller, idempotency_key, request_hash, req, Extras::default()).await
+    }
+
+    /// A call-centre or store order placed by staff for a customer: the customer's order (their
+    /// idempotency keys, carts, mail), the staff member recorded as who placed it.
+    pub async fn place_order_for(
+        &self,
+        staff: &Caller,
+        customer: &CustomerId,
+        idempotency_key: &str,
+        request_hash: &str,
+        req: PlaceOrderRequest,
+    ) -> Result<(u16, String), AppError> {
+        if !staff.may(super::super::Permission::ActForCustomer) {
+            return Err(AppError::Forbidden);
+        }
+        if !matches!(req.channel, Channel::CallCenter | Channel::Store) {
+            return Err(AppError::invalid_field(
+                "channel",
+                "staff place call_center and store orders; web and app orders are the customer's, marketplace \
+                 orders are imported",
+            ));
+        }
+        let extras = Extras { placed_by: Some(staff.customer.to_string()), ..Extras::default() };
+        self.place_order_with(&Caller::customer(customer.clone()), idempotency_key, request_hash, req, extras).await
     }
 
     /// Placement with a credit (exchanges): the order's credit is the smaller of the offered
@@ -108,9 +141,12 @@ impl Oms {
                 order.status_reason = Some(format!("confirmation call: {}", c.reason));
             }
             order.confirmation = call.clone();
-            let placed_event = TimelineEvent::new(now, "order.placed", Actor::Customer(caller.customer.to_string()))
-                .with_status(order.status)
-                .with_note(format!(
+            let actor = match &extras.placed_by {
+                Some(staff) => Actor::Agent(staff.clone()),
+                None => Actor::Customer(caller.customer.to_string()),
+            };
+            let placed_event =
+                TimelineEvent::new(now, "order.placed", actor).with_status(order.status).with_note(format!(
                     "channel {:?}, {} lines, total {}{}",
                     order.channel,
                     order.lines.len(),
