@@ -4,10 +4,11 @@
 
 import { loadConfig, config, session, onSignOut, signOut, cognitoCallback, cognitoLogoutUrl } from "./auth.js";
 import { h, replace } from "./dom.js";
-import { clearMessages, showError, button } from "./ui.js";
+import { clearMessages, showError, showStatus, takeFlash, button } from "./ui.js";
 import * as signin from "./screens/signin.js";
 import * as search from "./screens/search.js";
 import * as customer from "./screens/customer.js";
+import * as newOrder from "./screens/neworder.js";
 import * as order from "./screens/order.js";
 import * as caseScreen from "./screens/case.js";
 import * as queues from "./screens/queues.js";
@@ -18,6 +19,7 @@ import * as analytics from "./screens/analytics.js";
 const routes = [
   { re: /^\/$/, screen: search, nav: "search" },
   { re: /^\/customers\/([^/]+)$/, screen: customer, nav: "search" },
+  { re: /^\/customers\/([^/]+)\/new-order$/, screen: newOrder, nav: "search" },
   { re: /^\/orders\/([^/]+)$/, screen: order, nav: "search" },
   { re: /^\/cases\/([^/]+)$/, screen: caseScreen, nav: "queues" },
   { re: /^\/queues$/, screen: queues, nav: "queues" },
@@ -72,6 +74,7 @@ async function route() {
   const view = document.getElementById("view");
   const { path, query } = parseHash();
   clearMessages();
+  const flash = takeFlash();
   if (!s) {
     replace(view);
     await signin.render({ view, message: signInMessage, done: () => { signInMessage = ""; route(); } });
@@ -107,6 +110,7 @@ async function route() {
   if (seq !== renderSeq) return;
   replace(view, fresh);
   focusTitle();
+  if (flash) showStatus(flash);
 }
 
 function focusTitle() {

@@ -19,6 +19,22 @@ export function showStatus(msg) {
   replace(statusEl(), h("p", null, msg));
 }
 
+// What an action says once the app has moved to another screen: the route clears the regions,
+// renders the new screen, then shows it.
+let pendingStatus = null;
+
+/** Says `msg` in the status region after the next screen is rendered. */
+export function flashStatus(msg) {
+  pendingStatus = msg;
+}
+
+/** The message flashStatus() left for this render (once). */
+export function takeFlash() {
+  const m = pendingStatus;
+  pendingStatus = null;
+  return m;
+}
+
 export function clearMessages() {
   replace(alertEl());
   replace(statusEl());

@@ -3,6 +3,7 @@
 // and one timeline across all of them, newest first.
 
 import { api } from "../api.js";
+import { session } from "../auth.js";
 import { h, dl, table } from "../dom.js";
 import { money, when, whenShort, humanize, badge, address, actor } from "../format.js";
 import { pageTitle, section } from "../ui.js";
@@ -30,6 +31,12 @@ export async function render({ view, params }) {
       onHold ? ` · ${onHold} on hold` : "",
       open ? ` · ${open} open case${open === 1 ? "" : "s"}` : "",
       ` · lifetime value ${money(data.lifetimeValue)}`),
+    // Call-centre order entry: agents and supervisors place orders for the customer.
+    ...((session()?.roles || []).some((r) => r === "agent" || r === "supervisor")
+      ? [h("p", { class: "page-actions" },
+          h("a", { href: `#/customers/${encodeURIComponent(c.customerId || id)}/new-order`, class: "button-link", id: "new-order-link" },
+            "New order for this customer"))]
+      : []),
     h("div", { class: "grid-2" },
       section("Profile", "profile",
         dl([

@@ -617,6 +617,80 @@ def test_webhooks_screen(page, scenario):
         call("DELETE", f"{HOOKS}/{sub['id']}", supervisor)
 
 
+# --- Call-centre order entry ----------------------------------------------------------------
+
+
+def test_call_centre_order_entry(page, scenario):
+    """An agent places an order for the customer on the phone from the customer window: channel
+    call centre, the e-mail and address from the profile. The order screen opens on the new order
+    and says what happened; the order is the customer's (they read it) and the agent is on its
+    timeline. An unknown SKU is refused: the problem is in the alert, the SKU field is marked
+    (aria-invalid) and focused, the form stays."""
+    sign_in(page, "agent-cc", "oms/agent")
+    page.goto(console_url(f"#/customers/{scenario.customer}"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(scenario.name)
+    page.get_by_role("link", name="New order for this customer").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"New order for {scenario.name}")
+    expect(page).to_have_url(re.compile(rf"#/customers/{re.escape(scenario.customer)}/new-order$"))
+    expect(page.get_by_label("Channel", exact=True)).to_have_value("call_center")
+    expect(page.get_by_label("E-mail", exact=True)).to_have_value(scenario.email)
+    expect(page.get_by_label("Address line 1", exact=True)).to_have_value(scenario.address["line1"])
+    expect(page.get_by_label("Postal code", exact=True)).to_have_value(scenario.address["postalCode"])
+    expect(page.get_by_label("Service level", exact=True)).to_have_value("standard")
+
+    # One line to start with (nothing to remove); a second one added, then removed again.
+    expect(page.get_by_role("button", name=re.compile(r"^Remove line"))).to_have_count(0)
+    page.get_by_role("button", name="Add line").click()
+    expect(page.get_by_label("SKU (line 2)", exact=True)).to_be_focused()
+    page.get_by_role("button", name="Remove line 2").click()
+    expect(page.get_by_label("SKU (line 2)", exact=True)).to_have_count(0)
+    expect(page.get_by_label("SKU (line 1)", exact=True)).to_be_focused()
+
+    page.get_by_label("SKU (line 1)", exact=True).fill("MUG-CLASSIC")
+    page.get_by_label("Quantity (line 1)", exact=True).fill("2")
+    page.get_by_label("Saved payment token", exact=True).fill("tok_visa")
+    page.get_by_role("button", name="Place order").click()
+
+    page.wait_for_url(re.compile(r"#/orders/[^/?]+$"))
+    order_id = page.url.rsplit("#/orders/", 1)[1]
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Order {order_id}")
+    expect(page.locator("#status")).to_contain_text(f"Order {order_id} placed for {scenario.name}.")
+    expect(page.locator("#page-title .badge")).to_have_text(
+        re.compile(r"^(Placed|Validated|Allocated|Payment authorized|Ready to ship|Awaiting confirmation|On hold)$"))
+    summary = page.locator("#summary")
+    expect(summary).to_contain_text("Call center")
+    expect(summary).to_contain_text(scenario.email)
+    expect(page.locator("#lines")).to_contain_text("MUG-CLASSIC")
+    expect(page.locator("#order-timeline")).to_contain_text("agent-cc (agent)")
+
+    # The customer reads the order as theirs; the agent is recorded as who placed it.
+    mine = call("GET", f"/v1/orders/{order_id}", token(scenario.customer))
+    assert mine.status == 200, mine
+    assert mine.body["channel"] == "call_center", mine.body
+    assert mine.body["email"] == scenario.email, mine.body
+    assert [(line["sku"], line["quantity"]) for line in mine.body["lines"]] == [("MUG-CLASSIC", 2)], mine.body
+    staff = call("GET", f"/v1/admin/orders/{order_id}", token("agent-cc-check", "oms/agent")).body
+    placed = next((e for e in staff.get("timeline", []) if e.get("kind") == "order.placed"), None)
+    assert placed and placed.get("actor") == {"type": "agent", "id": "agent-cc"}, staff.get("timeline")
+
+    # A new form (a new Idempotency-Key) with an unknown SKU: the API's problem, the field marked.
+    page.goto(console_url(f"#/customers/{scenario.customer}/new-order"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"New order for {scenario.name}")
+    expect(page.get_by_label("E-mail", exact=True)).to_have_value(scenario.email)
+    sku = page.get_by_label("SKU (line 1)", exact=True)
+    sku.fill("NO-SUCH-SKU")
+    page.get_by_label("Saved payment token", exact=True).fill("tok_visa")
+    page.get_by_role("button", name="Place order").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("NO-SUCH-SKU")
+    expect(alert).not_to_contain_text("undefined")
+    expect(sku).to_have_attribute("aria-invalid", "true")
+    expect(sku).to_be_focused()
+    expect(page).to_have_url(re.compile(r"/new-order$"))
+    expect(page.get_by_role("button", name="Place order")).to_be_enabled()
+    axe_check(page, "16b-new-order")
+
+
 # --- Analytics -------------------------------------------------------------------------------
 
 

@@ -102,7 +102,7 @@ async fn an_orders_life_reaches_the_bus_as_valid_events_in_sequence() -> anyhow:
     // it, each valid, the same id always the same level, and the newest the level now.
     let mut stock: Vec<Value> = Vec::new();
     let mut newest = Value::Null;
-    for _ in 0..100 {
+    for _ in 0..400 {
         stock.extend(seen.iter().filter(|e| e["type"] == "inventory.changed").cloned());
         seen.retain(|e| e["type"] != "inventory.changed");
         newest = stock
