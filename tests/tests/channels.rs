@@ -58,8 +58,16 @@ async fn customers_place_web_and_app_orders_and_agents_place_call_centre_orders_
         let r = s.call("POST", "/v1/admin/orders", Some(&token), Some(&staff), &[("Idempotency-Key", "x-1")]).await?;
         assert_eq!(r.status, status, "{}", r.text);
     }
+    for bad in [json!(null), json!(" "), json!("  cust-ch"), json!("cust-ch "), json!("\u{200b}x"), json!(42)] {
+        staff["customerId"] = bad.clone();
+        let r = s.call("POST", "/v1/admin/orders", Some(&agent), Some(&staff), &[("Idempotency-Key", "x-2")]).await?;
+        assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("customerId")), "{bad}: {}", r.text);
+    }
     staff.as_object_mut().map(|o| o.remove("customerId"));
     let r = s.call("POST", "/v1/admin/orders", Some(&agent), Some(&staff), &[("Idempotency-Key", "x-2")]).await?;
     assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("customerId")), "{}", r.text);
+    let r = s.call("POST", "/v1/admin/orders", Some(&agent), Some(&json!([])), &[("Idempotency-Key", "x-3")]).await?;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("expected an object"), "{}", r.text);
     Ok(())
 }

@@ -113,13 +113,21 @@ pub async fn admin_place_order(
     headers: HeaderMap,
     Json(mut body, _): Json<serde_json::Value>,
 ) -> Result<Response, Problem> {
-    let customer = body
-        .as_object_mut()
-        .and_then(|o| o.remove("customerId"))
-        .and_then(|v| v.as_str().and_then(|s| oms_shared::domain::CustomerId::parse(s).ok()))
+    let Some(fields) = body.as_object_mut() else {
+        return Err(Problem::bad_request("invalid JSON body: expected an object"));
+    };
+    // A staff member types or pastes the id: only what an identity provider issues (visible
+    // ASCII, no spaces), so a padded or look-alike id cannot open an account no one signs in to.
+    let customer = fields
+        .remove("customerId")
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .filter(|s| (1..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic()))
+        .and_then(|s| oms_shared::domain::CustomerId::parse(&s).ok())
         .ok_or_else(|| {
-            Problem::bad_request("customerId: the customer the order is for is required")
-                .with("field", "customerId".into())
+            Problem::bad_request(
+                "customerId: the customer's id (1-128 visible ASCII characters, no spaces) is required",
+            )
+            .with("field", "customerId".into())
         })?;
     if body.get("channel").is_none()
         && let Some(o) = body.as_object_mut()

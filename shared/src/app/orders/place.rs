@@ -147,8 +147,11 @@ impl Oms {
             };
             let placed_event =
                 TimelineEvent::new(now, "order.placed", actor).with_status(order.status).with_note(format!(
-                    "channel {:?}, {} lines, total {}{}",
-                    order.channel,
+                    "channel {}, {} lines, total {}{}",
+                    serde_json::to_value(order.channel)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
                     order.lines.len(),
                     order.totals.total,
                     call.as_ref().map(|c| format!("; confirmation call: {}", c.reason)).unwrap_or_default()
