@@ -960,7 +960,7 @@ async fn webhook_subscriptions_are_versioned_and_deliveries_logged_once<S: Store
 
 async fn analytics_facts_commit_with_their_rows_once<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
     use oms_shared::domain::analytics::*;
-    use oms_shared::ports::FactCommit;
+    use oms_shared::ports::{FactCommit, MAX_FACT_COMMIT_ITEMS};
     let order = OrderId::parse(&ulid::Ulid::new().to_string())?;
     let customer = CustomerId::parse(&format!("an-{}", ulid::Ulid::new()))?;
     let day = chrono::NaiveDate::from_ymd_opt(2031, 3, 4).unwrap();
@@ -985,19 +985,18 @@ async fn analytics_facts_commit_with_their_rows_once<S: Store + Clone + 'static>
         on_time: None,
     };
     let rows = delta(None, &fact);
-    let figures = customer_after(None, None, &fact);
-    st.commit_fact(&FactCommit { previous: None, next: &fact, rows: &rows, customer: Some((&figures, None)) }).await?;
+    let one = |previous, next| FactCommit { previous, next };
+    st.commit_facts(&[one(None, &fact)], &rows).await?;
     assert_eq!(
-        st.commit_fact(&FactCommit { previous: None, next: &fact, rows: &rows, customer: Some((&figures, None)) })
-            .await,
+        st.commit_facts(&[one(None, &fact)], &rows).await,
         Err(StoreError::StaleVersion),
         "a second writer that saw no fact is refused, and adds nothing"
     );
     assert_eq!(st.order_fact(&order).await?, Some(fact.clone()));
-    assert_eq!(st.customer_figures(&customer).await?, Some(figures.clone()));
     let read = st.rows(day, day).await?;
     assert_eq!(read, rows, "the rows read back are what was added");
-    // The order is cancelled: the difference moves the counters, the rows stay summable.
+    // The order is cancelled and a second order is placed: both facts commit with the rows
+    // they add together; a batch with one stale fact writes nothing at all.
     let cancelled = OrderFact {
         version: 2,
         cancelled: true,
@@ -1007,23 +1006,27 @@ async fn analytics_facts_commit_with_their_rows_once<S: Store + Clone + 'static>
         skus: Default::default(),
         ..fact.clone()
     };
-    let rows2 = delta(Some(&fact), &cancelled);
-    let figures2 = customer_after(Some(&figures), Some(&fact), &cancelled);
-    let stale =
-        FactCommit { previous: Some(&cancelled), next: &cancelled, rows: &rows2, customer: Some((&figures2, Some(1))) };
-    assert_eq!(st.commit_fact(&stale).await, Err(StoreError::StaleVersion), "the recorded fact is version 1");
-    st.commit_fact(&FactCommit {
-        previous: Some(&fact),
-        next: &cancelled,
-        rows: &rows2,
-        customer: Some((&figures2, Some(1))),
-    })
-    .await?;
+    let other = OrderFact { order_id: OrderId::parse(&ulid::Ulid::new().to_string())?, ..fact.clone() };
+    let both = merge_rows([&delta(Some(&fact), &cancelled), &delta(None, &other)]);
+    assert_eq!(
+        st.commit_facts(&[one(None, &other), one(Some(&cancelled), &cancelled)], &both).await,
+        Err(StoreError::StaleVersion),
+        "the recorded fact is version 1"
+    );
+    assert_eq!(st.order_fact(&other.order_id).await?, None, "nothing of a refused batch is written");
+    assert_eq!(st.rows(day, day).await?, rows);
+    st.commit_facts(&[one(None, &other), one(Some(&fact), &cancelled)], &both).await?;
+    assert_eq!(st.order_fact(&order).await?, Some(cancelled.clone()));
+    assert_eq!(st.order_fact(&other.order_id).await?, Some(other.clone()));
     let now = st.rows(day, day).await?;
     let dims = now.iter().find(|(k, _)| k.row.starts_with("C#")).map(|(_, c)| c.clone()).unwrap_or_default();
-    assert_eq!((dims.get("orders"), dims.get("cancelled"), dims.get("net")), (Some(&1), Some(&1), None));
-    assert!(now.iter().filter(|(k, _)| k.row.starts_with("S#")).all(|(_, c)| c.is_empty()), "{now:?}");
-    assert_eq!(st.customer_figures(&customer).await?.map(|c| c.orders), Some(0));
+    assert_eq!(
+        (dims.get("orders"), dims.get("cancelled"), dims.get("net")),
+        (Some(&2), Some(&1), Some(&2500)),
+        "{now:?}"
+    );
+    let too_many: Vec<_> = (0..MAX_FACT_COMMIT_ITEMS).map(|_| one(None, &other)).collect();
+    assert!(matches!(st.commit_facts(&too_many, &rows).await, Err(StoreError::TooLarge(_))));
     assert!(st.rows(day.succ_opt().unwrap(), day.succ_opt().unwrap()).await?.is_empty());
     assert!(st.clear_rows(day, day).await? >= 1);
     assert!(st.rows(day, day).await?.is_empty());

@@ -364,3 +364,36 @@ async fn a_changes_events_carry_the_integration_view_and_the_same_ids_when_publi
     assert_eq!(w.effects().publish(&gone).await?, 0, "an order not there publishes nothing");
     Ok(())
 }
+
+#[tokio::test]
+async fn analytics_batches_commit_together_and_racing_batches_count_each_order_once() -> anyhow::Result<()> {
+    use oms_shared::app::analytics::Analytics;
+    use oms_shared::domain::analytics::{contribution, fact_of, merge_rows};
+    let w = World::new().await?;
+    let a = Analytics { store: Arc::new(w.store.clone()), clock: Arc::new(SystemClock) };
+    let mut ids = Vec::new();
+    for k in ["a1", "a2", "a3"] {
+        ids.push(w.place(k).await?);
+    }
+    // One order recorded ahead, then cancelled: the batch moves it and records the others.
+    assert!(a.record(&ids[0]).await?);
+    w.oms.cancel_order(&w.caller(), &ids[0], Actor::Customer("cust-1".into()), None).await?;
+    // Two consumers with overlapping batches at once: one commits each fact, the other finds
+    // its batch refused (a fact moved) and goes order by order; nothing counts twice.
+    let twice: Vec<OrderId> = ids.iter().chain(ids.iter()).cloned().collect();
+    let (x, y) = tokio::join!(a.record_many(&ids), a.record_many(&twice[1..]));
+    assert!(x.iter().chain(y.iter()).all(|r| r.is_ok()), "{x:?} {y:?}");
+    assert_eq!(
+        a.record_many(&ids).await.into_iter().collect::<Result<Vec<_>, _>>()?,
+        vec![false; 3],
+        "a late batch writes nothing"
+    );
+    let mut want = Vec::new();
+    for id in &ids {
+        let v = w.store.get_order_view(id).await?.unwrap();
+        want.push(contribution(&fact_of(&v.order, &v.timeline, &[], &[])));
+    }
+    let today = chrono::Utc::now().date_naive();
+    assert_eq!(w.store.rows(today, today).await?, merge_rows(want.iter()));
+    Ok(())
+}

@@ -142,17 +142,19 @@ impl Bench {
         Ok(())
     }
 
-    /// The analytics consumer after an event that moves the order's figures: one SQS receive
-    /// and one delete for the message, and the recording (metered reads and writes).
-    async fn analytics(&mut self, id: &str) -> anyhow::Result<()> {
-        let t = Instant::now();
-        self.local
-            .analytics
-            .record(&oms_shared::domain::OrderId::parse(id)?)
-            .await
-            .map_err(|e| anyhow::anyhow!(e.to_string()))?;
-        self.m.lambda("analytics", t.elapsed().as_micros());
-        self.m.sqs_requests += 2;
+    /// The analytics consumer over one batch of events (one per order of the wave, as the
+    /// queue's event source mapping hands them over in batches): one SQS receive and one
+    /// batch delete per ten messages, one invocation per batch.
+    async fn analytics(&mut self, ids: &[String]) -> anyhow::Result<()> {
+        let orders = ids.iter().map(|id| oms_shared::domain::OrderId::parse(id)).collect::<Result<Vec<_>, _>>()?;
+        for batch in orders.chunks(10) {
+            let t = Instant::now();
+            for r in self.local.analytics.record_many(batch).await {
+                r.map_err(|e| anyhow::anyhow!(e.to_string()))?;
+            }
+            self.m.lambda("analytics", t.elapsed().as_micros());
+            self.m.sqs_requests += 2;
+        }
         Ok(())
     }
 
@@ -190,11 +192,88 @@ impl Bench {
         Ok(())
     }
 
-    async fn journey(&mut self, i: usize, with_return: bool) -> anyhow::Result<()> {
-        self.journey_of(i, Kind::TwoLines, with_return).await
+    /// Journeys run side by side in waves, stage by stage (placement, workflow, carrier scans,
+    /// return), as a busy shop's orders overlap: queues and the analytics consumer get batches
+    /// of the wave's messages, never two events of one order in one batch.
+    async fn wave(&mut self, js: &[(usize, Kind, bool)]) -> anyhow::Result<()> {
+        let mut ids = Vec::new();
+        for &(i, kind, _) in js {
+            ids.push(self.place(i, kind).await?);
+        }
+        self.analytics(&ids).await?; // order.placed
+        for id in &ids {
+            self.inventory(id).await?; // the holds
+            self.workflow(id).await?;
+        }
+        self.drain("NotificationsQueue").await?;
+        self.analytics(&ids).await?; // order.ready_to_ship
+        let mut tracking = Vec::new();
+        for (id, &(i, _, _)) in ids.iter().zip(js) {
+            let (_, order) = self
+                .api("placement", "GET", &format!("/v1/orders/{id}"), (&format!("bench-{i}"), ""), None, &[])
+                .await?;
+            tracking.extend(
+                order["shipments"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s["trackingNumber"].as_str().map(str::to_owned)),
+            );
+        }
+        for st in ["in_transit", "delivered"] {
+            for t in &tracking {
+                self.webhook(t, st).await?;
+            }
+            self.drain("TrackingQueue").await?;
+            self.drain("NotificationsQueue").await?;
+        }
+        self.analytics(&ids).await?; // shipment.delivered
+        let returning: Vec<(String, usize)> =
+            ids.iter().zip(js).filter(|(_, j)| j.2).map(|(id, j)| (id.clone(), j.0)).collect();
+        if !returning.is_empty() {
+            let mut rmas = Vec::new();
+            for (id, i) in &returning {
+                let (status, rma) = self
+                    .api("returns", "POST", &format!("/v1/orders/{id}/returns"), (&format!("bench-{i}"), ""), Some(json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "does_not_fit"}], "resolution": "refund"})), &[])
+                    .await?;
+                anyhow::ensure!(status == 201, "return {status}: {rma}");
+                rmas.push(rma);
+            }
+            let returned: Vec<String> = returning.iter().map(|(id, _)| id.clone()).collect();
+            self.analytics(&returned).await?; // return.requested
+            for rma in &rmas {
+                self.webhook(rma["label"]["trackingNumber"].as_str().unwrap_or_default(), "delivered").await?;
+            }
+            self.drain("TrackingQueue").await?;
+            for rma in &rmas {
+                let rma_id = rma["id"].as_str().unwrap_or_default();
+                let (status, _) = self
+                    .api(
+                        "returns",
+                        "POST",
+                        &format!("/v1/admin/returns/{rma_id}/receive"),
+                        ("agent-1", "oms/admin"),
+                        Some(json!({"lines": [{"lineId": "L1", "quantity": 1, "condition": "resellable"}]})),
+                        &[],
+                    )
+                    .await?;
+                anyhow::ensure!(status == 200, "receive {status}");
+            }
+            self.drain("NotificationsQueue").await?;
+            self.analytics(&returned).await?; // return.refunded
+            for id in &returned {
+                self.inventory(id).await?; // the restock
+            }
+        }
+        for id in &ids {
+            self.publish_events(id).await?;
+        }
+        Ok(())
     }
 
-    async fn journey_of(&mut self, i: usize, kind: Kind, with_return: bool) -> anyhow::Result<()> {
+    /// Places one order; the body's stream record reaches the effects function, which records
+    /// the customer's profile (every journey here is a new customer).
+    async fn place(&mut self, i: usize, kind: Kind) -> anyhow::Result<String> {
         let sub = format!("bench-{i}");
         let mut body = json!({"lines": kind.lines(),
             "shippingAddress": {"name": "Ann Lee", "line1": "350 5th Ave", "city": "New York", "region": "NY", "postalCode": "10118", "country": "US"},
@@ -208,19 +287,19 @@ impl Bench {
             self.api("placement", "POST", "/v1/orders", (&sub, ""), Some(body), &[("idempotency-key", &key)]).await?;
         anyhow::ensure!(status == 201, "placement {status}: {placed}");
         let id = placed["orderId"].as_str().unwrap_or_default().to_owned();
-        // The body's stream record reaches the effects function, which records the customer's
-        // profile (every journey here is a new customer: its profile and lookups are written).
         let t = Instant::now();
         let oid = oms_shared::domain::OrderId::parse(&id)?;
         self.local.effects.record_customer(&oid).await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
         self.m.lambda("effects", t.elapsed().as_micros());
-        self.analytics(&id).await?;
-        self.inventory(&id).await?; // the holds
-        // The stream record goes through the pipe into one Express execution.
+        Ok(id)
+    }
+
+    /// The order's stream record goes through the pipe into one Express execution.
+    async fn workflow(&mut self, id: &str) -> anyhow::Result<()> {
         self.m.pipe_events += 1;
         let before = self.local.workflow.tasks.invocations.lock().map(|v| v.len()).unwrap_or(0);
         let t = Instant::now();
-        let ex = self.local.workflow.run(&id).await;
+        let ex = self.local.workflow.run(id).await;
         let ms = t.elapsed().as_millis() as u64;
         anyhow::ensure!(ex.result.is_ok(), "workflow: {:?}", ex.result);
         self.m.express_executions += 1;
@@ -235,52 +314,12 @@ impl Bench {
                 self.m.sqs_requests += 1;
             }
         }
-        self.drain("NotificationsQueue").await?;
-        self.analytics(&id).await?; // order.ready_to_ship
-        let (_, order) = self.api("placement", "GET", &format!("/v1/orders/{id}"), (&sub, ""), None, &[]).await?;
-        let tracking: Vec<String> = order["shipments"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|s| s["trackingNumber"].as_str().map(str::to_owned))
-            .collect();
-        for st in ["in_transit", "delivered"] {
-            for t in &tracking {
-                self.webhook(t, st).await?;
-            }
-            self.drain("TrackingQueue").await?;
-            self.drain("NotificationsQueue").await?;
-        }
-        self.analytics(&id).await?; // shipment.delivered
-        if with_return {
-            let (status, rma) = self
-                .api("returns", "POST", &format!("/v1/orders/{id}/returns"), (&sub, ""), Some(json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "does_not_fit"}], "resolution": "refund"})), &[])
-                .await?;
-            anyhow::ensure!(status == 201, "return {status}: {rma}");
-            self.analytics(&id).await?; // return.requested
-            let rma_id = rma["id"].as_str().unwrap_or_default().to_owned();
-            let rt = rma["label"]["trackingNumber"].as_str().unwrap_or_default().to_owned();
-            self.webhook(&rt, "delivered").await?;
-            self.drain("TrackingQueue").await?;
-            let (status, _) = self
-                .api(
-                    "returns",
-                    "POST",
-                    &format!("/v1/admin/returns/{rma_id}/receive"),
-                    ("agent-1", "oms/admin"),
-                    Some(json!({"lines": [{"lineId": "L1", "quantity": 1, "condition": "resellable"}]})),
-                    &[],
-                )
-                .await?;
-            anyhow::ensure!(status == 200, "receive {status}");
-            self.drain("NotificationsQueue").await?;
-            self.analytics(&id).await?; // return.refunded
-            self.inventory(&id).await?; // the restock
-        }
-        self.publish_events(&id).await?;
         Ok(())
     }
 }
+
+/// Journeys in waves of this many orders.
+const WAVE: usize = 10;
 
 /// The order kinds the cost table is broken down by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -375,8 +414,9 @@ async fn per_kind(b: &mut Bench, prices: &Value, each: usize) -> anyhow::Result<
         let m0 = b.m.clone();
         let u0 = b.local.meter.milli_units();
         let mails0 = oms_local::mail(&b.local.moto_endpoint).await?.as_array().map(|a| a.len()).unwrap_or(0);
-        for i in 0..each {
-            b.journey_of(10_000 * (k + 1) + i, kind, with_return).await?;
+        let js: Vec<_> = (0..each).map(|i| (10_000 * (k + 1) + i, kind, with_return)).collect();
+        for wave in js.chunks(WAVE) {
+            b.wave(wave).await?;
         }
         let u1 = b.local.meter.milli_units();
         let mails = oms_local::mail(&b.local.moto_endpoint).await?.as_array().map(|a| a.len()).unwrap_or(0) - mails0;
@@ -425,14 +465,13 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
     let kinds0 = b.local.meter.writes_by_kind();
     let reads0 = b.local.meter.reads_by_kind();
     let mails0 = oms_local::mail(&b.local.moto_endpoint).await?.as_array().map(|a| a.len()).unwrap_or(0);
-    let mut returns = 0;
-    for i in 0..orders {
-        // Spread the returns evenly: order i returns when the running share crosses a whole order.
-        let with_return = (i as u64 * return_share_pct / 100) != ((i as u64 + 1) * return_share_pct / 100);
-        if with_return {
-            returns += 1;
-        }
-        b.journey(i, with_return).await?;
+    // Spread the returns evenly: order i returns when the running share crosses a whole order.
+    let js: Vec<_> = (0..orders)
+        .map(|i| (i, Kind::TwoLines, (i as u64 * return_share_pct / 100) != ((i as u64 + 1) * return_share_pct / 100)))
+        .collect();
+    let returns = js.iter().filter(|j| j.2).count();
+    for wave in js.chunks(WAVE) {
+        b.wave(wave).await?;
     }
     let (r1, w1) = b.local.meter.milli_units();
     let n = orders.max(1) as f64;
@@ -453,7 +492,7 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
     let baseline: Value =
         serde_json::from_str(&std::fs::read_to_string(oms_harness::repo_root().join("dev/bench/cost-baseline.json"))?)?;
     let mut report = json!({
-        "defaultMix": format!("{orders} orders of two lines from one warehouse, {return_share_pct}% of them with one line returned"),
+        "defaultMix": format!("{orders} orders of two lines from one warehouse, {return_share_pct}% of them with one line returned, in waves of {WAVE} orders side by side"),
         "baseline": baseline,
         "orders": orders,
         "ordersWithReturn": returns,

@@ -6,8 +6,8 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use lambda_runtime::{LambdaEvent, service_fn};
 
 /// The analytics consumer's batch: one recording per order however many of its events the
-/// batch holds (each reads the order as it is now); a failure is reported for every message
-/// of that order.
+/// batch holds (each reads the order as it is now), the batch's facts committed together with
+/// the rows they share; a failure is reported for every message of that order.
 pub async fn analytics_batch(a: &oms_shared::app::analytics::Analytics, event: SqsEvent) -> SqsBatchResponse {
     use oms_shared::app::analytics::order_of_message;
     let mut by_order: std::collections::BTreeMap<oms_shared::domain::OrderId, Vec<String>> = Default::default();
@@ -18,13 +18,10 @@ pub async fn analytics_batch(a: &oms_shared::app::analytics::Analytics, event: S
             None => tracing::warn!(message_id = %id, "not an order event: dropped"),
         }
     }
-    let results = futures::future::join_all(by_order.into_iter().map(|(order, ids)| async move {
-        let res = a.record(&order).await;
-        (ids, res)
-    }))
-    .await;
+    let (orders, ids): (Vec<_>, Vec<_>) = by_order.into_iter().unzip();
+    let results = a.record_many(&orders).await;
     let mut response = SqsBatchResponse::default();
-    for (ids, res) in results {
+    for (ids, res) in ids.into_iter().zip(results) {
         if let Err(e) = res {
             tracing::warn!(error = %e, "analytics recording failed");
             for id in ids {

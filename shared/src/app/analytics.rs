@@ -3,12 +3,14 @@
 //! bus), the figures of a range, time series, customers' lifetime figures, and rebuilds.
 
 use super::{AppError, Caller, Permission};
-use crate::domain::analytics::{CustomerFigures, OrderFact, contribution, customer_after, delta, fact_of};
+use crate::domain::analytics::{Counters, OrderFact, RowKey, contribution, delta, fact_of, merge_rows};
 use crate::domain::figures::{self, METRICS, Summary, Totals};
 use crate::domain::{CustomerId, OrderId};
-use crate::ports::{Clock, FactCommit, Listing, Store, StoreError};
+use crate::ports::{Clock, FactCommit, Listing, MAX_FACT_COMMIT_ITEMS, Store, StoreError};
 use chrono::{Datelike, Duration, NaiveDate};
+use futures::StreamExt;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The longest range a summary, a time series or a rebuild covers.
@@ -20,10 +22,17 @@ pub struct Analytics {
     pub clock: Arc<dyn Clock>,
 }
 
+/// What recording one order's fact writes.
+struct Prepared {
+    previous: Option<OrderFact>,
+    next: OrderFact,
+    rows: BTreeMap<RowKey, Counters>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Point {
     pub date: NaiveDate,
-    pub value: Option<f64>,
+    pub value: Option<figures::MetricValue>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -95,6 +104,91 @@ impl Analytics {
         self.apply(order, false).await
     }
 
+    /// Brings several orders' facts up to date (a batch of events, one entry per order): the
+    /// facts commit together with the rows they share, written once per batch rather than per
+    /// order. A batch refused because one fact moved meanwhile is recorded order by order.
+    /// Returns, per order in the order given, whether anything was written.
+    #[tracing::instrument(skip_all, fields(orders = orders.len()))]
+    pub async fn record_many(&self, orders: &[OrderId]) -> Vec<Result<bool, StoreError>> {
+        // An order named twice is recorded once (one transaction cannot write an item twice).
+        let mut unique: Vec<OrderId> = Vec::new();
+        let slots: Vec<usize> = orders
+            .iter()
+            .map(|o| match unique.iter().position(|u| u == o) {
+                Some(i) => i,
+                None => {
+                    unique.push(o.clone());
+                    unique.len() - 1
+                }
+            })
+            .collect();
+        let results = self.record_unique(&unique).await;
+        slots.into_iter().map(|i| results[i].clone()).collect()
+    }
+
+    async fn record_unique(&self, orders: &[OrderId]) -> Vec<Result<bool, StoreError>> {
+        let prepared: Vec<Result<Option<Prepared>, StoreError>> = futures::stream::iter(orders.iter().cloned())
+            .map(|o| async move { self.prepare(&o, false).await })
+            .buffered(8)
+            .collect()
+            .await;
+        let mut out: Vec<Option<Result<bool, StoreError>>> = vec![None; orders.len()];
+        let mut chunk: Vec<(usize, Prepared)> = Vec::new();
+        let mut chunk_rows: BTreeMap<RowKey, Counters> = BTreeMap::new();
+        for (i, p) in prepared.into_iter().enumerate() {
+            match p {
+                Err(e) => out[i] = Some(Err(e)),
+                Ok(None) => out[i] = Some(Ok(false)),
+                Ok(Some(p)) => {
+                    let rows = merge_rows([&chunk_rows, &p.rows]);
+                    if !chunk.is_empty() && chunk.len() + 1 + rows.len() > MAX_FACT_COMMIT_ITEMS {
+                        self.commit_chunk(orders, std::mem::take(&mut chunk), &mut out).await;
+                        chunk_rows = p.rows.clone();
+                    } else {
+                        chunk_rows = rows;
+                    }
+                    chunk.push((i, p));
+                }
+            }
+        }
+        self.commit_chunk(orders, chunk, &mut out).await;
+        out.into_iter().map(|r| r.unwrap_or(Ok(false))).collect()
+    }
+
+    async fn commit_chunk(
+        &self,
+        orders: &[OrderId],
+        chunk: Vec<(usize, Prepared)>,
+        out: &mut [Option<Result<bool, StoreError>>],
+    ) {
+        if chunk.is_empty() {
+            return;
+        }
+        let rows = merge_rows(chunk.iter().map(|(_, p)| &p.rows));
+        let facts: Vec<FactCommit<'_>> =
+            chunk.iter().map(|(_, p)| FactCommit { previous: p.previous.as_ref(), next: &p.next }).collect();
+        match self.store.commit_facts(&facts, &rows).await {
+            Ok(()) => {
+                tracing::info!(orders = chunk.len(), rows = rows.len(), "analytics recorded");
+                for (i, _) in &chunk {
+                    out[*i] = Some(Ok(true));
+                }
+            }
+            // One fact moved since it was read (another consumer, a rebuild): each order again
+            // on its own, from a fresh read.
+            Err(StoreError::StaleVersion | StoreError::Conflict | StoreError::TooLarge(_)) => {
+                for (i, _) in &chunk {
+                    out[*i] = Some(self.apply(&orders[*i], false).await);
+                }
+            }
+            Err(e) => {
+                for (i, _) in &chunk {
+                    out[*i] = Some(Err(e.clone()));
+                }
+            }
+        }
+    }
+
     async fn fact_now(&self, order: &OrderId) -> Result<Option<OrderFact>, StoreError> {
         let Some(view) = self.store.get_order_view(order).await? else { return Ok(None) };
         let returns = self.store.returns_of_order(order).await?;
@@ -102,34 +196,30 @@ impl Analytics {
         Ok(Some(fact_of(&view.order, &view.timeline, &returns, &cases)))
     }
 
-    /// `reset`: the rows were cleared, so the whole contribution is added again.
+    /// What recording an order's fact would write (`None`: nothing, the fact is as it should
+    /// be). `reset`: the rows were cleared, so the whole contribution is added again.
+    async fn prepare(&self, order: &OrderId, reset: bool) -> Result<Option<Prepared>, StoreError> {
+        let Some(next) = self.fact_now(order).await? else {
+            tracing::warn!(order_id = %order, "analytics for an order that is not there: skipped");
+            return Ok(None);
+        };
+        let previous = self.store.order_fact(order).await?;
+        if !reset && previous.as_ref().is_some_and(|p| p == &next || p.version > next.version) {
+            return Ok(None);
+        }
+        let rows = if reset { contribution(&next) } else { delta(previous.as_ref(), &next) };
+        Ok(Some(Prepared { previous, next, rows }))
+    }
+
     async fn apply(&self, order: &OrderId, reset: bool) -> Result<bool, StoreError> {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let Some(next) = self.fact_now(order).await? else {
-                tracing::warn!("analytics for an order that is not there: skipped");
-                return Ok(false);
-            };
-            let previous = self.store.order_fact(order).await?;
-            if !reset && previous.as_ref().is_some_and(|p| p == &next || p.version > next.version) {
-                return Ok(false);
-            }
-            let rows = if reset { contribution(&next) } else { delta(previous.as_ref(), &next) };
-            let current = self.store.customer_figures(&next.customer_id).await?;
-            let figures = customer_after(current.as_ref(), previous.as_ref(), &next);
-            // A change that leaves the customer's figures as they were writes none.
-            let same =
-                current.as_ref().is_some_and(|c| CustomerFigures { version: c.version + 1, ..c.clone() } == figures);
-            let commit = FactCommit {
-                previous: previous.as_ref(),
-                next: &next,
-                rows: &rows,
-                customer: (!same).then(|| (&figures, current.as_ref().map(|c| c.version))),
-            };
-            match self.store.commit_fact(&commit).await {
+            let Some(p) = self.prepare(order, reset).await? else { return Ok(false) };
+            let commit = FactCommit { previous: p.previous.as_ref(), next: &p.next };
+            match self.store.commit_facts(&[commit], &p.rows).await {
                 Ok(()) => {
-                    tracing::info!(rows = rows.len(), version = next.version, "analytics recorded");
+                    tracing::info!(rows = p.rows.len(), version = p.next.version, "analytics recorded");
                     return Ok(true);
                 }
                 Err(StoreError::StaleVersion | StoreError::Conflict) if attempts < 8 => continue,
@@ -201,7 +291,10 @@ impl Analytics {
                 _ => start,
             }
             .min(to);
-            let t = figures::totals(rows.iter(), day, end, channel.as_deref());
+            // Rows are ordered by day: each period reads only its own.
+            let first = RowKey { day, shard: 0, row: String::new() };
+            let period = rows.range(first..).take_while(|(k, _)| k.day <= end);
+            let t = figures::totals(period, day, end, channel.as_deref());
             points.push(Point { date: start, value: figures::metric(&t, metric, currency.as_deref()) });
             day = end + Duration::days(1);
         }
@@ -214,7 +307,17 @@ impl Analytics {
         id: &CustomerId,
     ) -> Result<crate::domain::analytics::CustomerFigures, AppError> {
         allowed(c)?;
-        self.store.customer_figures(id).await?.ok_or(AppError::NotFound)
+        let mut orders = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.store.orders_of_customer(id, Listing::first(100).after(cursor.as_deref())).await?;
+            orders.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        crate::domain::analytics::customer_figures(id, &orders).ok_or(AppError::NotFound)
     }
 
     /// Records the fact of every order placed in `[from, to]` again from the order itself:
@@ -255,11 +358,22 @@ impl Analytics {
         let mut seen = 0;
         loop {
             let page = self.store.all_orders(Listing::first(100).since(since).after(cursor.as_deref())).await?;
-            for o in page.items.iter().filter(|o| o.created_at.date_naive() >= from && o.created_at.date_naive() <= to)
-            {
-                self.apply(&o.id, reset).await?;
-                seen += 1;
+            let ids: Vec<OrderId> = page
+                .items
+                .iter()
+                .filter(|o| o.created_at.date_naive() >= from && o.created_at.date_naive() <= to)
+                .map(|o| o.id.clone())
+                .collect();
+            if reset {
+                for id in &ids {
+                    self.apply(id, true).await?;
+                }
+            } else {
+                for r in self.record_many(&ids).await {
+                    r?;
+                }
             }
+            seen += ids.len();
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
                 None => break,

@@ -71,11 +71,24 @@ fn fnv(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
+fn is_cancelled(order: &Order) -> bool {
+    matches!(order.status, OrderStatus::Cancelled | OrderStatus::Failed)
+}
+
+/// What an order charges (total less exchange credit) less refunds, in minor units; 0 when
+/// cancelled.
+pub fn net_of(order: &Order) -> i64 {
+    if is_cancelled(order) {
+        return 0;
+    }
+    let refunded = order.payment.refunded.map(|m| m.amount()).unwrap_or(0);
+    (order.payable().amount() - refunded).max(0)
+}
+
 /// The fact of an order as it stands, with its returns and cases, and its timeline (the first
 /// entry at `ready_to_ship` and the delivery entry time the speed figures).
 pub fn fact_of(order: &Order, timeline: &[TimelineEvent], returns: &[Rma], cases: &[Case]) -> OrderFact {
-    let cancelled = matches!(order.status, OrderStatus::Cancelled | OrderStatus::Failed);
-    let refunded = order.payment.refunded.map(|m| m.amount()).unwrap_or(0);
+    let cancelled = is_cancelled(order);
     let mut skus = BTreeMap::new();
     if !cancelled {
         for l in order.goods_lines() {
@@ -115,7 +128,7 @@ pub fn fact_of(order: &Order, timeline: &[TimelineEvent], returns: &[Rma], cases
         location_id,
         currency: order.totals.total.currency().to_string(),
         cancelled,
-        net: if cancelled { 0 } else { (order.payable().amount() - refunded).max(0) },
+        net: net_of(order),
         units: skus.values().sum(),
         skus,
         returned: !returns.is_empty(),
@@ -200,7 +213,8 @@ pub fn delta(previous: Option<&OrderFact>, next: &OrderFact) -> BTreeMap<RowKey,
     out
 }
 
-/// A customer's lifetime figures.
+/// A customer's lifetime figures, computed from their orders when asked (an agent's read):
+/// nothing is written per order for them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerFigures {
@@ -212,34 +226,46 @@ pub struct CustomerFigures {
     /// The first and last placement of any order (cancelled ones too).
     pub first_order_at: DateTime<Utc>,
     pub last_order_at: DateTime<Utc>,
+    /// The sum of the orders' versions: it moves whenever any of them changes.
     pub version: u64,
 }
 
-/// A customer's figures after an order's fact moved from `previous` to `next`.
-pub fn customer_after(
-    current: Option<&CustomerFigures>,
-    previous: Option<&OrderFact>,
-    next: &OrderFact,
-) -> CustomerFigures {
-    let mut c = current.cloned().unwrap_or(CustomerFigures {
-        customer_id: next.customer_id.clone(),
-        orders: 0,
-        revenue: BTreeMap::new(),
-        first_order_at: next.placed_at,
-        last_order_at: next.placed_at,
-        version: 0,
-    });
-    let live = |f: &OrderFact| i64::from(!f.cancelled);
-    c.orders += live(next) - previous.map(live).unwrap_or(0);
-    *c.revenue.entry(next.currency.clone()).or_insert(0) += next.net;
-    if let Some(p) = previous {
-        *c.revenue.entry(p.currency.clone()).or_insert(0) -= p.net;
+/// A customer's figures from all their orders (`None` without any).
+pub fn customer_figures(customer: &CustomerId, orders: &[Order]) -> Option<CustomerFigures> {
+    let first = orders.iter().map(|o| o.created_at).min()?;
+    let last = orders.iter().map(|o| o.created_at).max()?;
+    let mut revenue = BTreeMap::new();
+    for o in orders {
+        *revenue.entry(o.totals.total.currency().to_string()).or_insert(0) += net_of(o);
     }
-    c.revenue.retain(|_, v| *v != 0);
-    c.first_order_at = c.first_order_at.min(next.placed_at);
-    c.last_order_at = c.last_order_at.max(next.placed_at);
-    c.version += 1;
-    c
+    revenue.retain(|_, v| *v != 0);
+    Some(CustomerFigures {
+        customer_id: customer.clone(),
+        orders: orders.iter().filter(|o| !is_cancelled(o)).count() as i64,
+        revenue,
+        first_order_at: first,
+        last_order_at: last,
+        version: orders.iter().map(|o| o.version).sum(),
+    })
+}
+
+/// The rows a set of deltas add together (zero counters and rows left out): what one
+/// transaction of several orders' facts writes.
+pub fn merge_rows<'a>(deltas: impl IntoIterator<Item = &'a BTreeMap<RowKey, Counters>>) -> BTreeMap<RowKey, Counters> {
+    let mut out: BTreeMap<RowKey, Counters> = BTreeMap::new();
+    for d in deltas {
+        for (k, counters) in d {
+            let row = out.entry(k.clone()).or_default();
+            for (name, v) in counters {
+                *row.entry(name.clone()).or_insert(0) += v;
+            }
+        }
+    }
+    for row in out.values_mut() {
+        row.retain(|_, v| *v != 0);
+    }
+    out.retain(|_, r| !r.is_empty());
+    out
 }
 
 #[cfg(test)]
@@ -302,18 +328,20 @@ mod tests {
     }
 
     #[test]
-    fn customer_figures_follow_the_orders_fact() {
-        let f = fact();
-        let c = customer_after(None, None, &f);
-        assert_eq!((c.orders, c.revenue["EUR"]), (1, 5000));
-        let mut later = fact();
-        later.placed_at = "2026-12-03T10:00:00Z".parse().unwrap();
-        later.net = 100;
-        let c = customer_after(Some(&c), None, &later);
-        assert_eq!((c.orders, c.revenue["EUR"], c.last_order_at), (2, 5100, later.placed_at));
-        let mut refunded = later.clone();
-        refunded.net = 0;
-        let c = customer_after(Some(&c), Some(&later), &refunded);
-        assert_eq!((c.orders, c.revenue["EUR"], c.first_order_at), (2, 5000, f.placed_at));
+    fn merged_rows_add_up_and_drop_what_cancels_out() {
+        let placed = fact();
+        let mut cancelled = placed.clone();
+        cancelled.version = 2;
+        cancelled.cancelled = true;
+        cancelled.net = 0;
+        let a = delta(None, &placed);
+        let b = delta(Some(&placed), &cancelled);
+        let merged = merge_rows([&a, &b]);
+        assert_eq!(merged, delta(None, &cancelled), "two steps merged are the one step");
+        let mut other = placed.clone();
+        other.order_id = OrderId::parse("01JDQ0000000000000000000BB").unwrap();
+        let two = merge_rows([&a, &delta(None, &other)]);
+        let dims = two.iter().find(|(k, _)| k.row.starts_with("C#")).unwrap().1;
+        assert_eq!((dims["orders"], dims["net"]), (2, 10000));
     }
 }

@@ -269,21 +269,40 @@ pub fn is_money(metric: &str) -> bool {
 }
 
 /// One metric of a day's (or week's) totals; `None` when there is nothing to divide by.
-pub fn metric(t: &Totals, metric: &str, currency: Option<&str>) -> Option<f64> {
+/// One value of a metric: counts, money (minor units) and minutes are whole numbers; only
+/// rates are fractions.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum MetricValue {
+    Whole(i64),
+    Rate(f64),
+}
+
+impl MetricValue {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            MetricValue::Whole(n) => n as f64,
+            MetricValue::Rate(r) => r,
+        }
+    }
+}
+
+pub fn metric(t: &Totals, metric: &str, currency: Option<&str>) -> Option<MetricValue> {
+    use MetricValue::{Rate, Whole};
     let cur = |m: BTreeMap<String, i64>| currency.and_then(|c| m.get(c).copied());
     Some(match metric {
-        "orders" => t.get("orders") as f64,
-        "cancelled" => t.get("cancelled") as f64,
-        "units" => t.get("units") as f64,
-        "netSales" => cur(t.net_sales()).unwrap_or(0) as f64,
-        "aov" => cur(t.aov())? as f64,
-        "returnRate" => rate(t.get("returned"), t.live())?,
-        "accuracy" => rate(t.get("accurate"), t.live())?,
-        "onTimeRate" => rate(t.get("onTime"), t.get("delivered"))?,
-        "readyToShipP50Minutes" => f64::from(percentile(t, "rts", 50)?),
-        "readyToShipP90Minutes" => f64::from(percentile(t, "rts", 90)?),
-        "deliveredP50Minutes" => f64::from(percentile(t, "dlv", 50)?),
-        "deliveredP90Minutes" => f64::from(percentile(t, "dlv", 90)?),
+        "orders" => Whole(t.get("orders")),
+        "cancelled" => Whole(t.get("cancelled")),
+        "units" => Whole(t.get("units")),
+        "netSales" => Whole(cur(t.net_sales()).unwrap_or(0)),
+        "aov" => Whole(cur(t.aov())?),
+        "returnRate" => Rate(rate(t.get("returned"), t.live())?),
+        "accuracy" => Rate(rate(t.get("accurate"), t.live())?),
+        "onTimeRate" => Rate(rate(t.get("onTime"), t.get("delivered"))?),
+        "readyToShipP50Minutes" => Whole(i64::from(percentile(t, "rts", 50)?)),
+        "readyToShipP90Minutes" => Whole(i64::from(percentile(t, "rts", 90)?)),
+        "deliveredP50Minutes" => Whole(i64::from(percentile(t, "dlv", 50)?)),
+        "deliveredP90Minutes" => Whole(i64::from(percentile(t, "dlv", 90)?)),
         _ => return None,
     })
 }
@@ -323,7 +342,7 @@ mod tests {
         assert_eq!(s.top_skus[0], SkuUnits { sku: "A".into(), units: 3 });
         let web = totals(rows.iter().map(|(k, c)| (k, c)), from, to, Some("web")).summary(from, to, Some("web"));
         assert_eq!((web.orders, web.returns), (3, 0));
-        assert_eq!(metric(&t, "aov", Some("EUR")), Some(500.0));
+        assert_eq!(metric(&t, "aov", Some("EUR")), Some(MetricValue::Whole(500)));
         assert_eq!(metric(&t, "onTimeRate", None), None);
     }
 }

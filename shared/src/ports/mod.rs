@@ -25,7 +25,7 @@ mod shipments;
 mod stock;
 mod webhooks;
 
-pub use analytics::{AnalyticsRepository, FactCommit};
+pub use analytics::{AnalyticsRepository, FactCommit, MAX_FACT_COMMIT_ITEMS};
 pub use carrier::{Carrier, CarrierError, Label, LabelSource, Parcel, Rate};
 pub use carts::CartRepository;
 pub use cases::CaseRepository;

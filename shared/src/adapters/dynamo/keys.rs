@@ -327,9 +327,6 @@ pub fn analytics_day_pk(day: chrono::NaiveDate, shard: u8) -> String {
 pub fn analytics_row(day: chrono::NaiveDate, shard: u8, row: &str) -> Key {
     Key::new(analytics_day_pk(day, shard), row)
 }
-pub fn analytics_customer(customer: &CustomerId) -> Key {
-    Key::new(format!("ANALYTICS#CUSTOMER#{customer}"), "FIGURES")
-}
 /// The one reset-rebuild lease of the analytics.
 pub fn analytics_rebuild() -> Key {
     Key::new("ANALYTICS#REBUILD".to_owned(), "LEASE")

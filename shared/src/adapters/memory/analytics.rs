@@ -1,9 +1,9 @@
-//! Analytics facts, rows and customer figures, in memory.
+//! Analytics facts and rows, in memory.
 
 use super::MemoryStore;
-use crate::domain::analytics::{Counters, CustomerFigures, OrderFact, RowKey};
-use crate::domain::{CustomerId, OrderId};
-use crate::ports::{AnalyticsRepository, FactCommit, StoreError};
+use crate::domain::OrderId;
+use crate::domain::analytics::{Counters, OrderFact, RowKey};
+use crate::ports::{AnalyticsRepository, FactCommit, MAX_FACT_COMMIT_ITEMS, StoreError};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
@@ -13,22 +13,28 @@ impl AnalyticsRepository for MemoryStore {
         self.read(|s| s.facts.get(order).cloned())
     }
 
-    async fn commit_fact(&self, c: &FactCommit<'_>) -> Result<(), StoreError> {
-        let mut s = self.lock()?;
-        let recorded = s.facts.get(&c.next.order_id).map(|f| f.version);
-        let customer = s.customer_figures.get(&c.next.customer_id).map(|f| f.version);
-        if recorded != c.previous.map(|f| f.version) || c.customer.is_some_and(|(_, read)| customer != read) {
-            return Err(StoreError::StaleVersion);
+    async fn commit_facts(
+        &self,
+        facts: &[FactCommit<'_>],
+        rows: &BTreeMap<RowKey, Counters>,
+    ) -> Result<(), StoreError> {
+        if facts.len() + rows.len() > MAX_FACT_COMMIT_ITEMS {
+            return Err(StoreError::TooLarge(facts.len() + rows.len()));
         }
-        s.facts.insert(c.next.order_id.clone(), c.next.clone());
-        for (k, counters) in c.rows {
+        let mut s = self.lock()?;
+        for c in facts {
+            if s.facts.get(&c.next.order_id).map(|f| f.version) != c.previous.map(|f| f.version) {
+                return Err(StoreError::StaleVersion);
+            }
+        }
+        for c in facts {
+            s.facts.insert(c.next.order_id.clone(), c.next.clone());
+        }
+        for (k, counters) in rows {
             let row = s.analytics_rows.entry(k.clone()).or_default();
             for (name, v) in counters {
                 *row.entry(name.clone()).or_insert(0) += v;
             }
-        }
-        if let Some((figures, _)) = c.customer {
-            s.customer_figures.insert(c.next.customer_id.clone(), figures.clone());
         }
         Ok(())
     }
@@ -42,10 +48,6 @@ impl AnalyticsRepository for MemoryStore {
                 .map(|(k, v)| (k.clone(), v.iter().filter(|(_, n)| **n != 0).map(|(n, x)| (n.clone(), *x)).collect()))
                 .collect()
         })
-    }
-
-    async fn customer_figures(&self, customer: &CustomerId) -> Result<Option<CustomerFigures>, StoreError> {
-        self.read(|s| s.customer_figures.get(customer).cloned())
     }
 
     async fn clear_rows(&self, from: NaiveDate, to: NaiveDate) -> Result<usize, StoreError> {

@@ -56,7 +56,6 @@ pub(crate) struct State {
     pub outbox: BTreeMap<(OrderId, String), OutboxEntry>,
     pub facts: HashMap<OrderId, crate::domain::analytics::OrderFact>,
     pub analytics_rows: BTreeMap<crate::domain::analytics::RowKey, crate::domain::analytics::Counters>,
-    pub customer_figures: HashMap<CustomerId, crate::domain::analytics::CustomerFigures>,
     /// The reset-rebuild lease: owner and until (epoch seconds).
     pub rebuild_lease: Option<(String, i64)>,
 }

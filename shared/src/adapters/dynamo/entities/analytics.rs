@@ -1,16 +1,16 @@
 //! Analytics: an order's fact (`ANALYTICS#ORDER#<id>` / `FACT`, versioned by the order's
 //! version), counter rows per day and shard (`ANALYTICS#DAY#<day>#<shard>` / row key, numbers
-//! added with `ADD`), and customers' lifetime figures (`ANALYTICS#CUSTOMER#<id>` / `FIGURES`).
-//! A fact, its rows and the customer's figures commit in one transaction.
+//! added with `ADD`). The facts of a batch of orders and the rows they add commit in one
+//! transaction, so rows the orders share are written once.
 
 use super::super::errors::{TxRole, mapping};
 use super::super::item::{Attrs, Item, key_attrs, n, s};
 use super::super::keys;
 use super::super::table::{Condition, DynamoStore};
 use super::super::tx::TxOp;
-use crate::domain::analytics::{Counters, CustomerFigures, OrderFact, RowKey, SHARDS};
-use crate::domain::{CustomerId, OrderId};
-use crate::ports::{AnalyticsRepository, FactCommit, StoreError};
+use crate::domain::OrderId;
+use crate::domain::analytics::{Counters, OrderFact, RowKey, SHARDS};
+use crate::ports::{AnalyticsRepository, FactCommit, MAX_FACT_COMMIT_ITEMS, StoreError};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::NaiveDate;
 use futures::{StreamExt, TryStreamExt};
@@ -18,7 +18,6 @@ use std::collections::BTreeMap;
 
 pub const ENTITY_FACT: &str = "analytics_fact";
 pub const ENTITY_ROW: &str = "analytics_row";
-pub const ENTITY_CUSTOMER: &str = "analytics_customer";
 
 fn days(from: NaiveDate, to: NaiveDate) -> Vec<(NaiveDate, u8)> {
     from.iter_days().take_while(|d| *d <= to).flat_map(|d| (0..SHARDS).map(move |s| (d, s))).collect()
@@ -64,17 +63,21 @@ impl AnalyticsRepository for DynamoStore {
         Ok(self.get::<OrderFact>(&keys::analytics_fact(order), true).await?.map(|i| i.data))
     }
 
-    async fn commit_fact(&self, c: &FactCommit<'_>) -> Result<(), StoreError> {
-        let fact =
-            Item::new(keys::analytics_fact(&c.next.order_id), ENTITY_FACT, c.next).to_attrs().map_err(mapping)?;
-        let mut ops = vec![versioned(self, fact, c.previous.map(|f| f.version))?];
-        if let Some((figures, read)) = c.customer {
-            let customer = Item::new(keys::analytics_customer(&figures.customer_id), ENTITY_CUSTOMER, figures)
-                .to_attrs()
-                .map_err(mapping)?;
-            ops.push(versioned(self, customer, read)?);
+    async fn commit_facts(
+        &self,
+        facts: &[FactCommit<'_>],
+        rows: &BTreeMap<RowKey, Counters>,
+    ) -> Result<(), StoreError> {
+        if facts.len() + rows.len() > MAX_FACT_COMMIT_ITEMS {
+            return Err(StoreError::TooLarge(facts.len() + rows.len()));
         }
-        for (k, counters) in c.rows {
+        let mut ops = Vec::with_capacity(facts.len() + rows.len());
+        for c in facts {
+            let fact =
+                Item::new(keys::analytics_fact(&c.next.order_id), ENTITY_FACT, c.next).to_attrs().map_err(mapping)?;
+            ops.push(versioned(self, fact, c.previous.map(|f| f.version))?);
+        }
+        for (k, counters) in rows {
             ops.push(row_update(self, k, counters)?);
         }
         self.transact(ops).await.map_err(|e| match e {
@@ -101,10 +104,6 @@ impl AnalyticsRepository for DynamoStore {
             .try_collect()
             .await?;
         Ok(parts.into_iter().flatten().collect())
-    }
-
-    async fn customer_figures(&self, customer: &CustomerId) -> Result<Option<CustomerFigures>, StoreError> {
-        Ok(self.get::<CustomerFigures>(&keys::analytics_customer(customer), true).await?.map(|i| i.data))
     }
 
     async fn clear_rows(&self, from: NaiveDate, to: NaiveDate) -> Result<usize, StoreError> {
