@@ -15,6 +15,7 @@ import * as queues from "./screens/queues.js";
 import * as stock from "./screens/stock.js";
 import * as webhooks from "./screens/webhooks.js";
 import * as analytics from "./screens/analytics.js";
+import * as pickups from "./screens/pickups.js";
 
 const routes = [
   { re: /^\/$/, screen: search, nav: "search" },
@@ -26,6 +27,7 @@ const routes = [
   { re: /^\/stock(?:\/([^/]+))?$/, screen: stock, nav: "stock" },
   { re: /^\/webhooks(?:\/([^/]+))?$/, screen: webhooks, nav: "webhooks" },
   { re: /^\/analytics$/, screen: analytics, nav: "analytics" },
+  { re: /^\/pickups$/, screen: pickups, nav: "pickups" },
 ];
 
 let renderSeq = 0;

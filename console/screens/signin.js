@@ -23,6 +23,8 @@ export async function render({ view, message, done }) {
       options: [
         { value: "oms/agent", label: "Agent" },
         { value: "oms/supervisor", label: "Supervisor" },
+        { value: "oms/warehouse", label: "Store or warehouse staff" },
+        { value: "oms/finance", label: "Finance" },
       ],
     });
     view.append(

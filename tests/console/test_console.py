@@ -8,6 +8,7 @@ seeds the scenario in conftest.py). Tests run in file order and share the seeded
 from __future__ import annotations
 
 import re
+import uuid
 import urllib.request
 
 import pytest
@@ -760,3 +761,57 @@ def test_analytics_charts(page, scenario):
     expect(page.get_by_role("heading", level=1)).to_have_text("Analytics")
     expect(page.locator("#analytics-forbidden")).to_contain_text("supervisors and finance")
     expect(page.locator("svg[role=img]")).to_have_count(0)
+
+
+# --- Store pickup ------------------------------------------------------------------------------
+
+
+def test_store_pickup_hand_over(page, scenario):
+    """Store staff (warehouse role) see the orders waiting at a store and hand one over against the
+    code the customer shows: a wrong code is refused (the problem in the alert, the field marked
+    and focused, nothing changes); the right one delivers the order and takes the payment. The
+    console never shows the code: only the customer's own order carries it."""
+    cust = token(scenario.customer)
+    key = str(uuid.uuid4())
+    body = {
+        "lines": [{"sku": "HEADPHONES-X1", "quantity": 1}],
+        "shippingAddress": scenario.address,
+        "email": scenario.email,
+        "deliveryOptionId": "pickup-STORE-NYC",
+        "paymentToken": "tok_visa",
+        "channel": "web",
+    }
+    r = call("POST", "/v1/orders", cust, body, {"idempotency-key": key})
+    assert r.status == 201, r
+    order_id = r.body["orderId"]
+    staff = token("store-check", "oms/warehouse")
+    wait_for(f"order {order_id} ready for pickup",
+             lambda: call("GET", f"/v1/admin/orders/{order_id}", staff).body.get("status") == "ready_for_pickup", 30)
+    code = call("GET", f"/v1/orders/{order_id}", cust).body["pickup"]["code"]
+    assert "code" not in call("GET", f"/v1/admin/orders/{order_id}", staff).body.get("pickup", {})
+
+    sign_in(page, "store-nyc-1", "oms/warehouse")
+    page.get_by_role("link", name="Pickups").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Store pickups")
+    expect(page.get_by_role("link", name="Pickups")).to_have_attribute("aria-current", "page")
+    card = page.locator(f"#pickup-{order_id}")
+    expect(card).to_contain_text("STORE-NYC")
+    expect(card).to_contain_text("1 × X1 noise-cancelling headphones")
+    expect(card).not_to_contain_text(code)
+    axe_check(page, "18-pickups")
+
+    field_ = card.get_by_label("Pickup code", exact=True)
+    field_.fill("000000" if code != "000000" else "111111")
+    card.get_by_role("button", name="Hand over").click()
+    expect(page.get_by_role("alert")).to_contain_text("pickup code does not match")
+    expect(field_).to_have_attribute("aria-invalid", "true")
+    expect(field_).to_be_focused()
+    assert call("GET", f"/v1/admin/orders/{order_id}", staff).body["status"] == "ready_for_pickup"
+
+    field_.fill(code)
+    card.get_by_role("button", name="Hand over").click()
+    expect(page.locator("#status")).to_contain_text(f"Order {order_id} handed over")
+    expect(page.locator(f"#pickup-{order_id}")).to_have_count(0)
+    done = call("GET", f"/v1/admin/orders/{order_id}", staff).body
+    assert done["status"] == "delivered", done
+    assert done["payment"]["captured"]["amount"] == done["totals"]["total"]["amount"], done["payment"]

@@ -21,8 +21,9 @@ const ORDERS_PER_ACTOR: usize = 17;
 const SKUS: [&str; 3] = ["MUG-CLASSIC", "TSHIRT-BLK-M", "DESK-LAMP"];
 /// What is on hand of the three SKUs at the start (set below).
 const STOCK_UNITS: i64 = 300;
-const REST: [&str; 11] = [
+const REST: [&str; 12] = [
     "ready_to_ship",
+    "ready_for_pickup",
     "on_hold",
     "cancelled",
     "failed",
@@ -73,8 +74,12 @@ async fn play_order(
     let customer = format!("chaos-{actor}");
     // Per run (a moto kept between runs still holds an earlier run's mail).
     let email = format!("c{actor}-{i}@chaos-{seed}.example");
+    // One order in ten is collected at the New York store (a T-shirt it stocks).
+    let pickup = rng.random_bool(0.1);
     let mut lines = vec![json!({"sku": SKUS[rng.random_range(0..3)], "quantity": rng.random_range(1..=3)})];
-    if rng.random_bool(0.3) {
+    if pickup {
+        lines = vec![json!({"sku": "TSHIRT-BLK-M", "quantity": 1})];
+    } else if rng.random_bool(0.3) {
         let other = SKUS[rng.random_range(0..3)];
         if lines[0]["sku"] != other {
             lines.push(json!({"sku": other, "quantity": 1}));
@@ -83,6 +88,10 @@ async fn play_order(
     *units = lines.iter().map(|l| l["quantity"].as_i64().unwrap_or(0)).sum();
     let mut body = order_body(json!(lines));
     body["email"] = json!(email);
+    if pickup {
+        body.as_object_mut().map(|o| o.remove("serviceLevel"));
+        body["deliveryOptionId"] = json!("pickup-STORE-NYC");
+    }
     body["paymentToken"] = json!(match rng.random_range(0..20) {
         0 => "tok_chargeDeclined",
         1 => "tok_transientError",
@@ -93,7 +102,14 @@ async fn play_order(
         .call("POST", "/v1/orders", Some(&t), Some(&body), &[("Idempotency-Key", &format!("chaos-{seed}-{actor}-{i}"))])
         .await?;
     if placed.status != 201 {
-        anyhow::ensure!(placed.status == 409 || placed.status == 503, "placement {}: {}", placed.status, placed.text);
+        // The store's few units gone: its pickup is no longer offered (422).
+        let sold_out = pickup && placed.status == 422 && placed.text.contains("delivery-unavailable");
+        anyhow::ensure!(
+            placed.status == 409 || placed.status == 503 || sold_out,
+            "placement {}: {}",
+            placed.status,
+            placed.text
+        );
         return Ok(None);
     }
     let id = placed.json()["orderId"].as_str().unwrap_or_default().to_owned();
@@ -127,6 +143,9 @@ async fn play_order(
             anyhow::ensure!(r.status == 200, "second confirm {}: {}", r.status, r.text);
         }
         return Ok(Some((id, customer)));
+    }
+    if pickup {
+        return collect(&s, &mut rng, &customer, &id).await;
     }
     match rng.random_range(0..100) {
         // A customer cancel racing the workflow.
@@ -279,6 +298,43 @@ async fn play_order(
         anyhow::ensure!(matches!(r.status, 200 | 409), "queue confirm {}: {}", r.status, r.text);
     }
     Ok(Some((id, customer)))
+}
+
+/// A pickup order at the store: sometimes a wrong code first; store staff collect it while the
+/// customer may be cancelling; exactly one of them wins.
+async fn collect(s: &Stack, rng: &mut StdRng, customer: &str, id: &str) -> anyhow::Result<Option<(String, String)>> {
+    let o = at_rest(s, customer, id).await?;
+    if o["status"] != "ready_for_pickup" {
+        return Ok(Some((id.to_owned(), customer.to_owned())));
+    }
+    let mine = s.customer_order(customer, id).await?;
+    let code = mine["pickup"]["code"].as_str().unwrap_or_default().to_owned();
+    let store = s.scoped_token("store-chaos", "oms/warehouse");
+    let path = format!("/v1/admin/orders/{id}/collected");
+    if rng.random_bool(0.3) {
+        let wrong = if code == "999999" { "000000" } else { "999999" };
+        let r = s.call("POST", &path, Some(&store), Some(&json!({"code": wrong})), &[]).await?;
+        anyhow::ensure!(r.status == 422, "wrong code {}: {}", r.status, r.text);
+    }
+    let t = s.token(customer);
+    let cancel = rng.random_bool(0.3);
+    let right = json!({"code": code});
+    let (a, b) = tokio::join!(s.call("POST", &path, Some(&store), Some(&right), &[]), async {
+        if cancel {
+            tokio::time::sleep(Duration::from_millis(rng.random_range(0..20))).await;
+            s.call("POST", &format!("/v1/orders/{id}/cancel"), Some(&t), None, &[]).await.map(|r| Some(r.status))
+        } else {
+            Ok(None)
+        }
+    });
+    let (a, b) = (a?.status, b?);
+    let o = s.order(customer, id).await?;
+    match o["status"].as_str() {
+        Some("delivered") => anyhow::ensure!(a == 200 && b != Some(200), "collected, cancel {b:?}: {o}"),
+        Some("cancelled") => anyhow::ensure!(a == 409 && b == Some(200), "cancelled, collect {a}: {o}"),
+        other => anyhow::bail!("a pickup left {other:?} after collect {a} / cancel {b:?}"),
+    }
+    Ok(Some((id.to_owned(), customer.to_owned())))
 }
 
 #[tokio::test]
@@ -440,12 +496,14 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
         let count = |k: &str| timeline.iter().filter(|e| e["kind"] == k).count();
         let system_hold = timeline.iter().any(|e| e["kind"] == "order.held" && e["actor"]["type"] == "system");
         for (kind, n) in [
-            ("Your order is confirmed", usize::from(has("labels.created"))),
+            ("Your order is confirmed", usize::from(has("labels.created") || has("order.ready_for_pickup"))),
+            ("Your order is ready for pickup", count("order.ready_for_pickup")),
+            ("Thank you for collecting your order", usize::from(has("order.collected"))),
             ("Your order is cancelled", usize::from(has("order.cancelled"))),
             ("We could not complete your order", usize::from(has("order.failed"))),
             ("There is a problem with your payment", usize::from(has("order.payment_declined"))),
             ("Your order is being reviewed", usize::from(system_hold)),
-            ("Your order has shipped", count("payment.captured")),
+            ("Your order has shipped", count("payment.captured") - usize::from(has("order.collected"))),
             ("Your order was delivered", usize::from(has("order.delivered"))),
             ("Your return is ready", count("return.requested")),
             ("We received your return", usize::from(has("return.received"))),

@@ -174,7 +174,7 @@ async fn split_orders_get_two_shipments_and_pickup_allocates_at_the_store() -> a
     let id = s.place("cust-s", &pickup).await?;
     s.local.workflow.run(&id).await.result.map_err(|e| anyhow::anyhow!("{e}"))?;
     let o = s.order("cust-s", &id).await?;
-    assert_eq!(o["status"], "ready_to_ship");
+    assert_eq!(o["status"], "ready_for_pickup");
     assert_eq!(o["shipments"][0]["locationId"], "STORE-NYC");
     assert_eq!(o["shipments"][0]["serviceLevel"], "pickup");
     assert!(o["shipments"][0].get("trackingNumber").is_none(), "pickups need no label");

@@ -212,6 +212,13 @@ impl Bench {
             let (_, order) = self
                 .api("placement", "GET", &format!("/v1/orders/{id}"), (&format!("bench-{i}"), ""), None, &[])
                 .await?;
+            // A pickup order: the customer shows the code at the store, staff hand it over.
+            if let Some(code) = order["pickup"]["code"].as_str() {
+                let path = format!("/v1/admin/orders/{id}/collected");
+                let body = Some(json!({"code": code}));
+                let (status, r) = self.api("placement", "POST", &path, ("store-1", "oms/warehouse"), body, &[]).await?;
+                anyhow::ensure!(status == 200, "collect {status}: {r}");
+            }
             tracking.extend(
                 order["shipments"]
                     .as_array()
@@ -227,7 +234,7 @@ impl Bench {
             self.drain("TrackingQueue").await?;
             self.drain("NotificationsQueue").await?;
         }
-        self.analytics(&ids).await?; // shipment.delivered
+        self.analytics(&ids).await?; // shipment.delivered, order.collected
         let returning: Vec<(String, usize)> =
             ids.iter().zip(js).filter(|(_, j)| j.2).map(|(id, j)| (id.clone(), j.0)).collect();
         if !returning.is_empty() {

@@ -419,6 +419,9 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
                 if let Err(e) = o.expire_confirmations().await {
                     tracing::warn!(error = %e, "confirmation timeouts failed");
                 }
+                if let Err(e) = o.sweep_pickups().await {
+                    tracing::warn!(error = %e, "pickup sweep failed");
+                }
             }
         });
     }

@@ -44,6 +44,7 @@ pub fn router(oms: Oms) -> Router {
         )
         .route("/v1/admin/orders/{order_id}/notes", post(admin_note).route_layer(need(P::Annotate)))
         .route("/v1/admin/orders/{order_id}/hold", post(admin_hold).route_layer(need(P::Annotate)))
+        .route("/v1/admin/orders/{order_id}/collected", post(admin_collected).route_layer(need(P::Pickups)))
         .route("/v1/admin/orders/{order_id}/notifications", post(admin_resend).route_layer(need(P::Annotate)))
         .route("/v1/admin/orders/{order_id}/refunds", post(admin_goodwill).route_layer(need(P::Refund)))
         .route("/v1/admin/orders/{order_id}/cases", get(admin_order_cases).route_layer(need(P::Cases)))

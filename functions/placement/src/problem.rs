@@ -70,6 +70,11 @@ impl From<AppError> for Problem {
             AppError::Unprocessable { kind, detail } => {
                 Problem::new(S::UNPROCESSABLE_ENTITY, kind, "The request cannot be processed").detail(detail)
             }
+            AppError::UnprocessableField { kind, detail, field } => {
+                Problem::new(S::UNPROCESSABLE_ENTITY, kind, "The request cannot be processed")
+                    .detail(detail)
+                    .with("field", field.into())
+            }
             AppError::NotFound => Problem::new(S::NOT_FOUND, "not-found", "Not found"),
             AppError::Gone => Problem::new(S::GONE, "link-expired", "The link has expired")
                 .detail("ask us for a new link, or sign in to your account"),

@@ -304,7 +304,10 @@ pub async fn run_effects() -> Result<(), Error> {
             let n = e.drain().await.map_err(|err: EffectError| Error::from(err.to_string()))?;
             // Orders whose confirmation call did not happen in time are released or cancelled.
             let expired = oms.expire_confirmations().await.map_err(|err| Error::from(err.to_string()))?;
-            Ok(json!({"drained": n, "confirmationsExpired": expired}))
+            // Pickup orders: a reminder before the store stops keeping them, a cancel after.
+            let pickups = oms.sweep_pickups().await.map_err(|err| Error::from(err.to_string()))?;
+            Ok(json!({"drained": n, "confirmationsExpired": expired,
+                "pickupsReminded": pickups.reminded, "pickupsExpired": pickups.expired}))
         }
     }))
     .await

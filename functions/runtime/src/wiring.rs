@@ -46,6 +46,9 @@ pub struct Ports {
     /// `WEBHOOK_ALLOW_PRIVATE_TARGETS=true` (local runs only): webhook URLs may be http and
     /// name loopback or private hosts.
     pub webhooks_private_targets: bool,
+    /// `PICKUP_HOLD_DAYS` (1-60, default 7): how long a store keeps a pickup order before it is
+    /// cancelled, refunded and restocked.
+    pub pickup_hold_days: i64,
 }
 
 fn http() -> Result<HttpClient, ConfigError> {
@@ -108,6 +111,12 @@ impl Ports {
             ses: aws::ses_client(&conf, cfg.endpoint("SES_ENDPOINT").as_deref()),
             eventbridge: aws::eventbridge_client(&conf, cfg.endpoint("EVENTS_ENDPOINT").as_deref()),
             webhooks_private_targets: cfg.or("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false") == "true",
+            pickup_hold_days: cfg
+                .or("PICKUP_HOLD_DAYS", "7")
+                .parse()
+                .ok()
+                .filter(|d| (1..=60).contains(d))
+                .ok_or(ConfigError::Invalid { name: "PICKUP_HOLD_DAYS", reason: "whole days, 1 to 60".into() })?,
         })
     }
 
@@ -120,6 +129,7 @@ impl Ports {
 pub fn oms(p: &Ports) -> Oms {
     let mut oms = Oms::new(p.store.clone(), p.clock.clone(), p.carrier.clone());
     oms.webhooks_private_targets = p.webhooks_private_targets;
+    oms.pickup_hold_days = p.pickup_hold_days;
     oms
 }
 

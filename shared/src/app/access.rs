@@ -16,7 +16,8 @@ pub enum Role {
     Agent,
     /// Everything an agent may, plus refunds over the agent limit and disputes.
     Supervisor,
-    /// Stock, locations, receiving returns, labels (pick and pack).
+    /// Stock, locations, receiving returns, labels (pick and pack), pickup orders handed over
+    /// at the store counter.
     Warehouse,
     /// Refunds, reconciliation, exports.
     Finance,
@@ -62,7 +63,7 @@ impl Role {
                     | Webhooks
                     | Analytics
             ),
-            Role::Warehouse => matches!(p, ReadOrders | Stock | Locations | ReceiveReturns | ReadLabels),
+            Role::Warehouse => matches!(p, ReadOrders | Stock | Locations | ReceiveReturns | ReadLabels | Pickups),
             Role::Finance => {
                 matches!(
                     p,
@@ -120,6 +121,8 @@ pub enum Permission {
     Webhooks,
     /// Order analytics: figures, time series, customers' lifetime figures, rebuilds.
     Analytics,
+    /// Handing pickup orders over at the store counter (against the customer's code).
+    Pickups,
 }
 
 /// A set of roles.

@@ -44,6 +44,9 @@ impl Effects {
                 Ok(())
             }
             Effect::VoidLabel { label_id } => Ok(self.carrier.void_label(label_id).await?),
+            Effect::Capture { authorization_id, amount, idempotency_key } => {
+                Ok(self.payments.capture(authorization_id, amount, idempotency_key, true).await?)
+            }
         }
     }
 

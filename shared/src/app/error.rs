@@ -13,6 +13,9 @@ pub enum AppError {
     /// The request is well-formed but cannot be processed as asked (422).
     #[error("{detail}")]
     Unprocessable { kind: &'static str, detail: String },
+    /// Well-formed but refused because of one field's value (422 naming the field).
+    #[error("{detail}")]
+    UnprocessableField { kind: &'static str, detail: String, field: &'static str },
     #[error("not found")]
     NotFound,
     /// A signed link that has expired (410): the customer asks for a new one.

@@ -52,10 +52,12 @@ pub struct Oms {
     pub hot: Arc<orders::HotStock>,
     /// Webhook URLs may name private and loopback hosts, over http (local runs only).
     pub webhooks_private_targets: bool,
+    /// How long a store keeps a pickup order before it is cancelled (days).
+    pub pickup_hold_days: i64,
 }
 
 impl Oms {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, carrier: Arc<dyn crate::ports::Carrier>) -> Self {
-        Oms { store, clock, carrier, hot: Arc::default(), webhooks_private_targets: false }
+        Oms { store, clock, carrier, hot: Arc::default(), webhooks_private_targets: false, pickup_hold_days: 7 }
     }
 }

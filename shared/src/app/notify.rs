@@ -269,7 +269,9 @@ mod tests {
             "marketing": false, "unsubscribe_url": "https://shop.example/unsubscribe",
             "order": {"orderId": "01JD", "lines": [{"quantity": 2, "name": "Mug <b>", "subtotal": money(2500)}],
                       "totals": {"subtotal": money(2500), "shipping": money(599), "tax": money(200), "total": money(3299)},
-                      "delivery": {"promisedBy": "2026-11-25"}},
+                      "delivery": {"promisedBy": "2026-11-25", "pickupLocation": "STORE-NYC"},
+                      "pickup": {"code": "042917", "expiresAt": "2026-11-30T10:00:00Z"}},
+            "payable": money(3299),
             "shipment": {"lines": [{"quantity": 2, "sku": "MUG"}]},
             "cart": {"items": [{"sku": "MUG", "quantity": 1}]},
             "case": {"id": "01JDCASE", "subject": "Gift wrap?"}, "reply": "Yes, in blue paper.",
@@ -278,6 +280,8 @@ mod tests {
             let (subject, text, html) = t.render(kind, &data).unwrap();
             assert!(!subject.is_empty() && !text.is_empty() && html.contains("<html>"), "{kind}");
         }
+        let (_, text, _) = t.render("order.ready_for_pickup", &data).unwrap();
+        assert!(text.contains("Your pickup code: 042917"), "{text}");
         let (_, text, html) = t.render("order.confirmed", &data).unwrap();
         assert!(text.contains("2 x Mug <b>  25.00 USD"), "{text}");
         assert!(text.contains("Total  32.99 USD"));

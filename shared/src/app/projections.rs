@@ -62,6 +62,10 @@ pub struct CustomerOrder {
     /// The return this order replaces.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exchange_for: Option<ReturnId>,
+    /// A pickup order waiting at the store: the code to show at the counter and until when the
+    /// store keeps it (only the buyer sees the code).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pickup: Option<PickupHold>,
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -155,6 +159,8 @@ pub fn customer_message(e: &TimelineEvent) -> Option<String> {
         "order.placed" => "We received your order.",
         "order.edited" => "Your order was changed.",
         "labels.created" => "Your order is confirmed and being packed.",
+        "order.ready_for_pickup" => "Your order is ready for pickup at the store.",
+        "order.collected" => "You collected your order.",
         "order.cancelled" => {
             // The buyer's own words come back to them; an agent's reason stays internal.
             return Some(match (&e.actor, &e.note) {
@@ -226,6 +232,7 @@ pub fn customer_order(o: &Order, shipments: &[Shipment], timeline: &[TimelineEve
         cart_id: o.cart_id.clone(),
         credit: o.credit,
         exchange_for: o.exchange_for.clone(),
+        pickup: o.pickup.clone().filter(|_| o.status == OrderStatus::ReadyForPickup),
         version: o.version,
         created_at: o.created_at,
         updated_at: o.updated_at,

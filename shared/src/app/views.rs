@@ -36,10 +36,23 @@ pub struct OrderDto {
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// A pickup order at the store: when it was ready and until when it is kept (never the
+    /// customer's code: staff ask the customer for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup: Option<StorePickup>,
     /// Agents see the payment: amounts, the authorization and every ledger entry.
     pub payment: PaymentDetails,
     pub shipments: Vec<Shipment>,
     pub timeline: Vec<TimelineEvent>,
+}
+
+/// A pickup order's hold as staff see it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct StorePickup {
+    pub ready_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub reminded: bool,
 }
 
 /// An order's payment as agents see it (never the provider token).
@@ -91,6 +104,11 @@ impl OrderDto {
             version: o.version,
             created_at: o.created_at,
             updated_at: o.updated_at,
+            pickup: o.pickup.as_ref().map(|p| StorePickup {
+                ready_at: p.ready_at,
+                expires_at: p.expires_at,
+                reminded: p.reminded,
+            }),
             payment: PaymentDetails::of(o),
             shipments,
             timeline,

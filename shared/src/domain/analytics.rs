@@ -96,8 +96,14 @@ pub fn fact_of(order: &Order, timeline: &[TimelineEvent], returns: &[Rma], cases
         }
     }
     let at_status = |s: OrderStatus| timeline.iter().filter(|e| e.status == Some(s)).map(|e| e.at).min();
-    let rts = at_status(OrderStatus::ReadyToShip);
-    let delivered = timeline.iter().filter(|e| e.kind == "order.delivered").map(|e| e.at).min();
+    // Ready: labels bought, or a pickup order's goods at the store; delivered: by the carrier,
+    // or collected by the customer.
+    let rts = [at_status(OrderStatus::ReadyToShip), at_status(OrderStatus::ReadyForPickup)].into_iter().flatten().min();
+    let delivered = timeline
+        .iter()
+        .filter(|e| matches!(e.kind.as_str(), "order.delivered" | "order.collected"))
+        .map(|e| e.at)
+        .min();
     let wrong = returns
         .iter()
         .flat_map(|r| &r.lines)

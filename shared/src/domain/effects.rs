@@ -70,10 +70,28 @@ impl Notification {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Effect {
-    Notify { notification: Notification },
-    VoidAuthorization { authorization_id: String, idempotency_key: String },
-    Refund { authorization_id: String, amount: Money, idempotency_key: String },
-    VoidLabel { label_id: String },
+    Notify {
+        notification: Notification,
+    },
+    VoidAuthorization {
+        authorization_id: String,
+        idempotency_key: String,
+    },
+    Refund {
+        authorization_id: String,
+        amount: Money,
+        idempotency_key: String,
+    },
+    VoidLabel {
+        label_id: String,
+    },
+    /// Takes the authorized money (a pickup order at collection: the ledger recorded the
+    /// capture with the commit; the provider is asked after it, with the same key).
+    Capture {
+        authorization_id: String,
+        amount: Money,
+        idempotency_key: String,
+    },
 }
 
 impl Effect {

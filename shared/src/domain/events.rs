@@ -16,7 +16,7 @@ pub const EVENT_VERSION: u32 = 1;
 pub const EVENT_SOURCE: &str = "oms";
 
 /// Every event type published in this version, as the schemas in `docs/events/` name them.
-pub const EVENT_TYPES: [&str; 17] = [
+pub const EVENT_TYPES: [&str; 19] = [
     "order.placed",
     "order.confirmed",
     "order.edited",
@@ -24,6 +24,8 @@ pub const EVENT_TYPES: [&str; 17] = [
     "order.held",
     "order.released",
     "order.ready_to_ship",
+    "order.ready_for_pickup",
+    "order.collected",
     "payment.authorized",
     "payment.captured",
     "payment.refunded",
@@ -50,6 +52,8 @@ fn of_entry(e: &TimelineEvent) -> Option<&'static str> {
         "payment.refunded" | "payment.goodwill_refund" => "payment.refunded",
         "order.shipped" => "shipment.shipped",
         "order.delivered" => "shipment.delivered",
+        "order.ready_for_pickup" => "order.ready_for_pickup",
+        "order.collected" => "order.collected",
         "return.requested" => "return.requested",
         "return.received" => "return.received",
         "case.opened" => "case.opened",

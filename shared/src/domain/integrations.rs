@@ -10,9 +10,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The event types each consumer's rule passes (the template's `EventPattern`s list them too).
-pub const ERP_TYPES: [&str; 6] =
-    ["order.placed", "order.edited", "order.cancelled", "shipment.shipped", "shipment.delivered", "payment.refunded"];
-pub const LOYALTY_TYPES: [&str; 2] = ["shipment.delivered", "return.refunded"];
+pub const ERP_TYPES: [&str; 7] = [
+    "order.placed",
+    "order.edited",
+    "order.cancelled",
+    "shipment.shipped",
+    "shipment.delivered",
+    "order.collected",
+    "payment.refunded",
+];
+/// Points for goods delivered (by a carrier, or collected at a store), back for refunds.
+pub const LOYALTY_TYPES: [&str; 3] = ["shipment.delivered", "order.collected", "return.refunded"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -200,7 +208,7 @@ pub fn crm_activity(e: &DomainEvent) -> CrmActivity {
 pub fn loyalty_transactions(e: &DomainEvent) -> Vec<LoyaltyTransaction> {
     let member = e.customer_id.to_string();
     match e.kind.as_str() {
-        "shipment.delivered" => {
+        "shipment.delivered" | "order.collected" => {
             let o = &e.data["order"];
             let goods: i64 = o["lines"]
                 .as_array()

@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod limits;
 pub mod money;
 pub mod order;
+pub mod pickup;
 pub mod pricing;
 pub mod privacy;
 pub mod returns;
@@ -47,5 +48,6 @@ pub use order::{
     Actor, Channel, Delivery, Order, OrderLine, Payment, Reservation, ReservationState, ServiceLevel, Shipment,
     ShipmentLine, ShipmentStatus, StoredBody, TimelineEvent, Totals,
 };
+pub use pickup::PickupHold;
 pub use status::{IllegalTransition, OrderEvent, OrderStatus, transition};
 pub use stock::{StockError, StockLevel, StockRecord};

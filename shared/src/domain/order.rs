@@ -157,6 +157,9 @@ pub struct Order {
     /// A confirmation call the order needs or had (agents see it; the customer never does).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirmation: Option<super::confirmation::ConfirmationCall>,
+    /// A pickup order waiting at the store: its code and how long it is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup: Option<super::pickup::PickupHold>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// What the store read of the order's write-once part (see `STATE_FIELDS`): a store that

@@ -14,6 +14,8 @@ pub enum OrderStatus {
     Allocated,
     PaymentAuthorized,
     ReadyToShip,
+    /// A pickup order whose goods wait at the store for the customer (with a pickup code).
+    ReadyForPickup,
     PartiallyShipped,
     Shipped,
     Delivered,
@@ -27,13 +29,14 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 16] = [
+    pub const ALL: [OrderStatus; 17] = [
         OrderStatus::AwaitingConfirmation,
         OrderStatus::Placed,
         OrderStatus::Validated,
         OrderStatus::Allocated,
         OrderStatus::PaymentAuthorized,
         OrderStatus::ReadyToShip,
+        OrderStatus::ReadyForPickup,
         OrderStatus::PartiallyShipped,
         OrderStatus::Shipped,
         OrderStatus::Delivered,
@@ -54,6 +57,7 @@ impl OrderStatus {
             OrderStatus::Allocated => "allocated",
             OrderStatus::PaymentAuthorized => "payment_authorized",
             OrderStatus::ReadyToShip => "ready_to_ship",
+            OrderStatus::ReadyForPickup => "ready_for_pickup",
             OrderStatus::PartiallyShipped => "partially_shipped",
             OrderStatus::Shipped => "shipped",
             OrderStatus::Delivered => "delivered",
@@ -86,6 +90,7 @@ impl OrderStatus {
                 | OrderStatus::Allocated
                 | OrderStatus::PaymentAuthorized
                 | OrderStatus::ReadyToShip
+                | OrderStatus::ReadyForPickup
                 | OrderStatus::OnHold
         )
     }
@@ -101,7 +106,13 @@ impl OrderStatus {
     /// Work on the order was done past validation (stock allocated, payment authorized,
     /// labels bought): an edit has to undo it and start the workflow again.
     pub fn is_past_validation(&self) -> bool {
-        matches!(self, OrderStatus::Allocated | OrderStatus::PaymentAuthorized | OrderStatus::ReadyToShip)
+        matches!(
+            self,
+            OrderStatus::Allocated
+                | OrderStatus::PaymentAuthorized
+                | OrderStatus::ReadyToShip
+                | OrderStatus::ReadyForPickup
+        )
     }
 }
 
@@ -126,6 +137,10 @@ pub enum OrderEvent {
     Allocate,
     AuthorizePayment,
     LabelsCreated,
+    /// A pickup order's goods are at the store (instead of labels).
+    StageForPickup,
+    /// The customer collected a pickup order (with the code).
+    Collect,
     ShipSome,
     ShipAll,
     Deliver,
@@ -162,36 +177,50 @@ pub fn transition_held(
 }
 
 /// The status machine: `placed → validated → allocated → payment_authorized → ready_to_ship →
-/// (partially_)shipped → delivered → completed`, with holds, cancellation before shipping,
-/// failure before shipping, and returns after delivery.
+/// (partially_)shipped → delivered → completed` (a pickup order: `payment_authorized →
+/// ready_for_pickup → delivered` when collected), with holds, cancellation before shipping or
+/// collection, failure before shipping, and returns after delivery.
 pub fn transition(from: OrderStatus, event: OrderEvent) -> Result<OrderStatus, IllegalTransition> {
     use OrderEvent as E;
     use OrderStatus as S;
     let to = match (from, event) {
         (S::AwaitingConfirmation, E::Confirm) => S::Placed,
-        (S::Placed | S::Validated | S::Allocated | S::PaymentAuthorized | S::ReadyToShip, E::RequireCall) => {
-            S::AwaitingConfirmation
-        }
+        (
+            S::Placed | S::Validated | S::Allocated | S::PaymentAuthorized | S::ReadyToShip | S::ReadyForPickup,
+            E::RequireCall,
+        ) => S::AwaitingConfirmation,
         (S::Placed, E::Validate) => S::Validated,
-        (S::Placed | S::Validated | S::Allocated | S::PaymentAuthorized | S::ReadyToShip, E::HoldForReview) => {
-            S::OnHold
-        }
+        (
+            S::Placed | S::Validated | S::Allocated | S::PaymentAuthorized | S::ReadyToShip | S::ReadyForPickup,
+            E::HoldForReview,
+        ) => S::OnHold,
         // Releasing a hold whose work was undone re-enters the workflow from the start...
         (S::OnHold, E::ReleaseHold) => S::Placed,
         // ...otherwise it resumes where the hold interrupted it.
         (S::OnHold, E::Resume(to)) if to.is_before_handover() && to != S::OnHold => to,
-        (S::Validated | S::Allocated | S::PaymentAuthorized | S::ReadyToShip, E::Restart) => S::Placed,
+        (S::Validated | S::Allocated | S::PaymentAuthorized | S::ReadyToShip | S::ReadyForPickup, E::Restart) => {
+            S::Placed
+        }
         (S::Validated, E::Allocate) => S::Allocated,
         (S::Allocated, E::AuthorizePayment) => S::PaymentAuthorized,
         (S::PaymentAuthorized, E::LabelsCreated) => S::ReadyToShip,
+        (S::PaymentAuthorized, E::StageForPickup) => S::ReadyForPickup,
+        (S::ReadyForPickup, E::Collect) => S::Delivered,
         (S::ReadyToShip | S::PartiallyShipped, E::ShipSome) => S::PartiallyShipped,
         (S::ReadyToShip | S::PartiallyShipped, E::ShipAll) => S::Shipped,
         (S::Shipped, E::Deliver) => S::Delivered,
         (S::Delivered | S::PartiallyReturned, E::Complete) => S::Completed,
         (s, E::Cancel) if s.is_cancellable() => S::Cancelled,
-        (S::Placed | S::Validated | S::Allocated | S::PaymentAuthorized | S::ReadyToShip | S::OnHold, E::Fail) => {
-            S::Failed
-        }
+        (
+            S::Placed
+            | S::Validated
+            | S::Allocated
+            | S::PaymentAuthorized
+            | S::ReadyToShip
+            | S::ReadyForPickup
+            | S::OnHold,
+            E::Fail,
+        ) => S::Failed,
         (S::Delivered | S::Completed | S::PartiallyReturned, E::RequestReturn) => S::ReturnRequested,
         (S::ReturnRequested, E::ReceivePartialReturn) => S::PartiallyReturned,
         (S::ReturnRequested, E::ReceiveFullReturn) => S::Returned,
@@ -205,12 +234,13 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const EVENTS: [OrderEvent; 21] = [
+    const EVENTS: [OrderEvent; 24] = [
         OrderEvent::Confirm,
         OrderEvent::RequireCall,
         OrderEvent::Resume(OrderStatus::Allocated),
         OrderEvent::Resume(OrderStatus::ReadyToShip),
         OrderEvent::Resume(OrderStatus::Shipped),
+        OrderEvent::Resume(OrderStatus::ReadyForPickup),
         OrderEvent::Restart,
         OrderEvent::Validate,
         OrderEvent::HoldForReview,
@@ -218,6 +248,8 @@ mod tests {
         OrderEvent::Allocate,
         OrderEvent::AuthorizePayment,
         OrderEvent::LabelsCreated,
+        OrderEvent::StageForPickup,
+        OrderEvent::Collect,
         OrderEvent::ShipSome,
         OrderEvent::ShipAll,
         OrderEvent::Deliver,
@@ -290,8 +322,11 @@ mod tests {
                             prop_assert!(h.authorized_since_entry, "shipped without payment authorization");
                             h.shipped = true;
                         }
+                        if next == OrderStatus::ReadyForPickup && s != OrderStatus::OnHold {
+                            prop_assert!(h.authorized_since_entry, "ready for pickup without payment authorization");
+                        }
                         if next == OrderStatus::Delivered {
-                            prop_assert_eq!(s, OrderStatus::Shipped);
+                            prop_assert!(matches!(s, OrderStatus::Shipped | OrderStatus::ReadyForPickup), "delivered from {}", s);
                             h.delivered = true;
                         }
                         if matches!(next, OrderStatus::ReturnRequested | OrderStatus::Returned | OrderStatus::PartiallyReturned | OrderStatus::Completed) {

@@ -18,7 +18,7 @@ impl Order {
     /// The fields most changes write (status, payment, reservations, version, ...), as
     /// serialized; every other field is the order's body, written at placement and changed
     /// only by edits and erasure. `id` belongs to both.
-    pub const STATE_FIELDS: [&'static str; 10] = [
+    pub const STATE_FIELDS: [&'static str; 11] = [
         "id",
         "status",
         "payment",
@@ -29,6 +29,7 @@ impl Order {
         "heldFrom",
         "updatedAt",
         "confirmation",
+        "pickup",
     ];
 
     /// A digest of the body: the serialized order without its state fields.

@@ -99,6 +99,7 @@ pub fn order(customer: &str, email: &str) -> Order {
         exchange_for: None,
         placement_key: None,
         confirmation: None,
+        pickup: None,
         created_at: now,
         updated_at: now,
         stored_body: Default::default(),

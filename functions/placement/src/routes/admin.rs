@@ -79,6 +79,14 @@ pub async fn admin_note(AgentOrder(o): AgentOrder, Json(req, _): Json<NoteReques
     Ok(json(StatusCode::OK, &o.oms.add_note(&o.caller, &o.id, req).await?))
 }
 
+/// Store staff hand a pickup order over against the customer's code.
+pub async fn admin_collected(
+    AgentOrder(o): AgentOrder,
+    Json(req, _): Json<oms_shared::app::orders::CollectRequest>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &o.oms.collect_pickup(&o.caller, &o.id, req).await?))
+}
+
 pub async fn admin_hold(AgentOrder(o): AgentOrder, Json(req, _): Json<HoldRequest>) -> Result<Response, Problem> {
     Ok(json(StatusCode::OK, &o.oms.place_hold(&o.caller, &o.id, req).await?))
 }

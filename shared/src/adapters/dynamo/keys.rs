@@ -131,6 +131,7 @@ pub fn order_phase(status: OrderStatus) -> &'static str {
         | S::Allocated
         | S::PaymentAuthorized
         | S::ReadyToShip
+        | S::ReadyForPickup
         | S::PartiallyShipped
         | S::Shipped => "open",
         S::Delivered | S::Completed | S::Cancelled | S::ReturnRequested | S::PartiallyReturned | S::Returned => "done",

@@ -73,6 +73,7 @@ impl Fulfillment {
                 || !matches!(
                     s,
                     OrderStatus::ReadyToShip
+                        | OrderStatus::ReadyForPickup
                         | OrderStatus::PartiallyShipped
                         | OrderStatus::Shipped
                         | OrderStatus::Delivered
@@ -105,15 +106,32 @@ impl Fulfillment {
             bought.push((sh.clone(), updated, label));
         }
         let mut next = order.clone();
-        next.apply(OrderEvent::LabelsCreated, now)?;
-        let ev = TimelineEvent::new(now, "labels.created", system("create-labels")).with_status(next.status).with_note(
-            if tracking.is_empty() {
-                "ready for pickup".to_owned()
-            } else {
-                format!("tracking {}", tracking.join(", "))
-            },
-        );
-        let mut change = OrderChange::update(next, order.version, now).with_event(ev);
+        let mut change = if let Some(store) = order.delivery.pickup_location.clone() {
+            // A pickup order: no label; the goods wait at the store with a code for the
+            // customer, who is told (the mail carries the code) and reminded before expiry.
+            next.apply(OrderEvent::StageForPickup, now)?;
+            // Staged again after an edit: the customer keeps the code they were sent.
+            let mut hold = PickupHold::new(now, self.oms.pickup_hold_days);
+            if let Some(before) = &order.pickup {
+                hold.code = before.code.clone();
+            }
+            let ready = hold.ready_at.timestamp_millis();
+            let ev = TimelineEvent::new(now, "order.ready_for_pickup", system("create-labels"))
+                .with_status(next.status)
+                .with_note(format!("at {store}, kept until {}", hold.expires_at.format("%Y-%m-%d %H:%M UTC")));
+            next.pickup = Some(hold);
+            let mut c = OrderChange::update(next, order.version, now).with_event(ev);
+            let n = Notification::new("order.ready_for_pickup", &order.id, None);
+            let key = format!("order.ready_for_pickup#{}#{ready}", order.id);
+            c.effects.push(Effect::notify(n.with_dedupe_key(key)));
+            c
+        } else {
+            next.apply(OrderEvent::LabelsCreated, now)?;
+            let ev = TimelineEvent::new(now, "labels.created", system("create-labels"))
+                .with_status(next.status)
+                .with_note(format!("tracking {}", tracking.join(", ")));
+            OrderChange::update(next, order.version, now).with_event(ev)
+        };
         for (before, updated, _) in &bought {
             change.shipments.push(Write::Update { value: updated.clone(), expected_version: before.version });
         }

@@ -4,6 +4,8 @@
 mod change;
 mod hot;
 pub use hot::HotStock;
+mod pickup;
+pub use pickup::{CollectRequest, PickupSweep};
 mod place;
 mod query;
 mod quote;

@@ -129,6 +129,7 @@ impl Oms {
                 exchange_for: extras.exchange_for.clone(),
                 placement_key: Some(idempotency_key.to_owned()),
                 confirmation: None,
+                pickup: None,
                 created_at: now,
                 updated_at: now,
                 stored_body: StoredBody::default(),

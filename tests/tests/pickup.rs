@@ -1,0 +1,141 @@
+//! Store pickup to the end, from outside: a pickup order waits at the store with a code the
+//! customer gets by mail (a real MIME parse) and in their order, never in staff's view; a wrong
+//! code changes nothing; the right one delivers the order, takes its units off the store's
+//! shelf and captures the payment once (a repeat answers the same); an order nobody collects is
+//! reminded once and then cancelled with its authorization voided and its units back.
+
+use chrono::{DateTime, Duration, Utc};
+use oms_shared::adapters::sandbox::payment::IntentState;
+use oms_shared::ports::Clock;
+use oms_tests::{Stack, order_body};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+struct At(DateTime<Utc>);
+impl Clock for At {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+fn pickup_body(email: &str) -> Value {
+    let mut b = order_body(json!([{"sku": "HEADPHONES-X1", "quantity": 1}]));
+    b.as_object_mut().map(|o| o.remove("serviceLevel"));
+    b["deliveryOptionId"] = json!("pickup-STORE-NYC");
+    b["email"] = json!(email);
+    b
+}
+
+/// The pickup code in the newest ready-for-pickup mail to `email`, read with a MIME parser.
+async fn code_in_mail(s: &Stack, email: &str) -> anyhow::Result<String> {
+    for _ in 0..100 {
+        let mail = oms_local::mail(&s.local.moto_endpoint).await?;
+        for m in mail.as_array().into_iter().flatten().rev().filter(|m| m["to"].to_string().contains(email)) {
+            let raw = m["raw"].as_str().unwrap_or_default();
+            let Some(msg) = mail_parser::MessageParser::default().parse(raw.as_bytes()) else { continue };
+            if msg.subject() != Some("Your order is ready for pickup") {
+                continue;
+            }
+            let text = msg.body_text(0).unwrap_or_default().to_string();
+            if let Some(code) = text.split("Your pickup code: ").nth(1).map(|r| r.chars().take(6).collect::<String>()) {
+                return Ok(code);
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("no ready-for-pickup mail to {email}")
+}
+
+#[tokio::test]
+async fn a_pickup_order_is_collected_with_its_code_and_an_uncollected_one_expires() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let email = format!("pickup-{}@mail.example", ulid::Ulid::new().to_string().to_lowercase());
+    let before = s.available("HEADPHONES-X1", "STORE-NYC").await?;
+    let id = s.place("cust-pick", &pickup_body(&email)).await?;
+    let staff_view = s.wait_for_status("cust-pick", &id, "ready_for_pickup").await?;
+    assert!(staff_view["pickup"]["expiresAt"].is_string(), "{staff_view}");
+    assert!(staff_view["pickup"].get("code").is_none(), "staff never read the code: {staff_view}");
+    let mine = s.customer_order("cust-pick", &id).await?;
+    let code = mine["pickup"]["code"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(code.len(), 6, "{mine}");
+    assert_eq!(code_in_mail(&s, &email).await?, code, "the mail carries the customer's code");
+
+    // Store staff (warehouse role) collect; a wrong code is refused and changes nothing.
+    let store = s.scoped_token("store-1", "oms/warehouse");
+    let path = format!("/v1/admin/orders/{id}/collected");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let r = s.call("POST", &path, Some(&store), Some(&json!({"code": wrong})), &[]).await?;
+    assert_eq!((r.status, r.json()["field"].as_str()), (422, Some("code")), "{}", r.text);
+    assert_eq!(s.order("cust-pick", &id).await?["version"], staff_view["version"], "nothing changed");
+    for (token, status) in [(s.token("cust-pick"), 403), (s.scoped_token("agent-p", "oms/agent"), 403)] {
+        let r = s.call("POST", &path, Some(&token), Some(&json!({"code": code})), &[]).await?;
+        assert_eq!(r.status, status, "{}", r.text);
+    }
+    for bad in [json!({}), json!({"code": ""}), json!({"code": 123456}), json!({"code": code, "extra": 1})] {
+        let r = s.call("POST", &path, Some(&store), Some(&bad), &[]).await?;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+    }
+    let r = s.call("POST", &path, Some(&store), Some(&json!({"code": code})), &[]).await?;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let o = r.json();
+    assert_eq!(o["status"], "delivered");
+    assert_eq!(o["payment"]["captured"]["amount"], o["totals"]["total"]["amount"], "{o}");
+    let collected = o["timeline"].as_array().into_iter().flatten().find(|e| e["kind"] == "order.collected").cloned();
+    assert_eq!(collected.map(|e| e["actor"].clone()), Some(json!({"type": "agent", "id": "store-1"})));
+    let again = s.call("POST", &path, Some(&store), Some(&json!({"code": code})), &[]).await?;
+    assert_eq!((again.status, again.json()["version"].clone()), (200, o["version"].clone()), "a repeat: the same");
+    let after = s.available("HEADPHONES-X1", "STORE-NYC").await?;
+    assert_eq!(after.0, before.0 - 1, "the unit left the shelf");
+    assert_eq!((after.1, after.2), (before.1, before.2), "nothing held or allocated for it any more");
+    s.settle_effects().await?;
+    let auth = o["payment"]["authorizationId"].as_str().unwrap_or_default().to_owned();
+    let total = o["totals"]["total"]["amount"].as_i64().unwrap_or(-1);
+    assert_eq!(
+        s.local.payments.state(&auth),
+        Some(IntentState::Captured { captured: total }),
+        "captured at the provider"
+    );
+    // The customer returns it like any delivered order.
+    let r = s
+        .open_return(
+            "cust-pick",
+            &id,
+            &json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "does_not_fit"}], "resolution": "refund"}),
+        )
+        .await?;
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    // Another order nobody collects: reminded once a day before, then cancelled.
+    let id2 = s.place("cust-pick", &pickup_body(&email)).await?;
+    let held = s.wait_for_status("cust-pick", &id2, "ready_for_pickup").await?;
+    let expires: DateTime<Utc> = held["pickup"]["expiresAt"].as_str().unwrap_or_default().parse()?;
+    let oms = &s.local.oms;
+    let mut late = oms.clone();
+    late.clock = Arc::new(At(expires - Duration::hours(2)));
+    let swept = late.sweep_pickups().await?;
+    assert!(swept.reminded >= 1, "{swept:?}");
+    let o2 = s.order("cust-pick", &id2).await?;
+    assert_eq!((o2["status"].as_str(), o2["pickup"]["reminded"].as_bool()), (Some("ready_for_pickup"), Some(true)));
+    let version = o2["version"].clone();
+    let again = late.sweep_pickups().await?;
+    assert_eq!(s.order("cust-pick", &id2).await?["version"], version, "one reminder: {again:?}");
+    let mut expired = oms.clone();
+    expired.clock = Arc::new(At(expires + Duration::minutes(1)));
+    let swept = expired.sweep_pickups().await?;
+    assert!(swept.expired >= 1, "{swept:?}");
+    let o2 = s.order("cust-pick", &id2).await?;
+    assert_eq!(o2["status"], "cancelled", "{o2}");
+    assert!(o2["statusReason"].as_str().unwrap_or_default().starts_with("not collected"), "{o2}");
+    let r = s
+        .call("POST", &format!("/v1/admin/orders/{id2}/collected"), Some(&store), Some(&json!({"code": code})), &[])
+        .await?;
+    assert!(matches!(r.status, 409 | 422), "too late: {}", r.text);
+    assert_eq!(s.available("HEADPHONES-X1", "STORE-NYC").await?, after, "the unit is back on the shelf");
+    s.settle_effects().await?;
+    let auth2 = o2["payment"]["authorizationId"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(s.local.payments.state(&auth2), Some(IntentState::Voided), "the authorization is voided");
+    let subjects = s.mail_to(&email).await?;
+    assert!(subjects.iter().any(|x| x == "Your order is waiting for you"), "{subjects:?}");
+    assert!(subjects.iter().any(|x| x == "Your order is cancelled"), "{subjects:?}");
+    Ok(())
+}
