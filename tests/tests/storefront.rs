@@ -327,6 +327,12 @@ async fn bad_input_is_a_4xx_problem_and_writes_nothing() -> anyhow::Result<()> {
         assert_eq!(r.status, status, "{name}: {}", r.text);
         assert_eq!(r.content_type(), "application/problem+json", "{name}");
         assert!(r.json()["type"].as_str().unwrap().starts_with("urn:oms:problem:"), "{name}");
+        // Every refusal of a field names it (a price names where the client put it).
+        match name {
+            "client price" => assert_eq!(r.json()["field"], "lines[0].unitPrice", "{}", r.text),
+            "unknown sku" => assert_eq!(r.json()["field"], "lines", "{}", r.text),
+            _ => {}
+        }
     }
     // Over 64 KB.
     let mut big = good.clone();

@@ -29,9 +29,10 @@ impl Oms {
         if unknown.is_empty() {
             Ok(())
         } else {
-            Err(AppError::Unprocessable {
+            Err(AppError::UnprocessableField {
                 kind: "unknown-sku",
-                detail: format!("unknown or unavailable skus: {}", unknown.join(", ")),
+                detail: format!("sku: unknown or unavailable skus: {}", unknown.join(", ")),
+                field: "sku",
             })
         }
     }

@@ -129,7 +129,11 @@ impl Oms {
             return Err(AppError::invalid_field("shards", format!("must be between 1 and {max}")));
         }
         if self.store.get_product(&sku).await?.is_none() {
-            return Err(AppError::Unprocessable { kind: "unknown-sku", detail: format!("no product {sku}") });
+            return Err(AppError::UnprocessableField {
+                kind: "unknown-sku",
+                detail: format!("sku: no product {sku}"),
+                field: "sku",
+            });
         }
         if self.store.get_location(&location).await?.is_none() {
             return Err(AppError::Unprocessable {

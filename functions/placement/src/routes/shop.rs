@@ -48,13 +48,15 @@ pub async fn quote(
 const CLIENT_PRICE_FIELDS: [&str; 8] =
     ["price", "unitPrice", "subtotal", "total", "totals", "tax", "shippingCost", "cost"];
 
-fn has_price_field(v: &serde_json::Value) -> bool {
+/// The path of the first price field a client sent (`lines[0].unitPrice`), if any.
+fn price_field(v: &serde_json::Value, at: &str) -> Option<String> {
     match v {
-        serde_json::Value::Object(m) => {
-            m.iter().any(|(k, v)| CLIENT_PRICE_FIELDS.contains(&k.as_str()) || has_price_field(v))
-        }
-        serde_json::Value::Array(a) => a.iter().any(has_price_field),
-        _ => false,
+        serde_json::Value::Object(m) => m.iter().find_map(|(k, v)| {
+            let path = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+            if CLIENT_PRICE_FIELDS.contains(&k.as_str()) { Some(path) } else { price_field(v, &path) }
+        }),
+        serde_json::Value::Array(a) => a.iter().enumerate().find_map(|(i, v)| price_field(v, &format!("{at}[{i}]"))),
+        _ => None,
     }
 }
 
@@ -152,13 +154,14 @@ fn placement(headers: &HeaderMap, body: serde_json::Value) -> Result<(&str, Stri
     if key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Problem::bad_request("Idempotency-Key must be 1-255 visible ASCII characters"));
     }
-    if has_price_field(&body) {
+    if let Some(field) = price_field(&body, "") {
         return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "client-prices-rejected",
             "Prices are computed by the server",
         )
-        .detail("remove price, total, tax and cost fields: the server prices orders from the catalog"));
+        .detail(format!("{field}: remove price, total, tax and cost fields: the server prices orders from the catalog"))
+        .with("field", field.into()));
     }
     let hash = request_hash(&body);
     Ok((key, hash, crate::strict::typed(body)?))

@@ -136,12 +136,13 @@ pub(crate) fn within_order_cap(field: &str, total: i64, currency: Currency) -> R
 pub(super) fn pricing_error(e: crate::domain::pricing::PricingError) -> AppError {
     use crate::domain::pricing::PricingError as P;
     match e {
-        P::UnknownSkus(skus) => AppError::Unprocessable {
+        P::UnknownSkus(skus) => AppError::UnprocessableField {
             kind: "unknown-sku",
             detail: format!(
-                "unknown or unavailable skus: {}",
+                "lines: unknown or unavailable skus: {}",
                 skus.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
             ),
+            field: "lines",
         },
         P::MixedCurrency => AppError::Unprocessable { kind: "mixed-currency", detail: e.to_string() },
         P::Money(m) => AppError::Unprocessable { kind: "amount", detail: m.to_string() },
