@@ -2,7 +2,7 @@
 //! order facts and figures) and the ERP, CRM and loyalty integrations.
 
 use crate::{Config, Error, init, init_tracing, wiring};
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{LambdaEvent, service_fn};
 
 /// The analytics consumer's batch: one recording per order however many of its events the
@@ -20,18 +20,12 @@ pub async fn analytics_batch(a: &oms_shared::app::analytics::Analytics, event: S
     }
     let (orders, ids): (Vec<_>, Vec<_>) = by_order.into_iter().unzip();
     let results = a.record_many(&orders).await;
-    let mut response = SqsBatchResponse::default();
-    for (ids, res) in ids.into_iter().zip(results) {
-        if let Err(e) = res {
-            tracing::warn!(error = %e, "analytics recording failed");
-            for id in ids {
-                let mut f = BatchItemFailure::default();
-                f.item_identifier = id;
-                response.batch_item_failures.push(f);
-            }
-        }
-    }
-    response
+    let failed = ids.into_iter().zip(results).filter_map(|(ids, res)| {
+        let e = res.err()?;
+        tracing::warn!(error = %e, "analytics recording failed");
+        Some(ids)
+    });
+    crate::failed_messages(failed.flatten())
 }
 
 /// The analytics consumer: integration events from the bus's rule (SQS).
@@ -57,20 +51,18 @@ pub async fn integration_batch(
         (id, c.handle(r.body.as_deref().unwrap_or_default()).await)
     }))
     .await;
-    let mut response = SqsBatchResponse::default();
-    for (id, res) in results {
-        match res {
-            Ok(_) => {}
-            Err(ConsumeError::Malformed) => tracing::warn!(message_id = %id, "not an integration event: dropped"),
-            Err(e) => {
-                tracing::warn!(message_id = %id, error = %e, "integration delivery failed");
-                let mut f = BatchItemFailure::default();
-                f.item_identifier = id;
-                response.batch_item_failures.push(f);
-            }
+    let failed = results.into_iter().filter_map(|(id, res)| match res {
+        Ok(_) => None,
+        Err(ConsumeError::Malformed) => {
+            tracing::warn!(message_id = %id, "not an integration event: dropped");
+            None
         }
-    }
-    response
+        Err(e) => {
+            tracing::warn!(message_id = %id, error = %e, "integration delivery failed");
+            Some(id)
+        }
+    });
+    crate::failed_messages(failed)
 }
 
 /// An integration consumer (`CONSUMER`: erp, crm or loyalty), fed by its rule's queue.

@@ -39,6 +39,17 @@ pub fn init_tracing() {
 }
 
 /// Cold start: logs, the configuration and the adapters. A missing variable stops here.
+/// A batch response that reports these message ids as failed (SQS redelivers only them).
+pub fn failed_messages(ids: impl IntoIterator<Item = String>) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for id in ids {
+        let mut f = BatchItemFailure::default();
+        f.item_identifier = id;
+        response.batch_item_failures.push(f);
+    }
+    response
+}
+
 pub async fn init() -> Result<(Config, Ports), Error> {
     init_tracing();
     let cfg = Config::from_env();
@@ -68,19 +79,17 @@ where
     F: Fn(String) -> Fut,
     Fut: std::future::Future<Output = Result<(), String>> + 'a,
 {
-    let mut response = SqsBatchResponse::default();
+    let mut failed = Vec::new();
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
         let span = tracing::info_span!("message", message_id = %id, receive_count = record.attributes.get("ApproximateReceiveCount").map(String::as_str).unwrap_or(""));
         let res = handle(record.body.unwrap_or_default()).instrument(span.clone()).await;
         if let Err(e) = res {
             span.in_scope(|| tracing::warn!(error = %e, "message failed"));
-            let mut f = BatchItemFailure::default();
-            f.item_identifier = id;
-            response.batch_item_failures.push(f);
+            failed.push(id);
         }
     }
-    response
+    failed_messages(failed)
 }
 
 pub async fn tracking_batch(t: &Tracking, event: SqsEvent) -> SqsBatchResponse {
@@ -236,16 +245,11 @@ pub async fn webhook_batch(d: &WebhookDispatcher, event: SqsEvent) -> SqsBatchRe
         (id, d.handle(r.body.as_deref().unwrap_or_default()).await)
     }))
     .await;
-    let mut response = SqsBatchResponse::default();
-    for (id, res) in results {
-        if let Err(e) = res {
-            tracing::warn!(message_id = %id, error = %e, "webhook message failed");
-            let mut f = BatchItemFailure::default();
-            f.item_identifier = id;
-            response.batch_item_failures.push(f);
-        }
-    }
-    response
+    failed_messages(results.into_iter().filter_map(|(id, res)| {
+        let e = res.err()?;
+        tracing::warn!(message_id = %id, error = %e, "webhook message failed");
+        Some(id)
+    }))
 }
 
 /// The webhook dispatcher: events from the bus's rule and its own retry tasks (SQS).
