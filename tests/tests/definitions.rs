@@ -78,3 +78,37 @@ fn the_checker_catches_a_broken_definition() -> anyhow::Result<()> {
     assert!(problems.iter().any(|p| p.contains("NoSuchError")));
     Ok(())
 }
+
+/// Every operation of the contract (`docs/openapi.yaml`) is a route of the deployed API (an
+/// `HttpApi` event of a function in the template), and every such route is in the contract: a
+/// route added to a router but not to the template answers 404 on AWS.
+#[test]
+fn the_contract_and_the_templates_api_routes_are_the_same() -> anyhow::Result<()> {
+    let t = oms_harness::template()?;
+    let mut deployed = BTreeSet::new();
+    for (_, r) in t["Resources"].as_mapping().into_iter().flatten() {
+        for (_, e) in r["Properties"]["Events"].as_mapping().into_iter().flatten() {
+            if e["Type"].as_str() == Some("HttpApi") {
+                let p = &e["Properties"];
+                if let (Some(m), Some(path)) = (p["Method"].as_str(), p["Path"].as_str()) {
+                    deployed.insert(format!("{} {path}", m.to_uppercase()));
+                }
+            }
+        }
+    }
+    let api = oms_harness::yaml_file("docs/openapi.yaml")?;
+    let mut documented = BTreeSet::new();
+    for (path, ops) in api["paths"].as_mapping().into_iter().flatten() {
+        for (method, _) in ops.as_mapping().into_iter().flatten() {
+            let m = method.as_str().unwrap_or_default();
+            if ["get", "put", "post", "patch", "delete"].contains(&m) {
+                documented.insert(format!("{} {}", m.to_uppercase(), path.as_str().unwrap_or_default()));
+            }
+        }
+    }
+    let missing: Vec<_> = documented.difference(&deployed).collect();
+    let undocumented: Vec<_> = deployed.difference(&documented).collect();
+    assert!(missing.is_empty(), "in the contract, not deployed: {missing:?}");
+    assert!(undocumented.is_empty(), "deployed, not in the contract: {undocumented:?}");
+    Ok(())
+}

@@ -295,6 +295,13 @@ impl TestTable {
 }
 
 /// The parsed `infra/template.yaml` (CloudFormation tags such as `!Ref` kept as tagged values).
+/// A YAML file of the repository (`docs/openapi.yaml`), parsed.
+pub fn yaml_file(rel: &str) -> Result<serde_yaml_ng::Value> {
+    let path = repo_root().join(rel);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    serde_yaml_ng::from_str(&text).with_context(|| format!("parsing {rel}"))
+}
+
 pub fn template() -> Result<serde_yaml_ng::Value> {
     let path = repo_root().join("infra/template.yaml");
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
