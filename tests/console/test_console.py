@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from conftest import axe_check, call, console_url, sign_in, token, wait_for
+from conftest import axe_check, base_url, call, console_url, sign_in, token, wait_for
 
 AGENT_READS = [
     "/v1/admin/customers?q=ann",
@@ -815,3 +815,32 @@ def test_store_pickup_hand_over(page, scenario):
     done = call("GET", f"/v1/admin/orders/{order_id}", staff).body
     assert done["status"] == "delivered", done
     assert done["payment"]["captured"]["amount"] == done["totals"]["total"]["amount"], done["payment"]
+
+
+# --- Public tracking ---------------------------------------------------------------------------
+
+
+def test_public_tracking_page(page, scenario):
+    """Anyone with a tracking number (no sign-in) sees the parcel's status, the estimated delivery
+    and the carrier's scans on the page the shipment mail links to, and nothing about who it is for;
+    an unknown number is told so in an alert."""
+    order_id = scenario.orders.get("delivered") or next(iter(scenario.orders.values()))
+    staff = token("track-check", "oms/agent")
+    order = call("GET", f"/v1/admin/orders/{order_id}", staff).body
+    tracking = next(s["trackingNumber"] for s in order["shipments"] if s.get("trackingNumber"))
+
+    page.goto(f"{base_url()}/track")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Track a parcel")
+    page.get_by_label("Tracking number", exact=True).fill(tracking)
+    page.get_by_role("button", name="Track").click()
+    expect(page).to_have_url(re.compile(rf"/track\?number={tracking}$"))
+    result = page.locator("#result")
+    expect(result.get_by_role("heading", level=2)).to_contain_text(tracking)
+    body = page.locator("body").inner_text()
+    for secret in (scenario.email, scenario.name, scenario.address["line1"], order_id, scenario.customer):
+        assert secret not in body, f"{secret!r} on the public tracking page"
+    axe_check(page, "19-tracking")
+
+    page.get_by_label("Tracking number", exact=True).fill("SBX000000000000")
+    page.get_by_role("button", name="Track").click()
+    expect(page.get_by_role("alert")).to_contain_text("no parcel with that tracking number")

@@ -119,7 +119,10 @@ async fn every_mail_kind_is_mime_with_its_content_and_links_that_answer() -> any
         }
         if subject == "Your order has shipped" {
             anyhow::ensure!(text.contains(&tracking) && html.contains(&tracking), "tracking number in {text}");
-            anyhow::ensure!(links.iter().any(|l| l.contains(&format!("/dev/track/{tracking}"))), "carrier link");
+            anyhow::ensure!(
+                links.iter().any(|l| l.contains(&format!("/track?number={tracking}"))),
+                "tracking page link"
+            );
             anyhow::ensure!(text.contains("Estimated delivery: 20"), "estimated delivery in {text}");
         }
         if subject == "Your return is ready" {

@@ -148,9 +148,14 @@ pub async fn handle(router: Router, issuer: DevIssuer, req: Request<Body>) -> Re
             })
             .or_insert(v);
     }
-    // Carrier webhooks and signed customer links carry their own signature: those routes have
-    // no JWT authorizer.
-    if parts.uri.path().starts_with("/v1/webhooks/") || parts.uri.path().starts_with("/v1/signed/") {
+    // Carrier webhooks and signed customer links carry their own signature, and public tracking
+    // needs none: those routes have no JWT authorizer (`Authorizer: NONE` in the template).
+    let path = parts.uri.path();
+    let public = path.starts_with("/v1/webhooks/")
+        || path.starts_with("/v1/signed/")
+        || path.starts_with("/v1/tracking/")
+        || (path == "/track" && parts.method == axum::http::Method::GET);
+    if public {
         let event = apigw_event(
             parts.method.as_str(),
             parts.uri.path(),

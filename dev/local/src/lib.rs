@@ -232,7 +232,9 @@ fn local_config(
     let base = std::env::var("OMS_PUBLIC_BASE_URL").unwrap_or_else(|_| {
         format!("http://127.0.0.1:{}", std::env::var("OMS_PORT").unwrap_or_else(|_| "3000".into()))
     });
-    let tracking_url = format!("{base}/dev/track/{{tracking}}");
+    // The shipment mail links to the shop's public tracking page (the sandbox carrier's own page
+    // stays at /dev/track/{tracking}).
+    let tracking_url = format!("{base}/track?number={{tracking}}");
     // A fixed local value (OMS_LINK_SIGNING_SECRET to change it), so links mailed before a
     // restart of the runner still open.
     let link_secret =

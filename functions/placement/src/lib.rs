@@ -21,6 +21,9 @@ pub fn router(oms: Oms) -> Router {
         .route("/v1/carts/{cart_id}", get(get_cart))
         .route("/v1/carts/{cart_id}/items/{sku}", put(set_cart_item))
         .route("/v1/quotes", post(quote))
+        // Public parcel tracking (no sign-in, no personal data).
+        .route("/v1/tracking/{tracking_number}", get(public_tracking))
+        .route("/track", get(track_page))
         .route("/v1/orders", post(place_order).get(list_orders))
         .route("/v1/orders/{order_id}", get(get_order).patch(edit_order))
         .route("/v1/orders/{order_id}/cancel", post(cancel_order))

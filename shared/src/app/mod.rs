@@ -23,6 +23,7 @@ pub mod notify;
 pub mod orders;
 pub mod privacy;
 pub mod projections;
+pub mod public_tracking;
 pub mod reconcile;
 pub mod reminders;
 pub mod returns;

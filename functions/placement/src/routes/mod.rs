@@ -5,12 +5,14 @@ mod admin;
 mod analytics;
 mod console;
 mod shop;
+mod track;
 mod webhooks;
 
 pub use admin::*;
 pub use analytics::*;
 pub use console::*;
 pub use shop::*;
+pub use track::*;
 pub use webhooks::*;
 
 use crate::extract::{Auth, Json, MaybeJson, Query, Staff};
