@@ -45,6 +45,7 @@ conformance!(
     effects_are_recorded_with_the_change_and_completed_once,
     returns_cases_payments_and_labels,
     mail_claims_and_preferences,
+    failed_attempts_count_within_their_window,
     erasure_scrubs_what_quotes_the_buyer_and_deletes_documents,
     customer_profiles_are_versioned_and_found_by_their_keys,
     webhook_subscriptions_are_versioned_and_deliveries_logged_once,
@@ -646,6 +647,23 @@ async fn returns_cases_payments_and_labels<S: Store + Clone + 'static>(st: S) ->
     st.commit(&up).await?;
     assert_eq!(st.commit(&up).await, Err(StoreError::StaleVersion));
     assert_eq!(st.get_rma(&rma.id).await?.unwrap().status, ReturnStatus::InTransit);
+    Ok(())
+}
+
+async fn failed_attempts_count_within_their_window<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    let subject = format!("pickup#{}", ulid::Ulid::new());
+    assert_eq!(st.failures(&subject).await?, 0);
+    // Concurrent failures each count.
+    let counts = futures::future::join_all((0..6).map(|_| st.record_failure(&subject, 600))).await;
+    let mut counts: Vec<u32> = counts.into_iter().collect::<Result<_, _>>()?;
+    counts.sort_unstable();
+    assert_eq!(counts, vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(st.failures(&subject).await?, 6);
+    // A window that ended counts nothing, and the next failure starts a new one.
+    let gone = format!("pickup#{}", ulid::Ulid::new());
+    st.record_failure(&gone, -1).await?;
+    assert_eq!(st.failures(&gone).await?, 0);
+    assert_eq!(st.record_failure(&gone, 600).await?, 1);
     Ok(())
 }
 

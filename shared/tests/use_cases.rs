@@ -394,6 +394,9 @@ async fn analytics_batches_commit_together_and_racing_batches_count_each_order_o
         want.push(contribution(&fact_of(&v.order, &v.timeline, &[], &[])));
     }
     let today = chrono::Utc::now().date_naive();
-    assert_eq!(w.store.rows(today, today).await?, merge_rows(want.iter()));
+    // A row whose counters all went back to zero reads empty: it adds nothing.
+    let mut rows = w.store.rows(today, today).await?;
+    rows.retain(|_, c| !c.is_empty());
+    assert_eq!(rows, merge_rows(want.iter()));
     Ok(())
 }

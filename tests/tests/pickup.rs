@@ -139,3 +139,60 @@ async fn a_pickup_order_is_collected_with_its_code_and_an_uncollected_one_expire
     assert!(subjects.iter().any(|x| x == "Your order is cancelled"), "{subjects:?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn codes_cannot_be_guessed_staff_never_see_one_and_an_edit_stages_the_order_again() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let email = format!("pickup2-{}@mail.example", ulid::Ulid::new().to_string().to_lowercase());
+    // Placed by an agent for the customer: the agent's answer, first and replayed, is staff's
+    // view of the order (no code), though the customer's own view has it.
+    let agent = s.scoped_token("agent-pk", "oms/agent");
+    let mut body = pickup_body(&email);
+    body["customerId"] = json!("cust-pick2");
+    body["channel"] = json!("store");
+    let key = [("Idempotency-Key", "pk-agent-1")];
+    let r = s.call("POST", "/v1/admin/orders", Some(&agent), Some(&body), &key).await?;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json()["orderId"].as_str().unwrap_or_default().to_owned();
+    s.wait_for_status("cust-pick2", &id, "ready_for_pickup").await?;
+    let again = s.call("POST", "/v1/admin/orders", Some(&agent), Some(&body), &key).await?;
+    assert_eq!(again.status, 201, "{}", again.text);
+    assert_eq!(again.json()["status"], "ready_for_pickup");
+    assert!(again.json()["pickup"].get("code").is_none(), "a replay shows staff no code: {}", again.text);
+    let code = s.customer_order("cust-pick2", &id).await?["pickup"]["code"].as_str().unwrap_or_default().to_owned();
+    assert!(!again.text.contains(&code));
+
+    // The customer changes the quantity: the order is staged again, with the same code.
+    let v = s.customer_order("cust-pick2", &id).await?["version"].as_u64().unwrap_or(0).to_string();
+    let edit = json!({"lines": [{"sku": "HEADPHONES-X1", "quantity": 2}]});
+    let r = s
+        .call("PATCH", &format!("/v1/orders/{id}"), Some(&s.token("cust-pick2")), Some(&edit), &[("If-Match", &v)])
+        .await?;
+    assert_eq!(r.status, 200, "{}", r.text);
+    for _ in 0..100 {
+        let o = s.customer_order("cust-pick2", &id).await?;
+        if o["status"] == "ready_for_pickup" && o["version"].as_u64() > Some(v.parse::<u64>()? + 1) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let o = s.customer_order("cust-pick2", &id).await?;
+    assert_eq!(o["status"], "ready_for_pickup", "staged again after the edit: {o}");
+    assert_eq!(o["pickup"]["code"].as_str(), Some(code.as_str()), "the customer keeps their code");
+
+    // Guessing: four wrong codes are refused, the fifth locks the order's collection, and then
+    // even the right code waits for the lock to end. Nothing on the order changed.
+    let store = s.scoped_token("store-2", "oms/warehouse");
+    let path = format!("/v1/admin/orders/{id}/collected");
+    let before = s.order("cust-pick2", &id).await?["version"].clone();
+    let wrong: Vec<String> = (0..10).map(|i| format!("{:06}", 100_000 + i)).filter(|c| *c != code).take(5).collect();
+    for (i, w) in wrong.iter().enumerate() {
+        let r = s.call("POST", &path, Some(&store), Some(&json!({"code": w})), &[]).await?;
+        let want = if i < 4 { 422 } else { 429 };
+        assert_eq!(r.status, want, "attempt {}: {}", i + 1, r.text);
+    }
+    let r = s.call("POST", &path, Some(&store), Some(&json!({"code": code})), &[]).await?;
+    assert_eq!(r.status, 429, "locked: {}", r.text);
+    assert_eq!(s.order("cust-pick2", &id).await?["version"], before, "nothing changed");
+    Ok(())
+}

@@ -30,9 +30,14 @@ pub fn order_to_start(
         OperationType::Insert => to == "placed",
         OperationType::Modify => match from {
             Some("on_hold") => matches!(to, "placed" | "validated" | "allocated" | "payment_authorized"),
-            Some("validated" | "allocated" | "payment_authorized" | "ready_to_ship" | "awaiting_confirmation") => {
-                to == "placed"
-            }
+            Some(
+                "validated"
+                | "allocated"
+                | "payment_authorized"
+                | "ready_to_ship"
+                | "ready_for_pickup"
+                | "awaiting_confirmation",
+            ) => to == "placed",
             _ => false,
         },
         _ => false,

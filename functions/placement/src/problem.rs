@@ -70,6 +70,9 @@ impl From<AppError> for Problem {
             AppError::Unprocessable { kind, detail } => {
                 Problem::new(S::UNPROCESSABLE_ENTITY, kind, "The request cannot be processed").detail(detail)
             }
+            AppError::Locked { kind, detail } => {
+                Problem::new(S::TOO_MANY_REQUESTS, kind, "Too many attempts").detail(detail)
+            }
             AppError::UnprocessableField { kind, detail, field } => {
                 Problem::new(S::UNPROCESSABLE_ENTITY, kind, "The request cannot be processed")
                     .detail(detail)

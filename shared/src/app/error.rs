@@ -16,6 +16,9 @@ pub enum AppError {
     /// Well-formed but refused because of one field's value (422 naming the field).
     #[error("{detail}")]
     UnprocessableField { kind: &'static str, detail: String, field: &'static str },
+    /// Too many failed attempts at a secret: locked for a while (429).
+    #[error("{detail}")]
+    Locked { kind: &'static str, detail: String },
     #[error("not found")]
     NotFound,
     /// A signed link that has expired (410): the customer asks for a new one.

@@ -194,6 +194,9 @@ impl Notifier {
             "tracking_url": tracking_url, "promised_by": estimate, "marketing": false,
             "exchange_of": exchange_of, "credit": o.credit, "payable": o.payable(),
             "case": case, "reply": reply,
+            // The pickup code and expiry as the mail's change recorded them (the order may have
+            // been held or collected since this mail was queued).
+            "pickup": o.pickup,
         });
         self.deliver(n, to, data, false, None).await
     }
@@ -270,7 +273,8 @@ mod tests {
             "order": {"orderId": "01JD", "lines": [{"quantity": 2, "name": "Mug <b>", "subtotal": money(2500)}],
                       "totals": {"subtotal": money(2500), "shipping": money(599), "tax": money(200), "total": money(3299)},
                       "delivery": {"promisedBy": "2026-11-25", "pickupLocation": "STORE-NYC"},
-                      "pickup": {"code": "042917", "expiresAt": "2026-11-30T10:00:00Z"}},
+                      },
+            "pickup": {"code": "042917", "expiresAt": "2026-11-30T10:00:00Z"},
             "payable": money(3299),
             "shipment": {"lines": [{"quantity": 2, "sku": "MUG"}]},
             "cart": {"items": [{"sku": "MUG", "quantity": 1}]},

@@ -232,7 +232,7 @@ pub fn customer_order(o: &Order, shipments: &[Shipment], timeline: &[TimelineEve
         cart_id: o.cart_id.clone(),
         credit: o.credit,
         exchange_for: o.exchange_for.clone(),
-        pickup: o.pickup.clone().filter(|_| o.status == OrderStatus::ReadyForPickup),
+        pickup: o.waiting_pickup().cloned(),
         version: o.version,
         created_at: o.created_at,
         updated_at: o.updated_at,

@@ -104,7 +104,7 @@ impl OrderDto {
             version: o.version,
             created_at: o.created_at,
             updated_at: o.updated_at,
-            pickup: o.pickup.as_ref().map(|p| StorePickup {
+            pickup: o.waiting_pickup().map(|p| StorePickup {
                 ready_at: p.ready_at,
                 expires_at: p.expires_at,
                 reminded: p.reminded,

@@ -170,6 +170,14 @@ pub struct Order {
 }
 
 impl Order {
+    /// The pickup hold while the order waits at the store (also while held from there): a
+    /// restarted or finished order's old hold is not shown.
+    pub fn waiting_pickup(&self) -> Option<&super::pickup::PickupHold> {
+        let waiting = self.status == OrderStatus::ReadyForPickup
+            || (self.status == OrderStatus::OnHold && self.held_from == Some(OrderStatus::ReadyForPickup));
+        self.pickup.as_ref().filter(|_| waiting)
+    }
+
     /// Applies a status event; the caller persists with the version it read.
     pub fn apply(&mut self, event: OrderEvent, now: DateTime<Utc>) -> Result<OrderStatus, IllegalTransition> {
         let from = self.status;

@@ -24,3 +24,14 @@ pub trait MailDedupe: Send + Sync {
     async fn claim_mail(&self, dedupe_key: &str, lease_secs: i64) -> Result<MailClaim, StoreError>;
     async fn mark_mail_sent(&self, dedupe_key: &str) -> Result<(), StoreError>;
 }
+
+/// Failed attempts at a secret (a pickup code) per subject within a window: past a limit the
+/// subject is locked until the window ends, so a code cannot be guessed by trying them all.
+#[async_trait::async_trait]
+pub trait AttemptCounter: Send + Sync {
+    /// Failures recorded for `subject` in its current window (0 when none or the window ended).
+    async fn failures(&self, subject: &str) -> Result<u32, StoreError>;
+    /// Records one more failure and returns the count; a window starts at the first failure
+    /// and lasts `window_secs`.
+    async fn record_failure(&self, subject: &str, window_secs: i64) -> Result<u32, StoreError>;
+}

@@ -32,7 +32,7 @@ pub use cases::CaseRepository;
 pub use catalog::{CatalogRepository, SettingsRepository};
 pub use clock::{Clock, SystemClock};
 pub use customers::{CustomerRepository, PreferenceRepository};
-pub use dedupe::{MailClaim, MailDedupe, ProviderEventDedupe};
+pub use dedupe::{AttemptCounter, MailClaim, MailDedupe, ProviderEventDedupe};
 pub use error::StoreError;
 pub use events::EventBus;
 pub use idempotency::IdempotencyRepository;
@@ -79,6 +79,7 @@ storage_ports!(
     IdempotencyRepository,
     ProviderEventDedupe,
     MailDedupe,
+    AttemptCounter,
     PreferenceRepository,
     CustomerRepository,
     SettingsRepository,

@@ -205,6 +205,10 @@ pub fn label(order: &OrderId, shipment: &ShipmentId) -> Key {
 pub fn mail(dedupe_key: &str) -> Key {
     Key::new(format!("MAIL#{dedupe_key}"), "MAIL")
 }
+/// Failed attempts at a subject's secret (`pickup#<order>`), with a TTL.
+pub fn attempts(subject: &str) -> Key {
+    Key::new(format!("ATTEMPTS#{subject}"), "ATTEMPTS")
+}
 
 /// A customer's communication preferences.
 pub fn preferences(customer: &CustomerId) -> Key {

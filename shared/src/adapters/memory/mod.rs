@@ -42,6 +42,8 @@ pub(crate) struct State {
     pub webhooks: HashMap<(String, String), i64>,
     /// Mail claims: (state, lease until).
     pub mail: HashMap<String, (String, i64)>,
+    /// Failed attempts per subject: (count, window end).
+    pub attempts: HashMap<String, (u32, i64)>,
     pub preferences: HashMap<CustomerId, Preferences>,
     pub confirmation_rule: Option<crate::domain::confirmation::ConfirmationRule>,
     pub customers: HashMap<CustomerId, crate::domain::customer::CustomerProfile>,

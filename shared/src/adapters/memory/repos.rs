@@ -201,6 +201,25 @@ impl MailDedupe for MemoryStore {
 }
 
 #[async_trait::async_trait]
+impl crate::ports::AttemptCounter for MemoryStore {
+    async fn failures(&self, subject: &str) -> Result<u32, StoreError> {
+        let now = self.now().timestamp();
+        self.read(|s| s.attempts.get(subject).filter(|(_, until)| *until > now).map(|(c, _)| *c).unwrap_or(0))
+    }
+
+    async fn record_failure(&self, subject: &str, window_secs: i64) -> Result<u32, StoreError> {
+        let now = self.now().timestamp();
+        let mut s = self.lock()?;
+        let e = s.attempts.entry(subject.to_owned()).or_insert((0, now + window_secs));
+        if e.1 <= now {
+            *e = (0, now + window_secs);
+        }
+        e.0 += 1;
+        Ok(e.0)
+    }
+}
+
+#[async_trait::async_trait]
 impl PreferenceRepository for MemoryStore {
     async fn get_preferences(&self, customer: &CustomerId) -> Result<Preferences, StoreError> {
         self.read(|s| s.preferences.get(customer).cloned().unwrap_or_default())

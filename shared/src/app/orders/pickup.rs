@@ -25,6 +25,17 @@ pub struct PickupSweep {
 
 /// The reminder goes out this long before the store stops keeping the order.
 const REMIND_BEFORE_HOURS: i64 = 24;
+/// Wrong codes allowed per order within `LOCK_SECS` before collection is locked until the
+/// window ends: a six-digit code cannot be found by trying them.
+const MAX_WRONG_CODES: u32 = 5;
+const LOCK_SECS: i64 = 900;
+
+fn locked() -> AppError {
+    AppError::Locked {
+        kind: "pickup-locked",
+        detail: format!("too many wrong pickup codes for this order: try again in {} minutes", LOCK_SECS / 60),
+    }
+}
 
 fn wrong_code() -> AppError {
     AppError::UnprocessableField {
@@ -49,7 +60,11 @@ impl Oms {
         if req.code.trim().is_empty() || req.code.len() > 32 {
             return Err(AppError::invalid_field("code", "expected the six-digit pickup code"));
         }
+        let subject = format!("pickup#{id}");
         for _ in 0..5 {
+            if self.store.failures(&subject).await? >= MAX_WRONG_CODES {
+                return Err(locked());
+            }
             let order = self.store.get_order(id).await?.ok_or(AppError::NotFound)?;
             if order.delivery.pickup_location.is_none() {
                 return Err(AppError::Conflict {
@@ -59,7 +74,9 @@ impl Oms {
             }
             let hold = order.pickup.clone();
             if hold.as_ref().is_some_and(|h| !h.accepts(&req.code)) {
-                return Err(wrong_code());
+                let failures = self.store.record_failure(&subject, LOCK_SECS).await?;
+                tracing::warn!(failures, "wrong pickup code");
+                return Err(if failures >= MAX_WRONG_CODES { locked() } else { wrong_code() });
             }
             match (order.status, &hold) {
                 (OrderStatus::ReadyForPickup, Some(_)) => {}

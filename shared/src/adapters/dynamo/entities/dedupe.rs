@@ -4,12 +4,12 @@
 use super::super::item::{Item, n, s};
 use super::super::keys;
 use super::super::table::{Condition, DynamoStore};
-use super::{ENTITY_IDEMPOTENCY, ENTITY_MAIL, ENTITY_PREFERENCES, ENTITY_WEBHOOK};
+use super::{ENTITY_ATTEMPTS, ENTITY_IDEMPOTENCY, ENTITY_MAIL, ENTITY_PREFERENCES, ENTITY_WEBHOOK};
 use crate::adapters::dynamo::errors::mapping;
 use crate::domain::support::Preferences;
 use crate::domain::{CustomerId, IDEMPOTENCY_TTL_HOURS, IdempotencyRecord};
 use crate::ports::{
-    IdempotencyRepository, MailClaim, MailDedupe, PreferenceRepository, ProviderEventDedupe, StoreError,
+    AttemptCounter, IdempotencyRepository, MailClaim, MailDedupe, PreferenceRepository, ProviderEventDedupe, StoreError,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -101,6 +101,51 @@ impl MailDedupe for DynamoStore {
 
     async fn mark_mail_sent(&self, dedupe_key: &str) -> Result<(), StoreError> {
         self.put_item(&mail_item(dedupe_key, "sent", 0, self.clock.now())).await
+    }
+}
+
+/// Failures in the window that ends at `until` (epoch seconds).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attempts {
+    pub count: u32,
+    pub until: i64,
+}
+
+#[async_trait::async_trait]
+impl AttemptCounter for DynamoStore {
+    async fn failures(&self, subject: &str) -> Result<u32, StoreError> {
+        let now = self.clock.now().timestamp();
+        let current = self.get::<Attempts>(&keys::attempts(subject), true).await?;
+        Ok(current.map(|i| i.data).filter(|a| a.until > now).map(|a| a.count).unwrap_or(0))
+    }
+
+    async fn record_failure(&self, subject: &str, window_secs: i64) -> Result<u32, StoreError> {
+        for _ in 0..8 {
+            let now = self.clock.now().timestamp();
+            let current = self.get::<Attempts>(&keys::attempts(subject), true).await?.map(|i| i.data);
+            // A new window when there is none or it ended; else one more in it, on condition
+            // the count is still the one read (concurrent failures each count).
+            let (next, condition) = match current.filter(|a| a.until > now) {
+                None => (
+                    Attempts { count: 1, until: now + window_secs },
+                    Condition::new("attribute_not_exists(PK) OR #until <= :now")
+                        .name("#until", "until")
+                        .value(":now", n(now)),
+                ),
+                Some(a) => (
+                    Attempts { count: a.count + 1, until: a.until },
+                    Condition::new("#count = :count").name("#count", "count").value(":count", n(a.count)),
+                ),
+            };
+            let item = Item::new(keys::attempts(subject), ENTITY_ATTEMPTS, &next).ttl(next.until + 3600);
+            match self.put(item.to_attrs().map_err(mapping)?, condition).await {
+                Ok(()) => return Ok(next.count),
+                Err(StoreError::StaleVersion) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict)
     }
 }
 

@@ -30,6 +30,7 @@ pub const ENTITY_IDEMPOTENCY: &str = "idempotency";
 pub const ENTITY_WEBHOOK: &str = "webhook_event";
 pub const ENTITY_LABEL: &str = "label";
 pub const ENTITY_MAIL: &str = "mail";
+pub const ENTITY_ATTEMPTS: &str = "attempts";
 pub const ENTITY_RETURN: &str = "return";
 pub const ENTITY_RETURN_LABEL: &str = "return_label";
 pub const ENTITY_CASE: &str = "case";
