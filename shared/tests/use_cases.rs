@@ -74,6 +74,7 @@ impl World {
                 dimensions: Dimensions { length_mm: 100, width_mm: 100, height_mm: 100 },
                 returnable: true,
                 return_window_days: None,
+                category: None,
                 active: true,
             },
         )

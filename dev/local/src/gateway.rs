@@ -151,10 +151,13 @@ pub async fn handle(router: Router, issuer: DevIssuer, req: Request<Body>) -> Re
     // Carrier webhooks and signed customer links carry their own signature, and public tracking
     // needs none: those routes have no JWT authorizer (`Authorizer: NONE` in the template).
     let path = parts.uri.path();
-    let public = path.starts_with("/v1/webhooks/")
-        || path.starts_with("/v1/signed/")
-        || path.starts_with("/v1/tracking/")
-        || (path == "/track" && parts.method == axum::http::Method::GET);
+    let public_read = parts.method == axum::http::Method::GET
+        && (path.starts_with("/v1/tracking/")
+            || path == "/track"
+            || path == "/v1/products"
+            || path.starts_with("/v1/products/")
+            || path.starts_with("/v1/inventory/"));
+    let public = path.starts_with("/v1/webhooks/") || path.starts_with("/v1/signed/") || public_read;
     if public {
         let event = apigw_event(
             parts.method.as_str(),

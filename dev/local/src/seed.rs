@@ -55,6 +55,16 @@ const STOCK: &[(&str, &str, i64)] = &[
     ("SOCKS-3PK", "STORE-SF", 20),
 ];
 
+/// The storefront category of a seeded product.
+fn category(sku: &str) -> &'static str {
+    match sku {
+        "TSHIRT-BLK-M" | "SOCKS-3PK" => "apparel",
+        "MUG-CLASSIC" | "DESK-LAMP" => "home",
+        "INSTALL-TV" => "services",
+        _ => "electronics",
+    }
+}
+
 pub async fn seed(oms: &Oms) -> anyhow::Result<()> {
     for p in PRODUCTS {
         oms.upsert_product(
@@ -68,6 +78,7 @@ pub async fn seed(oms: &Oms) -> anyhow::Result<()> {
                 returnable: p.5,
                 return_window_days: None,
                 active: true,
+                category: Some(category(p.0).into()),
             },
         )
         .await

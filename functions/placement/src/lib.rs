@@ -24,6 +24,11 @@ pub fn router(oms: Oms) -> Router {
         // Public parcel tracking (no sign-in, no personal data).
         .route("/v1/tracking/{tracking_number}", get(public_tracking))
         .route("/track", get(track_page))
+        // The catalog for storefronts (no sign-in).
+        .route("/v1/products", get(public_products))
+        .route("/v1/products/{sku}", get(public_product))
+        .route("/v1/products/{sku}/delivery-estimate", get(delivery_estimate))
+        .route("/v1/inventory/{sku}", get(public_availability))
         .route("/v1/orders", post(place_order).get(list_orders))
         .route("/v1/orders/{order_id}", get(get_order).patch(edit_order))
         .route("/v1/orders/{order_id}/cancel", post(cancel_order))

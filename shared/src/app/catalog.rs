@@ -23,6 +23,8 @@ pub struct ProductInput {
     pub return_window_days: Option<u16>,
     #[serde(default = "yes")]
     pub active: bool,
+    #[serde(default)]
+    pub category: Option<String>,
 }
 
 fn goods() -> ProductKind {
@@ -75,8 +77,12 @@ impl Oms {
             returnable: input.returnable && input.kind == ProductKind::Goods,
             return_window_days: input.return_window_days.unwrap_or(Product::DEFAULT_RETURN_WINDOW_DAYS),
             active: input.active,
+            category: input.category,
         };
-        p.validate().map_err(|e| AppError::invalid(e.to_string()))?;
+        p.validate().map_err(|e| match e {
+            crate::domain::catalog::CatalogError::Field(field, why) => AppError::invalid_field(field, why),
+            other => AppError::invalid(other.to_string()),
+        })?;
         let currency = p.price.currency();
         if !limits::sold_in(currency) {
             return Err(AppError::invalid_field(

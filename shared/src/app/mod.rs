@@ -27,6 +27,7 @@ pub mod public_tracking;
 pub mod reconcile;
 pub mod reminders;
 pub mod returns;
+pub mod storefront;
 pub mod support;
 pub mod text;
 pub mod tracking;

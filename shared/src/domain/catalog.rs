@@ -34,6 +34,9 @@ pub struct Product {
     pub returnable: bool,
     pub return_window_days: u16,
     pub active: bool,
+    /// The storefront category it is listed under (`home`, `apparel`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,6 +48,11 @@ pub enum CatalogError {
     Field(&'static str, &'static str),
 }
 
+/// A category name: 1-40 lower-case letters, digits or dashes.
+pub fn valid_category(c: &str) -> bool {
+    (1..=40).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 impl Product {
     pub const DEFAULT_RETURN_WINDOW_DAYS: u16 = 30;
 
@@ -54,6 +62,9 @@ impl Product {
         }
         if self.name.trim().is_empty() || self.name.chars().count() > 200 {
             return Err(CatalogError::Invalid("name must be 1-200 characters"));
+        }
+        if self.category.as_deref().is_some_and(|c| !valid_category(c)) {
+            return Err(CatalogError::Field("category", "1-40 lower-case letters, digits or dashes"));
         }
         if self.kind == ProductKind::Goods && self.weight_grams == 0 {
             return Err(CatalogError::Invalid("goods need a weight"));

@@ -129,6 +129,7 @@ pub(crate) mod tests {
             returnable: true,
             return_window_days: 30,
             active: true,
+            category: None,
         }
     }
 

@@ -31,6 +31,7 @@ pub fn product(s: &str, price: i64) -> Product {
         returnable: true,
         return_window_days: 30,
         active: true,
+        category: None,
     }
 }
 

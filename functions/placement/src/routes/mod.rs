@@ -5,6 +5,7 @@ mod admin;
 mod analytics;
 mod console;
 mod shop;
+mod storefront;
 mod track;
 mod webhooks;
 
@@ -12,6 +13,7 @@ pub use admin::*;
 pub use analytics::*;
 pub use console::*;
 pub use shop::*;
+pub use storefront::*;
 pub use track::*;
 pub use webhooks::*;
 
