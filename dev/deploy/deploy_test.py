@@ -61,6 +61,7 @@ PARAMETERS = {
     "MailFrom": "orders@example.test",
     "CognitoDomainPrefix": "oms-deploy-test",
     "SupportAddress": "support@example.test",
+    "PickupHoldDays": "5",
 }
 
 # Resource types moto's CloudFormation skips (it logs "No Moto CloudFormation support" and creates
@@ -507,6 +508,22 @@ class Stack:
                 p = self.params[ref]
                 return ",".join(p) if isinstance(p, list) else p
             return self.phys.get(ref)
+        if isinstance(v, dict) and "Fn::If" in v:
+            # A condition of parameters compared with Fn::Equals: the branch the stack took.
+            name, yes, no = v["Fn::If"]
+            cond = self.cfn.get("Conditions", {}).get(name, {})
+            if "Fn::Equals" not in cond:
+                return None
+            a, b = (self.resolve(x) for x in cond["Fn::Equals"])
+            return self.resolve(yes if str(a) == str(b) else no)
+        if isinstance(v, dict) and "Fn::Sub" in v and isinstance(v["Fn::Sub"], str):
+            # Parameters only: anything else is not resolved here.
+            text = v["Fn::Sub"]
+            for name in re.findall(r"\$\{([A-Za-z0-9]+)\}", text):
+                if name not in self.params:
+                    return None
+                text = text.replace("${" + name + "}", str(self.params[name]))
+            return text
         if isinstance(v, dict) and "Fn::GetAtt" in v:
             ga = v["Fn::GetAtt"]
             ref, att = ga if isinstance(ga, list) else ga.split(".", 1)
@@ -537,7 +554,8 @@ class Stack:
             for k, v in want_env.items():
                 want = self.resolve(v)
                 if want is not None and k not in absent:
-                    check(got_env.get(k) == str(want), f"{n}: {k}={got_env.get(k)!r}, want {want!r}")
+                    # moto keeps a number parameter's value as a number.
+                    check(str(got_env.get(k)) == str(want), f"{n}: {k}={got_env.get(k)!r}, want {want!r}")
         inline = [n for n in fns if "ZipFile" in self.resources[n]["Properties"]["Code"]]
         self.summary.append(f"functions   {len(fns)}: arm64*, tracing*; {len(fns) - len(inline)} Rust (provided.al2023, "
                             f"bootstrap), {len(inline)} inline ({', '.join(inline)}); role, timeout, memory, "
