@@ -54,6 +54,10 @@ async fn shoppers_browse_products_stock_and_delivery_options_without_signing_in(
     let sum: i64 = inv["locations"].as_array().into_iter().flatten().filter_map(|l| l["available"].as_i64()).sum();
     assert_eq!(inv["total"].as_i64(), Some(sum));
     assert_eq!(s.call("GET", "/v1/inventory/MUG-OLD", None, None, &[]).await?.status, 404);
+    for path in ["/v1/inventory/MUG-CLASSIC?foo=1", "/v1/products/MUG-CLASSIC?sku=TV-55"] {
+        let r = s.call("GET", path, None, None, &[]).await?;
+        assert_eq!(r.status, 400, "{path}: parameters a route does not take are refused: {}", r.text);
+    }
 
     // Delivery options for a postal code: shipping by service level and pickup in New York.
     let r = s.call("GET", "/v1/products/TSHIRT-BLK-M/delivery-estimate?postalCode=10118", None, None, &[]).await?;
@@ -72,7 +76,12 @@ async fn shoppers_browse_products_stock_and_delivery_options_without_signing_in(
     for (q, field) in [
         ("", "postalCode"),
         ("?postalCode=ABCDE", "postalCode"),
+        ("?postalCode=10118%0d%0a", "postalCode"),
+        ("?postalCode=%2010118", "postalCode"),
         ("?postalCode=10118&quantity=0", "quantity"),
+        ("?postalCode=10118&quantity=-1", "quantity"),
+        ("?postalCode=10118&quantity=1.5", "quantity"),
+        ("?postalCode=10118&quantity=100", "quantity"),
         ("?postalCode=10118&country=ZZ", "country"),
     ] {
         let r = s.call("GET", &format!("/v1/products/TSHIRT-BLK-M/delivery-estimate{q}"), None, None, &[]).await?;

@@ -73,6 +73,10 @@ async fn a_tracking_number_alone_shows_status_scans_and_estimate_and_nothing_per
     let r = s.call("GET", "/track?number=SBX000000000000", None, None, &[]).await?;
     assert_eq!(r.status, 404);
     assert!(r.text.contains("no parcel with that tracking number"), "{}", r.text);
+    let r = s.call("GET", &format!("/v1/tracking/{tracking}?include=order"), None, None, &[]).await?;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = s.call("GET", &format!("/track?number={tracking}&utm_source=mail"), None, None, &[]).await?;
+    assert_eq!(r.status, 200, "a campaign tag on the mail link still opens the page");
     let r = s.call("GET", "/track", None, None, &[]).await?;
     assert_eq!(r.status, 200);
     assert!(r.text.contains("Tracking number"));

@@ -151,7 +151,7 @@ pub async fn handle(router: Router, issuer: DevIssuer, req: Request<Body>) -> Re
     // Carrier webhooks and signed customer links carry their own signature, and public tracking
     // needs none: those routes have no JWT authorizer (`Authorizer: NONE` in the template).
     let path = parts.uri.path();
-    let public_read = parts.method == axum::http::Method::GET
+    let public_read = matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD)
         && (path.starts_with("/v1/tracking/")
             || path == "/track"
             || path == "/v1/products"

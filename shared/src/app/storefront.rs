@@ -157,7 +157,15 @@ impl Oms {
         quantity: Option<u32>,
     ) -> Result<DeliveryEstimate, AppError> {
         let sku = sku_of(sku)?;
-        let postal_code = postal_code.ok_or_else(|| AppError::invalid_field("postalCode", "required"))?;
+        let postal_code = postal_code
+            .filter(|p| {
+                (1..=16).contains(&p.len())
+                    && p.trim() == *p
+                    && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ' || b == b'-')
+            })
+            .ok_or_else(|| {
+                AppError::invalid_field("postalCode", "a postal code: 1-16 letters, digits, spaces or dashes")
+            })?;
         let country = country.unwrap_or("US");
         let quantity = quantity.unwrap_or(1);
         let q = Quantity::new(quantity).map_err(|e| AppError::invalid_field("quantity", e))?;

@@ -15,18 +15,31 @@ pub struct ProductsQuery {
 pub struct EstimateQuery {
     postal_code: Option<String>,
     country: Option<String>,
-    quantity: Option<u32>,
+    quantity: Option<String>,
 }
+
+/// A route that takes no query parameters: any is refused (400 naming it).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoQuery {}
 
 pub async fn public_products(State(oms): State<AppState>, Query(q): Query<ProductsQuery>) -> Result<Response, Problem> {
     Ok(json(StatusCode::OK, &oms.public_products(q.category.as_deref(), q.q.as_deref()).await?))
 }
 
-pub async fn public_product(State(oms): State<AppState>, Path(sku): Path<String>) -> Result<Response, Problem> {
+pub async fn public_product(
+    State(oms): State<AppState>,
+    Path(sku): Path<String>,
+    Query(NoQuery {}): Query<NoQuery>,
+) -> Result<Response, Problem> {
     Ok(json(StatusCode::OK, &oms.public_product(&sku).await?))
 }
 
-pub async fn public_availability(State(oms): State<AppState>, Path(sku): Path<String>) -> Result<Response, Problem> {
+pub async fn public_availability(
+    State(oms): State<AppState>,
+    Path(sku): Path<String>,
+    Query(NoQuery {}): Query<NoQuery>,
+) -> Result<Response, Problem> {
     Ok(json(StatusCode::OK, &oms.availability(&sku).await?))
 }
 
@@ -35,6 +48,16 @@ pub async fn delivery_estimate(
     Path(sku): Path<String>,
     Query(q): Query<EstimateQuery>,
 ) -> Result<Response, Problem> {
-    let e = oms.delivery_estimate(&sku, q.postal_code.as_deref(), q.country.as_deref(), q.quantity).await?;
+    // Digits only, so a malformed quantity is refused naming the field.
+    let quantity = match q.quantity.as_deref() {
+        None => None,
+        Some(t) => Some(
+            t.parse::<u32>()
+                .ok()
+                .filter(|_| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(|| Problem::from(AppError::invalid_field("quantity", "a whole number from 1 to 99")))?,
+        ),
+    };
+    let e = oms.delivery_estimate(&sku, q.postal_code.as_deref(), q.country.as_deref(), quantity).await?;
     Ok(json(StatusCode::OK, &e))
 }

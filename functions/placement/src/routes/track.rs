@@ -4,12 +4,16 @@
 use super::*;
 use oms_shared::app::public_tracking::{PublicTracking, valid_tracking_number};
 
-pub async fn public_tracking(State(oms): State<AppState>, Path(number): Path<String>) -> Result<Response, Problem> {
+pub async fn public_tracking(
+    State(oms): State<AppState>,
+    Path(number): Path<String>,
+    Query(super::NoQuery {}): Query<super::NoQuery>,
+) -> Result<Response, Problem> {
     Ok(json(StatusCode::OK, &oms.public_tracking(&number).await?))
 }
 
+/// The page's query: other parameters (a campaign tag on a mail link) are ignored.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TrackQuery {
     number: Option<String>,
 }
