@@ -167,6 +167,9 @@ impl Oms {
                 AppError::invalid_field("postalCode", "a postal code: 1-16 letters, digits, spaces or dashes")
             })?;
         let country = country.unwrap_or("US");
+        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(AppError::invalid_field("country", "an ISO 3166-1 alpha-2 code such as US"));
+        }
         let quantity = quantity.unwrap_or(1);
         let q = Quantity::new(quantity).map_err(|e| AppError::invalid_field("quantity", e))?;
         active_product(self.store.get_product(&sku).await?)?;
@@ -188,10 +191,15 @@ impl Oms {
         let anonymous =
             Caller::customer(CustomerId::parse("anonymous").map_err(|e| AppError::Internal(e.to_string()))?);
         let quote = self.quote(&anonymous, req).await.map_err(|e| match e {
-            // The address is the postal code and country given: name those fields.
+            // The address is the postal code and country given: a well-formed value the country
+            // does not have is refused naming that field.
             AppError::Invalid { detail, field: Some(f) } if f.starts_with("shippingAddress.") => {
                 let field = if f.ends_with("country") { "country" } else { "postalCode" };
-                AppError::Invalid { detail: detail.replacen(&f, field, 1), field: Some(field.to_owned()) }
+                AppError::UnprocessableField {
+                    kind: if field == "country" { "unknown-country" } else { "invalid-postal-code" },
+                    detail: detail.replacen(&f, field, 1),
+                    field,
+                }
             }
             other => other,
         })?;
