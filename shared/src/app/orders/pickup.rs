@@ -57,7 +57,7 @@ impl Oms {
         id: &OrderId,
         req: CollectRequest,
     ) -> Result<OrderProjection, AppError> {
-        if req.code.trim().is_empty() || req.code.len() > 32 {
+        if req.code.trim().is_empty() || req.code.chars().count() > 32 {
             return Err(AppError::invalid_field("code", "expected the six-digit pickup code"));
         }
         let subject = format!("pickup#{id}");
