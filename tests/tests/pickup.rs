@@ -134,7 +134,16 @@ async fn a_pickup_order_is_collected_with_its_code_and_an_uncollected_one_expire
     s.settle_effects().await?;
     let auth2 = o2["payment"]["authorizationId"].as_str().unwrap_or_default().to_owned();
     assert_eq!(s.local.payments.state(&auth2), Some(IntentState::Voided), "the authorization is voided");
-    let subjects = s.mail_to(&email).await?;
+    // The notifier sends from its queue: wait for both mails (a few seconds at most).
+    let mut subjects = Vec::new();
+    for _ in 0..100 {
+        subjects = s.mail_to(&email).await?;
+        let has = |want: &str| subjects.iter().any(|x| x == want);
+        if has("Your order is waiting for you") && has("Your order is cancelled") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert!(subjects.iter().any(|x| x == "Your order is waiting for you"), "{subjects:?}");
     assert!(subjects.iter().any(|x| x == "Your order is cancelled"), "{subjects:?}");
     Ok(())

@@ -307,16 +307,7 @@ impl Analytics {
         id: &CustomerId,
     ) -> Result<crate::domain::analytics::CustomerFigures, AppError> {
         allowed(c)?;
-        let mut orders = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = self.store.orders_of_customer(id, Listing::first(100).after(cursor.as_deref())).await?;
-            orders.extend(page.items);
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
+        let orders = self.store.customer_orders_up_to(id, usize::MAX).await?;
         crate::domain::analytics::customer_figures(id, &orders).ok_or(AppError::NotFound)
     }
 

@@ -116,16 +116,7 @@ impl Oms {
 
     /// A customer's orders, newest first, every page up to `max`.
     async fn orders_of_up_to(&self, id: &CustomerId, max: usize) -> Result<Vec<Order>, AppError> {
-        let mut out: Vec<Order> = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = self.store.orders_of_customer(id, Listing::first(100).after(cursor.as_deref())).await?;
-            out.extend(page.items);
-            match page.next_cursor {
-                Some(c) if out.len() < max => cursor = Some(c),
-                _ => return Ok(out),
-            }
-        }
+        Ok(self.store.customer_orders_up_to(id, max).await?)
     }
 
     /// The profile, or one assembled from the customer's orders when none was recorded yet.

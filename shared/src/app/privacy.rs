@@ -9,7 +9,7 @@ use super::{AppError, Caller, Oms};
 use crate::domain::privacy::{all_needles, anonymize, anonymize_response, erased, settled};
 use crate::domain::support::Preferences;
 use crate::domain::*;
-use crate::ports::{Listing, StoreError};
+use crate::ports::StoreError;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -53,16 +53,7 @@ const RETAINED: &[&str] = &[
 
 impl Oms {
     async fn orders_of(&self, customer: &CustomerId) -> Result<Vec<Order>, AppError> {
-        let mut out = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = self.store.orders_of_customer(customer, Listing::first(100).after(cursor.as_deref())).await?;
-            out.extend(page.items);
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => return Ok(out),
-            }
-        }
+        Ok(self.store.customer_orders_up_to(customer, usize::MAX).await?)
     }
 
     #[tracing::instrument(skip_all)]

@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 /// The carriers whose tracking numbers the shop issues (each has its own index key).
-const CARRIERS: [&str; 2] = ["sandbox", "easypost"];
+pub const CARRIERS: [&str; 2] = ["sandbox", "easypost"];
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]

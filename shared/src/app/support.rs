@@ -101,7 +101,7 @@ impl Oms {
     /// The order a carrier tracking number belongs to (outbound or return parcel).
     pub async fn find_by_tracking(&self, tracking: &str) -> Result<OrderList, AppError> {
         let mut orders = Vec::new();
-        for carrier in ["sandbox", "easypost"] {
+        for carrier in super::public_tracking::CARRIERS {
             let found = self.store.tracked(carrier, tracking).await?;
             let id = match found {
                 Some(crate::ports::Tracked::Shipment(s)) => s.order_id,

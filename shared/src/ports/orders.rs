@@ -63,6 +63,19 @@ pub trait OrderRepository: Send + Sync {
     }
     /// A customer's orders, newest first (`from` does not apply).
     async fn orders_of_customer(&self, customer: &CustomerId, l: Listing<'_>) -> Result<Page<Order>, StoreError>;
+    /// A customer's orders, newest first, page after page until `max` or the last.
+    async fn customer_orders_up_to(&self, customer: &CustomerId, max: usize) -> Result<Vec<Order>, StoreError> {
+        let mut out: Vec<Order> = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.orders_of_customer(customer, Listing::first(100).after(cursor.as_deref())).await?;
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) if out.len() < max => cursor = Some(c),
+                _ => return Ok(out),
+            }
+        }
+    }
     /// Orders in one status, newest first.
     async fn orders_by_status(&self, status: OrderStatus, l: Listing<'_>) -> Result<Page<Order>, StoreError>;
     /// Every order, newest first (the reconciliation sweep).

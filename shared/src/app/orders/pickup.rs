@@ -98,14 +98,17 @@ impl Oms {
             let amount = Money::new((order.payable().amount() - captured).max(0), currency)
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             let key = format!("capture-pickup-{id}");
-            let mut change = OrderChange::update(next.clone(), order.version, now);
+            let mut capture = None;
             if let Some(auth) = order.payment.authorization_id.clone().filter(|_| amount.amount() > 0) {
                 next.payment.capture(amount, &key, now).map_err(|e| AppError::Internal(e.to_string()))?;
-                change.effects.push(Effect::Capture { authorization_id: auth, amount, idempotency_key: key });
-                change.timeline.push(
-                    TimelineEvent::new(now, "payment.captured", Actor::System("pickup".into()))
-                        .with_note(format!("{amount} at collection")),
-                );
+                let entry = TimelineEvent::new(now, "payment.captured", Actor::System("pickup".into()))
+                    .with_note(format!("{amount} at collection"));
+                capture = Some((Effect::Capture { authorization_id: auth, amount, idempotency_key: key }, entry));
+            }
+            let mut change = OrderChange::update(next, order.version, now);
+            if let Some((effect, entry)) = capture {
+                change.effects.push(effect);
+                change.timeline.push(entry);
             }
             let mut first = true;
             for sh in shipments.iter().filter(|s| s.status != ShipmentStatus::Cancelled) {
@@ -120,7 +123,6 @@ impl Oms {
                 first = false;
                 change.shipments.push(Write::Update { value: s2, expected_version: sh.version });
             }
-            change.order = OrderChange::update(next, order.version, now).order;
             let store = order.delivery.pickup_location.as_ref().map(|l| l.to_string()).unwrap_or_default();
             change = change
                 .with_event(
