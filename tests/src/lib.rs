@@ -163,7 +163,8 @@ impl Stack {
 
     /// Waits until the order reaches `status` (the stream and workflow run in the background).
     pub async fn wait_for_status(&self, customer: &str, id: &str, status: &str) -> anyhow::Result<Value> {
-        for _ in 0..200 {
+        // Up to 30 s: under the whole suite's load the queue workers and the stream poller lag.
+        for _ in 0..600 {
             let o = self.order(customer, id).await?;
             if o["status"] == status {
                 return Ok(o);
