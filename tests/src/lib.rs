@@ -269,14 +269,17 @@ impl Stack {
         .await
     }
 
-    /// Waits until `f` holds (background workers), or fails after ~30 s (generous: the whole
+    /// Waits until `f` holds (background workers), or fails after 60 s (generous: the whole
     /// suite shares two cores).
     pub async fn eventually<F, Fut>(&self, what: &str, f: F) -> anyhow::Result<()>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = anyhow::Result<bool>>,
     {
-        for _ in 0..600 {
+        // A deadline, not a count: under a loaded CI machine one poll (all of moto's mail, say)
+        // can take long, and the work waited for is at the back of a queue.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
             if f().await? {
                 return Ok(());
             }
