@@ -9,7 +9,7 @@ import { money, when, whenShort, day, humanize, badge, address, toMinor, fractio
 import { pageTitle, section, panel, form, button, showStatus, showError } from "../ui.js";
 import { customerLink, caseCard, caseId, timeline, orderEvents } from "./parts.js";
 
-const OPEN = ["placed", "validated", "allocated", "payment_authorized", "ready_to_ship", "on_hold", "awaiting_confirmation"];
+const OPEN = ["placed", "validated", "allocated", "payment_required", "payment_authorized", "ready_to_ship", "on_hold", "awaiting_confirmation"];
 const RETURNABLE = ["delivered", "completed", "partially_shipped", "shipped", "partially_returned", "return_requested"];
 const MAILS = [
   ["order.confirmed", "Order confirmation"],
@@ -24,7 +24,7 @@ const REASONS = ["damaged", "wrong_item", "not_as_described", "does_not_fit", "n
 
 export async function render({ view, params }) {
   const id = params[0];
-  const st = { id, view, order: null, etag: null, cases: [], returns: [], products: null, customer: null };
+  const st = { id, view, order: null, etag: null, cases: [], returns: [], invoices: [], products: null, customer: null };
   await load(st);
   draw(st);
 }
@@ -32,10 +32,11 @@ export async function render({ view, params }) {
 /** Reads the order, its cases and returns (and the product list once, for edits and exchanges). */
 async function load(st) {
   const path = encodeURIComponent(st.id);
-  const [o, cases, returns, products, who] = await Promise.all([
+  const [o, cases, returns, invoices, products, who] = await Promise.all([
     api("GET", `/v1/admin/orders/${path}`),
     api("GET", `/v1/admin/orders/${path}/cases`).catch(() => ({ data: { cases: [] } })),
     api("GET", `/v1/orders/${path}/returns`).catch(() => ({ data: { returns: [] } })),
+    api("GET", `/v1/orders/${path}/invoices`).catch(() => ({ data: { invoices: [] } })),
     st.products ? Promise.resolve({ data: { products: st.products } }) : api("GET", "/v1/admin/products").catch(() => ({ data: { products: [] } })),
     // The agent's order has no customer id: search finds the customer by order id.
     st.customer ? Promise.resolve(null) : api("GET", `/v1/admin/customers?q=${path}`).catch(() => null),
@@ -45,6 +46,7 @@ async function load(st) {
   st.etag = o.etag;
   st.cases = cases.data?.cases || [];
   st.returns = returns.data?.returns || [];
+  st.invoices = invoices.data?.invoices || [];
   st.products = products.data?.products || [];
 }
 
@@ -120,6 +122,11 @@ function draw(st) {
           (r.lines || []).map((l) => `${l.sku} × ${l.quantity} (${humanize(l.reason).toLowerCase()})`).join(", "),
           r.label?.trackingNumber || "—", whenShort(r.createdAt)]),
         { empty: "No returns." })),
+    section(`Invoices and credit notes (${st.invoices.length})`, "invoices",
+      table(null, ["Number", "Kind", "Total", "Issued", "For"],
+        st.invoices.map((d) => [h("a", { href: d.url, target: "_blank", rel: "noopener" }, d.number), humanize(d.kind),
+          money(d.total), whenShort(d.issuedAt), d.reference]),
+        { empty: "No invoices yet: one is issued when payment is taken." })),
     section(`Cases (${st.cases.length})`, "cases",
       st.cases.length
         ? st.cases.map((c) => caseCard(c, { headingLevel: 3, onChange: (next, message) => reloaded(st, message, `case-${caseId(next)}-h`) }))
@@ -135,6 +142,12 @@ function paymentRows(p) {
     ["Captured", money(p.captured)],
     ["Refunded", money(p.refunded)],
     ["Refundable", money(p.refundable)],
+    // A declined payment: the customer has until the deadline to give another method.
+    ...(p.recovery ? [
+      ["Payment declined", `${p.recovery.reason} at ${when(p.recovery.declinedAt)}`],
+      ["Waiting for payment until", when(p.recovery.dueBy)],
+      ["New methods given", String(p.recovery.attempts)],
+    ] : []),
   ];
 }
 

@@ -62,6 +62,7 @@ PARAMETERS = {
     "CognitoDomainPrefix": "oms-deploy-test",
     "SupportAddress": "support@example.test",
     "PickupHoldDays": "5",
+    "PaymentRecoveryHours": "12",
 }
 
 # Resource types moto's CloudFormation skips (it logs "No Moto CloudFormation support" and creates
@@ -152,6 +153,7 @@ BATCH = ddb("BatchGetItem")  # listings through the keys-only indexes, products 
 PUT = ddb("PutItem")
 STOCK = ddb("PutItem", "UpdateItem", "DeleteItem")  # changes with stock deltas (above)
 SEND = {"sqs:SendMessage"}
+SNS_MESSAGES = {"sns:Publish", "sns:CheckIfPhoneNumberIsOptedOut", "sns:CreatePlatformEndpoint"}
 
 EXPECTED = {
     # Storefront and admin API: carts, placement (holds), edits and cancels (releases), admin
@@ -174,7 +176,8 @@ EXPECTED = {
     "TrackingConsumerFunction": FUNCTION | SQS_POLL | READ | STOCK,
     # SQS consumer: reads the order or the cart (product names in one batch), claims the mail
     # (put), sends it as a raw MIME message (SES v2 authorizes that as SendRawEmail).
-    "NotifierFunction": FUNCTION | SQS_POLL | READ | BATCH | PUT | {"ses:SendEmail", "ses:SendRawEmail"},
+    # SQS consumer: mail (SES), SMS and push (SNS); re-enqueues what quiet hours hold back.
+    "NotifierFunction": FUNCTION | SQS_POLL | READ | BATCH | PUT | SEND | {"ses:SendEmail", "ses:SendRawEmail"} | SNS_MESSAGES,
     # Idle carts through their index (batch), marks them reminded, enqueues reminders.
     "CartRemindersFunction": FUNCTION | READ | BATCH | PUT | SEND,
     # Stream consumer: reads outbox entries (pending ones through the index), completes them (a
@@ -224,6 +227,7 @@ EXPECTED_ROLES = {
 
 # The actions that may be granted on Resource "*", and why.
 RESOURCE_STAR = {
+    **{a: "SMS are published to phone numbers, which are not resources; push endpoints are made at run time" for a in SNS_MESSAGES},
     **{a: "X-Ray has no resource-level permissions (Tracing: Active)" for a in XRAY},
     **{a: "AWSLambdaBasicExecutionRole, attached by SAM to every function's role" for a in LOGS},
     **{a: "AWSLambdaSQSQueueExecutionRole, attached by SAM for an SQS event source" for a in SQS_POLL},

@@ -6,3 +6,4 @@ pub mod app;
 pub mod domain;
 pub mod ports;
 pub mod retry;
+pub mod winansi;

@@ -50,6 +50,7 @@ conformance!(
     customer_profiles_are_versioned_and_found_by_their_keys,
     webhook_subscriptions_are_versioned_and_deliveries_logged_once,
     analytics_facts_commit_with_their_rows_once,
+    documents_are_numbered_without_gaps_under_concurrent_and_repeated_issues,
 );
 
 async fn products_round_trip_and_batch_get<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
@@ -677,7 +678,8 @@ async fn mail_claims_and_preferences<S: Store + Clone + 'static>(st: S) -> anyho
     assert_eq!(st.claim_mail("m2", 60).await?, MailClaim::Claimed);
     let c = CustomerId::parse("cust-p")?;
     assert!(st.get_preferences(&c).await?.marketing_emails);
-    st.put_preferences(&c, &oms_shared::domain::support::Preferences { marketing_emails: false }).await?;
+    st.put_preferences(&c, &oms_shared::domain::support::Preferences { marketing_emails: false, ..Default::default() })
+        .await?;
     assert!(!st.get_preferences(&c).await?.marketing_emails);
     Ok(())
 }
@@ -1058,5 +1060,85 @@ async fn analytics_facts_commit_with_their_rows_once<S: Store + Clone + 'static>
     st.claim_rebuild("b", chrono::Utc::now().timestamp() - 1).await?;
     st.claim_rebuild("c", later).await.expect("an expired lease is taken over");
     st.release_rebuild("c").await?;
+    Ok(())
+}
+
+/// Invoices for twelve captured orders, issued concurrently, each twice at once (a redelivered
+/// effect) and once more after (a retry whose answer was lost): numbers 1 to 12 of the series,
+/// each once, each order exactly one invoice; a change that read a stale series is refused.
+async fn documents_are_numbered_without_gaps_under_concurrent_and_repeated_issues<S: Store + Clone + 'static>(
+    st: S,
+) -> anyhow::Result<()> {
+    use oms_shared::app::invoices::Invoicing;
+    use oms_shared::domain::invoice::{DocumentKind, Party};
+    use std::sync::Arc;
+    let inv = Invoicing {
+        store: Arc::new(st.clone()),
+        clock: Arc::new(SystemClock),
+        seller: Party { name: "Seller".into(), lines: vec!["1 Road".into()], tax_id: None },
+    };
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        let mut o = order(&format!("cust-inv-{i}"), "inv@b.co");
+        o.payment.capture(usd(1000 + i), &format!("capture-{i}"), chrono::Utc::now())?;
+        st.commit(&OrderChange::create(o.clone())).await?;
+        ids.push(o.id);
+    }
+    let tasks: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .flat_map(|(i, id)| {
+            (0..2).map({
+                let inv = inv.clone();
+                move |_| {
+                    let (inv, id) = (inv.clone(), id.clone());
+                    tokio::spawn(async move { inv.issue(&id, DocumentKind::Invoice, &format!("capture-{i}")).await })
+                }
+            })
+        })
+        .collect();
+    let mut numbers = Vec::new();
+    for t in tasks {
+        numbers.push(t.await??.expect("an invoice"));
+    }
+    for (i, id) in ids.iter().enumerate() {
+        let pair = &numbers[2 * i..2 * i + 2];
+        assert_eq!(pair[0], pair[1], "one invoice per capture, however often issued");
+        let again = inv.issue(id, DocumentKind::Invoice, &format!("capture-{i}")).await?;
+        assert_eq!(again.as_deref(), Some(pair[0].as_str()), "a retry answers the same number");
+        let docs = st.documents_of_order(id).await?;
+        assert_eq!(docs.len(), 1, "{docs:?}");
+        assert_eq!(st.get_order(id).await?.unwrap().version, 1, "the order is not written");
+        let doc = st.get_invoice(&pair[0]).await?.expect("stored");
+        assert_eq!((&doc.order_id, doc.total), (id, usd(1000 + i as i64)));
+    }
+    let mut unique: Vec<String> = numbers.clone();
+    unique.sort();
+    unique.dedup();
+    let series = unique[0].rsplit_once('-').map(|(s, _)| s.to_owned()).unwrap_or_default();
+    let expected: Vec<String> = (1..=12).map(|n| format!("{series}-{n:06}")).collect();
+    assert_eq!(unique, expected, "gapless and never reused");
+    assert_eq!(st.last_number(&series).await?, 12);
+    // Nothing to document (no such ledger entry): nothing issued, no number taken.
+    assert_eq!(inv.issue(&ids[0], DocumentKind::CreditNote, "refund-none").await?, None);
+    assert_eq!(st.last_number(&series).await?, 12);
+    // A change built on a stale read of the series is refused and writes nothing.
+    let mut doc = st.get_invoice(&expected[0]).await?.unwrap();
+    doc.order_id = ids[0].clone();
+    doc.sequence = 12;
+    doc.number = format!("{series}-000012");
+    doc.reference = "capture-other".into();
+    let mut stale = OrderChange::for_order(&ids[0]);
+    stale.documents.push(oms_shared::domain::invoice::DocumentIssue { invoice: doc.clone(), previous: 11 });
+    assert!(matches!(st.commit(&stale).await, Err(StoreError::StaleVersion)), "stale series");
+    // A second document for a ledger entry that has one is refused, even with a fresh series.
+    doc.sequence = 13;
+    doc.number = format!("{series}-000013");
+    doc.reference = "capture-0".into();
+    let mut twice = OrderChange::for_order(&ids[0]);
+    twice.documents.push(oms_shared::domain::invoice::DocumentIssue { invoice: doc, previous: 12 });
+    assert!(st.commit(&twice).await.is_err(), "one document per ledger entry");
+    assert_eq!(st.last_number(&series).await?, 12);
+    assert_eq!(st.documents_of_order(&ids[0]).await?.len(), 1);
     Ok(())
 }

@@ -123,3 +123,91 @@ fn long_addresses_print_whole_at_a_smaller_size_and_latin_letters_are_kept() -> 
     assert!(label_pdf("SBX1", "ground", &from, &endless, "r").is_err());
     Ok(())
 }
+
+/// The text of a PDF, by poppler's `pdftotext` (layout kept; pages separated by form feeds).
+fn text(pdf: &[u8]) -> anyhow::Result<String> {
+    let dir = std::env::temp_dir().join(format!("oms-doc-{}", ulid::Ulid::new()));
+    std::fs::create_dir_all(&dir)?;
+    let input = dir.join("doc.pdf");
+    std::fs::write(&input, pdf)?;
+    let out = Command::new("pdftotext").arg("-layout").arg(&input).arg("-").output()?;
+    let _ = std::fs::remove_dir_all(&dir);
+    anyhow::ensure!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+#[test]
+fn a_150_line_invoice_prints_every_line_over_pages_with_its_totals() -> anyhow::Result<()> {
+    use oms_shared::domain::invoice::*;
+    use oms_shared::domain::{Currency, CustomerId, Money, OrderId};
+    let usd = |a: i64| Money::new(a, Currency::USD).unwrap();
+    let lines: Vec<InvoiceLine> = (1..=150)
+        .map(|i| InvoiceLine {
+            description: format!("Item number {i} (café crème)"),
+            sku: Some(format!("SKU-{i}")),
+            quantity: 1,
+            unit_price: usd(100 * i),
+            net: usd(100 * i),
+            tax: usd(8 * i),
+            total: usd(108 * i),
+            deduct: false,
+        })
+        .chain(std::iter::once(InvoiceLine {
+            description: "Credit from your return".into(),
+            sku: None,
+            quantity: 1,
+            unit_price: usd(500),
+            net: usd(500),
+            tax: usd(0),
+            total: usd(500),
+            deduct: true,
+        }))
+        .collect();
+    let (net, tax, total) = Invoice::totals(&lines, Currency::USD)?;
+    assert_eq!(total.amount(), 108 * (150 * 151 / 2) - 500);
+    let inv = Invoice {
+        number: "INV-2026-000042".into(),
+        series: "INV-2026".into(),
+        sequence: 42,
+        kind: DocumentKind::Invoice,
+        order_id: OrderId::generate(),
+        customer_id: CustomerId::parse("cust-1")?,
+        issued_at: "2026-12-01T10:00:00Z".parse()?,
+        due_on: None,
+        seller: Party {
+            name: "OMS Demo Shop Inc.".into(),
+            lines: vec!["1 Example Street".into()],
+            tax_id: Some("US-1".into()),
+        },
+        buyer: Party {
+            name: "Zoë Ångström".into(), lines: vec!["350 5th Ave".into(), "北京".into()], tax_id: None
+        },
+        lines,
+        net,
+        tax,
+        total,
+        reference: "capture-1".into(),
+        corrects: vec![],
+    };
+    let t = text(&oms_shared::app::invoices::pdf::render(&inv))?;
+    let pages = t.matches('\u{c}').count();
+    assert!(pages >= 4, "150 lines need several pages: {pages}");
+    for i in [1, 2, 75, 149, 150] {
+        assert!(t.contains(&format!("Item number {i} (café crème)")), "line {i} missing");
+    }
+    assert_eq!(t.matches("Item number ").count(), 150, "each line once");
+    for want in [
+        "Invoice INV-2026-000042",
+        "OMS Demo Shop Inc.",
+        "Tax id US-1",
+        "Zoë Ångström",
+        "-5.00 USD",
+        &total.to_string(),
+        "page 1 of",
+    ] {
+        assert!(t.contains(want), "{want:?} missing");
+    }
+    // Beyond Helvetica's WinAnsi set a character prints as ?, never silently dropped.
+    assert!(t.contains("??"), "CJK shown as ?");
+    Ok(())
+}

@@ -173,7 +173,7 @@ fn webhook_mail_and_preferences_keys() {
     assert_eq!(attr(&a, "PK").as_deref(), Some("MAIL#order.confirmed#01JD"));
     assert_eq!(attr(&a, "SK").as_deref(), Some("MAIL"));
     assert!(a.contains_key("expiresAt"));
-    let p = oms_shared::domain::support::Preferences { marketing_emails: false };
+    let p = oms_shared::domain::support::Preferences { marketing_emails: false, ..Default::default() };
     let a = preferences_item(&CustomerId::parse("cust-1").unwrap(), &p).to_attrs().unwrap();
     assert_eq!(attr(&a, "PK").as_deref(), Some("CUSTOMER#cust-1"));
     assert_eq!(attr(&a, "SK").as_deref(), Some("PREFERENCES"));

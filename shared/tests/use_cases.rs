@@ -117,6 +117,15 @@ impl World {
             carrier: Arc::new(SandboxCarrier::new()),
             bus: self.bus.clone(),
             webhooks: Arc::new(MemoryQueue::default()),
+            invoicing: oms_shared::app::invoices::Invoicing {
+                store: Arc::new(self.store.clone()),
+                clock: self.oms.clock.clone(),
+                seller: oms_shared::domain::invoice::Party {
+                    name: "Test Seller".into(),
+                    lines: vec!["1 Test Road".into()],
+                    tax_id: None,
+                },
+            },
         }
     }
 
@@ -249,6 +258,8 @@ async fn a_dispatcher_that_dies_midway_still_delivers_one_mail() -> anyhow::Resu
         links: oms_shared::app::links::Links::new("https://shop.example", "0123456789abcdef0123456789abcdef")
             .map_err(anyhow::Error::msg)?,
         tracking_url: "https://track.example/{tracking}".into(),
+        messages: Arc::new(oms_shared::adapters::memory::MemoryMessages::default()),
+        queue: w.queue.clone(),
     };
     for m in &messages {
         notifier.handle(&serde_json::from_str(m)?).await.map_err(|e| anyhow::anyhow!(e.to_string()))?;

@@ -127,17 +127,20 @@ async fn transient_failures_before_and_after_side_effects_are_retried_safely() -
 }
 
 #[tokio::test]
-async fn declined_payment_puts_the_order_on_hold_with_stock_released() -> anyhow::Result<()> {
+async fn declined_payment_waits_for_another_payment_method_with_stock_held() -> anyhow::Result<()> {
     let s = Stack::without_stream().await?;
     let before = s.available("DESK-LAMP", "WH-TX").await?;
     let mut body = order_body(json!([{"sku": "DESK-LAMP", "quantity": 1}]));
     body["paymentToken"] = json!("tok_chargeDeclined");
     let id = s.place("cust-d", &body).await?;
-    s.local.workflow.run(&id).await;
+    let ex = s.local.workflow.run(&id).await;
+    assert!(ex.result.is_ok(), "the run ends waiting for payment: {:?}", ex.result);
+    assert_eq!(ex.history.last().map(|h| h.state.as_str()), Some("AwaitingPayment"));
     let o = s.order("cust-d", &id).await?;
-    assert_eq!(o["status"], "on_hold");
+    assert_eq!(o["status"], "payment_required");
     assert!(o["statusReason"].as_str().unwrap().starts_with("payment_declined"));
-    assert_eq!(s.available("DESK-LAMP", "WH-TX").await?, before);
+    let held = s.available("DESK-LAMP", "WH-TX").await?;
+    assert_eq!(held.0, before.0 - 1, "the unit stays with the order: {before:?} {held:?}");
     assert_eq!(by_type(&s.drain_notifications().await?, &id), vec!["order.payment_declined"]);
     // Transient provider trouble and a lost response are retried with the same key.
     for token in ["tok_transientError", "tok_timeoutAfterSuccess"] {

@@ -40,11 +40,19 @@ async fn an_order_reaches_the_erp_crm_and_loyalty_once_whatever_the_redeliveries
         let reversed = sys.points.lock().map(|p| p.values().any(|t| t.kind == "reverse")).unwrap_or(false);
         let activities =
             sys.activities.lock().map(|a| a.values().any(|x| x.activity_type == "return.refunded")).unwrap_or(false);
+        // The invoice and the credit note are issued after the commits that took and gave back
+        // the money: their events come last.
+        let documents = sys
+            .activities
+            .lock()
+            .map(|a| a.values().filter(|x| x.activity_type == "invoice.issued").count() >= 2)
+            .unwrap_or(false);
         missing = [
             ("sales order delivered", delivered),
             ("credit note", note),
             ("points reversed", reversed),
             ("CRM return.refunded", activities),
+            ("CRM invoice and credit note", documents),
         ]
         .into_iter()
         .filter(|(_, ok)| !ok)

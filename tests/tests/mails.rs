@@ -77,8 +77,18 @@ async fn every_mail_kind_is_mime_with_its_content_and_links_that_answer() -> any
     // Every other kind, rendered for this order by the notifier itself.
     let kinds: Vec<String> = s.local.notifier.templates.kinds().to_vec();
     let (oid, sid) = (OrderId::parse(&id)?, ShipmentId::parse(&shipment)?);
+    // The order's invoice (issued after the capture) names the document mails.
+    let mut document = None;
+    for _ in 0..200 {
+        document = s.local.oms.store.documents_of_order(&oid).await?.first().map(|d| d.number.clone());
+        if document.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     for kind in &kinds {
         let n = match kind.as_str() {
+            "invoice.issued" | "credit_note.issued" => Notification::new(kind, &oid, document.clone()),
             "cart.reminder" => Notification::cart_reminder(&CartId::parse(&cart_id)?, "4h", &Utc::now()),
             k if k.starts_with("return.") => Notification::new(k, &oid, Some(rma.clone())),
             "case.reply" => Notification::new("case.reply", &oid, Some(format!("{case}#2"))),
@@ -140,7 +150,11 @@ async fn every_mail_kind_is_mime_with_its_content_and_links_that_answer() -> any
             let local = s.url(&l[base.len()..]);
             let reply = s.http.get(&local).send().await?;
             anyhow::ensure!(reply.status() == 200, "{subject}: {l} answered {}", reply.status());
-            if l.contains("/label?") {
+            if l.contains("/invoices/") {
+                let ct = reply.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                let body = reply.bytes().await?;
+                anyhow::ensure!(ct == "application/pdf" && body.starts_with(b"%PDF"), "invoice: {ct}");
+            } else if l.contains("/label?") {
                 let ct = reply.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
                 let body = reply.bytes().await?;
                 anyhow::ensure!(ct == "application/pdf" && body.starts_with(b"%PDF"), "label: {ct}");

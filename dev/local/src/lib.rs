@@ -40,6 +40,8 @@ use workflow::Workflow;
 
 /// The verified sender of local mail.
 pub const MAIL_FROM: &str = "orders@oms.example";
+/// The local push platform application (moto's ARN for the name `oms-local`).
+pub const PUSH_APP_ARN: &str = "arn:aws:sns:us-east-1:123456789012:app/GCM/oms-local";
 /// Local carrier webhook secrets (the second shows rotation: both are accepted).
 pub const WEBHOOK_SECRET: &str = "local-webhook-secret";
 pub const WEBHOOK_SECRET_NEXT: &str = "local-webhook-secret-next";
@@ -244,6 +246,8 @@ fn local_config(
         ("DYNAMODB_ENDPOINT", endpoint),
         ("SQS_ENDPOINT", moto),
         ("SES_ENDPOINT", moto),
+        ("SNS_ENDPOINT", moto),
+        ("PUSH_PLATFORM_APPLICATION_ARN", PUSH_APP_ARN),
         ("EVENTS_ENDPOINT", moto),
         ("EVENT_BUS_NAME", bus),
         ("NOTIFICATIONS_QUEUE_URL", notifications.as_str()),
@@ -254,6 +258,9 @@ fn local_config(
         ("WEBHOOK_DISABLE_AFTER", webhook_disable_after.as_str()),
         ("SES_FROM", MAIL_FROM),
         ("BRAND", "OMS Demo Shop"),
+        ("SELLER_NAME", "OMS Demo Shop Inc."),
+        ("SELLER_ADDRESS", "1 Example Street|New York, NY 10001|US"),
+        ("SELLER_TAX_ID", "US-12-3456789"),
         ("PUBLIC_BASE_URL", base.as_str()),
         ("LINK_SIGNING_SECRET", link_secret.as_str()),
         ("TRACKING_URL", tracking_url.as_str()),
@@ -321,6 +328,16 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
     }
     // SES rejects unverified senders, as on AWS.
     ports.ses.create_email_identity().email_identity(MAIL_FROM).send().await.ok();
+    // The app's push platform (FCM), as it would be created once on AWS.
+    ports
+        .sns
+        .create_platform_application()
+        .name("oms-local")
+        .platform("GCM")
+        .attributes("PlatformCredential", "local-fcm-key")
+        .send()
+        .await
+        .ok();
     let oms = wiring::oms(&ports);
     let fulfillment = wiring::fulfillment(&ports);
     let workflow = Arc::new(Workflow::load(fulfillment.clone(), sqs.clone(), &queues)?);
@@ -423,6 +440,9 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
                 }
                 if let Err(e) = o.sweep_pickups().await {
                     tracing::warn!(error = %e, "pickup sweep failed");
+                }
+                if let Err(e) = o.sweep_payments().await {
+                    tracing::warn!(error = %e, "payment sweep failed");
                 }
             }
         });
@@ -549,9 +569,24 @@ pub fn app(local: &Local) -> Router {
         )
         .route(
             "/dev/mail",
+            axum::routing::get({
+                let moto = moto.clone();
+                move || {
+                    let moto = moto.clone();
+                    async move { dev_mail(&moto).await }
+                }
+            }),
+        )
+        .route(
+            "/dev/messages",
             axum::routing::get(move || {
                 let moto = moto.clone();
-                async move { dev_mail(&moto).await }
+                async move {
+                    match pages::messages(&moto).await {
+                        Ok(v) => axum::Json(v).into_response(),
+                        Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+                    }
+                }
             }),
         )
         .fallback(move |req: Request<Body>| {
@@ -679,7 +714,7 @@ async fn dev_mail(moto: &str) -> axum::response::Response {
     }
 }
 
-pub use pages::mail;
+pub use pages::{mail, messages};
 
 /// An order's change records as the table holds them (what the stream hands the effects
 /// function): for benchmarks and tests that play the stream's part.

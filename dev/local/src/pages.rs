@@ -41,6 +41,26 @@ pub async fn mail(moto: &str) -> anyhow::Result<serde_json::Value> {
     Ok(serde_json::Value::Array(out))
 }
 
+/// The SMS and push messages SNS (moto) accepted, oldest first: `{"channel", "to", "body"}`
+/// (push: the device token and the notification's title and body).
+pub async fn messages(moto: &str) -> anyhow::Result<serde_json::Value> {
+    let data: serde_json::Value = reqwest::get(format!("{moto}/moto-api/data.json")).await?.json().await?;
+    let sns = &data["sns"];
+    let mut out = Vec::new();
+    for m in sns["SMS"].as_array().into_iter().flatten() {
+        out.push(serde_json::json!({"channel": "sms", "to": m["phone_number"], "body": m["message"]}));
+    }
+    for e in sns["PlatformEndpoint"].as_array().into_iter().flatten() {
+        for raw in e["messages"].as_object().into_iter().flat_map(|m| m.values()) {
+            let msg: serde_json::Value = serde_json::from_str(raw.as_str().unwrap_or("{}")).unwrap_or_default();
+            let fcm: serde_json::Value = serde_json::from_str(msg["GCM"].as_str().unwrap_or("{}")).unwrap_or_default();
+            out.push(serde_json::json!({"channel": "push", "to": e["token"], "title": fcm["notification"]["title"],
+                "body": fcm["notification"]["body"]}));
+        }
+    }
+    Ok(serde_json::Value::Array(out))
+}
+
 fn collect_mail(v: &serde_json::Value, out: &mut Vec<serde_json::Value>) {
     match v {
         serde_json::Value::Object(m) => {

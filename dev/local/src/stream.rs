@@ -16,7 +16,7 @@ fn s<'a>(img: Option<&'a HashMap<String, AttributeValue>>, k: &str) -> Option<&'
 /// The pipe's filter: which stream records start a workflow, and for which order: an order
 /// inserted `placed`; a release from `on_hold` back into the workflow (where the hold
 /// interrupted it); an edit that sent an order back to `placed`; an order confirmed on its
-/// confirmation call.
+/// confirmation call; another payment method given for a declined order.
 pub fn order_to_start(
     op: Option<&OperationType>,
     new: Option<&HashMap<String, AttributeValue>>,
@@ -30,9 +30,12 @@ pub fn order_to_start(
         OperationType::Insert => to == "placed",
         OperationType::Modify => match from {
             Some("on_hold") => matches!(to, "placed" | "validated" | "allocated" | "payment_authorized"),
+            // Another payment method after a decline: authorization is tried again.
+            Some("payment_required") if to == "allocated" => true,
             Some(
                 "validated"
                 | "allocated"
+                | "payment_required"
                 | "payment_authorized"
                 | "ready_to_ship"
                 | "ready_for_pickup"

@@ -32,6 +32,7 @@ pub fn router(oms: Oms) -> Router {
         .route("/v1/orders", post(place_order).get(list_orders))
         .route("/v1/orders/{order_id}", get(get_order).patch(edit_order))
         .route("/v1/orders/{order_id}/cancel", post(cancel_order))
+        .route("/v1/orders/{order_id}/payment", post(submit_payment))
         .route("/v1/orders/{order_id}/inquiries", post(open_inquiry))
         .route("/v1/me/preferences", get(get_preferences).put(put_preferences))
         .route("/v1/me/export", get(export_me))

@@ -13,6 +13,8 @@ use placement::extract::{Auth, Json, MAX_BODY, Query, Staff, need};
 use placement::problem::Problem;
 use serde::Serialize;
 
+mod documents;
+
 fn json<T: Serialize>(status: StatusCode, v: &T) -> Response {
     match serde_json::to_vec(v) {
         Ok(b) => (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], b).into_response(),
@@ -126,6 +128,8 @@ pub fn router(r: Returns) -> Router {
         // A signed link from the return mail: no sign-in, no authorizer (see app::links).
         .route("/v1/signed/orders/{order_id}/returns/{rma_id}/label", get(signed_label))
         .route("/v1/signed/customers/{customer_id}/unsubscribe", get(unsubscribe_page).post(unsubscribe))
+        .route("/v1/signed/orders/{order_id}/invoices/{number}", get(documents::signed_pdf))
+        .route("/v1/orders/{order_id}/invoices", get(documents::list))
         .route("/v1/orders/{order_id}/returns", post(open).get(list))
         .route("/v1/orders/{order_id}/returns/{rma_id}/label", get(label))
         .route("/v1/admin/returns/{rma_id}/receive", post(receive).route_layer(need(Permission::ReceiveReturns)))

@@ -310,8 +310,10 @@ pub async fn run_effects() -> Result<(), Error> {
             let expired = oms.expire_confirmations().await.map_err(|err| Error::from(err.to_string()))?;
             // Pickup orders: a reminder before the store stops keeping them, a cancel after.
             let pickups = oms.sweep_pickups().await.map_err(|err| Error::from(err.to_string()))?;
+            // Declined orders whose payment deadline passed are cancelled.
+            let unpaid = oms.sweep_payments().await.map_err(|err| Error::from(err.to_string()))?;
             Ok(json!({"drained": n, "confirmationsExpired": expired,
-                "pickupsReminded": pickups.reminded, "pickupsExpired": pickups.expired}))
+                "pickupsReminded": pickups.reminded, "pickupsExpired": pickups.expired, "paymentsExpired": unpaid}))
         }
     }))
     .await

@@ -41,6 +41,8 @@ pub struct Ports {
     /// Queues are named per function (`*_QUEUE_URL`), on this client.
     pub sqs: aws_sdk_sqs::Client,
     pub ses: aws_sdk_sesv2::Client,
+    /// SMS and push (`SNS_ENDPOINT` locally).
+    pub sns: aws_sdk_sns::Client,
     /// The integration event bus is named per function (`EVENT_BUS_NAME`), on this client.
     pub eventbridge: aws_sdk_eventbridge::Client,
     /// `WEBHOOK_ALLOW_PRIVATE_TARGETS=true` (local runs only): webhook URLs may be http and
@@ -49,6 +51,9 @@ pub struct Ports {
     /// `PICKUP_HOLD_DAYS` (1-60, default 7): how long a store keeps a pickup order before it is
     /// cancelled, refunded and restocked.
     pub pickup_hold_days: i64,
+    /// `PAYMENT_RECOVERY_HOURS` (1-168, default 24): how long a declined order keeps its stock
+    /// for the customer to give another payment method before it is cancelled.
+    pub payment_recovery_hours: i64,
 }
 
 fn http() -> Result<HttpClient, ConfigError> {
@@ -109,6 +114,7 @@ impl Ports {
             carrier: carrier(cfg)?,
             sqs: aws::sqs_client(&conf, cfg.endpoint("SQS_ENDPOINT").as_deref()),
             ses: aws::ses_client(&conf, cfg.endpoint("SES_ENDPOINT").as_deref()),
+            sns: aws::sns_client(&conf, cfg.endpoint("SNS_ENDPOINT").as_deref()),
             eventbridge: aws::eventbridge_client(&conf, cfg.endpoint("EVENTS_ENDPOINT").as_deref()),
             webhooks_private_targets: cfg.or("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false") == "true",
             pickup_hold_days: cfg
@@ -117,6 +123,15 @@ impl Ports {
                 .ok()
                 .filter(|d| (1..=60).contains(d))
                 .ok_or(ConfigError::Invalid { name: "PICKUP_HOLD_DAYS", reason: "whole days, 1 to 60".into() })?,
+            payment_recovery_hours: cfg
+                .or("PAYMENT_RECOVERY_HOURS", "24")
+                .parse()
+                .ok()
+                .filter(|h| (1..=168).contains(h))
+                .ok_or(ConfigError::Invalid {
+                    name: "PAYMENT_RECOVERY_HOURS",
+                    reason: "whole hours, 1 to 168".into(),
+                })?,
         })
     }
 
@@ -130,6 +145,7 @@ pub fn oms(p: &Ports) -> Oms {
     let mut oms = Oms::new(p.store.clone(), p.clock.clone(), p.carrier.clone());
     oms.webhooks_private_targets = p.webhooks_private_targets;
     oms.pickup_hold_days = p.pickup_hold_days;
+    oms.payment_recovery_hours = p.payment_recovery_hours;
     oms
 }
 
@@ -166,7 +182,20 @@ pub fn notifier(p: &Ports, cfg: &Config) -> Result<Notifier, ConfigError> {
         brand,
         links: links(cfg)?,
         tracking_url: cfg.require("TRACKING_URL")?.to_owned(),
+        messages: Arc::new(oms_shared::adapters::sns::SnsMessages::new(p.sns.clone(), push_application(cfg))),
+        queue: p.queue(cfg, "NOTIFICATIONS_QUEUE_URL")?,
     })
+}
+
+/// `PUSH_PLATFORM_APPLICATION_ARN`: the SNS platform application (FCM) app notifications go
+/// through. Without it push is not set up: said once here, and each push is skipped with a
+/// warning (SMS and mail go on).
+fn push_application(cfg: &Config) -> Option<String> {
+    let arn = cfg.endpoint("PUSH_PLATFORM_APPLICATION_ARN");
+    if arn.is_none() {
+        tracing::warn!("PUSH_PLATFORM_APPLICATION_ARN is not set: app notifications are not sent");
+    }
+    arn
 }
 
 /// `PUBLIC_BASE_URL` (where customers' links point) and `LINK_SIGNING_SECRET` (signs them).
@@ -206,6 +235,27 @@ pub fn effects(p: &Ports, cfg: &Config) -> Result<Effects, ConfigError> {
         carrier: p.carrier.clone(),
         bus: Arc::new(EventBridgeBus::new(p.eventbridge.clone(), cfg.require("EVENT_BUS_NAME")?)),
         webhooks: p.queue(cfg, "WEBHOOK_QUEUE_URL")?,
+        invoicing: invoicing(p, cfg)?,
+    })
+}
+
+/// Who sells, as invoices print it: `SELLER_NAME` and `SELLER_ADDRESS` (lines separated by
+/// `|`) are required; `SELLER_TAX_ID` is printed when set.
+pub fn invoicing(p: &Ports, cfg: &Config) -> Result<oms_shared::app::invoices::Invoicing, ConfigError> {
+    let lines: Vec<String> =
+        cfg.require("SELLER_ADDRESS")?.split('|').map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    if lines.is_empty() {
+        return Err(ConfigError::Invalid { name: "SELLER_ADDRESS", reason: "address lines separated by |".into() });
+    }
+    let tax_id = cfg.or("SELLER_TAX_ID", "").trim().to_owned();
+    Ok(oms_shared::app::invoices::Invoicing {
+        store: p.store.clone(),
+        clock: p.clock.clone(),
+        seller: oms_shared::domain::invoice::Party {
+            name: cfg.require("SELLER_NAME")?.trim().to_owned(),
+            lines,
+            tax_id: (!tax_id.is_empty()).then_some(tax_id),
+        },
     })
 }
 

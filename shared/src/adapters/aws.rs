@@ -42,6 +42,15 @@ pub fn ses_client(conf: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_sesv2::Cl
     aws_sdk_sesv2::Client::from_conf(b.build())
 }
 
+/// An SNS client (SMS and push), pointed at `SNS_ENDPOINT` when given (moto locally).
+pub fn sns_client(conf: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_sns::Client {
+    let mut b = aws_sdk_sns::config::Builder::from(conf);
+    if let Some(e) = endpoint {
+        b = b.endpoint_url(e);
+    }
+    aws_sdk_sns::Client::from_conf(b.build())
+}
+
 /// An EventBridge client, pointed at `EVENTS_ENDPOINT` when given (moto locally).
 pub fn eventbridge_client(conf: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_eventbridge::Client {
     let mut b = aws_sdk_eventbridge::config::Builder::from(conf);

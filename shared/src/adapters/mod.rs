@@ -9,5 +9,6 @@ pub mod integrations;
 pub mod memory;
 pub mod sandbox;
 pub mod ses;
+pub mod sns;
 pub mod sqs;
 pub mod stripe;

@@ -30,7 +30,7 @@ impl SesMailer {
 }
 
 /// The MIME message: From, To, Subject, a Message-ID on the sender's domain, text and HTML
-/// alternatives, and `List-Unsubscribe` (+ `-Post`, RFC 8058) when the mail has an unsubscribe
+/// alternatives, attachments, and `List-Unsubscribe` (+ `-Post`, RFC 8058) when the mail has an unsubscribe
 /// link.
 pub fn mime(from: &str, display_name: Option<&str>, mail: &Mail) -> Result<Vec<u8>, MailError> {
     let domain = from.rsplit_once('@').map(|(_, d)| d.trim_end_matches('>')).unwrap_or("localhost");
@@ -45,6 +45,9 @@ pub fn mime(from: &str, display_name: Option<&str>, mail: &Mail) -> Result<Vec<u
         .message_id(format!("{}@{domain}", ulid::Ulid::new()))
         .text_body(mail.text.as_str())
         .html_body(mail.html.as_str());
+    for a in &mail.attachments {
+        m = m.attachment(a.content_type, a.filename.as_str(), a.bytes.as_slice());
+    }
     if let Some(url) = &mail.unsubscribe {
         m = m
             .header("List-Unsubscribe", Raw::new(format!("<{url}>")))

@@ -27,6 +27,8 @@ pub struct Effects {
     pub bus: Arc<dyn EventBus>,
     /// The webhook dispatcher's queue: replays agents asked for go there once recorded.
     pub webhooks: Arc<dyn Queue>,
+    /// Invoices and credit notes for captures and refunds.
+    pub invoicing: super::invoices::Invoicing,
 }
 
 impl Effects {
@@ -46,6 +48,10 @@ impl Effects {
             Effect::VoidLabel { label_id } => Ok(self.carrier.void_label(label_id).await?),
             Effect::Capture { authorization_id, amount, idempotency_key } => {
                 Ok(self.payments.capture(authorization_id, amount, idempotency_key, true).await?)
+            }
+            Effect::IssueDocument { order_id, kind, reference } => {
+                self.invoicing.issue(order_id, *kind, reference).await?;
+                Ok(())
             }
         }
     }

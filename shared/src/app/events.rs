@@ -42,6 +42,11 @@ pub async fn events_for(
         // What finance and the ERP book: totals and the ledger (provider references only).
         data["payment"] = serde_json::to_value(payment).map_err(|e| StoreError::Mapping(e.to_string()))?;
     }
+    if named.iter().any(|(t, _)| t == "invoice.issued") {
+        // The order's invoices and credit notes (the newest is the one issued).
+        let documents = store.documents_of_order(order).await?;
+        data["documents"] = serde_json::to_value(documents).map_err(|e| StoreError::Mapping(e.to_string()))?;
+    }
     if named.iter().any(|(t, _)| t.starts_with("return.")) {
         let returns: Vec<_> = store.returns_of_order(order).await?.iter().map(customer_return).collect();
         data["returns"] = serde_json::to_value(returns).map_err(|e| StoreError::Mapping(e.to_string()))?;

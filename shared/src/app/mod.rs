@@ -18,7 +18,9 @@ pub mod events;
 pub mod fulfillment;
 pub mod inbound;
 pub mod integrations;
+pub mod invoices;
 pub mod links;
+pub mod messages;
 pub mod notify;
 pub mod orders;
 pub mod privacy;
@@ -56,10 +58,20 @@ pub struct Oms {
     pub webhooks_private_targets: bool,
     /// How long a store keeps a pickup order before it is cancelled (days).
     pub pickup_hold_days: i64,
+    /// How long a declined order keeps its stock waiting for another payment method (hours).
+    pub payment_recovery_hours: i64,
 }
 
 impl Oms {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, carrier: Arc<dyn crate::ports::Carrier>) -> Self {
-        Oms { store, clock, carrier, hot: Arc::default(), webhooks_private_targets: false, pickup_hold_days: 7 }
+        Oms {
+            store,
+            clock,
+            carrier,
+            hot: Arc::default(),
+            webhooks_private_targets: false,
+            pickup_hold_days: 7,
+            payment_recovery_hours: 24,
+        }
     }
 }

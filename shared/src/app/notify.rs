@@ -84,6 +84,10 @@ pub struct Notifier {
     pub links: super::links::Links,
     /// The carrier's tracking page, `{tracking}` replaced by the tracking number.
     pub tracking_url: String,
+    /// SMS and push (`super::messages`).
+    pub messages: Arc<dyn crate::ports::MessageSender>,
+    /// The notifications queue: an SMS or push held back by quiet hours waits there.
+    pub queue: Arc<dyn crate::ports::Queue>,
 }
 
 /// The path of a return label's signed link.
@@ -113,6 +117,11 @@ impl Notifier {
         if !self.templates.kinds.iter().any(|k| k == &n.kind) {
             return Err(NotifyError::Permanent(format!("no template for {}", n.kind)));
         }
+        // One channel only: an SMS or push quiet hours held back (the mail went already).
+        if let Some(ch) = n.channel {
+            self.other_channels(n, Some(ch)).await?;
+            return Ok(Outcome::Sent);
+        }
         let store = &self.oms.store;
         if let Some(cart_id) = &n.cart_id {
             let cart = store.get_cart(cart_id).await?.ok_or_else(|| NotifyError::Permanent("cart not found".into()))?;
@@ -139,9 +148,11 @@ impl Notifier {
                 .collect();
             let data = serde_json::json!({"cart": super::views::CartDto::from(&cart), "items": items, "brand": self.brand,
                 "marketing": true, "unsubscribe_url": unsubscribe});
-            return self.deliver(n, to, data, true, Some(unsubscribe)).await;
+            return self.deliver(n, to, data, true, Some(unsubscribe), Vec::new()).await;
         }
-        self.order_mail(n).await
+        let sent = self.order_mail(n).await?;
+        self.other_channels(n, None).await?;
+        Ok(sent)
     }
 
     /// An order's mail: its customer projection, the shipment's lines by name, tracking, the
@@ -185,6 +196,23 @@ impl Notifier {
             ("case.reply", Some(d)) => self.case_reply(d).await?,
             _ => (None, None),
         };
+        // An invoice or credit note's mail: the document its detail names, and its signed link.
+        let document = match (n.kind.as_str(), n.detail.as_deref()) {
+            ("invoice.issued" | "credit_note.issued", Some(number)) => Some(
+                store
+                    .get_invoice(number)
+                    .await?
+                    .ok_or_else(|| NotifyError::Transient("document not found yet".into()))?,
+            ),
+            _ => None,
+        };
+        let document_url = document.as_ref().map(|d| {
+            self.links.signed(
+                &super::invoices::document_path(&o.id, &d.number),
+                self.oms.clock.now(),
+                super::links::DOCUMENT_LINK_DAYS,
+            )
+        });
         // The carrier's latest estimate once the parcel moves, else the promise.
         let estimate = shipment.as_ref().and_then(|s| s.estimated_delivery).unwrap_or(o.delivery.promised_by);
         let data = serde_json::json!({
@@ -197,8 +225,23 @@ impl Notifier {
             // The pickup code and expiry as the mail's change recorded them (the order may have
             // been held or collected since this mail was queued).
             "pickup": o.pickup,
+            // A declined payment: until when another payment method keeps the order.
+            "payment_due_by": o.payment.recovery.as_ref().map(|r| r.due_by.format("%Y-%m-%d %H:%M UTC").to_string()),
+            "document": document.as_ref().map(|d| serde_json::json!({
+                "number": d.number, "kind": d.kind.title(), "total": d.total.to_string(), "issuedAt": d.issued_at.format("%Y-%m-%d").to_string(),
+            })),
+            "document_url": document_url,
         });
-        self.deliver(n, to, data, false, None).await
+        // An invoice or credit note travels as its PDF.
+        let attachments = document
+            .iter()
+            .map(|d| crate::ports::Attachment {
+                filename: format!("{}.pdf", d.number),
+                content_type: "application/pdf",
+                bytes: super::invoices::pdf::render(d),
+            })
+            .collect();
+        self.deliver(n, to, data, false, None, attachments).await
     }
 
     /// A case reply's mail data: the case and the reply the detail names (`<case id>#<position>`).
@@ -227,6 +270,7 @@ impl Notifier {
         data: Value,
         marketing: bool,
         unsubscribe: Option<String>,
+        attachments: Vec<crate::ports::Attachment>,
     ) -> Result<Outcome, NotifyError> {
         let store = &self.oms.store;
         // An erased customer's placeholder address never receives mail.
@@ -248,6 +292,7 @@ impl Notifier {
             html,
             category: if marketing { "marketing" } else { "transactional" },
             unsubscribe,
+            attachments,
         };
         self.mailer.send(&mail).await.map_err(|e| match e {
             MailError::Transient(m) => NotifyError::Transient(m),

@@ -48,6 +48,7 @@ pub struct ErasureReport {
 const RETAINED: &[&str] = &[
     "order amounts, lines, SKUs, statuses, dates and payment ledgers (accounting and tax records)",
     "the country and region of each address (tax jurisdiction)",
+    "invoice and credit note numbers, lines and amounts (the buyer's name, address and e-mail are erased from them)",
     "the customer id your sign-in provider issued, to link those records",
 ];
 
@@ -116,6 +117,15 @@ impl Oms {
                 done += 1;
             }
             records += self.store.scrub_order_records(&o.id, &quoted).await?;
+            // Invoices and credit notes keep their numbers and amounts; the buyer goes.
+            let erased_buyer = crate::domain::invoice::Party {
+                name: "[erased]".into(),
+                lines: vec![o.shipping_address.country.to_string()],
+                tax_id: None,
+            };
+            for d in self.store.documents_of_order(&o.id).await? {
+                records += usize::from(self.store.redact_buyer(&d.number, &erased_buyer).await?);
+            }
             if let Some((key, rec)) = &placed
                 && let Some(clean) = anonymize_response(&rec.response, o, &quoted)
             {

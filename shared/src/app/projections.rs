@@ -66,6 +66,10 @@ pub struct CustomerOrder {
     /// store keeps it (only the buyer sees the code).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pickup: Option<PickupHold>,
+    /// A declined order: until when it waits for another payment method
+    /// (`POST /v1/orders/{orderId}/payment`) before it is cancelled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_due_by: Option<DateTime<Utc>>,
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -169,6 +173,7 @@ pub fn customer_message(e: &TimelineEvent) -> Option<String> {
             });
         }
         "order.payment_declined" => "Your payment was declined. Please use another payment method.",
+        "payment.method_updated" => "We received your new payment method.",
         "order.failed" => "We could not complete your order. Any payment hold has been released.",
         "order.shipped" => "Your order has shipped.",
         "order.delivered" => "Your order was delivered.",
@@ -233,6 +238,7 @@ pub fn customer_order(o: &Order, shipments: &[Shipment], timeline: &[TimelineEve
         credit: o.credit,
         exchange_for: o.exchange_for.clone(),
         pickup: o.waiting_pickup().cloned(),
+        payment_due_by: o.waiting_payment().map(|r| r.due_by),
         version: o.version,
         created_at: o.created_at,
         updated_at: o.updated_at,

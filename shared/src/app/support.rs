@@ -365,11 +365,14 @@ impl Oms {
                 response: String::new(),
                 created_at: now,
             };
-            let mut change = OrderChange::update(next, order.version, now).with_event(ev).with_effect(Effect::Refund {
-                authorization_id: auth,
-                amount: req.amount,
-                idempotency_key: idem.clone(),
-            });
+            let mut change = OrderChange::update(next, order.version, now)
+                .with_event(ev)
+                .with_effect(Effect::Refund {
+                    authorization_id: auth,
+                    amount: req.amount,
+                    idempotency_key: idem.clone(),
+                })
+                .with_effect(Effect::credit_note(id, &idem));
             change.idempotency = Some((c.customer.clone(), idem.clone(), record));
             match self.store.commit(&change).await {
                 Ok(()) => return self.get_order(c, id).await,

@@ -159,6 +159,7 @@ impl Tracking {
         let mut ops: Vec<StockMovement> = Vec::new();
         let mut events = Vec::new();
         let mut notes: Vec<Notification> = Vec::new();
+        let mut documents: Vec<Effect> = Vec::new();
         let shipments = store.shipments_of_order(order_id).await?;
         if let Some(status) = advanced {
             s2.status = status;
@@ -212,6 +213,7 @@ impl Tracking {
                 }
                 s2.captured = Some(amount);
                 o2.payment.capture(amount, &key, now).map_err(|e| TrackingError::Permanent(e.to_string()))?;
+                documents.push(Effect::invoice(order_id, &key));
                 for line in &sh.lines {
                     // The line's units leave from the stock shards their reservations hold.
                     let mut left = line.quantity;
@@ -290,7 +292,7 @@ impl Tracking {
         }
         change.timeline = events;
         change.stock = ops;
-        change.effects = notes.into_iter().map(Effect::notify).collect();
+        change.effects = notes.into_iter().map(Effect::notify).chain(documents).collect();
         // The event's dedupe is a condition of the write that applies it: the shipment's
         // version. A repeat (or a concurrent copy, after its retry) reads the shipment with the
         // event applied and finds nothing newer, so no separate record of seen events is kept.

@@ -66,6 +66,9 @@ pub struct PaymentDetails {
     pub refunded: Money,
     pub refundable: Money,
     pub ledger: Vec<LedgerEntry>,
+    /// After a decline: the deadline, the provider's decline code and the methods tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<PaymentRecovery>,
 }
 
 impl PaymentDetails {
@@ -80,6 +83,7 @@ impl PaymentDetails {
             refunded: m(refunded),
             refundable: m(o.payment.refundable()),
             ledger: o.payment.ledger.clone(),
+            recovery: o.payment.recovery.clone(),
         }
     }
 }

@@ -252,6 +252,7 @@ impl WebhookDispatcher {
             html,
             category: "transactional",
             unsubscribe: None,
+            attachments: Vec::new(),
         };
         if let Err(e) = self.mailer.send(&mail).await {
             tracing::warn!(subscription = %s.id, error = %e, "could not tell the subscriber");

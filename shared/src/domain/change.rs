@@ -223,6 +223,9 @@ pub struct OrderChange {
     /// Payment authorizations that point back at this order (disputes name them).
     pub payment_refs: Vec<String>,
     pub provider_event: Option<ProviderEvent>,
+    /// Invoices and credit notes issued by the change, each taking the next number of its
+    /// series on condition the series is still where it was read.
+    pub documents: Vec<super::invoice::DocumentIssue>,
     pub effects: Vec<Effect>,
     /// The order whose item collection holds the timeline and outbox entries.
     pub order_id: Option<OrderId>,

@@ -22,6 +22,10 @@ pub struct Notification {
     pub dedupe_key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Only this channel (an SMS or push held back by quiet hours); none: mail, and SMS and
+    /// push as the customer chose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<super::messaging::MessageChannel>,
 }
 
 impl Notification {
@@ -34,6 +38,7 @@ impl Notification {
             cart_id: None,
             dedupe_key: format!("{kind}#{order}"),
             detail,
+            channel: None,
         }
     }
 
@@ -55,6 +60,7 @@ impl Notification {
             cart_id: Some(cart.clone()),
             dedupe_key: format!("cart.reminder#{cart}#{stage}#{}", idle_since.timestamp()),
             detail: Some(stage.to_owned()),
+            channel: None,
         }
     }
 
@@ -92,11 +98,36 @@ pub enum Effect {
         amount: Money,
         idempotency_key: String,
     },
+    /// Documents a payment ledger entry the change recorded (a capture: an invoice; a refund:
+    /// a credit note), numbered when it is issued; `reference` is the entry's key.
+    IssueDocument {
+        order_id: OrderId,
+        kind: super::invoice::DocumentKind,
+        reference: String,
+    },
 }
 
 impl Effect {
     pub fn notify(n: Notification) -> Self {
         Effect::Notify { notification: n }
+    }
+
+    /// The invoice for a capture recorded under `reference`.
+    pub fn invoice(order: &OrderId, reference: &str) -> Self {
+        Effect::IssueDocument {
+            order_id: order.clone(),
+            kind: super::invoice::DocumentKind::Invoice,
+            reference: reference.to_owned(),
+        }
+    }
+
+    /// The credit note for a refund recorded under `reference`.
+    pub fn credit_note(order: &OrderId, reference: &str) -> Self {
+        Effect::IssueDocument {
+            order_id: order.clone(),
+            kind: super::invoice::DocumentKind::CreditNote,
+            reference: reference.to_owned(),
+        }
     }
 }
 

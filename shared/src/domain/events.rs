@@ -16,7 +16,7 @@ pub const EVENT_VERSION: u32 = 1;
 pub const EVENT_SOURCE: &str = "oms";
 
 /// Every event type published in this version, as the schemas in `docs/events/` name them.
-pub const EVENT_TYPES: [&str; 19] = [
+pub const EVENT_TYPES: [&str; 21] = [
     "order.placed",
     "order.confirmed",
     "order.edited",
@@ -26,6 +26,8 @@ pub const EVENT_TYPES: [&str; 19] = [
     "order.ready_to_ship",
     "order.ready_for_pickup",
     "order.collected",
+    "order.payment_required",
+    "invoice.issued",
     "payment.authorized",
     "payment.captured",
     "payment.refunded",
@@ -45,7 +47,9 @@ fn of_entry(e: &TimelineEvent) -> Option<&'static str> {
         "order.confirmed_by_call" | "order.confirmation_timed_out" => "order.confirmed",
         "order.edited" => "order.edited",
         "order.cancelled" | "order.failed" => "order.cancelled",
-        "order.held" | "order.payment_declined" => "order.held",
+        "order.held" => "order.held",
+        "order.payment_declined" => "order.payment_required",
+        "invoice.issued" | "credit_note.issued" => "invoice.issued",
         "order.hold_released" => "order.released",
         "payment.authorized" => "payment.authorized",
         "payment.captured" => "payment.captured",

@@ -103,8 +103,14 @@ mod tests {
     #[test]
     fn refunds_never_exceed_captures_whatever_the_path() {
         let now = Utc::now();
-        let mut p =
-            Payment { token: "t".into(), authorization_id: None, captured: None, refunded: None, ledger: vec![] };
+        let mut p = Payment {
+            token: "t".into(),
+            authorization_id: None,
+            captured: None,
+            refunded: None,
+            ledger: vec![],
+            recovery: None,
+        };
         assert_eq!(p.refund(usd(1), "r0", now), Err(RefundError::ExceedsCaptured { refundable: 0 }));
         p.capture(usd(5998), "c1", now).unwrap();
         p.refund(usd(5998), "goodwill", now).unwrap();

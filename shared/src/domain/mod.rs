@@ -14,13 +14,16 @@ pub mod figures;
 pub mod geo;
 pub mod ids;
 pub mod integrations;
+pub mod invoice;
 pub mod ledger;
 pub mod limits;
+pub mod messaging;
 pub mod money;
 pub mod order;
 pub mod pickup;
 pub mod pricing;
 pub mod privacy;
+pub mod recovery;
 pub mod returns;
 pub mod sourcing;
 pub mod status;
@@ -49,5 +52,6 @@ pub use order::{
     ShipmentLine, ShipmentStatus, StoredBody, TimelineEvent, Totals,
 };
 pub use pickup::PickupHold;
+pub use recovery::PaymentRecovery;
 pub use status::{IllegalTransition, OrderEvent, OrderStatus, transition};
 pub use stock::{StockError, StockLevel, StockRecord};

@@ -111,6 +111,9 @@ pub struct Payment {
     /// Every authorization, capture, refund and void, with its provider reference.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ledger: Vec<super::ledger::LedgerEntry>,
+    /// After a decline: until when the order waits for another payment method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<super::recovery::PaymentRecovery>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,6 +179,14 @@ impl Order {
         let waiting = self.status == OrderStatus::ReadyForPickup
             || (self.status == OrderStatus::OnHold && self.held_from == Some(OrderStatus::ReadyForPickup));
         self.pickup.as_ref().filter(|_| waiting)
+    }
+
+    /// The payment recovery while the order waits for another payment method (also while held
+    /// from there).
+    pub fn waiting_payment(&self) -> Option<&super::recovery::PaymentRecovery> {
+        let waiting = self.status == OrderStatus::PaymentRequired
+            || (self.status == OrderStatus::OnHold && self.held_from == Some(OrderStatus::PaymentRequired));
+        self.payment.recovery.as_ref().filter(|_| waiting)
     }
 
     /// Applies a status event; the caller persists with the version it read.

@@ -12,6 +12,9 @@ pub enum OrderStatus {
     Placed,
     Validated,
     Allocated,
+    /// The payment was declined: the stock stays held until a deadline for the customer to
+    /// give another payment method (`POST /v1/orders/{id}/payment`); then it is cancelled.
+    PaymentRequired,
     PaymentAuthorized,
     ReadyToShip,
     /// A pickup order whose goods wait at the store for the customer (with a pickup code).
@@ -29,11 +32,12 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 17] = [
+    pub const ALL: [OrderStatus; 18] = [
         OrderStatus::AwaitingConfirmation,
         OrderStatus::Placed,
         OrderStatus::Validated,
         OrderStatus::Allocated,
+        OrderStatus::PaymentRequired,
         OrderStatus::PaymentAuthorized,
         OrderStatus::ReadyToShip,
         OrderStatus::ReadyForPickup,
@@ -55,6 +59,7 @@ impl OrderStatus {
             OrderStatus::Placed => "placed",
             OrderStatus::Validated => "validated",
             OrderStatus::Allocated => "allocated",
+            OrderStatus::PaymentRequired => "payment_required",
             OrderStatus::PaymentAuthorized => "payment_authorized",
             OrderStatus::ReadyToShip => "ready_to_ship",
             OrderStatus::ReadyForPickup => "ready_for_pickup",
@@ -88,11 +93,18 @@ impl OrderStatus {
                 | OrderStatus::Placed
                 | OrderStatus::Validated
                 | OrderStatus::Allocated
+                | OrderStatus::PaymentRequired
                 | OrderStatus::PaymentAuthorized
                 | OrderStatus::ReadyToShip
                 | OrderStatus::ReadyForPickup
                 | OrderStatus::OnHold
         )
+    }
+
+    /// In the fulfillment workflow (or waiting at its end for the carrier or the customer): an
+    /// agent may hold it, an edit may send it to a confirmation call.
+    pub fn is_in_workflow(&self) -> bool {
+        self.is_before_handover() && !matches!(self, OrderStatus::AwaitingConfirmation | OrderStatus::OnHold)
     }
 
     pub fn is_editable(&self) -> bool {
@@ -109,6 +121,7 @@ impl OrderStatus {
         matches!(
             self,
             OrderStatus::Allocated
+                | OrderStatus::PaymentRequired
                 | OrderStatus::PaymentAuthorized
                 | OrderStatus::ReadyToShip
                 | OrderStatus::ReadyForPickup
@@ -136,6 +149,10 @@ pub enum OrderEvent {
     ReleaseHold,
     Allocate,
     AuthorizePayment,
+    /// The payment was declined: the order waits for another payment method, stock held.
+    RequirePayment,
+    /// The customer gave another payment method: authorization is tried again.
+    SubmitPayment,
     LabelsCreated,
     /// A pickup order's goods are at the store (instead of labels).
     StageForPickup,
@@ -178,31 +195,34 @@ pub fn transition_held(
 
 /// The status machine: `placed → validated → allocated → payment_authorized → ready_to_ship →
 /// (partially_)shipped → delivered → completed` (a pickup order: `payment_authorized →
-/// ready_for_pickup → delivered` when collected), with holds, cancellation before shipping or
+/// ready_for_pickup → delivered` when collected; a declined payment: `allocated →
+/// payment_required → allocated` with another payment method), with holds, cancellation before shipping or
 /// collection, failure before shipping, and returns after delivery.
 pub fn transition(from: OrderStatus, event: OrderEvent) -> Result<OrderStatus, IllegalTransition> {
     use OrderEvent as E;
     use OrderStatus as S;
     let to = match (from, event) {
         (S::AwaitingConfirmation, E::Confirm) => S::Placed,
-        (
-            S::Placed | S::Validated | S::Allocated | S::PaymentAuthorized | S::ReadyToShip | S::ReadyForPickup,
-            E::RequireCall,
-        ) => S::AwaitingConfirmation,
+        (s, E::RequireCall) if s.is_in_workflow() => S::AwaitingConfirmation,
         (S::Placed, E::Validate) => S::Validated,
-        (
-            S::Placed | S::Validated | S::Allocated | S::PaymentAuthorized | S::ReadyToShip | S::ReadyForPickup,
-            E::HoldForReview,
-        ) => S::OnHold,
+        (s, E::HoldForReview) if s.is_in_workflow() => S::OnHold,
         // Releasing a hold whose work was undone re-enters the workflow from the start...
         (S::OnHold, E::ReleaseHold) => S::Placed,
         // ...otherwise it resumes where the hold interrupted it.
         (S::OnHold, E::Resume(to)) if to.is_before_handover() && to != S::OnHold => to,
-        (S::Validated | S::Allocated | S::PaymentAuthorized | S::ReadyToShip | S::ReadyForPickup, E::Restart) => {
-            S::Placed
-        }
+        (
+            S::Validated
+            | S::Allocated
+            | S::PaymentRequired
+            | S::PaymentAuthorized
+            | S::ReadyToShip
+            | S::ReadyForPickup,
+            E::Restart,
+        ) => S::Placed,
         (S::Validated, E::Allocate) => S::Allocated,
         (S::Allocated, E::AuthorizePayment) => S::PaymentAuthorized,
+        (S::Allocated, E::RequirePayment) => S::PaymentRequired,
+        (S::PaymentRequired, E::SubmitPayment) => S::Allocated,
         (S::PaymentAuthorized, E::LabelsCreated) => S::ReadyToShip,
         (S::PaymentAuthorized, E::StageForPickup) => S::ReadyForPickup,
         (S::ReadyForPickup, E::Collect) => S::Delivered,
@@ -215,6 +235,7 @@ pub fn transition(from: OrderStatus, event: OrderEvent) -> Result<OrderStatus, I
             S::Placed
             | S::Validated
             | S::Allocated
+            | S::PaymentRequired
             | S::PaymentAuthorized
             | S::ReadyToShip
             | S::ReadyForPickup
@@ -234,7 +255,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const EVENTS: [OrderEvent; 24] = [
+    const EVENTS: [OrderEvent; 27] = [
         OrderEvent::Confirm,
         OrderEvent::RequireCall,
         OrderEvent::Resume(OrderStatus::Allocated),
@@ -247,6 +268,9 @@ mod tests {
         OrderEvent::ReleaseHold,
         OrderEvent::Allocate,
         OrderEvent::AuthorizePayment,
+        OrderEvent::RequirePayment,
+        OrderEvent::SubmitPayment,
+        OrderEvent::Resume(OrderStatus::PaymentRequired),
         OrderEvent::LabelsCreated,
         OrderEvent::StageForPickup,
         OrderEvent::Collect,
@@ -318,6 +342,9 @@ mod tests {
                         prop_assert!(!s.is_terminal(), "left terminal state {s}");
                         if next == OrderStatus::Placed { h.authorized_since_entry = false; }
                         if next == OrderStatus::PaymentAuthorized { h.authorized_since_entry = true; }
+                        if next == OrderStatus::PaymentRequired {
+                            prop_assert!(matches!(s, OrderStatus::Allocated | OrderStatus::OnHold), "payment required from {}", s);
+                        }
                         if matches!(next, OrderStatus::PartiallyShipped | OrderStatus::Shipped) {
                             prop_assert!(h.authorized_since_entry, "shipped without payment authorization");
                             h.shipped = true;

@@ -114,15 +114,38 @@ mod tests {
     }
 }
 
-/// A customer's communication preferences.
+/// A customer's communication preferences: marketing mail, and which order messages also go
+/// by SMS or push, and when not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Preferences {
     pub marketing_emails: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms: Option<super::messaging::SmsPreference>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push: Option<super::messaging::PushPreference>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quiet_hours: Option<super::messaging::QuietHours>,
 }
 
 impl Default for Preferences {
     fn default() -> Self {
-        Preferences { marketing_emails: true }
+        Preferences { marketing_emails: true, sms: None, push: None, quiet_hours: None }
+    }
+}
+
+impl Preferences {
+    /// Checks every part; the refusal names the field.
+    pub fn validate(&self) -> Result<(), super::messaging::Refusal> {
+        if let Some(s) = &self.sms {
+            s.validate()?;
+        }
+        if let Some(p) = &self.push {
+            p.validate()?;
+        }
+        if let Some(q) = &self.quiet_hours {
+            q.validate()?;
+        }
+        Ok(())
     }
 }

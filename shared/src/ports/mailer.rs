@@ -17,6 +17,15 @@ pub struct Mail {
     /// One-click unsubscribe link (marketing mail): `List-Unsubscribe` and
     /// `List-Unsubscribe-Post` headers (RFC 8058).
     pub unsubscribe: Option<String>,
+    /// Files sent with the mail (an invoice's PDF).
+    pub attachments: Vec<Attachment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -13,8 +13,10 @@ mod error;
 mod events;
 mod idempotency;
 mod integrations;
+mod invoices;
 mod locations;
 mod mailer;
+mod messages;
 mod orders;
 mod outbox;
 mod payment;
@@ -37,8 +39,10 @@ pub use error::StoreError;
 pub use events::EventBus;
 pub use idempotency::IdempotencyRepository;
 pub use integrations::{Crm, Erp, IntegrationError, Loyalty};
+pub use invoices::InvoiceRepository;
 pub use locations::LocationRepository;
-pub use mailer::{Mail, MailError, Mailer};
+pub use mailer::{Attachment, Mail, MailError, Mailer};
+pub use messages::{MessageError, MessageSender, OutboundMessage};
 pub use orders::{Listing, OrderChanges, OrderRepository, OrderView, Page, is_created_position};
 pub use outbox::Outbox;
 pub use payment::{Authorization, AuthorizeRequest, PaymentError, PaymentGateway};
@@ -87,4 +91,5 @@ storage_ports!(
     PersonalData,
     WebhookRepository,
     AnalyticsRepository,
+    InvoiceRepository,
 );

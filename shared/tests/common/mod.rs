@@ -89,6 +89,7 @@ pub fn order(customer: &str, email: &str) -> Order {
             captured: None,
             refunded: None,
             ledger: vec![],
+            recovery: None,
         },
         reservations: vec![],
         status_reason: None,

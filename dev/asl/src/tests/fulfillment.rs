@@ -36,7 +36,7 @@ fn the_fulfillment_definition_parses_and_checks_clean() {
     let def = definition();
     let model = Definition::parse(&def).unwrap();
     assert_eq!(model.start_at, "Validate");
-    assert_eq!(model.states.len(), 11);
+    assert_eq!(model.states.len(), 13);
     let State::Task(validate) = &model.states["Validate"] else { panic!("Validate is a Task") };
     assert_eq!(validate.resource, "arn:aws:lambda:us-east-1:000000000000:function:ValidateOrderFunction");
     assert_eq!(validate.timeout_seconds, Some(20));
@@ -48,6 +48,7 @@ fn the_fulfillment_definition_parses_and_checks_clean() {
     assert_eq!(enqueue.step.result_path, PathField::Null);
     assert_eq!(enqueue.step.parameters.as_ref().unwrap()["QueueUrl"], QUEUE_URL);
     assert!(matches!(&model.states["Held?"], State::Choice(c) if c.choices.len() == 1));
+    assert!(matches!(&model.states["Paid?"], State::Choice(c) if c.choices.len() == 1));
     assert!(matches!(&model.states["Failed"], State::Fail(f) if f.error.as_deref() == Some("OrderNotFulfilled")));
 
     let resources = Mutex::new(Vec::new());
@@ -81,6 +82,11 @@ impl TaskRunner for Steps {
         match self.fail_at {
             Some((at, error)) if at == state => Err(TaskError::new(error, "injected")),
             _ if state == "Validate" => Ok(json!({"outcome": input["orderId"]})),
+            // The payment step always names its outcome (the choice after it reads it).
+            _ if state == "AuthorizePayment" && input["orderId"] == "declined" => {
+                Ok(json!({"outcome": "payment_required"}))
+            }
+            _ if state == "AuthorizePayment" => Ok(json!({"outcome": "authorized", "authorizationId": "pi_1"})),
             _ => Ok(json!({"ok": true})),
         }
     }
@@ -107,6 +113,11 @@ async fn the_fulfillment_definition_runs() {
     let (held, calls) = run(None, "hold").await;
     assert_eq!(calls, ["Validate"]);
     assert_eq!(held.history.last().unwrap().state, "OnHold");
+
+    let (declined, calls) = run(None, "declined").await;
+    assert_eq!(calls, ["Validate", "Allocate", "AuthorizePayment"]);
+    assert_eq!(declined.history.last().unwrap().state, "AwaitingPayment");
+    assert_eq!(declined.result.unwrap()["payment"]["outcome"], "payment_required");
 
     let (failed, calls) = run(Some(("AuthorizePayment", "PaymentDeclined")), "o2").await;
     assert_eq!(failed.result.unwrap_err().error, "OrderNotFulfilled");

@@ -123,6 +123,12 @@ pub(super) fn if_match(headers: &HeaderMap) -> Result<Option<u64>, Problem> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PreferencesInput {
     marketing_emails: bool,
+    #[serde(default)]
+    sms: Option<oms_shared::domain::messaging::SmsPreference>,
+    #[serde(default)]
+    push: Option<oms_shared::domain::messaging::PushPreference>,
+    #[serde(default)]
+    quiet_hours: Option<oms_shared::domain::messaging::QuietHours>,
 }
 
 pub async fn get_preferences(State(oms): State<AppState>, Auth(c): Auth) -> Result<Response, Problem> {
@@ -134,7 +140,13 @@ pub async fn put_preferences(
     Auth(c): Auth,
     Json(req, _): Json<PreferencesInput>,
 ) -> Result<Response, Problem> {
-    let p = oms_shared::domain::support::Preferences { marketing_emails: req.marketing_emails };
+    let p = oms_shared::domain::support::Preferences {
+        marketing_emails: req.marketing_emails,
+        sms: req.sms,
+        push: req.push,
+        quiet_hours: req.quiet_hours,
+    };
+    p.validate().map_err(|(field, why)| oms_shared::app::AppError::invalid_field(field, why))?;
     oms.store.put_preferences(&c.customer, &p).await?;
     Ok(json(StatusCode::OK, &p))
 }

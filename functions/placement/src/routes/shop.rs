@@ -242,6 +242,17 @@ pub async fn cancel_order(
     cancel(o, Actor::Customer, &headers, body).await
 }
 
+/// Another payment method for a declined (`payment_required`) order.
+pub async fn submit_payment(
+    o: OrderOf,
+    headers: HeaderMap,
+    Json(req, _): Json<oms_shared::app::orders::PaymentRequest>,
+) -> Result<Response, Problem> {
+    let o = o.oms.submit_payment(&o.caller, &o.id, if_match(&headers)?, req).await?;
+    let v = o.version();
+    Ok(with_etag(json(StatusCode::OK, &o), v))
+}
+
 pub async fn edit_order(
     o: OrderOf,
     headers: HeaderMap,

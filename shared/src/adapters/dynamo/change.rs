@@ -82,6 +82,9 @@ impl DynamoStore {
             op.role = TxRole::CartConversion;
             ops.push(op);
         }
+        for d in &change.documents {
+            ops.extend(self.document_ops(d)?);
+        }
         if let Some(ev) = &change.provider_event {
             let item = webhook_item(&ev.provider, &ev.event_id, self.clock.now(), WEBHOOK_TTL_DAYS);
             ops.push(self.put_claim(&item, TxRole::ProviderEvent)?);

@@ -121,7 +121,7 @@ pub fn order_gsi1sk(id: &OrderId) -> String {
 /// The partition of the order index an order sits in while in a status. An index entry whose
 /// key changes costs a delete and a put: orders move between partitions only at milestones
 /// (placed, finished) and for the statuses that form work queues (on hold, failed, awaiting a
-/// confirmation call), so a
+/// confirmation call or a new payment method), so a
 /// routine status change costs no index write. Listing one status of a phase filters it.
 pub fn order_phase(status: OrderStatus) -> &'static str {
     use OrderStatus as S;
@@ -138,10 +138,12 @@ pub fn order_phase(status: OrderStatus) -> &'static str {
         S::OnHold => "on_hold",
         S::Failed => "failed",
         S::AwaitingConfirmation => "awaiting_confirmation",
+        // The payment sweep's queue (a decline and its recovery move the entry: both rare).
+        S::PaymentRequired => "payment_required",
     }
 }
 /// Every phase partition name, once.
-pub const ORDER_PHASES: [&str; 5] = ["open", "done", "on_hold", "failed", "awaiting_confirmation"];
+pub const ORDER_PHASES: [&str; 6] = ["open", "done", "on_hold", "failed", "awaiting_confirmation", "payment_required"];
 /// Whether a phase holds one status only (listing it needs no filter).
 pub fn phase_is_one_status(status: OrderStatus) -> bool {
     OrderStatus::ALL.iter().filter(|s| order_phase(**s) == order_phase(status)).count() == 1
@@ -208,6 +210,23 @@ pub fn mail(dedupe_key: &str) -> Key {
 /// Failed attempts at a subject's secret (`pickup#<order>`), with a TTL.
 pub fn attempts(subject: &str) -> Key {
     Key::new(format!("ATTEMPTS#{subject}"), "ATTEMPTS")
+}
+
+/// A document series' last number (`INV-2026`): taken with the document it numbers.
+pub fn series(series: &str) -> Key {
+    Key::new(format!("SERIES#{series}"), "SERIES")
+}
+
+/// An order's reference to a document issued for one of its ledger entries (one per kind and
+/// entry: the key is the dedupe).
+pub const DOCUMENT_SK_PREFIX: &str = "DOC#";
+pub fn document_ref(order: &OrderId, kind: &str, reference: &str) -> Key {
+    Key { pk: order_pk(order), sk: format!("{DOCUMENT_SK_PREFIX}{kind}#{reference}") }
+}
+
+/// An issued invoice or credit note, by its number.
+pub fn invoice(number: &str) -> Key {
+    Key::new(format!("INVOICE#{number}"), "INVOICE")
 }
 
 /// A customer's communication preferences.

@@ -56,6 +56,12 @@ impl DynamoStore {
         self.put_op(item, Some(("attribute_not_exists(PK)", 0)), role)
     }
 
+    /// The first item of a sequence (a document series): refused, as a stale read, when one
+    /// exists.
+    pub fn put_first<T: Serialize>(&self, item: &Item<T>) -> Result<TxOp, StoreError> {
+        self.put_op(item, Some(("attribute_not_exists(PK)", 0)), TxRole::Versioned)
+    }
+
     pub fn put_plain<T: Serialize>(&self, item: &Item<T>) -> Result<TxOp, StoreError> {
         self.put_op(item, None, TxRole::Other)
     }

@@ -28,6 +28,7 @@ fn size(c: &OrderChange) -> usize {
         + usize::from(c.cart.is_some())
         + c.payment_refs.len()
         + usize::from(c.provider_event.is_some())
+        + 2 * c.documents.len()
         + usize::from(!c.timeline.is_empty())
         + usize::from(!c.effects.is_empty())
 }
@@ -62,6 +63,16 @@ fn conditions(
         && s.webhooks.contains_key(&(ev.provider.clone(), ev.event_id.clone()))
     {
         errors.insert(0, StoreError::DuplicateEvent);
+    }
+    for d in &c.documents {
+        let last = s.series.get(&d.invoice.series).copied().unwrap_or(0);
+        if last != d.previous || d.invoice.sequence != d.previous + 1 {
+            errors.push(StoreError::StaleVersion);
+        } else if s.invoices.contains_key(&d.invoice.number)
+            || s.document_refs.contains_key(&(d.invoice.order_id.clone(), d.invoice.kind, d.invoice.reference.clone()))
+        {
+            errors.push(StoreError::AlreadyExists);
+        }
     }
     if let Some((cart, expected)) = &c.cart
         && s.carts.get(&cart.id).map(|x| x.version) != Some(*expected)
@@ -152,6 +163,12 @@ fn apply(
             };
             s.outbox.insert((id.clone(), entry.id.clone()), entry);
         }
+    }
+    for d in &c.documents {
+        s.series.insert(d.invoice.series.clone(), d.invoice.sequence);
+        s.invoices.insert(d.invoice.number.clone(), d.invoice.clone());
+        let key = (d.invoice.order_id.clone(), d.invoice.kind, d.invoice.reference.clone());
+        s.document_refs.insert(key, d.invoice.reference());
     }
     if let Some(ev) = &c.provider_event {
         s.webhooks.insert((ev.provider.clone(), ev.event_id.clone()), now.timestamp());

@@ -85,3 +85,21 @@ impl Mailer for MemoryMailer {
         Ok(())
     }
 }
+
+/// SMS and push kept in memory; numbers ending in 99 have replied STOP (as moto has it).
+#[derive(Debug, Default)]
+pub struct MemoryMessages {
+    pub sent: Mutex<Vec<crate::ports::OutboundMessage>>,
+}
+
+#[async_trait::async_trait]
+impl crate::ports::MessageSender for MemoryMessages {
+    async fn send(&self, m: &crate::ports::OutboundMessage) -> Result<(), crate::ports::MessageError> {
+        use crate::domain::messaging::MessageChannel;
+        if m.channel == MessageChannel::Sms && m.to.ends_with("99") {
+            return Err(crate::ports::MessageError::OptedOut);
+        }
+        self.sent.lock().map_err(|e| crate::ports::MessageError::Transient(e.to_string()))?.push(m.clone());
+        Ok(())
+    }
+}

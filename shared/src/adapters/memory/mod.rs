@@ -12,7 +12,7 @@ mod privacy;
 mod repos;
 mod webhooks;
 
-pub use messaging::{MemoryBus, MemoryMailer, MemoryQueue};
+pub use messaging::{MemoryBus, MemoryMailer, MemoryMessages, MemoryQueue};
 
 use crate::domain::returns::Rma;
 use crate::domain::support::{Case, Preferences};
@@ -60,6 +60,12 @@ pub(crate) struct State {
     pub analytics_rows: BTreeMap<crate::domain::analytics::RowKey, crate::domain::analytics::Counters>,
     /// The reset-rebuild lease: owner and until (epoch seconds).
     pub rebuild_lease: Option<(String, i64)>,
+    /// Each document series' last number, and the documents by number.
+    pub series: HashMap<String, u64>,
+    pub invoices: BTreeMap<String, crate::domain::invoice::Invoice>,
+    /// (order, kind, ledger reference) -> the document issued for it.
+    pub document_refs:
+        BTreeMap<(OrderId, crate::domain::invoice::DocumentKind, String), crate::domain::invoice::DocumentRef>,
 }
 
 /// Every storage port, in memory.

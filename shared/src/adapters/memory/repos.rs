@@ -281,3 +281,28 @@ impl MemoryStore {
             .unwrap_or_else(|| StockRecord::new(sku.clone(), location.clone(), Default::default())))
     }
 }
+
+#[async_trait::async_trait]
+impl InvoiceRepository for MemoryStore {
+    async fn last_number(&self, series: &str) -> Result<u64, StoreError> {
+        Ok(self.lock()?.series.get(series).copied().unwrap_or(0))
+    }
+
+    async fn get_invoice(&self, number: &str) -> Result<Option<crate::domain::invoice::Invoice>, StoreError> {
+        Ok(self.lock()?.invoices.get(number).cloned())
+    }
+
+    async fn redact_buyer(&self, number: &str, buyer: &crate::domain::invoice::Party) -> Result<bool, StoreError> {
+        Ok(self.lock()?.invoices.get_mut(number).map(|i| i.buyer = buyer.clone()).is_some())
+    }
+
+    async fn documents_of_order(
+        &self,
+        order: &OrderId,
+    ) -> Result<Vec<crate::domain::invoice::DocumentRef>, StoreError> {
+        let mut docs: Vec<_> =
+            self.lock()?.document_refs.iter().filter(|((o, _, _), _)| o == order).map(|(_, d)| d.clone()).collect();
+        docs.sort_by(|a, b| (a.issued_at, &a.number).cmp(&(b.issued_at, &b.number)));
+        Ok(docs)
+    }
+}

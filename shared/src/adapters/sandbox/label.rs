@@ -2,6 +2,8 @@
 //! (subset B) barcode drawn as filled rectangles. No dependencies: the PDF is small enough to
 //! write by hand, and a carrier's real labels arrive as documents anyway.
 
+use crate::winansi::winansi;
+
 /// Code 128 symbol widths (bar, space, ...), values 0-106 (ISO/IEC 15417).
 const PATTERNS: [&str; 107] = [
     "212222", "222122", "222221", "121223", "121322", "131222", "122213", "122312", "132212", "221213", "221312",
@@ -42,43 +44,6 @@ pub enum LabelError {
     Unprintable(char),
     #[error("the {0} does not fit on a 4x6 label")]
     TooLong(&'static str),
-}
-
-/// The WinAnsi (Windows-1252) byte of a character Helvetica prints, if any.
-fn winansi(c: char) -> Option<u8> {
-    const HIGH: [(char, u8); 27] = [
-        ('€', 0x80),
-        ('‚', 0x82),
-        ('ƒ', 0x83),
-        ('„', 0x84),
-        ('…', 0x85),
-        ('†', 0x86),
-        ('‡', 0x87),
-        ('ˆ', 0x88),
-        ('‰', 0x89),
-        ('Š', 0x8A),
-        ('‹', 0x8B),
-        ('Œ', 0x8C),
-        ('Ž', 0x8E),
-        ('‘', 0x91),
-        ('’', 0x92),
-        ('“', 0x93),
-        ('”', 0x94),
-        ('•', 0x95),
-        ('–', 0x96),
-        ('—', 0x97),
-        ('˜', 0x98),
-        ('™', 0x99),
-        ('š', 0x9A),
-        ('›', 0x9B),
-        ('œ', 0x9C),
-        ('ž', 0x9E),
-        ('Ÿ', 0x9F),
-    ];
-    match u32::from(c) {
-        0x20..=0x7E | 0xA0..=0xFF => u8::try_from(u32::from(c)).ok(),
-        _ => HIGH.iter().find(|(h, _)| *h == c).map(|(_, b)| *b),
-    }
 }
 
 /// A line as label text: whitespace runs folded to one space, every character checked.

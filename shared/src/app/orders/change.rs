@@ -32,7 +32,8 @@ fn payment_undo(next: &mut Order, now: chrono::DateTime<chrono::Utc>) -> Result<
         let amount = Money::new(refundable, currency).map_err(|e| AppError::Internal(e.to_string()))?;
         let key = format!("cancel-refund-{}", next.id);
         next.payment.refund(amount, &key, now).map_err(|e| AppError::Internal(e.to_string()))?;
-        out.push(Effect::Refund { authorization_id: auth.clone(), amount, idempotency_key: key });
+        out.push(Effect::Refund { authorization_id: auth.clone(), amount, idempotency_key: key.clone() });
+        out.push(Effect::credit_note(&next.id, &key));
     }
     let key = format!("void-{}", next.id);
     next.payment.record(LedgerKind::Voided, Money::zero(currency), &key, now);

@@ -4,6 +4,8 @@
 mod change;
 mod hot;
 pub use hot::HotStock;
+mod payment;
+pub use payment::PaymentRequest;
 mod pickup;
 pub use pickup::{CollectRequest, PickupSweep};
 mod place;
@@ -217,5 +219,27 @@ pub(super) fn delivery_choice(
         (Some(l), None) => Ok(DeliveryChoice::Level(*l)),
         (None, Some(id)) => Ok(DeliveryChoice::Option(id.clone())),
         (None, None) => Ok(default),
+    }
+}
+
+/// The scheduled sweeps act as the system, with staff rights.
+fn system_caller() -> Result<super::Caller, AppError> {
+    Ok(super::Caller::admin(CustomerId::parse("system").map_err(|e| AppError::Internal(e.to_string()))?))
+}
+
+impl super::Oms {
+    /// Every order in `status` (a work queue's phase of the order index), page by page.
+    async fn orders_in(&self, status: OrderStatus) -> Result<Vec<Order>, AppError> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page =
+                self.store.orders_by_status(status, crate::ports::Listing::first(100).after(cursor.as_deref())).await?;
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
     }
 }

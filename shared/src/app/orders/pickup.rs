@@ -5,7 +5,7 @@
 use super::super::projections::OrderProjection;
 use super::super::{AppError, Caller, Oms};
 use crate::domain::*;
-use crate::ports::{Listing, StoreError};
+use crate::ports::StoreError;
 use chrono::Duration;
 use serde::Deserialize;
 
@@ -108,6 +108,7 @@ impl Oms {
             let mut change = OrderChange::update(next, order.version, now);
             if let Some((effect, entry)) = capture {
                 change.effects.push(effect);
+                change.effects.push(Effect::invoice(id, &format!("capture-pickup-{id}")));
                 change.timeline.push(entry);
             }
             let mut first = true;
@@ -150,22 +151,9 @@ impl Oms {
     #[tracing::instrument(skip_all)]
     pub async fn sweep_pickups(&self) -> Result<PickupSweep, AppError> {
         let now = self.clock.now();
-        let system = Caller::admin(CustomerId::parse("system").map_err(|e| AppError::Internal(e.to_string()))?);
+        let system = super::system_caller()?;
         let mut done = PickupSweep::default();
-        let mut waiting = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = self
-                .store
-                .orders_by_status(OrderStatus::ReadyForPickup, Listing::first(100).after(cursor.as_deref()))
-                .await?;
-            waiting.extend(page.items);
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
-        for o in waiting {
+        for o in self.orders_in(OrderStatus::ReadyForPickup).await? {
             let Some(hold) = o.pickup.clone() else { continue };
             if hold.expires_at <= now {
                 let why = format!("not collected by {}", hold.expires_at.format("%Y-%m-%d %H:%M UTC"));

@@ -69,10 +69,7 @@ impl Oms {
         let shipping_address = parse_address("shippingAddress", &req.shipping_address)?;
         let billing_address = req.billing_address.as_ref().map(|a| parse_address("billingAddress", a)).transpose()?;
         let email = Email::parse(&req.email).map_err(|e| AppError::invalid_field("email", e))?;
-        let token = req.payment_token.trim();
-        if token.is_empty() || token.len() > 255 || !token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(AppError::invalid_field("paymentToken", "a payment provider token is required"));
-        }
+        let token = super::payment::parse_token(&req.payment_token)?;
         let choice = delivery_choice(
             &req.service_level,
             &req.delivery_option_id,
@@ -116,6 +113,7 @@ impl Oms {
                     captured: None,
                     refunded: None,
                     ledger: vec![],
+                    recovery: None,
                 },
                 reservations: prepared.reservations,
                 status_reason: None,

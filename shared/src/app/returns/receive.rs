@@ -84,7 +84,12 @@ impl Returns {
                 if let (Some(auth), true) = (&order.payment.authorization_id, amount.amount() > 0) {
                     let key = format!("refund-{}-{}-{}", rma.id, line.line_id, line.receipts);
                     o2.payment.refund(amount, &key, now).map_err(|e| AppError::Internal(e.to_string()))?;
-                    refunds.push(Effect::Refund { authorization_id: auth.clone(), amount, idempotency_key: key });
+                    refunds.push(Effect::Refund {
+                        authorization_id: auth.clone(),
+                        amount,
+                        idempotency_key: key.clone(),
+                    });
+                    refunds.push(Effect::credit_note(&order.id, &key));
                 }
                 line.refunded = Some(
                     Money::new(line.refunded.map(|m| m.amount()).unwrap_or(0) + amount.amount(), currency)
@@ -209,9 +214,9 @@ impl Returns {
         // same write, so later refunds see it.
         if used > 0 {
             let m = Money::new(used, currency).map_err(|e| AppError::Internal(e.to_string()))?;
-            o2.payment
-                .refund(m, &format!("exchange-credit-{}", rma.id), now)
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let key = format!("exchange-credit-{}", rma.id);
+            o2.payment.refund(m, &key, now).map_err(|e| AppError::Internal(e.to_string()))?;
+            effects.push(Effect::credit_note(&original.id, &key));
         }
         if excess > 0
             && let Some(auth) = &original.payment.authorization_id
@@ -219,7 +224,8 @@ impl Returns {
             let m = Money::new(excess, currency).map_err(|e| AppError::Internal(e.to_string()))?;
             let key = format!("exchange-refund-{}", rma.id);
             o2.payment.refund(m, &key, now).map_err(|e| AppError::Internal(e.to_string()))?;
-            effects.push(Effect::Refund { authorization_id: auth.clone(), amount: m, idempotency_key: key });
+            effects.push(Effect::Refund { authorization_id: auth.clone(), amount: m, idempotency_key: key.clone() });
+            effects.push(Effect::credit_note(&original.id, &key));
         }
         let mut next = rma.clone();
         next.exchange_order_id = Some(new_id.clone());

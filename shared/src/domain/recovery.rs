@@ -1,0 +1,67 @@
+//! Payment recovery: a declined payment leaves the order `payment_required` with its stock
+//! held until a deadline, for the customer to give another payment method. Each method given
+//! is a new authorization attempt with its own idempotency key.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentRecovery {
+    /// When the last authorization was declined.
+    pub declined_at: DateTime<Utc>,
+    /// Until when the stock is held; after it the order is cancelled.
+    pub due_by: DateTime<Utc>,
+    /// The provider's decline code (agents only; never shown to the customer).
+    pub reason: String,
+    /// Payment methods the customer gave after a decline (each authorization attempt after
+    /// a decline has its own key). Kept after a later success, as the order's history.
+    #[serde(default)]
+    pub attempts: u32,
+}
+
+impl PaymentRecovery {
+    /// A decline at `now`: the stock is held `hours` from now. A decline while an earlier
+    /// deadline still runs keeps it (a customer cannot extend the hold by trying cards); the
+    /// attempts always carry on (they keep the authorization keys apart).
+    pub fn declined(previous: Option<&PaymentRecovery>, now: DateTime<Utc>, hours: i64, reason: &str) -> Self {
+        let reason: String = reason.chars().take(100).collect();
+        let attempts = previous.map_or(0, |p| p.attempts);
+        let due_by = match previous {
+            Some(p) if p.due_by > now => p.due_by,
+            _ => now + chrono::Duration::hours(hours),
+        };
+        PaymentRecovery { declined_at: now, due_by, reason, attempts }
+    }
+
+    /// The idempotency key of an authorization: `base` for the first try, then one per payment
+    /// method given after a decline.
+    pub fn key(recovery: Option<&PaymentRecovery>, base: String) -> String {
+        match recovery.map_or(0, |r| r.attempts) {
+            0 => base,
+            n => format!("{base}-retry{n}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_decline_keeps_the_first_deadline_and_keys_differ_per_attempt() {
+        let t0: DateTime<Utc> = "2026-12-01T10:00:00Z".parse().unwrap();
+        let first = PaymentRecovery::declined(None, t0, 24, "card_declined");
+        assert_eq!(first.due_by, t0 + chrono::Duration::hours(24));
+        let mut tried = first.clone();
+        tried.attempts = 1;
+        let again = PaymentRecovery::declined(Some(&tried), t0 + chrono::Duration::hours(3), 24, "insufficient_funds");
+        assert_eq!((again.due_by, again.attempts, again.reason.as_str()), (first.due_by, 1, "insufficient_funds"));
+        assert_eq!(PaymentRecovery::key(None, "auth-o".into()), "auth-o");
+        assert_eq!(PaymentRecovery::key(Some(&first), "auth-o".into()), "auth-o");
+        assert_eq!(PaymentRecovery::key(Some(&again), "auth-o".into()), "auth-o-retry1");
+        // After the deadline (an edit restarted the order, say): a new one, the attempts kept.
+        let later = PaymentRecovery::declined(Some(&again), t0 + chrono::Duration::hours(30), 24, "card_declined");
+        assert_eq!((later.due_by, later.attempts), (t0 + chrono::Duration::hours(54), 1));
+    }
+}
