@@ -24,6 +24,8 @@ fn complete() -> Config {
         ("LINK_SIGNING_SECRET", "0123456789abcdef0123456789abcdef"),
         ("TRACKING_URL", "https://track.example/{tracking}"),
         ("CONSUMER", "erp"),
+        ("SELLER_NAME", "Shop Inc."),
+        ("SELLER_ADDRESS", "1 Road|Town"),
     ])
 }
 
@@ -56,9 +58,29 @@ const NEEDS: [(&str, &[&str]); 12] = [
     ("tracking-consumer", &["TABLE_NAME"]),
     ("tracking-webhook", &["TABLE_NAME", "TRACKING_QUEUE_URL", "WEBHOOK_SECRETS"]),
     ("payment-webhook", &["TABLE_NAME", "PAYMENT_WEBHOOK_SECRETS"]),
-    ("notifier", &["TABLE_NAME", "SES_FROM", "PUBLIC_BASE_URL", "LINK_SIGNING_SECRET", "TRACKING_URL"]),
+    (
+        "notifier",
+        &[
+            "TABLE_NAME",
+            "SES_FROM",
+            "PUBLIC_BASE_URL",
+            "LINK_SIGNING_SECRET",
+            "TRACKING_URL",
+            "NOTIFICATIONS_QUEUE_URL",
+        ],
+    ),
     ("cart-reminders", &["TABLE_NAME", "NOTIFICATIONS_QUEUE_URL"]),
-    ("effects", &["TABLE_NAME", "NOTIFICATIONS_QUEUE_URL", "EVENT_BUS_NAME", "WEBHOOK_QUEUE_URL"]),
+    (
+        "effects",
+        &[
+            "TABLE_NAME",
+            "NOTIFICATIONS_QUEUE_URL",
+            "EVENT_BUS_NAME",
+            "WEBHOOK_QUEUE_URL",
+            "SELLER_NAME",
+            "SELLER_ADDRESS",
+        ],
+    ),
     ("webhook-dispatcher", &["TABLE_NAME", "WEBHOOK_QUEUE_URL", "SES_FROM"]),
     ("analytics", &["TABLE_NAME"]),
     ("integrations", &["CONSUMER"]),

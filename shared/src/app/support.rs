@@ -323,7 +323,8 @@ impl Oms {
             }
             return self.get_order(c, id).await;
         }
-        for _ in 0..5 {
+        // Concurrent refunds on one order each get their turn: re-read after a short jitter.
+        for attempt in 0..10u64 {
             let order = self.order_for_agent(id).await?;
             let auth = order.payment.authorization_id.clone().ok_or(AppError::Unprocessable {
                 kind: "nothing-to-refund",
@@ -345,7 +346,7 @@ impl Oms {
             let now = self.clock.now();
             let mut next = order.clone();
             next.payment.refund(req.amount, &idem, now).map_err(|e| match e {
-                RefundError::ExceedsCaptured { refundable } => AppError::Unprocessable {
+                RefundError::ExceedsCaptured { refundable } => AppError::UnprocessableField {
                     kind: "refund-exceeds-captured",
                     detail: format!(
                         "amount: at most {} can be refunded",
@@ -353,6 +354,7 @@ impl Oms {
                             .map(|m| m.to_string())
                             .unwrap_or_else(|_| refundable.to_string())
                     ),
+                    field: "amount",
                 },
                 other => AppError::invalid_field("amount", other),
             })?;
@@ -383,7 +385,11 @@ impl Oms {
                     }
                     return self.get_order(c, id).await;
                 }
-                Err(StoreError::StaleVersion) => continue,
+                Err(StoreError::StaleVersion) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(rand::random::<u64>() % (10 * (attempt + 1))))
+                        .await;
+                    continue;
+                }
                 Err(e) => return Err(e.into()),
             }
         }

@@ -93,6 +93,11 @@ impl Oms {
             if if_match.is_some_and(|v| v != order.version) {
                 return Err(AppError::StaleVersion);
             }
+            // Staff using the customer's route appear as themselves on the timeline.
+            let actor = match &actor {
+                Actor::Customer(_) => caller.actor_on(&order.customer),
+                other => other.clone(),
+            };
             if order.status == OrderStatus::Cancelled {
                 return self.get_order(caller, id).await;
             }
