@@ -42,6 +42,10 @@ export async function render({ view, query, navigate }) {
     return;
   }
   summary = summary || {};
+  // Customer satisfaction from the after-delivery surveys answered in the range.
+  const csat = await api("GET", `${BASE}/csat?${new URLSearchParams({ from: range.from, to: range.to })}`)
+    .then((r) => r.data || {}, () => ({}));
+  summary = { ...summary, csat };
   view.append(
     pageTitle("Analytics"),
     lede(summary, range),
@@ -170,7 +174,9 @@ function tiles(s) {
       tile("accuracy", "Accuracy", percent(s.accuracy), `${count(s.accurate ?? 0)} accurate`),
       tile("on-time", "On-time rate", percent(s.onTimeRate), `${count(s.onTime ?? 0)} of ${count(s.delivered ?? 0)} delivered on time`),
       tile("ready-to-ship", "Ready to ship p50 / p90", speed(rts), `${count(rts.count ?? 0)} orders`),
-      tile("delivered", "Delivered p50 / p90", speed(del), `${count(del.count ?? 0)} orders`)));
+      tile("delivered", "Delivered p50 / p90", speed(del), `${count(del.count ?? 0)} orders`),
+      tile("csat", "Customer satisfaction (CSAT)", percent(s.csat?.csat),
+        `${count(s.csat?.satisfied ?? 0)} of ${count(s.csat?.answers ?? 0)} answers scored 4 or 5`)));
 }
 
 /** Amounts in several currencies, one per line; none is a dash. */

@@ -32,11 +32,12 @@ export async function render({ view, params }) {
 /** Reads the order, its cases and returns (and the product list once, for edits and exchanges). */
 async function load(st) {
   const path = encodeURIComponent(st.id);
-  const [o, cases, returns, invoices, products, who] = await Promise.all([
+  const [o, cases, returns, invoices, feedback, products, who] = await Promise.all([
     api("GET", `/v1/admin/orders/${path}`),
     api("GET", `/v1/admin/orders/${path}/cases`).catch(() => ({ data: { cases: [] } })),
     api("GET", `/v1/orders/${path}/returns`).catch(() => ({ data: { returns: [] } })),
     api("GET", `/v1/orders/${path}/invoices`).catch(() => ({ data: { invoices: [] } })),
+    api("GET", `/v1/admin/orders/${path}/feedback`).catch(() => ({ data: null })),
     st.products ? Promise.resolve({ data: { products: st.products } }) : api("GET", "/v1/admin/products").catch(() => ({ data: { products: [] } })),
     // The agent's order has no customer id: search finds the customer by order id.
     st.customer ? Promise.resolve(null) : api("GET", `/v1/admin/customers?q=${path}`).catch(() => null),
@@ -47,6 +48,7 @@ async function load(st) {
   st.cases = cases.data?.cases || [];
   st.returns = returns.data?.returns || [];
   st.invoices = invoices.data?.invoices || [];
+  st.feedback = feedback.data || null;
   st.products = products.data?.products || [];
 }
 
@@ -127,6 +129,7 @@ function draw(st) {
         st.invoices.map((d) => [h("a", { href: d.url, target: "_blank", rel: "noopener" }, d.number), humanize(d.kind),
           money(d.total), whenShort(d.issuedAt), d.reference]),
         { empty: "No invoices yet: one is issued when payment is taken." })),
+    section("Customer feedback", "feedback", feedbackPart(st.feedback)),
     section(`Cases (${st.cases.length})`, "cases",
       st.cases.length
         ? st.cases.map((c) => caseCard(c, { headingLevel: 3, onChange: (next, message) => reloaded(st, message, `case-${caseId(next)}-h`) }))
@@ -149,6 +152,20 @@ function paymentRows(p) {
       ["New methods given", String(p.recovery.attempts)],
     ] : []),
   ];
+}
+
+/** The after-delivery survey: its answer, or where it stands. */
+function feedbackPart(f) {
+  if (!f) return h("p", { class: "empty" }, "No survey: one is sent a few days after delivery.");
+  if (f.answeredAt) {
+    return dl([
+      ["Score", `${f.score} of 5`],
+      ["Comment", f.comment || "—"],
+      ["Answered", when(f.answeredAt)],
+    ]);
+  }
+  if (f.requestedAt) return h("p", null, `Survey sent ${whenShort(f.requestedAt)}; no answer yet.`);
+  return h("p", null, `Survey due ${whenShort(f.dueAt)}.`);
 }
 
 function confirmBanner(st) {

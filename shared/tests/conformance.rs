@@ -51,6 +51,7 @@ conformance!(
     webhook_subscriptions_are_versioned_and_deliveries_logged_once,
     analytics_facts_commit_with_their_rows_once,
     documents_are_numbered_without_gaps_under_concurrent_and_repeated_issues,
+    surveys_are_found_when_due_and_answered_once,
 );
 
 async fn products_round_trip_and_batch_get<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
@@ -1140,5 +1141,44 @@ async fn documents_are_numbered_without_gaps_under_concurrent_and_repeated_issue
     assert!(st.commit(&twice).await.is_err(), "one document per ledger entry");
     assert_eq!(st.last_number(&series).await?, 12);
     assert_eq!(st.documents_of_order(&ids[0]).await?.len(), 1);
+    Ok(())
+}
+
+/// A survey is in the due index until sent, out of it once sent, in its month once answered;
+/// a write on a stale read is refused.
+async fn surveys_are_found_when_due_and_answered_once<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    use oms_shared::domain::feedback::Feedback;
+    let o = order("cust-fbk", "fbk@b.co");
+    st.commit(&OrderChange::create(o.clone())).await?;
+    let t0: chrono::DateTime<chrono::Utc> = "2026-12-04T10:00:00Z".parse()?;
+    let f = Feedback::due(&o.id, &o.customer, t0);
+    let mut c = OrderChange::for_order(&o.id);
+    c.feedback = Some(Write::Create(f.clone()));
+    st.commit(&c).await?;
+    assert!(st.due_feedback(t0).await?.iter().all(|x| x.order_id != o.id), "not before it is due");
+    let due = st.due_feedback(t0 + chrono::Duration::seconds(1)).await?;
+    assert!(due.iter().any(|x| x.order_id == o.id), "{due:?}");
+    // Made due twice (a repeated delivery write) is refused.
+    assert!(st.commit(&c).await.is_err());
+    let sent = Feedback { requested_at: Some(t0), version: 2, ..f.clone() };
+    let mut c = OrderChange::for_order(&o.id);
+    c.feedback = Some(Write::Update { value: sent.clone(), expected_version: 1 });
+    st.commit(&c).await?;
+    assert!(st.due_feedback(t0 + chrono::Duration::days(1)).await?.iter().all(|x| x.order_id != o.id), "sent");
+    let at = t0 + chrono::Duration::hours(5);
+    let answered = Feedback { answered_at: Some(at), score: Some(4), comment: Some("ok".into()), version: 3, ..sent };
+    let mut c = OrderChange::for_order(&o.id);
+    c.feedback = Some(Write::Update { value: answered.clone(), expected_version: 2 });
+    st.commit(&c).await?;
+    assert!(matches!(st.commit(&c).await, Err(StoreError::StaleVersion)), "answered once");
+    let month = st.answered_feedback(t0, t0 + chrono::Duration::days(1)).await?;
+    assert_eq!(month.iter().filter(|x| x.order_id == o.id).count(), 1);
+    assert!(
+        st.answered_feedback(at + chrono::Duration::seconds(1), at + chrono::Duration::days(1))
+            .await?
+            .iter()
+            .all(|x| x.order_id != o.id)
+    );
+    assert_eq!(st.get_feedback(&o.id).await?, Some(answered));
     Ok(())
 }

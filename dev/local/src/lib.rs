@@ -444,6 +444,9 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
                 if let Err(e) = o.sweep_payments().await {
                     tracing::warn!(error = %e, "payment sweep failed");
                 }
+                if let Err(e) = o.sweep_feedback().await {
+                    tracing::warn!(error = %e, "feedback sweep failed");
+                }
             }
         });
     }

@@ -54,6 +54,7 @@ pub fn router(oms: Oms) -> Router {
         .route("/v1/admin/orders/{order_id}/notes", post(admin_note).route_layer(need(P::Annotate)))
         .route("/v1/admin/orders/{order_id}/hold", post(admin_hold).route_layer(need(P::Annotate)))
         .route("/v1/admin/orders/{order_id}/collected", post(admin_collected).route_layer(need(P::Pickups)))
+        .route("/v1/admin/orders/{order_id}/feedback", get(admin_feedback).route_layer(need(P::ReadOrders)))
         .route("/v1/admin/orders/{order_id}/notifications", post(admin_resend).route_layer(need(P::Annotate)))
         .route("/v1/admin/orders/{order_id}/refunds", post(admin_goodwill).route_layer(need(P::Refund)))
         .route("/v1/admin/orders/{order_id}/cases", get(admin_order_cases).route_layer(need(P::Cases)))
@@ -83,6 +84,7 @@ pub fn router(oms: Oms) -> Router {
         // Order analytics.
         .route("/v1/admin/analytics/summary", get(analytics_summary).route_layer(need(P::Analytics)))
         .route("/v1/admin/analytics/timeseries", get(analytics_timeseries).route_layer(need(P::Analytics)))
+        .route("/v1/admin/analytics/csat", get(analytics_csat).route_layer(need(P::Analytics)))
         .route("/v1/admin/analytics/customers/{customer_id}", get(analytics_customer).route_layer(need(P::Analytics)))
         .route("/v1/admin/analytics/rebuild", post(analytics_rebuild).route_layer(need(P::Analytics)))
         // Webhook subscriptions for any subscriber.

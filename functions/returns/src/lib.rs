@@ -14,6 +14,7 @@ use placement::problem::Problem;
 use serde::Serialize;
 
 mod documents;
+mod survey;
 
 fn json<T: Serialize>(status: StatusCode, v: &T) -> Response {
     match serde_json::to_vec(v) {
@@ -129,6 +130,7 @@ pub fn router(r: Returns) -> Router {
         .route("/v1/signed/orders/{order_id}/returns/{rma_id}/label", get(signed_label))
         .route("/v1/signed/customers/{customer_id}/unsubscribe", get(unsubscribe_page).post(unsubscribe))
         .route("/v1/signed/orders/{order_id}/invoices/{number}", get(documents::signed_pdf))
+        .route("/v1/signed/orders/{order_id}/feedback", get(survey::survey_page).post(survey::answer))
         .route("/v1/orders/{order_id}/invoices", get(documents::list))
         .route("/v1/orders/{order_id}/returns", post(open).get(list))
         .route("/v1/orders/{order_id}/returns/{rma_id}/label", get(label))

@@ -312,8 +312,11 @@ pub async fn run_effects() -> Result<(), Error> {
             let pickups = oms.sweep_pickups().await.map_err(|err| Error::from(err.to_string()))?;
             // Declined orders whose payment deadline passed are cancelled.
             let unpaid = oms.sweep_payments().await.map_err(|err| Error::from(err.to_string()))?;
+            // Satisfaction surveys that are due.
+            let surveys = oms.sweep_feedback().await.map_err(|err| Error::from(err.to_string()))?;
             Ok(json!({"drained": n, "confirmationsExpired": expired,
-                "pickupsReminded": pickups.reminded, "pickupsExpired": pickups.expired, "paymentsExpired": unpaid}))
+                "pickupsReminded": pickups.reminded, "pickupsExpired": pickups.expired, "paymentsExpired": unpaid,
+                "surveysSent": surveys}))
         }
     }))
     .await

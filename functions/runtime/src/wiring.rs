@@ -54,6 +54,9 @@ pub struct Ports {
     /// `PAYMENT_RECOVERY_HOURS` (1-168, default 24): how long a declined order keeps its stock
     /// for the customer to give another payment method before it is cancelled.
     pub payment_recovery_hours: i64,
+    /// `FEEDBACK_AFTER_DAYS` (0-60, default 3): days after delivery the satisfaction survey is
+    /// sent; 0 sends none.
+    pub feedback_after_days: i64,
 }
 
 fn http() -> Result<HttpClient, ConfigError> {
@@ -132,6 +135,12 @@ impl Ports {
                     name: "PAYMENT_RECOVERY_HOURS",
                     reason: "whole hours, 1 to 168".into(),
                 })?,
+            feedback_after_days: cfg
+                .or("FEEDBACK_AFTER_DAYS", "3")
+                .parse()
+                .ok()
+                .filter(|d| (0..=60).contains(d))
+                .ok_or(ConfigError::Invalid { name: "FEEDBACK_AFTER_DAYS", reason: "whole days, 0 to 60".into() })?,
         })
     }
 
@@ -146,6 +155,7 @@ pub fn oms(p: &Ports) -> Oms {
     oms.webhooks_private_targets = p.webhooks_private_targets;
     oms.pickup_hold_days = p.pickup_hold_days;
     oms.payment_recovery_hours = p.payment_recovery_hours;
+    oms.feedback_after_days = p.feedback_after_days;
     oms
 }
 

@@ -15,6 +15,7 @@ pub mod disputes;
 pub mod effects;
 pub mod error;
 pub mod events;
+pub mod feedback;
 pub mod fulfillment;
 pub mod inbound;
 pub mod integrations;
@@ -60,6 +61,8 @@ pub struct Oms {
     pub pickup_hold_days: i64,
     /// How long a declined order keeps its stock waiting for another payment method (hours).
     pub payment_recovery_hours: i64,
+    /// Days after delivery the satisfaction survey is sent (0: none).
+    pub feedback_after_days: i64,
 }
 
 impl Oms {
@@ -72,6 +75,7 @@ impl Oms {
             webhooks_private_targets: false,
             pickup_hold_days: 7,
             payment_recovery_hours: 24,
+            feedback_after_days: 3,
         }
     }
 }

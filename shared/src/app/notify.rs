@@ -231,6 +231,10 @@ impl Notifier {
                 "number": d.number, "kind": d.kind.title(), "total": d.total.to_string(), "issuedAt": d.issued_at.format("%Y-%m-%d").to_string(),
             })),
             "document_url": document_url,
+            // The satisfaction survey's signed link.
+            "feedback_url": (n.kind == "feedback.request").then(|| {
+                self.links.signed(&super::feedback::survey_path(&o.id), self.oms.clock.now(), super::links::DOCUMENT_LINK_DAYS)
+            }),
         });
         // An invoice or credit note travels as its PDF.
         let attachments = document

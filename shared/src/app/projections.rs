@@ -174,6 +174,7 @@ pub fn customer_message(e: &TimelineEvent) -> Option<String> {
         }
         "order.payment_declined" => "Your payment was declined. Please use another payment method.",
         "payment.method_updated" => "We received your new payment method.",
+        "feedback.received" => "Thank you for your feedback.",
         "order.failed" => "We could not complete your order. Any payment hold has been released.",
         "order.shipped" => "Your order has shipped.",
         "order.delivered" => "Your order was delivered.",

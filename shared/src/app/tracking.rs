@@ -160,6 +160,7 @@ impl Tracking {
         let mut events = Vec::new();
         let mut notes: Vec<Notification> = Vec::new();
         let mut documents: Vec<Effect> = Vec::new();
+        let mut survey = None;
         let shipments = store.shipments_of_order(order_id).await?;
         if let Some(status) = advanced {
             s2.status = status;
@@ -280,6 +281,7 @@ impl Tracking {
                                 .with_status(o2.status),
                         );
                         notes.push(Notification::new("order.delivered", order_id, None));
+                        survey = self.oms.feedback_survey(&order, now);
                     }
                 }
                 _ => {}
@@ -292,6 +294,7 @@ impl Tracking {
         }
         change.timeline = events;
         change.stock = ops;
+        change.feedback = survey.map(Write::Create);
         change.effects = notes.into_iter().map(Effect::notify).chain(documents).collect();
         // The event's dedupe is a condition of the write that applies it: the shipment's
         // version. A repeat (or a concurrent copy, after its retry) reads the shipment with the

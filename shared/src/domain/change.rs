@@ -226,6 +226,8 @@ pub struct OrderChange {
     /// Invoices and credit notes issued by the change, each taking the next number of its
     /// series on condition the series is still where it was read.
     pub documents: Vec<super::invoice::DocumentIssue>,
+    /// The order's after-delivery survey (due at delivery, requested, answered).
+    pub feedback: Option<Write<super::feedback::Feedback>>,
     pub effects: Vec<Effect>,
     /// The order whose item collection holds the timeline and outbox entries.
     pub order_id: Option<OrderId>,

@@ -10,6 +10,7 @@ pub mod customer;
 pub mod effects;
 pub mod email;
 pub mod events;
+pub mod feedback;
 pub mod figures;
 pub mod geo;
 pub mod ids;

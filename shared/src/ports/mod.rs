@@ -11,6 +11,7 @@ mod customers;
 mod dedupe;
 mod error;
 mod events;
+mod feedback;
 mod idempotency;
 mod integrations;
 mod invoices;
@@ -37,6 +38,7 @@ pub use customers::{CustomerRepository, PreferenceRepository};
 pub use dedupe::{AttemptCounter, MailClaim, MailDedupe, ProviderEventDedupe};
 pub use error::StoreError;
 pub use events::EventBus;
+pub use feedback::FeedbackRepository;
 pub use idempotency::IdempotencyRepository;
 pub use integrations::{Crm, Erp, IntegrationError, Loyalty};
 pub use invoices::InvoiceRepository;
@@ -92,4 +94,5 @@ storage_ports!(
     WebhookRepository,
     AnalyticsRepository,
     InvoiceRepository,
+    FeedbackRepository,
 );

@@ -169,3 +169,8 @@ pub async fn admin_order_cases(
 pub async fn admin_reconciliation(State(oms): State<AppState>, Staff(_): Staff) -> Result<Response, Problem> {
     Ok(json(StatusCode::OK, &oms.reconcile().await?))
 }
+
+/// The order's after-delivery survey and its answer.
+pub async fn admin_feedback(AgentOrder(o): AgentOrder) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &o.oms.feedback_of(&o.caller, &o.id).await?))
+}

@@ -75,3 +75,25 @@ pub async fn analytics_rebuild(
     let n = analytics(&oms).rebuild(&c, &range, req.reset).await?;
     Ok(json(StatusCode::OK, &serde_json::json!({"from": req.from, "to": req.to, "reset": req.reset, "orders": n})))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsatQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// Customer satisfaction of the surveys answered from `from` to `to` (dates, inclusive).
+pub async fn analytics_csat(
+    State(oms): State<AppState>,
+    Staff(_c): Staff,
+    Query(q): Query<CsatQuery>,
+) -> Result<Response, Problem> {
+    let day = |field: &'static str, v: Option<String>| -> Result<chrono::NaiveDate, Problem> {
+        let v = v.ok_or_else(|| Problem::from(AppError::invalid_field(field, "is required (YYYY-MM-DD)")))?;
+        chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+            .map_err(|_| Problem::from(AppError::invalid_field(field, "a date, YYYY-MM-DD")))
+    };
+    let (from, to) = (day("from", q.from)?, day("to", q.to)?);
+    Ok(json(StatusCode::OK, &oms.csat(from, to).await?))
+}

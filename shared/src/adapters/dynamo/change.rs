@@ -82,6 +82,9 @@ impl DynamoStore {
             op.role = TxRole::CartConversion;
             ops.push(op);
         }
+        if let Some(w) = &change.feedback {
+            ops.push(self.write_op(w, super::entities::feedback::feedback_item)?);
+        }
         for d in &change.documents {
             ops.extend(self.document_ops(d)?);
         }

@@ -224,6 +224,22 @@ pub fn document_ref(order: &OrderId, kind: &str, reference: &str) -> Key {
     Key { pk: order_pk(order), sk: format!("{DOCUMENT_SK_PREFIX}{kind}#{reference}") }
 }
 
+/// An order's after-delivery survey.
+pub fn feedback(order: &OrderId) -> Key {
+    Key { pk: order_pk(order), sk: "FEEDBACK".into() }
+}
+/// Surveys waiting to be sent, by when they are due (sparse: only unsent ones).
+pub fn feedback_due_gsi2pk(order: &OrderId) -> String {
+    format!("FEEDBACKDUE#{}", shard(order.as_str()))
+}
+pub fn feedback_due_gsi2pk_shard(shard: u32) -> String {
+    format!("FEEDBACKDUE#{shard}")
+}
+/// Answered surveys, per month of the answer (CSAT over a period).
+pub fn feedback_answered_gsi2pk(month: &str) -> String {
+    format!("FEEDBACK#{month}")
+}
+
 /// An issued invoice or credit note, by its number.
 pub fn invoice(number: &str) -> Key {
     Key::new(format!("INVOICE#{number}"), "INVOICE")

@@ -28,7 +28,8 @@ fn size(c: &OrderChange) -> usize {
         + usize::from(c.cart.is_some())
         + c.payment_refs.len()
         + usize::from(c.provider_event.is_some())
-        + 2 * c.documents.len()
+        + 3 * c.documents.len()
+        + usize::from(c.feedback.is_some())
         + usize::from(!c.timeline.is_empty())
         + usize::from(!c.effects.is_empty())
 }
@@ -63,6 +64,9 @@ fn conditions(
         && s.webhooks.contains_key(&(ev.provider.clone(), ev.event_id.clone()))
     {
         errors.insert(0, StoreError::DuplicateEvent);
+    }
+    if let Some(w) = &c.feedback {
+        check(w, s.feedback.get(&w.value().order_id).map(|f| f.version), &mut errors);
     }
     for d in &c.documents {
         let last = s.series.get(&d.invoice.series).copied().unwrap_or(0);
@@ -163,6 +167,9 @@ fn apply(
             };
             s.outbox.insert((id.clone(), entry.id.clone()), entry);
         }
+    }
+    if let Some(w) = &c.feedback {
+        s.feedback.insert(w.value().order_id.clone(), w.value().clone());
     }
     for d in &c.documents {
         s.series.insert(d.invoice.series.clone(), d.invoice.sequence);

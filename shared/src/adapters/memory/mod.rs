@@ -63,6 +63,7 @@ pub(crate) struct State {
     /// Each document series' last number, and the documents by number.
     pub series: HashMap<String, u64>,
     pub invoices: BTreeMap<String, crate::domain::invoice::Invoice>,
+    pub feedback: HashMap<OrderId, crate::domain::feedback::Feedback>,
     /// (order, kind, ledger reference) -> the document issued for it.
     pub document_refs:
         BTreeMap<(OrderId, crate::domain::invoice::DocumentKind, String), crate::domain::invoice::DocumentRef>,

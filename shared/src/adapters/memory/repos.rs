@@ -306,3 +306,28 @@ impl InvoiceRepository for MemoryStore {
         Ok(docs)
     }
 }
+
+#[async_trait::async_trait]
+impl FeedbackRepository for MemoryStore {
+    async fn get_feedback(&self, order: &OrderId) -> Result<Option<crate::domain::feedback::Feedback>, StoreError> {
+        Ok(self.lock()?.feedback.get(order).cloned())
+    }
+
+    async fn due_feedback(&self, cutoff: DateTime<Utc>) -> Result<Vec<crate::domain::feedback::Feedback>, StoreError> {
+        Ok(self.lock()?.feedback.values().filter(|f| f.is_due() && f.due_at < cutoff).cloned().collect())
+    }
+
+    async fn answered_feedback(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<crate::domain::feedback::Feedback>, StoreError> {
+        Ok(self
+            .lock()?
+            .feedback
+            .values()
+            .filter(|f| f.answered_at.is_some_and(|a| a >= from && a < to))
+            .cloned()
+            .collect())
+    }
+}

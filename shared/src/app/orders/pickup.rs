@@ -133,6 +133,7 @@ impl Oms {
                 )
                 .with_effect(Effect::notify(Notification::new("order.collected", id, None)));
             change.stock = moves;
+            change.feedback = self.feedback_survey(&order, now).map(Write::Create);
             match self.store.commit(&change).await {
                 Ok(()) => {
                     tracing::info!("pickup collected");
