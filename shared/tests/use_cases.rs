@@ -16,6 +16,8 @@ use oms_shared::domain::validation::Limits;
 use oms_shared::domain::*;
 use oms_shared::ports::*;
 use std::sync::Arc;
+
+mod common;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Sandbox payments whose next voids fail transiently (a provider outage mid-dispatch).
@@ -410,5 +412,58 @@ async fn analytics_batches_commit_together_and_racing_batches_count_each_order_o
     let mut rows = w.store.rows(today, today).await?;
     rows.retain(|_, c| !c.is_empty());
     assert_eq!(rows, merge_rows(want.iter()));
+    Ok(())
+}
+
+/// Invoice numbers stay gapless when issues fail: commits refused by an injected failure take
+/// no number, and the dispatcher's retry (here: the loop) issues the same document once.
+#[tokio::test]
+async fn invoice_numbers_stay_gapless_when_issue_commits_fail_and_are_retried() -> anyhow::Result<()> {
+    use oms_shared::app::invoices::Invoicing;
+    use oms_shared::domain::invoice::{DocumentKind, Party};
+    let st = MemoryStore::new();
+    let inv = Invoicing {
+        store: Arc::new(st.clone()),
+        clock: Arc::new(SystemClock),
+        seller: Party { name: "Seller".into(), lines: vec!["1 Road".into()], tax_id: None },
+    };
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        let mut o = common::order(&format!("cust-inv-{i}"), "inv@b.co");
+        o.payment.capture(Money::new(500 + i, Currency::USD)?, &format!("capture-{i}"), chrono::Utc::now())?;
+        st.commit(&OrderChange::create(o.clone())).await?;
+        ids.push(o.id);
+    }
+    st.fail_next_commits(6);
+    let tasks: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let (inv, id) = (inv.clone(), id.clone());
+            tokio::spawn(async move {
+                let mut failures = 0;
+                loop {
+                    match inv.issue(&id, DocumentKind::Invoice, &format!("capture-{i}")).await {
+                        Ok(n) => return Ok::<_, anyhow::Error>((n, failures)),
+                        Err(_) if failures < 20 => failures += 1,
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            })
+        })
+        .collect();
+    let (mut numbers, mut failed) = (Vec::new(), 0);
+    for t in tasks {
+        let (n, f) = t.await??;
+        numbers.push(n.expect("an invoice"));
+        failed += f;
+    }
+    assert!(failed >= 6, "the injected failures were met ({failed})");
+    numbers.sort();
+    let series = numbers[0].rsplit_once('-').map(|(s, _)| s.to_owned()).unwrap_or_default();
+    assert_eq!(numbers, (1..=10).map(|n| format!("{series}-{n:06}")).collect::<Vec<_>>(), "gapless, none reused");
+    for id in &ids {
+        assert_eq!(st.documents_of_order(id).await?.len(), 1);
+    }
     Ok(())
 }

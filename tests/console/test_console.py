@@ -817,6 +817,71 @@ def test_store_pickup_hand_over(page, scenario):
     assert done["payment"]["captured"]["amount"] == done["totals"]["total"]["amount"], done["payment"]
 
 
+# --- After-delivery survey -------------------------------------------------------------------
+
+
+def test_a_survey_answer_reaches_the_order_and_the_analytics(page, scenario):
+    """Days after delivery the customer is mailed a one-question survey behind a signed link; the
+    answer, given once in the browser, shows on the order in the console (agents) and in the
+    analytics' customer satisfaction (supervisors). The schedule runs as at that later day."""
+    import json as _json
+    from datetime import datetime, timedelta, timezone
+
+    cust = token(scenario.customer)
+    email = f"survey-{uuid.uuid4().hex[:10]}@example.com"
+    body = {
+        "lines": [{"sku": "HEADPHONES-X1", "quantity": 1}],
+        "shippingAddress": scenario.address,
+        "email": email,
+        "deliveryOptionId": "pickup-STORE-NYC",
+        "paymentToken": "tok_visa",
+        "channel": "web",
+    }
+    r = call("POST", "/v1/orders", cust, body, {"idempotency-key": str(uuid.uuid4())})
+    assert r.status == 201, r
+    order_id = r.body["orderId"]
+    staff = token("survey-store", "oms/warehouse")
+    wait_for(f"order {order_id} ready for pickup",
+             lambda: call("GET", f"/v1/admin/orders/{order_id}", staff).body.get("status") == "ready_for_pickup", 30)
+    code = call("GET", f"/v1/orders/{order_id}", cust).body["pickup"]["code"]
+    assert call("POST", f"/v1/admin/orders/{order_id}/collected", staff, {"code": code}).status == 200
+    later = (datetime.now(timezone.utc) + timedelta(days=4)).isoformat().replace("+00:00", "Z")
+    req = urllib.request.Request(f"{base_url()}/dev/sweeps", data=_json.dumps({"at": later}).encode(), method="POST")
+    with urllib.request.urlopen(req) as resp:
+        assert _json.loads(resp.read())["surveysSent"] >= 1
+
+    def link():
+        for m in call("GET", "/dev/mail").body or []:
+            if email in str(m.get("to")) and m.get("subject") == "How did we do?":
+                found = re.search(r"(http\S+/v1/signed/orders/\S+/feedback\?\S+)", m.get("body") or "")
+                if found:
+                    return found.group(1)
+        return None
+
+    wait_for("the survey mail", lambda: link() is not None, 30)
+    page.goto(link())
+    expect(page.get_by_role("heading", level=1)).to_have_text("How did we do?")
+    axe_check(page, "20-survey")
+    page.get_by_label("2", exact=True).check()
+    page.get_by_label("Anything to add? (optional)").fill("The box was crushed")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+    page.goto(link())
+    expect(page.locator("body")).to_contain_text("answered this survey already")
+
+    sign_in(page, "agent-survey", "oms/agent")
+    page.goto(console_url(f"#/orders/{order_id}"))
+    part = page.locator("#feedback")
+    expect(part).to_contain_text("2 of 5")
+    expect(part).to_contain_text("The box was crushed")
+    axe_check(page, "21-order-feedback")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, "sup-survey", "oms/supervisor")
+    page.get_by_role("link", name="Analytics").click()
+    expect(page.locator("#kpi-csat")).to_contain_text("answers scored 4 or 5")
+
+
 # --- Public tracking ---------------------------------------------------------------------------
 
 

@@ -520,7 +520,28 @@ pub fn app(local: &Local) -> Router {
     let token_issuer = local.issuer.clone();
     let track_store = local.oms.store.clone();
     let inbound_oms = local.oms.clone();
+    let sweep_oms = local.oms.clone();
     Router::new()
+        // Runs the scheduled sweeps now, or as at `{"at": "<RFC 3339>"}` (a survey due in three
+        // days, a payment deadline): what the effects function's schedule does on AWS.
+        .route(
+            "/dev/sweeps",
+            post(move |body: axum::body::Bytes| {
+                let mut oms = sweep_oms.clone();
+                async move {
+                    let at = serde_json::from_slice::<serde_json::Value>(&body)
+                        .ok()
+                        .and_then(|v| v["at"].as_str().and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok()));
+                    if let Some(at) = at {
+                        oms.clock = Arc::new(FixedClock(at));
+                    }
+                    let surveys = oms.sweep_feedback().await.unwrap_or(0);
+                    let payments = oms.sweep_payments().await.unwrap_or(0);
+                    let pickups = oms.sweep_pickups().await.map(|p| p.expired).unwrap_or(0);
+                    axum::Json(serde_json::json!({"surveysSent": surveys, "paymentsExpired": payments, "pickupsExpired": pickups}))
+                }
+            }),
+        )
         .route(
             "/dev/token",
             post(move |body: axum::body::Bytes| {
@@ -737,4 +758,13 @@ pub async fn change_records(
         .await?
         .items
         .unwrap_or_default())
+}
+
+/// A clock stopped at one instant (`/dev/sweeps` with `at`).
+struct FixedClock(chrono::DateTime<chrono::Utc>);
+
+impl oms_shared::ports::Clock for FixedClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0
+    }
 }
