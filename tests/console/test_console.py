@@ -714,7 +714,7 @@ def test_analytics_charts(page, scenario):
     assert to_day in {today, datetime.now(timezone.utc).date().isoformat()}, to_day
     expect(page.get_by_label("From", exact=True)).to_have_value(re.compile(r"^\d{4}-\d{2}-\d{2}$"))
     expect(page.get_by_label("Channel", exact=True)).to_have_value("")
-    expect(page.locator("#kpis .kpi")).to_have_count(9)
+    expect(page.locator("#kpis .kpi")).to_have_count(10)
 
     # The figures are counted by a queue consumer: apply the range again until today's orders show.
     orders = page.locator("#kpi-orders .kpi-value")
