@@ -97,6 +97,15 @@ impl Analytics {
         Ok((from, to, q.channel.clone()))
     }
 
+    /// Customer satisfaction of the surveys answered in the range (its days inclusive).
+    pub async fn csat(&self, c: &Caller, q: &RangeQuery) -> Result<crate::domain::feedback::Csat, AppError> {
+        allowed(c)?;
+        let (from, to, _) = self.range(q)?;
+        let start = from.and_time(chrono::NaiveTime::MIN).and_utc();
+        let end = (to + Duration::days(1)).and_time(chrono::NaiveTime::MIN).and_utc();
+        Ok(crate::domain::feedback::csat(&self.store.answered_feedback(start, end).await?))
+    }
+
     /// Brings an order's fact up to date with the order as it is; `true` when anything was
     /// written. A duplicated or late event finds the fact as it should be and writes nothing.
     #[tracing::instrument(skip_all, fields(order_id = %order))]

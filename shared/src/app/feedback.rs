@@ -4,10 +4,10 @@
 //! order and counted in CSAT.
 
 use super::{AppError, Caller, Oms};
-use crate::domain::feedback::{Csat, Feedback, MAX_COMMENT, csat};
+use crate::domain::feedback::{Feedback, MAX_COMMENT};
 use crate::domain::*;
 use crate::ports::StoreError;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 
 /// The survey's answer (the page's form).
@@ -98,21 +98,5 @@ impl Oms {
     pub async fn feedback_of(&self, caller: &Caller, id: &OrderId) -> Result<Feedback, AppError> {
         self.store.get_order(id).await?.filter(|o| caller.reads(&o.customer)).ok_or(AppError::NotFound)?;
         self.store.get_feedback(id).await?.ok_or(AppError::NotFound)
-    }
-
-    /// CSAT of the answers given from `from` to `to` (days, inclusive; at most a year).
-    pub async fn csat(&self, from: NaiveDate, to: NaiveDate) -> Result<Csat, AppError> {
-        if to < from {
-            return Err(AppError::invalid_field("to", "on or after from"));
-        }
-        if (to - from).num_days() > 366 {
-            return Err(AppError::invalid_field("to", "at most a year after from"));
-        }
-        let start = from.and_hms_opt(0, 0, 0).map(|d| d.and_utc()).ok_or(AppError::invalid_field("from", "a date"))?;
-        let end = (to + Duration::days(1))
-            .and_hms_opt(0, 0, 0)
-            .map(|d| d.and_utc())
-            .ok_or(AppError::invalid_field("to", "a date"))?;
-        Ok(csat(&self.store.answered_feedback(start, end).await?))
     }
 }

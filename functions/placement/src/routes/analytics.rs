@@ -83,17 +83,18 @@ pub struct CsatQuery {
     to: Option<String>,
 }
 
-/// Customer satisfaction of the surveys answered from `from` to `to` (dates, inclusive).
+/// Customer satisfaction of the surveys answered from `from` to `to` (dates, inclusive; both
+/// required), checked as every analytics range is.
 pub async fn analytics_csat(
     State(oms): State<AppState>,
-    Staff(_c): Staff,
+    Staff(c): Staff,
     Query(q): Query<CsatQuery>,
 ) -> Result<Response, Problem> {
-    let day = |field: &'static str, v: Option<String>| -> Result<chrono::NaiveDate, Problem> {
-        let v = v.ok_or_else(|| Problem::from(AppError::invalid_field(field, "is required (YYYY-MM-DD)")))?;
-        chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-            .map_err(|_| Problem::from(AppError::invalid_field(field, "a date, YYYY-MM-DD")))
-    };
-    let (from, to) = (day("from", q.from)?, day("to", q.to)?);
-    Ok(json(StatusCode::OK, &oms.csat(from, to).await?))
+    for (field, v) in [("from", &q.from), ("to", &q.to)] {
+        if v.is_none() {
+            return Err(AppError::invalid_field(field, "is required (YYYY-MM-DD)").into());
+        }
+    }
+    let range = RangeQuery { from: q.from, to: q.to, channel: None };
+    Ok(json(StatusCode::OK, &analytics(&oms).csat(&c, &range).await?))
 }
