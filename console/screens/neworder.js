@@ -1,7 +1,8 @@
 // Call-centre order entry (#/customers/{id}/new-order): an agent or supervisor places an order for
 // the customer on the phone (channel call_center, or store). The order is the customer's: they
 // read it and get its mails; the agent is recorded as who placed it. E-mail and address start
-// from the customer's profile. One Idempotency-Key per form: a double click or a retry after a
+// from the customer's profile. The customer pays with a saved card token or from a payment link
+// the OMS mails them. One Idempotency-Key per form: a double click or a retry after a
 // lost answer places one order. Problems land in the alert region; the field a problem names is
 // marked (aria-invalid, a message under it) and focused.
 
@@ -116,8 +117,20 @@ function orderForm({ customerId, name, profile, catalog, navigate }) {
   });
   const level = field("Service level", { kind: "select", name: "serviceLevel", id: "no-service-level", options: [
     { value: "standard", label: "Standard", selected: true }, { value: "express", label: "Express" }, { value: "overnight", label: "Overnight" }] });
+  const how = field("How the customer pays", { kind: "select", name: "paymentMethod", id: "no-payment-method", options: [
+    { value: "token", label: "Saved card (payment token)", selected: true },
+    { value: "link", label: "Payment link by e-mail" }] });
   const payment = field("Saved payment token", { name: "paymentToken", id: "no-payment-token", autocomplete: "off", spellcheck: "false",
     maxlength: 255, required: true, hint: "The token of the customer's saved card, for example tok_visa: never a card number." });
+  const linkNote = h("p", { class: "hint", id: "no-payment-link-note", hidden: true },
+    "The customer gets a mail with a link to pay. The items are kept for them until the payment deadline; "
+    + "an order not paid by then is cancelled.");
+  const byLink = () => how.input.value === "link";
+  how.input.addEventListener("change", () => {
+    payment.wrap.hidden = byLink();
+    payment.input.required = !byLink();
+    linkNote.hidden = !byLink();
+  });
   const submit = h("button", { type: "submit", class: "primary", id: "no-submit" }, "Place order");
 
   /** The input a problem's `field` names: "lines[0].sku", "shippingAddress.postalCode", "email"… */
@@ -131,7 +144,7 @@ function orderForm({ customerId, name, profile, catalog, navigate }) {
     m = p.match(/^shippingAddress(?:\.(\w+))?/);
     if (m) return addr[m[1]] || addr.name;
     const top = p.split(/[.[]/)[0];
-    return { email: email.input, paymentToken: payment.input, serviceLevel: level.input, deliveryOptionId: level.input,
+    return { email: email.input, paymentToken: payment.input, paymentLink: how.input, serviceLevel: level.input, deliveryOptionId: level.input,
       channel: channel.input }[top] || null;
   };
 
@@ -157,8 +170,12 @@ function orderForm({ customerId, name, profile, catalog, navigate }) {
       else if (attrs.required) wrong.push([addr[k], `Enter the ${label.toLowerCase()}.`]);
     }
     body.serviceLevel = level.input.value || "standard";
-    body.paymentToken = payment.input.value.trim();
-    need(payment.input, body.paymentToken !== "", "Enter the customer's saved payment token.");
+    if (byLink()) {
+      body.paymentLink = true;
+    } else {
+      body.paymentToken = payment.input.value.trim();
+      need(payment.input, body.paymentToken !== "", "Enter the customer's saved payment token.");
+    }
     if (wrong.length) {
       wrong.forEach(([input, text]) => mark(input, text));
       wrong[0][0].focus();
@@ -216,7 +233,7 @@ function orderForm({ customerId, name, profile, catalog, navigate }) {
       email.wrap,
       h("fieldset", null, h("legend", null, "Shipping address"), h("div", { class: "address-grid" }, addrFields)),
       level.wrap),
-    section("Payment", "no-payment", payment.wrap),
+    section("Payment", "no-payment", how.wrap, payment.wrap, linkNote),
     h("div", { class: "button-row" }, submit),
   ], async () => {
     clearMarks(f);

@@ -153,7 +153,8 @@ impl World {
             email: "ann@example.com".into(),
             service_level: None,
             delivery_option_id: None,
-            payment_token: "tok_visa".into(),
+            payment_token: Some("tok_visa".into()),
+            payment_link: false,
             channel: Channel::Web,
         };
         let (status, body) = self.oms.place_order(&self.caller(), key, key, req).await?;

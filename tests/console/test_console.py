@@ -691,6 +691,26 @@ def test_call_centre_order_entry(page, scenario):
     expect(page.get_by_role("button", name="Place order")).to_be_enabled()
     axe_check(page, "16b-new-order")
 
+    # The customer pays from a mailed link: no token field; the order waits for the payment.
+    # (A fresh form: the same URL again would keep this one, its Idempotency-Key included.)
+    page.goto(console_url(f"#/customers/{scenario.customer}/new-order"))
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"New order for {scenario.name}")
+    page.get_by_label("SKU (line 1)", exact=True).fill("MUG-CLASSIC")
+    page.get_by_label("How the customer pays", exact=True).select_option("link")
+    expect(page.get_by_label("Saved payment token", exact=True)).to_be_hidden()
+    expect(page.locator("#no-payment-link-note")).to_contain_text("a link to pay")
+    axe_check(page, "16c-new-order-payment-link")
+    page.get_by_role("button", name="Place order").click()
+    page.wait_for_url(re.compile(r"#/orders/[^/?]+$"))
+    link_order = page.url.rsplit("#/orders/", 1)[1]
+    assert link_order != order_id
+    staff = wait_for("the link order waiting for payment", lambda: (lambda o: o if o.get("status") == "payment_required" else None)(
+        call("GET", f"/v1/admin/orders/{link_order}", token("agent-cc-check", "oms/agent")).body), timeout=60)
+    assert staff["payment"]["recovery"]["reason"] == "payment_link", staff
+    page.reload()
+    expect(page.locator("#page-title .badge")).to_have_text(re.compile(r"^Payment required$"))
+
 
 # --- Analytics -------------------------------------------------------------------------------
 

@@ -249,6 +249,41 @@ impl Stack {
             .collect())
     }
 
+    /// The first signed link (`/v1/signed/...`) in the text of a mail to `email` with
+    /// `subject`, read with a MIME parser; waits for the mail.
+    pub async fn signed_link(&self, email: &str, subject: &str) -> anyhow::Result<String> {
+        for _ in 0..600 {
+            let mail = oms_local::mail(&self.local.moto_endpoint).await?;
+            for m in mail.as_array().into_iter().flatten().filter(|m| m["to"].to_string().contains(email)) {
+                let raw = m["raw"].as_str().unwrap_or("").as_bytes();
+                let Some(msg) = mail_parser::MessageParser::default().parse(raw) else { continue };
+                if msg.subject() != Some(subject) {
+                    continue;
+                }
+                let text = msg.body_text(0).unwrap_or_default().to_string();
+                if let Some(i) = text.find("/v1/signed/") {
+                    let link = text[i..].split_whitespace().next().unwrap_or_default();
+                    return Ok(link.trim_end_matches(['.', ',', ')']).to_owned());
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        anyhow::bail!("no mail \"{subject}\" with a signed link to {email}")
+    }
+
+    /// Posts an HTML form to a (signed) page: status, content type, body.
+    pub async fn post_form(&self, link: &str, form: &str) -> anyhow::Result<(u16, String, String)> {
+        let r = self
+            .http
+            .post(self.url(link))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_owned())
+            .send()
+            .await?;
+        let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        Ok((r.status().as_u16(), ct, r.text().await?))
+    }
+
     /// Opens a return on an order as its customer (`body`: lines and resolution).
     pub async fn open_return(&self, customer: &str, order: &str, body: &Value) -> anyhow::Result<Reply> {
         self.call("POST", &format!("/v1/orders/{order}/returns"), Some(&self.token(customer)), Some(body), &[]).await

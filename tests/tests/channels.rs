@@ -1,5 +1,6 @@
 //! Channels: a customer places web and app orders only; call-centre and store orders are placed
-//! by staff for a customer (the agent recorded, the customer's order, mail and idempotency).
+//! by staff for a customer (the agent recorded, the customer's order, mail and idempotency),
+//! paying with a saved token or from a mailed payment link.
 
 use oms_tests::{Stack, order_body};
 use serde_json::json;
@@ -69,5 +70,81 @@ async fn customers_place_web_and_app_orders_and_agents_place_call_centre_orders_
     let r = s.call("POST", "/v1/admin/orders", Some(&agent), Some(&json!([])), &[("Idempotency-Key", "x-3")]).await?;
     assert_eq!(r.status, 400, "{}", r.text);
     assert!(r.text.contains("expected an object"), "{}", r.text);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_call_centre_order_paid_from_the_mailed_link_ships_and_a_forged_link_does_nothing() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let agent = s.scoped_token("agent-link", "oms/agent");
+    let email = format!("link-{}@mail.example", ulid::Ulid::new().to_string().to_lowercase());
+    let mut body = order_body(json!([{"sku": "DESK-LAMP", "quantity": 1}]));
+    body.as_object_mut().map(|o| o.remove("paymentToken"));
+    body["channel"] = json!("call_center");
+    body["customerId"] = json!("cust-link");
+    body["email"] = json!(email);
+    // A token and a link, or neither: refused, naming the field; nothing placed.
+    let mut both = body.clone();
+    both["paymentToken"] = json!("tok_visa");
+    both["paymentLink"] = json!(true);
+    let r = s.call("POST", "/v1/admin/orders", Some(&agent), Some(&both), &[("Idempotency-Key", "l-0")]).await?;
+    assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("paymentLink")), "{}", r.text);
+    let r = s.call("POST", "/v1/admin/orders", Some(&agent), Some(&body), &[("Idempotency-Key", "l-0")]).await?;
+    assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("paymentToken")), "{}", r.text);
+    // A customer cannot skip paying by asking for a link.
+    let mut own = order_body(json!([{"sku": "DESK-LAMP", "quantity": 1}]));
+    own["paymentLink"] = json!(true);
+    let r =
+        s.call("POST", "/v1/orders", Some(&s.token("cust-link")), Some(&own), &[("Idempotency-Key", "l-1")]).await?;
+    assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("paymentLink")), "{}", r.text);
+
+    let before = s.available("DESK-LAMP", "WH-TX").await?;
+    body["paymentLink"] = json!(true);
+    let r = s.call("POST", "/v1/admin/orders", Some(&agent), Some(&body), &[("Idempotency-Key", "l-2")]).await?;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json()["orderId"].as_str().unwrap_or_default().to_owned();
+    // The order waits for the payment with its unit held; the customer is mailed the link.
+    let o = s.wait_for_status("cust-link", &id, "payment_required").await?;
+    assert_eq!(o["payment"]["recovery"]["reason"], "payment_link", "{o}");
+    assert_eq!(s.available("DESK-LAMP", "WH-TX").await?.0, before.0 - 1, "the unit is held for the order");
+    let link = s.signed_link(&email, "Pay for your order").await?;
+    assert!(link.starts_with(&format!("/v1/signed/orders/{id}/payment?")), "{link}");
+    let mine = s.customer_order("cust-link", &id).await?;
+    assert!(mine["paymentDueBy"].is_string(), "{mine}");
+
+    let page = s.http.get(s.url(&link)).send().await?;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await?;
+    assert!(html.contains("name=\"paymentToken\"") && html.contains(&id), "{html}");
+    // A forged or altered link reads and changes nothing; a bad form is refused.
+    let forged = link.replace("signature=", "signature=00");
+    assert_eq!(s.http.get(s.url(&forged)).send().await?.status(), 404);
+    assert_eq!(s.post_form(&forged, "paymentToken=tok_visa").await?.0, 404);
+    for (form, field) in [("", "paymentToken"), ("paymentToken=tok+visa", "paymentToken"), ("x=1", "")] {
+        let (status, ct, text) = s.post_form(&link, form).await?;
+        assert_eq!((status, ct.as_str()), (400, "application/problem+json"), "{form}: {text}");
+        assert!(text.contains(field), "{form}: {text}");
+    }
+    assert_eq!(s.order("cust-link", &id).await?["status"], "payment_required", "nothing changed");
+
+    // The customer pays from the link: authorized (its own key), labelled, ready to ship.
+    let (status, _, text) = s.post_form(&link, "paymentToken=tok_visa").await?;
+    assert_eq!(status, 200, "{text}");
+    let (status, _, _) = s.post_form(&link, "paymentToken=tok_visa").await?;
+    assert_eq!(status, 200, "a double submit answers the same");
+    let ready = s.wait_for_status("cust-link", &id, "ready_to_ship").await?;
+    assert_eq!(ready["payment"]["authorized"]["amount"], ready["totals"]["total"]["amount"], "{ready}");
+    let html = s.http.get(s.url(&link)).send().await?.text().await?;
+    assert!(html.contains("We have the payment"), "{html}");
+    // The agent's timeline: placed by the agent, payment requested, then authorized.
+    let kinds: Vec<String> = ready["timeline"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["kind"].as_str().map(str::to_owned))
+        .collect();
+    for k in ["order.placed", "order.payment_requested", "payment.method_updated", "payment.authorized"] {
+        assert!(kinds.iter().any(|x| x == k), "{k} in {kinds:?}");
+    }
     Ok(())
 }

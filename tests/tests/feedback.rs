@@ -17,39 +17,6 @@ impl Clock for At {
 }
 
 /// The survey link in the mail "How did we do?" to `email` (path and query), by a MIME parse.
-async fn survey_link(s: &Stack, email: &str) -> anyhow::Result<String> {
-    for _ in 0..200 {
-        let mail = oms_local::mail(&s.local.moto_endpoint).await?;
-        for m in mail.as_array().into_iter().flatten().filter(|m| m["to"].to_string().contains(email)) {
-            let Some(msg) = mail_parser::MessageParser::default().parse(m["raw"].as_str().unwrap_or("").as_bytes())
-            else {
-                continue;
-            };
-            if msg.subject() != Some("How did we do?") {
-                continue;
-            }
-            let text = msg.body_text(0).unwrap_or_default().to_string();
-            if let Some(i) = text.find("/v1/signed/orders/") {
-                return Ok(text[i..].split_whitespace().next().unwrap_or_default().to_owned());
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("no survey mail to {email}")
-}
-
-async fn post_form(s: &Stack, link: &str, form: &str) -> anyhow::Result<(u16, String, String)> {
-    let r = s
-        .http
-        .post(s.url(link))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form.to_owned())
-        .send()
-        .await?;
-    let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    Ok((r.status().as_u16(), ct, r.text().await?))
-}
-
 /// Delivers an order, sends its survey (the sweep, its clock past the due time) and returns the
 /// order id and the survey link.
 async fn surveyed(s: &Stack, customer: &str, email: &str) -> anyhow::Result<(String, String)> {
@@ -65,7 +32,7 @@ async fn surveyed(s: &Stack, customer: &str, email: &str) -> anyhow::Result<(Str
     late.clock = Arc::new(At(f.due_at + Duration::minutes(1)));
     assert!(late.sweep_feedback().await? >= 1);
     late.sweep_feedback().await?;
-    Ok((id, survey_link(s, email).await?))
+    Ok((id, s.signed_link(email, "How did we do?").await?))
 }
 
 #[tokio::test]
@@ -85,23 +52,23 @@ async fn a_delivered_order_gets_one_survey_answered_once_seen_by_agents_and_coun
     for (form, field) in
         [("score=7", "score"), ("score=x", "score"), ("comment=hi", "score"), ("score=3&extra=1", "score")]
     {
-        let (status, ct, body) = post_form(&s, &link, form).await?;
+        let (status, ct, body) = s.post_form(&link, form).await?;
         assert_eq!((status, ct.as_str()), (400, "application/problem+json"), "{form}: {body}");
         assert!(body.contains(field), "{form}: {body}");
     }
     let long = format!("score=3&comment={}", "a".repeat(1001));
-    assert_eq!(post_form(&s, &link, &long).await?.0, 400, "comment over 1000 characters");
+    assert_eq!(s.post_form(&link, &long).await?.0, 400, "comment over 1000 characters");
     let forged = link.replace("signature=", "signature=00");
-    assert_eq!(post_form(&s, &forged, "score=5").await?.0, 404);
+    assert_eq!(s.post_form(&forged, "score=5").await?.0, 404);
     let r =
         s.http.post(s.url(&link)).header("content-type", "application/json").body(r#"{"score":"5"}"#).send().await?;
     assert_eq!(r.status(), 415);
 
     // The answer, once.
-    let (status, _, body) = post_form(&s, &link, "score=2&comment=The+box+was+crushed").await?;
+    let (status, _, body) = s.post_form(&link, "score=2&comment=The+box+was+crushed").await?;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("Thank you"), "{body}");
-    let (status, ct, body) = post_form(&s, &link, "score=5").await?;
+    let (status, ct, body) = s.post_form(&link, "score=5").await?;
     assert_eq!((status, ct.as_str()), (409, "application/problem+json"), "{body}");
     assert!(s.http.get(s.url(&link)).send().await?.text().await?.contains("answered this survey already"));
 
@@ -122,7 +89,7 @@ async fn a_delivered_order_gets_one_survey_answered_once_seen_by_agents_and_coun
     // A second customer, delighted: CSAT over today is one satisfied answer of two.
     let email2 = format!("fb2-{}@mail.example", ulid::Ulid::new().to_string().to_lowercase());
     let (_, link2) = surveyed(&s, "cust-fb2", &email2).await?;
-    assert_eq!(post_form(&s, &link2, "score=5").await?.0, 200);
+    assert_eq!(s.post_form(&link2, "score=5").await?.0, 200);
     let day = Utc::now().format("%Y-%m-%d").to_string();
     let sup = s.scoped_token("sup-1", "oms/supervisor");
     let r = s.call("GET", &format!("/v1/admin/analytics/csat?from={day}&to={day}"), Some(&sup), None, &[]).await?;

@@ -14,6 +14,7 @@ use placement::problem::Problem;
 use serde::Serialize;
 
 mod documents;
+mod pay;
 mod survey;
 
 fn json<T: Serialize>(status: StatusCode, v: &T) -> Response {
@@ -131,6 +132,7 @@ pub fn router(r: Returns) -> Router {
         .route("/v1/signed/customers/{customer_id}/unsubscribe", get(unsubscribe_page).post(unsubscribe))
         .route("/v1/signed/orders/{order_id}/invoices/{number}", get(documents::signed_pdf))
         .route("/v1/signed/orders/{order_id}/feedback", get(survey::survey_page).post(survey::answer))
+        .route("/v1/signed/orders/{order_id}/payment", get(pay::payment_page).post(pay::pay))
         .route("/v1/orders/{order_id}/invoices", get(documents::list))
         .route("/v1/orders/{order_id}/returns", post(open).get(list))
         .route("/v1/orders/{order_id}/returns/{rma_id}/label", get(label))

@@ -227,6 +227,12 @@ impl Notifier {
             "pickup": o.pickup,
             // A declined payment: until when another payment method keeps the order.
             "payment_due_by": o.payment.recovery.as_ref().map(|r| r.due_by.format("%Y-%m-%d %H:%M UTC").to_string()),
+            // Where the customer pays while the order waits for it (a link order, a decline).
+            "payment_url": (o.status == crate::domain::OrderStatus::PaymentRequired).then(|| {
+                let due = o.payment.recovery.as_ref().map(|r| r.due_by).unwrap_or_else(|| self.oms.clock.now());
+                let days = (due - self.oms.clock.now()).num_days() + 1;
+                self.links.signed(&super::orders::payment_path(&o.id), self.oms.clock.now(), days.clamp(1, 30))
+            }),
             "document": document.as_ref().map(|d| serde_json::json!({
                 "number": d.number, "kind": d.kind.title(), "total": d.total.to_string(), "issuedAt": d.issued_at.format("%Y-%m-%d").to_string(),
             })),

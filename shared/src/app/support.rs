@@ -83,13 +83,14 @@ pub(crate) fn agent(c: &Caller) -> Actor {
 /// Re-sends of one message kind per order.
 pub const MAX_RESENDS: usize = 3;
 
-pub const RESENDABLE: [&str; 7] = [
+pub const RESENDABLE: [&str; 8] = [
     "order.confirmed",
     "order.cancelled",
     "shipment.shipped",
     "order.delivered",
     "order.on_hold",
     "order.payment_declined",
+    "order.payment_requested",
     "return.issued",
 ];
 

@@ -48,7 +48,7 @@ fn of_entry(e: &TimelineEvent) -> Option<&'static str> {
         "order.edited" => "order.edited",
         "order.cancelled" | "order.failed" => "order.cancelled",
         "order.held" => "order.held",
-        "order.payment_declined" => "order.payment_required",
+        "order.payment_declined" | "order.payment_requested" => "order.payment_required",
         "invoice.issued" | "credit_note.issued" => "invoice.issued",
         "order.hold_released" => "order.released",
         "payment.authorized" => "payment.authorized",

@@ -110,6 +110,7 @@ mod tests {
             refunded: None,
             ledger: vec![],
             recovery: None,
+            method: Default::default(),
         };
         assert_eq!(p.refund(usd(1), "r0", now), Err(RefundError::ExceedsCaptured { refundable: 0 }));
         p.capture(usd(5998), "c1", now).unwrap();

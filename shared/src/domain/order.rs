@@ -114,6 +114,8 @@ pub struct Payment {
     /// After a decline: until when the order waits for another payment method.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery: Option<super::recovery::PaymentRecovery>,
+    #[serde(default, skip_serializing_if = "super::recovery::PaymentMethod::is_token")]
+    pub method: super::recovery::PaymentMethod,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

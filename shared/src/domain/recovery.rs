@@ -5,6 +5,25 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// How an order is paid.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    /// A provider token given at placement (the customer's card, or a saved one staff used).
+    #[default]
+    Token,
+    /// A call-centre order the customer pays from a signed link: the payment step asks for the
+    /// payment instead of authorizing, and the order waits `payment_required` with its stock
+    /// held until the deadline.
+    Link,
+}
+
+impl PaymentMethod {
+    pub fn is_token(&self) -> bool {
+        *self == PaymentMethod::Token
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentRecovery {

@@ -50,7 +50,7 @@ pub fn assess(order: &Order, signals: Signals, limits: &Limits) -> Decision {
     if order.shipping_address.is_po_box() && (fast || services) {
         reject.push("po_box_not_deliverable".to_owned());
     }
-    if order.payment.token.trim().is_empty() {
+    if order.payment.token.trim().is_empty() && order.payment.method.is_token() {
         reject.push("payment_token_missing".to_owned());
     }
     if order.lines.is_empty() {

@@ -90,6 +90,7 @@ pub fn order(customer: &str, email: &str) -> Order {
             refunded: None,
             ledger: vec![],
             recovery: None,
+            method: Default::default(),
         },
         reservations: vec![],
         status_reason: None,

@@ -11,6 +11,8 @@ use crate::ports::{AuthorizeRequest, PaymentError};
 use serde_json::{Value, json};
 
 const PAYMENT_REQUIRED: &str = "payment_required";
+/// The "decline code" of an order whose customer was sent a payment link.
+const PAYMENT_LINK: &str = "payment_link";
 
 impl Fulfillment {
     #[tracing::instrument(skip_all, fields(order_id = %input.order_id))]
@@ -36,6 +38,10 @@ impl Fulfillment {
             Some(id) => Some(id.clone()),
             // Fully covered by a credit (an even exchange): nothing to authorize.
             None if payable.amount() == 0 => None,
+            // A call-centre order paid from a link: ask the customer for the payment.
+            None if order.payment.token.is_empty() && order.payment.method == PaymentMethod::Link => {
+                return self.require_payment(order, PAYMENT_LINK).await;
+            }
             None => match self
                 .payments
                 .authorize(&AuthorizeRequest {
@@ -92,16 +98,21 @@ impl Fulfillment {
         next.apply(OrderEvent::RequirePayment, now)?;
         let recovery =
             PaymentRecovery::declined(order.payment.recovery.as_ref(), now, self.oms.payment_recovery_hours, code);
-        let reason = format!("payment_declined: {code}");
+        // A link order is asked to pay; a decline is asked for another payment method.
+        let (kind, reason) = if code == PAYMENT_LINK {
+            ("order.payment_requested", "payment requested by link".to_owned())
+        } else {
+            ("order.payment_declined", format!("payment_declined: {code}"))
+        };
         next.status_reason = Some(reason.clone());
-        let dedupe = format!("order.payment_declined#{}#{}", order.id, recovery.attempts);
+        let dedupe = format!("{kind}#{}#{}", order.id, recovery.attempts);
         next.payment.recovery = Some(recovery);
-        let ev = TimelineEvent::new(now, "order.payment_declined", system("authorize-payment"))
+        let ev = TimelineEvent::new(now, kind, system("authorize-payment"))
             .with_status(OrderStatus::PaymentRequired)
             .with_note(reason.clone());
-        let change = OrderChange::update(next, order.version, now).with_event(ev).with_effect(Effect::notify(
-            Notification::new("order.payment_declined", &order.id, Some(reason)).with_dedupe_key(dedupe),
-        ));
+        let change = OrderChange::update(next, order.version, now)
+            .with_event(ev)
+            .with_effect(Effect::notify(Notification::new(kind, &order.id, Some(reason)).with_dedupe_key(dedupe)));
         match self.oms.store.commit(&change).await {
             Ok(()) => {
                 tracing::info!("payment declined; waiting for another payment method");

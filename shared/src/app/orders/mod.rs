@@ -5,7 +5,7 @@ mod change;
 mod hot;
 pub use hot::HotStock;
 mod payment;
-pub use payment::PaymentRequest;
+pub use payment::{PaymentRequest, payment_path};
 mod pickup;
 pub use pickup::{CollectRequest, PickupSweep};
 mod place;
@@ -47,7 +47,13 @@ pub struct PlaceOrderRequest {
     pub service_level: Option<ServiceLevel>,
     #[serde(default)]
     pub delivery_option_id: Option<String>,
-    pub payment_token: String,
+    /// The payment provider's token (a customer's card, or a staff-placed order's saved one).
+    #[serde(default)]
+    pub payment_token: Option<String>,
+    /// Staff only (call centre): no token; the customer is sent a signed payment link and the
+    /// order waits `payment_required` for it, its stock held until the payment deadline.
+    #[serde(default)]
+    pub payment_link: bool,
     pub channel: Channel,
 }
 

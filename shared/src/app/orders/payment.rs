@@ -25,6 +25,12 @@ pub(crate) fn parse_token(raw: &str) -> Result<&str, AppError> {
     Ok(token)
 }
 
+/// The signed page where a customer pays for an order waiting for payment (the link in the
+/// payment-request and payment-declined mails).
+pub fn payment_path(id: &OrderId) -> String {
+    format!("/v1/signed/orders/{id}/payment")
+}
+
 impl Oms {
     /// Another payment method for a `payment_required` order: recorded with the order (its
     /// token, one more attempt), and the order goes back to `allocated`, where the workflow

@@ -26,6 +26,12 @@ impl Oms {
                  (POST /v1/admin/orders), marketplace orders are imported",
             ));
         }
+        if req.payment_link {
+            return Err(AppError::invalid_field(
+                "paymentLink",
+                "payment links are sent by staff for orders they place; give a paymentToken",
+            ));
+        }
         self.place_order_with(caller, idempotency_key, request_hash, req, Extras::default()).await
     }
 
@@ -49,6 +55,12 @@ impl Oms {
                  orders are imported",
             ));
         }
+        if req.payment_link && req.payment_token.is_some() {
+            return Err(AppError::invalid_field(
+                "paymentLink",
+                "either a saved paymentToken or paymentLink: true (the customer pays from a mailed link), not both",
+            ));
+        }
         let extras = Extras { placed_by: Some(staff.customer.to_string()), ..Extras::default() };
         self.place_order_with(&Caller::customer(customer.clone()), idempotency_key, request_hash, req, extras).await
     }
@@ -69,7 +81,15 @@ impl Oms {
         let shipping_address = parse_address("shippingAddress", &req.shipping_address)?;
         let billing_address = req.billing_address.as_ref().map(|a| parse_address("billingAddress", a)).transpose()?;
         let email = Email::parse(&req.email).map_err(|e| AppError::invalid_field("email", e))?;
-        let token = super::payment::parse_token(&req.payment_token)?;
+        // No token only for a staff order whose customer pays from a link: the payment step
+        // then asks for it (an empty token is never sent to the provider).
+        let token = match (&req.payment_token, req.payment_link) {
+            (_, true) => "",
+            (Some(t), false) => super::payment::parse_token(t)?,
+            (None, false) => {
+                return Err(AppError::invalid_field("paymentToken", "a payment provider token is required"));
+            }
+        };
         let choice = delivery_choice(
             &req.service_level,
             &req.delivery_option_id,
@@ -114,6 +134,7 @@ impl Oms {
                     refunded: None,
                     ledger: vec![],
                     recovery: None,
+                    method: if req.payment_link { PaymentMethod::Link } else { PaymentMethod::Token },
                 },
                 reservations: prepared.reservations,
                 status_reason: None,

@@ -186,7 +186,8 @@ impl Returns {
             email: original.email.to_string(),
             service_level: Some(ServiceLevel::Standard),
             delivery_option_id: None,
-            payment_token: original.payment.token.clone(),
+            payment_token: Some(original.payment.token.clone()),
+            payment_link: false,
             channel: original.channel,
         };
         let customer = Caller::customer(original.customer.clone());
