@@ -145,6 +145,13 @@ function paymentRows(p) {
     ["Captured", money(p.captured)],
     ["Refunded", money(p.refunded)],
     ["Refundable", money(p.refundable)],
+    // Paid on a marketplace (recorded here, settled there), or from a mailed link.
+    ...(p.method?.marketplace ? [
+      ["Paid on", `${p.method.marketplace.marketplace}, order ${p.method.marketplace.orderReference}`],
+      ["Marketplace payment", p.method.marketplace.paymentReference],
+      ["Marketplace fee", p.method.marketplace.fee ? money(p.method.marketplace.fee) : "none reported"],
+    ] : []),
+    ...(p.method === "link" ? [["Paid by", "payment link mailed to the customer"]] : []),
     // A declined payment: the customer has until the deadline to give another method.
     ...(p.recovery ? [
       ["Payment declined", `${p.recovery.reason} at ${when(p.recovery.declinedAt)}`],

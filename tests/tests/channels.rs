@@ -148,3 +148,123 @@ async fn a_call_centre_order_paid_from_the_mailed_link_ships_and_a_forged_link_d
     }
     Ok(())
 }
+
+fn import_body(reference: &str, sku: &str) -> serde_json::Value {
+    let mut b = order_body(json!([{"sku": sku, "quantity": 1}]));
+    for k in ["paymentToken", "channel"] {
+        b.as_object_mut().map(|o| o.remove(k));
+    }
+    b["marketplace"] = json!("amazon");
+    b["marketplaceOrderId"] = json!(reference);
+    b["customerId"] = json!("cust-mkt");
+    b["paymentReference"] = json!(format!("settle-{reference}"));
+    b["marketplaceFee"] = json!({"amount": 450, "currency": "USD"});
+    b
+}
+
+#[tokio::test]
+async fn a_marketplace_order_imported_twice_or_concurrently_is_one_paid_order_that_ships() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let connector = s.scoped_token("conn-amazon", "oms/integration");
+    let reference = format!("114-{}", ulid::Ulid::new());
+    let body = import_body(&reference, "DESK-LAMP");
+    let before = s.available("DESK-LAMP", "WH-TX").await?;
+    // The connector's call, repeated concurrently (a retry storm) and again with a refreshed
+    // field: one order, one unit held.
+    let calls = (0..4).map(|_| s.call("POST", "/v1/admin/orders/import", Some(&connector), Some(&body), &[]));
+    let replies = futures::future::join_all(calls).await;
+    let mut ids = std::collections::BTreeSet::new();
+    for r in replies {
+        let r = r?;
+        assert_eq!(r.status, 201, "{}", r.text);
+        ids.insert(r.json()["orderId"].as_str().unwrap_or_default().to_owned());
+    }
+    let mut refreshed = body.clone();
+    refreshed["email"] = json!("changed@example.com");
+    let r = s.call("POST", "/v1/admin/orders/import", Some(&connector), Some(&refreshed), &[]).await?;
+    ids.insert(r.json()["orderId"].as_str().unwrap_or_default().to_owned());
+    assert_eq!(ids.len(), 1, "one order: {ids:?}");
+    let id = ids.into_iter().next().unwrap_or_default();
+    assert_eq!(s.available("DESK-LAMP", "WH-TX").await?.0, before.0 - 1, "one unit held");
+
+    // Paid on the marketplace: nothing authorized with the provider; the order goes on to
+    // ready_to_ship and ships, the capture recorded for the connector to settle.
+    let ready = s.wait_for_status("cust-mkt", &id, "ready_to_ship").await?;
+    assert_eq!(ready["channel"], "marketplace");
+    let auth = ready["payment"]["authorizationId"].as_str().unwrap_or_default();
+    assert_eq!(auth, format!("mkt_amazon_settle-{reference}"), "{ready}");
+    let placed = ready["timeline"].as_array().into_iter().flatten().find(|e| e["kind"] == "order.placed").cloned();
+    assert_eq!(placed.map(|e| e["actor"]["type"].clone()), Some(json!("system")), "{ready}");
+    let tracking = ready["shipments"][0]["trackingNumber"].as_str().unwrap_or_default().to_owned();
+    let r = s.carrier_event(&format!("evt-{id}"), &tracking, "in_transit").await?;
+    assert!(r.status < 300, "{}", r.text);
+    let shipped = s.wait_for_status("cust-mkt", &id, "shipped").await?;
+    assert_eq!(shipped["payment"]["captured"]["amount"], shipped["totals"]["total"]["amount"], "{shipped}");
+    // The buyer reads their order; the fee and the settlement reference are not theirs.
+    let mine = s.customer_order("cust-mkt", &id).await?;
+    assert_eq!(mine["channel"], "marketplace");
+    assert!(!mine.to_string().contains("settle-") && !mine.to_string().contains("450"), "{mine}");
+
+    // An import cancelled before it ships: the void is recorded, the unit back on the shelf.
+    let other = import_body(&format!("{reference}-2"), "DESK-LAMP");
+    let r = s.call("POST", "/v1/admin/orders/import", Some(&connector), Some(&other), &[]).await?;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id2 = r.json()["orderId"].as_str().unwrap_or_default().to_owned();
+    s.wait_for_status("cust-mkt", &id2, "ready_to_ship").await?;
+    let low = s.available("DESK-LAMP", "WH-TX").await?.0;
+    let agent = s.scoped_token("agent-mkt", "oms/agent");
+    let r = s
+        .call(
+            "POST",
+            &format!("/v1/admin/orders/{id2}/cancel"),
+            Some(&agent),
+            Some(&json!({"reason": "buyer cancelled"})),
+            &[],
+        )
+        .await?;
+    assert_eq!(r.status, 200, "{}", r.text);
+    s.wait_for_status("cust-mkt", &id2, "cancelled").await?;
+    s.eventually("the unit released", || async { Ok(s.available("DESK-LAMP", "WH-TX").await?.0 == low + 1) }).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn only_connectors_import_and_a_bad_import_names_its_field_and_writes_nothing() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let body = import_body("114-FORBIDDEN", "MUG-CLASSIC");
+    for token in [s.token("cust-mkt"), s.scoped_token("agent-x", "oms/agent"), s.scoped_token("wh-x", "oms/warehouse")]
+    {
+        let r = s.call("POST", "/v1/admin/orders/import", Some(&token), Some(&body), &[]).await?;
+        assert_eq!(r.status, 403, "{}", r.text);
+    }
+    let connector = s.scoped_token("conn-x", "oms/integration");
+    let bad = |k: &str, v: serde_json::Value| {
+        let mut b = import_body("114-BAD", "MUG-CLASSIC");
+        if v.is_null() {
+            b.as_object_mut().map(|o| o.remove(k));
+        } else {
+            b[k] = v;
+        }
+        b
+    };
+    for (b, field) in [
+        (bad("marketplace", json!("Amazon")), "marketplace"),
+        (bad("marketplace", json!("")), "marketplace"),
+        (bad("marketplaceOrderId", json!("114 1")), "marketplaceOrderId"),
+        (bad("marketplaceOrderId", json!("a#b")), "marketplaceOrderId"),
+        (bad("paymentReference", serde_json::Value::Null), "paymentReference"),
+        (bad("customerId", json!("")), "customerId"),
+        (bad("marketplaceFee", json!({"amount": -1, "currency": "USD"})), "marketplaceFee"),
+        (bad("paymentToken", json!("tok_visa")), "paymentToken"),
+        (bad("channel", json!("web")), "channel"),
+    ] {
+        let r = s.call("POST", "/v1/admin/orders/import", Some(&connector), Some(&b), &[]).await?;
+        assert_eq!(r.status, 400, "{field}: {}", r.text);
+        assert_eq!(r.content_type(), "application/problem+json");
+        assert!(r.text.contains(field), "{field}: {}", r.text);
+    }
+    let r = s.call("GET", "/v1/orders", Some(&s.token("cust-mkt")), None, &[]).await?;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["orders"].as_array().map(Vec::len), Some(0), "nothing imported: {}", r.text);
+    Ok(())
+}

@@ -316,7 +316,7 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
     // The same sandbox adapters the configuration names, kept by type so tests can look inside.
     let payments = Arc::new(SandboxPayments::new());
     let carrier = Arc::new(SandboxCarrier::new());
-    ports.payments = payments.clone();
+    ports.payments = oms_shared::adapters::marketplace::MarketplaceSettled::over(payments.clone());
     ports.carrier = carrier.clone();
     let meter = Arc::new(CapacityMeter::default());
     let dynamo = DynamoStore::new(

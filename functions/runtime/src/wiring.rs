@@ -81,10 +81,13 @@ fn provider(cfg: &Config, var: &'static str, real: &str, creds: [&'static str; 2
 }
 
 pub fn payments(cfg: &Config) -> Result<Arc<dyn PaymentGateway>, ConfigError> {
-    Ok(match provider(cfg, "PAYMENT_PROVIDER", "stripe", ["STRIPE_API_BASE", "STRIPE_SECRET_KEY"])? {
-        Provider::Sandbox => Arc::new(SandboxPayments::new()),
-        Provider::Real { base, key } => Arc::new(StripeGateway::new(http()?, base, key)),
-    })
+    // Marketplace orders' payments are settled by recording them, whatever the provider.
+    let provider: Arc<dyn PaymentGateway> =
+        match provider(cfg, "PAYMENT_PROVIDER", "stripe", ["STRIPE_API_BASE", "STRIPE_SECRET_KEY"])? {
+            Provider::Sandbox => Arc::new(SandboxPayments::new()),
+            Provider::Real { base, key } => Arc::new(StripeGateway::new(http()?, base, key)),
+        };
+    Ok(oms_shared::adapters::marketplace::MarketplaceSettled::over(provider))
 }
 
 pub fn carrier(cfg: &Config) -> Result<Arc<dyn Carrier>, ConfigError> {

@@ -6,6 +6,7 @@ pub mod easypost;
 pub mod eventbridge;
 pub mod http;
 pub mod integrations;
+pub mod marketplace;
 pub mod memory;
 pub mod sandbox;
 pub mod ses;

@@ -77,7 +77,7 @@ impl Role {
                         | Analytics
                 )
             }
-            Role::Integration => matches!(p, ReadOrders | Catalog | Stock | Locations | Webhooks),
+            Role::Integration => matches!(p, ReadOrders | Catalog | Stock | Locations | Webhooks | ImportOrders),
         }
     }
 }
@@ -123,6 +123,8 @@ pub enum Permission {
     Analytics,
     /// Handing pickup orders over at the store counter (against the customer's code).
     Pickups,
+    /// Importing marketplace orders (their connector).
+    ImportOrders,
 }
 
 /// A set of roles.

@@ -69,6 +69,10 @@ pub struct PaymentDetails {
     /// After a decline: the deadline, the provider's decline code and the methods tried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery: Option<PaymentRecovery>,
+    /// How the order is paid when not with a token: `link`, or `{"marketplace": {...}}` with
+    /// the marketplace's order number, payment reference and fee.
+    #[serde(default, skip_serializing_if = "PaymentMethod::is_token")]
+    pub method: PaymentMethod,
 }
 
 impl PaymentDetails {
@@ -84,6 +88,7 @@ impl PaymentDetails {
             refundable: m(o.payment.refundable()),
             ledger: o.payment.ledger.clone(),
             recovery: o.payment.recovery.clone(),
+            method: o.payment.method.clone(),
         }
     }
 }

@@ -53,6 +53,6 @@ pub use order::{
     ShipmentLine, ShipmentStatus, StoredBody, TimelineEvent, Totals,
 };
 pub use pickup::PickupHold;
-pub use recovery::{PaymentMethod, PaymentRecovery};
+pub use recovery::{MARKETPLACE_SETTLED, MarketplacePayment, PaymentMethod, PaymentRecovery};
 pub use status::{IllegalTransition, OrderEvent, OrderStatus, transition};
 pub use stock::{StockError, StockLevel, StockRecord};

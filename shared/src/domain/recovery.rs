@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// How an order is paid.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {
     /// A provider token given at placement (the customer's card, or a saved one staff used).
@@ -16,11 +16,44 @@ pub enum PaymentMethod {
     /// payment instead of authorizing, and the order waits `payment_required` with its stock
     /// held until the deadline.
     Link,
+    /// An order imported from a marketplace, which took the customer's money: nothing is
+    /// authorized with our provider; captures, voids and refunds are recorded on the order
+    /// (and announced on the bus) for the marketplace connector to settle.
+    Marketplace(MarketplacePayment),
 }
+
+/// What a marketplace order was paid with, as the marketplace reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarketplacePayment {
+    /// The marketplace (a lowercase slug, such as `amazon`).
+    pub marketplace: String,
+    /// The marketplace's order number (unique per marketplace: a re-import is the same order).
+    pub order_reference: String,
+    /// The marketplace's payment or settlement reference.
+    pub payment_reference: String,
+    /// What the marketplace keeps (agents and finance only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<super::Money>,
+}
+
+/// Authorization ids of marketplace-paid orders start with this: the payment port settles them
+/// without calling the provider.
+pub const MARKETPLACE_SETTLED: &str = "mkt_";
 
 impl PaymentMethod {
     pub fn is_token(&self) -> bool {
         *self == PaymentMethod::Token
+    }
+
+    /// The authorization a marketplace order stands on (no provider call), if it is one.
+    pub fn settled_authorization(&self) -> Option<String> {
+        match self {
+            PaymentMethod::Marketplace(m) => {
+                Some(format!("{MARKETPLACE_SETTLED}{}_{}", m.marketplace, m.payment_reference))
+            }
+            _ => None,
+        }
     }
 }
 

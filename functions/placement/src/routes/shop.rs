@@ -149,6 +149,27 @@ pub async fn admin_place_order(
     Ok(with_etag(json(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED), &o), v))
 }
 
+/// A marketplace order from its connector: paid on the marketplace, idempotent per marketplace
+/// and marketplace order number (a re-import answers the same order).
+pub async fn admin_import_order(
+    State(oms): State<AppState>,
+    Staff(c): Staff,
+    Json(body, _): Json<serde_json::Value>,
+) -> Result<Response, Problem> {
+    if !body.is_object() {
+        return Err(Problem::bad_request("invalid JSON body: expected an object"));
+    }
+    let req = crate::strict::typed(body)?;
+    let (status, placed_body) = oms.import_order(&c, req).await?;
+    let id = serde_json::from_str::<serde_json::Value>(&placed_body)
+        .ok()
+        .and_then(|v| v["orderId"].as_str().and_then(|s| OrderId::parse(s).ok()))
+        .ok_or_else(|| Problem::from(AppError::Internal("the import answered without an order id".into())))?;
+    let o = oms.get_order(&c, &id).await?;
+    let v = o.version();
+    Ok(with_etag(json(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED), &o), v))
+}
+
 /// The Idempotency-Key, the request's hash and the typed request of a placement.
 fn placement(headers: &HeaderMap, body: serde_json::Value) -> Result<(&str, String, PlaceOrderRequest), Problem> {
     let key = headers

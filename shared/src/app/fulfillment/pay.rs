@@ -36,6 +36,10 @@ impl Fulfillment {
         let key = PaymentRecovery::key(order.payment.recovery.as_ref(), base);
         let auth = match &order.payment.authorization_id {
             Some(id) => Some(id.clone()),
+            // Paid on a marketplace: recorded, nothing asked of our provider.
+            None if order.payment.method.settled_authorization().is_some() => {
+                order.payment.method.settled_authorization()
+            }
             // Fully covered by a credit (an even exchange): nothing to authorize.
             None if payable.amount() == 0 => None,
             // A call-centre order paid from a link: ask the customer for the payment.

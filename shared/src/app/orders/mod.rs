@@ -3,7 +3,9 @@
 
 mod change;
 mod hot;
+mod import;
 pub use hot::HotStock;
+pub use import::ImportOrderRequest;
 mod payment;
 pub use payment::{PaymentRequest, payment_path};
 mod pickup;
@@ -91,6 +93,10 @@ pub(crate) struct Extras {
     pub exchange_for: Option<ReturnId>,
     /// The staff member who placed the order for the customer (call centre, store).
     pub placed_by: Option<String>,
+    /// An import: paid on the marketplace, idempotent per marketplace order number.
+    pub marketplace: Option<MarketplacePayment>,
+    /// Whose idempotency keys the key is among (the customer's unless an import's).
+    pub idempotency_scope: Option<CustomerId>,
 }
 
 /// What a placement or edit resolves to before anything is written.

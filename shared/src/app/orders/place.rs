@@ -75,7 +75,8 @@ impl Oms {
         req: PlaceOrderRequest,
         extras: Extras,
     ) -> Result<(u16, String), AppError> {
-        if let Some(rec) = self.store.get_idempotency(&caller.customer, idempotency_key).await? {
+        let scope = extras.idempotency_scope.clone().unwrap_or_else(|| caller.customer.clone());
+        if let Some(rec) = self.store.get_idempotency(&scope, idempotency_key).await? {
             return self.replay(rec, request_hash).await;
         }
         let shipping_address = parse_address("shippingAddress", &req.shipping_address)?;
@@ -84,6 +85,7 @@ impl Oms {
         // No token only for a staff order whose customer pays from a link: the payment step
         // then asks for it (an empty token is never sent to the provider).
         let token = match (&req.payment_token, req.payment_link) {
+            _ if extras.marketplace.is_some() => "",
             (_, true) => "",
             (Some(t), false) => super::payment::parse_token(t)?,
             (None, false) => {
@@ -134,7 +136,11 @@ impl Oms {
                     refunded: None,
                     ledger: vec![],
                     recovery: None,
-                    method: if req.payment_link { PaymentMethod::Link } else { PaymentMethod::Token },
+                    method: match &extras.marketplace {
+                        Some(m) => PaymentMethod::Marketplace(m.clone()),
+                        None if req.payment_link => PaymentMethod::Link,
+                        None => PaymentMethod::Token,
+                    },
                 },
                 reservations: prepared.reservations,
                 status_reason: None,
@@ -161,9 +167,10 @@ impl Oms {
                 order.status_reason = Some(format!("confirmation call: {}", c.reason));
             }
             order.confirmation = call.clone();
-            let actor = match &extras.placed_by {
-                Some(staff) => Actor::Agent(staff.clone()),
-                None => Actor::Customer(caller.customer.to_string()),
+            let actor = match (&extras.placed_by, &extras.marketplace) {
+                (_, Some(m)) => Actor::System(format!("marketplace {} order {}", m.marketplace, m.order_reference)),
+                (Some(staff), None) => Actor::Agent(staff.clone()),
+                (None, None) => Actor::Customer(caller.customer.to_string()),
             };
             let placed_event =
                 TimelineEvent::new(now, "order.placed", actor).with_status(order.status).with_note(format!(
@@ -188,7 +195,7 @@ impl Oms {
             };
 
             let mut change = OrderChange::create(order.clone()).with_event(placed_event);
-            change.idempotency = Some((caller.customer.clone(), idempotency_key.to_owned(), record));
+            change.idempotency = Some((scope.clone(), idempotency_key.to_owned(), record));
             for r in &order.reservations {
                 change = change.with_reservation(r, StockMove::Hold);
             }
@@ -209,7 +216,7 @@ impl Oms {
                 Err(StoreError::IdempotencyKeyUsed) => {
                     let rec = self
                         .store
-                        .get_idempotency(&caller.customer, idempotency_key)
+                        .get_idempotency(&scope, idempotency_key)
                         .await?
                         .ok_or(AppError::Internal("idempotency record vanished".into()))?;
                     return self.replay(rec, request_hash).await;
@@ -218,7 +225,7 @@ impl Oms {
                     // Heavy contention on the same stock items, or a store that did not answer
                     // (the commit may have happened: the idempotency record tells): source
                     // again after a pause.
-                    if let Some(rec) = self.store.get_idempotency(&caller.customer, idempotency_key).await? {
+                    if let Some(rec) = self.store.get_idempotency(&scope, idempotency_key).await? {
                         return self.replay(rec, request_hash).await;
                     }
                     last_conflict = true;
@@ -231,7 +238,7 @@ impl Oms {
                 }
                 Err(StoreError::OutOfStock(short)) => {
                     // A concurrent duplicate may have won the race; it explains the shortage.
-                    if let Some(rec) = self.store.get_idempotency(&caller.customer, idempotency_key).await? {
+                    if let Some(rec) = self.store.get_idempotency(&scope, idempotency_key).await? {
                         return self.replay(rec, request_hash).await;
                     }
                     // Stock moved between our read and our write: source again.

@@ -198,7 +198,7 @@ impl Returns {
                 &format!("exchange-{}", rma.id),
                 &format!("exchange-{}", rma.id),
                 req,
-                Extras { credit: Some(credit), exchange_for: Some(rma.id.clone()), placed_by: None },
+                Extras { credit: Some(credit), exchange_for: Some(rma.id.clone()), ..Extras::default() },
             )
             .await?;
         let placed: serde_json::Value = serde_json::from_str(&body).map_err(|e| AppError::Internal(e.to_string()))?;
