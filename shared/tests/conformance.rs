@@ -38,6 +38,7 @@ conformance!(
     order_collection_customer_status_and_email_patterns,
     order_updates_are_optimistic,
     shipments_by_order_and_by_tracking_number,
+    pick_lists_hold_the_shipments_released_for_picking,
     idempotency_records_and_webhook_dedupe,
     timeline_of_an_order_in_time_order,
     a_refused_change_writes_nothing,
@@ -411,6 +412,37 @@ async fn shipments_by_order_and_by_tracking_number<S: Store + Clone + 'static>(s
     assert!(matches!(st.tracked("sandbox", "SBX0001").await?, Some(Tracked::Shipment(x)) if x == sh));
     assert!(st.tracked("sandbox", "NOPE").await?.is_none());
     assert_eq!(st.get_order_view(&o.id).await?.unwrap().shipments.len(), 1);
+    Ok(())
+}
+
+async fn pick_lists_hold_the_shipments_released_for_picking<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    let o = order("cust-1", "a@b.co");
+    let t0 = chrono::Utc::now();
+    let lines = || vec![ShipmentLine { line_id: "L1".into(), sku: sku("A"), quantity: 1 }];
+    let picking = |loc: &str, at: chrono::DateTime<chrono::Utc>| Shipment {
+        status: ShipmentStatus::Picking,
+        updated_at: at,
+        ..Shipment::pending(&o.id, loc_id(loc), lines(), ServiceLevel::Standard, at)
+    };
+    let (a, b, other) = (picking("WH-A", t0 + chrono::Duration::seconds(2)), picking("WH-A", t0), picking("WH-B", t0));
+    let pending = Shipment::pending(&o.id, loc_id("WH-A"), lines(), ServiceLevel::Standard, t0);
+    let mut change = OrderChange::create(o.clone());
+    for sh in [&a, &b, &other, &pending] {
+        change.shipments.push(Write::Create(sh.clone()));
+    }
+    st.commit(&change).await?;
+    let ids = |v: Vec<Shipment>| v.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    assert_eq!(ids(st.picks(&loc_id("WH-A"), 10).await?), vec![b.id.clone(), a.id.clone()], "oldest release first");
+    assert_eq!(ids(st.picks(&loc_id("WH-A"), 1).await?), vec![b.id.clone()]);
+    assert_eq!(ids(st.picks(&loc_id("WH-B"), 10).await?), vec![other.id.clone()]);
+    // Packed: off the list.
+    let mut packed = b.clone();
+    packed.status = ShipmentStatus::Packed;
+    packed.version = b.version + 1;
+    let mut change = OrderChange::for_order(&o.id);
+    change.shipments.push(Write::Update { value: packed, expected_version: b.version });
+    st.commit(&change).await?;
+    assert_eq!(ids(st.picks(&loc_id("WH-A"), 10).await?), vec![a.id.clone()]);
     Ok(())
 }
 

@@ -244,6 +244,7 @@ fn parcel(street: &str) -> Parcel {
         })
         .unwrap(),
         weight_grams: 500,
+        dimensions_mm: None,
         reference: "order 1".into(),
     }
 }

@@ -93,6 +93,7 @@ impl World {
                 pickup: false,
                 active: true,
                 address: None,
+                packing: false,
             },
         )
         .await?;

@@ -102,6 +102,9 @@ pub async fn seed(oms: &Oms) -> anyhow::Result<()> {
                     city: (*city).into(),
                     region: Some((*region).into()),
                 }),
+                // Labels as soon as orders are paid; a location is switched to packing with
+                // the OMS by PUT /v1/admin/locations/{id} (`packing: true`).
+                packing: false,
             },
         )
         .await

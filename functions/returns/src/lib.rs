@@ -16,6 +16,7 @@ use serde::Serialize;
 mod documents;
 mod pay;
 mod survey;
+mod warehouse;
 
 fn json<T: Serialize>(status: StatusCode, v: &T) -> Response {
     match serde_json::to_vec(v) {
@@ -137,6 +138,11 @@ pub fn router(r: Returns) -> Router {
         .route("/v1/orders/{order_id}/returns", post(open).get(list))
         .route("/v1/orders/{order_id}/returns/{rma_id}/label", get(label))
         .route("/v1/admin/returns/{rma_id}/receive", post(receive).route_layer(need(Permission::ReceiveReturns)))
+        .route("/v1/admin/locations/{location_id}/picks", get(warehouse::picks).route_layer(need(Permission::Pack)))
+        .route(
+            "/v1/admin/orders/{order_id}/shipments/{shipment_id}/packed",
+            post(warehouse::packed).route_layer(need(Permission::Pack)),
+        )
         .method_not_allowed_fallback(|| async {
             Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
         })

@@ -110,6 +110,19 @@ fn parse<T: for<'de> Deserialize<'de>>(b: &[u8]) -> Result<T, CarrierError> {
     serde_json::from_slice(b).map_err(|e| CarrierError::Transient(format!("unexpected response: {e}")))
 }
 
+/// EasyPost parcels: weight in ounces (1 oz = 28.349523125 g, rounded up, in integers) and,
+/// when measured, length, width and height in inches (rounded up to a tenth).
+fn parcel_json(parcel: &Parcel) -> serde_json::Value {
+    let mut p = json!({"weight": (u64::from(parcel.weight_grams) * 1_000_000).div_ceil(28_349_523)});
+    if let Some([l, w, h]) = parcel.dimensions_mm {
+        let inches = |mm: u32| (f64::from(mm) / 2.54).ceil() / 10.0;
+        p["length"] = json!(inches(l));
+        p["width"] = json!(inches(w));
+        p["height"] = json!(inches(h));
+    }
+    p
+}
+
 #[async_trait::async_trait]
 impl Carrier for EasyPostCarrier {
     fn name(&self) -> &str {
@@ -126,7 +139,7 @@ impl Carrier for EasyPostCarrier {
             "to_address": address(&parcel.to),
             "from_address": address(&parcel.from),
             // EasyPost weights are ounces: 1 oz = 28.349523125 g, rounded up, in integers.
-            "parcel": {"weight": (u64::from(parcel.weight_grams) * 1_000_000).div_ceil(28_349_523)},
+            "parcel": parcel_json(parcel),
             "options": {"label_format": "PDF"}
         }});
         let shp: Shipment = parse(

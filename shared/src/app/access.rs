@@ -63,7 +63,9 @@ impl Role {
                     | Webhooks
                     | Analytics
             ),
-            Role::Warehouse => matches!(p, ReadOrders | Stock | Locations | ReceiveReturns | ReadLabels | Pickups),
+            Role::Warehouse => {
+                matches!(p, ReadOrders | Stock | Locations | ReceiveReturns | ReadLabels | Pickups | Pack)
+            }
             Role::Finance => {
                 matches!(
                     p,
@@ -125,6 +127,8 @@ pub enum Permission {
     Pickups,
     /// Importing marketplace orders (their connector).
     ImportOrders,
+    /// Pick lists and packing parcels (warehouse and store staff).
+    Pack,
 }
 
 /// A set of roles.

@@ -53,6 +53,9 @@ pub struct LocationInput {
     /// Street address (additive in contract 1.4.0; labels show it as ship-from and return-to).
     #[serde(default)]
     pub address: Option<StreetAddress>,
+    /// Staff pick and pack here with the OMS (1.11.0): labels are bought after packing.
+    #[serde(default)]
+    pub packing: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,6 +120,7 @@ impl Oms {
                 city: a.city.trim().to_owned(),
                 region: a.region.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
             }),
+            packing: input.packing,
         };
         l.validate().map_err(|e| match e {
             CatalogError::Field(field, why) => AppError::invalid_field(field, why),

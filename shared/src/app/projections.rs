@@ -175,6 +175,7 @@ pub fn customer_message(e: &TimelineEvent) -> Option<String> {
         "order.payment_declined" => "Your payment was declined. Please use another payment method.",
         "order.payment_requested" => "We sent you a link to pay for this order.",
         "payment.method_updated" => "We received your new payment method.",
+        "shipment.packed" => "A parcel of your order is packed.",
         "feedback.received" => "Thank you for your feedback.",
         "order.failed" => "We could not complete your order. Any payment hold has been released.",
         "order.shipped" => "Your order has shipped.",

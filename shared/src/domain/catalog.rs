@@ -159,6 +159,12 @@ pub struct Location {
     /// it existed have none until they are updated; labels then show the name and postal code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<StreetAddress>,
+    /// Staff pick and pack here with the OMS: a paid order's shipments go on this location's
+    /// pick list, and each label is bought once its parcel is packed (weighed and measured).
+    /// Off: labels are bought as soon as the order is paid (a location whose own warehouse
+    /// system packs).
+    #[serde(default)]
+    pub packing: bool,
 }
 
 /// A location's street address (its postal code and country are the location's).

@@ -16,7 +16,7 @@ pub const EVENT_VERSION: u32 = 1;
 pub const EVENT_SOURCE: &str = "oms";
 
 /// Every event type published in this version, as the schemas in `docs/events/` name them.
-pub const EVENT_TYPES: [&str; 21] = [
+pub const EVENT_TYPES: [&str; 22] = [
     "order.placed",
     "order.confirmed",
     "order.edited",
@@ -31,6 +31,7 @@ pub const EVENT_TYPES: [&str; 21] = [
     "payment.authorized",
     "payment.captured",
     "payment.refunded",
+    "shipment.packed",
     "shipment.shipped",
     "shipment.delivered",
     "return.requested",
@@ -54,6 +55,7 @@ fn of_entry(e: &TimelineEvent) -> Option<&'static str> {
         "payment.authorized" => "payment.authorized",
         "payment.captured" => "payment.captured",
         "payment.refunded" | "payment.goodwill_refund" => "payment.refunded",
+        "shipment.packed" => "shipment.packed",
         "order.shipped" => "shipment.shipped",
         "order.delivered" => "shipment.delivered",
         "order.ready_for_pickup" => "order.ready_for_pickup",

@@ -26,6 +26,7 @@ pub mod pricing;
 pub mod privacy;
 pub mod recovery;
 pub mod returns;
+pub mod shipment;
 pub mod sourcing;
 pub mod status;
 pub mod stock;
@@ -54,5 +55,6 @@ pub use order::{
 };
 pub use pickup::PickupHold;
 pub use recovery::{MARKETPLACE_SETTLED, MarketplacePayment, PaymentMethod, PaymentRecovery};
+pub use shipment::{MAX_PARCEL_GRAMS, MAX_PARCEL_SIDE_MM, PackedParcel};
 pub use status::{IllegalTransition, OrderEvent, OrderStatus, transition};
 pub use stock::{StockError, StockLevel, StockRecord};

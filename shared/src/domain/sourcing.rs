@@ -323,6 +323,7 @@ mod tests {
             pickup,
             active: true,
             address: None,
+            packing: false,
         }
     }
 

@@ -30,6 +30,8 @@ pub struct Parcel {
     pub from: crate::domain::Address,
     pub to: crate::domain::Address,
     pub weight_grams: u32,
+    /// Length, width and height in millimetres, when the parcel was measured (packed).
+    pub dimensions_mm: Option<[u32; 3]>,
     pub reference: String,
 }
 

@@ -47,6 +47,7 @@ pub fn warehouse(id: &str) -> Location {
         pickup: false,
         active: true,
         address: None,
+        packing: false,
     }
 }
 

@@ -162,6 +162,11 @@ pub fn email_gsi3pk(email: &Email) -> String {
 }
 
 pub const SHIPMENT_SK_PREFIX: &str = "SHIPMENT#";
+/// A location's pick list: GSI2 partition of its shipments released for picking.
+pub fn picks_gsi2pk(location: &LocationId) -> String {
+    format!("PICKS#{location}")
+}
+
 pub fn shipment(order: &OrderId, id: &ShipmentId) -> Key {
     Key { pk: order_pk(order), sk: format!("{SHIPMENT_SK_PREFIX}{id}") }
 }

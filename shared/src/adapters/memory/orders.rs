@@ -89,4 +89,18 @@ impl ShipmentRepository for MemoryStore {
             .find(|r| r.label.as_ref().is_some_and(|l| l.carrier == carrier && l.tracking_number == tracking_number))
             .map(|r| Tracked::Return(r.clone())))
     }
+
+    async fn picks(&self, location: &LocationId, limit: usize) -> Result<Vec<Shipment>, StoreError> {
+        self.read(|s| {
+            let mut v: Vec<Shipment> = s
+                .shipments
+                .values()
+                .filter(|sh| sh.status == ShipmentStatus::Picking && &sh.location_id == location)
+                .cloned()
+                .collect();
+            v.sort_by(|a, b| (a.updated_at, &a.id).cmp(&(b.updated_at, &b.id)));
+            v.truncate(limit);
+            v
+        })
+    }
 }

@@ -15,6 +15,8 @@ pub struct SandboxCarrier {
     labels: Mutex<HashMap<String, Label>>,
     voided: Mutex<HashSet<String>>,
     attempts: Mutex<HashMap<String, u32>>,
+    /// The parcel each label was bought for (by label id), for tests to look at.
+    parcels: Mutex<HashMap<String, Parcel>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -28,6 +30,11 @@ impl SandboxCarrier {
 
     pub fn voided(&self, label_id: &str) -> bool {
         lock(&self.voided).contains(label_id)
+    }
+
+    /// The parcel a label was bought for.
+    pub fn parcel_of(&self, label_id: &str) -> Option<Parcel> {
+        lock(&self.parcels).get(label_id).cloned()
     }
 
     pub fn active_labels(&self) -> usize {
@@ -99,6 +106,7 @@ impl Carrier for SandboxCarrier {
             estimated_delivery_days: rate.transit_days,
         };
         lock(&self.labels).insert(key.to_owned(), label.clone());
+        lock(&self.parcels).insert(label.id.clone(), parcel.clone());
         Ok(label)
     }
 

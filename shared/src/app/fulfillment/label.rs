@@ -20,18 +20,64 @@ pub fn stored_pdf(pdf_base64: &str) -> Result<Vec<u8>, AppError> {
     base64::engine::general_purpose::STANDARD.decode(pdf_base64).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-/// The parcel a shipment's label is bought for (and rendered again from).
+/// The parcel a shipment's label is bought for (and rendered again from): as packed when it
+/// was, else `weight` from the catalog.
 pub fn shipment_parcel(order: &Order, sh: &Shipment, from: &Location, weight: u32) -> Parcel {
     Parcel {
         shipment_id: sh.id.clone(),
         from: from.postal_address(from.name.clone()),
         to: order.shipping_address.clone(),
-        weight_grams: weight.max(1),
+        weight_grams: sh.parcel.as_ref().map_or(weight, |p| p.weight_grams).max(1),
+        dimensions_mm: sh.parcel.as_ref().map(|p| [p.length_mm, p.width_mm, p.height_mm]),
         reference: format!("order {} shipment {}", order.id, sh.id),
     }
 }
 
+/// What the label step answers while parcels wait to be packed (the run ends there; packing
+/// the last parcel buys the labels).
+pub const AWAITING_PACK: &str = "awaiting_pack";
+
 impl Fulfillment {
+    /// Parcels at locations that pack with the OMS are labelled once packed: the unpacked ones
+    /// go on their location's pick list (`picking`, committed once) and the step waits.
+    async fn awaiting_pack(&self, order: &Order, shipments: &[Shipment]) -> Result<bool, StepError> {
+        let mut release = Vec::new();
+        let mut waiting = false;
+        for sh in shipments.iter().filter(|s| {
+            s.service_level != ServiceLevel::Pickup
+                && s.status != ShipmentStatus::Cancelled
+                && s.tracking_number.is_none()
+                && s.parcel.is_none()
+        }) {
+            let packs = self.oms.store.get_location(&sh.location_id).await?.is_some_and(|l| l.packing);
+            if packs {
+                waiting = true;
+                if sh.status == ShipmentStatus::Pending {
+                    release.push(sh);
+                }
+            }
+        }
+        if release.is_empty() {
+            return Ok(waiting);
+        }
+        let now = self.oms.clock.now();
+        let at: Vec<String> = release.iter().map(|s| s.location_id.to_string()).collect();
+        let ev = TimelineEvent::new(now, "shipment.picking", system("create-labels"))
+            .with_status(order.status)
+            .with_note(format!("on the pick list at {}", at.join(", ")));
+        let mut change = OrderChange::update(order.clone(), order.version, now).with_event(ev);
+        for sh in release {
+            let mut next = sh.clone();
+            next.status = ShipmentStatus::Picking;
+            next.version = sh.version + 1;
+            next.updated_at = now;
+            change.shipments.push(Write::Update { value: next, expected_version: sh.version });
+        }
+        self.commit(&change).await?;
+        tracing::info!("parcels released for picking");
+        Ok(true)
+    }
+
     async fn buy_label(&self, order: &Order, sh: &Shipment, weight: u32) -> Result<(Shipment, Label), StepError> {
         let now = self.oms.clock.now();
         let from = self
@@ -82,10 +128,13 @@ impl Fulfillment {
             {
                 return Err(Self::not_active(&order));
             }
-            _ => return Ok(json!({"labels": "done"})),
+            _ => return Ok(json!({"outcome": "labelled", "labels": "done"})),
         }
         let now = self.oms.clock.now();
         let shipments = self.oms.store.shipments_of_order(&order.id).await?;
+        if order.delivery.pickup_location.is_none() && self.awaiting_pack(&order, &shipments).await? {
+            return Ok(json!({"outcome": AWAITING_PACK}));
+        }
         let catalog =
             self.oms.store.get_products(&order.lines.iter().map(|l| l.sku.clone()).collect::<Vec<_>>()).await?;
         let mut tracking = Vec::new();
@@ -136,7 +185,7 @@ impl Fulfillment {
             change.shipments.push(Write::Update { value: updated.clone(), expected_version: before.version });
         }
         match self.commit(&change).await {
-            Ok(()) => Ok(json!({"trackingNumbers": tracking})),
+            Ok(()) => Ok(json!({"outcome": "labelled", "trackingNumbers": tracking})),
             Err(e) if e.name == StepError::STORE_TRANSIENT => {
                 let now_order = self.load(&order.id).await?;
                 if now_order.status != OrderStatus::PaymentAuthorized {

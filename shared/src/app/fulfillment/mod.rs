@@ -7,7 +7,9 @@
 mod allocate;
 mod compensate;
 mod label;
+mod pack;
 pub use label::{carrier_pdf, shipment_parcel, stored_pdf};
+pub use pack::{PICK_LIST_LIMIT, PackRequest, Packed, Pick, PickLine};
 mod pay;
 mod validate;
 

@@ -127,6 +127,7 @@ pub fn return_parcel(order: &Order, id: &ReturnId, location: &Location, weight: 
         from: order.shipping_address.clone(),
         to: dock,
         weight_grams: weight.max(1),
+        dimensions_mm: None,
         reference: format!("RMA {id} order {}", order.id),
     }
 }

@@ -5,13 +5,17 @@ use super::super::keys;
 use super::super::table::{DynamoStore, entity_of, table_key};
 use super::{ENTITY_LABEL, ENTITY_RETURN, ENTITY_SHIPMENT};
 use crate::adapters::dynamo::errors::mapping;
-use crate::domain::{LabelDoc, OrderId, Shipment, ShipmentId};
+use crate::domain::{LabelDoc, LocationId, OrderId, Shipment, ShipmentId, ShipmentStatus};
 use crate::ports::{ShipmentRepository, StoreError, Tracked};
 
 pub fn shipment_item(sh: &Shipment) -> Item<&Shipment> {
     let mut item = Item::new(keys::shipment(&sh.order_id, &sh.id), ENTITY_SHIPMENT, sh);
     if let (Some(c), Some(t)) = (&sh.carrier, &sh.tracking_number) {
         item = item.gsi3(keys::tracking_gsi3pk(c, t), keys::TRACKING_GSI3SK.into());
+    }
+    // On its location's pick list while released for picking (a sparse partition).
+    if sh.status == ShipmentStatus::Picking {
+        item = item.gsi2(keys::picks_gsi2pk(&sh.location_id), format!("{}#{}", keys::timestamp(&sh.updated_at), sh.id));
     }
     item
 }
@@ -33,6 +37,15 @@ impl ShipmentRepository for DynamoStore {
 
     async fn get_label(&self, order: &OrderId, shipment: &ShipmentId) -> Result<Option<LabelDoc>, StoreError> {
         Ok(self.get::<LabelDoc>(&keys::label(order, shipment), false).await?.map(|i| i.data))
+    }
+
+    async fn picks(&self, location: &LocationId, limit: usize) -> Result<Vec<Shipment>, StoreError> {
+        let pk = keys::picks_gsi2pk(location);
+        let mut entries = self.query_all(keys::GSI2, keys::GSI2PK, &pk, None, false).await?;
+        entries.truncate(limit);
+        // The index lags the table: read the items, keep those still released for picking.
+        let all: Vec<Shipment> = Self::all(self.hydrate(entries).await?)?;
+        Ok(all.into_iter().filter(|s| s.status == ShipmentStatus::Picking).collect())
     }
 
     async fn tracked(&self, carrier: &str, tracking_number: &str) -> Result<Option<Tracked>, StoreError> {
