@@ -16,6 +16,7 @@ import * as stock from "./screens/stock.js";
 import * as webhooks from "./screens/webhooks.js";
 import * as analytics from "./screens/analytics.js";
 import * as pickups from "./screens/pickups.js";
+import * as packing from "./screens/packing.js";
 
 const routes = [
   { re: /^\/$/, screen: search, nav: "search" },
@@ -28,6 +29,7 @@ const routes = [
   { re: /^\/webhooks(?:\/([^/]+))?$/, screen: webhooks, nav: "webhooks" },
   { re: /^\/analytics$/, screen: analytics, nav: "analytics" },
   { re: /^\/pickups$/, screen: pickups, nav: "pickups" },
+  { re: /^\/packing(?:\/([^/]+))?$/, screen: packing, nav: "packing" },
 ];
 
 let renderSeq = 0;

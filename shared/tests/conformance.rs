@@ -435,12 +435,21 @@ async fn pick_lists_hold_the_shipments_released_for_picking<S: Store + Clone + '
     assert_eq!(ids(st.picks(&loc_id("WH-A"), 10).await?), vec![b.id.clone(), a.id.clone()], "oldest release first");
     assert_eq!(ids(st.picks(&loc_id("WH-A"), 1).await?), vec![b.id.clone()]);
     assert_eq!(ids(st.picks(&loc_id("WH-B"), 10).await?), vec![other.id.clone()]);
-    // Packed: off the list.
+    // Packed: still listed until its label is bought; labelled: off the list.
     let mut packed = b.clone();
     packed.status = ShipmentStatus::Packed;
     packed.version = b.version + 1;
     let mut change = OrderChange::for_order(&o.id);
-    change.shipments.push(Write::Update { value: packed, expected_version: b.version });
+    change.shipments.push(Write::Update { value: packed.clone(), expected_version: b.version });
+    st.commit(&change).await?;
+    assert_eq!(ids(st.picks(&loc_id("WH-A"), 10).await?), vec![b.id.clone(), a.id.clone()]);
+    let mut labelled = packed.clone();
+    labelled.status = ShipmentStatus::LabelCreated;
+    labelled.tracking_number = Some("SBX9".into());
+    labelled.carrier = Some("sandbox".into());
+    labelled.version = packed.version + 1;
+    let mut change = OrderChange::for_order(&o.id);
+    change.shipments.push(Write::Update { value: labelled, expected_version: packed.version });
     st.commit(&change).await?;
     assert_eq!(ids(st.picks(&loc_id("WH-A"), 10).await?), vec![a.id.clone()]);
     Ok(())

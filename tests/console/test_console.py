@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from conftest import axe_check, base_url, call, console_url, sign_in, token, wait_for
+from conftest import SHOTS, axe_check, base_url, call, console_url, sign_in, token, wait_for
 
 AGENT_READS = [
     "/v1/admin/customers?q=ann",
@@ -903,6 +903,67 @@ def test_a_survey_answer_reaches_the_order_and_the_analytics(page, scenario):
 
 
 # --- Public tracking ---------------------------------------------------------------------------
+
+
+def test_pick_and_pack(page, scenario):
+    """Warehouse staff open the pick list of a location that packs with the OMS, see the paid
+    order's parcel with what to pick, and record the packed parcel's weight and size: a bad
+    figure is refused in the page (the field marked and focused), then the label is bought from
+    the packed parcel and the order is ready to ship; the parcel leaves the list."""
+    admin = token("admin-pack", "oms/admin")
+    locations = call("GET", "/v1/admin/locations", admin).body["locations"]
+    dallas = next(loc for loc in locations if (loc.get("id") or loc.get("locationId")) == "WH-TX")
+    put = {k: v for k, v in dallas.items() if k not in ("id", "locationId")}
+    assert call("PUT", "/v1/admin/locations/WH-TX", admin, {**put, "packing": True}).status == 200
+    try:
+        cust = token(scenario.customer)
+        body = {
+            "lines": [{"sku": "DESK-LAMP", "quantity": 1}],
+            "shippingAddress": scenario.address,
+            "email": scenario.email,
+            "paymentToken": "tok_visa",
+            "channel": "web",
+        }
+        r = call("POST", "/v1/orders", cust, body, {"idempotency-key": str(uuid.uuid4())})
+        assert r.status == 201, r
+        order_id = r.body["orderId"]
+        staff = token("pack-check", "oms/warehouse")
+
+        def on_list():
+            o = call("GET", f"/v1/admin/orders/{order_id}", staff).body
+            return o if [s.get("status") for s in o.get("shipments", [])] == ["picking"] else None
+
+        shipment = wait_for(f"order {order_id} on the pick list", on_list, 30)["shipments"][0]["id"]
+
+        sign_in(page, "packer-dal", "oms/warehouse")
+        page.get_by_role("link", name="Packing").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Packing")
+        page.get_by_label("Location", exact=True).select_option("WH-TX")
+        expect(page).to_have_url(re.compile(r"#/packing/WH-TX$"))
+        card = page.locator(f"#pick-{shipment}")
+        expect(card).to_contain_text("1 × LED desk lamp (DESK-LAMP)")
+        expect(card).to_contain_text(f"Order {order_id}")
+        axe_check(page, "19-packing")
+
+        card.get_by_label("Weight (g)", exact=True).fill("0")
+        card.get_by_label("Length (mm)", exact=True).fill("400")
+        card.get_by_label("Width (mm)", exact=True).fill("300")
+        card.get_by_label("Height (mm)", exact=True).fill("250")
+        card.get_by_role("button", name="Packed").click()
+        weight = card.get_by_label("Weight (g)", exact=True)
+        expect(page.get_by_role("alert")).to_contain_text("Weight (g)")
+        expect(weight).to_have_attribute("aria-invalid", "true")
+        expect(weight).to_be_focused()
+        weight.fill("2350")
+        card.get_by_role("button", name="Packed").click()
+        expect(page.locator("#status")).to_contain_text(f"Parcel of order {order_id} packed; label bought")
+        expect(page.locator(f"#pick-{shipment}")).to_have_count(0)
+        page.screenshot(path=str(SHOTS / "19b-packed.png"), full_page=True)
+        o = call("GET", f"/v1/admin/orders/{order_id}", staff).body
+        assert o["status"] == "ready_to_ship", o
+        assert o["shipments"][0]["parcel"]["weightGrams"] == 2350, o
+    finally:
+        assert call("PUT", "/v1/admin/locations/WH-TX", admin, {**put, "packing": False}).status == 200
 
 
 def test_public_tracking_page(page, scenario):

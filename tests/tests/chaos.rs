@@ -1,6 +1,7 @@
 //! Chaos: a seeded random mix of more than 200 orders on 3 SKUs whose demand exceeds stock,
 //! 16 concurrent actors (customers placing, editing and cancelling; agents holding, releasing,
-//! cancelling, refunding and confirming orders awaiting a confirmation call; the carrier scanning, with duplicated and reordered events; the
+//! cancelling, refunding and confirming orders awaiting a confirmation call; a packer packing
+//! the Dallas pick list, sometimes twice at once; the carrier scanning, with duplicated and reordered events; the
 //! payment provider repeating dispute events; the workflow failing before and after its side
 //! effects), then, at quiescence: reconciliation reports nothing, no authorization or label is
 //! open on a cancelled or failed order, refunds never exceed captures, every order rests in a
@@ -378,6 +379,54 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
         let r = s.call("PUT", &format!("/v1/admin/stock/{sku}/{loc}"), Some(&admin), Some(&body), &[]).await?;
         anyhow::ensure!(r.status == 200, "{}", r.text);
     }
+    // Dallas packs with the OMS: its parcels wait on the pick list for the packer below.
+    let all = s.call("GET", "/v1/admin/locations", Some(&admin), None, &[]).await?.json();
+    let mut dallas = all["locations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| l["id"] == "WH-TX")
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no WH-TX: {all}"))?;
+    dallas.as_object_mut().map(|o| o.remove("id"));
+    dallas["packing"] = json!(true);
+    let r = s.call("PUT", "/v1/admin/locations/WH-TX", Some(&admin), Some(&dallas), &[]).await?;
+    anyhow::ensure!(r.status == 200, "{}", r.text);
+    let packer_errors = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let packer = {
+        let (s, errors) = (s.clone(), packer_errors.clone());
+        tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(seed ^ 0x5ac4);
+            let token = s.scoped_token("chaos-packer", "oms/warehouse");
+            // The same figures whenever a parcel is packed: a retry, or a label still to buy.
+            let body = json!({"weightGrams": 800, "lengthMm": 300, "widthMm": 200, "heightMm": 100});
+            loop {
+                tokio::time::sleep(Duration::from_millis(rng.random_range(50..250))).await;
+                let Ok(list) = s.call("GET", "/v1/admin/locations/WH-TX/picks", Some(&token), None, &[]).await else {
+                    continue;
+                };
+                for p in list.json()["picks"].as_array().cloned().unwrap_or_default() {
+                    let path = format!(
+                        "/v1/admin/orders/{}/shipments/{}/packed",
+                        p["orderId"].as_str().unwrap_or_default(),
+                        p["shipmentId"].as_str().unwrap_or_default()
+                    );
+                    // Now and then the packer's scanner sends it twice at once.
+                    let twice = rng.random_bool(0.2);
+                    let (a, b) = tokio::join!(s.call("POST", &path, Some(&token), Some(&body), &[]), async {
+                        if twice { Some(s.call("POST", &path, Some(&token), Some(&body), &[]).await) } else { None }
+                    });
+                    for r in std::iter::once(a).chain(b).flatten() {
+                        if !matches!(r.status, 200 | 202 | 404 | 409) {
+                            if let Ok(mut e) = errors.lock() {
+                                e.push(format!("{path}: {} {}", r.status, r.text));
+                            }
+                        }
+                    }
+                }
+            }
+        })
+    };
     // Orders of $60 or more wait for a confirmation call first.
     let rule = json!({"enabled": true, "minTotal": {"amount": 6000, "currency": "USD"}, "timeoutMinutes": 60});
     let r = s.call("PUT", "/v1/admin/settings/confirmation-calls", Some(&admin), Some(&rule), &[]).await?;
@@ -463,6 +512,9 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
         }
     }
     anyhow::ensure!(calm >= 3, "the system never came to rest (seed {seed})");
+    packer.abort();
+    let errors = packer_errors.lock().map(|e| e.clone()).unwrap_or_default();
+    assert!(errors.is_empty(), "seed {seed}: the packer was answered {errors:?}");
 
     // Reconciliation: nothing differs.
     let report = s.call("GET", "/v1/admin/reconciliation", Some(&admin), None, &[]).await?.json();
@@ -517,7 +569,10 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
         let count = |k: &str| timeline.iter().filter(|e| e["kind"] == k).count();
         let system_hold = timeline.iter().any(|e| e["kind"] == "order.held" && e["actor"]["type"] == "system");
         for (kind, n) in [
-            ("Your order is confirmed", usize::from(has("labels.created") || has("order.ready_for_pickup"))),
+            (
+                "Your order is confirmed",
+                usize::from(has("labels.created") || has("order.ready_for_pickup") || has("shipment.picking")),
+            ),
             ("Your order is ready for pickup", count("order.ready_for_pickup")),
             ("Thank you for collecting your order", usize::from(has("order.collected"))),
             ("Your order is cancelled", usize::from(has("order.cancelled"))),

@@ -132,8 +132,10 @@ async fn pick_pack_then_the_label_from_the_packed_parcel_then_ship() -> anyhow::
         "{}",
         r.text
     );
+    // Packed but not labelled yet (the order's other parcel waits): listed as packed.
     let r = s.call("GET", "/v1/admin/locations/WH-TX/picks", Some(&packer), None, &[]).await?;
-    assert_eq!(r.json()["picks"], json!([]), "packed parcels leave the list");
+    assert_eq!(r.json()["picks"][0]["status"], "packed", "{}", r.text);
+    assert_eq!(r.json()["picks"][0]["parcel"]["weightGrams"], 2350, "{}", r.text);
 
     // The last parcel: both labels bought from the packed parcels; ready to ship.
     let r =
@@ -145,6 +147,8 @@ async fn pick_pack_then_the_label_from_the_packed_parcel_then_ship() -> anyhow::
         "{}",
         r.text
     );
+    let r = s.call("GET", "/v1/admin/locations/WH-TX/picks", Some(&packer), None, &[]).await?;
+    assert_eq!(r.json()["picks"], json!([]), "labelled parcels leave the list");
     let o = s.order("cust-pack", &id).await?;
     for sh in o["shipments"].as_array().into_iter().flatten() {
         assert_eq!(sh["status"], "label_created", "{sh}");
@@ -230,6 +234,10 @@ async fn a_carrier_that_does_not_answer_leaves_the_parcel_packed_and_the_same_re
     let r = pack(&s, &id, &sh, &parcel(1500)).await?;
     assert_eq!((r.status, r.json()["labels"].as_str()), (202, Some("label_pending")), "{}", r.text);
     assert_eq!(r.json()["order"]["shipments"][0]["status"], "packed", "{}", r.text);
+    // It stays on the pick list until its label is bought.
+    let packer = s.scoped_token("packer-1", "oms/warehouse");
+    let r = s.call("GET", "/v1/admin/locations/WH-TX/picks", Some(&packer), None, &[]).await?;
+    assert_eq!(r.json()["picks"][0]["status"], "packed", "{}", r.text);
     let r = pack(&s, &id, &sh, &parcel(1500)).await?;
     assert_eq!((r.status, r.json()["labels"].as_str()), (200, Some("labelled")), "{}", r.text);
     assert_eq!(r.json()["order"]["status"], "ready_to_ship");

@@ -118,6 +118,13 @@ pub struct Shipment {
 }
 
 impl Shipment {
+    /// On its location's pick list: released for picking, or packed with its label still to
+    /// buy (the carrier did not answer; packing it again with the same figures buys it).
+    pub fn on_pick_list(&self) -> bool {
+        self.status == ShipmentStatus::Picking
+            || (self.status == ShipmentStatus::Packed && self.tracking_number.is_none())
+    }
+
     /// The carrier has (or is known to be taking) the parcel.
     pub fn is_handed_over(&self) -> bool {
         self.handed_over_at.is_some() || self.shipped_at.is_some()

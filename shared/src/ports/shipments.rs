@@ -18,7 +18,7 @@ pub trait ShipmentRepository: Send + Sync {
     async fn get_label(&self, order: &OrderId, shipment: &ShipmentId) -> Result<Option<LabelDoc>, StoreError>;
     /// A shipment or a return parcel, by carrier and tracking number.
     async fn tracked(&self, carrier: &str, tracking_number: &str) -> Result<Option<Tracked>, StoreError>;
-    /// A location's pick list: its shipments released for picking (`picking`), oldest
-    /// release first, at most `limit`.
+    /// A location's pick list: its shipments released for picking (`picking`) or packed with
+    /// the label still to buy, oldest first, at most `limit`.
     async fn picks(&self, location: &LocationId, limit: usize) -> Result<Vec<Shipment>, StoreError>;
 }

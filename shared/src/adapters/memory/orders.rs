@@ -92,12 +92,8 @@ impl ShipmentRepository for MemoryStore {
 
     async fn picks(&self, location: &LocationId, limit: usize) -> Result<Vec<Shipment>, StoreError> {
         self.read(|s| {
-            let mut v: Vec<Shipment> = s
-                .shipments
-                .values()
-                .filter(|sh| sh.status == ShipmentStatus::Picking && &sh.location_id == location)
-                .cloned()
-                .collect();
+            let mut v: Vec<Shipment> =
+                s.shipments.values().filter(|sh| sh.on_pick_list() && &sh.location_id == location).cloned().collect();
             v.sort_by(|a, b| (a.updated_at, &a.id).cmp(&(b.updated_at, &b.id)));
             v.truncate(limit);
             v

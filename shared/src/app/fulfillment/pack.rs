@@ -27,6 +27,10 @@ pub struct PackRequest {
 pub struct Pick {
     pub order_id: OrderId,
     pub shipment_id: ShipmentId,
+    /// `picking`, or `packed` when its label is still to buy (record the same figures again).
+    pub status: ShipmentStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parcel: Option<PackedParcel>,
     pub service_level: ServiceLevel,
     /// The date promised to the customer: the list is sorted by it (most urgent first).
     pub promised_by: NaiveDate,
@@ -96,6 +100,8 @@ impl Fulfillment {
             out.push(Pick {
                 order_id: sh.order_id.clone(),
                 shipment_id: sh.id.clone(),
+                status: sh.status,
+                parcel: sh.parcel.clone(),
                 service_level: sh.service_level,
                 promised_by: order.delivery.promised_by,
                 released_at: sh.updated_at,
@@ -184,16 +190,23 @@ impl Fulfillment {
             return Err(AppError::StaleVersion);
         }
         // The last parcel of the order: its labels now, from the packed parcels.
-        let labels =
-            match self.create_labels(&StepInput { order_id: order_id.clone(), validation: None, error: None }).await {
+        // A concurrent change of the order (a note, a hold released) makes the labels' commit
+        // stale: the step runs again on the new version (its labels are keyed, never bought twice).
+        let input = StepInput { order_id: order_id.clone(), validation: None, error: None };
+        let mut labels = "label_pending";
+        for _ in 0..3 {
+            labels = match self.create_labels(&input).await {
                 Ok(v) if v["outcome"] == AWAITING_PACK => AWAITING_PACK,
                 Ok(_) => "labelled",
                 Err(e) if e.name == StepError::ORDER_NOT_ACTIVE => "none",
+                Err(e) if e.name == StepError::STORE_TRANSIENT => continue,
                 Err(e) => {
                     tracing::warn!(error = e.name, "label not bought after packing");
                     "label_pending"
                 }
             };
+            break;
+        }
         let order = self.oms.get_order(caller, order_id).await?;
         Ok(Packed { order, labels })
     }

@@ -5,7 +5,7 @@ use super::super::keys;
 use super::super::table::{DynamoStore, entity_of, table_key};
 use super::{ENTITY_LABEL, ENTITY_RETURN, ENTITY_SHIPMENT};
 use crate::adapters::dynamo::errors::mapping;
-use crate::domain::{LabelDoc, LocationId, OrderId, Shipment, ShipmentId, ShipmentStatus};
+use crate::domain::{LabelDoc, LocationId, OrderId, Shipment, ShipmentId};
 use crate::ports::{ShipmentRepository, StoreError, Tracked};
 
 pub fn shipment_item(sh: &Shipment) -> Item<&Shipment> {
@@ -13,8 +13,8 @@ pub fn shipment_item(sh: &Shipment) -> Item<&Shipment> {
     if let (Some(c), Some(t)) = (&sh.carrier, &sh.tracking_number) {
         item = item.gsi3(keys::tracking_gsi3pk(c, t), keys::TRACKING_GSI3SK.into());
     }
-    // On its location's pick list while released for picking (a sparse partition).
-    if sh.status == ShipmentStatus::Picking {
+    // On its location's pick list while it needs the packer (a sparse partition).
+    if sh.on_pick_list() {
         item = item.gsi2(keys::picks_gsi2pk(&sh.location_id), format!("{}#{}", keys::timestamp(&sh.updated_at), sh.id));
     }
     item
@@ -43,9 +43,9 @@ impl ShipmentRepository for DynamoStore {
         let pk = keys::picks_gsi2pk(location);
         let mut entries = self.query_all(keys::GSI2, keys::GSI2PK, &pk, None, false).await?;
         entries.truncate(limit);
-        // The index lags the table: read the items, keep those still released for picking.
+        // The index lags the table: read the items, keep those still on the list.
         let all: Vec<Shipment> = Self::all(self.hydrate(entries).await?)?;
-        Ok(all.into_iter().filter(|s| s.status == ShipmentStatus::Picking).collect())
+        Ok(all.into_iter().filter(Shipment::on_pick_list).collect())
     }
 
     async fn tracked(&self, carrier: &str, tracking_number: &str) -> Result<Option<Tracked>, StoreError> {
