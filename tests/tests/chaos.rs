@@ -417,10 +417,10 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
                         if twice { Some(s.call("POST", &path, Some(&token), Some(&body), &[]).await) } else { None }
                     });
                     for r in std::iter::once(a).chain(b).flatten() {
-                        if !matches!(r.status, 200 | 202 | 404 | 409) {
-                            if let Ok(mut e) = errors.lock() {
-                                e.push(format!("{path}: {} {}", r.status, r.text));
-                            }
+                        if !matches!(r.status, 200 | 202 | 404 | 409)
+                            && let Ok(mut e) = errors.lock()
+                        {
+                            e.push(format!("{path}: {} {}", r.status, r.text));
                         }
                     }
                 }
