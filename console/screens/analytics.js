@@ -98,6 +98,10 @@ export async function render({ view, query, navigate }) {
         table(null, ["Location", "Orders", "Units"],
           (summary.byLocation || []).map((l) => [l.locationId, count(l.orders), count(l.units)]),
           { empty: "No location fulfilled orders in this range.", numeric: [1, 2] }))),
+    section("On time by carrier", "an-carriers",
+      table(null, ["Carrier", "Delivered", "On time", "On-time rate"],
+        (summary.byCarrier || []).map((c) => [c.carrier, count(c.delivered), count(c.onTime), c.onTimeRate == null ? "—" : percent(c.onTimeRate)]),
+        { empty: "No delivery in this range.", numeric: [1, 2, 3] })),
   );
 }
 

@@ -1045,6 +1045,7 @@ async fn analytics_facts_commit_with_their_rows_once<S: Store + Clone + 'static>
         rts_minutes: Some(3),
         delivered_minutes: None,
         on_time: None,
+        carrier: None,
     };
     let rows = delta(None, &fact);
     let one = |previous, next| FactCommit { previous, next };

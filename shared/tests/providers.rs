@@ -277,6 +277,7 @@ async fn easypost_adapter_rates_buys_fetches_the_pdf_and_refunds() {
     // The purchase keeps the carrier's URL; the document is fetched from it on request.
     assert!(label.document_url.as_deref().is_some_and(|u| u.contains("/labels/")), "{label:?}");
     let source = oms_shared::ports::LabelSource {
+        carrier: label.carrier.clone(),
         parcel: p.clone(),
         tracking_number: label.tracking_number.clone(),
         service: label.service.clone(),

@@ -407,7 +407,7 @@ async fn analytics_batches_commit_together_and_racing_batches_count_each_order_o
     let mut want = Vec::new();
     for id in &ids {
         let v = w.store.get_order_view(id).await?.unwrap();
-        want.push(contribution(&fact_of(&v.order, &v.timeline, &[], &[])));
+        want.push(contribution(&fact_of(&v.order, &v.shipments, &v.timeline, &[], &[])));
     }
     let today = chrono::Utc::now().date_naive();
     // A row whose counters all went back to zero reads empty: it adds nothing.

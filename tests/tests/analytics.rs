@@ -27,6 +27,7 @@ async fn recomputed(s: &Stack, ids: &[String]) -> anyhow::Result<BTreeMap<RowKey
         let view = store.get_order_view(&id).await?.ok_or_else(|| anyhow::anyhow!("order {id}"))?;
         let fact = fact_of(
             &view.order,
+            &view.shipments,
             &view.timeline,
             &store.returns_of_order(&id).await?,
             &store.cases_of_order(&id).await?,

@@ -45,6 +45,8 @@ pub const PUSH_APP_ARN: &str = "arn:aws:sns:us-east-1:123456789012:app/GCM/oms-l
 /// Local carrier webhook secrets (the second shows rotation: both are accepted).
 pub const WEBHOOK_SECRET: &str = "local-webhook-secret";
 pub const WEBHOOK_SECRET_NEXT: &str = "local-webhook-secret-next";
+/// The second (economy) carrier's own webhook secret.
+pub const ECONOMY_WEBHOOK_SECRET: &str = "local-economy-webhook-secret";
 /// Local payment provider webhook secret (Stripe scheme).
 pub const PAYMENT_WEBHOOK_SECRET: &str = "whsec_local";
 
@@ -74,6 +76,8 @@ pub struct Local {
     pub workflow: Arc<Workflow>,
     pub payments: Arc<SandboxPayments>,
     pub carrier: Arc<SandboxCarrier>,
+    /// The second carrier (`Options::economy`): rates shopped with the first.
+    pub economy: Arc<SandboxCarrier>,
     pub sqs: aws_sdk_sqs::Client,
     pub tracking: Tracking,
     pub notifier: Notifier,
@@ -114,6 +118,8 @@ pub struct Options {
     pub reminder_tick_secs: Option<u64>,
     /// Use-cases write through the metered client (cost benchmark).
     pub metered: bool,
+    /// A second carrier (`sandbox-economy`) next to `sandbox`: labels from the cheaper on time.
+    pub economy: bool,
 }
 
 impl Default for Options {
@@ -125,6 +131,7 @@ impl Default for Options {
             visibility_secs: 1,
             reminder_tick_secs: None,
             metered: false,
+            economy: false,
         }
     }
 }
@@ -266,7 +273,8 @@ fn local_config(
         ("TRACKING_URL", tracking_url.as_str()),
         ("WEBHOOK_SECRETS", webhook_secrets.as_str()),
         ("PAYMENT_WEBHOOK_SECRETS", PAYMENT_WEBHOOK_SECRET),
-        ("CARRIERS", "sandbox,easypost"),
+        ("CARRIERS", "sandbox,sandbox-economy,easypost"),
+        ("CARRIER_WEBHOOK_SECRETS", concat!("sandbox-economy=", "local-economy-webhook-secret")),
         ("REMINDER_STAGES", reminder_stages.as_str()),
         ("PAYMENT_PROVIDER", "sandbox"),
         ("CARRIER_PROVIDER", "sandbox"),
@@ -317,7 +325,13 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
     let payments = Arc::new(SandboxPayments::new());
     let carrier = Arc::new(SandboxCarrier::new());
     ports.payments = oms_shared::adapters::marketplace::MarketplaceSettled::over(payments.clone());
-    ports.carrier = carrier.clone();
+    let economy = Arc::new(SandboxCarrier::named(oms_shared::adapters::sandbox::carrier::ECONOMY));
+    ports.carrier = if opts.economy {
+        oms_shared::adapters::carriers::CarrierSet::of(vec![carrier.clone(), economy.clone()])
+            .map_err(anyhow::Error::msg)?
+    } else {
+        carrier.clone()
+    };
     let meter = Arc::new(CapacityMeter::default());
     let dynamo = DynamoStore::new(
         oms_shared::adapters::aws::dynamodb_client_metered(&conf, Some(&endpoint), meter.clone()),
@@ -471,6 +485,7 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
         workflow,
         payments,
         carrier,
+        economy,
         sqs,
         tracking,
         notifier,
@@ -714,7 +729,12 @@ async fn dev_carrier_event(router: Router, body: &[u8]) -> axum::response::Respo
     let id = req.event_id.unwrap_or_else(|| format!("evt_{}", ulid::Ulid::new().to_string().to_lowercase()));
     let payload = carrier_event(&id, &req.tracking_number, &req.status, req.est_delivery_date.as_deref()).to_string();
     let carrier = req.carrier.unwrap_or_else(|| "sandbox".into());
-    let signature = oms_shared::app::webhooks::sign(WEBHOOK_SECRET, payload.as_bytes());
+    let secret = if carrier == oms_shared::adapters::sandbox::carrier::ECONOMY {
+        ECONOMY_WEBHOOK_SECRET
+    } else {
+        WEBHOOK_SECRET
+    };
+    let signature = oms_shared::app::webhooks::sign(secret, payload.as_bytes());
     let headers = HashMap::from([
         ("content-type".to_owned(), "application/json".to_owned()),
         ("x-hmac-signature".to_owned(), signature),

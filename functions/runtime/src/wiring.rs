@@ -90,11 +90,24 @@ pub fn payments(cfg: &Config) -> Result<Arc<dyn PaymentGateway>, ConfigError> {
     Ok(oms_shared::adapters::marketplace::MarketplaceSettled::over(provider))
 }
 
+/// `CARRIER_PROVIDER`: one carrier or several, comma-separated, the default first (`sandbox`,
+/// `sandbox-economy`, `easypost`); labels are bought from whichever meets the promise for less.
 pub fn carrier(cfg: &Config) -> Result<Arc<dyn Carrier>, ConfigError> {
-    Ok(match provider(cfg, "CARRIER_PROVIDER", "easypost", ["EASYPOST_API_BASE", "EASYPOST_API_KEY"])? {
-        Provider::Sandbox => Arc::new(SandboxCarrier::new()),
-        Provider::Real { base, key } => Arc::new(EasyPostCarrier::new(http()?, base, key)),
-    })
+    let invalid = |reason: String| ConfigError::Invalid { name: "CARRIER_PROVIDER", reason };
+    let mut carriers: Vec<Arc<dyn Carrier>> = Vec::new();
+    for name in cfg.or("CARRIER_PROVIDER", "sandbox").split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        carriers.push(match name {
+            "sandbox" => Arc::new(SandboxCarrier::new()),
+            "sandbox-economy" => Arc::new(SandboxCarrier::named(oms_shared::adapters::sandbox::carrier::ECONOMY)),
+            "easypost" => Arc::new(EasyPostCarrier::new(
+                http()?,
+                cfg.require("EASYPOST_API_BASE")?.to_owned(),
+                cfg.require("EASYPOST_API_KEY")?.to_owned(),
+            )),
+            other => return Err(invalid(format!("{other} is not supported"))),
+        });
+    }
+    oms_shared::adapters::carriers::CarrierSet::of(carriers).map_err(invalid)
 }
 
 impl Ports {
@@ -174,12 +187,37 @@ pub fn tracking(p: &Ports, cfg: &Config) -> Tracking {
     }
 }
 
+/// `CARRIER_WEBHOOK_SECRETS`: carriers with secrets of their own,
+/// `carrier=secret[|secret during a rotation],carrier2=secret`; the others use `WEBHOOK_SECRETS`.
+fn carrier_secrets(cfg: &Config) -> Result<Vec<(String, Vec<String>)>, ConfigError> {
+    let mut out = Vec::new();
+    for pair in cfg.or("CARRIER_WEBHOOK_SECRETS", "").split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let invalid = || ConfigError::Invalid {
+            name: "CARRIER_WEBHOOK_SECRETS",
+            reason: "carrier=secret pairs, comma-separated (secrets of one carrier by |)".into(),
+        };
+        let (carrier, secrets) = pair.split_once('=').ok_or_else(invalid)?;
+        let secrets: Vec<String> =
+            secrets.split('|').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        if carrier.trim().is_empty() || secrets.is_empty() {
+            return Err(invalid());
+        }
+        out.push((carrier.trim().to_owned(), secrets));
+    }
+    Ok(out)
+}
+
 pub fn webhooks(p: &Ports, cfg: &Config) -> Result<Webhooks, ConfigError> {
     Ok(Webhooks {
         oms: oms(p),
         queue: p.queue(cfg, "TRACKING_QUEUE_URL")?,
         secrets: cfg.list("WEBHOOK_SECRETS")?,
-        carriers: cfg.or("CARRIERS", "sandbox,easypost").split(',').map(|s| s.trim().to_owned()).collect(),
+        carriers: cfg
+            .or("CARRIERS", "sandbox,sandbox-economy,easypost")
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .collect(),
+        carrier_secrets: carrier_secrets(cfg)?,
     })
 }
 

@@ -10,6 +10,9 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::json;
 
+/// The carrier name shipments and webhook routes use.
+pub const NAME: &str = "easypost";
+
 pub struct EasyPostCarrier {
     http: HttpClient,
     base: String,
@@ -126,7 +129,7 @@ fn parcel_json(parcel: &Parcel) -> serde_json::Value {
 #[async_trait::async_trait]
 impl Carrier for EasyPostCarrier {
     fn name(&self) -> &str {
-        "easypost"
+        NAME
     }
 
     async fn rates(&self, parcel: &Parcel) -> Result<Vec<Rate>, CarrierError> {
@@ -153,6 +156,7 @@ impl Carrier for EasyPostCarrier {
             .filter_map(|r| {
                 let currency = Currency::parse(&r.currency).ok()?;
                 Some(Rate {
+                    carrier: NAME.to_owned(),
                     // The purchase needs both ids.
                     id: format!("{}:{}", shp.id, r.id),
                     service: r.service,
@@ -182,6 +186,7 @@ impl Carrier for EasyPostCarrier {
             .and_then(|l| l.label_pdf_url.or(l.label_url))
             .ok_or_else(|| CarrierError::Transient("no label document yet".into()))?;
         Ok(Label {
+            carrier: NAME.to_owned(),
             id: shp.id,
             tracking_number: tracking,
             service: shp.selected_rate.as_ref().map(|r| r.service.clone()).unwrap_or_else(|| rate.service.clone()),

@@ -1,6 +1,7 @@
 //! Adapters: the outside world behind the ports.
 
 pub mod aws;
+pub mod carriers;
 pub mod dynamo;
 pub mod easypost;
 pub mod eventbridge;

@@ -202,7 +202,7 @@ impl Analytics {
         let Some(view) = self.store.get_order_view(order).await? else { return Ok(None) };
         let returns = self.store.returns_of_order(order).await?;
         let cases = self.store.cases_of_order(order).await?;
-        Ok(Some(fact_of(&view.order, &view.timeline, &returns, &cases)))
+        Ok(Some(fact_of(&view.order, &view.shipments, &view.timeline, &returns, &cases)))
     }
 
     /// What recording an order's fact would write (`None`: nothing, the fact is as it should

@@ -89,8 +89,11 @@ pub enum WebhookError {
 pub struct Webhooks {
     pub oms: Oms,
     pub queue: Arc<dyn Queue>,
+    /// The secrets of every carrier that has none of its own.
     pub secrets: Vec<String>,
     pub carriers: Vec<String>,
+    /// A carrier's own secrets (its webhook route verifies with these only).
+    pub carrier_secrets: Vec<(String, Vec<String>)>,
 }
 
 impl Webhooks {
@@ -131,7 +134,8 @@ impl Webhooks {
         if !self.carriers.iter().any(|c| c == carrier) {
             return Err(WebhookError::UnknownCarrier);
         }
-        if !verify(signature, body, &self.secrets) {
+        let secrets = self.carrier_secrets.iter().find(|(c, _)| c == carrier).map_or(&self.secrets, |(_, s)| s);
+        if !verify(signature, body, secrets) {
             return Err(WebhookError::Unauthorized);
         }
         let ev: Event = serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;

@@ -9,7 +9,7 @@
 //! fixed minute buckets (`BUCKETS`). `docs/analytics/README.md` defines each figure.
 
 use super::ids::{CustomerId, OrderId};
-use super::order::{Channel, Order, TimelineEvent};
+use super::order::{Channel, Order, Shipment, TimelineEvent};
 use super::returns::{ReturnReason, Rma};
 use super::status::OrderStatus;
 use super::support::{Case, CaseKind};
@@ -60,6 +60,9 @@ pub struct OrderFact {
     pub delivered_minutes: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_time: Option<bool>,
+    /// The carrier of the order's parcels (the first labelled one's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
 }
 
 fn minutes(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
@@ -87,7 +90,13 @@ pub fn net_of(order: &Order) -> i64 {
 
 /// The fact of an order as it stands, with its returns and cases, and its timeline (the first
 /// entry at `ready_to_ship` and the delivery entry time the speed figures).
-pub fn fact_of(order: &Order, timeline: &[TimelineEvent], returns: &[Rma], cases: &[Case]) -> OrderFact {
+pub fn fact_of(
+    order: &Order,
+    shipments: &[Shipment],
+    timeline: &[TimelineEvent],
+    returns: &[Rma],
+    cases: &[Case],
+) -> OrderFact {
     let cancelled = is_cancelled(order);
     let mut skus = BTreeMap::new();
     if !cancelled {
@@ -142,6 +151,7 @@ pub fn fact_of(order: &Order, timeline: &[TimelineEvent], returns: &[Rma], cases
         rts_minutes: rts.map(|t| minutes(order.created_at, t)),
         delivered_minutes: delivered.map(|t| minutes(order.created_at, t)),
         on_time: delivered.map(|t| t.date_naive() <= order.delivery.promised_by),
+        carrier: shipments.iter().find_map(|s| s.carrier.clone()),
     }
 }
 
@@ -182,6 +192,11 @@ pub fn contribution(f: &OrderFact) -> BTreeMap<RowKey, Counters> {
     one("accurate", f.accurate);
     one("delivered", f.delivered_minutes.is_some());
     one("onTime", f.on_time == Some(true));
+    // Per carrier: delivered parcels and how many on time (`dv:<carrier>`, `ot:<carrier>`).
+    if let (Some(carrier), Some(on_time)) = (&f.carrier, f.on_time) {
+        one(&format!("dv:{carrier}"), true);
+        one(&format!("ot:{carrier}"), on_time);
+    }
     one("rts", f.rts_minutes.is_some());
     if let Some(m) = f.rts_minutes {
         c.insert(format!("rts{}", bucket(m)), 1);
@@ -298,6 +313,7 @@ mod tests {
             rts_minutes: None,
             delivered_minutes: None,
             on_time: None,
+            carrier: None,
         }
     }
 

@@ -67,6 +67,16 @@ pub struct LocationFigures {
     pub units: i64,
 }
 
+/// A carrier's delivered orders and how many arrived by the promised date.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CarrierFigures {
+    pub carrier: String,
+    pub delivered: i64,
+    pub on_time: i64,
+    pub on_time_rate: Option<f64>,
+}
+
 /// The figures of a range.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -90,6 +100,8 @@ pub struct Summary {
     pub top_skus: Vec<SkuUnits>,
     pub by_channel: Vec<ChannelFigures>,
     pub by_location: Vec<LocationFigures>,
+    /// On-time delivery per carrier (1.11.0).
+    pub by_carrier: Vec<CarrierFigures>,
 }
 
 /// Counters summed over rows, with the per-currency and per-dimension splits kept.
@@ -242,6 +254,16 @@ impl Totals {
                 .iter()
                 .filter(|(_, (o, _))| *o != 0)
                 .map(|(l, (o, u))| LocationFigures { location_id: l.clone(), orders: *o, units: *u })
+                .collect(),
+            by_carrier: self
+                .all
+                .iter()
+                .filter_map(|(k, v)| k.strip_prefix("dv:").map(|c| (c, *v)))
+                .filter(|(_, delivered)| *delivered != 0)
+                .map(|(c, delivered)| {
+                    let on_time = self.get(&format!("ot:{c}"));
+                    CarrierFigures { carrier: c.to_owned(), delivered, on_time, on_time_rate: rate(on_time, delivered) }
+                })
                 .collect(),
         }
     }

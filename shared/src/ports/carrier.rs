@@ -16,6 +16,8 @@ pub trait Carrier: Send + Sync {
 /// the purchase returned.
 #[derive(Debug, Clone)]
 pub struct LabelSource {
+    /// The carrier that sold the label (a deployment may have several).
+    pub carrier: String,
     pub parcel: Parcel,
     pub tracking_number: String,
     pub service: String,
@@ -37,6 +39,8 @@ pub struct Parcel {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rate {
+    /// The carrier quoting it (rates of several carriers are shopped together).
+    pub carrier: String,
     pub id: String,
     pub service: String,
     pub cost: crate::domain::Money,
@@ -45,6 +49,8 @@ pub struct Rate {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label {
+    /// The carrier that sold it.
+    pub carrier: String,
     pub id: String,
     pub tracking_number: String,
     pub service: String,

@@ -1,4 +1,4 @@
-//! Sandbox carrier for local runs and tests: three services, deterministic tracking numbers
+//! Sandbox carriers for local runs and tests: three services, deterministic tracking numbers
 //! per idempotency key, real 4x6 PDF labels rendered on request (nothing stored). A recipient line containing `CARRIER-REJECT`
 //! makes the carrier refuse the shipment; `CARRIER-FLAKY` fails the first attempt transiently.
 
@@ -9,9 +9,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 pub const NAME: &str = "sandbox";
+/// A second sandbox carrier (a regional economy carrier): cheaper per kilo on ground, slower,
+/// no overnight. Rate shopping across both picks it when it meets the promise for less.
+pub const ECONOMY: &str = "sandbox-economy";
 
-#[derive(Default)]
 pub struct SandboxCarrier {
+    name: &'static str,
     labels: Mutex<HashMap<String, Label>>,
     voided: Mutex<HashSet<String>>,
     attempts: Mutex<HashMap<String, u32>>,
@@ -23,9 +26,26 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+impl Default for SandboxCarrier {
+    fn default() -> Self {
+        Self::named(NAME)
+    }
+}
+
 impl SandboxCarrier {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// `sandbox`, or the economy carrier (`sandbox-economy`).
+    pub fn named(name: &'static str) -> Self {
+        SandboxCarrier {
+            name,
+            labels: Mutex::default(),
+            voided: Mutex::default(),
+            attempts: Mutex::default(),
+            parcels: Mutex::default(),
+        }
     }
 
     pub fn voided(&self, label_id: &str) -> bool {
@@ -44,25 +64,29 @@ impl SandboxCarrier {
 
     /// Tracking numbers are derived from the idempotency key so a retried purchase returns
     /// the same label.
-    fn tracking_for(key: &str) -> String {
+    fn tracking_for(&self, key: &str) -> String {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in key.bytes() {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
         }
-        format!("SBX{:012}", h % 1_000_000_000_000)
+        let prefix = if self.name == ECONOMY { "ECO" } else { "SBX" };
+        format!("{prefix}{:012}", h % 1_000_000_000_000)
     }
 }
 
-fn services(weight_grams: u32) -> Vec<(&'static str, i64, u32)> {
+fn services(carrier: &str, weight_grams: u32) -> Vec<(&'static str, i64, u32)> {
     let kg = i64::from(weight_grams.div_ceil(1000).max(1));
+    if carrier == ECONOMY {
+        return vec![("economy", 350 + 60 * kg, 4), ("express", 1300 + 140 * kg, 2)];
+    }
     vec![("ground", 450 + 90 * kg, 5), ("express", 1200 + 150 * kg, 2), ("overnight", 2600 + 220 * kg, 1)]
 }
 
 #[async_trait::async_trait]
 impl Carrier for SandboxCarrier {
     fn name(&self) -> &str {
-        NAME
+        self.name
     }
 
     async fn rates(&self, parcel: &Parcel) -> Result<Vec<Rate>, CarrierError> {
@@ -71,9 +95,10 @@ impl Carrier for SandboxCarrier {
             return Err(CarrierError::Rejected("address not serviceable".into()));
         }
         let currency = Currency::USD;
-        Ok(services(parcel.weight_grams)
+        Ok(services(self.name, parcel.weight_grams)
             .into_iter()
             .map(|(s, c, d)| Rate {
+                carrier: self.name.to_owned(),
                 id: format!("rate_{s}_{}", parcel.shipment_id),
                 service: s.into(),
                 cost: Money::new(c, currency).unwrap_or(Money::zero(currency)),
@@ -95,10 +120,11 @@ impl Carrier for SandboxCarrier {
                 return Err(CarrierError::Transient("carrier timeout".into()));
             }
         }
-        let tracking = Self::tracking_for(key);
+        let tracking = self.tracking_for(key);
         // What the label will print must fit and be printable: refused at purchase, never cut.
         render(parcel, &tracking, &rate.service)?;
         let label = Label {
+            carrier: self.name.to_owned(),
             id: format!("lbl_{}", tracking.to_lowercase()),
             tracking_number: tracking,
             service: rate.service.clone(),

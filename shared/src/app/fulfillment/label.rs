@@ -98,7 +98,8 @@ impl Fulfillment {
             .ok_or_else(|| StepError::new(StepError::CARRIER_REJECTED, "no rates"))?;
         let label = self.carrier.buy_label(&parcel, &rate, &format!("label-{}", sh.id)).await?;
         let mut updated = sh.clone();
-        updated.carrier = Some(self.carrier.name().to_owned());
+        // Rates of every configured carrier were shopped: the label's carrier tracks it.
+        updated.carrier = Some(label.carrier.clone());
         updated.tracking_number = Some(label.tracking_number.clone());
         updated.label_id = Some(label.id.clone());
         updated.label_service = Some(label.service.clone());

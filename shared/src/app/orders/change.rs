@@ -314,6 +314,7 @@ impl Oms {
             .await?
             .ok_or(AppError::Internal("shipment location missing".into()))?;
         let source = crate::ports::LabelSource {
+            carrier: sh.carrier.clone().unwrap_or_else(|| self.carrier.name().to_owned()),
             parcel: shipment_parcel(&o, &sh, &from, 1),
             tracking_number: tracking,
             service,

@@ -128,6 +128,7 @@ impl Returns {
         let location =
             store.get_location(&r.location_id).await?.ok_or(AppError::Internal("return location missing".into()))?;
         let source = crate::ports::LabelSource {
+            carrier: label.carrier.clone(),
             parcel: open::return_parcel(&order, rma, &location, 1),
             tracking_number: label.tracking_number,
             service,

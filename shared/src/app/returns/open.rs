@@ -81,7 +81,7 @@ impl Returns {
             status: ReturnStatus::Issued,
             location_id: origin.location_id.clone(),
             label: Some(ReturnLabel {
-                carrier: self.carrier.name().to_owned(),
+                carrier: label.carrier.clone(),
                 tracking_number: label.tracking_number.clone(),
                 label_id: label.id.clone(),
                 service: Some(label.service.clone()),
