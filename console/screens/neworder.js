@@ -28,9 +28,10 @@ const ADDRESS = [
 export async function render({ view, params, navigate }) {
   const [id] = params;
   const roles = session()?.roles || [];
-  const [{ data }, products] = await Promise.all([
+  const [{ data }, products, locations] = await Promise.all([
     api("GET", `/v1/admin/customers/${encodeURIComponent(id)}`),
     api("GET", "/v1/admin/products").catch(() => null),
+    api("GET", "/v1/admin/locations").catch(() => null),
   ]);
   const c = data.customer || {};
   const customerId = c.customerId || id;
@@ -46,10 +47,11 @@ export async function render({ view, params, navigate }) {
     return;
   }
   const catalog = (products?.data?.products || []).filter((p) => p.active !== false);
-  view.append(orderForm({ customerId, name, profile: c, catalog, navigate }));
+  const stores = (locations?.data?.locations || []).filter((l) => l.pickup && l.active !== false);
+  view.append(orderForm({ customerId, name, profile: c, catalog, stores, navigate }));
 }
 
-function orderForm({ customerId, name, profile, catalog, navigate }) {
+function orderForm({ customerId, name, profile, catalog, stores, navigate }) {
   // Once per form instance: every submit of this form is the same order attempt.
   const key = newKey();
   const first = (profile.addresses || [])[0] || {};
@@ -115,6 +117,16 @@ function orderForm({ customerId, name, profile, catalog, navigate }) {
     addr[k] = f.input;
     return f.wrap;
   });
+  // A store order paid at the till and taken away now: no shipment, the store's stock.
+  const takeAway = field("Taken away now from store (paid at the till)", { kind: "select", name: "takeAway", id: "no-take-away",
+    options: [{ value: "", label: "No: deliver it", selected: true },
+      ...stores.map((l) => ({ value: l.id || l.locationId, label: `${l.name} (${l.id || l.locationId})` }))],
+    hint: "Store orders only: the customer leaves with the goods." });
+  takeAway.wrap.hidden = true;
+  channel.input.addEventListener("change", () => {
+    takeAway.wrap.hidden = channel.input.value !== "store";
+    if (takeAway.wrap.hidden) takeAway.input.value = "";
+  });
   const level = field("Service level", { kind: "select", name: "serviceLevel", id: "no-service-level", options: [
     { value: "standard", label: "Standard", selected: true }, { value: "express", label: "Express" }, { value: "overnight", label: "Overnight" }] });
   const how = field("How the customer pays", { kind: "select", name: "paymentMethod", id: "no-payment-method", options: [
@@ -144,7 +156,7 @@ function orderForm({ customerId, name, profile, catalog, navigate }) {
     m = p.match(/^shippingAddress(?:\.(\w+))?/);
     if (m) return addr[m[1]] || addr.name;
     const top = p.split(/[.[]/)[0];
-    return { email: email.input, paymentToken: payment.input, paymentLink: how.input, serviceLevel: level.input, deliveryOptionId: level.input,
+    return { email: email.input, paymentToken: payment.input, paymentLink: how.input, takeAway: takeAway.input, serviceLevel: level.input, deliveryOptionId: level.input,
       channel: channel.input }[top] || null;
   };
 
@@ -169,7 +181,12 @@ function orderForm({ customerId, name, profile, catalog, navigate }) {
       if (v) body.shippingAddress[k] = k === "country" ? v.toUpperCase() : v;
       else if (attrs.required) wrong.push([addr[k], `Enter the ${label.toLowerCase()}.`]);
     }
-    body.serviceLevel = level.input.value || "standard";
+    if (takeAway.input.value) {
+      body.takeAway = true;
+      body.deliveryOptionId = `pickup-${takeAway.input.value}`;
+    } else {
+      body.serviceLevel = level.input.value || "standard";
+    }
     if (byLink()) {
       body.paymentLink = true;
     } else {
@@ -232,7 +249,7 @@ function orderForm({ customerId, name, profile, catalog, navigate }) {
     section("Contact and delivery", "no-delivery",
       email.wrap,
       h("fieldset", null, h("legend", null, "Shipping address"), h("div", { class: "address-grid" }, addrFields)),
-      level.wrap),
+      level.wrap, takeAway.wrap),
     section("Payment", "no-payment", how.wrap, payment.wrap, linkNote),
     h("div", { class: "button-row" }, submit),
   ], async () => {

@@ -156,6 +156,7 @@ impl World {
             delivery_option_id: None,
             payment_token: Some("tok_visa".into()),
             payment_link: false,
+            take_away: false,
             channel: Channel::Web,
         };
         let (status, body) = self.oms.place_order(&self.caller(), key, key, req).await?;

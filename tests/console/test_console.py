@@ -711,6 +711,23 @@ def test_call_centre_order_entry(page, scenario):
     page.reload()
     expect(page.locator("#page-title .badge")).to_have_text(re.compile(r"^Payment required$"))
 
+    # A store sale taken away at the till: no delivery, the order delivered at once.
+    page.goto(console_url(f"#/customers/{scenario.customer}/new-order"))
+    page.reload()
+    expect(page.get_by_label("Taken away now from store (paid at the till)", exact=True)).to_be_hidden()
+    page.get_by_label("Channel", exact=True).select_option("store")
+    page.get_by_label("Taken away now from store (paid at the till)", exact=True).select_option("STORE-NYC")
+    page.get_by_label("SKU (line 1)", exact=True).fill("TSHIRT-BLK-M")
+    page.get_by_label("Saved payment token", exact=True).fill("tok_visa")
+    axe_check(page, "16d-new-order-take-away")
+    page.get_by_role("button", name="Place order").click()
+    page.wait_for_url(re.compile(r"#/orders/[^/?]+$"))
+    till_order = page.url.rsplit("#/orders/", 1)[1]
+    wait_for("the take-away order delivered", lambda: call(
+        "GET", f"/v1/admin/orders/{till_order}", token("agent-cc-check", "oms/agent")).body.get("status") == "delivered", 60)
+    page.reload()
+    expect(page.locator("#page-title .badge")).to_have_text(re.compile(r"^Delivered$"))
+
 
 # --- Analytics -------------------------------------------------------------------------------
 

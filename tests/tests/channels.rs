@@ -268,3 +268,49 @@ async fn only_connectors_import_and_a_bad_import_names_its_field_and_writes_noth
     assert_eq!(r.json()["orders"].as_array().map(Vec::len), Some(0), "nothing imported: {}", r.text);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_store_take_away_is_paid_at_the_till_and_handed_over_without_a_shipment() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let clerk = s.scoped_token("clerk-nyc", "oms/agent");
+    let email = format!("till-{}@mail.example", ulid::Ulid::new().to_string().to_lowercase());
+    let mut body = order_body(json!([{"sku": "HEADPHONES-X1", "quantity": 1}]));
+    body.as_object_mut().map(|o| o.remove("serviceLevel"));
+    body["deliveryOptionId"] = json!("pickup-STORE-NYC");
+    body["channel"] = json!("store");
+    body["customerId"] = json!("cust-till");
+    body["email"] = json!(email);
+    body["takeAway"] = json!(true);
+    // Take-away is the till's: not a customer's, not a call-centre order, not without the
+    // store's pickup option.
+    let mut own = order_body(json!([{"sku": "HEADPHONES-X1", "quantity": 1}]));
+    own["takeAway"] = json!(true);
+    let r =
+        s.call("POST", "/v1/orders", Some(&s.token("cust-till")), Some(&own), &[("Idempotency-Key", "t-0")]).await?;
+    assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("takeAway")), "{}", r.text);
+    let mut phone = body.clone();
+    phone["channel"] = json!("call_center");
+    let r = s.call("POST", "/v1/admin/orders", Some(&clerk), Some(&phone), &[("Idempotency-Key", "t-1")]).await?;
+    assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("takeAway")), "{}", r.text);
+    let mut shipped = body.clone();
+    shipped.as_object_mut().map(|o| o.remove("deliveryOptionId"));
+    let r = s.call("POST", "/v1/admin/orders", Some(&clerk), Some(&shipped), &[("Idempotency-Key", "t-2")]).await?;
+    assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("takeAway")), "{}", r.text);
+
+    let before = s.available("HEADPHONES-X1", "STORE-NYC").await?;
+    let r = s.call("POST", "/v1/admin/orders", Some(&clerk), Some(&body), &[("Idempotency-Key", "t-3")]).await?;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json()["orderId"].as_str().unwrap_or_default().to_owned();
+    let o = s.wait_for_status("cust-till", &id, "delivered").await?;
+    assert_eq!(o["channel"], "store");
+    assert_eq!(o["payment"]["captured"]["amount"], o["totals"]["total"]["amount"], "paid at the till: {o}");
+    assert!(o["shipments"].as_array().into_iter().flatten().all(|sh| sh["trackingNumber"].is_null()), "no parcel: {o}");
+    let after = s.available("HEADPHONES-X1", "STORE-NYC").await?;
+    assert_eq!(after.0, before.0 - 1, "the unit left the store's stock: {before:?} -> {after:?}");
+    // The customer gets the receipt, never a "ready for pickup" mail with a code.
+    s.eventually("the receipt mail", || async { Ok(!s.mail_to(&email).await?.is_empty()) }).await?;
+    s.settle_effects().await?;
+    let subjects = s.mail_to(&email).await?;
+    assert!(!subjects.iter().any(|m| m.to_lowercase().contains("ready for pickup")), "{subjects:?}");
+    Ok(())
+}

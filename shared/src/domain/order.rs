@@ -96,6 +96,9 @@ pub struct Delivery {
     pub pickup_location: Option<LocationId>,
     pub promised_by: NaiveDate,
     pub cost: Money,
+    /// A store order paid at the till and taken away: collected as soon as it is staged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub take_away: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

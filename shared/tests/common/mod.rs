@@ -78,6 +78,7 @@ pub fn order(customer: &str, email: &str) -> Order {
         billing_address: None,
         former_addresses: Vec::new(),
         delivery: Delivery {
+            take_away: false,
             service_level: ServiceLevel::Standard,
             pickup_location: None,
             promised_by: now.date_naive(),

@@ -78,6 +78,19 @@ impl Fulfillment {
         Ok(true)
     }
 
+    /// A store order paid at the till: collected as soon as it is staged (stock out of the
+    /// store, payment captured, the receipt mail), as staff would with the code.
+    async fn take_away(&self, order: &Order) -> Result<Value, StepError> {
+        let code = order.pickup.as_ref().map(|p| p.code.clone()).unwrap_or_default();
+        let till =
+            crate::app::orders::system_caller().map_err(|e| StepError::new(StepError::INTERNAL, e.to_string()))?;
+        match self.oms.collect_pickup(&till, &order.id, crate::app::orders::CollectRequest { code }).await {
+            Ok(_) => Ok(json!({"outcome": "taken_away"})),
+            Err(AppError::InvalidState { .. }) => Err(Self::not_active(order)),
+            Err(e) => Err(StepError::new(StepError::STORE_TRANSIENT, e.to_string())),
+        }
+    }
+
     async fn buy_label(&self, order: &Order, sh: &Shipment, weight: u32) -> Result<(Shipment, Label), StepError> {
         let now = self.oms.clock.now();
         let from = self
@@ -129,6 +142,8 @@ impl Fulfillment {
             {
                 return Err(Self::not_active(&order));
             }
+            // A take-away order staged at the store (an earlier try of this step): hand it over.
+            OrderStatus::ReadyForPickup if order.delivery.take_away => return self.take_away(&order).await,
             _ => return Ok(json!({"outcome": "labelled", "labels": "done"})),
         }
         let now = self.oms.clock.now();
@@ -171,9 +186,12 @@ impl Fulfillment {
                 .with_note(format!("at {store}, kept until {}", hold.expires_at.format("%Y-%m-%d %H:%M UTC")));
             next.pickup = Some(hold);
             let mut c = OrderChange::update(next, order.version, now).with_event(ev);
-            let n = Notification::new("order.ready_for_pickup", &order.id, None);
-            let key = format!("order.ready_for_pickup#{}#{ready}", order.id);
-            c.effects.push(Effect::notify(n.with_dedupe_key(key)));
+            // A take-away order is handed over at the till right after: no pickup mail.
+            if !order.delivery.take_away {
+                let n = Notification::new("order.ready_for_pickup", &order.id, None);
+                let key = format!("order.ready_for_pickup#{}#{ready}", order.id);
+                c.effects.push(Effect::notify(n.with_dedupe_key(key)));
+            }
             c
         } else {
             next.apply(OrderEvent::LabelsCreated, now)?;
@@ -186,6 +204,10 @@ impl Fulfillment {
             change.shipments.push(Write::Update { value: updated.clone(), expected_version: before.version });
         }
         match self.commit(&change).await {
+            Ok(()) if order.delivery.take_away && order.delivery.pickup_location.is_some() => {
+                let staged = self.load(&order.id).await?;
+                self.take_away(&staged).await
+            }
             Ok(()) => Ok(json!({"outcome": "labelled", "trackingNumbers": tracking})),
             Err(e) if e.name == StepError::STORE_TRANSIENT => {
                 let now_order = self.load(&order.id).await?;

@@ -89,6 +89,7 @@ impl Oms {
             delivery_option_id: None,
             payment_token: None,
             payment_link: false,
+            take_away: false,
             channel: Channel::Marketplace,
         };
         // One hash for every import of this marketplace order: whatever the connector sends

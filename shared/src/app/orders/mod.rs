@@ -56,6 +56,10 @@ pub struct PlaceOrderRequest {
     /// order waits `payment_required` for it, its stock held until the payment deadline.
     #[serde(default)]
     pub payment_link: bool,
+    /// Staff only (store): paid at the till and taken away now, from the store's pickup
+    /// option (`deliveryOptionId: pickup-<store>`): no shipment, collected at once.
+    #[serde(default)]
+    pub take_away: bool,
     pub channel: Channel,
 }
 
@@ -235,7 +239,7 @@ pub(super) fn delivery_choice(
 }
 
 /// The scheduled sweeps act as the system, with staff rights.
-fn system_caller() -> Result<super::Caller, AppError> {
+pub(crate) fn system_caller() -> Result<super::Caller, AppError> {
     Ok(super::Caller::admin(CustomerId::parse("system").map_err(|e| AppError::Internal(e.to_string()))?))
 }
 

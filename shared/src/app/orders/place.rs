@@ -32,6 +32,9 @@ impl Oms {
                 "payment links are sent by staff for orders they place; give a paymentToken",
             ));
         }
+        if req.take_away {
+            return Err(AppError::invalid_field("takeAway", "take-away orders are placed by store staff at the till"));
+        }
         self.place_order_with(caller, idempotency_key, request_hash, req, Extras::default()).await
     }
 
@@ -53,6 +56,12 @@ impl Oms {
                 "channel",
                 "staff place call_center and store orders; web and app orders are the customer's, marketplace \
                  orders are imported",
+            ));
+        }
+        if req.take_away && (req.channel != Channel::Store || req.payment_link) {
+            return Err(AppError::invalid_field(
+                "takeAway",
+                "take-away is for store orders paid at the till (channel store, a paymentToken)",
             ));
         }
         if req.payment_link && req.payment_token.is_some() {
@@ -109,6 +118,15 @@ impl Oms {
         for attempt in 1..=attempts {
             last_conflict = false;
             let mut prepared = self.prepare(&requests, &shipping_address, &choice, &[]).await?;
+            if req.take_away {
+                if prepared.delivery.pickup_location.is_none() {
+                    return Err(AppError::invalid_field(
+                        "takeAway",
+                        "a take-away order uses the store's pickup option (deliveryOptionId pickup-<store>)",
+                    ));
+                }
+                prepared.delivery.take_away = true;
+            }
             if extras.exchange_for.is_some() {
                 // A replacement ships at the shop's cost.
                 let zero = Money::zero(prepared.totals.total.currency());

@@ -167,6 +167,7 @@ impl Oms {
             Some(NearestThenFewestSplits.plan(&demand, &candidates, address.country).map_err(shortage_error)?)
         };
         let delivery = Delivery {
+            take_away: false,
             service_level: chosen.service_level,
             pickup_location: (chosen.fulfillment == Fulfillment::Pickup).then(|| chosen.locations[0].clone()),
             promised_by: chosen.promised_by,

@@ -188,6 +188,7 @@ impl Returns {
             delivery_option_id: None,
             payment_token: Some(original.payment.token.clone()),
             payment_link: false,
+            take_away: false,
             channel: original.channel,
         };
         let customer = Caller::customer(original.customer.clone());
