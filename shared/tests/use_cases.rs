@@ -94,6 +94,8 @@ impl World {
                 active: true,
                 address: None,
                 packing: false,
+                opening_hours: None,
+                pickup_lead_minutes: 0,
             },
         )
         .await?;

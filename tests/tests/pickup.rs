@@ -205,3 +205,56 @@ async fn codes_cannot_be_guessed_staff_never_see_one_and_an_edit_stages_the_orde
     assert_eq!(s.order("cust-pick2", &id).await?["version"], before, "nothing changed");
     Ok(())
 }
+
+/// A store's opening hours and preparation time shape its pickup promise in quotes: open only
+/// Monday 09:00-10:00 (UTC-5) with 45 minutes to prepare, an order is ready on a Monday within
+/// that hour; impossible hours are refused naming the field.
+#[tokio::test]
+async fn opening_hours_and_lead_time_shape_the_pickup_promise() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let admin = s.admin_token();
+    let all = s.call("GET", "/v1/admin/locations", Some(&admin), None, &[]).await?.json();
+    let mut store = all["locations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| l["id"] == "STORE-NYC")
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no STORE-NYC: {all}"))?;
+    store.as_object_mut().map(|o| o.remove("id"));
+    for (hours, field) in [
+        (json!({"utcOffsetMinutes": -300, "days": {"mon": ["10:00", "09:00"]}}), "openingHours.days"),
+        (json!({"utcOffsetMinutes": -300, "days": {"funday": ["09:00", "10:00"]}}), "openingHours.days"),
+        (json!({"utcOffsetMinutes": -300, "days": {"mon": ["9am", "10:00"]}}), "openingHours.days"),
+        (json!({"utcOffsetMinutes": 5000, "days": {"mon": ["09:00", "10:00"]}}), "openingHours.utcOffsetMinutes"),
+    ] {
+        let mut bad = store.clone();
+        bad["openingHours"] = hours.clone();
+        let r = s.call("PUT", "/v1/admin/locations/STORE-NYC", Some(&admin), Some(&bad), &[]).await?;
+        assert_eq!((r.status, r.json()["field"].as_str()), (400, Some(field)), "{hours}: {}", r.text);
+    }
+    store["openingHours"] = json!({"utcOffsetMinutes": -300, "days": {"mon": ["09:00", "10:00"]}});
+    store["pickupLeadMinutes"] = json!(45);
+    let r = s.call("PUT", "/v1/admin/locations/STORE-NYC", Some(&admin), Some(&store), &[]).await?;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["pickupLeadMinutes"], 45);
+
+    let quote = json!({"lines": [{"sku": "HEADPHONES-X1", "quantity": 1}], "shippingAddress": oms_tests::nyc()});
+    let t = s.token("cust-hours");
+    s.eventually("a pickup promise from the store's hours", || async {
+        let r = s.call("POST", "/v1/quotes", Some(&t), Some(&quote), &[]).await?;
+        anyhow::ensure!(r.status == 200, "{}", r.text);
+        let options = r.json()["options"].as_array().cloned().unwrap_or_default();
+        let Some(p) = options.iter().find(|o| o["id"] == "pickup-STORE-NYC") else { return Ok(false) };
+        let Some(ready) = p["readyBy"].as_str().and_then(|r| r.parse::<DateTime<Utc>>().ok()) else { return Ok(false) };
+        let local = ready - Duration::hours(5);
+        use chrono::{Datelike, Timelike};
+        anyhow::ensure!(local.weekday() == chrono::Weekday::Mon, "ready on a Monday: {p}");
+        anyhow::ensure!((9..=10).contains(&local.hour()), "within the opening hour: {p}");
+        anyhow::ensure!(ready > Utc::now(), "{p}");
+        anyhow::ensure!(p["promisedBy"] == local.date_naive().to_string(), "{p}");
+        Ok(true)
+    })
+    .await?;
+    Ok(())
+}

@@ -105,6 +105,8 @@ pub async fn seed(oms: &Oms) -> anyhow::Result<()> {
                 // Labels as soon as orders are paid; a location is switched to packing with
                 // the OMS by PUT /v1/admin/locations/{id} (`packing: true`).
                 packing: false,
+                opening_hours: None,
+                pickup_lead_minutes: 0,
             },
         )
         .await

@@ -56,6 +56,11 @@ pub struct LocationInput {
     /// Staff pick and pack here with the OMS (1.11.0): labels are bought after packing.
     #[serde(default)]
     pub packing: bool,
+    /// Stores (1.11.0): opening hours and preparation minutes for pickup promises.
+    #[serde(default)]
+    pub opening_hours: Option<crate::domain::hours::OpeningHours>,
+    #[serde(default)]
+    pub pickup_lead_minutes: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,7 +126,18 @@ impl Oms {
                 region: a.region.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
             }),
             packing: input.packing,
+            opening_hours: input.opening_hours,
+            pickup_lead_minutes: input.pickup_lead_minutes,
         };
+        if let Some(h) = &l.opening_hours {
+            h.validate().map_err(|(field, why)| AppError::invalid_field(field, why))?;
+        }
+        if l.pickup_lead_minutes > crate::domain::hours::MAX_LEAD_MINUTES {
+            return Err(AppError::invalid_field(
+                "pickupLeadMinutes",
+                format!("at most {} minutes", crate::domain::hours::MAX_LEAD_MINUTES),
+            ));
+        }
         l.validate().map_err(|e| match e {
             CatalogError::Field(field, why) => AppError::invalid_field(field, why),
             e => AppError::invalid(e.to_string()),

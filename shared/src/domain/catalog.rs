@@ -165,6 +165,16 @@ pub struct Location {
     /// system packs).
     #[serde(default)]
     pub packing: bool,
+    /// Stores: when customers can collect (local hours per weekday) and how many minutes of
+    /// opening time an order takes to prepare; they shape the pickup promise in quotes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening_hours: Option<super::hours::OpeningHours>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pickup_lead_minutes: u32,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 /// A location's street address (its postal code and country are the location's).

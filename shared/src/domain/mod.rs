@@ -13,6 +13,7 @@ pub mod events;
 pub mod feedback;
 pub mod figures;
 pub mod geo;
+pub mod hours;
 pub mod ids;
 pub mod integrations;
 pub mod invoice;

@@ -24,10 +24,10 @@ impl Candidate {
         let distance_km = destination.map(|d| location.coordinates.distance_km(&d));
         Candidate { location, available, distance_km }
     }
-    fn rank_distance(&self) -> u32 {
+    pub(super) fn rank_distance(&self) -> u32 {
         self.distance_km.unwrap_or(u32::MAX)
     }
-    fn has(&self, sku: &Sku) -> i64 {
+    pub(super) fn has(&self, sku: &Sku) -> i64 {
         self.available.get(sku).copied().unwrap_or(0).max(0)
     }
 }
@@ -215,6 +215,9 @@ pub struct DeliveryOption {
     pub promised_by: NaiveDate,
     pub locations: Vec<LocationId>,
     pub split: bool,
+    /// Pickup at a store with opening hours: when the order is ready to collect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_by: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Adds business days (Monday to Friday).
@@ -253,6 +256,7 @@ pub fn shipping_options(plan: &Plan, weight_g: u64, goods_subtotal: Money, today
         promised_by: add_business_days(today, days),
         locations: plan.locations.clone(),
         split: plan.is_split(),
+        ready_by: None,
     };
     if plan.cross_border {
         return vec![option(ServiceLevel::Standard, per_kg(2499, 400, parcels, weight_g), 8)];
@@ -279,33 +283,7 @@ pub fn shipping_options(plan: &Plan, weight_g: u64, goods_subtotal: Money, today
     out
 }
 
-/// Pickup options: stores offering pickup, within reach, holding every item.
-pub fn pickup_options(
-    demand: &[(Sku, u32)],
-    candidates: &[Candidate],
-    currency: Currency,
-    today: NaiveDate,
-) -> Vec<DeliveryOption> {
-    let mut stores: Vec<&Candidate> = candidates
-        .iter()
-        .filter(|c| c.location.active && c.location.pickup)
-        .filter(|c| c.distance_km.is_some_and(|d| d <= PICKUP_RADIUS_KM))
-        .filter(|c| demand.iter().all(|(s, q)| c.has(s) >= i64::from(*q)))
-        .collect();
-    stores.sort_by_key(|c| c.rank_distance());
-    stores
-        .into_iter()
-        .map(|c| DeliveryOption {
-            id: format!("pickup-{}", c.location.id),
-            service_level: ServiceLevel::Pickup,
-            fulfillment: Fulfillment::Pickup,
-            cost: Money::zero(currency),
-            promised_by: add_business_days(today, 1),
-            locations: vec![c.location.id.clone()],
-            split: false,
-        })
-        .collect()
-}
+pub use super::pickup::pickup_options;
 
 #[cfg(test)]
 mod tests {
@@ -324,6 +302,8 @@ mod tests {
             active: true,
             address: None,
             packing: false,
+            opening_hours: None,
+            pickup_lead_minutes: 0,
         }
     }
 
@@ -369,16 +349,6 @@ mod tests {
     }
 
     #[test]
-    fn pickup_is_offered_at_nearby_stores_holding_everything() {
-        let s = cand(loc("S1", LocationKind::Store, 40_750_000, -73_990_000, false, true), &[("A", 5)], NYC);
-        let today = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(); // a Friday
-        let opts = pickup_options(&[(sku("A"), 2)], &[s], Currency::USD, today);
-        assert_eq!(opts.len(), 1);
-        assert_eq!(opts[0].id, "pickup-S1");
-        assert_eq!(opts[0].promised_by, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
-    }
-
-    #[test]
     fn free_standard_shipping_over_threshold_and_overnight_only_when_near() {
         let near = cand(loc("NJ", LocationKind::Warehouse, 40_700_000, -74_200_000, true, false), &[("A", 5)], NYC);
         let p = NearestThenFewestSplits.plan(&[(sku("A"), 1)], &[near], us()).unwrap();
@@ -387,5 +357,15 @@ mod tests {
         assert_eq!(opts.len(), 3);
         assert_eq!(opts[0].cost.amount(), 0);
         assert_eq!(opts[2].service_level, ServiceLevel::Overnight);
+    }
+
+    #[test]
+    fn pickup_is_offered_at_nearby_stores_holding_everything() {
+        let s = cand(loc("S1", LocationKind::Store, 40_750_000, -73_990_000, false, true), &[("A", 5)], NYC);
+        let now = "2026-11-20T15:00:00Z".parse().unwrap(); // a Friday
+        let opts = pickup_options(&[(sku("A"), 2)], &[s], Currency::USD, now);
+        assert_eq!(opts.len(), 1);
+        assert_eq!(opts[0].id, "pickup-S1");
+        assert_eq!(opts[0].promised_by, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
     }
 }

@@ -48,6 +48,8 @@ pub fn warehouse(id: &str) -> Location {
         active: true,
         address: None,
         packing: false,
+        opening_hours: None,
+        pickup_lead_minutes: 0,
     }
 }
 

@@ -102,6 +102,7 @@ impl Oms {
                 promised_by: sourcing::add_business_days(today, 5),
                 locations: vec![],
                 split: false,
+                ready_by: None,
             }]);
         }
         let mut options = Vec::new();
@@ -113,14 +114,14 @@ impl Oms {
         match ship {
             Ok(plan) => options.extend(shipping_options(&plan, goods_weight(&catalog, lines), goods_subtotal, today)),
             Err(SourcingError::Short(s)) => {
-                let pickup = pickup_options(&demand, candidates, subtotal.currency(), today);
+                let pickup = pickup_options(&demand, candidates, subtotal.currency(), self.clock.now());
                 if pickup.is_empty() {
                     return Err(AppError::OutOfStock(s));
                 }
             }
             Err(e) => return Err(shortage_error(e)),
         }
-        options.extend(pickup_options(&demand, candidates, subtotal.currency(), today));
+        options.extend(pickup_options(&demand, candidates, subtotal.currency(), self.clock.now()));
         Ok(options)
     }
 
