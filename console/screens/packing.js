@@ -61,11 +61,13 @@ async function draw(s, location) {
 function card(p, s, location) {
   // Packed already, its label still to buy: the recorded figures, sent again as they are.
   const packed = p.status === "packed" && p.parcel;
+  // An agent holds the order: leave the parcel until they release it.
+  const held = p.orderStatus === "on_hold";
   const inputs = SIZES.map(([name, label, max]) => field(label, { type: "number", name, min: 1, max, step: 1, inputmode: "numeric",
     required: true, id: `${name}-${p.shipmentId}`, value: packed ? String(p.parcel[name]) : null, readonly: packed || null }));
   const f = form({ class: "inline", "aria-label": `Pack shipment ${p.shipmentId}` }, [
     h("div", { class: "inline-fields" }, inputs.map((i) => i.wrap)),
-    h("button", { type: "submit" }, packed ? "Buy label" : "Packed"),
+    h("button", { type: "submit", disabled: held || null }, packed ? "Buy label" : "Packed"),
   ], async () => {
     const body = {};
     for (const [i, [name, label, max]] of inputs.map((x, k) => [x, SIZES[k]])) {
@@ -96,6 +98,7 @@ function card(p, s, location) {
       h("dt", null, "Promised by"), h("dd", null, p.promisedBy),
       h("dt", null, "Service"), h("dd", null, p.serviceLevel),
       h("dt", null, "On the list since"), h("dd", null, whenShort(p.releasedAt)),
+      held ? [h("dt", null, "On hold"), h("dd", { class: "warning" }, "An agent is reviewing this order: do not pack it yet")] : null,
       packed ? [h("dt", null, "Packed"), h("dd", null, "Yes: the label is bought when the order's other parcels are packed, or again with Buy label")] : null),
     h("h4", null, "What to pick"),
     h("ul", { class: "pick-lines" }, (p.lines || []).map((l) => h("li", null, `${l.quantity} × ${l.name} (${l.sku})`))),

@@ -157,8 +157,8 @@ impl World {
             service_level: None,
             delivery_option_id: None,
             payment_token: Some("tok_visa".into()),
-            payment_link: false,
-            take_away: false,
+            payment_link: None,
+            take_away: None,
             channel: Channel::Web,
         };
         let (status, body) = self.oms.place_order(&self.caller(), key, key, req).await?;

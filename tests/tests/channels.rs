@@ -97,6 +97,10 @@ async fn a_call_centre_order_paid_from_the_mailed_link_ships_and_a_forged_link_d
     let r =
         s.call("POST", "/v1/orders", Some(&s.token("cust-link")), Some(&own), &[("Idempotency-Key", "l-1")]).await?;
     assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("paymentLink")), "{}", r.text);
+    own["paymentLink"] = json!(false);
+    let r =
+        s.call("POST", "/v1/orders", Some(&s.token("cust-link")), Some(&own), &[("Idempotency-Key", "l-1b")]).await?;
+    assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("paymentLink")), "not a customer field: {}", r.text);
 
     let before = s.available("DESK-LAMP", "WH-TX").await?;
     body["paymentLink"] = json!(true);
@@ -126,6 +130,16 @@ async fn a_call_centre_order_paid_from_the_mailed_link_ships_and_a_forged_link_d
         assert!(text.contains(field), "{form}: {text}");
     }
     assert_eq!(s.order("cust-link", &id).await?["status"], "payment_required", "nothing changed");
+    // Held by an agent: the page does not claim the order is paid.
+    let admin = s.admin_token();
+    let hold = json!({"reason": "check"});
+    let r = s.call("POST", &format!("/v1/admin/orders/{id}/hold"), Some(&admin), Some(&hold), &[]).await?;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let html = s.http.get(s.url(&link)).send().await?.text().await?;
+    assert!(html.contains("being reviewed") && !html.contains("We have the payment"), "{html}");
+    let r = s.call("POST", &format!("/v1/admin/orders/{id}/release-hold"), Some(&admin), None, &[]).await?;
+    assert_eq!(r.status, 200, "{}", r.text);
+    s.wait_for_status("cust-link", &id, "payment_required").await?;
 
     // The customer pays from the link: authorized (its own key), labelled, ready to ship.
     let (status, _, text) = s.post_form(&link, "paymentToken=tok_visa").await?;
@@ -200,6 +214,14 @@ async fn a_marketplace_order_imported_twice_or_concurrently_is_one_paid_order_th
     assert!(r.status < 300, "{}", r.text);
     let shipped = s.wait_for_status("cust-mkt", &id, "shipped").await?;
     assert_eq!(shipped["payment"]["captured"]["amount"], shipped["totals"]["total"]["amount"], "{shipped}");
+    // The marketplace took the money for what was bought there: the buyer cannot change it here.
+    let v = s.order("cust-mkt", &id).await?["version"].as_u64().unwrap_or(0).to_string();
+    let edit = json!({"lines": [{"sku": "DESK-LAMP", "quantity": 1}, {"sku": "TV-55", "quantity": 1}]});
+    let r = s
+        .call("PATCH", &format!("/v1/orders/{id}"), Some(&s.token("cust-mkt")), Some(&edit), &[("If-Match", &v)])
+        .await?;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(r.json()["type"].as_str().is_some_and(|t| t.ends_with("marketplace-order")), "{}", r.text);
     // The buyer reads their order; the fee and the settlement reference are not theirs.
     let mine = s.customer_order("cust-mkt", &id).await?;
     assert_eq!(mine["channel"], "marketplace");
@@ -255,6 +277,9 @@ async fn only_connectors_import_and_a_bad_import_names_its_field_and_writes_noth
         (bad("paymentReference", serde_json::Value::Null), "paymentReference"),
         (bad("customerId", json!("")), "customerId"),
         (bad("marketplaceFee", json!({"amount": -1, "currency": "USD"})), "marketplaceFee"),
+        (bad("marketplaceFee", json!({"amount": 1_000_000_000_001_i64, "currency": "USD"})), "marketplaceFee.amount"),
+        (bad("marketplaceFee", json!({"amount": 100, "currency": "EUR"})), "marketplaceFee.currency"),
+        (bad("marketplaceFee", json!({"amount": 999_999, "currency": "USD"})), "marketplaceFee.amount"),
         (bad("paymentToken", json!("tok_visa")), "paymentToken"),
         (bad("channel", json!("web")), "channel"),
     ] {
@@ -292,6 +317,16 @@ async fn a_store_take_away_is_paid_at_the_till_and_handed_over_without_a_shipmen
     phone["channel"] = json!("call_center");
     let r = s.call("POST", "/v1/admin/orders", Some(&clerk), Some(&phone), &[("Idempotency-Key", "t-1")]).await?;
     assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("takeAway")), "{}", r.text);
+    let mut by_level = body.clone();
+    by_level.as_object_mut().map(|o| o.remove("deliveryOptionId"));
+    by_level["serviceLevel"] = json!("pickup");
+    let r = s.call("POST", "/v1/admin/orders", Some(&clerk), Some(&by_level), &[("Idempotency-Key", "t-4")]).await?;
+    assert_eq!(
+        (r.status, r.json()["field"].as_str()),
+        (400, Some("takeAway")),
+        "the till's store is named: {}",
+        r.text
+    );
     let mut shipped = body.clone();
     shipped.as_object_mut().map(|o| o.remove("deliveryOptionId"));
     let r = s.call("POST", "/v1/admin/orders", Some(&clerk), Some(&shipped), &[("Idempotency-Key", "t-2")]).await?;

@@ -138,8 +138,13 @@ async fn pick_pack_then_the_label_from_the_packed_parcel_then_ship() -> anyhow::
     assert_eq!(r.json()["picks"][0]["parcel"]["weightGrams"], 2350, "{}", r.text);
 
     // The last parcel: both labels bought from the packed parcels; ready to ship.
-    let r =
-        pack(&s, &id, &tv, &json!({"weightGrams": 21000, "lengthMm": 1400, "widthMm": 850, "heightMm": 180})).await?;
+    // Two scans of the last parcel at once: both answer, and the labels stay live.
+    let tv_parcel = json!({"weightGrams": 21000, "lengthMm": 1400, "widthMm": 850, "heightMm": 180});
+    let (r, again) = tokio::join!(pack(&s, &id, &tv, &tv_parcel), pack(&s, &id, &tv, &tv_parcel));
+    let (r, again) = (r?, again?);
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = pack(&s, &id, &tv, &tv_parcel).await?;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         (r.json()["labels"].as_str(), r.json()["order"]["status"].as_str()),
@@ -165,6 +170,9 @@ async fn pick_pack_then_the_label_from_the_packed_parcel_then_ship() -> anyhow::
         .map(|sh| sh["labelId"].as_str().unwrap_or_default().to_owned())
         .unwrap_or_default();
     assert_eq!(s.local.carrier.parcel_of(&lamp_label).map(|p| p.weight_grams), Some(2350), "not the catalog's 1200 g");
+    for sh in o["shipments"].as_array().into_iter().flatten() {
+        assert!(!s.local.carrier.voided(sh["labelId"].as_str().unwrap_or_default()), "a live label: {sh}");
+    }
     let kinds: Vec<&str> = o["timeline"].as_array().into_iter().flatten().filter_map(|e| e["kind"].as_str()).collect();
     assert_eq!(kinds.iter().filter(|k| **k == "shipment.packed").count(), 2, "{kinds:?}");
     let mine = s.customer_order("cust-pack", &id).await?;
@@ -217,6 +225,10 @@ async fn a_cancel_racing_the_packer_leaves_no_live_label_and_no_pick() -> anyhow
         }
         let r = s.call("GET", "/v1/admin/locations/WH-TX/picks", Some(&s.admin_token()), None, &[]).await?;
         assert!(!r.text.contains(&id), "round {round}: no pick left for the order: {}", r.text);
+        if o["status"] == "cancelled" {
+            let again = pack(&s, &id, &sh, &packed_parcel).await?;
+            assert_eq!(again.status, 409, "round {round}: a cancelled parcel is not packed: {}", again.text);
+        }
     }
     Ok(())
 }

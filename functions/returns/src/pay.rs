@@ -30,8 +30,11 @@ pub async fn payment_page(
     if order.status != OrderStatus::PaymentRequired || due.is_some_and(|d| d <= r.oms.clock.now()) {
         let text = if order.status == OrderStatus::PaymentRequired || order.status.is_terminal() {
             "This order no longer waits for a payment."
-        } else {
+        } else if order.payment.authorization_id.is_some() || order.payment.captured.is_some() {
             "We have the payment for this order. Thank you."
+        } else {
+            // Held by an agent, say: nothing to pay here now; they are in touch.
+            "This order does not wait for a payment right now: it is being reviewed, and we will contact you."
         };
         return Ok(page("Pay for your order", &format!("<p>{text}</p>")));
     }

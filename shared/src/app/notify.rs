@@ -166,6 +166,11 @@ impl Notifier {
             .await?
             .ok_or_else(|| NotifyError::Permanent("order not found".into()))?;
         let o = &view.order;
+        // A store sale taken away at the till: its receipt is the collection mail, not a
+        // confirmation that it is on its way.
+        if n.kind == "order.confirmed" && o.delivery.take_away {
+            return Ok(Outcome::Duplicate);
+        }
         let shipment = n.shipment_id.as_ref().and_then(|s| view.shipments.iter().find(|x| &x.id == s).cloned());
         let to = o.email.clone();
         let name = o.shipping_address.name.split_whitespace().next().unwrap_or("there").to_owned();

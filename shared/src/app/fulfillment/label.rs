@@ -212,9 +212,23 @@ impl Fulfillment {
             Err(e) if e.name == StepError::STORE_TRANSIENT => {
                 let now_order = self.load(&order.id).await?;
                 if now_order.status != OrderStatus::PaymentAuthorized {
-                    // The order moved on (held, cancelled): void exactly the labels bought here.
-                    for (_, _, label) in &bought {
+                    // The order moved on (held, cancelled): void the labels bought here, unless
+                    // a concurrent run of this step committed the same ones (labels are keyed
+                    // per shipment) and the shipments now carry them.
+                    let kept: Vec<String> = self
+                        .oms
+                        .store
+                        .shipments_of_order(&order.id)
+                        .await?
+                        .into_iter()
+                        .filter(|s| s.status != ShipmentStatus::Cancelled)
+                        .filter_map(|s| s.label_id)
+                        .collect();
+                    for (_, _, label) in bought.iter().filter(|(_, _, l)| !kept.contains(&l.id)) {
                         self.carrier.void_label(&label.id).await?;
+                    }
+                    if now_order.status == OrderStatus::ReadyToShip {
+                        return Ok(json!({"outcome": "labelled"}));
                     }
                     return Err(Self::not_active(&now_order));
                 }

@@ -29,6 +29,8 @@ pub struct Pick {
     pub shipment_id: ShipmentId,
     /// `picking`, or `packed` when its label is still to buy (record the same figures again).
     pub status: ShipmentStatus,
+    /// The order's status: `on_hold` means do not pack it now (an agent is on it).
+    pub order_status: OrderStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parcel: Option<PackedParcel>,
     pub service_level: ServiceLevel,
@@ -101,6 +103,7 @@ impl Fulfillment {
                 order_id: sh.order_id.clone(),
                 shipment_id: sh.id.clone(),
                 status: sh.status,
+                order_status: order.status,
                 parcel: sh.parcel.clone(),
                 service_level: sh.service_level,
                 promised_by: order.delivery.promised_by,
@@ -140,6 +143,12 @@ impl Fulfillment {
             let sh = self.oms.store.get_shipment(order_id, shipment_id).await?.ok_or(AppError::NotFound)?;
             match (&sh.status, &sh.parcel) {
                 (ShipmentStatus::Picking, _) => {}
+                (ShipmentStatus::Cancelled, _) => {
+                    return Err(AppError::Conflict {
+                        kind: "not-on-pick-list",
+                        detail: format!("shipment {shipment_id} was cancelled (order {order_id} is {})", order.status),
+                    });
+                }
                 // Packed already: the same parcel again is a retry; another one is a mistake.
                 (_, Some(p)) if same(p, &parcel) => break,
                 (_, Some(_)) => {

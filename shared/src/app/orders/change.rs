@@ -172,6 +172,13 @@ impl Oms {
         if order.version != expected {
             return Err(AppError::StaleVersion);
         }
+        // The marketplace took the money for what was ordered there: changes go through it.
+        if matches!(order.payment.method, PaymentMethod::Marketplace(_)) {
+            return Err(AppError::Conflict {
+                kind: "marketplace-order",
+                detail: format!("order {id} was bought on a marketplace: change it there (it sends the change)"),
+            });
+        }
         if !order.status.is_editable() {
             if order.status.is_terminal() {
                 return Err(AppError::InvalidState { status: order.status, action: "edited" });

@@ -35,6 +35,9 @@ pub struct ImportOrderRequest {
     pub marketplace_fee: Option<Money>,
 }
 
+/// The largest fee an import may state (the contract's money maximum).
+const MAX_FEE: i64 = 1_000_000_000_000;
+
 fn visible(field: &'static str, value: &str, max: usize) -> Result<String, AppError> {
     let v = value.trim();
     if v.is_empty() || v.len() > max || !v.bytes().all(|b| b.is_ascii_graphic() && b != b'#') {
@@ -64,8 +67,13 @@ impl Oms {
         let payment_reference = visible("paymentReference", &req.payment_reference, 128)?;
         let customer = CustomerId::parse(&visible("customerId", &req.customer_id, 128)?)
             .map_err(|e| AppError::invalid_field("customerId", e))?;
-        if req.marketplace_fee.is_some_and(|f| f.amount() < 0) {
-            return Err(AppError::invalid_field("marketplaceFee", "a fee is not negative"));
+        if let Some(f) = req.marketplace_fee {
+            if f.amount() < 0 || f.amount() > MAX_FEE {
+                return Err(AppError::invalid_field("marketplaceFee.amount", format!("0 to {MAX_FEE} minor units")));
+            }
+            if !crate::domain::limits::sold_in(f.currency()) {
+                return Err(AppError::invalid_field("marketplaceFee.currency", "a currency the shop sells in"));
+            }
         }
         let scope =
             CustomerId::parse(&format!("marketplace:{marketplace}")).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -88,8 +96,8 @@ impl Oms {
             service_level: req.service_level,
             delivery_option_id: None,
             payment_token: None,
-            payment_link: false,
-            take_away: false,
+            payment_link: None,
+            take_away: None,
             channel: Channel::Marketplace,
         };
         // One hash for every import of this marketplace order: whatever the connector sends

@@ -55,12 +55,22 @@ pub struct PlaceOrderRequest {
     /// Staff only (call centre): no token; the customer is sent a signed payment link and the
     /// order waits `payment_required` for it, its stock held until the payment deadline.
     #[serde(default)]
-    pub payment_link: bool,
+    pub payment_link: Option<bool>,
     /// Staff only (store): paid at the till and taken away now, from the store's pickup
     /// option (`deliveryOptionId: pickup-<store>`): no shipment, collected at once.
     #[serde(default)]
-    pub take_away: bool,
+    pub take_away: Option<bool>,
     pub channel: Channel,
+}
+
+impl PlaceOrderRequest {
+    fn link(&self) -> bool {
+        self.payment_link == Some(true)
+    }
+
+    fn takes_away(&self) -> bool {
+        self.take_away == Some(true)
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -26,13 +26,13 @@ impl Oms {
                  (POST /v1/admin/orders), marketplace orders are imported",
             ));
         }
-        if req.payment_link {
+        if req.payment_link.is_some() {
             return Err(AppError::invalid_field(
                 "paymentLink",
                 "payment links are sent by staff for orders they place; give a paymentToken",
             ));
         }
-        if req.take_away {
+        if req.take_away.is_some() {
             return Err(AppError::invalid_field("takeAway", "take-away orders are placed by store staff at the till"));
         }
         self.place_order_with(caller, idempotency_key, request_hash, req, Extras::default()).await
@@ -58,13 +58,14 @@ impl Oms {
                  orders are imported",
             ));
         }
-        if req.take_away && (req.channel != Channel::Store || req.payment_link) {
+        let till_store = req.delivery_option_id.as_deref().is_some_and(|o| o.starts_with("pickup-"));
+        if req.takes_away() && (req.channel != Channel::Store || req.link() || !till_store) {
             return Err(AppError::invalid_field(
                 "takeAway",
-                "take-away is for store orders paid at the till (channel store, a paymentToken)",
+                "take-away is for store orders paid at the till (channel store, a paymentToken, deliveryOptionId pickup-<store>)",
             ));
         }
-        if req.payment_link && req.payment_token.is_some() {
+        if req.link() && req.payment_token.is_some() {
             return Err(AppError::invalid_field(
                 "paymentLink",
                 "either a saved paymentToken or paymentLink: true (the customer pays from a mailed link), not both",
@@ -93,7 +94,7 @@ impl Oms {
         let email = Email::parse(&req.email).map_err(|e| AppError::invalid_field("email", e))?;
         // No token only for a staff order whose customer pays from a link: the payment step
         // then asks for it (an empty token is never sent to the provider).
-        let token = match (&req.payment_token, req.payment_link) {
+        let token = match (&req.payment_token, req.link()) {
             _ if extras.marketplace.is_some() => "",
             (_, true) => "",
             (Some(t), false) => super::payment::parse_token(t)?,
@@ -118,7 +119,22 @@ impl Oms {
         for attempt in 1..=attempts {
             last_conflict = false;
             let mut prepared = self.prepare(&requests, &shipping_address, &choice, &[]).await?;
-            if req.take_away {
+            if let Some(fee) = extras.marketplace.as_ref().and_then(|m| m.fee) {
+                let total = prepared.totals.total;
+                if fee.currency() != total.currency() {
+                    return Err(AppError::invalid_field(
+                        "marketplaceFee.currency",
+                        format!("the order's currency, {}", total.currency()),
+                    ));
+                }
+                if fee.amount() > total.amount() {
+                    return Err(AppError::invalid_field(
+                        "marketplaceFee.amount",
+                        format!("at most the order's total, {total}"),
+                    ));
+                }
+            }
+            if req.takes_away() {
                 if prepared.delivery.pickup_location.is_none() {
                     return Err(AppError::invalid_field(
                         "takeAway",
@@ -156,7 +172,7 @@ impl Oms {
                     recovery: None,
                     method: match &extras.marketplace {
                         Some(m) => PaymentMethod::Marketplace(m.clone()),
-                        None if req.payment_link => PaymentMethod::Link,
+                        None if req.link() => PaymentMethod::Link,
                         None => PaymentMethod::Token,
                     },
                 },

@@ -187,8 +187,8 @@ impl Returns {
             service_level: Some(ServiceLevel::Standard),
             delivery_option_id: None,
             payment_token: Some(original.payment.token.clone()),
-            payment_link: false,
-            take_away: false,
+            payment_link: None,
+            take_away: None,
             channel: original.channel,
         };
         let customer = Caller::customer(original.customer.clone());
