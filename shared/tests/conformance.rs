@@ -39,6 +39,7 @@ conformance!(
     order_updates_are_optimistic,
     shipments_by_order_and_by_tracking_number,
     pick_lists_hold_the_shipments_released_for_picking,
+    company_credit_moves_with_the_order_on_its_version,
     idempotency_records_and_webhook_dedupe,
     timeline_of_an_order_in_time_order,
     a_refused_change_writes_nothing,
@@ -452,6 +453,35 @@ async fn pick_lists_hold_the_shipments_released_for_picking<S: Store + Clone + '
     change.shipments.push(Write::Update { value: labelled, expected_version: packed.version });
     st.commit(&change).await?;
     assert_eq!(ids(st.picks(&loc_id("WH-A"), 10).await?), vec![a.id.clone()]);
+    Ok(())
+}
+
+async fn company_credit_moves_with_the_order_on_its_version<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    use oms_shared::domain::company::Company;
+    let now = chrono::Utc::now();
+    let c = Company {
+        id: format!("co-{}", ulid::Ulid::new().to_string().to_lowercase()),
+        name: "Acme".into(),
+        credit_limit: Money::new(10_000, Currency::USD)?,
+        exposure: 0,
+        buyers: vec![CustomerId::parse("cust-1")?],
+        payment_terms_days: 30,
+        version: 1,
+        updated_at: now,
+    };
+    st.put_company(&c, 0).await?;
+    assert!(matches!(st.put_company(&c, 0).await, Err(StoreError::StaleVersion)), "created once");
+    let drawn = c.draw(Money::new(4_000, Currency::USD)?, now)?;
+    let mut first = OrderChange::create(order("cust-1", "a@b.co"));
+    first.company = Some(Write::Update { value: drawn.clone(), expected_version: c.version });
+    st.commit(&first).await?;
+    // A second order drawing from the version the first one read loses, and writes nothing.
+    let mut second = OrderChange::create(order("cust-1", "a@b.co"));
+    second.company = Some(Write::Update { value: drawn.clone(), expected_version: c.version });
+    assert!(matches!(st.commit(&second).await, Err(StoreError::StaleVersion)));
+    assert!(st.get_order(&second.next_order().unwrap().id).await?.is_none());
+    let now_c = st.get_company(&c.id).await?.unwrap();
+    assert_eq!((now_c.exposure, now_c.version), (4_000, 2));
     Ok(())
 }
 

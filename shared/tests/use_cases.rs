@@ -159,6 +159,7 @@ impl World {
             payment_token: Some("tok_visa".into()),
             payment_link: None,
             take_away: None,
+            purchase_order: None,
             channel: Channel::Web,
         };
         let (status, body) = self.oms.place_order(&self.caller(), key, key, req).await?;

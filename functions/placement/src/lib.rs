@@ -45,6 +45,11 @@ pub fn router(oms: Oms) -> Router {
         // Call-centre and store orders, placed by staff for a customer.
         .route("/v1/admin/orders", post(admin_place_order).route_layer(need(P::ActForCustomer)))
         .route("/v1/admin/orders/import", post(admin_import_order).route_layer(need(P::ImportOrders)))
+        .route(
+            "/v1/admin/companies/{company_id}",
+            get(admin_get_company).put(admin_put_company).route_layer(need(P::Companies)),
+        )
+        .route("/v1/admin/companies/{company_id}/payments", post(admin_company_payment).route_layer(need(P::Companies)))
         .route("/v1/admin/orders/{order_id}", get(admin_get_order).route_layer(need(P::ReadOrders)))
         .route("/v1/admin/orders/{order_id}/cancel", post(admin_cancel_order).route_layer(need(P::ActForCustomer)))
         .route("/v1/admin/orders/{order_id}/release-hold", post(admin_release_hold).route_layer(need(P::Annotate)))

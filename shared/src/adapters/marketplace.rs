@@ -4,7 +4,7 @@
 //! connector. Every other call goes to the provider. Only the payment step makes such an
 //! authorization id (from an imported order), never a token a customer sends.
 
-use crate::domain::{MARKETPLACE_SETTLED, Money};
+use crate::domain::{MARKETPLACE_SETTLED, Money, TERMS_SETTLED};
 use crate::ports::{Authorization, AuthorizeRequest, PaymentError, PaymentGateway};
 use std::sync::Arc;
 
@@ -18,8 +18,9 @@ impl MarketplaceSettled {
     }
 }
 
+/// Paid outside the provider: on a marketplace, or on account (payment terms).
 fn settled(authorization_id: &str) -> bool {
-    authorization_id.starts_with(MARKETPLACE_SETTLED)
+    authorization_id.starts_with(MARKETPLACE_SETTLED) || authorization_id.starts_with(TERMS_SETTLED)
 }
 
 #[async_trait::async_trait]

@@ -62,6 +62,7 @@ impl Role {
                     | ReadLabels
                     | Webhooks
                     | Analytics
+                    | Companies
             ),
             Role::Warehouse => {
                 matches!(p, ReadOrders | Stock | Locations | ReceiveReturns | ReadLabels | Pickups | Pack)
@@ -77,6 +78,7 @@ impl Role {
                         | Disputes
                         | Cases
                         | Analytics
+                        | Companies
                 )
             }
             Role::Integration => matches!(p, ReadOrders | Catalog | Stock | Locations | Webhooks | ImportOrders),
@@ -129,6 +131,8 @@ pub enum Permission {
     ImportOrders,
     /// Pick lists and packing parcels (warehouse and store staff).
     Pack,
+    /// Business accounts: credit limits, buyers, payments received.
+    Companies,
 }
 
 /// A set of roles.

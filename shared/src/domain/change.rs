@@ -228,6 +228,8 @@ pub struct OrderChange {
     pub documents: Vec<super::invoice::DocumentIssue>,
     /// The order's after-delivery survey (due at delivery, requested, answered).
     pub feedback: Option<Write<super::feedback::Feedback>>,
+    /// A business account's credit drawn or given back with the order (versioned).
+    pub company: Option<Write<super::company::Company>>,
     pub effects: Vec<Effect>,
     /// The order whose item collection holds the timeline and outbox entries.
     pub order_id: Option<OrderId>,

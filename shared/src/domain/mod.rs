@@ -5,6 +5,7 @@ pub mod analytics;
 pub mod cart;
 pub mod catalog;
 pub mod change;
+pub mod company;
 pub mod confirmation;
 pub mod customer;
 pub mod effects;
@@ -55,7 +56,7 @@ pub use order::{
     ShipmentLine, ShipmentStatus, StoredBody, TimelineEvent, Totals,
 };
 pub use pickup::PickupHold;
-pub use recovery::{MARKETPLACE_SETTLED, MarketplacePayment, PaymentMethod, PaymentRecovery};
+pub use recovery::{MARKETPLACE_SETTLED, MarketplacePayment, PaymentMethod, PaymentRecovery, TERMS_SETTLED};
 pub use shipment::{MAX_PARCEL_GRAMS, MAX_PARCEL_SIDE_MM, PackedParcel};
 pub use status::{IllegalTransition, OrderEvent, OrderStatus, transition};
 pub use stock::{StockError, StockLevel, StockRecord};

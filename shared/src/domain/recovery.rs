@@ -20,6 +20,9 @@ pub enum PaymentMethod {
     /// authorized with our provider; captures, voids and refunds are recorded on the order
     /// (and announced on the bus) for the marketplace connector to settle.
     Marketplace(MarketplacePayment),
+    /// A business account's order: a purchase order on payment terms (invoiced, due in
+    /// `net_days`); recorded like a marketplace payment (no card), the company's credit drawn.
+    Terms(super::company::TermsPayment),
 }
 
 /// What a marketplace order was paid with, as the marketplace reported it.
@@ -40,6 +43,9 @@ pub struct MarketplacePayment {
 /// Authorization ids of marketplace-paid orders start with this: the payment port settles them
 /// without calling the provider.
 pub const MARKETPLACE_SETTLED: &str = "mkt_";
+/// Authorization ids of orders on account (payment terms) start with this, and are settled
+/// the same way (the invoice is paid by transfer).
+pub const TERMS_SETTLED: &str = "trm_";
 
 impl PaymentMethod {
     pub fn is_token(&self) -> bool {
@@ -52,6 +58,7 @@ impl PaymentMethod {
             PaymentMethod::Marketplace(m) => {
                 Some(format!("{MARKETPLACE_SETTLED}{}_{}", m.marketplace, m.payment_reference))
             }
+            PaymentMethod::Terms(t) => Some(format!("{TERMS_SETTLED}{}_{}", t.company_id, t.purchase_order)),
             _ => None,
         }
     }

@@ -7,6 +7,7 @@ mod carts;
 mod cases;
 mod catalog;
 mod clock;
+mod companies;
 mod customers;
 mod dedupe;
 mod error;
@@ -34,6 +35,7 @@ pub use carts::CartRepository;
 pub use cases::CaseRepository;
 pub use catalog::{CatalogRepository, SettingsRepository};
 pub use clock::{Clock, SystemClock};
+pub use companies::CompanyRepository;
 pub use customers::{CustomerRepository, PreferenceRepository};
 pub use dedupe::{AttemptCounter, MailClaim, MailDedupe, ProviderEventDedupe};
 pub use error::StoreError;
@@ -95,4 +97,5 @@ storage_ports!(
     AnalyticsRepository,
     InvoiceRepository,
     FeedbackRepository,
+    CompanyRepository,
 );

@@ -3,6 +3,7 @@
 
 mod admin;
 mod analytics;
+mod companies;
 mod console;
 mod shop;
 mod storefront;
@@ -11,6 +12,7 @@ mod webhooks;
 
 pub use admin::*;
 pub use analytics::*;
+pub use companies::*;
 pub use console::*;
 pub use shop::*;
 pub use storefront::*;

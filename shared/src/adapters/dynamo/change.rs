@@ -85,6 +85,9 @@ impl DynamoStore {
         if let Some(w) = &change.feedback {
             ops.push(self.write_op(w, super::entities::feedback::feedback_item)?);
         }
+        if let Some(w) = &change.company {
+            ops.push(self.write_op(w, super::entities::companies::company_item)?);
+        }
         for d in &change.documents {
             ops.extend(self.document_ops(d)?);
         }

@@ -30,6 +30,7 @@ fn size(c: &OrderChange) -> usize {
         + usize::from(c.provider_event.is_some())
         + 3 * c.documents.len()
         + usize::from(c.feedback.is_some())
+        + usize::from(c.company.is_some())
         + usize::from(!c.timeline.is_empty())
         + usize::from(!c.effects.is_empty())
 }
@@ -67,6 +68,9 @@ fn conditions(
     }
     if let Some(w) = &c.feedback {
         check(w, s.feedback.get(&w.value().order_id).map(|f| f.version), &mut errors);
+    }
+    if let Some(w) = &c.company {
+        check(w, s.companies.get(&w.value().id).map(|x| x.version), &mut errors);
     }
     for d in &c.documents {
         let last = s.series.get(&d.invoice.series).copied().unwrap_or(0);
@@ -167,6 +171,9 @@ fn apply(
             };
             s.outbox.insert((id.clone(), entry.id.clone()), entry);
         }
+    }
+    if let Some(w) = &c.company {
+        s.companies.insert(w.value().id.clone(), w.value().clone());
     }
     if let Some(w) = &c.feedback {
         s.feedback.insert(w.value().order_id.clone(), w.value().clone());

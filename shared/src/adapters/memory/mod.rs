@@ -64,6 +64,7 @@ pub(crate) struct State {
     pub series: HashMap<String, u64>,
     pub invoices: BTreeMap<String, crate::domain::invoice::Invoice>,
     pub feedback: HashMap<OrderId, crate::domain::feedback::Feedback>,
+    pub companies: HashMap<String, crate::domain::company::Company>,
     /// (order, kind, ledger reference) -> the document issued for it.
     pub document_refs:
         BTreeMap<(OrderId, crate::domain::invoice::DocumentKind, String), crate::domain::invoice::DocumentRef>,

@@ -331,3 +331,20 @@ impl FeedbackRepository for MemoryStore {
             .collect())
     }
 }
+
+#[async_trait::async_trait]
+impl crate::ports::CompanyRepository for MemoryStore {
+    async fn get_company(&self, id: &str) -> Result<Option<crate::domain::company::Company>, StoreError> {
+        Ok(self.lock()?.companies.get(id).cloned())
+    }
+
+    async fn put_company(&self, company: &crate::domain::company::Company, expected: u64) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        let current = s.companies.get(&company.id).map_or(0, |c| c.version);
+        if current != expected {
+            return Err(StoreError::StaleVersion);
+        }
+        s.companies.insert(company.id.clone(), company.clone());
+        Ok(())
+    }
+}

@@ -103,7 +103,13 @@ impl Invoicing {
                 order_id: o.id.clone(),
                 customer_id: o.customer.clone(),
                 issued_at: now,
-                due_on: None,
+                // On account: the invoice is paid by transfer at the company's terms.
+                due_on: match (&o.payment.method, kind) {
+                    (PaymentMethod::Terms(t), DocumentKind::Invoice) => {
+                        Some(now.date_naive() + chrono::Duration::days(i64::from(t.net_days)))
+                    }
+                    _ => None,
+                },
                 seller: self.seller.clone(),
                 buyer: buyer(&o),
                 lines,

@@ -124,6 +124,7 @@ impl Oms {
             change.stock = moves;
             cancel_shipments(&mut change, &shipments, now);
             change.effects.extend(undo);
+            change.company = self.release_credit(&order, now).await?;
             match self.store.commit(&change).await {
                 Ok(()) => {
                     tracing::info!("order cancelled");
@@ -173,6 +174,12 @@ impl Oms {
             return Err(AppError::StaleVersion);
         }
         // The marketplace took the money for what was ordered there: changes go through it.
+        if matches!(order.payment.method, PaymentMethod::Terms(_)) {
+            return Err(AppError::Conflict {
+                kind: "account-order",
+                detail: format!("order {id} is on a company account: cancel it and order again"),
+            });
+        }
         if matches!(order.payment.method, PaymentMethod::Marketplace(_)) {
             return Err(AppError::Conflict {
                 kind: "marketplace-order",

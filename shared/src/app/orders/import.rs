@@ -98,6 +98,7 @@ impl Oms {
             payment_token: None,
             payment_link: None,
             take_away: None,
+            purchase_order: None,
             channel: Channel::Marketplace,
         };
         // One hash for every import of this marketplace order: whatever the connector sends

@@ -1,6 +1,8 @@
 //! Orders: quotes (`quote`), placement (`place`), queries (`query`), and the changes a
 //! customer or an agent makes (`change`: cancel, edit, release a hold).
 
+mod account;
+pub use account::{CompanyInput, CompanyPaymentInput, PurchaseOrderInput};
 mod change;
 mod hot;
 mod import;
@@ -60,6 +62,10 @@ pub struct PlaceOrderRequest {
     /// option (`deliveryOptionId: pickup-<store>`): no shipment, collected at once.
     #[serde(default)]
     pub take_away: Option<bool>,
+    /// A buyer's order on their company's account (B2B): no card; the company's credit is
+    /// drawn with the order and the invoice is due at the company's payment terms.
+    #[serde(default)]
+    pub purchase_order: Option<PurchaseOrderInput>,
     pub channel: Channel,
 }
 

@@ -94,8 +94,18 @@ impl Oms {
         let email = Email::parse(&req.email).map_err(|e| AppError::invalid_field("email", e))?;
         // No token only for a staff order whose customer pays from a link: the payment step
         // then asks for it (an empty token is never sent to the provider).
+        if req.purchase_order.is_some() && (req.payment_token.is_some() || req.link() || extras.marketplace.is_some()) {
+            return Err(AppError::invalid_field(
+                "purchaseOrder",
+                "an order on account has no paymentToken or payment link: the company is invoiced",
+            ));
+        }
+        let terms = match &req.purchase_order {
+            Some(po) => Some(self.purchase_terms(&caller.customer, po).await?.1),
+            None => None,
+        };
         let token = match (&req.payment_token, req.link()) {
-            _ if extras.marketplace.is_some() => "",
+            _ if extras.marketplace.is_some() || terms.is_some() => "",
             (_, true) => "",
             (Some(t), false) => super::payment::parse_token(t)?,
             (None, false) => {
@@ -172,6 +182,7 @@ impl Oms {
                     recovery: None,
                     method: match &extras.marketplace {
                         Some(m) => PaymentMethod::Marketplace(m.clone()),
+                        None if terms.is_some() => PaymentMethod::Terms(terms.clone().ok_or(AppError::StaleVersion)?),
                         None if req.link() => PaymentMethod::Link,
                         None => PaymentMethod::Token,
                     },
@@ -229,6 +240,11 @@ impl Oms {
             };
 
             let mut change = OrderChange::create(order.clone()).with_event(placed_event);
+            // On account: the company's credit drawn in this commit, on its version.
+            if let (Some(po), Some(_)) = (&req.purchase_order, &terms) {
+                let (company, _) = self.purchase_terms(&caller.customer, po).await?;
+                change.company = Some(Self::draw_credit(&company, order.payable(), now)?);
+            }
             change.idempotency = Some((scope.clone(), idempotency_key.to_owned(), record));
             for r in &order.reservations {
                 change = change.with_reservation(r, StockMove::Hold);
@@ -246,6 +262,14 @@ impl Oms {
                 Ok(()) => {
                     tracing::info!(order_id = %order.id, lines = order.lines.len(), "order placed");
                     return Ok((201, body));
+                }
+                // The company's credit moved meanwhile (another order on the account): again.
+                Err(StoreError::StaleVersion) if req.purchase_order.is_some() => {
+                    if let Some(rec) = self.store.get_idempotency(&scope, idempotency_key).await? {
+                        return self.replay(rec, request_hash).await;
+                    }
+                    last_conflict = true;
+                    tokio::time::sleep(crate::retry::Backoff::CONTENTION.pause(attempt)).await;
                 }
                 Err(StoreError::IdempotencyKeyUsed) => {
                     let rec = self

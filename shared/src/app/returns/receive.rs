@@ -189,6 +189,7 @@ impl Returns {
             payment_token: Some(original.payment.token.clone()),
             payment_link: None,
             take_away: None,
+            purchase_order: None,
             channel: original.channel,
         };
         let customer = Caller::customer(original.customer.clone());

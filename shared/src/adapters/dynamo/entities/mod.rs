@@ -5,6 +5,7 @@ pub mod analytics;
 pub mod carts;
 pub mod cases;
 pub mod catalog;
+pub mod companies;
 pub mod customers;
 pub mod dedupe;
 pub mod feedback;
@@ -19,6 +20,7 @@ pub mod stock;
 pub mod webhooks;
 
 pub const ENTITY_PRODUCT: &str = "product";
+pub const ENTITY_COMPANY: &str = "company";
 pub const ENTITY_LOCATION: &str = "location";
 pub const ENTITY_STOCK: &str = "stock";
 pub const ENTITY_CART: &str = "cart";
