@@ -17,6 +17,7 @@ import * as webhooks from "./screens/webhooks.js";
 import * as analytics from "./screens/analytics.js";
 import * as pickups from "./screens/pickups.js";
 import * as packing from "./screens/packing.js";
+import * as accounts from "./screens/accounts.js";
 
 const routes = [
   { re: /^\/$/, screen: search, nav: "search" },
@@ -30,6 +31,7 @@ const routes = [
   { re: /^\/analytics$/, screen: analytics, nav: "analytics" },
   { re: /^\/pickups$/, screen: pickups, nav: "pickups" },
   { re: /^\/packing(?:\/([^/]+))?$/, screen: packing, nav: "packing" },
+  { re: /^\/accounts(?:\/([^/]+))?$/, screen: accounts, nav: "accounts" },
 ];
 
 let renderSeq = 0;

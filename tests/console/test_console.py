@@ -983,6 +983,53 @@ def test_pick_and_pack(page, scenario):
         assert call("PUT", "/v1/admin/locations/WH-TX", admin, {**put, "packing": False}).status == 200
 
 
+def test_business_accounts(page, scenario):
+    """Finance sets up a company account (limit, buyers, terms), sees what its open orders owe
+    after a buyer's order on account, and records a payment; a bad payment figure is refused in
+    the page with the field marked; an agent is told the screen is not theirs."""
+    company = f"acme-{uuid.uuid4().hex[:8]}"
+    sign_in(page, "fin-acc", "oms/finance")
+    page.get_by_role("link", name="Accounts").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Business accounts")
+    page.get_by_label("Company id", exact=True).fill(company)
+    page.get_by_role("button", name="Open").click()
+    expect(page.locator("#acc-new")).to_contain_text(f"No account {company} yet")
+    page.get_by_label("Company name", exact=True).fill("Acme GmbH")
+    page.get_by_label("Credit limit (minor units, for example cents)", exact=True).fill("100000")
+    page.get_by_label("Buyers (customer ids, comma-separated)", exact=True).fill(scenario.customer)
+    page.get_by_role("button", name="Save account").click()
+    expect(page.locator("#status")).to_contain_text(f"Account {company} saved.")
+    summary = page.locator("#acc-summary")
+    expect(summary).to_contain_text("net 30 days")
+    expect(summary).to_contain_text(scenario.customer)
+
+    # The buyer orders on account: what the company owes goes up.
+    body = {"lines": [{"sku": "MUG-CLASSIC", "quantity": 1}], "shippingAddress": scenario.address,
+            "email": scenario.email, "purchaseOrder": {"companyId": company, "number": "PO-1"}, "channel": "web"}
+    r = call("POST", "/v1/orders", token(scenario.customer), body, {"idempotency-key": str(uuid.uuid4())})
+    assert r.status == 201, r
+    total = r.body["totals"]["total"]["amount"]
+    page.reload()
+    expect(page.locator("#acc-summary")).to_contain_text(f"{total / 100:.2f}")
+    axe_check(page, "20-accounts")
+
+    pay = page.get_by_label("Payment received (minor units of USD)", exact=True)
+    pay.fill("0")
+    page.get_by_role("button", name="Record payment").click()
+    expect(page.get_by_role("alert")).to_contain_text("Payment received")
+    expect(pay).to_have_attribute("aria-invalid", "true")
+    pay.fill(str(total))
+    page.get_by_role("button", name="Record payment").click()
+    expect(page.locator("#status")).to_contain_text("Payment recorded")
+    acc = call("GET", f"/v1/admin/companies/{company}", token("fin-check", "oms/finance")).body
+    assert acc["exposure"] == 0, acc
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "agent-acc", "oms/agent")
+    page.goto(console_url("#/accounts"))
+    expect(page.locator("#accounts-forbidden")).to_contain_text("supervisors and finance")
+
+
 def test_public_tracking_page(page, scenario):
     """Anyone with a tracking number (no sign-in) sees the parcel's status, the estimated delivery
     and the carrier's scans on the page the shipment mail links to, and nothing about who it is for;

@@ -36,7 +36,7 @@ fn the_fulfillment_definition_parses_and_checks_clean() {
     let def = definition();
     let model = Definition::parse(&def).unwrap();
     assert_eq!(model.start_at, "Validate");
-    assert_eq!(model.states.len(), 13);
+    assert_eq!(model.states.len(), 15);
     let State::Task(validate) = &model.states["Validate"] else { panic!("Validate is a Task") };
     assert_eq!(validate.resource, "arn:aws:lambda:us-east-1:000000000000:function:ValidateOrderFunction");
     assert_eq!(validate.timeout_seconds, Some(20));
@@ -87,6 +87,9 @@ impl TaskRunner for Steps {
                 Ok(json!({"outcome": "payment_required"}))
             }
             _ if state == "AuthorizePayment" => Ok(json!({"outcome": "authorized", "authorizationId": "pi_1"})),
+            // So does the labels step (parcels waiting to be packed end the run).
+            _ if state == "CreateLabels" && input["orderId"] == "packing" => Ok(json!({"outcome": "awaiting_pack"})),
+            _ if state == "CreateLabels" => Ok(json!({"outcome": "labelled", "ok": true})),
             _ => Ok(json!({"ok": true})),
         }
     }
@@ -106,7 +109,12 @@ async fn the_fulfillment_definition_runs() {
     let (ok, calls) = run(None, "o1").await;
     let out = ok.result.unwrap();
     assert_eq!(calls, ["Validate", "Allocate", "AuthorizePayment", "CreateLabels", "EnqueueConfirmation"]);
-    assert_eq!(out["labels"], json!({"ok": true}));
+    assert_eq!(out["labels"], json!({"outcome": "labelled", "ok": true}));
+    // At a packing location the run ends after the confirmation, waiting for the packers.
+    let (packing, calls) = run(None, "packing").await;
+    assert_eq!(calls, ["Validate", "Allocate", "AuthorizePayment", "CreateLabels", "EnqueueConfirmation"]);
+    assert_eq!(packing.history.last().map(|h| h.state.clone()), Some("AwaitingPack".to_owned()));
+    assert_eq!(packing.result.unwrap()["labels"]["outcome"], "awaiting_pack");
     assert!(out.get("EnqueueConfirmation").is_none());
     assert_eq!(ok.history.last().unwrap().state, "ReadyToShip");
 

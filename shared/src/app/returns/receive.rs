@@ -186,8 +186,10 @@ impl Returns {
             email: original.email.to_string(),
             service_level: Some(ServiceLevel::Standard),
             delivery_option_id: None,
-            payment_token: Some(original.payment.token.clone()),
-            payment_link: None,
+            // The original's card; an order paid without one (marketplace, account, an unpaid
+            // link) asks for any difference by a payment link.
+            payment_token: Some(original.payment.token.clone()).filter(|t| !t.is_empty()),
+            payment_link: original.payment.token.is_empty().then_some(true),
             take_away: None,
             purchase_order: None,
             channel: original.channel,
