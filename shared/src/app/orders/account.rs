@@ -37,6 +37,9 @@ pub struct CompanyPaymentInput {
     pub amount: Money,
 }
 
+/// The contract's largest amount (minor units).
+const MAX_MONEY: i64 = 1_000_000_000_000;
+
 fn company_id(id: &str) -> Result<&str, AppError> {
     if Company::is_valid_id(id) { Ok(id) } else { Err(AppError::NotFound) }
 }
@@ -117,10 +120,10 @@ impl Oms {
         if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
             return Err(AppError::invalid_field("name", "1-200 characters"));
         }
-        if input.credit_limit.amount() < 0 || !limits::sold_in(input.credit_limit.currency()) {
+        if !(0..=MAX_MONEY).contains(&input.credit_limit.amount()) || !limits::sold_in(input.credit_limit.currency()) {
             return Err(AppError::invalid_field(
                 "creditLimit",
-                "a non-negative amount in a currency the shop sells in",
+                format!("0 to {MAX_MONEY} minor units in a currency the shop sells in"),
             ));
         }
         if input.payment_terms_days == 0 || input.payment_terms_days > MAX_TERMS_DAYS {
@@ -181,16 +184,17 @@ impl Oms {
         if !caller.may(Permission::Companies) {
             return Err(AppError::Forbidden);
         }
-        if input.amount.amount() <= 0 {
-            return Err(AppError::invalid_field("amount", "a positive amount"));
+        if !(1..=MAX_MONEY).contains(&input.amount.amount()) {
+            return Err(AppError::invalid_field("amount", format!("1 to {MAX_MONEY} minor units")));
         }
         for _ in 0..5 {
             let c = self.store.get_company(company_id(id)?).await?.ok_or(AppError::NotFound)?;
             if c.credit_limit.currency() != input.amount.currency() {
-                return Err(AppError::invalid_field(
-                    "amount",
-                    format!("the account's currency, {}", c.credit_limit.currency()),
-                ));
+                return Err(AppError::UnprocessableField {
+                    kind: "currency-mismatch",
+                    detail: format!("amount: the account's currency, {}", c.credit_limit.currency()),
+                    field: "amount",
+                });
             }
             let next = c.release(input.amount.amount(), self.clock.now());
             match self.store.put_company(&next, c.version).await {

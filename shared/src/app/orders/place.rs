@@ -131,17 +131,20 @@ impl Oms {
             let mut prepared = self.prepare(&requests, &shipping_address, &choice, &[]).await?;
             if let Some(fee) = extras.marketplace.as_ref().and_then(|m| m.fee) {
                 let total = prepared.totals.total;
+                // Valid by the contract, refused by the order: 422 naming the field.
                 if fee.currency() != total.currency() {
-                    return Err(AppError::invalid_field(
-                        "marketplaceFee.currency",
-                        format!("the order's currency, {}", total.currency()),
-                    ));
+                    return Err(AppError::UnprocessableField {
+                        kind: "fee-not-in-order-currency",
+                        detail: format!("marketplaceFee.currency: the order's currency, {}", total.currency()),
+                        field: "marketplaceFee.currency",
+                    });
                 }
                 if fee.amount() > total.amount() {
-                    return Err(AppError::invalid_field(
-                        "marketplaceFee.amount",
-                        format!("at most the order's total, {total}"),
-                    ));
+                    return Err(AppError::UnprocessableField {
+                        kind: "fee-over-total",
+                        detail: format!("marketplaceFee.amount: at most the order's total, {total}"),
+                        field: "marketplaceFee.amount",
+                    });
                 }
             }
             if req.takes_away() {
