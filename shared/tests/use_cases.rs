@@ -140,6 +140,7 @@ impl World {
 
     async fn place(&self, key: &str) -> anyhow::Result<OrderId> {
         let req = PlaceOrderRequest {
+            promotion_codes: None,
             cart_id: None,
             lines: Some(vec![LineRequest { sku: Sku::parse("MUG")?, quantity: Quantity::new(2)? }]),
             shipping_address: AddressInput {

@@ -47,7 +47,10 @@ impl Role {
         use Permission::*;
         match self {
             Role::Agent => {
-                matches!(p, ReadOrders | ReadCustomers | ActForCustomer | Annotate | Cases | Refund | ReadLabels)
+                matches!(
+                    p,
+                    ReadOrders | ReadCustomers | ActForCustomer | Annotate | Cases | Refund | ReadLabels | Adjust
+                )
             }
             Role::Supervisor => matches!(
                 p,
@@ -63,6 +66,9 @@ impl Role {
                     | Webhooks
                     | Analytics
                     | Companies
+                    | Adjust
+                    | ApproveAdjustments
+                    | Promotions
             ),
             Role::Warehouse => {
                 matches!(p, ReadOrders | Stock | Locations | ReceiveReturns | ReadLabels | Pickups | Pack)
@@ -133,6 +139,12 @@ pub enum Permission {
     Pack,
     /// Business accounts: credit limits, buyers, payments received.
     Companies,
+    /// Price adjustments on an order up to the agent limit (above it they wait for approval).
+    Adjust,
+    /// Approving or rejecting adjustments over the agent limit.
+    ApproveAdjustments,
+    /// Promotions: codes, automatic promotions, their conditions and limits.
+    Promotions,
 }
 
 /// A set of roles.

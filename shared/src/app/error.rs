@@ -68,6 +68,11 @@ impl From<StoreError> for AppError {
             StoreError::StaleVersion => AppError::StaleVersion,
             StoreError::BadCursor => AppError::invalid_field("cursor", "invalid pagination cursor"),
             StoreError::CartConverted => AppError::CartConverted,
+            StoreError::PromotionExhausted(id) => AppError::UnprocessableField {
+                kind: "promotion-exhausted",
+                detail: format!("promotionCodes: promotion {id} has no uses left"),
+                field: "promotionCodes",
+            },
             StoreError::DuplicateEvent => {
                 AppError::Conflict { kind: "duplicate-event", detail: "this provider event was already applied".into() }
             }

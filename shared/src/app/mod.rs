@@ -4,6 +4,7 @@
 //! recorded in the change as an effect and run by `effects` after the commit.
 
 pub mod access;
+pub mod adjustments;
 pub mod analytics;
 pub mod carts;
 pub mod catalog;
@@ -26,6 +27,7 @@ pub mod notify;
 pub mod orders;
 pub mod privacy;
 pub mod projections;
+pub mod promotions;
 pub mod public_tracking;
 pub mod reconcile;
 pub mod reminders;

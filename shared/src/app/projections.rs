@@ -50,6 +50,9 @@ pub struct CustomerOrder {
     pub email: Email,
     pub lines: Vec<OrderLine>,
     pub totals: Totals,
+    /// The promotions the order got (agents' adjustments show only in the lines' discounts).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub promotions: Vec<crate::domain::promotion::AppliedPromotion>,
     pub shipping_address: Address,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<Address>,
@@ -234,6 +237,7 @@ pub fn customer_order(o: &Order, shipments: &[Shipment], timeline: &[TimelineEve
         email: o.email.clone(),
         lines: o.lines.clone(),
         totals: o.totals,
+        promotions: o.discounts.promotions.clone(),
         shipping_address: o.shipping_address.clone(),
         billing_address: o.billing_address.clone(),
         delivery: o.delivery.clone(),

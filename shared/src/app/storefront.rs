@@ -174,6 +174,8 @@ impl Oms {
         let q = Quantity::new(quantity).map_err(|e| AppError::invalid_field("quantity", e))?;
         active_product(self.store.get_product(&sku).await?)?;
         let req = QuoteRequest {
+            promotion_codes: None,
+            channel: None,
             cart_id: None,
             lines: Some(vec![LineRequest { sku: sku.clone(), quantity: q }]),
             shipping_address: AddressInput {

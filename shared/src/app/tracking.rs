@@ -60,7 +60,7 @@ fn shipment_share(order: &Order, sh: &Shipment) -> Result<i64, MoneyError> {
     let mut total = 0i64;
     for sl in &sh.lines {
         if let Some(l) = order.lines.iter().find(|l| l.line_id == sl.line_id) {
-            let line_total = l.subtotal.checked_add(l.tax)?;
+            let line_total = l.net().checked_add(l.tax)?;
             total += line_total.share(sl.quantity, l.quantity.max(1))?.amount();
         }
     }

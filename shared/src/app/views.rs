@@ -199,6 +199,11 @@ impl From<&Cart> for CartDto {
 pub struct QuoteDto {
     pub lines: Vec<OrderLine>,
     pub subtotal: Money,
+    /// What the promotions take off the lines (tax is on the rest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<Money>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub promotions: Vec<crate::domain::promotion::AppliedPromotion>,
     pub tax: Money,
     pub options: Vec<DeliveryOption>,
 }

@@ -230,6 +230,10 @@ pub struct OrderChange {
     pub feedback: Option<Write<super::feedback::Feedback>>,
     /// A business account's credit drawn or given back with the order (versioned).
     pub company: Option<Write<super::company::Company>>,
+    /// Promotion uses held or given back with the order (counters, limits as conditions).
+    pub promotion_uses: Vec<super::promotion::PromotionUse>,
+    /// An adjustment's approval created or decided with the change (versioned).
+    pub approval: Option<Write<super::adjustment::Approval>>,
     pub effects: Vec<Effect>,
     /// The order whose item collection holds the timeline and outbox entries.
     pub order_id: Option<OrderId>,

@@ -115,10 +115,18 @@ pub struct DocumentIssue {
 }
 
 fn line_of(l: &OrderLine, quantity: u32) -> Result<InvoiceLine, MoneyError> {
-    let net = l.unit_price.checked_mul(quantity)?;
-    let tax = if quantity == l.quantity { l.tax } else { l.tax.share(quantity, l.quantity.max(1))? };
+    // What was paid for the units: their share of the line after its discounts.
+    let (net, tax) = if quantity == l.quantity {
+        (l.net(), l.tax)
+    } else {
+        (l.net().share(quantity, l.quantity.max(1))?, l.tax.share(quantity, l.quantity.max(1))?)
+    };
+    let description = match l.discount {
+        Some(d) if d.amount() > 0 => format!("{} (discount {d} on the line)", l.name),
+        _ => l.name.clone(),
+    };
     Ok(InvoiceLine {
-        description: l.name.clone(),
+        description,
         sku: Some(l.sku.to_string()),
         quantity,
         unit_price: l.unit_price,

@@ -1,6 +1,7 @@
 //! Pure, synchronous domain types and rules. No AWS types, no I/O.
 
 pub mod address;
+pub mod adjustment;
 pub mod analytics;
 pub mod cart;
 pub mod catalog;
@@ -26,6 +27,7 @@ pub mod order;
 pub mod pickup;
 pub mod pricing;
 pub mod privacy;
+pub mod promotion;
 pub mod recovery;
 pub mod returns;
 pub mod shipment;

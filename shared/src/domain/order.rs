@@ -54,12 +54,26 @@ pub struct OrderLine {
     pub tax: Money,
     pub returnable: bool,
     pub return_window_days: u16,
+    /// What promotions and adjustments take off the line (tax is on the rest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<Money>,
+}
+
+impl OrderLine {
+    /// What the customer pays for the line before tax.
+    pub fn net(&self) -> Money {
+        Money::new(self.subtotal.amount() - self.discount.map_or(0, |d| d.amount()), self.subtotal.currency())
+            .unwrap_or(self.subtotal)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Totals {
     pub subtotal: Money,
+    /// The lines' discounts together (total = subtotal - discount + shipping + tax).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<Money>,
     pub shipping: Money,
     pub tax: Money,
     pub total: Money,
@@ -169,6 +183,9 @@ pub struct Order {
     /// A pickup order waiting at the store: its code and how long it is kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pickup: Option<super::pickup::PickupHold>,
+    /// Promotions applied and agents' adjustments.
+    #[serde(default, skip_serializing_if = "Discounts::is_empty")]
+    pub discounts: Discounts,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// What the store read of the order's write-once part (see `STATE_FIELDS`): a store that
@@ -176,6 +193,26 @@ pub struct Order {
     /// never part of an order's equality.
     #[serde(skip)]
     pub stored_body: StoredBody,
+}
+
+/// The promotions an order uses (their uses held by its placement) and agents' adjustments.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Discounts {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub promotions: Vec<super::promotion::AppliedPromotion>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adjustments: Vec<super::adjustment::Adjustment>,
+    /// Promotions whose use the order holds (also those an edit made worth nothing until it
+    /// is given back): released when the order is cancelled or fails.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held_uses: Vec<String>,
+}
+
+impl Discounts {
+    pub fn is_empty(&self) -> bool {
+        self.promotions.is_empty() && self.adjustments.is_empty() && self.held_uses.is_empty()
+    }
 }
 
 impl Order {

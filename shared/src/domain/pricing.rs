@@ -90,6 +90,7 @@ pub fn price_lines(
             tax: subtotal.apply_basis_points(rate)?,
             returnable: p.returnable,
             return_window_days: p.return_window_days,
+            discount: None,
         });
     }
     Ok(lines)
@@ -99,8 +100,10 @@ pub fn totals(lines: &[OrderLine], shipping: Money) -> Result<Totals, PricingErr
     let currency = shipping.currency();
     let subtotal = Money::sum(currency, lines.iter().map(|l| l.subtotal))?;
     let tax = Money::sum(currency, lines.iter().map(|l| l.tax))?;
-    let total = subtotal.checked_add(shipping)?.checked_add(tax)?;
-    Ok(Totals { subtotal, shipping, tax, total })
+    let discount = Money::sum(currency, lines.iter().filter_map(|l| l.discount))?;
+    let total = subtotal.checked_sub(discount)?.checked_add(shipping)?.checked_add(tax)?;
+    let discount = Some(discount).filter(|d| d.amount() > 0);
+    Ok(Totals { subtotal, discount, shipping, tax, total })
 }
 
 /// Total weight of the goods on the lines, in grams.

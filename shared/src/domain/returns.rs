@@ -283,7 +283,7 @@ pub fn check_eligibility(
 pub fn refund_for(order: &Order, line_id: &str, units: u32) -> Result<Money, MoneyError> {
     let currency = order.totals.total.currency();
     match order.lines.iter().find(|l| l.line_id == line_id) {
-        Some(l) => l.subtotal.checked_add(l.tax)?.share(units, l.quantity.max(1)),
+        Some(l) => l.net().checked_add(l.tax)?.share(units, l.quantity.max(1)),
         None => Ok(Money::zero(currency)),
     }
 }

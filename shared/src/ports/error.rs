@@ -17,6 +17,9 @@ pub enum StoreError {
     StockPrecondition(Vec<(Sku, LocationId)>),
     #[error("the idempotency key is already used")]
     IdempotencyKeyUsed,
+    /// A promotion's use would pass its total or per-customer limit.
+    #[error("promotion {0} has no uses left")]
+    PromotionExhausted(String),
     #[error("the cart was already converted to an order")]
     CartConverted,
     /// The provider event was already applied (its dedupe record is part of the change).

@@ -8,6 +8,7 @@ mod cases;
 mod catalog;
 mod clock;
 mod companies;
+mod promotions;
 mod customers;
 mod dedupe;
 mod error;
@@ -36,6 +37,7 @@ pub use cases::CaseRepository;
 pub use catalog::{CatalogRepository, SettingsRepository};
 pub use clock::{Clock, SystemClock};
 pub use companies::CompanyRepository;
+pub use promotions::PromotionRepository;
 pub use customers::{CustomerRepository, PreferenceRepository};
 pub use dedupe::{AttemptCounter, MailClaim, MailDedupe, ProviderEventDedupe};
 pub use error::StoreError;
@@ -98,4 +100,5 @@ storage_ports!(
     InvoiceRepository,
     FeedbackRepository,
     CompanyRepository,
+    PromotionRepository,
 );

@@ -86,7 +86,7 @@ pub fn order(customer: &str, email: &str) -> Order {
             promised_by: now.date_naive(),
             cost: usd(599),
         },
-        totals: Totals { subtotal: usd(0), shipping: usd(599), tax: usd(0), total: usd(599) },
+        totals: Totals { subtotal: usd(0), discount: None, shipping: usd(599), tax: usd(0), total: usd(599) },
         payment: Payment {
             token: "tok_visa".into(),
             authorization_id: None,
@@ -107,6 +107,7 @@ pub fn order(customer: &str, email: &str) -> Order {
         placement_key: None,
         confirmation: None,
         pickup: None,
+        discounts: Default::default(),
         created_at: now,
         updated_at: now,
         stored_body: Default::default(),

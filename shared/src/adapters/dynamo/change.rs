@@ -88,6 +88,12 @@ impl DynamoStore {
         if let Some(w) = &change.company {
             ops.push(self.write_op(w, super::entities::companies::company_item)?);
         }
+        for u in &change.promotion_uses {
+            ops.extend(self.promotion_use_ops(u)?);
+        }
+        if let Some(w) = &change.approval {
+            ops.push(self.write_op(w, super::entities::promotions::approval_item)?);
+        }
         for d in &change.documents {
             ops.extend(self.document_ops(d)?);
         }

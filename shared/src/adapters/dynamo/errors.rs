@@ -38,6 +38,8 @@ pub enum TxRole {
     StockMove(Sku, LocationId),
     CartConversion,
     ProviderEvent,
+    /// A promotion's use counter (its limit as the condition).
+    PromotionUse(String),
     /// A part marker of a change split over several transactions (`parts`): its condition
     /// failing means another writer (the sweep) dealt with the part.
     Part,
@@ -57,6 +59,9 @@ pub fn map_cancellation(roles: &[TxRole], reasons: &[CancellationReason]) -> Sto
                 TxRole::Idempotency => first = Some(StoreError::IdempotencyKeyUsed),
                 TxRole::ProviderEvent => {
                     first.get_or_insert(StoreError::DuplicateEvent);
+                }
+                TxRole::PromotionUse(id) => {
+                    first.get_or_insert(StoreError::PromotionExhausted(id.clone()));
                 }
                 TxRole::Versioned | TxRole::Other => {
                     first.get_or_insert(StoreError::StaleVersion);

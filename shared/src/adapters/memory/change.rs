@@ -31,6 +31,8 @@ fn size(c: &OrderChange) -> usize {
         + 3 * c.documents.len()
         + usize::from(c.feedback.is_some())
         + usize::from(c.company.is_some())
+        + 2 * c.promotion_uses.len()
+        + usize::from(c.approval.is_some())
         + usize::from(!c.timeline.is_empty())
         + usize::from(!c.effects.is_empty())
 }
@@ -71,6 +73,16 @@ fn conditions(
     }
     if let Some(w) = &c.company {
         check(w, s.companies.get(&w.value().id).map(|x| x.version), &mut errors);
+    }
+    if let Some(w) = &c.approval {
+        check(w, s.approvals.get(&w.value().id).map(|x| x.version), &mut errors);
+    }
+    for u in c.promotion_uses.iter().filter(|u| u.delta > 0) {
+        let all = s.promotion_uses.get(&(u.promotion_id.clone(), None)).copied().unwrap_or(0);
+        let mine = s.promotion_uses.get(&(u.promotion_id.clone(), Some(u.customer.clone()))).copied().unwrap_or(0);
+        if u.limit.is_some_and(|l| all >= i64::from(l)) || u.per_customer_limit.is_some_and(|l| mine >= i64::from(l)) {
+            errors.insert(0, StoreError::PromotionExhausted(u.promotion_id.clone()));
+        }
     }
     for d in &c.documents {
         let last = s.series.get(&d.invoice.series).copied().unwrap_or(0);
@@ -177,6 +189,13 @@ fn apply(
     }
     if let Some(w) = &c.feedback {
         s.feedback.insert(w.value().order_id.clone(), w.value().clone());
+    }
+    for u in &c.promotion_uses {
+        *s.promotion_uses.entry((u.promotion_id.clone(), None)).or_default() += i64::from(u.delta);
+        *s.promotion_uses.entry((u.promotion_id.clone(), Some(u.customer.clone()))).or_default() += i64::from(u.delta);
+    }
+    if let Some(w) = &c.approval {
+        s.approvals.insert(w.value().id.clone(), w.value().clone());
     }
     for d in &c.documents {
         s.series.insert(d.invoice.series.clone(), d.invoice.sequence);

@@ -65,6 +65,10 @@ pub(crate) struct State {
     pub invoices: BTreeMap<String, crate::domain::invoice::Invoice>,
     pub feedback: HashMap<OrderId, crate::domain::feedback::Feedback>,
     pub companies: HashMap<String, crate::domain::company::Company>,
+    pub promotions: BTreeMap<String, crate::domain::promotion::Promotion>,
+    /// (promotion, customer or none for the total) -> uses held.
+    pub promotion_uses: HashMap<(String, Option<CustomerId>), i64>,
+    pub approvals: BTreeMap<String, crate::domain::adjustment::Approval>,
     /// (order, kind, ledger reference) -> the document issued for it.
     pub document_refs:
         BTreeMap<(OrderId, crate::domain::invoice::DocumentKind, String), crate::domain::invoice::DocumentRef>,

@@ -54,6 +54,8 @@ impl Fulfillment {
             };
             next.apply(event, now)?;
             next.status_reason = Some(reason.clone());
+            // A failed order gives its promotion uses back; a declined one may still be paid.
+            let uses = if declined { Vec::new() } else { crate::domain::promotion::release_uses(&mut next) };
             if order.payment.authorization_id.is_some() {
                 let zero = Money::zero(order.totals.total.currency());
                 next.payment.record(LedgerKind::Voided, zero, &format!("void-{}", order.id), now);
@@ -66,6 +68,7 @@ impl Fulfillment {
                 .with_effect(Effect::notify(Notification::new(kind, &order.id, Some(reason))));
             change.stock = moves;
             change.shipments = shipments;
+            change.promotion_uses = uses;
             match self.commit(&change).await {
                 Ok(()) => return Ok(json!({"status": change.next_order().map(|o| o.status), "compensated": true})),
                 Err(e) if e.name == StepError::STORE_TRANSIENT => continue,

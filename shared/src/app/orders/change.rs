@@ -113,6 +113,7 @@ impl Oms {
             next.apply(OrderEvent::Cancel, now)?;
             next.status_reason = reason.clone();
             let moves = release_reservations(&mut next);
+            let uses = crate::domain::promotion::release_uses(&mut next);
             let undo = payment_undo(&mut next, now)?;
             let mut ev = TimelineEvent::new(now, "order.cancelled", actor.clone()).with_status(OrderStatus::Cancelled);
             if let Some(r) = &reason {
@@ -125,6 +126,7 @@ impl Oms {
             cancel_shipments(&mut change, &shipments, now);
             change.effects.extend(undo);
             change.company = self.release_credit(&order, now).await?;
+            change.promotion_uses = uses;
             match self.store.commit(&change).await {
                 Ok(()) => {
                     tracing::info!("order cancelled");
@@ -216,6 +218,7 @@ impl Oms {
         next.delivery = prepared.delivery;
         next.totals = prepared.totals;
         next.reservations = prepared.reservations;
+        let given_back = self.rediscount(&order, &mut next).await?;
         moves.extend(next.reservations.iter().map(|r| StockMovement::of_reservation(r, StockMove::Hold)));
         let progressed = order.held_from.unwrap_or(order.status);
         // An edit that makes the order one the confirmation rule calls about (and that had no
@@ -260,6 +263,7 @@ impl Oms {
         }
         let mut change = OrderChange::update(next, order.version, now).with_event(ev);
         change.stock = moves;
+        change.promotion_uses = given_back;
         if restart {
             cancel_shipments(&mut change, &shipments, now);
         }

@@ -88,6 +88,7 @@ impl Oms {
             ..Extras::default()
         };
         let place = PlaceOrderRequest {
+            promotion_codes: None,
             cart_id: None,
             lines: Some(req.lines),
             shipping_address: req.shipping_address,

@@ -34,6 +34,12 @@ pub struct QuoteRequest {
     /// A quote for an edit of this order: the units it already holds count as available to it.
     #[serde(default)]
     pub order_id: Option<OrderId>,
+    /// Promotion codes to quote with (automatic promotions apply without one).
+    #[serde(default)]
+    pub promotion_codes: Option<Vec<String>>,
+    /// The channel the order would be placed on (promotions may be for some channels only).
+    #[serde(default)]
+    pub channel: Option<Channel>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,6 +72,9 @@ pub struct PlaceOrderRequest {
     /// drawn with the order and the invoice is due at the company's payment terms.
     #[serde(default)]
     pub purchase_order: Option<PurchaseOrderInput>,
+    /// Promotion codes the customer entered (automatic promotions apply without one).
+    #[serde(default)]
+    pub promotion_codes: Option<Vec<String>>,
     pub channel: Channel,
 }
 
@@ -167,7 +176,7 @@ pub(crate) fn within_order_cap(field: &str, total: i64, currency: Currency) -> R
     Ok(())
 }
 
-pub(super) fn pricing_error(e: crate::domain::pricing::PricingError) -> AppError {
+pub(crate) fn pricing_error(e: crate::domain::pricing::PricingError) -> AppError {
     use crate::domain::pricing::PricingError as P;
     match e {
         P::UnknownSkus(skus) => AppError::UnprocessableField {

@@ -4,6 +4,8 @@
 use super::super::projections::customer_order;
 use super::super::{AppError, Caller, Oms};
 use super::{DeliveryChoice, Extras, PlaceOrderRequest, delivery_choice, parse_address};
+use crate::domain::order::Discounts;
+use crate::domain::promotion::PromotionUse;
 use crate::domain::*;
 use crate::ports::StoreError;
 
@@ -123,6 +125,13 @@ impl Oms {
             && rule.first_order
             && self.store.orders_of_customer(&caller.customer, crate::ports::Listing::first(1)).await?.items.is_empty();
 
+        // Promotions: none on replacements and imports (priced elsewhere).
+        let codes = super::super::promotions::parse_codes(&req.promotion_codes)?;
+        if !codes.is_empty() && (extras.exchange_for.is_some() || extras.marketplace.is_some()) {
+            return Err(AppError::invalid_field("promotionCodes", "not for exchanges and marketplace imports"));
+        }
+        let promotions_apply = extras.exchange_for.is_none() && extras.marketplace.is_none();
+        let mut exhausted = std::collections::HashSet::new();
         let mut last_short = Vec::new();
         let mut last_conflict = false;
         let attempts = crate::retry::Backoff::CONTENTION.attempts + 3;
@@ -162,6 +171,25 @@ impl Oms {
                 prepared.delivery.cost = zero;
                 prepared.totals =
                     crate::domain::pricing::totals(&prepared.lines, zero).map_err(super::pricing_error)?;
+            }
+            let chosen = match promotions_apply {
+                true => {
+                    self.choose_promotions(&caller.customer, req.channel, &codes, &prepared.lines, &exhausted).await?
+                }
+                false => Vec::new(),
+            };
+            let mut discounts = Discounts::default();
+            if !chosen.is_empty() {
+                let (applied, totals) = super::super::promotions::reprice(
+                    &mut prepared.lines,
+                    prepared.delivery.cost,
+                    &chosen,
+                    &mut [],
+                    shipping_address.country,
+                )?;
+                prepared.totals = totals;
+                discounts.promotions = applied;
+                discounts.held_uses = chosen.iter().map(|(p, _)| p.id.clone()).collect();
             }
             let now = self.clock.now();
             let order = Order {
@@ -203,6 +231,7 @@ impl Oms {
                 placement_key: Some(idempotency_key.to_owned()),
                 confirmation: None,
                 pickup: None,
+                discounts,
                 created_at: now,
                 updated_at: now,
                 stored_body: StoredBody::default(),
@@ -249,6 +278,7 @@ impl Oms {
                 change.company = Some(Self::draw_credit(&company, order.payable(), now)?);
             }
             change.idempotency = Some((scope.clone(), idempotency_key.to_owned(), record));
+            change.promotion_uses = chosen.iter().map(|(p, _)| PromotionUse::hold(p, &caller.customer)).collect();
             for r in &order.reservations {
                 change = change.with_reservation(r, StockMove::Hold);
             }
@@ -273,6 +303,17 @@ impl Oms {
                     }
                     last_conflict = true;
                     tokio::time::sleep(crate::retry::Backoff::CONTENTION.pause(attempt)).await;
+                }
+                // A promotion's last use went to another order: an entered code is refused, an
+                // automatic promotion is left out and the order priced again.
+                Err(StoreError::PromotionExhausted(id)) => {
+                    if let Some(rec) = self.store.get_idempotency(&scope, idempotency_key).await? {
+                        return self.replay(rec, request_hash).await;
+                    }
+                    if let Some((_, Some(code))) = chosen.iter().find(|(p, _)| p.id == id) {
+                        return Err(super::super::promotions::exhausted(code));
+                    }
+                    exhausted.insert(id);
                 }
                 Err(StoreError::IdempotencyKeyUsed) => {
                     let rec = self

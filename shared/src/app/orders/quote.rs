@@ -200,7 +200,20 @@ impl Oms {
         let (candidates, _) =
             self.candidates(&goods, geo::centroid(address.country, &address.postal_code), &own).await?;
         let options = self.delivery_options(&lines, &address, &candidates, subtotal).await?;
-        Ok(QuoteDto { lines, subtotal, tax, options })
+        // Promotions as placement would apply them (the delivery cost is per option).
+        let codes = super::super::promotions::parse_codes(&req.promotion_codes)?;
+        let channel = req.channel.unwrap_or(Channel::Web);
+        let chosen =
+            self.choose_promotions(&caller.customer, channel, &codes, &lines, &Default::default()).await?;
+        let mut lines = lines;
+        let (promotions, totals) = super::super::promotions::reprice(
+            &mut lines,
+            Money::zero(currency),
+            &chosen,
+            &mut [],
+            address.country,
+        )?;
+        Ok(QuoteDto { lines, subtotal, discount: totals.discount, promotions, tax: totals.tax, options })
     }
 }
 

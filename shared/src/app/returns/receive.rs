@@ -179,6 +179,7 @@ impl Returns {
         let credit = Money::new(credit, currency).map_err(|e| AppError::Internal(e.to_string()))?;
         let a = &original.shipping_address;
         let req = PlaceOrderRequest {
+            promotion_codes: None,
             cart_id: None,
             lines: Some(rma.exchange_lines.clone()),
             shipping_address: AddressInput::from(a),
