@@ -51,6 +51,16 @@ pub fn router(oms: Oms) -> Router {
         )
         .route("/v1/admin/companies/{company_id}/payments", post(admin_company_payment).route_layer(need(P::Companies)))
         .route("/v1/admin/orders/{order_id}", get(admin_get_order).route_layer(need(P::ReadOrders)))
+        // Promotions, agents' adjustments and their approval.
+        .route("/v1/admin/promotions", get(admin_list_promotions).route_layer(need(P::Adjust)))
+        .route(
+            "/v1/admin/promotions/{promotion_id}",
+            get(admin_get_promotion).put(admin_put_promotion).route_layer(need(P::Promotions)),
+        )
+        .route("/v1/admin/orders/{order_id}/adjustments", post(admin_adjust_order).route_layer(need(P::Adjust)))
+        .route("/v1/admin/approvals", get(admin_list_approvals).route_layer(need(P::Adjust)))
+        .route("/v1/admin/approvals/{approval_id}/approve", post(admin_approve).route_layer(need(P::ApproveAdjustments)))
+        .route("/v1/admin/approvals/{approval_id}/reject", post(admin_reject).route_layer(need(P::ApproveAdjustments)))
         .route("/v1/admin/orders/{order_id}/cancel", post(admin_cancel_order).route_layer(need(P::ActForCustomer)))
         .route("/v1/admin/orders/{order_id}/release-hold", post(admin_release_hold).route_layer(need(P::Annotate)))
         .route(

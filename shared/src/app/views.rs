@@ -21,6 +21,9 @@ pub struct OrderDto {
     pub email: Email,
     pub lines: Vec<OrderLine>,
     pub totals: Totals,
+    /// Promotions applied and agents' adjustments (with reasons and who gave them).
+    #[serde(skip_serializing_if = "crate::domain::order::Discounts::is_empty")]
+    pub discounts: crate::domain::order::Discounts,
     pub shipping_address: Address,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<Address>,
@@ -104,6 +107,7 @@ impl OrderDto {
             email: o.email.clone(),
             lines: o.lines.clone(),
             totals: o.totals,
+            discounts: o.discounts.clone(),
             shipping_address: o.shipping_address.clone(),
             billing_address: o.billing_address.clone(),
             delivery: o.delivery.clone(),

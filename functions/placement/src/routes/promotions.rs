@@ -1,0 +1,62 @@
+//! Promotions (supervisors), agents' price adjustments and their approvals.
+
+use super::*;
+use oms_shared::app::adjustments::{AdjustmentInput, ApprovalQuery, DecisionInput};
+use oms_shared::app::promotions::PromotionInput;
+
+pub async fn admin_list_promotions(State(oms): State<AppState>, Staff(c): Staff) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &serde_json::json!({ "items": oms.list_promotions(&c).await? })))
+}
+
+pub async fn admin_get_promotion(
+    State(oms): State<AppState>,
+    Staff(c): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.get_promotion(&c, &id).await?))
+}
+
+pub async fn admin_put_promotion(
+    State(oms): State<AppState>,
+    Staff(c): Staff,
+    Path(id): Path<String>,
+    Json(req, _): Json<PromotionInput>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.put_promotion(&c, &id, req).await?))
+}
+
+pub async fn admin_adjust_order(
+    AgentOrder(o): AgentOrder,
+    Json(req, _): Json<AdjustmentInput>,
+) -> Result<Response, Problem> {
+    let (status, outcome) = o.oms.adjust_order(&o.caller, &o.id, req).await?;
+    Ok(json(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), &outcome))
+}
+
+pub async fn admin_list_approvals(
+    State(oms): State<AppState>,
+    Staff(c): Staff,
+    Query(q): Query<ApprovalQuery>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &serde_json::json!({ "items": oms.list_approvals(&c, q).await? })))
+}
+
+pub async fn admin_approve(
+    State(oms): State<AppState>,
+    Staff(c): Staff,
+    Path(id): Path<String>,
+    MaybeJson(body): MaybeJson<DecisionInput>,
+) -> Result<Response, Problem> {
+    let input = body.unwrap_or(DecisionInput { note: None });
+    Ok(json(StatusCode::OK, &oms.decide_approval(&c, &id, true, input).await?))
+}
+
+pub async fn admin_reject(
+    State(oms): State<AppState>,
+    Staff(c): Staff,
+    Path(id): Path<String>,
+    MaybeJson(body): MaybeJson<DecisionInput>,
+) -> Result<Response, Problem> {
+    let input = body.unwrap_or(DecisionInput { note: None });
+    Ok(json(StatusCode::OK, &oms.decide_approval(&c, &id, false, input).await?))
+}
