@@ -36,10 +36,22 @@ async fn a_hundred_buyers_race_for_the_last_ten_uses_and_exactly_ten_get_them() 
     // Hostile definitions: 400/422 naming the field, nothing written.
     let sup = s.scoped_token("sup-1", "oms/supervisor");
     for (bad, field) in [
-        (json!({"name": "x", "discount": {"type": "percent", "basisPoints": 0}, "target": {"type": "order"}}), "discount.basisPoints"),
-        (json!({"name": "x", "codes": ["a b"], "discount": {"type": "percent", "basisPoints": 10}, "target": {"type": "order"}}), "codes"),
-        (json!({"name": "x", "discount": {"type": "percent", "basisPoints": 10}, "target": {"type": "bundle", "requires": "TV-55", "discounted": "TV-55"}}), "target.discounted"),
-        (json!({"name": "x", "discount": {"type": "percent", "basisPoints": 10}, "target": {"type": "order"}, "customerGroups": ["vip"]}), "customerGroups"),
+        (
+            json!({"name": "x", "discount": {"type": "percent", "basisPoints": 0}, "target": {"type": "order"}}),
+            "discount.basisPoints",
+        ),
+        (
+            json!({"name": "x", "codes": ["a b"], "discount": {"type": "percent", "basisPoints": 10}, "target": {"type": "order"}}),
+            "codes",
+        ),
+        (
+            json!({"name": "x", "discount": {"type": "percent", "basisPoints": 10}, "target": {"type": "bundle", "requires": "TV-55", "discounted": "TV-55"}}),
+            "target.discounted",
+        ),
+        (
+            json!({"name": "x", "discount": {"type": "percent", "basisPoints": 10}, "target": {"type": "order"}, "customerGroups": ["vip"]}),
+            "customerGroups",
+        ),
     ] {
         let r = s.call("PUT", "/v1/admin/promotions/bad", Some(&sup), Some(&bad), &[]).await?;
         assert!(matches!(r.status, 400 | 422), "{bad}: {}", r.text);
@@ -85,7 +97,8 @@ async fn a_hundred_buyers_race_for_the_last_ten_uses_and_exactly_ten_get_them() 
     let mut b = order_body(json!([{"sku": "SOCKS-3PK", "quantity": 1}]));
     b["promotionCodes"] = json!(["LAST10"]);
     s.place("late-buyer", &b).await?;
-    let again = s.call("POST", "/v1/orders", Some(&s.token("late-buyer")), Some(&b), &[("Idempotency-Key", "k2")]).await?;
+    let again =
+        s.call("POST", "/v1/orders", Some(&s.token("late-buyer")), Some(&b), &[("Idempotency-Key", "k2")]).await?;
     assert_eq!(again.json()["type"], "urn:oms:problem:promotion-exhausted", "{}", again.text);
     assert_eq!(uses(&s, &admin).await?, 10);
     // An unknown code is refused naming the field.
@@ -96,7 +109,8 @@ async fn a_hundred_buyers_race_for_the_last_ten_uses_and_exactly_ten_get_them() 
 }
 
 #[tokio::test]
-async fn a_bundle_discount_is_quoted_placed_and_a_partial_return_refunds_exactly_the_discounted_price() -> anyhow::Result<()> {
+async fn a_bundle_discount_is_quoted_placed_and_a_partial_return_refunds_exactly_the_discounted_price()
+-> anyhow::Result<()> {
     let s = Stack::with_workers_only().await?;
     put_promotion(
         &s,
@@ -107,7 +121,8 @@ async fn a_bundle_discount_is_quoted_placed_and_a_partial_return_refunds_exactly
     .await?;
     let lines = json!([{"sku": "HEADPHONES-X1", "quantity": 1}, {"sku": "MUG-CLASSIC", "quantity": 1}]);
     let t = s.token("cust-b1");
-    let q = s.call("POST", "/v1/quotes", Some(&t), Some(&json!({"lines": lines, "shippingAddress": nyc()})), &[]).await?;
+    let q =
+        s.call("POST", "/v1/quotes", Some(&t), Some(&json!({"lines": lines, "shippingAddress": nyc()})), &[]).await?;
     assert_eq!(q.status, 200, "{}", q.text);
     let q = q.json();
     // 20% of 12.50 off the mug, tax (8%) on the rest.
@@ -120,7 +135,8 @@ async fn a_bundle_discount_is_quoted_placed_and_a_partial_return_refunds_exactly
     assert_eq!(amount(&o["totals"]["discount"]), 250, "{o}");
     assert_eq!(o["promotions"][0]["promotionId"], "mug-with-headphones");
     assert_eq!(amount(&o["totals"]["tax"]), amount(&q["tax"]));
-    let mug = o["lines"].as_array().and_then(|l| l.iter().find(|l| l["sku"] == "MUG-CLASSIC")).cloned().unwrap_or_default();
+    let mug =
+        o["lines"].as_array().and_then(|l| l.iter().find(|l| l["sku"] == "MUG-CLASSIC")).cloned().unwrap_or_default();
     let paid_for_mug = amount(&mug["subtotal"]) - amount(&mug["discount"]) + amount(&mug["tax"]);
     assert_eq!(paid_for_mug, 1000 + 80);
 
@@ -129,7 +145,8 @@ async fn a_bundle_discount_is_quoted_placed_and_a_partial_return_refunds_exactly
         .await?;
     assert_eq!(r.status, 201, "{}", r.text);
     let rma = r.json()["id"].as_str().unwrap_or_default().to_owned();
-    let got = s.receive_return(&rma, json!([{"lineId": mug["lineId"], "quantity": 1, "condition": "resellable"}])).await?;
+    let got =
+        s.receive_return(&rma, json!([{"lineId": mug["lineId"], "quantity": 1, "condition": "resellable"}])).await?;
     assert_eq!(got.status, 200, "{}", got.text);
     assert_eq!(amount(&got.json()["lines"][0]["refunded"]), paid_for_mug, "{}", got.text);
     Ok(())
@@ -195,6 +212,9 @@ async fn an_agent_over_the_limit_waits_for_a_supervisor_and_the_customer_never_s
     let o = s.order("cust-a1", &id).await?;
     let t = &o["totals"];
     assert!(amount(&t["total"]) < total - off - second, "{o}");
-    assert_eq!(amount(&t["total"]), amount(&t["subtotal"]) - amount(&t["discount"]) + amount(&t["shipping"]) + amount(&t["tax"]));
+    assert_eq!(
+        amount(&t["total"]),
+        amount(&t["subtotal"]) - amount(&t["discount"]) + amount(&t["shipping"]) + amount(&t["tax"])
+    );
     Ok(())
 }

@@ -58,6 +58,23 @@ async fn every_route_for_every_role_and_customer() -> anyhow::Result<()> {
         ("POST", format!("{a}/release-hold"), None, "UFFAAFFFA"),
         ("POST", format!("{a}/notifications"), Some(json!({"type": "order.confirmed"})), "UFFAAFFFA"),
         ("POST", "/v1/admin/cases".into(), Some(case), "UFFAAFFFA"),
+        ("GET", "/v1/admin/promotions".into(), None, "UFFAAFFFA"),
+        (
+            "PUT",
+            "/v1/admin/promotions/matrix".into(),
+            Some(
+                json!({"name": "Matrix", "discount": {"type": "percent", "basisPoints": 100}, "target": {"type": "skus", "skus": ["DESK-LAMP"]}}),
+            ),
+            "UFFFAFFFA",
+        ),
+        (
+            "POST",
+            format!("{a}/adjustments"),
+            Some(json!({"discount": {"type": "percent", "basisPoints": 100}, "reason": "matrix", "preview": true})),
+            "UFFAAFFFA",
+        ),
+        ("GET", "/v1/admin/approvals".into(), None, "UFFAAFFFA"),
+        ("POST", "/v1/admin/approvals/APR-01M8PP64VJ2VZG60TADGPAQRX3/approve".into(), None, "UFFFAFFFA"),
         ("POST", format!("{a}/refunds"), Some(refund), "UFFAAFAFA"),
         ("GET", "/v1/admin/reconciliation".into(), None, "UFFFFFAFA"),
         ("PUT", "/v1/admin/products/MATRIX-1".into(), Some(product), "UFFFFFFAA"),

@@ -59,7 +59,10 @@ pub fn router(oms: Oms) -> Router {
         )
         .route("/v1/admin/orders/{order_id}/adjustments", post(admin_adjust_order).route_layer(need(P::Adjust)))
         .route("/v1/admin/approvals", get(admin_list_approvals).route_layer(need(P::Adjust)))
-        .route("/v1/admin/approvals/{approval_id}/approve", post(admin_approve).route_layer(need(P::ApproveAdjustments)))
+        .route(
+            "/v1/admin/approvals/{approval_id}/approve",
+            post(admin_approve).route_layer(need(P::ApproveAdjustments)),
+        )
         .route("/v1/admin/approvals/{approval_id}/reject", post(admin_reject).route_layer(need(P::ApproveAdjustments)))
         .route("/v1/admin/orders/{order_id}/cancel", post(admin_cancel_order).route_layer(need(P::ActForCustomer)))
         .route("/v1/admin/orders/{order_id}/release-hold", post(admin_release_hold).route_layer(need(P::Annotate)))

@@ -131,18 +131,23 @@ impl Oms {
             {
                 return Err(AppError::UnprocessableField {
                     kind: "currency-mismatch",
-                    detail: format!("discount.amount.currency: the order's currency, {}", order.totals.total.currency()),
+                    detail: format!(
+                        "discount.amount.currency: the order's currency, {}",
+                        order.totals.total.currency()
+                    ),
                     field: "discount.amount.currency",
                 });
             }
             let sku = match &input.line_id {
-                Some(l) => Some(order.lines.iter().find(|x| x.line_id == *l).map(|x| x.sku.clone()).ok_or_else(
-                    || AppError::UnprocessableField {
-                        kind: "unknown-line",
-                        detail: format!("lineId: the order has no line {l}"),
-                        field: "lineId",
-                    },
-                )?),
+                Some(l) => {
+                    Some(order.lines.iter().find(|x| x.line_id == *l).map(|x| x.sku.clone()).ok_or_else(|| {
+                        AppError::UnprocessableField {
+                            kind: "unknown-line",
+                            detail: format!("lineId: the order has no line {l}"),
+                            field: "lineId",
+                        }
+                    })?)
+                }
                 None => None,
             };
             let now = self.clock.now();
@@ -195,10 +200,8 @@ impl Oms {
                 };
                 outcome.outcome = "pending_approval";
                 outcome.approval = Some(approval.clone());
-                let ev = TimelineEvent::new(now, "adjustment.requested", actor).with_note(format!(
-                    "{} off ({}), waiting for approval {}",
-                    applied.amount, reason, approval.id
-                ));
+                let ev = TimelineEvent::new(now, "adjustment.requested", actor)
+                    .with_note(format!("{} off ({}), waiting for approval {}", applied.amount, reason, approval.id));
                 let mut c = OrderChange::for_order(&order.id).with_event(ev);
                 c.approval = Some(Write::Create(approval));
                 c
@@ -310,8 +313,11 @@ impl Oms {
                 decided.adjustment = applied.clone();
                 self.adjustment_change(&order, next, &applied, actor, now).await?
             } else {
-                let ev = TimelineEvent::new(now, "adjustment.rejected", actor)
-                    .with_note(format!("{}: {}", approval.id, note.clone().unwrap_or_default()));
+                let ev = TimelineEvent::new(now, "adjustment.rejected", actor).with_note(format!(
+                    "{}: {}",
+                    approval.id,
+                    note.clone().unwrap_or_default()
+                ));
                 OrderChange::for_order(&order.id).with_event(ev)
             };
             change.approval = Some(Write::Update { value: decided.clone(), expected_version: approval.version });

@@ -28,9 +28,14 @@ pub enum Discount {
 #[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase", deny_unknown_fields)]
 pub enum Target {
     Order,
-    Skus { skus: Vec<Sku> },
+    Skus {
+        skus: Vec<Sku>,
+    },
     /// Each unit of `discounted` bought with a unit of `requires`.
-    Bundle { requires: Sku, discounted: Sku },
+    Bundle {
+        requires: Sku,
+        discounted: Sku,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,7 +115,7 @@ impl Promotion {
 
     pub fn has_code(&self, code: &str) -> bool {
         let c = Self::normalize_code(code);
-        self.codes.iter().any(|x| *x == c)
+        self.codes.contains(&c)
     }
 
     fn currency(&self) -> Option<Currency> {
@@ -216,7 +221,8 @@ pub fn allocation(discount: &Discount, units: &[(usize, u32)], lines: &[OrderLin
                 let part = if k + 1 == base.len() {
                     take - given
                 } else {
-                    i64::try_from(i128::from(take) * i128::from(*v) / i128::from(pool)).map_err(|_| MoneyError::Overflow)?
+                    i64::try_from(i128::from(take) * i128::from(*v) / i128::from(pool))
+                        .map_err(|_| MoneyError::Overflow)?
                 };
                 out[*i] = part.min(net(&lines[*i]));
                 given += out[*i];
@@ -228,12 +234,8 @@ pub fn allocation(discount: &Discount, units: &[(usize, u32)], lines: &[OrderLin
 
 /// The discount of one promotion on the lines as they are (not applied).
 pub fn promotion_amounts(p: &Promotion, lines: &[OrderLine]) -> Result<Vec<i64>, MoneyError> {
-    let units: Vec<(usize, u32)> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (i, p.units_on(l, lines)))
-        .filter(|(_, u)| *u > 0)
-        .collect();
+    let units: Vec<(usize, u32)> =
+        lines.iter().enumerate().map(|(i, l)| (i, p.units_on(l, lines))).filter(|(_, u)| *u > 0).collect();
     match (&p.target, p.discount) {
         // A bundle's fixed amount is per paired unit.
         (Target::Bundle { .. }, Discount::Fixed { amount }) => {
@@ -304,12 +306,7 @@ pub fn apply_promotions(
         let Some(first) = lines.first() else { break };
         let amount = Money::new(a.iter().sum(), first.subtotal.currency())?;
         if amount.amount() > 0 {
-            out.push(AppliedPromotion {
-                promotion_id: p.id.clone(),
-                name: p.name.clone(),
-                code: code.clone(),
-                amount,
-            });
+            out.push(AppliedPromotion { promotion_id: p.id.clone(), name: p.name.clone(), code: code.clone(), amount });
         }
     }
     Ok(out)

@@ -9,8 +9,10 @@ fn usd(a: i64) -> Money {
 }
 
 fn lines(req: &[(&str, u32)]) -> Vec<OrderLine> {
-    let catalog: HashMap<Sku, _> =
-        [product("TV", 100_000), product("CONSOLE", 50_000), product("CABLE", 999)].into_iter().map(|p| (p.sku.clone(), p)).collect();
+    let catalog: HashMap<Sku, _> = [product("TV", 100_000), product("CONSOLE", 50_000), product("CABLE", 999)]
+        .into_iter()
+        .map(|p| (p.sku.clone(), p))
+        .collect();
     let req: Vec<LineRequest> = req
         .iter()
         .map(|(s, q)| LineRequest { sku: Sku::parse(s).unwrap(), quantity: Quantity::new(*q).unwrap() })

@@ -203,16 +203,10 @@ impl Oms {
         // Promotions as placement would apply them (the delivery cost is per option).
         let codes = super::super::promotions::parse_codes(&req.promotion_codes)?;
         let channel = req.channel.unwrap_or(Channel::Web);
-        let chosen =
-            self.choose_promotions(&caller.customer, channel, &codes, &lines, &Default::default()).await?;
+        let chosen = self.choose_promotions(&caller.customer, channel, &codes, &lines, &Default::default()).await?;
         let mut lines = lines;
-        let (promotions, totals) = super::super::promotions::reprice(
-            &mut lines,
-            Money::zero(currency),
-            &chosen,
-            &mut [],
-            address.country,
-        )?;
+        let (promotions, totals) =
+            super::super::promotions::reprice(&mut lines, Money::zero(currency), &chosen, &mut [], address.country)?;
         Ok(QuoteDto { lines, subtotal, discount: totals.discount, promotions, tax: totals.tax, options })
     }
 }
