@@ -18,6 +18,7 @@ import * as analytics from "./screens/analytics.js";
 import * as pickups from "./screens/pickups.js";
 import * as packing from "./screens/packing.js";
 import * as accounts from "./screens/accounts.js";
+import * as promotions from "./screens/promotions.js";
 
 const routes = [
   { re: /^\/$/, screen: search, nav: "search" },
@@ -32,6 +33,8 @@ const routes = [
   { re: /^\/pickups$/, screen: pickups, nav: "pickups" },
   { re: /^\/packing(?:\/([^/]+))?$/, screen: packing, nav: "packing" },
   { re: /^\/accounts(?:\/([^/]+))?$/, screen: accounts, nav: "accounts" },
+  { re: /^\/promotions$/, screen: promotions, nav: "promotions" },
+  { re: /^\/approvals$/, screen: { render: promotions.renderApprovals }, nav: "approvals" },
 ];
 
 let renderSeq = 0;

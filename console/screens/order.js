@@ -8,6 +8,7 @@ import { h, field, dl, table, replace, uid } from "../dom.js";
 import { money, when, whenShort, day, humanize, badge, address, toMinor, fractionDigits } from "../format.js";
 import { pageTitle, section, panel, form, button, showStatus, showError } from "../ui.js";
 import { customerLink, caseCard, caseId, timeline, orderEvents } from "./parts.js";
+import { adjustPanel } from "./adjust.js";
 
 const OPEN = ["placed", "validated", "allocated", "payment_required", "payment_authorized", "ready_to_ship", "on_hold", "awaiting_confirmation"];
 const RETURNABLE = ["delivered", "completed", "partially_shipped", "shipped", "partially_returned", "return_requested"];
@@ -102,6 +103,9 @@ function draw(st) {
       section("Totals and payment", "totals",
         dl([
           ["Subtotal", money(o.totals?.subtotal)],
+          o.totals?.discount ? ["Discount", h("span", { id: "order-discount" }, `−${money(o.totals.discount)}`)] : null,
+          ...(o.discounts?.promotions || []).map((p) => [`  Promotion`, `${p.name}${p.code ? ` (${p.code})` : ""}: −${money(p.amount)}`]),
+          ...(o.discounts?.adjustments || []).map((a) => [`  Adjustment`, `−${money(a.amount)}: ${a.reason} (by ${a.requestedBy}${a.approvedBy ? `, approved by ${a.approvedBy}` : ""})`]),
           ["Delivery", money(o.totals?.shipping)],
           ["Tax", money(o.totals?.tax)],
           o.credit ? ["Exchange credit", money(o.credit)] : null,
@@ -211,6 +215,10 @@ function actions(st, cur) {
   if (OPEN.includes(o.status)) out.push(editPanel(st, cur));
   if (RETURNABLE.includes(o.status) || (o.shipments || []).some((s) => s.status === "delivered")) out.push(returnPanel(st));
   if (o.status !== "cancelled") out.push(refundPanel(st, cur));
+  const captured = (o.payment?.captured?.amount || 0) > 0;
+  if (OPEN.includes(o.status) && !captured && o.channel !== "marketplace") {
+    out.push(adjustPanel(st, cur, applied, async () => { await load(st); draw(st); }));
+  }
 
   const note = field("Note", { kind: "textarea", name: "text", id: "note-text", rows: 3, hint: "Internal: the customer does not see notes." });
   out.push(panel("act-note", "Add a note",

@@ -1054,3 +1054,68 @@ def test_public_tracking_page(page, scenario):
     page.get_by_label("Tracking number", exact=True).fill("SBX000000000000")
     page.get_by_role("button", name="Track").click()
     expect(page.get_by_role("alert")).to_contain_text("no parcel with that tracking number")
+
+
+def test_promotions_adjustments_and_approvals(page, scenario):
+    """A supervisor sets up a code promotion on the Promotions screen; an order with the code shows
+    its discount; an agent previews and applies a price adjustment within the limit, and one over it
+    waits in the Approvals queue until a supervisor approves it there."""
+    pid = f"lamp-{uuid.uuid4().hex[:8]}"
+    code = f"LAMP{uuid.uuid4().hex[:6].upper()}"
+    sign_in(page, "sup-promo", "oms/supervisor")
+    page.get_by_role("link", name="Promotions").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Promotions")
+    page.get_by_label("Promotion id", exact=True).fill("Not An Id")
+    page.get_by_role("button", name="Save promotion").click()
+    expect(page.get_by_role("alert")).to_contain_text("Promotion id")
+    page.get_by_label("Promotion id", exact=True).fill(pid)
+    page.get_by_label("Name", exact=True).fill("10% off the desk lamp")
+    page.get_by_label("Codes (comma-separated; empty: automatic)", exact=True).fill(code)
+    page.get_by_label("Percent, or amount in USD", exact=True).fill("10")
+    page.get_by_label("Applies to", exact=True).select_option("skus")
+    page.get_by_label("SKUs (for some SKUs) or the discounted SKU (bundle)", exact=True).fill("DESK-LAMP")
+    page.get_by_label("Uses in all (empty: no limit)", exact=True).fill("50")
+    page.get_by_role("button", name="Save promotion").click()
+    expect(page.locator("#status")).to_contain_text(f"Promotion {pid} saved.")
+    expect(page.locator("#promo-list")).to_contain_text(code)
+    axe_check(page, "21-promotions")
+
+    body = {"lines": [{"sku": "DESK-LAMP", "quantity": 1}], "shippingAddress": scenario.address,
+            "email": scenario.email, "paymentToken": "tok_visa", "channel": "web", "promotionCodes": [code.lower()]}
+    r = call("POST", "/v1/orders", token(scenario.customer), body, {"idempotency-key": str(uuid.uuid4())})
+    assert r.status == 201, r
+    order_id = r.body["orderId"]
+    assert r.body["totals"]["discount"]["amount"] == 400, r.body
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "agent-adj", "oms/agent")
+    page.goto(console_url(f"#/orders/{order_id}"))
+    expect(page.locator("#order-discount")).to_contain_text("4.00")
+    page.locator("summary", has_text="Price adjustment").click()
+    page.get_by_label("Percent or amount", exact=True).fill("5")
+    page.locator("#adj-reason").fill("Loyalty offer on the call")
+    page.get_by_role("button", name="Preview adjustment").click()
+    expect(page.locator("#adj-preview")).to_contain_text("Needs a supervisor")
+    page.locator("#adj-submit").click()
+    expect(page.locator("#status")).to_contain_text("Adjusted")
+    page.locator("summary", has_text="Price adjustment").click()
+    page.get_by_label("Percent or amount", exact=True).fill("50")
+    page.locator("#adj-reason").fill("Lamp arrived broken last time")
+    page.get_by_role("button", name="Preview adjustment").click()
+    expect(page.locator("#adj-preview")).to_contain_text("Yes: it waits in the approvals queue")
+    axe_check(page, "22-adjustment-preview")
+    page.locator("#adj-submit").click()
+    expect(page.locator("#status")).to_contain_text("Waiting for a supervisor")
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "sup-approve", "oms/supervisor")
+    page.get_by_role("link", name="Approvals").click()
+    expect(page.locator("#approvals")).to_contain_text("Lamp arrived broken last time")
+    axe_check(page, "23-approvals")
+    row = page.locator("#approvals tr", has_text=order_id)
+    row.get_by_role("button", name="Approve").click()
+    expect(page.locator("#status")).to_contain_text("Approved")
+    o = call("GET", f"/v1/admin/orders/{order_id}", token("sup-check", "oms/supervisor")).body
+    assert [a.get("approvedBy") for a in o["discounts"]["adjustments"]] == [None, "sup-approve"], o
+    mine = call("GET", f"/v1/orders/{order_id}", token(scenario.customer)).body
+    assert "Lamp arrived broken" not in str(mine) and "adjustments" not in mine, mine
