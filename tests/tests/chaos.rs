@@ -100,6 +100,9 @@ async fn play_order(
         _ => "tok_visa",
     };
     body["paymentToken"] = json!(token);
+    if rng.random_bool(0.25) {
+        body["promotionCodes"] = json!(["chaos10"]);
+    }
     let t = s.token(&customer);
     let placed = s
         .call("POST", "/v1/orders", Some(&t), Some(&body), &[("Idempotency-Key", &format!("chaos-{seed}-{actor}-{i}"))])
@@ -107,8 +110,9 @@ async fn play_order(
     if placed.status != 201 {
         // The store's few units gone: its pickup is no longer offered (422).
         let sold_out = pickup && placed.status == 422 && placed.text.contains("delivery-unavailable");
+        let no_uses = placed.status == 422 && placed.text.contains("promotion-exhausted");
         anyhow::ensure!(
-            placed.status == 409 || placed.status == 503 || sold_out,
+            placed.status == 409 || placed.status == 503 || sold_out || no_uses,
             "placement {}: {}",
             placed.status,
             placed.text
@@ -233,6 +237,14 @@ async fn play_order(
                 .flatten()
                 .filter_map(|sh| sh["trackingNumber"].as_str().map(str::to_owned))
                 .collect();
+            // An agent's price adjustment racing the carrier's first scan (which captures).
+            let adjust = rng.random_bool(0.2).then(|| {
+                let (s, admin, id) = (s.clone(), admin.clone(), id.clone());
+                tokio::spawn(async move {
+                    let body = json!({"discount": {"type": "percent", "basisPoints": 500}, "reason": "chaos goodwill"});
+                    s.call("POST", &format!("/v1/admin/orders/{id}/adjustments"), Some(&admin), Some(&body), &[]).await
+                })
+            });
             let late_cancel = rng.random_bool(0.15);
             for (k, tn) in tracking.iter().enumerate() {
                 let statuses: &[&str] =
@@ -252,6 +264,10 @@ async fn play_order(
                         s.carrier_event(&ev, tn, st).await?;
                     }
                 }
+            }
+            if let Some(a) = adjust {
+                let r = a.await??;
+                anyhow::ensure!(matches!(r.status, 200 | 409), "adjustment {}: {}", r.status, r.text);
             }
             let mut delivered = Value::Null;
             for _ in 0..100 {
@@ -379,6 +395,11 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
         let r = s.call("PUT", &format!("/v1/admin/stock/{sku}/{loc}"), Some(&admin), Some(&body), &[]).await?;
         anyhow::ensure!(r.status == 200, "{}", r.text);
     }
+    // A code with fewer uses than the buyers who enter it: cancels and failures give uses back.
+    let promo = json!({"name": "Chaos ten", "codes": ["CHAOS10"], "discount": {"type": "percent", "basisPoints": 1000},
+        "target": {"type": "order"}, "stackable": true, "usageLimit": 25});
+    let r = s.call("PUT", "/v1/admin/promotions/chaos-ten", Some(&admin), Some(&promo), &[]).await?;
+    anyhow::ensure!(r.status == 200, "{}", r.text);
     // Dallas packs with the OMS: its parcels wait on the pick list for the packer below.
     let all = s.call("GET", "/v1/admin/locations", Some(&admin), None, &[]).await?.json();
     let mut dallas = all["locations"]
@@ -588,7 +609,20 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
             *expected.entry(kind).or_default() += n;
         }
     }
-    println!("chaos: orders by status {statuses:?}");
+    // The code's uses are exactly those its open orders hold; every order adds up.
+    let mut holding = 0;
+    for (id, customer) in &orders {
+        let o = s.order(customer, id).await?;
+        let held = o["discounts"]["heldUses"].as_array().is_some_and(|u| u.iter().any(|x| x == "chaos-ten"));
+        holding += usize::from(held);
+        let t = &o["totals"];
+        let a = |k: &str| t[k]["amount"].as_i64().unwrap_or(0);
+        assert_eq!(a("total"), a("subtotal") - a("discount") + a("shipping") + a("tax"), "seed {seed}: {id} {t}");
+    }
+    let uses = s.call("GET", "/v1/admin/promotions/chaos-ten", Some(&admin), None, &[]).await?.json()["uses"].clone();
+    assert_eq!(uses, json!(holding), "seed {seed}: promotion uses");
+    assert!(holding <= 25, "seed {seed}: {holding} uses of 25");
+    println!("chaos: orders by status {statuses:?}; {holding} hold the code");
     println!("chaos: mails expected by kind {expected:?}");
     assert!(refunded <= captured, "seed {seed}: refunded {refunded} of {captured} captured");
     assert!(s.local.payments.refunded_total() <= s.local.payments.captured_total(), "seed {seed}: provider refunds");

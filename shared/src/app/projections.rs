@@ -165,6 +165,7 @@ pub fn customer_message(e: &TimelineEvent) -> Option<String> {
     let fixed = match e.kind.as_str() {
         "order.placed" => "We received your order.",
         "order.edited" => "Your order was changed.",
+        "order.adjusted" => "The price of your order was lowered.",
         "labels.created" => "Your order is confirmed and being packed.",
         "order.ready_for_pickup" => "Your order is ready for pickup at the store.",
         "order.collected" => "You collected your order.",

@@ -16,10 +16,11 @@ pub const EVENT_VERSION: u32 = 1;
 pub const EVENT_SOURCE: &str = "oms";
 
 /// Every event type published in this version, as the schemas in `docs/events/` name them.
-pub const EVENT_TYPES: [&str; 22] = [
+pub const EVENT_TYPES: [&str; 23] = [
     "order.placed",
     "order.confirmed",
     "order.edited",
+    "order.adjusted",
     "order.cancelled",
     "order.held",
     "order.released",
@@ -47,6 +48,7 @@ fn of_entry(e: &TimelineEvent) -> Option<&'static str> {
         "order.placed" => "order.placed",
         "order.confirmed_by_call" | "order.confirmation_timed_out" => "order.confirmed",
         "order.edited" => "order.edited",
+        "order.adjusted" => "order.adjusted",
         "order.cancelled" | "order.failed" => "order.cancelled",
         "order.held" => "order.held",
         "order.payment_declined" | "order.payment_requested" => "order.payment_required",

@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The event types each consumer's rule passes (the template's `EventPattern`s list them too).
-pub const ERP_TYPES: [&str; 7] = [
+pub const ERP_TYPES: [&str; 8] = [
     "order.placed",
     "order.edited",
+    "order.adjusted",
     "order.cancelled",
     "shipment.shipped",
     "shipment.delivered",
@@ -168,7 +169,8 @@ pub fn erp_documents(e: &DomainEvent) -> Vec<ErpDocument> {
             quantity: l["quantity"].as_i64().unwrap_or(0),
             unit_price: amount(&l["unitPrice"]),
             tax: amount(&l["tax"]),
-            amount: amount(&l["subtotal"]),
+            // What is charged for the line: its price after promotions and adjustments.
+            amount: amount(&l["subtotal"]) - amount(&l["discount"]),
         })
         .collect();
     vec![ErpDocument::SalesOrder(SalesOrder {
