@@ -40,6 +40,8 @@ conformance!(
     shipments_by_order_and_by_tracking_number,
     pick_lists_hold_the_shipments_released_for_picking,
     company_credit_moves_with_the_order_on_its_version,
+    promotion_uses_hold_their_limits_under_concurrent_orders,
+    approvals_are_decided_once_with_the_order,
     idempotency_records_and_webhook_dedupe,
     timeline_of_an_order_in_time_order,
     a_refused_change_writes_nothing,
@@ -482,6 +484,123 @@ async fn company_credit_moves_with_the_order_on_its_version<S: Store + Clone + '
     assert!(st.get_order(&second.next_order().unwrap().id).await?.is_none());
     let now_c = st.get_company(&c.id).await?.unwrap();
     assert_eq!((now_c.exposure, now_c.version), (4_000, 2));
+    Ok(())
+}
+
+async fn promotion_uses_hold_their_limits_under_concurrent_orders<S: Store + Clone + 'static>(
+    st: S,
+) -> anyhow::Result<()> {
+    use oms_shared::domain::promotion::{Discount, Promotion, PromotionUse, Target};
+    let id = format!("p-{}", ulid::Ulid::new().to_string().to_lowercase());
+    let p = Promotion {
+        id: id.clone(),
+        name: "Five".into(),
+        codes: vec!["FIVE".into()],
+        discount: Discount::Percent { basis_points: 500 },
+        target: Target::Order,
+        min_spend: None,
+        channels: vec![],
+        customer_groups: vec![],
+        starts_at: None,
+        ends_at: None,
+        stackable: false,
+        usage_limit: Some(5),
+        per_customer_limit: Some(2),
+        active: true,
+        version: 1,
+        updated_at: chrono::Utc::now(),
+    };
+    st.put_promotion(&p, 0).await?;
+    assert!(matches!(st.put_promotion(&p, 0).await, Err(StoreError::StaleVersion)), "created once");
+    assert!(st.list_promotions().await?.iter().any(|x| x.id == id));
+    // Twelve customers at once for five uses: exactly five orders are written.
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let (st, p) = (st.clone(), p.clone());
+            tokio::spawn(async move {
+                let o = order(&format!("cust-{i}"), "a@b.co");
+                let mut c = OrderChange::create(o.clone());
+                c.promotion_uses = vec![PromotionUse::hold(&p, &o.customer)];
+                (st.commit(&c).await, o.id)
+            })
+        })
+        .collect();
+    let mut won = Vec::new();
+    for t in tasks {
+        match t.await? {
+            (Ok(()), id) => won.push(id),
+            (Err(StoreError::PromotionExhausted(x)), id) => {
+                assert_eq!(x, p.id);
+                assert!(st.get_order(&id).await?.is_none(), "a refused order is not written");
+            }
+            (Err(StoreError::Conflict), _) => {}
+            (other, _) => anyhow::bail!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(won.len(), 5);
+    assert_eq!(st.promotion_uses(&id, None).await?.0, 5);
+    // Given back: one more may hold it; a customer never past their own limit.
+    let one = CustomerId::parse("cust-solo")?;
+    let mut back = OrderChange::default();
+    back.promotion_uses = vec![PromotionUse::release(&id, &CustomerId::parse("cust-0")?)];
+    st.commit(&back).await?;
+    let mut relaxed = p.clone();
+    relaxed.usage_limit = None;
+    for n in 0..3 {
+        let mut c = OrderChange::create(order("cust-solo", "a@b.co"));
+        c.promotion_uses = vec![PromotionUse::hold(&relaxed, &one)];
+        let r = st.commit(&c).await;
+        assert_eq!(r.is_ok(), n < 2, "use {n} of 2 per customer: {r:?}");
+    }
+    assert_eq!(st.promotion_uses(&id, Some(&one)).await?.1, 2);
+    Ok(())
+}
+
+async fn approvals_are_decided_once_with_the_order<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    use oms_shared::domain::adjustment::{Adjustment, Approval, ApprovalStatus};
+    use oms_shared::domain::promotion::Discount;
+    let o = order("cust-1", "a@b.co");
+    st.commit(&OrderChange::create(o.clone())).await?;
+    let now = chrono::Utc::now();
+    let a = Approval {
+        id: format!("APR-{}", ulid::Ulid::new()),
+        order_id: o.id.clone(),
+        adjustment: Adjustment {
+            id: "ADJ-1".into(),
+            discount: Discount::Percent { basis_points: 2000 },
+            sku: None,
+            reason: "late".into(),
+            requested_by: "agent-1".into(),
+            approved_by: None,
+            amount: Money::new(100, Currency::USD)?,
+            at: now,
+        },
+        status: ApprovalStatus::Pending,
+        decided_by: None,
+        decided_at: None,
+        note: None,
+        created_at: now,
+        version: 1,
+    };
+    let mut create = OrderChange::for_order(&o.id);
+    create.approval = Some(Write::Create(a.clone()));
+    st.commit(&create).await?;
+    assert!(st.approvals(ApprovalStatus::Pending, 100).await?.iter().any(|x| x.id == a.id));
+    let mut decided = a.clone();
+    decided.status = ApprovalStatus::Approved;
+    decided.version = 2;
+    let mut next = o.clone();
+    next.status_reason = Some("adjusted".into());
+    let mut approve = OrderChange::update(next.clone(), o.version, now);
+    approve.approval = Some(Write::Update { value: decided.clone(), expected_version: 1 });
+    st.commit(&approve).await?;
+    // The same decision again, from the version read before: refused whole.
+    let mut again = OrderChange::update(next, o.version + 1, now);
+    again.approval = Some(Write::Update { value: decided, expected_version: 1 });
+    assert!(matches!(st.commit(&again).await, Err(StoreError::StaleVersion)));
+    assert_eq!(st.get_order(&o.id).await?.unwrap().version, o.version + 1);
+    assert!(!st.approvals(ApprovalStatus::Pending, 100).await?.iter().any(|x| x.id == a.id));
+    assert!(st.approvals(ApprovalStatus::Approved, 100).await?.iter().any(|x| x.id == a.id));
     Ok(())
 }
 

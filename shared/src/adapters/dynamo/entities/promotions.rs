@@ -51,10 +51,8 @@ impl DynamoStore {
         }
         let mut ops = Vec::new();
         for (customer, limit) in [(None, u.limit), (Some(&u.customer), u.per_customer_limit)] {
-            // The customer's counter only matters under a per-customer limit.
-            if customer.is_some() && u.per_customer_limit.is_none() && u.delta > 0 {
-                continue;
-            }
+            // The customer's counter moves with every use (a limit set later counts the uses
+            // before it; a release gives back exactly what a hold took).
             let mut b = Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(key_attrs(&uses_key(&u.promotion_id, customer))))
