@@ -37,7 +37,12 @@ async fn world() -> anyhow::Result<(Oms, MemoryStore, Arc<ManualClock>)> {
     store.put_product(&product("MUG", 1_200)).await?;
     store.put_location(&warehouse("WH")).await?;
     for s in ["TV", "MUG"] {
-        oms.set_stock(sku(s), loc_id("WH"), StockInput { on_hand: 5, shards: None }).await?;
+        oms.set_stock(
+            sku(s),
+            loc_id("WH"),
+            StockInput { on_hand: 5, shards: None, sequence: None, safety_stock: None },
+        )
+        .await?;
     }
     Ok((oms, store, clock))
 }

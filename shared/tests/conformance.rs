@@ -541,8 +541,10 @@ async fn promotion_uses_hold_their_limits_under_concurrent_orders<S: Store + Clo
     assert_eq!(st.promotion_uses(&id, None).await?.0, 5);
     // Given back: one more may hold it; a customer never past their own limit.
     let one = CustomerId::parse("cust-solo")?;
-    let mut back = OrderChange::default();
-    back.promotion_uses = vec![PromotionUse::release(&id, &CustomerId::parse("cust-0")?)];
+    let back = OrderChange {
+        promotion_uses: vec![PromotionUse::release(&id, &CustomerId::parse("cust-0")?)],
+        ..Default::default()
+    };
     st.commit(&back).await?;
     let mut relaxed = p.clone();
     relaxed.usage_limit = None;

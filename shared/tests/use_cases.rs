@@ -99,8 +99,12 @@ impl World {
             },
         )
         .await?;
-        oms.set_stock(Sku::parse("MUG")?, LocationId::parse("WH-NJ")?, StockInput { on_hand: 10, shards: None })
-            .await?;
+        oms.set_stock(
+            Sku::parse("MUG")?,
+            LocationId::parse("WH-NJ")?,
+            StockInput { on_hand: 10, shards: None, sequence: None, safety_stock: None },
+        )
+        .await?;
         Ok(World {
             store,
             oms,

@@ -74,6 +74,13 @@ async fn every_route_for_every_role_and_customer() -> anyhow::Result<()> {
             "UFFAAFFFA",
         ),
         ("GET", "/v1/admin/approvals".into(), None, "UFFAAFFFA"),
+        ("GET", "/v1/admin/inventory/drift".into(), None, "UFFFFAFAA"),
+        (
+            "POST",
+            "/v1/admin/stock/NO-SUCH-SKU/WH-NJ/adjustments".into(),
+            Some(json!({"delta": 1, "reason": "found"})),
+            "UFFFFAFAA",
+        ),
         ("POST", "/v1/admin/approvals/APR-01M8PP64VJ2VZG60TADGPAQRX3/approve".into(), None, "UFFFAFFFA"),
         ("POST", format!("{a}/refunds"), Some(refund), "UFFAAFAFA"),
         ("GET", "/v1/admin/reconciliation".into(), None, "UFFFFFAFA"),

@@ -32,9 +32,13 @@ async fn round(
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    oms.set_stock(sku_id.clone(), loc.clone(), StockInput { on_hand: units, shards: Some(shards) })
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    oms.set_stock(
+        sku_id.clone(),
+        loc.clone(),
+        StockInput { on_hand: units, shards: Some(shards), sequence: None, safety_stock: None },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     oms.hot.auto_split.store(auto, Ordering::Relaxed);
     let (c0, k0, s0) = oms.hot.stats();
     let ok = Arc::new(AtomicU64::new(0));

@@ -36,7 +36,12 @@ pub async fn run(orders: usize) -> anyhow::Result<()> {
         .set_stock(
             oms_shared::domain::Sku::parse("TSHIRT-BLK-M")?,
             oms_shared::domain::LocationId::parse("WH-NJ")?,
-            oms_shared::app::catalog::StockInput { on_hand: 10_000_000, shards: None },
+            oms_shared::app::catalog::StockInput {
+                on_hand: 10_000_000,
+                shards: None,
+                sequence: None,
+                safety_stock: None,
+            },
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -81,7 +86,12 @@ pub async fn run(orders: usize) -> anyhow::Result<()> {
         .set_stock(
             oms_shared::domain::Sku::parse("TSHIRT-BLK-M")?,
             oms_shared::domain::LocationId::parse("WH-NJ")?,
-            oms_shared::app::catalog::StockInput { on_hand: 10_000_000, shards: None },
+            oms_shared::app::catalog::StockInput {
+                on_hand: 10_000_000,
+                shards: None,
+                sequence: None,
+                safety_stock: None,
+            },
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

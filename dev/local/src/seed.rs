@@ -113,9 +113,13 @@ pub async fn seed(oms: &Oms) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("seeding location {}: {e}", l.0))?;
     }
     for (s, l, q) in STOCK {
-        oms.set_stock(Sku::parse(s)?, LocationId::parse(l)?, StockInput { on_hand: *q, shards: None })
-            .await
-            .map_err(|e| anyhow::anyhow!("seeding stock {s}@{l}: {e}"))?;
+        oms.set_stock(
+            Sku::parse(s)?,
+            LocationId::parse(l)?,
+            StockInput { on_hand: *q, shards: None, sequence: None, safety_stock: None },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding stock {s}@{l}: {e}"))?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use super::{AppError, Oms};
 use crate::app::views::StockDto;
+use crate::domain::inventory::{CountReason, StockCount, Target};
 use crate::domain::limits::{self, LIMITS};
 use crate::domain::*;
 use serde::Deserialize;
@@ -70,6 +71,22 @@ pub struct StockInput {
     /// How many shard items the stock is split over (a hot SKU); unchanged when absent.
     #[serde(default)]
     pub shards: Option<u16>,
+    /// The WMS's sequence number for this count: one at or below the last applied is ignored.
+    #[serde(default)]
+    pub sequence: Option<u64>,
+    /// Units kept back from orders and storefronts; unchanged when absent.
+    #[serde(default)]
+    pub safety_stock: Option<i64>,
+}
+
+/// An adjustment with a reason code: units found or received, damaged or stolen.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StockAdjustmentInput {
+    pub delta: i64,
+    pub reason: crate::domain::inventory::CountReason,
+    #[serde(default)]
+    pub sequence: Option<u64>,
 }
 
 impl Oms {
@@ -167,13 +184,27 @@ impl Oms {
                 detail: format!("no location {location}"),
             });
         }
-        let mut r = self.store.set_on_hand(&sku, &location, input.on_hand).await.map_err(|e| match e {
+        if input.safety_stock.is_some_and(|s| !(0..=10_000_000).contains(&s)) {
+            return Err(AppError::invalid_field("safetyStock", "must be between 0 and 10000000"));
+        }
+        let count = StockCount {
+            target: Target::Set(input.on_hand),
+            sequence: input.sequence,
+            reason: CountReason::Count,
+            safety_stock: input.safety_stock,
+            at: self.clock.now(),
+        };
+        let counted = self.store.count_stock(&sku, &location, &count).await.map_err(|e| match e {
             crate::ports::StoreError::StockPrecondition(_) => AppError::Unprocessable {
                 kind: "stock-below-committed",
                 detail: "on hand cannot go below units already held or allocated for orders".into(),
             },
             other => other.into(),
         })?;
+        if !counted.applied {
+            return Ok(StockDto::of(counted.record, true));
+        }
+        let mut r = counted.record;
         if let Some(n) = input.shards.filter(|n| *n != r.shards) {
             r = self.store.set_shards(&sku, &location, n).await.map_err(|e| match e {
                 crate::ports::StoreError::StockPrecondition(_) => AppError::Unprocessable {
@@ -183,14 +214,72 @@ impl Oms {
                 other => other.into(),
             })?;
         }
-        Ok(StockDto {
-            sku: r.sku,
-            location_id: r.location_id,
-            on_hand: r.level.on_hand,
-            available: r.level.available,
-            held: r.level.held,
-            allocated: r.level.allocated,
-            shards: r.shards,
-        })
+        Ok(StockDto::of(r, false))
+    }
+
+    /// Units found, received, damaged or stolen at a location (never below what orders hold).
+    pub async fn adjust_stock(
+        &self,
+        sku: Sku,
+        location: LocationId,
+        input: StockAdjustmentInput,
+    ) -> Result<StockDto, AppError> {
+        if input.delta == 0 || input.delta.abs() > 10_000_000 {
+            return Err(AppError::invalid_field("delta", "between -10000000 and 10000000, not 0"));
+        }
+        if input.reason == CountReason::Count {
+            return Err(AppError::invalid_field("reason", "a full count is PUT /v1/admin/stock/{sku}/{locationId}"));
+        }
+        let current = self.store.get_stock(&sku, &location).await?.ok_or(AppError::NotFound)?;
+        let after = current.level.on_hand + input.delta;
+        if after < current.level.held + current.level.allocated || after > crate::domain::inventory::MAX_ON_HAND {
+            return Err(AppError::UnprocessableField {
+                kind: "stock-below-committed",
+                detail: format!(
+                    "delta: on hand would be {after}; it cannot go below the {} units held or allocated for orders",
+                    current.level.held + current.level.allocated
+                ),
+                field: "delta",
+            });
+        }
+        let count = StockCount {
+            target: Target::Delta(input.delta),
+            sequence: input.sequence,
+            reason: input.reason,
+            safety_stock: None,
+            at: self.clock.now(),
+        };
+        let counted = self.store.count_stock(&sku, &location, &count).await.map_err(|e| match e {
+            crate::ports::StoreError::StockPrecondition(_) => AppError::UnprocessableField {
+                kind: "stock-below-committed",
+                detail: "delta: on hand cannot go below units held or allocated for orders".into(),
+                field: "delta",
+            },
+            other => other.into(),
+        })?;
+        tracing::info!(sku = %sku, location = %location, delta = input.delta, "stock adjusted");
+        Ok(StockDto::of(counted.record, !counted.applied))
+    }
+
+    /// Every SKU × location whose last WMS count differed from what the OMS had on hand.
+    pub async fn inventory_drift(&self) -> Result<Vec<StockDto>, AppError> {
+        let products = self.store.list_products().await?;
+        let all = futures::future::try_join_all(products.iter().map(|p| self.store.stock_for_sku(&p.sku))).await?;
+        let mut out = Vec::new();
+        for records in all {
+            let mut by_location: std::collections::BTreeMap<LocationId, Vec<crate::domain::StockRecord>> =
+                Default::default();
+            for r in records {
+                by_location.entry(r.location_id.clone()).or_default().push(r);
+            }
+            for shards in by_location.values() {
+                let Some(t) = crate::domain::stock::total(shards) else { continue };
+                let drifted = t.control.as_ref().and_then(|c| c.last.as_ref()).is_some_and(|l| l.drift != 0);
+                if drifted {
+                    out.push(StockDto::of(t, false));
+                }
+            }
+        }
+        Ok(out)
     }
 }

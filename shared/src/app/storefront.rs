@@ -139,7 +139,8 @@ impl Oms {
                 location_id: l.id.clone(),
                 name: l.name.clone(),
                 kind: l.kind,
-                available: sum.level.available.max(0),
+                // Available to promise: after the location's safety stock.
+                available: crate::domain::inventory::promisable(&sum),
                 pickup: l.pickup,
             });
         }

@@ -223,4 +223,34 @@ pub struct StockDto {
     pub allocated: i64,
     /// Shard items the stock is split over (1: not sharded).
     pub shards: u16,
+    /// Units kept back from orders and storefronts.
+    #[serde(default)]
+    pub safety_stock: i64,
+    /// The last WMS sequence number applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_count: Option<crate::domain::inventory::LastCount>,
+    /// A count older than the last applied: nothing changed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignored: bool,
+}
+
+impl StockDto {
+    pub fn of(r: crate::domain::StockRecord, ignored: bool) -> Self {
+        let control = r.control.clone().unwrap_or_default();
+        StockDto {
+            sku: r.sku,
+            location_id: r.location_id,
+            on_hand: r.level.on_hand,
+            available: r.level.available,
+            held: r.level.held,
+            allocated: r.level.allocated,
+            shards: r.shards,
+            safety_stock: control.safety_stock,
+            sequence: control.sequence,
+            last_count: control.last,
+            ignored,
+        }
+    }
 }

@@ -18,6 +18,7 @@ pub mod geo;
 pub mod hours;
 pub mod ids;
 pub mod integrations;
+pub mod inventory;
 pub mod invoice;
 pub mod ledger;
 pub mod limits;

@@ -47,6 +47,9 @@ pub struct StockRecord {
     /// How many shard items the stock is split over (on shard 0).
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub shards: u16,
+    /// Counts, adjustments and safety stock (on shard 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<super::inventory::StockControl>,
 }
 
 pub(crate) fn is_zero(v: &u16) -> bool {
@@ -64,7 +67,7 @@ pub const MAX_STOCK_SHARDS: u16 = 32;
 
 impl StockRecord {
     pub fn new(sku: super::ids::Sku, location_id: super::ids::LocationId, level: StockLevel) -> Self {
-        StockRecord { sku, location_id, level, version: 1, shard: 0, shards: 1 }
+        StockRecord { sku, location_id, level, version: 1, shard: 0, shards: 1, control: None }
     }
 }
 
@@ -169,6 +172,12 @@ pub fn rebalanced(
                 version: read_version.unwrap_or(0) + 1 + if k == 0 { removed } else { 0 },
                 shard: k,
                 shards: if k == 0 { count } else { 1 },
+                // The base item keeps the location's counts and safety stock.
+                control: if k == 0 {
+                    current.iter().find(|r| r.shard == 0).and_then(|r| r.control.clone())
+                } else {
+                    None
+                },
                 ..StockRecord::new(sku.clone(), location.clone(), level)
             });
             ShardWrite { shard: k, record, read_version }

@@ -56,7 +56,7 @@ pub use promotions::PromotionRepository;
 pub use queue::Queue;
 pub use returns::ReturnRepository;
 pub use shipments::{ShipmentRepository, Tracked};
-pub use stock::StockRepository;
+pub use stock::{Counted, StockRepository};
 pub use webhooks::{WebhookRepository, WebhookSender};
 
 /// Declares `Store` as every storage port at once, implemented for whatever implements them

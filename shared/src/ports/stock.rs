@@ -1,6 +1,7 @@
 //! Stock per SKU × location. Movements that belong to an order travel in its `OrderChange`.
 
 use super::StoreError;
+use crate::domain::inventory::StockCount;
 use crate::domain::{LocationId, Sku, StockMovement, StockRecord};
 
 #[async_trait::async_trait]
@@ -17,7 +18,18 @@ pub trait StockRepository: Send + Sync {
     /// Splits a SKU's stock at a location over `shards` items (1..=MAX_STOCK_SHARDS), on-hand
     /// unchanged; `StockPrecondition` when a shard that would go still has committed units.
     async fn set_shards(&self, sku: &Sku, location: &LocationId, shards: u16) -> Result<StockRecord, StoreError>;
+    /// A count or adjustment from the WMS (`StockCount`): on hand set (or moved), the
+    /// location's control (sequence, last count, safety stock) recorded on the base item in the
+    /// same write; a count older than the last applied changes nothing (`applied: false`).
+    async fn count_stock(&self, sku: &Sku, location: &LocationId, count: &StockCount) -> Result<Counted, StoreError>;
     /// One movement on its own, under the same guard as inside a change (`OutOfStock` for a
     /// hold, `StockPrecondition` for the others).
     async fn apply_stock_move(&self, m: &StockMovement) -> Result<(), StoreError>;
+}
+
+/// What a count did: the stock after it, and whether it was applied (an older count is not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counted {
+    pub record: StockRecord,
+    pub applied: bool,
 }

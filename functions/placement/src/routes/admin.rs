@@ -31,6 +31,19 @@ pub async fn put_stock(
     Ok(json(StatusCode::OK, &oms.set_stock(sku(&s)?, location_id(&l)?, req).await?))
 }
 
+pub async fn adjust_stock(
+    State(oms): State<AppState>,
+    Staff(_): Staff,
+    Path((s, l)): Path<(String, String)>,
+    Json(req, _): Json<oms_shared::app::catalog::StockAdjustmentInput>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.adjust_stock(sku(&s)?, location_id(&l)?, req).await?))
+}
+
+pub async fn inventory_drift(State(oms): State<AppState>, Staff(_): Staff) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &serde_json::json!({ "items": oms.inventory_drift().await? })))
+}
+
 pub async fn admin_list_orders(
     State(oms): State<AppState>,
     Staff(_): Staff,

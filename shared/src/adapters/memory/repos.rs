@@ -69,6 +69,15 @@ impl StockRepository for MemoryStore {
         self.rebalance(sku, location, None, Some(shards))
     }
 
+    async fn count_stock(
+        &self,
+        sku: &Sku,
+        location: &LocationId,
+        count: &crate::domain::inventory::StockCount,
+    ) -> Result<Counted, StoreError> {
+        self.rebalance_counted(sku, location, None, None, Some(count))
+    }
+
     async fn apply_stock_move(&self, m: &StockMovement) -> Result<(), StoreError> {
         let mut s = self.lock()?;
         let k = (m.sku.clone(), m.location_id.clone());
@@ -262,10 +271,38 @@ impl MemoryStore {
         on_hand: Option<i64>,
         shards: Option<u16>,
     ) -> Result<StockRecord, StoreError> {
+        Ok(self.rebalance_counted(sku, location, on_hand, shards, None)?.record)
+    }
+
+    fn rebalance_counted(
+        &self,
+        sku: &Sku,
+        location: &LocationId,
+        on_hand: Option<i64>,
+        shards: Option<u16>,
+        count: Option<&crate::domain::inventory::StockCount>,
+    ) -> Result<Counted, StoreError> {
         let mut s = self.lock()?;
         let current = shards_of(&s, sku, location);
-        let writes = crate::domain::stock::rebalanced(sku, location, &current, on_hand, shards)
-            .map_err(|_| StoreError::StockPrecondition(vec![(sku.clone(), location.clone())]))?;
+        let refused = || StoreError::StockPrecondition(vec![(sku.clone(), location.clone())]);
+        let (on_hand, control) = match count {
+            None => (on_hand, None),
+            Some(c) => match crate::domain::inventory::plan(total(&current).as_ref(), c).map_err(|_| refused())? {
+                None => {
+                    let record = total(&current)
+                        .unwrap_or_else(|| StockRecord::new(sku.clone(), location.clone(), Default::default()));
+                    return Ok(Counted { record, applied: false });
+                }
+                Some((n, ctl)) => (Some(n), Some(ctl)),
+            },
+        };
+        let mut writes =
+            crate::domain::stock::rebalanced(sku, location, &current, on_hand, shards).map_err(|_| refused())?;
+        if let Some(base) = writes.iter_mut().find(|w| w.shard == 0).and_then(|w| w.record.as_mut())
+            && control.is_some()
+        {
+            base.control = control;
+        }
         for w in writes {
             let key = (sku.clone(), location.clone(), w.shard);
             match w.record {
@@ -277,8 +314,9 @@ impl MemoryStore {
                 }
             }
         }
-        Ok(total(&shards_of(&s, sku, location))
-            .unwrap_or_else(|| StockRecord::new(sku.clone(), location.clone(), Default::default())))
+        let record = total(&shards_of(&s, sku, location))
+            .unwrap_or_else(|| StockRecord::new(sku.clone(), location.clone(), Default::default()));
+        Ok(Counted { record, applied: true })
     }
 }
 

@@ -54,8 +54,10 @@ impl Oms {
         let mut avail: HashMap<LocationId, BTreeMap<Sku, i64>> = HashMap::new();
         let mut shards: ShardAvailability = HashMap::new();
         for rec in stocks.into_iter().flatten() {
+            // The location's safety stock (on its base item) is never promised.
+            let safety = rec.control.as_ref().map_or(0, |c| c.safety_stock);
             *avail.entry(rec.location_id.clone()).or_default().entry(rec.sku.clone()).or_insert(0) +=
-                rec.level.available;
+                rec.level.available - safety;
             shards
                 .entry((rec.sku.clone(), rec.location_id.clone()))
                 .or_default()

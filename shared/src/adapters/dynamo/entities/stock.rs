@@ -6,9 +6,10 @@ use super::super::keys;
 use super::super::table::DynamoStore;
 use super::super::tx::TxOp;
 use super::ENTITY_STOCK;
+use crate::domain::inventory::{StockCount, plan};
 use crate::domain::stock::{rebalanced, total};
 use crate::domain::{LocationId, Sku, StockDelta, StockMovement, StockRecord};
-use crate::ports::{StockRepository, StoreError};
+use crate::ports::{Counted, StockRepository, StoreError};
 use crate::retry::{Backoff, retry};
 
 pub fn stock_item(r: &StockRecord) -> Item<&StockRecord> {
@@ -37,10 +38,28 @@ impl DynamoStore {
         location: &LocationId,
         on_hand: Option<i64>,
         shards: Option<u16>,
-    ) -> Result<StockRecord, StoreError> {
+        count: Option<&StockCount>,
+    ) -> Result<Counted, StoreError> {
         let current = self.shards_of(sku, location).await?;
-        let writes = rebalanced(sku, location, &current, on_hand, shards)
-            .map_err(|_| StoreError::StockPrecondition(vec![(sku.clone(), location.clone())]))?;
+        let refused = || StoreError::StockPrecondition(vec![(sku.clone(), location.clone())]);
+        let (on_hand, control) = match count {
+            None => (on_hand, None),
+            Some(c) => match plan(total(&current).as_ref(), c).map_err(|_| refused())? {
+                // An older count than the last applied: nothing changes.
+                None => {
+                    let record = total(&current)
+                        .unwrap_or_else(|| StockRecord::new(sku.clone(), location.clone(), Default::default()));
+                    return Ok(Counted { record, applied: false });
+                }
+                Some((n, ctl)) => (Some(n), Some(ctl)),
+            },
+        };
+        let mut writes = rebalanced(sku, location, &current, on_hand, shards).map_err(|_| refused())?;
+        if let Some(base) = writes.iter_mut().find(|w| w.shard == 0).and_then(|w| w.record.as_mut())
+            && control.is_some()
+        {
+            base.control = control;
+        }
         let mut ops = Vec::new();
         for w in &writes {
             ops.push(match (&w.record, w.read_version) {
@@ -55,7 +74,8 @@ impl DynamoStore {
         }
         self.transact(ops).await?;
         let written: Vec<StockRecord> = writes.into_iter().filter_map(|w| w.record).collect();
-        total(&written).ok_or(StoreError::Mapping("no base shard".into()))
+        let record = total(&written).ok_or(StoreError::Mapping("no base shard".into()))?;
+        Ok(Counted { record, applied: true })
     }
 
     async fn rebalance_stock(
@@ -64,15 +84,16 @@ impl DynamoStore {
         location: &LocationId,
         on_hand: Option<i64>,
         shards: Option<u16>,
-    ) -> Result<StockRecord, StoreError> {
+        count: Option<&StockCount>,
+    ) -> Result<Counted, StoreError> {
         let retryable =
             |e: &StoreError| matches!(e, StoreError::StaleVersion | StoreError::AlreadyExists | StoreError::Conflict);
-        retry(Backoff::CONTENTION, retryable, || self.rebalance_once(sku, location, on_hand, shards)).await.map_err(
-            |e| match e {
+        retry(Backoff::CONTENTION, retryable, || self.rebalance_once(sku, location, on_hand, shards, count))
+            .await
+            .map_err(|e| match e {
                 StoreError::StaleVersion | StoreError::AlreadyExists => StoreError::Conflict,
                 other => other,
-            },
-        )
+            })
     }
 }
 
@@ -99,11 +120,15 @@ impl StockRepository for DynamoStore {
     }
 
     async fn set_on_hand(&self, sku: &Sku, location: &LocationId, on_hand: i64) -> Result<StockRecord, StoreError> {
-        self.rebalance_stock(sku, location, Some(on_hand), None).await
+        Ok(self.rebalance_stock(sku, location, Some(on_hand), None, None).await?.record)
     }
 
     async fn set_shards(&self, sku: &Sku, location: &LocationId, shards: u16) -> Result<StockRecord, StoreError> {
-        self.rebalance_stock(sku, location, None, Some(shards)).await
+        Ok(self.rebalance_stock(sku, location, None, Some(shards), None).await?.record)
+    }
+
+    async fn count_stock(&self, sku: &Sku, location: &LocationId, count: &StockCount) -> Result<Counted, StoreError> {
+        self.rebalance_stock(sku, location, None, None, Some(count)).await
     }
 
     async fn apply_stock_move(&self, m: &StockMovement) -> Result<(), StoreError> {

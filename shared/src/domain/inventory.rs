@@ -1,0 +1,156 @@
+//! Inventory control per SKU × location, kept on the stock's base item: the warehouse system's
+//! counts in order (each carries its sequence number; one older than the last applied changes
+//! nothing), adjustments with a reason code, the drift a count found (what the WMS counted less
+//! what the OMS had on hand), and the safety stock the OMS does not promise. Held and allocated
+//! units stay where they are through every count: a count sets on hand, never below them.
+
+use super::stock::StockRecord;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const MAX_ON_HAND: i64 = 10_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountReason {
+    /// A full count from the WMS (`PUT /v1/admin/stock/...`).
+    Count,
+    CycleCount,
+    Damaged,
+    Found,
+    Theft,
+    Received,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastCount {
+    pub reason: CountReason,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
+    pub on_hand_before: i64,
+    pub on_hand_after: i64,
+    /// A count's difference to what the OMS had on hand (0 for adjustments: they say why).
+    pub drift: i64,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StockControl {
+    /// Units kept back: never promised to orders or shown as available to storefronts.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub safety_stock: i64,
+    /// The highest WMS sequence number applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<LastCount>,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// On hand as counted.
+    Set(i64),
+    /// Units added (found, received) or taken (damaged, theft).
+    Delta(i64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockCount {
+    pub target: Target,
+    pub sequence: Option<u64>,
+    pub reason: CountReason,
+    pub safety_stock: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CountError {
+    #[error("on hand would be {0}: between 0 and {MAX_ON_HAND}")]
+    OutOfRange(i64),
+}
+
+/// What a count does to the stock as it is (`current`: summed over shards): the on hand to set
+/// and the control to keep, or `None` when the count is older than the last one applied.
+pub fn plan(current: Option<&StockRecord>, c: &StockCount) -> Result<Option<(i64, StockControl)>, CountError> {
+    let mut control = current.and_then(|r| r.control.clone()).unwrap_or_default();
+    if let (Some(new), Some(last)) = (c.sequence, control.sequence)
+        && new <= last
+    {
+        return Ok(None);
+    }
+    let before = current.map_or(0, |r| r.level.on_hand);
+    let after = match c.target {
+        Target::Set(n) => n,
+        Target::Delta(d) => before.saturating_add(d),
+    };
+    if !(0..=MAX_ON_HAND).contains(&after) {
+        return Err(CountError::OutOfRange(after));
+    }
+    let drift = match c.target {
+        Target::Set(n) => n - before,
+        Target::Delta(_) => 0,
+    };
+    control.sequence = c.sequence.max(control.sequence);
+    if let Some(s) = c.safety_stock {
+        control.safety_stock = s;
+    }
+    control.last = Some(LastCount {
+        reason: c.reason,
+        sequence: c.sequence,
+        on_hand_before: before,
+        on_hand_after: after,
+        drift,
+        at: c.at,
+    });
+    Ok(Some((after, control)))
+}
+
+/// What a location may promise of a SKU: available less the safety stock, never below zero.
+pub fn promisable(r: &StockRecord) -> i64 {
+    (r.level.available - r.control.as_ref().map_or(0, |c| c.safety_stock)).max(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::stock::StockLevel;
+    use crate::domain::{LocationId, Sku};
+
+    fn rec(on_hand: i64, held: i64) -> StockRecord {
+        let level = StockLevel { on_hand, available: on_hand - held, held, allocated: 0 };
+        StockRecord::new(Sku::parse("A").unwrap(), LocationId::parse("WH").unwrap(), level)
+    }
+
+    fn count(target: Target, sequence: Option<u64>) -> StockCount {
+        StockCount { target, sequence, reason: CountReason::Count, safety_stock: None, at: Utc::now() }
+    }
+
+    #[test]
+    fn counts_apply_in_sequence_and_record_their_drift() {
+        let mut r = rec(10, 3);
+        let (on_hand, control) = plan(Some(&r), &count(Target::Set(8), Some(5))).unwrap().unwrap();
+        assert_eq!((on_hand, control.sequence, control.last.as_ref().map(|l| l.drift)), (8, Some(5), Some(-2)));
+        r.control = Some(control);
+        assert_eq!(plan(Some(&r), &count(Target::Set(20), Some(4))).unwrap(), None, "an older count");
+        assert_eq!(plan(Some(&r), &count(Target::Set(20), Some(5))).unwrap(), None, "the same count again");
+        let (after, c) = plan(Some(&r), &count(Target::Delta(-2), None)).unwrap().unwrap();
+        assert_eq!((after, c.sequence, c.last.map(|l| l.drift)), (8, Some(5), Some(0)));
+        assert!(plan(Some(&r), &count(Target::Delta(-11), None)).is_err());
+    }
+
+    #[test]
+    fn safety_stock_is_never_promised() {
+        let mut r = rec(10, 3);
+        r.control = Some(StockControl { safety_stock: 5, ..Default::default() });
+        assert_eq!(promisable(&r), 2);
+        r.control = Some(StockControl { safety_stock: 50, ..Default::default() });
+        assert_eq!(promisable(&r), 0);
+    }
+}
