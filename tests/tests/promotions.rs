@@ -218,3 +218,106 @@ async fn an_agent_over_the_limit_waits_for_a_supervisor_and_the_customer_never_s
     );
     Ok(())
 }
+
+/// What the red team found, fixed: an edit cannot stretch an agent's adjustment past the share
+/// agreed, a fixed bundle amount stops at the paired units, concurrent writers cannot give two
+/// promotions one code, quotes show what placement gives (used-up promotions, the order's own
+/// promotions for an edit), and codes give the same price in any order.
+#[tokio::test]
+async fn red_team_findings_stay_fixed() -> anyhow::Result<()> {
+    let s = Stack::without_stream().await?;
+    let agent = s.scoped_token("agent-rt", "oms/agent");
+    let t = s.token("cust-rt");
+    // 1. A $9.99 adjustment on five T-shirts; an edit down to socks keeps it at the same share.
+    let id = s.place("cust-rt", &order_body(json!([{"sku": "TSHIRT-BLK-M", "quantity": 5}]))).await?;
+    let adj =
+        json!({"discount": {"type": "fixed", "amount": {"amount": 999, "currency": "USD"}}, "reason": "goodwill"});
+    let r = s.call("POST", &format!("/v1/admin/orders/{id}/adjustments"), Some(&agent), Some(&adj), &[]).await?;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let v = s.customer_order("cust-rt", &id).await?["version"].to_string();
+    let edit = json!({"lines": [{"sku": "SOCKS-3PK", "quantity": 1}]});
+    let r = s.call("PATCH", &format!("/v1/orders/{id}"), Some(&t), Some(&edit), &[("If-Match", &v)]).await?;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // 999 of 9995 (10%) stays 10% of 999, rounded down.
+    assert_eq!(amount(&r.json()["totals"]["discount"]), 99, "{}", r.text);
+
+    // 2. A fixed bundle amount: one pair, at most one mug's price.
+    put_promotion(&s, "bndl", &json!({"name": "x", "codes": ["BNDL1"], "discount": {"type": "fixed", "amount": {"amount": 3000, "currency": "USD"}},
+        "target": {"type": "bundle", "requires": "TSHIRT-BLK-M", "discounted": "MUG-CLASSIC"}})).await?;
+    let quote = |lines: Value, codes: Value| {
+        let (s, t) = (&s, t.clone());
+        async move {
+            let body = json!({"lines": lines, "shippingAddress": nyc(), "promotionCodes": codes});
+            s.call("POST", "/v1/quotes", Some(&t), Some(&body), &[]).await
+        }
+    };
+    let q =
+        quote(json!([{"sku": "TSHIRT-BLK-M", "quantity": 1}, {"sku": "MUG-CLASSIC", "quantity": 5}]), json!(["bndl1"]))
+            .await?;
+    assert_eq!(amount(&q.json()["discount"]), 1250, "{}", q.text);
+
+    // 3. Eight supervisors give eight promotions one code at once: one gets it.
+    let sup = s.scoped_token("sup-rt", "oms/supervisor");
+    let puts = (0..8).map(|i| {
+        let (s, sup) = (&s, sup.clone());
+        async move {
+            let body = json!({"name": "r", "codes": ["RACE1"], "discount": {"type": "percent", "basisPoints": 100}, "target": {"type": "order"}});
+            s.call("PUT", &format!("/v1/admin/promotions/race{i}"), Some(&sup), Some(&body), &[]).await
+        }
+    });
+    let statuses: Vec<u16> =
+        futures::future::join_all(puts).await.into_iter().map(|r| r.map(|r| r.status).unwrap_or(0)).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| matches!(s, 200 | 409)), "{statuses:?}");
+
+    // 4. A used-up code is refused by the quote as by placement; a used-up automatic promotion
+    // is not shown.
+    put_promotion(
+        &s,
+        "zero",
+        &json!({"name": "z", "codes": ["ZERO1"], "discount": {"type": "percent", "basisPoints": 1000},
+        "target": {"type": "order"}, "usageLimit": 0}),
+    )
+    .await?;
+    let q = quote(json!([{"sku": "SOCKS-3PK", "quantity": 1}]), json!(["ZERO1"])).await?;
+    assert_eq!(q.json()["type"], "urn:oms:problem:promotion-exhausted", "{}", q.text);
+    put_promotion(
+        &s,
+        "auto-none",
+        &json!({"name": "a", "discount": {"type": "percent", "basisPoints": 1000},
+        "target": {"type": "skus", "skus": ["DESK-LAMP"]}, "usageLimit": 0}),
+    )
+    .await?;
+    let q = quote(json!([{"sku": "DESK-LAMP", "quantity": 1}]), json!([])).await?;
+    assert!(q.json()["discount"].is_null(), "{}", q.text);
+
+    // 5. A quote for an edit prices with the order's promotions and adjustments.
+    let q = s
+        .call(
+            "POST",
+            "/v1/quotes",
+            Some(&t),
+            Some(&json!({"lines": [{"sku": "SOCKS-3PK", "quantity": 3}], "shippingAddress": nyc(), "orderId": id})),
+            &[],
+        )
+        .await?;
+    assert_eq!(amount(&q.json()["discount"]), 299, "{}", q.text);
+
+    // 6. The same codes in any order give the same price.
+    for (pid, body) in [
+        (
+            "sa",
+            json!({"name": "a", "codes": ["SA5"], "discount": {"type": "percent", "basisPoints": 500}, "target": {"type": "order"}, "stackable": true}),
+        ),
+        (
+            "sc",
+            json!({"name": "c", "codes": ["SC10"], "discount": {"type": "fixed", "amount": {"amount": 1000, "currency": "USD"}}, "target": {"type": "order"}, "stackable": true}),
+        ),
+    ] {
+        put_promotion(&s, pid, &body).await?;
+    }
+    let a = quote(json!([{"sku": "HEADPHONES-X1", "quantity": 1}]), json!(["SA5", "SC10"])).await?.json();
+    let b = quote(json!([{"sku": "HEADPHONES-X1", "quantity": 1}]), json!(["SC10", "SA5"])).await?.json();
+    assert_eq!(a["discount"], b["discount"], "{a} {b}");
+    Ok(())
+}

@@ -68,6 +68,9 @@ fn not_adjustable(order: &Order) -> Option<AppError> {
             detail: format!("order {} was bought on a marketplace: its price is the marketplace's", order.id),
         });
     }
+    if order.status.is_terminal() {
+        return Some(AppError::InvalidState { status: order.status, action: "adjusted" });
+    }
     if order.payment.captured.is_some_and(|c| c.amount() > 0) || !order.status.is_before_handover() {
         return Some(AppError::Conflict {
             kind: "already-captured",
@@ -75,6 +78,11 @@ fn not_adjustable(order: &Order) -> Option<AppError> {
         });
     }
     None
+}
+
+/// Too many writers on the order at once to get a word in: try again.
+fn busy() -> AppError {
+    AppError::Conflict { kind: "concurrent-change", detail: "the order is changing under many hands; try again".into() }
 }
 
 impl Oms {
@@ -111,6 +119,9 @@ impl Oms {
             return Err(AppError::Forbidden);
         }
         let reason = text("reason", &input.reason, 500)?;
+        if input.line_id.as_ref().is_some_and(|l| !(1..=20).contains(&l.len())) {
+            return Err(AppError::invalid_field("lineId", "1-20 characters"));
+        }
         if let Discount::Percent { basis_points } = input.discount
             && !(1..=10_000).contains(&basis_points)
         {
@@ -121,7 +132,10 @@ impl Oms {
         {
             return Err(AppError::invalid_field("discount.amount", "1 to 1000000000000 minor units"));
         }
-        for _ in 0..5 {
+        for attempt in 1..=8 {
+            if attempt > 1 {
+                tokio::time::sleep(crate::retry::Backoff::CONTENTION.pause(attempt)).await;
+            }
             let order = self.store.get_order(id).await?.ok_or(AppError::NotFound)?;
             if let Some(e) = not_adjustable(&order) {
                 return Err(e);
@@ -158,6 +172,7 @@ impl Oms {
                 reason: reason.clone(),
                 requested_by: caller.customer.to_string(),
                 approved_by: None,
+                base: None,
                 amount: Money::zero(order.totals.total.currency()),
                 at: now,
             };
@@ -218,7 +233,7 @@ impl Oms {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::StaleVersion)
+        Err(busy())
     }
 
     /// The order's write for an applied adjustment (an account order's credit follows it).
@@ -281,7 +296,10 @@ impl Oms {
         }
         let note = input.note.as_deref().map(|n| text("note", n, 500)).transpose()?;
         let wanted = if approve { ApprovalStatus::Approved } else { ApprovalStatus::Rejected };
-        for _ in 0..5 {
+        for attempt in 1..=8 {
+            if attempt > 1 {
+                tokio::time::sleep(crate::retry::Backoff::CONTENTION.pause(attempt)).await;
+            }
             let approval = self.store.get_approval(id).await?.ok_or(AppError::NotFound)?;
             match approval.status {
                 ApprovalStatus::Pending => {}
@@ -303,10 +321,23 @@ impl Oms {
             decided.note = note.clone();
             decided.version = approval.version + 1;
             let actor = Actor::Agent(who.clone());
-            let mut change = if approve {
-                if let Some(e) = not_adjustable(&order) {
-                    return Err(e);
+            // An order that can no longer be adjusted (cancelled, paid meanwhile): the request
+            // is closed as rejected, and the supervisor told why.
+            let refused = if approve { not_adjustable(&order) } else { None };
+            if let Some(e) = refused {
+                decided.status = ApprovalStatus::Rejected;
+                decided.note = Some(format!("not applied: {e}"));
+                let ev = TimelineEvent::new(now, "adjustment.rejected", Actor::Agent(who.clone()))
+                    .with_note(format!("{}: not applied: {e}", approval.id));
+                let mut c = OrderChange::for_order(&order.id).with_event(ev);
+                c.approval = Some(Write::Update { value: decided.clone(), expected_version: approval.version });
+                match self.store.commit(&c).await {
+                    Ok(()) => return Err(e),
+                    Err(StoreError::StaleVersion) => continue,
+                    Err(x) => return Err(x.into()),
                 }
+            }
+            let mut change = if approve {
                 let mut adjustment = approval.adjustment.clone();
                 adjustment.approved_by = Some(who.clone());
                 let (next, applied, _) = self.adjusted(&order, adjustment).await?;
@@ -327,6 +358,6 @@ impl Oms {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::StaleVersion)
+        Err(busy())
     }
 }

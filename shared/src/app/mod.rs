@@ -27,6 +27,7 @@ pub mod notify;
 pub mod orders;
 pub mod privacy;
 pub mod projections;
+pub mod promotion_input;
 pub mod promotions;
 pub mod public_tracking;
 pub mod reconcile;

@@ -7,53 +7,15 @@ use super::{AppError, Caller, Oms, Permission};
 use crate::domain::adjustment::{Adjustment, apply_adjustments};
 use crate::domain::order::Channel;
 use crate::domain::promotion::{
-    AppliedPromotion, Basket, Discount, MAX_CODES, MAX_CODES_PER_ORDER, MAX_TARGET_SKUS, NotApplicable, Promotion,
-    PromotionUse, Target, apply_promotions, choose, retax,
+    AppliedPromotion, Basket, MAX_CODES_PER_ORDER, NotApplicable, Promotion, PromotionUse, Target, apply_promotions,
+    choose, retax,
 };
-use crate::domain::{CountryCode, CustomerId, Money, OrderLine, Totals, limits, pricing};
+use crate::domain::{CountryCode, CustomerId, Money, OrderLine, Totals, pricing};
 use crate::ports::StoreError;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::HashSet;
 
 /// The contract's largest amount (minor units).
-const MAX_MONEY: i64 = 1_000_000_000_000;
-const MAX_USES: u32 = 1_000_000_000;
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PromotionInput {
-    pub name: String,
-    #[serde(default)]
-    pub codes: Vec<String>,
-    pub discount: Discount,
-    pub target: Target,
-    #[serde(default)]
-    pub min_spend: Option<Money>,
-    #[serde(default)]
-    pub channels: Vec<Channel>,
-    #[serde(default)]
-    pub customer_groups: Vec<String>,
-    /// RFC 3339; parsed by `check_input` (a date the contract's format allows but the calendar
-    /// does not is a 422 naming the field).
-    #[serde(default)]
-    pub starts_at: Option<String>,
-    #[serde(default)]
-    pub ends_at: Option<String>,
-    #[serde(default)]
-    pub stackable: bool,
-    #[serde(default)]
-    pub usage_limit: Option<u32>,
-    #[serde(default)]
-    pub per_customer_limit: Option<u32>,
-    #[serde(default = "yes")]
-    pub active: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
 /// A promotion with the uses its orders hold.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -63,110 +25,8 @@ pub struct PromotionView {
     pub uses: u32,
 }
 
-const GROUPS: [&str; 3] = ["standard", "silver", "gold"];
-
-fn money_field(field: &'static str, m: &Money) -> Result<(), AppError> {
-    if !(1..=MAX_MONEY).contains(&m.amount()) || !limits::sold_in(m.currency()) {
-        return Err(AppError::UnprocessableField {
-            kind: "invalid-amount",
-            detail: format!("{field}: 1 to {MAX_MONEY} minor units in a currency the shop sells in"),
-            field,
-        });
-    }
-    Ok(())
-}
-
-fn instant(field: &'static str, v: &Option<String>) -> Result<Option<DateTime<Utc>>, AppError> {
-    v.as_deref()
-        .map(|t| {
-            DateTime::parse_from_rfc3339(t).map(|d| d.with_timezone(&Utc)).map_err(|_| AppError::UnprocessableField {
-                kind: "invalid-date",
-                detail: format!("{field}: an RFC 3339 date-time"),
-                field,
-            })
-        })
-        .transpose()
-}
-
-/// The checked codes and window of a promotion.
-type Checked = (Vec<String>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-
-fn check_input(input: &PromotionInput) -> Result<Checked, AppError> {
-    let name = input.name.trim();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(AppError::invalid_field("name", "1-200 characters"));
-    }
-    if input.codes.len() > MAX_CODES {
-        return Err(AppError::invalid_field("codes", format!("at most {MAX_CODES}")));
-    }
-    let mut codes = Vec::new();
-    for c in &input.codes {
-        if !(3..=32).contains(&c.len()) || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(AppError::invalid_field("codes", "3-32 letters, digits or '-'"));
-        }
-        let c = Promotion::normalize_code(c);
-        if !codes.contains(&c) {
-            codes.push(c);
-        }
-    }
-    match &input.discount {
-        Discount::Percent { basis_points } if !(1..=10_000).contains(basis_points) => {
-            return Err(AppError::invalid_field("discount.basisPoints", "1 to 10000"));
-        }
-        Discount::Fixed { amount } => money_field("discount.amount", amount)?,
-        Discount::Percent { .. } => {}
-    }
-    match &input.target {
-        Target::Skus { skus } if skus.is_empty() || skus.len() > MAX_TARGET_SKUS => {
-            return Err(AppError::invalid_field("target.skus", format!("1 to {MAX_TARGET_SKUS} skus")));
-        }
-        Target::Bundle { requires, discounted } if requires == discounted => {
-            return Err(AppError::UnprocessableField {
-                kind: "bundle-of-one",
-                detail: "target.discounted: another sku than target.requires".into(),
-                field: "target.discounted",
-            });
-        }
-        _ => {}
-    }
-    if let Some(m) = &input.min_spend {
-        money_field("minSpend", m)?;
-    }
-    if let (Discount::Fixed { amount }, Some(m)) = (&input.discount, &input.min_spend)
-        && amount.currency() != m.currency()
-    {
-        return Err(AppError::UnprocessableField {
-            kind: "currency-mismatch",
-            detail: "minSpend.currency: the discount's currency".into(),
-            field: "minSpend.currency",
-        });
-    }
-    if input.customer_groups.len() > GROUPS.len() {
-        return Err(AppError::invalid_field("customerGroups", "at most 3"));
-    }
-    if input.channels.len() > 5 {
-        return Err(AppError::invalid_field("channels", "at most 5"));
-    }
-    if let Some(g) = input.customer_groups.iter().find(|g| !GROUPS.contains(&g.as_str())) {
-        return Err(AppError::invalid_field("customerGroups", format!("{g}: one of {}", GROUPS.join(", "))));
-    }
-    let (starts_at, ends_at) = (instant("startsAt", &input.starts_at)?, instant("endsAt", &input.ends_at)?);
-    if let (Some(s), Some(e)) = (starts_at, ends_at)
-        && e <= s
-    {
-        return Err(AppError::UnprocessableField {
-            kind: "empty-window",
-            detail: "endsAt: after startsAt".into(),
-            field: "endsAt",
-        });
-    }
-    for (field, v) in [("usageLimit", input.usage_limit), ("perCustomerLimit", input.per_customer_limit)] {
-        if v.is_some_and(|v| v > MAX_USES) {
-            return Err(AppError::invalid_field(field, format!("0 to {MAX_USES}")));
-        }
-    }
-    Ok((codes, starts_at, ends_at))
-}
+pub use super::promotion_input::PromotionInput;
+use super::promotion_input::{check_input, dedup};
 
 impl Oms {
     async fn view(&self, promotion: Promotion) -> Result<PromotionView, AppError> {
@@ -202,10 +62,13 @@ impl Oms {
                 name: input.name.trim().to_owned(),
                 codes: codes.clone(),
                 discount: input.discount,
-                target: input.target.clone(),
+                target: match &input.target {
+                    Target::Skus { skus } => Target::Skus { skus: dedup(skus) },
+                    other => other.clone(),
+                },
                 min_spend: input.min_spend,
-                channels: input.channels.clone(),
-                customer_groups: input.customer_groups.clone(),
+                channels: dedup(&input.channels),
+                customer_groups: dedup(&input.customer_groups),
                 starts_at,
                 ends_at,
                 stackable: input.stackable,
@@ -221,6 +84,13 @@ impl Oms {
                     return self.view(next).await;
                 }
                 Err(StoreError::StaleVersion) => continue,
+                // Another promotion took one of the codes meanwhile.
+                Err(StoreError::AlreadyExists) => {
+                    return Err(AppError::Conflict {
+                        kind: "code-in-use",
+                        detail: "codes: one of them is another promotion's".into(),
+                    });
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -244,6 +114,31 @@ impl Oms {
         }
         let all = self.store.list_promotions().await?;
         futures::future::try_join_all(all.into_iter().map(|p| self.view(p))).await
+    }
+
+    /// The promotions this customer can no longer use (a limit reached), besides `exclude`:
+    /// read for quotes so they show what placement would give (placement's own commit is what
+    /// enforces the limits). Only promotions with a limit that could apply are read.
+    async fn used_up(
+        &self,
+        customer: &CustomerId,
+        all: &[Promotion],
+        codes: &[String],
+        exclude: &HashSet<String>,
+    ) -> Result<HashSet<String>, AppError> {
+        let mut out = exclude.clone();
+        let limited = all.iter().filter(|p| {
+            (p.usage_limit.is_some() || p.per_customer_limit.is_some())
+                && p.active
+                && (p.is_automatic() || codes.iter().any(|c| p.has_code(c)))
+        });
+        for p in limited {
+            let (uses, mine) = self.store.promotion_uses(&p.id, Some(customer)).await?;
+            if p.usage_limit.is_some_and(|l| uses >= l) || p.per_customer_limit.is_some_and(|l| mine >= l) {
+                out.insert(p.id.clone());
+            }
+        }
+        Ok(out)
     }
 
     /// Prices an edited order's lines again with the promotions it holds (those that no longer
@@ -294,6 +189,7 @@ impl Oms {
         if all.is_empty() {
             return Ok(Vec::new());
         }
+        let exclude = &self.used_up(customer, &all, codes, exclude).await?;
         let group = if all.iter().any(|p| !p.customer_groups.is_empty()) {
             let orders = self.store.orders_of_customer(customer, crate::ports::Listing::first(100)).await?.items;
             crate::domain::customer::loyalty_tier(&super::customers::lifetime_value(&orders))
@@ -323,10 +219,11 @@ impl Oms {
         }
         let refs: Vec<&Promotion> = candidates.iter().map(|(p, _)| *p).collect();
         let chosen = choose(&refs, lines).map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(candidates
-            .into_iter()
-            .filter(|(p, _)| chosen.iter().any(|c| c.id == p.id))
-            .map(|(p, code)| (p.clone(), code))
+        // In the order `choose` applies them (not the order the codes were entered in).
+        Ok(chosen
+            .iter()
+            .filter_map(|c| candidates.iter().find(|(p, _)| p.id == c.id))
+            .map(|(p, code)| ((*p).clone(), code.clone()))
             .collect())
     }
 }

@@ -28,6 +28,11 @@ pub struct Adjustment {
     pub approved_by: Option<String>,
     /// What it took off when last applied.
     pub amount: Money,
+    /// What its lines cost (after promotions and earlier adjustments) when it was first
+    /// applied: a fixed amount re-applied after an edit is scaled to the lines as they are
+    /// then, so it never takes a larger share than the one agreed (or approved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<Money>,
     pub at: DateTime<Utc>,
 }
 
@@ -41,7 +46,19 @@ pub fn apply_adjustments(lines: &mut [OrderLine], adjustments: &mut [Adjustment]
             .filter(|(_, l)| a.sku.as_ref().is_none_or(|s| *s == l.sku))
             .map(|(i, l)| (i, l.quantity))
             .collect();
-        let amounts = allocation(&a.discount, &units, lines)?;
+        let net: i64 = units.iter().map(|&(i, _)| lines[i].net().amount()).sum();
+        let discount = match (a.discount, a.base) {
+            // Scaled to the lines as they are now: never a larger share than when agreed.
+            (Discount::Fixed { amount }, Some(base)) if base.amount() > 0 && net < base.amount() => {
+                let scaled = i128::from(amount.amount()) * i128::from(net) / i128::from(base.amount());
+                Discount::Fixed { amount: Money::new(i64::try_from(scaled).unwrap_or(0), amount.currency())? }
+            }
+            (d, _) => d,
+        };
+        if a.base.is_none() {
+            a.base = Some(Money::new(net, a.amount.currency())?);
+        }
+        let amounts = allocation(&discount, &units, lines)?;
         for (l, v) in lines.iter_mut().zip(&amounts) {
             if *v > 0 {
                 let before = l.discount.map_or(0, |d| d.amount());

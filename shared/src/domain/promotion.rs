@@ -27,7 +27,8 @@ pub enum Discount {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase", deny_unknown_fields)]
 pub enum Target {
-    Order,
+    /// A struct variant (no fields) so unknown fields are refused like every other target's.
+    Order {},
     Skus {
         skus: Vec<Sku>,
     },
@@ -168,7 +169,7 @@ impl Promotion {
     /// How many units of a line the promotion discounts.
     fn units_on(&self, line: &OrderLine, lines: &[OrderLine]) -> u32 {
         match &self.target {
-            Target::Order => line.quantity,
+            Target::Order {} => line.quantity,
             Target::Skus { skus } if skus.contains(&line.sku) => line.quantity,
             Target::Skus { .. } => 0,
             Target::Bundle { requires, discounted } if *discounted == line.sku => {
@@ -241,7 +242,10 @@ pub fn promotion_amounts(p: &Promotion, lines: &[OrderLine]) -> Result<Vec<i64>,
         (Target::Bundle { .. }, Discount::Fixed { amount }) => {
             let mut out = vec![0i64; lines.len()];
             for (i, u) in units {
-                out[i] = amount.checked_mul(u)?.amount().min(net(&lines[i]));
+                let l = &lines[i];
+                // Never more than what the paired units cost.
+                let paired = Money::new(net(l), l.subtotal.currency())?.share(u, l.quantity.max(1))?;
+                out[i] = amount.checked_mul(u)?.amount().min(paired.amount());
             }
             Ok(out)
         }
@@ -275,7 +279,8 @@ pub fn choose<'a>(candidates: &[&'a Promotion], lines: &[OrderLine]) -> Result<V
         }
         Ok(sum)
     };
-    let stack: Vec<&Promotion> = candidates.iter().copied().filter(|p| p.stackable).collect();
+    let mut stack: Vec<&Promotion> = candidates.iter().copied().filter(|p| p.stackable).collect();
+    canonical(&mut stack);
     let mut best: (i64, Vec<&Promotion>) = (total(&stack)?, stack);
     for p in candidates.iter().copied().filter(|p| !p.stackable) {
         let t = total(&[p])?;
@@ -283,7 +288,18 @@ pub fn choose<'a>(candidates: &[&'a Promotion], lines: &[OrderLine]) -> Result<V
             best = (t, vec![p]);
         }
     }
-    Ok(best.1.into_iter().filter(|p| total(&[p]).is_ok_and(|t| t > 0)).collect())
+    let mut chosen: Vec<&Promotion> = best.1.into_iter().filter(|p| total(&[p]).is_ok_and(|t| t > 0)).collect();
+    canonical(&mut chosen);
+    Ok(chosen)
+}
+
+/// The order promotions apply in, whatever order their codes were entered in: percentages
+/// first, then fixed amounts, each by id (the same codes always give the same price).
+pub fn canonical(ps: &mut [&Promotion]) {
+    ps.sort_by(|a, b| {
+        let fixed = |p: &Promotion| matches!(p.discount, Discount::Fixed { .. });
+        (fixed(a), &a.id).cmp(&(fixed(b), &b.id))
+    });
 }
 
 /// Applies promotions (with the code each was entered with) to the lines, after clearing

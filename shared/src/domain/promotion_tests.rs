@@ -71,13 +71,13 @@ fn a_bundle_discounts_the_paired_units_only_and_tax_follows() {
 
 #[test]
 fn a_fixed_amount_is_spread_over_the_lines_and_adds_up() {
-    let p = promo("ten-off", Discount::Fixed { amount: usd(1_000) }, Target::Order, true);
+    let p = promo("ten-off", Discount::Fixed { amount: usd(1_000) }, Target::Order {}, true);
     let mut ls = lines(&[("TV", 1), ("CABLE", 3)]);
     apply_promotions(&mut ls, &[(&p, None)]).unwrap();
     let sum: i64 = ls.iter().filter_map(|l| l.discount).map(|d| d.amount()).sum();
     assert_eq!(sum, 1_000);
     // Never more than the goods cost.
-    let big = promo("huge", Discount::Fixed { amount: usd(10_000_000) }, Target::Order, true);
+    let big = promo("huge", Discount::Fixed { amount: usd(10_000_000) }, Target::Order {}, true);
     let mut ls = lines(&[("CABLE", 1)]);
     apply_promotions(&mut ls, &[(&big, None)]).unwrap();
     assert_eq!(ls[0].net().amount(), 0);
@@ -86,7 +86,7 @@ fn a_fixed_amount_is_spread_over_the_lines_and_adds_up() {
 #[test]
 fn conditions_window_channel_group_and_minimum_spend() {
     let ls = lines(&[("CABLE", 1)]);
-    let mut p = promo("p", Discount::Percent { basis_points: 1000 }, Target::Order, true);
+    let mut p = promo("p", Discount::Percent { basis_points: 1000 }, Target::Order {}, true);
     p.min_spend = Some(usd(5_000));
     assert!(matches!(p.check(&basket(&ls)), Err(NotApplicable::MinSpend(_))));
     p.min_spend = None;
@@ -105,13 +105,13 @@ fn conditions_window_channel_group_and_minimum_spend() {
 
 #[test]
 fn an_exclusive_promotion_applies_alone_when_it_gives_more() {
-    let a = promo("a", Discount::Percent { basis_points: 500 }, Target::Order, true);
-    let b = promo("b", Discount::Percent { basis_points: 500 }, Target::Order, true);
-    let x = promo("x", Discount::Percent { basis_points: 1500 }, Target::Order, false);
+    let a = promo("a", Discount::Percent { basis_points: 500 }, Target::Order {}, true);
+    let b = promo("b", Discount::Percent { basis_points: 500 }, Target::Order {}, true);
+    let x = promo("x", Discount::Percent { basis_points: 1500 }, Target::Order {}, false);
     let ls = lines(&[("TV", 1)]);
     let chosen = choose(&[&a, &b, &x], &ls).unwrap();
     assert_eq!(chosen.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["x"]);
-    let y = promo("y", Discount::Percent { basis_points: 900 }, Target::Order, false);
+    let y = promo("y", Discount::Percent { basis_points: 900 }, Target::Order {}, false);
     let chosen = choose(&[&a, &b, &y], &ls).unwrap();
     assert_eq!(chosen.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
 }
@@ -121,7 +121,7 @@ proptest::proptest! {
     fn discounts_never_pass_the_lines_and_totals_add_up(q1 in 1u32..20, q2 in 1u32..20, bp in 0u32..=10_000, fixed in 0i64..2_000_000) {
         let mut ls = lines(&[("TV", q1), ("CABLE", q2)]);
         let p1 = promo("p1", Discount::Percent { basis_points: bp }, Target::Skus { skus: vec![Sku::parse("CABLE").unwrap()] }, true);
-        let p2 = promo("p2", Discount::Fixed { amount: usd(fixed) }, Target::Order, true);
+        let p2 = promo("p2", Discount::Fixed { amount: usd(fixed) }, Target::Order {}, true);
         apply_promotions(&mut ls, &[(&p1, None), (&p2, None)]).unwrap();
         retax(&mut ls, 800).unwrap();
         for l in &ls {

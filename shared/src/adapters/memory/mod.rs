@@ -9,6 +9,7 @@ mod customers;
 mod messaging;
 mod orders;
 mod privacy;
+mod promotions;
 mod repos;
 mod webhooks;
 

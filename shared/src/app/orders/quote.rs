@@ -194,21 +194,45 @@ impl Oms {
         // What placement would refuse is refused here too: shipping only adds to this.
         within_order_cap("lines", subtotal.checked_add(tax).map_err(too_much)?.amount(), currency)?;
         let goods: Vec<Sku> = lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| l.sku.clone()).collect();
-        // An edit's quote: the order's own holds and allocations are its to re-source.
-        let own = match &req.order_id {
-            Some(id) => self.owned_order(caller, id).await?.reservations,
-            None => Vec::new(),
+        // An edit's quote: the order's own holds and allocations are its to re-source, and its
+        // promotions and adjustments price the new lines as the edit would.
+        let order = match &req.order_id {
+            Some(id) => Some(self.owned_order(caller, id).await?),
+            None => None,
         };
+        let own = order.as_ref().map(|o| o.reservations.clone()).unwrap_or_default();
         let (candidates, _) =
             self.candidates(&goods, geo::centroid(address.country, &address.postal_code), &own).await?;
         let options = self.delivery_options(&lines, &address, &candidates, subtotal).await?;
-        // Promotions as placement would apply them (the delivery cost is per option).
         let codes = super::super::promotions::parse_codes(&req.promotion_codes)?;
-        let channel = req.channel.unwrap_or(Channel::Web);
-        let chosen = self.choose_promotions(&caller.customer, channel, &codes, &lines, &Default::default()).await?;
-        let mut lines = lines;
-        let (promotions, totals) =
-            super::super::promotions::reprice(&mut lines, Money::zero(currency), &chosen, &mut [], address.country)?;
+        if matches!(req.channel, Some(Channel::Marketplace)) {
+            return Err(AppError::invalid_field("channel", "web, app, call_center or store"));
+        }
+        let zero = Money::zero(currency);
+        let (lines, promotions, totals) = match order {
+            Some(o) => {
+                if !codes.is_empty() {
+                    return Err(AppError::invalid_field("promotionCodes", "an edit keeps the order's promotions"));
+                }
+                let mut next = o.clone();
+                next.lines = lines;
+                next.delivery.cost = zero;
+                next.shipping_address = address.clone();
+                self.rediscount(&o, &mut next).await?;
+                let totals = crate::domain::pricing::totals(&next.lines, zero).map_err(pricing_error)?;
+                (next.lines, next.discounts.promotions, totals)
+            }
+            None => {
+                // Promotions as placement would apply them (the delivery cost is per option).
+                let channel = req.channel.unwrap_or(Channel::Web);
+                let chosen =
+                    self.choose_promotions(&caller.customer, channel, &codes, &lines, &Default::default()).await?;
+                let mut lines = lines;
+                let (promotions, totals) =
+                    super::super::promotions::reprice(&mut lines, zero, &chosen, &mut [], address.country)?;
+                (lines, promotions, totals)
+            }
+        };
         Ok(QuoteDto { lines, subtotal, discount: totals.discount, promotions, tax: totals.tax, options })
     }
 }

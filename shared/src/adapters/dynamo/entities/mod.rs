@@ -49,4 +49,5 @@ pub const ENTITY_DOCUMENT_REF: &str = "document_ref";
 pub const ENTITY_FEEDBACK: &str = "feedback";
 pub const ENTITY_PROMOTION: &str = "promotion";
 pub const ENTITY_PROMOTION_USES: &str = "promotion_uses";
+pub const ENTITY_PROMOTION_CODE: &str = "promotion_code";
 pub const ENTITY_APPROVAL: &str = "approval";

@@ -7,21 +7,25 @@ use super::super::cache;
 use super::super::errors::TxRole;
 use super::super::item::{Item, key_attrs, n, s};
 use super::super::keys::Key;
-use super::super::table::{Condition, DynamoStore};
+use super::super::table::DynamoStore;
 use super::super::tx::TxOp;
-use super::{ENTITY_APPROVAL, ENTITY_PROMOTION, ENTITY_PROMOTION_USES};
+use super::{ENTITY_APPROVAL, ENTITY_PROMOTION, ENTITY_PROMOTION_CODE, ENTITY_PROMOTION_USES};
 use crate::adapters::dynamo::errors::mapping;
 use crate::domain::CustomerId;
 use crate::domain::adjustment::{Approval, ApprovalStatus};
 use crate::domain::promotion::{Promotion, PromotionUse};
 use crate::ports::{PromotionRepository, StoreError};
-use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 
 const PROMOTIONS_GSI1PK: &str = "PROMOTIONS";
 const CACHE_KEY: &str = "promotions";
 
 pub fn promotion_key(id: &str) -> Key {
     Key { pk: format!("PROMO#{id}"), sk: "PROMO".into() }
+}
+
+fn code_key(code: &str) -> Key {
+    Key { pk: format!("PROMOCODE#{code}"), sk: "CODE".into() }
 }
 
 fn uses_key(id: &str, customer: Option<&CustomerId>) -> Key {
@@ -88,13 +92,49 @@ impl PromotionRepository for DynamoStore {
         Ok(self.get::<Promotion>(&promotion_key(id), true).await?.map(|i| i.data))
     }
 
+    /// The promotion and its codes in one transaction: each code is an item naming its
+    /// promotion (`PROMOCODE#<code>`), claimed on condition no other promotion holds it, so two
+    /// promotions never share a code even when written at once (`AlreadyExists`); codes the
+    /// promotion no longer has are released.
     async fn put_promotion(&self, p: &Promotion, expected: u64) -> Result<(), StoreError> {
+        let old = match expected {
+            0 => None,
+            _ => self.get_promotion(&p.id).await?,
+        };
+        if expected > 0 && old.as_ref().map(|o| o.version) != Some(expected) {
+            return Err(StoreError::StaleVersion);
+        }
         let attrs = promotion_item(p).to_attrs().map_err(mapping)?;
         let condition = match expected {
-            0 => Condition::new("attribute_not_exists(PK)"),
-            v => Condition::new("version = :v").value(":v", n(v)),
+            0 => ("attribute_not_exists(PK)", 0),
+            v => ("version", v),
         };
-        let res = self.put(attrs, condition).await;
+        let mut ops = vec![self.put_attrs_op(attrs, Some(condition), TxRole::Versioned)?];
+        let owner = |b: aws_sdk_dynamodb::types::builders::PutBuilder| {
+            b.condition_expression("attribute_not_exists(PK) OR promotionId = :id")
+                .expression_attribute_values(":id", s(&p.id))
+        };
+        for code in &p.codes {
+            let key = code_key(code);
+            let mut item = key_attrs(&key);
+            item.insert("entity".into(), s(ENTITY_PROMOTION_CODE));
+            item.insert("promotionId".into(), s(&p.id));
+            let put = owner(Put::builder().table_name(&self.table).set_item(Some(item)))
+                .build()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            ops.push(TxOp { item: TransactWriteItem::builder().put(put).build(), role: TxRole::NewItem });
+        }
+        for code in old.iter().flat_map(|o| o.codes.iter()).filter(|c| !p.codes.contains(c)) {
+            let d = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key_attrs(&code_key(code))))
+                .condition_expression("attribute_not_exists(PK) OR promotionId = :id")
+                .expression_attribute_values(":id", s(&p.id))
+                .build()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            ops.push(TxOp { item: TransactWriteItem::builder().delete(d).build(), role: TxRole::Other });
+        }
+        let res = self.transact(ops).await;
         cache::invalidate(&self.table, &[CACHE_KEY]);
         res
     }
