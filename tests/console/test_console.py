@@ -1119,3 +1119,32 @@ def test_promotions_adjustments_and_approvals(page, scenario):
     assert [a.get("approvedBy") for a in o["discounts"]["adjustments"]] == [None, "sup-approve"], o
     mine = call("GET", f"/v1/orders/{order_id}", token(scenario.customer)).body
     assert "Lamp arrived broken" not in str(mine) and "adjustments" not in mine, mine
+
+
+def test_stock_adjustments_and_drift(page, scenario):
+    """Warehouse staff see safety stock and the last count per location, adjust stock with a reason
+    code, and the Stock screen lists where the WMS's last count drifted from the OMS."""
+    wms = token("wms-console", "oms/warehouse")
+    before = call("GET", "/v1/admin/stock?sku=SOCKS-3PK", wms).body
+    nj = next(l for l in before["locations"] if l["locationId"] == "WH-NJ")
+    counted = nj["onHand"] - 3
+    r = call("PUT", "/v1/admin/stock/SOCKS-3PK/WH-NJ", wms, {"onHand": counted, "sequence": 10**12 + int(uuid.uuid4().int % 10**6)})
+    assert r.status == 200, r
+    assert r.body["lastCount"]["drift"] == -3, r.body
+
+    sign_in(page, "wh-stock", "oms/warehouse")
+    page.get_by_role("link", name="Stock").click()
+    expect(page.locator("#drift")).to_contain_text("SOCKS-3PK")
+    axe_check(page, "24-stock-drift")
+    page.locator("#drift").get_by_role("link", name="SOCKS-3PK").first.click()
+    expect(page.locator("#by-location")).to_contain_text("drift -3")
+    page.get_by_label("Location", exact=True).select_option("WH-NJ")
+    page.get_by_label("Units (negative to take off)", exact=True).fill("0")
+    page.get_by_role("button", name="Adjust").click()
+    expect(page.get_by_role("alert")).to_contain_text("Units")
+    page.get_by_label("Units (negative to take off)", exact=True).fill("-2")
+    page.get_by_label("Reason", exact=True).select_option("damaged")
+    page.get_by_role("button", name="Adjust").click()
+    expect(page.locator("#status")).to_contain_text(f"Stock adjusted: {counted - 2} on hand at WH-NJ")
+    expect(page.locator("#by-location")).to_contain_text("Damaged")
+    axe_check(page, "25-stock-adjust")

@@ -65,6 +65,9 @@ pub struct StockRow {
     pub held: i64,
     pub allocated: i64,
     pub shards: u16,
+    pub safety_stock: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_count: Option<crate::domain::inventory::LastCount>,
 }
 
 #[derive(Debug, Serialize)]
@@ -213,6 +216,8 @@ impl Oms {
                 held: lv.held,
                 allocated: lv.allocated,
                 shards: sum.shards,
+                safety_stock: sum.control.as_ref().map_or(0, |c| c.safety_stock),
+                last_count: sum.control.as_ref().and_then(|c| c.last.clone()),
             });
         }
         if rows.is_empty() && self.store.get_product(&sku).await?.is_none() {

@@ -93,9 +93,10 @@ pub fn plan(current: Option<&StockRecord>, c: &StockCount) -> Result<Option<(i64
     if !(0..=MAX_ON_HAND).contains(&after) {
         return Err(CountError::OutOfRange(after));
     }
-    let drift = match c.target {
-        Target::Set(n) => n - before,
-        Target::Delta(_) => 0,
+    // The first count of a new item sets it up: no drift.
+    let drift = match (c.target, current) {
+        (Target::Set(n), Some(_)) => n - before,
+        _ => 0,
     };
     control.sequence = c.sequence.max(control.sequence);
     if let Some(s) = c.safety_stock {
