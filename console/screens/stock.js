@@ -34,6 +34,16 @@ export async function render({ view, params, navigate }) {
       h("p", null, h("a", { href: "#/stock" }, "All products"))));
     if (countsStock()) view.append(adjustForm(sku, s.locations || [], navigate));
   } else {
+    const low = await api("GET", "/v1/admin/inventory/low").catch(() => null);
+    if (low) {
+      const items = low.data.items || [];
+      view.append(section(`Low stock (${items.length})`, "low-stock",
+        h("p", { class: "hint" }, "Below the reorder point: what each location can still promise and what to order."),
+        table(null, ["SKU", "Location", "Can promise", "Reorder point", "Suggested order", "Low since"],
+          items.map((d) => [h("a", { href: `#/stock/${encodeURIComponent(d.sku)}` }, d.sku), d.locationId,
+            String(d.promisable), String(d.reorderPoint), h("strong", null, String(d.suggestedQuantity)), d.lowSince ? when(d.lowSince) : "—"]),
+          { empty: "Nothing is below its reorder point.", numeric: [2, 3, 4] })));
+    }
     const drift = await api("GET", "/v1/admin/inventory/drift").catch(() => null);
     if (drift) {
       const items = drift.data.items || [];

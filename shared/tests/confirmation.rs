@@ -40,7 +40,14 @@ async fn world() -> anyhow::Result<(Oms, MemoryStore, Arc<ManualClock>)> {
         oms.set_stock(
             sku(s),
             loc_id("WH"),
-            StockInput { on_hand: 5, shards: None, sequence: None, safety_stock: None },
+            StockInput {
+                on_hand: 5,
+                shards: None,
+                sequence: None,
+                safety_stock: None,
+                reorder_point: None,
+                reorder_quantity: None,
+            },
         )
         .await?;
     }

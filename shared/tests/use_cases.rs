@@ -102,7 +102,14 @@ impl World {
         oms.set_stock(
             Sku::parse("MUG")?,
             LocationId::parse("WH-NJ")?,
-            StockInput { on_hand: 10, shards: None, sequence: None, safety_stock: None },
+            StockInput {
+                on_hand: 10,
+                shards: None,
+                sequence: None,
+                safety_stock: None,
+                reorder_point: None,
+                reorder_quantity: None,
+            },
         )
         .await?;
         Ok(World {

@@ -1132,8 +1132,14 @@ def test_stock_adjustments_and_drift(page, scenario):
     assert r.status == 200, r
     assert r.body["lastCount"]["drift"] == -3, r.body
 
+    # Store SF keeps 20 pairs of socks; a reorder point of 50 makes it low.
+    r = call("PUT", "/v1/admin/stock/SOCKS-3PK/STORE-SF", wms, {"onHand": 20, "reorderPoint": 50, "reorderQuantity": 10})
+    assert r.status == 200, r
+
     sign_in(page, "wh-stock", "oms/warehouse")
     page.get_by_role("link", name="Stock").click()
+    expect(page.locator("#low-stock")).to_contain_text("STORE-SF")
+    expect(page.locator("#low-stock")).to_contain_text("80")
     expect(page.locator("#drift")).to_contain_text("SOCKS-3PK")
     axe_check(page, "24-stock-drift")
     page.locator("#drift").get_by_role("link", name="SOCKS-3PK").first.click()

@@ -5,11 +5,11 @@
 //! `OMS_PUBLISH_EVENT_SCHEMAS=1` records the current schemas as published (a new type or
 //! version).
 
-use oms_shared::domain::events::{EVENT_TYPES, EVENT_VERSION, INVENTORY_CHANGED};
+use oms_shared::domain::events::{EVENT_TYPES, EVENT_VERSION, INVENTORY_CHANGED, INVENTORY_LOW};
 
 /// Every published type: the order events and the stock event.
 fn all_types() -> Vec<&'static str> {
-    EVENT_TYPES.iter().copied().chain([INVENTORY_CHANGED]).collect()
+    EVENT_TYPES.iter().copied().chain([INVENTORY_CHANGED, INVENTORY_LOW]).collect()
 }
 use serde_json::{Value, json};
 use std::collections::BTreeMap;

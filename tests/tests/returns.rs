@@ -58,7 +58,9 @@ async fn return_one_of_two_units_restocks_and_refunds_exactly_once() -> anyhow::
     let again =
         s.call("POST", &format!("/v1/admin/returns/{rma_id}/receive"), Some(&admin), Some(&receive), &[]).await?;
     assert_eq!(again.status, 200, "{}", again.text);
-    // The refund is an effect of the receipt's commit: it follows it, once.
+    // The refund is an effect of the receipt's commit: it follows it, once. (The outbox index
+    // is read eventually consistently: wait for the refund itself, then for nothing pending.)
+    s.eventually("the refund", || async { Ok(s.local.payments.refunded_total() >= unit_refund) }).await?;
     s.settle_effects().await?;
     assert_eq!(s.local.payments.refunded_total(), unit_refund, "refunded once");
     let after = s.available("HEADPHONES-X1", &location).await?;
@@ -301,6 +303,7 @@ async fn an_agent_can_find_note_hold_release_open_cases_resend_and_refund() -> a
             .await?;
         assert_eq!(r.status, 200, "{}", r.text);
     }
+    s.eventually("the goodwill refund", || async { Ok(s.local.payments.refunded_total() >= 2500) }).await?;
     s.settle_effects().await?;
     assert_eq!(s.local.payments.refunded_total(), 2500, "a retried goodwill refund pays once");
     let too_much = json!({"amount": {"amount": total, "currency": "USD"}, "reason": "x"});

@@ -75,6 +75,7 @@ async fn every_route_for_every_role_and_customer() -> anyhow::Result<()> {
         ),
         ("GET", "/v1/admin/approvals".into(), None, "UFFAAFFFA"),
         ("GET", "/v1/admin/inventory/drift".into(), None, "UFFFFAFAA"),
+        ("GET", "/v1/admin/inventory/low".into(), None, "UFFFFAFAA"),
         (
             "POST",
             "/v1/admin/stock/NO-SUCH-SKU/WH-NJ/adjustments".into(),

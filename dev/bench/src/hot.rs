@@ -35,7 +35,14 @@ async fn round(
     oms.set_stock(
         sku_id.clone(),
         loc.clone(),
-        StockInput { on_hand: units, shards: Some(shards), sequence: None, safety_stock: None },
+        StockInput {
+            on_hand: units,
+            shards: Some(shards),
+            sequence: None,
+            safety_stock: None,
+            reorder_point: None,
+            reorder_quantity: None,
+        },
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -41,6 +41,8 @@ pub async fn run(orders: usize) -> anyhow::Result<()> {
                 shards: None,
                 sequence: None,
                 safety_stock: None,
+                reorder_point: None,
+                reorder_quantity: None,
             },
         )
         .await
@@ -91,6 +93,8 @@ pub async fn run(orders: usize) -> anyhow::Result<()> {
                 shards: None,
                 sequence: None,
                 safety_stock: None,
+                reorder_point: None,
+                reorder_quantity: None,
             },
         )
         .await

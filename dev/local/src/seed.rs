@@ -116,7 +116,14 @@ pub async fn seed(oms: &Oms) -> anyhow::Result<()> {
         oms.set_stock(
             Sku::parse(s)?,
             LocationId::parse(l)?,
-            StockInput { on_hand: *q, shards: None, sequence: None, safety_stock: None },
+            StockInput {
+                on_hand: *q,
+                shards: None,
+                sequence: None,
+                safety_stock: None,
+                reorder_point: None,
+                reorder_quantity: None,
+            },
         )
         .await
         .map_err(|e| anyhow::anyhow!("seeding stock {s}@{l}: {e}"))?;

@@ -43,6 +43,7 @@ pub fn router(oms: Oms) -> Router {
         .route("/v1/admin/stock/{sku}/{location_id}", put(put_stock).route_layer(need(P::Stock)))
         .route("/v1/admin/stock/{sku}/{location_id}/adjustments", post(adjust_stock).route_layer(need(P::Stock)))
         .route("/v1/admin/inventory/drift", get(inventory_drift).route_layer(need(P::Stock)))
+        .route("/v1/admin/inventory/low", get(low_stock).route_layer(need(P::Stock)))
         .route("/v1/admin/orders", get(admin_list_orders).route_layer(need(P::ReadOrders)))
         // Call-centre and store orders, placed by staff for a customer.
         .route("/v1/admin/orders", post(admin_place_order).route_layer(need(P::ActForCustomer)))

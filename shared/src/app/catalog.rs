@@ -77,6 +77,13 @@ pub struct StockInput {
     /// Units kept back from orders and storefronts; unchanged when absent.
     #[serde(default)]
     pub safety_stock: Option<i64>,
+    /// Below this many promisable units the location is low (`inventory.low`, once per
+    /// crossing); unchanged when absent.
+    #[serde(default)]
+    pub reorder_point: Option<i64>,
+    /// The least worth ordering when low; unchanged when absent.
+    #[serde(default)]
+    pub reorder_quantity: Option<i64>,
 }
 
 /// An adjustment with a reason code: units found or received, damaged or stolen.
@@ -184,14 +191,22 @@ impl Oms {
                 detail: format!("no location {location}"),
             });
         }
-        if input.safety_stock.is_some_and(|s| !(0..=10_000_000).contains(&s)) {
-            return Err(AppError::invalid_field("safetyStock", "must be between 0 and 10000000"));
+        for (field, v) in [
+            ("safetyStock", input.safety_stock),
+            ("reorderPoint", input.reorder_point),
+            ("reorderQuantity", input.reorder_quantity),
+        ] {
+            if v.is_some_and(|s| !(0..=10_000_000).contains(&s)) {
+                return Err(AppError::invalid_field(field, "must be between 0 and 10000000"));
+            }
         }
         let count = StockCount {
             target: Target::Set(input.on_hand),
             sequence: input.sequence,
             reason: CountReason::Count,
             safety_stock: input.safety_stock,
+            reorder_point: input.reorder_point,
+            reorder_quantity: input.reorder_quantity,
             at: self.clock.now(),
         };
         let counted = self.store.count_stock(&sku, &location, &count).await.map_err(|e| match e {
@@ -247,6 +262,8 @@ impl Oms {
             sequence: input.sequence,
             reason: input.reason,
             safety_stock: None,
+            reorder_point: None,
+            reorder_quantity: None,
             at: self.clock.now(),
         };
         let counted = self.store.count_stock(&sku, &location, &count).await.map_err(|e| match e {
@@ -261,8 +278,27 @@ impl Oms {
         Ok(StockDto::of(counted.record, !counted.applied))
     }
 
-    /// Every SKU × location whose last WMS count differed from what the OMS had on hand.
-    pub async fn inventory_drift(&self) -> Result<Vec<StockDto>, AppError> {
+    /// Every SKU × location below its reorder point, with what to order.
+    pub async fn low_stock(&self) -> Result<Vec<LowStock>, AppError> {
+        use crate::domain::inventory::{promisable, suggested_quantity};
+        let mut out = Vec::new();
+        for t in self.stock_totals().await? {
+            let Some(point) = t.control.as_ref().and_then(|c| c.reorder_point) else { continue };
+            if promisable(&t) < point {
+                out.push(LowStock {
+                    promisable: promisable(&t),
+                    reorder_point: point,
+                    suggested_quantity: suggested_quantity(&t),
+                    low_since: t.control.as_ref().and_then(|c| c.low_since),
+                    stock: StockDto::of(t, false),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every SKU × location's stock, summed over its shards.
+    async fn stock_totals(&self) -> Result<Vec<crate::domain::StockRecord>, AppError> {
         let products = self.store.list_products().await?;
         let all = futures::future::try_join_all(products.iter().map(|p| self.store.stock_for_sku(&p.sku))).await?;
         let mut out = Vec::new();
@@ -272,14 +308,32 @@ impl Oms {
             for r in records {
                 by_location.entry(r.location_id.clone()).or_default().push(r);
             }
-            for shards in by_location.values() {
-                let Some(t) = crate::domain::stock::total(shards) else { continue };
-                let drifted = t.control.as_ref().and_then(|c| c.last.as_ref()).is_some_and(|l| l.drift != 0);
-                if drifted {
-                    out.push(StockDto::of(t, false));
-                }
-            }
+            out.extend(by_location.values().filter_map(|shards| crate::domain::stock::total(shards)));
         }
         Ok(out)
     }
+
+    /// Every SKU × location whose last WMS count differed from what the OMS had on hand.
+    pub async fn inventory_drift(&self) -> Result<Vec<StockDto>, AppError> {
+        Ok(self
+            .stock_totals()
+            .await?
+            .into_iter()
+            .filter(|t| t.control.as_ref().and_then(|c| c.last.as_ref()).is_some_and(|l| l.drift != 0))
+            .map(|t| StockDto::of(t, false))
+            .collect())
+    }
+}
+
+/// A location low on a SKU: what it can promise, its reorder point and what to order.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LowStock {
+    #[serde(flatten)]
+    pub stock: StockDto,
+    pub promisable: i64,
+    pub reorder_point: i64,
+    pub suggested_quantity: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub low_since: Option<chrono::DateTime<chrono::Utc>>,
 }

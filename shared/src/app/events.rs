@@ -129,11 +129,46 @@ impl Effects {
             on_hand: sum(|r| r.level.on_hand),
             held: sum(|r| r.level.held),
             allocated: sum(|r| r.level.allocated),
+            reorder_point: None,
+            suggested_quantity: None,
         };
         let sequence = shards.iter().map(|r| r.version).sum();
         let e = InventoryEvent::new(sku.clone(), location.clone(), sequence, level, Utc::now());
         self.bus.publish_inventory(std::slice::from_ref(&e)).await.map_err(EffectError::Transient)?;
         tracing::info!(sequence, available = e.data.available, "inventory published");
+        self.low_stock(&shards).await?;
         Ok(true)
+    }
+
+    /// A location that went below its reorder point: `inventory.low` once per crossing (its id
+    /// is the crossing's number, published before the mark so a failure publishes the same
+    /// event again), then the mark, on condition it is not set yet; back above, the mark goes.
+    async fn low_stock(&self, shards: &[crate::domain::StockRecord]) -> Result<(), EffectError> {
+        use crate::domain::events::{INVENTORY_LOW, InventoryEvent, InventoryLevel};
+        use crate::domain::inventory::{Crossing, crossing, promisable, suggested_quantity};
+        let Some(t) = crate::domain::stock::total(shards) else { return Ok(()) };
+        match crossing(&t) {
+            Some(Crossing::Below { n }) => {
+                let level = InventoryLevel {
+                    available: promisable(&t),
+                    on_hand: t.level.on_hand,
+                    held: t.level.held,
+                    allocated: t.level.allocated,
+                    reorder_point: t.control.as_ref().and_then(|c| c.reorder_point),
+                    suggested_quantity: Some(suggested_quantity(&t)),
+                };
+                let mut e = InventoryEvent::new(t.sku.clone(), t.location_id.clone(), n, level, Utc::now());
+                e.kind = INVENTORY_LOW.to_owned();
+                e.id = format!("inventory.low.{}.{}.{n}", t.sku, t.location_id);
+                self.bus.publish_inventory(std::slice::from_ref(&e)).await.map_err(EffectError::Transient)?;
+                let marked = self.store.mark_low(&t.sku, &t.location_id, Some((n, e.occurred_at))).await?;
+                tracing::info!(crossing = n, marked, "low stock alerted");
+            }
+            Some(Crossing::Recovered { .. }) => {
+                self.store.mark_low(&t.sku, &t.location_id, None).await?;
+            }
+            None => {}
+        }
+        Ok(())
     }
 }

@@ -234,6 +234,10 @@ pub struct StockDto {
     /// A count older than the last applied: nothing changed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ignored: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder_point: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder_quantity: Option<i64>,
 }
 
 impl StockDto {
@@ -251,6 +255,8 @@ impl StockDto {
             sequence: control.sequence,
             last_count: control.last,
             ignored,
+            reorder_point: control.reorder_point,
+            reorder_quantity: control.reorder_quantity,
         }
     }
 }

@@ -122,6 +122,8 @@ pub struct DomainEvent {
 
 /// The type of the stock event.
 pub const INVENTORY_CHANGED: &str = "inventory.changed";
+/// A location went below its reorder point (once per crossing); its `sequence` is the crossing.
+pub const INVENTORY_LOW: &str = "inventory.low";
 
 /// What a SKU at a location can promise now, for marketplaces and other channels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,6 +134,11 @@ pub struct InventoryLevel {
     pub on_hand: i64,
     pub held: i64,
     pub allocated: i64,
+    /// `inventory.low`: the location's reorder point and what to order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder_point: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggested_quantity: Option<i64>,
 }
 
 /// `inventory.changed`: a SKU's available-to-promise at a location moved. Its envelope names

@@ -47,10 +47,56 @@ pub struct StockControl {
     pub sequence: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last: Option<LastCount>,
+    /// Below this many promisable units the location is low on the SKU: one `inventory.low`
+    /// alert each time it goes below, none while it stays there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder_point: Option<i64>,
+    /// The least worth ordering when low (the suggestion never goes under it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder_quantity: Option<i64>,
+    /// Since when the location is below its reorder point (set by the alert's own write).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low_since: Option<DateTime<Utc>>,
+    /// How many times it went below: the alerts' sequence (their ids follow it).
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub low_crossings: u64,
 }
 
 fn is_zero(v: &i64) -> bool {
     *v == 0
+}
+
+fn is_zero_u64(v: &u64) -> bool {
+    *v == 0
+}
+
+/// A location crossing its reorder point, as the stock stream sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Crossing {
+    /// Went below: the `n`th alert (`n` = crossings so far + 1).
+    Below { n: u64 },
+    /// Back at or above it: the low mark is cleared (no alert).
+    Recovered { crossings: u64 },
+}
+
+/// Whether a SKU at a location crossed its reorder point since the mark was last set.
+pub fn crossing(r: &StockRecord) -> Option<Crossing> {
+    let c = r.control.as_ref()?;
+    let point = c.reorder_point?;
+    let low = promisable(r) < point;
+    match (low, c.low_since.is_some()) {
+        (true, false) => Some(Crossing::Below { n: c.low_crossings + 1 }),
+        (false, true) => Some(Crossing::Recovered { crossings: c.low_crossings }),
+        _ => None,
+    }
+}
+
+/// What to order for a location that is low: back to twice its reorder point, at least the
+/// reorder quantity.
+pub fn suggested_quantity(r: &StockRecord) -> i64 {
+    let c = r.control.clone().unwrap_or_default();
+    let point = c.reorder_point.unwrap_or(0);
+    (2 * point - promisable(r)).max(c.reorder_quantity.unwrap_or(0)).max(0)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +113,9 @@ pub struct StockCount {
     pub sequence: Option<u64>,
     pub reason: CountReason,
     pub safety_stock: Option<i64>,
+    /// A new reorder point and quantity (each unchanged when absent).
+    pub reorder_point: Option<i64>,
+    pub reorder_quantity: Option<i64>,
     pub at: DateTime<Utc>,
 }
 
@@ -102,6 +151,12 @@ pub fn plan(current: Option<&StockRecord>, c: &StockCount) -> Result<Option<(i64
     if let Some(s) = c.safety_stock {
         control.safety_stock = s;
     }
+    if c.reorder_point.is_some() {
+        control.reorder_point = c.reorder_point;
+    }
+    if c.reorder_quantity.is_some() {
+        control.reorder_quantity = c.reorder_quantity;
+    }
     control.last = Some(LastCount {
         reason: c.reason,
         sequence: c.sequence,
@@ -130,7 +185,15 @@ mod tests {
     }
 
     fn count(target: Target, sequence: Option<u64>) -> StockCount {
-        StockCount { target, sequence, reason: CountReason::Count, safety_stock: None, at: Utc::now() }
+        StockCount {
+            target,
+            sequence,
+            reason: CountReason::Count,
+            safety_stock: None,
+            reorder_point: None,
+            reorder_quantity: None,
+            at: Utc::now(),
+        }
     }
 
     #[test]
@@ -144,6 +207,24 @@ mod tests {
         let (after, c) = plan(Some(&r), &count(Target::Delta(-2), None)).unwrap().unwrap();
         assert_eq!((after, c.sequence, c.last.map(|l| l.drift)), (8, Some(5), Some(0)));
         assert!(plan(Some(&r), &count(Target::Delta(-11), None)).is_err());
+    }
+
+    #[test]
+    fn one_crossing_per_dip_below_the_reorder_point() {
+        let mut r = rec(10, 0);
+        r.control = Some(StockControl { reorder_point: Some(5), reorder_quantity: Some(20), ..Default::default() });
+        assert_eq!(crossing(&r), None);
+        r.level.available = 4;
+        assert_eq!(crossing(&r), Some(Crossing::Below { n: 1 }));
+        assert_eq!(suggested_quantity(&r), 20);
+        if let Some(c) = r.control.as_mut() {
+            c.low_since = Some(Utc::now());
+            c.low_crossings = 1;
+        }
+        r.level.available = 2;
+        assert_eq!(crossing(&r), None, "still low: no second alert");
+        r.level.available = 6;
+        assert_eq!(crossing(&r), Some(Crossing::Recovered { crossings: 1 }));
     }
 
     #[test]

@@ -22,6 +22,15 @@ pub trait StockRepository: Send + Sync {
     /// location's control (sequence, last count, safety stock) recorded on the base item in the
     /// same write; a count older than the last applied changes nothing (`applied: false`).
     async fn count_stock(&self, sku: &Sku, location: &LocationId, count: &StockCount) -> Result<Counted, StoreError>;
+    /// Marks a location low on a SKU (the `n`th time, `Some(at)`) or recovered (`None`), on the
+    /// stock's base item, on condition it is not marked so already: `false` when another writer
+    /// did it first (the alert's dedupe is this write's condition).
+    async fn mark_low(
+        &self,
+        sku: &Sku,
+        location: &LocationId,
+        low: Option<(u64, chrono::DateTime<chrono::Utc>)>,
+    ) -> Result<bool, StoreError>;
     /// One movement on its own, under the same guard as inside a change (`OutOfStock` for a
     /// hold, `StockPrecondition` for the others).
     async fn apply_stock_move(&self, m: &StockMovement) -> Result<(), StoreError>;

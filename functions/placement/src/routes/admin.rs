@@ -40,6 +40,10 @@ pub async fn adjust_stock(
     Ok(json(StatusCode::OK, &oms.adjust_stock(sku(&s)?, location_id(&l)?, req).await?))
 }
 
+pub async fn low_stock(State(oms): State<AppState>, Staff(_): Staff) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &serde_json::json!({ "items": oms.low_stock().await? })))
+}
+
 pub async fn inventory_drift(State(oms): State<AppState>, Staff(_): Staff) -> Result<Response, Problem> {
     Ok(json(StatusCode::OK, &serde_json::json!({ "items": oms.inventory_drift().await? })))
 }

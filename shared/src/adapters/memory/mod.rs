@@ -11,6 +11,7 @@ mod orders;
 mod privacy;
 mod promotions;
 mod repos;
+mod stock;
 mod webhooks;
 
 pub use messaging::{MemoryBus, MemoryMailer, MemoryMessages, MemoryQueue};

@@ -1,7 +1,8 @@
 //! Stock per SKU × location: one partition per SKU with one base item per location, and for a
 //! hot SKU shard items on partitions of their own (`keys::stock_shard`).
 
-use super::super::item::{Item, key_attrs};
+use super::super::errors::sdk;
+use super::super::item::{Item, key_attrs, n, s};
 use super::super::keys;
 use super::super::table::DynamoStore;
 use super::super::tx::TxOp;
@@ -129,6 +130,36 @@ impl StockRepository for DynamoStore {
 
     async fn count_stock(&self, sku: &Sku, location: &LocationId, count: &StockCount) -> Result<Counted, StoreError> {
         self.rebalance_stock(sku, location, None, None, Some(count)).await
+    }
+
+    async fn mark_low(
+        &self,
+        sku: &Sku,
+        location: &LocationId,
+        low: Option<(u64, chrono::DateTime<chrono::Utc>)>,
+    ) -> Result<bool, StoreError> {
+        let req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(&keys::stock(sku, location))))
+            .expression_attribute_names("#c", "control")
+            .expression_attribute_values(":one", n(1));
+        let req = match low {
+            Some((crossings, at)) => req
+                .update_expression("SET #c.lowSince = :at, #c.lowCrossings = :n, version = version + :one")
+                .condition_expression("attribute_exists(#c) AND attribute_not_exists(#c.lowSince)")
+                .expression_attribute_values(":at", s(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)))
+                .expression_attribute_values(":n", n(crossings)),
+            None => req
+                .update_expression("REMOVE #c.lowSince SET version = version + :one")
+                .condition_expression("attribute_exists(#c.lowSince)"),
+        };
+        match req.send().await.map_err(sdk) {
+            Ok(_) => Ok(true),
+            Err(StoreError::StaleVersion) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     async fn apply_stock_move(&self, m: &StockMovement) -> Result<(), StoreError> {
