@@ -119,7 +119,7 @@ impl Oms {
             return Err(AppError::Forbidden);
         }
         let reason = text("reason", &input.reason, 500)?;
-        if input.line_id.as_ref().is_some_and(|l| !(1..=20).contains(&l.len())) {
+        if input.line_id.as_ref().is_some_and(|l| !(1..=20).contains(&l.chars().count())) {
             return Err(AppError::invalid_field("lineId", "1-20 characters"));
         }
         if let Discount::Percent { basis_points } = input.discount
