@@ -105,12 +105,21 @@ async fn a_buyer_orders_on_account_within_the_credit_limit_and_never_past_it() -
     // A cancel gives its credit back; an edit of an order on account is refused.
     let cancelled = placed[0].clone();
     let owner = if s.order("buyer-1", &cancelled).await?["customerId"] == "buyer-1" { "buyer-1" } else { "buyer-2" };
-    let v = s.order(owner, &cancelled).await?["version"].as_u64().unwrap_or(0).to_string();
     let edit = json!({"lines": [{"sku": "MUG-CLASSIC", "quantity": 3}]});
-    let r = s
-        .call("PATCH", &format!("/v1/orders/{cancelled}"), Some(&s.token(owner)), Some(&edit), &[("If-Match", &v)])
-        .await?;
-    assert_eq!(r.status, 409, "{}", r.text);
+    // The workflow is still moving the order on, so a version read may be stale by the PATCH: an
+    // edit at the version it then has is refused as an account order.
+    let mut r = None;
+    for _ in 0..20 {
+        let v = s.order(owner, &cancelled).await?["version"].as_u64().unwrap_or(0).to_string();
+        let path = format!("/v1/orders/{cancelled}");
+        let reply = s.call("PATCH", &path, Some(&s.token(owner)), Some(&edit), &[("If-Match", &v)]).await?;
+        if reply.status != 412 {
+            r = Some(reply);
+            break;
+        }
+    }
+    let r = r.ok_or_else(|| anyhow::anyhow!("the order never held still for an edit"))?;
+    assert_eq!((r.status, r.json()["type"].as_str()), (409, Some("urn:oms:problem:account-order")), "{}", r.text);
     let r = s.call("POST", &format!("/v1/orders/{cancelled}/cancel"), Some(&s.token(owner)), None, &[]).await?;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(company(&s).await?["exposure"], total * fits);
