@@ -156,7 +156,8 @@ pub async fn handle(router: Router, issuer: DevIssuer, req: Request<Body>) -> Re
             || path == "/track"
             || path == "/v1/products"
             || path.starts_with("/v1/products/")
-            || path.starts_with("/v1/inventory/"));
+            || path.starts_with("/v1/inventory/")
+            || (path.starts_with("/v1/services/") && path.ends_with("/slots")));
     let public = path.starts_with("/v1/webhooks/") || path.starts_with("/v1/signed/") || public_read;
     if public {
         let event = apigw_event(

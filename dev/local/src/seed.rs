@@ -79,6 +79,12 @@ pub async fn seed(oms: &Oms) -> anyhow::Result<()> {
                 return_window_days: None,
                 active: true,
                 category: Some(category(p.0).into()),
+                service: (p.3 == ProductKind::Service).then(|| oms_shared::domain::service::ServiceSpec {
+                    duration_minutes: 120,
+                    skills: vec!["tv-mount".into()],
+                    regions: vec!["US".into()],
+                }),
+                warranty_months: (p.0 == "TV-55" || p.0 == "HEADPHONES-X1").then_some(24),
             },
         )
         .await
@@ -127,6 +133,24 @@ pub async fn seed(oms: &Oms) -> anyhow::Result<()> {
         )
         .await
         .map_err(|e| anyhow::anyhow!("seeding stock {s}@{l}: {e}"))?;
+    }
+    // Two weeks of technicians (two of them, mornings and afternoons) for the installation.
+    let admin = oms_shared::app::Caller::admin(oms_shared::domain::CustomerId::parse("seed")?);
+    let today = chrono::Utc::now().date_naive();
+    for d in 1..=14 {
+        let date = (today + chrono::Duration::days(d)).format("%Y-%m-%d").to_string();
+        let window = |start: &str, end: &str| oms_shared::app::services::WindowInput {
+            start: start.into(),
+            end: end.into(),
+            technician_minutes: 480,
+            skills: vec!["tv-mount".into()],
+        };
+        let day = oms_shared::app::services::CapacityInput {
+            windows: vec![window("08:00", "12:00"), window("13:00", "17:00")],
+        };
+        oms.put_capacity_day(&admin, "US", &date, day)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding capacity {date}: {e}"))?;
     }
     Ok(())
 }

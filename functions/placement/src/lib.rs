@@ -29,11 +29,17 @@ pub fn router(oms: Oms) -> Router {
         .route("/v1/products/{sku}", get(public_product))
         .route("/v1/products/{sku}/delivery-estimate", get(delivery_estimate))
         .route("/v1/inventory/{sku}", get(public_availability))
+        .route("/v1/services/{sku}/slots", get(service_slots))
         .route("/v1/orders", post(place_order).get(list_orders))
         .route("/v1/orders/{order_id}", get(get_order).patch(edit_order))
         .route("/v1/orders/{order_id}/cancel", post(cancel_order))
         .route("/v1/orders/{order_id}/payment", post(submit_payment))
         .route("/v1/orders/{order_id}/inquiries", post(open_inquiry))
+        // Technicians' visits and warranty claims (the customer, or an agent for them).
+        .route("/v1/orders/{order_id}/visits", post(book_visit))
+        .route("/v1/orders/{order_id}/visits/{visit_id}/reschedule", post(reschedule_visit))
+        .route("/v1/orders/{order_id}/visits/{visit_id}/cancel", post(cancel_visit))
+        .route("/v1/orders/{order_id}/warranty-claims", post(claim_warranty))
         .route("/v1/me/preferences", get(get_preferences).put(put_preferences))
         .route("/v1/me/export", get(export_me))
         .route("/v1/me", delete(erase_me))
@@ -67,6 +73,18 @@ pub fn router(oms: Oms) -> Router {
             post(admin_approve).route_layer(need(P::ApproveAdjustments)),
         )
         .route("/v1/admin/approvals/{approval_id}/reject", post(admin_reject).route_layer(need(P::ApproveAdjustments)))
+        .route(
+            "/v1/admin/service-capacity/{region}/{date}",
+            get(admin_get_capacity).put(admin_put_capacity).route_layer(need(P::Services)),
+        )
+        .route(
+            "/v1/admin/orders/{order_id}/visits/{visit_id}/status",
+            post(admin_visit_status).route_layer(need(P::Services)),
+        )
+        .route(
+            "/v1/admin/orders/{order_id}/visits/{visit_id}/repeat",
+            post(admin_repeat_visit).route_layer(need(P::ActForCustomer)),
+        )
         .route("/v1/admin/orders/{order_id}/cancel", post(admin_cancel_order).route_layer(need(P::ActForCustomer)))
         .route("/v1/admin/orders/{order_id}/release-hold", post(admin_release_hold).route_layer(need(P::Annotate)))
         .route(

@@ -69,6 +69,7 @@ impl Role {
                     | Adjust
                     | ApproveAdjustments
                     | Promotions
+                    | Services
             ),
             Role::Warehouse => {
                 matches!(p, ReadOrders | Stock | Locations | ReceiveReturns | ReadLabels | Pickups | Pack)
@@ -87,7 +88,9 @@ impl Role {
                         | Companies
                 )
             }
-            Role::Integration => matches!(p, ReadOrders | Catalog | Stock | Locations | Webhooks | ImportOrders),
+            Role::Integration => {
+                matches!(p, ReadOrders | Catalog | Stock | Locations | Webhooks | ImportOrders | Services)
+            }
         }
     }
 }
@@ -145,6 +148,8 @@ pub enum Permission {
     ApproveAdjustments,
     /// Promotions: codes, automatic promotions, their conditions and limits.
     Promotions,
+    /// Technicians' capacity and visits' progress (the field-service system, supervisors).
+    Services,
 }
 
 /// A set of roles.

@@ -26,6 +26,12 @@ pub struct ProductInput {
     pub active: bool,
     #[serde(default)]
     pub category: Option<String>,
+    /// Service products (1.13.0): the visit's duration, skills and regions.
+    #[serde(default)]
+    pub service: Option<crate::domain::service::ServiceSpec>,
+    /// Goods (1.13.0): months of warranty from delivery.
+    #[serde(default)]
+    pub warranty_months: Option<u16>,
 }
 
 fn goods() -> ProductKind {
@@ -110,6 +116,8 @@ impl Oms {
             return_window_days: input.return_window_days.unwrap_or(Product::DEFAULT_RETURN_WINDOW_DAYS),
             active: input.active,
             category: input.category,
+            service: input.service,
+            warranty_months: input.warranty_months,
         };
         p.validate().map_err(|e| match e {
             crate::domain::catalog::CatalogError::Field(field, why) => AppError::invalid_field(field, why),

@@ -73,6 +73,10 @@ impl From<StoreError> for AppError {
                 detail: format!("promotionCodes: promotion {id} has no uses left"),
                 field: "promotionCodes",
             },
+            StoreError::SlotFull(slot) => AppError::Conflict {
+                kind: "slot-full",
+                detail: format!("slotId: slot {slot} has no time left; choose another"),
+            },
             StoreError::DuplicateEvent => {
                 AppError::Conflict { kind: "duplicate-event", detail: "this provider event was already applied".into() }
             }

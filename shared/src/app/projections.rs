@@ -6,6 +6,8 @@
 
 use super::access::Audience;
 use super::views::OrderDto;
+use crate::domain::service::Visit;
+use crate::domain::warranty::WarrantyClaim;
 use crate::domain::*;
 use crate::ports::OrderView;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -53,6 +55,12 @@ pub struct CustomerOrder {
     /// The promotions the order got (agents' adjustments show only in the lines' discounts).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub promotions: Vec<crate::domain::promotion::AppliedPromotion>,
+    /// Technicians' visits (no reasons or technicians' notes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub visits: Vec<Visit>,
+    /// Warranty claims (no reasons).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warranty_claims: Vec<WarrantyClaim>,
     pub shipping_address: Address,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<Address>,
@@ -130,6 +138,10 @@ pub struct IntegrationFields {
     pub email: Email,
     pub lines: Vec<OrderLine>,
     pub totals: Totals,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub visits: Vec<Visit>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warranty_claims: Vec<WarrantyClaim>,
     pub shipping_address: Address,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<Address>,
@@ -166,6 +178,14 @@ pub fn customer_message(e: &TimelineEvent) -> Option<String> {
         "order.placed" => "We received your order.",
         "order.edited" => "Your order was changed.",
         "order.adjusted" => "The price of your order was lowered.",
+        "service.scheduled" => "Your technician visit is booked.",
+        "service.rescheduled" => "Your technician visit was moved.",
+        "service.cancelled" => "Your technician visit was cancelled.",
+        "service.dispatched" => "Your technician is on the way.",
+        "service.completed" => "Your technician visit is done.",
+        "service.failed" => "Your technician visit could not be completed. We will contact you.",
+        "warranty.claimed" => "We received your warranty claim.",
+        "warranty.replacement_placed" => "Your replacement was ordered at no charge.",
         "labels.created" => "Your order is confirmed and being packed.",
         "order.ready_for_pickup" => "Your order is ready for pickup at the store.",
         "order.collected" => "You collected your order.",
@@ -230,6 +250,20 @@ pub fn customer_shipment(s: &Shipment) -> CustomerShipment {
     }
 }
 
+/// A visit as the customer and machine clients see it: no repeat reason or technician's note.
+pub fn public_visit(v: &Visit) -> Visit {
+    Visit { reason: None, outcome: None, ..v.clone() }
+}
+
+fn public_visits(o: &Order) -> Vec<Visit> {
+    o.visits.iter().map(public_visit).collect()
+}
+
+/// Claims without the reason given (it may be an agent's words).
+fn public_claims(o: &Order) -> Vec<WarrantyClaim> {
+    o.warranty_claims.iter().map(|c| WarrantyClaim { reason: String::new(), ..c.clone() }).collect()
+}
+
 pub fn customer_order(o: &Order, shipments: &[Shipment], timeline: &[TimelineEvent]) -> CustomerOrder {
     CustomerOrder {
         order_id: o.id.clone(),
@@ -239,6 +273,8 @@ pub fn customer_order(o: &Order, shipments: &[Shipment], timeline: &[TimelineEve
         lines: o.lines.clone(),
         totals: o.totals,
         promotions: o.discounts.promotions.clone(),
+        visits: public_visits(o),
+        warranty_claims: public_claims(o),
         shipping_address: o.shipping_address.clone(),
         billing_address: o.billing_address.clone(),
         delivery: o.delivery.clone(),
@@ -274,6 +310,8 @@ pub fn integration_order(v: OrderView) -> IntegrationOrder {
             email: o.email.clone(),
             lines: o.lines.clone(),
             totals: o.totals,
+            visits: public_visits(&o),
+            warranty_claims: public_claims(&o),
             shipping_address: o.shipping_address.clone(),
             billing_address: o.billing_address.clone(),
             delivery: o.delivery.clone(),

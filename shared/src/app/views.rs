@@ -24,6 +24,11 @@ pub struct OrderDto {
     /// Promotions applied and agents' adjustments (with reasons and who gave them).
     #[serde(skip_serializing_if = "crate::domain::order::Discounts::is_empty")]
     pub discounts: crate::domain::order::Discounts,
+    /// Technicians' visits, with repeat reasons and technicians' notes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub visits: Vec<crate::domain::service::Visit>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warranty_claims: Vec<crate::domain::warranty::WarrantyClaim>,
     pub shipping_address: Address,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<Address>,
@@ -108,6 +113,8 @@ impl OrderDto {
             lines: o.lines.clone(),
             totals: o.totals,
             discounts: o.discounts.clone(),
+            visits: o.visits.clone(),
+            warranty_claims: o.warranty_claims.clone(),
             shipping_address: o.shipping_address.clone(),
             billing_address: o.billing_address.clone(),
             delivery: o.delivery.clone(),

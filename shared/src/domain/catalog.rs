@@ -37,6 +37,12 @@ pub struct Product {
     /// The storefront category it is listed under (`home`, `apparel`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    /// A service product: its visit's duration, skills and regions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<super::service::ServiceSpec>,
+    /// Goods: months of warranty from delivery (claims after the return window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warranty_months: Option<u16>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,6 +80,18 @@ impl Product {
         }
         if self.return_window_days > 365 {
             return Err(CatalogError::Invalid("return window over 365 days"));
+        }
+        match (&self.service, self.kind) {
+            (Some(_), ProductKind::Goods) => {
+                return Err(CatalogError::Field("service", "only service products have a service"));
+            }
+            (Some(s), ProductKind::Service) => s.validate().map_err(|(f, why)| CatalogError::Field(f, why))?,
+            _ => {}
+        }
+        if self.warranty_months.is_some_and(|m| !(1..=120).contains(&m))
+            || (self.warranty_months.is_some() && self.kind == ProductKind::Service)
+        {
+            return Err(CatalogError::Field("warrantyMonths", "goods only, 1 to 120 months"));
         }
         Ok(())
     }

@@ -232,6 +232,9 @@ pub struct OrderChange {
     pub company: Option<Write<super::company::Company>>,
     /// Promotion uses held or given back with the order (counters, limits as conditions).
     pub promotion_uses: Vec<super::promotion::PromotionUse>,
+    /// Technician minutes held or given back with the order's visits (free minutes as the
+    /// condition: `SlotFull`).
+    pub slot_bookings: Vec<super::service::SlotBooking>,
     /// An adjustment's approval created or decided with the change (versioned).
     pub approval: Option<Write<super::adjustment::Approval>>,
     pub effects: Vec<Effect>,

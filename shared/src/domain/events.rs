@@ -16,7 +16,7 @@ pub const EVENT_VERSION: u32 = 1;
 pub const EVENT_SOURCE: &str = "oms";
 
 /// Every event type published in this version, as the schemas in `docs/events/` name them.
-pub const EVENT_TYPES: [&str; 23] = [
+pub const EVENT_TYPES: [&str; 30] = [
     "order.placed",
     "order.confirmed",
     "order.edited",
@@ -40,6 +40,13 @@ pub const EVENT_TYPES: [&str; 23] = [
     "return.refunded",
     "case.opened",
     "case.resolved",
+    "service.scheduled",
+    "service.rescheduled",
+    "service.cancelled",
+    "service.dispatched",
+    "service.completed",
+    "service.failed",
+    "warranty.claimed",
 ];
 
 /// The event type one timeline entry announces, if any.
@@ -66,6 +73,13 @@ fn of_entry(e: &TimelineEvent) -> Option<&'static str> {
         "return.received" => "return.received",
         "case.opened" => "case.opened",
         "case.resolved" => "case.resolved",
+        "service.scheduled" => "service.scheduled",
+        "service.rescheduled" => "service.rescheduled",
+        "service.cancelled" => "service.cancelled",
+        "service.dispatched" => "service.dispatched",
+        "service.completed" => "service.completed",
+        "service.failed" => "service.failed",
+        "warranty.claimed" => "warranty.claimed",
         _ => return None,
     })
 }

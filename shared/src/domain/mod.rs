@@ -31,6 +31,7 @@ pub mod privacy;
 pub mod promotion;
 pub mod recovery;
 pub mod returns;
+pub mod service;
 pub mod shipment;
 pub mod sourcing;
 pub mod status;
@@ -38,6 +39,7 @@ pub mod stock;
 pub mod stored;
 pub mod support;
 pub mod validation;
+pub mod warranty;
 pub mod webhooks;
 
 pub use address::{Address, AddressError, AddressInput, CountryCode};

@@ -186,6 +186,12 @@ pub struct Order {
     /// Promotions applied and agents' adjustments.
     #[serde(default, skip_serializing_if = "Discounts::is_empty")]
     pub discounts: Discounts,
+    /// Technicians' visits: for service lines, repeats, warranty repairs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub visits: Vec<super::service::Visit>,
+    /// Warranty claims on the order's goods.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warranty_claims: Vec<super::warranty::WarrantyClaim>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// What the store read of the order's write-once part (see `STATE_FIELDS`): a store that

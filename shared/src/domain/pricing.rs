@@ -133,6 +133,8 @@ pub(crate) mod tests {
             return_window_days: 30,
             active: true,
             category: None,
+            service: None,
+            warranty_months: None,
         }
     }
 

@@ -190,7 +190,7 @@ pub struct ReturnRequestLine {
 }
 
 /// Units of a line delivered, and when the last of them arrived.
-fn delivered(line_id: &str, shipments: &[Shipment]) -> (u32, Option<DateTime<Utc>>) {
+pub fn delivered(line_id: &str, shipments: &[Shipment]) -> (u32, Option<DateTime<Utc>>) {
     shipments
         .iter()
         .filter(|s| s.status == ShipmentStatus::Delivered)

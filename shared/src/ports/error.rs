@@ -20,6 +20,9 @@ pub enum StoreError {
     /// A promotion's use would pass its total or per-customer limit.
     #[error("promotion {0} has no uses left")]
     PromotionExhausted(String),
+    /// A technician window has not the minutes a visit needs (its slot id).
+    #[error("slot {0} is full")]
+    SlotFull(String),
     #[error("the cart was already converted to an order")]
     CartConverted,
     /// The provider event was already applied (its dedupe record is part of the change).

@@ -26,6 +26,7 @@ mod privacy;
 mod promotions;
 mod queue;
 mod returns;
+mod services;
 mod shipments;
 mod stock;
 mod webhooks;
@@ -55,6 +56,7 @@ pub use privacy::PersonalData;
 pub use promotions::PromotionRepository;
 pub use queue::Queue;
 pub use returns::ReturnRepository;
+pub use services::ServiceCapacityRepository;
 pub use shipments::{ShipmentRepository, Tracked};
 pub use stock::{Counted, StockRepository};
 pub use webhooks::{WebhookRepository, WebhookSender};
@@ -101,4 +103,5 @@ storage_ports!(
     FeedbackRepository,
     CompanyRepository,
     PromotionRepository,
+    ServiceCapacityRepository,
 );

@@ -32,6 +32,8 @@ pub fn product(s: &str, price: i64) -> Product {
         return_window_days: 30,
         active: true,
         category: None,
+        service: None,
+        warranty_months: None,
     }
 }
 
@@ -107,6 +109,8 @@ pub fn order(customer: &str, email: &str) -> Order {
         placement_key: None,
         confirmation: None,
         pickup: None,
+        visits: Vec::new(),
+        warranty_claims: Vec::new(),
         discounts: Default::default(),
         created_at: now,
         updated_at: now,

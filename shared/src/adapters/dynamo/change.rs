@@ -91,6 +91,9 @@ impl DynamoStore {
         for u in &change.promotion_uses {
             ops.extend(self.promotion_use_ops(u)?);
         }
+        for b in &crate::domain::service::net(&change.slot_bookings) {
+            ops.push(self.slot_booking_op(b)?);
+        }
         if let Some(w) = &change.approval {
             ops.push(self.write_op(w, super::entities::promotions::approval_item)?);
         }

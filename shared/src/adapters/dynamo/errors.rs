@@ -40,6 +40,8 @@ pub enum TxRole {
     ProviderEvent,
     /// A promotion's use counter (its limit as the condition).
     PromotionUse(String),
+    /// A technician window's free minutes (its slot id).
+    SlotBooking(String),
     /// A part marker of a change split over several transactions (`parts`): its condition
     /// failing means another writer (the sweep) dealt with the part.
     Part,
@@ -62,6 +64,9 @@ pub fn map_cancellation(roles: &[TxRole], reasons: &[CancellationReason]) -> Sto
                 }
                 TxRole::PromotionUse(id) => {
                     first.get_or_insert(StoreError::PromotionExhausted(id.clone()));
+                }
+                TxRole::SlotBooking(slot) => {
+                    first.get_or_insert(StoreError::SlotFull(slot.clone()));
                 }
                 TxRole::Versioned | TxRole::Other => {
                     first.get_or_insert(StoreError::StaleVersion);

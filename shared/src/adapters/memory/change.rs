@@ -32,6 +32,7 @@ fn size(c: &OrderChange) -> usize {
         + usize::from(c.feedback.is_some())
         + usize::from(c.company.is_some())
         + 2 * c.promotion_uses.len()
+        + crate::domain::service::net(&c.slot_bookings).len()
         + usize::from(c.approval.is_some())
         + usize::from(!c.timeline.is_empty())
         + usize::from(!c.effects.is_empty())
@@ -82,6 +83,13 @@ fn conditions(
         let mine = s.promotion_uses.get(&(u.promotion_id.clone(), Some(u.customer.clone()))).copied().unwrap_or(0);
         if u.limit.is_some_and(|l| all >= i64::from(l)) || u.per_customer_limit.is_some_and(|l| mine >= i64::from(l)) {
             errors.insert(0, StoreError::PromotionExhausted(u.promotion_id.clone()));
+        }
+    }
+    // Netted per window, as the table writes them (one update per item).
+    for b in crate::domain::service::net(&c.slot_bookings).iter().filter(|b| b.hold) {
+        let free = s.windows.get(&b.slot).map(|w| w.free_minutes());
+        if free.is_none_or(|f| f < b.minutes) {
+            errors.insert(0, StoreError::SlotFull(b.slot.to_string()));
         }
     }
     for d in &c.documents {
@@ -193,6 +201,15 @@ fn apply(
     for u in &c.promotion_uses {
         *s.promotion_uses.entry((u.promotion_id.clone(), None)).or_default() += i64::from(u.delta);
         *s.promotion_uses.entry((u.promotion_id.clone(), Some(u.customer.clone()))).or_default() += i64::from(u.delta);
+    }
+    for b in &crate::domain::service::net(&c.slot_bookings) {
+        if let Some(w) = s.windows.get_mut(&b.slot) {
+            w.booked_minutes = if b.hold {
+                w.booked_minutes.saturating_add(b.minutes)
+            } else {
+                w.booked_minutes.saturating_sub(b.minutes)
+            };
+        }
     }
     if let Some(w) = &c.approval {
         s.approvals.insert(w.value().id.clone(), w.value().clone());

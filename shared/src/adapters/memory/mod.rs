@@ -11,6 +11,7 @@ mod orders;
 mod privacy;
 mod promotions;
 mod repos;
+mod services;
 mod stock;
 mod webhooks;
 
@@ -71,6 +72,8 @@ pub(crate) struct State {
     /// (promotion, customer or none for the total) -> uses held.
     pub promotion_uses: HashMap<(String, Option<CustomerId>), i64>,
     pub approvals: BTreeMap<String, crate::domain::adjustment::Approval>,
+    /// Technician windows by slot.
+    pub windows: BTreeMap<crate::domain::service::SlotId, crate::domain::service::Window>,
     /// (order, kind, ledger reference) -> the document issued for it.
     pub document_refs:
         BTreeMap<(OrderId, crate::domain::invoice::DocumentKind, String), crate::domain::invoice::DocumentRef>,

@@ -56,6 +56,7 @@ impl Fulfillment {
             next.status_reason = Some(reason.clone());
             // A failed order gives its promotion uses back; a declined one may still be paid.
             let uses = if declined { Vec::new() } else { crate::domain::promotion::release_uses(&mut next) };
+            let slots = if declined { Vec::new() } else { crate::domain::service::cancel_scheduled(&mut next, now) };
             if order.payment.authorization_id.is_some() {
                 let zero = Money::zero(order.totals.total.currency());
                 next.payment.record(LedgerKind::Voided, zero, &format!("void-{}", order.id), now);
@@ -69,6 +70,7 @@ impl Fulfillment {
             change.stock = moves;
             change.shipments = shipments;
             change.promotion_uses = uses;
+            change.slot_bookings = slots;
             match self.commit(&change).await {
                 Ok(()) => return Ok(json!({"status": change.next_order().map(|o| o.status), "compensated": true})),
                 Err(e) if e.name == StepError::STORE_TRANSIENT => continue,

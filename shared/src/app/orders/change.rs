@@ -114,6 +114,7 @@ impl Oms {
             next.status_reason = reason.clone();
             let moves = release_reservations(&mut next);
             let uses = crate::domain::promotion::release_uses(&mut next);
+            let slots = crate::domain::service::cancel_scheduled(&mut next, now);
             let undo = payment_undo(&mut next, now)?;
             let mut ev = TimelineEvent::new(now, "order.cancelled", actor.clone()).with_status(OrderStatus::Cancelled);
             if let Some(r) = &reason {
@@ -127,6 +128,7 @@ impl Oms {
             change.effects.extend(undo);
             change.company = self.release_credit(&order, now).await?;
             change.promotion_uses = uses;
+            change.slot_bookings = slots;
             match self.store.commit(&change).await {
                 Ok(()) => {
                     tracing::info!("order cancelled");

@@ -231,6 +231,8 @@ impl Oms {
                 placement_key: Some(idempotency_key.to_owned()),
                 confirmation: None,
                 pickup: None,
+                visits: Vec::new(),
+                warranty_claims: Vec::new(),
                 discounts,
                 created_at: now,
                 updated_at: now,

@@ -1,0 +1,86 @@
+//! Services: technicians' capacity (supervisors, the field-service system), the slots a service
+//! offers (storefronts, no sign-in), visits on an order and warranty claims.
+
+use super::*;
+use oms_shared::app::services::{CapacityInput, SlotsQuery};
+use oms_shared::app::visits::{BookVisitInput, RepeatVisitInput, RescheduleInput, VisitProgressInput};
+use oms_shared::app::warranty::WarrantyClaimInput;
+use oms_shared::domain::service::Visit;
+
+fn visit_id(params: &HashMap<String, String>) -> String {
+    params.get("visit_id").cloned().unwrap_or_default()
+}
+
+/// A visit as the caller may see it: staff read the reasons and technicians' notes.
+fn visit_for(caller: &oms_shared::app::Caller, v: &Visit) -> Visit {
+    if caller.is_staff() { v.clone() } else { oms_shared::app::projections::public_visit(v) }
+}
+
+pub async fn service_slots(
+    State(oms): State<AppState>,
+    Path(s): Path<String>,
+    Query(q): Query<SlotsQuery>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.service_slots(&sku(&s)?, q).await?))
+}
+
+pub async fn admin_get_capacity(
+    State(oms): State<AppState>,
+    Staff(c): Staff,
+    Path((region, date)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.capacity_day(&c, &region, &date).await?))
+}
+
+pub async fn admin_put_capacity(
+    State(oms): State<AppState>,
+    Staff(c): Staff,
+    Path((region, date)): Path<(String, String)>,
+    Json(req, _): Json<CapacityInput>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &oms.put_capacity_day(&c, &region, &date, req).await?))
+}
+
+pub async fn book_visit(o: OrderOf, Json(req, _): Json<BookVisitInput>) -> Result<Response, Problem> {
+    let v = o.oms.book_visit(&o.caller, &o.id, req).await?;
+    Ok(json(StatusCode::CREATED, &visit_for(&o.caller, &v)))
+}
+
+pub async fn reschedule_visit(
+    o: OrderOf,
+    Path(p): Path<HashMap<String, String>>,
+    Json(req, _): Json<RescheduleInput>,
+) -> Result<Response, Problem> {
+    let v = o.oms.reschedule_visit(&o.caller, &o.id, &visit_id(&p), req).await?;
+    Ok(json(StatusCode::OK, &visit_for(&o.caller, &v)))
+}
+
+pub async fn cancel_visit(o: OrderOf, Path(p): Path<HashMap<String, String>>) -> Result<Response, Problem> {
+    let v = o.oms.cancel_visit(&o.caller, &o.id, &visit_id(&p)).await?;
+    Ok(json(StatusCode::OK, &visit_for(&o.caller, &v)))
+}
+
+pub async fn admin_visit_status(
+    AgentOrder(o): AgentOrder,
+    Path(p): Path<HashMap<String, String>>,
+    Json(req, _): Json<VisitProgressInput>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &o.oms.visit_progress(&o.caller, &o.id, &visit_id(&p), req).await?))
+}
+
+pub async fn admin_repeat_visit(
+    AgentOrder(o): AgentOrder,
+    Path(p): Path<HashMap<String, String>>,
+    Json(req, _): Json<RepeatVisitInput>,
+) -> Result<Response, Problem> {
+    Ok(json(StatusCode::CREATED, &o.oms.repeat_visit(&o.caller, &o.id, &visit_id(&p), req).await?))
+}
+
+pub async fn claim_warranty(o: OrderOf, Json(req, _): Json<WarrantyClaimInput>) -> Result<Response, Problem> {
+    let mut outcome = o.oms.claim_warranty(&o.caller, &o.id, req).await?;
+    if !o.caller.is_staff() {
+        outcome.claim.reason = String::new();
+        outcome.visit = outcome.visit.as_ref().map(oms_shared::app::projections::public_visit);
+    }
+    Ok(json(StatusCode::CREATED, &outcome))
+}
