@@ -42,6 +42,7 @@ conformance!(
     company_credit_moves_with_the_order_on_its_version,
     promotion_uses_hold_their_limits_under_concurrent_orders,
     approvals_are_decided_once_with_the_order,
+    service_windows_are_never_overbooked_and_keep_their_bookings,
     idempotency_records_and_webhook_dedupe,
     timeline_of_an_order_in_time_order,
     a_refused_change_writes_nothing,
@@ -555,6 +556,73 @@ async fn promotion_uses_hold_their_limits_under_concurrent_orders<S: Store + Clo
         assert_eq!(r.is_ok(), n < 2, "use {n} of 2 per customer: {r:?}");
     }
     assert_eq!(st.promotion_uses(&id, Some(&one)).await?.1, 2);
+    Ok(())
+}
+
+async fn service_windows_are_never_overbooked_and_keep_their_bookings<S: Store + Clone + 'static>(
+    st: S,
+) -> anyhow::Result<()> {
+    use oms_shared::domain::service::{SlotBooking, SlotId, Window};
+    let region = format!("US-{}", &ulid::Ulid::new().to_string()[18..]);
+    let date = chrono::NaiveDate::from_ymd_opt(2031, 3, 4).ok_or(anyhow::anyhow!("date"))?;
+    let w = |start: u16, cap: u32, booked: u32| Window {
+        slot: SlotId { region: region.clone(), date, start },
+        end: start + 240,
+        capacity_minutes: cap,
+        booked_minutes: booked,
+        skills: vec!["tv-mount".into()],
+    };
+    st.put_day(&[], &[w(480, 240, 0), w(780, 120, 0)]).await?;
+    assert!(matches!(st.put_day(&[], &[w(480, 240, 0)]).await, Err(StoreError::StaleVersion)), "created once");
+    assert_eq!(st.windows(&region, date, date).await?.len(), 2);
+    let morning = w(480, 240, 0).slot;
+    let afternoon = w(780, 120, 0).slot;
+    let hold = |slot: &SlotId, hold: bool| SlotBooking { slot: slot.clone(), minutes: 120, hold };
+    // Six orders at once for room for two visits: exactly two are written.
+    let tasks: Vec<_> = (0..6)
+        .map(|i| {
+            let (st, b) = (st.clone(), hold(&morning, true));
+            tokio::spawn(async move {
+                let o = order(&format!("cust-{i}"), "a@b.co");
+                let mut c = OrderChange::create(o.clone());
+                c.slot_bookings = vec![b];
+                (st.commit(&c).await, o.id)
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        match t.await? {
+            (Ok(()), _) => won += 1,
+            (Err(StoreError::SlotFull(x)), id) => {
+                assert_eq!(x, morning.to_string());
+                assert!(st.get_order(&id).await?.is_none(), "a refused order is not written");
+            }
+            (Err(StoreError::Conflict), _) => {}
+            (other, _) => anyhow::bail!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(won, 2);
+    assert_eq!(st.window(&morning).await?.map(|w| w.booked_minutes), Some(240));
+    // A change that frees and takes minutes in one window moves only the difference; a move to
+    // another window frees one and takes the other.
+    st.commit(&OrderChange { slot_bookings: vec![hold(&morning, false), hold(&morning, true)], ..Default::default() })
+        .await?;
+    st.commit(&OrderChange {
+        slot_bookings: vec![hold(&morning, false), hold(&afternoon, true)],
+        ..Default::default()
+    })
+    .await?;
+    assert_eq!(st.window(&morning).await?.map(|w| w.booked_minutes), Some(120));
+    assert_eq!(st.window(&afternoon).await?.map(|w| w.free_minutes()), Some(0));
+    let full = OrderChange { slot_bookings: vec![hold(&afternoon, true)], ..Default::default() };
+    assert!(matches!(st.commit(&full).await, Err(StoreError::SlotFull(_))));
+    // Capacity set again keeps what is booked; a stale read or removing a booked window is refused.
+    let read = st.windows(&region, date, date).await?;
+    assert!(matches!(st.put_day(&[w(480, 240, 0)], &[w(480, 480, 0)]).await, Err(StoreError::StaleVersion)));
+    assert!(matches!(st.put_day(&read, &[w(480, 480, 120)]).await, Err(StoreError::StaleVersion)), "booked afternoon");
+    st.put_day(&read, &[w(480, 480, 120), w(780, 120, 120)]).await?;
+    assert_eq!(st.window(&morning).await?.map(|w| w.free_minutes()), Some(360));
     Ok(())
 }
 

@@ -78,6 +78,8 @@ impl World {
                 return_window_days: None,
                 category: None,
                 active: true,
+                service: None,
+                warranty_months: None,
             },
         )
         .await?;

@@ -250,20 +250,6 @@ pub fn customer_shipment(s: &Shipment) -> CustomerShipment {
     }
 }
 
-/// A visit as the customer and machine clients see it: no repeat reason or technician's note.
-pub fn public_visit(v: &Visit) -> Visit {
-    Visit { reason: None, outcome: None, ..v.clone() }
-}
-
-fn public_visits(o: &Order) -> Vec<Visit> {
-    o.visits.iter().map(public_visit).collect()
-}
-
-/// Claims without the reason given (it may be an agent's words).
-fn public_claims(o: &Order) -> Vec<WarrantyClaim> {
-    o.warranty_claims.iter().map(|c| WarrantyClaim { reason: String::new(), ..c.clone() }).collect()
-}
-
 pub fn customer_order(o: &Order, shipments: &[Shipment], timeline: &[TimelineEvent]) -> CustomerOrder {
     CustomerOrder {
         order_id: o.id.clone(),
@@ -273,8 +259,8 @@ pub fn customer_order(o: &Order, shipments: &[Shipment], timeline: &[TimelineEve
         lines: o.lines.clone(),
         totals: o.totals,
         promotions: o.discounts.promotions.clone(),
-        visits: public_visits(o),
-        warranty_claims: public_claims(o),
+        visits: o.visits.iter().map(Visit::public).collect(),
+        warranty_claims: o.warranty_claims.iter().map(WarrantyClaim::public).collect(),
         shipping_address: o.shipping_address.clone(),
         billing_address: o.billing_address.clone(),
         delivery: o.delivery.clone(),
@@ -310,8 +296,8 @@ pub fn integration_order(v: OrderView) -> IntegrationOrder {
             email: o.email.clone(),
             lines: o.lines.clone(),
             totals: o.totals,
-            visits: public_visits(&o),
-            warranty_claims: public_claims(&o),
+            visits: o.visits.iter().map(Visit::public).collect(),
+            warranty_claims: o.warranty_claims.iter().map(WarrantyClaim::public).collect(),
             shipping_address: o.shipping_address.clone(),
             billing_address: o.billing_address.clone(),
             delivery: o.delivery.clone(),

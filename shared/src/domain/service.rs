@@ -90,7 +90,7 @@ impl SlotId {
             return None;
         }
         let date = NaiveDate::parse_from_str(date, "%Y%m%d").ok()?;
-        let start = parse_hhmm(&format!("{}:{}", &start[..2], &start[2..]))?;
+        let start = parse_hhmm(&format!("{}:{}", start.get(..2)?, start.get(2..)?)).filter(|t| *t < 24 * 60)?;
         Some(SlotId { region: region.to_owned(), date, start })
     }
 }
@@ -150,7 +150,7 @@ impl Window {
     pub fn fits(&self, spec: &ServiceSpec) -> bool {
         spec.skills.iter().all(|s| self.skills.contains(s))
             && self.free_minutes() >= spec.duration_minutes
-            && u32::from(self.end - self.slot.start) >= spec.duration_minutes
+            && u32::from(self.end.saturating_sub(self.slot.start)) >= spec.duration_minutes
     }
 }
 
@@ -234,6 +234,11 @@ pub struct Visit {
 }
 
 impl Visit {
+    /// As the customer and machine clients see it: no repeat reason or technician's note.
+    pub fn public(&self) -> Visit {
+        Visit { reason: None, outcome: None, ..self.clone() }
+    }
+
     pub fn is_open(&self) -> bool {
         matches!(self.status, VisitStatus::Scheduled | VisitStatus::Dispatched)
     }
@@ -378,3 +383,7 @@ pub fn net(bookings: &[SlotBooking]) -> Vec<SlotBooking> {
         })
         .collect()
 }
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

@@ -31,6 +31,13 @@ pub struct WarrantyClaim {
     pub created_at: DateTime<Utc>,
 }
 
+impl WarrantyClaim {
+    /// Without the reason given (it may be an agent's words).
+    pub fn public(&self) -> WarrantyClaim {
+        WarrantyClaim { reason: String::new(), ..self.clone() }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WarrantyError {
     #[error("lineId: the order has no goods line {0}")]

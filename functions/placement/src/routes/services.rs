@@ -13,7 +13,7 @@ fn visit_id(params: &HashMap<String, String>) -> String {
 
 /// A visit as the caller may see it: staff read the reasons and technicians' notes.
 fn visit_for(caller: &oms_shared::app::Caller, v: &Visit) -> Visit {
-    if caller.is_staff() { v.clone() } else { oms_shared::app::projections::public_visit(v) }
+    if caller.is_staff() { v.clone() } else { v.public() }
 }
 
 pub async fn service_slots(
@@ -79,8 +79,8 @@ pub async fn admin_repeat_visit(
 pub async fn claim_warranty(o: OrderOf, Json(req, _): Json<WarrantyClaimInput>) -> Result<Response, Problem> {
     let mut outcome = o.oms.claim_warranty(&o.caller, &o.id, req).await?;
     if !o.caller.is_staff() {
-        outcome.claim.reason = String::new();
-        outcome.visit = outcome.visit.as_ref().map(oms_shared::app::projections::public_visit);
+        outcome.claim = outcome.claim.public();
+        outcome.visit = outcome.visit.as_ref().map(Visit::public);
     }
     Ok(json(StatusCode::CREATED, &outcome))
 }
