@@ -121,6 +121,9 @@ impl Oms {
         };
         p.validate().map_err(|e| match e {
             crate::domain::catalog::CatalogError::Field(field, why) => AppError::invalid_field(field, why),
+            crate::domain::catalog::CatalogError::Mismatch(field, why) => {
+                AppError::UnprocessableField { kind: "invalid-product", detail: format!("{field}: {why}"), field }
+            }
             other => AppError::invalid(other.to_string()),
         })?;
         let currency = p.price.currency();

@@ -99,6 +99,11 @@ pub(crate) fn parse_date(field: &str, v: &str) -> Result<NaiveDate, AppError> {
         .ok_or_else(|| AppError::invalid_field(field, "a date such as 2026-12-24"))
 }
 
+/// A well-formed window that does not go with the rest of the day (422 naming the field).
+fn unfit(field: &str, why: &str) -> AppError {
+    AppError::Unprocessable { kind: "invalid-capacity", detail: format!("{field}: {why}") }
+}
+
 /// The windows a day's input asks for, each keeping what is booked in it already.
 fn planned(region: &str, date: NaiveDate, input: &CapacityInput, read: &[Window]) -> Result<Vec<Window>, AppError> {
     if input.windows.len() > MAX_WINDOWS {
@@ -109,9 +114,11 @@ fn planned(region: &str, date: NaiveDate, input: &CapacityInput, read: &[Window]
         let field = |f: &str| format!("windows[{i}].{f}");
         let start = parse_hhmm(&w.start).filter(|t| *t < 24 * 60);
         let start = start.ok_or_else(|| AppError::invalid_field(&field("start"), "HH:MM on a quarter hour"))?;
-        let end = parse_hhmm(&w.end)
-            .filter(|e| *e > start)
-            .ok_or_else(|| AppError::invalid_field(&field("end"), "HH:MM on a quarter hour, after start"))?;
+        let end =
+            parse_hhmm(&w.end).ok_or_else(|| AppError::invalid_field(&field("end"), "HH:MM on a quarter hour"))?;
+        if end <= start {
+            return Err(unfit(&field("end"), "a window ends after it starts"));
+        }
         if w.technician_minutes > 100_000 {
             return Err(AppError::invalid_field(&field("technicianMinutes"), "0 to 100000"));
         }
@@ -122,7 +129,7 @@ fn planned(region: &str, date: NaiveDate, input: &CapacityInput, read: &[Window]
             ));
         }
         if out.iter().any(|o| start < o.end && o.slot.start < end) {
-            return Err(AppError::invalid_field(&field("start"), "windows of a day do not overlap"));
+            return Err(unfit(&field("start"), "windows of a day do not overlap"));
         }
         let slot = SlotId { region: region.to_owned(), date, start };
         let booked = read.iter().find(|r| r.slot == slot).map_or(0, |r| r.booked_minutes);
@@ -205,22 +212,26 @@ impl Oms {
         let (_, spec) = self.service_product(sku).await?;
         let postal = q.postal_code.as_deref().map(str::trim).unwrap_or_default();
         if postal.is_empty()
-            || postal.chars().count() > 12
+            || postal.chars().count() > 16
             || !postal.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
         {
-            return Err(AppError::invalid_field(
-                "postalCode",
-                "a postal code of 1-12 letters, digits, spaces or dashes",
-            ));
+            return Err(AppError::invalid_field("postalCode", "1-16 letters, digits, spaces or dashes"));
         }
-        let country = CountryCode::parse(q.country.as_deref().unwrap_or("US"))
-            .map_err(|_| AppError::invalid_field("country", "an ISO 3166 alpha-2 country code"))?;
+        let country = q.country.as_deref().unwrap_or("US");
+        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(AppError::invalid_field("country", "an ISO 3166 alpha-2 country code"));
+        }
+        let country = CountryCode::parse(country).map_err(|_| AppError::UnprocessableField {
+            kind: "unknown-country",
+            detail: "country: not a country the shop knows".into(),
+            field: "country",
+        })?;
         let tomorrow = self.clock.now().date_naive().succ_opt().unwrap_or_default();
         let from = match q.from.as_deref() {
             Some(f) => parse_date("from", f)?.max(tomorrow),
             None => tomorrow,
         };
-        let to = from + chrono::Duration::days(SLOT_DAYS - 1);
+        let to = from.checked_add_days(chrono::Days::new(SLOT_DAYS.unsigned_abs() - 1)).unwrap_or(NaiveDate::MAX);
         let region = spec.region_for(country.as_str(), postal).map(str::to_owned);
         let slots = match &region {
             Some(r) => self

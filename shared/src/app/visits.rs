@@ -80,8 +80,11 @@ fn find<'a>(order: &'a Order, visit_id: &str) -> Result<&'a Visit, AppError> {
 impl Oms {
     /// The window a slot id names.
     pub(crate) async fn slot_window(&self, slot_id: &str) -> Result<Window, AppError> {
-        let slot = SlotId::parse(slot_id)
-            .ok_or_else(|| AppError::invalid_field("slotId", "a slot id from GET /v1/services/{sku}/slots"))?;
+        let slot = SlotId::parse(slot_id).ok_or_else(|| AppError::UnprocessableField {
+            kind: "slot-unsuitable",
+            detail: "slotId: not a slot id from GET /v1/services/{sku}/slots".into(),
+            field: "slotId",
+        })?;
         self.store.window(&slot).await?.ok_or(AppError::UnprocessableField {
             kind: "slot-unsuitable",
             detail: format!("slotId: no window {slot_id}"),

@@ -77,11 +77,19 @@ impl Oms {
                 Some((sku, spec, self.slot_window(slot).await?))
             }
             (Remedy::Repair, _, _) => {
-                return Err(AppError::invalid_field("serviceSku", "a repair needs serviceSku and slotId"));
+                return Err(AppError::UnprocessableField {
+                    kind: "warranty-ineligible",
+                    detail: "serviceSku: a repair needs serviceSku and slotId".into(),
+                    field: "serviceSku",
+                });
             }
             (Remedy::Replacement, None, None) => None,
             (Remedy::Replacement, _, _) => {
-                return Err(AppError::invalid_field("slotId", "a replacement has no serviceSku or slotId"));
+                return Err(AppError::UnprocessableField {
+                    kind: "warranty-ineligible",
+                    detail: "slotId: a replacement has no serviceSku or slotId".into(),
+                    field: "slotId",
+                });
             }
         };
         let claim = self.record_claim(caller, id, &input, &reason, repair).await?;

@@ -52,6 +52,9 @@ pub enum CatalogError {
     /// A field's value (its path in the body) is refused.
     #[error("{0}: {1}")]
     Field(&'static str, &'static str),
+    /// A well-formed field that does not go with the rest of the product (its kind).
+    #[error("{0}: {1}")]
+    Mismatch(&'static str, &'static str),
 }
 
 /// A category name: 1-40 lower-case letters, digits or dashes.
@@ -83,7 +86,7 @@ impl Product {
         }
         match (&self.service, self.kind) {
             (Some(_), ProductKind::Goods) => {
-                return Err(CatalogError::Field("service", "only service products have a service"));
+                return Err(CatalogError::Mismatch("service", "only service products have a service"));
             }
             (Some(s), ProductKind::Service) => s.validate().map_err(|(f, why)| CatalogError::Field(f, why))?,
             _ => {}
