@@ -19,6 +19,7 @@ import * as pickups from "./screens/pickups.js";
 import * as packing from "./screens/packing.js";
 import * as accounts from "./screens/accounts.js";
 import * as promotions from "./screens/promotions.js";
+import * as capacity from "./screens/capacity.js";
 
 const routes = [
   { re: /^\/$/, screen: search, nav: "search" },
@@ -35,6 +36,7 @@ const routes = [
   { re: /^\/accounts(?:\/([^/]+))?$/, screen: accounts, nav: "accounts" },
   { re: /^\/promotions$/, screen: promotions, nav: "promotions" },
   { re: /^\/approvals$/, screen: { render: promotions.renderApprovals }, nav: "approvals" },
+  { re: /^\/capacity$/, screen: capacity, nav: "capacity" },
 ];
 
 let renderSeq = 0;

@@ -9,6 +9,7 @@ import { money, when, whenShort, day, humanize, badge, address, toMinor, fractio
 import { pageTitle, section, panel, form, button, showStatus, showError } from "../ui.js";
 import { customerLink, caseCard, caseId, timeline, orderEvents } from "./parts.js";
 import { adjustPanel } from "./adjust.js";
+import { visitsSection, visitPanels } from "./visits.js";
 
 const OPEN = ["placed", "validated", "allocated", "payment_required", "payment_authorized", "ready_to_ship", "on_hold", "awaiting_confirmation"];
 const RETURNABLE = ["delivered", "completed", "partially_shipped", "shipped", "partially_returned", "return_requested"];
@@ -117,6 +118,7 @@ function draw(st) {
       table(null, ["SKU", "Product", "Kind", "Quantity", "Unit price", "Subtotal", "Tax"],
         (o.lines || []).map((l) => [l.sku, l.name, humanize(l.kind), String(l.quantity), money(l.unitPrice), money(l.subtotal), money(l.tax)]),
         { empty: "No lines.", numeric: [3, 4, 5, 6] })),
+    visitsSection(o),
     section(`Shipments (${(o.shipments || []).length})`, "shipments",
       table(null, ["Shipment", "From", "Items", "Status", "Carrier", "Tracking", "Estimated delivery"],
         (o.shipments || []).map((s) => [s.id || s.shipmentId, s.locationId || "—", (s.lines || []).map((l) => `${l.sku} × ${l.quantity}`).join(", "),
@@ -176,7 +178,7 @@ function feedbackPart(f) {
     ]);
   }
   if (f.requestedAt) return h("p", null, `Survey sent ${whenShort(f.requestedAt)}; no answer yet.`);
-  return h("p", null, `Survey due ${whenShort(f.dueAt)}.`);
+  return h("p", null, "Survey due ", whenShort(f.dueAt), ".");
 }
 
 function confirmBanner(st) {
@@ -219,6 +221,8 @@ function actions(st, cur) {
   if (OPEN.includes(o.status) && !captured && o.channel !== "marketplace") {
     out.push(adjustPanel(st, cur, applied, async () => { await load(st); draw(st); }));
   }
+
+  out.push(...visitPanels(st, applied, (message, focusId) => reloaded(st, message, focusId)));
 
   const note = field("Note", { kind: "textarea", name: "text", id: "note-text", rows: 3, hint: "Internal: the customer does not see notes." });
   out.push(panel("act-note", "Add a note",

@@ -1154,3 +1154,80 @@ def test_stock_adjustments_and_drift(page, scenario):
     expect(page.locator("#status")).to_contain_text(f"Stock adjusted: {counted - 2} on hand at WH-NJ")
     expect(page.locator("#by-location")).to_contain_text("Damaged")
     axe_check(page, "25-stock-adjust")
+
+
+def test_technicians_visits_repeat_and_warranty(page, scenario):
+    """A supervisor sets a day's technicians on the Technicians screen; an agent books the
+    installation of a customer's TV in a window offered for the address; the field-service system
+    reports the visit failed; the agent books a free repeat with the reason; a warranty claim on a
+    delivered kettle places a replacement at no charge."""
+    from datetime import date, timedelta
+    from conftest import _wait_status, deliver
+    when = (date.today() + timedelta(days=45)).isoformat()
+    sign_in(page, "sup-tech", "oms/supervisor")
+    page.get_by_role("link", name="Technicians").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Technicians")
+    page.get_by_label("Day", exact=True).fill(when)
+    page.get_by_label("Windows", exact=True).fill("08:00-12:00 eight hours")
+    page.get_by_role("button", name="Save windows").click()
+    expect(page.get_by_role("alert")).to_contain_text("Line 1")
+    page.get_by_label("Windows", exact=True).fill("08:00-12:00 480 tv-mount\n13:00-17:00 480 tv-mount")
+    page.get_by_role("button", name="Save windows").click()
+    expect(page.locator("#status")).to_contain_text("Saved 2 window(s)")
+    expect(page.locator("#cap-day")).to_contain_text("13:00–17:00")
+    axe_check(page, "26-technicians")
+
+    body = {"lines": [{"sku": "TV-55", "quantity": 1}, {"sku": "INSTALL-TV", "quantity": 1}], "shippingAddress": scenario.address,
+            "email": scenario.email, "paymentToken": "tok_visa", "channel": "web"}
+    r = call("POST", "/v1/orders", token(scenario.customer), body, {"idempotency-key": str(uuid.uuid4())})
+    assert r.status == 201, r
+    order_id = r.body["orderId"]
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "agent-tech", "oms/agent")
+    page.goto(console_url(f"#/orders/{order_id}"))
+    page.locator("summary", has_text="Book a visit").click()
+    page.locator("#visit-from").fill(when)
+    page.locator("#visit-find").click()
+    page.locator("#visit-slot").select_option(index=0)
+    page.get_by_role("button", name="Book visit").click()
+    expect(page.locator("#status")).to_contain_text("Visit V1 booked")
+    expect(page.locator("#visits")).to_contain_text("Scheduled")
+    axe_check(page, "27-visit-booked")
+
+    fs = token("field-service", "oms/integration")
+    for st in ("dispatched", "failed"):
+        r = call("POST", f"/v1/admin/orders/{order_id}/visits/V1/status", fs, {"status": st, "note": "no wall bracket"})
+        assert r.status == 200, r
+    page.reload()
+    page.locator("summary", has_text="Free repeat of visit V1").click()
+    page.locator("#repeat-V1-from").fill(when)
+    page.locator("#repeat-V1-find").click()
+    page.locator("#repeat-V1-slot").select_option(index=0)
+    page.locator("#repeat-reason-V1").fill("Customer called: installer had no bracket")
+    page.get_by_role("button", name="Book free repeat").click()
+    expect(page.locator("#status")).to_contain_text("Free repeat V2 of V1 booked")
+    expect(page.locator("#visits")).to_contain_text("installer had no bracket")
+    expect(page.locator("#visits")).to_contain_text("no wall bracket")
+    axe_check(page, "28-repeat-visit")
+    mine = call("GET", f"/v1/orders/{order_id}", token(scenario.customer)).body
+    assert "bracket" not in str(mine) and mine["visits"][1]["free"] is True, mine
+
+    admin = token("ops-tech", "oms/admin")
+    kettle = {"name": "Kettle", "price": {"amount": 4900, "currency": "USD"}, "weightGrams": 900, "returnWindowDays": 0, "warrantyMonths": 24}
+    assert call("PUT", "/v1/admin/products/KETTLE-C", admin, kettle).status == 200
+    assert call("PUT", "/v1/admin/stock/KETTLE-C/WH-NJ", admin, {"onHand": 5}).status == 200
+    body = {"lines": [{"sku": "KETTLE-C", "quantity": 1}], "shippingAddress": scenario.address,
+            "email": scenario.email, "paymentToken": "tok_visa", "channel": "web"}
+    r = call("POST", "/v1/orders", token(scenario.customer), body, {"idempotency-key": str(uuid.uuid4())})
+    assert r.status == 201, r
+    kettle_order = r.body["orderId"]
+    _wait_status(kettle_order, admin, {"ready_to_ship"})
+    deliver(kettle_order, admin)
+    page.goto(console_url(f"#/orders/{kettle_order}"))
+    page.locator("summary", has_text="Warranty claim").click()
+    page.locator("#claim-reason").fill("Leaks from the base")
+    page.get_by_role("button", name="Claim replacement").click()
+    expect(page.locator("#status")).to_contain_text("placed at no charge")
+    expect(page.locator("#claims")).to_contain_text("Replacement")
+    axe_check(page, "29-warranty-claim")
