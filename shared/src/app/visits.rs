@@ -138,10 +138,10 @@ impl Oms {
 
     /// Books a visit for a unit of a service line in a window.
     pub async fn book_visit(&self, caller: &Caller, id: &OrderId, input: BookVisitInput) -> Result<Visit, AppError> {
-        let window = self.slot_window(&input.slot_id).await?;
         let line_sku = |o: &Order| o.lines.iter().find(|l| l.line_id == input.line_id).map(|l| l.sku.clone());
         let order =
             self.store.get_order(id).await?.filter(|o| caller.acts_for(&o.customer)).ok_or(AppError::NotFound)?;
+        let window = self.slot_window(&input.slot_id).await?;
         let sku =
             line_sku(&order).ok_or_else(|| service_error(ServiceError::NotAServiceLine(input.line_id.clone())))?;
         let (_, spec) = self
@@ -181,10 +181,10 @@ impl Oms {
         visit_id: &str,
         input: RescheduleInput,
     ) -> Result<Visit, AppError> {
-        let window = self.slot_window(&input.slot_id).await?;
         let order =
             self.store.get_order(id).await?.filter(|o| caller.acts_for(&o.customer)).ok_or(AppError::NotFound)?;
         let sku = find(&order, visit_id)?.sku.clone();
+        let window = self.slot_window(&input.slot_id).await?;
         let (_, spec) = self.service_product(&sku).await?;
         self.change_visits(caller, id, None, |order, now, actor| {
             open_order(order)?;
@@ -288,9 +288,12 @@ impl Oms {
         if reason.is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control) {
             return Err(AppError::invalid_field("reason", "1-500 characters"));
         }
-        let window = self.slot_window(&input.slot_id).await?;
+        if !caller.may(Permission::ActForCustomer) {
+            return Err(AppError::Forbidden);
+        }
         let order = self.store.get_order(id).await?.ok_or(AppError::NotFound)?;
         let sku = find(&order, visit_id)?.sku.clone();
+        let window = self.slot_window(&input.slot_id).await?;
         let (_, spec) = self.service_product(&sku).await?;
         self.change_visits(caller, id, Some(Permission::ActForCustomer), |order, now, _| {
             open_order(order)?;

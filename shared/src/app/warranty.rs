@@ -66,6 +66,8 @@ impl Oms {
         if !(1..=Quantity::MAX).contains(&input.quantity) {
             return Err(AppError::invalid_field("quantity", format!("1 to {}", Quantity::MAX)));
         }
+        // Someone else's order is not found, whatever the body says.
+        self.owned_order(caller, id).await?;
         let repair = match (input.remedy, &input.service_sku, &input.slot_id) {
             (Remedy::Repair, Some(s), Some(slot)) => {
                 let sku = Sku::parse(s).map_err(|e| AppError::invalid_field("serviceSku", e))?;
