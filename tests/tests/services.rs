@@ -343,3 +343,52 @@ async fn a_warranty_claim_after_the_return_window_ships_a_replacement_with_no_ch
     assert!(shipped["payment"]["captured"].as_object().is_none_or(|c| c["amount"] == 0), "{shipped}");
     Ok(())
 }
+
+#[tokio::test]
+async fn an_edit_that_drops_the_service_line_or_moves_the_address_frees_its_visit() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let date = day(44);
+    let sup = s.scoped_token("sup-1", "oms/supervisor");
+    let cap =
+        json!({"windows": [{"start": "08:00", "end": "12:00", "technicianMinutes": 480, "skills": ["tv-mount"]}]});
+    assert_eq!(
+        s.call("PUT", &format!("/v1/admin/service-capacity/US/{date}"), Some(&sup), Some(&cap), &[]).await?.status,
+        200
+    );
+    let t = s.token("svc-edit");
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let (id, line) = tv_with_install(&s, "svc-edit").await?;
+        let body = json!({"lineId": line, "slotId": slot_id(&date, "08:00")});
+        let r = s.call("POST", &format!("/v1/orders/{id}/visits"), Some(&t), Some(&body), &[]).await?;
+        assert_eq!(r.status, 201, "{}", r.text);
+        ids.push(id);
+    }
+    assert_eq!(window(&s, &date).await?["bookedMinutes"], 240);
+    // One edit keeps the TV only; another moves the order to Boston.
+    for (id, edit) in [
+        (&ids[0], json!({"lines": [{"sku": "TV-55", "quantity": 1}]})),
+        (
+            &ids[1],
+            json!({"shippingAddress": {"name": "Ann Lee", "line1": "1 Beacon St", "city": "Boston", "region": "MA",
+                "postalCode": "02108", "country": "US"}}),
+        ),
+    ] {
+        let mut done = false;
+        for _ in 0..20 {
+            let v = s.order("svc-edit", id).await?["version"].as_u64().unwrap_or(0).to_string();
+            let r = s.call("PATCH", &format!("/v1/orders/{id}"), Some(&t), Some(&edit), &[("If-Match", &v)]).await?;
+            if r.status == 412 {
+                continue;
+            }
+            assert_eq!(r.status, 200, "{}", r.text);
+            done = true;
+            break;
+        }
+        assert!(done, "the order never held still for an edit");
+        let o = s.order("svc-edit", id).await?;
+        assert_eq!(o["visits"][0]["status"], "cancelled", "{o}");
+    }
+    assert_eq!(window(&s, &date).await?["bookedMinutes"], 0, "both visits' minutes are free again");
+    Ok(())
+}

@@ -39,6 +39,7 @@ pub mod stock;
 pub mod stored;
 pub mod support;
 pub mod validation;
+pub mod visits;
 pub mod warranty;
 pub mod webhooks;
 

@@ -263,7 +263,15 @@ impl Oms {
         if restart {
             ev = ev.with_status(next.status);
         }
+        let moved = next.shipping_address != order.shipping_address;
+        let (slots, dropped) = crate::domain::service::after_edit(&mut next, moved, now);
         let mut change = OrderChange::update(next, order.version, now).with_event(ev);
+        if !dropped.is_empty() {
+            let ev = TimelineEvent::new(now, "service.cancelled", caller.actor_on(&order.customer))
+                .with_note(format!("{}: the edit changed the service lines or the address", dropped.join(", ")));
+            change = change.with_event(ev);
+        }
+        change.slot_bookings = slots;
         change.stock = moves;
         change.promotion_uses = given_back;
         if restart {
