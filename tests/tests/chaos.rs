@@ -88,6 +88,11 @@ async fn play_order(
         }
     }
     *units = lines.iter().map(|l| l["quantity"].as_i64().unwrap_or(0)).sum();
+    // Some buy an installation with their goods and book a technician (two tight windows).
+    let install = !pickup && rng.random_bool(0.15);
+    if install {
+        lines.push(json!({"sku": "INSTALL-TV", "quantity": 1}));
+    }
     let mut body = order_body(json!(lines));
     body["email"] = json!(email);
     if pickup {
@@ -121,6 +126,9 @@ async fn play_order(
     }
     let id = placed.json()["orderId"].as_str().unwrap_or_default().to_owned();
     let admin = s.admin_token();
+    if install {
+        book_visit(&s, &mut rng, &t, &id, &placed.json()).await?;
+    }
     // Orders of $60 or more wait for a confirmation call: the agent's confirm races the
     // customer's cancel or edit; the order leaves the queue confirmed or cancelled.
     if s.order(&customer, &id).await?["status"] == "awaiting_confirmation" {
@@ -340,6 +348,47 @@ async fn play_order(
 
 /// A pickup order at the store: sometimes a wrong code first; store staff collect it while the
 /// customer may be cancelling; exactly one of them wins.
+/// The two windows the chaos run's installations compete for.
+fn chaos_slots() -> [String; 2] {
+    [50, 51].map(|d| {
+        let day = chrono::Utc::now().date_naive() + chrono::Duration::days(d);
+        format!("US.{}.0800", day.format("%Y%m%d"))
+    })
+}
+
+/// Books the installation in one of the two windows (which may be full, or the order already
+/// cancelled), then sometimes moves it to the other or cancels it, racing the order's own fate.
+async fn book_visit(s: &Stack, rng: &mut StdRng, t: &str, id: &str, placed: &Value) -> anyhow::Result<()> {
+    let line = placed["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| l["sku"] == "INSTALL-TV")
+        .and_then(|l| l["lineId"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let slots = chaos_slots();
+    let pick = rng.random_range(0..2);
+    let body = json!({"lineId": line, "slotId": slots[pick]});
+    let r = s.call("POST", &format!("/v1/orders/{id}/visits"), Some(t), Some(&body), &[]).await?;
+    anyhow::ensure!(matches!(r.status, 201 | 409 | 422), "booking {}: {}", r.status, r.text);
+    if r.status != 201 {
+        return Ok(());
+    }
+    let visit = r.json()["visitId"].as_str().unwrap_or_default().to_owned();
+    tokio::time::sleep(pause(rng, 200)).await;
+    let r = match rng.random_range(0..4) {
+        0 => {
+            let body = json!({"slotId": slots[1 - pick]});
+            s.call("POST", &format!("/v1/orders/{id}/visits/{visit}/reschedule"), Some(t), Some(&body), &[]).await?
+        }
+        1 => s.call("POST", &format!("/v1/orders/{id}/visits/{visit}/cancel"), Some(t), None, &[]).await?,
+        _ => return Ok(()),
+    };
+    anyhow::ensure!(matches!(r.status, 200 | 409 | 422), "visit change {}: {}", r.status, r.text);
+    Ok(())
+}
+
 async fn collect(s: &Stack, rng: &mut StdRng, customer: &str, id: &str) -> anyhow::Result<Option<(String, String)>> {
     let o = at_rest(s, customer, id).await?;
     if o["status"] != "ready_for_pickup" {
@@ -393,6 +442,15 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
     ] {
         let body = json!({"onHand": q, "shards": shards});
         let r = s.call("PUT", &format!("/v1/admin/stock/{sku}/{loc}"), Some(&admin), Some(&body), &[]).await?;
+        anyhow::ensure!(r.status == 200, "{}", r.text);
+    }
+    // Room for four installations on each of two days: more are asked for.
+    for slot in chaos_slots() {
+        let date = slot.split('.').nth(1).unwrap_or_default().to_owned();
+        let date = format!("{}-{}-{}", &date[..4], &date[4..6], &date[6..]);
+        let cap =
+            json!({"windows": [{"start": "08:00", "end": "12:00", "technicianMinutes": 480, "skills": ["tv-mount"]}]});
+        let r = s.call("PUT", &format!("/v1/admin/service-capacity/US/{date}"), Some(&admin), Some(&cap), &[]).await?;
         anyhow::ensure!(r.status == 200, "{}", r.text);
     }
     // A code with fewer uses than the buyers who enter it: cancels and failures give uses back.
@@ -542,6 +600,26 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
     assert_eq!(report["stock"], json!([]), "seed {seed}: {report}");
     assert_eq!(report["payments"], json!([]), "seed {seed}: {report}");
 
+    // Technicians' windows: what is booked is exactly the minutes of the visits not cancelled.
+    let mut booked: BTreeMap<String, i64> = BTreeMap::new();
+    for (id, _) in &orders {
+        let o = s.call("GET", &format!("/v1/admin/orders/{id}"), Some(&admin), None, &[]).await?.json();
+        for v in o["visits"].as_array().into_iter().flatten().filter(|v| v["status"] != "cancelled") {
+            *booked.entry(v["slotId"].as_str().unwrap_or_default().to_owned()).or_default() +=
+                v["minutes"].as_i64().unwrap_or(0);
+        }
+    }
+    for slot in chaos_slots() {
+        let date = slot.split('.').nth(1).unwrap_or_default().to_owned();
+        let date = format!("{}-{}-{}", &date[..4], &date[4..6], &date[6..]);
+        let day =
+            s.call("GET", &format!("/v1/admin/service-capacity/US/{date}"), Some(&admin), None, &[]).await?.json();
+        let w = &day["windows"][0];
+        assert_eq!(w["bookedMinutes"].as_i64(), Some(*booked.get(&slot).unwrap_or(&0)), "seed {seed}: {slot}: {day}");
+        assert!(w["bookedMinutes"].as_i64() <= w["capacityMinutes"].as_i64(), "seed {seed}: {day}");
+    }
+    println!("chaos: technicians' minutes booked {booked:?}");
+
     // Nothing open on cancelled or failed orders; refunds within captures; mails by kind.
     let mut expected: BTreeMap<&str, usize> = BTreeMap::new();
     let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
@@ -577,8 +655,13 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
                 .flat_map(|sh| sh["lines"].as_array().into_iter().flatten())
                 .map(|l| l["quantity"].as_u64().unwrap_or(0))
                 .sum();
-            let ordered: u64 =
-                o["lines"].as_array().into_iter().flatten().map(|l| l["quantity"].as_u64().unwrap_or(0)).sum();
+            let ordered: u64 = o["lines"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|l| l["kind"] == "goods")
+                .map(|l| l["quantity"].as_u64().unwrap_or(0))
+                .sum();
             assert_eq!(live, ordered, "seed {seed}: order {id} ships other goods than it has: {o}");
         }
         if o["status"] == "delivered" {

@@ -307,11 +307,12 @@ async fn a_warranty_claim_after_the_return_window_ships_a_replacement_with_no_ch
         404
     );
 
-    // Two claims for the one kettle at once: one replacement.
+    // Two tries of one claim for the one kettle at once (the same Idempotency-Key): one replacement.
     let body = json!({"lineId": line_of("KETTLE-W"), "remedy": "replacement", "reason": "it leaks from the base"});
+    let k = [("Idempotency-Key", "claim-kettle-1")];
     let (a, b) = tokio::join!(
-        s.call("POST", &path, Some(&t), Some(&body), &[]),
-        s.call("POST", &path, Some(&t), Some(&body), &[])
+        s.call("POST", &path, Some(&t), Some(&body), &k),
+        s.call("POST", &path, Some(&t), Some(&body), &k)
     );
     let replies = [a?, b?];
     let ok: Vec<&oms_tests::Reply> = replies.iter().filter(|r| r.status == 201).collect();
@@ -328,6 +329,10 @@ async fn a_warranty_claim_after_the_return_window_ships_a_replacement_with_no_ch
     }
     let o = s.order("cust-w", &id).await?;
     assert_eq!(o["warrantyClaims"].as_array().map(Vec::len), Some(1), "{o}");
+    // A later retry with the key finds the claim; a new claim finds the unit claimed.
+    let r = s.call("POST", &path, Some(&t), Some(&body), &k).await?;
+    let again = r.json()["claim"]["replacementOrderId"].clone();
+    assert_eq!((r.status, again.as_str()), (201, Some(replacement.as_str())), "{}", r.text);
     let r = s.call("POST", &path, Some(&t), Some(&body), &[]).await?;
     assert_eq!((r.status, r.json()["field"].as_str()), (422, Some("quantity")), "the unit is claimed: {}", r.text);
 

@@ -231,7 +231,10 @@ impl Oms {
             Some(f) => parse_date("from", f)?.max(tomorrow),
             None => tomorrow,
         };
-        let to = from.checked_add_days(chrono::Days::new(SLOT_DAYS.unsigned_abs() - 1)).unwrap_or(NaiveDate::MAX);
+        let to = from
+            .checked_add_days(chrono::Days::new(SLOT_DAYS.unsigned_abs() - 1))
+            .unwrap_or(NaiveDate::MAX)
+            .min(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX));
         let region = spec.region_for(country.as_str(), postal).map(str::to_owned);
         let slots = match &region {
             Some(r) => self

@@ -54,6 +54,7 @@ pub(crate) fn service_error(e: ServiceError) -> AppError {
         ServiceError::TooEarly(_) | ServiceError::OutOfRegion | ServiceError::DoesNotFit => {
             AppError::UnprocessableField { kind: "slot-unsuitable", detail: e.to_string(), field: "slotId" }
         }
+        ServiceError::Full(slot) => StoreError::SlotFull(slot).into(),
         ServiceError::UnknownVisit(_) => AppError::NotFound,
         ServiceError::IllegalTransition { .. } | ServiceError::RepeatPending(_) | ServiceError::TooManyVisits => {
             AppError::Conflict { kind: "visit-state", detail: e.to_string() }

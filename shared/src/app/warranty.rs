@@ -53,11 +53,14 @@ fn busy() -> AppError {
 }
 
 impl Oms {
+    /// `key`: the request's Idempotency-Key, if any: a retry with it finds the claim it made
+    /// (and finishes its replacement), even when the first try's answer was lost.
     pub async fn claim_warranty(
         &self,
         caller: &Caller,
         id: &OrderId,
         input: WarrantyClaimInput,
+        key: Option<&str>,
     ) -> Result<ClaimOutcome, AppError> {
         let reason = input.reason.trim().to_owned();
         if reason.is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control) {
@@ -94,7 +97,7 @@ impl Oms {
                 });
             }
         };
-        let claim = self.record_claim(caller, id, &input, &reason, repair).await?;
+        let claim = self.record_claim(caller, id, &input, &reason, repair, key).await?;
         if claim.claim.remedy == Remedy::Replacement && claim.claim.replacement_order_id.is_none() {
             let c = self.replace(caller, id, claim.claim).await?;
             return Ok(ClaimOutcome { claim: c, visit: None });
@@ -111,12 +114,21 @@ impl Oms {
         input: &WarrantyClaimInput,
         reason: &str,
         repair: Option<(Sku, crate::domain::service::ServiceSpec, crate::domain::service::Window)>,
+        key: Option<&str>,
     ) -> Result<ClaimOutcome, AppError> {
+        let made = |order: &Order| -> Option<ClaimOutcome> {
+            let c = order.warranty_claims.iter().find(|c| key.is_some() && c.idempotency_key.as_deref() == key)?;
+            let visit = c.visit_id.as_ref().and_then(|v| order.visits.iter().find(|x| &x.visit_id == v)).cloned();
+            Some(ClaimOutcome { claim: c.clone(), visit })
+        };
         for attempt in 1..=8 {
             if attempt > 1 {
                 tokio::time::sleep(crate::retry::Backoff::CONTENTION.pause(attempt)).await;
             }
             let order = self.owned_order(caller, id).await?;
+            if let Some(done) = made(&order) {
+                return Ok(done);
+            }
             if let Some(pending) = order.warranty_claims.iter().find(|c| {
                 c.remedy == Remedy::Replacement
                     && c.replacement_order_id.is_none()
@@ -147,6 +159,7 @@ impl Oms {
                 reason: reason.to_owned(),
                 replacement_order_id: None,
                 visit_id: None,
+                idempotency_key: key.map(str::to_owned),
                 created_at: now,
             };
             let mut next = order.clone();
@@ -180,6 +193,11 @@ impl Oms {
                     return Ok(ClaimOutcome { claim, visit });
                 }
                 Err(StoreError::StaleVersion) => continue,
+                // The same claim's other try took the window's last minutes: that claim.
+                Err(StoreError::SlotFull(slot)) => {
+                    let order = self.owned_order(caller, id).await?;
+                    return made(&order).ok_or(StoreError::SlotFull(slot).into());
+                }
                 Err(e) => return Err(e.into()),
             }
         }

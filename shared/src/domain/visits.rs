@@ -24,6 +24,9 @@ pub enum ServiceError {
     OutOfRegion,
     #[error("slotId: the window lacks the skills or the time the service needs")]
     DoesNotFit,
+    /// The window suits the service but has not the minutes left.
+    #[error("slotId: slot {0} has no time left; choose another")]
+    Full(String),
     #[error("the order is {0}: its visits cannot change")]
     OrderClosed(&'static str),
     #[error("visit {0} already has an open repeat visit")]
@@ -57,7 +60,9 @@ pub fn check_window(
         return Err(ServiceError::TooEarly(earliest));
     }
     if !window.fits(spec) {
-        return Err(ServiceError::DoesNotFit);
+        let suits = spec.skills.iter().all(|s| window.skills.contains(s))
+            && u32::from(window.end.saturating_sub(window.slot.start)) >= spec.duration_minutes;
+        return Err(if suits { ServiceError::Full(window.slot.to_string()) } else { ServiceError::DoesNotFit });
     }
     Ok(())
 }
@@ -131,10 +136,12 @@ pub fn cancel_scheduled(order: &mut Order, now: DateTime<Utc>) -> Vec<SlotBookin
 }
 
 /// After an edit: service visits follow their SKU's line (its id may change), scheduled ones
-/// beyond the units still ordered are cancelled, and a new address cancels every scheduled
-/// visit (the window was for the old one). Returns the minutes given back and the visits
+/// beyond the units still ordered or now before the goods' promised delivery are cancelled, and
+/// a new address cancels every scheduled visit (the window was for the old one). Returns the minutes given back and the visits
 /// cancelled.
 pub fn after_edit(order: &mut Order, address_changed: bool, now: DateTime<Utc>) -> (Vec<SlotBooking>, Vec<String>) {
+    // A service visit is booked after the goods arrive: a later promise moves it out.
+    let earliest = earliest_day(order, now);
     let mut left: std::collections::BTreeMap<Sku, (String, u32)> = std::collections::BTreeMap::new();
     for l in order.lines.iter().filter(|l| l.kind == super::catalog::ProductKind::Service) {
         left.entry(l.sku.clone()).or_insert_with(|| (l.line_id.clone(), 0)).1 += l.quantity;
@@ -150,7 +157,8 @@ pub fn after_edit(order: &mut Order, address_changed: bool, now: DateTime<Utc>) 
             (VisitKind::Service, _) => false,
             _ => !address_changed,
         };
-        if !keep && v.status == VisitStatus::Scheduled {
+        let early = v.kind == VisitKind::Service && v.date < earliest;
+        if (!keep || early) && v.status == VisitStatus::Scheduled {
             v.status = VisitStatus::Cancelled;
             v.updated_at = now;
             out.push(release(v));

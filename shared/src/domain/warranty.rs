@@ -28,6 +28,9 @@ pub struct WarrantyClaim {
     pub replacement_order_id: Option<super::ids::OrderId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visit_id: Option<String>,
+    /// The Idempotency-Key the claim was made with: a retry with it finds this claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 

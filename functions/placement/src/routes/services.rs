@@ -76,8 +76,17 @@ pub async fn admin_repeat_visit(
     Ok(json(StatusCode::CREATED, &o.oms.repeat_visit(&o.caller, &o.id, &visit_id(&p), req).await?))
 }
 
-pub async fn claim_warranty(o: OrderOf, Json(req, _): Json<WarrantyClaimInput>) -> Result<Response, Problem> {
-    let mut outcome = o.oms.claim_warranty(&o.caller, &o.id, req).await?;
+pub async fn claim_warranty(
+    o: OrderOf,
+    headers: HeaderMap,
+    Json(req, _): Json<WarrantyClaimInput>,
+) -> Result<Response, Problem> {
+    let key = headers.get("idempotency-key").map(|v| v.to_str().unwrap_or("").trim());
+    if key.is_some_and(|k| k.is_empty() || k.len() > 255 || !k.bytes().all(|b| b.is_ascii_graphic())) {
+        return Err(Problem::bad_request("Idempotency-Key must be 1-255 visible ASCII characters")
+            .with("field", "Idempotency-Key".into()));
+    }
+    let mut outcome = o.oms.claim_warranty(&o.caller, &o.id, req, key).await?;
     if !o.caller.is_staff() {
         outcome.claim = outcome.claim.public();
         outcome.visit = outcome.visit.as_ref().map(Visit::public);
