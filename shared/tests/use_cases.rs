@@ -80,6 +80,7 @@ impl World {
                 active: true,
                 service: None,
                 warranty_months: None,
+                backorder_limit: None,
             },
         )
         .await?;

@@ -85,6 +85,7 @@ pub async fn seed(oms: &Oms) -> anyhow::Result<()> {
                     regions: vec!["US".into()],
                 }),
                 warranty_months: (p.0 == "TV-55" || p.0 == "HEADPHONES-X1").then_some(24),
+                backorder_limit: (p.0 == "TV-55").then_some(20),
             },
         )
         .await

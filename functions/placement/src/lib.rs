@@ -40,6 +40,10 @@ pub fn router(oms: Oms) -> Router {
         .route("/v1/orders/{order_id}/visits/{visit_id}/reschedule", post(reschedule_visit))
         .route("/v1/orders/{order_id}/visits/{visit_id}/cancel", post(cancel_visit))
         .route("/v1/orders/{order_id}/warranty-claims", post(claim_warranty))
+        // Backorders and pre-orders.
+        .route("/v1/backorders", post(request_backorder))
+        .route("/v1/backorders/{sku}/{backorder_id}", get(get_backorder))
+        .route("/v1/backorders/{sku}/{backorder_id}/cancel", post(cancel_backorder))
         .route("/v1/me/preferences", get(get_preferences).put(put_preferences))
         .route("/v1/me/export", get(export_me))
         .route("/v1/me", delete(erase_me))
@@ -73,6 +77,8 @@ pub fn router(oms: Oms) -> Router {
             post(admin_approve).route_layer(need(P::ApproveAdjustments)),
         )
         .route("/v1/admin/approvals/{approval_id}/reject", post(admin_reject).route_layer(need(P::ApproveAdjustments)))
+        .route("/v1/admin/backorders/{sku}", get(admin_backorders))
+        .route("/v1/admin/backorders/{sku}/allocate", post(admin_allocate_backorders).route_layer(need(P::Stock)))
         .route(
             "/v1/admin/service-capacity/{region}/{date}",
             get(admin_get_capacity).put(admin_put_capacity).route_layer(need(P::Services)),

@@ -32,6 +32,9 @@ pub struct ProductInput {
     /// Goods (1.13.0): months of warranty from delivery.
     #[serde(default)]
     pub warranty_months: Option<u16>,
+    /// Goods (1.13.0): units accepted as backorders while out of stock.
+    #[serde(default)]
+    pub backorder_limit: Option<u32>,
 }
 
 fn goods() -> ProductKind {
@@ -118,6 +121,7 @@ impl Oms {
             category: input.category,
             service: input.service,
             warranty_months: input.warranty_months,
+            backorder_limit: input.backorder_limit,
         };
         p.validate().map_err(|e| match e {
             crate::domain::catalog::CatalogError::Field(field, why) => AppError::invalid_field(field, why),
@@ -240,7 +244,19 @@ impl Oms {
                 other => other.into(),
             })?;
         }
+        self.stock_came(&sku).await;
         Ok(StockDto::of(r, false))
+    }
+
+    /// Stock of a SKU changed: its backorders waiting get their chance, oldest first (best
+    /// effort: a failure leaves them waiting for the next count or the allocate route).
+    async fn stock_came(&self, sku: &Sku) {
+        let has = self.store.get_products(std::slice::from_ref(sku)).await.ok().and_then(|mut m| m.remove(sku));
+        if has.is_some_and(|p| p.backorder_limit.is_some())
+            && let Err(e) = self.allocate_backorders(sku).await
+        {
+            tracing::warn!(sku = %sku, error = %e, "backorder allocation deferred");
+        }
     }
 
     /// Units found, received, damaged or stolen at a location (never below what orders hold).
@@ -286,6 +302,9 @@ impl Oms {
             other => other.into(),
         })?;
         tracing::info!(sku = %sku, location = %location, delta = input.delta, "stock adjusted");
+        if input.delta > 0 {
+            self.stock_came(&sku).await;
+        }
         Ok(StockDto::of(counted.record, !counted.applied))
     }
 

@@ -73,6 +73,11 @@ impl From<StoreError> for AppError {
                 detail: format!("promotionCodes: promotion {id} has no uses left"),
                 field: "promotionCodes",
             },
+            StoreError::BackorderFull(sku) => AppError::UnprocessableField {
+                kind: "backorder-full",
+                detail: format!("quantity: {sku} takes no more backorders now"),
+                field: "quantity",
+            },
             StoreError::SlotFull(slot) => AppError::Conflict {
                 kind: "slot-full",
                 detail: format!("slotId: slot {slot} has no time left; choose another"),

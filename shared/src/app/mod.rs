@@ -6,6 +6,7 @@
 pub mod access;
 pub mod adjustments;
 pub mod analytics;
+pub mod backorders;
 pub mod carts;
 pub mod catalog;
 pub mod confirmations;

@@ -43,6 +43,10 @@ pub struct Product {
     /// Goods: months of warranty from delivery (claims after the return window).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warranty_months: Option<u16>,
+    /// Goods: units accepted as backorders (pre-orders) while out of stock, all customers
+    /// together; none: not backordered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backorder_limit: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,10 +95,19 @@ impl Product {
             (Some(s), ProductKind::Service) => s.validate().map_err(|(f, why)| CatalogError::Field(f, why))?,
             _ => {}
         }
-        if self.warranty_months.is_some_and(|m| !(1..=120).contains(&m))
-            || (self.warranty_months.is_some() && self.kind == ProductKind::Service)
-        {
-            return Err(CatalogError::Field("warrantyMonths", "goods only, 1 to 120 months"));
+        if self.warranty_months.is_some_and(|m| !(1..=120).contains(&m)) {
+            return Err(CatalogError::Field("warrantyMonths", "1 to 120 months"));
+        }
+        if self.backorder_limit.is_some_and(|l| !(1..=100_000).contains(&l)) {
+            return Err(CatalogError::Field("backorderLimit", "1 to 100000 units"));
+        }
+        if self.kind == ProductKind::Service {
+            if self.warranty_months.is_some() {
+                return Err(CatalogError::Mismatch("warrantyMonths", "goods only"));
+            }
+            if self.backorder_limit.is_some() {
+                return Err(CatalogError::Mismatch("backorderLimit", "goods only"));
+            }
         }
         Ok(())
     }

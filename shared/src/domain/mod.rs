@@ -3,6 +3,7 @@
 pub mod address;
 pub mod adjustment;
 pub mod analytics;
+pub mod backorder;
 pub mod cart;
 pub mod catalog;
 pub mod change;

@@ -135,6 +135,7 @@ pub(crate) mod tests {
             category: None,
             service: None,
             warranty_months: None,
+            backorder_limit: None,
         }
     }
 

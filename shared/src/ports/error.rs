@@ -20,6 +20,9 @@ pub enum StoreError {
     /// A promotion's use would pass its total or per-customer limit.
     #[error("promotion {0} has no uses left")]
     PromotionExhausted(String),
+    /// A SKU's backorder limit would be passed (its SKU).
+    #[error("backorders of {0} are full")]
+    BackorderFull(String),
     /// A technician window has not the minutes a visit needs (its slot id).
     #[error("slot {0} is full")]
     SlotFull(String),

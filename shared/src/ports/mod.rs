@@ -2,6 +2,7 @@
 //! domain types only; adapters (`crate::adapters`) implement them.
 
 mod analytics;
+mod backorders;
 mod carrier;
 mod carts;
 mod cases;
@@ -32,6 +33,7 @@ mod stock;
 mod webhooks;
 
 pub use analytics::{AnalyticsRepository, FactCommit, MAX_FACT_COMMIT_ITEMS};
+pub use backorders::BackorderRepository;
 pub use carrier::{Carrier, CarrierError, Label, LabelSource, Parcel, Rate};
 pub use carts::CartRepository;
 pub use cases::CaseRepository;
@@ -104,4 +106,5 @@ storage_ports!(
     CompanyRepository,
     PromotionRepository,
     ServiceCapacityRepository,
+    BackorderRepository,
 );

@@ -34,6 +34,7 @@ pub fn product(s: &str, price: i64) -> Product {
         category: None,
         service: None,
         warranty_months: None,
+        backorder_limit: None,
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod admin;
 mod analytics;
+mod backorders;
 mod companies;
 mod console;
 mod promotions;
@@ -14,6 +15,7 @@ mod webhooks;
 
 pub use admin::*;
 pub use analytics::*;
+pub use backorders::*;
 pub use companies::*;
 pub use console::*;
 pub use promotions::*;

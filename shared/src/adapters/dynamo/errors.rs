@@ -42,6 +42,8 @@ pub enum TxRole {
     PromotionUse(String),
     /// A technician window's free minutes (its slot id).
     SlotBooking(String),
+    /// A SKU's backorder counter (its limit as the condition).
+    Backorder(String),
     /// A part marker of a change split over several transactions (`parts`): its condition
     /// failing means another writer (the sweep) dealt with the part.
     Part,
@@ -67,6 +69,9 @@ pub fn map_cancellation(roles: &[TxRole], reasons: &[CancellationReason]) -> Sto
                 }
                 TxRole::SlotBooking(slot) => {
                     first.get_or_insert(StoreError::SlotFull(slot.clone()));
+                }
+                TxRole::Backorder(sku) => {
+                    first.get_or_insert(StoreError::BackorderFull(sku.clone()));
                 }
                 TxRole::Versioned | TxRole::Other => {
                     first.get_or_insert(StoreError::StaleVersion);

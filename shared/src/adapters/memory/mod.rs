@@ -4,6 +4,7 @@
 //! commit leaves behind.
 
 mod analytics;
+mod backorders;
 mod change;
 mod customers;
 mod messaging;
@@ -72,6 +73,9 @@ pub(crate) struct State {
     /// (promotion, customer or none for the total) -> uses held.
     pub promotion_uses: HashMap<(String, Option<CustomerId>), i64>,
     pub approvals: BTreeMap<String, crate::domain::adjustment::Approval>,
+    /// Backorder requests by (SKU, id: arrival order) and the units waiting per SKU.
+    pub backorders: BTreeMap<(crate::domain::Sku, String), crate::domain::backorder::Backorder>,
+    pub backorder_units: HashMap<crate::domain::Sku, i64>,
     /// Technician windows by slot.
     pub windows: BTreeMap<crate::domain::service::SlotId, crate::domain::service::Window>,
     /// (order, kind, ledger reference) -> the document issued for it.

@@ -9,6 +9,7 @@ mod import;
 pub use hot::HotStock;
 pub use import::ImportOrderRequest;
 mod payment;
+pub(crate) use payment::parse_token;
 pub use payment::{PaymentRequest, payment_path};
 mod pickup;
 pub use pickup::{CollectRequest, PickupSweep};
@@ -157,7 +158,7 @@ pub(super) fn shortage_error(e: SourcingError) -> AppError {
     }
 }
 
-pub(super) fn parse_address(field: &str, a: &AddressInput) -> Result<Address, AppError> {
+pub(crate) fn parse_address(field: &str, a: &AddressInput) -> Result<Address, AppError> {
     Address::parse(a).map_err(|e| match e.field() {
         Some(f) => AppError::invalid_field(&format!("{field}.{f}"), e),
         None => AppError::invalid_field(field, e),

@@ -2,6 +2,7 @@
 //! entity) and the storage ports it serves.
 
 pub mod analytics;
+pub mod backorders;
 pub mod carts;
 pub mod cases;
 pub mod catalog;
@@ -53,3 +54,5 @@ pub const ENTITY_PROMOTION_USES: &str = "promotion_uses";
 pub const ENTITY_PROMOTION_CODE: &str = "promotion_code";
 pub const ENTITY_APPROVAL: &str = "approval";
 pub const ENTITY_SERVICE_WINDOW: &str = "service_window";
+pub const ENTITY_BACKORDER: &str = "backorder";
+pub const ENTITY_BACKORDER_UNITS: &str = "backorder_units";
