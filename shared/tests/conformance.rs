@@ -43,6 +43,7 @@ conformance!(
     promotion_uses_hold_their_limits_under_concurrent_orders,
     approvals_are_decided_once_with_the_order,
     service_windows_are_never_overbooked_and_keep_their_bookings,
+    backorders_stay_within_their_limit_in_arrival_order,
     idempotency_records_and_webhook_dedupe,
     timeline_of_an_order_in_time_order,
     a_refused_change_writes_nothing,
@@ -623,6 +624,60 @@ async fn service_windows_are_never_overbooked_and_keep_their_bookings<S: Store +
     assert!(matches!(st.put_day(&read, &[w(480, 480, 120)]).await, Err(StoreError::StaleVersion)), "booked afternoon");
     st.put_day(&read, &[w(480, 480, 120), w(780, 120, 120)]).await?;
     assert_eq!(st.window(&morning).await?.map(|w| w.free_minutes()), Some(360));
+    Ok(())
+}
+
+async fn backorders_stay_within_their_limit_in_arrival_order<S: Store + Clone + 'static>(st: S) -> anyhow::Result<()> {
+    use oms_shared::domain::backorder::{Backorder, BackorderStatus};
+    let sku = Sku::parse(&format!("BO-{}", &ulid::Ulid::new().to_string()[16..]))?;
+    let now = chrono::Utc::now();
+    let template = order("cust-0", "a@b.co");
+    let request = |i: usize, q: u32| Backorder {
+        backorder_id: ulid::Ulid::new().to_string(),
+        sku: sku.clone(),
+        quantity: q,
+        customer: CustomerId::parse(&format!("cust-{i}")).unwrap_or_else(|_| template.customer.clone()),
+        email: template.email.clone(),
+        shipping_address: template.shipping_address.clone(),
+        service_level: ServiceLevel::Standard,
+        payment_token: "tok_visa".into(),
+        channel: Channel::Web,
+        status: BackorderStatus::Waiting,
+        order_id: None,
+        reason: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    // Ten customers at once for a limit of six units, two each: exactly three are written.
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let (st, b) = (st.clone(), request(i, 2));
+            tokio::spawn(async move { st.add_backorder(&b, 6).await })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        match t.await? {
+            Ok(()) => won += 1,
+            Err(StoreError::BackorderFull(x)) => assert_eq!(x, sku.to_string()),
+            Err(StoreError::Conflict) => {}
+            Err(e) => anyhow::bail!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(won, 3);
+    assert_eq!(st.backordered_units(&sku).await?, 6);
+    let all = st.backorders(&sku).await?;
+    assert_eq!(all.len(), 3);
+    assert!(all.windows(2).all(|w| w[0].backorder_id < w[1].backorder_id), "in arrival order");
+    // Settled once: its units stop counting; a stale settle is refused.
+    let next = all[0].settled(BackorderStatus::Cancelled, None, None, now);
+    st.settle_backorder(&next, 1).await?;
+    assert!(matches!(st.settle_backorder(&next, 1).await, Err(StoreError::StaleVersion)));
+    assert_eq!(st.backordered_units(&sku).await?, 4);
+    assert_eq!(st.get_backorder(&sku, &all[0].backorder_id).await?.map(|b| b.status), Some(BackorderStatus::Cancelled));
+    st.add_backorder(&request(11, 2), 6).await?;
+    assert!(matches!(st.add_backorder(&request(12, 1), 6).await, Err(StoreError::BackorderFull(_))));
     Ok(())
 }
 
