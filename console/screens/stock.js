@@ -33,6 +33,8 @@ export async function render({ view, params, navigate }) {
       notStocked(s, locations),
       h("p", null, h("a", { href: "#/stock" }, "All products"))));
     if (countsStock()) view.append(adjustForm(sku, s.locations || [], navigate));
+    const bo = await api("GET", `/v1/admin/backorders/${encodeURIComponent(sku)}`).catch(() => null);
+    if (bo && (bo.data.limit || (bo.data.items || []).length)) view.append(backorders(bo.data, navigate));
   } else {
     const low = await api("GET", "/v1/admin/inventory/low").catch(() => null);
     if (low) {
@@ -65,6 +67,22 @@ export async function render({ view, params, navigate }) {
 }
 
 /** The active locations that keep none of this SKU. */
+/** The SKU's backorder line: requests in arrival order, the units waiting against the limit. */
+function backorders(q, navigate) {
+  const items = q.items || [];
+  const move = countsStock() ? form({ class: "inline", "aria-label": "Place backorders" }, [h("button", { type: "submit" }, "Place waiting backorders now")], async () => {
+    const { data } = await api("POST", `/v1/admin/backorders/${encodeURIComponent(q.sku)}/allocate`);
+    flashStatus(`${data.placed.length} backorder(s) placed; ${data.waiting} still waiting.`);
+    navigate(`#/stock/${encodeURIComponent(q.sku)}`);
+  }) : null;
+  return section(`Backorders: ${q.waitingUnits} of ${q.limit ?? "—"} units waiting`, "backorders",
+    table(null, ["Request", "Customer", "Units", "Status", "Order", "Since"],
+      items.map((b) => [b.backorderId, b.customer, String(b.quantity), humanize(b.status),
+        b.orderId ? h("a", { href: `#/orders/${b.orderId}` }, b.orderId) : (b.reason || "—"), when(b.createdAt)]),
+      { empty: "No backorders.", numeric: [2] }),
+    move);
+}
+
 function notStocked(s, locations) {
   const have = new Set((s.locations || []).map((l) => l.locationId));
   const rest = (locations?.data?.locations || []).filter((l) => l.active !== false && !have.has(l.id || l.locationId));

@@ -1231,3 +1231,32 @@ def test_technicians_visits_repeat_and_warranty(page, scenario):
     expect(page.locator("#status")).to_contain_text("placed at no charge")
     expect(page.locator("#claims")).to_contain_text("Replacement")
     axe_check(page, "29-warranty-claim")
+
+
+def test_backorders_on_the_stock_page(page, scenario):
+    """Customers backorder an out-of-stock SKU; the stock page shows the line against the limit;
+    stock comes in an adjustment and the oldest requests become orders."""
+    admin = token("ops-bo", "oms/admin")
+    sku = f"PRE-{uuid.uuid4().hex[:6].upper()}"
+    product = {"name": "Pre-order console", "price": {"amount": 29900, "currency": "USD"}, "weightGrams": 2000, "backorderLimit": 3}
+    assert call("PUT", f"/v1/admin/products/{sku}", admin, product).status == 200
+    assert call("PUT", f"/v1/admin/stock/{sku}/WH-NJ", admin, {"onHand": 0}).status == 200
+    ids = []
+    for i in range(2):
+        body = {"sku": sku, "quantity": 1, "shippingAddress": scenario.address, "email": scenario.email, "paymentToken": "tok_visa", "channel": "web"}
+        r = call("POST", "/v1/backorders", token(f"{scenario.customer}-bo{i}"), body)
+        assert r.status == 201 and r.body["status"] == "waiting", r
+        ids.append(r.body["backorderId"])
+    sign_in(page, "wh-bo", "oms/warehouse")
+    page.goto(console_url(f"#/stock/{sku}"))
+    expect(page.locator("#backorders")).to_contain_text("2 of 3 units waiting")
+    axe_check(page, "30-backorders")
+    page.get_by_label("Location", exact=True).select_option("WH-NJ")
+    page.get_by_label("Units (negative to take off)", exact=True).fill("1")
+    page.get_by_label("Reason", exact=True).select_option("received")
+    page.get_by_role("button", name="Adjust").click()
+    expect(page.locator("#status")).to_contain_text("Stock adjusted")
+    expect(page.locator("#backorders")).to_contain_text("1 of 3 units waiting")
+    expect(page.locator("#backorders")).to_contain_text("Placed")
+    r = call("GET", f"/v1/backorders/{sku}/{ids[0]}", token(f"{scenario.customer}-bo0"))
+    assert r.body["status"] == "placed" and r.body["orderId"], r
