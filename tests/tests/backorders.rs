@@ -144,3 +144,54 @@ async fn backorders_stay_within_the_limit_and_become_orders_in_arrival_order() -
     let _ = i0;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_cancel_racing_the_stock_never_leaves_a_live_order_behind_a_cancelled_request() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let admin = s.admin_token();
+    let product =
+        json!({"name": "Race", "price": {"amount": 1000, "currency": "USD"}, "weightGrams": 500, "backorderLimit": 20});
+    assert_eq!(s.call("PUT", "/v1/admin/products/BO-RACE", Some(&admin), Some(&product), &[]).await?.status, 200);
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let r = s
+            .call("POST", "/v1/backorders", Some(&s.token(&format!("race-{i}"))), Some(&request("BO-RACE", 1)), &[])
+            .await?;
+        assert_eq!(r.status, 201, "{}", r.text);
+        ids.push(r.json()["backorderId"].as_str().unwrap_or_default().to_owned());
+    }
+    // Stock comes while every customer cancels and allocation runs twice more.
+    let stack = &s;
+    let put = async {
+        stack.call("PUT", "/v1/admin/stock/BO-RACE/WH-NJ", Some(&admin), Some(&json!({"onHand": 10})), &[]).await
+    };
+    let admin_ref = &admin;
+    let alloc =
+        || async move { stack.call("POST", "/v1/admin/backorders/BO-RACE/allocate", Some(admin_ref), None, &[]).await };
+    let cancels = futures::future::join_all(ids.iter().enumerate().map(|(i, id)| async move {
+        let t = stack.token(&format!("race-{i}"));
+        stack.call("POST", &format!("/v1/backorders/BO-RACE/{id}/cancel"), Some(&t), None, &[]).await
+    }));
+    let (p, a, b, c) = tokio::join!(put, alloc(), alloc(), cancels);
+    assert_eq!(p?.status, 200);
+    assert_eq!(a?.status, 200);
+    assert_eq!(b?.status, 200);
+    for (i, r) in c.into_iter().enumerate() {
+        let r = r?;
+        assert!(matches!(r.status, 200 | 409), "{}", r.text);
+        let b = s
+            .call("GET", &format!("/v1/backorders/BO-RACE/{}", ids[i]), Some(&s.token(&format!("race-{i}"))), None, &[])
+            .await?
+            .json();
+        let orders = s.call("GET", "/v1/orders", Some(&s.token(&format!("race-{i}"))), None, &[]).await?.json();
+        let n = orders["orders"].as_array().map(Vec::len).unwrap_or(0);
+        match (r.status, b["status"].as_str()) {
+            (200, Some("cancelled")) => assert_eq!(n, 0, "a cancelled request has no order: {b}"),
+            (409, Some("placed")) => assert_eq!(n, 1, "{b}"),
+            other => anyhow::bail!("cancel {other:?}: {b}"),
+        }
+    }
+    let q = s.call("GET", "/v1/admin/backorders/BO-RACE", Some(&admin), None, &[]).await?.json();
+    assert_eq!(q["waitingUnits"], 0, "{q}");
+    Ok(())
+}

@@ -13,6 +13,9 @@ async fn main() -> anyhow::Result<()> {
         oms_local::Options { seed: cfg.seed, reminder_tick_secs: Some(60), ..Default::default() },
     )
     .await?;
+    if cfg.seed {
+        oms_local::seed::technicians(&local.oms).await?;
+    }
     // The env file `cargo lambda watch --env-file` reads (./dev/watch.sh): this run's stack.
     let env_path = oms_local::watch_env_path();
     std::fs::write(&env_path, oms_local::env_file(&local)).with_context(|| env_path.clone())?;

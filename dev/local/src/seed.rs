@@ -135,6 +135,12 @@ pub async fn seed(oms: &Oms) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("seeding stock {s}@{l}: {e}"))?;
     }
+    Ok(())
+}
+
+/// Two weeks of technicians (two of them, mornings and afternoons) for the installation: the
+/// runner's demo data (test stacks set the days they use themselves).
+pub async fn technicians(oms: &Oms) -> anyhow::Result<()> {
     // Two weeks of technicians (two of them, mornings and afternoons) for the installation.
     let admin = oms_shared::app::Caller::admin(oms_shared::domain::CustomerId::parse("seed")?);
     let today = chrono::Utc::now().date_naive();

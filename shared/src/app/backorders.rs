@@ -73,6 +73,9 @@ impl Oms {
         if !(1..=Quantity::MAX).contains(&input.quantity) {
             return Err(AppError::invalid_field("quantity", format!("1 to {}", Quantity::MAX)));
         }
+        if input.service_level == Some(ServiceLevel::Pickup) {
+            return Err(AppError::invalid_field("serviceLevel", "standard, express or overnight"));
+        }
         if !matches!(input.channel, Channel::Web | Channel::App) {
             return Err(AppError::invalid_field("channel", "web or app"));
         }
@@ -141,6 +144,12 @@ impl Oms {
             .ok_or(AppError::NotFound)?;
         match b.status {
             BackorderStatus::Cancelled => return self.backorder(caller, sku, id).await,
+            BackorderStatus::Placing => {
+                return Err(AppError::Conflict {
+                    kind: "backorder-placing",
+                    detail: format!("backorder {id} is becoming an order now: cancel the order"),
+                });
+            }
             BackorderStatus::Placed => {
                 return Err(AppError::Conflict {
                     kind: "backorder-placed",
@@ -155,7 +164,15 @@ impl Oms {
         let next =
             b.settled(BackorderStatus::Cancelled, None, Some("cancelled by the customer".into()), self.clock.now());
         match self.store.settle_backorder(&next, b.version).await {
-            Ok(()) | Err(StoreError::StaleVersion) => self.backorder(caller, sku, id).await,
+            Ok(()) => self.backorder(caller, sku, id).await,
+            // An allocation claimed it meanwhile (or another cancel won): as it is now.
+            Err(StoreError::StaleVersion) => match self.store.get_backorder(sku, id).await?.map(|b| b.status) {
+                Some(BackorderStatus::Cancelled) => self.backorder(caller, sku, id).await,
+                _ => Err(AppError::Conflict {
+                    kind: "backorder-placing",
+                    detail: format!("backorder {id} is becoming an order now: cancel the order"),
+                }),
+            },
             Err(e) => Err(e.into()),
         }
     }
@@ -178,9 +195,43 @@ impl Oms {
     #[tracing::instrument(skip_all, fields(sku = %sku))]
     pub async fn allocate_backorders(&self, sku: &Sku) -> Result<Allocation, AppError> {
         let mut out = Allocation { sku: sku.clone(), placed: Vec::new(), cancelled: Vec::new(), waiting: 0 };
-        let waiting: Vec<Backorder> =
-            self.store.backorders(sku).await?.into_iter().filter(|b| b.status == BackorderStatus::Waiting).collect();
+        let waiting: Vec<Backorder> = self
+            .store
+            .backorders(sku)
+            .await?
+            .into_iter()
+            .filter(|b| matches!(b.status, BackorderStatus::Waiting | BackorderStatus::Placing))
+            .collect();
+        // What the SKU could promise now (a guide: the placement's own commit decides): no
+        // request is claimed for stock that is not there.
+        let mut promisable: i64 = self
+            .store
+            .stock_for_sku(sku)
+            .await?
+            .iter()
+            .map(|r| r.level.available - r.control.as_ref().map_or(0, |c| c.safety_stock.max(0)))
+            .sum::<i64>()
+            .max(0);
         for (i, b) in waiting.iter().enumerate() {
+            if b.status == BackorderStatus::Waiting && promisable < i64::from(b.quantity) {
+                out.waiting = waiting.len() - i;
+                break;
+            }
+            promisable -= i64::from(b.quantity);
+            // Claimed first, on its version: a cancel racing this loses (409) or wins (this
+            // skips it), never both; another allocation's claim makes this one skip it too. A
+            // request left `placing` by an interrupted run is placed again with the same key.
+            let b = if b.status == BackorderStatus::Waiting {
+                let claim = b.settled(BackorderStatus::Placing, None, None, self.clock.now());
+                match self.store.update_backorder(&claim, b.version).await {
+                    Ok(()) => claim,
+                    Err(StoreError::StaleVersion) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            } else {
+                b.clone()
+            };
+            let b = &b;
             let quantity = Quantity::new(b.quantity).map_err(|e| AppError::Internal(e.to_string()))?;
             let req = PlaceOrderRequest {
                 promotion_codes: None,
@@ -210,8 +261,13 @@ impl Oms {
                     out.placed.push(b.backorder_id.clone());
                     b.settled(BackorderStatus::Placed, Some(order), None, now)
                 }
-                // Not enough yet: this one waits, and so does everyone after it.
+                // Not enough yet: this one waits again, and so does everyone after it.
                 Err(AppError::OutOfStock(_)) => {
+                    let back = b.settled(BackorderStatus::Waiting, None, None, now);
+                    match self.store.update_backorder(&back, b.version).await {
+                        Ok(()) | Err(StoreError::StaleVersion) => {}
+                        Err(e) => return Err(e.into()),
+                    }
                     out.waiting = waiting.len() - i;
                     break;
                 }

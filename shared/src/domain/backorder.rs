@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 pub enum BackorderStatus {
     /// Accepted, waiting for stock.
     Waiting,
+    /// Claimed by an allocation placing its order (a cancel now is refused; a retry of the
+    /// allocation places the same order).
+    Placing,
     /// Became an order (`orderId`).
     Placed,
     /// Cancelled by the customer, or refused when it came to be placed (`reason`).

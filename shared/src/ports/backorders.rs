@@ -11,6 +11,9 @@ pub trait BackorderRepository: Send + Sync {
     /// Every request of the SKU, oldest first.
     async fn backorders(&self, sku: &Sku) -> Result<Vec<Backorder>, StoreError>;
     async fn get_backorder(&self, sku: &Sku, id: &str) -> Result<Option<Backorder>, StoreError>;
+    /// A request's status moved without settling it (`next` at `expected + 1`; its units still
+    /// count): claimed for placing, or back to waiting.
+    async fn update_backorder(&self, next: &Backorder, expected: u64) -> Result<(), StoreError>;
     /// A waiting request settled (`next` at `expected + 1`): its units stop counting.
     async fn settle_backorder(&self, next: &Backorder, expected: u64) -> Result<(), StoreError>;
     /// Units waiting for the SKU.

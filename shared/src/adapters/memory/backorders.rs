@@ -5,6 +5,22 @@ use crate::domain::Sku;
 use crate::domain::backorder::Backorder;
 use crate::ports::{BackorderRepository, StoreError};
 
+impl MemoryStore {
+    /// A request's next version on condition it is at `expected`; settling lowers the units.
+    fn put_backorder(&self, next: &Backorder, expected: u64, settle: bool) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        let key = (next.sku.clone(), next.backorder_id.clone());
+        if s.backorders.get(&key).map(|b| b.version) != Some(expected) {
+            return Err(StoreError::StaleVersion);
+        }
+        if settle {
+            *s.backorder_units.entry(next.sku.clone()).or_default() -= i64::from(next.quantity);
+        }
+        s.backorders.insert(key, next.clone());
+        Ok(())
+    }
+}
+
 #[async_trait::async_trait]
 impl BackorderRepository for MemoryStore {
     async fn add_backorder(&self, b: &Backorder, limit: u32) -> Result<(), StoreError> {
@@ -30,15 +46,12 @@ impl BackorderRepository for MemoryStore {
         Ok(self.lock()?.backorders.get(&(sku.clone(), id.to_owned())).cloned())
     }
 
+    async fn update_backorder(&self, next: &Backorder, expected: u64) -> Result<(), StoreError> {
+        self.put_backorder(next, expected, false)
+    }
+
     async fn settle_backorder(&self, next: &Backorder, expected: u64) -> Result<(), StoreError> {
-        let mut s = self.lock()?;
-        let key = (next.sku.clone(), next.backorder_id.clone());
-        if s.backorders.get(&key).map(|b| b.version) != Some(expected) {
-            return Err(StoreError::StaleVersion);
-        }
-        *s.backorder_units.entry(next.sku.clone()).or_default() -= i64::from(next.quantity);
-        s.backorders.insert(key, next.clone());
-        Ok(())
+        self.put_backorder(next, expected, true)
     }
 
     async fn backordered_units(&self, sku: &Sku) -> Result<u32, StoreError> {

@@ -63,6 +63,11 @@ impl BackorderRepository for DynamoStore {
         Ok(self.get::<Backorder>(&request_key(sku, id), true).await?.map(|i| i.data))
     }
 
+    async fn update_backorder(&self, next: &Backorder, expected: u64) -> Result<(), StoreError> {
+        let item = Item::new(request_key(&next.sku, &next.backorder_id), ENTITY_BACKORDER, next);
+        self.transact(vec![self.put_versioned(&item, expected)?]).await
+    }
+
     async fn settle_backorder(&self, next: &Backorder, expected: u64) -> Result<(), StoreError> {
         let item = Item::new(request_key(&next.sku, &next.backorder_id), ENTITY_BACKORDER, next);
         let ops =
