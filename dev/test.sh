@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./dev/setup.sh
 export SAM_CLI_TELEMETRY=0 CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+# A clean clone builds once: incremental caches would only add gigabytes of disk (a CI run
+# ran out of space with them).
+export CARGO_INCREMENTAL=0
 
 step() { printf '\n== %s\n' "$*"; }
 
