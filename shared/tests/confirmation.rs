@@ -45,6 +45,7 @@ async fn world() -> anyhow::Result<(Oms, MemoryStore, Arc<ManualClock>)> {
                 shards: None,
                 sequence: None,
                 safety_stock: None,
+                channel_safety_stock: None,
                 reorder_point: None,
                 reorder_quantity: None,
             },

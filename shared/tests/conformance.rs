@@ -1222,11 +1222,34 @@ async fn customer_profiles_are_versioned_and_found_by_their_keys<S: Store + Clon
     assert_eq!(st.get_customer(&id).await?, None);
     assert!(find(&format!("ann.{unique}@example.com")).await?.is_empty(), "erasure removes the lookups");
     st.delete_customer(&id).await?;
-    // Settings: off until set.
-    assert!(!st.get_confirmation_rule().await?.enabled);
-    let rule = ConfirmationRule { enabled: true, min_total: Some(usd(40_000)), ..Default::default() };
-    st.put_confirmation_rule(&rule).await?;
-    assert_eq!(st.get_confirmation_rule().await?, rule);
+    // Rules: the defaults (version 0, confirmation calls off) until saved; each save is a new
+    // version on condition nobody took it; every version stays readable.
+    use oms_shared::domain::rules::{RuleSet, Rules};
+    let v0 = st.current_rules().await?;
+    assert_eq!(v0.version, 0);
+    assert!(!v0.set.confirmation_calls.enabled);
+    let mut set = RuleSet::default();
+    set.confirmation_calls = ConfirmationRule { enabled: true, min_total: Some(usd(40_000)), ..Default::default() };
+    let v1 = v0.next(set.clone(), "sup-1", chrono::Utc::now());
+    st.put_rules(&v1).await?;
+    assert!(matches!(st.put_rules(&v0.next(RuleSet::default(), "sup-2", chrono::Utc::now())).await, Err(StoreError::StaleVersion)));
+    set.fraud.hold_score = 40;
+    let v2 = v1.next(set, "sup-2", chrono::Utc::now());
+    st.put_rules(&v2).await?;
+    assert_eq!(st.current_rules().await?, v2);
+    assert_eq!(st.rules_version(1).await?, Some(v1.clone()));
+    assert_eq!(st.rules_version(0).await?, Some(Rules::default()));
+    assert_eq!(st.rules_version(9).await?, None);
+    assert_eq!(st.rules_history(10).await?.iter().map(|r| r.version).collect::<Vec<_>>(), vec![2, 1]);
+    // A SKU's cover mark: set on condition its crossings are still the ones read.
+    use oms_shared::domain::forecast::CoverMark;
+    let lamp = sku(&format!("LAMP-{unique}"));
+    assert_eq!(st.cover_mark(&lamp).await?, None);
+    let low = CoverMark { crossings: 1, low_since: Some(chrono::Utc::now()) };
+    assert!(st.put_cover_mark(&lamp, 0, &low).await?);
+    assert!(!st.put_cover_mark(&lamp, 0, &low).await?, "a second run's first crossing loses");
+    assert!(st.put_cover_mark(&lamp, 1, &CoverMark { crossings: 1, low_since: None }).await?);
+    assert_eq!(st.cover_mark(&lamp).await?.map(|m| m.crossings), Some(1));
     Ok(())
 }
 

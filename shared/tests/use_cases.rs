@@ -12,7 +12,6 @@ use oms_shared::app::notify::{Notifier, Templates};
 use oms_shared::app::orders::PlaceOrderRequest;
 use oms_shared::app::{AppError, Caller, Oms};
 use oms_shared::domain::pricing::LineRequest;
-use oms_shared::domain::validation::Limits;
 use oms_shared::domain::*;
 use oms_shared::ports::*;
 use std::sync::Arc;
@@ -64,7 +63,7 @@ impl World {
         let carrier = Arc::new(SandboxCarrier::new());
         let oms = Oms::new(Arc::new(store.clone()), Arc::new(SystemClock), carrier.clone());
         let fulfillment =
-            Fulfillment { oms: oms.clone(), payments: payments.clone(), carrier, limits: Limits::default() };
+            Fulfillment { oms: oms.clone(), payments: payments.clone(), carrier };
         let usd = |a| Money::new(a, Currency::USD).unwrap();
         oms.upsert_product(
             Sku::parse("MUG")?,
@@ -110,6 +109,7 @@ impl World {
                 shards: None,
                 sequence: None,
                 safety_stock: None,
+                channel_safety_stock: None,
                 reorder_point: None,
                 reorder_quantity: None,
             },

@@ -48,7 +48,7 @@ async fn a_150_line_order_is_placed_edited_allocated_and_cancelled_whole() -> an
         oms.upsert_product(Sku::parse(&sku(i))?, input).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         // A few of them on sharded stock.
         let shards = if i % 25 == 0 { Some(4) } else { None };
-        oms.set_stock(Sku::parse(&sku(i))?, LocationId::parse("WH-NJ")?, StockInput { on_hand: 5, shards, sequence: None, safety_stock: None, reorder_point: None, reorder_quantity: None })
+        oms.set_stock(Sku::parse(&sku(i))?, LocationId::parse("WH-NJ")?, StockInput { on_hand: 5, shards, sequence: None, safety_stock: None, channel_safety_stock: None, reorder_point: None, reorder_quantity: None })
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         anyhow::Ok(())

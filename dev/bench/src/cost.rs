@@ -458,6 +458,7 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
                     shards: None,
                     sequence: None,
                     safety_stock: None,
+                    channel_safety_stock: None,
                     reorder_point: None,
                     reorder_quantity: None,
                 },

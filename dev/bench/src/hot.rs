@@ -40,6 +40,7 @@ async fn round(
             shards: Some(shards),
             sequence: None,
             safety_stock: None,
+            channel_safety_stock: None,
             reorder_point: None,
             reorder_quantity: None,
         },

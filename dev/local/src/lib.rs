@@ -536,6 +536,7 @@ pub fn app(local: &Local) -> Router {
     let track_store = local.oms.store.clone();
     let inbound_oms = local.oms.clone();
     let sweep_oms = local.oms.clone();
+    let sweep_effects = local.effects.clone();
     Router::new()
         // Runs the scheduled sweeps now, or as at `{"at": "<RFC 3339>"}` (a survey due in three
         // days, a payment deadline): what the effects function's schedule does on AWS.
@@ -543,6 +544,7 @@ pub fn app(local: &Local) -> Router {
             "/dev/sweeps",
             post(move |body: axum::body::Bytes| {
                 let mut oms = sweep_oms.clone();
+                let fx = sweep_effects.clone();
                 async move {
                     let at = serde_json::from_slice::<serde_json::Value>(&body)
                         .ok()
@@ -553,7 +555,9 @@ pub fn app(local: &Local) -> Router {
                     let surveys = oms.sweep_feedback().await.unwrap_or(0);
                     let payments = oms.sweep_payments().await.unwrap_or(0);
                     let pickups = oms.sweep_pickups().await.map(|p| p.expired).unwrap_or(0);
-                    axum::Json(serde_json::json!({"surveysSent": surveys, "paymentsExpired": payments, "pickupsExpired": pickups}))
+                    let cover = fx.cover_alerts(oms.clock.now()).await.unwrap_or(0);
+                    axum::Json(serde_json::json!({"surveysSent": surveys, "paymentsExpired": payments,
+                        "pickupsExpired": pickups, "coverAlerts": cover}))
                 }
             }),
         )

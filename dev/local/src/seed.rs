@@ -128,6 +128,7 @@ pub async fn seed(oms: &Oms) -> anyhow::Result<()> {
                 shards: None,
                 sequence: None,
                 safety_stock: None,
+                channel_safety_stock: None,
                 reorder_point: None,
                 reorder_quantity: None,
             },

@@ -54,6 +54,7 @@ pub fn router(oms: Oms) -> Router {
         .route("/v1/admin/stock/{sku}/{location_id}/adjustments", post(adjust_stock).route_layer(need(P::Stock)))
         .route("/v1/admin/inventory/drift", get(inventory_drift).route_layer(need(P::Stock)))
         .route("/v1/admin/inventory/low", get(low_stock).route_layer(need(P::Stock)))
+        .route("/v1/admin/inventory/replenishment", get(replenishment).route_layer(need(P::Stock)))
         .route("/v1/admin/orders", get(admin_list_orders).route_layer(need(P::ReadOrders)))
         // Call-centre and store orders, placed by staff for a customer.
         .route("/v1/admin/orders", post(admin_place_order).route_layer(need(P::ActForCustomer)))
@@ -126,6 +127,9 @@ pub fn router(oms: Oms) -> Router {
             "/v1/admin/settings/confirmation-calls",
             get(get_confirmation_rule).put(put_confirmation_rule).route_layer(need(P::ReadCustomers)),
         )
+        .route("/v1/admin/rules", get(get_rules).put(put_rules).route_layer(need(P::ReadCustomers)))
+        .route("/v1/admin/rules/versions", get(rules_history).route_layer(need(P::ReadCustomers)))
+        .route("/v1/admin/rules/versions/{version}", get(rules_version).route_layer(need(P::ReadCustomers)))
         .route("/v1/admin/cases/{case_id}/replies", post(admin_reply).route_layer(need(P::Cases)))
         // Order analytics.
         .route("/v1/admin/analytics/summary", get(analytics_summary).route_layer(need(P::Analytics)))

@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use oms_shared::app::fulfillment::{Fulfillment, PackRequest};
 use oms_shared::app::returns::Returns;
-use oms_shared::domain::validation::Limits;
 use oms_shared::domain::{LocationId, ShipmentId};
 use placement::extract::{Json, Staff};
 use placement::problem::Problem;
@@ -18,7 +17,6 @@ fn fulfillment(r: &Returns) -> Fulfillment {
         oms: r.oms.clone(),
         payments: r.payments.clone(),
         carrier: r.carrier.clone(),
-        limits: Limits::default(),
     }
 }
 

@@ -314,9 +314,17 @@ pub async fn run_effects() -> Result<(), Error> {
             let unpaid = oms.sweep_payments().await.map_err(|err| Error::from(err.to_string()))?;
             // Satisfaction surveys that are due.
             let surveys = oms.sweep_feedback().await.map_err(|err| Error::from(err.to_string()))?;
+            // Days of cover against sales velocity, once an hour (the first run after the hour):
+            // it reads weeks of sales per SKU.
+            let now = chrono::Utc::now();
+            let cover = if chrono::Timelike::minute(&now) < 5 {
+                e.cover_alerts(now).await.map_err(|err: EffectError| Error::from(err.to_string()))?
+            } else {
+                0
+            };
             Ok(json!({"drained": n, "confirmationsExpired": expired,
                 "pickupsReminded": pickups.reminded, "pickupsExpired": pickups.expired, "paymentsExpired": unpaid,
-                "surveysSent": surveys}))
+                "surveysSent": surveys, "coverAlerts": cover}))
         }
     }))
     .await

@@ -24,7 +24,6 @@ use oms_shared::app::returns::Returns;
 use oms_shared::app::tracking::Tracking;
 use oms_shared::app::webhook_delivery::WebhookDispatcher;
 use oms_shared::app::webhooks::Webhooks;
-use oms_shared::domain::validation::Limits;
 use oms_shared::ports::{Carrier, Clock, PaymentGateway, Queue, Store, SystemClock};
 use std::sync::Arc;
 
@@ -176,7 +175,7 @@ pub fn oms(p: &Ports) -> Oms {
 }
 
 pub fn fulfillment(p: &Ports) -> Fulfillment {
-    Fulfillment { oms: oms(p), payments: p.payments.clone(), carrier: p.carrier.clone(), limits: Limits::default() }
+    Fulfillment { oms: oms(p), payments: p.payments.clone(), carrier: p.carrier.clone() }
 }
 
 pub fn tracking(p: &Ports, cfg: &Config) -> Tracking {

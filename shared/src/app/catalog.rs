@@ -86,6 +86,10 @@ pub struct StockInput {
     /// Units kept back from orders and storefronts; unchanged when absent.
     #[serde(default)]
     pub safety_stock: Option<i64>,
+    /// Units kept back from one channel's orders on top of `safetyStock` (each channel given
+    /// is set, 0 removes it; others unchanged).
+    #[serde(default)]
+    pub channel_safety_stock: Option<std::collections::BTreeMap<crate::domain::order::Channel, i64>>,
     /// Below this many promisable units the location is low (`inventory.low`, once per
     /// crossing); unchanged when absent.
     #[serde(default)]
@@ -215,11 +219,15 @@ impl Oms {
                 return Err(AppError::invalid_field(field, "must be between 0 and 10000000"));
             }
         }
+        if input.channel_safety_stock.iter().flatten().any(|(_, v)| !(0..=10_000_000).contains(v)) {
+            return Err(AppError::invalid_field("channelSafetyStock", "each must be between 0 and 10000000"));
+        }
         let count = StockCount {
             target: Target::Set(input.on_hand),
             sequence: input.sequence,
             reason: CountReason::Count,
             safety_stock: input.safety_stock,
+            channel_safety_stock: input.channel_safety_stock.clone(),
             reorder_point: input.reorder_point,
             reorder_quantity: input.reorder_quantity,
             at: self.clock.now(),
@@ -289,6 +297,7 @@ impl Oms {
             sequence: input.sequence,
             reason: input.reason,
             safety_stock: None,
+            channel_safety_stock: None,
             reorder_point: None,
             reorder_quantity: None,
             at: self.clock.now(),

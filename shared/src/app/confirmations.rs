@@ -3,7 +3,7 @@
 
 use super::projections::OrderProjection;
 use super::support::{agent, text};
-use super::{AppError, Caller, Oms, Permission};
+use super::{AppError, Caller, Oms};
 use crate::domain::confirmation::{ConfirmationRule, OnTimeout};
 use crate::domain::*;
 use crate::ports::{Listing, StoreError};
@@ -64,16 +64,22 @@ impl Oms {
     }
 
     pub async fn confirmation_rule(&self) -> Result<ConfirmationRule, AppError> {
-        Ok(self.store.get_confirmation_rule().await?)
+        Ok(self.store.current_rules().await?.set.confirmation_calls)
     }
 
+    /// Sets the confirmation-call rule: a new version of the rules with only it changed.
     pub async fn set_confirmation_rule(&self, c: &Caller, r: ConfirmationRule) -> Result<ConfirmationRule, AppError> {
-        if !c.may(Permission::RefundOverLimit) {
-            return Err(AppError::Forbidden);
-        }
         r.check().map_err(|(field, why)| AppError::invalid_field(field, why))?;
-        self.store.put_confirmation_rule(&r).await?;
-        Ok(r)
+        for _ in 0..5 {
+            let current = self.store.current_rules().await?;
+            let mut set = current.set.clone();
+            set.confirmation_calls = r.clone();
+            match self.set_rules(c, current.version, set).await {
+                Err(AppError::StaleVersion) => continue,
+                other => return other.map(|saved| saved.set.confirmation_calls),
+            }
+        }
+        Err(AppError::StaleVersion)
     }
 
     /// Every order awaiting a confirmation call, oldest first (at most `max`).
@@ -100,7 +106,7 @@ impl Oms {
     /// function's schedule). Returns how many.
     #[tracing::instrument(skip_all)]
     pub async fn expire_confirmations(&self) -> Result<usize, AppError> {
-        let rule = self.store.get_confirmation_rule().await?;
+        let rule = self.store.current_rules().await?.set.confirmation_calls;
         let now = self.clock.now();
         let system = Caller::admin(CustomerId::parse("system").map_err(|e| AppError::Internal(e.to_string()))?);
         let mut done = 0;

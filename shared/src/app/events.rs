@@ -131,6 +131,8 @@ impl Effects {
             allocated: sum(|r| r.level.allocated),
             reorder_point: None,
             suggested_quantity: None,
+            days_of_cover: None,
+            cover_days: None,
         };
         let sequence = shards.iter().map(|r| r.version).sum();
         let e = InventoryEvent::new(sku.clone(), location.clone(), sequence, level, Utc::now());
@@ -156,6 +158,8 @@ impl Effects {
                     allocated: t.level.allocated,
                     reorder_point: t.control.as_ref().and_then(|c| c.reorder_point),
                     suggested_quantity: Some(suggested_quantity(&t)),
+                    days_of_cover: None,
+                    cover_days: None,
                 };
                 let mut e = InventoryEvent::new(t.sku.clone(), t.location_id.clone(), n, level, Utc::now());
                 e.kind = INVENTORY_LOW.to_owned();

@@ -126,7 +126,7 @@ impl Oms {
     }
 
     /// What each active location can promise of a SKU now.
-    pub async fn availability(&self, sku: &str) -> Result<Availability, AppError> {
+    pub async fn availability(&self, sku: &str, channel: Option<crate::domain::order::Channel>) -> Result<Availability, AppError> {
         let sku = sku_of(sku)?;
         active_product(self.store.get_product(&sku).await?)?;
         let records = self.store.stock_for_sku(&sku).await?;
@@ -139,8 +139,8 @@ impl Oms {
                 location_id: l.id.clone(),
                 name: l.name.clone(),
                 kind: l.kind,
-                // Available to promise: after the location's safety stock.
-                available: crate::domain::inventory::promisable(&sum),
+                // Available to promise: after the location's safety stock (and the channel's).
+                available: crate::domain::inventory::promisable_for(&sum, channel),
                 pickup: l.pickup,
             });
         }

@@ -41,6 +41,9 @@ pub struct OrderDto {
     /// The return this order replaces.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exchange_for: Option<ReturnId>,
+    /// The version of the rules that decided the order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules_version: Option<u32>,
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -121,6 +124,7 @@ impl OrderDto {
             cart_id: o.cart_id.clone(),
             credit: o.credit,
             exchange_for: o.exchange_for.clone(),
+            rules_version: o.rules_version,
             version: o.version,
             created_at: o.created_at,
             updated_at: o.updated_at,
@@ -233,6 +237,9 @@ pub struct StockDto {
     /// Units kept back from orders and storefronts.
     #[serde(default)]
     pub safety_stock: i64,
+    /// Units kept back from one channel on top of `safety_stock`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub channel_safety_stock: std::collections::BTreeMap<crate::domain::order::Channel, i64>,
     /// The last WMS sequence number applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequence: Option<u64>,
@@ -259,6 +266,7 @@ impl StockDto {
             allocated: r.level.allocated,
             shards: r.shards,
             safety_stock: control.safety_stock,
+            channel_safety_stock: control.channel_safety_stock,
             sequence: control.sequence,
             last_count: control.last,
             ignored,

@@ -138,6 +138,8 @@ pub struct DomainEvent {
 pub const INVENTORY_CHANGED: &str = "inventory.changed";
 /// A location went below its reorder point (once per crossing); its `sequence` is the crossing.
 pub const INVENTORY_LOW: &str = "inventory.low";
+/// A SKU's stock across every location covers fewer days of forecast sales than the rules' `coverDays` (location `ALL`), once per crossing.
+pub const INVENTORY_COVER_LOW: &str = "inventory.cover_low";
 
 /// What a SKU at a location can promise now, for marketplaces and other channels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +155,11 @@ pub struct InventoryLevel {
     pub reorder_point: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggested_quantity: Option<i64>,
+    /// `inventory.cover_low`: days the stock lasts at forecast sales, and the threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_of_cover: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover_days: Option<u32>,
 }
 
 /// `inventory.changed`: a SKU's available-to-promise at a location moved. Its envelope names

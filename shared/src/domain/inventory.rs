@@ -42,6 +42,10 @@ pub struct StockControl {
     /// Units kept back: never promised to orders or shown as available to storefronts.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub safety_stock: i64,
+    /// Units kept back from one channel on top of `safety_stock` (a marketplace feed that
+    /// must not sell the last units the web shop promises).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub channel_safety_stock: std::collections::BTreeMap<super::order::Channel, i64>,
     /// The highest WMS sequence number applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequence: Option<u64>,
@@ -113,6 +117,8 @@ pub struct StockCount {
     pub sequence: Option<u64>,
     pub reason: CountReason,
     pub safety_stock: Option<i64>,
+    /// Channels' own safety stock (each given channel set; 0 removes it).
+    pub channel_safety_stock: Option<std::collections::BTreeMap<super::order::Channel, i64>>,
     /// A new reorder point and quantity (each unchanged when absent).
     pub reorder_point: Option<i64>,
     pub reorder_quantity: Option<i64>,
@@ -151,6 +157,13 @@ pub fn plan(current: Option<&StockRecord>, c: &StockCount) -> Result<Option<(i64
     if let Some(s) = c.safety_stock {
         control.safety_stock = s;
     }
+    for (ch, units) in c.channel_safety_stock.iter().flatten() {
+        if *units == 0 {
+            control.channel_safety_stock.remove(ch);
+        } else {
+            control.channel_safety_stock.insert(*ch, *units);
+        }
+    }
     if c.reorder_point.is_some() {
         control.reorder_point = c.reorder_point;
     }
@@ -173,6 +186,17 @@ pub fn promisable(r: &StockRecord) -> i64 {
     (r.level.available - r.control.as_ref().map_or(0, |c| c.safety_stock)).max(0)
 }
 
+/// Units kept back from `channel` (the safety stock and the channel's own; `None`: any
+/// channel, the location's safety stock only).
+pub fn kept_back(c: Option<&StockControl>, channel: Option<super::order::Channel>) -> i64 {
+    c.map_or(0, |c| c.safety_stock + channel.and_then(|ch| c.channel_safety_stock.get(&ch)).copied().unwrap_or(0))
+}
+
+/// What a location may promise of a SKU to orders of `channel`.
+pub fn promisable_for(r: &StockRecord, channel: Option<super::order::Channel>) -> i64 {
+    (r.level.available - kept_back(r.control.as_ref(), channel)).max(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +214,7 @@ mod tests {
             sequence,
             reason: CountReason::Count,
             safety_stock: None,
+            channel_safety_stock: None,
             reorder_point: None,
             reorder_quantity: None,
             at: Utc::now(),

@@ -17,9 +17,6 @@ pub struct Limits {
     pub max_order_total: i64,
     /// Goodwill refunds an agent may give without a supervisor, reference minor units.
     pub agent_refund_limit: i64,
-    /// Fraud score thresholds on the order's total, reference minor units.
-    pub high_value: i64,
-    pub very_high_value: i64,
     /// Request bodies, bytes (API Gateway's own cap is 10 MB and fixed; this is ours).
     pub max_body_bytes: usize,
     /// Free text: a cancel or hold reason, a note, a case subject, a case description.
@@ -43,8 +40,6 @@ pub const LIMITS: Limits = Limits {
     max_unit_price: 10_000_000,
     max_order_total: 2_500_000,
     agent_refund_limit: 10_000,
-    high_value: 100_000,
-    very_high_value: 500_000,
     max_body_bytes: 64 * 1024,
     max_reason_chars: 500,
     max_note_chars: 2000,

@@ -11,7 +11,7 @@ pub use super::stored::StoredBody;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Web,
@@ -180,6 +180,10 @@ pub struct Order {
     /// A confirmation call the order needs or had (agents see it; the customer never does).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirmation: Option<super::confirmation::ConfirmationCall>,
+    /// The version of the rules that decided the order (sourcing, confirmation call, fraud and
+    /// hold rules); `None` for orders placed before rules were versioned (today's rules apply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_version: Option<u32>,
     /// A pickup order waiting at the store: its code and how long it is kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pickup: Option<super::pickup::PickupHold>,

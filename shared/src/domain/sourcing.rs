@@ -17,12 +17,21 @@ pub struct Candidate {
     pub available: BTreeMap<Sku, i64>,
     /// Distance to the destination; `None` when the destination has no known centroid.
     pub distance_km: Option<u32>,
+    /// The rules' preference for the location: lower is tried first, before distance.
+    pub priority: u8,
 }
 
 impl Candidate {
     pub fn new(location: Location, available: BTreeMap<Sku, i64>, destination: Option<GeoPoint>) -> Self {
         let distance_km = destination.map(|d| location.coordinates.distance_km(&d));
-        Candidate { location, available, distance_km }
+        Candidate { location, available, distance_km, priority: crate::domain::rules::SourcingPreference::DEFAULT_PRIORITY }
+    }
+
+    /// The candidate under the rules' preference for its location.
+    pub fn preferring(mut self, p: crate::domain::rules::SourcingPreference) -> Self {
+        self.priority = p.priority;
+        self.location.ships &= p.ships;
+        self
     }
     pub(super) fn rank_distance(&self) -> u32 {
         self.distance_km.unwrap_or(u32::MAX)
@@ -123,9 +132,9 @@ impl SourcingStrategy for NearestThenFewestSplits {
     ) -> Result<Plan, SourcingError> {
         let mut shippers: Vec<&Candidate> =
             candidates.iter().filter(|c| c.location.active && c.location.ships).collect();
-        // Domestic first, then nearest, then warehouses before stores (stores are pricier to pick).
+        // Domestic first, then the rules' priority, then nearest, then warehouses before stores (stores are pricier to pick).
         shippers.sort_by_key(|c| {
-            (c.location.country != destination, c.rank_distance(), c.location.kind == LocationKind::Store)
+            (c.location.country != destination, c.priority, c.rank_distance(), c.location.kind == LocationKind::Store)
         });
         let short = shortages(demand, &shippers);
         if !short.is_empty() {
@@ -146,7 +155,7 @@ impl SourcingStrategy for NearestThenFewestSplits {
             let best = shippers
                 .iter()
                 .filter(|c| !used.iter().any(|u| u.location.id == c.location.id))
-                .max_by_key(|c| (covers(c), std::cmp::Reverse(c.rank_distance())))
+                .max_by_key(|c| (covers(c), std::cmp::Reverse((c.priority, c.rank_distance()))))
                 .copied();
             let Some(best) = best.filter(|c| covers(c) > 0) else {
                 return Err(SourcingError::Short(shortages(demand, &shippers)));
@@ -329,6 +338,17 @@ mod tests {
         let p = NearestThenFewestSplits.plan(&[(sku("A"), 1), (sku("B"), 2)], &[far, near], us()).unwrap();
         assert_eq!(p.locations, vec![LocationId::parse("NJ").unwrap()]);
         assert!(!p.is_split());
+    }
+
+    #[test]
+    fn the_rules_priority_comes_before_distance_and_a_location_may_be_kept_from_shipping() {
+        let near = cand(loc("NEAR", LocationKind::Warehouse, 40_700_000, -74_200_000, true, false), &[("A", 5)], NYC);
+        let far = cand(loc("FAR", LocationKind::Warehouse, 34_000_000, -118_000_000, true, false), &[("A", 5)], NYC);
+        let pref = |priority, ships| crate::domain::rules::SourcingPreference { priority, ships };
+        let p = NearestThenFewestSplits.plan(&[(sku("A"), 1)], &[near.clone(), far.clone().preferring(pref(1, true))], us());
+        assert_eq!(p.unwrap().locations[0].as_str(), "FAR");
+        let p = NearestThenFewestSplits.plan(&[(sku("A"), 1)], &[near.preferring(pref(1, false)), far], us());
+        assert_eq!(p.unwrap().locations[0].as_str(), "FAR");
     }
 
     #[test]

@@ -4,6 +4,7 @@ use super::address::{Address, AddressInput};
 use super::catalog::ProductKind;
 use super::limits::{LIMITS, threshold_in};
 use super::order::{Order, ServiceLevel};
+use super::rules::RuleSet;
 
 /// Facts gathered outside the order.
 #[derive(Debug, Clone, Copy, Default)]
@@ -19,25 +20,13 @@ pub enum Decision {
     Reject { reasons: Vec<String> },
 }
 
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Orders above this total (reference minor units, see `limits`) are refused outright.
-    pub max_order_total: i64,
-    pub hold_score: u32,
-    pub reject_score: u32,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { max_order_total: LIMITS.max_order_total, hold_score: 50, reject_score: 80 }
-    }
-}
-
 fn reparse(a: &Address) -> bool {
     Address::parse(&AddressInput::from(a)).is_ok()
 }
 
-pub fn assess(order: &Order, signals: Signals, limits: &Limits) -> Decision {
+/// Assesses an order by `rules` (the version the order recorded at placement).
+pub fn assess(order: &Order, signals: Signals, rules: &RuleSet) -> Decision {
+    let fraud = &rules.fraud;
     let mut reject = Vec::new();
     if !reparse(&order.shipping_address) {
         reject.push("shipping_address_invalid".to_owned());
@@ -61,7 +50,7 @@ pub fn assess(order: &Order, signals: Signals, limits: &Limits) -> Decision {
     // Thresholds are stated in the reference currency; a currency the shop does not sell in
     // has none, and is refused.
     let at = |reference: i64| threshold_in(reference, currency);
-    match at(limits.max_order_total) {
+    match at(LIMITS.max_order_total) {
         None => reject.push("currency_not_sold".to_owned()),
         Some(cap) if total > cap => reject.push("order_value_over_limit".to_owned()),
         Some(_) => {}
@@ -71,10 +60,10 @@ pub fn assess(order: &Order, signals: Signals, limits: &Limits) -> Decision {
     }
     let mut score = 0;
     let mut reasons = Vec::new();
-    if at(LIMITS.very_high_value).is_some_and(|t| total >= t) {
+    if at(fraud.very_high_value).is_some_and(|t| total >= t) {
         score += 50;
         reasons.push("very_high_value".to_owned());
-    } else if at(LIMITS.high_value).is_some_and(|t| total >= t) {
+    } else if at(fraud.high_value).is_some_and(|t| total >= t) {
         score += 30;
         reasons.push("high_value".to_owned());
     }
@@ -87,20 +76,29 @@ pub fn assess(order: &Order, signals: Signals, limits: &Limits) -> Decision {
             reasons.push("billing_shipping_postal_mismatch".to_owned());
         }
     }
-    match signals.orders_last_hour_by_email {
-        0..=3 => {}
-        4..=10 => {
-            score += 40;
-            reasons.push("order_velocity".to_owned());
-        }
-        _ => {
-            score += 70;
-            reasons.push("order_velocity_extreme".to_owned());
-        }
+    let velocity = fraud.velocity_per_hour as usize;
+    let n = signals.orders_last_hour_by_email;
+    if n > velocity.saturating_mul(5) / 2 {
+        score += 70;
+        reasons.push("order_velocity_extreme".to_owned());
+    } else if n >= velocity {
+        score += 40;
+        reasons.push("order_velocity".to_owned());
     }
-    if score >= limits.reject_score {
+    // Hold rules hold whatever the score (an agent's release clears them like a score's hold).
+    if rules.hold.countries.contains(&order.shipping_address.country) {
+        reasons.push("hold_country".to_owned());
+    }
+    if let Some(min) = rules.hold.min_total
+        && min.currency() == currency
+        && total >= min.amount()
+    {
+        reasons.push("hold_value".to_owned());
+    }
+    let held_by_rule = reasons.iter().any(|r| r.starts_with("hold_"));
+    if score >= fraud.reject_score {
         Decision::Reject { reasons: [vec![format!("fraud_score_{score}")], reasons].concat() }
-    } else if score >= limits.hold_score && !order.review_cleared {
+    } else if (score >= fraud.hold_score || held_by_rule) && !order.review_cleared {
         Decision::Hold { score, reasons }
     } else {
         Decision::Pass { score }

@@ -2,7 +2,8 @@
 //! (`domain::analytics`). Customers' lifetime figures are computed from their orders.
 
 use super::StoreError;
-use crate::domain::OrderId;
+use crate::domain::forecast::CoverMark;
+use crate::domain::{OrderId, Sku};
 use crate::domain::analytics::{Counters, OrderFact, RowKey};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
@@ -37,4 +38,9 @@ pub trait AnalyticsRepository: Send + Sync {
     async fn claim_rebuild(&self, owner: &str, until: i64) -> Result<(), StoreError>;
     /// Gives the lease back (only `owner`'s).
     async fn release_rebuild(&self, owner: &str) -> Result<(), StoreError>;
+    /// A SKU's days-of-cover mark (`domain::forecast::CoverMark`), if ever set.
+    async fn cover_mark(&self, sku: &Sku) -> Result<Option<CoverMark>, StoreError>;
+    /// Sets the mark on condition its crossings are still `expected` (0: no mark yet);
+    /// `false` when another run set it first.
+    async fn put_cover_mark(&self, sku: &Sku, expected: u64, mark: &CoverMark) -> Result<bool, StoreError>;
 }

@@ -112,6 +112,7 @@ pub fn order(customer: &str, email: &str) -> Order {
         pickup: None,
         visits: Vec::new(),
         warranty_claims: Vec::new(),
+        rules_version: None,
         discounts: Default::default(),
         created_at: now,
         updated_at: now,

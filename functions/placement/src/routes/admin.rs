@@ -40,6 +40,11 @@ pub async fn adjust_stock(
     Ok(json(StatusCode::OK, &oms.adjust_stock(sku(&s)?, location_id(&l)?, req).await?))
 }
 
+/// Days of cover per SKU from sales velocity, with what to order.
+pub async fn replenishment(State(oms): State<AppState>, Staff(_): Staff) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &serde_json::json!({ "items": oms.replenishment().await? })))
+}
+
 pub async fn low_stock(State(oms): State<AppState>, Staff(_): Staff) -> Result<Response, Problem> {
     Ok(json(StatusCode::OK, &serde_json::json!({ "items": oms.low_stock().await? })))
 }

@@ -91,6 +91,45 @@ pub async fn put_confirmation_rule(
     Ok(json(StatusCode::OK, &oms.set_confirmation_rule(&c, req).await?))
 }
 
+pub async fn get_rules(State(oms): State<AppState>, Staff(_): Staff) -> Result<Response, Problem> {
+    let r = oms.rules().await?;
+    let v = u64::from(r.version);
+    Ok(with_etag(json(StatusCode::OK, &r), v))
+}
+
+/// A new version of the rules, from the version the caller read (`If-Match`, required).
+pub async fn put_rules(
+    State(oms): State<AppState>,
+    Staff(c): Staff,
+    headers: HeaderMap,
+    Json(req, _): Json<oms_shared::domain::rules::RuleSetInput>,
+) -> Result<Response, Problem> {
+    let expected = if_match(&headers)?.ok_or(AppError::VersionRequired)?;
+    let expected = u32::try_from(expected).map_err(|_| AppError::StaleVersion)?;
+    let r = oms.set_rules(&c, expected, req.into()).await?;
+    let v = u64::from(r.version);
+    Ok(with_etag(json(StatusCode::OK, &r), v))
+}
+
+pub async fn rules_history(State(oms): State<AppState>, Staff(_): Staff) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &serde_json::json!({ "versions": oms.rules_history().await? })))
+}
+
+pub async fn rules_version(
+    State(oms): State<AppState>,
+    Staff(_): Staff,
+    Path(version): Path<String>,
+) -> Result<Response, Problem> {
+    // Digits only (a version number), so anything else is a clear 404, never a parse quirk.
+    let v = version
+        .parse::<u32>()
+        .ok()
+        .filter(|_| version.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or(AppError::NotFound)?;
+    let r = oms.rules_at(v).await?;
+    Ok(with_etag(json(StatusCode::OK, &r), u64::from(v)))
+}
+
 pub async fn admin_refund_preview(
     AgentOrder(o): AgentOrder,
     Json(req, _): Json<GoodwillRequest>,

@@ -35,12 +35,19 @@ pub async fn public_product(
     Ok(json(StatusCode::OK, &oms.public_product(&sku).await?))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityQuery {
+    /// The channel the storefront sells on: its own safety stock is kept back too.
+    channel: Option<oms_shared::domain::order::Channel>,
+}
+
 pub async fn public_availability(
     State(oms): State<AppState>,
     Path(sku): Path<String>,
-    Query(NoQuery {}): Query<NoQuery>,
+    Query(q): Query<AvailabilityQuery>,
 ) -> Result<Response, Problem> {
-    Ok(json(StatusCode::OK, &oms.availability(&sku).await?))
+    Ok(json(StatusCode::OK, &oms.availability(&sku, q.channel).await?))
 }
 
 pub async fn delivery_estimate(

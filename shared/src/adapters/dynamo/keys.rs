@@ -340,6 +340,16 @@ pub fn settings(name: &str) -> Key {
     Key::new("SETTINGS".into(), name)
 }
 
+/// A SKU's days-of-cover mark (`domain::forecast::CoverMark`).
+pub fn cover_mark(sku: &Sku) -> Key {
+    Key::new(format!("COVER#{sku}"), "MARK")
+}
+
+/// A saved version of the rules (sorts by version).
+pub fn rules_version(v: u32) -> Key {
+    Key::new("SETTINGS".into(), &format!("RULES#V#{v:010}"))
+}
+
 /// Webhook subscriptions: one partition (a few dozen at most), sorted by id.
 pub const WEBHOOKS_PK: &str = "WEBHOOKS";
 pub fn webhook_subscription(id: &str) -> Key {

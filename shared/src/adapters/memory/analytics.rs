@@ -74,4 +74,22 @@ impl AnalyticsRepository for MemoryStore {
         }
         Ok(())
     }
+
+    async fn cover_mark(&self, sku: &crate::domain::Sku) -> Result<Option<crate::domain::forecast::CoverMark>, StoreError> {
+        self.read(|s| s.cover_marks.get(sku).cloned())
+    }
+
+    async fn put_cover_mark(
+        &self,
+        sku: &crate::domain::Sku,
+        expected: u64,
+        mark: &crate::domain::forecast::CoverMark,
+    ) -> Result<bool, StoreError> {
+        let mut s = self.lock()?;
+        if s.cover_marks.get(sku).map_or(0, |m| m.crossings) != expected {
+            return Ok(false);
+        }
+        s.cover_marks.insert(sku.clone(), mark.clone());
+        Ok(true)
+    }
 }

@@ -56,12 +56,27 @@ impl CustomerRepository for MemoryStore {
 
 #[async_trait::async_trait]
 impl crate::ports::SettingsRepository for MemoryStore {
-    async fn get_confirmation_rule(&self) -> Result<crate::domain::confirmation::ConfirmationRule, StoreError> {
-        self.read(|s| s.confirmation_rule.clone().unwrap_or_default())
+    async fn current_rules(&self) -> Result<crate::domain::rules::Rules, StoreError> {
+        self.read(|s| s.rules.values().next_back().cloned().unwrap_or_default())
     }
 
-    async fn put_confirmation_rule(&self, r: &crate::domain::confirmation::ConfirmationRule) -> Result<(), StoreError> {
-        self.lock()?.confirmation_rule = Some(r.clone());
+    async fn rules_version(&self, version: u32) -> Result<Option<crate::domain::rules::Rules>, StoreError> {
+        if version == 0 {
+            return Ok(Some(Default::default()));
+        }
+        self.read(|s| s.rules.get(&version).cloned())
+    }
+
+    async fn put_rules(&self, r: &crate::domain::rules::Rules) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        if r.version == 0 || s.rules.contains_key(&r.version) {
+            return Err(StoreError::StaleVersion);
+        }
+        s.rules.insert(r.version, r.clone());
         Ok(())
+    }
+
+    async fn rules_history(&self, max: usize) -> Result<Vec<crate::domain::rules::Rules>, StoreError> {
+        self.read(|s| s.rules.values().rev().take(max).cloned().collect())
     }
 }

@@ -49,7 +49,7 @@ pub(crate) struct State {
     /// Failed attempts per subject: (count, window end).
     pub attempts: HashMap<String, (u32, i64)>,
     pub preferences: HashMap<CustomerId, Preferences>,
-    pub confirmation_rule: Option<crate::domain::confirmation::ConfirmationRule>,
+    pub rules: std::collections::BTreeMap<u32, crate::domain::rules::Rules>,
     pub customers: HashMap<CustomerId, crate::domain::customer::CustomerProfile>,
     /// Search key (`customer::lookup_string`) -> customers.
     pub lookups: BTreeMap<String, std::collections::BTreeSet<CustomerId>>,
@@ -61,6 +61,7 @@ pub(crate) struct State {
     pub payment_refs: HashMap<String, OrderId>,
     pub outbox: BTreeMap<(OrderId, String), OutboxEntry>,
     pub facts: HashMap<OrderId, crate::domain::analytics::OrderFact>,
+    pub cover_marks: HashMap<crate::domain::Sku, crate::domain::forecast::CoverMark>,
     pub analytics_rows: BTreeMap<crate::domain::analytics::RowKey, crate::domain::analytics::Counters>,
     /// The reset-rebuild lease: owner and until (epoch seconds).
     pub rebuild_lease: Option<(String, i64)>,

@@ -15,7 +15,6 @@ mod validate;
 
 use super::Oms;
 pub use crate::domain::Notification;
-use crate::domain::validation::Limits;
 use crate::domain::*;
 use crate::ports::{Carrier, CarrierError, PaymentError, PaymentGateway, StoreError};
 use chrono::{Datelike, Weekday};
@@ -113,7 +112,6 @@ pub struct Fulfillment {
     pub oms: Oms,
     pub payments: Arc<dyn PaymentGateway>,
     pub carrier: Arc<dyn Carrier>,
-    pub limits: Limits,
 }
 
 fn system(step: &str) -> Actor {

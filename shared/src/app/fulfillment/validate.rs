@@ -31,7 +31,17 @@ impl Fulfillment {
             orders_last_hour_by_email: self.oms.store.count_orders_by_email_since(&order.email, since).await?,
         };
         let now = self.oms.clock.now();
-        match assess(order, signals, &self.limits) {
+        // By the rules the order recorded at placement, so a later change applies to later
+        // orders only.
+        let recorded = match order.rules_version {
+            Some(v) => self.oms.store.rules_version(v).await?,
+            None => None,
+        };
+        let rules = match recorded {
+            Some(r) => r,
+            None => self.oms.store.current_rules().await?,
+        };
+        match assess(order, signals, &rules.set) {
             Decision::Pass { score } => {
                 // Checked here, so a transition allocation cannot make is refused now.
                 order.clone().apply(OrderEvent::Validate, now)?;
@@ -44,7 +54,7 @@ impl Fulfillment {
                 next.status_reason = Some(reason.clone());
                 let ev = TimelineEvent::new(now, "order.held", system("validate"))
                     .with_status(next.status)
-                    .with_note(format!("score {score}; {reason}"));
+                    .with_note(format!("score {score}; {reason}; rules v{}", rules.version));
                 let change = OrderChange::update(next, order.version, now)
                     .with_event(ev)
                     .with_effect(Effect::notify(Notification::new("order.on_hold", &order.id, Some(reason))));

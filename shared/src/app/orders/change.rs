@@ -206,7 +206,7 @@ impl Oms {
         if shipments.iter().any(Shipment::is_handed_over) {
             return Err(handed_over(id));
         }
-        let prepared = self.prepare(&requests, &address, &choice, &order.reservations).await?;
+        let prepared = self.prepare(&requests, &address, &choice, &order.reservations, order.channel).await?;
         let now = self.clock.now();
         let mut next = order.clone();
         // Every unit the order holds or has allocated goes back; the new plan is held anew. The
@@ -229,7 +229,7 @@ impl Oms {
         let call = match order.status {
             OrderStatus::OnHold | OrderStatus::AwaitingConfirmation => None,
             _ if called => None,
-            _ => self.store.get_confirmation_rule().await?.call_for(&next, false, now),
+            _ => self.rules_of(&order).await?.set.confirmation_calls.call_for(&next, false, now),
         };
         let restart = call.is_some()
             || progressed.is_past_validation()
@@ -302,7 +302,8 @@ impl Oms {
             _ => {
                 if order.open_reservations().next().is_none() {
                     let choice: DeliveryChoice = current_choice(&order);
-                    let prepared = self.prepare(&line_requests(&order)?, &order.shipping_address, &choice, &[]).await?;
+                    let prepared =
+                        self.prepare(&line_requests(&order)?, &order.shipping_address, &choice, &[], order.channel).await?;
                     next.reservations = prepared.reservations;
                     holds = next.reservations.clone();
                 }

@@ -120,7 +120,10 @@ impl Oms {
             DeliveryChoice::Level(ServiceLevel::Standard),
         )?;
         let (requests, cart) = self.resolve_lines(caller, &req.cart_id, &req.lines).await?;
-        let rule = self.store.get_confirmation_rule().await?;
+        // The rules in force decide this order (confirmation call here, fraud and holds at
+        // validation, by the version it records); sourcing reads them in `prepare`.
+        let rules = self.store.current_rules().await?;
+        let rule = &rules.set.confirmation_calls;
         let first_order = rule.enabled
             && rule.first_order
             && self.store.orders_of_customer(&caller.customer, crate::ports::Listing::first(1)).await?.items.is_empty();
@@ -137,7 +140,7 @@ impl Oms {
         let attempts = crate::retry::Backoff::CONTENTION.attempts + 3;
         for attempt in 1..=attempts {
             last_conflict = false;
-            let mut prepared = self.prepare(&requests, &shipping_address, &choice, &[]).await?;
+            let mut prepared = self.prepare(&requests, &shipping_address, &choice, &[], req.channel).await?;
             if let Some(fee) = extras.marketplace.as_ref().and_then(|m| m.fee) {
                 let total = prepared.totals.total;
                 // Valid by the contract, refused by the order: 422 naming the field.
@@ -233,6 +236,7 @@ impl Oms {
                 pickup: None,
                 visits: Vec::new(),
                 warranty_claims: Vec::new(),
+                rules_version: Some(rules.version),
                 discounts,
                 created_at: now,
                 updated_at: now,

@@ -48,14 +48,16 @@ impl Oms {
         skus: &[Sku],
         destination: Option<GeoPoint>,
         own: &[Reservation],
+        channel: Option<Channel>,
     ) -> Result<(Vec<Candidate>, ShardAvailability), AppError> {
         let locations = self.store.list_locations().await?;
+        let rules = self.store.current_rules().await?;
         let stocks = futures::future::try_join_all(skus.iter().map(|s| self.store.stock_for_sku(s))).await?;
         let mut avail: HashMap<LocationId, BTreeMap<Sku, i64>> = HashMap::new();
         let mut shards: ShardAvailability = HashMap::new();
         for rec in stocks.into_iter().flatten() {
-            // The location's safety stock (on its base item) is never promised.
-            let safety = rec.control.as_ref().map_or(0, |c| c.safety_stock);
+            // The location's safety stock and the channel's (on its base item) are never promised.
+            let safety = crate::domain::inventory::kept_back(rec.control.as_ref(), channel);
             *avail.entry(rec.location_id.clone()).or_default().entry(rec.sku.clone()).or_insert(0) +=
                 rec.level.available - safety;
             shards
@@ -79,7 +81,8 @@ impl Oms {
             .into_iter()
             .map(|l| {
                 let a = avail.remove(&l.id).unwrap_or_default();
-                Candidate::new(l, a, destination)
+                let preference = rules.set.sourcing_of(&l.id);
+                Candidate::new(l, a, destination).preferring(preference)
             })
             .collect();
         Ok((candidates, shards))
@@ -133,6 +136,7 @@ impl Oms {
         address: &Address,
         choice: &DeliveryChoice,
         own: &[Reservation],
+        channel: Channel,
     ) -> Result<Prepared, AppError> {
         let skus: Vec<Sku> = requests.iter().map(|r| r.sku.clone()).collect();
         let catalog = self.store.get_products(&skus).await?;
@@ -141,7 +145,7 @@ impl Oms {
         let subtotal = Money::sum(currency, lines.iter().map(|l| l.subtotal)).map_err(too_much)?;
         let goods: Vec<Sku> = lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| l.sku.clone()).collect();
         let destination = geo::centroid(address.country, &address.postal_code);
-        let (candidates, shards) = self.candidates(&goods, destination, own).await?;
+        let (candidates, shards) = self.candidates(&goods, destination, own, Some(channel)).await?;
         let options = self.delivery_options(&lines, address, &candidates, subtotal).await?;
         let chosen = match choice {
             DeliveryChoice::Level(level) => options.iter().find(|o| o.service_level == *level),
@@ -202,7 +206,7 @@ impl Oms {
         };
         let own = order.as_ref().map(|o| o.reservations.clone()).unwrap_or_default();
         let (candidates, _) =
-            self.candidates(&goods, geo::centroid(address.country, &address.postal_code), &own).await?;
+            self.candidates(&goods, geo::centroid(address.country, &address.postal_code), &own, req.channel).await?;
         let options = self.delivery_options(&lines, &address, &candidates, subtotal).await?;
         let codes = super::super::promotions::parse_codes(&req.promotion_codes)?;
         if matches!(req.channel, Some(Channel::Marketplace)) {

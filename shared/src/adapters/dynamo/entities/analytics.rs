@@ -150,4 +150,25 @@ impl AnalyticsRepository for DynamoStore {
             Err(e) => Err(super::super::errors::sdk(e)),
         }
     }
+
+    async fn cover_mark(&self, sku: &crate::domain::Sku) -> Result<Option<crate::domain::forecast::CoverMark>, StoreError> {
+        Ok(self.get::<crate::domain::forecast::CoverMark>(&keys::cover_mark(sku), true).await?.map(|i| i.data))
+    }
+
+    async fn put_cover_mark(
+        &self,
+        sku: &crate::domain::Sku,
+        expected: u64,
+        mark: &crate::domain::forecast::CoverMark,
+    ) -> Result<bool, StoreError> {
+        let item = super::super::item::Item::new(keys::cover_mark(sku), "cover_mark", mark);
+        let attrs = item.to_attrs().map_err(super::super::errors::mapping)?;
+        let condition = super::super::table::Condition::new("attribute_not_exists(PK) OR crossings = :expected")
+            .value(":expected", super::super::item::n(expected));
+        match self.put(attrs, condition).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::StaleVersion) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
 }

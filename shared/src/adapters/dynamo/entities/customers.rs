@@ -8,7 +8,6 @@ use super::super::table::{Condition, DynamoStore};
 use super::ENTITY_CUSTOMER;
 use crate::adapters::dynamo::errors::mapping;
 use crate::domain::CustomerId;
-use crate::domain::confirmation::ConfirmationRule;
 use crate::domain::customer::{CustomerProfile, SearchKey};
 use crate::ports::{CustomerRepository, StoreError};
 use serde::{Deserialize, Serialize};
@@ -67,27 +66,5 @@ impl CustomerRepository for DynamoStore {
             self.delete(&keys::customer_lookup(&k, id)).await?;
         }
         self.delete(&keys::customer_profile(id)).await
-    }
-}
-
-const RULE_CACHE_KEY: &str = "settings:confirmation-calls";
-
-/// Settings are cached like the catalog (`cache`): placement reads the rule for every order.
-#[async_trait::async_trait]
-impl crate::ports::SettingsRepository for DynamoStore {
-    async fn get_confirmation_rule(&self) -> Result<ConfirmationRule, StoreError> {
-        if let Some(r) = super::super::cache::get::<ConfirmationRule>(&self.table, RULE_CACHE_KEY) {
-            return Ok(r);
-        }
-        let r = self.get::<ConfirmationRule>(&keys::settings("CONFIRMATION_CALLS"), false).await?.map(|i| i.data);
-        let r = r.unwrap_or_default();
-        super::super::cache::put(&self.table, RULE_CACHE_KEY, &r);
-        Ok(r)
-    }
-
-    async fn put_confirmation_rule(&self, r: &ConfirmationRule) -> Result<(), StoreError> {
-        self.put_item(&Item::new(keys::settings("CONFIRMATION_CALLS"), "settings", r)).await?;
-        super::super::cache::put(&self.table, RULE_CACHE_KEY, r);
-        Ok(())
     }
 }
