@@ -20,6 +20,7 @@ import * as packing from "./screens/packing.js";
 import * as accounts from "./screens/accounts.js";
 import * as promotions from "./screens/promotions.js";
 import * as capacity from "./screens/capacity.js";
+import * as rules from "./screens/rules.js";
 
 const routes = [
   { re: /^\/$/, screen: search, nav: "search" },
@@ -37,6 +38,7 @@ const routes = [
   { re: /^\/promotions$/, screen: promotions, nav: "promotions" },
   { re: /^\/approvals$/, screen: { render: promotions.renderApprovals }, nav: "approvals" },
   { re: /^\/capacity$/, screen: capacity, nav: "capacity" },
+  { re: /^\/rules$/, screen: rules, nav: "rules" },
 ];
 
 let renderSeq = 0;

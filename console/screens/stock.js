@@ -46,6 +46,16 @@ export async function render({ view, params, navigate }) {
             String(d.promisable), String(d.reorderPoint), h("strong", null, String(d.suggestedQuantity)), d.lowSince ? when(d.lowSince) : "—"]),
           { empty: "Nothing is below its reorder point.", numeric: [2, 3, 4] })));
     }
+    const cover = await api("GET", "/v1/admin/inventory/replenishment").catch(() => null);
+    if (cover) {
+      const items = (cover.data.items || []).filter((c) => c.low);
+      view.append(section(`Days of cover (${items.length} low)`, "cover",
+        h("p", { class: "hint" }, "Fewer days of forecast sales than the rules' cover (weekly seasonality): what to order for the lead time and the cover."),
+        table(null, ["SKU", "Can promise", "Per day", "Days of cover", "Suggested order", "Low since"],
+          items.map((c) => [h("a", { href: `#/stock/${encodeURIComponent(c.sku)}` }, c.sku), String(c.promisable),
+            String(c.dailyForecast), String(c.daysOfCover ?? "—"), h("strong", null, String(c.suggestedQuantity)), c.lowSince ? when(c.lowSince) : "—"]),
+          { empty: "Every SKU covers the rules' days of sales.", numeric: [1, 2, 3, 4] })));
+    }
     const drift = await api("GET", "/v1/admin/inventory/drift").catch(() => null);
     if (drift) {
       const items = drift.data.items || [];

@@ -199,6 +199,9 @@ EXPECTED = {
     # entries: update, delete); S3 invokes asynchronously, and what still fails after Lambda's
     # retries goes to its DLQ (SendMessage, SAM's DeadLetterQueue).
     "InboundMailFunction": FUNCTION | READ | BATCH | STOCK | {"s3:GetObject"} | SEND,
+    # Stock files (S3 event): reads the CSV under stock/ only, writes its report under reports/
+    # only; counts and adjustments write stock items (and their shards); its DLQ (SendMessage).
+    "StockImportFunction": FUNCTION | READ | BATCH | STOCK | {"s3:GetObject", "s3:PutObject"} | SEND,
     # SQS consumer (events from the bus, its own delayed retry tasks): reads subscriptions and
     # the delivery log (get, query), writes the log and subscriptions (put), re-enqueues
     # retries, and mails a subscriber whose endpoint it disabled.
@@ -250,6 +253,9 @@ RESOURCE_PATTERNS = [
     # Raw support mail, only where SES writes it (the bucket's name is built from the stack id
     # in the template, so that its notification to the function is not a circular dependency).
     ("s3:GetObject", r"{bucket_arn}/inbound/\*", None),
+    # Stock files: read under stock/, reports written under reports/ (names from the stack id).
+    ("s3:GetObject", r"{bucket_arn}/stock/\*", None),
+    ("s3:PutObject", r"{bucket_arn}/reports/\*", None),
     # The daily export writes under exports/ only.
     ("s3:*", r"{bucket_arn}/exports/\*", None),
 ]

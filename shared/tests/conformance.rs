@@ -1228,11 +1228,16 @@ async fn customer_profiles_are_versioned_and_found_by_their_keys<S: Store + Clon
     let v0 = st.current_rules().await?;
     assert_eq!(v0.version, 0);
     assert!(!v0.set.confirmation_calls.enabled);
-    let mut set = RuleSet::default();
-    set.confirmation_calls = ConfirmationRule { enabled: true, min_total: Some(usd(40_000)), ..Default::default() };
+    let mut set = RuleSet {
+        confirmation_calls: ConfirmationRule { enabled: true, min_total: Some(usd(40_000)), ..Default::default() },
+        ..Default::default()
+    };
     let v1 = v0.next(set.clone(), "sup-1", chrono::Utc::now());
     st.put_rules(&v1).await?;
-    assert!(matches!(st.put_rules(&v0.next(RuleSet::default(), "sup-2", chrono::Utc::now())).await, Err(StoreError::StaleVersion)));
+    assert!(matches!(
+        st.put_rules(&v0.next(RuleSet::default(), "sup-2", chrono::Utc::now())).await,
+        Err(StoreError::StaleVersion)
+    ));
     set.fraud.hold_score = 40;
     let v2 = v1.next(set, "sup-2", chrono::Utc::now());
     st.put_rules(&v2).await?;

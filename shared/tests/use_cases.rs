@@ -62,8 +62,7 @@ impl World {
         let payments = Arc::new(FlakyVoids { inner: sandbox.clone(), fail: AtomicU32::new(0) });
         let carrier = Arc::new(SandboxCarrier::new());
         let oms = Oms::new(Arc::new(store.clone()), Arc::new(SystemClock), carrier.clone());
-        let fulfillment =
-            Fulfillment { oms: oms.clone(), payments: payments.clone(), carrier };
+        let fulfillment = Fulfillment { oms: oms.clone(), payments: payments.clone(), carrier };
         let usd = |a| Money::new(a, Currency::USD).unwrap();
         oms.upsert_product(
             Sku::parse("MUG")?,

@@ -1265,3 +1265,24 @@ def test_backorders_on_the_stock_page(page, scenario):
     expect(page.locator("#backorders")).to_contain_text("Placed")
     r = call("GET", f"/v1/backorders/{sku}/{ids[0]}", token(f"{scenario.customer}-bo0"))
     assert r.body["status"] == "placed" and r.body["orderId"], r
+
+
+def test_rules_saved_as_a_new_version(page, scenario):
+    """A supervisor changes the rules on the rules page: saved as the next version from the one
+    shown, listed among the versions; the stock page shows days of cover."""
+    sup = token("sup-rules", "oms/supervisor")
+    before = call("GET", "/v1/admin/rules", sup).body["version"]
+    sign_in(page, "sup-rules", "oms/supervisor")
+    page.goto(console_url("#/rules"))
+    expect(page.locator("#rules-version")).to_contain_text(f"Version {before}")
+    page.get_by_label("Days of cover", exact=True).fill("21")
+    page.get_by_label("Sourcing preferences", exact=True).fill("WH-NJ 5")
+    page.get_by_role("button", name="Save as a new version").click()
+    expect(page.locator("#status")).to_contain_text(f"Saved version {before + 1}")
+    expect(page.locator("#rules-version")).to_contain_text(f"Version {before + 1}")
+    expect(page.locator("#rules-history")).to_contain_text("sup-rules")
+    axe_check(page, "31-rules")
+    r = call("GET", "/v1/admin/rules", sup)
+    assert r.body["replenishment"]["coverDays"] == 21 and r.body["sourcing"]["WH-NJ"]["priority"] == 5, r
+    page.goto(console_url("#/stock"))
+    expect(page.locator("#cover")).to_contain_text("Days of cover")

@@ -5,11 +5,11 @@
 //! `OMS_PUBLISH_EVENT_SCHEMAS=1` records the current schemas as published (a new type or
 //! version).
 
-use oms_shared::domain::events::{EVENT_TYPES, EVENT_VERSION, INVENTORY_CHANGED, INVENTORY_LOW};
+use oms_shared::domain::events::{EVENT_TYPES, EVENT_VERSION, INVENTORY_CHANGED, INVENTORY_COVER_LOW, INVENTORY_LOW};
 
-/// Every published type: the order events and the stock event.
+/// Every published type: the order events and the stock events.
 fn all_types() -> Vec<&'static str> {
-    EVENT_TYPES.iter().copied().chain([INVENTORY_CHANGED, INVENTORY_LOW]).collect()
+    EVENT_TYPES.iter().copied().chain([INVENTORY_CHANGED, INVENTORY_LOW, INVENTORY_COVER_LOW]).collect()
 }
 use serde_json::{Value, json};
 use std::collections::BTreeMap;

@@ -56,7 +56,8 @@ async fn rules_are_versioned_and_each_order_keeps_the_version_that_decided_it() 
     assert_eq!(o["rulesVersion"], 2);
     assert_eq!(s.order("cust-r1", &held).await?["rulesVersion"], 1);
     let h = s.call("GET", "/v1/admin/rules/versions", Some(&agent), None, &[]).await?.json();
-    let versions: Vec<u64> = h["versions"].as_array().into_iter().flatten().filter_map(|v| v["version"].as_u64()).collect();
+    let versions: Vec<u64> =
+        h["versions"].as_array().into_iter().flatten().filter_map(|v| v["version"].as_u64()).collect();
     assert_eq!(versions, vec![2, 1]);
     let r = s.call("GET", "/v1/admin/rules/versions/1", Some(&agent), None, &[]).await?;
     assert_eq!(r.json()["hold"]["countries"], json!(["US"]), "{}", r.text);
@@ -102,11 +103,23 @@ async fn a_channels_safety_stock_is_kept_from_that_channel_only() -> anyhow::Res
     s.place("cust-r3", &order_body(json!([{"sku": "DESK-LAMP", "quantity": 2}]))).await?;
     // 0 removes the channel's; a negative one is refused naming the field.
     let r = s
-        .call("PUT", "/v1/admin/stock/DESK-LAMP/WH-TX", Some(&wh), Some(&json!({"onHand": 5, "channelSafetyStock": {"app": -1}})), &[])
+        .call(
+            "PUT",
+            "/v1/admin/stock/DESK-LAMP/WH-TX",
+            Some(&wh),
+            Some(&json!({"onHand": 5, "channelSafetyStock": {"app": -1}})),
+            &[],
+        )
         .await?;
     assert_eq!(r.status, 400, "{}", r.text);
     let r = s
-        .call("PUT", "/v1/admin/stock/DESK-LAMP/WH-TX", Some(&wh), Some(&json!({"onHand": 5, "channelSafetyStock": {"app": 0}})), &[])
+        .call(
+            "PUT",
+            "/v1/admin/stock/DESK-LAMP/WH-TX",
+            Some(&wh),
+            Some(&json!({"onHand": 5, "channelSafetyStock": {"app": 0}})),
+            &[],
+        )
         .await?;
     assert!(r.json().get("channelSafetyStock").is_none(), "{}", r.text);
     assert_eq!(atp("?channel=app").await?, Some(3));

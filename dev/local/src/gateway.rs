@@ -36,8 +36,8 @@ pub fn apigw_event(
     let mut qs = serde_json::Map::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let k = percent_decode(k);
-        let v = percent_decode(v);
+        let k = oms_runtime::form_decode(k);
+        let v = oms_runtime::form_decode(v);
         // API Gateway joins repeated parameters with commas.
         match qs.get_mut(&k) {
             Some(Value::String(existing)) => {
@@ -87,29 +87,6 @@ pub fn apigw_event(
         event["body"] = body_value;
     }
     event
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Runs one API Gateway v2 event through a function's router, as the Lambda runtime would.

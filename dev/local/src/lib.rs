@@ -535,6 +535,7 @@ pub fn app(local: &Local) -> Router {
     let token_issuer = local.issuer.clone();
     let track_store = local.oms.store.clone();
     let inbound_oms = local.oms.clone();
+    let import_oms = local.oms.clone();
     let sweep_oms = local.oms.clone();
     let sweep_effects = local.effects.clone();
     Router::new()
@@ -558,6 +559,20 @@ pub fn app(local: &Local) -> Router {
                     let cover = fx.cover_alerts(oms.clock.now()).await.unwrap_or(0);
                     axum::Json(serde_json::json!({"surveysSent": surveys, "paymentsExpired": payments,
                         "pickupsExpired": pickups, "coverAlerts": cover}))
+                }
+            }),
+        )
+        // A stock file as the WMS puts it on S3 (the body is the CSV): what the stock-import
+        // function does with it, and its report.
+        .route(
+            "/dev/stock-import",
+            post(move |body: axum::body::Bytes| {
+                let oms = import_oms.clone();
+                async move {
+                    match oms.import_stock(&body).await {
+                        Ok(r) => axum::Json(serde_json::json!(r)).into_response(),
+                        Err(e) => (axum::http::StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+                    }
                 }
             }),
         )

@@ -22,28 +22,7 @@ pub struct InboundMail {
 }
 
 /// An S3 event key as stored (event keys are URL-encoded, spaces as `+`).
-pub fn decode_key(k: &str) -> String {
-    let b = k.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                    Ok(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
+pub use oms_runtime::form_decode as decode_key;
 
 impl InboundMail {
     /// Every message of an S3 event: `placed` (on a case), `unmatched` (left in the bucket).

@@ -6,14 +6,8 @@ use lambda_runtime::{LambdaEvent, service_fn};
 async fn main() -> Result<(), oms_runtime::Error> {
     let (_cfg, ports) = oms_runtime::init().await?;
     let oms = oms_runtime::wiring::oms(&ports);
-    let conf = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let mut b = aws_sdk_s3::config::Builder::from(&conf);
-    // Local runs point at moto (path-style addressing, as moto serves buckets).
-    if let Ok(endpoint) = std::env::var("S3_ENDPOINT") {
-        b = b.endpoint_url(endpoint).force_path_style(true);
-    }
     let require_verified = std::env::var("INBOUND_REQUIRE_VERIFIED_SENDER").map(|v| v != "false").unwrap_or(true);
-    let handler = inbound_mail::InboundMail { oms, s3: aws_sdk_s3::Client::from_conf(b.build()), require_verified };
+    let handler = inbound_mail::InboundMail { oms, s3: oms_runtime::s3_client().await, require_verified };
     let h = &handler;
     lambda_runtime::run(service_fn(move |e: LambdaEvent<aws_lambda_events::event::s3::S3Event>| async move {
         h.handle(e.payload).await

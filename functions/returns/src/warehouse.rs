@@ -13,11 +13,7 @@ use placement::problem::Problem;
 use serde_json::json as body;
 
 fn fulfillment(r: &Returns) -> Fulfillment {
-    Fulfillment {
-        oms: r.oms.clone(),
-        payments: r.payments.clone(),
-        carrier: r.carrier.clone(),
-    }
+    Fulfillment { oms: r.oms.clone(), payments: r.payments.clone(), carrier: r.carrier.clone() }
 }
 
 pub async fn picks(

@@ -344,3 +344,39 @@ pub async fn run_reconciliation() -> Result<(), Error> {
     }))
     .await
 }
+
+/// Form-style URL decoding (`%XX` escapes, `+` as a space): S3 event keys, query strings.
+pub fn form_decode(k: &str) -> String {
+    let b = k.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// An S3 client (local runs point `S3_ENDPOINT` at moto, with path-style addressing as moto
+/// serves buckets).
+#[cfg(feature = "s3")]
+pub async fn s3_client() -> aws_sdk_s3::Client {
+    let conf = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let mut b = aws_sdk_s3::config::Builder::from(&conf);
+    if let Ok(endpoint) = std::env::var("S3_ENDPOINT") {
+        b = b.endpoint_url(endpoint).force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(b.build())
+}

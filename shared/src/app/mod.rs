@@ -37,6 +37,7 @@ pub mod replenishment;
 pub mod returns;
 pub mod rules;
 pub mod services;
+pub mod stock_import;
 pub mod storefront;
 pub mod support;
 pub mod text;

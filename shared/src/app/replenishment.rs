@@ -28,7 +28,9 @@ pub struct CoverLine {
 }
 
 /// Units sold per SKU per day over `[from, to]`, from the analytics' SKU rows.
-fn sales(rows: &BTreeMap<crate::domain::analytics::RowKey, crate::domain::analytics::Counters>) -> BTreeMap<String, BTreeMap<NaiveDate, i64>> {
+fn sales(
+    rows: &BTreeMap<crate::domain::analytics::RowKey, crate::domain::analytics::Counters>,
+) -> BTreeMap<String, BTreeMap<NaiveDate, i64>> {
     let mut out: BTreeMap<String, BTreeMap<NaiveDate, i64>> = BTreeMap::new();
     for (k, counters) in rows.iter().filter(|(k, _)| k.row.starts_with("S#")) {
         for (name, units) in counters {
@@ -103,18 +105,23 @@ impl Effects {
                         days_of_cover: line.cover.days_of_cover,
                         cover_days: Some(line.cover.cover_days),
                     };
-                    let all = crate::domain::LocationId::parse("ALL").map_err(|e| EffectError::Permanent(e.to_string()))?;
+                    let all =
+                        crate::domain::LocationId::parse("ALL").map_err(|e| EffectError::Permanent(e.to_string()))?;
                     let mut e = InventoryEvent::new(sku.clone(), all, n, level, now);
                     e.kind = INVENTORY_COVER_LOW.to_owned();
                     e.id = format!("inventory.cover_low.{sku}.{n}");
                     self.bus.publish_inventory(std::slice::from_ref(&e)).await.map_err(EffectError::Transient)?;
-                    let marked =
-                        self.store.put_cover_mark(&sku, expected, &CoverMark { crossings: n, low_since: Some(now) }).await?;
+                    let marked = self
+                        .store
+                        .put_cover_mark(&sku, expected, &CoverMark { crossings: n, low_since: Some(now) })
+                        .await?;
                     tracing::info!(sku = %sku, crossing = n, marked, "cover low alerted");
                     alerts += 1;
                 }
                 Some(CoverCrossing::Recovered) => {
-                    self.store.put_cover_mark(&sku, expected, &CoverMark { crossings: expected, low_since: None }).await?;
+                    self.store
+                        .put_cover_mark(&sku, expected, &CoverMark { crossings: expected, low_since: None })
+                        .await?;
                 }
                 None => {}
             }

@@ -126,7 +126,11 @@ impl Oms {
     }
 
     /// What each active location can promise of a SKU now.
-    pub async fn availability(&self, sku: &str, channel: Option<crate::domain::order::Channel>) -> Result<Availability, AppError> {
+    pub async fn availability(
+        &self,
+        sku: &str,
+        channel: Option<crate::domain::order::Channel>,
+    ) -> Result<Availability, AppError> {
         let sku = sku_of(sku)?;
         active_product(self.store.get_product(&sku).await?)?;
         let records = self.store.stock_for_sku(&sku).await?;

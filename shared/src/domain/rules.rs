@@ -26,7 +26,13 @@ pub struct FraudRules {
 
 impl Default for FraudRules {
     fn default() -> Self {
-        FraudRules { high_value: 100_000, very_high_value: 500_000, hold_score: 50, reject_score: 80, velocity_per_hour: 4 }
+        FraudRules {
+            high_value: 100_000,
+            very_high_value: 500_000,
+            hold_score: 50,
+            reject_score: 80,
+            velocity_per_hour: 4,
+        }
     }
 }
 

@@ -24,7 +24,12 @@ pub struct Candidate {
 impl Candidate {
     pub fn new(location: Location, available: BTreeMap<Sku, i64>, destination: Option<GeoPoint>) -> Self {
         let distance_km = destination.map(|d| location.coordinates.distance_km(&d));
-        Candidate { location, available, distance_km, priority: crate::domain::rules::SourcingPreference::DEFAULT_PRIORITY }
+        Candidate {
+            location,
+            available,
+            distance_km,
+            priority: crate::domain::rules::SourcingPreference::DEFAULT_PRIORITY,
+        }
     }
 
     /// The candidate under the rules' preference for its location.
@@ -345,7 +350,11 @@ mod tests {
         let near = cand(loc("NEAR", LocationKind::Warehouse, 40_700_000, -74_200_000, true, false), &[("A", 5)], NYC);
         let far = cand(loc("FAR", LocationKind::Warehouse, 34_000_000, -118_000_000, true, false), &[("A", 5)], NYC);
         let pref = |priority, ships| crate::domain::rules::SourcingPreference { priority, ships };
-        let p = NearestThenFewestSplits.plan(&[(sku("A"), 1)], &[near.clone(), far.clone().preferring(pref(1, true))], us());
+        let p = NearestThenFewestSplits.plan(
+            &[(sku("A"), 1)],
+            &[near.clone(), far.clone().preferring(pref(1, true))],
+            us(),
+        );
         assert_eq!(p.unwrap().locations[0].as_str(), "FAR");
         let p = NearestThenFewestSplits.plan(&[(sku("A"), 1)], &[near.preferring(pref(1, false)), far], us());
         assert_eq!(p.unwrap().locations[0].as_str(), "FAR");

@@ -2,9 +2,9 @@
 //! (`domain::analytics`). Customers' lifetime figures are computed from their orders.
 
 use super::StoreError;
+use crate::domain::analytics::{Counters, OrderFact, RowKey};
 use crate::domain::forecast::CoverMark;
 use crate::domain::{OrderId, Sku};
-use crate::domain::analytics::{Counters, OrderFact, RowKey};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 

@@ -75,7 +75,10 @@ impl AnalyticsRepository for MemoryStore {
         Ok(())
     }
 
-    async fn cover_mark(&self, sku: &crate::domain::Sku) -> Result<Option<crate::domain::forecast::CoverMark>, StoreError> {
+    async fn cover_mark(
+        &self,
+        sku: &crate::domain::Sku,
+    ) -> Result<Option<crate::domain::forecast::CoverMark>, StoreError> {
         self.read(|s| s.cover_marks.get(sku).cloned())
     }
 

@@ -302,8 +302,9 @@ impl Oms {
             _ => {
                 if order.open_reservations().next().is_none() {
                     let choice: DeliveryChoice = current_choice(&order);
-                    let prepared =
-                        self.prepare(&line_requests(&order)?, &order.shipping_address, &choice, &[], order.channel).await?;
+                    let prepared = self
+                        .prepare(&line_requests(&order)?, &order.shipping_address, &choice, &[], order.channel)
+                        .await?;
                     next.reservations = prepared.reservations;
                     holds = next.reservations.clone();
                 }

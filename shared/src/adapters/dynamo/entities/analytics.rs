@@ -151,7 +151,10 @@ impl AnalyticsRepository for DynamoStore {
         }
     }
 
-    async fn cover_mark(&self, sku: &crate::domain::Sku) -> Result<Option<crate::domain::forecast::CoverMark>, StoreError> {
+    async fn cover_mark(
+        &self,
+        sku: &crate::domain::Sku,
+    ) -> Result<Option<crate::domain::forecast::CoverMark>, StoreError> {
         Ok(self.get::<crate::domain::forecast::CoverMark>(&keys::cover_mark(sku), true).await?.map(|i| i.data))
     }
 

@@ -33,7 +33,11 @@ impl DynamoStore {
             .send()
             .await
             .map_err(sdk)?;
-        out.items.unwrap_or_default().into_iter().map(|a| from_attrs::<Rules>(a).map(|i| i.data).map_err(mapping)).collect()
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| from_attrs::<Rules>(a).map(|i| i.data).map_err(mapping))
+            .collect()
     }
 }
 
