@@ -59,3 +59,34 @@ export function adjustPanel(st, cur, applied, reload) {
   });
   return panel("act-adjust", "Price adjustment", f);
 }
+
+/** The loyalty programme's offers for the order (read when the panel opens), each with why it
+ *  does or does not fit; an applicable one is applied in one click (the programme funds it). */
+export function offersPanel(st, applied) {
+  const base = `/v1/admin/orders/${encodeURIComponent(st.id)}`;
+  const out = h("div", { id: "loyalty-offers" }, h("p", { class: "hint" }, "Loading the programme's offers…"));
+  const p = panel("act-offers", "Loyalty offers", out);
+  let loaded = false;
+  p.addEventListener("toggle", async () => {
+    if (!p.open || loaded) return;
+    loaded = true;
+    try {
+      const { data } = await api("GET", `${base}/loyalty-offers`);
+      replace(out,
+        h("p", null, data.tier ? `Member, tier ${data.tier}.` : "Not a member of the programme."),
+        data.offers.length ? h("ul", { class: "offers" }, data.offers.map((o) => h("li", null,
+          h("strong", null, o.title), ` (${o.offerId}) `,
+          o.applicable
+            ? button("Apply offer", async () => {
+              const { data: done } = await api("POST", `${base}/loyalty-offers/${encodeURIComponent(o.offerId)}`);
+              const { data: order, etag } = await api("GET", base);
+              applied(st, order, etag, `Offer applied: ${money(done.adjustment.amount)} off. New total ${money(done.totals.total)}.`, "act-offers");
+            }, { class: "primary", id: `offer-${o.offerId}` })
+            : h("span", { class: "hint" }, o.reason)))) : h("p", { class: "empty" }, "No offers for this customer."));
+    } catch (e) {
+      loaded = false;
+      replace(out, h("p", { class: "hint", role: "alert" }, e.problem?.detail || e.message));
+    }
+  });
+  return p;
+}

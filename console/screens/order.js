@@ -8,7 +8,7 @@ import { h, field, dl, table, replace, uid } from "../dom.js";
 import { money, when, whenShort, day, humanize, badge, address, toMinor, fractionDigits } from "../format.js";
 import { pageTitle, section, panel, form, button, showStatus, showError } from "../ui.js";
 import { customerLink, caseCard, caseId, timeline, orderEvents } from "./parts.js";
-import { adjustPanel } from "./adjust.js";
+import { adjustPanel, offersPanel } from "./adjust.js";
 import { visitsSection, visitPanels } from "./visits.js";
 
 const OPEN = ["placed", "validated", "allocated", "payment_required", "payment_authorized", "ready_to_ship", "on_hold", "awaiting_confirmation"];
@@ -220,6 +220,7 @@ function actions(st, cur) {
   const captured = (o.payment?.captured?.amount || 0) > 0;
   if (OPEN.includes(o.status) && !captured && o.channel !== "marketplace") {
     out.push(adjustPanel(st, cur, applied, async () => { await load(st); draw(st); }));
+    out.push(offersPanel(st, applied));
   }
 
   out.push(...visitPanels(st, applied, (message, focusId) => reloaded(st, message, focusId)));

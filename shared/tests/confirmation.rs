@@ -32,7 +32,12 @@ impl ManualClock {
 async fn world() -> anyhow::Result<(Oms, MemoryStore, Arc<ManualClock>)> {
     let store = MemoryStore::new();
     let clock = Arc::new(ManualClock(Mutex::new(chrono::Utc::now())));
-    let oms = Oms::new(Arc::new(store.clone()), clock.clone(), Arc::new(SandboxCarrier::new()));
+    let oms = Oms::new(
+        Arc::new(store.clone()),
+        clock.clone(),
+        Arc::new(SandboxCarrier::new()),
+        Arc::new(oms_shared::adapters::sandbox::SandboxIntegrations::default()),
+    );
     store.put_product(&product("TV", 60_000)).await?;
     store.put_product(&product("MUG", 1_200)).await?;
     store.put_location(&warehouse("WH")).await?;

@@ -101,6 +101,24 @@ async fn member(State(s): State<Arc<Stub>>, Path(member): Path<String>, h: Heade
     }
 }
 
+async fn offers(State(s): State<Arc<Stub>>, Path(member): Path<String>, h: HeaderMap) -> Reply {
+    if let Some(r) = check(&s, &h) {
+        return r;
+    }
+    match member.as_str() {
+        "not-a-member" => (StatusCode::NOT_FOUND, axum::Json(json!({"error": {"code": "member_not_found"}}))),
+        "garbled" => (StatusCode::OK, axum::Json(json!({"offers": [{"offerId": "X"}]}))),
+        _ => (
+            StatusCode::OK,
+            axum::Json(json!({"offers": [{
+                "offerId": "LOY-1", "title": "20% off the console with the TV",
+                "discount": {"type": "percent", "basisPoints": 2000},
+                "sku": "CONSOLE-5", "withSkus": ["TV-55"], "validUntil": "2026-12-31T23:59:59Z"
+            }]})),
+        ),
+    }
+}
+
 async fn serve(s: Arc<Stub>) -> String {
     let app = Router::new()
         .route("/v1/sales-orders/{number}", put(put_doc))
@@ -108,6 +126,7 @@ async fn serve(s: Arc<Stub>) -> String {
         .route("/v1/activities", post(post_activity))
         .route("/v1/members/{member}/transactions", post(post_points))
         .route("/v1/members/{member}", get(member))
+        .route("/v1/members/{member}/offers", get(offers))
         .with_state(s);
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
@@ -212,4 +231,12 @@ async fn crm_activities_and_loyalty_points_are_kept_once() {
     api.post_transaction(&LoyaltyTransaction { member_id: "not-a-member".into(), ..t.clone() }).await.unwrap();
     assert_eq!(api.tier("cust-1").await.unwrap().as_deref(), Some("gold"));
     assert_eq!(api.tier("not-a-member").await.unwrap(), None);
+    // Offers: a member's, none for a non-member, a refusal for an answer that is not offers.
+    let o = api.offers("cust-1").await.unwrap();
+    assert_eq!((o.len(), o[0].offer_id.as_str(), o[0].with_skus[0].as_str()), (1, "LOY-1", "TV-55"));
+    assert_eq!(o[0].discount, oms_shared::domain::promotion::Discount::Percent { basis_points: 2000 });
+    assert!(api.offers("not-a-member").await.unwrap().is_empty());
+    assert!(matches!(api.offers("garbled").await, Err(IntegrationError::Refused(_))));
+    stub.fail.lock().unwrap().push(503);
+    assert!(matches!(api.offers("cust-1").await, Err(IntegrationError::Unavailable(_))));
 }

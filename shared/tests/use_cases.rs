@@ -61,7 +61,12 @@ impl World {
         let sandbox = Arc::new(SandboxPayments::new());
         let payments = Arc::new(FlakyVoids { inner: sandbox.clone(), fail: AtomicU32::new(0) });
         let carrier = Arc::new(SandboxCarrier::new());
-        let oms = Oms::new(Arc::new(store.clone()), Arc::new(SystemClock), carrier.clone());
+        let oms = Oms::new(
+            Arc::new(store.clone()),
+            Arc::new(SystemClock),
+            carrier.clone(),
+            Arc::new(oms_shared::adapters::sandbox::SandboxIntegrations::default()),
+        );
         let fulfillment = Fulfillment { oms: oms.clone(), payments: payments.clone(), carrier };
         let usd = |a| Money::new(a, Currency::USD).unwrap();
         oms.upsert_product(

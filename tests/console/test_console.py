@@ -1284,5 +1284,30 @@ def test_rules_saved_as_a_new_version(page, scenario):
     axe_check(page, "31-rules")
     r = call("GET", "/v1/admin/rules", sup)
     assert r.body["replenishment"]["coverDays"] == 21 and r.body["sourcing"]["WH-NJ"]["priority"] == 5, r
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "wh-rules", "oms/warehouse")
     page.goto(console_url("#/stock"))
     expect(page.locator("#cover")).to_contain_text("Days of cover")
+
+
+def test_loyalty_offer_applied_on_the_order_page(page, scenario):
+    """On the confirmation call the agent opens the order's loyalty offers: the programme's 20%
+    off the headphones with the TV fits, one click applies it; the offer then shows as used."""
+    buyer = f"lo-{uuid.uuid4().hex[:8]}"
+    body = {"lines": [{"sku": "TV-55", "quantity": 1}, {"sku": "HEADPHONES-X1", "quantity": 1}], "shippingAddress": scenario.address,
+            "email": f"{buyer}@example.com", "paymentToken": "tok_visa", "channel": "web"}
+    r = call("POST", "/v1/orders", token(buyer), body, {"idempotency-key": str(uuid.uuid4())})
+    assert r.status == 201, r
+    order_id = r.body["orderId"]
+    sign_in(page, "agent-lo", "oms/agent")
+    page.goto(console_url(f"#/orders/{order_id}"))
+    page.locator("summary", has_text="Loyalty offers").click()
+    expect(page.locator("#loyalty-offers")).to_contain_text("20% off the headphones with the TV")
+    axe_check(page, "32-loyalty-offers")
+    page.get_by_role("button", name="Apply offer").click()
+    expect(page.locator("#status")).to_contain_text("Offer applied")
+    order = call("GET", f"/v1/admin/orders/{order_id}", token("agent-lo", "oms/agent")).body
+    reasons = [a["reason"] for a in order["discounts"]["adjustments"]]
+    assert any(r.startswith("loyalty offer LOY-TV-AUDIO-20") for r in reasons), reasons
+    page.locator("summary", has_text="Loyalty offers").click()
+    expect(page.locator("#loyalty-offers")).to_contain_text("already has this offer")

@@ -72,6 +72,11 @@ pub fn router(oms: Oms) -> Router {
             get(admin_get_promotion).put(admin_put_promotion).route_layer(need(P::Promotions)),
         )
         .route("/v1/admin/orders/{order_id}/adjustments", post(admin_adjust_order).route_layer(need(P::Adjust)))
+        .route("/v1/admin/orders/{order_id}/loyalty-offers", get(admin_loyalty_offers).route_layer(need(P::Adjust)))
+        .route(
+            "/v1/admin/orders/{order_id}/loyalty-offers/{offer_id}",
+            post(admin_apply_loyalty_offer).route_layer(need(P::Adjust)),
+        )
         .route("/v1/admin/approvals", get(admin_list_approvals).route_layer(need(P::Adjust)))
         .route(
             "/v1/admin/approvals/{approval_id}/approve",

@@ -37,6 +37,8 @@ pub struct Ports {
     pub payments: Arc<dyn PaymentGateway>,
     /// `CARRIER_PROVIDER`: the sandbox or EasyPost.
     pub carrier: Arc<dyn Carrier>,
+    /// `LOYALTY_PROVIDER`: the sandbox programme or its REST API (members' tiers and offers).
+    pub loyalty: Arc<dyn oms_shared::ports::Loyalty>,
     /// Queues are named per function (`*_QUEUE_URL`), on this client.
     pub sqs: aws_sdk_sqs::Client,
     pub ses: aws_sdk_sesv2::Client,
@@ -89,6 +91,15 @@ pub fn payments(cfg: &Config) -> Result<Arc<dyn PaymentGateway>, ConfigError> {
     Ok(oms_shared::adapters::marketplace::MarketplaceSettled::over(provider))
 }
 
+/// `LOYALTY_PROVIDER`: `sandbox` (a local programme with a standing offer) or `http`
+/// (`LOYALTY_API_BASE`, `LOYALTY_API_KEY`, required then).
+pub fn loyalty(cfg: &Config) -> Result<Arc<dyn oms_shared::ports::Loyalty>, ConfigError> {
+    Ok(match provider(cfg, "LOYALTY_PROVIDER", "http", ["LOYALTY_API_BASE", "LOYALTY_API_KEY"])? {
+        Provider::Sandbox => Arc::new(oms_shared::adapters::sandbox::SandboxIntegrations::with_standard_offers()),
+        Provider::Real { base, key } => Arc::new(oms_shared::adapters::integrations::RestApi::new(http()?, base, key)),
+    })
+}
+
 /// `CARRIER_PROVIDER`: one carrier or several, comma-separated, the default first (`sandbox`,
 /// `sandbox-economy`, `easypost`); labels are bought from whichever meets the promise for less.
 pub fn carrier(cfg: &Config) -> Result<Arc<dyn Carrier>, ConfigError> {
@@ -130,6 +141,7 @@ impl Ports {
             clock: Arc::new(SystemClock),
             payments: payments(cfg)?,
             carrier: carrier(cfg)?,
+            loyalty: loyalty(cfg)?,
             sqs: aws::sqs_client(&conf, cfg.endpoint("SQS_ENDPOINT").as_deref()),
             ses: aws::ses_client(&conf, cfg.endpoint("SES_ENDPOINT").as_deref()),
             sns: aws::sns_client(&conf, cfg.endpoint("SNS_ENDPOINT").as_deref()),
@@ -166,7 +178,7 @@ impl Ports {
 
 /// The storefront and agent API (placement function).
 pub fn oms(p: &Ports) -> Oms {
-    let mut oms = Oms::new(p.store.clone(), p.clock.clone(), p.carrier.clone());
+    let mut oms = Oms::new(p.store.clone(), p.clock.clone(), p.carrier.clone(), p.loyalty.clone());
     oms.webhooks_private_targets = p.webhooks_private_targets;
     oms.pickup_hold_days = p.pickup_hold_days;
     oms.payment_recovery_hours = p.payment_recovery_hours;

@@ -126,4 +126,20 @@ impl Loyalty for RestApi {
             serde_json::from_slice(&body).map_err(|e| IntegrationError::Refused(e.to_string()))?;
         Ok(v["tier"].as_str().map(str::to_owned))
     }
+
+    async fn offers(&self, member_id: &str) -> Result<Vec<crate::domain::loyalty::LoyaltyOffer>, IntegrationError> {
+        let path = format!("/v1/members/{}/offers", seg(member_id));
+        let (status, body) = self.call(Method::GET, &path, None, &[]).await?;
+        if status == 404 {
+            return Ok(Vec::new());
+        }
+        outcome(status, &body)?;
+        #[derive(serde::Deserialize)]
+        struct Offers {
+            offers: Vec<crate::domain::loyalty::LoyaltyOffer>,
+        }
+        // An offer we cannot read is the programme's error, not a reason to show none.
+        let o: Offers = serde_json::from_slice(&body).map_err(|e| IntegrationError::Refused(format!("offers: {e}")))?;
+        Ok(o.offers)
+    }
 }

@@ -115,6 +115,18 @@ impl Oms {
         id: &OrderId,
         input: AdjustmentInput,
     ) -> Result<(u16, AdjustmentOutcome), AppError> {
+        self.adjust_with(caller, id, input, None).await
+    }
+
+    /// An adjustment, or a loyalty offer's (`offer`: on its SKU's line, checked against the
+    /// order as read, pre-approved by the programme so it never waits for a supervisor).
+    pub(crate) async fn adjust_with(
+        &self,
+        caller: &Caller,
+        id: &OrderId,
+        input: AdjustmentInput,
+        offer: Option<&crate::domain::loyalty::LoyaltyOffer>,
+    ) -> Result<(u16, AdjustmentOutcome), AppError> {
         if !caller.may(Permission::Adjust) {
             return Err(AppError::Forbidden);
         }
@@ -140,6 +152,9 @@ impl Oms {
             if let Some(e) = not_adjustable(&order) {
                 return Err(e);
             }
+            if let Some(why) = offer.and_then(|o| o.unfit(&order, self.clock.now())) {
+                return Err(AppError::Unprocessable { kind: "offer-not-applicable", detail: why });
+            }
             if let Discount::Fixed { amount } = input.discount
                 && amount.currency() != order.totals.total.currency()
             {
@@ -153,6 +168,7 @@ impl Oms {
                 });
             }
             let sku = match &input.line_id {
+                _ if offer.is_some() => offer.and_then(|o| o.sku.clone()),
                 Some(l) => {
                     Some(order.lines.iter().find(|x| x.line_id == *l).map(|x| x.sku.clone()).ok_or_else(|| {
                         AppError::UnprocessableField {
@@ -185,7 +201,7 @@ impl Oms {
             }
             let all: i64 = next.discounts.adjustments.iter().map(|a| a.amount.amount()).sum();
             let approver = caller.may(Permission::ApproveAdjustments);
-            let needs_approval = !approver && all > agent_limit;
+            let needs_approval = offer.is_none() && !approver && all > agent_limit;
             let currency = order.totals.total.currency();
             let limit = Money::new(if approver { next.totals.subtotal.amount() } else { agent_limit }, currency)
                 .map_err(|e| AppError::Internal(e.to_string()))?;

@@ -23,6 +23,7 @@ pub mod inbound;
 pub mod integrations;
 pub mod invoices;
 pub mod links;
+pub mod loyalty;
 pub mod messages;
 pub mod notify;
 pub mod orders;
@@ -73,11 +74,19 @@ pub struct Oms {
     pub payment_recovery_hours: i64,
     /// Days after delivery the satisfaction survey is sent (0: none).
     pub feedback_after_days: i64,
+    /// The loyalty programme: members' tiers and offers.
+    pub loyalty: Arc<dyn crate::ports::Loyalty>,
 }
 
 impl Oms {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, carrier: Arc<dyn crate::ports::Carrier>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        carrier: Arc<dyn crate::ports::Carrier>,
+        loyalty: Arc<dyn crate::ports::Loyalty>,
+    ) -> Self {
         Oms {
+            loyalty,
             store,
             clock,
             carrier,

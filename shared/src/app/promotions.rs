@@ -190,13 +190,25 @@ impl Oms {
             return Ok(Vec::new());
         }
         let exclude = &self.used_up(customer, &all, codes, exclude).await?;
-        let group = if all.iter().any(|p| !p.customer_groups.is_empty()) {
-            let orders = self.store.orders_of_customer(customer, crate::ports::Listing::first(100)).await?.items;
-            crate::domain::customer::loyalty_tier(&super::customers::lifetime_value(&orders))
+        // The member's tier from the loyalty programme; for a non-member (or while the
+        // programme does not answer: placement does not wait on it) the tier their lifetime
+        // value gives.
+        let group: String = if all.iter().any(|p| !p.customer_groups.is_empty()) {
+            match self.loyalty.tier(customer.as_str()).await {
+                Ok(Some(t)) => t,
+                other => {
+                    if let Err(e) = other {
+                        tracing::warn!(error = %e, "loyalty tier unavailable; lifetime value decides");
+                    }
+                    let orders =
+                        self.store.orders_of_customer(customer, crate::ports::Listing::first(100)).await?.items;
+                    crate::domain::customer::loyalty_tier(&super::customers::lifetime_value(&orders)).to_owned()
+                }
+            }
         } else {
-            "standard"
+            "standard".to_owned()
         };
-        let basket = Basket { lines, channel, customer_group: group, now: self.clock.now() };
+        let basket = Basket { lines, channel, customer_group: &group, now: self.clock.now() };
         let mut candidates: Vec<(&Promotion, Option<String>)> = Vec::new();
         for code in codes {
             let p = all.iter().find(|p| p.has_code(code)).ok_or_else(|| AppError::UnprocessableField {

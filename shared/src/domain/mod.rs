@@ -24,6 +24,7 @@ pub mod inventory;
 pub mod invoice;
 pub mod ledger;
 pub mod limits;
+pub mod loyalty;
 pub mod messaging;
 pub mod money;
 pub mod order;

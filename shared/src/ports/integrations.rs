@@ -33,4 +33,6 @@ pub trait Loyalty: Send + Sync {
     async fn post_transaction(&self, t: &LoyaltyTransaction) -> Result<(), IntegrationError>;
     /// A member's tier (`None`: not a member).
     async fn tier(&self, member_id: &str) -> Result<Option<String>, IntegrationError>;
+    /// The offers the programme makes a member now (none for a non-member).
+    async fn offers(&self, member_id: &str) -> Result<Vec<crate::domain::loyalty::LoyaltyOffer>, IntegrationError>;
 }

@@ -60,3 +60,28 @@ pub async fn admin_reject(
     let input = body.unwrap_or(DecisionInput { note: None });
     Ok(json(StatusCode::OK, &oms.decide_approval(&c, &id, false, input).await?))
 }
+
+pub async fn admin_loyalty_offers(AgentOrder(o): AgentOrder) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &o.oms.loyalty_offers(&o.caller, &o.id).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyOfferInput {
+    #[serde(default)]
+    preview: bool,
+}
+
+/// Applies the loyalty programme's offer to the order (the offer is read from the programme).
+pub async fn admin_apply_loyalty_offer(
+    AgentOrder(o): AgentOrder,
+    Path(p): Path<HashMap<String, String>>,
+    MaybeJson(body): MaybeJson<ApplyOfferInput>,
+) -> Result<Response, Problem> {
+    let offer = p.get("offer_id").map(String::as_str).unwrap_or_default();
+    if offer.is_empty() || offer.len() > 100 {
+        return Err(AppError::NotFound.into());
+    }
+    let preview = body.unwrap_or_default().preview;
+    Ok(json(StatusCode::OK, &o.oms.apply_loyalty_offer(&o.caller, &o.id, offer, preview).await?))
+}

@@ -16,6 +16,8 @@ pub struct SandboxIntegrations {
     pub points: Mutex<BTreeMap<String, LoyaltyTransaction>>,
     /// Calls received, duplicates included.
     pub calls: Mutex<u64>,
+    /// Offers by member (`*`: every member); a member without any gets none.
+    pub offers: Mutex<BTreeMap<String, Vec<crate::domain::loyalty::LoyaltyOffer>>>,
 }
 
 fn poisoned<T>(_: T) -> IntegrationError {
@@ -80,7 +82,12 @@ impl Loyalty for SandboxIntegrations {
         Ok(())
     }
 
+    /// A member is a customer with points; their tier follows the balance.
     async fn tier(&self, member_id: &str) -> Result<Option<String>, IntegrationError> {
+        let known = self.points.lock().map_err(poisoned)?.values().any(|t| t.member_id == member_id);
+        if !known {
+            return Ok(None);
+        }
         let b = self.balance(member_id);
         Ok(Some(
             if b >= 1000 {
@@ -88,9 +95,36 @@ impl Loyalty for SandboxIntegrations {
             } else if b >= 200 {
                 "silver"
             } else {
-                "member"
+                "standard"
             }
             .to_owned(),
         ))
+    }
+
+    async fn offers(&self, member_id: &str) -> Result<Vec<crate::domain::loyalty::LoyaltyOffer>, IntegrationError> {
+        let o = self.offers.lock().map_err(poisoned)?;
+        Ok(o.get(member_id).or_else(|| o.get("*")).cloned().unwrap_or_default())
+    }
+}
+
+impl SandboxIntegrations {
+    /// The local programme's standing offer to every member: 20% off the headphones with the TV.
+    pub fn with_standard_offers() -> Self {
+        let s = SandboxIntegrations::default();
+        let sku = |v: &str| crate::domain::Sku::parse(v).ok();
+        if let (Some(headphones), Some(tv), Ok(mut o)) = (sku("HEADPHONES-X1"), sku("TV-55"), s.offers.lock()) {
+            o.insert(
+                "*".into(),
+                vec![crate::domain::loyalty::LoyaltyOffer {
+                    offer_id: "LOY-TV-AUDIO-20".into(),
+                    title: "20% off the headphones with the TV".into(),
+                    discount: crate::domain::promotion::Discount::Percent { basis_points: 2000 },
+                    sku: Some(headphones),
+                    with_skus: vec![tv],
+                    valid_until: None,
+                }],
+            );
+        }
+        s
     }
 }
