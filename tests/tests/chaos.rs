@@ -246,9 +246,29 @@ async fn play_order(
                 .filter_map(|sh| sh["trackingNumber"].as_str().map(str::to_owned))
                 .collect();
             // An agent's price adjustment racing the carrier's first scan (which captures).
-            let adjust = rng.random_bool(0.2).then(|| {
+            // Or the loyalty programme's offer (10% off the mug with the lamp), twice at once;
+            // refused (422) on an order without both.
+            let offer = rng.random_bool(0.5);
+            let adjust = rng.random_bool(0.3).then(|| {
                 let (s, admin, id) = (s.clone(), admin.clone(), id.clone());
                 tokio::spawn(async move {
+                    if offer {
+                        let path = format!("/v1/admin/orders/{id}/loyalty-offers/LOY-MUG-LAMP-10");
+                        let (a, b) = tokio::join!(
+                            s.call("POST", &path, Some(&admin), None, &[]),
+                            s.call("POST", &path, Some(&admin), None, &[])
+                        );
+                        let (a, b) = (a?, b?);
+                        anyhow::ensure!(
+                            matches!(a.status, 200 | 409 | 422) && matches!(b.status, 200 | 409 | 422),
+                            "loyalty offer {} {}: {} {}",
+                            a.status,
+                            b.status,
+                            a.text,
+                            b.text
+                        );
+                        return Ok(b);
+                    }
                     let body = json!({"discount": {"type": "percent", "basisPoints": 500}, "reason": "chaos goodwill"});
                     s.call("POST", &format!("/v1/admin/orders/{id}/adjustments"), Some(&admin), Some(&body), &[]).await
                 })
@@ -275,7 +295,7 @@ async fn play_order(
             }
             if let Some(a) = adjust {
                 let r = a.await??;
-                anyhow::ensure!(matches!(r.status, 200 | 409), "adjustment {}: {}", r.status, r.text);
+                anyhow::ensure!(matches!(r.status, 200 | 409 | 422), "adjustment {}: {}", r.status, r.text);
             }
             let mut delivered = Value::Null;
             for _ in 0..100 {
@@ -534,6 +554,25 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
             }
         })
     };
+    // A supervisor changes the rules while orders are placed: sourcing prefers Dallas, then
+    // not; every order records the version that sourced it.
+    let rules = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            let sup = s.scoped_token("chaos-sup", "oms/supervisor");
+            for k in 0u32.. {
+                tokio::time::sleep(Duration::from_millis(700)).await;
+                let Ok(r) = s.call("GET", "/v1/admin/rules", Some(&sup), None, &[]).await else { continue };
+                let mut set = r.json();
+                for field in ["version", "updatedAt", "updatedBy"] {
+                    set.as_object_mut().map(|o| o.remove(field));
+                }
+                set["sourcing"] = if k % 2 == 0 { json!({"WH-TX": {"priority": 1}}) } else { json!({}) };
+                let tag = r.headers.get("etag").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                let _ = s.call("PUT", "/v1/admin/rules", Some(&sup), Some(&set), &[("If-Match", &tag)]).await;
+            }
+        })
+    };
     let actors: Vec<_> = (0..ACTORS)
         .map(|actor| {
             let s = s.clone();
@@ -557,6 +596,7 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
         demand += units;
     }
     faults.abort();
+    rules.abort();
     if let Ok(mut f) = s.local.workflow.tasks.faults.lock() {
         f.clear();
     }
@@ -692,6 +732,8 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
             *expected.entry(kind).or_default() += n;
         }
     }
+    let max_rules =
+        s.call("GET", "/v1/admin/rules", Some(&admin), None, &[]).await?.json()["version"].as_u64().unwrap_or(0);
     // The code's uses are exactly those its open orders hold; every order adds up.
     let mut holding = 0;
     for (id, customer) in &orders {
@@ -701,6 +743,19 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
         let t = &o["totals"];
         let a = |k: &str| t[k]["amount"].as_i64().unwrap_or(0);
         assert_eq!(a("total"), a("subtotal") - a("discount") + a("shipping") + a("tax"), "seed {seed}: {id} {t}");
+        // The loyalty offer at most once; every order names the rules version that decided it.
+        let offers = o["discounts"]["adjustments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|a| a["reason"].as_str().is_some_and(|r| r.starts_with("loyalty offer")))
+            .count();
+        assert!(offers <= 1, "seed {seed}: {id} has the loyalty offer {offers} times");
+        assert!(
+            o["rulesVersion"].as_u64().is_some_and(|v| v <= max_rules),
+            "seed {seed}: {id} rules {}",
+            o["rulesVersion"]
+        );
     }
     let uses = s.call("GET", "/v1/admin/promotions/chaos-ten", Some(&admin), None, &[]).await?.json()["uses"].clone();
     assert_eq!(uses, json!(holding), "seed {seed}: promotion uses");

@@ -108,21 +108,28 @@ impl Loyalty for SandboxIntegrations {
 }
 
 impl SandboxIntegrations {
-    /// The local programme's standing offer to every member: 20% off the headphones with the TV.
+    /// The local programme's standing offers to every member: 20% off the headphones with the
+    /// TV, 10% off the mug with the desk lamp.
     pub fn with_standard_offers() -> Self {
+        use crate::domain::loyalty::LoyaltyOffer;
+        use crate::domain::promotion::Discount;
         let s = SandboxIntegrations::default();
         let sku = |v: &str| crate::domain::Sku::parse(v).ok();
-        if let (Some(headphones), Some(tv), Ok(mut o)) = (sku("HEADPHONES-X1"), sku("TV-55"), s.offers.lock()) {
+        let offer = |id: &str, title: &str, bp: u32, on: &str, with: &str| LoyaltyOffer {
+            offer_id: id.into(),
+            title: title.into(),
+            discount: Discount::Percent { basis_points: bp },
+            sku: sku(on),
+            with_skus: sku(with).into_iter().collect(),
+            valid_until: None,
+        };
+        if let Ok(mut o) = s.offers.lock() {
             o.insert(
                 "*".into(),
-                vec![crate::domain::loyalty::LoyaltyOffer {
-                    offer_id: "LOY-TV-AUDIO-20".into(),
-                    title: "20% off the headphones with the TV".into(),
-                    discount: crate::domain::promotion::Discount::Percent { basis_points: 2000 },
-                    sku: Some(headphones),
-                    with_skus: vec![tv],
-                    valid_until: None,
-                }],
+                vec![
+                    offer("LOY-TV-AUDIO-20", "20% off the headphones with the TV", 2000, "HEADPHONES-X1", "TV-55"),
+                    offer("LOY-MUG-LAMP-10", "10% off the mug with the desk lamp", 1000, "MUG-CLASSIC", "DESK-LAMP"),
+                ],
             );
         }
         s
