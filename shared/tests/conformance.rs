@@ -698,6 +698,7 @@ async fn approvals_are_decided_once_with_the_order<S: Store + Clone + 'static>(s
             requested_by: "agent-1".into(),
             approved_by: None,
             base: None,
+            requires: Vec::new(),
             amount: Money::new(100, Currency::USD)?,
             at: now,
         },

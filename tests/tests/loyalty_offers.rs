@@ -62,6 +62,26 @@ async fn an_agent_applies_the_programmes_bundle_offer_once() -> anyhow::Result<(
         assert_eq!(s.call(m, &p, Some(&s.token("cust-lo1")), None, &[]).await?.status, 403);
     }
 
+    // The customer edits the TV out: the bundle offer takes nothing off any more.
+    let v = c["version"].as_u64().unwrap_or(0).to_string();
+    let edit = json!({"lines": [{"sku": "HEADPHONES-X1", "quantity": 1}]});
+    let r = s
+        .call(
+            "PATCH",
+            &format!("/v1/orders/{order}"),
+            Some(&s.token("cust-lo1")),
+            Some(&edit),
+            &[("If-Match", v.as_str())],
+        )
+        .await?;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let o = s.order("cust-lo1", &order).await?;
+    let line =
+        o["lines"].as_array().and_then(|l| l.iter().find(|l| l["sku"] == "HEADPHONES-X1")).cloned().unwrap_or_default();
+    let own_share = 14999 * 9 / 100;
+    let discount = line["discount"]["amount"].as_i64().unwrap_or(0);
+    assert!(discount <= own_share + 1, "only the agent's 9% is left on the headphones: {line}");
+
     // Without the TV the offer does not fit: listed with the reason, refused when applied.
     let mug = s.place("cust-lo2", &order_body(json!([{"sku": "HEADPHONES-X1", "quantity": 1}]))).await?;
     let r = s.call("GET", &format!("/v1/admin/orders/{mug}/loyalty-offers"), Some(&agent), None, &[]).await?.json();

@@ -86,6 +86,12 @@ DESK-LAMP,WH-TX,1,,,104,\r\n";
     assert_eq!(s.available("DESK-LAMP", "WH-TX").await?, (38, 2, 0));
     assert_eq!(s.available("MUG-CLASSIC", "WH-NJ").await?.0, mug_before - 3);
 
+    // Numbers are decimal digits: a hex count is reported, not applied.
+    put("stock/hex.csv", "sku,locationId,onHand,sequence\nDESK-LAMP,WH-TX,0x10,200\n").await?;
+    let r = f.handle(event(&bucket, "stock/hex.csv")?).await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    assert_eq!(r["stock/hex.csv"]["failed"][0]["field"], "onHand", "{r}");
+    assert_eq!(s.available("DESK-LAMP", "WH-TX").await?, (38, 2, 0));
+
     // Not a stock file at all: every row reported, nothing changed.
     put("stock/notes.csv", "hello,world\n1,2\n").await?;
     let r = f.handle(event(&bucket, "stock/notes.csv")?).await.map_err(|e| anyhow::anyhow!(e.to_string()))?;

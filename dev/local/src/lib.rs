@@ -547,11 +547,14 @@ pub fn app(local: &Local) -> Router {
                 let mut oms = sweep_oms.clone();
                 let fx = sweep_effects.clone();
                 async move {
-                    let at = serde_json::from_slice::<serde_json::Value>(&body)
-                        .ok()
-                        .and_then(|v| v["at"].as_str().and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok()));
-                    if let Some(at) = at {
-                        oms.clock = Arc::new(FixedClock(at));
+                    let given = serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v.get("at").cloned());
+                    match given.as_ref().map(|a| a.as_str().and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok())) {
+                        Some(Some(at)) => oms.clock = Arc::new(FixedClock(at)),
+                        Some(None) => {
+                            let msg = "at: an RFC 3339 time, for example 2026-12-03T12:00:00Z";
+                            return (axum::http::StatusCode::BAD_REQUEST, msg).into_response();
+                        }
+                        None => {}
                     }
                     let surveys = oms.sweep_feedback().await.unwrap_or(0);
                     let payments = oms.sweep_payments().await.unwrap_or(0);
@@ -559,6 +562,7 @@ pub fn app(local: &Local) -> Router {
                     let cover = fx.cover_alerts(oms.clock.now()).await.unwrap_or(0);
                     axum::Json(serde_json::json!({"surveysSent": surveys, "paymentsExpired": payments,
                         "pickupsExpired": pickups, "coverAlerts": cover}))
+                    .into_response()
                 }
             }),
         )

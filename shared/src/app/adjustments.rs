@@ -189,6 +189,7 @@ impl Oms {
                 requested_by: caller.customer.to_string(),
                 approved_by: None,
                 base: None,
+                requires: offer.map(|o| o.with_skus.clone()).unwrap_or_default(),
                 amount: Money::zero(order.totals.total.currency()),
                 at: now,
             };

@@ -193,6 +193,7 @@ impl Oms {
         if !(0..=10_000_000).contains(&input.on_hand) {
             return Err(AppError::invalid_field("onHand", "must be between 0 and 10000000"));
         }
+        check_sequence(input.sequence)?;
         let max = crate::domain::stock::MAX_STOCK_SHARDS;
         if input.shards.is_some_and(|n| !(1..=max).contains(&n)) {
             return Err(AppError::invalid_field("shards", format!("must be between 1 and {max}")));
@@ -277,6 +278,7 @@ impl Oms {
         if input.delta == 0 || input.delta.abs() > 10_000_000 {
             return Err(AppError::invalid_field("delta", "between -10000000 and 10000000, not 0"));
         }
+        check_sequence(input.sequence)?;
         if input.reason == CountReason::Count {
             return Err(AppError::invalid_field("reason", "a full count is PUT /v1/admin/stock/{sku}/{locationId}"));
         }
@@ -375,4 +377,12 @@ pub struct LowStock {
     pub suggested_quantity: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub low_since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn check_sequence(sequence: Option<u64>) -> Result<(), AppError> {
+    use crate::domain::inventory::MAX_SEQUENCE;
+    if sequence.is_some_and(|q| q > MAX_SEQUENCE) {
+        return Err(AppError::invalid_field("sequence", format!("between 0 and {MAX_SEQUENCE}")));
+    }
+    Ok(())
 }

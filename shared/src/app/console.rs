@@ -66,6 +66,8 @@ pub struct StockRow {
     pub allocated: i64,
     pub shards: u16,
     pub safety_stock: i64,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub channel_safety_stock: std::collections::BTreeMap<crate::domain::order::Channel, i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_count: Option<crate::domain::inventory::LastCount>,
 }
@@ -217,6 +219,7 @@ impl Oms {
                 allocated: lv.allocated,
                 shards: sum.shards,
                 safety_stock: sum.control.as_ref().map_or(0, |c| c.safety_stock),
+                channel_safety_stock: sum.control.as_ref().map(|c| c.channel_safety_stock.clone()).unwrap_or_default(),
                 last_count: sum.control.as_ref().and_then(|c| c.last.clone()),
             });
         }

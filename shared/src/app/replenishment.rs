@@ -67,7 +67,9 @@ pub(crate) async fn covers(store: &dyn Store, now: DateTime<Utc>) -> Result<Vec<
         let c = cover(p.sku.as_str(), promisable, &Forecast::from_history(&daily, last), today, &rules);
         let mark = store.cover_mark(&p.sku).await?;
         let sum = totals.first().map(|t| StockRecord { level: crate::domain::stock::summed(&totals), ..t.clone() });
-        out.push(CoverLine { cover: c, low_since: mark.as_ref().and_then(|m| m.low_since), totals: sum, mark });
+        // The mark of a SKU back above its cover is cleared by the next hourly run.
+        let low_since = mark.as_ref().and_then(|m| m.low_since).filter(|_| c.low);
+        out.push(CoverLine { cover: c, low_since, totals: sum, mark });
     }
     Ok(out)
 }

@@ -2,7 +2,6 @@
 //! since the version the operator read (`If-Match`), and the version an order recorded.
 
 use super::{AppError, Caller, Oms, Permission};
-use crate::domain::Order;
 use crate::domain::rules::{RuleSet, Rules};
 use crate::ports::StoreError;
 
@@ -23,17 +22,6 @@ impl Oms {
         Ok(self.store.rules_history(HISTORY).await?)
     }
 
-    /// The rules that decided `order`: the version it recorded (today's for an order placed
-    /// before rules were versioned, or whose version cannot be read).
-    pub async fn rules_of(&self, order: &Order) -> Result<Rules, AppError> {
-        if let Some(v) = order.rules_version
-            && let Some(r) = self.store.rules_version(v).await?
-        {
-            return Ok(r);
-        }
-        Ok(self.store.current_rules().await?)
-    }
-
     /// Saves `set` as the version after `expected` (the one the caller read): 412 when another
     /// save came first. Supervisors only.
     #[tracing::instrument(skip_all, fields(expected))]
@@ -41,11 +29,20 @@ impl Oms {
         if !c.may(Permission::RefundOverLimit) {
             return Err(AppError::Forbidden);
         }
-        set.check().map_err(|(field, why)| AppError::UnprocessableField {
+        let set = set.normalized();
+        let invalid = |field: &'static str, detail: String| AppError::UnprocessableField {
             kind: "invalid-rules",
-            detail: format!("{field}: {why}"),
-            field: "rules",
-        })?;
+            detail: if detail.starts_with(field) { detail } else { format!("{field}: {detail}") },
+            field,
+        };
+        set.check().map_err(|(field, why)| invalid(field, why))?;
+        // Preferences name locations the shop has (a typo would silently prefer nothing).
+        if !set.sourcing.is_empty() {
+            let known: Vec<_> = self.store.list_locations().await?.into_iter().map(|l| l.id).collect();
+            if let Some(id) = set.sourcing.keys().find(|id| !known.contains(id)) {
+                return Err(invalid("sourcing", format!("sourcing.{id}: no such location")));
+            }
+        }
         let current = self.store.current_rules().await?;
         if current.version != expected {
             return Err(AppError::StaleVersion);

@@ -21,15 +21,26 @@ pub const MAX_IMPORT_ROWS: usize = 20_000;
 struct Row {
     sku: String,
     location_id: String,
+    // Numbers as text, read strictly (decimal digits only: no `0x`, exponents or separators).
     #[serde(default)]
-    on_hand: Option<i64>,
+    on_hand: Option<String>,
     #[serde(default)]
-    delta: Option<i64>,
+    delta: Option<String>,
     #[serde(default)]
     reason: Option<String>,
-    sequence: Option<u64>,
+    sequence: Option<String>,
     #[serde(default)]
-    safety_stock: Option<i64>,
+    safety_stock: Option<String>,
+}
+
+/// A whole number in decimal digits (an optional leading `-`); empty is none.
+fn number(line: u64, field: &'static str, v: &Option<String>) -> Result<Option<i64>, RowError> {
+    let Some(t) = v.as_deref().map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(row_error(line, Some(field), "a whole number in decimal digits"));
+    }
+    t.parse().map(Some).map_err(|_| row_error(line, Some(field), "a whole number in decimal digits"))
 }
 
 /// A row not applied: its line in the file (the header is line 1) and why.
@@ -103,16 +114,21 @@ impl Oms {
         let sku = Sku::parse(&row.sku).map_err(|e| row_error(line, Some("sku"), e.to_string()))?;
         let location =
             LocationId::parse(&row.location_id).map_err(|e| row_error(line, Some("locationId"), e.to_string()))?;
-        let Some(sequence) = row.sequence else {
+        let (on_hand, delta) = (number(line, "onHand", &row.on_hand)?, number(line, "delta", &row.delta)?);
+        let safety_stock = number(line, "safetyStock", &row.safety_stock)?;
+        let Some(sequence) = number(line, "sequence", &row.sequence)? else {
             return Err(row_error(line, Some("sequence"), "every row needs the WMS's sequence number"));
         };
+        let sequence = u64::try_from(sequence).map_err(|_| row_error(line, Some("sequence"), "not negative"))?;
         // The field a refusal names, or the row's quantity (a count below what orders hold).
-        let quantity = if row.on_hand.is_some() { "onHand" } else { "delta" };
+        let quantity = if on_hand.is_some() { "onHand" } else { "delta" };
         let problem = |e: AppError| {
             let field = match &e {
                 AppError::Invalid { field: Some(f), .. } => f.clone(),
                 AppError::UnprocessableField { field, .. } => (*field).to_owned(),
-                AppError::NotFound => "locationId".to_owned(),
+                AppError::NotFound | AppError::Unprocessable { kind: "unknown-location", .. } => {
+                    "locationId".to_owned()
+                }
                 _ => quantity.to_owned(),
             };
             let field = Some(field);
@@ -122,7 +138,7 @@ impl Oms {
             };
             RowError { line, field, error: why }
         };
-        let dto = match (row.on_hand, row.delta) {
+        let dto = match (on_hand, delta) {
             (Some(on_hand), None) => {
                 if row.reason.is_some() {
                     return Err(row_error(line, Some("reason"), "a count has no reason (it is a count)"));
@@ -131,7 +147,7 @@ impl Oms {
                     on_hand,
                     shards: None,
                     sequence: Some(sequence),
-                    safety_stock: row.safety_stock,
+                    safety_stock,
                     channel_safety_stock: None,
                     reorder_point: None,
                     reorder_quantity: None,
@@ -146,18 +162,21 @@ impl Oms {
                     .ok_or_else(|| {
                         row_error(line, Some("reason"), "cycle_count, damaged, found, theft, received or other")
                     })?;
-                if row.safety_stock.is_some() {
+                if safety_stock.is_some() {
                     return Err(row_error(line, Some("safetyStock"), "set safety stock with a count"));
                 }
                 let input = StockAdjustmentInput { delta, reason, sequence: Some(sequence) };
                 self.adjust_stock(sku, location, input).await.map_err(problem)?
             }
-            _ => {
+            (Some(_), Some(_)) => {
                 return Err(row_error(
                     line,
                     Some("onHand"),
                     "give onHand (a count) or delta (an adjustment), not both",
                 ));
+            }
+            (None, None) => {
+                return Err(row_error(line, Some("onHand"), "give onHand (a count) or delta (an adjustment)"));
             }
         };
         Ok(!dto.ignored)

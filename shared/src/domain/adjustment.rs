@@ -33,6 +33,10 @@ pub struct Adjustment {
     /// then, so it never takes a larger share than the one agreed (or approved).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<Money>,
+    /// SKUs the order must have for it to take anything off (a loyalty bundle offer: "with
+    /// the TV"); an edit that removes one leaves it at nothing until the SKU is back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<super::ids::Sku>,
     pub at: DateTime<Utc>,
 }
 
@@ -40,6 +44,10 @@ pub struct Adjustment {
 /// lines as they are (an edit keeps a percentage a percentage).
 pub fn apply_adjustments(lines: &mut [OrderLine], adjustments: &mut [Adjustment]) -> Result<(), super::MoneyError> {
     for a in adjustments.iter_mut() {
+        if a.requires.iter().any(|s| !lines.iter().any(|l| &l.sku == s)) {
+            a.amount = Money::zero(a.amount.currency());
+            continue;
+        }
         let units: Vec<(usize, u32)> = lines
             .iter()
             .enumerate()

@@ -53,6 +53,10 @@ pub struct StockDelta {
     pub delta: StockLevel,
     /// Some movement takes available units (a hold): refusing it means out of stock.
     pub takes_available: bool,
+    /// Available units a hold must leave on the item (the safety stock kept back from the
+    /// order's channel, on the base item): the condition of the hold's own write.
+    #[serde(default, skip_serializing_if = "super::stock::is_zero_i64")]
+    pub keep: i64,
 }
 
 impl StockDelta {
@@ -63,6 +67,7 @@ impl StockDelta {
             shard: m.shard,
             delta: StockLevel::default(),
             takes_available: false,
+            keep: 0,
         };
         d.add(m);
         d
@@ -76,6 +81,15 @@ impl StockDelta {
         self.delta.held += h * q;
         self.delta.allocated += l * q;
         self.takes_available |= m.movement == StockMove::Hold;
+        if m.movement == StockMove::Hold {
+            self.keep = self.keep.max(m.keep);
+        }
+    }
+
+    /// The least the item's available units may be before the delta: what it takes plus what
+    /// a hold must leave (0 when it does not lower them).
+    pub fn available_needed(&self) -> i64 {
+        if self.delta.available < 0 { -self.delta.available + self.keep } else { 0 }
     }
 
     pub fn is_zero(&self) -> bool {
@@ -100,6 +114,7 @@ impl StockDelta {
         StockDelta {
             delta: StockLevel { on_hand: -d.on_hand, available: -d.available, held: -d.held, allocated: -d.allocated },
             takes_available: false,
+            keep: 0,
             ..self.clone()
         }
     }
@@ -113,7 +128,8 @@ impl StockDelta {
             held: l.held + d.held,
             allocated: l.allocated + d.allocated,
         };
-        (next.on_hand >= 0 && next.available >= 0 && next.held >= 0 && next.allocated >= 0).then_some(next)
+        let kept = l.available >= self.available_needed();
+        (kept && next.on_hand >= 0 && next.available >= 0 && next.held >= 0 && next.allocated >= 0).then_some(next)
     }
 }
 
@@ -128,11 +144,14 @@ pub struct StockMovement {
     /// The stock shard moved (0 for unsharded stock).
     #[serde(default, skip_serializing_if = "super::stock::is_zero")]
     pub shard: u16,
+    /// A hold's available units to leave on the item (safety stock; see `StockDelta::keep`).
+    #[serde(default, skip_serializing_if = "super::stock::is_zero_i64")]
+    pub keep: i64,
 }
 
 impl StockMovement {
     pub fn new(sku: &Sku, location_id: &LocationId, movement: StockMove, quantity: u32) -> Self {
-        StockMovement { sku: sku.clone(), location_id: location_id.clone(), movement, quantity, shard: 0 }
+        StockMovement { sku: sku.clone(), location_id: location_id.clone(), movement, quantity, shard: 0, keep: 0 }
     }
 
     /// A movement of a reservation's units, on the shard it took them from.
@@ -284,6 +303,15 @@ impl OrderChange {
         self
     }
 
+    /// Holds on a base stock item leave what `keep` says for its SKU × location (the safety
+    /// stock kept back from the order's channel): enforced by the hold's own write.
+    pub fn keeping(mut self, keep: &BTreeMap<(Sku, LocationId), i64>) -> Self {
+        for m in self.stock.iter_mut().filter(|m| m.movement == StockMove::Hold && m.shard == 0) {
+            m.keep = keep.get(&(m.sku.clone(), m.location_id.clone())).copied().unwrap_or(0).max(0);
+        }
+        self
+    }
+
     /// The order as it will be after the commit, when the change writes one.
     pub fn next_order(&self) -> Option<&Order> {
         self.order.as_ref().map(Write::value)
@@ -346,6 +374,12 @@ mod tests {
         let back =
             OrderChange::default().with_stock(&s, &l, StockMove::Hold, 2).with_stock(&s, &l, StockMove::ReleaseHold, 2);
         assert!(back.stock_deltas().is_empty(), "movements that cancel out write nothing");
+        // A hold keeps the safety stock on the base item: 5 available, 3 kept, 2 may go.
+        let keep = [((s.clone(), l.clone()), 3)].into_iter().collect();
+        let hold = |q| OrderChange::default().with_stock(&s, &l, StockMove::Hold, q).keeping(&keep).stock_deltas();
+        let five = StockLevel::with_on_hand(5).unwrap();
+        assert!(hold(2)[0].apply(five).is_some());
+        assert_eq!(hold(3)[0].apply(five), None, "it would take a kept unit");
     }
 
     #[test]

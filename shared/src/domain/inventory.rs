@@ -9,6 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub const MAX_ON_HAND: i64 = 10_000_000;
+/// The largest WMS sequence number (below 2^53, so every JSON client reads it exactly).
+pub const MAX_SEQUENCE: u64 = 8_999_999_999_999_999;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

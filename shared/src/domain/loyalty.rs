@@ -33,6 +33,12 @@ pub fn adjustment_reason(o: &LoyaltyOffer) -> String {
 impl LoyaltyOffer {
     /// Why the offer does not fit `order` now (`None`: it does).
     pub fn unfit(&self, order: &Order, now: DateTime<Utc>) -> Option<String> {
+        if order.payment.captured.is_some_and(|c| c.amount() > 0) {
+            return Some("payment is already taken: give goodwill as a refund".into());
+        }
+        if order.channel == super::order::Channel::Marketplace {
+            return Some("a marketplace order is priced by the marketplace".into());
+        }
         if self.valid_until.is_some_and(|u| u < now) {
             return Some("the offer has expired".into());
         }

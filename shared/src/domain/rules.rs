@@ -155,9 +155,9 @@ pub const MAX_HOLD_COUNTRIES: usize = 100;
 
 impl RuleSet {
     /// `Err(field, why)` for rules that cannot be kept.
-    pub fn check(&self) -> Result<(), (String, String)> {
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
         let f = &self.fraud;
-        let err = |field: &str, why: String| Err((field.to_owned(), why));
+        let err = |field: &'static str, why: String| Err((field, why));
         if !(1..=MAX_MIN_TOTAL).contains(&f.high_value) {
             return err("fraud.highValue", format!("between 1 and {MAX_MIN_TOTAL} minor units"));
         }
@@ -179,12 +179,19 @@ impl RuleSet {
         if self.hold.min_total.is_some_and(|m| m.amount() <= 0 || m.amount() > MAX_MIN_TOTAL) {
             return err("hold.minTotal", format!("a positive amount of at most {MAX_MIN_TOTAL} minor units"));
         }
-        self.confirmation_calls.check().map_err(|(field, why)| (format!("confirmationCalls.{field}"), why))?;
+        self.confirmation_calls.check().map_err(|(field, why)| {
+            let field = match field {
+                "timeoutMinutes" => "confirmationCalls.timeoutMinutes",
+                "minTotal" => "confirmationCalls.minTotal",
+                _ => "confirmationCalls",
+            };
+            (field, why)
+        })?;
         if self.sourcing.len() > MAX_SOURCING_LOCATIONS {
             return err("sourcing", format!("at most {MAX_SOURCING_LOCATIONS} locations"));
         }
         if let Some((id, _)) = self.sourcing.iter().find(|(_, p)| !(1..=9).contains(&p.priority)) {
-            return err(&format!("sourcing.{id}.priority"), "between 1 and 9".into());
+            return err("sourcing", format!("sourcing.{id}.priority: between 1 and 9"));
         }
         let r = &self.replenishment;
         if !(1..=365).contains(&r.cover_days) {
@@ -202,6 +209,15 @@ impl RuleSet {
     /// How sourcing treats a location.
     pub fn sourcing_of(&self, id: &LocationId) -> SourcingPreference {
         self.sourcing.get(id).copied().unwrap_or_default()
+    }
+}
+
+impl RuleSet {
+    /// The same rules written once each (a country listed twice holds the same orders).
+    pub fn normalized(mut self) -> Self {
+        self.hold.countries.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        self.hold.countries.dedup();
+        self
     }
 }
 
@@ -224,7 +240,7 @@ mod tests {
         assert_eq!(r.check().unwrap_err().0, "fraud.holdScore");
         let mut r = RuleSet::default();
         r.sourcing.insert(LocationId::parse("WH-1").unwrap(), SourcingPreference { priority: 0, ships: true });
-        assert_eq!(r.check().unwrap_err().0, "sourcing.WH-1.priority");
+        assert_eq!(r.check().unwrap_err(), ("sourcing", "sourcing.WH-1.priority: between 1 and 9".to_owned()));
         let mut r = RuleSet::default();
         r.confirmation_calls.timeout_minutes = 1;
         assert_eq!(r.check().unwrap_err().0, "confirmationCalls.timeoutMinutes");

@@ -52,6 +52,10 @@ pub struct StockRecord {
     pub control: Option<super::inventory::StockControl>,
 }
 
+pub(crate) fn is_zero_i64(v: &i64) -> bool {
+    *v == 0
+}
+
 pub(crate) fn is_zero(v: &u16) -> bool {
     *v == 0
 }

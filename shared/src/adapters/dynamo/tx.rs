@@ -93,8 +93,10 @@ impl DynamoStore {
         for (i, (name, delta)) in fields.iter().enumerate() {
             u = u.expression_attribute_values(format!(":d{i}"), n(delta));
             if *delta < 0 {
+                // A hold leaves the safety stock kept back from its channel.
+                let least = if *name == "available" { d.available_needed() } else { -delta };
                 condition.push(format!("{name} >= :m{i}"));
-                u = u.expression_attribute_values(format!(":m{i}"), n(-delta));
+                u = u.expression_attribute_values(format!(":m{i}"), n(least));
             }
         }
         let u = u.condition_expression(condition.join(" AND "));

@@ -206,7 +206,11 @@ impl Oms {
         if shipments.iter().any(Shipment::is_handed_over) {
             return Err(handed_over(id));
         }
-        let prepared = self.prepare(&requests, &address, &choice, &order.reservations, order.channel).await?;
+        let mut prepared = self.prepare(&requests, &address, &choice, &order.reservations, order.channel).await?;
+        let keep = std::mem::take(&mut prepared.keep);
+        // An edit is decided again (sourcing, a confirmation call, scoring on a restart) by the
+        // rules in force: the order records that version from now on.
+        let rules = self.store.current_rules().await?;
         let now = self.clock.now();
         let mut next = order.clone();
         // Every unit the order holds or has allocated goes back; the new plan is held anew. The
@@ -220,6 +224,7 @@ impl Oms {
         next.delivery = prepared.delivery;
         next.totals = prepared.totals;
         next.reservations = prepared.reservations;
+        next.rules_version = Some(rules.version);
         let given_back = self.rediscount(&order, &mut next).await?;
         moves.extend(next.reservations.iter().map(|r| StockMovement::of_reservation(r, StockMove::Hold)));
         let progressed = order.held_from.unwrap_or(order.status);
@@ -229,7 +234,7 @@ impl Oms {
         let call = match order.status {
             OrderStatus::OnHold | OrderStatus::AwaitingConfirmation => None,
             _ if called => None,
-            _ => self.rules_of(&order).await?.set.confirmation_calls.call_for(&next, false, now),
+            _ => rules.set.confirmation_calls.call_for(&next, false, now),
         };
         let restart = call.is_some()
             || progressed.is_past_validation()
@@ -273,6 +278,7 @@ impl Oms {
         }
         change.slot_bookings = slots;
         change.stock = moves;
+        change = change.keeping(&keep);
         change.promotion_uses = given_back;
         if restart {
             cancel_shipments(&mut change, &shipments, now);
@@ -293,6 +299,7 @@ impl Oms {
         let now = self.clock.now();
         let mut next = order.clone();
         let mut holds = Vec::new();
+        let mut keep = Default::default();
         match order.held_from {
             // The hold interrupted the workflow and undid nothing: it resumes there, and no
             // completed step runs again.
@@ -305,6 +312,7 @@ impl Oms {
                     let prepared = self
                         .prepare(&line_requests(&order)?, &order.shipping_address, &choice, &[], order.channel)
                         .await?;
+                    keep = prepared.keep;
                     next.reservations = prepared.reservations;
                     holds = next.reservations.clone();
                 }
@@ -319,6 +327,7 @@ impl Oms {
         for r in &holds {
             change = change.with_reservation(r, StockMove::Hold);
         }
+        let change = change.keeping(&keep);
         self.store.commit(&change).await.map_err(out_of_stock)?;
         self.get_order(caller, id).await
     }

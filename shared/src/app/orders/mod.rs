@@ -136,6 +136,8 @@ pub(super) struct Prepared {
     pub totals: Totals,
     /// The holds the plan asks for, placed on stock shards.
     pub reservations: Vec<Reservation>,
+    /// The safety stock the holds leave (`OrderChange::keeping`).
+    pub keep: quote::KeepBack,
 }
 
 /// Available units per stock shard of each SKU × location (shard, units), sorted by shard.

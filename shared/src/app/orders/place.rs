@@ -195,6 +195,7 @@ impl Oms {
                 discounts.held_uses = chosen.iter().map(|(p, _)| p.id.clone()).collect();
             }
             let now = self.clock.now();
+            let prepared_keep = std::mem::take(&mut prepared.keep);
             let order = Order {
                 id: OrderId::generate(),
                 customer: caller.customer.clone(),
@@ -288,6 +289,7 @@ impl Oms {
             for r in &order.reservations {
                 change = change.with_reservation(r, StockMove::Hold);
             }
+            change = change.keeping(&prepared_keep);
             if let Some(c) = &cart {
                 let mut converted = c.clone();
                 converted.converted_order = Some(order.id.clone());

@@ -15,6 +15,9 @@ use crate::domain::sourcing::{
 use crate::domain::*;
 use std::collections::{BTreeMap, HashMap};
 
+/// Available units each SKU × location's base item keeps back from the order's channel.
+pub(super) type KeepBack = BTreeMap<(Sku, LocationId), i64>;
+
 impl Oms {
     pub(super) async fn resolve_lines(
         &self,
@@ -49,21 +52,26 @@ impl Oms {
         destination: Option<GeoPoint>,
         own: &[Reservation],
         channel: Option<Channel>,
-    ) -> Result<(Vec<Candidate>, ShardAvailability), AppError> {
+    ) -> Result<(Vec<Candidate>, ShardAvailability, KeepBack), AppError> {
         let locations = self.store.list_locations().await?;
         let rules = self.store.current_rules().await?;
         let stocks = futures::future::try_join_all(skus.iter().map(|s| self.store.stock_for_sku(s))).await?;
         let mut avail: HashMap<LocationId, BTreeMap<Sku, i64>> = HashMap::new();
         let mut shards: ShardAvailability = HashMap::new();
+        let mut keep: KeepBack = BTreeMap::new();
         for rec in stocks.into_iter().flatten() {
-            // The location's safety stock and the channel's (on its base item) are never promised.
-            let safety = crate::domain::inventory::kept_back(rec.control.as_ref(), channel);
+            // The location's safety stock and the channel's (on its base item) are never
+            // promised: the plan leaves them on the base item, and the hold's write keeps them.
+            let safety = crate::domain::inventory::kept_back(rec.control.as_ref(), channel).max(0);
+            if safety > 0 {
+                keep.insert((rec.sku.clone(), rec.location_id.clone()), safety);
+            }
             *avail.entry(rec.location_id.clone()).or_default().entry(rec.sku.clone()).or_insert(0) +=
                 rec.level.available - safety;
             shards
                 .entry((rec.sku.clone(), rec.location_id.clone()))
                 .or_default()
-                .push((rec.shard, rec.level.available));
+                .push((rec.shard, rec.level.available - safety));
         }
         // What the order itself holds or has allocated is released by the same change.
         for r in own.iter().filter(|r| matches!(r.state, ReservationState::Held | ReservationState::Allocated)) {
@@ -85,7 +93,7 @@ impl Oms {
                 Candidate::new(l, a, destination).preferring(preference)
             })
             .collect();
-        Ok((candidates, shards))
+        Ok((candidates, shards, keep))
     }
 
     async fn delivery_options(
@@ -145,7 +153,7 @@ impl Oms {
         let subtotal = Money::sum(currency, lines.iter().map(|l| l.subtotal)).map_err(too_much)?;
         let goods: Vec<Sku> = lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| l.sku.clone()).collect();
         let destination = geo::centroid(address.country, &address.postal_code);
-        let (candidates, shards) = self.candidates(&goods, destination, own, Some(channel)).await?;
+        let (candidates, shards, keep) = self.candidates(&goods, destination, own, Some(channel)).await?;
         let options = self.delivery_options(&lines, address, &candidates, subtotal).await?;
         let chosen = match choice {
             DeliveryChoice::Level(level) => options.iter().find(|o| o.service_level == *level),
@@ -183,7 +191,7 @@ impl Oms {
         let totals = totals(&lines, chosen.cost).map_err(pricing_error)?;
         within_order_cap("lines", totals.total.amount(), currency)?;
         let reservations = held_reservations(&plan, &shards, rand::random::<u32>() as usize)?;
-        Ok(Prepared { lines, delivery, totals, reservations })
+        Ok(Prepared { lines, delivery, totals, reservations, keep })
     }
 
     pub async fn quote(&self, caller: &Caller, req: QuoteRequest) -> Result<QuoteDto, AppError> {
@@ -205,7 +213,7 @@ impl Oms {
             None => None,
         };
         let own = order.as_ref().map(|o| o.reservations.clone()).unwrap_or_default();
-        let (candidates, _) =
+        let (candidates, _, _) =
             self.candidates(&goods, geo::centroid(address.country, &address.postal_code), &own, req.channel).await?;
         let options = self.delivery_options(&lines, &address, &candidates, subtotal).await?;
         let codes = super::super::promotions::parse_codes(&req.promotion_codes)?;
