@@ -51,9 +51,9 @@ export async function render({ view, params, navigate }) {
       const items = (cover.data.items || []).filter((c) => c.low);
       view.append(section(`Days of cover (${items.length} low)`, "cover",
         h("p", { class: "hint" }, "Fewer days of forecast sales than the rules' cover (weekly seasonality): what to order for the lead time and the cover."),
-        table(null, ["SKU", "Can promise", "Per day", "Days of cover", "Suggested order", "Low since"],
+        table(null, ["SKU", "Can promise", "Per week", "Days of cover", "Suggested order", "Low since"],
           items.map((c) => [h("a", { href: `#/stock/${encodeURIComponent(c.sku)}` }, c.sku), String(c.promisable),
-            String(c.dailyForecast), String(c.daysOfCover ?? "—"), h("strong", null, String(c.suggestedQuantity)), c.lowSince ? when(c.lowSince) : "—"]),
+            String(c.weeklyForecast), String(c.daysOfCover ?? "—"), h("strong", null, String(c.suggestedQuantity)), c.lowSince ? when(c.lowSince) : "—"]),
           { empty: "Every SKU covers the rules' days of sales.", numeric: [1, 2, 3, 4] })));
     }
     const drift = await api("GET", "/v1/admin/inventory/drift").catch(() => null);

@@ -342,16 +342,7 @@ impl Oms {
     async fn stock_totals(&self) -> Result<Vec<crate::domain::StockRecord>, AppError> {
         let products = self.store.list_products().await?;
         let all = futures::future::try_join_all(products.iter().map(|p| self.store.stock_for_sku(&p.sku))).await?;
-        let mut out = Vec::new();
-        for records in all {
-            let mut by_location: std::collections::BTreeMap<LocationId, Vec<crate::domain::StockRecord>> =
-                Default::default();
-            for r in records {
-                by_location.entry(r.location_id.clone()).or_default().push(r);
-            }
-            out.extend(by_location.values().filter_map(|shards| crate::domain::stock::total(shards)));
-        }
-        Ok(out)
+        Ok(all.into_iter().flat_map(crate::domain::stock::per_location).collect())
     }
 
     /// Every SKU × location whose last WMS count differed from what the OMS had on hand.

@@ -53,12 +53,7 @@ pub(crate) async fn covers(store: &dyn Store, now: DateTime<Utc>) -> Result<Vec<
         store.list_products().await?.into_iter().filter(|p| p.active && p.kind == ProductKind::Goods).collect();
     let mut out = Vec::with_capacity(products.len());
     for p in products {
-        let records = store.stock_for_sku(&p.sku).await?;
-        let mut by_location: BTreeMap<_, Vec<StockRecord>> = BTreeMap::new();
-        for r in records {
-            by_location.entry(r.location_id.clone()).or_default().push(r);
-        }
-        let totals: Vec<StockRecord> = by_location.values().filter_map(|s| crate::domain::stock::total(s)).collect();
+        let totals = crate::domain::stock::per_location(store.stock_for_sku(&p.sku).await?);
         let promisable = totals.iter().map(crate::domain::inventory::promisable).sum();
         let history = sold.get(p.sku.as_str());
         let daily: Vec<i64> = (0..(last - from).num_days() + 1)

@@ -11,65 +11,68 @@ pub const LEVEL_DAYS: i64 = 14;
 /// Cover is never reported beyond this many days.
 pub const MAX_COVER_DAYS: u32 = 365;
 
-/// Expected units per day for each weekday (Monday first).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Expected sales per day for each weekday (Monday first), in hundredths of a unit: integers,
+/// like every quantity here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Forecast {
-    pub by_weekday: [f64; 7],
+    pub by_weekday: [i64; 7],
 }
 
 impl Forecast {
     /// From `daily`: units sold on each day of the history, oldest first, ending `last`.
     pub fn from_history(daily: &[i64], last: NaiveDate) -> Forecast {
-        let n = daily.len();
+        let n = daily.len() as i64;
         if n == 0 {
-            return Forecast { by_weekday: [0.0; 7] };
+            return Forecast { by_weekday: [0; 7] };
         }
-        let first = last - Duration::days(n as i64 - 1);
-        let mut sum = [0.0f64; 7];
-        let mut count = [0u32; 7];
+        let first = last - Duration::days(n - 1);
+        let mut sum = [0i64; 7];
+        let mut count = [0i64; 7];
         for (i, units) in daily.iter().enumerate() {
             let wd = (first + Duration::days(i as i64)).weekday().num_days_from_monday() as usize;
-            sum[wd] += (*units).max(0) as f64;
+            sum[wd] += (*units).max(0);
             count[wd] += 1;
         }
-        let overall = daily.iter().map(|u| (*u).max(0) as f64).sum::<f64>() / n as f64;
-        let recent = &daily[n.saturating_sub(LEVEL_DAYS as usize)..];
-        let level = recent.iter().map(|u| (*u).max(0) as f64).sum::<f64>() / recent.len() as f64;
+        let total: i64 = sum.iter().sum();
+        let recent = &daily[daily.len().saturating_sub(LEVEL_DAYS as usize)..];
+        let level = recent.iter().map(|u| (*u).max(0)).sum::<i64>() * 100 / recent.len() as i64;
         let mut by_weekday = [level; 7];
-        if overall > 0.0 {
+        if total > 0 {
             for wd in 0..7 {
                 if count[wd] > 0 {
-                    by_weekday[wd] = level * (sum[wd] / f64::from(count[wd])) / overall;
+                    // level × (the weekday's average / the overall average)
+                    by_weekday[wd] = level * sum[wd] * n / (count[wd] * total);
                 }
             }
         }
         Forecast { by_weekday }
     }
 
-    pub fn on(&self, d: NaiveDate) -> f64 {
+    /// Expected sales on `d`, hundredths of a unit.
+    pub fn on(&self, d: NaiveDate) -> i64 {
         self.by_weekday[d.weekday().num_days_from_monday() as usize]
     }
 
-    /// Average expected units per day over a week.
-    pub fn daily(&self) -> f64 {
-        self.by_weekday.iter().sum::<f64>() / 7.0
+    /// Expected sales over a week, hundredths of a unit.
+    pub fn weekly(&self) -> i64 {
+        self.by_weekday.iter().sum()
     }
 
-    /// Expected units over the `days` days from `from`.
-    pub fn demand(&self, from: NaiveDate, days: u32) -> f64 {
+    /// Expected sales over the `days` days from `from`, hundredths of a unit.
+    pub fn demand(&self, from: NaiveDate, days: u32) -> i64 {
         (0..i64::from(days)).map(|i| self.on(from + Duration::days(i))).sum()
     }
 
     /// Whole days `stock` lasts from `from` (the day it would run short is not counted);
     /// `None` when nothing is forecast to sell.
     pub fn cover(&self, stock: i64, from: NaiveDate) -> Option<u32> {
-        if self.daily() <= 0.0 {
+        if self.weekly() <= 0 {
             return None;
         }
-        let mut left = stock.max(0) as f64;
+        let mut left = stock.max(0) * 100;
         for day in 0..MAX_COVER_DAYS {
             left -= self.on(from + Duration::days(i64::from(day)));
-            if left < 0.0 {
+            if left < 0 {
                 return Some(day);
             }
         }
@@ -110,8 +113,8 @@ pub struct Cover {
     pub sku: String,
     /// What every location can promise now.
     pub promisable: i64,
-    /// Average expected units per day over the next week.
-    pub daily_forecast: f64,
+    /// Expected units sold in a week (rounded).
+    pub weekly_forecast: i64,
     /// Days the stock lasts (absent when nothing is forecast to sell).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub days_of_cover: Option<u32>,
@@ -132,11 +135,12 @@ pub fn cover(
 ) -> Cover {
     let days = f.cover(promisable, today);
     let low = days.is_some_and(|d| d < rules.cover_days);
-    let need = f.demand(today, rules.lead_time_days + rules.cover_days).ceil() as i64;
+    // Whole units: a part of one is one to order.
+    let need = (f.demand(today, rules.lead_time_days + rules.cover_days) + 99) / 100;
     Cover {
         sku: sku.to_owned(),
         promisable,
-        daily_forecast: (f.daily() * 100.0).round() / 100.0,
+        weekly_forecast: (f.weekly() + 50) / 100,
         days_of_cover: days,
         cover_days: rules.cover_days,
         low,
@@ -161,8 +165,8 @@ mod tests {
             .map(|i| if (first + Duration::days(i)).weekday().num_days_from_monday() >= 5 { 9 } else { 2 })
             .collect();
         let f = Forecast::from_history(&daily, last);
-        assert!((f.on(d("2026-12-05")) - 9.0).abs() < 1e-9, "a Saturday");
-        assert!((f.on(d("2026-12-01")) - 2.0).abs() < 1e-9, "a Tuesday");
+        assert_eq!(f.on(d("2026-12-05")), 900, "a Saturday: 9 units");
+        assert_eq!(f.on(d("2026-12-01")), 200, "a Tuesday: 2 units");
         // 20 units from Monday: 2+2+2+2+2 (10) then Saturday's 9 (19), Sunday runs short.
         assert_eq!(f.cover(20, d("2026-11-30")), Some(6));
         let rules = super::super::rules::ReplenishmentRules { cover_days: 14, lead_time_days: 7, history_weeks: 4 };
@@ -177,7 +181,7 @@ mod tests {
         let last = d("2026-11-29");
         let daily: Vec<i64> = (0..28).map(|i| if i < 14 { 1 } else { 3 }).collect();
         let f = Forecast::from_history(&daily, last);
-        assert!((f.daily() - 3.0).abs() < 1e-9);
+        assert_eq!(f.weekly(), 7 * 300, "3 units a day");
         let none = Forecast::from_history(&[0; 28], last);
         assert_eq!(none.cover(5, last), None);
         let rules = super::super::rules::ReplenishmentRules::default();

@@ -92,8 +92,8 @@ impl Default for ReplenishmentRules {
     }
 }
 
-/// The rules an operator sets (flattened into each version; `RuleSetInput` is the body of
-/// `PUT /v1/admin/rules`, refusing unknown fields).
+/// The rules an operator sets (flattened into each version beside its own attributes, so
+/// unknown top-level fields are refused by `from_body`, the sections' by their types).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleSet {
@@ -107,34 +107,6 @@ pub struct RuleSet {
     pub sourcing: BTreeMap<LocationId, SourcingPreference>,
     #[serde(default)]
     pub replenishment: ReplenishmentRules,
-}
-
-/// The body of `PUT /v1/admin/rules`: a `RuleSet` with no field it does not know.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RuleSetInput {
-    #[serde(default)]
-    pub fraud: FraudRules,
-    #[serde(default)]
-    pub hold: HoldRules,
-    #[serde(default)]
-    pub confirmation_calls: ConfirmationRule,
-    #[serde(default)]
-    pub sourcing: BTreeMap<LocationId, SourcingPreference>,
-    #[serde(default)]
-    pub replenishment: ReplenishmentRules,
-}
-
-impl From<RuleSetInput> for RuleSet {
-    fn from(i: RuleSetInput) -> Self {
-        RuleSet {
-            fraud: i.fraud,
-            hold: i.hold,
-            confirmation_calls: i.confirmation_calls,
-            sourcing: i.sourcing,
-            replenishment: i.replenishment,
-        }
-    }
 }
 
 /// One version of the rules. Version 0 is the defaults, in force until the first save.
@@ -213,6 +185,15 @@ impl RuleSet {
 }
 
 impl RuleSet {
+    /// The body of `PUT /v1/admin/rules`: its sections only (`Err` says what is wrong).
+    pub fn from_body(body: serde_json::Value) -> Result<RuleSet, String> {
+        const SECTIONS: [&str; 5] = ["fraud", "hold", "confirmationCalls", "sourcing", "replenishment"];
+        if let Some(k) = body.as_object().and_then(|o| o.keys().find(|k| !SECTIONS.contains(&k.as_str()))) {
+            return Err(format!("unknown field `{k}`, expected one of {}", SECTIONS.join(", ")));
+        }
+        serde_json::from_value(body).map_err(|e| e.to_string())
+    }
+
     /// The same rules written once each (a country listed twice holds the same orders).
     pub fn normalized(mut self) -> Self {
         self.hold.countries.sort_by(|a, b| a.as_str().cmp(b.as_str()));
@@ -252,7 +233,7 @@ mod tests {
         let back: Rules = serde_json::from_value(serde_json::to_value(&v).unwrap()).unwrap();
         assert_eq!(back, v);
         assert_eq!(back.version, 1);
-        assert!(serde_json::from_value::<RuleSetInput>(serde_json::json!({"frod": {}})).is_err());
+        assert!(RuleSet::from_body(serde_json::json!({"frod": {}})).is_err());
         // As stored: flattened beside the item's own attributes.
         let mut stored = serde_json::to_value(&v).unwrap();
         stored["entity"] = "rules".into();

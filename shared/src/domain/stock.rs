@@ -136,6 +136,15 @@ pub fn rebalance(
     Ok(out)
 }
 
+/// A SKU's stock records (every shard at every location) summed per location, by location id.
+pub fn per_location(records: Vec<StockRecord>) -> Vec<StockRecord> {
+    let mut by_location: std::collections::BTreeMap<super::LocationId, Vec<StockRecord>> = Default::default();
+    for r in records {
+        by_location.entry(r.location_id.clone()).or_default().push(r);
+    }
+    by_location.values().filter_map(|shards| total(shards)).collect()
+}
+
 /// A SKU's stock at a location summed over its shards: shard 0's version and shard count.
 pub fn total(shards: &[StockRecord]) -> Option<StockRecord> {
     let base = shards.iter().find(|r| r.shard == 0)?;

@@ -102,11 +102,12 @@ pub async fn put_rules(
     State(oms): State<AppState>,
     Staff(c): Staff,
     headers: HeaderMap,
-    Json(req, _): Json<oms_shared::domain::rules::RuleSetInput>,
+    Json(req, _): Json<serde_json::Value>,
 ) -> Result<Response, Problem> {
+    let set = oms_shared::domain::rules::RuleSet::from_body(req).map_err(AppError::invalid)?;
     let expected = if_match(&headers)?.ok_or(AppError::VersionRequired)?;
     let expected = u32::try_from(expected).map_err(|_| AppError::StaleVersion)?;
-    let r = oms.set_rules(&c, expected, req.into()).await?;
+    let r = oms.set_rules(&c, expected, set).await?;
     let v = u64::from(r.version);
     Ok(with_etag(json(StatusCode::OK, &r), v))
 }

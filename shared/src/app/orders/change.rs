@@ -206,11 +206,12 @@ impl Oms {
         if shipments.iter().any(Shipment::is_handed_over) {
             return Err(handed_over(id));
         }
-        let mut prepared = self.prepare(&requests, &address, &choice, &order.reservations, order.channel).await?;
-        let keep = std::mem::take(&mut prepared.keep);
         // An edit is decided again (sourcing, a confirmation call, scoring on a restart) by the
         // rules in force: the order records that version from now on.
         let rules = self.store.current_rules().await?;
+        let mut prepared =
+            self.prepare(&requests, &address, &choice, &order.reservations, order.channel, &rules.set).await?;
+        let keep = std::mem::take(&mut prepared.keep);
         let now = self.clock.now();
         let mut next = order.clone();
         // Every unit the order holds or has allocated goes back; the new plan is held anew. The
@@ -309,8 +310,16 @@ impl Oms {
             _ => {
                 if order.open_reservations().next().is_none() {
                     let choice: DeliveryChoice = current_choice(&order);
+                    let rules = self.store.current_rules().await?;
                     let prepared = self
-                        .prepare(&line_requests(&order)?, &order.shipping_address, &choice, &[], order.channel)
+                        .prepare(
+                            &line_requests(&order)?,
+                            &order.shipping_address,
+                            &choice,
+                            &[],
+                            order.channel,
+                            &rules.set,
+                        )
                         .await?;
                     keep = prepared.keep;
                     next.reservations = prepared.reservations;

@@ -140,7 +140,8 @@ impl Oms {
         let attempts = crate::retry::Backoff::CONTENTION.attempts + 3;
         for attempt in 1..=attempts {
             last_conflict = false;
-            let mut prepared = self.prepare(&requests, &shipping_address, &choice, &[], req.channel).await?;
+            let mut prepared =
+                self.prepare(&requests, &shipping_address, &choice, &[], req.channel, &rules.set).await?;
             if let Some(fee) = extras.marketplace.as_ref().and_then(|m| m.fee) {
                 let total = prepared.totals.total;
                 // Valid by the contract, refused by the order: 422 naming the field.

@@ -52,9 +52,9 @@ impl Oms {
         destination: Option<GeoPoint>,
         own: &[Reservation],
         channel: Option<Channel>,
+        rules: &crate::domain::rules::RuleSet,
     ) -> Result<(Vec<Candidate>, ShardAvailability, KeepBack), AppError> {
         let locations = self.store.list_locations().await?;
-        let rules = self.store.current_rules().await?;
         let stocks = futures::future::try_join_all(skus.iter().map(|s| self.store.stock_for_sku(s))).await?;
         let mut avail: HashMap<LocationId, BTreeMap<Sku, i64>> = HashMap::new();
         let mut shards: ShardAvailability = HashMap::new();
@@ -89,7 +89,7 @@ impl Oms {
             .into_iter()
             .map(|l| {
                 let a = avail.remove(&l.id).unwrap_or_default();
-                let preference = rules.set.sourcing_of(&l.id);
+                let preference = rules.sourcing_of(&l.id);
                 Candidate::new(l, a, destination).preferring(preference)
             })
             .collect();
@@ -145,6 +145,7 @@ impl Oms {
         choice: &DeliveryChoice,
         own: &[Reservation],
         channel: Channel,
+        rules: &crate::domain::rules::RuleSet,
     ) -> Result<Prepared, AppError> {
         let skus: Vec<Sku> = requests.iter().map(|r| r.sku.clone()).collect();
         let catalog = self.store.get_products(&skus).await?;
@@ -153,7 +154,7 @@ impl Oms {
         let subtotal = Money::sum(currency, lines.iter().map(|l| l.subtotal)).map_err(too_much)?;
         let goods: Vec<Sku> = lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| l.sku.clone()).collect();
         let destination = geo::centroid(address.country, &address.postal_code);
-        let (candidates, shards, keep) = self.candidates(&goods, destination, own, Some(channel)).await?;
+        let (candidates, shards, keep) = self.candidates(&goods, destination, own, Some(channel), rules).await?;
         let options = self.delivery_options(&lines, address, &candidates, subtotal).await?;
         let chosen = match choice {
             DeliveryChoice::Level(level) => options.iter().find(|o| o.service_level == *level),
@@ -212,9 +213,11 @@ impl Oms {
             Some(id) => Some(self.owned_order(caller, id).await?),
             None => None,
         };
+        let rules = self.store.current_rules().await?;
         let own = order.as_ref().map(|o| o.reservations.clone()).unwrap_or_default();
-        let (candidates, _, _) =
-            self.candidates(&goods, geo::centroid(address.country, &address.postal_code), &own, req.channel).await?;
+        let (candidates, _, _) = self
+            .candidates(&goods, geo::centroid(address.country, &address.postal_code), &own, req.channel, &rules.set)
+            .await?;
         let options = self.delivery_options(&lines, &address, &candidates, subtotal).await?;
         let codes = super::super::promotions::parse_codes(&req.promotion_codes)?;
         if matches!(req.channel, Some(Channel::Marketplace)) {
