@@ -878,15 +878,28 @@ async fn effects_are_recorded_with_the_change_and_completed_once<S: Store + Clon
         .with_effect(Effect::notify(n.clone()))
         .with_effect(Effect::VoidAuthorization { authorization_id: "pi_1".into(), idempotency_key: "void-1".into() });
     st.commit(&change).await?;
+    // Recorded with the change, delivered by the stream: not pending.
+    let recorded = st.effects_of_order(&o.id).await?;
+    assert_eq!(recorded.len(), 1, "one outbox entry per change");
+    assert_eq!(recorded[0].effects, change.effects);
+    let entry = st.get_outbox_entry(&o.id, &recorded[0].id).await?.unwrap();
+    assert_eq!(entry, recorded[0]);
+    let mine = |v: Vec<oms_shared::domain::OutboxEntry>| v.into_iter().filter(|e| e.order_id == o.id).count();
+    assert_eq!(mine(st.pending_effects(100).await?), 0);
+    // A failed dispatch defers it (twice is once); the drain's completion takes it off the
+    // pending list, and the record stays.
+    st.defer_effects(&o.id, &entry.id).await?;
+    st.defer_effects(&o.id, &entry.id).await?;
     let pending: Vec<_> = st.pending_effects(100).await?.into_iter().filter(|e| e.order_id == o.id).collect();
-    assert_eq!(pending.len(), 1, "one outbox entry per change");
-    assert_eq!(pending[0].effects, change.effects);
-    let entry = st.get_outbox_entry(&o.id, &pending[0].id).await?.unwrap();
-    assert_eq!(entry, pending[0]);
+    assert_eq!(pending, vec![entry.clone()]);
     st.complete_effects(&o.id, &entry.id).await?;
     st.complete_effects(&o.id, &entry.id).await?;
-    assert!(st.get_outbox_entry(&o.id, &entry.id).await?.is_none());
-    assert!(st.pending_effects(100).await?.iter().all(|e| e.order_id != o.id));
+    assert_eq!(mine(st.pending_effects(100).await?), 0);
+    assert_eq!(st.get_outbox_entry(&o.id, &entry.id).await?, Some(entry.clone()));
+    // Deferring an entry that was never committed is refused, and creates nothing.
+    let ghost = "2020-01-01T00:00:00.000Z#01JDQ0000000000000000000ZZ";
+    assert_eq!(st.defer_effects(&o.id, ghost).await, Err(StoreError::NotFound));
+    assert_eq!(st.effects_of_order(&o.id).await?.len(), 1);
     Ok(())
 }
 

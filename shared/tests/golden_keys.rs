@@ -124,7 +124,8 @@ fn timeline_idempotency_and_webhook_keys() {
     let id = OrderId::parse("01JD0000000000000000000001").unwrap();
     let e = TimelineEvent::new(t, "order.placed", Actor::System("placement".into()));
     let events = oms_shared::domain::events::event_types(std::slice::from_ref(&e)).join(" ");
-    let record = ChangeRecord { entries: vec![e], effects: vec![], events, sequence: Some(1), created_at: t };
+    let record =
+        ChangeRecord { entries: vec![e], effects: vec![], events, sequence: Some(1), dispatch: None, created_at: t };
     let a = change_record_item(&id, &record, &change_record_id(&t, "01JD0000000000000000000009")).to_attrs().unwrap();
     assert_eq!(attr(&a, "SK").as_deref(), Some("EVENT#2026-11-20T12:00:00.000Z#01JD0000000000000000000009"));
     // The effects function's stream filter passes change records with a string `events`.
@@ -266,20 +267,44 @@ fn case_keys() {
 #[test]
 fn outbox_keys() {
     let effects = vec![Effect::VoidLabel { label_id: "lbl_1".into() }];
-    let r = ChangeRecord { entries: vec![], effects, events: String::new(), sequence: None, created_at: t0() };
+    let r = ChangeRecord {
+        entries: vec![],
+        effects: effects.clone(),
+        events: String::new(),
+        sequence: None,
+        dispatch: Some("effects".into()),
+        created_at: t0(),
+    };
     let id = change_record_id(&t0(), "01JD0000000000000000000005");
     let a = change_record_item(&oid(), &r, &id).to_attrs().unwrap();
     assert_eq!(attr(&a, "PK").as_deref(), Some("ORDER#01JD0000000000000000000001"));
     assert_eq!(attr(&a, "SK").as_deref(), Some("EVENT#2026-11-20T12:00:00.000Z#01JD0000000000000000000005"));
-    assert_eq!(attr(&a, "GSI2PK"), Some(format!("OUTBOX#{}", keys::shard("01JD0000000000000000000001"))));
-    assert_eq!(attr(&a, "GSI2SK").as_deref(), Some("2026-11-20T12:00:00.000Z#01JD0000000000000000000005"));
+    // The stream filter's cue; the outbox index only once a dispatch failed (`defer_effects`
+    // sets OUTBOX#<shard> / the record id).
+    assert_eq!(attr(&a, "dispatch").as_deref(), Some("effects"));
+    assert_eq!(attr(&a, "GSI2PK"), None);
+    assert_eq!(keys::outbox_gsi2pk(&oid()), format!("OUTBOX#{}", keys::shard("01JD0000000000000000000001")));
     let sk = attr(&a, "SK").unwrap();
     assert_eq!(keys::parse_outbox("ORDER#01JD0000000000000000000001", &sk), Some((oid(), id.clone())));
     assert_eq!(keys::outbox(&oid(), &id).sk, sk);
-    // A record without effects is not in the outbox index.
-    let quiet =
-        ChangeRecord { entries: vec![], effects: vec![], events: String::new(), sequence: None, created_at: t0() };
-    assert_eq!(attr(&change_record_item(&oid(), &quiet, &id).to_attrs().unwrap(), "GSI2PK"), None);
+    // The entry read back from the record's stream image (DynamoDB JSON), as the effects
+    // function dispatches it without a read.
+    let image = serde_json::to_value(serde_dynamo::Item::from(a)).unwrap();
+    let entry = oms_shared::adapters::dynamo::entities::outbox::entry_from_image(&image).unwrap();
+    assert_eq!((entry.order_id, entry.id, entry.effects), (oid(), id.clone(), effects));
+    // A record without effects has no cue and no entry.
+    let quiet = ChangeRecord {
+        entries: vec![],
+        effects: vec![],
+        events: String::new(),
+        sequence: None,
+        dispatch: None,
+        created_at: t0(),
+    };
+    let a = change_record_item(&oid(), &quiet, &id).to_attrs().unwrap();
+    assert_eq!((attr(&a, "GSI2PK"), attr(&a, "dispatch")), (None, None));
+    let image = serde_json::to_value(serde_dynamo::Item::from(a)).unwrap();
+    assert_eq!(oms_shared::adapters::dynamo::entities::outbox::entry_from_image(&image), None);
     // Outbox items written before change records keep their keys.
     let e = OutboxEntry { order_id: oid(), id: "01JD0000000000000000000005".into(), effects: vec![], created_at: t0() };
     let a = outbox_item(&e).to_attrs().unwrap();

@@ -176,8 +176,8 @@ impl Stack {
 
     /// Drains the notifications queue and returns the messages (bodies as JSON).
     pub async fn drain_notifications(&self) -> anyhow::Result<Vec<Value>> {
-        // Without the stream poller, dispatch committed effects here, as the stream would.
-        self.local.effects.drain().await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
+        // Committed effects dispatched as the stream would (here, or by the poller).
+        self.local.dispatch_committed().await?;
         let url = self.local.queues.get("NotificationsQueue").cloned().unwrap_or_default();
         let mut out = Vec::new();
         loop {
@@ -298,10 +298,14 @@ impl Stack {
 
     /// Waits until every effect committed so far has been dispatched (stream or drain).
     pub async fn settle_effects(&self) -> anyhow::Result<()> {
-        self.eventually("effects to be dispatched", || async {
-            Ok(oms_shared::ports::Outbox::pending_effects(&*self.local.oms.store, 1).await?.is_empty())
-        })
-        .await
+        self.eventually("effects to be dispatched", || self.effects_settled()).await
+    }
+
+    /// Whether every effect committed so far was dispatched: the stream's work is done and
+    /// nothing is deferred.
+    pub async fn effects_settled(&self) -> anyhow::Result<bool> {
+        self.local.dispatch_committed().await?;
+        Ok(oms_shared::ports::Outbox::pending_effects(&*self.local.oms.store, 1).await?.is_empty())
     }
 
     /// Waits until `f` holds (background workers), or fails after 60 s (generous: the whole

@@ -614,7 +614,7 @@ async fn a_seeded_chaos_mix_leaves_stock_money_and_mail_consistent() -> anyhow::
                 break;
             }
         }
-        let pending = oms_shared::ports::Outbox::pending_effects(&*s.local.oms.store, 1).await?.len();
+        let pending = usize::from(!s.effects_settled().await?);
         let queued = s.queue_depth("NotificationsQueue").await? + s.queue_depth("TrackingQueue").await?;
         calm = if at_rest && pending == 0 && queued == 0 { calm + 1 } else { 0 };
         if calm >= 3 {

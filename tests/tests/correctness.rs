@@ -96,7 +96,7 @@ async fn cancels_racing_the_workflow_leave_no_label_or_authorization_open() -> a
                 return Ok(false);
             }
         }
-        Ok(oms_shared::ports::Outbox::pending_effects(&*s.local.oms.store, 10).await?.is_empty())
+        s.effects_settled().await
     })
     .await?;
     let mut live_labels = 0;

@@ -90,7 +90,7 @@ impl Bench {
     async fn drain(&mut self, queue: &str) -> anyhow::Result<()> {
         // Effects committed changes recorded (the stream would hand them to the effects function).
         let t = Instant::now();
-        let dispatched = self.local.effects.drain().await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
+        let dispatched = self.local.dispatch_committed().await?;
         if dispatched > 0 {
             self.m.lambda("effects", t.elapsed().as_micros());
             self.m.sqs_requests += dispatched as u64;

@@ -102,6 +102,27 @@ pub struct Local {
     pub dynamodb_endpoint: String,
     pub moto_endpoint: String,
     pub table: String,
+    /// The background stream poller's progress (`Options::stream`).
+    pub stream_progress: Option<Arc<stream::Progress>>,
+    /// Reads the stream for effects where no poller runs (`dispatch_committed`).
+    pub effects_reader: Arc<stream::EffectsReader>,
+}
+
+impl Local {
+    /// Dispatches the effects committed so far, as the stream would hand them to the effects
+    /// function: with the background poller, waits until it read everything and its work ended;
+    /// without it, reads the stream here. Then drains what was deferred. Returns how many
+    /// entries were dispatched here.
+    pub async fn dispatch_committed(&self) -> anyhow::Result<usize> {
+        let n = match &self.stream_progress {
+            Some(p) => {
+                anyhow::ensure!(p.caught_up(std::time::Duration::from_secs(60)).await, "the stream poller lags");
+                0
+            }
+            None => self.effects_reader.dispatch(&self.effects).await?,
+        };
+        Ok(n + self.effects.drain().await.map_err(|e| anyhow::anyhow!(e.to_string()))?)
+    }
 }
 
 /// How to start the local stack.
@@ -427,12 +448,23 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
             },
         ));
     }
+    let desc = client.describe_table().table_name(table).send().await?;
+    let stream_arn = desc.table().and_then(|t| t.latest_stream_arn()).context("the table has no stream")?.to_owned();
+    let streams = {
+        let mut b = aws_sdk_dynamodbstreams::config::Builder::from(&conf);
+        b = b.endpoint_url(&endpoint);
+        aws_sdk_dynamodbstreams::Client::from_conf(b.build())
+    };
+    let effects_reader = Arc::new(stream::EffectsReader::new(streams.clone(), stream_arn.clone()));
     if opts.workers && !opts.stream {
-        // No stream poller: the scheduled drain of the effects function dispatches instead.
-        let fx = effects.clone();
+        // No stream poller: effects are read from the stream here (and what failed is drained).
+        let (fx, reader) = (effects.clone(), effects_reader.clone());
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                if let Err(e) = reader.dispatch(&fx).await {
+                    tracing::warn!(error = %e, "effects dispatch failed");
+                }
                 if let Err(e) = fx.drain().await {
                     tracing::warn!(error = %e, "effects drain failed");
                 }
@@ -442,9 +474,14 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
     if let Some(secs) = opts.reminder_tick_secs {
         let r = reminders.clone();
         let o = oms.clone();
+        let fx = effects.clone();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+                // The effects function's schedule: deferred effects are tried again.
+                if let Err(e) = fx.drain().await {
+                    tracing::warn!(error = %e, "effects drain failed");
+                }
                 if let Err(e) = r.run().await {
                     tracing::warn!(error = %e, "reminder run failed");
                 }
@@ -467,18 +504,17 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
     if opts.seed {
         seed::seed(&oms).await?;
     }
-    if opts.stream {
-        // Whatever an earlier run committed but did not dispatch goes out first.
+    let stream_progress = if opts.stream {
+        // Whatever an earlier run deferred goes out first.
         if let Err(e) = effects.drain().await {
             tracing::warn!(error = %e, "draining pending effects failed");
         }
-        let desc = client.describe_table().table_name(table).send().await?;
-        let arn = desc.table().and_then(|t| t.latest_stream_arn()).context("the table has no stream")?.to_owned();
-        let mut b = aws_sdk_dynamodbstreams::config::Builder::from(&conf);
-        b = b.endpoint_url(&endpoint);
-        let streams = aws_sdk_dynamodbstreams::Client::from_conf(b.build());
-        tokio::spawn(stream::poll(streams, arn, workflow.clone(), effects.clone()));
-    }
+        let progress = Arc::new(stream::Progress::default());
+        tokio::spawn(stream::poll(streams, stream_arn, workflow.clone(), effects.clone(), progress.clone()));
+        Some(progress)
+    } else {
+        None
+    };
     Ok(Local {
         oms,
         fulfillment,
@@ -498,6 +534,8 @@ pub async fn start(table: &str, opts: Options) -> anyhow::Result<Local> {
         analytics,
         integrations,
         dynamo,
+        stream_progress,
+        effects_reader,
         meter,
         queues,
         function_env: function_env(&cfg, &issuer),
@@ -801,6 +839,24 @@ pub async fn change_records(
         .await?
         .items
         .unwrap_or_default())
+}
+
+/// Hands every change record of `order` that has effects to the dispatcher again, as the stream
+/// does when the effects function crashed after the dispatch (tests: nothing doubles). Returns
+/// how many were handed.
+pub async fn redeliver_effects(local: &Local, order: &str) -> anyhow::Result<usize> {
+    let mut n = 0;
+    for item in change_records(local, order).await? {
+        let s_of = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+        if s_of("dispatch").as_deref() != Some(oms_shared::adapters::dynamo::entities::records::DISPATCH_EFFECTS) {
+            continue;
+        }
+        let (Some(pk), Some(sk)) = (s_of("PK"), s_of("SK")) else { continue };
+        let Some((order, id)) = oms_shared::adapters::dynamo::keys::parse_outbox(&pk, &sk) else { continue };
+        local.effects.dispatch(&order, &id).await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// A clock stopped at one instant (`/dev/sweeps` with `at`).

@@ -7,10 +7,47 @@ use crate::workflow::Workflow;
 use aws_sdk_dynamodbstreams::types::{AttributeValue, OperationType, ShardIteratorType};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 fn s<'a>(img: Option<&'a HashMap<String, AttributeValue>>, k: &str) -> Option<&'a str> {
     img?.get(k)?.as_s().ok().map(String::as_str)
+}
+
+/// A stream image as DynamoDB JSON (what Lambda hands the effects function).
+pub fn image_json(img: &HashMap<String, AttributeValue>) -> serde_json::Value {
+    fn one(v: &AttributeValue) -> serde_json::Value {
+        use serde_json::json;
+        match v {
+            AttributeValue::S(s) => json!({ "S": s }),
+            AttributeValue::N(n) => json!({ "N": n }),
+            AttributeValue::Bool(b) => json!({ "BOOL": b }),
+            AttributeValue::Null(b) => json!({ "NULL": b }),
+            AttributeValue::Ss(v) => json!({ "SS": v }),
+            AttributeValue::Ns(v) => json!({ "NS": v }),
+            AttributeValue::L(l) => json!({ "L": l.iter().map(one).collect::<Vec<_>>() }),
+            AttributeValue::M(m) => json!({ "M": image_json(m) }),
+            _ => serde_json::Value::Null,
+        }
+    }
+    serde_json::Value::Object(img.iter().map(|(k, v)| (k.clone(), one(v))).collect())
+}
+
+/// Dispatches the outbox entry a stream record announced: from its image, as the effects
+/// function does, or read when the image does not hold it.
+async fn dispatch(
+    effects: &oms_shared::app::effects::Effects,
+    order: &oms_shared::domain::OrderId,
+    id: &str,
+    new: Option<&HashMap<String, AttributeValue>>,
+) -> Result<bool, oms_shared::app::effects::EffectError> {
+    let entry = new
+        .and_then(|img| oms_shared::adapters::dynamo::entities::outbox::entry_from_image(&image_json(img)))
+        .filter(|e| e.order_id == *order && e.id == id);
+    match entry {
+        Some(entry) => effects.dispatch_recorded(&entry).await,
+        None => effects.dispatch(order, id).await,
+    }
 }
 
 /// The pipe's filter: which stream records start a workflow, and for which order: an order
@@ -48,14 +85,16 @@ pub fn order_to_start(
     start.then(|| s(new, "id").map(str::to_owned)).flatten()
 }
 
-/// The outbox entry a stream record announces (an inserted change record with effects, in
-/// the outbox index): order and entry id.
+/// The outbox entry a stream record announces (an inserted change record with effects, or an
+/// outbox item of before): order and entry id.
 pub fn outbox_entry(
     op: Option<&OperationType>,
     keys: Option<&HashMap<String, AttributeValue>>,
     new: Option<&HashMap<String, AttributeValue>>,
 ) -> Option<(oms_shared::domain::OrderId, String)> {
-    if op? != &OperationType::Insert || !s(new, "GSI2PK")?.starts_with("OUTBOX#") {
+    let record = s(new, "dispatch") == Some(oms_shared::adapters::dynamo::entities::records::DISPATCH_EFFECTS);
+    let old_item = s(keys, "SK")?.starts_with("OUTBOX#") && s(new, "GSI2PK").is_some_and(|p| p.starts_with("OUTBOX#"));
+    if op? != &OperationType::Insert || !(record || old_item) {
         return None;
     }
     oms_shared::adapters::dynamo::keys::parse_outbox(s(keys, "PK")?, s(keys, "SK")?)
@@ -129,11 +168,129 @@ pub fn stock_changed(
     Some((sku, oms_shared::domain::LocationId::parse(s(new, "locationId")?).ok()?))
 }
 
+/// How far the poller is: complete passes (every shard read to its end), and the work it
+/// spawned that has not finished, by spawn number (tests wait for the work of what was
+/// committed before they asked, while later work goes on).
+#[derive(Debug, Default)]
+pub struct Progress {
+    passes: AtomicU64,
+    next_task: AtomicU64,
+    inflight: std::sync::Mutex<std::collections::BTreeSet<u64>>,
+}
+
+impl Progress {
+    /// Spawns `f`, counted in flight until it ends.
+    fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(self: &Arc<Self>, f: F) {
+        struct Done(Arc<Progress>, u64);
+        impl Drop for Done {
+            fn drop(&mut self) {
+                if let Ok(mut s) = self.0.inflight.lock() {
+                    s.remove(&self.1);
+                }
+            }
+        }
+        let n = self.next_task.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut s) = self.inflight.lock() {
+            s.insert(n);
+        }
+        let done = Done(self.clone(), n);
+        tokio::spawn(async move {
+            let _done = done;
+            f.await
+        });
+    }
+
+    fn pass_done(&self) {
+        self.passes.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Waits until everything committed before the call was read (a complete pass begun after
+    /// it) and the work spawned for it ended, for at most `limit`.
+    pub async fn caught_up(&self, limit: Duration) -> bool {
+        let start = self.passes.load(Ordering::SeqCst);
+        let deadline = std::time::Instant::now() + limit;
+        let mut last = None;
+        while std::time::Instant::now() < deadline {
+            if last.is_none() && self.passes.load(Ordering::SeqCst) >= start + 2 {
+                last = Some(self.next_task.load(Ordering::SeqCst));
+            }
+            if let Some(last) = last
+                && self.inflight.lock().map(|s| s.range(..last).next().is_none()).unwrap_or(false)
+            {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        false
+    }
+}
+
+/// Reads the table's stream for change records with effects and dispatches them one after the
+/// other, as the effects function's event source mapping does: the harnesses that run without
+/// the background poller call it where the stream would have run.
+pub struct EffectsReader {
+    client: aws_sdk_dynamodbstreams::Client,
+    stream_arn: String,
+    iterators: tokio::sync::Mutex<HashMap<String, Option<String>>>,
+}
+
+impl EffectsReader {
+    pub fn new(client: aws_sdk_dynamodbstreams::Client, stream_arn: String) -> Self {
+        EffectsReader { client, stream_arn, iterators: Default::default() }
+    }
+
+    /// Dispatches what was committed since the last call; returns how many entries' effects all
+    /// ran (a failed one is deferred to the drain).
+    pub async fn dispatch(&self, effects: &oms_shared::app::effects::Effects) -> anyhow::Result<usize> {
+        let mut iterators = self.iterators.lock().await;
+        let desc = self.client.describe_stream().stream_arn(&self.stream_arn).send().await?;
+        for shard in desc.stream_description().map(|d| d.shards()).unwrap_or_default() {
+            let id = shard.shard_id().unwrap_or_default().to_owned();
+            if iterators.contains_key(&id) {
+                continue;
+            }
+            let it = self
+                .client
+                .get_shard_iterator()
+                .stream_arn(&self.stream_arn)
+                .shard_id(&id)
+                .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                .send()
+                .await?
+                .shard_iterator;
+            iterators.insert(id, it);
+        }
+        let mut dispatched = 0;
+        for it in iterators.values_mut() {
+            while let Some(current) = it.clone() {
+                let res = self.client.get_records().shard_iterator(&current).limit(100).send().await?;
+                for r in res.records() {
+                    let Some(d) = r.dynamodb() else { continue };
+                    if let Some((order, id)) = outbox_entry(r.event_name(), d.keys(), d.new_image()) {
+                        let ran = dispatch(effects, &order, &id, d.new_image())
+                            .await
+                            .map_err(|e| anyhow::anyhow!(e.to_string()))?;
+                        dispatched += usize::from(ran);
+                    }
+                }
+                // A page short of the limit read what there was (DynamoDB Local returns what it has).
+                let empty = res.records().len() < 100;
+                *it = res.next_shard_iterator;
+                if empty {
+                    break;
+                }
+            }
+        }
+        Ok(dispatched)
+    }
+}
+
 pub async fn poll(
     client: aws_sdk_dynamodbstreams::Client,
     stream_arn: String,
     workflow: Arc<Workflow>,
     effects: oms_shared::app::effects::Effects,
+    progress: Arc<Progress>,
 ) {
     let mut iterators: HashMap<String, Option<String>> = HashMap::new();
     loop {
@@ -155,87 +312,101 @@ pub async fn poll(
                 iterators.insert(id, it);
             }
         }
+        // Every shard read up to now (page after page until one is short): a complete pass.
+        let mut complete = true;
         for it in iterators.values_mut() {
-            let Some(current) = it.clone() else { continue };
-            match client.get_records().shard_iterator(&current).limit(100).send().await {
-                Ok(res) => {
-                    // Stock levels once per SKU and location per page (the stream batch's debounce).
-                    let mut stock = Vec::new();
-                    for r in res.records() {
-                        let Some(d) = r.dynamodb() else { continue };
-                        if let Some(k) = stock_changed(r.event_name(), d.new_image(), d.old_image())
-                            && !stock.contains(&k)
-                        {
-                            stock.push(k);
-                        }
-                    }
-                    for (sku, loc) in stock {
-                        let fx = effects.clone();
-                        tokio::spawn(async move {
-                            for attempt in 0..5u64 {
-                                match fx.publish_inventory(&sku, &loc).await {
-                                    Ok(_) => return,
-                                    Err(e) => tracing::warn!(sku = %sku, error = %e, "inventory not published"),
-                                }
-                                tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+            while let Some(current) = it.clone() {
+                match client.get_records().shard_iterator(&current).limit(100).send().await {
+                    Ok(res) => {
+                        let page = res.records().len();
+                        // Stock levels once per SKU and location per page (the stream batch's debounce).
+                        let mut stock = Vec::new();
+                        for r in res.records() {
+                            let Some(d) = r.dynamodb() else { continue };
+                            if let Some(k) = stock_changed(r.event_name(), d.new_image(), d.old_image())
+                                && !stock.contains(&k)
+                            {
+                                stock.push(k);
                             }
-                        });
-                    }
-                    for r in res.records() {
-                        let Some(d) = r.dynamodb() else { continue };
-                        if let Some((order, id)) = outbox_entry(r.event_name(), d.keys(), d.new_image()) {
-                            let fx = effects.clone();
-                            tokio::spawn(async move {
-                                // A failure stays pending; the next start (or a drain) retries it.
-                                if let Err(e) = fx.dispatch(&order, &id).await {
-                                    tracing::warn!(order_id = %order, error = %e, "effects failed");
-                                }
-                            });
                         }
-                        if let Some(c) = change_events(r.event_name(), d.keys(), d.new_image()) {
+                        for (sku, loc) in stock {
                             let fx = effects.clone();
-                            tokio::spawn(async move {
-                                // Retried as the stream retries a failed record (same event ids).
+                            progress.spawn(async move {
                                 for attempt in 0..5u64 {
-                                    match fx.publish(&c).await {
+                                    match fx.publish_inventory(&sku, &loc).await {
                                         Ok(_) => return,
-                                        Err(e) => {
-                                            tracing::warn!(order_id = %c.order, error = %e, "events not published")
-                                        }
+                                        Err(e) => tracing::warn!(sku = %sku, error = %e, "inventory not published"),
                                     }
                                     tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
                                 }
                             });
                         }
-                        if let Some(req) = replay_requested(r.event_name(), d.new_image()) {
-                            let fx = effects.clone();
-                            tokio::spawn(async move {
-                                if let Err(e) = fx.request_replay(&req).await {
-                                    tracing::warn!(error = %e, "webhook replay not enqueued");
-                                }
-                            });
+                        for r in res.records() {
+                            let Some(d) = r.dynamodb() else { continue };
+                            if let Some((order, id)) = outbox_entry(r.event_name(), d.keys(), d.new_image()) {
+                                let fx = effects.clone();
+                                let image = d.new_image().cloned();
+                                progress.spawn(async move {
+                                    // A failure is deferred; the next start (or a drain) retries it.
+                                    if let Err(e) = dispatch(&fx, &order, &id, image.as_ref()).await {
+                                        tracing::warn!(order_id = %order, error = %e, "effects failed");
+                                    }
+                                });
+                            }
+                            if let Some(c) = change_events(r.event_name(), d.keys(), d.new_image()) {
+                                let fx = effects.clone();
+                                progress.spawn(async move {
+                                    // Retried as the stream retries a failed record (same event ids).
+                                    for attempt in 0..5u64 {
+                                        match fx.publish(&c).await {
+                                            Ok(_) => return,
+                                            Err(e) => {
+                                                tracing::warn!(order_id = %c.order, error = %e, "events not published")
+                                            }
+                                        }
+                                        tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                                    }
+                                });
+                            }
+                            if let Some(req) = replay_requested(r.event_name(), d.new_image()) {
+                                let fx = effects.clone();
+                                progress.spawn(async move {
+                                    if let Err(e) = fx.request_replay(&req).await {
+                                        tracing::warn!(error = %e, "webhook replay not enqueued");
+                                    }
+                                });
+                            }
+                            if let Some(order) = body_written(r.event_name(), d.keys()) {
+                                let fx = effects.clone();
+                                progress.spawn(async move {
+                                    if let Err(e) = fx.record_customer(&order).await {
+                                        tracing::warn!(order_id = %order, error = %e, "customer profile not recorded");
+                                    }
+                                });
+                            }
+                            if let Some(order_id) = order_to_start(r.event_name(), d.new_image(), d.old_image()) {
+                                let wf = workflow.clone();
+                                tokio::spawn(async move {
+                                    wf.run(&order_id).await;
+                                });
+                            }
                         }
-                        if let Some(order) = body_written(r.event_name(), d.keys()) {
-                            let fx = effects.clone();
-                            tokio::spawn(async move {
-                                if let Err(e) = fx.record_customer(&order).await {
-                                    tracing::warn!(order_id = %order, error = %e, "customer profile not recorded");
-                                }
-                            });
-                        }
-                        if let Some(order_id) = order_to_start(r.event_name(), d.new_image(), d.old_image()) {
-                            let wf = workflow.clone();
-                            tokio::spawn(async move {
-                                wf.run(&order_id).await;
-                            });
+                        *it = res.next_shard_iterator;
+                        // Short of the limit: the shard is read up to now.
+                        if page < 100 {
+                            break;
                         }
                     }
-                    *it = res.next_shard_iterator;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(&e), "stream read failed; retrying")
+                    Err(e) => {
+                        tracing::warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(&e), "stream read failed; retrying");
+                        complete = false;
+                        break;
+                    }
                 }
             }
+        }
+        if complete {
+            progress.pass_done();
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -122,8 +122,10 @@ pub struct StreamWork {
     pub seq: String,
     /// An order body written (placed or edited): its customer's profile learns from it.
     pub body: Option<oms_shared::domain::OrderId>,
-    /// A change record entering the outbox index: its effects to dispatch.
+    /// A change record with effects (or an outbox item of before): its effects to dispatch.
     pub outbox: Option<(oms_shared::domain::OrderId, String)>,
+    /// Those effects as the record's new image holds them (dispatched without a read).
+    pub entry: Option<oms_shared::domain::OutboxEntry>,
     /// A change record that announced integration events.
     pub events: Option<ChangeEvents>,
     /// A webhook replay an agent asked for.
@@ -144,9 +146,15 @@ pub fn stream_work(r: &Value) -> Option<StreamWork> {
     }
     if name == "INSERT" {
         let change = keys::parse_outbox(pk, sk);
-        // A change record announces effects when it enters the outbox index.
-        if img["GSI2PK"]["S"].as_str().is_some_and(|p| p.starts_with("OUTBOX#")) {
+        // A change record announces effects with its `dispatch` attribute; an outbox item of
+        // before entered the outbox index as it was written.
+        if img["dispatch"]["S"].as_str() == Some(oms_shared::adapters::dynamo::entities::records::DISPATCH_EFFECTS)
+            || (sk.starts_with(keys::OUTBOX_SK_PREFIX)
+                && img["GSI2PK"]["S"].as_str().is_some_and(|p| p.starts_with("OUTBOX#")))
+        {
             w.outbox = change.clone();
+            w.entry = oms_shared::adapters::dynamo::entities::outbox::entry_from_image(img)
+                .filter(|e| change.as_ref().is_some_and(|(o, id)| *o == e.order_id && *id == e.id));
         }
         if let (Some((order, change_id)), Some(types)) = (change, img["events"]["S"].as_str()) {
             w.events = Some(ChangeEvents {
@@ -196,7 +204,10 @@ pub async fn do_stream_work(e: &Effects, w: &StreamWork) -> Result<(), EffectErr
     }
     if let Some((order, id)) = &w.outbox {
         let span = tracing::info_span!("outbox", order_id = %order, outbox_id = %id);
-        e.dispatch(order, id).instrument(span).await?;
+        match &w.entry {
+            Some(entry) => e.dispatch_recorded(entry).instrument(span).await?,
+            None => e.dispatch(order, id).instrument(span).await?,
+        };
     }
     if let Some(c) = &w.events {
         e.publish(c).await?;

@@ -1,10 +1,11 @@
 //! After-commit effects: what committed changes recorded in their outbox entry (mail to send,
 //! authorizations to void, refunds, labels to void) is run here, after the commit and never
-//! before. The table's stream hands each new entry to `dispatch`; `drain` finds entries a
-//! crashed dispatcher left pending. Each effect carries the key that makes a second run
-//! harmless (the notifier's dedupe key, the provider's idempotency key), and the entry is
-//! removed only once all its effects succeeded: each runs at least once, and its key makes the
-//! customer see it once.
+//! before. The table's stream hands each new entry to `dispatch` (and hands it again when the
+//! function crashed before the batch was done); an entry whose effects fail is deferred into
+//! the pending list, which `drain` works through on a schedule until every effect ran. Each
+//! effect carries the key that makes a second run harmless (the notifier's dedupe key, the
+//! provider's idempotency key): each runs at least once, and its key makes the customer see it
+//! once. A dispatch that succeeds writes nothing (decision 11).
 
 use crate::domain::{Effect, OrderId, OutboxEntry};
 use crate::ports::{Carrier, EventBus, PaymentGateway, Queue, Store};
@@ -56,24 +57,43 @@ impl Effects {
         }
     }
 
-    /// Runs one entry's effects if it is still pending, then completes it. Returns whether it
-    /// ran anything.
+    /// Runs the effects of an entry the stream announced. Returns whether they all ran; when one
+    /// fails the entry is deferred to the drain (and the stream goes on). An error means the
+    /// entry could not even be deferred: the stream must hand it again.
     #[tracing::instrument(skip_all, fields(order_id = %order, outbox_id = %id))]
     pub async fn dispatch(&self, order: &OrderId, id: &str) -> Result<bool, EffectError> {
         let Some(entry) = self.store.get_outbox_entry(order, id).await? else { return Ok(false) };
-        self.dispatch_entry(&entry).await?;
-        Ok(true)
+        self.dispatch_recorded(&entry).await
     }
 
-    async fn dispatch_entry(&self, entry: &OutboxEntry) -> Result<(), EffectError> {
+    /// `dispatch` for an entry the stream record itself carries (its new image): no read.
+    #[tracing::instrument(skip_all, fields(order_id = %entry.order_id, outbox_id = %entry.id))]
+    pub async fn dispatch_recorded(&self, entry: &OutboxEntry) -> Result<bool, EffectError> {
+        match self.run_all(entry).await {
+            Ok(()) => Ok(true),
+            Err(err) => {
+                self.store.defer_effects(&entry.order_id, &entry.id).await?;
+                tracing::warn!(error = %err, "effects deferred to the drain");
+                Ok(false)
+            }
+        }
+    }
+
+    async fn run_all(&self, entry: &OutboxEntry) -> Result<(), EffectError> {
         for e in &entry.effects {
             if let Err(err) = self.run(e).await {
                 tracing::warn!(error = %err, "effect failed");
                 return Err(err);
             }
         }
-        self.store.complete_effects(&entry.order_id, &entry.id).await?;
         tracing::info!(effects = entry.effects.len(), "effects dispatched");
+        Ok(())
+    }
+
+    /// Runs a deferred entry's effects, then takes it off the pending list.
+    async fn dispatch_entry(&self, entry: &OutboxEntry) -> Result<(), EffectError> {
+        self.run_all(entry).await?;
+        self.store.complete_effects(&entry.order_id, &entry.id).await?;
         Ok(())
     }
 
@@ -90,8 +110,8 @@ impl Effects {
         self.webhooks.send(&body).await.map_err(EffectError::Transient)
     }
 
-    /// Dispatches every pending entry (after a crash, or on a schedule as a safety net); returns
-    /// how many were completed. Entries that fail stay pending for the next run.
+    /// Dispatches every deferred entry (on a schedule); returns how many were completed. Entries
+    /// that fail again stay pending for the next run.
     pub async fn drain(&self) -> Result<usize, EffectError> {
         let mut done = 0;
         for entry in self.store.pending_effects(100).await? {

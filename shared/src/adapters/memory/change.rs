@@ -189,6 +189,7 @@ fn apply(
                 effects: c.effects.clone(),
                 created_at: now,
             };
+            s.stream.push((id.clone(), entry.id.clone()));
             s.outbox.insert((id.clone(), entry.id.clone()), entry);
         }
     }

@@ -59,7 +59,12 @@ pub(crate) struct State {
         BTreeMap<(String, chrono::DateTime<chrono::Utc>, String), crate::domain::webhooks::Delivery>,
     pub webhook_replays: Vec<(String, chrono::DateTime<chrono::Utc>)>,
     pub payment_refs: HashMap<String, OrderId>,
+    /// Every committed entry with effects (the change records' effects).
     pub outbox: BTreeMap<(OrderId, String), OutboxEntry>,
+    /// Entries whose dispatch failed, waiting for the drain (the outbox index).
+    pub deferred: std::collections::BTreeSet<(OrderId, String)>,
+    /// Entries committed and not yet read by `take_stream` (the table's stream).
+    pub stream: Vec<(OrderId, String)>,
     pub facts: HashMap<OrderId, crate::domain::analytics::OrderFact>,
     pub cover_marks: HashMap<crate::domain::Sku, crate::domain::forecast::CoverMark>,
     pub analytics_rows: BTreeMap<crate::domain::analytics::RowKey, crate::domain::analytics::Counters>,
@@ -110,6 +115,12 @@ impl MemoryStore {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// The outbox entries committed since the last call, in commit order: what the table's
+    /// stream would hand the dispatcher.
+    pub fn take_stream(&self) -> Vec<(OrderId, String)> {
+        self.lock().map(|mut s| std::mem::take(&mut s.stream)).unwrap_or_default()
     }
 
     /// The next `n` commits fail as the store being unavailable would, writing nothing.

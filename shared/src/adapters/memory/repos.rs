@@ -195,7 +195,8 @@ impl PreferenceRepository for MemoryStore {
 #[async_trait::async_trait]
 impl Outbox for MemoryStore {
     async fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        let mut v: Vec<OutboxEntry> = self.lock()?.outbox.values().cloned().collect();
+        let s = self.lock()?;
+        let mut v: Vec<OutboxEntry> = s.deferred.iter().filter_map(|k| s.outbox.get(k).cloned()).collect();
         v.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         v.truncate(limit);
         Ok(v)
@@ -205,8 +206,25 @@ impl Outbox for MemoryStore {
         self.read(|s| s.outbox.get(&(order.clone(), id.to_owned())).cloned())
     }
 
+    async fn effects_of_order(&self, order: &OrderId) -> Result<Vec<OutboxEntry>, StoreError> {
+        let mut v: Vec<OutboxEntry> =
+            self.read(|s| s.outbox.iter().filter(|((o, _), _)| o == order).map(|(_, e)| e.clone()).collect())?;
+        v.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(v)
+    }
+
+    async fn defer_effects(&self, order: &OrderId, id: &str) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        let k = (order.clone(), id.to_owned());
+        if !s.outbox.contains_key(&k) {
+            return Err(StoreError::NotFound);
+        }
+        s.deferred.insert(k);
+        Ok(())
+    }
+
     async fn complete_effects(&self, order: &OrderId, id: &str) -> Result<(), StoreError> {
-        self.lock()?.outbox.remove(&(order.clone(), id.to_owned()));
+        self.lock()?.deferred.remove(&(order.clone(), id.to_owned()));
         Ok(())
     }
 }

@@ -1,11 +1,12 @@
 //! Outbox entries: the effects a change recorded in its change record (written inside the
-//! change's transaction), listed through a sparse GSI2 partition per shard while pending; the
-//! record leaves the index once its effects are dispatched, and stays as the order's timeline.
-//! Outbox items written before change records (`OUTBOX#<id>`, deleted when dispatched) are
-//! still read and completed.
+//! change's transaction). The stream delivers the record; a record whose dispatch failed is
+//! put in a sparse GSI2 partition per shard (deferred), and leaves it once the drain dispatched
+//! it. The record stays as the order's timeline. Outbox items written before change records
+//! (`OUTBOX#<id>`, in the index from the start, deleted when dispatched) are still read and
+//! completed.
 
 use super::super::errors::sdk;
-use super::super::item::{Attrs, Item, from_attrs, key_attrs};
+use super::super::item::{Attrs, Item, from_attrs, key_attrs, s};
 use super::super::keys;
 use super::super::table::{DynamoStore, entity_of, table_key};
 use super::records::ChangeRecord;
@@ -20,12 +21,11 @@ pub fn outbox_item(e: &OutboxEntry) -> Item<&OutboxEntry> {
         .gsi2(keys::outbox_gsi2pk(&e.order_id), format!("{}#{}", keys::timestamp(&e.created_at), e.id))
 }
 
-/// The pending entry an item holds: a change record still in the outbox index, or an
-/// outbox item of before.
+/// The entry an item holds: a change record with effects, or an outbox item of before.
 fn entry_of(a: Attrs) -> Result<Option<OutboxEntry>, StoreError> {
     match entity_of(&a) {
         ENTITY_OUTBOX => Ok(Some(from_attrs::<OutboxEntry>(a).map_err(mapping)?.data)),
-        ENTITY_TIMELINE if a.contains_key(keys::GSI2PK) => {
+        ENTITY_TIMELINE => {
             let key = table_key(&a).ok_or(StoreError::Mapping("record without key".into()))?;
             let (order_id, id) =
                 keys::parse_outbox(&key.pk, &key.sk).ok_or(StoreError::Mapping("record key".into()))?;
@@ -39,6 +39,14 @@ fn entry_of(a: Attrs) -> Result<Option<OutboxEntry>, StoreError> {
         }
         _ => Ok(None),
     }
+}
+
+/// The outbox entry a stream record's new image carries (DynamoDB JSON, as Lambda hands it), so
+/// the dispatcher need not read the record again; `None` when the image holds none.
+pub fn entry_from_image(image: &serde_json::Value) -> Option<OutboxEntry> {
+    let item: serde_dynamo::Item = serde_json::from_value(image.clone()).ok()?;
+    let attrs: Attrs = item.into_inner().into_iter().map(|(k, v)| (k, v.into())).collect();
+    entry_of(attrs).ok().flatten()
 }
 
 #[async_trait::async_trait]
@@ -63,6 +71,41 @@ impl Outbox for DynamoStore {
         match self.get_attrs(&keys::outbox(order, id), true).await? {
             Some(a) => entry_of(a),
             None => Ok(None),
+        }
+    }
+
+    async fn effects_of_order(&self, order: &OrderId) -> Result<Vec<OutboxEntry>, StoreError> {
+        let pk = keys::order_pk(order);
+        let items = self.query_all("", keys::PK, &pk, Some((keys::SK, keys::EVENT_SK_PREFIX)), true).await?;
+        let mut out = Vec::new();
+        for a in items {
+            out.extend(entry_of(a)?);
+        }
+        Ok(out)
+    }
+
+    async fn defer_effects(&self, order: &OrderId, id: &str) -> Result<(), StoreError> {
+        if !id.contains('#') {
+            // An outbox item of before is in the index from its first write.
+            return Ok(());
+        }
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(&keys::outbox(order, id))))
+            .update_expression("SET GSI2PK = :pk, GSI2SK = :sk")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":pk", s(keys::outbox_gsi2pk(order)))
+            .expression_attribute_values(":sk", s(id))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_))) => {
+                Err(StoreError::NotFound)
+            }
+            Err(e) => Err(sdk(e)),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Change records: one item per committed change in the order's partition
-//! (`EVENT#<at>#<ulid>`), holding the change's timeline entries and the effects to run after it;
-//! in the sparse outbox index while those effects are pending (see `outbox`).
+//! (`EVENT#<at>#<ulid>`), holding the change's timeline entries and the effects to run after it.
+//! The table's stream hands a record with effects to the dispatcher; it enters the sparse outbox
+//! index only when its dispatch failed (see `outbox`).
 
 use super::super::item::{Attrs, Item, from_attrs};
 use super::super::keys;
@@ -13,8 +14,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What one change recorded besides its items: its timeline entries, in the order it wrote
-/// them, and the effects to run after it (its outbox entry, pending while the record is in the
-/// sparse outbox index). One item per change: a write is billed per item and kilobyte, and a
+/// them, and the effects to run after it (its outbox entry, dispatched from the stream; in the
+/// sparse outbox index only while a failed dispatch waits for the drain). One item per change: a write is billed per item and kilobyte, and a
 /// change's entries are read together.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,6 +32,10 @@ pub struct ChangeRecord {
     /// sequence number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequence: Option<u64>,
+    /// `effects` when the record has effects to dispatch: the scalar the stream's filter
+    /// matches (a filter cannot test a list for being non-empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -41,6 +46,7 @@ impl ChangeRecord {
             effects: change.effects.clone(),
             events: crate::domain::events::event_types(&change.timeline).join(" "),
             sequence: change.next_order().map(|o| o.version),
+            dispatch: (!change.effects.is_empty()).then(|| DISPATCH_EFFECTS.to_owned()),
             created_at: now,
         }
     }
@@ -52,10 +58,14 @@ pub fn change_record_id(at: &DateTime<Utc>, seq: &str) -> String {
     format!("{}#{seq}", keys::timestamp(at))
 }
 
-/// A change's record; in the outbox index while it has effects to dispatch.
+/// The `dispatch` attribute of a change record with effects.
+pub const DISPATCH_EFFECTS: &str = "effects";
+
+/// A change's record. Not in the outbox index: the stream delivers it to the dispatcher, so an
+/// index entry written now and removed after dispatch would cost two writes per change for the
+/// rare dispatch that fails (which puts the record in the index itself).
 pub fn change_record_item<'a>(order: &OrderId, r: &'a ChangeRecord, id: &str) -> Item<&'a ChangeRecord> {
-    let item = Item::new(keys::outbox(order, id), ENTITY_TIMELINE, r);
-    if r.effects.is_empty() { item } else { item.gsi2(keys::outbox_gsi2pk(order), id.to_owned()) }
+    Item::new(keys::outbox(order, id), ENTITY_TIMELINE, r)
 }
 
 /// Timeline entries from an order partition's items (a change's batch, or a single entry
