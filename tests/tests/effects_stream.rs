@@ -11,7 +11,8 @@ use std::sync::Arc;
 #[tokio::test]
 async fn a_failed_dispatch_is_deferred_then_drained_and_a_redelivered_record_mails_once() -> anyhow::Result<()> {
     let s = Stack::without_stream().await?;
-    let email = "deferred@example.com";
+    // Unique per run: the local mailbox keeps earlier runs' mail.
+    let email = &format!("deferred-{}@example.com", ulid::Ulid::new().to_string().to_lowercase());
     let (id, _) = s.ready_order("cust-fx", email, json!([{"sku": "SOCKS-3PK", "quantity": 1}])).await?;
     let order = OrderId::parse(&id)?;
     // Everything committed so far goes out (taken off the queue unsent).
@@ -63,5 +64,129 @@ async fn a_failed_dispatch_is_deferred_then_drained_and_a_redelivered_record_mai
     }
     let confirmed = s.mail_to(email).await?.into_iter().filter(|m| m == "Your order is confirmed").count();
     assert_eq!(confirmed, 1);
+    Ok(())
+}
+
+/// A table stream event of INSERTs of the given change records (keys and the `dispatch` cue
+/// only: the handler reads what the image does not hold).
+fn inserts(records: &[(String, String)]) -> serde_json::Value {
+    let recs: Vec<serde_json::Value> = records
+        .iter()
+        .enumerate()
+        .map(|(i, (pk, sk))| {
+            json!({
+                "eventName": "INSERT",
+                "eventSource": "aws:dynamodb",
+                "dynamodb": {
+                    "Keys": {"PK": {"S": pk}, "SK": {"S": sk}},
+                    "NewImage": {"PK": {"S": pk}, "SK": {"S": sk}, "entity": {"S": "timeline"}, "dispatch": {"S": "effects"}},
+                    "SequenceNumber": format!("{}", 900 + i),
+                    "StreamViewType": "NEW_AND_OLD_IMAGES"
+                }
+            })
+        })
+        .collect();
+    json!({ "Records": recs })
+}
+
+async fn resend(s: &Stack, id: &str) -> anyhow::Result<()> {
+    let r = s
+        .call(
+            "POST",
+            &format!("/v1/admin/orders/{id}/notifications"),
+            Some(&s.admin_token()),
+            Some(&json!({"type": "order.confirmed"})),
+            &[],
+        )
+        .await?;
+    anyhow::ensure!(r.status == 202, "{}", r.text);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_batch_defers_a_failed_record_and_holds_the_orders_later_records_behind_it() -> anyhow::Result<()> {
+    let s = Stack::without_stream().await?;
+    let (id, _) = s.ready_order("cust-fb", "held@example.com", json!([{"sku": "SOCKS-3PK", "quantity": 1}])).await?;
+    let order = OrderId::parse(&id)?;
+    s.drain_notifications().await?;
+    resend(&s, &id).await?;
+    resend(&s, &id).await?;
+    let keys: Vec<(String, String)> = oms_local::change_records(&s.local, &id)
+        .await?
+        .into_iter()
+        .filter(|r| r.get("dispatch").and_then(|v| v.as_s().ok()).is_some_and(|d| d == "effects"))
+        .filter_map(|r| Some((r.get("PK")?.as_s().ok()?.clone(), r.get("SK")?.as_s().ok()?.clone())))
+        .collect();
+    let last_two = keys[keys.len() - 2..].to_vec();
+    // The first fails (the queue is down): deferred; the second is not run ahead of it.
+    let broken = oms_shared::app::effects::Effects {
+        notifications: Arc::new(SqsQueue::new(s.local.sqs.clone(), "http://127.0.0.1:9/queue/none")),
+        ..s.local.effects.clone()
+    };
+    let out = oms_runtime::effects_batch(&broken, &inserts(&last_two)).await;
+    assert_eq!(out["batchItemFailures"], json!([]), "both deferred: the stream goes on");
+    let pending: Vec<String> = s
+        .local
+        .oms
+        .store
+        .pending_effects(100)
+        .await?
+        .into_iter()
+        .filter(|e| e.order_id == order)
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(pending.len(), 2, "{pending:?}");
+    assert!(s.take_messages("NotificationsQueue").await?.is_empty(), "nothing ran out of order");
+    // The drain sends both, oldest first, and the pending list is empty again.
+    assert_eq!(s.local.effects.drain().await.map_err(|e| anyhow::anyhow!(e.to_string()))?, 2);
+    assert!(s.local.oms.store.pending_effects(100).await?.iter().all(|e| e.order_id != order));
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_effect_this_version_cannot_read_is_deferred_and_does_not_stop_the_drain() -> anyhow::Result<()> {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    let s = Stack::without_stream().await?;
+    let (id, _) = s.ready_order("cust-nv", "newer@example.com", json!([{"sku": "SOCKS-3PK", "quantity": 1}])).await?;
+    s.drain_notifications().await?;
+    resend(&s, &id).await?;
+    // Then a record written by a newer release, with an effect this one does not know.
+    let (pk, sk) = (format!("ORDER#{id}"), "EVENT#2099-12-02T00:00:00.000Z#01JDQ0000000000000000000ZZ".to_owned());
+    let client = oms_harness::dynamodb_client(&s.local.dynamodb_endpoint).await;
+    let effect = A::M([("type".to_owned(), A::S("teleport".into()))].into());
+    client
+        .put_item()
+        .table_name(&s.local.table)
+        .item("PK", A::S(pk.clone()))
+        .item("SK", A::S(sk.clone()))
+        .item("entity", A::S("timeline".into()))
+        .item("dispatch", A::S("effects".into()))
+        .item("effects", A::L(vec![effect]))
+        .item("createdAt", A::S("2099-12-02T00:00:00Z".into()))
+        .send()
+        .await?;
+    // The stream hands both over while the queue is down: the re-send is deferred; the
+    // unreadable one is deferred by its key, for a release that reads it.
+    let broken = oms_shared::app::effects::Effects {
+        notifications: Arc::new(SqsQueue::new(s.local.sqs.clone(), "http://127.0.0.1:9/queue/none")),
+        ..s.local.effects.clone()
+    };
+    assert_eq!(s.local.effects_reader.dispatch(&broken).await?, 0);
+    let item = client
+        .get_item()
+        .table_name(&s.local.table)
+        .key("PK", A::S(pk.clone()))
+        .key("SK", A::S(sk.clone()))
+        .consistent_read(true)
+        .send()
+        .await?
+        .item
+        .unwrap_or_default();
+    assert!(item.contains_key("GSI2PK"), "deferred by its key: {item:?}");
+    // The Lambda handler does the same with the record (no failure reported to the stream).
+    let out = oms_runtime::effects_batch(&s.local.effects, &inserts(&[(pk, sk)])).await;
+    assert_eq!(out["batchItemFailures"], json!([]));
+    // The drain goes on for the others, leaving the unreadable one pending.
+    assert_eq!(s.local.effects.drain().await.map_err(|e| anyhow::anyhow!(e.to_string()))?, 1);
     Ok(())
 }

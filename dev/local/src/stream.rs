@@ -93,7 +93,7 @@ pub fn outbox_entry(
     new: Option<&HashMap<String, AttributeValue>>,
 ) -> Option<(oms_shared::domain::OrderId, String)> {
     let record = s(new, "dispatch") == Some(oms_shared::adapters::dynamo::entities::records::DISPATCH_EFFECTS);
-    let old_item = s(keys, "SK")?.starts_with("OUTBOX#") && s(new, "GSI2PK").is_some_and(|p| p.starts_with("OUTBOX#"));
+    let old_item = s(new, "GSI2PK").is_some_and(|p| p.starts_with("OUTBOX#"));
     if op? != &OperationType::Insert || !(record || old_item) {
         return None;
     }
@@ -294,26 +294,33 @@ pub async fn poll(
 ) {
     let mut iterators: HashMap<String, Option<String>> = HashMap::new();
     loop {
-        if let Ok(desc) = client.describe_stream().stream_arn(&stream_arn).send().await {
-            for shard in desc.stream_description().map(|d| d.shards()).unwrap_or_default() {
-                let id = shard.shard_id().unwrap_or_default().to_owned();
-                if iterators.contains_key(&id) {
-                    continue;
-                }
-                let it = client
-                    .get_shard_iterator()
-                    .stream_arn(&stream_arn)
-                    .shard_id(&id)
-                    .shard_iterator_type(ShardIteratorType::TrimHorizon)
-                    .send()
-                    .await
-                    .ok()
-                    .and_then(|r| r.shard_iterator);
-                iterators.insert(id, it);
-            }
-        }
-        // Every shard read up to now (page after page until one is short): a complete pass.
+        // Every shard read up to now (page after page until one is short): a complete pass. A
+        // shard whose iterator could not be had is asked for again on the next pass.
         let mut complete = true;
+        match client.describe_stream().stream_arn(&stream_arn).send().await {
+            Ok(desc) => {
+                for shard in desc.stream_description().map(|d| d.shards()).unwrap_or_default() {
+                    let id = shard.shard_id().unwrap_or_default().to_owned();
+                    if iterators.contains_key(&id) {
+                        continue;
+                    }
+                    let it = client
+                        .get_shard_iterator()
+                        .stream_arn(&stream_arn)
+                        .shard_id(&id)
+                        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                        .send()
+                        .await;
+                    match it {
+                        Ok(r) => {
+                            iterators.insert(id, r.shard_iterator);
+                        }
+                        Err(_) => complete = false,
+                    }
+                }
+            }
+            Err(_) => complete = false,
+        }
         for it in iterators.values_mut() {
             while let Some(current) = it.clone() {
                 match client.get_records().shard_iterator(&current).limit(100).send().await {

@@ -146,11 +146,10 @@ pub fn stream_work(r: &Value) -> Option<StreamWork> {
     }
     if name == "INSERT" {
         let change = keys::parse_outbox(pk, sk);
-        // A change record announces effects with its `dispatch` attribute; an outbox item of
-        // before entered the outbox index as it was written.
+        // A change record announces effects with its `dispatch` attribute; records and outbox
+        // items written by the release before entered the outbox index as they were written.
         if img["dispatch"]["S"].as_str() == Some(oms_shared::adapters::dynamo::entities::records::DISPATCH_EFFECTS)
-            || (sk.starts_with(keys::OUTBOX_SK_PREFIX)
-                && img["GSI2PK"]["S"].as_str().is_some_and(|p| p.starts_with("OUTBOX#")))
+            || img["GSI2PK"]["S"].as_str().is_some_and(|p| p.starts_with("OUTBOX#"))
         {
             w.outbox = change.clone();
             w.entry = oms_shared::adapters::dynamo::entities::outbox::entry_from_image(img)
@@ -198,15 +197,24 @@ pub fn stream_batch(event: &Value) -> Vec<StreamWork> {
 
 /// Does what one stream record asks: the customer profile, then the change's effects, then
 /// its integration events. Each part is idempotent, so a retried record redoes it harmlessly.
-pub async fn do_stream_work(e: &Effects, w: &StreamWork) -> Result<(), EffectError> {
+/// With `hold`, the record's effects are deferred to the drain instead of run (an earlier
+/// record of the same order was). Returns whether the effects were deferred.
+pub async fn do_stream_work(e: &Effects, w: &StreamWork, hold: bool) -> Result<bool, EffectError> {
     if let Some(order) = &w.body {
         e.record_customer(order).await?;
     }
+    let mut deferred = false;
     if let Some((order, id)) = &w.outbox {
         let span = tracing::info_span!("outbox", order_id = %order, outbox_id = %id);
-        match &w.entry {
-            Some(entry) => e.dispatch_recorded(entry).instrument(span).await?,
-            None => e.dispatch(order, id).instrument(span).await?,
+        deferred = if hold {
+            e.defer(order, id).instrument(span).await?;
+            true
+        } else {
+            let ran = match &w.entry {
+                Some(entry) => e.dispatch_recorded(entry).instrument(span).await?,
+                None => e.dispatch(order, id).instrument(span).await?,
+            };
+            !ran
         };
     }
     if let Some(c) = &w.events {
@@ -215,19 +223,55 @@ pub async fn do_stream_work(e: &Effects, w: &StreamWork) -> Result<(), EffectErr
     if let Some(r) = &w.replay {
         e.request_replay(r).await?;
     }
-    Ok(())
+    Ok(deferred)
+}
+
+/// Time a record needs to be started: a few provider calls at the HTTP client's 10 s timeout.
+pub const STREAM_RECORD_BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// `effects_batch_until` with no deadline.
+pub async fn effects_batch(e: &Effects, event: &Value) -> Value {
+    effects_batch_until(e, event, None).await
 }
 
 /// Handles a stream batch in order; the first record that fails is reported by sequence
 /// number, so the stream retries from it (nothing after it is lost; what went before is not
-/// redone). Stock levels are published last, once per SKU and location however many of its
-/// records the batch holds (the debounce); a failure there reports that location's first
-/// record.
-pub async fn effects_batch(e: &Effects, event: &Value) -> Value {
+/// redone). The effects of that record and of every later one are deferred to the drain first,
+/// so even a stream that gives up on the batch loses none; a record that cannot be started
+/// before `deadline` (less than `STREAM_RECORD_BUDGET` left) is handed back the same way. Once
+/// a record's effects are deferred, the order's later records in the batch are deferred behind
+/// it (an order's effects keep their order). Stock levels are published last, once per SKU and
+/// location however many of its records the batch holds (the debounce); a failure there
+/// reports that location's first record.
+pub async fn effects_batch_until(e: &Effects, event: &Value, deadline: Option<std::time::Instant>) -> Value {
     let work = stream_batch(event);
-    for w in &work {
-        if let Err(err) = do_stream_work(e, w).await {
+    let mut held: Vec<&oms_shared::domain::OrderId> = Vec::new();
+    for (i, w) in work.iter().enumerate() {
+        let out_of_time =
+            deadline.is_some_and(|d| d.saturating_duration_since(std::time::Instant::now()) < STREAM_RECORD_BUDGET);
+        let hold = w.outbox.as_ref().is_some_and(|(o, _)| held.contains(&o));
+        let failed = if out_of_time {
+            Some("out of time".to_owned())
+        } else {
+            match do_stream_work(e, w, hold).await {
+                Ok(deferred) => {
+                    if let (true, Some((o, _))) = (deferred, &w.outbox) {
+                        held.push(o);
+                    }
+                    None
+                }
+                Err(err) => Some(err.to_string()),
+            }
+        };
+        if let Some(err) = failed {
             tracing::warn!(error = %err, "stream record failed");
+            for rest in &work[i..] {
+                if let Some((o, id)) = &rest.outbox
+                    && let Err(err) = e.defer(o, id).await
+                {
+                    tracing::warn!(error = %err, "effects not deferred: the stream hands them again");
+                }
+            }
             return json!({"batchItemFailures": [{"itemIdentifier": w.seq}]});
         }
     }
@@ -314,7 +358,10 @@ pub async fn run_effects() -> Result<(), Error> {
     let oms = &oms;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<Value>| async move {
         if ev.payload.get("Records").is_some() {
-            Ok::<_, Error>(effects_batch(e, &ev.payload).await)
+            // The invocation's deadline (epoch milliseconds) as an instant of this process.
+            let left = ev.context.deadline.saturating_sub(chrono::Utc::now().timestamp_millis().max(0) as u64);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_millis(left);
+            Ok::<_, Error>(effects_batch_until(e, &ev.payload, Some(deadline)).await)
         } else {
             let n = e.drain().await.map_err(|err: EffectError| Error::from(err.to_string()))?;
             // Orders whose confirmation call did not happen in time are released or cancelled.

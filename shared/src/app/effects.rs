@@ -13,6 +13,9 @@ use crate::ports::{Carrier, EventBus, PaymentGateway, Queue, Store};
 pub use super::error::ConsumerError as EffectError;
 use std::sync::Arc;
 
+/// How long one drain may take (entries after it wait for the next run).
+pub const DRAIN_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Runs effects with the ports they need (all required).
 #[derive(Clone)]
 pub struct Effects {
@@ -62,8 +65,26 @@ impl Effects {
     /// entry could not even be deferred: the stream must hand it again.
     #[tracing::instrument(skip_all, fields(order_id = %order, outbox_id = %id))]
     pub async fn dispatch(&self, order: &OrderId, id: &str) -> Result<bool, EffectError> {
-        let Some(entry) = self.store.get_outbox_entry(order, id).await? else { return Ok(false) };
-        self.dispatch_recorded(&entry).await
+        match self.store.get_outbox_entry(order, id).await {
+            Ok(Some(entry)) => self.dispatch_recorded(&entry).await,
+            Ok(None) => Ok(false),
+            // Unreadable (an effect this version does not know, a read that failed): deferred
+            // by its key, so the drain of a version that reads it finds it.
+            Err(err) => {
+                tracing::warn!(error = %err, "effects unreadable: deferred to the drain");
+                self.defer(order, id).await?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Puts an entry the stream delivered on the pending list without running it (a failure
+    /// before it, a batch out of time).
+    pub async fn defer(&self, order: &OrderId, id: &str) -> Result<(), EffectError> {
+        match self.store.defer_effects(order, id).await {
+            Ok(()) | Err(crate::ports::StoreError::NotFound) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// `dispatch` for an entry the stream record itself carries (its new image): no read.
@@ -114,7 +135,13 @@ impl Effects {
     /// that fail again stay pending for the next run.
     pub async fn drain(&self) -> Result<usize, EffectError> {
         let mut done = 0;
+        let start = std::time::Instant::now();
         for entry in self.store.pending_effects(100).await? {
+            // The schedule's sweeps run after the drain in the same invocation: entries left
+            // wait for the next run.
+            if start.elapsed() > DRAIN_BUDGET {
+                break;
+            }
             match self.dispatch_entry(&entry).await {
                 Ok(()) => done += 1,
                 Err(e) => {

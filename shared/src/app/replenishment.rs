@@ -51,16 +51,28 @@ pub(crate) async fn covers(store: &dyn Store, now: DateTime<Utc>) -> Result<Vec<
     let sold = sales(&store.rows(from, last).await?);
     let products: Vec<_> =
         store.list_products().await?.into_iter().filter(|p| p.active && p.kind == ProductKind::Goods).collect();
-    let mut out = Vec::with_capacity(products.len());
-    for p in products {
-        let totals = crate::domain::stock::per_location(store.stock_for_sku(&p.sku).await?);
+    // Each SKU's stock and mark read side by side (a catalog of hundreds of SKUs is hundreds of
+    // reads): at most 16 at once, in catalog order.
+    use futures::StreamExt;
+    let reads: Vec<Result<_, StoreError>> = futures::stream::iter(products)
+        .map(|p| async move {
+            let stock = store.stock_for_sku(&p.sku).await?;
+            let mark = store.cover_mark(&p.sku).await?;
+            Ok((p, stock, mark))
+        })
+        .buffered(16)
+        .collect()
+        .await;
+    let mut out = Vec::with_capacity(reads.len());
+    for read in reads {
+        let (p, stock, mark) = read?;
+        let totals = crate::domain::stock::per_location(stock);
         let promisable = totals.iter().map(crate::domain::inventory::promisable).sum();
         let history = sold.get(p.sku.as_str());
         let daily: Vec<i64> = (0..(last - from).num_days() + 1)
             .map(|i| history.and_then(|h| h.get(&(from + Duration::days(i)))).copied().unwrap_or(0))
             .collect();
         let c = cover(p.sku.as_str(), promisable, &Forecast::from_history(&daily, last), today, &rules);
-        let mark = store.cover_mark(&p.sku).await?;
         let sum = totals.first().map(|t| StockRecord { level: crate::domain::stock::summed(&totals), ..t.clone() });
         // The mark of a SKU back above its cover is cleared by the next hourly run.
         let low_since = mark.as_ref().and_then(|m| m.low_since).filter(|_| c.low);

@@ -36,12 +36,40 @@ fn scrub_item(a: &mut Attrs, needles: &[String]) -> bool {
     a.iter_mut().filter(|(k, _)| !structural(k)).fold(false, |c, (_, v)| scrub_value(v, needles) | c)
 }
 
+impl DynamoStore {
+    /// Scrubs one item and writes it back on condition its index keys are still the ones read:
+    /// a change record deferred into the outbox index meanwhile keeps its place (read again).
+    async fn scrub_one(&self, mut a: Attrs, needles: &[String]) -> Result<bool, StoreError> {
+        for attempt in 0..3 {
+            if !scrub_item(&mut a, needles) {
+                return Ok(false);
+            }
+            let condition = match a.get(keys::GSI2PK) {
+                Some(v) => Condition::new("GSI2PK = :gsi2pk").value(":gsi2pk", v.clone()),
+                None => Condition::new("attribute_not_exists(GSI2PK)"),
+            };
+            match self.put(a.clone(), condition).await {
+                Ok(()) => return Ok(true),
+                Err(StoreError::StaleVersion) if attempt < 2 => {
+                    let Some(k) = table_key(&a) else { return Ok(false) };
+                    match self.get_attrs(&k, true).await? {
+                        Some(fresh) => a = fresh,
+                        None => return Ok(false),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(false)
+    }
+}
+
 #[async_trait::async_trait]
 impl PersonalData for DynamoStore {
     async fn scrub_order_records(&self, order: &OrderId, needles: &[String]) -> Result<usize, StoreError> {
         let items = self.query_all("", keys::PK, &keys::order_pk(order), None, true).await?;
         let mut changed = 0;
-        for mut a in items {
+        for a in items {
             match entity_of(&a) {
                 ENTITY_ORDER | ENTITY_ORDER_BODY => {}
                 ENTITY_LABEL | ENTITY_RETURN_LABEL => {
@@ -50,12 +78,7 @@ impl PersonalData for DynamoStore {
                         changed += 1;
                     }
                 }
-                _ => {
-                    if scrub_item(&mut a, needles) {
-                        self.put(a, Condition::default()).await?;
-                        changed += 1;
-                    }
-                }
+                _ => changed += usize::from(self.scrub_one(a, needles).await?),
             }
         }
         Ok(changed)
