@@ -21,16 +21,7 @@ async fn a_failed_dispatch_is_deferred_then_drained_and_a_redelivered_record_mai
     assert_eq!(mine(s.local.oms.store.pending_effects(100).await?), 0, "dispatched records are not pending");
 
     // An agent re-sends the confirmation: one change record with one mail.
-    let resend = s
-        .call(
-            "POST",
-            &format!("/v1/admin/orders/{id}/notifications"),
-            Some(&s.admin_token()),
-            Some(&json!({"type": "order.confirmed"})),
-            &[],
-        )
-        .await?;
-    assert_eq!(resend.status, 202, "{}", resend.text);
+    resend(&s, &id).await?;
     assert_eq!(mine(s.local.oms.store.pending_effects(100).await?), 0, "the commit puts nothing in the index");
 
     // The stream hands it over while the notification queue is down: deferred, not lost.
