@@ -7,6 +7,9 @@
 # MOTO_ENDPOINT (dev/test.sh provides them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The document itself first: a valid OpenAPI 3.1 description (a YAML slip such as an unquoted
+# comma in a flow mapping still parses, and then describes something else).
+.venv/bin/openapi-spec-validator docs/openapi.yaml
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 cargo build --quiet -p oms-local --locked
 log=.local/contract-runner.log

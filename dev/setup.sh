@@ -12,7 +12,7 @@ ROOT=$(pwd)
 DDB_PKG="amplify-dynamodb-simulator@2.9.30"
 DDB_TGZ_SHA256="3503ffac19f183407909fecdacf4db51ab1fdad1da7b2f177016670b2d80e4b9"
 DDB_JAR_SHA256="454305e9bc3e6ebcca5b62569869e31563b8d7e346474e94557b2600702146c7"
-PY_PKGS=("moto[server]==5.2.5" "cfn-lint==1.58.0" "aws-sam-cli==1.170.0" "cargo-lambda==1.9.2" "schemathesis==4.32.5" "standardwebhooks==1.1.0" "duckdb==1.5.6")
+PY_PKGS=("moto[server]==5.2.5" "cfn-lint==1.58.0" "aws-sam-cli==1.170.0" "cargo-lambda==1.9.2" "schemathesis==4.32.5" "standardwebhooks==1.1.0" "duckdb==1.5.6" "openapi-spec-validator==0.9.0")
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "setup: $1 not found: $2" >&2; exit 1; }; }
 need cargo "install Rust (https://rustup.rs)"
@@ -51,7 +51,7 @@ fi
 # Python tools, pinned.
 stamp=.venv/.oms-setup-$(printf '%s ' "${PY_PKGS[@]}" | sha256sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
-  echo "setup: installing Python tools into .venv (moto, cfn-lint, aws-sam-cli, cargo-lambda, schemathesis, standardwebhooks, duckdb)"
+  echo "setup: installing Python tools into .venv (moto, cfn-lint, aws-sam-cli, cargo-lambda, schemathesis, standardwebhooks, duckdb, openapi-spec-validator)"
   python3 -m venv .venv || { echo "setup: python3 -m venv failed: install python3-venv" >&2; exit 1; }
   .venv/bin/pip install --quiet --disable-pip-version-check "${PY_PKGS[@]}"
   touch "$stamp"

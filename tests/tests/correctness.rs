@@ -264,6 +264,8 @@ async fn an_order_edited_after_authorization_is_relabelled_and_charged_once() ->
     assert_eq!(units, 2, "only the new lines are labelled: {o}");
     assert_eq!(s.local.carrier.active_labels(), live.len(), "no label for a cancelled shipment");
     assert_eq!(s.local.payments.open_authorizations(), 1, "the old authorization voided, a new one open");
+    // Staff see what the standing authorization holds: the new total, not both.
+    assert_eq!(o["payment"]["authorized"], o["totals"]["total"], "{}", o["payment"]);
     for sh in &live {
         let tn = sh["trackingNumber"].as_str().unwrap();
         for st in ["in_transit", "delivered"] {

@@ -25,10 +25,7 @@ async fn a_failed_dispatch_is_deferred_then_drained_and_a_redelivered_record_mai
     assert_eq!(mine(s.local.oms.store.pending_effects(100).await?), 0, "the commit puts nothing in the index");
 
     // The stream hands it over while the notification queue is down: deferred, not lost.
-    let broken = oms_shared::app::effects::Effects {
-        notifications: Arc::new(SqsQueue::new(s.local.sqs.clone(), "http://127.0.0.1:9/queue/none")),
-        ..s.local.effects.clone()
-    };
+    let broken = queue_down(&s);
     assert_eq!(s.local.effects_reader.dispatch(&broken).await?, 0);
     let pending = s.local.oms.store.pending_effects(100).await?;
     assert_eq!(pending.iter().filter(|e| e.order_id == order).count(), 1, "{pending:?}");
@@ -110,10 +107,7 @@ async fn a_batch_defers_a_failed_record_and_holds_the_orders_later_records_behin
         .collect();
     let last_two = keys[keys.len() - 2..].to_vec();
     // The first fails (the queue is down): deferred; the second is not run ahead of it.
-    let broken = oms_shared::app::effects::Effects {
-        notifications: Arc::new(SqsQueue::new(s.local.sqs.clone(), "http://127.0.0.1:9/queue/none")),
-        ..s.local.effects.clone()
-    };
+    let broken = queue_down(&s);
     let out = oms_runtime::effects_batch(&broken, &inserts(&last_two)).await;
     assert_eq!(out["batchItemFailures"], json!([]), "both deferred: the stream goes on");
     let pending: Vec<String> = s
@@ -158,10 +152,7 @@ async fn an_effect_this_version_cannot_read_is_deferred_and_does_not_stop_the_dr
         .await?;
     // The stream hands both over while the queue is down: the re-send is deferred; the
     // unreadable one is deferred by its key, for a release that reads it.
-    let broken = oms_shared::app::effects::Effects {
-        notifications: Arc::new(SqsQueue::new(s.local.sqs.clone(), "http://127.0.0.1:9/queue/none")),
-        ..s.local.effects.clone()
-    };
+    let broken = queue_down(&s);
     assert_eq!(s.local.effects_reader.dispatch(&broken).await?, 0);
     let item = client
         .get_item()
@@ -179,5 +170,19 @@ async fn an_effect_this_version_cannot_read_is_deferred_and_does_not_stop_the_dr
     assert_eq!(out["batchItemFailures"], json!([]));
     // The drain goes on for the others, leaving the unreadable one pending.
     assert_eq!(s.local.effects.drain().await.map_err(|e| anyhow::anyhow!(e.to_string()))?, 1);
+    // The order's staff view with its timeline, and the customer's view, still read.
+    let staff = s.call("GET", &format!("/v1/admin/orders/{id}"), Some(&s.admin_token()), None, &[]).await?;
+    assert_eq!(staff.status, 200, "{}", staff.text);
+    assert!(staff.json()["timeline"].as_array().is_some_and(|t| !t.is_empty()), "{}", staff.text);
+    let mine = s.call("GET", &format!("/v1/orders/{id}"), Some(&s.token("cust-nv")), None, &[]).await?;
+    assert_eq!(mine.status, 200, "{}", mine.text);
     Ok(())
+}
+
+/// The stack's effects with the notification queue unreachable.
+fn queue_down(s: &Stack) -> oms_shared::app::effects::Effects {
+    oms_shared::app::effects::Effects {
+        notifications: Arc::new(SqsQueue::new(s.local.sqs.clone(), "http://127.0.0.1:9/queue/none")),
+        ..s.local.effects.clone()
+    }
 }

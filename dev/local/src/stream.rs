@@ -42,12 +42,8 @@ async fn dispatch(
     new: Option<&HashMap<String, AttributeValue>>,
 ) -> Result<bool, oms_shared::app::effects::EffectError> {
     let entry = new
-        .and_then(|img| oms_shared::adapters::dynamo::entities::outbox::entry_from_image(&image_json(img)))
-        .filter(|e| e.order_id == *order && e.id == id);
-    match entry {
-        Some(entry) => effects.dispatch_recorded(&entry).await,
-        None => effects.dispatch(order, id).await,
-    }
+        .and_then(|img| oms_shared::adapters::dynamo::entities::outbox::announced_entry(order, id, &image_json(img)));
+    effects.dispatch_announced(order, id, entry.as_ref()).await
 }
 
 /// The pipe's filter: which stream records start a workflow, and for which order: an order

@@ -45,8 +45,9 @@ pub fn stream_work(r: &Value) -> Option<StreamWork> {
             || img["GSI2PK"]["S"].as_str().is_some_and(|p| p.starts_with("OUTBOX#"))
         {
             w.outbox = change.clone();
-            w.entry = oms_shared::adapters::dynamo::entities::outbox::entry_from_image(img)
-                .filter(|e| change.as_ref().is_some_and(|(o, id)| *o == e.order_id && *id == e.id));
+            w.entry = change
+                .as_ref()
+                .and_then(|(o, id)| oms_shared::adapters::dynamo::entities::outbox::announced_entry(o, id, img));
         }
         if let (Some((order, change_id)), Some(types)) = (change, img["events"]["S"].as_str()) {
             w.events = Some(ChangeEvents {
@@ -103,11 +104,7 @@ pub async fn do_stream_work(e: &Effects, w: &StreamWork, hold: bool) -> Result<b
             e.defer(order, id).instrument(span).await?;
             true
         } else {
-            let ran = match &w.entry {
-                Some(entry) => e.dispatch_recorded(entry).instrument(span).await?,
-                None => e.dispatch(order, id).instrument(span).await?,
-            };
-            !ran
+            !e.dispatch_announced(order, id, w.entry.as_ref()).instrument(span).await?
         };
     }
     if let Some(c) = &w.events {

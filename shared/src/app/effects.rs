@@ -87,6 +87,19 @@ impl Effects {
         }
     }
 
+    /// A stream record's entry: from its image when it carries it (no read), else read.
+    pub async fn dispatch_announced(
+        &self,
+        order: &OrderId,
+        id: &str,
+        entry: Option<&OutboxEntry>,
+    ) -> Result<bool, EffectError> {
+        match entry {
+            Some(entry) => self.dispatch_recorded(entry).await,
+            None => self.dispatch(order, id).await,
+        }
+    }
+
     /// `dispatch` for an entry the stream record itself carries (its new image): no read.
     #[tracing::instrument(skip_all, fields(order_id = %entry.order_id, outbox_id = %entry.id))]
     pub async fn dispatch_recorded(&self, entry: &OutboxEntry) -> Result<bool, EffectError> {

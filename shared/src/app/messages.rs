@@ -56,13 +56,22 @@ impl Notifier {
         &self,
         n: &Notification,
         only: Option<MessageChannel>,
+        read: Option<&crate::ports::OrderView>,
     ) -> Result<(), NotifyError> {
         if !MESSAGE_KINDS.contains(&n.kind.as_str()) {
             return Ok(());
         }
         let Some(order_id) = &n.order_id else { return Ok(()) };
         let store = &self.oms.store;
-        let Some(view) = store.get_order_with_shipments(order_id).await? else { return Ok(()) };
+        let fetched;
+        let view = match read {
+            Some(v) => v,
+            None => {
+                let Some(v) = store.get_order_with_shipments(order_id).await? else { return Ok(()) };
+                fetched = v;
+                &fetched
+            }
+        };
         let prefs = store.get_preferences(&view.order.customer).await?;
         let channels = match only {
             Some(c) => vec![c],

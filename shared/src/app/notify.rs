@@ -119,7 +119,7 @@ impl Notifier {
         }
         // One channel only: an SMS or push quiet hours held back (the mail went already).
         if let Some(ch) = n.channel {
-            self.other_channels(n, Some(ch)).await?;
+            self.other_channels(n, Some(ch), None).await?;
             return Ok(Outcome::Sent);
         }
         let store = &self.oms.store;
@@ -150,21 +150,22 @@ impl Notifier {
                 "marketing": true, "unsubscribe_url": unsubscribe});
             return self.deliver(n, to, data, true, Some(unsubscribe), Vec::new()).await;
         }
-        let sent = self.order_mail(n).await?;
-        self.other_channels(n, None).await?;
-        Ok(sent)
-    }
-
-    /// An order's mail: its customer projection, the shipment's lines by name, tracking, the
-    /// signed label link of a return.
-    async fn order_mail(&self, n: &Notification) -> Result<Outcome, NotifyError> {
-        let store = &self.oms.store;
+        // The order is read once for the mail and the other channels.
         let order_id =
             n.order_id.as_ref().ok_or_else(|| NotifyError::Permanent("notification names no order or cart".into()))?;
         let view = store
             .get_order_with_shipments(order_id)
             .await?
             .ok_or_else(|| NotifyError::Permanent("order not found".into()))?;
+        let sent = self.order_mail(n, &view).await?;
+        self.other_channels(n, None, Some(&view)).await?;
+        Ok(sent)
+    }
+
+    /// An order's mail: its customer projection, the shipment's lines by name, tracking, the
+    /// signed label link of a return.
+    async fn order_mail(&self, n: &Notification, view: &crate::ports::OrderView) -> Result<Outcome, NotifyError> {
+        let store = &self.oms.store;
         let o = &view.order;
         // A store sale taken away at the till: its receipt is the collection mail, not a
         // confirmation that it is on its way.

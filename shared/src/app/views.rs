@@ -90,7 +90,8 @@ impl PaymentDetails {
     pub fn of(o: &Order) -> Self {
         let c = o.totals.total.currency();
         let m = |a: i64| Money::new(a, c).unwrap_or(Money::zero(c));
-        let (authorized, captured, refunded, _) = o.payment.ledger_totals();
+        let (_, captured, refunded, _) = o.payment.ledger_totals();
+        let authorized = o.payment.standing_authorized();
         PaymentDetails {
             authorization_id: o.payment.authorization_id.clone(),
             authorized: m(authorized),

@@ -74,7 +74,6 @@ impl Payment {
         Ok(())
     }
 
-    /// Sums of the ledger by kind, in minor units: (authorized, captured, refunded, voided).
     /// Goodwill refunded so far (minor units): refunds whose reference is a goodwill key. The
     /// agent limit is per order, so what was given already counts.
     pub fn goodwill_given(&self) -> i64 {
@@ -85,6 +84,15 @@ impl Payment {
             .sum()
     }
 
+    /// What the standing authorization holds (minor units): the authorizations recorded since
+    /// the last void. A void releases the whole authorization (an edit re-authorizes, a cancel
+    /// or failure ends it), so an earlier, voided one no longer counts.
+    pub fn standing_authorized(&self) -> i64 {
+        let since = self.ledger.iter().rposition(|e| e.kind == LedgerKind::Voided).map_or(0, |i| i + 1);
+        self.ledger[since..].iter().filter(|e| e.kind == LedgerKind::Authorized).map(|e| e.amount.amount()).sum()
+    }
+
+    /// Sums of the ledger by kind, in minor units: (authorized, captured, refunded, voided).
     pub fn ledger_totals(&self) -> (i64, i64, i64, i64) {
         let sum = |k: LedgerKind| self.ledger.iter().filter(|e| e.kind == k).map(|e| e.amount.amount()).sum();
         (sum(LedgerKind::Authorized), sum(LedgerKind::Captured), sum(LedgerKind::Refunded), sum(LedgerKind::Voided))
@@ -117,5 +125,27 @@ mod tests {
         p.refund(usd(5998), "goodwill", now).unwrap();
         assert_eq!(p.refund(usd(5399), "return", now), Err(RefundError::ExceedsCaptured { refundable: 0 }));
         assert_eq!(p.ledger_totals(), (0, 5998, 5998, 0));
+    }
+
+    #[test]
+    fn a_voided_authorization_no_longer_stands() {
+        let now = Utc::now();
+        let mut p = Payment {
+            token: "t".into(),
+            authorization_id: Some("a1".into()),
+            captured: None,
+            refunded: None,
+            ledger: vec![],
+            recovery: None,
+            method: Default::default(),
+        };
+        p.record(LedgerKind::Authorized, usd(5998), "a1", now);
+        assert_eq!(p.standing_authorized(), 5998);
+        // An edit voids it and authorizes the new total.
+        p.record(LedgerKind::Voided, usd(0), "void-o-v3", now);
+        assert_eq!(p.standing_authorized(), 0);
+        p.record(LedgerKind::Authorized, usd(3999), "a2", now);
+        assert_eq!(p.standing_authorized(), 3999);
+        assert_eq!(p.ledger_totals().0, 9997, "the ledger keeps both");
     }
 }

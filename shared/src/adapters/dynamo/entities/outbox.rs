@@ -49,6 +49,12 @@ pub fn entry_from_image(image: &serde_json::Value) -> Option<OutboxEntry> {
     entry_of(attrs).ok().flatten()
 }
 
+/// The entry of change record `id` of `order` from the record's stream image, when the image
+/// holds it and is that record's (the effects function and the local stream reader alike).
+pub fn announced_entry(order: &OrderId, id: &str, image: &serde_json::Value) -> Option<OutboxEntry> {
+    entry_from_image(image).filter(|e| e.order_id == *order && e.id == id)
+}
+
 #[async_trait::async_trait]
 impl Outbox for DynamoStore {
     async fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {

@@ -68,12 +68,20 @@ pub fn change_record_item<'a>(order: &OrderId, r: &'a ChangeRecord, id: &str) ->
     Item::new(keys::outbox(order, id), ENTITY_TIMELINE, r)
 }
 
+/// A change record's entries alone: a timeline reader does not fail on an effect it cannot
+/// read (one recorded by a newer release); the dispatcher defers such a record by its key.
+#[derive(Deserialize)]
+struct RecordEntries {
+    #[serde(default)]
+    entries: Vec<TimelineEvent>,
+}
+
 /// Timeline entries from an order partition's items (a change's batch, or a single entry
 /// written before batches), in item order.
 pub fn timeline_entries(a: Attrs, out: &mut Vec<TimelineEvent>) -> Result<(), StoreError> {
     match entity_of(&a) {
         ENTITY_EVENT => out.push(from_attrs::<TimelineEvent>(a).map_err(mapping)?.data),
-        ENTITY_TIMELINE => out.extend(from_attrs::<ChangeRecord>(a).map_err(mapping)?.data.entries),
+        ENTITY_TIMELINE => out.extend(from_attrs::<RecordEntries>(a).map_err(mapping)?.data.entries),
         _ => {}
     }
     Ok(())
