@@ -293,6 +293,23 @@ async fn stock_of_a_sku_across_locations<S: Store + Clone + 'static>(st: S) -> a
         recs.iter().map(|r| (r.location_id.as_str(), r.level.available)).collect::<Vec<_>>(),
         vec![("WH-1", 3), ("WH-2", 4)]
     );
+    // Many SKUs at once at the shop's locations, by key (a few locations) and by query (more
+    // locations than reading by key pays for); a hot SKU's shards come too.
+    st.set_on_hand(&sku("HOT"), &loc_id("WH-2"), 8).await?;
+    st.set_shards(&sku("HOT"), &loc_id("WH-2"), 3).await?;
+    let skus = [sku("A"), sku("B"), sku("HOT"), sku("NONE")];
+    let few = [loc_id("WH-1"), loc_id("WH-2")];
+    let many: Vec<LocationId> = (0..30).map(|i| loc_id(&format!("X-{i}"))).chain(few.iter().cloned()).collect();
+    let rows = |v: Vec<StockRecord>| {
+        let mut k: Vec<_> =
+            v.into_iter().map(|r| format!("{} {} {} {}", r.sku, r.location_id, r.shard, r.level.available)).collect();
+        k.sort();
+        k
+    };
+    let all = ["A WH-1 0 3", "A WH-2 0 4", "B WH-1 0 9", "HOT WH-2 0 3", "HOT WH-2 1 3", "HOT WH-2 2 2"];
+    assert_eq!(rows(st.stock_for_skus(&skus, &few).await?), all);
+    assert_eq!(rows(st.stock_for_skus(&skus, &many).await?), all);
+    assert_eq!(rows(st.stock_for_skus(&skus, &[loc_id("WH-1")]).await?), ["A WH-1 0 3", "B WH-1 0 9"]);
     Ok(())
 }
 
@@ -1287,6 +1304,17 @@ async fn customer_profiles_are_versioned_and_found_by_their_keys<S: Store + Clon
     assert!(!st.put_cover_mark(&lamp, 0, &low).await?, "a second run's first crossing loses");
     assert!(st.put_cover_mark(&lamp, 1, &CoverMark { crossings: 1, low_since: None }).await?);
     assert_eq!(st.cover_mark(&lamp).await?.map(|m| m.crossings), Some(1));
+    // Many SKUs' marks at once (more than one batch of 100): those without one are left out.
+    let mut skus: Vec<_> = (0..130).map(|i| sku(&format!("MARK-{i}-{unique}"))).collect();
+    for (i, s) in skus.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
+        assert!(st.put_cover_mark(s, 0, &CoverMark { crossings: i as u64 + 1, low_since: None }).await?);
+    }
+    skus.push(lamp.clone());
+    let marks = st.cover_marks(&skus).await?;
+    assert_eq!(marks.len(), 45, "44 of the 130, and the lamp's");
+    assert_eq!(marks.get(&skus[3]).map(|m| m.crossings), Some(4));
+    assert_eq!(marks.get(&lamp), st.cover_mark(&lamp).await?.as_ref());
+    assert!(!marks.contains_key(&skus[1]));
     Ok(())
 }
 

@@ -51,21 +51,19 @@ pub(crate) async fn covers(store: &dyn Store, now: DateTime<Utc>) -> Result<Vec<
     let sold = sales(&store.rows(from, last).await?);
     let products: Vec<_> =
         store.list_products().await?.into_iter().filter(|p| p.active && p.kind == ProductKind::Goods).collect();
-    // Each SKU's stock and mark read side by side (a catalog of hundreds of SKUs is hundreds of
-    // reads): at most 16 at once, in catalog order.
-    use futures::StreamExt;
-    let reads: Vec<Result<_, StoreError>> = futures::stream::iter(products)
-        .map(|p| async move {
-            let stock = store.stock_for_sku(&p.sku).await?;
-            let mark = store.cover_mark(&p.sku).await?;
-            Ok((p, stock, mark))
-        })
-        .buffered(16)
-        .collect()
-        .await;
-    let mut out = Vec::with_capacity(reads.len());
-    for read in reads {
-        let (p, stock, mark) = read?;
+    // The whole catalog's stock and marks in bulk (by key, 100 a request): a catalog of
+    // hundreds of SKUs is a few requests, not hundreds.
+    let skus: Vec<Sku> = products.iter().map(|p| p.sku.clone()).collect();
+    let locations: Vec<_> = store.list_locations().await?.into_iter().map(|l| l.id).collect();
+    let mut marks = store.cover_marks(&skus).await?;
+    let mut stock_of: BTreeMap<Sku, Vec<StockRecord>> = BTreeMap::new();
+    for r in store.stock_for_skus(&skus, &locations).await? {
+        stock_of.entry(r.sku.clone()).or_default().push(r);
+    }
+    let mut out = Vec::with_capacity(products.len());
+    for p in products {
+        let stock = stock_of.remove(&p.sku).unwrap_or_default();
+        let mark = marks.remove(&p.sku);
         let totals = crate::domain::stock::per_location(stock);
         let promisable = totals.iter().map(crate::domain::inventory::promisable).sum();
         let history = sold.get(p.sku.as_str());

@@ -40,6 +40,17 @@ pub trait AnalyticsRepository: Send + Sync {
     async fn release_rebuild(&self, owner: &str) -> Result<(), StoreError>;
     /// A SKU's days-of-cover mark (`domain::forecast::CoverMark`), if ever set.
     async fn cover_mark(&self, sku: &Sku) -> Result<Option<CoverMark>, StoreError>;
+    /// The marks of many SKUs at once (a SKU without one is left out): the replenishment
+    /// report reads a whole catalog's.
+    async fn cover_marks(&self, skus: &[Sku]) -> Result<std::collections::HashMap<Sku, CoverMark>, StoreError> {
+        let mut out = std::collections::HashMap::new();
+        for sku in skus {
+            if let Some(m) = self.cover_mark(sku).await? {
+                out.insert(sku.clone(), m);
+            }
+        }
+        Ok(out)
+    }
     /// Sets the mark on condition its crossings are still `expected` (0: no mark yet);
     /// `false` when another run set it first.
     async fn put_cover_mark(&self, sku: &Sku, expected: u64, mark: &CoverMark) -> Result<bool, StoreError>;

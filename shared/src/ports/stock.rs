@@ -11,6 +11,15 @@ pub trait StockRepository: Send + Sync {
     /// Every stock item of a SKU across all locations, one per shard (sum per location for
     /// what a location has).
     async fn stock_for_sku(&self, sku: &Sku) -> Result<Vec<StockRecord>, StoreError>;
+    /// `stock_for_sku` for many SKUs at once, at the given locations (the shop's; stock is only
+    /// ever recorded at a known location): reports over a whole catalog.
+    async fn stock_for_skus(&self, skus: &[Sku], locations: &[LocationId]) -> Result<Vec<StockRecord>, StoreError> {
+        let mut out = Vec::new();
+        for sku in skus {
+            out.extend(self.stock_for_sku(sku).await?.into_iter().filter(|r| locations.contains(&r.location_id)));
+        }
+        Ok(out)
+    }
     /// Sets on-hand after a physical count, keeping held and allocated units where they are and
     /// spreading available units over the shards (creates the record when absent);
     /// `StockPrecondition` when on-hand would fall below what is committed.

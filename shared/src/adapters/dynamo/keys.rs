@@ -342,7 +342,14 @@ pub fn settings(name: &str) -> Key {
 
 /// A SKU's days-of-cover mark (`domain::forecast::CoverMark`).
 pub fn cover_mark(sku: &Sku) -> Key {
-    Key::new(format!("COVER#{sku}"), "MARK")
+    Key::new(format!("{COVER_PREFIX}{sku}"), "MARK")
+}
+
+const COVER_PREFIX: &str = "COVER#";
+
+/// The SKU a cover mark's partition key names.
+pub fn cover_mark_sku(pk: &str) -> Option<Sku> {
+    pk.strip_prefix(COVER_PREFIX).and_then(|s| Sku::parse(s).ok())
 }
 
 /// A saved version of the rules (sorts by version).

@@ -100,7 +100,7 @@ impl AnalyticsRepository for DynamoStore {
                         .collect(),
                 )
             })
-            .buffer_unordered(32)
+            .buffer_unordered(64)
             .try_collect()
             .await?;
         Ok(parts.into_iter().flatten().collect())
@@ -156,6 +156,23 @@ impl AnalyticsRepository for DynamoStore {
         sku: &crate::domain::Sku,
     ) -> Result<Option<crate::domain::forecast::CoverMark>, StoreError> {
         Ok(self.get::<crate::domain::forecast::CoverMark>(&keys::cover_mark(sku), true).await?.map(|i| i.data))
+    }
+
+    async fn cover_marks(
+        &self,
+        skus: &[crate::domain::Sku],
+    ) -> Result<std::collections::HashMap<crate::domain::Sku, crate::domain::forecast::CoverMark>, StoreError> {
+        // BatchGetItem, 100 keys a call: a catalog of hundreds of SKUs in a few requests.
+        let items = self.batch_get(skus.iter().map(|s| key_attrs(&keys::cover_mark(s))).collect()).await?;
+        let mut out = std::collections::HashMap::new();
+        for a in items {
+            let sku = a.get(keys::PK).and_then(|v| v.as_s().ok()).and_then(|pk| keys::cover_mark_sku(pk));
+            let mark = super::super::item::from_attrs::<crate::domain::forecast::CoverMark>(a).map_err(mapping)?.data;
+            if let Some(sku) = sku {
+                out.insert(sku, mark);
+            }
+        }
+        Ok(out)
     }
 
     async fn put_cover_mark(

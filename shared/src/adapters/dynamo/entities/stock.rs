@@ -13,6 +13,9 @@ use crate::domain::{LocationId, Sku, StockDelta, StockMovement, StockRecord};
 use crate::ports::{Counted, StockRepository, StoreError};
 use crate::retry::{Backoff, retry};
 
+/// Up to this many locations, a catalog's stock is read by key (`stock_for_skus`).
+const MAX_LOCATIONS_BY_KEY: usize = 24;
+
 pub fn stock_item(r: &StockRecord) -> Item<&StockRecord> {
     Item::new(keys::stock_shard(&r.sku, &r.location_id, r.shard), ENTITY_STOCK, r)
 }
@@ -118,6 +121,41 @@ impl StockRepository for DynamoStore {
             all.extend(Self::all::<StockRecord>(self.batch_get(shard_keys).await?)?);
         }
         Ok(all)
+    }
+
+    async fn stock_for_skus(&self, skus: &[Sku], locations: &[LocationId]) -> Result<Vec<StockRecord>, StoreError> {
+        use futures::{StreamExt, TryStreamExt};
+        // A query per SKU, or every (SKU, location) base item by key, 100 a request: keys win
+        // while the shop has fewer locations than a batch holds, many times over.
+        let batches: Vec<Vec<StockRecord>> = if locations.len() <= MAX_LOCATIONS_BY_KEY {
+            let keys: Vec<_> =
+                skus.iter().flat_map(|s| locations.iter().map(move |l| key_attrs(&keys::stock(s, l)))).collect();
+            let reads: Vec<_> = keys
+                .chunks(100)
+                .map(|chunk| {
+                    let chunk = chunk.to_vec();
+                    async move { Self::all::<StockRecord>(self.batch_get(chunk).await?) }
+                })
+                .collect();
+            futures::stream::iter(reads).buffer_unordered(8).try_collect().await?
+        } else {
+            let reads: Vec<_> = skus.iter().map(|s| self.stock_for_sku(s)).collect();
+            futures::stream::iter(reads).buffer_unordered(64).try_collect().await?
+        };
+        let mut out: Vec<StockRecord> =
+            batches.into_iter().flatten().filter(|r| locations.contains(&r.location_id)).collect();
+        // The shards of hot SKUs read by key when the base items came that way.
+        if locations.len() <= MAX_LOCATIONS_BY_KEY {
+            let shard_keys: Vec<_> = out
+                .iter()
+                .filter(|b| b.shard == 0)
+                .flat_map(|b| (1..b.shards).map(|k| key_attrs(&keys::stock_shard(&b.sku, &b.location_id, k))))
+                .collect();
+            if !shard_keys.is_empty() {
+                out.extend(Self::all::<StockRecord>(self.batch_get(shard_keys).await?)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn set_on_hand(&self, sku: &Sku, location: &LocationId, on_hand: i64) -> Result<StockRecord, StoreError> {
