@@ -917,24 +917,6 @@ async fn effects_are_recorded_with_the_change_and_completed_once<S: Store + Clon
     let ghost = "2020-01-01T00:00:00.000Z#01JDQ0000000000000000000ZZ";
     assert_eq!(st.defer_effects(&o.id, ghost).await, Err(StoreError::NotFound));
     assert_eq!(st.effects_of_order(&o.id).await?.len(), 1);
-    // A change that announced integration events and has no effect is an entry too: deferred
-    // when the bus refused its events, it carries them and the version the change committed.
-    let now = chrono::Utc::now();
-    let held = OrderChange::update(o.clone(), o.version, now).with_event(TimelineEvent::new(
-        now,
-        "order.held",
-        Actor::Agent("agent-1".into()),
-    ));
-    st.commit(&held).await?;
-    let recorded = st.effects_of_order(&o.id).await?;
-    assert_eq!(recorded.len(), 2, "{recorded:?}");
-    let announced = recorded.iter().find(|e| e.effects.is_empty()).expect("the events' entry").clone();
-    assert_eq!((announced.events.clone(), announced.sequence), (vec!["order.held".to_owned()], Some(o.version + 1)));
-    st.defer_effects(&o.id, &announced.id).await?;
-    let pending: Vec<_> = st.pending_effects(100).await?.into_iter().filter(|e| e.order_id == o.id).collect();
-    assert_eq!(pending, vec![announced.clone()]);
-    st.complete_effects(&o.id, &announced.id).await?;
-    assert_eq!(mine(st.pending_effects(100).await?), 0);
     Ok(())
 }
 

@@ -1,7 +1,6 @@
 //! Effects from the table's stream (decision 11, fourth round): the change record is not put in
 //! the outbox index at commit; the stream hands it to the dispatcher, a dispatch that fails
-//! defers it to the drain, and a record the stream hands again sends nothing twice. Events the
-//! bus refused wait with their record the same way (fifth round).
+//! defers it to the drain, and a record the stream hands again sends nothing twice.
 
 use oms_shared::adapters::sqs::SqsQueue;
 use oms_shared::domain::{Notification, OrderId};
@@ -186,99 +185,4 @@ fn queue_down(s: &Stack) -> oms_shared::app::effects::Effects {
         notifications: Arc::new(SqsQueue::new(s.local.sqs.clone(), "http://127.0.0.1:9/queue/none")),
         ..s.local.effects.clone()
     }
-}
-
-/// A bus that refuses every event (an EventBridge outage).
-struct BusDown;
-
-#[async_trait::async_trait]
-impl oms_shared::ports::EventBus for BusDown {
-    async fn publish(&self, _: &[oms_shared::domain::events::DomainEvent]) -> Result<(), String> {
-        Err("the bus is down".into())
-    }
-    async fn publish_inventory(&self, _: &[oms_shared::domain::events::InventoryEvent]) -> Result<(), String> {
-        Err("the bus is down".into())
-    }
-}
-
-/// The integration events of `order` of one type now on the events queue (taken off it).
-async fn taken_events(s: &Stack, order: &str, kind: &str) -> anyhow::Result<Vec<serde_json::Value>> {
-    let mut out = Vec::new();
-    for _ in 0..30 {
-        out.extend(
-            s.take_messages("IntegrationEventsQueue")
-                .await?
-                .into_iter()
-                .filter(|e| e["detail-type"] == kind && e["detail"]["orderId"] == order),
-        );
-        if !out.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    Ok(out)
-}
-
-#[tokio::test]
-async fn events_the_bus_refused_wait_with_their_record_and_the_drain_publishes_them() -> anyhow::Result<()> {
-    let s = Stack::without_stream().await?;
-    let (id, _) = s.ready_order("cust-bd", "busdown@example.com", json!([{"sku": "SOCKS-3PK", "quantity": 1}])).await?;
-    s.drain_notifications().await?;
-    // An agent holds the order: a change record that announces `order.held`.
-    let hold = json!({"reason": "address to check"});
-    let r = s.call("POST", &format!("/v1/admin/orders/{id}/hold"), Some(&s.admin_token()), Some(&hold), &[]).await?;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let record = oms_local::change_records(&s.local, &id)
-        .await?
-        .into_iter()
-        .rev()
-        .find(|r| r.get("events").and_then(|v| v.as_s().ok()).is_some_and(|e| e.contains("order.held")))
-        .expect("the hold's change record");
-    let key = |k: &str| record.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-    let (pk, sk) = (key("PK"), key("SK"));
-    // What the stream's new image holds for the publisher.
-    let sequence = record.get("sequence").and_then(|v| v.as_n().ok()).cloned().unwrap_or_default();
-    let image = json!({"PK": {"S": pk}, "SK": {"S": sk}, "entity": {"S": key("entity")}, "events": {"S": key("events")},
-        "sequence": {"N": sequence}, "createdAt": {"S": key("createdAt")}});
-    let event = json!({"Records": [{
-        "eventName": "INSERT",
-        "eventSource": "aws:dynamodb",
-        "dynamodb": {
-            "Keys": {"PK": {"S": pk}, "SK": {"S": sk}},
-            "NewImage": image,
-            "SequenceNumber": "901",
-            "StreamViewType": "NEW_AND_OLD_IMAGES"
-        }
-    }]});
-    s.take_messages("IntegrationEventsQueue").await?;
-
-    // The stream hands the record over while the bus is down: deferred, no failure reported
-    // (a stream that gave up on it would have lost the events).
-    let down = oms_shared::app::effects::Effects { bus: Arc::new(BusDown), ..s.local.effects.clone() };
-    let out = oms_runtime::effects_batch(&down, &event).await;
-    assert_eq!(out["batchItemFailures"], json!([]));
-    let held = |v: Vec<oms_shared::domain::OutboxEntry>| {
-        v.into_iter().filter(|e| e.order_id.as_str() == id && e.events.iter().any(|t| t == "order.held")).count()
-    };
-    assert_eq!(held(s.local.oms.store.pending_effects(100).await?), 1, "deferred with its events");
-    assert!(taken_events(&s, &id, "order.held").await?.is_empty(), "nothing reached the bus");
-
-    // A drain while the bus is still down keeps it pending; once the bus is back, one drain
-    // publishes the event and takes the record off the pending list.
-    down.drain().await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
-    assert_eq!(held(s.local.oms.store.pending_effects(100).await?), 1, "still pending");
-    s.local.effects.drain().await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
-    assert_eq!(held(s.local.oms.store.pending_effects(100).await?), 0, "completed");
-    let published = taken_events(&s, &id, "order.held").await?;
-    assert_eq!(published.len(), 1, "{published:?}");
-
-    // The stream hands the record again (a retried batch): the same event id, so consumers
-    // keep one.
-    let out = oms_runtime::effects_batch(&s.local.effects, &event).await;
-    assert_eq!(out["batchItemFailures"], json!([]));
-    let again = taken_events(&s, &id, "order.held").await?;
-    assert_eq!(again.len(), 1, "{again:?}");
-    assert_eq!(again[0]["detail"]["id"], published[0]["detail"]["id"]);
-    assert!(published[0]["detail"]["id"].as_str().is_some_and(|i| i.ends_with(".order.held")), "{}", published[0]);
-    Ok(())
 }

@@ -359,10 +359,15 @@ pub async fn poll(
                             if let Some(c) = change_events(r.event_name(), d.keys(), d.new_image()) {
                                 let fx = effects.clone();
                                 progress.spawn(async move {
-                                    // As the effects function: a failure defers the record and
-                                    // the drain publishes its events (the same ids).
-                                    if let Err(e) = fx.publish_or_defer(&c).await {
-                                        tracing::warn!(order_id = %c.order, error = %e, "events not deferred");
+                                    // Retried as the stream retries a failed record (same event ids).
+                                    for attempt in 0..5u64 {
+                                        match fx.publish(&c).await {
+                                            Ok(_) => return,
+                                            Err(e) => {
+                                                tracing::warn!(order_id = %c.order, error = %e, "events not published")
+                                            }
+                                        }
+                                        tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
                                     }
                                 });
                             }

@@ -89,19 +89,10 @@ pub fn stream_batch(event: &Value) -> Vec<StreamWork> {
     event.get("Records").and_then(Value::as_array).into_iter().flatten().filter_map(stream_work).collect()
 }
 
-/// The change record a stream record is (with effects, or events, or both): its order and id.
-pub fn change_of(w: &StreamWork) -> Option<(&oms_shared::domain::OrderId, &str)> {
-    w.outbox
-        .as_ref()
-        .map(|(o, id)| (o, id.as_str()))
-        .or_else(|| w.events.as_ref().map(|c| (&c.order, c.change_id.as_str())))
-}
-
 /// Does what one stream record asks: the customer profile, then the change's effects, then
 /// its integration events. Each part is idempotent, so a retried record redoes it harmlessly.
-/// With `hold`, the change record is deferred to the drain instead of run (an earlier record
-/// of the same order was). A change record whose effects or events fail is deferred as a whole:
-/// the drain runs its effects and publishes its events. Returns whether it was deferred.
+/// With `hold`, the record's effects are deferred to the drain instead of run (an earlier
+/// record of the same order was). Returns whether the effects were deferred.
 pub async fn do_stream_work(e: &Effects, w: &StreamWork, hold: bool) -> Result<bool, EffectError> {
     if let Some(order) = &w.body {
         e.record_customer(order).await?;
@@ -116,16 +107,8 @@ pub async fn do_stream_work(e: &Effects, w: &StreamWork, hold: bool) -> Result<b
             !e.dispatch_announced(order, id, w.entry.as_ref()).instrument(span).await?
         };
     }
-    // A deferred record's events wait with it: the drain publishes them after its effects.
-    if let Some(c) = &w.events
-        && !deferred
-    {
-        deferred = if hold {
-            e.defer(&c.order, &c.change_id).await?;
-            true
-        } else {
-            !e.publish_or_defer(c).await?
-        };
+    if let Some(c) = &w.events {
+        e.publish(c).await?;
     }
     if let Some(r) = &w.replay {
         e.request_replay(r).await?;
@@ -156,13 +139,13 @@ pub async fn effects_batch_until(e: &Effects, event: &Value, deadline: Option<st
     for (i, w) in work.iter().enumerate() {
         let out_of_time =
             deadline.is_some_and(|d| d.saturating_duration_since(std::time::Instant::now()) < STREAM_RECORD_BUDGET);
-        let hold = change_of(w).is_some_and(|(o, _)| held.contains(&o));
+        let hold = w.outbox.as_ref().is_some_and(|(o, _)| held.contains(&o));
         let failed = if out_of_time {
             Some("out of time".to_owned())
         } else {
             match do_stream_work(e, w, hold).await {
                 Ok(deferred) => {
-                    if let (true, Some((o, _))) = (deferred, change_of(w)) {
+                    if let (true, Some((o, _))) = (deferred, &w.outbox) {
                         held.push(o);
                     }
                     None
@@ -173,7 +156,7 @@ pub async fn effects_batch_until(e: &Effects, event: &Value, deadline: Option<st
         if let Some(err) = failed {
             tracing::warn!(error = %err, "stream record failed");
             for rest in &work[i..] {
-                if let Some((o, id)) = change_of(rest)
+                if let Some((o, id)) = &rest.outbox
                     && let Err(err) = e.defer(o, id).await
                 {
                     tracing::warn!(error = %err, "effects not deferred: the stream hands them again");

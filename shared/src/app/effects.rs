@@ -5,9 +5,7 @@
 //! the pending list, which `drain` works through on a schedule until every effect ran. Each
 //! effect carries the key that makes a second run harmless (the notifier's dedupe key, the
 //! provider's idempotency key): each runs at least once, and its key makes the customer see it
-//! once. A dispatch that succeeds writes nothing (decision 11). A change's integration events
-//! take the same way: published from the stream, deferred with their record when the bus
-//! fails, published by the drain.
+//! once. A dispatch that succeeds writes nothing (decision 11).
 
 use crate::domain::{Effect, OrderId, OutboxEntry};
 use crate::ports::{Carrier, EventBus, PaymentGateway, Queue, Store};
@@ -126,13 +124,9 @@ impl Effects {
         Ok(())
     }
 
-    /// Runs a deferred entry's effects and publishes its events (the ids the stream would have
-    /// published), then takes it off the pending list.
+    /// Runs a deferred entry's effects, then takes it off the pending list.
     async fn dispatch_entry(&self, entry: &OutboxEntry) -> Result<(), EffectError> {
         self.run_all(entry).await?;
-        if let Some(c) = super::events::ChangeEvents::of_entry(entry) {
-            self.publish(&c).await?;
-        }
         self.store.complete_effects(&entry.order_id, &entry.id).await?;
         Ok(())
     }

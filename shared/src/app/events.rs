@@ -25,19 +25,6 @@ pub struct ChangeEvents {
     pub occurred_at: DateTime<Utc>,
 }
 
-impl ChangeEvents {
-    /// The events a deferred entry announced, as the stream would have handed them.
-    pub fn of_entry(e: &crate::domain::OutboxEntry) -> Option<Self> {
-        (!e.events.is_empty()).then(|| ChangeEvents {
-            order: e.order_id.clone(),
-            change_id: e.id.clone(),
-            types: e.events.clone(),
-            sequence: e.sequence,
-            occurred_at: e.created_at,
-        })
-    }
-}
-
 /// The events `named` (type, id) of a change of `order`, with the order as it is now; none
 /// when the order is not there. Publishing and webhook replays build them alike.
 pub async fn events_for(
@@ -117,21 +104,6 @@ impl Effects {
         self.bus.publish(&events).await.map_err(EffectError::Transient)?;
         tracing::info!(events = events.len(), sequence, "events published");
         Ok(events.len())
-    }
-
-    /// Publishes a change's events from the stream; when the bus (or the order's read) fails,
-    /// the change record is deferred, so the drain publishes them (same ids) and the stream
-    /// goes on. Returns whether they were published now; an error means the record could not
-    /// even be deferred (the stream hands it again).
-    pub async fn publish_or_defer(&self, c: &ChangeEvents) -> Result<bool, EffectError> {
-        match self.publish(c).await {
-            Ok(_) => Ok(true),
-            Err(err) => {
-                self.defer(&c.order, &c.change_id).await?;
-                tracing::warn!(order_id = %c.order, error = %err, "events deferred to the drain");
-                Ok(false)
-            }
-        }
     }
 }
 

@@ -131,8 +131,7 @@ impl Effect {
     }
 }
 
-/// What one committed change left to do after its commit: its effects, and the integration
-/// events it announced (published from the stream; by the drain once the entry is deferred).
+/// Effects recorded by one committed change, waiting for dispatch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxEntry {
@@ -141,17 +140,4 @@ pub struct OutboxEntry {
     pub id: String,
     pub effects: Vec<Effect>,
     pub created_at: DateTime<Utc>,
-    /// The integration event types the change announced (`events::event_types`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub events: Vec<String>,
-    /// The order version the change committed (the events' sequence), when it wrote the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequence: Option<u64>,
-}
-
-impl OutboxEntry {
-    /// An entry of effects alone.
-    pub fn of_effects(order_id: OrderId, id: String, effects: Vec<Effect>, created_at: DateTime<Utc>) -> Self {
-        OutboxEntry { order_id, id, effects, created_at, events: Vec::new(), sequence: None }
-    }
 }

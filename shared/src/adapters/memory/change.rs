@@ -182,21 +182,14 @@ fn apply(
             s.payment_refs.insert(a.clone(), id.clone());
         }
         s.timeline.entry(id.clone()).or_default().extend(c.timeline.iter().cloned());
-        let events: Vec<String> =
-            crate::domain::events::event_types(&c.timeline).into_iter().map(|t| t.to_string()).collect();
-        if !c.effects.is_empty() || !events.is_empty() {
+        if !c.effects.is_empty() {
             let entry = OutboxEntry {
                 order_id: id.clone(),
                 id: ulid::Ulid::new().to_string(),
                 effects: c.effects.clone(),
                 created_at: now,
-                events,
-                sequence: c.next_order().map(|o| o.version),
             };
-            // The stream hands the dispatcher the records with effects.
-            if !entry.effects.is_empty() {
-                s.stream.push((id.clone(), entry.id.clone()));
-            }
+            s.stream.push((id.clone(), entry.id.clone()));
             s.outbox.insert((id.clone(), entry.id.clone()), entry);
         }
     }

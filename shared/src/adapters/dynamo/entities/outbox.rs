@@ -21,7 +21,7 @@ pub fn outbox_item(e: &OutboxEntry) -> Item<&OutboxEntry> {
         .gsi2(keys::outbox_gsi2pk(&e.order_id), format!("{}#{}", keys::timestamp(&e.created_at), e.id))
 }
 
-/// The entry an item holds: a change record with effects or events, or an outbox item of before.
+/// The entry an item holds: a change record with effects, or an outbox item of before.
 fn entry_of(a: Attrs) -> Result<Option<OutboxEntry>, StoreError> {
     match entity_of(&a) {
         ENTITY_OUTBOX => Ok(Some(from_attrs::<OutboxEntry>(a).map_err(mapping)?.data)),
@@ -30,14 +30,11 @@ fn entry_of(a: Attrs) -> Result<Option<OutboxEntry>, StoreError> {
             let (order_id, id) =
                 keys::parse_outbox(&key.pk, &key.sk).ok_or(StoreError::Mapping("record key".into()))?;
             let r = from_attrs::<ChangeRecord>(a).map_err(mapping)?.data;
-            let events: Vec<String> = r.events.split_whitespace().map(str::to_owned).collect();
-            Ok((!r.effects.is_empty() || !events.is_empty()).then_some(OutboxEntry {
+            Ok((!r.effects.is_empty()).then_some(OutboxEntry {
                 order_id,
                 id,
                 effects: r.effects,
                 created_at: r.created_at,
-                events,
-                sequence: r.sequence,
             }))
         }
         _ => Ok(None),
