@@ -54,6 +54,8 @@ pub(crate) async fn covers(store: &dyn Store, now: DateTime<Utc>) -> Result<Vec<
     // The whole catalog's stock and marks in bulk (by key, 100 a request): a catalog of
     // hundreds of SKUs is a few requests, not hundreds.
     let skus: Vec<Sku> = products.iter().map(|p| p.sku.clone()).collect();
+    // (The location list is cached per process for 30 s: a location opened since then counts
+    // from the next report.)
     let locations: Vec<_> = store.list_locations().await?.into_iter().map(|l| l.id).collect();
     let mut marks = store.cover_marks(&skus).await?;
     let mut stock_of: BTreeMap<Sku, Vec<StockRecord>> = BTreeMap::new();
