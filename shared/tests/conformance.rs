@@ -889,9 +889,11 @@ async fn a_change_reports_each_refusal_by_its_kind<S: Store + Clone + 'static>(s
 async fn effects_are_recorded_with_the_change_and_completed_once<S: Store + Clone + 'static>(
     st: S,
 ) -> anyhow::Result<()> {
+    use oms_shared::ports::Settlement;
     let o = order("cust-fx", "fx@b.co");
     let n = Notification::new("order.placed", &o.id, None);
     let change = OrderChange::create(o.clone())
+        .with_event(TimelineEvent::new(chrono::Utc::now(), "order.placed", Actor::Customer("cust-fx".into())))
         .with_effect(Effect::notify(n.clone()))
         .with_effect(Effect::VoidAuthorization { authorization_id: "pi_1".into(), idempotency_key: "void-1".into() });
     st.commit(&change).await?;
@@ -899,24 +901,86 @@ async fn effects_are_recorded_with_the_change_and_completed_once<S: Store + Clon
     let recorded = st.effects_of_order(&o.id).await?;
     assert_eq!(recorded.len(), 1, "one outbox entry per change");
     assert_eq!(recorded[0].effects, change.effects);
+    assert_eq!(recorded[0].events, vec!["order.placed".to_owned()]);
+    assert_eq!(recorded[0].deferral, None);
     let entry = st.get_outbox_entry(&o.id, &recorded[0].id).await?.unwrap();
     assert_eq!(entry, recorded[0]);
-    let mine = |v: Vec<oms_shared::domain::OutboxEntry>| v.into_iter().filter(|e| e.order_id == o.id).count();
-    assert_eq!(mine(st.pending_effects(100).await?), 0);
-    // A failed dispatch defers it (twice is once); the drain's completion takes it off the
-    // pending list, and the record stays.
-    st.defer_effects(&o.id, &entry.id).await?;
-    st.defer_effects(&o.id, &entry.id).await?;
-    let pending: Vec<_> = st.pending_effects(100).await?.into_iter().filter(|e| e.order_id == o.id).collect();
-    assert_eq!(pending, vec![entry.clone()]);
-    st.complete_effects(&o.id, &entry.id).await?;
-    st.complete_effects(&o.id, &entry.id).await?;
-    assert_eq!(mine(st.pending_effects(100).await?), 0);
+    let mine =
+        |v: Vec<oms_shared::domain::OutboxEntry>| v.into_iter().filter(|e| e.order_id == o.id).collect::<Vec<_>>();
+    assert!(mine(st.pending_effects(100).await?).is_empty());
+    // A dispatch that failed at the second effect defers it from there (twice is once).
+    st.defer_effects(&o.id, &entry.id, 1).await?;
+    st.defer_effects(&o.id, &entry.id, 1).await?;
+    let pending = mine(st.pending_effects(100).await?);
+    assert_eq!(pending.len(), 1);
+    let first = pending[0].clone();
+    let d = first.left();
+    assert_eq!((d.effects_from, d.events, d.attempts, d.retry_at, d.parked), (1, false, 0, None, false));
+    // The bus refused its events meanwhile: they join what is left, the effects stay where
+    // they were, and a drain's progress on the copy read before is refused.
+    st.defer_events(&o.id, &entry.id, 2).await?;
+    let later = Settlement { effects_from: 2, attempts: 1, ..Default::default() };
+    assert!(!st.settle_effects(&first, &later).await?, "a deferral moved it since");
+    let second = mine(st.pending_effects(100).await?).remove(0);
+    assert_eq!((second.left().effects_from, second.left().events), (1, true));
+    // Progress recorded: the effects ran, the events failed, a retry time.
+    let at = chrono::Utc::now() + chrono::Duration::minutes(5);
+    let progress = Settlement { effects_from: 2, events: true, attempts: 1, retry_at: Some(at), parked: false };
+    assert!(st.settle_effects(&second, &progress).await?);
+    let third = mine(st.pending_effects(100).await?).remove(0);
+    let d = third.left();
+    assert_eq!((d.effects_from, d.events, d.attempts, d.parked), (2, true, 1, false));
+    assert_eq!(d.retry_at.map(|t| t.timestamp_millis()), Some(at.timestamp_millis()));
+    // A stream deferral that knows nothing ran (0) keeps the progress and the attempts.
+    st.defer_effects(&o.id, &entry.id, 0).await?;
+    let third = mine(st.pending_effects(100).await?).remove(0);
+    let d = third.left();
+    assert_eq!((d.effects_from, d.events, d.attempts), (2, true, 1));
+    // Only a parked entry can be retried by an operator.
+    let now = chrono::Utc::now();
+    assert_eq!(st.redrive_effects(&o.id, &entry.id, now).await, Err(StoreError::NotFound));
+    // Parked: out of the pending list, in the parked one; retried, it is pending again, due,
+    // with its attempts counted afresh and its retry window from now.
+    assert!(st.settle_effects(&third, &Settlement { parked: true, ..progress.clone() }).await?);
+    assert!(mine(st.pending_effects(100).await?).is_empty());
+    let parked = mine(st.parked_effects(100).await?);
+    assert_eq!(parked.len(), 1);
+    assert!(parked[0].left().parked);
+    st.redrive_effects(&o.id, &entry.id, now).await?;
+    assert!(mine(st.parked_effects(100).await?).is_empty());
+    let fourth = mine(st.pending_effects(100).await?).remove(0);
+    let d = fourth.left();
+    assert_eq!((d.effects_from, d.events, d.attempts, d.retry_at, d.parked), (2, true, 0, None, false));
+    assert_eq!(d.redriven_at.map(|t| t.timestamp_millis()), Some(now.timestamp_millis()));
+    // Nothing left: off the pending list; the record stays, and a stale settle changes nothing.
+    assert!(st.settle_effects(&fourth, &Settlement { effects_from: 2, ..Default::default() }).await?);
+    assert!(!st.settle_effects(&fourth, &Settlement { effects_from: 0, ..Default::default() }).await?);
+    assert!(mine(st.pending_effects(100).await?).is_empty());
+    assert!(mine(st.parked_effects(100).await?).is_empty());
     assert_eq!(st.get_outbox_entry(&o.id, &entry.id).await?, Some(entry.clone()));
+    // A change with events and no effect is an entry too (its events may be deferred).
+    let next = OrderChange::for_order(&o.id).with_event(TimelineEvent::new(
+        chrono::Utc::now() + chrono::Duration::milliseconds(5),
+        "order.cancelled",
+        Actor::Customer("cust-fx".into()),
+    ));
+    st.commit(&next).await?;
+    let both = st.effects_of_order(&o.id).await?;
+    assert_eq!(both.len(), 2);
+    let quiet = both.iter().find(|e| e.effects.is_empty()).unwrap().clone();
+    assert_eq!(quiet.events, vec!["order.cancelled".to_owned()]);
+    assert!(mine(st.pending_effects(100).await?).is_empty());
+    st.defer_events(&o.id, &quiet.id, 0).await?;
+    let waiting = mine(st.pending_effects(100).await?);
+    assert_eq!(waiting.len(), 1);
+    assert_eq!((waiting[0].id.clone(), waiting[0].left().events), (quiet.id.clone(), true));
+    assert!(st.settle_effects(&waiting[0], &Settlement::default()).await?);
+    assert!(mine(st.pending_effects(100).await?).is_empty());
     // Deferring an entry that was never committed is refused, and creates nothing.
     let ghost = "2020-01-01T00:00:00.000Z#01JDQ0000000000000000000ZZ";
-    assert_eq!(st.defer_effects(&o.id, ghost).await, Err(StoreError::NotFound));
-    assert_eq!(st.effects_of_order(&o.id).await?.len(), 1);
+    assert_eq!(st.defer_effects(&o.id, ghost, 0).await, Err(StoreError::NotFound));
+    assert_eq!(st.defer_events(&o.id, ghost, 0).await, Err(StoreError::NotFound));
+    assert_eq!(st.effects_of_order(&o.id).await?.len(), 2);
     Ok(())
 }
 

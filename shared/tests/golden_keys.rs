@@ -306,7 +306,15 @@ fn outbox_keys() {
     let image = serde_json::to_value(serde_dynamo::Item::from(a)).unwrap();
     assert_eq!(oms_shared::adapters::dynamo::entities::outbox::entry_from_image(&image), None);
     // Outbox items written before change records keep their keys.
-    let e = OutboxEntry { order_id: oid(), id: "01JD0000000000000000000005".into(), effects: vec![], created_at: t0() };
+    let e = OutboxEntry {
+        order_id: oid(),
+        id: "01JD0000000000000000000005".into(),
+        effects: vec![],
+        created_at: t0(),
+        events: vec![],
+        sequence: None,
+        deferral: None,
+    };
     let a = outbox_item(&e).to_attrs().unwrap();
     assert_eq!(attr(&a, "SK").as_deref(), Some("OUTBOX#01JD0000000000000000000005"));
     assert_eq!(keys::parse_outbox("ORDER#01JD0000000000000000000001", "OUTBOX#x"), Some((oid(), "x".into())));

@@ -283,13 +283,14 @@ async fn a_dispatcher_that_dies_midway_still_delivers_one_mail() -> anyhow::Resu
     assert_eq!(w.dispatch().await?, 0);
     assert_eq!(w.sandbox.open_authorizations(), 1);
     assert_eq!(w.store.pending_effects(10).await?.len(), 1);
-    // The scheduled drain runs it again: the void goes through; the notification is enqueued
-    // again; the entry leaves the pending list.
+    // The scheduled drain resumes where the dispatch stopped: the void goes through, the
+    // notification (which ran before it) is not enqueued again; the entry leaves the pending
+    // list.
     assert_eq!(w.effects().drain().await?, 1);
     assert!(w.store.pending_effects(10).await?.is_empty());
     assert_eq!(w.sandbox.open_authorizations(), 0);
     let messages = w.queue.take();
-    assert_eq!(w.kinds(&messages), vec!["order.cancelled", "order.cancelled"]);
+    assert_eq!(w.kinds(&messages), vec!["order.cancelled"]);
     // The notifier sends one mail per dedupe key: the customer gets exactly one.
     let notifier = Notifier {
         oms: w.oms.clone(),
@@ -381,6 +382,155 @@ async fn edits_and_holds_go_through_the_same_write_path() -> anyhow::Result<()> 
     assert_eq!(w.available().await?, 7, "holds adjusted by the difference");
     let timeline = w.store.timeline(&id).await?;
     assert_eq!(timeline.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), vec!["order.placed", "order.edited"]);
+    Ok(())
+}
+
+/// Makes a pending entry due now (as if its retry time had passed), keeping what is left.
+async fn due_now(w: &World, e: &OutboxEntry) -> anyhow::Result<()> {
+    let d = e.left();
+    let left = Settlement {
+        effects_from: d.effects_from,
+        events: d.events,
+        attempts: d.attempts,
+        retry_at: Some(chrono::Utc::now() - chrono::Duration::seconds(1)),
+        parked: false,
+    };
+    anyhow::ensure!(w.store.settle_effects(e, &left).await?, "settled");
+    Ok(())
+}
+
+/// A deferred entry the drain cannot finish keeps its progress, waits out a backoff, holds the
+/// order's later entries behind it, and is parked after its attempts; deferred again by an
+/// operator once the provider is back, it completes, and nothing ran twice.
+#[tokio::test]
+async fn the_drain_backs_off_keeps_an_orders_order_and_parks_what_never_succeeds() -> anyhow::Result<()> {
+    use oms_shared::domain::effects::MAX_DRAIN_ATTEMPTS;
+    let w = World::new().await?;
+    let id = w.authorized("k1").await?;
+    w.oms.cancel_order(&w.caller(), &id, Actor::Customer("cust-1".into()), None).await?;
+    w.payments.fail.store(u32::MAX, Ordering::SeqCst);
+    assert_eq!(w.dispatch().await?, 0);
+    assert_eq!(w.kinds(&w.queue.take()), vec!["order.cancelled"], "the mail ran before the void failed");
+    // A later change of the same order, with an effect of its own, deferred behind it.
+    let later = OrderChange::for_order(&id).with_effect(Effect::notify(Notification::new("order.delayed", &id, None)));
+    w.store.commit(&later).await?;
+    let (_, later_id) = w.store.take_stream().pop().unwrap();
+    w.store.defer_effects(&id, &later_id, 0).await?;
+    let fx = w.effects();
+    let first = |v: Vec<OutboxEntry>| v.into_iter().find(|e| e.id != later_id).unwrap();
+    assert_eq!(fx.drain().await?, 0);
+    assert!(w.queue.take().is_empty(), "the later entry waits behind the failing one, the mail is not repeated");
+    let e = first(w.store.pending_effects(10).await?);
+    let d = e.left();
+    assert_eq!((d.effects_from, d.attempts, d.parked), (1, 1, false));
+    assert!(d.retry_at.unwrap() > chrono::Utc::now() + chrono::Duration::minutes(4), "{:?}", d.retry_at);
+    // Not due yet: the next run tries neither.
+    assert_eq!(fx.drain().await?, 0);
+    assert_eq!(first(w.store.pending_effects(10).await?).left().attempts, 1);
+    assert!(w.queue.take().is_empty());
+    // Each run past its retry time counts an attempt, until it is parked.
+    for n in 2..=MAX_DRAIN_ATTEMPTS {
+        due_now(&w, &first(w.store.pending_effects(10).await?)).await?;
+        assert_eq!(fx.drain().await?, 0);
+        if n < MAX_DRAIN_ATTEMPTS {
+            assert_eq!(first(w.store.pending_effects(10).await?).left().attempts, n);
+        }
+    }
+    let parked = w.store.parked_effects(10).await?;
+    assert_eq!(parked.len(), 1);
+    assert_eq!((parked[0].left().attempts, parked[0].left().effects_from), (MAX_DRAIN_ATTEMPTS, 1));
+    assert!(w.queue.take().is_empty());
+    // Parked, it no longer holds the order's later entry.
+    assert_eq!(fx.drain().await?, 1);
+    assert_eq!(w.kinds(&w.queue.take()), vec!["order.delayed"]);
+    assert_eq!(w.sandbox.open_authorizations(), 1);
+    // The provider is back; an operator retries the parked entry: it resumes where it stopped.
+    w.payments.fail.store(0, Ordering::SeqCst);
+    w.store.redrive_effects(&id, &parked[0].id, chrono::Utc::now()).await?;
+    assert_eq!(fx.drain().await?, 1);
+    assert_eq!(w.sandbox.open_authorizations(), 0);
+    assert!(w.queue.take().is_empty(), "the cancel mail is not sent again");
+    assert!(w.store.pending_effects(10).await?.is_empty() && w.store.parked_effects(10).await?.is_empty());
+    Ok(())
+}
+
+/// A clock stuck at one instant (a commit made long ago).
+struct At(chrono::DateTime<chrono::Utc>);
+impl Clock for At {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0
+    }
+}
+
+/// Past the providers' idempotency window a retried refund could be paid twice: the drain parks
+/// an entry whose effects are left instead of running them, still publishes its events, and
+/// an operator's retry opens a new window.
+#[tokio::test]
+async fn the_drain_does_not_run_effects_past_the_retry_window() -> anyhow::Result<()> {
+    use oms_shared::domain::effects::RETRY_WINDOW_HOURS;
+    let w = World::new().await?;
+    let id = w.authorized("k1").await?;
+    w.queue.take();
+    let long_ago = chrono::Utc::now() - chrono::Duration::hours(RETRY_WINDOW_HOURS + 1);
+    let old = w.store.clone().with_clock(Arc::new(At(long_ago)));
+    let change = OrderChange::for_order(&id)
+        .with_event(TimelineEvent::new(long_ago, "order.edited", Actor::Customer("cust-1".into())))
+        .with_effect(Effect::notify(Notification::new("order.delayed", &id, None)));
+    old.commit(&change).await?;
+    let (_, entry_id) = w.store.take_stream().pop().unwrap();
+    w.store.defer_effects(&id, &entry_id, 0).await?;
+    w.store.defer_events(&id, &entry_id, 1).await?;
+    assert_eq!(w.effects().drain().await?, 0);
+    assert!(w.queue.take().is_empty(), "the effect is not run past the window");
+    assert_eq!(w.bus.take().iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), vec!["order.edited"]);
+    let parked = w.store.parked_effects(10).await?;
+    assert_eq!(parked.len(), 1);
+    assert_eq!((parked[0].left().effects_from, parked[0].left().events), (0, false));
+    // An operator checked the provider and retries it: a new window from now.
+    w.store.redrive_effects(&id, &entry_id, chrono::Utc::now()).await?;
+    assert_eq!(w.effects().drain().await?, 1);
+    assert_eq!(w.kinds(&w.queue.take()), vec!["order.delayed"]);
+    assert!(w.store.parked_effects(10).await?.is_empty());
+    Ok(())
+}
+
+/// Events the bus refuses are deferred with the change's record and published by the drain
+/// with the same ids; the record's effects are not run again for them.
+#[tokio::test]
+async fn events_the_bus_refuses_wait_in_the_pending_list_and_the_drain_publishes_them() -> anyhow::Result<()> {
+    use oms_shared::app::events::ChangeEvents;
+    let w = World::new().await?;
+    let id = w.authorized("k1").await?;
+    w.queue.take();
+    let placed =
+        w.store.effects_of_order(&id).await?.into_iter().find(|e| e.events.iter().any(|t| t == "order.placed"));
+    let entry = placed.expect("the placement announced order.placed");
+    let c = ChangeEvents {
+        order: id.clone(),
+        change_id: entry.id.clone(),
+        types: entry.events.clone(),
+        sequence: entry.sequence,
+        occurred_at: entry.created_at,
+    };
+    let fx = w.effects();
+    w.bus.fail_next(1);
+    assert!(!fx.publish_or_defer(&c, entry.effects.len()).await?, "deferred, not an error");
+    assert!(w.bus.take().is_empty());
+    let pending = w.store.pending_effects(10).await?;
+    assert_eq!(pending.len(), 1);
+    assert_eq!((pending[0].left().events, pending[0].left().effects_from), (true, entry.effects.len()));
+    // Still refused: an attempt counted; then published once due.
+    w.bus.fail_next(1);
+    assert_eq!(fx.drain().await?, 0);
+    let e = w.store.pending_effects(10).await?.remove(0);
+    assert_eq!((e.left().events, e.left().attempts), (true, 1));
+    due_now(&w, &e).await?;
+    assert_eq!(fx.drain().await?, 1);
+    let published = w.bus.take();
+    assert_eq!(published.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), vec!["order.placed"]);
+    assert_eq!(published[0].id, oms_shared::domain::events::event_id(&id, &entry.id, "order.placed"));
+    assert!(w.queue.take().is_empty(), "the placement's effects are not run again");
+    assert!(w.store.pending_effects(10).await?.is_empty());
     Ok(())
 }
 

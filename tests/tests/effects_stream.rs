@@ -29,9 +29,23 @@ async fn a_failed_dispatch_is_deferred_then_drained_and_a_redelivered_record_mai
     assert_eq!(s.local.effects_reader.dispatch(&broken).await?, 0);
     let pending = s.local.oms.store.pending_effects(100).await?;
     assert_eq!(pending.iter().filter(|e| e.order_id == order).count(), 1, "{pending:?}");
-    // A drain while still down keeps it pending; once the queue is back it goes out and leaves.
+    // A drain while still down keeps it pending, with an attempt counted and a retry time; the
+    // next drain leaves it alone until then.
     assert_eq!(broken.drain().await.map_err(|e| anyhow::anyhow!(e.to_string()))?, 0);
     assert_eq!(mine(s.local.oms.store.pending_effects(100).await?), 1);
+    assert_eq!(s.local.effects.drain().await.map_err(|e| anyhow::anyhow!(e.to_string()))?, 0, "not due yet");
+    // Once due, with the queue back, it goes out and leaves.
+    let e = s.local.oms.store.pending_effects(100).await?.into_iter().find(|e| e.order_id == order).unwrap();
+    let d = e.left();
+    assert_eq!((d.attempts, d.effects_from), (1, 0));
+    let due = oms_shared::ports::Settlement {
+        effects_from: d.effects_from,
+        events: d.events,
+        attempts: d.attempts,
+        retry_at: Some(chrono::Utc::now() - chrono::Duration::seconds(1)),
+        parked: false,
+    };
+    assert!(s.local.oms.store.settle_effects(&e, &due).await?);
     assert_eq!(s.local.effects.drain().await.map_err(|e| anyhow::anyhow!(e.to_string()))?, 1);
     assert_eq!(mine(s.local.oms.store.pending_effects(100).await?), 0);
     // The record stays as the timeline, with its effects listed for an operator.
@@ -185,4 +199,75 @@ fn queue_down(s: &Stack) -> oms_shared::app::effects::Effects {
         notifications: Arc::new(SqsQueue::new(s.local.sqs.clone(), "http://127.0.0.1:9/queue/none")),
         ..s.local.effects.clone()
     }
+}
+
+/// An operator's view of what the drain gave up on: parked records are listed for finance
+/// (not for agents or customers), a retry with a bad body is a 400 naming the field, one for
+/// a record that is not parked a 404, and a retry puts it back, due, for the drain to finish.
+#[tokio::test]
+async fn parked_records_are_listed_and_retried_through_the_api() -> anyhow::Result<()> {
+    let s = Stack::without_stream().await?;
+    let (id, _) = s.ready_order("cust-pk", "parked@example.com", json!([{"sku": "SOCKS-3PK", "quantity": 1}])).await?;
+    let order = OrderId::parse(&id)?;
+    s.drain_notifications().await?;
+    resend(&s, &id).await?;
+    // The stream hands the re-send over while the queue is down; the drain gives up on it.
+    let broken = queue_down(&s);
+    assert_eq!(s.local.effects_reader.dispatch(&broken).await?, 0);
+    let e = s.local.oms.store.pending_effects(1000).await?.into_iter().find(|e| e.order_id == order).unwrap();
+    let d = e.left();
+    let give_up = oms_shared::ports::Settlement {
+        effects_from: d.effects_from,
+        attempts: 10,
+        parked: true,
+        ..Default::default()
+    };
+    assert!(s.local.oms.store.settle_effects(&e, &give_up).await?);
+
+    let finance = s.scoped_token("fin-pk", "oms/finance");
+    let list = s.call("GET", "/v1/admin/effects/parked", Some(&finance), None, &[]).await?;
+    assert_eq!(list.status, 200, "{}", list.text);
+    let items = list.json()["items"].as_array().cloned().unwrap_or_default();
+    let mine: Vec<&serde_json::Value> = items.iter().filter(|i| i["orderId"] == id.as_str()).collect();
+    assert_eq!(mine.len(), 1, "{}", list.text);
+    assert_eq!(mine[0]["effectsLeft"], json!(["notify"]));
+    assert_eq!((mine[0]["entryId"].as_str(), mine[0]["attempts"].as_u64()), (Some(e.id.as_str()), Some(10)));
+    for (who, token) in [("agent", s.scoped_token("ag-pk", "oms/agent")), ("customer", s.token("cust-pk"))] {
+        let r = s.call("GET", "/v1/admin/effects/parked", Some(&token), None, &[]).await?;
+        assert_eq!(r.status, 403, "{who}: {}", r.text);
+    }
+    // Bad bodies change nothing.
+    for (body, field) in [
+        (json!({"orderId": "nope", "entryId": e.id}), "orderId"),
+        (json!({"orderId": id, "entryId": "a b"}), "entryId"),
+        (json!({"orderId": id, "entryId": e.id, "extra": 1}), "extra"),
+    ] {
+        let r = s.call("POST", "/v1/admin/effects/parked/retry", Some(&finance), Some(&body), &[]).await?;
+        assert_eq!(r.status, 400, "{body}: {}", r.text);
+        assert!(r.text.contains(field), "{field}: {}", r.text);
+    }
+    let other = json!({"orderId": id, "entryId": "2020-01-01T00:00:00.000Z#01JDQ0000000000000000000ZZ"});
+    let r = s.call("POST", "/v1/admin/effects/parked/retry", Some(&finance), Some(&other), &[]).await?;
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(s.local.oms.store.parked_effects(1000).await?.iter().filter(|p| p.order_id == order).count(), 1);
+    // The retry: pending again and due; the drain sends the mail and nothing is left.
+    let body = json!({"orderId": id, "entryId": e.id});
+    let r = s.call("POST", "/v1/admin/effects/parked/retry", Some(&finance), Some(&body), &[]).await?;
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.json()["status"], "pending");
+    let again = s.call("POST", "/v1/admin/effects/parked/retry", Some(&finance), Some(&body), &[]).await?;
+    assert_eq!(again.status, 404, "no longer parked: {}", again.text);
+    assert!(s.local.effects.drain().await.map_err(|e| anyhow::anyhow!(e.to_string()))? >= 1);
+    let store = &s.local.oms.store;
+    assert!(
+        store
+            .pending_effects(1000)
+            .await?
+            .iter()
+            .chain(&store.parked_effects(1000).await?)
+            .all(|p| p.order_id != order)
+    );
+    let queued = s.take_messages("NotificationsQueue").await?;
+    assert!(queued.iter().any(|n| n["dedupeKey"].as_str().is_some_and(|k| k.contains("#resend-"))), "{queued:?}");
+    Ok(())
 }

@@ -200,24 +200,89 @@ async fn an_orders_life_reaches_the_bus_as_valid_events_in_sequence() -> anyhow:
 /// The stream record of the order's placement change, as Lambda hands it to the effects
 /// function (built from the change record in the table).
 async fn duplicated_placement_record(s: &Stack, id: &str) -> anyhow::Result<Value> {
-    let items = oms_local::change_records(&s.local, id).await?;
-    let placed = items
-        .iter()
-        .find(|i| i.get("events").and_then(|v| v.as_s().ok()).is_some_and(|e| e.contains("order.placed")))
+    let records = event_records(s, id).await?;
+    let placed = records
+        .into_iter()
+        .find(|r| r["dynamodb"]["NewImage"]["events"]["S"].as_str().is_some_and(|e| e.contains("order.placed")))
         .ok_or_else(|| anyhow::anyhow!("no change record announced order.placed"))?;
-    let s_of = |k: &str| placed.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-    let n_of = |k: &str| placed.get(k).and_then(|v| v.as_n().ok()).cloned().unwrap_or_default();
-    Ok(json!({"Records": [{
-        "eventName": "INSERT",
-        "eventSource": "aws:dynamodb",
-        "dynamodb": {
-            "Keys": {"PK": {"S": s_of("PK")}, "SK": {"S": s_of("SK")}},
-            "NewImage": {
-                "PK": {"S": s_of("PK")}, "SK": {"S": s_of("SK")}, "entity": {"S": "timeline"},
-                "events": {"S": s_of("events")}, "sequence": {"N": n_of("sequence")}, "createdAt": {"S": s_of("createdAt")}
-            },
-            "SequenceNumber": "900000000000000000000001",
-            "StreamViewType": "NEW_AND_OLD_IMAGES"
-        }
-    }]}))
+    Ok(json!({ "Records": [placed] }))
+}
+
+/// The stream records of the order's change records that announced events, oldest first, as
+/// Lambda hands them to the effects function (events only: no effects to run again).
+async fn event_records(s: &Stack, id: &str) -> anyhow::Result<Vec<Value>> {
+    let items = oms_local::change_records(&s.local, id).await?;
+    Ok(items
+        .iter()
+        .filter(|i| i.get("events").is_some())
+        .enumerate()
+        .map(|(n, r)| {
+            let s_of = |k: &str| r.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let n_of = |k: &str| r.get(k).and_then(|v| v.as_n().ok()).cloned().unwrap_or_default();
+            json!({
+                "eventName": "INSERT",
+                "eventSource": "aws:dynamodb",
+                "dynamodb": {
+                    "Keys": {"PK": {"S": s_of("PK")}, "SK": {"S": s_of("SK")}},
+                    "NewImage": {
+                        "PK": {"S": s_of("PK")}, "SK": {"S": s_of("SK")}, "entity": {"S": "timeline"},
+                        "events": {"S": s_of("events")}, "sequence": {"N": n_of("sequence")}, "createdAt": {"S": s_of("createdAt")}
+                    },
+                    "SequenceNumber": format!("{}", 900000000000000000000001u128 + n as u128),
+                    "StreamViewType": "NEW_AND_OLD_IMAGES"
+                }
+            })
+        })
+        .collect())
+}
+
+/// EventBridge refusing every call (an outage longer than the stream's retries): the effects
+/// function defers each record's events to the drain instead of failing the batch, so the
+/// stream never gives up on them; the drain publishes them, with the same ids, once the bus is
+/// back, and runs none of the records' effects again.
+#[tokio::test]
+async fn events_the_bus_refuses_are_deferred_and_the_drain_publishes_them() -> anyhow::Result<()> {
+    use oms_shared::adapters::{aws, eventbridge::EventBridgeBus};
+    let s = Stack::without_stream().await?;
+    let (id, _) =
+        s.ready_order("cust-bd", "bus-down@example.com", json!([{"sku": "SOCKS-3PK", "quantity": 1}])).await?;
+    let order = oms_shared::domain::OrderId::parse(&id)?;
+    // Everything committed so far is dispatched (its mails taken off the queue unsent).
+    s.drain_notifications().await?;
+    let records = event_records(&s, &id).await?;
+    let types: Vec<String> = records
+        .iter()
+        .flat_map(|r| r["dynamodb"]["NewImage"]["events"]["S"].as_str().unwrap_or_default().split_whitespace())
+        .map(str::to_owned)
+        .collect();
+    assert!(types.len() >= 2, "{types:?}");
+    let unreachable = aws::eventbridge_client(&aws::load_config(true).await, Some("http://127.0.0.1:9"));
+    let down = oms_shared::app::effects::Effects {
+        bus: std::sync::Arc::new(EventBridgeBus::new(unreachable, "oms")),
+        ..s.local.effects.clone()
+    };
+    let out = oms_runtime::effects_batch(&down, &json!({ "Records": records })).await;
+    assert_eq!(out["batchItemFailures"], json!([]), "deferred: the stream goes on");
+    let mut seen = Vec::new();
+    drain(&s, &mut seen).await?;
+    assert!(seen.is_empty(), "{seen:?}");
+    let pending: Vec<_> =
+        s.local.oms.store.pending_effects(1000).await?.into_iter().filter(|e| e.order_id == order).collect();
+    assert_eq!(pending.len(), records.len());
+    assert!(pending.iter().all(|e| e.left().events && e.left().effects_from == e.effects.len()), "{pending:?}");
+    // The bus is back: the drain publishes every deferred event, in the order's sequence.
+    let done = s.local.effects.drain().await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    assert!(done >= records.len(), "{done}");
+    assert!(s.local.oms.store.pending_effects(1000).await?.iter().all(|e| e.order_id != order));
+    let wanted: Vec<&str> = types.iter().map(String::as_str).collect();
+    wait_for(&s, &mut seen, &wanted).await?;
+    let mine: Vec<&Value> = seen.iter().filter(|e| e["data"]["order"]["orderId"] == id.as_str()).collect();
+    assert_eq!(mine.len(), types.len(), "each once: {mine:?}");
+    let sequences: Vec<u64> = mine.iter().filter_map(|e| e["sequence"].as_u64()).collect();
+    assert!(sequences.windows(2).all(|w| w[0] <= w[1]), "in sequence: {sequences:?}");
+    for e in &mine {
+        assert_valid(e)?;
+    }
+    assert!(s.take_messages("NotificationsQueue").await?.is_empty(), "no effect ran again");
+    Ok(())
 }

@@ -358,10 +358,21 @@ pub async fn poll(
                             }
                             if let Some(c) = change_events(r.event_name(), d.keys(), d.new_image()) {
                                 let fx = effects.clone();
+                                let n = d
+                                    .new_image()
+                                    .and_then(|img| {
+                                        oms_shared::adapters::dynamo::entities::outbox::announced_entry(
+                                            &c.order,
+                                            &c.change_id,
+                                            &image_json(img),
+                                        )
+                                    })
+                                    .map_or(0, |e| e.effects.len());
                                 progress.spawn(async move {
-                                    // Retried as the stream retries a failed record (same event ids).
+                                    // Refused by the bus: deferred to the drain, as the effects
+                                    // function does (same event ids); retried if even that fails.
                                     for attempt in 0..5u64 {
-                                        match fx.publish(&c).await {
+                                        match fx.publish_or_defer(&c, n).await {
                                             Ok(_) => return,
                                             Err(e) => {
                                                 tracing::warn!(order_id = %c.order, error = %e, "events not published")

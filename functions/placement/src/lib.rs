@@ -119,6 +119,8 @@ pub fn router(oms: Oms) -> Router {
             patch(admin_update_case).route_layer(need(P::Cases)).merge(get(admin_get_case).route_layer(need(P::Cases))),
         )
         .route("/v1/admin/reconciliation", get(admin_reconciliation).route_layer(need(P::Reconciliation)))
+        .route("/v1/admin/effects/parked", get(admin_parked_effects).route_layer(need(P::Reconciliation)))
+        .route("/v1/admin/effects/parked/retry", post(admin_retry_parked).route_layer(need(P::Reconciliation)))
         // The console's reads and actions.
         .route("/v1/admin/customers", get(admin_search_customers).route_layer(need(P::ReadCustomers)))
         .route("/v1/admin/customers/{customer_id}", get(admin_customer).route_layer(need(P::ReadCustomers)))

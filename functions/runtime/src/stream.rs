@@ -1,6 +1,7 @@
 //! The effects function's table stream batch: what each record asks (a customer profile, a
 //! change's effects, its integration events, a webhook replay, a stock level) and the batch
-//! handler that does it in order, deferring effects it cannot run (decision 11).
+//! handler that does it in order, deferring effects it cannot run and events the bus refuses
+//! (decision 11).
 
 use oms_shared::adapters::dynamo::keys;
 use oms_shared::app::effects::{EffectError, Effects};
@@ -89,18 +90,26 @@ pub fn stream_batch(event: &Value) -> Vec<StreamWork> {
     event.get("Records").and_then(Value::as_array).into_iter().flatten().filter_map(stream_work).collect()
 }
 
+/// What `do_stream_work` left to the drain.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Deferred {
+    pub effects: bool,
+    pub events: bool,
+}
+
 /// Does what one stream record asks: the customer profile, then the change's effects, then
 /// its integration events. Each part is idempotent, so a retried record redoes it harmlessly.
-/// With `hold`, the record's effects are deferred to the drain instead of run (an earlier
-/// record of the same order was). Returns whether the effects were deferred.
-pub async fn do_stream_work(e: &Effects, w: &StreamWork, hold: bool) -> Result<bool, EffectError> {
+/// With `hold`, the record's effects (and events) are deferred to the drain instead of run (an
+/// earlier record of the same order's were). Effects that fail, and events the bus refuses,
+/// are deferred too; an error means something could not even be deferred.
+pub async fn do_stream_work(e: &Effects, w: &StreamWork, hold: Deferred) -> Result<Deferred, EffectError> {
     if let Some(order) = &w.body {
         e.record_customer(order).await?;
     }
-    let mut deferred = false;
+    let mut deferred = Deferred::default();
     if let Some((order, id)) = &w.outbox {
         let span = tracing::info_span!("outbox", order_id = %order, outbox_id = %id);
-        deferred = if hold {
+        deferred.effects = if hold.effects {
             e.defer(order, id).instrument(span).await?;
             true
         } else {
@@ -108,7 +117,13 @@ pub async fn do_stream_work(e: &Effects, w: &StreamWork, hold: bool) -> Result<b
         };
     }
     if let Some(c) = &w.events {
-        e.publish(c).await?;
+        let effects = w.entry.as_ref().map_or(0, |x| x.effects.len());
+        deferred.events = if hold.events {
+            e.defer_events(c, effects).await?;
+            true
+        } else {
+            !e.publish_or_defer(c, effects).await?
+        };
     }
     if let Some(r) = &w.replay {
         e.request_replay(r).await?;
@@ -129,24 +144,33 @@ pub async fn effects_batch(e: &Effects, event: &Value) -> Value {
 /// redone). The effects of that record and of every later one are deferred to the drain first,
 /// so even a stream that gives up on the batch loses none; a record that cannot be started
 /// before `deadline` (less than `STREAM_RECORD_BUDGET` left) is handed back the same way. Once
-/// a record's effects are deferred, the order's later records in the batch are deferred behind
-/// it (an order's effects keep their order). Stock levels are published last, once per SKU and
+/// a record's effects (or events, which the bus refused) are deferred, the order's later
+/// records' effects (or events) in the batch are deferred behind them (an order's effects and
+/// events keep their order); a refused event does not fail the batch. Stock levels are published last, once per SKU and
 /// location however many of its records the batch holds (the debounce); a failure there
 /// reports that location's first record.
 pub async fn effects_batch_until(e: &Effects, event: &Value, deadline: Option<std::time::Instant>) -> Value {
     let work = stream_batch(event);
-    let mut held: Vec<&oms_shared::domain::OrderId> = Vec::new();
+    // Orders whose effects (events) an earlier record deferred: their later ones wait too.
+    let mut effects_held: Vec<&oms_shared::domain::OrderId> = Vec::new();
+    let mut events_held: Vec<&oms_shared::domain::OrderId> = Vec::new();
     for (i, w) in work.iter().enumerate() {
         let out_of_time =
             deadline.is_some_and(|d| d.saturating_duration_since(std::time::Instant::now()) < STREAM_RECORD_BUDGET);
-        let hold = w.outbox.as_ref().is_some_and(|(o, _)| held.contains(&o));
+        let hold = Deferred {
+            effects: w.outbox.as_ref().is_some_and(|(o, _)| effects_held.contains(&o)),
+            events: w.events.as_ref().is_some_and(|c| events_held.contains(&&c.order)),
+        };
         let failed = if out_of_time {
             Some("out of time".to_owned())
         } else {
             match do_stream_work(e, w, hold).await {
                 Ok(deferred) => {
-                    if let (true, Some((o, _))) = (deferred, &w.outbox) {
-                        held.push(o);
+                    if let (true, Some((o, _))) = (deferred.effects, &w.outbox) {
+                        effects_held.push(o);
+                    }
+                    if let (true, Some(c)) = (deferred.events, &w.events) {
+                        events_held.push(&c.order);
                     }
                     None
                 }
@@ -160,6 +184,11 @@ pub async fn effects_batch_until(e: &Effects, event: &Value, deadline: Option<st
                     && let Err(err) = e.defer(o, id).await
                 {
                     tracing::warn!(error = %err, "effects not deferred: the stream hands them again");
+                }
+                if let Some(c) = &rest.events
+                    && let Err(err) = e.defer_events(c, 0).await
+                {
+                    tracing::warn!(error = %err, "events not deferred: the stream hands them again");
                 }
             }
             return json!({"batchItemFailures": [{"itemIdentifier": w.seq}]});

@@ -27,6 +27,7 @@ pub mod loyalty;
 pub mod messages;
 pub mod notify;
 pub mod orders;
+pub mod parked;
 pub mod privacy;
 pub mod projections;
 pub mod promotion_input;

@@ -4,7 +4,7 @@
 //! `ports::OrderChanges::commit`, or refused whole.
 
 use super::Cart;
-pub use super::effects::{Effect, Notification, OutboxEntry};
+pub use super::effects::{Deferral, Effect, Notification, OutboxEntry};
 use super::ids::{CustomerId, LocationId, OrderId, ReturnId, ShipmentId, Sku};
 use super::order::{Order, Reservation, ReservationState, Shipment, TimelineEvent};
 use super::returns::Rma;

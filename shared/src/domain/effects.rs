@@ -140,4 +140,84 @@ pub struct OutboxEntry {
     pub id: String,
     pub effects: Vec<Effect>,
     pub created_at: DateTime<Utc>,
+    /// The integration event types the change announced: published from the stream, or by the
+    /// drain when the bus refused them there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<String>,
+    /// The order version the change committed (the events' sequence), when it wrote the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
+    /// What is left to do when the entry is deferred; `None` when it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deferral: Option<Deferral>,
+}
+
+/// What a deferred entry still has to do, and how its retries went. Effects run in order and
+/// stop at the first that fails, so what is left of them is a suffix: the drain never runs an
+/// effect again once it ran (a refund is not repeated after its idempotency key expired).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deferral {
+    /// The first effect not known to have run (0: all of them).
+    pub effects_from: usize,
+    /// Whether the change's integration events still wait to be published.
+    pub events: bool,
+    /// Drain runs that failed so far.
+    pub attempts: u32,
+    /// Not tried again before this time.
+    pub retry_at: Option<DateTime<Utc>>,
+    /// Bumped by every deferral: the drain records its progress on condition it did not move.
+    pub rev: u64,
+    /// Given up after `MAX_DRAIN_ATTEMPTS`, a permanent failure, or past `RETRY_WINDOW_HOURS`:
+    /// out of the drain's way, listed for an operator, who retries it (`redriven_at`).
+    pub parked: bool,
+    /// When an operator last retried it: the retry window counts from here, not from the commit.
+    pub redriven_at: Option<DateTime<Utc>>,
+}
+
+/// Drain runs a deferred entry gets before it is parked (with the backoff below, the tenth is
+/// about 17 hours after the first failure).
+pub const MAX_DRAIN_ATTEMPTS: u32 = 10;
+
+/// How long after its change (or an operator's retry) the drain may still run an entry's
+/// effects: the providers keep an idempotency key 24 hours, and a retry after that could pay
+/// a refund twice. An entry with effects left past it is parked, not run; events carry no such
+/// risk and are published whenever the bus takes them.
+pub const RETRY_WINDOW_HOURS: i64 = 20;
+
+impl Deferral {
+    /// Whether the drain may still run the entry's effects at `now`.
+    pub fn within_window(&self, created_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        now - self.redriven_at.unwrap_or(created_at) < chrono::Duration::hours(RETRY_WINDOW_HOURS)
+    }
+}
+
+/// How long the drain waits before trying an entry again after its `attempts`th failure:
+/// 5 minutes, doubling, at most 4 hours.
+pub fn drain_backoff(attempts: u32) -> chrono::Duration {
+    let minutes = 5i64 << attempts.saturating_sub(1).min(6);
+    chrono::Duration::minutes(minutes.min(240))
+}
+
+impl OutboxEntry {
+    /// A deferred entry's remaining work: what its deferral says, or (deferred by a release
+    /// that recorded none) every effect and no events.
+    pub fn left(&self) -> Deferral {
+        self.deferral.clone().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_drain_backs_off_doubling_to_four_hours_and_its_last_try_stays_within_a_day() {
+        let minutes: Vec<i64> = (1..=8).map(|n| drain_backoff(n).num_minutes()).collect();
+        assert_eq!(minutes, vec![5, 10, 20, 40, 80, 160, 240, 240]);
+        assert_eq!(drain_backoff(u32::MAX).num_minutes(), 240);
+        // The waits before attempts 2..=MAX: the last try is this long after the first failure.
+        let span: i64 = (1..MAX_DRAIN_ATTEMPTS).map(|n| drain_backoff(n).num_minutes()).sum();
+        assert!(span < 20 * 60, "{span} minutes");
+    }
 }

@@ -51,8 +51,8 @@ pub use address::{Address, AddressError, AddressInput, CountryCode};
 pub use cart::{Cart, CartError, CartItem};
 pub use catalog::{CatalogError, Dimensions, GeoPoint, Location, LocationKind, Product, ProductKind, StreetAddress};
 pub use change::{
-    Effect, IDEMPOTENCY_TTL_HOURS, IdempotencyRecord, LabelDoc, Notification, OrderChange, OutboxEntry, ProviderEvent,
-    ReturnLabelDoc, StockDelta, StockMove, StockMovement, Write,
+    Deferral, Effect, IDEMPOTENCY_TTL_HOURS, IdempotencyRecord, LabelDoc, Notification, OrderChange, OutboxEntry,
+    ProviderEvent, ReturnLabelDoc, StockDelta, StockMove, StockMovement, Write,
 };
 pub use email::{Email, EmailError};
 pub use ids::{

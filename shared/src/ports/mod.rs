@@ -52,7 +52,7 @@ pub use locations::LocationRepository;
 pub use mailer::{Attachment, Mail, MailError, Mailer};
 pub use messages::{MessageError, MessageSender, OutboundMessage};
 pub use orders::{Listing, OrderChanges, OrderRepository, OrderView, Page, is_created_position};
-pub use outbox::Outbox;
+pub use outbox::{Outbox, Settlement};
 pub use payment::{Authorization, AuthorizeRequest, PaymentError, PaymentGateway};
 pub use privacy::PersonalData;
 pub use promotions::PromotionRepository;

@@ -192,6 +192,22 @@ pub async fn admin_reconciliation(State(oms): State<AppState>, Staff(_): Staff) 
     Ok(json(StatusCode::OK, &oms.reconcile().await?))
 }
 
+/// Change records the effects drain gave up on, oldest first.
+pub async fn admin_parked_effects(State(oms): State<AppState>, Staff(_): Staff) -> Result<Response, Problem> {
+    Ok(json(StatusCode::OK, &serde_json::json!({ "items": oms.parked_effects().await? })))
+}
+
+/// An operator retries a parked record: the drain resumes it where it stopped.
+pub async fn admin_retry_parked(
+    State(oms): State<AppState>,
+    Staff(_): Staff,
+    Json(req, _): Json<oms_shared::app::parked::RetryParked>,
+) -> Result<Response, Problem> {
+    oms.retry_parked(&req).await?;
+    let body = serde_json::json!({ "orderId": req.order_id, "entryId": req.entry_id, "status": "pending" });
+    Ok(json(StatusCode::ACCEPTED, &body))
+}
+
 /// The order's after-delivery survey and its answer.
 pub async fn admin_feedback(AgentOrder(o): AgentOrder) -> Result<Response, Problem> {
     Ok(json(StatusCode::OK, &o.oms.feedback_of(&o.caller, &o.id).await?))

@@ -304,6 +304,11 @@ pub fn outbox_gsi2pk(order: &OrderId) -> String {
 pub fn outbox_gsi2pk_shard(shard: u32) -> String {
     format!("OUTBOX#{shard}")
 }
+/// Parked entries (the drain gave up): a sparse GSI2 partition per shard, for an operator.
+pub const OUTBOX_PARKED_PREFIX: &str = "OUTBOX_PARKED#";
+pub fn outbox_parked_gsi2pk(order: &OrderId) -> String {
+    format!("{OUTBOX_PARKED_PREFIX}{}", shard(order.as_str()))
+}
 /// The order and entry id of an outbox item's key (stream records carry keys).
 pub fn parse_outbox(pk: &str, sk: &str) -> Option<(OrderId, String)> {
     let order = OrderId::parse(pk.strip_prefix("ORDER#")?).ok()?;

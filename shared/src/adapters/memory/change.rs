@@ -182,14 +182,23 @@ fn apply(
             s.payment_refs.insert(a.clone(), id.clone());
         }
         s.timeline.entry(id.clone()).or_default().extend(c.timeline.iter().cloned());
-        if !c.effects.is_empty() {
+        let events: Vec<String> =
+            crate::domain::events::event_types(&c.timeline).into_iter().map(|t| t.to_string()).collect();
+        if !c.effects.is_empty() || !events.is_empty() {
+            // Kept for a change with events too (the bus may refuse them and defer them); the
+            // stream hands the dispatcher only those with effects.
             let entry = OutboxEntry {
                 order_id: id.clone(),
-                id: ulid::Ulid::new().to_string(),
+                id: format!("{}#{}", now.format("%Y-%m-%dT%H:%M:%S%.3fZ"), ulid::Ulid::new()),
                 effects: c.effects.clone(),
                 created_at: now,
+                events,
+                sequence: c.next_order().map(|o| o.version),
+                deferral: None,
             };
-            s.stream.push((id.clone(), entry.id.clone()));
+            if !c.effects.is_empty() {
+                s.stream.push((id.clone(), entry.id.clone()));
+            }
             s.outbox.insert((id.clone(), entry.id.clone()), entry);
         }
     }

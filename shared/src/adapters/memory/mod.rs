@@ -61,8 +61,9 @@ pub(crate) struct State {
     pub payment_refs: HashMap<String, OrderId>,
     /// Every committed entry with effects (the change records' effects).
     pub outbox: BTreeMap<(OrderId, String), OutboxEntry>,
-    /// Entries whose dispatch failed, waiting for the drain (the outbox index).
-    pub deferred: std::collections::BTreeSet<(OrderId, String)>,
+    /// Each entry's deferral revision: moved by every write to its deferral, kept after it
+    /// completes (as the table keeps `rev` on the record).
+    pub outbox_revs: BTreeMap<(OrderId, String), u64>,
     /// Entries committed and not yet read by `take_stream` (the table's stream).
     pub stream: Vec<(OrderId, String)>,
     pub facts: HashMap<OrderId, crate::domain::analytics::OrderFact>,

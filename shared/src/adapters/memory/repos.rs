@@ -192,14 +192,38 @@ impl PreferenceRepository for MemoryStore {
     }
 }
 
+impl MemoryStore {
+    fn deferred_in(&self, parked: bool, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        let s = self.lock()?;
+        let mut v: Vec<OutboxEntry> =
+            s.outbox.values().filter(|e| e.deferral.as_ref().is_some_and(|d| d.parked == parked)).cloned().collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v.truncate(limit);
+        Ok(v)
+    }
+
+    /// Writes an entry's deferral (`f` gets it, or a new one) and moves its revision.
+    fn write_deferral(&self, order: &OrderId, id: &str, f: impl FnOnce(&mut Deferral)) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        let k = (order.clone(), id.to_owned());
+        let rev = s.outbox_revs.get(&k).copied().unwrap_or(0) + 1;
+        let e = s.outbox.get_mut(&k).ok_or(StoreError::NotFound)?;
+        let d = e.deferral.get_or_insert_with(Default::default);
+        f(d);
+        d.rev = rev;
+        s.outbox_revs.insert(k, rev);
+        Ok(())
+    }
+}
+
 #[async_trait::async_trait]
 impl Outbox for MemoryStore {
     async fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        let s = self.lock()?;
-        let mut v: Vec<OutboxEntry> = s.deferred.iter().filter_map(|k| s.outbox.get(k).cloned()).collect();
-        v.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        v.truncate(limit);
-        Ok(v)
+        self.deferred_in(false, limit)
+    }
+
+    async fn parked_effects(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.deferred_in(true, limit)
     }
 
     async fn get_outbox_entry(&self, order: &OrderId, id: &str) -> Result<Option<OutboxEntry>, StoreError> {
@@ -209,23 +233,69 @@ impl Outbox for MemoryStore {
     async fn effects_of_order(&self, order: &OrderId) -> Result<Vec<OutboxEntry>, StoreError> {
         let mut v: Vec<OutboxEntry> =
             self.read(|s| s.outbox.iter().filter(|((o, _), _)| o == order).map(|(_, e)| e.clone()).collect())?;
-        v.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        v.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(v)
     }
 
-    async fn defer_effects(&self, order: &OrderId, id: &str) -> Result<(), StoreError> {
-        let mut s = self.lock()?;
-        let k = (order.clone(), id.to_owned());
-        if !s.outbox.contains_key(&k) {
-            return Err(StoreError::NotFound);
-        }
-        s.deferred.insert(k);
-        Ok(())
+    async fn defer_effects(&self, order: &OrderId, id: &str, from: usize) -> Result<(), StoreError> {
+        let fresh = self.read(|s| s.outbox.get(&(order.clone(), id.to_owned())).map(|e| e.deferral.is_none()))?;
+        self.write_deferral(order, id, |d| {
+            // Nothing known to have run (0): what an earlier deferral recorded stands.
+            if from > 0 || fresh == Some(true) {
+                d.effects_from = from;
+            }
+            d.parked = false;
+        })
     }
 
-    async fn complete_effects(&self, order: &OrderId, id: &str) -> Result<(), StoreError> {
-        self.lock()?.deferred.remove(&(order.clone(), id.to_owned()));
-        Ok(())
+    async fn redrive_effects(&self, order: &OrderId, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let parked = self.read(|s| {
+            s.outbox.get(&(order.clone(), id.to_owned())).and_then(|e| e.deferral.as_ref()).is_some_and(|d| d.parked)
+        })?;
+        if !parked {
+            return Err(StoreError::NotFound);
+        }
+        self.write_deferral(order, id, |d| {
+            d.parked = false;
+            d.attempts = 0;
+            d.retry_at = None;
+            d.redriven_at = Some(now);
+        })
+    }
+
+    async fn defer_events(&self, order: &OrderId, id: &str, effects: usize) -> Result<(), StoreError> {
+        let fresh = self.read(|s| s.outbox.get(&(order.clone(), id.to_owned())).map(|e| e.deferral.is_none()))?;
+        self.write_deferral(order, id, |d| {
+            if fresh == Some(true) {
+                d.effects_from = effects;
+            }
+            d.events = true;
+            d.parked = false;
+        })
+    }
+
+    async fn settle_effects(&self, entry: &OutboxEntry, left: &Settlement) -> Result<bool, StoreError> {
+        let mut s = self.lock()?;
+        let k = (entry.order_id.clone(), entry.id.clone());
+        let rev = entry.deferral.as_ref().map_or(0, |d| d.rev);
+        let current = s.outbox_revs.get(&k).copied().unwrap_or(0);
+        let Some(e) = s.outbox.get_mut(&k) else { return Ok(false) };
+        if e.deferral.is_none() || current != rev {
+            return Ok(false);
+        }
+        let done = !left.leaves_work(e);
+        let redriven_at = e.deferral.as_ref().and_then(|d| d.redriven_at);
+        e.deferral = (!done).then(|| Deferral {
+            effects_from: left.effects_from,
+            events: left.events,
+            attempts: left.attempts,
+            retry_at: left.retry_at,
+            rev: rev + 1,
+            parked: left.parked,
+            redriven_at,
+        });
+        s.outbox_revs.insert(k, rev + 1);
+        Ok(true)
     }
 }
 

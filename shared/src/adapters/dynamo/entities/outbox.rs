@@ -6,35 +6,68 @@
 //! completed.
 
 use super::super::errors::sdk;
-use super::super::item::{Attrs, Item, from_attrs, key_attrs, s};
+use super::super::item::{Attrs, Item, from_attrs, key_attrs, n, s};
 use super::super::keys;
 use super::super::table::{DynamoStore, entity_of, table_key};
 use super::records::ChangeRecord;
 use super::{ENTITY_OUTBOX, ENTITY_TIMELINE};
 use crate::adapters::dynamo::errors::mapping;
-use crate::domain::{OrderId, OutboxEntry};
-use crate::ports::{Outbox, StoreError};
+use crate::domain::{Deferral, OrderId, OutboxEntry};
+use crate::ports::{Outbox, Settlement, StoreError};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
 
 pub fn outbox_item(e: &OutboxEntry) -> Item<&OutboxEntry> {
     Item::new(keys::outbox(&e.order_id, &e.id), ENTITY_OUTBOX, e)
         .gsi2(keys::outbox_gsi2pk(&e.order_id), format!("{}#{}", keys::timestamp(&e.created_at), e.id))
 }
 
-/// The entry an item holds: a change record with effects, or an outbox item of before.
+/// What the deferral attributes of a record in the outbox index say (`None`: not in it).
+fn deferral_of(a: &Attrs) -> Option<Deferral> {
+    let pk = a.get(keys::GSI2PK)?.as_s().ok()?;
+    let num = |k: &str| a.get(k).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<u64>().ok());
+    let time = |k: &str| {
+        let t = a.get(k).and_then(|v| v.as_s().ok()).and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+        t.map(|t| t.with_timezone(&Utc))
+    };
+    Some(Deferral {
+        effects_from: num(PENDING_FROM).unwrap_or(0) as usize,
+        events: a.get(PENDING_EVENTS).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+        attempts: num(ATTEMPTS).unwrap_or(0) as u32,
+        retry_at: time(RETRY_AT),
+        rev: num(REV).unwrap_or(0),
+        parked: pk.starts_with(keys::OUTBOX_PARKED_PREFIX),
+        redriven_at: time(REDRIVEN_AT),
+    })
+}
+
+/// The entry an item holds: a change record with effects or integration events, or an outbox
+/// item of before.
 fn entry_of(a: Attrs) -> Result<Option<OutboxEntry>, StoreError> {
     match entity_of(&a) {
-        ENTITY_OUTBOX => Ok(Some(from_attrs::<OutboxEntry>(a).map_err(mapping)?.data)),
+        ENTITY_OUTBOX => {
+            let deferral = deferral_of(&a);
+            let mut e = from_attrs::<OutboxEntry>(a).map_err(mapping)?.data;
+            e.deferral = deferral;
+            Ok(Some(e))
+        }
         ENTITY_TIMELINE => {
             let key = table_key(&a).ok_or(StoreError::Mapping("record without key".into()))?;
             let (order_id, id) =
                 keys::parse_outbox(&key.pk, &key.sk).ok_or(StoreError::Mapping("record key".into()))?;
+            let deferral = deferral_of(&a);
             let r = from_attrs::<ChangeRecord>(a).map_err(mapping)?.data;
-            Ok((!r.effects.is_empty()).then_some(OutboxEntry {
+            let events: Vec<String> = r.events.split_whitespace().map(str::to_owned).collect();
+            Ok((!r.effects.is_empty() || !events.is_empty()).then_some(OutboxEntry {
                 order_id,
                 id,
                 effects: r.effects,
                 created_at: r.created_at,
+                events,
+                sequence: r.sequence,
+                deferral,
             }))
         }
         _ => Ok(None),
@@ -55,12 +88,51 @@ pub fn announced_entry(order: &OrderId, id: &str, image: &serde_json::Value) -> 
     entry_from_image(image).filter(|e| e.order_id == *order && e.id == id)
 }
 
-#[async_trait::async_trait]
-impl Outbox for DynamoStore {
-    async fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+/// A deferred record's attributes: the first effect left, whether its events wait, the drain's
+/// failed runs and when it tries again, and the deferral revision the drain's write checks.
+const PENDING_FROM: &str = "pendingFrom";
+const PENDING_EVENTS: &str = "pendingEvents";
+const ATTEMPTS: &str = "attempts";
+const RETRY_AT: &str = "retryAt";
+const REV: &str = "rev";
+const REDRIVEN_AT: &str = "redrivenAt";
+
+fn condition_failed(e: &aws_sdk_dynamodb::error::SdkError<UpdateItemError>) -> bool {
+    matches!(e.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_)))
+}
+
+impl DynamoStore {
+    /// A deferral write to record `id` of `order` (it moves the revision: `:one` is bound); a
+    /// failed condition is `NotFound`.
+    async fn write_deferral(
+        &self,
+        order: &OrderId,
+        id: &str,
+        f: impl FnOnce(UpdateItemFluentBuilder) -> UpdateItemFluentBuilder,
+    ) -> Result<(), StoreError> {
+        let req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(&keys::outbox(order, id))))
+            .expression_attribute_values(":pk", s(keys::outbox_gsi2pk(order)))
+            .expression_attribute_values(":one", n(1));
+        match f(req).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(StoreError::NotFound),
+            Err(e) => Err(sdk(e)),
+        }
+    }
+
+    /// Deferred entries in one of the sparse partitions (`prefix` + shard), oldest first.
+    async fn deferred_in(&self, parked: bool, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         let mut entries: Vec<Attrs> = Vec::new();
         for shard in 0..keys::STATUS_SHARDS {
-            let pk = keys::outbox_gsi2pk_shard(shard);
+            let pk = if parked {
+                format!("{}{shard}", keys::OUTBOX_PARKED_PREFIX)
+            } else {
+                keys::outbox_gsi2pk_shard(shard)
+            };
             entries.extend(self.query_all(keys::GSI2, keys::GSI2PK, &pk, None, false).await?);
         }
         let sk = |a: &Attrs| a.get(keys::GSI2SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
@@ -68,9 +140,13 @@ impl Outbox for DynamoStore {
         entries.truncate(limit);
         let mut out = Vec::new();
         for a in self.hydrate(entries).await? {
-            // The keys-only index is read eventually: a record completed since it was listed
-            // has lost its index keys by now and is not run again.
-            if !a.contains_key(keys::GSI2PK) {
+            // The keys-only index is read eventually: a record completed (or parked, or taken
+            // back) since it was listed is not where it was, and is left out.
+            let here = a
+                .get(keys::GSI2PK)
+                .and_then(|v| v.as_s().ok())
+                .is_some_and(|pk| pk.starts_with(keys::OUTBOX_PARKED_PREFIX) == parked);
+            if !here {
                 continue;
             }
             // One this version cannot read (an effect of a newer release) waits for one that
@@ -81,6 +157,17 @@ impl Outbox for DynamoStore {
             }
         }
         Ok(out)
+    }
+}
+
+#[async_trait::async_trait]
+impl Outbox for DynamoStore {
+    async fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.deferred_in(false, limit).await
+    }
+
+    async fn parked_effects(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.deferred_in(true, limit).await
     }
 
     async fn get_outbox_entry(&self, order: &OrderId, id: &str) -> Result<Option<OutboxEntry>, StoreError> {
@@ -100,51 +187,103 @@ impl Outbox for DynamoStore {
         Ok(out)
     }
 
-    async fn defer_effects(&self, order: &OrderId, id: &str) -> Result<(), StoreError> {
+    async fn defer_effects(&self, order: &OrderId, id: &str, from: usize) -> Result<(), StoreError> {
         if !id.contains('#') {
             // An outbox item of before is in the index from its first write.
             return Ok(());
         }
-        let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key_attrs(&keys::outbox(order, id))))
-            .update_expression("SET GSI2PK = :pk, GSI2SK = :sk")
+        // Nothing known to have run (0): what an earlier deferral or drain recorded stands.
+        let from_expr = if from == 0 { format!("if_not_exists({PENDING_FROM}, :from)") } else { ":from".into() };
+        self.write_deferral(order, id, |r| {
+            r.update_expression(format!(
+                "SET GSI2PK = :pk, GSI2SK = :sk, {PENDING_FROM} = {from_expr}, \
+                 {ATTEMPTS} = if_not_exists({ATTEMPTS}, :zero) ADD {REV} :one"
+            ))
             .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":pk", s(keys::outbox_gsi2pk(order)))
             .expression_attribute_values(":sk", s(id))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e) if matches!(e.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_))) => {
-                Err(StoreError::NotFound)
-            }
-            Err(e) => Err(sdk(e)),
-        }
+            .expression_attribute_values(":from", n(from))
+            .expression_attribute_values(":zero", n(0))
+        })
+        .await
     }
 
-    async fn complete_effects(&self, order: &OrderId, id: &str) -> Result<(), StoreError> {
-        let key = keys::outbox(order, id);
+    async fn redrive_effects(&self, order: &OrderId, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.write_deferral(order, id, |r| {
+            r.update_expression(format!(
+                "SET GSI2PK = :pk, {ATTEMPTS} = :zero, {REDRIVEN_AT} = :now REMOVE {RETRY_AT} ADD {REV} :one"
+            ))
+            .condition_expression("begins_with(GSI2PK, :parked)")
+            .expression_attribute_values(":parked", s(keys::OUTBOX_PARKED_PREFIX))
+            .expression_attribute_values(":now", s(keys::timestamp(&now)))
+            .expression_attribute_values(":zero", n(0))
+        })
+        .await
+    }
+
+    async fn defer_events(&self, order: &OrderId, id: &str, effects: usize) -> Result<(), StoreError> {
         if !id.contains('#') {
-            return self.delete(&key).await;
+            return Ok(());
         }
-        // The record stays (it is the order's timeline); it leaves the outbox index.
-        let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key_attrs(&key)))
-            .update_expression("REMOVE GSI2PK, GSI2SK")
-            .condition_expression("attribute_exists(GSI2PK)")
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e) if matches!(e.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_))) => {
-                Ok(())
-            }
+        self.write_deferral(order, id, |r| {
+            r.update_expression(format!(
+                "SET GSI2PK = :pk, GSI2SK = :sk, {PENDING_EVENTS} = :yes, \
+                 {PENDING_FROM} = if_not_exists({PENDING_FROM}, :from) ADD {REV} :one"
+            ))
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":sk", s(id))
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .expression_attribute_values(":from", n(effects))
+        })
+        .await
+    }
+
+    async fn settle_effects(&self, entry: &OutboxEntry, left: &Settlement) -> Result<bool, StoreError> {
+        let key = keys::outbox(&entry.order_id, &entry.id);
+        let done = !left.leaves_work(entry);
+        if done && !entry.id.contains('#') {
+            // An outbox item of before is deleted once all ran (it is no timeline).
+            return self.delete(&key).await.map(|()| true);
+        }
+        let rev = entry.deferral.as_ref().map_or(0, |d| d.rev);
+        let mut req = self.client.update_item().table_name(&self.table).set_key(Some(key_attrs(&key)));
+        req = if rev == 0 {
+            req.condition_expression(format!("attribute_exists(GSI2PK) AND attribute_not_exists({REV})"))
+        } else {
+            req.condition_expression(format!("attribute_exists(GSI2PK) AND {REV} = :rev"))
+                .expression_attribute_values(":rev", n(rev))
+        };
+        // Every write to the deferral moves `rev`: erasure's rewrite and the next settle check it.
+        req = req.expression_attribute_values(":one", n(1));
+        req = if done {
+            // The record stays (it is the order's timeline); it leaves the outbox index.
+            req.update_expression(format!(
+                "REMOVE GSI2PK, GSI2SK, {PENDING_FROM}, {PENDING_EVENTS}, {ATTEMPTS}, {RETRY_AT}, {REDRIVEN_AT} ADD {REV} :one"
+            ))
+        } else {
+            let pk = if left.parked {
+                keys::outbox_parked_gsi2pk(&entry.order_id)
+            } else {
+                keys::outbox_gsi2pk(&entry.order_id)
+            };
+            let retry = match left.retry_at {
+                Some(t) => {
+                    req = req.expression_attribute_values(":at", s(keys::timestamp(&t)));
+                    format!(", {RETRY_AT} = :at")
+                }
+                None => String::new(),
+            };
+            let remove = if left.retry_at.is_none() { format!(" REMOVE {RETRY_AT}") } else { String::new() };
+            req.update_expression(format!(
+                "SET GSI2PK = :pk, {PENDING_FROM} = :from, {PENDING_EVENTS} = :events, {ATTEMPTS} = :attempts{retry}{remove} ADD {REV} :one"
+            ))
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":from", n(left.effects_from))
+            .expression_attribute_values(":events", AttributeValue::Bool(left.events))
+            .expression_attribute_values(":attempts", n(left.attempts))
+        };
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
             Err(e) => Err(sdk(e)),
         }
     }

@@ -44,9 +44,18 @@ impl DynamoStore {
             if !scrub_item(&mut a, needles) {
                 return Ok(false);
             }
-            let condition = match a.get(keys::GSI2PK) {
-                Some(v) => Condition::new("GSI2PK = :gsi2pk").value(":gsi2pk", v.clone()),
-                None => Condition::new("attribute_not_exists(GSI2PK)"),
+            // Every write to a deferral moves `rev`: a deferral or the drain's progress meanwhile is not undone.
+            let condition = match (a.get(keys::GSI2PK), a.get("rev")) {
+                (Some(v), Some(rev)) => Condition::new("GSI2PK = :gsi2pk AND rev = :rev")
+                    .value(":gsi2pk", v.clone())
+                    .value(":rev", rev.clone()),
+                (Some(v), None) => {
+                    Condition::new("GSI2PK = :gsi2pk AND attribute_not_exists(rev)").value(":gsi2pk", v.clone())
+                }
+                (None, Some(rev)) => {
+                    Condition::new("attribute_not_exists(GSI2PK) AND rev = :rev").value(":rev", rev.clone())
+                }
+                (None, None) => Condition::new("attribute_not_exists(GSI2PK) AND attribute_not_exists(rev)"),
             };
             match self.put(a.clone(), condition).await {
                 Ok(()) => return Ok(true),
