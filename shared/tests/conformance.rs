@@ -931,8 +931,10 @@ async fn effects_are_recorded_with_the_change_and_completed_once<S: Store + Clon
     let d = third.left();
     assert_eq!((d.effects_from, d.events, d.attempts, d.parked), (2, true, 1, false));
     assert_eq!(d.retry_at.map(|t| t.timestamp_millis()), Some(at.timestamp_millis()));
-    // A stream deferral that knows nothing ran (0) keeps the progress and the attempts.
+    // A stream deferral that knows nothing ran (0), or less than the drain got, keeps the
+    // progress and the attempts.
     st.defer_effects(&o.id, &entry.id, 0).await?;
+    st.defer_effects(&o.id, &entry.id, 1).await?;
     let third = mine(st.pending_effects(100).await?).remove(0);
     let d = third.left();
     assert_eq!((d.effects_from, d.events, d.attempts), (2, true, 1));
@@ -946,6 +948,7 @@ async fn effects_are_recorded_with_the_change_and_completed_once<S: Store + Clon
     let parked = mine(st.parked_effects(100).await?);
     assert_eq!(parked.len(), 1);
     assert!(parked[0].left().parked);
+    assert!(st.parked_count().await? >= 1);
     st.redrive_effects(&o.id, &entry.id, now).await?;
     assert!(mine(st.parked_effects(100).await?).is_empty());
     let fourth = mine(st.pending_effects(100).await?).remove(0);

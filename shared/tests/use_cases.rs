@@ -413,7 +413,9 @@ async fn the_drain_backs_off_keeps_an_orders_order_and_parks_what_never_succeeds
     assert_eq!(w.kinds(&w.queue.take()), vec!["order.cancelled"], "the mail ran before the void failed");
     // A later change of the same order, with an effect of its own, deferred behind it.
     let later = OrderChange::for_order(&id).with_effect(Effect::notify(Notification::new("order.delayed", &id, None)));
-    w.store.commit(&later).await?;
+    // A moment later (records of the same millisecond sort by their random part).
+    let soon = w.store.clone().with_clock(Arc::new(At(chrono::Utc::now() + chrono::Duration::milliseconds(5))));
+    soon.commit(&later).await?;
     let (_, later_id) = w.store.take_stream().pop().unwrap();
     w.store.defer_effects(&id, &later_id, 0).await?;
     let fx = w.effects();
@@ -451,6 +453,38 @@ async fn the_drain_backs_off_keeps_an_orders_order_and_parks_what_never_succeeds
     assert_eq!(w.sandbox.open_authorizations(), 0);
     assert!(w.queue.take().is_empty(), "the cancel mail is not sent again");
     assert!(w.store.pending_effects(10).await?.is_empty() && w.store.parked_effects(10).await?.is_empty());
+    Ok(())
+}
+
+/// Entries backing off do not fill the drain's page: the listing reads past them to the ones
+/// due, and keeps them in it so an order's later entries still wait behind them.
+#[tokio::test]
+async fn the_pending_list_reads_past_entries_not_due_yet() -> anyhow::Result<()> {
+    let w = World::new().await?;
+    let id = w.authorized("k1").await?;
+    let mut ids = Vec::new();
+    for i in 0..3i64 {
+        let at = chrono::Utc::now() + chrono::Duration::milliseconds(5 * (i + 1));
+        let c = OrderChange::for_order(&id).with_effect(Effect::notify(Notification::new("order.delayed", &id, None)));
+        w.store.clone().with_clock(Arc::new(At(at))).commit(&c).await?;
+        let (_, e) = w.store.take_stream().pop().unwrap();
+        w.store.defer_effects(&id, &e, 0).await?;
+        ids.push(e);
+    }
+    // The two oldest back off.
+    for e in w.store.pending_effects(10).await?.into_iter().filter(|e| e.id != ids[2]) {
+        let left = Settlement {
+            attempts: 1,
+            retry_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+            ..Default::default()
+        };
+        assert!(w.store.settle_effects(&e, &left).await?);
+    }
+    let page: Vec<String> = w.store.pending_effects(1).await?.into_iter().map(|e| e.id).collect();
+    assert_eq!(page, ids, "read past the two not due to the one due");
+    // The drain holds the order's due entry behind the ones backing off.
+    assert_eq!(w.effects().drain().await?, 0);
+    assert!(w.queue.take().iter().all(|m| !m.contains("order.delayed")));
     Ok(())
 }
 

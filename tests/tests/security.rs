@@ -114,6 +114,13 @@ async fn every_route_for_every_role_and_customer() -> anyhow::Result<()> {
         ("GET", format!("/v1/backorders/TV-55/{fake}"), None, "UAAAAAAAA"),
         ("POST", format!("{a}/refunds"), Some(refund), "UFFAAFAFA"),
         ("GET", "/v1/admin/reconciliation".into(), None, "UFFFFFAFA"),
+        ("GET", "/v1/admin/effects/parked".into(), None, "UFFFFFAFA"),
+        (
+            "POST",
+            "/v1/admin/effects/parked/retry".into(),
+            Some(json!({"orderId": fake, "entryId": "2020-01-01T00:00:00.000Z#01JDQ0000000000000000000ZZ"})),
+            "UFFFFFAFA",
+        ),
         ("PUT", "/v1/admin/products/MATRIX-1".into(), Some(product), "UFFFFFFAA"),
         ("PUT", "/v1/admin/locations/MATRIX-LOC".into(), Some(location), "UFFFFAFAA"),
         ("PUT", "/v1/admin/stock/MATRIX-1/WH-NJ".into(), Some(json!({"onHand": 5})), "UFFFFAFAA"),

@@ -346,31 +346,33 @@ pub async fn poll(
                         }
                         for r in res.records() {
                             let Some(d) = r.dynamodb() else { continue };
-                            if let Some((order, id)) = outbox_entry(r.event_name(), d.keys(), d.new_image()) {
+                            // A record's effects, then its events, in one task, as the effects
+                            // function does them (an events deferral must not come first).
+                            let outbox = outbox_entry(r.event_name(), d.keys(), d.new_image());
+                            let events = change_events(r.event_name(), d.keys(), d.new_image());
+                            if outbox.is_some() || events.is_some() {
                                 let fx = effects.clone();
                                 let image = d.new_image().cloned();
                                 progress.spawn(async move {
-                                    // A failure is deferred; the next start (or a drain) retries it.
-                                    if let Err(e) = dispatch(&fx, &order, &id, image.as_ref()).await {
-                                        tracing::warn!(order_id = %order, error = %e, "effects failed");
+                                    if let Some((order, id)) = &outbox {
+                                        // A failure is deferred; the next start (or a drain) retries it.
+                                        if let Err(e) = dispatch(&fx, order, id, image.as_ref()).await {
+                                            tracing::warn!(order_id = %order, error = %e, "effects failed");
+                                        }
                                     }
-                                });
-                            }
-                            if let Some(c) = change_events(r.event_name(), d.keys(), d.new_image()) {
-                                let fx = effects.clone();
-                                let n = d
-                                    .new_image()
-                                    .and_then(|img| {
-                                        oms_shared::adapters::dynamo::entities::outbox::announced_entry(
-                                            &c.order,
-                                            &c.change_id,
-                                            &image_json(img),
-                                        )
-                                    })
-                                    .map_or(0, |e| e.effects.len());
-                                progress.spawn(async move {
-                                    // Refused by the bus: deferred to the drain, as the effects
-                                    // function does (same event ids); retried if even that fails.
+                                    let Some(c) = events else { return };
+                                    let n = image
+                                        .as_ref()
+                                        .and_then(|img| {
+                                            oms_shared::adapters::dynamo::entities::outbox::announced_entry(
+                                                &c.order,
+                                                &c.change_id,
+                                                &image_json(img),
+                                            )
+                                        })
+                                        .map_or(0, |e| e.effects.len());
+                                    // Refused by the bus: deferred to the drain (same event ids);
+                                    // retried if even that fails.
                                     for attempt in 0..5u64 {
                                         match fx.publish_or_defer(&c, n).await {
                                             Ok(_) => return,

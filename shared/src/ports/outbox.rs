@@ -33,11 +33,14 @@ impl Settlement {
 
 #[async_trait::async_trait]
 pub trait Outbox: Send + Sync {
-    /// Deferred entries not parked, oldest first, at most `limit` (due or not: each carries its
-    /// `deferral`).
+    /// Deferred entries not parked, oldest first, each with its `deferral`: read until `limit`
+    /// of them are due now, with those not due among them (the drain holds an order's later
+    /// entries behind them), reading at most ten times `limit`.
     async fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
     /// Parked entries, oldest first, at most `limit`.
     async fn parked_effects(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
+    /// How many entries are parked (the index's keys only).
+    async fn parked_count(&self) -> Result<usize, StoreError>;
     /// One committed entry (pending or not): what the stream announced.
     async fn get_outbox_entry(&self, order: &OrderId, id: &str) -> Result<Option<OutboxEntry>, StoreError>;
     /// The entries an order's changes recorded, oldest first (pending or not): what an operator

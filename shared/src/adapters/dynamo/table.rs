@@ -188,11 +188,17 @@ impl DynamoStore {
 
     /// Items by key (BatchGetItem, 100 keys per call, unprocessed keys retried), in no order.
     pub(super) async fn batch_get(&self, keys: Vec<Attrs>) -> Result<Vec<Attrs>, StoreError> {
+        self.batch_get_with(keys, false).await
+    }
+
+    /// `batch_get`, read consistently when `consistent` (what a conditional write follows).
+    pub(super) async fn batch_get_with(&self, keys: Vec<Attrs>, consistent: bool) -> Result<Vec<Attrs>, StoreError> {
         let mut out = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(100) {
             let mut request: Option<KeysAndAttributes> = Some(
                 KeysAndAttributes::builder()
                     .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(consistent)
                     .build()
                     .map_err(|e| StoreError::Unavailable(e.to_string()))?,
             );
@@ -219,6 +225,15 @@ impl DynamoStore {
     /// change does not rewrite whole orders into them), in the index's order. An item
     /// deleted since the index was read is skipped.
     pub(super) async fn hydrate(&self, index_items: Vec<Attrs>) -> Result<Vec<Attrs>, StoreError> {
+        self.hydrate_with(index_items, false).await
+    }
+
+    /// `hydrate`, read consistently when `consistent`.
+    pub(super) async fn hydrate_with(
+        &self,
+        index_items: Vec<Attrs>,
+        consistent: bool,
+    ) -> Result<Vec<Attrs>, StoreError> {
         let order: Vec<Key> = index_items.iter().filter_map(table_key).collect();
         if order.is_empty() {
             return Ok(Vec::new());
@@ -227,7 +242,7 @@ impl DynamoStore {
         unique.sort();
         unique.dedup();
         let mut found: HashMap<Key, Attrs> = self
-            .batch_get(unique.iter().map(key_attrs).collect())
+            .batch_get_with(unique.iter().map(key_attrs).collect(), consistent)
             .await?
             .into_iter()
             .filter_map(|a| Some((table_key(&a)?, a)))

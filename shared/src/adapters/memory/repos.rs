@@ -194,12 +194,23 @@ impl PreferenceRepository for MemoryStore {
 
 impl MemoryStore {
     fn deferred_in(&self, parked: bool, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        let now = self.now();
         let s = self.lock()?;
         let mut v: Vec<OutboxEntry> =
             s.outbox.values().filter(|e| e.deferral.as_ref().is_some_and(|d| d.parked == parked)).cloned().collect();
         v.sort_by(|a, b| a.id.cmp(&b.id));
-        v.truncate(limit);
-        Ok(v)
+        v.truncate(10 * limit);
+        // As the table reads them: until `limit` are due (parked: all count).
+        let mut due = 0;
+        Ok(v.into_iter()
+            .take_while(|e| {
+                let more = due < limit;
+                if parked || e.left().retry_at.is_none_or(|t| t <= now) {
+                    due += 1;
+                }
+                more
+            })
+            .collect())
     }
 
     /// Writes an entry's deferral (`f` gets it, or a new one) and moves its revision.
@@ -226,6 +237,10 @@ impl Outbox for MemoryStore {
         self.deferred_in(true, limit)
     }
 
+    async fn parked_count(&self) -> Result<usize, StoreError> {
+        self.read(|s| s.outbox.values().filter(|e| e.deferral.as_ref().is_some_and(|d| d.parked)).count())
+    }
+
     async fn get_outbox_entry(&self, order: &OrderId, id: &str) -> Result<Option<OutboxEntry>, StoreError> {
         self.read(|s| s.outbox.get(&(order.clone(), id.to_owned())).cloned())
     }
@@ -240,8 +255,9 @@ impl Outbox for MemoryStore {
     async fn defer_effects(&self, order: &OrderId, id: &str, from: usize) -> Result<(), StoreError> {
         let fresh = self.read(|s| s.outbox.get(&(order.clone(), id.to_owned())).map(|e| e.deferral.is_none()))?;
         self.write_deferral(order, id, |d| {
-            // Nothing known to have run (0): what an earlier deferral recorded stands.
-            if from > 0 || fresh == Some(true) {
+            // Nothing known to have run (0): what an earlier deferral recorded stands; further on
+            // than what is recorded moves it there, never back.
+            if fresh == Some(true) || from > d.effects_from {
                 d.effects_from = from;
             }
             d.parked = false;

@@ -124,8 +124,8 @@ impl DynamoStore {
         }
     }
 
-    /// Deferred entries in one of the sparse partitions (`prefix` + shard), oldest first.
-    async fn deferred_in(&self, parked: bool, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+    /// The index keys of one of the sparse partitions (pending or parked), oldest first.
+    async fn deferred_keys(&self, parked: bool) -> Result<Vec<Attrs>, StoreError> {
         let mut entries: Vec<Attrs> = Vec::new();
         for shard in 0..keys::STATUS_SHARDS {
             let pk = if parked {
@@ -137,23 +137,47 @@ impl DynamoStore {
         }
         let sk = |a: &Attrs| a.get(keys::GSI2SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
         entries.sort_by_key(sk);
-        entries.truncate(limit);
-        let mut out = Vec::new();
-        for a in self.hydrate(entries).await? {
-            // The keys-only index is read eventually: a record completed (or parked, or taken
-            // back) since it was listed is not where it was, and is left out.
-            let here = a
-                .get(keys::GSI2PK)
-                .and_then(|v| v.as_s().ok())
-                .is_some_and(|pk| pk.starts_with(keys::OUTBOX_PARKED_PREFIX) == parked);
-            if !here {
-                continue;
+        Ok(entries)
+    }
+
+    /// Deferred entries of a partition, oldest first, read consistently 100 at a time until
+    /// `limit` of them are due at `now` (parked: all count), with the ones not due among them,
+    /// reading at most `READ_CAP` times `limit`.
+    async fn deferred_in(
+        &self,
+        parked: bool,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        const READ_CAP: usize = 10;
+        let keys_listed = self.deferred_keys(parked).await?;
+        let (mut out, mut due) = (Vec::new(), 0);
+        for (read, chunk) in keys_listed.chunks(100).enumerate() {
+            if due >= limit || read * 100 >= READ_CAP * limit {
+                break;
             }
-            // One this version cannot read (an effect of a newer release) waits for one that
-            // can; it does not stop the others.
-            match entry_of(a) {
-                Ok(e) => out.extend(e),
-                Err(err) => tracing::warn!(error = %err, "a pending entry this version cannot read: left pending"),
+            for a in self.hydrate_with(chunk.to_vec(), true).await? {
+                // The keys-only index is read eventually: a record completed (or parked, or
+                // taken back) since it was listed is not where it was, and is left out.
+                let here = a
+                    .get(keys::GSI2PK)
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|pk| pk.starts_with(keys::OUTBOX_PARKED_PREFIX) == parked);
+                if !here || due >= limit {
+                    continue;
+                }
+                // One this version cannot read (an effect of a newer release) waits for one that
+                // can; it does not stop the others.
+                match entry_of(a) {
+                    Ok(Some(e)) => {
+                        if parked || e.left().retry_at.is_none_or(|t| t <= now) {
+                            due += 1;
+                        }
+                        out.push(e);
+                    }
+                    Ok(None) => {}
+                    Err(err) => tracing::warn!(error = %err, "a pending entry this version cannot read: left pending"),
+                }
             }
         }
         Ok(out)
@@ -163,11 +187,15 @@ impl DynamoStore {
 #[async_trait::async_trait]
 impl Outbox for DynamoStore {
     async fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.deferred_in(false, limit).await
+        self.deferred_in(false, limit, Utc::now()).await
     }
 
     async fn parked_effects(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.deferred_in(true, limit).await
+        self.deferred_in(true, limit, Utc::now()).await
+    }
+
+    async fn parked_count(&self) -> Result<usize, StoreError> {
+        Ok(self.deferred_keys(true).await?.len())
     }
 
     async fn get_outbox_entry(&self, order: &OrderId, id: &str) -> Result<Option<OutboxEntry>, StoreError> {
@@ -192,19 +220,35 @@ impl Outbox for DynamoStore {
             // An outbox item of before is in the index from its first write.
             return Ok(());
         }
-        // Nothing known to have run (0): what an earlier deferral or drain recorded stands.
-        let from_expr = if from == 0 { format!("if_not_exists({PENDING_FROM}, :from)") } else { ":from".into() };
-        self.write_deferral(order, id, |r| {
-            r.update_expression(format!(
-                "SET GSI2PK = :pk, GSI2SK = :sk, {PENDING_FROM} = {from_expr}, \
-                 {ATTEMPTS} = if_not_exists({ATTEMPTS}, :zero) ADD {REV} :one"
-            ))
-            .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":sk", s(id))
-            .expression_attribute_values(":from", n(from))
-            .expression_attribute_values(":zero", n(0))
-        })
-        .await
+        // Nothing known to have run (0): what an earlier deferral or drain recorded stands. An
+        // effect further on than what is recorded moves it there, never back (a redelivered
+        // record failing earlier than the drain got must not have it run effects again).
+        let defer = |from_expr: String, only_forward: bool| {
+            self.write_deferral(order, id, move |r| {
+                let r = r
+                    .update_expression(format!(
+                        "SET GSI2PK = :pk, GSI2SK = :sk, {PENDING_FROM} = {from_expr}, \
+                         {ATTEMPTS} = if_not_exists({ATTEMPTS}, :zero) ADD {REV} :one"
+                    ))
+                    .expression_attribute_values(":sk", s(id))
+                    .expression_attribute_values(":zero", n(0));
+                if only_forward {
+                    r.condition_expression(format!(
+                        "attribute_exists(PK) AND (attribute_not_exists({PENDING_FROM}) OR {PENDING_FROM} <= :from)"
+                    ))
+                    .expression_attribute_values(":from", n(from))
+                } else {
+                    r.condition_expression("attribute_exists(PK)").expression_attribute_values(":from", n(from))
+                }
+            })
+        };
+        if from > 0 {
+            match defer(":from".into(), true).await {
+                Err(StoreError::NotFound) => {}
+                other => return other,
+            }
+        }
+        defer(format!("if_not_exists({PENDING_FROM}, :from)"), false).await
     }
 
     async fn redrive_effects(&self, order: &OrderId, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
