@@ -257,9 +257,34 @@ impl EffectsReader {
             iterators.insert(id, it);
         }
         let mut dispatched = 0;
-        for it in iterators.values_mut() {
+        for (shard, it) in iterators.iter_mut() {
+            let mut restarts = 0;
             while let Some(current) = it.clone() {
-                let res = self.client.get_records().shard_iterator(&current).limit(100).send().await?;
+                let res = match self.client.get_records().shard_iterator(&current).limit(100).send().await {
+                    Ok(res) => res,
+                    // DynamoDB Local under load can trim a shard behind an iterator (or expire it):
+                    // read the shard again from its oldest record (dispatching is idempotent).
+                    Err(e)
+                        if restarts < 3
+                            && e.as_service_error().is_some_and(|e| {
+                                e.is_trimmed_data_access_exception() || e.is_expired_iterator_exception()
+                            }) =>
+                    {
+                        restarts += 1;
+                        tracing::warn!(shard = %shard, "stream iterator trimmed or expired: reading the shard again");
+                        *it = self
+                            .client
+                            .get_shard_iterator()
+                            .stream_arn(&self.stream_arn)
+                            .shard_id(shard)
+                            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                            .send()
+                            .await?
+                            .shard_iterator;
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 for r in res.records() {
                     let Some(d) = r.dynamodb() else { continue };
                     if let Some((order, id)) = outbox_entry(r.event_name(), d.keys(), d.new_image()) {
