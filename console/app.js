@@ -21,6 +21,7 @@ import * as accounts from "./screens/accounts.js";
 import * as promotions from "./screens/promotions.js";
 import * as capacity from "./screens/capacity.js";
 import * as rules from "./screens/rules.js";
+import * as parked from "./screens/parked.js";
 
 const routes = [
   { re: /^\/$/, screen: search, nav: "search" },
@@ -39,6 +40,7 @@ const routes = [
   { re: /^\/approvals$/, screen: { render: promotions.renderApprovals }, nav: "approvals" },
   { re: /^\/capacity$/, screen: capacity, nav: "capacity" },
   { re: /^\/rules$/, screen: rules, nav: "rules" },
+  { re: /^\/parked$/, screen: parked, nav: "parked" },
 ];
 
 let renderSeq = 0;

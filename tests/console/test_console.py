@@ -1311,3 +1311,46 @@ def test_loyalty_offer_applied_on_the_order_page(page, scenario):
     assert any(r.startswith("loyalty offer LOY-TV-AUDIO-20") for r in reasons), reasons
     page.locator("summary", has_text="Loyalty offers").click()
     expect(page.locator("#loyalty-offers")).to_contain_text("already has this offer")
+
+
+def test_parked_work_is_listed_and_retried(page, scenario):
+    """Finance sees a change record the drain gave up on (what is left of it in words, its
+    attempts, a link to the order) and puts it back on the drain's list with one click; agents
+    are told the page is not theirs."""
+    from conftest import Scenario, _place, _wait_status
+
+    pk = Scenario(run=scenario.run, customer=f"cust-pk-{scenario.run}", name="Pia Kerr", email=f"pia.kerr.{scenario.run}@example.com",
+                  phone="", address={**scenario.address, "name": "Pia Kerr"})
+    order_id = _place(pk, token(pk.customer), [{"sku": "MUG-CLASSIC", "quantity": 1}])
+    # An agent re-sends the confirmation: that change record (a mail to send) is the one parked.
+    agent = token("ag-park", "oms/agent")
+    _wait_status(order_id, agent, {"ready_to_ship"})
+    r = call("POST", f"/v1/admin/orders/{order_id}/notifications", agent, {"type": "order.confirmed"})
+    assert r.status == 202, r
+    r = call("POST", "/dev/effects/park", body={"orderId": order_id})
+    assert r.status == 200 and r.body["orderId"] == order_id, r
+    entry = r.body["entryId"]
+    finance = token("fin-park", "oms/finance")
+    listed = call("GET", "/v1/admin/effects/parked", finance).body["items"]
+    assert [p["entryId"] for p in listed if p["orderId"] == order_id] == [entry], listed
+
+    sign_in(page, "ag-park", "oms/agent")
+    page.get_by_role("link", name="Parked", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Parked work")
+    expect(page.locator("#parked-forbidden")).to_contain_text("Finance and administrators")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, "fin-park", "oms/finance")
+    page.get_by_role("link", name="Parked", exact=True).click()
+    row = page.locator("#parked-list tr", has_text=order_id)
+    expect(row).to_contain_text("Send the mail")
+    expect(row.locator("td").nth(3)).to_have_text("10")
+    expect(page.get_by_role("link", name="Parked", exact=True)).to_have_attribute("aria-current", "page")
+    expect(row.get_by_role("link", name=order_id)).to_have_attribute("href", f"#/orders/{order_id}")
+    axe_check(page, "32-parked")
+    row.get_by_role("button", name=re.compile(f"Retry the change of .* on order {order_id}")).click()
+    expect(page.locator("#status")).to_contain_text("Back on the drain's list")
+    expect(page.locator("#status")).to_contain_text(order_id)
+    expect(page.locator("#parked-list tr", has_text=order_id)).to_have_count(0)
+    axe_check(page, "33-parked-retried")
+    assert all(p["orderId"] != order_id for p in call("GET", "/v1/admin/effects/parked", finance).body["items"])

@@ -576,6 +576,7 @@ pub fn app(local: &Local) -> Router {
     let import_oms = local.oms.clone();
     let sweep_oms = local.oms.clone();
     let sweep_effects = local.effects.clone();
+    let park_store = local.oms.store.clone();
     Router::new()
         // Runs the scheduled sweeps now, or as at `{"at": "<RFC 3339>"}` (a survey due in three
         // days, a payment deadline): what the effects function's schedule does on AWS.
@@ -636,6 +637,16 @@ pub fn app(local: &Local) -> Router {
                             .into_response(),
                     }
                 }
+            }),
+        )
+        // The drain gives up on an order's latest change record with effects (`{"orderId"}`), as
+        // after ten failed runs: what an operator then sees on the parked list. Fault injection
+        // for the console's tests; there is no such route on AWS.
+        .route(
+            "/dev/effects/park",
+            post(move |body: axum::body::Bytes| {
+                let store = park_store.clone();
+                async move { dev_park(store.as_ref(), &body).await }
             }),
         )
         .route(
@@ -783,6 +794,40 @@ pub fn carrier_event(
 
 /// `POST /dev/carrier-events`: sends a carrier event for a shipment, signed exactly as the
 /// carrier signs it, through the real webhook route.
+async fn dev_park(store: &dyn oms_shared::ports::Store, body: &[u8]) -> axum::response::Response {
+    let bad = |msg: String| (StatusCode::BAD_REQUEST, msg).into_response();
+    let given = serde_json::from_slice::<serde_json::Value>(body).ok();
+    let Some(Ok(order)) = given.as_ref().and_then(|v| v["orderId"].as_str()).map(oms_shared::domain::OrderId::parse)
+    else {
+        return bad("send {\"orderId\": \"<an order id>\"}".into());
+    };
+    let parked = async {
+        let entries = store.effects_of_order(&order).await?;
+        let Some(last) = entries.iter().rev().find(|e| !e.effects.is_empty()) else {
+            return Ok::<_, oms_shared::ports::StoreError>(None);
+        };
+        // A drain run between the deferral and the settlement moves the record's revision: try
+        // again (its effects are deduplicated, so running them early sends nothing twice).
+        for _ in 0..5 {
+            store.defer_effects(&order, &last.id, 0).await?;
+            let Some(entry) = store.get_outbox_entry(&order, &last.id).await? else { continue };
+            let give_up =
+                oms_shared::ports::Settlement { effects_from: 0, attempts: 10, parked: true, ..Default::default() };
+            if store.settle_effects(&entry, &give_up).await? {
+                return Ok(Some(last.id.clone()));
+            }
+        }
+        Err(oms_shared::ports::StoreError::Conflict)
+    };
+    match parked.await {
+        Ok(Some(entry)) => {
+            axum::Json(serde_json::json!({"orderId": order.to_string(), "entryId": entry})).into_response()
+        }
+        Ok(None) => bad("the order has no change record with effects".into()),
+        Err(e) => (StatusCode::CONFLICT, e.to_string()).into_response(),
+    }
+}
+
 async fn dev_carrier_event(router: Router, body: &[u8]) -> axum::response::Response {
     let Ok(req) = serde_json::from_slice::<CarrierEventRequest>(body) else {
         return (StatusCode::BAD_REQUEST, [("content-type", "application/problem+json")], r#"{"type":"urn:oms:problem:invalid-request","title":"Send {\"trackingNumber\", \"status\"}","status":400}"#).into_response();
