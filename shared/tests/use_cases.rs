@@ -539,13 +539,7 @@ async fn events_the_bus_refuses_wait_in_the_pending_list_and_the_drain_publishes
     let placed =
         w.store.effects_of_order(&id).await?.into_iter().find(|e| e.events.iter().any(|t| t == "order.placed"));
     let entry = placed.expect("the placement announced order.placed");
-    let c = ChangeEvents {
-        order: id.clone(),
-        change_id: entry.id.clone(),
-        types: entry.events.clone(),
-        sequence: entry.sequence,
-        occurred_at: entry.created_at,
-    };
+    let c = ChangeEvents::of(&entry);
     let fx = w.effects();
     w.bus.fail_next(1);
     assert!(!fx.publish_or_defer(&c, entry.effects.len()).await?, "deferred, not an error");

@@ -306,6 +306,31 @@ impl EffectsReader {
     }
 }
 
+/// An iterator of `shard` after record `after` (from its oldest record when that is gone or
+/// not known); `None` when none could be had.
+async fn fresh_iterator(
+    client: &aws_sdk_dynamodbstreams::Client,
+    stream_arn: &str,
+    shard: &str,
+    after: Option<&String>,
+) -> Option<String> {
+    let ask = |kind: ShardIteratorType, seq: Option<&String>| {
+        client
+            .get_shard_iterator()
+            .stream_arn(stream_arn)
+            .shard_id(shard)
+            .shard_iterator_type(kind)
+            .set_sequence_number(seq.cloned())
+            .send()
+    };
+    if let Some(seq) = after
+        && let Ok(r) = ask(ShardIteratorType::AfterSequenceNumber, Some(seq)).await
+    {
+        return r.shard_iterator;
+    }
+    ask(ShardIteratorType::TrimHorizon, None).await.ok().and_then(|r| r.shard_iterator)
+}
+
 pub async fn poll(
     client: aws_sdk_dynamodbstreams::Client,
     stream_arn: String,
@@ -314,6 +339,8 @@ pub async fn poll(
     progress: Arc<Progress>,
 ) {
     let mut iterators: HashMap<String, Option<String>> = HashMap::new();
+    // The last record read of each shard: where to read on from when an iterator expires.
+    let mut last_read: HashMap<String, String> = HashMap::new();
     loop {
         // Every shard read up to now (page after page until one is short): a complete pass. A
         // shard whose iterator could not be had is asked for again on the next pass.
@@ -342,11 +369,18 @@ pub async fn poll(
             }
             Err(_) => complete = false,
         }
-        for it in iterators.values_mut() {
+        // Shards with no iterator to read on from: asked for again on the next pass.
+        let mut lost = Vec::new();
+        for (shard, it) in iterators.iter_mut() {
             while let Some(current) = it.clone() {
                 match client.get_records().shard_iterator(&current).limit(100).send().await {
                     Ok(res) => {
                         let page = res.records().len();
+                        if let Some(seq) =
+                            res.records().last().and_then(|r| r.dynamodb()).and_then(|d| d.sequence_number())
+                        {
+                            last_read.insert(shard.clone(), seq.to_owned());
+                        }
                         // Stock levels once per SKU and location per page (the stream batch's debounce).
                         let mut stock = Vec::new();
                         for r in res.records() {
@@ -379,23 +413,24 @@ pub async fn poll(
                                 let fx = effects.clone();
                                 let image = d.new_image().cloned();
                                 progress.spawn(async move {
+                                    // The record's image, read once for its effects and its events.
+                                    let announced = image.as_ref().map(image_json);
+                                    let entry_of = |order: &oms_shared::domain::OrderId, id: &str| {
+                                        announced.as_ref().and_then(|img| {
+                                            oms_shared::adapters::dynamo::entities::outbox::announced_entry(
+                                                order, id, img,
+                                            )
+                                        })
+                                    };
                                     if let Some((order, id)) = &outbox {
                                         // A failure is deferred; the next start (or a drain) retries it.
-                                        if let Err(e) = dispatch(&fx, order, id, image.as_ref()).await {
+                                        let entry = entry_of(order, id);
+                                        if let Err(e) = fx.dispatch_announced(order, id, entry.as_ref()).await {
                                             tracing::warn!(order_id = %order, error = %e, "effects failed");
                                         }
                                     }
                                     let Some(c) = events else { return };
-                                    let n = image
-                                        .as_ref()
-                                        .and_then(|img| {
-                                            oms_shared::adapters::dynamo::entities::outbox::announced_entry(
-                                                &c.order,
-                                                &c.change_id,
-                                                &image_json(img),
-                                            )
-                                        })
-                                        .map_or(0, |e| e.effects.len());
+                                    let n = entry_of(&c.order, &c.change_id).map_or(0, |e| e.effects.len());
                                     // Refused by the bus: deferred to the drain (same event ids);
                                     // retried if even that fails.
                                     for attempt in 0..5u64 {
@@ -441,10 +476,24 @@ pub async fn poll(
                     Err(e) => {
                         tracing::warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(&e), "stream read failed; retrying");
                         complete = false;
+                        // An iterator DynamoDB Local expired or trimmed is never good again: the
+                        // shard is read on from its last record read (else from its oldest; the
+                        // work is idempotent) instead of failing on every pass.
+                        if e.as_service_error()
+                            .is_some_and(|e| e.is_trimmed_data_access_exception() || e.is_expired_iterator_exception())
+                        {
+                            *it = fresh_iterator(&client, &stream_arn, shard, last_read.get(shard)).await;
+                            if it.is_none() {
+                                lost.push(shard.clone());
+                            }
+                        }
                         break;
                     }
                 }
             }
+        }
+        for shard in lost {
+            iterators.remove(&shard);
         }
         if complete {
             progress.pass_done();

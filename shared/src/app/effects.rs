@@ -254,14 +254,7 @@ impl Effects {
             }
         }
         if run_events && left.events {
-            let c = super::events::ChangeEvents {
-                order: entry.order_id.clone(),
-                change_id: entry.id.clone(),
-                types: entry.events.clone(),
-                sequence: entry.sequence,
-                occurred_at: entry.created_at,
-            };
-            match self.publish(&c).await {
+            match self.publish(&super::events::ChangeEvents::of(entry)).await {
                 Ok(_) => left.events = false,
                 Err(e) => {
                     failure.get_or_insert(e);

@@ -25,6 +25,19 @@ pub struct ChangeEvents {
     pub occurred_at: DateTime<Utc>,
 }
 
+impl ChangeEvents {
+    /// The events a change record announced, as the drain and the stream hand them on.
+    pub fn of(entry: &crate::domain::OutboxEntry) -> Self {
+        Self {
+            order: entry.order_id.clone(),
+            change_id: entry.id.clone(),
+            types: entry.events.clone(),
+            sequence: entry.sequence,
+            occurred_at: entry.created_at,
+        }
+    }
+}
+
 /// The events `named` (type, id) of a change of `order`, with the order as it is now; none
 /// when the order is not there. Publishing and webhook replays build them alike.
 pub async fn events_for(
