@@ -1052,6 +1052,14 @@ async fn returns_cases_payments_and_labels<S: Store + Clone + 'static>(st: S) ->
     assert_eq!(st.get_case(&case.id).await?, Some(case.clone()));
     assert_eq!(st.cases_of_order(&o.id).await?, vec![case.clone()]);
     assert!(st.cases_by_status(CaseStatus::Open).await?.iter().any(|c| c.id == case.id));
+    // The order's file: the view with its returns and cases (the return label, the shipping
+    // label and the payment reference are not among them).
+    let file = st.get_order_file(&o.id).await?.expect("the order's file");
+    assert_eq!((file.returns, file.cases), (vec![rma.clone()], vec![case.clone()]));
+    let view = st.get_order_view(&o.id).await?.expect("the order's view");
+    assert_eq!((file.view.order.id, file.view.shipments.len()), (view.order.id, view.shipments.len()));
+    assert_eq!(file.view.timeline.len(), view.timeline.len());
+    assert!(st.get_order_file(&OrderId::generate()).await?.is_none());
     assert_eq!(st.get_label(&o.id, &label.shipment_id).await?, Some(label));
     assert_eq!(st.order_for_payment("pi_123").await?, Some(o.id.clone()));
     // Versioned updates of returns and cases.

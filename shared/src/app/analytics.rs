@@ -199,10 +199,8 @@ impl Analytics {
     }
 
     async fn fact_now(&self, order: &OrderId) -> Result<Option<OrderFact>, StoreError> {
-        let Some(view) = self.store.get_order_view(order).await? else { return Ok(None) };
-        let returns = self.store.returns_of_order(order).await?;
-        let cases = self.store.cases_of_order(order).await?;
-        Ok(Some(fact_of(&view.order, &view.shipments, &view.timeline, &returns, &cases)))
+        let Some(f) = self.store.get_order_file(order).await? else { return Ok(None) };
+        Ok(Some(fact_of(&f.view.order, &f.view.shipments, &f.view.timeline, &f.returns, &f.cases)))
     }
 
     /// What recording an order's fact would write (`None`: nothing, the fact is as it should

@@ -51,7 +51,7 @@ pub use invoices::InvoiceRepository;
 pub use locations::LocationRepository;
 pub use mailer::{Attachment, Mail, MailError, Mailer};
 pub use messages::{MessageError, MessageSender, OutboundMessage};
-pub use orders::{Listing, OrderChanges, OrderRepository, OrderView, Page, is_created_position};
+pub use orders::{Listing, OrderChanges, OrderFile, OrderRepository, OrderView, Page, is_created_position};
 pub use outbox::{Outbox, Settlement};
 pub use payment::{Authorization, AuthorizeRequest, PaymentError, PaymentGateway};
 pub use privacy::PersonalData;

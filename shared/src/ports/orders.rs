@@ -12,6 +12,15 @@ pub struct OrderView {
     pub timeline: Vec<TimelineEvent>,
 }
 
+/// An order's view with its returns and cases: everything a figure about the order is
+/// derived from (analytics).
+#[derive(Debug, Clone)]
+pub struct OrderFile {
+    pub view: OrderView,
+    pub returns: Vec<crate::domain::returns::Rma>,
+    pub cases: Vec<crate::domain::support::Case>,
+}
+
 /// Which page of a listing: at most `limit` items, after the opaque `cursor` of the previous
 /// page, created at or after `from`.
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +65,9 @@ pub trait OrderRepository: Send + Sync {
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
     /// The order with its shipments and timeline, read consistently.
     async fn get_order_view(&self, id: &OrderId) -> Result<Option<OrderView>, StoreError>;
+    /// The view with the order's returns and cases, read consistently: one read where the
+    /// store keeps them together.
+    async fn get_order_file(&self, id: &OrderId) -> Result<Option<OrderFile>, StoreError>;
     /// The order with its shipments, without its timeline (left empty): what a mail renders,
     /// read consistently at a fraction of the view's size.
     async fn get_order_with_shipments(&self, id: &OrderId) -> Result<Option<OrderView>, StoreError> {

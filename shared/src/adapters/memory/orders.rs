@@ -2,7 +2,10 @@
 
 use super::{MemoryStore, page};
 use crate::domain::*;
-use crate::ports::{Listing, OrderRepository, OrderView, Page, ShipmentRepository, StoreError, Tracked};
+use crate::ports::{
+    CaseRepository, Listing, OrderFile, OrderRepository, OrderView, Page, ReturnRepository, ShipmentRepository,
+    StoreError, Tracked,
+};
 use chrono::{DateTime, Utc};
 
 fn from_ok(o: &Order, from: Option<DateTime<Utc>>) -> bool {
@@ -22,6 +25,11 @@ impl OrderRepository for MemoryStore {
         let mut timeline = s.timeline.get(id).cloned().unwrap_or_default();
         timeline.sort_by_key(|e| e.at);
         Ok(Some(OrderView { order, shipments, timeline }))
+    }
+
+    async fn get_order_file(&self, id: &OrderId) -> Result<Option<OrderFile>, StoreError> {
+        let Some(view) = self.get_order_view(id).await? else { return Ok(None) };
+        Ok(Some(OrderFile { view, returns: self.returns_of_order(id).await?, cases: self.cases_of_order(id).await? }))
     }
 
     async fn orders_of_customer(&self, customer: &CustomerId, l: Listing<'_>) -> Result<Page<Order>, StoreError> {

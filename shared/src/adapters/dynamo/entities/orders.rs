@@ -9,10 +9,15 @@ use super::super::item::{Attrs, Item, from_attrs, key_attrs, s};
 use super::super::keys;
 use super::super::table::{DynamoStore, entity_of};
 use super::records::timeline_entries;
-use super::{ENTITY_EVENT, ENTITY_ORDER, ENTITY_ORDER_BODY, ENTITY_PAYMENT, ENTITY_SHIPMENT, ENTITY_TIMELINE};
+use super::{
+    ENTITY_CASE, ENTITY_EVENT, ENTITY_ORDER, ENTITY_ORDER_BODY, ENTITY_PAYMENT, ENTITY_RETURN, ENTITY_SHIPMENT,
+    ENTITY_TIMELINE,
+};
 use crate::adapters::dynamo::errors::{mapping, sdk};
+use crate::domain::returns::Rma;
+use crate::domain::support::Case;
 use crate::domain::{CustomerId, Email, Order, OrderId, OrderStatus, Shipment, StoredBody, TimelineEvent};
-use crate::ports::{Listing, OrderRepository, OrderView, Page, StoreError};
+use crate::ports::{Listing, OrderFile, OrderRepository, OrderView, Page, StoreError};
 use crate::retry::{Backoff, retry};
 use aws_sdk_dynamodb::types::Select;
 use chrono::{DateTime, Utc};
@@ -261,6 +266,20 @@ impl OrderRepository for DynamoStore {
     async fn get_order_view(&self, id: &OrderId) -> Result<Option<OrderView>, StoreError> {
         let items = self.query_all("", keys::PK, &keys::order_pk(id), None, true).await?;
         self.view_from(id, items).await
+    }
+
+    async fn get_order_file(&self, id: &OrderId) -> Result<Option<OrderFile>, StoreError> {
+        // The whole partition in one query: returns and cases are in it with the order.
+        let items = self.query_all("", keys::PK, &keys::order_pk(id), None, true).await?;
+        let (mut returns, mut cases, mut rest) = (Vec::new(), Vec::new(), Vec::new());
+        for a in items {
+            match entity_of(&a) {
+                ENTITY_RETURN => returns.push(from_attrs::<Rma>(a).map_err(mapping)?.data),
+                ENTITY_CASE => cases.push(from_attrs::<Case>(a).map_err(mapping)?.data),
+                _ => rest.push(a),
+            }
+        }
+        Ok(self.view_from(id, rest).await?.map(|view| OrderFile { view, returns, cases }))
     }
 
     async fn get_order_with_shipments(&self, id: &OrderId) -> Result<Option<OrderView>, StoreError> {
