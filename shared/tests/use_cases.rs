@@ -168,7 +168,15 @@ impl World {
     }
 
     async fn place(&self, key: &str) -> anyhow::Result<OrderId> {
-        let req = PlaceOrderRequest {
+        let req = self.request()?;
+        let (status, body) = self.oms.place_order(&self.caller(), key, key, req).await?;
+        anyhow::ensure!(status == 201, "{status} {body}");
+        let v: serde_json::Value = serde_json::from_str(&body)?;
+        Ok(OrderId::parse(v["orderId"].as_str().unwrap_or_default())?)
+    }
+
+    fn request(&self) -> anyhow::Result<PlaceOrderRequest> {
+        Ok(PlaceOrderRequest {
             promotion_codes: None,
             cart_id: None,
             lines: Some(vec![LineRequest { sku: Sku::parse("MUG")?, quantity: Quantity::new(2)? }]),
@@ -191,11 +199,7 @@ impl World {
             take_away: None,
             purchase_order: None,
             channel: Channel::Web,
-        };
-        let (status, body) = self.oms.place_order(&self.caller(), key, key, req).await?;
-        anyhow::ensure!(status == 201, "{status} {body}");
-        let v: serde_json::Value = serde_json::from_str(&body)?;
-        Ok(OrderId::parse(v["orderId"].as_str().unwrap_or_default())?)
+        })
     }
 
     async fn available(&self) -> anyhow::Result<i64> {
@@ -682,5 +686,21 @@ async fn invoice_numbers_stay_gapless_when_issue_commits_fail_and_are_retried() 
     for id in &ids {
         assert_eq!(st.documents_of_order(id).await?.len(), 1);
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_unknown_promotion_code_is_refused_when_the_shop_has_no_promotions() -> anyhow::Result<()> {
+    let w = World::new().await?;
+    let mut req = w.request()?;
+    req.promotion_codes = Some(vec!["NOPE".into()]);
+    let refused = w.oms.place_order(&w.caller(), "k-promo", "k-promo", req).await;
+    assert!(
+        matches!(refused, Err(AppError::UnprocessableField { kind: "promotion-unknown", field: "promotionCodes", .. })),
+        "{refused:?}"
+    );
+    let caller = w.caller();
+    let orders = w.store.orders_of_customer(&caller.customer, Listing::first(10)).await?;
+    assert!(orders.items.is_empty(), "nothing written");
     Ok(())
 }

@@ -129,11 +129,25 @@ async fn shard_counts_are_validated_and_cannot_strand_held_units() -> anyhow::Re
     for i in 0..8 {
         s.place(&format!("h{i}"), &order_body(json!([{"sku": "HOT-3", "quantity": 1}]))).await?;
     }
+    // The refusal changes nothing, the count with it; the WMS's retry is refused again, not
+    // taken as a count already applied.
+    let shrink = json!({"onHand": 20, "shards": 1, "sequence": 5});
+    for _ in 0..2 {
+        let r = s.call("PUT", "/v1/admin/stock/HOT-3/WH-NJ", Some(&admin), Some(&shrink), &[]).await?;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert!(r.text.contains("stock-shard-committed"), "{}", r.text);
+        assert_eq!(s.available("HOT-3", "WH-NJ").await?, (0, 8, 0));
+    }
+    // A count below what orders hold is refused with the shard change it came with.
     let r = s
-        .call("PUT", "/v1/admin/stock/HOT-3/WH-NJ", Some(&admin), Some(&json!({"onHand": 8, "shards": 1})), &[])
+        .call("PUT", "/v1/admin/stock/HOT-3/WH-NJ", Some(&admin), Some(&json!({"onHand": 3, "shards": 16})), &[])
         .await?;
     assert_eq!(r.status, 422, "{}", r.text);
-    assert_eq!(s.available("HOT-3", "WH-NJ").await?, (0, 8, 0));
+    assert!(r.text.contains("stock-below-committed"), "{}", r.text);
+    assert_eq!(shards_conserved(&s, "HOT-3").await?, 4, "the shards stay as they were");
+    // An unknown location names the field.
+    let r = s.call("PUT", "/v1/admin/stock/HOT-3/WH-NOPE", Some(&admin), Some(&json!({"onHand": 3})), &[]).await?;
+    assert_eq!((r.status, r.json()["field"].as_str()), (422, Some("locationId")), "{}", r.text);
     // More shards keep what is held where it is.
     let r = s
         .call("PUT", "/v1/admin/stock/HOT-3/WH-NJ", Some(&admin), Some(&json!({"onHand": 12, "shards": 8})), &[])

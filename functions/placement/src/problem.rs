@@ -111,7 +111,7 @@ impl From<AppError> for Problem {
             AppError::Unavailable(msg) => {
                 tracing::warn!(error = %msg, "dependency unavailable");
                 Problem::new(S::SERVICE_UNAVAILABLE, "unavailable", "Temporarily unavailable")
-                    .detail("a provider did not answer; retry shortly")
+                    .detail("a service the OMS depends on did not answer; retry shortly")
             }
             AppError::Internal(msg) => {
                 tracing::error!(error = %msg, "internal error");

@@ -2,7 +2,6 @@
 
 use super::{AppError, Oms};
 use crate::app::views::StockDto;
-use crate::domain::inventory::{CountReason, StockCount, Target};
 use crate::domain::limits::{self, LIMITS};
 use crate::domain::*;
 use serde::Deserialize;
@@ -189,136 +188,6 @@ impl Oms {
         Ok(l)
     }
 
-    pub async fn set_stock(&self, sku: Sku, location: LocationId, input: StockInput) -> Result<StockDto, AppError> {
-        if !(0..=10_000_000).contains(&input.on_hand) {
-            return Err(AppError::invalid_field("onHand", "must be between 0 and 10000000"));
-        }
-        check_sequence(input.sequence)?;
-        let max = crate::domain::stock::MAX_STOCK_SHARDS;
-        if input.shards.is_some_and(|n| !(1..=max).contains(&n)) {
-            return Err(AppError::invalid_field("shards", format!("must be between 1 and {max}")));
-        }
-        if self.store.get_product(&sku).await?.is_none() {
-            return Err(AppError::UnprocessableField {
-                kind: "unknown-sku",
-                detail: format!("sku: no product {sku}"),
-                field: "sku",
-            });
-        }
-        if self.store.get_location(&location).await?.is_none() {
-            return Err(AppError::Unprocessable {
-                kind: "unknown-location",
-                detail: format!("no location {location}"),
-            });
-        }
-        for (field, v) in [
-            ("safetyStock", input.safety_stock),
-            ("reorderPoint", input.reorder_point),
-            ("reorderQuantity", input.reorder_quantity),
-        ] {
-            if v.is_some_and(|s| !(0..=10_000_000).contains(&s)) {
-                return Err(AppError::invalid_field(field, "must be between 0 and 10000000"));
-            }
-        }
-        if input.channel_safety_stock.iter().flatten().any(|(_, v)| !(0..=10_000_000).contains(v)) {
-            return Err(AppError::invalid_field("channelSafetyStock", "each must be between 0 and 10000000"));
-        }
-        let count = StockCount {
-            target: Target::Set(input.on_hand),
-            sequence: input.sequence,
-            reason: CountReason::Count,
-            safety_stock: input.safety_stock,
-            channel_safety_stock: input.channel_safety_stock.clone(),
-            reorder_point: input.reorder_point,
-            reorder_quantity: input.reorder_quantity,
-            at: self.clock.now(),
-        };
-        let counted = self.store.count_stock(&sku, &location, &count).await.map_err(|e| match e {
-            crate::ports::StoreError::StockPrecondition(_) => AppError::Unprocessable {
-                kind: "stock-below-committed",
-                detail: "on hand cannot go below units already held or allocated for orders".into(),
-            },
-            other => other.into(),
-        })?;
-        if !counted.applied {
-            return Ok(StockDto::of(counted.record, true));
-        }
-        let mut r = counted.record;
-        if let Some(n) = input.shards.filter(|n| *n != r.shards) {
-            r = self.store.set_shards(&sku, &location, n).await.map_err(|e| match e {
-                crate::ports::StoreError::StockPrecondition(_) => AppError::Unprocessable {
-                    kind: "stock-shard-committed",
-                    detail: "a shard that would go still has units held or allocated for orders; retry later".into(),
-                },
-                other => other.into(),
-            })?;
-        }
-        self.stock_came(&sku).await;
-        Ok(StockDto::of(r, false))
-    }
-
-    /// Stock of a SKU changed: its backorders waiting get their chance, oldest first (best
-    /// effort: a failure leaves them waiting for the next count or the allocate route).
-    async fn stock_came(&self, sku: &Sku) {
-        let has = self.store.get_products(std::slice::from_ref(sku)).await.ok().and_then(|mut m| m.remove(sku));
-        if has.is_some_and(|p| p.backorder_limit.is_some())
-            && let Err(e) = self.allocate_backorders(sku).await
-        {
-            tracing::warn!(sku = %sku, error = %e, "backorder allocation deferred");
-        }
-    }
-
-    /// Units found, received, damaged or stolen at a location (never below what orders hold).
-    pub async fn adjust_stock(
-        &self,
-        sku: Sku,
-        location: LocationId,
-        input: StockAdjustmentInput,
-    ) -> Result<StockDto, AppError> {
-        if input.delta == 0 || input.delta.abs() > 10_000_000 {
-            return Err(AppError::invalid_field("delta", "between -10000000 and 10000000, not 0"));
-        }
-        check_sequence(input.sequence)?;
-        if input.reason == CountReason::Count {
-            return Err(AppError::invalid_field("reason", "a full count is PUT /v1/admin/stock/{sku}/{locationId}"));
-        }
-        let current = self.store.get_stock(&sku, &location).await?.ok_or(AppError::NotFound)?;
-        let after = current.level.on_hand + input.delta;
-        if after < current.level.held + current.level.allocated || after > crate::domain::inventory::MAX_ON_HAND {
-            return Err(AppError::UnprocessableField {
-                kind: "stock-below-committed",
-                detail: format!(
-                    "delta: on hand would be {after}; it cannot go below the {} units held or allocated for orders",
-                    current.level.held + current.level.allocated
-                ),
-                field: "delta",
-            });
-        }
-        let count = StockCount {
-            target: Target::Delta(input.delta),
-            sequence: input.sequence,
-            reason: input.reason,
-            safety_stock: None,
-            channel_safety_stock: None,
-            reorder_point: None,
-            reorder_quantity: None,
-            at: self.clock.now(),
-        };
-        let counted = self.store.count_stock(&sku, &location, &count).await.map_err(|e| match e {
-            crate::ports::StoreError::StockPrecondition(_) => AppError::UnprocessableField {
-                kind: "stock-below-committed",
-                detail: "delta: on hand cannot go below units held or allocated for orders".into(),
-                field: "delta",
-            },
-            other => other.into(),
-        })?;
-        tracing::info!(sku = %sku, location = %location, delta = input.delta, "stock adjusted");
-        if input.delta > 0 {
-            self.stock_came(&sku).await;
-        }
-        Ok(StockDto::of(counted.record, !counted.applied))
-    }
-
     /// Every SKU × location below its reorder point, with what to order.
     pub async fn low_stock(&self) -> Result<Vec<LowStock>, AppError> {
         use crate::domain::inventory::{promisable, suggested_quantity};
@@ -368,12 +237,4 @@ pub struct LowStock {
     pub suggested_quantity: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub low_since: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-fn check_sequence(sequence: Option<u64>) -> Result<(), AppError> {
-    use crate::domain::inventory::MAX_SEQUENCE;
-    if sequence.is_some_and(|q| q > MAX_SEQUENCE) {
-        return Err(AppError::invalid_field("sequence", format!("between 0 and {MAX_SEQUENCE}")));
-    }
-    Ok(())
 }

@@ -39,6 +39,7 @@ pub mod replenishment;
 pub mod returns;
 pub mod rules;
 pub mod services;
+pub mod stock_counts;
 pub mod stock_import;
 pub mod storefront;
 pub mod support;

@@ -187,7 +187,11 @@ impl Oms {
     ) -> Result<Vec<(Promotion, Option<String>)>, AppError> {
         let all = self.store.list_promotions().await?;
         if all.is_empty() {
-            return Ok(Vec::new());
+            // No promotions at all: an entered code is as unknown as with some.
+            return match codes.first() {
+                Some(code) => Err(unknown_code(code)),
+                None => Ok(Vec::new()),
+            };
         }
         let exclude = &self.used_up(customer, &all, codes, exclude).await?;
         // The member's tier from the loyalty programme; for a non-member (or while the
@@ -211,11 +215,7 @@ impl Oms {
         let basket = Basket { lines, channel, customer_group: &group, now: self.clock.now() };
         let mut candidates: Vec<(&Promotion, Option<String>)> = Vec::new();
         for code in codes {
-            let p = all.iter().find(|p| p.has_code(code)).ok_or_else(|| AppError::UnprocessableField {
-                kind: "promotion-unknown",
-                detail: format!("promotionCodes: {code} is not a promotion code"),
-                field: "promotionCodes",
-            })?;
+            let p = all.iter().find(|p| p.has_code(code)).ok_or_else(|| unknown_code(code))?;
             p.check(&basket).map_err(|e| not_applicable(code, e))?;
             if exclude.contains(&p.id) {
                 return Err(exhausted(code));
@@ -289,4 +289,12 @@ pub(crate) fn reprice(
     retax(lines, pricing::tax_rate_bp(country)).map_err(internal)?;
     let totals = pricing::totals(lines, shipping).map_err(super::orders::pricing_error)?;
     Ok((applied, totals))
+}
+
+fn unknown_code(code: &str) -> AppError {
+    AppError::UnprocessableField {
+        kind: "promotion-unknown",
+        detail: format!("promotionCodes: {code} is not a promotion code"),
+        field: "promotionCodes",
+    }
 }
