@@ -87,6 +87,43 @@ fn label_text_stays_on_the_label_and_shows_both_street_addresses() -> anyhow::Re
     Ok(())
 }
 
+/// Names in other scripts reach the label spelled in Latin (the order keeps them as entered):
+/// a Polish, a Russian and a Chinese name, and an emoji left out; Latin-1 letters stay.
+#[test]
+fn addresses_in_other_scripts_are_printed_transliterated() -> anyhow::Result<()> {
+    use oms_shared::domain::{Address, CountryCode};
+    let from = ["WH-NJ".to_owned(), "1 Dock Rd".to_owned(), "Newark NJ 07105".to_owned(), "US".to_owned()];
+    for (name, line1, printed) in [
+        ("Łukasz Wałęsa", "ul. Świętokrzyska 1", ["Lukasz Walesa", "ul. Swietokrzyska 1"]),
+        ("Владимир Петров", "Тверская 7", ["Vladimir Petrov", "Tverskaia 7"]),
+        ("李雷", "朝阳路 5", ["Li Lei", "Zhao Yang Lu 5"]),
+        ("Zoë Ø 😀", "350 5th Ave’s “Tower”", ["Zoë Ø", "350 5th Ave's \"Tower\""]),
+    ] {
+        let address = Address {
+            name: name.into(),
+            line1: line1.into(),
+            line2: None,
+            city: "New York".into(),
+            region: Some("NY".into()),
+            postal_code: "10118".into(),
+            country: CountryCode::parse("US")?,
+            phone: None,
+        };
+        let l = address.for_label();
+        assert_eq!([l.name.as_str(), l.line1.as_str()], printed, "{name}");
+        let to = [l.name, l.line1, format!("{} NY 10118", l.city), "US".to_owned()];
+        let pdf = label_pdf("SBX1234567890", "ground", &from, &to, "order 1")?;
+        // (pdftotext's bounding-box output is XHTML: its entities read back.)
+        let joined = words(&pdf)?.into_iter().map(|(w, _)| w).collect::<Vec<_>>().join(" ");
+        let joined = joined.replace("&apos;", "'").replace("&quot;", "\"").replace("&amp;", "&");
+        for part in printed {
+            assert!(joined.contains(part), "{part} missing from {joined}");
+        }
+        assert_eq!(decode(&pdf, 203)?, vec!["SBX1234567890".to_owned()]);
+    }
+    Ok(())
+}
+
 #[test]
 fn long_addresses_print_whole_at_a_smaller_size_and_latin_letters_are_kept() -> anyhow::Result<()> {
     let from = [

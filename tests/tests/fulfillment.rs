@@ -238,3 +238,19 @@ async fn fraud_holds_and_an_agent_release_re_enters_the_workflow() -> anyhow::Re
     assert_eq!(again.status, 409);
     Ok(())
 }
+
+/// A name in another script (and an emoji) is accepted at placement and the order ships: the
+/// label carries it spelled in Latin, the order keeps it as entered.
+#[tokio::test]
+async fn orders_to_names_in_other_scripts_get_labels() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    for name in ["Łukasz Wałęsa", "Владимир Петров", "李雷", "Ann 😀"] {
+        let mut body = order_body(json!([{"sku": "SOCKS-3PK", "quantity": 1}]));
+        body["shippingAddress"]["name"] = json!(name);
+        let id = s.place("cust-scripts", &body).await?;
+        let o = s.wait_for_status("cust-scripts", &id, "ready_to_ship").await?;
+        assert!(o["shipments"][0]["trackingNumber"].as_str().is_some_and(|t| t.starts_with("SBX")), "{o}");
+        assert_eq!(o["shippingAddress"]["name"], name, "{o}");
+    }
+    Ok(())
+}

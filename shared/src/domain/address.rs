@@ -173,6 +173,41 @@ pub struct Address {
     pub phone: Option<String>,
 }
 
+impl Address {
+    /// The address as a carrier prints it: characters of the Latin-1 range as they are (é, ü,
+    /// Ø), other letters and digits transliterated (Ł to L, Владимир to Vladimir, 李雷 to Li
+    /// Lei), other symbols (emoji) left out. The order keeps the address as entered; this is
+    /// only what goes on a label.
+    pub fn for_label(&self) -> Address {
+        let name = label_text(&self.name);
+        Address {
+            name: if name.is_empty() { "Recipient".into() } else { name },
+            line1: label_text(&self.line1),
+            line2: self.line2.as_deref().map(label_text).filter(|l| !l.is_empty()),
+            city: label_text(&self.city),
+            region: self.region.as_deref().map(label_text).filter(|r| !r.is_empty()),
+            ..self.clone()
+        }
+    }
+}
+
+/// `s` in characters a label prints (see `Address::for_label`), whitespace folded.
+pub fn label_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, ' '..='~' | '\u{A0}'..='\u{FF}') {
+            out.push(c);
+        } else if let Some(t) = deunicode::deunicode_char(c) {
+            // Letters and digits spelled in Latin; punctuation (’ – “) as its ASCII look-alike;
+            // pictographs, whose transliteration is a word (an emoji's name), left out.
+            if c.is_alphanumeric() || t.chars().count() == 1 {
+                out.push_str(t);
+            }
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Characters that change how text reads without showing: zero-width and joiner characters,
 /// bidirectional controls, soft hyphens, fillers, tag characters. Refused in every text a person
 /// enters (they spoof names on labels and in mails).

@@ -26,7 +26,7 @@ pub fn shipment_parcel(order: &Order, sh: &Shipment, from: &Location, weight: u3
     Parcel {
         shipment_id: sh.id.clone(),
         from: from.postal_address(from.name.clone()),
-        to: order.shipping_address.clone(),
+        to: order.shipping_address.for_label(),
         weight_grams: sh.parcel.as_ref().map_or(weight, |p| p.weight_grams).max(1),
         dimensions_mm: sh.parcel.as_ref().map(|p| [p.length_mm, p.width_mm, p.height_mm]),
         reference: format!("order {} shipment {}", order.id, sh.id),
