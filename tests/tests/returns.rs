@@ -521,3 +521,52 @@ async fn an_exchange_for_something_cheaper_refunds_the_difference_and_says_so() 
     assert!(timeline.to_string().contains("refund"), "{timeline}");
     Ok(())
 }
+
+/// A receipt covering several lines is one refund: one provider call, one ledger entry, one
+/// credit note and one mail, for the sum of the lines.
+#[tokio::test]
+async fn a_receipt_of_several_lines_is_one_refund_and_one_credit_note() -> anyhow::Result<()> {
+    let s = Stack::with_workers_only().await?;
+    let email = "multi.return@example.com";
+    let lines = json!([{"sku": "MUG-CLASSIC", "quantity": 1}, {"sku": "SOCKS-3PK", "quantity": 2}, {"sku": "DESK-LAMP", "quantity": 1}]);
+    let id = s.delivered_order("cust-mr", email, lines).await?;
+    let o = s.order("cust-mr", &id).await?;
+    let due: i64 = o["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| l["subtotal"]["amount"].as_i64().unwrap_or(0) + l["tax"]["amount"].as_i64().unwrap_or(0))
+        .sum();
+    let t = s.token("cust-mr");
+    let all = json!({"lines": [
+        {"lineId": "L1", "quantity": 1, "reason": "other"},
+        {"lineId": "L2", "quantity": 2, "reason": "other"},
+        {"lineId": "L3", "quantity": 1, "reason": "other"}], "resolution": "refund"});
+    let r = s.call("POST", &format!("/v1/orders/{id}/returns"), Some(&t), Some(&all), &[]).await?;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let rma_id = r.json()["id"].as_str().unwrap_or_default().to_owned();
+    let receive = json!({"lines": [
+        {"lineId": "L1", "quantity": 1, "condition": "resellable"},
+        {"lineId": "L2", "quantity": 2, "condition": "resellable"},
+        {"lineId": "L3", "quantity": 1, "condition": "damaged"}]});
+    let admin = s.admin_token();
+    let got = s.call("POST", &format!("/v1/admin/returns/{rma_id}/receive"), Some(&admin), Some(&receive), &[]).await?;
+    assert_eq!(got.status, 200, "{}", got.text);
+    s.eventually("the refund", || async { Ok(s.local.payments.refunded_total() >= due) }).await?;
+    s.settle_effects().await?;
+    assert_eq!(s.local.payments.refunded_total(), due, "the lines' sum, refunded once");
+    let o = s.order("cust-mr", &id).await?;
+    let refunds: Vec<&serde_json::Value> =
+        o["payment"]["ledger"].as_array().into_iter().flatten().filter(|e| e["kind"] == "refunded").collect();
+    assert_eq!(refunds.len(), 1, "one ledger entry: {o}");
+    assert_eq!(refunds[0]["amount"]["amount"], due, "{o}");
+    s.eventually("the credit note mail", || async {
+        Ok(s.mail_to(email).await?.iter().any(|m| m.starts_with("Your credit note CN-")))
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mail = s.mail_to(email).await?;
+    assert_eq!(mail.iter().filter(|m| m.starts_with("Your credit note CN-")).count(), 1, "{mail:?}");
+    assert_eq!(mail.iter().filter(|m| m.starts_with("Your refund is on its way")).count(), 1, "{mail:?}");
+    Ok(())
+}

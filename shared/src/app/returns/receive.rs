@@ -79,18 +79,9 @@ impl Returns {
             if rma.resolution == Resolution::Refund {
                 let due =
                     refund_for(&order, &line.line_id, r.quantity).map_err(|e| AppError::Internal(e.to_string()))?;
-                let amount = Money::new(due.amount().min(o2.payment.refundable().max(0)), currency)
+                let left = o2.payment.refundable().max(0) - refunded_now;
+                let amount = Money::new(due.amount().min(left.max(0)), currency)
                     .map_err(|e| AppError::Internal(e.to_string()))?;
-                if let (Some(auth), true) = (&order.payment.authorization_id, amount.amount() > 0) {
-                    let key = format!("refund-{}-{}-{}", rma.id, line.line_id, line.receipts);
-                    o2.payment.refund(amount, &key, now).map_err(|e| AppError::Internal(e.to_string()))?;
-                    refunds.push(Effect::Refund {
-                        authorization_id: auth.clone(),
-                        amount,
-                        idempotency_key: key.clone(),
-                    });
-                    refunds.push(Effect::credit_note(&order.id, &key));
-                }
                 line.refunded = Some(
                     Money::new(line.refunded.map(|m| m.amount()).unwrap_or(0) + amount.amount(), currency)
                         .map_err(|e| AppError::Internal(e.to_string()))?,
@@ -101,6 +92,16 @@ impl Returns {
         }
         if next == rma {
             return Ok(rma);
+        }
+        // One refund for the receipt, whatever number of lines it covers (one provider call, one
+        // credit note, one mail), keyed by the return's version it was read at: a retry of this
+        // receipt gets the same key.
+        if let (Some(auth), true) = (&order.payment.authorization_id, refunded_now > 0) {
+            let amount = Money::new(refunded_now, currency).map_err(|e| AppError::Internal(e.to_string()))?;
+            let key = format!("refund-{}-{}", rma.id, rma.version);
+            o2.payment.refund(amount, &key, now).map_err(|e| AppError::Internal(e.to_string()))?;
+            refunds.push(Effect::Refund { authorization_id: auth.clone(), amount, idempotency_key: key.clone() });
+            refunds.push(Effect::credit_note(&order.id, &key));
         }
         next.status = if next.fully_received() { ReturnStatus::Completed } else { ReturnStatus::PartiallyReceived };
         next.version += 1;
