@@ -461,3 +461,39 @@ async fn pickup_orders_hold_at_the_chosen_store() -> anyhow::Result<()> {
     assert_eq!(far.status, 422, "{}", far.text);
     Ok(())
 }
+
+/// Choices that exclude each other, and a delivery that is not on offer, name the field.
+#[tokio::test]
+async fn conflicting_choices_and_an_unknown_delivery_option_name_their_field() -> anyhow::Result<()> {
+    let s = Stack::without_stream().await?;
+    let t = s.token("cust-fields");
+    let mut cases: Vec<(Value, u16, &str)> = Vec::new();
+    let mut both = order_body(json!([{"sku": "MUG-CLASSIC", "quantity": 1}]));
+    both["cartId"] = json!("01JDQ0000000000000000000ZZ");
+    cases.push((both, 400, "lines"));
+    let mut neither = order_body(json!([]));
+    neither.as_object_mut().map(|o| o.remove("lines"));
+    cases.push((neither, 400, "lines"));
+    let mut two = order_body(json!([{"sku": "MUG-CLASSIC", "quantity": 1}]));
+    two["deliveryOptionId"] = json!("standard");
+    two["serviceLevel"] = json!("standard");
+    cases.push((two, 400, "deliveryOptionId"));
+    let mut nope = order_body(json!([{"sku": "MUG-CLASSIC", "quantity": 1}]));
+    nope.as_object_mut().map(|o| o.remove("serviceLevel"));
+    nope["deliveryOptionId"] = json!("pickup-NOPE");
+    cases.push((nope, 422, "deliveryOptionId"));
+    for (body, status, field) in cases {
+        let key = ulid::Ulid::new().to_string();
+        let r = s.call("POST", "/v1/orders", Some(&t), Some(&body), &[("Idempotency-Key", &key)]).await?;
+        assert_eq!((r.status, r.json()["field"].as_str()), (status, Some(field)), "{body}: {}", r.text);
+    }
+    assert!(
+        s.local
+            .oms
+            .store
+            .customer_orders_up_to(&oms_shared::domain::CustomerId::parse("cust-fields")?, 10)
+            .await?
+            .is_empty()
+    );
+    Ok(())
+}

@@ -47,8 +47,19 @@ pub fn typed<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, Ref
         {
             field = join(&field, name);
         }
+        // A map key refused (a channel that does not exist as a key): the path cannot say which
+        // key (`channelSafetyStock.?`); the message can.
+        if let (Some(parent), Some(key)) = (field.strip_suffix(".?"), variant_named(&inner)) {
+            field = format!("{parent}.{key}");
+        }
         Refusal { field, detail: strip_position(&inner) }
     })
+}
+
+/// The value an "unknown variant `x`" message names.
+fn variant_named(message: &str) -> Option<&str> {
+    let p = "unknown variant `";
+    message.find(p).map(|i| &message[i + p.len()..]).and_then(|r| r.split('`').next())
 }
 
 /// The field a serde message names: "unknown field `x`", "missing field `x`", "duplicate field
@@ -317,6 +328,15 @@ mod tests {
         assert!(parse::<Body>(br#"[[{"quantity": 1}]]"#).is_err());
         let e = parse::<Body>(br#"{"lines": [[1]]}"#).unwrap_err();
         assert_eq!(e.field, "lines[0]", "{e:?}");
+        // A map key that is not one of its enum's values is named by the key.
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Stock {
+            #[serde(rename = "channelSafetyStock")]
+            channel_safety_stock: std::collections::BTreeMap<oms_shared::domain::Channel, u32>,
+        }
+        let e = parse::<Stock>(br#"{"channelSafetyStock": {"web": 1, "bogus": 2}}"#).unwrap_err();
+        assert_eq!(e.field, "channelSafetyStock.bogus", "{e:?}");
         assert_eq!(parse::<Body>(br#"{"lines": [{"quantity": 4.5}]}"#).unwrap_err().field, "lines[0].quantity");
     }
 }

@@ -259,7 +259,9 @@ pub(super) fn delivery_choice(
     default: DeliveryChoice,
 ) -> Result<DeliveryChoice, AppError> {
     match (level, option) {
-        (Some(_), Some(_)) => Err(AppError::invalid("give either serviceLevel or deliveryOptionId, not both")),
+        (Some(_), Some(_)) => {
+            Err(AppError::invalid_field("deliveryOptionId", "give either serviceLevel or deliveryOptionId, not both"))
+        }
         (Some(l), None) => Ok(DeliveryChoice::Level(*l)),
         (None, Some(id)) => Ok(DeliveryChoice::Option(id.clone())),
         (None, None) => Ok(default),

@@ -26,8 +26,8 @@ impl Oms {
         lines: &Option<Vec<LineRequest>>,
     ) -> Result<(Vec<LineRequest>, Option<Cart>), AppError> {
         match (cart_id, lines) {
-            (Some(_), Some(_)) => Err(AppError::invalid("give either cartId or lines, not both")),
-            (None, None) => Err(AppError::invalid("give cartId or lines")),
+            (Some(_), Some(_)) => Err(AppError::invalid_field("lines", "give either cartId or lines, not both")),
+            (None, None) => Err(AppError::invalid_field("lines", "give cartId or lines")),
             (None, Some(l)) => Ok((l.clone(), None)),
             (Some(id), None) => {
                 let cart = self.owned_cart(caller, id).await?;
@@ -161,12 +161,20 @@ impl Oms {
             DeliveryChoice::Option(id) => options.iter().find(|o| &o.id == id),
         }
         .cloned()
-        .ok_or_else(|| AppError::Unprocessable {
+        .ok_or_else(|| AppError::UnprocessableField {
             kind: "delivery-unavailable",
             detail: format!(
-                "that delivery option is not available for these items and address; available: {}",
+                "{}: that delivery option is not available for these items and address; available: {}",
+                match choice {
+                    DeliveryChoice::Level(_) => "serviceLevel",
+                    DeliveryChoice::Option(_) => "deliveryOptionId",
+                },
                 options.iter().map(|o| o.id.as_str()).collect::<Vec<_>>().join(", ")
             ),
+            field: match choice {
+                DeliveryChoice::Level(_) => "serviceLevel",
+                DeliveryChoice::Option(_) => "deliveryOptionId",
+            },
         })?;
         let demand: Vec<(Sku, u32)> =
             lines.iter().filter(|l| l.kind == ProductKind::Goods).map(|l| (l.sku.clone(), l.quantity)).collect();
