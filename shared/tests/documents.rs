@@ -121,6 +121,30 @@ fn addresses_in_other_scripts_are_printed_transliterated() -> anyhow::Result<()>
         }
         assert_eq!(decode(&pdf, 203)?, vec!["SBX1234567890".to_owned()]);
     }
+    // Spelling another script in Latin keeps a field within what it took as entered, and a
+    // ligature that spells a phrase is left out: each still prints.
+    for (name, line1, line2, city) in [
+        ("Щ".repeat(30), "Щ".repeat(40), "Щ".repeat(20), "Щ".repeat(20)),
+        (format!("Mohammed {}", "\u{FDFA}".repeat(20)), "1 Main St".into(), String::new(), "Austin".into()),
+    ] {
+        let address = Address {
+            name,
+            line1,
+            line2: Some(line2).filter(|l| !l.is_empty()),
+            city,
+            region: Some("NY".into()),
+            postal_code: "10118".into(),
+            country: CountryCode::parse("US")?,
+            phone: None,
+        };
+        let l = address.for_label();
+        let mut to = vec![l.name, l.line1];
+        to.extend(l.line2);
+        to.push(format!("{} NY 10118", l.city));
+        to.push("US".into());
+        let pdf = label_pdf("SBX1234567890", "ground", &from, &to, "order 1");
+        assert!(pdf.is_ok(), "{to:?}: {pdf:?}");
+    }
     Ok(())
 }
 

@@ -570,3 +570,31 @@ async fn a_receipt_of_several_lines_is_one_refund_and_one_credit_note() -> anyho
     assert_eq!(mail.iter().filter(|m| m.starts_with("Your refund is on its way")).count(), 1, "{mail:?}");
     Ok(())
 }
+
+/// Units of a line received one at a time are refunded to the cent of the line's price, as
+/// one receipt of them all would be (each receipt is the next units' share, not a rounded
+/// unit price).
+#[tokio::test]
+async fn units_received_one_at_a_time_refund_the_line_to_the_cent() -> anyhow::Result<()> {
+    let s = Stack::with_workers_only().await?;
+    let id = s.delivered_order("cust-cent", "cent@example.com", json!([{"sku": "DESK-LAMP", "quantity": 7}])).await?;
+    let o = s.order("cust-cent", &id).await?;
+    let line = &o["lines"][0];
+    let due = line["subtotal"]["amount"].as_i64().unwrap_or(0) + line["tax"]["amount"].as_i64().unwrap_or(0);
+    assert_ne!(due % 7, 0, "a price that does not split evenly: {due}");
+    let t = s.token("cust-cent");
+    let body = json!({"lines": [{"lineId": "L1", "quantity": 7, "reason": "other"}], "resolution": "refund"});
+    let r = s.call("POST", &format!("/v1/orders/{id}/returns"), Some(&t), Some(&body), &[]).await?;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let rma_id = r.json()["id"].as_str().unwrap_or_default().to_owned();
+    let admin = s.admin_token();
+    let one = json!({"lines": [{"lineId": "L1", "quantity": 1, "condition": "resellable"}]});
+    for _ in 0..7 {
+        let got = s.call("POST", &format!("/v1/admin/returns/{rma_id}/receive"), Some(&admin), Some(&one), &[]).await?;
+        assert_eq!(got.status, 200, "{}", got.text);
+    }
+    s.eventually("the refunds", || async { Ok(s.local.payments.refunded_total() >= due) }).await?;
+    s.settle_effects().await?;
+    assert_eq!(s.local.payments.refunded_total(), due, "seven receipts refund the line's price exactly");
+    Ok(())
+}

@@ -179,33 +179,38 @@ impl Address {
     /// Lei), other symbols (emoji) left out. The order keeps the address as entered; this is
     /// only what goes on a label.
     pub fn for_label(&self) -> Address {
-        let name = label_text(&self.name);
+        let name = label_text(&self.name, 100);
         Address {
             name: if name.is_empty() { "Recipient".into() } else { name },
-            line1: label_text(&self.line1),
-            line2: self.line2.as_deref().map(label_text).filter(|l| !l.is_empty()),
-            city: label_text(&self.city),
-            region: self.region.as_deref().map(label_text).filter(|r| !r.is_empty()),
+            line1: label_text(&self.line1, 120),
+            line2: self.line2.as_deref().map(|l| label_text(l, 120)).filter(|l| !l.is_empty()),
+            city: label_text(&self.city, 80),
+            region: self.region.as_deref().map(|r| label_text(r, 80)).filter(|r| !r.is_empty()),
             ..self.clone()
         }
     }
 }
 
-/// `s` in characters a label prints (see `Address::for_label`), whitespace folded.
-pub fn label_text(s: &str) -> String {
+/// `s` in characters a label prints (see `Address::for_label`), whitespace folded, at most
+/// `max` characters (what the field takes as entered: spelling another script in Latin must
+/// not make it longer than a label holds).
+pub fn label_text(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, ' '..='~' | '\u{A0}'..='\u{FF}') {
             out.push(c);
         } else if let Some(t) = deunicode::deunicode_char(c) {
-            // Letters and digits spelled in Latin; punctuation (’ – “) as its ASCII look-alike;
+            // Letters and digits spelled in Latin (a syllable at most: a ligature that spells a
+            // whole phrase is left out); punctuation (’ – “) as its ASCII look-alike;
             // pictographs, whose transliteration is a word (an emoji's name), left out.
-            if c.is_alphanumeric() || t.chars().count() == 1 {
+            let spelled = t.trim().chars().count();
+            if (c.is_alphanumeric() && spelled <= 6) || spelled == 1 {
                 out.push_str(t);
             }
         }
     }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    let folded = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    folded.chars().take(max).collect::<String>().trim_end().to_owned()
 }
 
 /// Characters that change how text reads without showing: zero-width and joiner characters,
@@ -306,6 +311,14 @@ mod tests {
 
     fn cc(s: &str) -> CountryCode {
         CountryCode::parse(s).unwrap()
+    }
+
+    #[test]
+    fn label_text_spells_in_latin_within_the_fields_length() {
+        assert_eq!(label_text("Łukasz  Wałęsa", 100), "Lukasz Walesa");
+        assert_eq!(label_text(&"Щ".repeat(100), 100).chars().count(), 100);
+        assert_eq!(label_text("Mohammed \u{FDFA}", 100), "Mohammed");
+        assert_eq!(label_text("Zoë 😀", 100), "Zoë");
     }
 
     #[test]

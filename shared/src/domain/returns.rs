@@ -288,6 +288,21 @@ pub fn refund_for(order: &Order, line_id: &str, units: u32) -> Result<Money, Mon
     }
 }
 
+/// What `units` more of an order line are worth when `before` of its units already came back:
+/// the line's share up to them less its share up to before, so receipts of one unit at a time
+/// add up to the line's price to the cent (each rounds against the same total).
+pub fn refund_for_units(order: &Order, line_id: &str, before: u32, units: u32) -> Result<Money, MoneyError> {
+    let currency = order.totals.total.currency();
+    match order.lines.iter().find(|l| l.line_id == line_id) {
+        Some(l) => {
+            let total = l.net().checked_add(l.tax)?;
+            let q = l.quantity.max(1);
+            total.share(before.saturating_add(units).min(q), q)?.checked_sub(total.share(before.min(q), q)?)
+        }
+        None => Ok(Money::zero(currency)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

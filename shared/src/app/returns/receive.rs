@@ -44,6 +44,18 @@ impl Returns {
         let mut o2 = order.clone();
         let mut refunds: Vec<Effect> = Vec::new();
         let currency = order.totals.total.currency();
+        // Units of each order line other returns of the order already brought back: a receipt
+        // is refunded as the next units of the line, so split receipts add up to the cent.
+        let others =
+            if rma.resolution == Resolution::Refund { store.returns_of_order(&order.id).await? } else { Vec::new() };
+        let earlier = |line_id: &str| -> u32 {
+            others
+                .iter()
+                .filter(|o| o.id != rma.id)
+                .flat_map(|o| o.lines.iter().filter(|l| l.line_id == line_id))
+                .map(|l| l.received())
+                .sum()
+        };
         for r in &req.lines {
             let line =
                 next.lines.iter_mut().find(|l| l.line_id == r.line_id).ok_or_else(|| AppError::Unprocessable {
@@ -77,8 +89,10 @@ impl Returns {
                 ),
             );
             if rma.resolution == Resolution::Refund {
-                let due =
-                    refund_for(&order, &line.line_id, r.quantity).map_err(|e| AppError::Internal(e.to_string()))?;
+                // (The units of this receipt are already counted as received.)
+                let before = (earlier(&line.line_id) + line.received()).saturating_sub(r.quantity);
+                let due = refund_for_units(&order, &line.line_id, before, r.quantity)
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
                 let left = o2.payment.refundable().max(0) - refunded_now;
                 let amount = Money::new(due.amount().min(left.max(0)), currency)
                     .map_err(|e| AppError::Internal(e.to_string()))?;
