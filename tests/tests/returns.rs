@@ -527,7 +527,7 @@ async fn an_exchange_for_something_cheaper_refunds_the_difference_and_says_so() 
 #[tokio::test]
 async fn a_receipt_of_several_lines_is_one_refund_and_one_credit_note() -> anyhow::Result<()> {
     let s = Stack::with_workers_only().await?;
-    let email = "multi.return@example.com";
+    let email = &format!("multi.return.{}@example.com", ulid::Ulid::new().to_string().to_lowercase());
     let lines = json!([{"sku": "MUG-CLASSIC", "quantity": 1}, {"sku": "SOCKS-3PK", "quantity": 2}, {"sku": "DESK-LAMP", "quantity": 1}]);
     let id = s.delivered_order("cust-mr", email, lines).await?;
     let o = s.order("cust-mr", &id).await?;
@@ -577,7 +577,13 @@ async fn a_receipt_of_several_lines_is_one_refund_and_one_credit_note() -> anyho
 #[tokio::test]
 async fn units_received_one_at_a_time_refund_the_line_to_the_cent() -> anyhow::Result<()> {
     let s = Stack::with_workers_only().await?;
-    let id = s.delivered_order("cust-cent", "cent@example.com", json!([{"sku": "DESK-LAMP", "quantity": 7}])).await?;
+    let id = s
+        .delivered_order(
+            "cust-cent",
+            &format!("cent.{}@example.com", ulid::Ulid::new().to_string().to_lowercase()),
+            json!([{"sku": "DESK-LAMP", "quantity": 7}]),
+        )
+        .await?;
     let o = s.order("cust-cent", &id).await?;
     let line = &o["lines"][0];
     let due = line["subtotal"]["amount"].as_i64().unwrap_or(0) + line["tax"]["amount"].as_i64().unwrap_or(0);

@@ -89,9 +89,10 @@ impl Oms {
             Err(e) => {
                 put_back("count refused").await;
                 return Err(match e {
-                    StoreError::StockPrecondition(_) => AppError::Unprocessable {
+                    StoreError::StockPrecondition(_) => AppError::UnprocessableField {
                         kind: "stock-below-committed",
-                        detail: "on hand cannot go below units already held or allocated for orders".into(),
+                        detail: "onHand: on hand cannot go below units already held or allocated for orders".into(),
+                        field: "onHand",
                     },
                     other => busy(other),
                 });
@@ -112,9 +113,11 @@ impl Oms {
 
     async fn reshard(&self, sku: &Sku, location: &LocationId, n: u16) -> Result<crate::domain::StockRecord, AppError> {
         self.store.set_shards(sku, location, n).await.map_err(|e| match e {
-            StoreError::StockPrecondition(_) => AppError::Unprocessable {
+            StoreError::StockPrecondition(_) => AppError::UnprocessableField {
                 kind: "stock-shard-committed",
-                detail: "a shard that would go still has units held or allocated for orders; retry later".into(),
+                detail: "shards: a shard that would go still has units held or allocated for orders; retry later"
+                    .into(),
+                field: "shards",
             },
             other => busy(other),
         })

@@ -16,13 +16,23 @@ impl Returns {
         if req.lines.is_empty() || req.lines.iter().any(|l| l.quantity == 0 || l.quantity > Quantity::MAX) {
             return Err(AppError::invalid_field("lines", "each line needs a quantity of 1-99"));
         }
-        for _ in 0..5 {
-            match self.receive_once(agent, rma_id, &req).await {
-                Err(AppError::StaleVersion) => continue,
-                other => return other,
-            }
-        }
-        Err(AppError::StaleVersion)
+        // Concurrent receipts of one return (no If-Match: the request names no version) are
+        // applied one after the other, each from a fresh read; only one that stays contended
+        // through every try is a 409 (never a 412, which answers a version the caller sent).
+        let patient = crate::retry::Backoff {
+            attempts: 12,
+            base: std::time::Duration::from_millis(5),
+            max: std::time::Duration::from_millis(200),
+        };
+        crate::retry::retry(patient, |e| matches!(e, AppError::StaleVersion), || self.receive_once(agent, rma_id, &req))
+            .await
+            .map_err(|e| match e {
+                AppError::StaleVersion => AppError::Conflict {
+                    kind: "return-busy",
+                    detail: "other receipts of this return kept landing first; send it again".into(),
+                },
+                other => other,
+            })
     }
 
     async fn receive_once(&self, agent: &Caller, rma_id: &ReturnId, req: &ReceiveRequest) -> Result<Rma, AppError> {
