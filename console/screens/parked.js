@@ -42,6 +42,8 @@ export async function render({ view }) {
   view.append(out);
   const load = async () => {
     const { data } = await api("GET", "/v1/admin/effects/parked");
+    // when() gives a <time>, or its text when the timestamp is missing or not one.
+    const whenText = (iso) => { const t = when(iso); return typeof t === "string" ? t : t.textContent; };
     const rows = data.items.map((p) => [
       h("a", { href: `#/orders/${encodeURIComponent(p.orderId)}` }, p.orderId),
       when(p.createdAt),
@@ -51,8 +53,8 @@ export async function render({ view }) {
       button("Retry", async () => {
         await api("POST", "/v1/admin/effects/parked/retry", { body: { orderId: p.orderId, entryId: p.entryId } });
         await load();
-        showStatus(`Back on the drain's list: the change of ${when(p.createdAt).textContent} on order ${p.orderId}.`);
-      }, { "aria-label": `Retry the change of ${when(p.createdAt).textContent} on order ${p.orderId}`, class: "parked-retry" }),
+        showStatus(`Back on the drain's list: the change of ${whenText(p.createdAt)} on order ${p.orderId}.`);
+      }, { "aria-label": `Retry the change of ${whenText(p.createdAt)} on order ${p.orderId}`, class: "parked-retry" }),
     ]);
     replace(out, section(`Parked (${data.items.length})`, "parked-list",
       table(null, ["Order", "Changed", "Left to do", "Attempts", "Last retried", "Action"], rows,

@@ -121,10 +121,10 @@ fn addresses_in_other_scripts_are_printed_transliterated() -> anyhow::Result<()>
         }
         assert_eq!(decode(&pdf, 203)?, vec!["SBX1234567890".to_owned()]);
     }
-    // Spelling another script in Latin keeps a field within what it took as entered, and a
-    // ligature that spells a phrase is left out: each still prints.
+    // Another script spelled in Latin up to what placement accepts (each field's length, once
+    // spelled), and a ligature that spells a phrase left out: each prints whole.
     for (name, line1, line2, city) in [
-        ("Щ".repeat(30), "Щ".repeat(40), "Щ".repeat(20), "Щ".repeat(20)),
+        ("Щ".repeat(25), "Щ".repeat(30), "Щ".repeat(30), "Щ".repeat(20)),
         (format!("Mohammed {}", "\u{FDFA}".repeat(20)), "1 Main St".into(), String::new(), "Austin".into()),
     ] {
         let address = Address {
@@ -145,6 +145,35 @@ fn addresses_in_other_scripts_are_printed_transliterated() -> anyhow::Result<()>
         let pdf = label_pdf("SBX1234567890", "ground", &from, &to, "order 1");
         assert!(pdf.is_ok(), "{to:?}: {pdf:?}");
     }
+    Ok(())
+}
+
+#[test]
+fn the_longest_address_placement_accepts_prints_whole_on_a_label() -> anyhow::Result<()> {
+    // Every field at its limit in the widest letter a label prints (each counted as wide as
+    // an em), unbroken by spaces: placement accepts it, so the label must print it.
+    let wide = |n: usize| "Ø".repeat(n);
+    let input = oms_shared::domain::AddressInput {
+        name: wide(100),
+        line1: wide(120),
+        line2: Some(wide(120)),
+        city: wide(80),
+        region: Some(wide(64)),
+        postal_code: "10118".into(),
+        country: "US".into(),
+        phone: None,
+    };
+    let l = oms_shared::domain::Address::parse(&input)?.for_label();
+    let mut to = vec![l.name, l.line1];
+    to.extend(l.line2);
+    to.push(format!("{} {} {}", l.city, l.region.unwrap_or_default(), l.postal_code));
+    to.push("US".into());
+    let from = ["WH-NJ".to_owned(), "1 Dock Rd".to_owned(), "Newark NJ 07105".to_owned(), "US".to_owned()];
+    let pdf = label_pdf("SBX1234567890", "ground", &from, &to, "order 1")?;
+    let joined: String = words(&pdf)?.into_iter().map(|(w, _)| w).collect();
+    let letters = joined.chars().filter(|c| *c == 'Ø').count();
+    assert_eq!(letters, 100 + 120 + 120 + 80 + 64, "every letter printed");
+    assert_eq!(decode(&pdf, 203)?, vec!["SBX1234567890".to_owned()]);
     Ok(())
 }
 

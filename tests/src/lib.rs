@@ -386,13 +386,17 @@ impl Stack {
         let id = self.place(customer, &body).await?;
         let ex = self.local.workflow.run(&id).await;
         anyhow::ensure!(ex.result.is_ok(), "workflow: {:?}", ex.result);
-        let o = self.order(customer, &id).await?;
-        let tracking = o["shipments"]
+        // With the stream on, the pipe started an execution of its own: when that one took
+        // the steps first, this run found them done and may return before the labels are
+        // committed. Wait for the order itself, not for this run.
+        let o = self.wait_for_status(customer, &id, "ready_to_ship").await?;
+        let tracking: Vec<String> = o["shipments"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(|s| s["trackingNumber"].as_str().map(str::to_owned))
             .collect();
+        anyhow::ensure!(!tracking.is_empty(), "order {id} is ready to ship without a tracking number: {o}");
         Ok((id, tracking))
     }
 }

@@ -252,5 +252,19 @@ async fn orders_to_names_in_other_scripts_get_labels() -> anyhow::Result<()> {
         assert!(o["shipments"][0]["trackingNumber"].as_str().is_some_and(|t| t.starts_with("SBX")), "{o}");
         assert_eq!(o["shippingAddress"]["name"], name, "{o}");
     }
+    // A street line as long as placement takes once spelled in Latin (30 letters, 120 spelled)
+    // ships whole; one letter more is refused at placement, naming the field, and nothing is
+    // written (it used to be taken, paid for, and fail at the label).
+    let mut body = order_body(json!([{"sku": "SOCKS-3PK", "quantity": 1}]));
+    body["shippingAddress"]["line1"] = json!("Щ".repeat(30));
+    let id = s.place("cust-scripts", &body).await?;
+    s.wait_for_status("cust-scripts", &id, "ready_to_ship").await?;
+    body["shippingAddress"]["line1"] = json!("Щ".repeat(31));
+    let t = s.token("cust-long");
+    let r = s.call("POST", "/v1/orders", Some(&t), Some(&body), &[("Idempotency-Key", "long-line-1")]).await?;
+    assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("shippingAddress.line1")), "{}", r.text);
+    assert!(r.text.contains("label"), "{}", r.text);
+    let mine = s.call("GET", "/v1/orders", Some(&t), None, &[]).await?.json();
+    assert_eq!(mine["orders"].as_array().map(Vec::len), Some(0), "nothing placed: {mine}");
     Ok(())
 }

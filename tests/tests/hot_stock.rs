@@ -145,6 +145,23 @@ async fn shard_counts_are_validated_and_cannot_strand_held_units() -> anyhow::Re
     assert_eq!(r.status, 422, "{}", r.text);
     assert!(r.text.contains("stock-below-committed"), "{}", r.text);
     assert_eq!(shards_conserved(&s, "HOT-3").await?, 4, "the shards stay as they were");
+    // The same count delivered twice at once (the WMS's retry): applied once, its shard
+    // change kept whichever copy lands first; an older count changes nothing, its shards
+    // included.
+    let count = json!({"onHand": 30, "shards": 6, "sequence": 40});
+    let both =
+        join_all((0..2).map(|_| s.call("PUT", "/v1/admin/stock/HOT-3/WH-NJ", Some(&admin), Some(&count), &[]))).await;
+    for r in both {
+        let r = r?;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    assert_eq!(shards_conserved(&s, "HOT-3").await?, 6);
+    assert_eq!(s.available("HOT-3", "WH-NJ").await?, (22, 8, 0));
+    let older = json!({"onHand": 9, "shards": 2, "sequence": 39});
+    let r = s.call("PUT", "/v1/admin/stock/HOT-3/WH-NJ", Some(&admin), Some(&older), &[]).await?;
+    assert_eq!((r.status, r.json()["ignored"].as_bool()), (200, Some(true)), "{}", r.text);
+    assert_eq!(shards_conserved(&s, "HOT-3").await?, 6);
+    assert_eq!(s.available("HOT-3", "WH-NJ").await?, (22, 8, 0));
     // An unknown location names the field.
     let r = s.call("PUT", "/v1/admin/stock/HOT-3/WH-NOPE", Some(&admin), Some(&json!({"onHand": 3})), &[]).await?;
     assert_eq!((r.status, r.json()["field"].as_str()), (422, Some("locationId")), "{}", r.text);

@@ -352,18 +352,29 @@ pub async fn poll(
                     if iterators.contains_key(&id) {
                         continue;
                     }
+                    // A shard read before (its iterator lost) goes on after its last record read.
+                    let after = last_read.get(&id).cloned();
+                    let kind = match after {
+                        Some(_) => ShardIteratorType::AfterSequenceNumber,
+                        None => ShardIteratorType::TrimHorizon,
+                    };
                     let it = client
                         .get_shard_iterator()
                         .stream_arn(&stream_arn)
                         .shard_id(&id)
-                        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                        .shard_iterator_type(kind)
+                        .set_sequence_number(after)
                         .send()
                         .await;
                     match it {
                         Ok(r) => {
                             iterators.insert(id, r.shard_iterator);
                         }
-                        Err(_) => complete = false,
+                        Err(_) => {
+                            // Trimmed past the last record read: from the oldest there is.
+                            last_read.remove(&id);
+                            complete = false;
+                        }
                     }
                 }
             }

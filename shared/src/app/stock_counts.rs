@@ -11,6 +11,14 @@ use crate::ports::{Counted, StoreError};
 use crate::retry::{Backoff, retry};
 use std::time::Duration;
 
+fn below_committed() -> AppError {
+    AppError::UnprocessableField {
+        kind: "stock-below-committed",
+        detail: "onHand: on hand cannot go below units already held or allocated for orders".into(),
+        field: "onHand",
+    }
+}
+
 /// Stock items still busy after the retries: a 409 that says so (not a 503 blaming a provider).
 fn busy(e: StoreError) -> AppError {
     match e {
@@ -68,43 +76,40 @@ impl Oms {
             reorder_quantity: input.reorder_quantity,
             at: self.clock.now(),
         };
-        // A shard change goes first, so a refused one (a shard that would go still holds units
-        // for orders) changes nothing, the count included; a count then refused or ignored (an
-        // older sequence) puts the shards back, so a 422 or an ignored count changes nothing.
-        let before = self.store.get_stock(&sku, &location).await?.map(|r| r.shards);
-        let reshard = input.shards.zip(before).filter(|(n, was)| n != was);
-        if let Some((n, _)) = reshard {
+        // Everything that would refuse the request is checked before anything is written, so a
+        // 422 or an ignored count changes nothing: a count older than the last applied (its
+        // shards with it, unless it is the same count sent again: a retry finishes its shard
+        // change), on hand below what orders hold, then the shard change (refused while a shard
+        // that would go holds units). Only a race after these checks (an order holding the last
+        // units between the check and the count) can leave a shard change without its count:
+        // the shards are where units sit, never how many there are.
+        let current = self.store.get_stock(&sku, &location).await?;
+        let last = current.as_ref().and_then(|r| r.control.as_ref()).and_then(|c| c.sequence);
+        let stale = input.sequence.zip(last).is_some_and(|(s, l)| s <= l);
+        let retry = input.sequence.zip(last).is_some_and(|(s, l)| s == l);
+        if let Some(r) = current.as_ref().filter(|_| !stale)
+            && input.on_hand < r.level.held + r.level.allocated
+        {
+            return Err(below_committed());
+        }
+        let reshard = input.shards.zip(current.as_ref().map(|r| r.shards)).filter(|(n, was)| n != was);
+        if let Some((n, _)) = reshard.filter(|_| !stale || retry) {
             self.reshard(&sku, &location, n).await?;
         }
-        let (at_sku, at_location) = (&sku, &location);
-        let put_back = |why: &'static str| async move {
-            if let Some((_, was)) = reshard
-                && let Err(e) = self.store.set_shards(at_sku, at_location, was).await
-            {
-                tracing::warn!(sku = %at_sku, location_id = %at_location, error = %e, why, "shards not put back");
-            }
-        };
-        let counted = match self.counted(&sku, &location, &count).await {
-            Ok(c) => c,
-            Err(e) => {
-                put_back("count refused").await;
-                return Err(match e {
-                    StoreError::StockPrecondition(_) => AppError::UnprocessableField {
-                        kind: "stock-below-committed",
-                        detail: "onHand: on hand cannot go below units already held or allocated for orders".into(),
-                        field: "onHand",
-                    },
-                    other => busy(other),
-                });
-            }
-        };
+        if stale {
+            let now = self.store.get_stock(&sku, &location).await?.ok_or(AppError::NotFound)?;
+            return Ok(StockDto::of(now, true));
+        }
+        let counted = self.counted(&sku, &location, &count).await.map_err(|e| match e {
+            StoreError::StockPrecondition(_) => below_committed(),
+            other => busy(other),
+        })?;
         if !counted.applied {
-            put_back("count ignored").await;
             return Ok(StockDto::of(self.store.get_stock(&sku, &location).await?.unwrap_or(counted.record), true));
         }
         let mut r = counted.record;
-        // A new record: split once it exists.
-        if let Some(n) = input.shards.filter(|n| before.is_none() && *n != r.shards) {
+        // A new record: split once it exists (a retry of the count finishes it, above).
+        if let Some(n) = input.shards.filter(|n| current.is_none() && *n != r.shards) {
             r = self.reshard(&sku, &location, n).await?;
         }
         self.stock_came(&sku).await;

@@ -21,6 +21,8 @@ pub enum AddressError {
     Missing(&'static str),
     #[error("{0} is too long")]
     TooLong(&'static str),
+    #[error("{0} is too long to print on a shipping label once spelled in Latin letters")]
+    TooLongForLabel(&'static str),
     #[error("{0} holds control or invisible characters")]
     Control(&'static str),
 }
@@ -31,7 +33,10 @@ impl AddressError {
         match self {
             AddressError::UnknownCountry => Some("country"),
             AddressError::PostalCode(_) => Some("postalCode"),
-            AddressError::Missing(f) | AddressError::TooLong(f) | AddressError::Control(f) => Some(f),
+            AddressError::Missing(f)
+            | AddressError::TooLong(f)
+            | AddressError::TooLongForLabel(f)
+            | AddressError::Control(f) => Some(f),
         }
     }
 }
@@ -179,22 +184,21 @@ impl Address {
     /// Lei), other symbols (emoji) left out. The order keeps the address as entered; this is
     /// only what goes on a label.
     pub fn for_label(&self) -> Address {
-        let name = label_text(&self.name, 100);
+        let name = label_text(&self.name);
         Address {
             name: if name.is_empty() { "Recipient".into() } else { name },
-            line1: label_text(&self.line1, 120),
-            line2: self.line2.as_deref().map(|l| label_text(l, 120)).filter(|l| !l.is_empty()),
-            city: label_text(&self.city, 80),
-            region: self.region.as_deref().map(|r| label_text(r, 80)).filter(|r| !r.is_empty()),
+            line1: label_text(&self.line1),
+            line2: self.line2.as_deref().map(label_text).filter(|l| !l.is_empty()),
+            city: label_text(&self.city),
+            region: self.region.as_deref().map(label_text).filter(|r| !r.is_empty()),
             ..self.clone()
         }
     }
 }
 
-/// `s` in characters a label prints (see `Address::for_label`), whitespace folded, at most
-/// `max` characters (what the field takes as entered: spelling another script in Latin must
-/// not make it longer than a label holds).
-pub fn label_text(s: &str, max: usize) -> String {
+/// `s` in characters a label prints (see `Address::for_label`), whitespace folded. Never cut:
+/// an address too long for a label is refused by the carrier, not shortened into a wrong one.
+pub fn label_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, ' '..='~' | '\u{A0}'..='\u{FF}') {
@@ -209,8 +213,7 @@ pub fn label_text(s: &str, max: usize) -> String {
             }
         }
     }
-    let folded = out.split_whitespace().collect::<Vec<_>>().join(" ");
-    folded.chars().take(max).collect::<String>().trim_end().to_owned()
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Characters that change how text reads without showing: zero-width and joiner characters,
@@ -246,6 +249,11 @@ fn required(field: &'static str, v: &str, max: usize) -> Result<String, AddressE
     }
     if t.chars().count() > max {
         return Err(AddressError::TooLong(field));
+    }
+    // A label prints the field spelled in Latin, whole: it must fit the same length (a line
+    // in another script can grow several times over).
+    if label_text(t).chars().count() > max {
+        return Err(AddressError::TooLongForLabel(field));
     }
     Ok(t.to_owned())
 }
@@ -314,11 +322,30 @@ mod tests {
     }
 
     #[test]
-    fn label_text_spells_in_latin_within_the_fields_length() {
-        assert_eq!(label_text("Łukasz  Wałęsa", 100), "Lukasz Walesa");
-        assert_eq!(label_text(&"Щ".repeat(100), 100).chars().count(), 100);
-        assert_eq!(label_text("Mohammed \u{FDFA}", 100), "Mohammed");
-        assert_eq!(label_text("Zoë 😀", 100), "Zoë");
+    fn label_text_spells_in_latin_and_never_cuts() {
+        assert_eq!(label_text("Łukasz  Wałęsa"), "Lukasz Walesa");
+        assert_eq!(label_text(&"Щ".repeat(100)), "Shch".repeat(100));
+        assert_eq!(label_text("Mohammed \u{FDFA}"), "Mohammed");
+        assert_eq!(label_text("Zoë 😀"), "Zoë");
+    }
+
+    #[test]
+    fn a_field_that_would_not_fit_a_label_once_spelled_in_latin_is_refused() {
+        let input = |line1: String| AddressInput {
+            name: "李雷".into(),
+            line1,
+            line2: None,
+            city: "北京".into(),
+            region: None,
+            postal_code: "100000".into(),
+            country: "CN".into(),
+            phone: None,
+        };
+        // 30 letters as entered, 120 spelled in Latin: the field's length, accepted.
+        assert!(Address::parse(&input("Щ".repeat(30))).is_ok());
+        assert_eq!(Address::parse(&input("Щ".repeat(31))), Err(AddressError::TooLongForLabel("line1")));
+        assert_eq!(AddressError::TooLongForLabel("line1").field(), Some("line1"));
+        assert!(Address::parse(&input("朝阳路 5号".into())).is_ok());
     }
 
     #[test]

@@ -173,10 +173,10 @@ pub fn label_pdf(
     };
     content.push_str("0 g 2 w 10 10 268 412 re S\n");
     text(&mut content, 20, 400, 9, "FROM:");
-    Block { what: "ship-from address", x: 20, top: 388, bottom: 328, sizes: 6..=9 }.draw(&mut content, from)?;
+    Block { what: "ship-from address", x: 20, top: 388, bottom: 328, sizes: 5..=9 }.draw(&mut content, from)?;
     content.push_str("10 322 m 278 322 l S\n");
     text(&mut content, 20, 306, 11, "SHIP TO:");
-    Block { what: "ship-to address", x: 30, top: 290, bottom: 206, sizes: 7..=13 }.draw(&mut content, to)?;
+    Block { what: "ship-to address", x: 30, top: 290, bottom: 206, sizes: 5..=13 }.draw(&mut content, to)?;
     content.push_str("10 200 m 278 200 l S\n");
     Block { what: "service", x: 20, top: 182, bottom: 182, sizes: 8..=16 }
         .draw(&mut content, &[service.to_ascii_uppercase()])?;

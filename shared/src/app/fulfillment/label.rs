@@ -25,7 +25,7 @@ pub fn stored_pdf(pdf_base64: &str) -> Result<Vec<u8>, AppError> {
 pub fn shipment_parcel(order: &Order, sh: &Shipment, from: &Location, weight: u32) -> Parcel {
     Parcel {
         shipment_id: sh.id.clone(),
-        from: from.postal_address(from.name.clone()),
+        from: from.postal_address(from.name.clone()).for_label(),
         to: order.shipping_address.for_label(),
         weight_grams: sh.parcel.as_ref().map_or(weight, |p| p.weight_grams).max(1),
         dimensions_mm: sh.parcel.as_ref().map(|p| [p.length_mm, p.width_mm, p.height_mm]),

@@ -125,7 +125,7 @@ pub fn return_parcel(order: &Order, id: &ReturnId, location: &Location, weight: 
     Parcel {
         shipment_id: ShipmentId::parse(id.as_str()).unwrap_or_else(|_| ShipmentId::generate()),
         from: order.shipping_address.for_label(),
-        to: dock,
+        to: dock.for_label(),
         weight_grams: weight.max(1),
         dimensions_mm: None,
         reference: format!("RMA {id} order {}", order.id),
