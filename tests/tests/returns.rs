@@ -604,3 +604,106 @@ async fn units_received_one_at_a_time_refund_the_line_to_the_cent() -> anyhow::R
     assert_eq!(s.local.payments.refunded_total(), due, "seven receipts refund the line's price exactly");
     Ok(())
 }
+
+/// A warehouse that sends a receipt again (its answer lost, or twice at once) under the same
+/// Idempotency-Key gets the return as it is and changes nothing: the units are restocked and
+/// refunded once. The key with another receipt is refused, naming it.
+#[tokio::test]
+async fn a_receipt_sent_again_under_its_key_is_received_once() -> anyhow::Result<()> {
+    let s = Stack::with_workers_only().await?;
+    let email = format!("rcpt.{}@example.com", ulid::Ulid::new().to_string().to_lowercase());
+    let id = s.delivered_order("cust-rcpt", &email, json!([{"sku": "DESK-LAMP", "quantity": 4}])).await?;
+    let o = s.order("cust-rcpt", &id).await?;
+    let line = &o["lines"][0];
+    let due = line["subtotal"]["amount"].as_i64().unwrap_or(0) + line["tax"]["amount"].as_i64().unwrap_or(0);
+    let body = json!({"lines": [{"lineId": "L1", "quantity": 4, "reason": "other"}], "resolution": "refund"});
+    let r = s.call("POST", &format!("/v1/orders/{id}/returns"), Some(&s.token("cust-rcpt")), Some(&body), &[]).await?;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let rma_id = r.json()["id"].as_str().unwrap_or_default().to_owned();
+    let (admin, path) = (s.admin_token(), format!("/v1/admin/returns/{rma_id}/receive"));
+    let one = json!({"lines": [{"lineId": "L1", "quantity": 1, "condition": "resellable"}]});
+    // The same receipt three times at once, then once more after.
+    let replies = futures::future::join_all(
+        (0..3).map(|_| s.call("POST", &path, Some(&admin), Some(&one), &[("Idempotency-Key", "dock-7-rcpt-1")])),
+    )
+    .await;
+    for r in replies {
+        let r = r?;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.json()["lines"][0]["receivedResellable"], 1, "{}", r.text);
+    }
+    let again = s.call("POST", &path, Some(&admin), Some(&one), &[("Idempotency-Key", "dock-7-rcpt-1")]).await?;
+    assert_eq!(
+        (again.status, again.json()["lines"][0]["receivedResellable"].as_u64()),
+        (200, Some(1)),
+        "{}",
+        again.text
+    );
+    assert_eq!(again.json()["status"], "partially_received", "{}", again.text);
+    // The key with another receipt: refused, naming the key, nothing changed.
+    let two = json!({"lines": [{"lineId": "L1", "quantity": 2, "condition": "resellable"}]});
+    let r = s.call("POST", &path, Some(&admin), Some(&two), &[("Idempotency-Key", "dock-7-rcpt-1")]).await?;
+    assert_eq!((r.status, r.json()["field"].as_str()), (422, Some("Idempotency-Key")), "{}", r.text);
+    let bad = s.call("POST", &path, Some(&admin), Some(&two), &[("Idempotency-Key", "")]).await?;
+    assert_eq!((bad.status, bad.json()["field"].as_str()), (400, Some("Idempotency-Key")), "{}", bad.text);
+    // The rest under a new key: received, and the refunds add up to the line once.
+    let three = json!({"lines": [{"lineId": "L1", "quantity": 3, "condition": "resellable"}]});
+    let r = s.call("POST", &path, Some(&admin), Some(&three), &[("Idempotency-Key", "dock-7-rcpt-2")]).await?;
+    assert_eq!((r.status, r.json()["status"].as_str()), (200, Some("completed")), "{}", r.text);
+    assert!(r.json().get("receiptKeys").is_some(), "agents see the receipts applied: {}", r.text);
+    let mine = s.call("GET", &format!("/v1/orders/{id}/returns"), Some(&s.token("cust-rcpt")), None, &[]).await?;
+    assert_eq!(mine.status, 200, "{}", mine.text);
+    assert!(!mine.text.contains("receiptKeys"), "customers do not: {}", mine.text);
+    s.eventually("the refunds", || async { Ok(s.local.payments.refunded_total() >= due) }).await?;
+    s.settle_effects().await?;
+    assert_eq!(s.local.payments.refunded_total(), due, "refunded once, to the cent");
+    let o = s.order("cust-rcpt", &id).await?;
+    assert_eq!(o["payment"]["refunded"]["amount"].as_i64(), Some(due), "{o}");
+    Ok(())
+}
+
+/// Units of one line given back partly by refund and partly by exchange are credited to the
+/// cent of the line's price: the exchange's credit is the next units' share, not a per-unit
+/// share that can pass the line by a cent.
+#[tokio::test]
+async fn a_line_split_between_a_refund_and_an_exchange_is_credited_to_the_cent() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let email = format!("split-{}@example.com", ulid::Ulid::new().to_string().to_lowercase());
+    let id = s
+        .delivered_order(
+            "cust-split",
+            &email,
+            json!([{"sku": "DESK-LAMP", "quantity": 7}, {"sku": "SOCKS-3PK", "quantity": 1}]),
+        )
+        .await?;
+    let o = s.order("cust-split", &id).await?;
+    let line = &o["lines"][0];
+    let due = line["subtotal"]["amount"].as_i64().unwrap_or(0) + line["tax"]["amount"].as_i64().unwrap_or(0);
+    assert_ne!(due % 7, 0, "a price that does not split evenly: {due}");
+    let refund = s
+        .open_return(
+            "cust-split",
+            &id,
+            &json!({"lines": [{"lineId": "L1", "quantity": 3, "reason": "other"}], "resolution": "refund"}),
+        )
+        .await?;
+    assert_eq!(refund.status, 201, "{}", refund.text);
+    // Two exchanges of two units each (the other line keeps money captured beyond this one's,
+    // so nothing but the arithmetic keeps the credit within the line).
+    let mut returns = vec![(refund, 3)];
+    for _ in 0..2 {
+        let x = s.open_return("cust-split", &id, &json!({"lines": [{"lineId": "L1", "quantity": 2, "reason": "does_not_fit"}], "resolution": "exchange", "exchangeLines": [{"sku": "MUG-CLASSIC", "quantity": 1}]})).await?;
+        assert_eq!(x.status, 201, "{}", x.text);
+        returns.push((x, 2));
+    }
+    for (r, units) in &returns {
+        let rma = r.json()["id"].as_str().unwrap_or_default().to_owned();
+        let got =
+            s.receive_return(&rma, json!([{"lineId": "L1", "quantity": units, "condition": "resellable"}])).await?;
+        assert_eq!(got.status, 200, "{}", got.text);
+    }
+    s.settle_effects().await?;
+    let o = s.order("cust-split", &id).await?;
+    assert_eq!(o["payment"]["refunded"]["amount"].as_i64(), Some(due), "refunds and credit add up to the line: {o}");
+    Ok(())
+}

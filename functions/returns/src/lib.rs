@@ -66,9 +66,19 @@ async fn receive(
     State(r): State<Returns>,
     Staff(c): Staff,
     Path(rma): Path<String>,
+    headers: axum::http::HeaderMap,
     Json(req, _): Json<ReceiveRequest>,
 ) -> Result<Response, Problem> {
-    Ok(json(StatusCode::OK, &r.receive(&c, &rma_id(&rma)?, req).await?))
+    let key = match headers.get("idempotency-key").map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(k)) => Some(k),
+        Some(Err(_)) => {
+            return Err(
+                oms_shared::app::AppError::invalid_field("Idempotency-Key", "1-200 visible ASCII characters").into()
+            );
+        }
+    };
+    Ok(json(StatusCode::OK, &r.receive(&c, &rma_id(&rma)?, req, key).await?))
 }
 
 /// `?expires=&signature=` of a signed link.

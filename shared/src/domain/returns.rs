@@ -152,6 +152,10 @@ pub struct Rma {
     pub label: Option<ReturnLabel>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exchange_order_id: Option<OrderId>,
+    /// Receipts applied under an `Idempotency-Key`: `<key digest>:<request digest>` each, so a
+    /// receipt sent again (its answer lost) changes nothing, by a condition of this write.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub receipt_keys: Vec<String>,
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -278,17 +282,8 @@ pub fn check_eligibility(
     Ok(out)
 }
 
-/// The refund for `units` of an order line: their share of the line's price and tax, rounded
-/// half up. Shipping is not refunded (the policy: it paid for a delivery that happened).
-pub fn refund_for(order: &Order, line_id: &str, units: u32) -> Result<Money, MoneyError> {
-    let currency = order.totals.total.currency();
-    match order.lines.iter().find(|l| l.line_id == line_id) {
-        Some(l) => l.net().checked_add(l.tax)?.share(units, l.quantity.max(1)),
-        None => Ok(Money::zero(currency)),
-    }
-}
-
-/// What `units` more of an order line are worth when `before` of its units already came back:
+/// What `units` more of an order line are worth when `before` of its units already came back
+/// (shipping is not refunded: it paid for a delivery that happened):
 /// the line's share up to them less its share up to before, so receipts of one unit at a time
 /// add up to the line's price to the cent (each rounds against the same total).
 pub fn refund_for_units(order: &Order, line_id: &str, before: u32, units: u32) -> Result<Money, MoneyError> {

@@ -88,6 +88,7 @@ impl Returns {
                 document_url: label.document_url.clone(),
             }),
             exchange_order_id: None,
+            receipt_keys: Vec::new(),
             version: 1,
             created_at: now,
             updated_at: now,

@@ -12,10 +12,20 @@ use crate::ports::StoreError;
 
 impl Returns {
     /// Receiving and inspection (agents). Retrying the same request changes nothing more.
-    pub async fn receive(&self, agent: &Caller, rma_id: &ReturnId, req: ReceiveRequest) -> Result<Rma, AppError> {
+    /// Applies a receipt. With an `Idempotency-Key`, the receipt is applied once: sent again
+    /// with the same body it answers the return as it is now and changes nothing; with another
+    /// body it is refused (422 naming the key).
+    pub async fn receive(
+        &self,
+        agent: &Caller,
+        rma_id: &ReturnId,
+        req: ReceiveRequest,
+        key: Option<&str>,
+    ) -> Result<Rma, AppError> {
         if req.lines.is_empty() || req.lines.iter().any(|l| l.quantity == 0 || l.quantity > Quantity::MAX) {
             return Err(AppError::invalid_field("lines", "each line needs a quantity of 1-99"));
         }
+        let receipt = key.map(|k| ReceiptKey::of(k, &req)).transpose()?;
         // Concurrent receipts of one return (no If-Match: the request names no version) are
         // applied one after the other, each from a fresh read; only one that stays contended
         // through every try is a 409 (never a 412, which answers a version the caller sent).
@@ -24,20 +34,35 @@ impl Returns {
             base: std::time::Duration::from_millis(5),
             max: std::time::Duration::from_millis(200),
         };
-        crate::retry::retry(patient, |e| matches!(e, AppError::StaleVersion), || self.receive_once(agent, rma_id, &req))
-            .await
-            .map_err(|e| match e {
-                AppError::StaleVersion => AppError::Conflict {
-                    kind: "return-busy",
-                    detail: "other receipts of this return kept landing first; send it again".into(),
-                },
-                other => other,
-            })
+        crate::retry::retry(
+            patient,
+            |e| matches!(e, AppError::StaleVersion),
+            || self.receive_once(agent, rma_id, &req, receipt.as_ref()),
+        )
+        .await
+        .map_err(|e| match e {
+            AppError::StaleVersion => AppError::Conflict {
+                kind: "return-busy",
+                detail: "other receipts of this return kept landing first; send it again".into(),
+            },
+            other => other,
+        })
     }
 
-    async fn receive_once(&self, agent: &Caller, rma_id: &ReturnId, req: &ReceiveRequest) -> Result<Rma, AppError> {
+    async fn receive_once(
+        &self,
+        agent: &Caller,
+        rma_id: &ReturnId,
+        req: &ReceiveRequest,
+        receipt: Option<&ReceiptKey>,
+    ) -> Result<Rma, AppError> {
         let store = &self.oms.store;
         let rma = store.get_rma(rma_id).await?.ok_or(AppError::NotFound)?;
+        if let Some(k) = receipt
+            && k.seen_in(&rma)?
+        {
+            return Ok(rma);
+        }
         let order = store.get_order(&rma.order_id).await?.ok_or(AppError::Internal("order vanished".into()))?;
         // A receipt committed but whose replacement could not be placed then (stock, a
         // provider): receiving again places it, once (its placement key is the return's).
@@ -127,6 +152,9 @@ impl Returns {
             refunds.push(Effect::Refund { authorization_id: auth.clone(), amount, idempotency_key: key.clone() });
             refunds.push(Effect::credit_note(&order.id, &key));
         }
+        if let Some(k) = receipt {
+            next.receipt_keys.push(k.0.clone());
+        }
         next.status = if next.fully_received() { ReturnStatus::Completed } else { ReturnStatus::PartiallyReceived };
         next.version += 1;
         next.updated_at = now;
@@ -192,10 +220,22 @@ impl Returns {
     async fn exchange(&self, original: &Order, rma: Rma) -> Result<Rma, AppError> {
         let store = &self.oms.store;
         let currency = original.totals.total.currency();
+        // The returned units are the next units of their line after those other returns of the
+        // order brought back, so exchanges and refunds of one line add up to its price to the
+        // cent (a per-unit share could pass it by a cent).
+        let others = store.returns_of_order(&original.id).await?;
         let credit = rma
             .lines
             .iter()
-            .try_fold(0i64, |acc, l| refund_for(original, &l.line_id, l.quantity).map(|m| acc + m.amount()))
+            .try_fold(0i64, |acc, l| {
+                let before: u32 = others
+                    .iter()
+                    .filter(|o| o.id != rma.id)
+                    .flat_map(|o| o.lines.iter().filter(|x| x.line_id == l.line_id))
+                    .map(|x| x.received())
+                    .sum();
+                refund_for_units(original, &l.line_id, before, l.quantity).map(|m| acc + m.amount())
+            })
             .map_err(|e| AppError::Internal(e.to_string()))?;
         // The credit is money already captured on the original order: never more than what is
         // still there (a goodwill refund may have given some of it back already).
@@ -292,5 +332,35 @@ impl Returns {
         change.returns.push(Write::Update { value: next.clone(), expected_version: rma.version });
         store.commit(&change).await?;
         Ok(next)
+    }
+}
+
+/// A receipt's `Idempotency-Key` as kept on the return: `<key digest>:<request digest>`.
+struct ReceiptKey(String);
+
+impl ReceiptKey {
+    fn of(key: &str, req: &ReceiveRequest) -> Result<Self, AppError> {
+        use sha2::{Digest, Sha256};
+        if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(AppError::invalid_field("Idempotency-Key", "1-200 visible ASCII characters"));
+        }
+        let hex = |b: &[u8]| b.iter().take(12).map(|x| format!("{x:02x}")).collect::<String>();
+        let body: String =
+            req.lines.iter().map(|l| format!("{}|{}|{:?};", l.line_id, l.quantity, l.condition)).collect();
+        Ok(ReceiptKey(format!("{}:{}", hex(&Sha256::digest(key)), hex(&Sha256::digest(body)))))
+    }
+
+    /// True when this receipt was applied; a refusal when the key came with another body.
+    fn seen_in(&self, rma: &Rma) -> Result<bool, AppError> {
+        let key = self.0.split(':').next().unwrap_or_default();
+        match rma.receipt_keys.iter().find(|k| k.split(':').next() == Some(key)) {
+            Some(k) if *k == self.0 => Ok(true),
+            Some(_) => Err(AppError::UnprocessableField {
+                kind: "idempotency-key-reused",
+                detail: "Idempotency-Key: this key was already used with a different receipt".into(),
+                field: "Idempotency-Key",
+            }),
+            None => Ok(false),
+        }
     }
 }
