@@ -46,7 +46,7 @@ async fn world() -> anyhow::Result<(Oms, MemoryStore, Arc<ManualClock>)> {
             sku(s),
             loc_id("WH"),
             StockInput {
-                on_hand: 5,
+                on_hand: Some(5),
                 shards: None,
                 sequence: None,
                 safety_stock: None,

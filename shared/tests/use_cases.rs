@@ -109,7 +109,7 @@ impl World {
             Sku::parse("MUG")?,
             LocationId::parse("WH-NJ")?,
             StockInput {
-                on_hand: 10,
+                on_hand: Some(10),
                 shards: None,
                 sequence: None,
                 safety_stock: None,

@@ -162,6 +162,19 @@ async fn shard_counts_are_validated_and_cannot_strand_held_units() -> anyhow::Re
     assert_eq!((r.status, r.json()["ignored"].as_bool()), (200, Some(true)), "{}", r.text);
     assert_eq!(shards_conserved(&s, "HOT-3").await?, 6);
     assert_eq!(s.available("HOT-3", "WH-NJ").await?, (22, 8, 0));
+    // The shard count alone (no onHand): the stock stays as counted.
+    let r = s.call("PUT", "/v1/admin/stock/HOT-3/WH-NJ", Some(&admin), Some(&json!({"shards": 8})), &[]).await?;
+    assert_eq!((r.status, r.json()["shards"].as_u64()), (200, Some(8)), "{}", r.text);
+    assert_eq!(shards_conserved(&s, "HOT-3").await?, 8);
+    assert_eq!(s.available("HOT-3", "WH-NJ").await?, (22, 8, 0));
+    // Anything else without onHand names it.
+    let r = s
+        .call("PUT", "/v1/admin/stock/HOT-3/WH-NJ", Some(&admin), Some(&json!({"shards": 4, "safetyStock": 1})), &[])
+        .await?;
+    assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("onHand")), "{}", r.text);
+    let r = s.call("PUT", "/v1/admin/stock/HOT-3/WH-NJ", Some(&admin), Some(&json!({})), &[]).await?;
+    assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("onHand")), "{}", r.text);
+    assert_eq!(shards_conserved(&s, "HOT-3").await?, 8);
     // An unknown location names the field.
     let r = s.call("PUT", "/v1/admin/stock/HOT-3/WH-NOPE", Some(&admin), Some(&json!({"onHand": 3})), &[]).await?;
     assert_eq!((r.status, r.json()["field"].as_str()), (422, Some("locationId")), "{}", r.text);

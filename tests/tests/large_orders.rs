@@ -48,7 +48,7 @@ async fn a_150_line_order_is_placed_edited_allocated_and_cancelled_whole() -> an
         oms.upsert_product(Sku::parse(&sku(i))?, input).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         // A few of them on sharded stock.
         let shards = if i % 25 == 0 { Some(4) } else { None };
-        oms.set_stock(Sku::parse(&sku(i))?, LocationId::parse("WH-NJ")?, StockInput { on_hand: 5, shards, sequence: None, safety_stock: None, channel_safety_stock: None, reorder_point: None, reorder_quantity: None })
+        oms.set_stock(Sku::parse(&sku(i))?, LocationId::parse("WH-NJ")?, StockInput { on_hand: Some(5), shards, sequence: None, safety_stock: None, channel_safety_stock: None, reorder_point: None, reorder_quantity: None })
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         anyhow::Ok(())
@@ -101,6 +101,17 @@ async fn a_150_line_order_is_placed_edited_allocated_and_cancelled_whole() -> an
         .await?;
     assert_eq!(short.status, 409, "{}", short.text);
     all_at(&s, 3, 2, 0).await?;
+    // An edit that names nothing to change says which field it wants.
+    let empty = s
+        .call(
+            "PATCH",
+            &format!("/v1/orders/{id}"),
+            Some(&token),
+            Some(&json!({})),
+            &[("If-Match", &format!("\"v{v}\""))],
+        )
+        .await?;
+    assert_eq!((empty.status, empty.json()["field"].as_str()), (400, Some("lines")), "{}", empty.text);
 
     // The workflow allocates all 150 items and buys the label.
     let ex = s.local.workflow.run(&id).await;

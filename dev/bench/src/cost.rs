@@ -454,7 +454,7 @@ pub async fn run(orders: usize, return_share_pct: u64) -> anyhow::Result<()> {
                 oms_shared::domain::Sku::parse(sku)?,
                 oms_shared::domain::LocationId::parse(loc)?,
                 oms_shared::app::catalog::StockInput {
-                    on_hand: 1_000_000,
+                    on_hand: Some(1_000_000),
                     shards: None,
                     sequence: None,
                     safety_stock: None,

@@ -36,7 +36,7 @@ async fn round(
         sku_id.clone(),
         loc.clone(),
         StockInput {
-            on_hand: units,
+            on_hand: Some(units),
             shards: Some(shards),
             sequence: None,
             safety_stock: None,

@@ -37,7 +37,7 @@ pub async fn run(orders: usize) -> anyhow::Result<()> {
             oms_shared::domain::Sku::parse("TSHIRT-BLK-M")?,
             oms_shared::domain::LocationId::parse("WH-NJ")?,
             oms_shared::app::catalog::StockInput {
-                on_hand: 10_000_000,
+                on_hand: Some(10_000_000),
                 shards: None,
                 sequence: None,
                 safety_stock: None,
@@ -90,7 +90,7 @@ pub async fn run(orders: usize) -> anyhow::Result<()> {
             oms_shared::domain::Sku::parse("TSHIRT-BLK-M")?,
             oms_shared::domain::LocationId::parse("WH-NJ")?,
             oms_shared::app::catalog::StockInput {
-                on_hand: 10_000_000,
+                on_hand: Some(10_000_000),
                 shards: None,
                 sequence: None,
                 safety_stock: None,

@@ -124,7 +124,7 @@ pub async fn seed(oms: &Oms) -> anyhow::Result<()> {
             Sku::parse(s)?,
             LocationId::parse(l)?,
             StockInput {
-                on_hand: *q,
+                on_hand: Some(*q),
                 shards: None,
                 sequence: None,
                 safety_stock: None,

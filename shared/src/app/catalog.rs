@@ -75,7 +75,9 @@ pub struct LocationInput {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StockInput {
-    pub on_hand: i64,
+    /// On hand as counted; may be left out only when the request changes `shards` alone.
+    #[serde(default)]
+    pub on_hand: Option<i64>,
     /// How many shard items the stock is split over (a hot SKU); unchanged when absent.
     #[serde(default)]
     pub shards: Option<u16>,

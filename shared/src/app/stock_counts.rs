@@ -32,9 +32,20 @@ fn busy(e: StoreError) -> AppError {
 
 impl Oms {
     pub async fn set_stock(&self, sku: Sku, location: LocationId, input: StockInput) -> Result<StockDto, AppError> {
-        if !(0..=10_000_000).contains(&input.on_hand) {
-            return Err(AppError::invalid_field("onHand", "must be between 0 and 10000000"));
-        }
+        let shards_only = input.shards.is_some()
+            && input.sequence.is_none()
+            && input.safety_stock.is_none()
+            && input.channel_safety_stock.is_none()
+            && input.reorder_point.is_none()
+            && input.reorder_quantity.is_none();
+        let on_hand = match input.on_hand {
+            Some(n) if !(0..=10_000_000).contains(&n) => {
+                return Err(AppError::invalid_field("onHand", "must be between 0 and 10000000"));
+            }
+            Some(n) => Some(n),
+            None if shards_only => None,
+            None => return Err(AppError::invalid_field("onHand", "required unless the request changes shards alone")),
+        };
         check_sequence(input.sequence)?;
         let max = crate::domain::stock::MAX_STOCK_SHARDS;
         if input.shards.is_some_and(|n| !(1..=max).contains(&n)) {
@@ -66,8 +77,9 @@ impl Oms {
         if input.channel_safety_stock.iter().flatten().any(|(_, v)| !(0..=10_000_000).contains(v)) {
             return Err(AppError::invalid_field("channelSafetyStock", "each must be between 0 and 10000000"));
         }
+        let Some(on_hand) = on_hand else { return self.shards_alone(&sku, &location, input.shards).await };
         let count = StockCount {
-            target: Target::Set(input.on_hand),
+            target: Target::Set(on_hand),
             sequence: input.sequence,
             reason: CountReason::Count,
             safety_stock: input.safety_stock,
@@ -88,7 +100,7 @@ impl Oms {
         let stale = input.sequence.zip(last).is_some_and(|(s, l)| s <= l);
         let retry = input.sequence.zip(last).is_some_and(|(s, l)| s == l);
         if let Some(r) = current.as_ref().filter(|_| !stale)
-            && input.on_hand < r.level.held + r.level.allocated
+            && on_hand < r.level.held + r.level.allocated
         {
             return Err(below_committed());
         }
@@ -114,6 +126,18 @@ impl Oms {
         }
         self.stock_came(&sku).await;
         Ok(StockDto::of(r, false))
+    }
+
+    /// `{"shards": n}` alone: the stock stays as counted, split over `n` items (a record must
+    /// exist: the first count creates it).
+    async fn shards_alone(&self, sku: &Sku, location: &LocationId, shards: Option<u16>) -> Result<StockDto, AppError> {
+        let current = self.store.get_stock(sku, location).await?.ok_or_else(|| {
+            AppError::invalid_field("onHand", "no stock counted here yet: the first count needs onHand")
+        })?;
+        match shards.filter(|n| *n != current.shards) {
+            Some(n) => Ok(StockDto::of(self.reshard(sku, location, n).await?, false)),
+            None => Ok(StockDto::of(current, false)),
+        }
     }
 
     async fn reshard(&self, sku: &Sku, location: &LocationId, n: u16) -> Result<crate::domain::StockRecord, AppError> {

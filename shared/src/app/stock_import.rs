@@ -144,7 +144,7 @@ impl Oms {
                     return Err(row_error(line, Some("reason"), "a count has no reason (it is a count)"));
                 }
                 let input = StockInput {
-                    on_hand,
+                    on_hand: Some(on_hand),
                     shards: None,
                     sequence: Some(sequence),
                     safety_stock,

@@ -158,7 +158,8 @@ impl Oms {
             && req.service_level.is_none()
             && req.delivery_option_id.is_none()
         {
-            return Err(AppError::invalid(
+            return Err(AppError::invalid_field(
+                "lines",
                 "nothing to change: give lines, shippingAddress, serviceLevel or deliveryOptionId",
             ));
         }
