@@ -149,31 +149,55 @@ fn addresses_in_other_scripts_are_printed_transliterated() -> anyhow::Result<()>
 }
 
 #[test]
-fn the_longest_address_placement_accepts_prints_whole_on_a_label() -> anyhow::Result<()> {
-    // Every field at its limit in the widest letter a label prints (each counted as wide as
-    // an em), unbroken by spaces: placement accepts it, so the label must print it.
+fn the_longest_addresses_accepted_print_whole_as_sender_and_recipient() -> anyhow::Result<()> {
+    // Fields at their limits in the widest letter a label prints (each counted as wide as an
+    // em): unbroken, and in words that leave most of each line empty when broken at spaces.
     let wide = |n: usize| "Ø".repeat(n);
-    let input = oms_shared::domain::AddressInput {
-        name: wide(100),
-        line1: wide(120),
-        line2: Some(wide(120)),
-        city: wide(80),
-        region: Some(wide(64)),
+    let spaced = |n: usize, k: usize, rest: usize| {
+        let mut w = vec![wide(n); k];
+        if rest > 0 {
+            w.push(wide(rest));
+        }
+        w.join(" ")
+    };
+    let lines = |a: &oms_shared::domain::Address| {
+        let mut v = vec![a.name.clone(), a.line1.clone()];
+        v.extend(a.line2.clone());
+        v.push(format!("{} {} {}", a.city, a.region.clone().unwrap_or_default(), a.postal_code));
+        v.push(a.country.to_string());
+        v
+    };
+    let customer = |name: String, line: String, city: String, region: String| oms_shared::domain::AddressInput {
+        name,
+        line1: line.clone(),
+        line2: Some(line),
+        city,
+        region: Some(region),
         postal_code: "10118".into(),
         country: "US".into(),
         phone: None,
     };
-    let l = oms_shared::domain::Address::parse(&input)?.for_label();
-    let mut to = vec![l.name, l.line1];
-    to.extend(l.line2);
-    to.push(format!("{} {} {}", l.city, l.region.unwrap_or_default(), l.postal_code));
-    to.push("US".into());
-    let from = ["WH-NJ".to_owned(), "1 Dock Rd".to_owned(), "Newark NJ 07105".to_owned(), "US".to_owned()];
-    let pdf = label_pdf("SBX1234567890", "ground", &from, &to, "order 1")?;
-    let joined: String = words(&pdf)?.into_iter().map(|(w, _)| w).collect();
-    let letters = joined.chars().filter(|c| *c == 'Ø').count();
-    assert_eq!(letters, 100 + 120 + 120 + 80 + 64, "every letter printed");
-    assert_eq!(decode(&pdf, 203)?, vec!["SBX1234567890".to_owned()]);
+    let customers = [
+        customer(wide(100), wide(120), wide(80), wide(64)),
+        customer(spaced(24, 4, 0), spaced(24, 4, 20), spaced(24, 3, 5), spaced(24, 2, 14)),
+    ];
+    // The longest location: a 200-letter name and 100-letter address fields.
+    let dock = vec![wide(200), wide(100), wide(100), format!("{} {} 07105", wide(100), wide(100)), "US".into()];
+    for input in &customers {
+        let a = oms_shared::domain::Address::parse(input)?.for_label();
+        let letters = [&a.name, &a.line1, a.line2.as_ref().unwrap_or(&String::new()), &a.city]
+            .iter()
+            .map(|f| f.chars().filter(|c| *c == 'Ø').count())
+            .sum::<usize>()
+            + a.region.as_ref().map_or(0, |r| r.chars().filter(|c| *c == 'Ø').count());
+        // Shipped to the customer from the longest location, and returned from them to it.
+        for (from, to) in [(dock.clone(), lines(&a)), (lines(&a), dock.clone())] {
+            let pdf = label_pdf("SBX1234567890", "ground", &from, &to, "order 1")?;
+            let printed: usize = words(&pdf)?.iter().map(|(w, _)| w.chars().filter(|c| *c == 'Ø').count()).sum();
+            assert_eq!(printed, letters + 600, "every letter of both addresses printed");
+            assert_eq!(decode(&pdf, 203)?, vec!["SBX1234567890".to_owned()]);
+        }
+    }
     Ok(())
 }
 
@@ -209,7 +233,7 @@ fn long_addresses_print_whole_at_a_smaller_size_and_latin_letters_are_kept() -> 
     // no readable size.
     let cjk = ["山田太郎".to_owned(), "千代田区丸の内1-1".to_owned()];
     assert!(label_pdf("SBX1", "ground", &from, &cjk, "r").is_err());
-    let endless = vec!["A very long address line that goes on and on".to_owned(); 20];
+    let endless = vec!["A very long address line that goes on and on".to_owned(); 30];
     assert!(label_pdf("SBX1", "ground", &from, &endless, "r").is_err());
     Ok(())
 }

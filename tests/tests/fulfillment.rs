@@ -264,7 +264,42 @@ async fn orders_to_names_in_other_scripts_get_labels() -> anyhow::Result<()> {
     let r = s.call("POST", "/v1/orders", Some(&t), Some(&body), &[("Idempotency-Key", "long-line-1")]).await?;
     assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("shippingAddress.line1")), "{}", r.text);
     assert!(r.text.contains("label"), "{}", r.text);
+    // A street or city a label would print as nothing (emoji, a ligature spelling a phrase).
+    for (i, (field, value)) in [("line1", "🏠🏠🏠"), ("line1", "\u{FDFA}"), ("city", "🌆")].into_iter().enumerate()
+    {
+        let mut bad = order_body(json!([{"sku": "SOCKS-3PK", "quantity": 1}]));
+        bad["shippingAddress"][field] = json!(value);
+        let r =
+            s.call("POST", "/v1/orders", Some(&t), Some(&bad), &[("Idempotency-Key", &format!("blank-{i}"))]).await?;
+        assert_eq!(
+            (r.status, r.json()["field"].as_str()),
+            (400, Some(format!("shippingAddress.{field}").as_str())),
+            "{}",
+            r.text
+        );
+    }
     let mine = s.call("GET", "/v1/orders", Some(&t), None, &[]).await?.json();
     assert_eq!(mine["orders"].as_array().map(Vec::len), Some(0), "nothing placed: {mine}");
+    // A location whose address a label cannot print whole is refused when it is saved, not
+    // when its first parcel ships.
+    let admin = s.admin_token();
+    let all = s.call("GET", "/v1/admin/locations", Some(&admin), None, &[]).await?.json();
+    let mut nj = all["locations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| l["id"] == "WH-NJ" || l["locationId"] == "WH-NJ")
+        .cloned()
+        .unwrap_or_default();
+    for k in ["id", "locationId"] {
+        nj.as_object_mut().map(|o| o.remove(k));
+    }
+    for (field, value) in [("line1", "Щ".repeat(30)), ("city", "🏭".into())] {
+        let mut l = nj.clone();
+        l["address"][field] = json!(value);
+        let r = s.call("PUT", "/v1/admin/locations/WH-NJ", Some(&admin), Some(&l), &[]).await?;
+        assert!(r.status == 400 || r.status == 422, "{}", r.text);
+        assert!(r.text.contains(&format!("address.{field}")), "{}", r.text);
+    }
     Ok(())
 }

@@ -117,7 +117,8 @@ async fn export_then_erasure_leaves_no_personal_data_and_the_books_unchanged() -
     assert_eq!(edited.status, 200, "{}", edited.text);
     let ex = s.local.workflow.run(&delivered).await;
     anyhow::ensure!(ex.result.is_ok(), "workflow: {:?}", ex.result);
-    let tracking: Vec<String> = s.order("cust-p", &delivered).await?["shipments"]
+    // The stream's own execution may be the one that buys the labels: wait for the order.
+    let tracking: Vec<String> = s.wait_for_status("cust-p", &delivered, "ready_to_ship").await?["shipments"]
         .as_array()
         .into_iter()
         .flatten()

@@ -707,3 +707,53 @@ async fn a_line_split_between_a_refund_and_an_exchange_is_credited_to_the_cent()
     assert_eq!(o["payment"]["refunded"]["amount"].as_i64(), Some(due), "refunds and credit add up to the line: {o}");
     Ok(())
 }
+
+/// Two returns of one order received at the same moment (a refund and an exchange, each under
+/// its own key): the exchange's replacement is placed and its credit recorded whichever
+/// receipt lands first, and the line is credited to the cent.
+#[tokio::test]
+async fn an_exchange_and_a_refund_received_at_once_are_both_credited() -> anyhow::Result<()> {
+    let s = Stack::with_workers_only().await?;
+    for round in 0..3 {
+        let email = format!("race{round}-{}@example.com", ulid::Ulid::new().to_string().to_lowercase());
+        let id = s.delivered_order("cust-race", &email, json!([{"sku": "SOCKS-3PK", "quantity": 7}])).await?;
+        let o = s.order("cust-race", &id).await?;
+        let line = &o["lines"][0];
+        let due = line["subtotal"]["amount"].as_i64().unwrap_or(0) + line["tax"]["amount"].as_i64().unwrap_or(0);
+        let refund = s
+            .open_return(
+                "cust-race",
+                &id,
+                &json!({"lines": [{"lineId": "L1", "quantity": 3, "reason": "other"}], "resolution": "refund"}),
+            )
+            .await?;
+        let exchange = s.open_return("cust-race", &id, &json!({"lines": [{"lineId": "L1", "quantity": 4, "reason": "other"}], "resolution": "exchange", "exchangeLines": [{"sku": "MUG-CLASSIC", "quantity": 1}]})).await?;
+        let id_of = |r: &oms_tests::Reply| r.json()["id"].as_str().unwrap_or_default().to_owned();
+        let (a, b) = (id_of(&refund), id_of(&exchange));
+        let admin = s.admin_token();
+        let receipt = |rma: String, units: u32, key: &'static str| {
+            let (s, admin) = (&s, admin.clone());
+            async move {
+                let body = json!({"lines": [{"lineId": "L1", "quantity": units, "condition": "resellable"}]});
+                s.call(
+                    "POST",
+                    &format!("/v1/admin/returns/{rma}/receive"),
+                    Some(&admin),
+                    Some(&body),
+                    &[("Idempotency-Key", key)],
+                )
+                .await
+            }
+        };
+        let (ra, rb) = tokio::join!(receipt(a, 3, "dock-a"), receipt(b, 4, "dock-b"));
+        let (ra, rb) = (ra?, rb?);
+        assert_eq!((ra.status, rb.status), (200, 200), "{} {}", ra.text, rb.text);
+        let rma = rb.json();
+        assert!(rma["exchangeOrderId"].is_string(), "the replacement is placed: {rma}");
+        s.settle_effects().await?;
+        let o = s.order("cust-race", &id).await?;
+        assert_eq!(o["payment"]["refunded"]["amount"].as_i64(), Some(due), "round {round}: {}", o["payment"]);
+        assert!(o["payment"]["ledger"].to_string().contains("exchange-credit"), "{}", o["payment"]);
+    }
+    Ok(())
+}

@@ -76,6 +76,12 @@ impl Product {
         if self.name.trim().is_empty() || self.name.chars().count() > 200 {
             return Err(CatalogError::Invalid("name must be 1-200 characters"));
         }
+        let printed = super::address::label_text(&self.name);
+        if printed.chars().count() > 200 || !printed.chars().any(char::is_alphanumeric) {
+            return Err(CatalogError::Invalid(
+                "name must spell 1-200 characters in Latin letters (labels print it as the sender)",
+            ));
+        }
         if self.category.as_deref().is_some_and(|c| !valid_category(c)) {
             return Err(CatalogError::Field("category", "1-40 lower-case letters, digits or dashes"));
         }
@@ -246,6 +252,12 @@ impl Location {
         if self.name.trim().is_empty() || self.name.chars().count() > 200 {
             return Err(CatalogError::Invalid("name must be 1-200 characters"));
         }
+        let printed = super::address::label_text(&self.name);
+        if printed.chars().count() > 200 || !printed.chars().any(char::is_alphanumeric) {
+            return Err(CatalogError::Invalid(
+                "name must spell 1-200 characters in Latin letters (labels print it as the sender)",
+            ));
+        }
         if self.kind == LocationKind::Warehouse && self.pickup {
             return Err(CatalogError::Invalid("warehouses do not offer pickup"));
         }
@@ -265,6 +277,14 @@ impl Location {
                 if v.chars().count() > 100 || (matches!(field, "address.line1" | "address.city") && v.trim().is_empty())
                 {
                     return Err(CatalogError::Field(field, "must be 1-100 characters"));
+                }
+                // Labels print it spelled in Latin letters, whole (ship-from, return-to).
+                let printed = super::address::label_text(v);
+                if printed.chars().count() > 100 {
+                    return Err(CatalogError::Field(field, "is over 100 characters once spelled in Latin letters"));
+                }
+                if matches!(field, "address.line1" | "address.city") && !printed.chars().any(char::is_alphanumeric) {
+                    return Err(CatalogError::Field(field, "has nothing a label can print (letters or digits)"));
                 }
             }
         }

@@ -122,6 +122,33 @@ pub fn wrap(s: &str, size: u32, max_pt: u32) -> Vec<String> {
     lines
 }
 
+/// `s` (spaces folded) in lines filled to `max_pt` at `size`, broken wherever the width ends.
+pub fn fill(s: &str, size: u32, max_pt: u32) -> Vec<String> {
+    let max = max_pt * 1000;
+    let text = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for c in text.chars() {
+        if line.is_empty() && c == ' ' {
+            continue;
+        }
+        if width(&format!("{line}{c}"), size) > max && !line.is_empty() {
+            lines.push(std::mem::take(&mut line).trim_end().to_owned());
+            if c == ' ' {
+                continue;
+            }
+        }
+        line.push(c);
+    }
+    if !line.trim().is_empty() {
+        lines.push(line.trim_end().to_owned());
+    }
+    lines
+}
+
+/// How a block's lines are broken: at spaces, or filled to the width.
+type Breaker = fn(&str, u32, u32) -> Vec<String>;
+
 /// A block of text placed from baseline `top` down to no lower than `bottom`, at `x`.
 struct Block {
     what: &'static str,
@@ -133,14 +160,18 @@ struct Block {
 
 impl Block {
     /// Every line wrapped at the largest size that fits the block: (size, leading, lines).
+    /// Broken at spaces where that fits at some size; otherwise every line filled to the
+    /// width (long words broken anywhere), which is what lets the longest address fit.
     fn fit(&self, lines: &[String]) -> Result<(u32, u32, Vec<String>), LabelError> {
         let lines: Vec<String> = lines.iter().map(|l| printable(l)).collect::<Result<_, _>>()?;
-        for size in self.sizes.clone().rev() {
-            let leading = size + size.div_ceil(6);
-            let wrapped: Vec<String> = lines.iter().flat_map(|l| wrap(l, size, 268 - self.x)).collect();
-            let n = u32::try_from(wrapped.len()).unwrap_or(u32::MAX);
-            if n == 0 || self.top.saturating_sub(self.bottom) >= (n - 1) * leading {
-                return Ok((size, leading, wrapped));
+        for breaker in [wrap as Breaker, fill] {
+            for size in self.sizes.clone().rev() {
+                let leading = size + size.div_ceil(6);
+                let wrapped: Vec<String> = lines.iter().flat_map(|l| breaker(l, size, 268 - self.x)).collect();
+                let n = u32::try_from(wrapped.len()).unwrap_or(u32::MAX);
+                if n == 0 || self.top.saturating_sub(self.bottom) >= (n - 1) * leading {
+                    return Ok((size, leading, wrapped));
+                }
             }
         }
         Err(LabelError::TooLong(self.what))
@@ -172,13 +203,16 @@ pub fn label_pdf(
         content.push_str(&format!("BT /F1 {size} Tf {x} {y} Td ({}) Tj ET\n", escape(s)));
     };
     content.push_str("0 g 2 w 10 10 268 412 re S\n");
-    text(&mut content, 20, 400, 9, "FROM:");
-    Block { what: "ship-from address", x: 20, top: 388, bottom: 328, sizes: 5..=9 }.draw(&mut content, from)?;
-    content.push_str("10 322 m 278 322 l S\n");
-    text(&mut content, 20, 306, 11, "SHIP TO:");
-    Block { what: "ship-to address", x: 30, top: 290, bottom: 206, sizes: 5..=13 }.draw(&mut content, to)?;
-    content.push_str("10 200 m 278 200 l S\n");
-    Block { what: "service", x: 20, top: 182, bottom: 182, sizes: 8..=16 }
+    // Blocks from the top: the sender and the recipient (17 lines each at 5 pt: the longest
+    // location a label ships from or returns to, the longest address placement accepts
+    // takes 14), the service, the barcode (70-130 pt), the tracking number, the reference.
+    text(&mut content, 20, 410, 9, "FROM:");
+    Block { what: "ship-from address", x: 20, top: 399, bottom: 303, sizes: 5..=9 }.draw(&mut content, from)?;
+    content.push_str("10 297 m 278 297 l S\n");
+    text(&mut content, 20, 284, 11, "SHIP TO:");
+    Block { what: "ship-to address", x: 30, top: 270, bottom: 174, sizes: 5..=13 }.draw(&mut content, to)?;
+    content.push_str("10 168 m 278 168 l S\n");
+    Block { what: "service", x: 20, top: 146, bottom: 146, sizes: 8..=16 }
         .draw(&mut content, &[service.to_ascii_uppercase()])?;
     if let Some(modules) = code128b(tracking) {
         // Work in hundredths of a point. The label's inner width (12 to 276 pt) holds the
@@ -190,7 +224,7 @@ pub fn label_pdf(
         for (i, m) in modules.iter().enumerate() {
             let w = unit * u32::from(*m);
             if i % 2 == 0 {
-                content.push_str(&format!("{}.{:02} 70 {}.{:02} 90 re f\n", x / 100, x % 100, w / 100, w % 100));
+                content.push_str(&format!("{}.{:02} 70 {}.{:02} 60 re f\n", x / 100, x % 100, w / 100, w % 100));
             }
             x += w;
         }

@@ -63,7 +63,14 @@ impl Returns {
         let weight: u32 =
             lines.iter().map(|l| catalog.get(&l.sku).map(|p| p.weight_grams).unwrap_or(500) * l.quantity).sum();
         let parcel = return_parcel(&order, &id, &location, weight);
-        let carrier_err = |e: crate::ports::CarrierError| AppError::Unavailable(e.to_string());
+        // A refusal is about this parcel and will not change on a retry: 422, not 503.
+        let carrier_err = |e: crate::ports::CarrierError| match e {
+            crate::ports::CarrierError::Rejected(m) => AppError::Unprocessable {
+                kind: "return-label-refused",
+                detail: format!("the carrier cannot make a return label for this parcel: {m}"),
+            },
+            other => AppError::Unavailable(other.to_string()),
+        };
         let rates = self.carrier.rates(&parcel).await.map_err(carrier_err)?;
         let rate = rates
             .iter()

@@ -58,16 +58,20 @@ impl Returns {
     ) -> Result<Rma, AppError> {
         let store = &self.oms.store;
         let rma = store.get_rma(rma_id).await?.ok_or(AppError::NotFound)?;
+        let order = store.get_order(&rma.order_id).await?.ok_or(AppError::Internal("order vanished".into()))?;
+        // A receipt committed but whose replacement could not be placed then (stock, a
+        // provider, another receipt of the order landing first): receiving again places it,
+        // once (its placement key is the return's); a receipt sent again under its key too.
+        if rma.resolution == Resolution::Exchange && rma.fully_received() && rma.exchange_order_id.is_none() {
+            if let Some(k) = receipt {
+                k.seen_in(&rma)?;
+            }
+            return self.exchange(&order, rma).await;
+        }
         if let Some(k) = receipt
             && k.seen_in(&rma)?
         {
             return Ok(rma);
-        }
-        let order = store.get_order(&rma.order_id).await?.ok_or(AppError::Internal("order vanished".into()))?;
-        // A receipt committed but whose replacement could not be placed then (stock, a
-        // provider): receiving again places it, once (its placement key is the return's).
-        if rma.resolution == Resolution::Exchange && rma.fully_received() && rma.exchange_order_id.is_none() {
-            return self.exchange(&order, rma).await;
         }
         let now = self.oms.clock.now();
         let mut next = rma.clone();
@@ -93,18 +97,20 @@ impl Returns {
         };
         for r in &req.lines {
             let line =
-                next.lines.iter_mut().find(|l| l.line_id == r.line_id).ok_or_else(|| AppError::Unprocessable {
+                next.lines.iter_mut().find(|l| l.line_id == r.line_id).ok_or_else(|| AppError::UnprocessableField {
                     kind: "unknown-line",
-                    detail: format!("line {} is not on this return", r.line_id),
+                    detail: format!("lines: line {} is not on this return", r.line_id),
+                    field: "lines",
                 })?;
             let remaining = line.quantity - line.received();
             if remaining == 0 {
                 continue; // already received: a retry
             }
             if r.quantity > remaining {
-                return Err(AppError::Unprocessable {
+                return Err(AppError::UnprocessableField {
                     kind: "return-quantity-exceeded",
-                    detail: format!("line {} expects {remaining} more unit(s)", r.line_id),
+                    detail: format!("lines: line {} expects {remaining} more unit(s)", r.line_id),
+                    field: "lines",
                 });
             }
             let going_back = line.restock_at(r.quantity, &rma.location_id);
@@ -345,8 +351,11 @@ impl ReceiptKey {
             return Err(AppError::invalid_field("Idempotency-Key", "1-200 visible ASCII characters"));
         }
         let hex = |b: &[u8]| b.iter().take(12).map(|x| format!("{x:02x}")).collect::<String>();
-        let body: String =
+        // The receipt's lines in any order are the same receipt.
+        let mut lines: Vec<String> =
             req.lines.iter().map(|l| format!("{}|{}|{:?};", l.line_id, l.quantity, l.condition)).collect();
+        lines.sort();
+        let body = lines.concat();
         Ok(ReceiptKey(format!("{}:{}", hex(&Sha256::digest(key)), hex(&Sha256::digest(body)))))
     }
 
