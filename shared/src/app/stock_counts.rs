@@ -131,8 +131,10 @@ impl Oms {
     /// `{"shards": n}` alone: the stock stays as counted, split over `n` items (a record must
     /// exist: the first count creates it).
     async fn shards_alone(&self, sku: &Sku, location: &LocationId, shards: Option<u16>) -> Result<StockDto, AppError> {
-        let current = self.store.get_stock(sku, location).await?.ok_or_else(|| {
-            AppError::invalid_field("onHand", "no stock counted here yet: the first count needs onHand")
+        let current = self.store.get_stock(sku, location).await?.ok_or_else(|| AppError::UnprocessableField {
+            kind: "stock-not-counted",
+            detail: "onHand: no stock counted here yet; the first count needs onHand".into(),
+            field: "onHand",
         })?;
         match shards.filter(|n| *n != current.shards) {
             Some(n) => Ok(StockDto::of(self.reshard(sku, location, n).await?, false)),
