@@ -708,11 +708,12 @@ async fn a_line_split_between_a_refund_and_an_exchange_is_credited_to_the_cent()
     Ok(())
 }
 
-/// Two returns of one order received at the same moment (a refund and an exchange, each under
-/// its own key): the exchange's replacement is placed and its credit recorded whichever
-/// receipt lands first, and the line is credited to the cent.
+/// Three returns of one order line received at the same moment (a refund and two exchanges,
+/// each under its own key): every exchange's replacement is placed and credited whichever
+/// receipt lands first, no two returns take the same units, and the line is credited to the
+/// cent. Then a receipt of more units under a new key, once the return is complete, is 422.
 #[tokio::test]
-async fn an_exchange_and_a_refund_received_at_once_are_both_credited() -> anyhow::Result<()> {
+async fn returns_of_one_line_received_at_once_are_credited_to_the_cent() -> anyhow::Result<()> {
     let s = Stack::with_workers_only().await?;
     for round in 0..3 {
         let email = format!("race{round}-{}@example.com", ulid::Ulid::new().to_string().to_lowercase());
@@ -720,18 +721,20 @@ async fn an_exchange_and_a_refund_received_at_once_are_both_credited() -> anyhow
         let o = s.order("cust-race", &id).await?;
         let line = &o["lines"][0];
         let due = line["subtotal"]["amount"].as_i64().unwrap_or(0) + line["tax"]["amount"].as_i64().unwrap_or(0);
-        let refund = s
-            .open_return(
-                "cust-race",
-                &id,
-                &json!({"lines": [{"lineId": "L1", "quantity": 3, "reason": "other"}], "resolution": "refund"}),
-            )
-            .await?;
-        let exchange = s.open_return("cust-race", &id, &json!({"lines": [{"lineId": "L1", "quantity": 4, "reason": "other"}], "resolution": "exchange", "exchangeLines": [{"sku": "MUG-CLASSIC", "quantity": 1}]})).await?;
-        let id_of = |r: &oms_tests::Reply| r.json()["id"].as_str().unwrap_or_default().to_owned();
-        let (a, b) = (id_of(&refund), id_of(&exchange));
+        let mut ids = Vec::new();
+        for (units, exchange) in [(2, false), (2, true), (3, true)] {
+            let mut body =
+                json!({"lines": [{"lineId": "L1", "quantity": units, "reason": "other"}], "resolution": "refund"});
+            if exchange {
+                body["resolution"] = json!("exchange");
+                body["exchangeLines"] = json!([{"sku": "MUG-CLASSIC", "quantity": 1}]);
+            }
+            let r = s.open_return("cust-race", &id, &body).await?;
+            assert_eq!(r.status, 201, "{}", r.text);
+            ids.push((r.json()["id"].as_str().unwrap_or_default().to_owned(), units, exchange));
+        }
         let admin = s.admin_token();
-        let receipt = |rma: String, units: u32, key: &'static str| {
+        let receipt = |rma: String, units: u32, key: String| {
             let (s, admin) = (&s, admin.clone());
             async move {
                 let body = json!({"lines": [{"lineId": "L1", "quantity": units, "condition": "resellable"}]});
@@ -740,20 +743,42 @@ async fn an_exchange_and_a_refund_received_at_once_are_both_credited() -> anyhow
                     &format!("/v1/admin/returns/{rma}/receive"),
                     Some(&admin),
                     Some(&body),
-                    &[("Idempotency-Key", key)],
+                    &[("Idempotency-Key", &key)],
                 )
                 .await
             }
         };
-        let (ra, rb) = tokio::join!(receipt(a, 3, "dock-a"), receipt(b, 4, "dock-b"));
-        let (ra, rb) = (ra?, rb?);
-        assert_eq!((ra.status, rb.status), (200, 200), "{} {}", ra.text, rb.text);
-        let rma = rb.json();
-        assert!(rma["exchangeOrderId"].is_string(), "the replacement is placed: {rma}");
+        let replies = futures::future::join_all(
+            ids.iter().map(|(rma, units, _)| receipt(rma.clone(), *units, format!("dock-{rma}"))),
+        )
+        .await;
+        let mut replacements = Vec::new();
+        for (reply, (_, _, exchange)) in replies.into_iter().zip(&ids) {
+            let r = reply?;
+            assert_eq!(r.status, 200, "{}", r.text);
+            if *exchange {
+                let x = r.json()["exchangeOrderId"].as_str().map(str::to_owned);
+                assert!(x.is_some(), "the replacement is placed: {}", r.text);
+                replacements.extend(x);
+            }
+        }
+        // A replacement paid with the returned goods' value is not cancelled (the value would
+        // be lost): 409, nothing changed.
+        let t = s.token("cust-race");
+        let r = s.call("POST", &format!("/v1/orders/{}/cancel", replacements[0]), Some(&t), None, &[]).await?;
+        assert_eq!(
+            (r.status, r.json()["type"].as_str()),
+            (409, Some("urn:oms:problem:exchange-replacement")),
+            "{}",
+            r.text
+        );
         s.settle_effects().await?;
         let o = s.order("cust-race", &id).await?;
         assert_eq!(o["payment"]["refunded"]["amount"].as_i64(), Some(due), "round {round}: {}", o["payment"]);
-        assert!(o["payment"]["ledger"].to_string().contains("exchange-credit"), "{}", o["payment"]);
+        // More units under a new key once the return is complete: refused, naming the lines.
+        let (rma, _, _) = &ids[0];
+        let more = receipt(rma.clone(), 1, format!("dock-{rma}-again")).await?;
+        assert_eq!((more.status, more.json()["field"].as_str()), (422, Some("lines")), "{}", more.text);
     }
     Ok(())
 }

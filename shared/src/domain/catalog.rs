@@ -74,12 +74,13 @@ impl Product {
             return Err(CatalogError::Invalid("name holds control or invisible characters"));
         }
         if self.name.trim().is_empty() || self.name.chars().count() > 200 {
-            return Err(CatalogError::Invalid("name must be 1-200 characters"));
+            return Err(CatalogError::Field("name", "must be 1-200 characters"));
         }
         let printed = super::address::label_text(&self.name);
         if printed.chars().count() > 200 || !printed.chars().any(char::is_alphanumeric) {
-            return Err(CatalogError::Invalid(
-                "name must spell 1-200 characters in Latin letters (labels print it as the sender)",
+            return Err(CatalogError::Field(
+                "name",
+                "must spell 1-200 characters in Latin letters (labels print it as the sender)",
             ));
         }
         if self.category.as_deref().is_some_and(|c| !valid_category(c)) {
@@ -250,12 +251,13 @@ impl Location {
             return Err(CatalogError::Invalid("name holds control or invisible characters"));
         }
         if self.name.trim().is_empty() || self.name.chars().count() > 200 {
-            return Err(CatalogError::Invalid("name must be 1-200 characters"));
+            return Err(CatalogError::Field("name", "must be 1-200 characters"));
         }
         let printed = super::address::label_text(&self.name);
         if printed.chars().count() > 200 || !printed.chars().any(char::is_alphanumeric) {
-            return Err(CatalogError::Invalid(
-                "name must spell 1-200 characters in Latin letters (labels print it as the sender)",
+            return Err(CatalogError::Field(
+                "name",
+                "must spell 1-200 characters in Latin letters (labels print it as the sender)",
             ));
         }
         if self.kind == LocationKind::Warehouse && self.pickup {

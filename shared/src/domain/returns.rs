@@ -77,6 +77,11 @@ pub struct ReturnLine {
     /// Refunded so far for this line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refunded: Option<Money>,
+    /// An exchange's line: what its units received are worth, fixed at each receipt (the
+    /// next units' share of the order line, after other returns' units), credited to the
+    /// replacement once all are in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credited: Option<Money>,
     /// Receipts processed for this line (part of each refund's idempotency key).
     #[serde(default)]
     pub receipts: u32,
@@ -275,6 +280,7 @@ pub fn check_eligibility(
             received_resellable: 0,
             received_damaged: 0,
             refunded: None,
+            credited: None,
             receipts: 0,
             origins: shipped_from(&r.line_id, shipments, already, r.quantity),
         });
@@ -313,6 +319,7 @@ mod tests {
             received_resellable: 1,
             received_damaged: 0,
             refunded: None,
+            credited: None,
             receipts: 1,
             origins: vec![
                 ReturnOrigin { location_id: tx.clone(), quantity: 2 },

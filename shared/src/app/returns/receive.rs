@@ -85,8 +85,9 @@ impl Returns {
         let currency = order.totals.total.currency();
         // Units of each order line other returns of the order already brought back: a receipt
         // is refunded as the next units of the line, so split receipts add up to the cent.
-        let others =
-            if rma.resolution == Resolution::Refund { store.returns_of_order(&order.id).await? } else { Vec::new() };
+        // (An exchange's units are valued the same way at their receipt, so receipts of the
+        // line's returns, serialized on the order's version, never take the same units.)
+        let others = store.returns_of_order(&order.id).await?;
         let earlier = |line_id: &str| -> u32 {
             others
                 .iter()
@@ -103,8 +104,8 @@ impl Returns {
                     field: "lines",
                 })?;
             let remaining = line.quantity - line.received();
-            if remaining == 0 {
-                continue; // already received: a retry
+            if remaining == 0 && receipt.is_none() {
+                continue; // already received: a retry (a receipt under a new key is more units)
             }
             if r.quantity > remaining {
                 return Err(AppError::UnprocessableField {
@@ -129,11 +130,17 @@ impl Returns {
                     format!("{}: {} x {} {:?} ({})", rma.id, r.quantity, line.sku, r.condition, at.join(", ")),
                 ),
             );
+            // (The units of this receipt are already counted as received.)
+            let before = (earlier(&line.line_id) + line.received()).saturating_sub(r.quantity);
+            let due = refund_for_units(&order, &line.line_id, before, r.quantity)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            if rma.resolution == Resolution::Exchange {
+                line.credited = Some(
+                    Money::new(line.credited.map(|m| m.amount()).unwrap_or(0) + due.amount(), currency)
+                        .map_err(|e| AppError::Internal(e.to_string()))?,
+                );
+            }
             if rma.resolution == Resolution::Refund {
-                // (The units of this receipt are already counted as received.)
-                let before = (earlier(&line.line_id) + line.received()).saturating_sub(r.quantity);
-                let due = refund_for_units(&order, &line.line_id, before, r.quantity)
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
                 let left = o2.payment.refundable().max(0) - refunded_now;
                 let amount = Money::new(due.amount().min(left.max(0)), currency)
                     .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -226,21 +233,25 @@ impl Returns {
     async fn exchange(&self, original: &Order, rma: Rma) -> Result<Rma, AppError> {
         let store = &self.oms.store;
         let currency = original.totals.total.currency();
-        // The returned units are the next units of their line after those other returns of the
-        // order brought back, so exchanges and refunds of one line add up to its price to the
-        // cent (a per-unit share could pass it by a cent).
+        // What each line's units were worth at their receipts (the next units of the order line
+        // after other returns' units, fixed in the receipt's serialized write), so exchanges
+        // and refunds of one line add up to its price to the cent. A return received before
+        // lines carried the value: its units' share now.
         let others = store.returns_of_order(&original.id).await?;
         let credit = rma
             .lines
             .iter()
-            .try_fold(0i64, |acc, l| {
-                let before: u32 = others
-                    .iter()
-                    .filter(|o| o.id != rma.id)
-                    .flat_map(|o| o.lines.iter().filter(|x| x.line_id == l.line_id))
-                    .map(|x| x.received())
-                    .sum();
-                refund_for_units(original, &l.line_id, before, l.quantity).map(|m| acc + m.amount())
+            .try_fold(0i64, |acc, l| match l.credited {
+                Some(m) => Ok(acc + m.amount()),
+                None => {
+                    let before: u32 = others
+                        .iter()
+                        .filter(|o| o.id != rma.id)
+                        .flat_map(|o| o.lines.iter().filter(|x| x.line_id == l.line_id))
+                        .map(|x| x.received())
+                        .sum();
+                    refund_for_units(original, &l.line_id, before, l.quantity).map(|m| acc + m.amount())
+                }
             })
             .map_err(|e| AppError::Internal(e.to_string()))?;
         // The credit is money already captured on the original order: never more than what is
