@@ -752,26 +752,13 @@ async fn returns_of_one_line_received_at_once_are_credited_to_the_cent() -> anyh
             ids.iter().map(|(rma, units, _)| receipt(rma.clone(), *units, format!("dock-{rma}"))),
         )
         .await;
-        let mut replacements = Vec::new();
         for (reply, (_, _, exchange)) in replies.into_iter().zip(&ids) {
             let r = reply?;
             assert_eq!(r.status, 200, "{}", r.text);
             if *exchange {
-                let x = r.json()["exchangeOrderId"].as_str().map(str::to_owned);
-                assert!(x.is_some(), "the replacement is placed: {}", r.text);
-                replacements.extend(x);
+                assert!(r.json()["exchangeOrderId"].is_string(), "the replacement is placed: {}", r.text);
             }
         }
-        // A replacement paid with the returned goods' value is not cancelled (the value would
-        // be lost): 409, nothing changed.
-        let t = s.token("cust-race");
-        let r = s.call("POST", &format!("/v1/orders/{}/cancel", replacements[0]), Some(&t), None, &[]).await?;
-        assert_eq!(
-            (r.status, r.json()["type"].as_str()),
-            (409, Some("urn:oms:problem:exchange-replacement")),
-            "{}",
-            r.text
-        );
         s.settle_effects().await?;
         let o = s.order("cust-race", &id).await?;
         assert_eq!(o["payment"]["refunded"]["amount"].as_i64(), Some(due), "round {round}: {}", o["payment"]);

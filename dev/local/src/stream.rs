@@ -370,9 +370,12 @@ pub async fn poll(
                         Ok(r) => {
                             iterators.insert(id, r.shard_iterator);
                         }
-                        Err(_) => {
-                            // Trimmed past the last record read: from the oldest there is.
-                            last_read.remove(&id);
+                        Err(e) => {
+                            // Trimmed past the last record read: from the oldest there is
+                            // (any other error: tried again from the last record next pass).
+                            if e.as_service_error().is_some_and(|s| s.is_trimmed_data_access_exception()) {
+                                last_read.remove(&id);
+                            }
                             complete = false;
                         }
                     }

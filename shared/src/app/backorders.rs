@@ -250,7 +250,8 @@ impl Oms {
             };
             let key = format!("backorder-{}", b.backorder_id);
             let customer = Caller::customer(b.customer.clone());
-            let placed = self.place_order_with(&customer, &key, &key, req, Extras::default()).await;
+            let extras = Extras { stored_address: true, ..Extras::default() };
+            let placed = self.place_order_with(&customer, &key, &key, req, extras).await;
             let now = self.clock.now();
             let next = match placed {
                 Ok((_, body)) => {

@@ -235,7 +235,7 @@ impl Oms {
                 &key,
                 &key,
                 req,
-                Extras { credit: Some(credit), ..Extras::default() },
+                Extras { credit: Some(credit), stored_address: true, ..Extras::default() },
             )
             .await?;
         let placed: serde_json::Value = serde_json::from_str(&body).map_err(|e| AppError::Internal(e.to_string()))?;

@@ -187,13 +187,19 @@ impl Address {
     /// Lei), other symbols (emoji) left out. The order keeps the address as entered; this is
     /// only what goes on a label.
     pub fn for_label(&self) -> Address {
-        let name = label_text(&self.name);
+        // Whole: new orders are held to it at placement (`check_label`); an address stored
+        // before that, over a field's length once spelled, is shortened as it was then.
+        let spelled = |s: &str, max: usize| {
+            let t = label_text(s);
+            if t.chars().count() <= max { t } else { t.chars().take(max).collect::<String>().trim_end().to_owned() }
+        };
+        let name = spelled(&self.name, 100);
         Address {
             name: if name.is_empty() { "Recipient".into() } else { name },
-            line1: label_text(&self.line1),
-            line2: self.line2.as_deref().map(label_text).filter(|l| !l.is_empty()),
-            city: label_text(&self.city),
-            region: self.region.as_deref().map(label_text).filter(|r| !r.is_empty()),
+            line1: spelled(&self.line1, 120),
+            line2: self.line2.as_deref().map(|l| spelled(l, 120)).filter(|l| !l.is_empty()),
+            city: spelled(&self.city, 80),
+            region: self.region.as_deref().map(|r| spelled(r, 64)).filter(|r| !r.is_empty()),
             ..self.clone()
         }
     }
@@ -253,18 +259,7 @@ fn required(field: &'static str, v: &str, max: usize) -> Result<String, AddressE
     if t.chars().count() > max {
         return Err(AddressError::TooLong(field));
     }
-    // A label prints the field spelled in Latin, whole: it must fit the same length (a line
-    // in another script can grow several times over).
-    if label_text(t).chars().count() > max {
-        return Err(AddressError::TooLongForLabel(field));
-    }
     Ok(t.to_owned())
-}
-
-/// The street and city must leave something on a label once spelled for it (a line of emoji
-/// alone would print as nothing, and the carrier refuses the parcel after payment).
-fn printable(field: &'static str, v: String) -> Result<String, AddressError> {
-    if label_text(&v).chars().any(char::is_alphanumeric) { Ok(v) } else { Err(AddressError::Unprintable(field)) }
 }
 
 fn optional(field: &'static str, v: Option<&str>, max: usize) -> Result<Option<String>, AddressError> {
@@ -298,14 +293,39 @@ impl Address {
         }
         Ok(Address {
             name: required("name", &input.name, 100)?,
-            line1: printable("line1", required("line1", &input.line1, 120)?)?,
+            line1: required("line1", &input.line1, 120)?,
             line2: optional("line2", input.line2.as_deref(), 120)?,
-            city: printable("city", required("city", &input.city, 80)?)?,
+            city: required("city", &input.city, 80)?,
             region,
             postal_code: normalize_postal_code(country, &input.postal_code)?,
             country,
             phone: optional("phone", input.phone.as_deref(), 32)?,
         })
+    }
+
+    /// What a new order's address must also be (1.15.2): every field at most its length once
+    /// spelled in Latin letters for the label (a line in another script can grow several
+    /// times over), and a street and city that print as something. Addresses stored before
+    /// are not held to it (`for_label` shortens what is over).
+    pub fn check_label(&self) -> Result<(), AddressError> {
+        let fields = [
+            ("name", Some(&self.name), 100),
+            ("line1", Some(&self.line1), 120),
+            ("line2", self.line2.as_ref(), 120),
+            ("city", Some(&self.city), 80),
+            ("region", self.region.as_ref(), 64),
+        ];
+        for (field, value, max) in fields {
+            let Some(v) = value else { continue };
+            let printed = label_text(v);
+            if printed.chars().count() > max {
+                return Err(AddressError::TooLongForLabel(field));
+            }
+            if matches!(field, "line1" | "city") && !printed.chars().any(char::is_alphanumeric) {
+                return Err(AddressError::Unprintable(field));
+            }
+        }
+        Ok(())
     }
 
     /// True when the street lines name a post-office box (carriers' express services and

@@ -76,13 +76,6 @@ impl Product {
         if self.name.trim().is_empty() || self.name.chars().count() > 200 {
             return Err(CatalogError::Field("name", "must be 1-200 characters"));
         }
-        let printed = super::address::label_text(&self.name);
-        if printed.chars().count() > 200 || !printed.chars().any(char::is_alphanumeric) {
-            return Err(CatalogError::Field(
-                "name",
-                "must spell 1-200 characters in Latin letters (labels print it as the sender)",
-            ));
-        }
         if self.category.as_deref().is_some_and(|c| !valid_category(c)) {
             return Err(CatalogError::Field("category", "1-40 lower-case letters, digits or dashes"));
         }
@@ -248,7 +241,7 @@ impl Location {
 
     pub fn validate(&self) -> Result<(), CatalogError> {
         if self.name.chars().any(|c| c.is_control() || super::address::invisible(c)) {
-            return Err(CatalogError::Invalid("name holds control or invisible characters"));
+            return Err(CatalogError::Field("name", "holds control or invisible characters"));
         }
         if self.name.trim().is_empty() || self.name.chars().count() > 200 {
             return Err(CatalogError::Field("name", "must be 1-200 characters"));

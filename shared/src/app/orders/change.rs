@@ -108,17 +108,6 @@ impl Oms {
             if !order.status.is_cancellable() {
                 return Err(AppError::InvalidState { status: order.status, action: "cancelled" });
             }
-            // An exchange's replacement paid with the returned goods' value: cancelling it would
-            // drop that value (it is recorded on the original order, given to this one).
-            if order.exchange_for.is_some() && order.credit.is_some_and(|c| c.amount() > 0) {
-                return Err(AppError::Conflict {
-                    kind: "exchange-replacement",
-                    detail: format!(
-                        "order {id} replaces returned goods and is paid with their value: it cannot be cancelled; \
-                         an agent refunds the original order instead"
-                    ),
-                });
-            }
             let now = self.clock.now();
             let mut next = order.clone();
             next.apply(OrderEvent::Cancel, now)?;

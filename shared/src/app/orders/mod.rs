@@ -127,6 +127,9 @@ pub(crate) struct Extras {
     pub marketplace: Option<MarketplacePayment>,
     /// Whose idempotency keys the key is among (the customer's unless an import's).
     pub idempotency_scope: Option<CustomerId>,
+    /// The address comes from a record already taken (an exchange's or a warranty's original
+    /// order, a backorder): parsed as it was then, not held to the label check new input is.
+    pub stored_address: bool,
 }
 
 /// What a placement or edit resolves to before anything is written.
@@ -160,11 +163,22 @@ pub(super) fn shortage_error(e: SourcingError) -> AppError {
     }
 }
 
+/// A new address from a request: parsed, and held to what a label prints.
 pub(crate) fn parse_address(field: &str, a: &AddressInput) -> Result<Address, AppError> {
-    Address::parse(a).map_err(|e| match e.field() {
+    parse_address_as(field, a, true)
+}
+
+/// `label`: also held to what a label prints (`Address::check_label`), as new input is.
+pub(crate) fn parse_address_as(field: &str, a: &AddressInput, label: bool) -> Result<Address, AppError> {
+    let named = |e: crate::domain::AddressError| match e.field() {
         Some(f) => AppError::invalid_field(&format!("{field}.{f}"), e),
         None => AppError::invalid_field(field, e),
-    })
+    };
+    let parsed = Address::parse(a).map_err(named)?;
+    if label {
+        parsed.check_label().map_err(named)?;
+    }
+    Ok(parsed)
 }
 
 /// The order cap (limits as data) for a total in its currency: past it, a 422 naming `field`.

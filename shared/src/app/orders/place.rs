@@ -3,7 +3,7 @@
 
 use super::super::projections::customer_order;
 use super::super::{AppError, Caller, Oms};
-use super::{DeliveryChoice, Extras, PlaceOrderRequest, delivery_choice, parse_address};
+use super::{DeliveryChoice, Extras, PlaceOrderRequest, delivery_choice, parse_address_as};
 use crate::domain::order::Discounts;
 use crate::domain::promotion::PromotionUse;
 use crate::domain::*;
@@ -91,8 +91,10 @@ impl Oms {
         if let Some(rec) = self.store.get_idempotency(&scope, idempotency_key).await? {
             return self.replay(rec, request_hash).await;
         }
-        let shipping_address = parse_address("shippingAddress", &req.shipping_address)?;
-        let billing_address = req.billing_address.as_ref().map(|a| parse_address("billingAddress", a)).transpose()?;
+        let label = !extras.stored_address;
+        let shipping_address = parse_address_as("shippingAddress", &req.shipping_address, label)?;
+        let billing_address =
+            req.billing_address.as_ref().map(|a| parse_address_as("billingAddress", a, label)).transpose()?;
         let email = Email::parse(&req.email).map_err(|e| AppError::invalid_field("email", e))?;
         // No token only for a staff order whose customer pays from a link: the payment step
         // then asks for it (an empty token is never sent to the provider).

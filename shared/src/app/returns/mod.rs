@@ -12,6 +12,7 @@ use crate::domain::*;
 use crate::ports::{Carrier, PaymentGateway};
 
 mod open;
+mod receipt_key;
 mod receive;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

@@ -3,6 +3,7 @@
 //! refunded once per receipt (a provider call keyed by receipt, then the commit); an exchange
 //! places its replacement order once everything is back.
 
+use super::receipt_key::ReceiptKey;
 use super::{ReceiveRequest, Returns};
 use crate::app::orders::{Extras, PlaceOrderRequest};
 use crate::app::{AppError, Caller};
@@ -135,10 +136,20 @@ impl Returns {
             let due = refund_for_units(&order, &line.line_id, before, r.quantity)
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             if rma.resolution == Resolution::Exchange {
-                line.credited = Some(
-                    Money::new(line.credited.map(|m| m.amount()).unwrap_or(0) + due.amount(), currency)
-                        .map_err(|e| AppError::Internal(e.to_string()))?,
-                );
+                // Units received before lines carried their value: valued now, right after the
+                // other returns' units, so the line's credit covers every unit received.
+                let earlier_units = line.received() - r.quantity;
+                let so_far = match line.credited {
+                    Some(m) => m.amount(),
+                    None if earlier_units > 0 => {
+                        refund_for_units(&order, &line.line_id, earlier(&line.line_id), earlier_units)
+                            .map_err(|e| AppError::Internal(e.to_string()))?
+                            .amount()
+                    }
+                    None => 0,
+                };
+                line.credited =
+                    Some(Money::new(so_far + due.amount(), currency).map_err(|e| AppError::Internal(e.to_string()))?);
             }
             if rma.resolution == Resolution::Refund {
                 let left = o2.payment.refundable().max(0) - refunded_now;
@@ -285,7 +296,12 @@ impl Returns {
                 &format!("exchange-{}", rma.id),
                 &format!("exchange-{}", rma.id),
                 req,
-                Extras { credit: Some(credit), exchange_for: Some(rma.id.clone()), ..Extras::default() },
+                Extras {
+                    credit: Some(credit),
+                    exchange_for: Some(rma.id.clone()),
+                    stored_address: true,
+                    ..Extras::default()
+                },
             )
             .await?;
         let placed: serde_json::Value = serde_json::from_str(&body).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -349,38 +365,5 @@ impl Returns {
         change.returns.push(Write::Update { value: next.clone(), expected_version: rma.version });
         store.commit(&change).await?;
         Ok(next)
-    }
-}
-
-/// A receipt's `Idempotency-Key` as kept on the return: `<key digest>:<request digest>`.
-struct ReceiptKey(String);
-
-impl ReceiptKey {
-    fn of(key: &str, req: &ReceiveRequest) -> Result<Self, AppError> {
-        use sha2::{Digest, Sha256};
-        if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(AppError::invalid_field("Idempotency-Key", "1-200 visible ASCII characters"));
-        }
-        let hex = |b: &[u8]| b.iter().take(12).map(|x| format!("{x:02x}")).collect::<String>();
-        // The receipt's lines in any order are the same receipt.
-        let mut lines: Vec<String> =
-            req.lines.iter().map(|l| format!("{}|{}|{:?};", l.line_id, l.quantity, l.condition)).collect();
-        lines.sort();
-        let body = lines.concat();
-        Ok(ReceiptKey(format!("{}:{}", hex(&Sha256::digest(key)), hex(&Sha256::digest(body)))))
-    }
-
-    /// True when this receipt was applied; a refusal when the key came with another body.
-    fn seen_in(&self, rma: &Rma) -> Result<bool, AppError> {
-        let key = self.0.split(':').next().unwrap_or_default();
-        match rma.receipt_keys.iter().find(|k| k.split(':').next() == Some(key)) {
-            Some(k) if *k == self.0 => Ok(true),
-            Some(_) => Err(AppError::UnprocessableField {
-                kind: "idempotency-key-reused",
-                detail: "Idempotency-Key: this key was already used with a different receipt".into(),
-                field: "Idempotency-Key",
-            }),
-            None => Ok(false),
-        }
     }
 }
