@@ -193,20 +193,20 @@ impl Address {
             let t = label_text(s);
             if t.chars().count() <= max { t } else { t.chars().take(max).collect::<String>().trim_end().to_owned() }
         };
-        let name = spelled(&self.name, 100);
+        let name = spelled(&self.name, NAME_MAX);
         Address {
             name: if name.is_empty() { "Recipient".into() } else { name },
-            line1: spelled(&self.line1, 120),
-            line2: self.line2.as_deref().map(|l| spelled(l, 120)).filter(|l| !l.is_empty()),
-            city: spelled(&self.city, 80),
-            region: self.region.as_deref().map(|r| spelled(r, 64)).filter(|r| !r.is_empty()),
+            line1: spelled(&self.line1, LINE_MAX),
+            line2: self.line2.as_deref().map(|l| spelled(l, LINE_MAX)).filter(|l| !l.is_empty()),
+            city: spelled(&self.city, CITY_MAX),
+            region: self.region.as_deref().map(|r| spelled(r, REGION_MAX)).filter(|r| !r.is_empty()),
             ..self.clone()
         }
     }
 }
 
-/// `s` in characters a label prints (see `Address::for_label`), whitespace folded. Never cut:
-/// an address too long for a label is refused by the carrier, not shortened into a wrong one.
+/// `s` in characters a label prints (see `Address::for_label`), whitespace folded, whole (new
+/// addresses are held to their fields' lengths as spelled: `Address::check_label`).
 pub fn label_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -284,18 +284,24 @@ impl From<&Address> for AddressInput {
     }
 }
 
+/// Each field's length as entered, and (1.15.2) as a label spells it.
+const NAME_MAX: usize = 100;
+const LINE_MAX: usize = 120;
+const CITY_MAX: usize = 80;
+const REGION_MAX: usize = 64;
+
 impl Address {
     pub fn parse(input: &AddressInput) -> Result<Self, AddressError> {
         let country = CountryCode::parse(input.country.trim())?;
-        let region = optional("region", input.region.as_deref(), 64)?;
+        let region = optional("region", input.region.as_deref(), REGION_MAX)?;
         if matches!(country.as_str(), "US" | "CA") && region.is_none() {
             return Err(AddressError::Missing("region"));
         }
         Ok(Address {
-            name: required("name", &input.name, 100)?,
-            line1: required("line1", &input.line1, 120)?,
-            line2: optional("line2", input.line2.as_deref(), 120)?,
-            city: required("city", &input.city, 80)?,
+            name: required("name", &input.name, NAME_MAX)?,
+            line1: required("line1", &input.line1, LINE_MAX)?,
+            line2: optional("line2", input.line2.as_deref(), LINE_MAX)?,
+            city: required("city", &input.city, CITY_MAX)?,
             region,
             postal_code: normalize_postal_code(country, &input.postal_code)?,
             country,
@@ -309,11 +315,11 @@ impl Address {
     /// are not held to it (`for_label` shortens what is over).
     pub fn check_label(&self) -> Result<(), AddressError> {
         let fields = [
-            ("name", Some(&self.name), 100),
-            ("line1", Some(&self.line1), 120),
-            ("line2", self.line2.as_ref(), 120),
-            ("city", Some(&self.city), 80),
-            ("region", self.region.as_ref(), 64),
+            ("name", Some(&self.name), NAME_MAX),
+            ("line1", Some(&self.line1), LINE_MAX),
+            ("line2", self.line2.as_ref(), LINE_MAX),
+            ("city", Some(&self.city), CITY_MAX),
+            ("region", self.region.as_ref(), REGION_MAX),
         ];
         for (field, value, max) in fields {
             let Some(v) = value else { continue };

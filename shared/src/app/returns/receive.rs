@@ -89,14 +89,7 @@ impl Returns {
         // (An exchange's units are valued the same way at their receipt, so receipts of the
         // line's returns, serialized on the order's version, never take the same units.)
         let others = store.returns_of_order(&order.id).await?;
-        let earlier = |line_id: &str| -> u32 {
-            others
-                .iter()
-                .filter(|o| o.id != rma.id)
-                .flat_map(|o| o.lines.iter().filter(|l| l.line_id == line_id))
-                .map(|l| l.received())
-                .sum()
-        };
+        let earlier = |line_id: &str| received_by_others(&others, &rma.id, line_id);
         for r in &req.lines {
             let line =
                 next.lines.iter_mut().find(|l| l.line_id == r.line_id).ok_or_else(|| AppError::UnprocessableField {
@@ -190,8 +183,9 @@ impl Returns {
             );
         }
         if next.fully_received() && o2.status == OrderStatus::ReturnRequested {
-            // Everything delivered has come back: returned; otherwise partially returned.
-            let all_returns = store.returns_of_order(&order.id).await?;
+            // Everything delivered has come back: returned; otherwise partially returned (the
+            // order's returns as read above: a receipt landing since fails this commit).
+            let all_returns = &others;
             let returned: u32 = all_returns
                 .iter()
                 .map(|r| {
@@ -255,12 +249,7 @@ impl Returns {
             .try_fold(0i64, |acc, l| match l.credited {
                 Some(m) => Ok(acc + m.amount()),
                 None => {
-                    let before: u32 = others
-                        .iter()
-                        .filter(|o| o.id != rma.id)
-                        .flat_map(|o| o.lines.iter().filter(|x| x.line_id == l.line_id))
-                        .map(|x| x.received())
-                        .sum();
+                    let before = received_by_others(&others, &rma.id, &l.line_id);
                     refund_for_units(original, &l.line_id, before, l.quantity).map(|m| acc + m.amount())
                 }
             })
@@ -366,4 +355,14 @@ impl Returns {
         store.commit(&change).await?;
         Ok(next)
     }
+}
+
+/// Units of an order line that returns other than `rma` brought back.
+fn received_by_others(returns: &[Rma], rma: &ReturnId, line_id: &str) -> u32 {
+    returns
+        .iter()
+        .filter(|o| &o.id != rma)
+        .flat_map(|o| o.lines.iter().filter(|l| l.line_id == line_id))
+        .map(|l| l.received())
+        .sum()
 }
