@@ -19,6 +19,7 @@ const EFFECTS = {
   void_label: "Void the label",
   capture: "Capture the payment",
   issue_document: "Issue the document",
+  return_exchange_credit: "Give the exchange credit back",
 };
 
 /** What is left of a record, in the words an operator reads. */

@@ -1009,6 +1009,7 @@ async fn returns_cases_payments_and_labels<S: Store + Clone + 'static>(st: S) ->
             document_url: None,
         }),
         exchange_order_id: None,
+        credit_returned_at: None,
         receipt_keys: Vec::new(),
         version: 1,
         created_at: now,

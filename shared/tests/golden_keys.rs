@@ -220,6 +220,7 @@ fn return_and_return_label_keys() {
             document_url: None,
         }),
         exchange_order_id: None,
+        credit_returned_at: None,
         receipt_keys: Vec::new(),
         version: 1,
         created_at: t0(),

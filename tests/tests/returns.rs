@@ -769,3 +769,87 @@ async fn returns_of_one_line_received_at_once_are_credited_to_the_cent() -> anyh
     }
     Ok(())
 }
+
+/// Opens an exchange of `order`'s first line for a desk lamp and receives it: the replacement's
+/// id, the return's id and the credit (the line's price and tax).
+async fn exchanged(s: &Stack, customer: &str, order: &str) -> anyhow::Result<(String, String, i64)> {
+    let o = s.order(customer, order).await?;
+    let credit =
+        o["lines"][0]["subtotal"]["amount"].as_i64().unwrap() + o["lines"][0]["tax"]["amount"].as_i64().unwrap();
+    let body = json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "does_not_fit"}], "resolution": "exchange", "exchangeLines": [{"sku": "DESK-LAMP", "quantity": 1}]});
+    let r = s.call("POST", &format!("/v1/orders/{order}/returns"), Some(&s.token(customer)), Some(&body), &[]).await?;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let rma_id = r.json()["id"].as_str().unwrap().to_owned();
+    let receive = json!({"lines": [{"lineId": "L1", "quantity": 1, "condition": "resellable"}]});
+    let got = s
+        .call("POST", &format!("/v1/admin/returns/{rma_id}/receive"), Some(&s.admin_token()), Some(&receive), &[])
+        .await?;
+    assert_eq!(got.status, 200, "{}", got.text);
+    Ok((got.json()["exchangeOrderId"].as_str().unwrap().to_owned(), rma_id, credit))
+}
+
+#[tokio::test]
+async fn a_replacement_that_does_not_ship_gives_the_exchange_credit_back_once() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let admin = s.admin_token();
+    let email = &format!("credit.back.{}@example.com", ulid::Ulid::new().to_string().to_lowercase());
+    for (customer, how) in [("cust-cb1", "cancel"), ("cust-cb2", "fail")] {
+        let id = s.delivered_order(customer, email, json!([{"sku": "MUG-CLASSIC", "quantity": 1}])).await?;
+        let (new_id, rma_id, credit) = exchanged(&s, customer, &id).await?;
+        s.wait_for_status(customer, &new_id, "ready_to_ship").await?;
+        s.settle_effects().await?;
+        let refunded_before = s.local.payments.refunded_total();
+        if how == "cancel" {
+            // Cancelled by an agent, twice (a retry): the credit goes back once.
+            for _ in 0..2 {
+                let r = s
+                    .call(
+                        "POST",
+                        &format!("/v1/admin/orders/{new_id}/cancel"),
+                        Some(&admin),
+                        Some(&json!({"reason": "out of stock"})),
+                        &[],
+                    )
+                    .await?;
+                assert_eq!(r.status, 200, "{}", r.text);
+            }
+        } else {
+            // The workflow failed it (a fraud check, a label that cannot be bought), twice.
+            for _ in 0..2 {
+                let input = json!({"orderId": new_id, "error": {"Error": "InjectedFailure", "Cause": "test"}});
+                s.local.fulfillment.dispatch("compensate-order", input).await?;
+            }
+            assert_eq!(s.order(customer, &new_id).await?["status"], "failed");
+        }
+        s.eventually("the credit back", || async { Ok(s.local.payments.refunded_total() >= refunded_before + credit) })
+            .await?;
+        s.settle_effects().await?;
+        assert_eq!(s.local.payments.refunded_total() - refunded_before, credit, "{how}: the credit, once");
+        // The return says when (agents), the original's timeline says why, and its ledger is
+        // unchanged: the credit was already counted as refunded from its capture.
+        let rmas = s.call("GET", &format!("/v1/orders/{id}/returns"), Some(&admin), None, &[]).await?.json();
+        let rma = rmas["returns"].as_array().unwrap().iter().find(|r| r["id"] == rma_id.as_str()).unwrap().clone();
+        assert!(rma["creditReturnedAt"].is_string(), "{how}: {rma}");
+        let original = s.order(customer, &id).await?;
+        let note = original["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "payment.refunded")
+            .filter_map(|e| e["note"].as_str())
+            .find(|n| n.contains(&new_id))
+            .map(str::to_owned);
+        assert!(note.is_some(), "{how}: {original}");
+        assert_eq!(original["payment"]["refunded"]["amount"], credit, "{how}");
+        // A customer hears of it ("Your refund is on its way"), once per return.
+        let mine = s.customer_order(customer, &id).await?;
+        assert!(mine.to_string().contains("A refund was issued"), "{how}: {mine}");
+        // Cancelling the replacement again changes nothing more.
+        s.call("POST", &format!("/v1/admin/orders/{new_id}/cancel"), Some(&admin), Some(&json!({})), &[]).await?;
+        s.settle_effects().await?;
+        assert_eq!(s.local.payments.refunded_total() - refunded_before, credit, "{how}: still once");
+    }
+    let refunds = s.mail_to(email).await?.iter().filter(|m| m.starts_with("Your refund is on its way")).count();
+    assert_eq!(refunds, 2, "one refund mail per exchange");
+    Ok(())
+}

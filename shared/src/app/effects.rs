@@ -62,6 +62,9 @@ impl Effects {
                 self.invoicing.issue(order_id, *kind, reference).await?;
                 Ok(())
             }
+            Effect::ReturnExchangeCredit { return_id } => {
+                super::returns::give_credit_back(self.store.as_ref(), self.invoicing.clock.as_ref(), return_id).await
+            }
         }
     }
 

@@ -105,6 +105,12 @@ pub enum Effect {
         kind: super::invoice::DocumentKind,
         reference: String,
     },
+    /// An exchange's replacement was cancelled or failed before it shipped: the credit it
+    /// used (the returned goods' value, recorded as given on the original order) goes back to
+    /// the original payment (`returns::credit_back`).
+    ReturnExchangeCredit {
+        return_id: super::ids::ReturnId,
+    },
 }
 
 impl Effect {
@@ -119,6 +125,13 @@ impl Effect {
             kind: super::invoice::DocumentKind::Invoice,
             reference: reference.to_owned(),
         }
+    }
+
+    /// What cancelling or failing `order` owes the customer beyond its own payment: the
+    /// exchange credit it was placed with, when it is a replacement that used some.
+    pub fn credit_back(order: &super::Order) -> Option<Self> {
+        let rma = order.exchange_for.clone()?;
+        order.credit.filter(|c| c.amount() > 0).map(|_| Effect::ReturnExchangeCredit { return_id: rma })
     }
 
     /// The credit note for a refund recorded under `reference`.

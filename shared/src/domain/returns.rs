@@ -157,6 +157,11 @@ pub struct Rma {
     pub label: Option<ReturnLabel>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exchange_order_id: Option<OrderId>,
+    /// When the credit the replacement used went back to the original payment, its
+    /// replacement cancelled or failed before shipping (at most once: a condition of this
+    /// write).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_returned_at: Option<DateTime<Utc>>,
     /// Receipts applied under an `Idempotency-Key`: `<key digest>:<request digest>` each, so a
     /// receipt sent again (its answer lost) changes nothing, by a condition of this write.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -67,6 +67,11 @@ impl Fulfillment {
             let mut change = OrderChange::update(next, order.version, now)
                 .with_event(ev)
                 .with_effect(Effect::notify(Notification::new(kind, &order.id, Some(reason))));
+            if !declined {
+                // A failed replacement's exchange credit goes back to the original payment; a
+                // declined one may still be paid, and cancelling it later returns it.
+                change.effects.extend(Effect::credit_back(&order));
+            }
             change.stock = moves;
             change.shipments = shipments;
             change.promotion_uses = uses;

@@ -126,6 +126,8 @@ impl Oms {
             change.stock = moves;
             cancel_shipments(&mut change, &shipments, now);
             change.effects.extend(undo);
+            // A replacement's exchange credit goes back to the original payment.
+            change.effects.extend(Effect::credit_back(&order));
             change.company = self.release_credit(&order, now).await?;
             change.promotion_uses = uses;
             change.slot_bookings = slots;

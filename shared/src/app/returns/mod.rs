@@ -11,9 +11,11 @@ use crate::domain::returns::*;
 use crate::domain::*;
 use crate::ports::{Carrier, PaymentGateway};
 
+mod credit_back;
 mod open;
 mod receipt_key;
 mod receive;
+pub use credit_back::{credit_key, give_credit_back};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 

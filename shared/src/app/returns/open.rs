@@ -95,6 +95,7 @@ impl Returns {
                 document_url: label.document_url.clone(),
             }),
             exchange_order_id: None,
+            credit_returned_at: None,
             receipt_keys: Vec::new(),
             version: 1,
             created_at: now,

@@ -307,7 +307,7 @@ impl Returns {
         // same write, so later refunds see it.
         if used > 0 {
             let m = Money::new(used, currency).map_err(|e| AppError::Internal(e.to_string()))?;
-            let key = format!("exchange-credit-{}", rma.id);
+            let key = super::credit_key(&rma.id);
             o2.payment.refund(m, &key, now).map_err(|e| AppError::Internal(e.to_string()))?;
             effects.push(Effect::credit_note(&original.id, &key));
         }
