@@ -434,6 +434,13 @@ async fn shipments_by_order_and_by_tracking_number<S: Store + Clone + 'static>(s
     assert!(matches!(st.tracked("sandbox", "SBX0001").await?, Some(Tracked::Shipment(x)) if x == sh));
     assert!(st.tracked("sandbox", "NOPE").await?.is_none());
     assert_eq!(st.get_order_view(&o.id).await?.unwrap().shipments.len(), 1);
+    // Read eventually consistently, and at least at a version: the same order and shipments
+    // once the write has settled.
+    let cheap = st.get_order_with_shipments_eventually(&o.id).await?.expect("the order");
+    assert_eq!((cheap.order.version, cheap.shipments.clone()), (o.version, vec![sh.clone()]));
+    let since = st.get_order_with_shipments_since(&o.id, Some(o.version)).await?.expect("the order");
+    assert_eq!((since.order.version, since.shipments), (o.version, vec![sh]));
+    assert!(st.get_order_with_shipments_since(&OrderId::generate(), Some(1)).await?.is_none());
     Ok(())
 }
 

@@ -704,3 +704,34 @@ async fn an_unknown_promotion_code_is_refused_when_the_shop_has_no_promotions() 
     assert!(orders.items.is_empty(), "nothing written");
     Ok(())
 }
+
+/// Readers after a commit (integration events, mails) read eventually consistently, at half the
+/// price, and read again consistently when the replica they hit is behind the change.
+#[tokio::test]
+async fn readers_after_a_commit_never_see_an_order_older_than_the_change() -> anyhow::Result<()> {
+    let w = World::new().await?;
+    let id = w.place("k1").await?;
+    w.dispatch().await?;
+    w.queue.take();
+    let before = w.store.get_order_with_shipments(&id).await?.unwrap();
+    w.oms.cancel_order(&w.caller(), &id, Actor::Customer("cust-1".into()), None).await?;
+    let version = w.store.get_order(&id).await?.unwrap().version;
+    // A replica still at the placement.
+    w.store.lag_behind(before.clone());
+    let named = [("order.cancelled".to_owned(), "evt-1".to_owned())];
+    let now = chrono::Utc::now();
+    let events = oms_shared::app::events::events_for(&w.store, &id, &named, Some(version), now).await?;
+    assert_eq!(events[0].data["order"]["status"], "cancelled", "read again: the replica was behind");
+    assert_eq!(events[0].sequence, version);
+    // A version the replica has is taken from it (the cheap read was used).
+    let older = oms_shared::app::events::events_for(&w.store, &id, &named, Some(before.order.version), now).await?;
+    assert_eq!(older[0].data["order"]["status"], serde_json::to_value(before.order.status)?);
+    let fresh = w.store.get_order_with_shipments_since(&id, None).await?.unwrap();
+    assert_eq!(fresh.order.version, version, "no version known: a consistent read");
+    // The cancel's mail carries the version it must render at least.
+    w.dispatch().await?;
+    let mail: Vec<Notification> = w.queue.take().iter().map(|m| serde_json::from_str(m)).collect::<Result<_, _>>()?;
+    let cancelled = mail.iter().find(|n| n.kind == "order.cancelled").expect("the cancel's mail");
+    assert_eq!(cancelled.order_version, Some(version));
+    Ok(())
+}

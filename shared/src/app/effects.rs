@@ -41,10 +41,17 @@ pub struct Effects {
 }
 
 impl Effects {
-    async fn run(&self, e: &Effect) -> Result<(), EffectError> {
+    /// Runs one effect of `entry`'s change.
+    async fn run(&self, e: &Effect, entry: &OutboxEntry) -> Result<(), EffectError> {
         match e {
             Effect::Notify { notification } => {
-                let body = serde_json::to_string(notification).map_err(|e| EffectError::Permanent(e.to_string()))?;
+                // The mail renders its order at least as the change left it.
+                let version = entry.sequence.filter(|_| notification.order_id.as_ref() == Some(&entry.order_id));
+                let stamped = crate::domain::Notification {
+                    order_version: notification.order_version.or(version),
+                    ..notification.clone()
+                };
+                let body = serde_json::to_string(&stamped).map_err(|e| EffectError::Permanent(e.to_string()))?;
                 self.notifications.send(&body).await.map_err(EffectError::Transient)
             }
             Effect::VoidAuthorization { authorization_id, idempotency_key } => {
@@ -125,7 +132,7 @@ impl Effects {
     /// its index and error.
     async fn run_from(&self, entry: &OutboxEntry, from: usize) -> Result<(), (usize, EffectError)> {
         for (i, e) in entry.effects.iter().enumerate().skip(from) {
-            if let Err(err) = self.run(e).await {
+            if let Err(err) = self.run(e, entry).await {
                 tracing::warn!(error = %err, effect = i, "effect failed");
                 return Err((i, err));
             }

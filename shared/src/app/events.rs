@@ -47,7 +47,8 @@ pub async fn events_for(
     sequence: Option<u64>,
     occurred_at: DateTime<Utc>,
 ) -> Result<Vec<DomainEvent>, StoreError> {
-    let Some(view) = store.get_order_with_shipments(order).await? else { return Ok(Vec::new()) };
+    // At least the change's version: an eventually consistent read, unless it lags behind.
+    let Some(view) = store.get_order_with_shipments_since(order, sequence).await? else { return Ok(Vec::new()) };
     let payment = super::views::PaymentDetails::of(&view.order);
     let state = integration_order(view).order;
     let mut data = json!({ "order": state });

@@ -154,7 +154,7 @@ impl Notifier {
         let order_id =
             n.order_id.as_ref().ok_or_else(|| NotifyError::Permanent("notification names no order or cart".into()))?;
         let view = store
-            .get_order_with_shipments(order_id)
+            .get_order_with_shipments_since(order_id, n.order_version)
             .await?
             .ok_or_else(|| NotifyError::Permanent("order not found".into()))?;
         let sent = self.order_mail(n, &view).await?;

@@ -26,6 +26,10 @@ pub struct Notification {
     /// push as the customer chose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<super::messaging::MessageChannel>,
+    /// The order version the change that sent it committed (stamped at dispatch): a reader may
+    /// take an eventually consistent read at least this new instead of a consistent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_version: Option<u64>,
 }
 
 impl Notification {
@@ -39,6 +43,7 @@ impl Notification {
             dedupe_key: format!("{kind}#{order}"),
             detail,
             channel: None,
+            order_version: None,
         }
     }
 
@@ -61,6 +66,7 @@ impl Notification {
             dedupe_key: format!("cart.reminder#{cart}#{stage}#{}", idle_since.timestamp()),
             detail: Some(stage.to_owned()),
             channel: None,
+            order_version: None,
         }
     }
 

@@ -73,6 +73,27 @@ pub trait OrderRepository: Send + Sync {
     async fn get_order_with_shipments(&self, id: &OrderId) -> Result<Option<OrderView>, StoreError> {
         Ok(self.get_order_view(id).await?.map(|v| OrderView { timeline: Vec::new(), ..v }))
     }
+    /// `get_order_with_shipments` read eventually consistently (half the price): possibly an
+    /// older version. Readers use `get_order_with_shipments_since`.
+    async fn get_order_with_shipments_eventually(&self, id: &OrderId) -> Result<Option<OrderView>, StoreError> {
+        self.get_order_with_shipments(id).await
+    }
+    /// The order with its shipments, at version `since` or newer: read eventually consistently
+    /// first (what a reader after a commit that knows the version needs), and consistently
+    /// when that read is older, finds nothing, or no version is known.
+    async fn get_order_with_shipments_since(
+        &self,
+        id: &OrderId,
+        since: Option<u64>,
+    ) -> Result<Option<OrderView>, StoreError> {
+        if let Some(v) = since
+            && let Some(view) = self.get_order_with_shipments_eventually(id).await?
+            && view.order.version >= v
+        {
+            return Ok(Some(view));
+        }
+        self.get_order_with_shipments(id).await
+    }
     /// A customer's orders, newest first (`from` does not apply).
     async fn orders_of_customer(&self, customer: &CustomerId, l: Listing<'_>) -> Result<Page<Order>, StoreError>;
     /// A customer's orders, newest first, page after page until `max` or the last.

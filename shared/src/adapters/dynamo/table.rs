@@ -146,10 +146,14 @@ impl DynamoStore {
         self.query_pages(index, (pk_name, pk), Some((format!("{sk_name} < :sk"), upper)), false).await
     }
 
-    /// Every item of a table partition whose sort key sorts at or after `lower`, read
-    /// consistently.
-    pub(super) async fn query_all_from(&self, pk: &str, lower: &str) -> Result<Vec<Attrs>, StoreError> {
-        self.query_pages("", (keys::PK, pk), Some((format!("{} >= :sk", keys::SK), lower)), true).await
+    /// Every item of a table partition whose sort key sorts at or after `lower`.
+    pub(super) async fn query_all_from(
+        &self,
+        pk: &str,
+        lower: &str,
+        consistent: bool,
+    ) -> Result<Vec<Attrs>, StoreError> {
+        self.query_pages("", (keys::PK, pk), Some((format!("{} >= :sk", keys::SK), lower)), consistent).await
     }
 
     async fn query_pages(

@@ -96,6 +96,8 @@ pub struct MemoryStore {
     state: Arc<Mutex<State>>,
     clock: Arc<dyn Clock>,
     fail_commits: Arc<AtomicU32>,
+    /// What eventually consistent reads of an order see instead of it (a replica behind).
+    lagging: Arc<Mutex<HashMap<OrderId, crate::ports::OrderView>>>,
 }
 
 impl Default for MemoryStore {
@@ -110,6 +112,7 @@ impl MemoryStore {
             state: Arc::new(Mutex::new(State::default())),
             clock: Arc::new(SystemClock),
             fail_commits: Arc::new(AtomicU32::new(0)),
+            lagging: Arc::default(),
         }
     }
 
@@ -127,6 +130,18 @@ impl MemoryStore {
     /// The next `n` commits fail as the store being unavailable would, writing nothing.
     pub fn fail_next_commits(&self, n: u32) {
         self.fail_commits.store(n, Ordering::SeqCst);
+    }
+
+    /// Eventually consistent reads of `view`'s order see `view` from now on, whatever is
+    /// committed after it (a replica that fell behind); consistent reads see the order.
+    pub fn lag_behind(&self, view: crate::ports::OrderView) {
+        if let Ok(mut l) = self.lagging.lock() {
+            l.insert(view.order.id.clone(), view);
+        }
+    }
+
+    pub(crate) fn lagging_view(&self, id: &OrderId) -> Option<crate::ports::OrderView> {
+        self.lagging.lock().ok().and_then(|l| l.get(id).cloned())
     }
 
     fn take_injected_failure(&self) -> bool {

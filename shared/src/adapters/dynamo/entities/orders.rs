@@ -285,7 +285,14 @@ impl OrderRepository for DynamoStore {
     async fn get_order_with_shipments(&self, id: &OrderId) -> Result<Option<OrderView>, StoreError> {
         // Sort keys from `ORDER` on: the state, the body, returns and shipments; not the
         // change records (`EVENT#...`) nor cases.
-        let items = self.query_all_from(&keys::order_pk(id), keys::ORDER_SK).await?;
+        let items = self.query_all_from(&keys::order_pk(id), keys::ORDER_SK, true).await?;
+        self.view_from(id, items).await
+    }
+
+    async fn get_order_with_shipments_eventually(&self, id: &OrderId) -> Result<Option<OrderView>, StoreError> {
+        // A pair of state and body from different commits is read again consistently
+        // (`view_from`), as a torn consistent read is.
+        let items = self.query_all_from(&keys::order_pk(id), keys::ORDER_SK, false).await?;
         self.view_from(id, items).await
     }
 

@@ -76,7 +76,7 @@ impl ServiceCapacityRepository for DynamoStore {
     async fn windows(&self, region: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Window>, StoreError> {
         let lower = format!("D#{}", from.format("%Y-%m-%d"));
         let upper = format!("D#{}#9999", to.format("%Y-%m-%d"));
-        let items = self.query_all_from(&format!("SLOTS#{region}"), &lower).await?;
+        let items = self.query_all_from(&format!("SLOTS#{region}"), &lower, true).await?;
         items
             .iter()
             .filter(|a| a.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk.as_str() <= upper.as_str()))
