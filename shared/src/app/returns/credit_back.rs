@@ -4,7 +4,8 @@
 //! is cancelled or fails, that money would otherwise be lost to the customer: the original
 //! order's card is refunded the same amount under that same key (the ledger entry and credit
 //! note already say so), and the customer is told. Run as an effect of the replacement's cancel
-//! or failure, after its commit; the return's `creditReturnedAt`, written on condition of the
+//! or failure, after its commit (and of the exchange's own commit, for a replacement cancelled
+//! before it); the return's `creditReturnedAt`, written on condition of the
 //! return's version, makes it happen once, and the refund and mail go out from that commit.
 
 use crate::app::effects::EffectError;
@@ -30,7 +31,7 @@ pub async fn give_credit_back(store: &dyn Store, clock: &dyn Clock, rma_id: &Ret
         let Some(replacement) = &rma.exchange_order_id else { return Ok(()) };
         let Some(new) = store.get_order(replacement).await? else { return Ok(()) };
         if !matches!(new.status, OrderStatus::Cancelled | OrderStatus::Failed) {
-            tracing::warn!(status = ?new.status, "replacement still going: its credit stays");
+            tracing::info!(status = ?new.status, "replacement still going: its credit stays");
             return Ok(());
         }
         let Some(original) = store.get_order(&rma.order_id).await? else { return Ok(()) };
@@ -75,10 +76,10 @@ fn give_back(
         return Ok(change);
     }
     let Some(auth) = &original.payment.authorization_id else {
-        // Paid without a card this system can refund (a marketplace, an account): an agent
-        // settles it; the timeline says what is owed.
+        // No authorization to refund against (none was ever recorded): an agent settles it,
+        // the timeline says what is owed, and the return is marked settled so this runs once.
         return Ok(change.with_event(TimelineEvent::new(now, "return.credit_owed", actor).with_note(format!(
-            "{amount} credited to replacement {replacement} (cancelled) is owed to the customer: no card to refund, refund it by hand"
+            "{amount} credited to replacement {replacement}, which did not ship, is owed to the customer: no payment to refund, refund it by hand"
         ))));
     };
     Ok(change

@@ -350,6 +350,12 @@ impl Returns {
                     .with_dedupe_key(format!("return.refunded#{}#exchange", rma.id)),
             ));
         }
+        if used > 0 {
+            // A replacement cancelled or failed before this commit (its own effect found no
+            // exchange on the return yet) gives the credit back from here; one still going
+            // leaves it to its cancel, whichever comes first.
+            effects.push(Effect::ReturnExchangeCredit { return_id: rma.id.clone() });
+        }
         change.effects = effects;
         change.returns.push(Write::Update { value: next.clone(), expected_version: rma.version });
         store.commit(&change).await?;
