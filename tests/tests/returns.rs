@@ -853,3 +853,42 @@ async fn a_replacement_that_does_not_ship_gives_the_exchange_credit_back_once() 
     assert_eq!(refunds, 2, "one refund mail per exchange");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_replacement_keeps_its_exchange_lines_and_total_through_edits() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let customer = "cust-exedit";
+    let email = &format!("ex.edit.{}@example.com", ulid::Ulid::new().to_string().to_lowercase());
+    let id = s.delivered_order(customer, email, json!([{"sku": "MUG-CLASSIC", "quantity": 1}])).await?;
+    let (new_id, _rma, _credit) = exchanged(&s, customer, &id).await?;
+    let ready = s.wait_for_status(customer, &new_id, "ready_to_ship").await?;
+    s.settle_effects().await?;
+    let total = ready["totals"]["total"].clone();
+    let path = format!("/v1/orders/{new_id}");
+    let t = s.token(customer);
+    let refunded_before = s.local.payments.refunded_total();
+    // Other lines (cheaper ones left credit unused, dearer ones charged a card): refused, and
+    // nothing changes.
+    let v = ready["version"].as_u64().unwrap().to_string();
+    let cheaper = json!({"lines": [{"sku": "MUG-CLASSIC", "quantity": 1}]});
+    let r = s.call("PATCH", &path, Some(&t), Some(&cheaper), &[("If-Match", &v)]).await?;
+    assert_eq!((r.status, r.json()["type"].as_str()), (409, Some("urn:oms:problem:exchange-order")), "{}", r.text);
+    // An address whose tax changes the total: refused too.
+    let canada = json!({"shippingAddress": {"name": "Ann Lee", "line1": "1 Yonge St", "city": "Toronto", "region": "ON", "postalCode": "M5E 1W7", "country": "CA"}});
+    let r = s.call("PATCH", &path, Some(&t), Some(&canada), &[("If-Match", &v)]).await?;
+    assert_eq!((r.status, r.json()["type"].as_str()), (409, Some("urn:oms:problem:exchange-order")), "{}", r.text);
+    assert_eq!(s.order(customer, &new_id).await?["version"], ready["version"], "nothing written");
+    // A new address at the same tax: the replacement goes there, still free to ship, at the
+    // same total, and runs the workflow again.
+    let moved = json!({"shippingAddress": {"name": "Ann Lee", "line1": "1 Main St", "city": "Boston", "region": "MA", "postalCode": "02108", "country": "US"}});
+    let r = s.call("PATCH", &path, Some(&t), Some(&moved), &[("If-Match", &v)]).await?;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let edited = r.json();
+    assert_eq!(edited["totals"]["total"], total, "{edited}");
+    assert_eq!(edited["totals"]["shipping"]["amount"], 0, "{edited}");
+    let again = s.wait_for_status(customer, &new_id, "ready_to_ship").await?;
+    assert_eq!(again["shippingAddress"]["city"], "Boston");
+    s.settle_effects().await?;
+    assert_eq!(s.local.payments.refunded_total(), refunded_before, "no refund from an address change");
+    Ok(())
+}

@@ -49,6 +49,16 @@ fn handed_over(id: &OrderId) -> AppError {
     }
 }
 
+fn exchange_order(id: &OrderId, rma: &ReturnId) -> AppError {
+    AppError::Conflict {
+        kind: "exchange-order",
+        detail: format!(
+            "order {id} replaces the goods of return {rma}: its lines and total are the exchange's \
+             (an address whose tax changes the total is refused too); cancel it to have the credit refunded"
+        ),
+    }
+}
+
 /// Cancels every shipment not yet cancelled (at the version read, so a carrier scan accepted
 /// meanwhile refuses the change) and voids its label after the commit.
 fn cancel_shipments(change: &mut OrderChange, shipments: &[Shipment], now: chrono::DateTime<chrono::Utc>) {
@@ -193,6 +203,14 @@ impl Oms {
                 detail: format!("order {id} was bought on a marketplace: change it there (it sends the change)"),
             });
         }
+        // A replacement's lines and prices are its exchange, valued when the return was received
+        // and paid with the returned goods' credit: changing them would leave credit unused (or
+        // charge a card for an exchange). Its address and delivery may change, shipping free.
+        if let Some(rma) = &order.exchange_for
+            && req.lines.is_some()
+        {
+            return Err(exchange_order(id, rma));
+        }
         if !order.status.is_editable() {
             if order.status.is_terminal() {
                 return Err(AppError::InvalidState { status: order.status, action: "edited" });
@@ -215,6 +233,16 @@ impl Oms {
         let mut prepared =
             self.prepare(&requests, &address, &choice, &order.reservations, order.channel, &rules.set).await?;
         let keep = std::mem::take(&mut prepared.keep);
+        if let Some(rma) = &order.exchange_for {
+            // Shipped at the shop's cost, at the total the credit was used against: a new address
+            // that changes the tax (or the catalog price since) is refused, not charged.
+            prepared.delivery.cost = Money::zero(prepared.totals.total.currency());
+            prepared.totals = crate::domain::pricing::totals(&prepared.lines, prepared.delivery.cost)
+                .map_err(super::pricing_error)?;
+            if prepared.totals.total != order.totals.total {
+                return Err(exchange_order(id, rma));
+            }
+        }
         let now = self.clock.now();
         let mut next = order.clone();
         // Every unit the order holds or has allocated goes back; the new plan is held anew. The
