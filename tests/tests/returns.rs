@@ -892,3 +892,47 @@ async fn a_replacement_keeps_its_exchange_lines_and_total_through_edits() -> any
     assert_eq!(s.local.payments.refunded_total(), refunded_before, "no refund from an address change");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_returned_replacement_refunds_the_exchange_credit_it_used_to_the_original_payment() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let admin = s.admin_token();
+    let customer = "cust-exret";
+    let email = &format!("ex.ret.{}@example.com", ulid::Ulid::new().to_string().to_lowercase());
+    let id = s.delivered_order(customer, email, json!([{"sku": "MUG-CLASSIC", "quantity": 1}])).await?;
+    let (new_id, _rma, _credit) = exchanged(&s, customer, &id).await?;
+    let ready = s.wait_for_status(customer, &new_id, "ready_to_ship").await?;
+    for shipment in ready["shipments"].as_array().unwrap() {
+        let tracking = shipment["trackingNumber"].as_str().unwrap();
+        for st in ["in_transit", "delivered"] {
+            let r = s.carrier_event(&format!("evt_{}", ulid::Ulid::new()), tracking, st).await?;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+    }
+    let delivered = s.wait_for_status(customer, &new_id, "delivered").await?;
+    s.settle_effects().await?;
+    let total = delivered["totals"]["total"]["amount"].as_i64().unwrap();
+    let refunded_before = s.local.payments.refunded_total();
+    // The replacement comes back for a refund: all of it is refunded, what its card paid to its
+    // card and the credit it used to the original order's payment, once whatever the retries.
+    let body = json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "other"}], "resolution": "refund"});
+    let r = s.call("POST", &format!("/v1/orders/{new_id}/returns"), Some(&s.token(customer)), Some(&body), &[]).await?;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let rma_id = r.json()["id"].as_str().unwrap().to_owned();
+    let receive = json!({"lines": [{"lineId": "L1", "quantity": 1, "condition": "resellable"}]});
+    for _ in 0..2 {
+        let got =
+            s.call("POST", &format!("/v1/admin/returns/{rma_id}/receive"), Some(&admin), Some(&receive), &[]).await?;
+        assert_eq!(got.status, 200, "{}", got.text);
+    }
+    s.eventually("the refund", || async { Ok(s.local.payments.refunded_total() >= refunded_before + total) }).await?;
+    s.settle_effects().await?;
+    assert_eq!(s.local.payments.refunded_total() - refunded_before, total, "the whole replacement, once");
+    let after = s.order(customer, &new_id).await?;
+    let note = after["timeline"].as_array().unwrap().iter().filter_map(|e| e["note"].as_str()).any(|n| n.contains(&id));
+    assert!(note, "the replacement's timeline names the original payment: {after}");
+    let mine = s.customer_order(customer, &new_id).await?;
+    assert!(mine.to_string().contains("A refund was issued"), "{mine}");
+    assert!(!mine.to_string().contains("exchange credit"), "the note is the agents': {mine}");
+    Ok(())
+}

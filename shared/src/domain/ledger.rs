@@ -119,6 +119,7 @@ mod tests {
             ledger: vec![],
             recovery: None,
             method: Default::default(),
+            credit_refunded: None,
         };
         assert_eq!(p.refund(usd(1), "r0", now), Err(RefundError::ExceedsCaptured { refundable: 0 }));
         p.capture(usd(5998), "c1", now).unwrap();
@@ -138,6 +139,7 @@ mod tests {
             ledger: vec![],
             recovery: None,
             method: Default::default(),
+            credit_refunded: None,
         };
         p.record(LedgerKind::Authorized, usd(5998), "a1", now);
         assert_eq!(p.standing_authorized(), 5998);

@@ -134,6 +134,10 @@ pub struct Payment {
     pub recovery: Option<super::recovery::PaymentRecovery>,
     #[serde(default, skip_serializing_if = "super::recovery::PaymentMethod::is_token")]
     pub method: super::recovery::PaymentMethod,
+    /// A replacement's returned goods refunded from its exchange credit (to the original
+    /// order's payment, which holds that money): never more than the credit it used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_refunded: Option<Money>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -258,6 +262,16 @@ impl Order {
     /// Units still reserved (held or allocated), per (sku, location).
     pub fn open_reservations(&self) -> impl Iterator<Item = &Reservation> {
         self.reservations.iter().filter(|r| matches!(r.state, ReservationState::Held | ReservationState::Allocated))
+    }
+
+    /// For a replacement: what is left of the exchange credit it used, to refund (to the
+    /// original payment) when its goods come back; 0 for any other order.
+    pub fn exchange_credit_left(&self) -> i64 {
+        if self.exchange_for.is_none() {
+            return 0;
+        }
+        let used = self.credit.map_or(0, |c| c.amount()).min(self.totals.total.amount());
+        (used - self.payment.credit_refunded.map_or(0, |c| c.amount())).max(0)
     }
 
     /// What the customer pays for this order: the total less any credit, never below zero.

@@ -98,6 +98,7 @@ pub fn order(customer: &str, email: &str) -> Order {
             ledger: vec![],
             recovery: None,
             method: Default::default(),
+            credit_refunded: None,
         },
         reservations: vec![],
         status_reason: None,

@@ -224,6 +224,7 @@ impl Oms {
                         None if req.link() => PaymentMethod::Link,
                         None => PaymentMethod::Token,
                     },
+                    credit_refunded: None,
                 },
                 reservations: prepared.reservations,
                 status_reason: None,

@@ -93,3 +93,44 @@ fn give_back(
                 .with_dedupe_key(format!("return.refunded#{}#credit-back", rma.id)),
         )))
 }
+
+impl super::Returns {
+    /// Goods of a replacement coming back for a refund, beyond what its own card paid: `amount`
+    /// of its exchange credit goes back to the original order's payment (which holds that money,
+    /// recorded there as refunded when the exchange used it). The refund to go out after the
+    /// receipt's commit (keyed by the return and its version read), and the timeline entry.
+    pub(super) async fn credit_refund(
+        &self,
+        replacement: &Order,
+        rma: &Rma,
+        amount: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(Option<Effect>, TimelineEvent), crate::app::AppError> {
+        use crate::app::AppError;
+        let store = &self.oms.store;
+        let exchange = replacement.exchange_for.as_ref().ok_or(AppError::Internal("not a replacement".into()))?;
+        let first = store.get_rma(exchange).await?.ok_or(AppError::Internal("exchange return vanished".into()))?;
+        let original =
+            store.get_order(&first.order_id).await?.ok_or(AppError::Internal("original order vanished".into()))?;
+        let amount =
+            Money::new(amount, replacement.totals.total.currency()).map_err(|e| AppError::Internal(e.to_string()))?;
+        let actor = Actor::System("returns".into());
+        let Some(auth) = &original.payment.authorization_id else {
+            return Ok((
+                None,
+                TimelineEvent::new(now, "return.credit_owed", actor).with_note(format!(
+                    "{amount} of exchange credit (from order {}) for {} is owed to the customer: no payment to refund, refund it by hand",
+                    original.id, rma.id
+                )),
+            ));
+        };
+        let key = format!("{}-{}-v{}", credit_key(exchange), rma.id, rma.version);
+        Ok((
+            Some(Effect::Refund { authorization_id: auth.clone(), amount, idempotency_key: key }),
+            TimelineEvent::new(now, "payment.refunded", actor).with_note(format!(
+                "{amount} for {}: the exchange credit, to the payment of order {}",
+                rma.id, original.id
+            )),
+        ))
+    }
+}

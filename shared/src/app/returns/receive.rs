@@ -79,6 +79,11 @@ impl Returns {
         let mut ops: Vec<StockMovement> = Vec::new();
         let mut events = Vec::new();
         let mut refunded_now = 0i64;
+        // A replacement's card paid only what its exchange credit did not: units of it coming
+        // back are refunded from its card first, then from that credit (to the original order's
+        // payment, which holds the money).
+        let credit_left = order.exchange_credit_left();
+        let mut credit_now = 0i64;
         // The ledger lives on the order: what this receipt refunds is recorded there, capped at
         // what is captured and not yet refunded (a goodwill refund may have come first).
         let mut o2 = order.clone();
@@ -146,13 +151,14 @@ impl Returns {
             }
             if rma.resolution == Resolution::Refund {
                 let left = o2.payment.refundable().max(0) - refunded_now;
-                let amount = Money::new(due.amount().min(left.max(0)), currency)
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                let card = due.amount().min(left.max(0));
+                let from_credit = (due.amount() - card).min(credit_left - credit_now).max(0);
                 line.refunded = Some(
-                    Money::new(line.refunded.map(|m| m.amount()).unwrap_or(0) + amount.amount(), currency)
+                    Money::new(line.refunded.map(|m| m.amount()).unwrap_or(0) + card + from_credit, currency)
                         .map_err(|e| AppError::Internal(e.to_string()))?,
                 );
-                refunded_now += amount.amount();
+                refunded_now += card;
+                credit_now += from_credit;
             }
             line.receipts += 1;
         }
@@ -169,6 +175,17 @@ impl Returns {
             refunds.push(Effect::Refund { authorization_id: auth.clone(), amount, idempotency_key: key.clone() });
             refunds.push(Effect::credit_note(&order.id, &key));
         }
+        if credit_now > 0 {
+            let (effect, event) = self.credit_refund(&order, &rma, credit_now, now).await?;
+            let before = o2.payment.credit_refunded.map_or(0, |m| m.amount());
+            // Recorded in the receipt's own commit, on the replacement's version: the refund
+            // below goes out once, whatever retries this receipt.
+            o2.payment.credit_refunded =
+                Some(Money::new(before + credit_now, currency).map_err(|e| AppError::Internal(e.to_string()))?);
+            refunds.extend(effect);
+            events.push(event);
+        }
+        let refunded_now_all = refunded_now + credit_now;
         if let Some(k) = receipt {
             next.receipt_keys.push(k.0.clone());
         }
@@ -182,6 +199,7 @@ impl Returns {
                 ),
             );
         }
+        let refunded_now = refunded_now_all;
         if next.fully_received() && o2.status == OrderStatus::ReturnRequested {
             // Everything delivered has come back: returned; otherwise partially returned (the
             // order's returns as read above: a receipt landing since fails this commit).
