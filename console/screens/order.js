@@ -151,6 +151,8 @@ function paymentRows(p) {
     ["Captured", money(p.captured)],
     ["Refunded", money(p.refunded)],
     ["Refundable", money(p.refundable)],
+    // A replacement's returned goods refunded from its exchange credit, to the original payment.
+    ...(p.creditRefunded ? [["Credit refunded to the original payment", money(p.creditRefunded)]] : []),
     // Paid on a marketplace (recorded here, settled there), or from a mailed link.
     ...(p.method?.marketplace ? [
       ["Paid on", `${p.method.marketplace.marketplace}, order ${p.method.marketplace.orderReference}`],

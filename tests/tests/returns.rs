@@ -931,6 +931,8 @@ async fn a_returned_replacement_refunds_the_exchange_credit_it_used_to_the_origi
     let after = s.order(customer, &new_id).await?;
     let note = after["timeline"].as_array().unwrap().iter().filter_map(|e| e["note"].as_str()).any(|n| n.contains(&id));
     assert!(note, "the replacement's timeline names the original payment: {after}");
+    let card = after["payment"]["refunded"]["amount"].as_i64().unwrap_or(0);
+    assert_eq!(card + after["payment"]["creditRefunded"]["amount"].as_i64().unwrap_or(0), total, "{after}");
     let mine = s.customer_order(customer, &new_id).await?;
     assert!(mine.to_string().contains("A refund was issued"), "{mine}");
     assert!(!mine.to_string().contains("exchange credit"), "the note is the agents': {mine}");

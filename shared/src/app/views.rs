@@ -76,6 +76,10 @@ pub struct PaymentDetails {
     pub captured: Money,
     pub refunded: Money,
     pub refundable: Money,
+    /// A replacement's returned goods refunded from its exchange credit (to the original
+    /// order's payment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_refunded: Option<Money>,
     pub ledger: Vec<LedgerEntry>,
     /// After a decline: the deadline, the provider's decline code and the methods tried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,6 +102,7 @@ impl PaymentDetails {
             captured: m(captured),
             refunded: m(refunded),
             refundable: m(o.payment.refundable()),
+            credit_refunded: o.payment.credit_refunded,
             ledger: o.payment.ledger.clone(),
             recovery: o.payment.recovery.clone(),
             method: o.payment.method.clone(),

@@ -203,12 +203,9 @@ impl Oms {
                 detail: format!("order {id} was bought on a marketplace: change it there (it sends the change)"),
             });
         }
-        // A replacement's lines and prices are its exchange, valued when the return was received
-        // and paid with the returned goods' credit: changing them would leave credit unused (or
-        // charge a card for an exchange). Its address and delivery may change, shipping free.
-        if let Some(rma) = &order.exchange_for
-            && req.lines.is_some()
-        {
+        // A replacement's lines are its exchange, paid with the returned goods' credit (other
+        // lines would leave it unused or charge a card); its address may change, shipping free.
+        if let (Some(rma), Some(_)) = (&order.exchange_for, &req.lines) {
             return Err(exchange_order(id, rma));
         }
         if !order.status.is_editable() {
@@ -234,8 +231,7 @@ impl Oms {
             self.prepare(&requests, &address, &choice, &order.reservations, order.channel, &rules.set).await?;
         let keep = std::mem::take(&mut prepared.keep);
         if let Some(rma) = &order.exchange_for {
-            // Shipped at the shop's cost, at the total the credit was used against: a new address
-            // that changes the tax (or the catalog price since) is refused, not charged.
+            // Free to ship, at the total the credit was used against (a new tax is refused).
             prepared.delivery.cost = Money::zero(prepared.totals.total.currency());
             prepared.totals = crate::domain::pricing::totals(&prepared.lines, prepared.delivery.cost)
                 .map_err(super::pricing_error)?;
