@@ -873,6 +873,8 @@ async fn a_replacement_keeps_its_exchange_lines_and_total_through_edits() -> any
     let cheaper = json!({"lines": [{"sku": "MUG-CLASSIC", "quantity": 1}]});
     let r = s.call("PATCH", &path, Some(&t), Some(&cheaper), &[("If-Match", &v)]).await?;
     assert_eq!((r.status, r.json()["type"].as_str()), (409, Some("urn:oms:problem:exchange-order")), "{}", r.text);
+    let r = s.call("PATCH", &path, Some(&t), Some(&json!({"lines": []})), &[("If-Match", &v)]).await?;
+    assert_eq!(r.status, 400, "an empty list is a bad body first: {}", r.text);
     // An address whose tax changes the total: refused too.
     let canada = json!({"shippingAddress": {"name": "Ann Lee", "line1": "1 Yonge St", "city": "Toronto", "region": "ON", "postalCode": "M5E 1W7", "country": "CA"}});
     let r = s.call("PATCH", &path, Some(&t), Some(&canada), &[("If-Match", &v)]).await?;
@@ -913,6 +915,11 @@ async fn a_returned_replacement_refunds_the_exchange_credit_it_used_to_the_origi
     s.settle_effects().await?;
     let total = delivered["totals"]["total"]["amount"].as_i64().unwrap();
     let refunded_before = s.local.payments.refunded_total();
+    // A second exchange would lose the credit (held on the first order's payment): refused.
+    let again = json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "other"}], "resolution": "exchange", "exchangeLines": [{"sku": "MUG-CLASSIC", "quantity": 1}]});
+    let r =
+        s.call("POST", &format!("/v1/orders/{new_id}/returns"), Some(&s.token(customer)), Some(&again), &[]).await?;
+    assert_eq!((r.status, r.json()["field"].as_str()), (422, Some("resolution")), "{}", r.text);
     // The replacement comes back for a refund: all of it is refunded, what its card paid to its
     // card and the credit it used to the original order's payment, once whatever the retries.
     let body = json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "other"}], "resolution": "refund"});
@@ -936,5 +943,55 @@ async fn a_returned_replacement_refunds_the_exchange_credit_it_used_to_the_origi
     let mine = s.customer_order(customer, &new_id).await?;
     assert!(mine.to_string().contains("A refund was issued"), "{mine}");
     assert!(!mine.to_string().contains("exchange credit"), "the note is the agents': {mine}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_receipt_whose_replacement_is_out_of_stock_stands_and_says_so() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let admin = s.admin_token();
+    let customer = "cust-exoos";
+    let product = json!({"name": "Swap X", "price": {"amount": 1500, "currency": "USD"}, "weightGrams": 300});
+    assert_eq!(s.call("PUT", "/v1/admin/products/SWAP-X", Some(&admin), Some(&product), &[]).await?.status, 200);
+    let stock = |n: i64| {
+        let admin = admin.clone();
+        let s = &s;
+        async move {
+            let r =
+                s.call("PUT", "/v1/admin/stock/SWAP-X/WH-NJ", Some(&admin), Some(&json!({"onHand": n})), &[]).await?;
+            anyhow::ensure!(r.status == 200, "{}", r.text);
+            anyhow::Ok(())
+        }
+    };
+    stock(1).await?;
+    let id = s.delivered_order(customer, "oos@example.com", json!([{"sku": "MUG-CLASSIC", "quantity": 1}])).await?;
+    let body = json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "does_not_fit"}], "resolution": "exchange", "exchangeLines": [{"sku": "SWAP-X", "quantity": 1}]});
+    // Goods are exchanged for goods, not for a service.
+    let service = json!({"lines": [{"lineId": "L1", "quantity": 1, "reason": "does_not_fit"}], "resolution": "exchange", "exchangeLines": [{"sku": "INSTALL-TV", "quantity": 1}]});
+    let r = s.call("POST", &format!("/v1/orders/{id}/returns"), Some(&s.token(customer)), Some(&service), &[]).await?;
+    assert_eq!((r.status, r.json()["field"].as_str()), (422, Some("exchangeLines")), "{}", r.text);
+    let r = s.call("POST", &format!("/v1/orders/{id}/returns"), Some(&s.token(customer)), Some(&body), &[]).await?;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let rma_id = r.json()["id"].as_str().unwrap().to_owned();
+    stock(0).await?;
+    let receive = json!({"lines": [{"lineId": "L1", "quantity": 1, "condition": "resellable"}]});
+    let path = format!("/v1/admin/returns/{rma_id}/receive");
+    let r = s.call("POST", &path, Some(&admin), Some(&receive), &[]).await?;
+    assert_eq!((r.status, r.json()["type"].as_str()), (409, Some("urn:oms:problem:exchange-not-placed")), "{}", r.text);
+    assert!(r.json()["detail"].as_str().is_some_and(|d| d.contains("SWAP-X") && d.contains("received")), "{}", r.text);
+    // The receipt stands: the return is completed, with no replacement yet.
+    let rmas = s.call("GET", &format!("/v1/orders/{id}/returns"), Some(&admin), None, &[]).await?.json();
+    let rma = rmas["returns"].as_array().unwrap().iter().find(|x| x["id"] == rma_id.as_str()).unwrap().clone();
+    assert_eq!(rma["status"], "completed", "{rma}");
+    assert!(rma["exchangeOrderId"].is_null(), "{rma}");
+    // Stock comes back: receiving again places the replacement, once.
+    stock(1).await?;
+    let mut placed = Vec::new();
+    for _ in 0..2 {
+        let r = s.call("POST", &path, Some(&admin), Some(&receive), &[]).await?;
+        assert_eq!(r.status, 200, "{}", r.text);
+        placed.push(r.json()["exchangeOrderId"].as_str().unwrap_or_default().to_owned());
+    }
+    assert!(!placed[0].is_empty() && placed[0] == placed[1], "{placed:?}");
     Ok(())
 }

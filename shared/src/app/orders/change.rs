@@ -53,8 +53,7 @@ fn exchange_order(id: &OrderId, rma: &ReturnId) -> AppError {
     AppError::Conflict {
         kind: "exchange-order",
         detail: format!(
-            "order {id} replaces the goods of return {rma}: its lines and total are the exchange's \
-             (an address whose tax changes the total is refused too); cancel it to have the credit refunded"
+            "order {id} replaces the goods of return {rma}: its lines and total (tax) stay; cancel it for the credit"
         ),
     }
 }
@@ -203,9 +202,10 @@ impl Oms {
                 detail: format!("order {id} was bought on a marketplace: change it there (it sends the change)"),
             });
         }
-        // A replacement's lines are its exchange, paid with the returned goods' credit (other
-        // lines would leave it unused or charge a card); its address may change, shipping free.
-        if let (Some(rma), Some(_)) = (&order.exchange_for, &req.lines) {
+        // A replacement's lines are its exchange's (paid with credit); its address may change.
+        if let (Some(rma), Some(l)) = (&order.exchange_for, &req.lines)
+            && !l.is_empty()
+        {
             return Err(exchange_order(id, rma));
         }
         if !order.status.is_editable() {

@@ -12,6 +12,7 @@ use crate::domain::*;
 use crate::ports::{Carrier, PaymentGateway};
 
 mod credit_back;
+mod exchange;
 mod open;
 mod receipt_key;
 mod receive;

@@ -29,12 +29,31 @@ impl Returns {
         let existing = store.returns_of_order(order_id).await?;
         let now = self.oms.clock.now();
         let lines = check_eligibility(&order, &shipments, &existing, &req.lines, now).map_err(ineligible)?;
+        if req.resolution == Resolution::Exchange && order.exchange_credit_left() > 0 {
+            // Its value is partly the credit of the exchange before, held on the first order's
+            // payment: a refund return sends that back there; a second exchange would lose it.
+            return Err(AppError::UnprocessableField {
+                kind: "exchange-of-replacement",
+                detail: format!(
+                    "resolution: order {order_id} is itself a replacement paid with exchange credit: return it for a \
+                     refund (the credit goes back to the original payment) and order the other item"
+                ),
+                field: "resolution",
+            });
+        }
         if req.resolution == Resolution::Exchange {
             let skus: Vec<Sku> = req.exchange_lines.iter().map(|l| l.sku.clone()).collect();
             let products = store.get_products(&skus).await?;
             let priced =
                 crate::domain::pricing::price_lines(&products, &req.exchange_lines, order.shipping_address.country)
                     .map_err(|e| AppError::Unprocessable { kind: "invalid-exchange", detail: e.to_string() })?;
+            if let Some(l) = priced.iter().find(|l| l.kind == ProductKind::Service) {
+                return Err(AppError::UnprocessableField {
+                    kind: "invalid-exchange",
+                    detail: format!("exchangeLines: {} is a service; goods are exchanged for goods", l.sku),
+                    field: "exchangeLines",
+                });
+            }
             // The credit is money in the order's currency: a replacement is priced in the same
             // one, and must be an order placement would take.
             let currency = order.totals.total.currency();
