@@ -550,6 +550,12 @@ async fn a_receipt_of_several_lines_is_one_refund_and_one_credit_note() -> anyho
         {"lineId": "L2", "quantity": 2, "condition": "resellable"},
         {"lineId": "L3", "quantity": 1, "condition": "damaged"}]});
     let admin = s.admin_token();
+    // A line named twice for more units than it expects: refused whole, not half applied.
+    let twice = json!({"lines": [
+        {"lineId": "L1", "quantity": 1, "condition": "resellable"},
+        {"lineId": "L1", "quantity": 1, "condition": "damaged"}]});
+    let r = s.call("POST", &format!("/v1/admin/returns/{rma_id}/receive"), Some(&admin), Some(&twice), &[]).await?;
+    assert_eq!((r.status, r.json()["field"].as_str()), (422, Some("lines")), "{}", r.text);
     let got = s.call("POST", &format!("/v1/admin/returns/{rma_id}/receive"), Some(&admin), Some(&receive), &[]).await?;
     assert_eq!(got.status, 200, "{}", got.text);
     s.eventually("the refund", || async { Ok(s.local.payments.refunded_total() >= due) }).await?;

@@ -62,7 +62,8 @@ pub(super) fn ineligible(e: ReturnError) -> AppError {
         ReturnError::Empty => "invalid-return",
         ReturnError::ExchangeLines => "invalid-return",
     };
-    AppError::Unprocessable { kind, detail: e.to_string() }
+    let field = if matches!(e, ReturnError::ExchangeLines) { "exchangeLines" } else { "lines" };
+    AppError::UnprocessableField { kind, detail: format!("{field}: {e}"), field }
 }
 
 impl Returns {

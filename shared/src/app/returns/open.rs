@@ -46,7 +46,11 @@ impl Returns {
             let products = store.get_products(&skus).await?;
             let priced =
                 crate::domain::pricing::price_lines(&products, &req.exchange_lines, order.shipping_address.country)
-                    .map_err(|e| AppError::Unprocessable { kind: "invalid-exchange", detail: e.to_string() })?;
+                    .map_err(|e| AppError::UnprocessableField {
+                        kind: "invalid-exchange",
+                        detail: format!("exchangeLines: {e}"),
+                        field: "exchangeLines",
+                    })?;
             if let Some(l) = priced.iter().find(|l| l.kind == ProductKind::Service) {
                 return Err(AppError::UnprocessableField {
                     kind: "invalid-exchange",
@@ -58,14 +62,19 @@ impl Returns {
             // one, and must be an order placement would take.
             let currency = order.totals.total.currency();
             if priced.iter().any(|l| l.unit_price.currency() != currency) {
-                return Err(AppError::Unprocessable {
+                return Err(AppError::UnprocessableField {
                     kind: "invalid-exchange",
                     detail: format!("exchangeLines: a replacement is priced in {currency}, like the order it replaces"),
+                    field: "exchangeLines",
                 });
             }
             let value = priced.iter().try_fold(0i64, |acc, l| {
                 acc.checked_add(l.subtotal.amount()).and_then(|a| a.checked_add(l.tax.amount())).ok_or(
-                    AppError::Unprocessable { kind: "invalid-exchange", detail: "exchangeLines: too large".into() },
+                    AppError::UnprocessableField {
+                        kind: "invalid-exchange",
+                        detail: "exchangeLines: too large".into(),
+                        field: "exchangeLines",
+                    },
                 )
             })?;
             crate::app::orders::within_order_cap("exchangeLines", value, currency)?;

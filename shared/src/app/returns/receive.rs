@@ -104,8 +104,11 @@ impl Returns {
                     field: "lines",
                 })?;
             let remaining = line.quantity - line.received();
-            if remaining == 0 && receipt.is_none() {
-                continue; // already received: a retry (a receipt under a new key is more units)
+            // Fully received before this request: a retry (a receipt under a new key is more
+            // units). A line this request fills is refused beyond what it expects.
+            let left_before = rma.lines.iter().find(|l| l.line_id == r.line_id).map(|l| l.quantity - l.received());
+            if left_before == Some(0) && receipt.is_none() {
+                continue;
             }
             if r.quantity > remaining {
                 return Err(AppError::UnprocessableField {
