@@ -46,36 +46,22 @@ impl Returns {
             let products = store.get_products(&skus).await?;
             let priced =
                 crate::domain::pricing::price_lines(&products, &req.exchange_lines, order.shipping_address.country)
-                    .map_err(|e| AppError::UnprocessableField {
-                        kind: "invalid-exchange",
-                        detail: format!("exchangeLines: {e}"),
-                        field: "exchangeLines",
-                    })?;
+                    .map_err(|e| invalid_exchange(e.to_string()))?;
             if let Some(l) = priced.iter().find(|l| l.kind == ProductKind::Service) {
-                return Err(AppError::UnprocessableField {
-                    kind: "invalid-exchange",
-                    detail: format!("exchangeLines: {} is a service; goods are exchanged for goods", l.sku),
-                    field: "exchangeLines",
-                });
+                return Err(invalid_exchange(format!("{} is a service; goods are exchanged for goods", l.sku)));
             }
             // The credit is money in the order's currency: a replacement is priced in the same
             // one, and must be an order placement would take.
             let currency = order.totals.total.currency();
             if priced.iter().any(|l| l.unit_price.currency() != currency) {
-                return Err(AppError::UnprocessableField {
-                    kind: "invalid-exchange",
-                    detail: format!("exchangeLines: a replacement is priced in {currency}, like the order it replaces"),
-                    field: "exchangeLines",
-                });
+                return Err(invalid_exchange(format!(
+                    "a replacement is priced in {currency}, like the order it replaces"
+                )));
             }
             let value = priced.iter().try_fold(0i64, |acc, l| {
-                acc.checked_add(l.subtotal.amount()).and_then(|a| a.checked_add(l.tax.amount())).ok_or(
-                    AppError::UnprocessableField {
-                        kind: "invalid-exchange",
-                        detail: "exchangeLines: too large".into(),
-                        field: "exchangeLines",
-                    },
-                )
+                acc.checked_add(l.subtotal.amount())
+                    .and_then(|a| a.checked_add(l.tax.amount()))
+                    .ok_or(invalid_exchange("too large".into()))
             })?;
             crate::app::orders::within_order_cap("exchangeLines", value, currency)?;
         }
@@ -166,5 +152,14 @@ pub fn return_parcel(order: &Order, id: &ReturnId, location: &Location, weight: 
         weight_grams: weight.max(1),
         dimensions_mm: None,
         reference: format!("RMA {id} order {}", order.id),
+    }
+}
+
+/// An exchange's lines refused: 422 naming `exchangeLines`.
+fn invalid_exchange(why: String) -> AppError {
+    AppError::UnprocessableField {
+        kind: "invalid-exchange",
+        detail: format!("exchangeLines: {why}"),
+        field: "exchangeLines",
     }
 }

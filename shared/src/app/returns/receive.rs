@@ -189,7 +189,6 @@ impl Returns {
             refunds.extend(effect);
             events.push(event);
         }
-        let refunded_now_all = refunded_now + credit_now;
         if let Some(k) = receipt {
             next.receipt_keys.push(k.0.clone());
         }
@@ -203,7 +202,6 @@ impl Returns {
                 ),
             );
         }
-        let refunded_now = refunded_now_all;
         if next.fully_received() && o2.status == OrderStatus::ReturnRequested {
             // Everything delivered has come back: returned; otherwise partially returned (the
             // order's returns as read above: a receipt landing since fails this commit).
@@ -234,8 +232,10 @@ impl Returns {
         let mut change = OrderChange::update(o2, order.version, now);
         change.effects = refunds;
         change.effects.push(Effect::notify(received));
-        if refunded_now > 0 {
-            let detail = Money::new(refunded_now, currency).map(|m| m.to_string()).unwrap_or_default();
+        // The mail tells the whole refund: the card's part and the credit's.
+        let refunded_total = refunded_now + credit_now;
+        if refunded_total > 0 {
+            let detail = Money::new(refunded_total, currency).map(|m| m.to_string()).unwrap_or_default();
             change.effects.push(Effect::notify(
                 Notification::new("return.refunded", &order.id, Some(detail))
                     .with_dedupe_key(format!("return.refunded#{}#{}", rma.id, next.version)),
