@@ -140,5 +140,11 @@ async fn a_buyer_orders_on_account_within_the_credit_limit_and_never_past_it() -
     let r = s.call("POST", "/v1/admin/companies/acme/payments", Some(&finance), Some(&pay), &[]).await?;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["exposure"], total * (fits - 1));
+    // More than the account owes is refused whole: the excess would vanish (exposure stops at 0).
+    let over = json!({"amount": {"amount": total * fits, "currency": "USD"}});
+    let r = s.call("POST", "/v1/admin/companies/acme/payments", Some(&finance), Some(&over), &[]).await?;
+    assert_eq!((r.status, r.json()["type"].as_str()), (422, Some("urn:oms:problem:overpayment")), "{}", r.text);
+    assert_eq!(r.json()["field"], "amount");
+    assert_eq!(company(&s).await?["exposure"], total * (fits - 1));
     Ok(())
 }

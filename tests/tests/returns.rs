@@ -484,6 +484,35 @@ async fn signed_payment_disputes_open_and_resolve_a_case() -> anyhow::Result<()>
         s.call("GET", &format!("/v1/admin/orders/{id}/cases"), Some(&admin), None, &[]).await?.json()["cases"].clone();
     assert_eq!(cases[0]["status"], "resolved");
     assert_eq!(cases[0]["resolution"], "dispute won");
+
+    // Providers do not promise order: a dispute closed before its opening arrives is a resolved
+    // case, and the late opening changes nothing (it used to open a case that stayed open).
+    let other = |evt: &str, kind: &str, dispute: &str, status: &str| {
+        json!({"id": evt, "object": "event", "type": kind, "data": {"object": {"id": dispute, "object": "dispute", "payment_intent": auth, "amount": 500, "reason": "general", "status": status, "created": now - 60}}}).to_string()
+    };
+    let signed = |body: &str| oms_shared::app::disputes::sign(oms_local::PAYMENT_WEBHOOK_SECRET, now, body.as_bytes());
+    let closed_first = other("evt_d3", "charge.dispute.closed", "dp_2", "lost");
+    assert_eq!(post(closed_first.clone(), Some(signed(&closed_first))).await?.0, 200);
+    let opened_late = other("evt_d4", "charge.dispute.created", "dp_2", "needs_response");
+    assert_eq!(post(opened_late.clone(), Some(signed(&opened_late))).await?.0, 200);
+    // One dispute is one case however many events would open it, even at once.
+    let bodies: Vec<String> =
+        (0..6).map(|i| other(&format!("evt_d5_{i}"), "charge.dispute.created", "dp_3", "needs_response")).collect();
+    let sent = futures::future::join_all(bodies.iter().map(|b| post(b.clone(), Some(signed(b))))).await;
+    for r in sent {
+        assert_eq!(r?.0, 200);
+    }
+    let cases =
+        s.call("GET", &format!("/v1/admin/orders/{id}/cases"), Some(&admin), None, &[]).await?.json()["cases"].clone();
+    let of = |dispute: &str| -> Vec<serde_json::Value> {
+        cases.as_array().into_iter().flatten().filter(|c| c["externalRef"] == dispute).cloned().collect()
+    };
+    let dp2 = of("dp_2");
+    assert_eq!(dp2.len(), 1, "{cases}");
+    assert_eq!((dp2[0]["status"].as_str(), dp2[0]["resolution"].as_str()), (Some("resolved"), Some("dispute lost")));
+    let dp3 = of("dp_3");
+    assert_eq!(dp3.len(), 1, "{cases}");
+    assert_eq!(dp3[0]["status"], "open");
     Ok(())
 }
 

@@ -445,3 +445,79 @@ async fn contract_regressions_stay_fixed() -> anyhow::Result<()> {
     assert_eq!((kept.status, kept.json()["resolution"].as_str()), (200, Some("called back")), "{}", kept.text);
     Ok(())
 }
+
+/// Findings of an outside-in review (contract 1.16.2): refusals that name their field instead
+/// of cutting a body short or dropping part of it, and cart edits from many devices at once.
+#[tokio::test]
+async fn admin_and_cart_bodies_are_refused_whole_and_named() -> anyhow::Result<()> {
+    let s = Stack::new().await?;
+    let admin = s.admin_token();
+    let refused = |r: &oms_tests::Reply, status: u16, field: &str| {
+        assert_eq!((r.status, r.json()["field"].as_str()), (status, Some(field)), "{}", r.text);
+    };
+    // A store's day with a third time is refused, not cut to two; nothing is written.
+    let store = |days: Value| {
+        json!({"name": "Review store", "kind": "store", "coordinates": {"latE6": 40_700_000, "lonE6": -74_000_000},
+            "country": "US", "postalCode": "10001", "ships": true, "pickup": true,
+            "openingHours": {"utcOffsetMinutes": 0, "days": days}})
+    };
+    let r = s
+        .call(
+            "PUT",
+            "/v1/admin/locations/REVIEW-1",
+            Some(&admin),
+            Some(&store(json!({"mon": ["09:00", "10:00", "23:00"]}))),
+            &[],
+        )
+        .await?;
+    refused(&r, 400, "openingHours.days.mon");
+    let listed = s.call("GET", "/v1/admin/locations", Some(&admin), None, &[]).await?.text;
+    assert!(!listed.contains("REVIEW-1"), "nothing written: {listed}");
+    let mut far = store(json!({"mon": ["09:00", "18:00"]}));
+    far["coordinates"]["latE6"] = json!(90_000_001);
+    refused(&s.call("PUT", "/v1/admin/locations/REVIEW-1", Some(&admin), Some(&far), &[]).await?, 400, "coordinates");
+    // Goods without a weight, a promotion code another promotion has.
+    let p = json!({"name": "No weight", "price": {"amount": 100, "currency": "USD"}});
+    refused(&s.call("PUT", "/v1/admin/products/REVIEW-SKU", Some(&admin), Some(&p), &[]).await?, 400, "weightGrams");
+    let promo = |name: &str| json!({"name": name, "codes": ["review5"], "discount": {"type": "percent", "basisPoints": 500}, "target": {"type": "order"}});
+    let r = s.call("PUT", "/v1/admin/promotions/review-a", Some(&admin), Some(&promo("A")), &[]).await?;
+    assert_eq!(r.status, 200, "{}", r.text);
+    refused(&s.call("PUT", "/v1/admin/promotions/review-b", Some(&admin), Some(&promo("B")), &[]).await?, 409, "codes");
+    // Stock cannot be adjusted past its maximum: said as such, not as "below committed".
+    let r = s
+        .call(
+            "POST",
+            "/v1/admin/stock/MUG-CLASSIC/WH-NJ/adjustments",
+            Some(&admin),
+            Some(&json!({"delta": 10_000_000, "reason": "received"})),
+            &[],
+        )
+        .await?;
+    assert_eq!((r.status, r.json()["type"].as_str()), (422, Some("urn:oms:problem:stock-above-maximum")), "{}", r.text);
+    assert_eq!(r.json()["field"], "delta");
+    // A cart naming a SKU twice, SMS kinds named twice.
+    let t = s.token("cust-review");
+    let twice = json!({"items": [{"sku": "MUG-CLASSIC", "quantity": 2}, {"sku": "MUG-CLASSIC", "quantity": 3}]});
+    refused(&s.call("POST", "/v1/carts", Some(&t), Some(&twice), &[]).await?, 400, "items");
+    let sms = json!({"marketingEmails": true, "sms": {"phone": "+12025550123", "kinds": ["order.confirmed", "order.confirmed"]}});
+    let r = s.call("PUT", "/v1/me/preferences", Some(&t), Some(&sms), &[]).await?;
+    assert_eq!(r.status, 400, "{}", r.text);
+    // Many devices editing one cart at once: every edit lands (no 412 without an If-Match).
+    let cart = s.call("POST", "/v1/carts", Some(&t), Some(&json!({})), &[]).await?.json();
+    let cart = cart["cartId"].as_str().unwrap_or_default().to_owned();
+    let skus = ["MUG-CLASSIC", "DESK-LAMP", "SOCKS-3PK", "HEADPHONES-X1"];
+    let edits = (0..24).map(|i| {
+        let (s, t, cart) = (&s, &t, &cart);
+        async move {
+            let path = format!("/v1/carts/{cart}/items/{}", skus[i % 4]);
+            s.call("PUT", &path, Some(t), Some(&json!({"quantity": 1 + i / 4})), &[]).await
+        }
+    });
+    for r in futures::future::join_all(edits).await {
+        let r = r?;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let items = s.call("GET", &format!("/v1/carts/{cart}"), Some(&t), None, &[]).await?.json()["items"].clone();
+    assert_eq!(items.as_array().map(Vec::len), Some(4), "{items}");
+    Ok(())
+}

@@ -108,6 +108,11 @@ impl From<AppError> for Problem {
             AppError::Conflict { kind, detail } => {
                 Problem::new(S::CONFLICT, kind, "The request conflicts with what already happened").detail(detail)
             }
+            AppError::ConflictField { kind, detail, field } => {
+                Problem::new(S::CONFLICT, kind, "The request conflicts with what already happened")
+                    .detail(detail)
+                    .with("field", field.into())
+            }
             AppError::Unavailable(msg) => {
                 tracing::warn!(error = %msg, "dependency unavailable");
                 Problem::new(S::SERVICE_UNAVAILABLE, "unavailable", "Temporarily unavailable")

@@ -108,7 +108,17 @@ impl<'de> serde::Deserializer<'de> for Objects {
     fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
         match self.0 {
             serde_json::Value::Object(m) => v.visit_map(ObjectAccess { entries: m.into_iter(), value: None }),
-            serde_json::Value::Array(a) => v.visit_seq(ArrayAccess(a.into_iter())),
+            serde_json::Value::Array(a) => {
+                // Every element is taken: a fixed-size list (a day's opening and closing time)
+                // with more elements is refused, never cut short.
+                let len = a.len();
+                let mut seq = ArrayAccess(a.into_iter());
+                let out = v.visit_seq(&mut seq)?;
+                match seq.0.len() {
+                    0 => Ok(out),
+                    _ => Err(serde::de::Error::invalid_length(len, &"fewer elements in the list")),
+                }
+            }
             other => serde::Deserializer::deserialize_any(other, v),
         }
     }

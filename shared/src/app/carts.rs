@@ -3,7 +3,6 @@
 use super::views::CartDto;
 use super::{AppError, Caller, Oms};
 use crate::domain::*;
-use crate::ports::StoreError;
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -46,6 +45,11 @@ impl Oms {
             return Err(AppError::invalid_field("items", format!("at most {} items", Cart::MAX_ITEMS)));
         }
         let skus: Vec<Sku> = req.items.iter().map(|i| i.sku.clone()).collect();
+        // One entry per SKU, as an order's lines: a second entry would replace the first's
+        // quantity without a word.
+        if let Some(twice) = skus.iter().enumerate().find_map(|(i, s)| skus[..i].contains(s).then_some(s)) {
+            return Err(AppError::invalid_field("items", format!("sku {twice} appears in more than one item")));
+        }
         if !skus.is_empty() {
             self.check_skus(&skus).await?;
         }
@@ -95,18 +99,20 @@ impl Oms {
         if req.quantity > 0 {
             self.check_skus(std::slice::from_ref(&sku)).await?;
         }
-        for _ in 0..5 {
-            let mut cart = self.owned_cart(caller, id).await?;
-            cart.set_quantity(sku.clone(), req.quantity, self.clock.now()).map_err(|e| match e {
-                CartError::Converted => AppError::CartConverted,
-                other => AppError::Unprocessable { kind: "cart-full", detail: other.to_string() },
-            })?;
-            match self.store.save_cart(&mut cart).await {
-                Ok(()) => return Ok(CartDto::from(&cart)),
-                Err(StoreError::StaleVersion) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(AppError::StaleVersion)
+        // Many devices at once are applied one after the other.
+        super::error::until_it_lands(
+            "cart-busy",
+            "other changes to this cart kept landing first; send it again",
+            || async {
+                let mut cart = self.owned_cart(caller, id).await?;
+                cart.set_quantity(sku.clone(), req.quantity, self.clock.now()).map_err(|e| match e {
+                    CartError::Converted => AppError::CartConverted,
+                    other => AppError::Unprocessable { kind: "cart-full", detail: other.to_string() },
+                })?;
+                self.store.save_cart(&mut cart).await?;
+                Ok(CartDto::from(&cart))
+            },
+        )
+        .await
     }
 }

@@ -6,7 +6,7 @@ use super::support::OpenCaseRequest;
 use super::webhooks::{Received, WebhookError};
 use super::{Caller, Oms};
 use crate::domain::support::{CaseKind, CaseStatus};
-use crate::domain::{CustomerId, OrderId};
+use crate::domain::{CaseId, CustomerId, OrderId};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
@@ -79,6 +79,38 @@ struct Dispute {
     amount: Option<i64>,
     #[serde(default)]
     evidence_details: Option<EvidenceDetails>,
+    /// When the provider opened the dispute (seconds): every event of it carries the same.
+    #[serde(default)]
+    created: Option<i64>,
+}
+
+impl Dispute {
+    /// The one case id of this dispute, whichever event opens it: a ULID from the dispute's
+    /// opening time and a digest of its id, so two events that both would open the case write
+    /// the same item and the second is refused by that write.
+    fn case_id(&self) -> CaseId {
+        use sha2::Digest;
+        let digest = Sha256::digest(self.id.as_bytes());
+        let mut random = [0u8; 16];
+        random[6..].copy_from_slice(&digest[..10]);
+        let ms = self.created.and_then(|t| u64::try_from(t).ok()).unwrap_or(0).saturating_mul(1000);
+        let ulid = ulid::Ulid::from_parts(ms.min((1 << 48) - 1), u128::from_be_bytes(random));
+        CaseId::parse(&ulid.to_string()).unwrap_or_else(|_| unreachable!("a ULID's text parses"))
+    }
+
+    /// The case subject: the provider's words, made fit for a subject (printable, at most 200).
+    fn subject(&self) -> String {
+        format!(
+            "Dispute {} ({}): {}",
+            self.id,
+            self.amount.map(|a| a.to_string()).unwrap_or_default(),
+            self.reason.clone().unwrap_or_else(|| "unspecified".into())
+        )
+        .chars()
+        .filter(|c| !c.is_control() && !crate::domain::address::invisible(*c))
+        .take(200)
+        .collect()
+    }
 }
 
 #[derive(Deserialize)]
@@ -114,8 +146,6 @@ impl Disputes {
             store.order_for_payment(&pi).await.map_err(unavailable)?.ok_or(WebhookError::UnknownTracking)?;
         let system =
             Caller::admin(CustomerId::parse("payment-provider").map_err(|e| WebhookError::Malformed(e.to_string()))?);
-        let cases = store.cases_of_order(&order_id).await.map_err(unavailable)?;
-        let existing = cases.into_iter().find(|c| c.external_ref.as_deref() == Some(&d.id));
         let event = Some(crate::domain::ProviderEvent { provider: "stripe".into(), event_id: ev.id.clone() });
         // The event is recorded by the write that applies it: a concurrent redelivery is refused
         // by that same write.
@@ -128,45 +158,40 @@ impl Disputes {
             }
             Err(other) => Err(WebhookError::Unavailable(other.to_string())),
         };
-        match ev.kind.as_str() {
-            "charge.dispute.created" if existing.is_none() => {
-                // The provider's words, made fit for a case subject: printable, at most 200.
-                let subject: String = format!(
-                    "Dispute {} ({}): {}",
-                    d.id,
-                    d.amount.map(|a| a.to_string()).unwrap_or_default(),
-                    d.reason.clone().unwrap_or_else(|| "unspecified".into())
-                )
-                .chars()
-                .filter(|c| !c.is_control() && !crate::domain::address::invisible(*c))
-                .take(200)
-                .collect();
-                let due_by = d
-                    .evidence_details
-                    .as_ref()
-                    .and_then(|e| e.due_by)
-                    .and_then(|t| chrono::DateTime::from_timestamp(t, 0));
-                let req = OpenCaseRequest {
-                    order_id,
-                    kind: CaseKind::Dispute,
-                    subject,
-                    description: None,
-                    due_by,
-                    message: None,
-                };
-                return applied(self.oms.open_case_for(&system, req, Some(d.id.clone()), event).await);
-            }
-            "charge.dispute.closed" => {
-                if let Some(c) = existing.filter(|c| c.status != CaseStatus::Resolved) {
-                    let resolution = format!("dispute {}", d.status.unwrap_or_else(|| "closed".into()));
+        let status = d.status.clone().unwrap_or_else(|| "closed".into());
+        // Twice at most: a case another event of the dispute opened meanwhile is read again.
+        for _ in 0..2 {
+            let cases = store.cases_of_order(&order_id).await.map_err(unavailable)?;
+            let existing = cases.into_iter().find(|c| c.external_ref.as_deref() == Some(&d.id));
+            let opening = match (ev.kind.as_str(), &existing) {
+                ("charge.dispute.created", None) => Some(None),
+                // Closed before its opening arrived (providers do not promise order): the case
+                // is opened resolved, and the late opening finds it and changes nothing.
+                ("charge.dispute.closed", None) => Some(Some(format!("dispute {status}"))),
+                ("charge.dispute.closed", Some(c)) if c.status != CaseStatus::Resolved => {
                     let req = super::support::UpdateCaseRequest {
                         status: CaseStatus::Resolved,
-                        resolution: Some(resolution),
+                        resolution: Some(format!("dispute {status}")),
                     };
                     return applied(self.oms.update_case_for(&system, &c.id, req, event).await);
                 }
+                _ => None,
+            };
+            let Some(resolved) = opening else { break };
+            let due_by =
+                d.evidence_details.as_ref().and_then(|e| e.due_by).and_then(|t| chrono::DateTime::from_timestamp(t, 0));
+            let req = OpenCaseRequest {
+                order_id: order_id.clone(),
+                kind: CaseKind::Dispute,
+                subject: d.subject(),
+                description: None,
+                due_by: if resolved.is_some() { None } else { due_by },
+                message: None,
+            };
+            match self.oms.open_case_as(&system, req, Some(d.id.clone()), event.clone(), d.case_id(), resolved).await {
+                Err(super::AppError::Conflict { kind: "case-exists", .. }) => continue,
+                r => return applied(r),
             }
-            _ => {}
         }
         // Nothing to apply: remember the event so a redelivery is answered as one.
         store.record_webhook_event("stripe", &ev.id, super::webhooks::DEDUPE_TTL_DAYS).await.map_err(unavailable)?;

@@ -45,6 +45,10 @@ pub enum AppError {
     /// carrier, a provider event already applied.
     #[error("{detail}")]
     Conflict { kind: &'static str, detail: String },
+    /// A conflict one field of the request causes (409 naming it): a promotion code another
+    /// promotion has.
+    #[error("{detail}")]
+    ConflictField { kind: &'static str, detail: String, field: &'static str },
     /// A provider we depend on is down; the client may retry (503).
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
@@ -138,4 +142,24 @@ impl From<crate::ports::CarrierError> for ConsumerError {
             crate::ports::CarrierError::Rejected(m) => ConsumerError::Permanent(m),
         }
     }
+}
+
+/// Runs `op` again, each time from a fresh read, while another write of the same item lands
+/// first (many devices on one cart, concurrent receipts of one return): they are applied one
+/// after the other. A request still contended after every try is 409 `kind` with `detail`,
+/// never a 412, which answers a version the caller sent (these requests name none).
+pub(crate) async fn until_it_lands<T, F, Fut>(kind: &'static str, detail: &str, op: F) -> Result<T, AppError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AppError>>,
+{
+    let patient = crate::retry::Backoff {
+        attempts: 12,
+        base: std::time::Duration::from_millis(5),
+        max: std::time::Duration::from_millis(200),
+    };
+    crate::retry::retry(patient, |e| matches!(e, AppError::StaleVersion), op).await.map_err(|e| match e {
+        AppError::StaleVersion => AppError::Conflict { kind, detail: detail.to_owned() },
+        other => other,
+    })
 }

@@ -8,6 +8,7 @@ pub mod adjustments;
 pub mod analytics;
 pub mod backorders;
 pub mod carts;
+pub mod cases;
 pub mod catalog;
 pub mod confirmations;
 pub mod console;

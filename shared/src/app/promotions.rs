@@ -51,9 +51,10 @@ impl Oms {
             // A code names one promotion.
             let all = self.store.list_promotions().await?;
             if let Some(c) = codes.iter().find(|c| all.iter().any(|p| p.id != id && p.has_code(c))) {
-                return Err(AppError::Conflict {
+                return Err(AppError::ConflictField {
                     kind: "code-in-use",
                     detail: format!("codes: {c} is another promotion's"),
+                    field: "codes",
                 });
             }
             let current = self.store.get_promotion(id).await?;
@@ -86,9 +87,10 @@ impl Oms {
                 Err(StoreError::StaleVersion) => continue,
                 // Another promotion took one of the codes meanwhile.
                 Err(StoreError::AlreadyExists) => {
-                    return Err(AppError::Conflict {
+                    return Err(AppError::ConflictField {
                         kind: "code-in-use",
                         detail: "codes: one of them is another promotion's".into(),
+                        field: "codes",
                     });
                 }
                 Err(e) => return Err(e.into()),

@@ -101,7 +101,7 @@ pub(crate) fn parse_date(field: &str, v: &str) -> Result<NaiveDate, AppError> {
 
 /// A well-formed window that does not go with the rest of the day (422 naming the field).
 fn unfit(field: &str, why: &str) -> AppError {
-    AppError::Unprocessable { kind: "invalid-capacity", detail: format!("{field}: {why}") }
+    AppError::UnprocessableField { kind: "invalid-capacity", detail: format!("{field}: {why}"), field: "windows" }
 }
 
 /// The windows a day's input asks for, each keeping what is booked in it already.

@@ -188,7 +188,17 @@ impl Oms {
         }
         let current = self.store.get_stock(&sku, &location).await?.ok_or(AppError::NotFound)?;
         let after = current.level.on_hand + input.delta;
-        if after < current.level.held + current.level.allocated || after > crate::domain::inventory::MAX_ON_HAND {
+        if after > crate::domain::inventory::MAX_ON_HAND {
+            return Err(AppError::UnprocessableField {
+                kind: "stock-above-maximum",
+                detail: format!(
+                    "delta: on hand would be {after}; it is at most {}",
+                    crate::domain::inventory::MAX_ON_HAND
+                ),
+                field: "delta",
+            });
+        }
+        if after < current.level.held + current.level.allocated {
             return Err(AppError::UnprocessableField {
                 kind: "stock-below-committed",
                 detail: format!(

@@ -71,7 +71,7 @@ impl Product {
 
     pub fn validate(&self) -> Result<(), CatalogError> {
         if self.name.chars().any(|c| c.is_control() || super::address::invisible(c)) {
-            return Err(CatalogError::Invalid("name holds control or invisible characters"));
+            return Err(CatalogError::Field("name", "holds control or invisible characters"));
         }
         if self.name.trim().is_empty() || self.name.chars().count() > 200 {
             return Err(CatalogError::Field("name", "must be 1-200 characters"));
@@ -80,13 +80,13 @@ impl Product {
             return Err(CatalogError::Field("category", "1-40 lower-case letters, digits or dashes"));
         }
         if self.kind == ProductKind::Goods && self.weight_grams == 0 {
-            return Err(CatalogError::Invalid("goods need a weight"));
+            return Err(CatalogError::Field("weightGrams", "goods need a weight (grams, above 0)"));
         }
         if self.weight_grams > 1_000_000 {
-            return Err(CatalogError::Invalid("weight over 1000 kg"));
+            return Err(CatalogError::Field("weightGrams", "at most 1000000 (1000 kg)"));
         }
         if self.return_window_days > 365 {
-            return Err(CatalogError::Invalid("return window over 365 days"));
+            return Err(CatalogError::Field("returnWindowDays", "at most 365 days"));
         }
         match (&self.service, self.kind) {
             (Some(_), ProductKind::Goods) => {
@@ -133,7 +133,7 @@ const COS_E4: [i64; 91] = [
 impl GeoPoint {
     pub fn new(lat_e6: i32, lon_e6: i32) -> Result<Self, CatalogError> {
         if !(-90_000_000..=90_000_000).contains(&lat_e6) || !(-180_000_000..=180_000_000).contains(&lon_e6) {
-            return Err(CatalogError::Invalid("coordinates out of range"));
+            return Err(CatalogError::Field("coordinates", "latE6 within ±90000000 and lonE6 within ±180000000"));
         }
         Ok(GeoPoint { lat_e6, lon_e6 })
     }
@@ -254,7 +254,7 @@ impl Location {
             ));
         }
         if self.kind == LocationKind::Warehouse && self.pickup {
-            return Err(CatalogError::Invalid("warehouses do not offer pickup"));
+            return Err(CatalogError::Field("pickup", "warehouses do not offer pickup"));
         }
         GeoPoint::new(self.coordinates.lat_e6, self.coordinates.lon_e6)?;
         if let Some(a) = &self.address {
@@ -283,7 +283,8 @@ impl Location {
                 }
             }
         }
-        normalize_postal_code(self.country, &self.postal_code).map_err(|_| CatalogError::Invalid("postal code"))?;
+        normalize_postal_code(self.country, &self.postal_code)
+            .map_err(|_| CatalogError::Field("postalCode", "not a postal code of the country"))?;
         Ok(())
     }
 }

@@ -80,7 +80,7 @@ pub fn valid_phone(p: &str) -> bool {
 fn kinds(field: &'static str, k: &[String]) -> Result<(), Refusal> {
     match k.iter().find(|x| !MESSAGE_KINDS.contains(&x.as_str())) {
         Some(bad) => Err((field, format!("{bad:?} is not one of {}", MESSAGE_KINDS.join(", ")))),
-        None if k.len() > MESSAGE_KINDS.len() => Err((field, "each kind once".to_owned())),
+        None if k.iter().enumerate().any(|(i, x)| k[..i].contains(x)) => Err((field, "each kind once".to_owned())),
         None => Ok(()),
     }
 }

@@ -196,6 +196,18 @@ impl Oms {
                     field: "amount",
                 });
             }
+            // What the account owes is the most a payment settles: an excess would vanish
+            // (exposure stops at 0) with no credit recorded anywhere.
+            if input.amount.amount() > c.exposure {
+                return Err(AppError::UnprocessableField {
+                    kind: "overpayment",
+                    detail: format!(
+                        "amount: the account owes {} minor units; record at most that (an excess is refunded to the company outside the OMS)",
+                        c.exposure
+                    ),
+                    field: "amount",
+                });
+            }
             let next = c.release(input.amount.amount(), self.clock.now());
             match self.store.put_company(&next, c.version).await {
                 Ok(()) => return Ok(next),

@@ -27,27 +27,13 @@ impl Returns {
             return Err(AppError::invalid_field("lines", "each line needs a quantity of 1-99"));
         }
         let receipt = key.map(|k| ReceiptKey::of(k, &req)).transpose()?;
-        // Concurrent receipts of one return (no If-Match: the request names no version) are
-        // applied one after the other, each from a fresh read; only one that stays contended
-        // through every try is a 409 (never a 412, which answers a version the caller sent).
-        let patient = crate::retry::Backoff {
-            attempts: 12,
-            base: std::time::Duration::from_millis(5),
-            max: std::time::Duration::from_millis(200),
-        };
-        crate::retry::retry(
-            patient,
-            |e| matches!(e, AppError::StaleVersion),
+        // Concurrent receipts of one return are applied one after the other.
+        super::super::error::until_it_lands(
+            "return-busy",
+            "other receipts of this return kept landing first; send it again",
             || self.receive_once(agent, rma_id, &req, receipt.as_ref()),
         )
         .await
-        .map_err(|e| match e {
-            AppError::StaleVersion => AppError::Conflict {
-                kind: "return-busy",
-                detail: "other receipts of this return kept landing first; send it again".into(),
-            },
-            other => other,
-        })
     }
 
     async fn receive_once(
