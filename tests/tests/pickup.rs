@@ -194,12 +194,36 @@ async fn codes_cannot_be_guessed_staff_never_see_one_and_an_edit_stages_the_orde
     let store = s.scoped_token("store-2", "oms/warehouse");
     let path = format!("/v1/admin/orders/{id}/collected");
     let before = s.order("cust-pick2", &id).await?["version"].clone();
-    let wrong: Vec<String> = (0..10).map(|i| format!("{:06}", 100_000 + i)).filter(|c| *c != code).take(5).collect();
-    for (i, w) in wrong.iter().enumerate() {
+    let wrong: Vec<String> = (0..20).map(|i| format!("{:06}", 100_000 + i)).filter(|c| *c != code).take(15).collect();
+    for (i, w) in wrong[..3].iter().enumerate() {
         let r = s.call("POST", &path, Some(&store), Some(&json!({"code": w})), &[]).await?;
-        let want = if i < 4 { 422 } else { 429 };
-        assert_eq!(r.status, want, "attempt {}: {}", i + 1, r.text);
+        assert_eq!(r.status, 422, "attempt {}: {}", i + 1, r.text);
     }
+    // Then twelve guesses at once: each is counted before it is compared, so only the fourth
+    // try can still be a plain wrong code; the fifth locks, the rest are not compared at all.
+    let burst = wrong[3..].iter().map(|w| {
+        let (s, store, path) = (&s, &store, &path);
+        async move { s.call("POST", path, Some(store), Some(&json!({"code": w})), &[]).await }
+    });
+    let mut statuses = Vec::new();
+    for r in futures::future::join_all(burst).await {
+        let r = r?;
+        assert!(matches!(r.status, 422 | 429), "{}: {}", r.status, r.text);
+        statuses.push(r.status);
+    }
+    assert!(statuses.iter().filter(|st| **st == 422).count() <= 1, "compared at most once more: {statuses:?}");
+    // Guesses that could not be counted at that instant were not compared: the lock comes at
+    // the fifth counted try whatever the burst left.
+    let mut locked = false;
+    for _ in 0..3 {
+        let r = s.call("POST", &path, Some(&store), Some(&json!({"code": wrong[0]})), &[]).await?;
+        if r.status == 429 && r.json()["type"] == "urn:oms:problem:pickup-locked" {
+            locked = true;
+            break;
+        }
+        assert_eq!(r.status, 422, "{}", r.text);
+    }
+    assert!(locked, "locked after five counted tries");
     let r = s.call("POST", &path, Some(&store), Some(&json!({"code": code})), &[]).await?;
     assert_eq!(r.status, 429, "locked: {}", r.text);
     assert_eq!(s.order("cust-pick2", &id).await?["version"], before, "nothing changed");

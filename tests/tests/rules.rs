@@ -31,6 +31,18 @@ async fn rules_are_versioned_and_each_order_keeps_the_version_that_decided_it() 
     assert!(r.json()["detail"].as_str().unwrap_or("").contains("fraud.veryHighValue"), "{}", r.text);
     let r = put(sup.clone(), json!({"frod": {}}), Some("\"v0\"")).await?;
     assert_eq!(r.status, 400, "{}", r.text);
+    // Not an object: refused (it used to save every section at its default); refusals name
+    // their path; a list over its limit is refused, not shortened by the dedupe.
+    assert_eq!(put(sup.clone(), json!([]), Some("\"v0\"")).await?.status, 400);
+    let countries: Vec<&str> = std::iter::repeat_n("US", 101).collect();
+    for (body, status, field) in [
+        (json!({"fraud": {"highValue": 9_223_372_036_854_775_808u64}}), 400, "fraud.highValue"),
+        (json!({"sourcing": {"../x": {"priority": 1}}}), 400, "sourcing.../x"),
+        (json!({"hold": {"countries": countries}}), 422, "hold.countries"),
+    ] {
+        let r = put(sup.clone(), body.clone(), Some("\"v0\"")).await?;
+        assert_eq!((r.status, r.json()["field"].as_str()), (status, Some(field)), "{body}: {}", r.text);
+    }
     // A preference for a location the shop does not have (a typo) prefers nothing: refused.
     let r = put(sup.clone(), json!({"sourcing": {"wh-tx": {"priority": 1}}}), Some("\"v0\"")).await?;
     assert_eq!((r.status, r.json()["field"].as_str()), (422, Some("sourcing")), "{}", r.text);

@@ -498,7 +498,7 @@ async fn admin_and_cart_bodies_are_refused_whole_and_named() -> anyhow::Result<(
     // A cart naming a SKU twice, SMS kinds named twice.
     let t = s.token("cust-review");
     let twice = json!({"items": [{"sku": "MUG-CLASSIC", "quantity": 2}, {"sku": "MUG-CLASSIC", "quantity": 3}]});
-    refused(&s.call("POST", "/v1/carts", Some(&t), Some(&twice), &[]).await?, 400, "items");
+    refused(&s.call("POST", "/v1/carts", Some(&t), Some(&twice), &[]).await?, 422, "items");
     let sms = json!({"marketingEmails": true, "sms": {"phone": "+12025550123", "kinds": ["order.confirmed", "order.confirmed"]}});
     let r = s.call("PUT", "/v1/me/preferences", Some(&t), Some(&sms), &[]).await?;
     assert_eq!(r.status, 400, "{}", r.text);
@@ -506,7 +506,7 @@ async fn admin_and_cart_bodies_are_refused_whole_and_named() -> anyhow::Result<(
     let cart = s.call("POST", "/v1/carts", Some(&t), Some(&json!({})), &[]).await?.json();
     let cart = cart["cartId"].as_str().unwrap_or_default().to_owned();
     let skus = ["MUG-CLASSIC", "DESK-LAMP", "SOCKS-3PK", "HEADPHONES-X1"];
-    let edits = (0..24).map(|i| {
+    let edits = (0..16).map(|i| {
         let (s, t, cart) = (&s, &t, &cart);
         async move {
             let path = format!("/v1/carts/{cart}/items/{}", skus[i % 4]);

@@ -339,6 +339,13 @@ async fn a_warranty_claim_after_the_return_window_ships_a_replacement_with_no_ch
     // The replacement ships through the workflow and nothing is charged.
     let rep = s.wait_for_status("cust-w", &replacement, "ready_to_ship").await?;
     assert_eq!(rep["lines"][0]["sku"], "KETTLE-W");
+    // Its no-charge credit is for the claimed kettle: other goods are refused, nothing changes.
+    let version = rep["version"].as_u64().unwrap_or(0).to_string();
+    let edit = json!({"lines": [{"sku": "TV-55", "quantity": 1}]});
+    let r =
+        s.call("PATCH", &format!("/v1/orders/{replacement}"), Some(&t), Some(&edit), &[("If-Match", &version)]).await?;
+    assert_eq!((r.status, r.json()["type"].as_str()), (409, Some("urn:oms:problem:warranty-order")), "{}", r.text);
+    assert_eq!(s.order("cust-w", &replacement).await?["version"], rep["version"]);
     assert_eq!(rep["credit"], rep["totals"]["total"], "{rep}");
     assert!(rep["payment"]["authorizationId"].is_null(), "nothing authorized: {rep}");
     let tracking = rep["shipments"][0]["trackingNumber"].as_str().unwrap_or_default().to_owned();

@@ -52,6 +52,10 @@ pub fn typed<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, Ref
         if let (Some(parent), Some(key)) = (field.strip_suffix(".?"), variant_named(&inner)) {
             field = format!("{parent}.{key}");
         }
+        // Any other refused key (an id that is not one): its map is the field.
+        if let Some(parent) = field.strip_suffix(".?") {
+            field = parent.to_owned();
+        }
         Refusal { field, detail: strip_position(&inner) }
     })
 }

@@ -48,7 +48,13 @@ impl Oms {
         // One entry per SKU, as an order's lines: a second entry would replace the first's
         // quantity without a word.
         if let Some(twice) = skus.iter().enumerate().find_map(|(i, s)| skus[..i].contains(s).then_some(s)) {
-            return Err(AppError::invalid_field("items", format!("sku {twice} appears in more than one item")));
+            return Err(AppError::UnprocessableField {
+                kind: "duplicate-sku",
+                detail: format!(
+                    "items: sku {twice} appears in more than one item; send one item with the total quantity"
+                ),
+                field: "items",
+            });
         }
         if !skus.is_empty() {
             self.check_skus(&skus).await?;

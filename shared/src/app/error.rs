@@ -154,9 +154,9 @@ where
     Fut: std::future::Future<Output = Result<T, AppError>>,
 {
     let patient = crate::retry::Backoff {
-        attempts: 12,
+        attempts: 24,
         base: std::time::Duration::from_millis(5),
-        max: std::time::Duration::from_millis(200),
+        max: std::time::Duration::from_millis(250),
     };
     crate::retry::retry(patient, |e| matches!(e, AppError::StaleVersion), op).await.map_err(|e| match e {
         AppError::StaleVersion => AppError::Conflict { kind, detail: detail.to_owned() },

@@ -97,7 +97,15 @@ pub fn parse(raw: &[u8]) -> Result<InboundMail, AppError> {
         }
         lines.push(l.trim_end());
     }
-    let body: String = lines.join("\n").trim().chars().filter(|c| !c.is_control() || *c == '\n').take(5000).collect();
+    let words: Vec<char> = lines.join("\n").trim().chars().filter(|c| !c.is_control() || *c == '\n').collect();
+    // A case message holds 5000 characters: a longer mail is cut, and says so (the whole mail
+    // stays in the inbound mail bucket), never cut without a word.
+    let body: String = if words.len() > 5000 {
+        let note = format!("\n[cut here: the mail has {} characters; the whole mail is kept as received]", words.len());
+        words.iter().take(5000 - note.chars().count()).chain(note.chars().collect::<Vec<_>>().iter()).collect()
+    } else {
+        words.into_iter().collect()
+    };
     let body = if body.is_empty() { "(empty message)".to_owned() } else { body };
     let lower = subject.to_ascii_lowercase();
     let mut case_ids: Vec<CaseId> = lower
@@ -125,6 +133,20 @@ pub fn parse(raw: &[u8]) -> Result<InboundMail, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mail_longer_than_a_message_is_cut_and_says_so() {
+        let raw = format!(
+            "From: ann@example.com\r\nTo: support@shop.example\r\nSubject: A long story\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}\r\n",
+            "word ".repeat(1500)
+        );
+        let body = parse(raw.as_bytes()).unwrap().body;
+        assert_eq!(body.chars().count(), 5000);
+        assert!(body.starts_with("word word"));
+        assert!(body.ends_with("[cut here: the mail has 7499 characters; the whole mail is kept as received]"), "{body}");
+        let short = "From: ann@example.com\r\nTo: support@shop.example\r\nSubject: Short\r\n\r\nThanks!\r\n";
+        assert_eq!(parse(short.as_bytes()).unwrap().body, "Thanks!");
+    }
 
     #[test]
     fn a_reply_names_its_case_and_loses_its_quote() {

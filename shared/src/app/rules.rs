@@ -29,12 +29,15 @@ impl Oms {
         if !c.may(Permission::RefundOverLimit) {
             return Err(AppError::Forbidden);
         }
-        let set = set.normalized();
         let invalid = |field: &'static str, detail: String| AppError::UnprocessableField {
             kind: "invalid-rules",
             detail: if detail.starts_with(field) { detail } else { format!("{field}: {detail}") },
             field,
         };
+        // Checked as sent (a list over its limit is refused, not shortened by the dedupe), then
+        // again as stored.
+        set.check().map_err(|(field, why)| invalid(field, why))?;
+        let set = set.normalized();
         set.check().map_err(|(field, why)| invalid(field, why))?;
         // Preferences name locations the shop has (a typo would silently prefer nothing).
         if !set.sourcing.is_empty() {

@@ -187,11 +187,19 @@ impl RuleSet {
 impl RuleSet {
     /// The body of `PUT /v1/admin/rules`: its sections only (`Err` says what is wrong).
     pub fn from_body(body: serde_json::Value) -> Result<RuleSet, String> {
+        Self::sections_of(&body)?;
+        serde_json::from_value(body).map_err(|e| e.to_string())
+    }
+
+    /// A body is an object of known sections (an array or a scalar is refused: serde would
+    /// take `[]` for rules with every section at its default).
+    pub fn sections_of(body: &serde_json::Value) -> Result<(), String> {
         const SECTIONS: [&str; 5] = ["fraud", "hold", "confirmationCalls", "sourcing", "replenishment"];
-        if let Some(k) = body.as_object().and_then(|o| o.keys().find(|k| !SECTIONS.contains(&k.as_str()))) {
+        let Some(o) = body.as_object() else { return Err("the rules are a JSON object of sections".into()) };
+        if let Some(k) = o.keys().find(|k| !SECTIONS.contains(&k.as_str())) {
             return Err(format!("unknown field `{k}`, expected one of {}", SECTIONS.join(", ")));
         }
-        serde_json::from_value(body).map_err(|e| e.to_string())
+        Ok(())
     }
 
     /// The same rules written once each (a country listed twice holds the same orders).

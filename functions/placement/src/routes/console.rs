@@ -104,7 +104,9 @@ pub async fn put_rules(
     headers: HeaderMap,
     Json(req, _): Json<serde_json::Value>,
 ) -> Result<Response, Problem> {
-    let set = oms_shared::domain::rules::RuleSet::from_body(req).map_err(AppError::invalid)?;
+    oms_shared::domain::rules::RuleSet::sections_of(&req).map_err(AppError::invalid)?;
+    // Parsed as every body is: a refused value names its path (`fraud.highValue`).
+    let set: oms_shared::domain::rules::RuleSet = crate::strict::typed(req).map_err(Problem::from)?;
     let expected = if_match(&headers)?.ok_or(AppError::VersionRequired)?;
     let expected = u32::try_from(expected).map_err(|_| AppError::StaleVersion)?;
     let r = oms.set_rules(&c, expected, set).await?;

@@ -79,8 +79,8 @@ pub async fn admin_apply_loyalty_offer(
     MaybeJson(body): MaybeJson<ApplyOfferInput>,
 ) -> Result<Response, Problem> {
     let offer = p.get("offer_id").map(String::as_str).unwrap_or_default();
-    if offer.is_empty() || offer.len() > 100 {
-        return Err(AppError::NotFound.into());
+    if offer.is_empty() || offer.chars().count() > 100 {
+        return Err(AppError::invalid_field("offerId", "1 to 100 characters").into());
     }
     let preview = body.unwrap_or_default().preview;
     Ok(json(StatusCode::OK, &o.oms.apply_loyalty_offer(&o.caller, &o.id, offer, preview).await?))

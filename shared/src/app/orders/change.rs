@@ -4,6 +4,7 @@
 
 use super::super::projections::OrderProjection;
 use super::super::{AppError, Caller, Oms};
+use super::refusals::{exchange_order, handed_over, warranty_order};
 use super::{DeliveryChoice, EditOrderRequest, current_choice, delivery_choice, line_requests, parse_address};
 use crate::domain::change::release_reservations;
 use crate::domain::pricing::LineRequest;
@@ -39,23 +40,6 @@ fn payment_undo(next: &mut Order, now: chrono::DateTime<chrono::Utc>) -> Result<
     next.payment.record(LedgerKind::Voided, Money::zero(currency), &key, now);
     out.push(Effect::VoidAuthorization { authorization_id: auth, idempotency_key: key });
     Ok(out)
-}
-
-/// The parcel is with the carrier: nothing can be taken back but through a return.
-fn handed_over(id: &OrderId) -> AppError {
-    AppError::Conflict {
-        kind: "handed-over",
-        detail: format!("a parcel of order {id} is with the carrier: once it is delivered, open a return"),
-    }
-}
-
-fn exchange_order(id: &OrderId, rma: &ReturnId) -> AppError {
-    AppError::Conflict {
-        kind: "exchange-order",
-        detail: format!(
-            "order {id} replaces the goods of return {rma}: its lines and total (tax) stay; cancel it for the credit"
-        ),
-    }
 }
 
 /// Cancels every shipment not yet cancelled (at the version read, so a carrier scan accepted
@@ -208,6 +192,11 @@ impl Oms {
         {
             return Err(exchange_order(id, rma));
         }
+        // Placed with credit and no return behind it: a warranty replacement.
+        let warranty = order.exchange_for.is_none() && order.credit.is_some();
+        if warranty && req.lines.as_ref().is_some_and(|l| !l.is_empty()) {
+            return Err(warranty_order(id));
+        }
         if !order.status.is_editable() {
             if order.status.is_terminal() {
                 return Err(AppError::InvalidState { status: order.status, action: "edited" });
@@ -238,6 +227,9 @@ impl Oms {
             if prepared.totals.total != order.totals.total {
                 return Err(exchange_order(id, rma));
             }
+        }
+        if warranty && prepared.totals.total != order.totals.total {
+            return Err(warranty_order(id));
         }
         let now = self.clock.now();
         let mut next = order.clone();

@@ -16,6 +16,7 @@ pub use pickup::{CollectRequest, PickupSweep};
 mod place;
 mod query;
 mod quote;
+mod refusals;
 
 use super::AppError;
 use crate::domain::limits::{self, LIMITS};

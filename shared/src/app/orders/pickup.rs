@@ -46,6 +46,45 @@ fn wrong_code() -> AppError {
 }
 
 impl Oms {
+    /// Compares a pickup code with the order's. On an order not collected yet every code is
+    /// counted *before* it is compared, so a burst of guesses sent at once is compared at most
+    /// `MAX_WRONG_CODES` times a window (counting only failures, after the comparison, let a
+    /// whole burst through); the right code ends the tries (the order is collected). On an order
+    /// collected already there is nothing left to take: not counted.
+    async fn try_pickup_code(&self, id: &OrderId, code: &str) -> Result<(), AppError> {
+        let order = self.store.get_order(id).await?.ok_or(AppError::NotFound)?;
+        if order.delivery.pickup_location.is_none() {
+            return Err(AppError::Conflict {
+                kind: "not-a-pickup-order",
+                detail: format!("order {id} is delivered by a carrier, not collected at a store"),
+            });
+        }
+        let Some(hold) = &order.pickup else { return Ok(()) };
+        if matches!(order.status, OrderStatus::Delivered | OrderStatus::Completed) {
+            return if hold.accepts(code) { Ok(()) } else { Err(wrong_code()) };
+        }
+        let subject = format!("pickup#{id}");
+        if self.store.failures(&subject).await? >= MAX_WRONG_CODES {
+            return Err(locked());
+        }
+        let tries = self.store.record_failure(&subject, LOCK_SECS).await.map_err(|e| match e {
+            // Not counted, so not compared: the caller tries again.
+            StoreError::Conflict => AppError::Locked {
+                kind: "pickup-busy",
+                detail: "other codes for this order are being checked at this moment: try again shortly".into(),
+            },
+            other => other.into(),
+        })?;
+        if tries > MAX_WRONG_CODES {
+            return Err(locked());
+        }
+        if !hold.accepts(code) {
+            tracing::warn!(tries, "wrong pickup code");
+            return Err(if tries >= MAX_WRONG_CODES { locked() } else { wrong_code() });
+        }
+        Ok(())
+    }
+
     /// Records that the customer collected a pickup order: the code must match; the order is
     /// delivered, its units leave the store's stock, the payment is captured (the ledger with
     /// the commit, the provider after it, with the same key) and the customer thanked. A repeat
@@ -60,23 +99,12 @@ impl Oms {
         if req.code.trim().is_empty() || req.code.chars().count() > 32 {
             return Err(AppError::invalid_field("code", "expected the six-digit pickup code"));
         }
-        let subject = format!("pickup#{id}");
+        self.try_pickup_code(id, &req.code).await?;
         for _ in 0..5 {
-            if self.store.failures(&subject).await? >= MAX_WRONG_CODES {
-                return Err(locked());
-            }
             let order = self.store.get_order(id).await?.ok_or(AppError::NotFound)?;
-            if order.delivery.pickup_location.is_none() {
-                return Err(AppError::Conflict {
-                    kind: "not-a-pickup-order",
-                    detail: format!("order {id} is delivered by a carrier, not collected at a store"),
-                });
-            }
             let hold = order.pickup.clone();
             if hold.as_ref().is_some_and(|h| !h.accepts(&req.code)) {
-                let failures = self.store.record_failure(&subject, LOCK_SECS).await?;
-                tracing::warn!(failures, "wrong pickup code");
-                return Err(if failures >= MAX_WRONG_CODES { locked() } else { wrong_code() });
+                return Err(wrong_code());
             }
             match (order.status, &hold) {
                 (OrderStatus::ReadyForPickup, Some(_)) => {}
