@@ -207,6 +207,43 @@ async fn goodwill_and_return_refunds_never_exceed_what_was_captured() -> anyhow:
     Ok(())
 }
 
+/// A goodwill refund's key names one refund of the order whoever sends it: a second member of
+/// staff with the same key gets the first refund's answer or 422, never a second ledger entry
+/// under the provider key the first one used (the provider would refund once, the ledger twice).
+#[tokio::test]
+async fn one_goodwill_key_is_one_refund_whoever_sends_it() -> anyhow::Result<()> {
+    let s = Stack::with_workers_only().await?;
+    let id = s.delivered_order("cust-gk", "gk@example.com", json!([{"sku": "MUG-CLASSIC", "quantity": 2}])).await?;
+    let path = format!("/v1/admin/orders/{id}/refunds");
+    let agent = s.scoped_token("agent-gk", "oms/agent");
+    let supervisor = s.scoped_token("sup-gk", "oms/supervisor");
+    let body = |amount: i64| json!({"amount": {"amount": amount, "currency": "USD"}, "reason": "late delivery"});
+    let key = [("Idempotency-Key", "ticket-1")];
+    let r = s.call("POST", &path, Some(&agent), Some(&body(500)), &key).await?;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = s.call("POST", &path, Some(&supervisor), Some(&body(3000)), &key).await?;
+    assert_eq!(
+        (r.status, r.json()["type"].as_str()),
+        (422, Some("urn:oms:problem:idempotency-key-reused")),
+        "{}",
+        r.text
+    );
+    let r = s.call("POST", &path, Some(&supervisor), Some(&body(500)), &key).await?;
+    assert_eq!(r.status, 200, "the first refund's answer: {}", r.text);
+    s.settle_effects().await?;
+    let o = s.local.oms.store.get_order(&oms_shared::domain::OrderId::parse(&id)?).await?.unwrap();
+    let refunds: Vec<i64> = o
+        .payment
+        .ledger
+        .iter()
+        .filter(|e| e.kind == oms_shared::domain::LedgerKind::Refunded)
+        .map(|e| e.amount.amount())
+        .collect();
+    assert_eq!(refunds, vec![500], "one refund in the ledger");
+    assert_eq!(s.local.payments.refunded_total(), 500, "one refund at the provider");
+    Ok(())
+}
+
 #[tokio::test]
 async fn one_dispute_event_delivered_eight_times_at_once_opens_one_case() -> anyhow::Result<()> {
     let s = Stack::without_stream().await?;

@@ -519,5 +519,8 @@ async fn admin_and_cart_bodies_are_refused_whole_and_named() -> anyhow::Result<(
     }
     let items = s.call("GET", &format!("/v1/carts/{cart}"), Some(&t), None, &[]).await?.json()["items"].clone();
     assert_eq!(items.as_array().map(Vec::len), Some(4), "{items}");
+    // A listing from a date no order key can hold is refused naming it (it was a 503).
+    let r = s.call("GET", "/v1/admin/orders?status=on_hold&from=9000-01-01", Some(&admin), None, &[]).await?;
+    refused(&r, 400, "from");
     Ok(())
 }

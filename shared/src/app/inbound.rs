@@ -143,7 +143,10 @@ mod tests {
         let body = parse(raw.as_bytes()).unwrap().body;
         assert_eq!(body.chars().count(), 5000);
         assert!(body.starts_with("word word"));
-        assert!(body.ends_with("[cut here: the mail has 7499 characters; the whole mail is kept as received]"), "{body}");
+        assert!(
+            body.ends_with("[cut here: the mail has 7499 characters; the whole mail is kept as received]"),
+            "{body}"
+        );
         let short = "From: ann@example.com\r\nTo: support@shop.example\r\nSubject: Short\r\n\r\nThanks!\r\n";
         assert_eq!(parse(short.as_bytes()).unwrap().body, "Thanks!");
     }

@@ -239,6 +239,16 @@ impl Oms {
         // Concurrent refunds on one order each get their turn: re-read after a short jitter.
         for attempt in 0..10u64 {
             let order = self.order_for_agent(id).await?;
+            // The key names one refund of the order whoever sends it (the ledger's and the
+            // provider's reference is the order's and the key's): another member of staff with
+            // the same key gets the first one's answer, never a second entry under that reference.
+            if let Some(e) = order.payment.ledger.iter().find(|e| e.kind == LedgerKind::Refunded && e.reference == idem)
+            {
+                if e.amount != req.amount {
+                    return Err(AppError::IdempotencyMismatch);
+                }
+                return self.get_order(c, id).await;
+            }
             let auth = order.payment.authorization_id.clone().ok_or(AppError::Unprocessable {
                 kind: "nothing-to-refund",
                 detail: "the order has no payment".into(),

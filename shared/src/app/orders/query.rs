@@ -108,12 +108,19 @@ fn check_limit(limit: Option<i32>) -> Result<i32, AppError> {
 }
 
 fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>, AppError> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
+    use chrono::Datelike;
+    let t = match DateTime::parse_from_rfc3339(s) {
+        Ok(t) => Some(t.with_timezone(&Utc)),
+        Err(_) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc()),
+    };
+    let t = t.ok_or_else(|| AppError::invalid_field(field, "use an RFC 3339 timestamp or a YYYY-MM-DD date"))?;
+    // Orders are listed by their creation instant in the key: a year past what a key can hold
+    // is refused here rather than failing the query (a 503 a client would retry for ever).
+    if !(1970..=2999).contains(&t.year()) {
+        return Err(AppError::invalid_field(field, "a date in the years 1970 to 2999"));
     }
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| d.and_utc())
-        .ok_or_else(|| AppError::invalid_field(field, "use an RFC 3339 timestamp or a YYYY-MM-DD date"))
+    Ok(t)
 }
